@@ -1,0 +1,371 @@
+//! Configuration: loading TOML with messages a user can act on, and the
+//! sections the engine owns (runtime, instruments, strategy, risk).
+//!
+//! # Invariants
+//! - Unknown keys are refused (`deny_unknown_fields` everywhere), with the
+//!   file, the full key path and the line.
+//! - Every numeric setting has a documented range; [`Validate`] checks it
+//!   after parsing and names file, key, value and the allowed range.
+//! - Decimals (prices, sizes) are written as strings so they stay exact.
+//!
+//! Other crates add their own sections and implement [`Validate`] for them;
+//! the CLI composes the whole file.
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::types::{Instrument, Money, Price, Qty, SymbolId, SymbolName};
+
+/// Why a configuration was refused. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read config: {reason}")]
+    Unreadable {
+        /// The file.
+        file: PathBuf,
+        /// OS error text.
+        reason: String,
+    },
+    /// Not valid TOML, an unknown key, or a value of the wrong type.
+    #[error("{file}:{line}: {key}: {reason}")]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line of the offending text (0 when unknown).
+        line: usize,
+        /// Full dotted key path.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value outside its allowed range.
+    #[error("{file}: {key} = {value} is out of range; allowed: {allowed}")]
+    OutOfRange {
+        /// The file.
+        file: PathBuf,
+        /// Full dotted key path.
+        key: String,
+        /// The value given.
+        value: String,
+        /// The allowed range, in words.
+        allowed: String,
+    },
+}
+
+/// A value outside its allowed range, before the file name is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeError {
+    /// Full dotted key path.
+    pub key: String,
+    /// The value given.
+    pub value: String,
+    /// The allowed range, in words.
+    pub allowed: String,
+}
+
+impl RangeError {
+    /// A range error for `key` under the section path `at`.
+    pub fn new(at: &str, key: &str, value: impl Display, allowed: impl Into<String>) -> Self {
+        RangeError {
+            key: join_key(at, key),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+}
+
+fn join_key(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// Checks `min <= value <= max` for the key `at.key`.
+pub fn check_range<T: PartialOrd + Display>(
+    at: &str,
+    key: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<(), RangeError> {
+    if value < min || value > max {
+        return Err(RangeError::new(at, key, value, format!("{min} ..= {max}")));
+    }
+    Ok(())
+}
+
+/// Range checks of a config section. `at` is the section's dotted path.
+pub trait Validate {
+    /// Returns the first out-of-range value.
+    fn validate(&self, at: &str) -> Result<(), RangeError>;
+}
+
+/// Reads, parses and validates a TOML file.
+pub fn load<T: DeserializeOwned + Validate>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+        file: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and validates TOML text that came from `path`.
+pub fn parse<T: DeserializeOwned + Validate>(path: &Path, text: &str) -> Result<T, ConfigError> {
+    let invalid = |line, key: String, reason: String| ConfigError::Invalid {
+        file: path.to_path_buf(),
+        line,
+        key,
+        reason,
+    };
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| invalid(line_of(text, e.span()), "(syntax)".into(), one_line(e.message())))?;
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let reason = one_line(inner.message());
+        // serde reports an unknown field at its parent; name the field itself.
+        let key = match unknown_field_name(&reason) {
+            Some(field) => join_key(if key == "." { "" } else { &key }, field),
+            None => key,
+        };
+        invalid(line_of(text, inner.span()), key, reason)
+    })?;
+    value.validate("").map_err(|r| ConfigError::OutOfRange {
+        file: path.to_path_buf(),
+        key: r.key,
+        value: r.value,
+        allowed: r.allowed,
+    })?;
+    Ok(value)
+}
+
+fn unknown_field_name(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
+    match span {
+        Some(r) => text[..r.start.min(text.len())].matches('\n').count() + 1,
+        None => 0,
+    }
+}
+
+/// How consumer threads wait when the ring is empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaitKind {
+    /// Spin on the sequence: lowest latency, burns a whole core. Only for
+    /// isolated cores.
+    BusySpin,
+    /// Spin briefly, then `yield` the CPU: works on shared machines.
+    Yield,
+}
+
+/// Where the journal is written relative to the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// Journaller on its own thread; the core consumes only journaled
+    /// events. For hosts with a core to spare.
+    Dedicated,
+    /// The core thread journals each batch before processing it. For small
+    /// hosts (2 cores).
+    Inline,
+}
+
+/// CPU to pin each thread to; an absent entry leaves the thread unpinned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuMap {
+    /// Market-data gateway thread.
+    pub market: Option<usize>,
+    /// Journaller thread (dedicated layout only).
+    pub journal: Option<usize>,
+    /// Business-logic core thread.
+    pub core: Option<usize>,
+    /// Execution gateway thread.
+    pub execution: Option<usize>,
+}
+
+/// `[engine]`: the rings and threads.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Input ring slots (power of two, 64 ..= 2^24).
+    pub ring_size: usize,
+    /// Output ring slots (power of two, 64 ..= 2^22).
+    pub output_ring_size: usize,
+    /// Consumer wait strategy.
+    pub wait: WaitKind,
+    /// Journal on its own thread or inline on the core thread.
+    pub layout: Layout,
+    /// Thread pinning.
+    #[serde(default)]
+    pub cpus: CpuMap,
+}
+
+fn check_pow2(at: &str, key: &str, v: usize, min: usize, max: usize) -> Result<(), RangeError> {
+    if !v.is_power_of_two() || v < min || v > max {
+        return Err(RangeError::new(
+            at,
+            key,
+            v,
+            format!("a power of two in {min} ..= {max}"),
+        ));
+    }
+    Ok(())
+}
+
+impl Validate for EngineConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_pow2(at, "ring_size", self.ring_size, 64, 1 << 24)?;
+        check_pow2(at, "output_ring_size", self.output_ring_size, 64, 1 << 22)?;
+        let cpus = join_key(at, "cpus");
+        let online = std::thread::available_parallelism().map_or(1, usize::from);
+        for (key, cpu) in [
+            ("market", self.cpus.market),
+            ("journal", self.cpus.journal),
+            ("core", self.cpus.core),
+            ("execution", self.cpus.execution),
+        ] {
+            if let Some(c) = cpu {
+                check_range(&cpus, key, c, 0, 1023)?;
+                if c >= online {
+                    return Err(RangeError::new(
+                        &cpus,
+                        key,
+                        c,
+                        format!("a CPU of this host, 0 ..= {}", online - 1),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[[instruments]]`: one tradable symbol.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Exchange symbol, e.g. `"BTCUSDT"`.
+    pub symbol: String,
+    /// Price increment, e.g. `"0.10"`.
+    pub tick_size: Price,
+    /// Quantity increment, e.g. `"0.001"`.
+    pub step_size: Qty,
+    /// Minimum order notional in USDT, e.g. `"100"`.
+    pub min_notional: Money,
+}
+
+/// Most instruments one engine trades.
+pub const MAX_INSTRUMENTS: usize = 256;
+
+impl Validate for [InstrumentConfig] {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_range(at, "length", self.len(), 1, MAX_INSTRUMENTS)?;
+        for (i, ins) in self.iter().enumerate() {
+            let here = format!("{at}[{i}]");
+            if SymbolName::new(&ins.symbol).is_none() {
+                return Err(RangeError::new(
+                    &here,
+                    "symbol",
+                    &ins.symbol,
+                    "1 to 16 uppercase letters or digits",
+                ));
+            }
+            if self[..i].iter().any(|o| o.symbol == ins.symbol) {
+                return Err(RangeError::new(&here, "symbol", &ins.symbol, "each symbol once"));
+            }
+            if !ins.tick_size.is_positive() {
+                return Err(RangeError::new(&here, "tick_size", ins.tick_size, "> 0"));
+            }
+            if !ins.step_size.is_positive() {
+                return Err(RangeError::new(&here, "step_size", ins.step_size, "> 0"));
+            }
+            if ins.min_notional.is_negative() {
+                return Err(RangeError::new(&here, "min_notional", ins.min_notional, ">= 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds the instrument table (ids are positions in the list). Call only on
+/// a validated list.
+pub fn instruments(list: &[InstrumentConfig]) -> Vec<Instrument> {
+    list.iter()
+        .enumerate()
+        .map(|(i, c)| Instrument {
+            id: SymbolId(i as u16),
+            name: SymbolName::new(&c.symbol).unwrap_or_default(),
+            tick_size: c.tick_size,
+            step_size: c.step_size,
+            min_notional: c.min_notional,
+        })
+        .collect()
+}
+
+/// `[strategy]`: the EMA cross on the mid price.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Fast EMA period in book-ticker updates (1 ..= 100000, < slow).
+    pub fast_period: u32,
+    /// Slow EMA period in book-ticker updates (2 ..= 100000).
+    pub slow_period: u32,
+    /// Position size targeted after a cross, e.g. `"0.001"` (> 0).
+    pub order_qty: Qty,
+}
+
+impl Validate for StrategyConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_range(at, "slow_period", self.slow_period, 2, 100_000)?;
+        check_range(at, "fast_period", self.fast_period, 1, self.slow_period - 1)?;
+        if !self.order_qty.is_positive() {
+            return Err(RangeError::new(at, "order_qty", self.order_qty, "> 0"));
+        }
+        Ok(())
+    }
+}
+
+/// `[risk]`: hard limits.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// Largest |position| per symbol, e.g. `"0.5"` (>= 0).
+    pub max_position: Qty,
+    /// Open orders the order table holds (1 ..= 4096).
+    pub max_open_orders: usize,
+}
+
+impl Validate for RiskConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        if self.max_position.is_negative() {
+            return Err(RangeError::new(at, "max_position", self.max_position, ">= 0"));
+        }
+        check_range(at, "max_open_orders", self.max_open_orders, 1, 4096)
+    }
+}
+
+/// Everything the core needs, assembled from validated sections.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreConfig {
+    /// Instrument table, indexed by `SymbolId`.
+    pub instruments: Vec<Instrument>,
+    /// Strategy parameters.
+    pub strategy: StrategyConfig,
+    /// Risk limits.
+    pub risk: RiskConfig,
+}

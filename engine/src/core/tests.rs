@@ -1,0 +1,207 @@
+//! Unit tests of the core's trading path.
+
+use super::*;
+use crate::config::{InstrumentConfig, RiskConfig, StrategyConfig, instruments};
+use crate::event::{
+    Liquidity, OperatorCommand, OrderStatus, OrderUpdate, Source,
+};
+use crate::types::{ExchangeOrderId, MonoNanos, Money, UnixNanos};
+
+fn cfg(max_position: &str) -> CoreConfig {
+    CoreConfig {
+        instruments: instruments(&[InstrumentConfig {
+            symbol: "BTCUSDT".into(),
+            tick_size: Price::parse("0.1").unwrap(),
+            step_size: Qty::parse("0.001").unwrap(),
+            min_notional: Money::parse("0.1").unwrap(),
+        }]),
+        strategy: StrategyConfig {
+            fast_period: 2,
+            slow_period: 4,
+            order_qty: Qty::parse("0.002").unwrap(),
+        },
+        risk: RiskConfig {
+            max_position: Qty::parse(max_position).unwrap(),
+            max_open_orders: 4,
+        },
+    }
+}
+
+struct Feed {
+    seq: u64,
+}
+
+impl Feed {
+    fn event(&mut self, source: Source, body: InputBody) -> InputEvent {
+        let mut ev = InputEvent::new(source, SymbolId(0), MonoNanos(0), UnixNanos(0), body);
+        ev.header.seq = Seq(self.seq);
+        self.seq += 1;
+        ev
+    }
+    fn ticker(&mut self, mid: i64) -> InputEvent {
+        let body = InputBody::BookTicker(BookTicker {
+            update_id: self.seq,
+            bid_price: Price::from_units(mid).unwrap(),
+            bid_qty: Qty::ONE,
+            ask_price: Price::from_units(mid + 1).unwrap(),
+            ask_qty: Qty::ONE,
+        });
+        self.event(Source::MarketData, body)
+    }
+}
+
+fn orders(outs: &[OutputEvent]) -> Vec<NewOrder> {
+    outs.iter()
+        .filter_map(|o| match o.body {
+            OutputBody::NewOrder(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn fill(feed: &mut Feed, o: &NewOrder, cum: Qty) -> InputEvent {
+    feed.event(
+        Source::Execution,
+        InputBody::OrderUpdate(OrderUpdate {
+            client_id: o.client_id,
+            exchange_id: ExchangeOrderId(1),
+            status: OrderStatus::Filled,
+            side: o.side,
+            liquidity: Liquidity::Taker,
+            last_price: o.price,
+            last_qty: o.qty,
+            cum_qty: cum,
+            fee: Money::from_raw(1000),
+        }),
+    )
+}
+
+/// Feeds a rise then a fall; returns the outputs.
+fn run_trend(core: &mut Core, feed: &mut Feed, prices: &[i64]) -> Vec<OutputEvent> {
+    let mut outs = Vec::new();
+    for &p in prices {
+        core.on_event(&feed.ticker(p), &mut outs);
+    }
+    outs
+}
+
+const DOWN_THEN_UP: [i64; 10] = [100, 100, 100, 100, 99, 98, 97, 101, 104, 108];
+
+#[test]
+fn a_cross_sends_one_audited_market_order_and_a_fill_moves_the_position() {
+    let mut core = Core::new(&cfg("0.01"));
+    let mut feed = Feed { seq: 0 };
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    let sent = orders(&outs);
+    assert_eq!(sent.len(), 1, "{outs:#?}");
+    let o = sent[0];
+    assert_eq!(o.side, Side::Buy);
+    assert_eq!(o.qty, Qty::parse("0.002").unwrap());
+    assert_eq!(o.kind, OrderKind::Market);
+    // The approval audit precedes the order.
+    let pos_order = outs.iter().position(|x| matches!(x.body, OutputBody::NewOrder(_))).unwrap();
+    assert!(matches!(
+        outs[pos_order - 1].body,
+        OutputBody::Audit(Audit { verdict: Verdict::Approved, .. })
+    ));
+    // No second order while the first is open.
+    let more = run_trend(&mut core, &mut feed, &[110, 111]);
+    assert!(orders(&more).is_empty());
+
+    let mut outs = Vec::new();
+    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
+    assert_eq!(core.position(SymbolId(0)).unwrap().qty(), o.qty);
+    assert_eq!(core.stats().fills, 1);
+    // The same report again is not applied twice.
+    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
+    assert_eq!(core.position(SymbolId(0)).unwrap().qty(), o.qty);
+    assert_eq!(core.stats().unknown_orders, 1);
+}
+
+#[test]
+fn max_position_vetoes_with_the_values_compared() {
+    let mut core = Core::new(&cfg("0.001"));
+    let mut feed = Feed { seq: 0 };
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    assert!(orders(&outs).is_empty());
+    let vetoes: Vec<Audit> = outs
+        .iter()
+        .filter_map(|o| match o.body {
+            OutputBody::Audit(a) if a.verdict == Verdict::Vetoed => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(vetoes.len(), 1, "one veto per cross, not per tick");
+    assert_eq!(vetoes[0].rule, Rule::MaxPosition);
+    assert_eq!(vetoes[0].value, Qty::parse("0.002").unwrap().raw());
+    assert_eq!(vetoes[0].limit, Qty::parse("0.001").unwrap().raw());
+}
+
+#[test]
+fn kill_switch_vetoes_first_and_reset_releases_it() {
+    let mut core = Core::new(&cfg("0.0001"));
+    let mut feed = Feed { seq: 0 };
+    let mut outs = Vec::new();
+    let kill = OperatorCommand { action: OperatorAction::Kill, arg: 0 };
+    core.on_event(&feed.event(Source::Operator, InputBody::Operator(kill)), &mut outs);
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    // Both the kill switch and max position would veto; the kill switch wins.
+    assert!(outs.iter().any(|o| matches!(
+        o.body,
+        OutputBody::Audit(Audit { rule: Rule::KillSwitch, .. })
+    )));
+    assert!(core.kill_switch());
+}
+
+#[test]
+fn shutdown_stops_new_orders_and_reports_the_state_change() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    let mut outs = Vec::new();
+    let stop = OperatorCommand { action: OperatorAction::Shutdown, arg: 0 };
+    core.on_event(&feed.event(Source::Runtime, InputBody::Operator(stop)), &mut outs);
+    assert_eq!(
+        outs[0].body,
+        OutputBody::StateChange(StateChange { from: SystemState::Running, to: SystemState::Stopped })
+    );
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    assert!(orders(&outs).is_empty());
+    assert!(outs.iter().any(|o| matches!(
+        o.body,
+        OutputBody::Audit(Audit { rule: Rule::SystemState, .. })
+    )));
+}
+
+#[test]
+fn crossed_tickers_are_refused_and_counted() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    let mut bad = feed.ticker(100);
+    if let InputBody::BookTicker(t) = &mut bad.body {
+        t.ask_price = t.bid_price;
+    }
+    let mut outs = Vec::new();
+    core.on_event(&bad, &mut outs);
+    assert_eq!(core.stats().crossed, 1);
+    assert!(!core.book(SymbolId(0)).unwrap().is_valid());
+    assert!(matches!(outs[0].body, OutputBody::Alert(Alert { code: AlertCode::CrossedBook, .. })));
+}
+
+#[test]
+fn the_digest_is_a_function_of_the_inputs() {
+    let run = |prices: &[i64]| {
+        let mut core = Core::new(&cfg("0.01"));
+        let mut feed = Feed { seq: 0 };
+        run_trend(&mut core, &mut feed, prices);
+        (core.digest(), core.outputs())
+    };
+    let a = run(&DOWN_THEN_UP);
+    assert_eq!(a, run(&DOWN_THEN_UP));
+    assert!(a.1 > 0);
+    let mut other = DOWN_THEN_UP;
+    other[9] = 109;
+    // Same outputs (nothing depends on the last price) give the same digest;
+    // a different decision gives a different one.
+    assert_eq!(a, run(&other));
+    assert_ne!(a.0, run(&[100, 100, 100, 100, 101, 102, 103, 99, 96, 92]).0);
+}

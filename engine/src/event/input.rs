@@ -1,0 +1,538 @@
+//! Input events: everything that can change the core's state.
+//!
+//! # Invariants
+//! - [`InputEvent`] is `Copy`, 128 bytes, aligned to 64 (two cache lines, no
+//!   slot of the ring shares a line with its neighbour); `tests/layout.rs`
+//!   pins the size.
+//! - No pointers, no heap: an event is plain data, archived by rkyv into the
+//!   journal byte for byte the same on every run.
+//! - Prices and quantities are exact decimals ([`Price`], [`Qty`]); no float.
+
+use crate::types::{
+    ClientOrderId, ExchangeOrderId, MonoNanos, Money, Price, Qty, Rate, Seq, Side, SymbolId,
+    UnixNanos,
+};
+
+/// Which gateway produced an event.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum Source {
+    /// Market data stream (exchange, simulator or synthetic generator).
+    #[default]
+    MarketData = 0,
+    /// User data stream (order and account updates pushed by the exchange).
+    UserData = 1,
+    /// Execution gateway replies (REST results, paper fills).
+    Execution = 2,
+    /// Operator control endpoint.
+    Operator = 3,
+    /// Timer thread.
+    Timer = 4,
+    /// The runtime itself (e.g. the shutdown command).
+    Runtime = 5,
+}
+
+/// Latency stamps taken before the event is journaled, as nanosecond offsets
+/// from [`EventHeader::recv`] (saturating at `u32::MAX`, about 4.3 s).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(C)]
+pub struct Stamps {
+    /// Parse finished.
+    pub parsed: u32,
+    /// Claimed a ring slot and about to publish.
+    pub published: u32,
+}
+
+/// The header every input event carries.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(C)]
+pub struct EventHeader {
+    /// Ring = journal sequence. Written by the stage that journals the event
+    /// (producers cannot know it before publishing).
+    pub seq: Seq,
+    /// Gateway receive time (monotonic, this host).
+    pub recv: MonoNanos,
+    /// Exchange event time; zero when the source has none.
+    pub exchange: UnixNanos,
+    /// Latency stamps relative to `recv`.
+    pub stamps: Stamps,
+    /// Instrument the event is about; `SymbolId(0)` for events about none.
+    pub symbol: SymbolId,
+    /// Producing gateway.
+    pub source: Source,
+}
+
+/// Best bid and ask (`<symbol>@bookTicker`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct BookTicker {
+    /// Order book update id (`u`).
+    pub update_id: u64,
+    /// Best bid price.
+    pub bid_price: Price,
+    /// Best bid quantity.
+    pub bid_qty: Qty,
+    /// Best ask price.
+    pub ask_price: Price,
+    /// Best ask quantity.
+    pub ask_qty: Qty,
+}
+
+/// An aggregate trade (`<symbol>@aggTrade`) or a single trade.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct Trade {
+    /// Aggregate trade id (`a`) or trade id (`t`).
+    pub trade_id: u64,
+    /// Price.
+    pub price: Price,
+    /// Quantity.
+    pub qty: Qty,
+    /// The aggressor sold (the buyer was the maker, `m`).
+    pub buyer_is_maker: bool,
+}
+
+/// One price level of a depth diff; a zero quantity removes the level.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct Level {
+    /// Price of the level.
+    pub price: Price,
+    /// New total quantity at the level.
+    pub qty: Qty,
+}
+
+/// Levels carried by one [`DepthDiff`] event; larger diffs are split.
+pub const DEPTH_LEVELS_PER_EVENT: usize = 3;
+
+/// A part of an L2 diff-depth update (`<symbol>@depth`). A diff with more
+/// levels than fit is split into consecutive events with the same ids;
+/// [`DepthDiff::LAST_PART`] marks the final one.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct DepthDiff {
+    /// First update id in the event (`U`).
+    pub first_update_id: u64,
+    /// Final update id in the event (`u`).
+    pub final_update_id: u64,
+    /// Final update id of the previous event (`pu`).
+    pub prev_final_update_id: u64,
+    /// How many of `levels` are bids (they come first).
+    pub bid_count: u8,
+    /// How many of `levels` after the bids are asks.
+    pub ask_count: u8,
+    /// Flag bits, see the associated constants.
+    pub flags: u8,
+    /// Bids first, then asks.
+    pub levels: [Level; DEPTH_LEVELS_PER_EVENT],
+}
+
+impl DepthDiff {
+    /// This event completes the exchange's diff.
+    pub const LAST_PART: u8 = 1;
+}
+
+/// Mark price and funding (`<symbol>@markPrice`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct MarkPrice {
+    /// Mark price (`p`).
+    pub mark_price: Price,
+    /// Index price (`i`).
+    pub index_price: Price,
+    /// Funding rate (`r`).
+    pub funding_rate: Rate,
+    /// Next funding time (`T`).
+    pub next_funding: UnixNanos,
+}
+
+/// A liquidation order seen on the market (`<symbol>@forceOrder`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct Liquidation {
+    /// Side of the liquidation order.
+    pub side: Side,
+    /// Order price.
+    pub price: Price,
+    /// Average fill price.
+    pub avg_price: Price,
+    /// Filled quantity.
+    pub filled_qty: Qty,
+}
+
+/// A closed candle (`<symbol>@kline_<interval>` with `x = true`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct Kline {
+    /// Candle open time.
+    pub open_time: UnixNanos,
+    /// Interval length in seconds.
+    pub interval_secs: u32,
+    /// Number of trades.
+    pub trades: u32,
+    /// Open.
+    pub open: Price,
+    /// High.
+    pub high: Price,
+    /// Low.
+    pub low: Price,
+    /// Close.
+    pub close: Price,
+    /// Base volume.
+    pub volume: Qty,
+}
+
+/// Exchange-side status of an order after an update.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum OrderStatus {
+    /// Accepted and resting (`NEW`).
+    #[default]
+    Accepted = 0,
+    /// Partly filled (`PARTIALLY_FILLED`).
+    PartiallyFilled = 1,
+    /// Completely filled (`FILLED`).
+    Filled = 2,
+    /// Cancelled (`CANCELED`).
+    Cancelled = 3,
+    /// Rejected by the matching engine (`REJECTED`).
+    Rejected = 4,
+    /// Expired (`EXPIRED`, e.g. IOC remainder).
+    Expired = 5,
+}
+
+/// Whether a fill added or took liquidity.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum Liquidity {
+    /// Not a fill.
+    #[default]
+    None = 0,
+    /// Resting order was hit.
+    Maker = 1,
+    /// Order took liquidity.
+    Taker = 2,
+}
+
+/// An execution report (`ORDER_TRADE_UPDATE`, or a paper fill).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct OrderUpdate {
+    /// Our id for the order.
+    pub client_id: ClientOrderId,
+    /// The exchange's id for the order.
+    pub exchange_id: ExchangeOrderId,
+    /// Status after this update.
+    pub status: OrderStatus,
+    /// Order side.
+    pub side: Side,
+    /// Maker or taker for a fill.
+    pub liquidity: Liquidity,
+    /// Price of this fill (zero if none).
+    pub last_price: Price,
+    /// Quantity of this fill (zero if none).
+    pub last_qty: Qty,
+    /// Total filled so far, including this fill.
+    pub cum_qty: Qty,
+    /// Fee charged for this fill (positive = paid).
+    pub fee: Money,
+}
+
+/// Why an account update was sent (`ACCOUNT_UPDATE.a.m`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum AccountReason {
+    /// An order fill.
+    #[default]
+    Order = 0,
+    /// A funding payment.
+    Funding = 1,
+    /// Deposit, withdrawal or transfer.
+    Transfer = 2,
+    /// Anything else the exchange names.
+    Other = 3,
+}
+
+/// Balance and position of one symbol after an account change.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct AccountUpdate {
+    /// Reason for the update.
+    pub reason: AccountReason,
+    /// Wallet balance of the margin asset.
+    pub wallet_balance: Money,
+    /// Signed position amount.
+    pub position_qty: Qty,
+    /// Average entry price of the position.
+    pub entry_price: Price,
+    /// Unrealized PnL reported by the exchange.
+    pub unrealized_pnl: Money,
+}
+
+/// Classification of a refused order, chosen from the exchange's error code.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum RejectReason {
+    /// Unclassified code.
+    #[default]
+    Other = 0,
+    /// An exchange filter (tick, lot size, min notional, price band).
+    Filter = 1,
+    /// Margin is insufficient (-2019).
+    InsufficientMargin = 2,
+    /// Request rate limit (-1003, 429, 418).
+    RateLimited = 3,
+    /// Timestamp outside recvWindow (-1021).
+    ClockSkew = 4,
+    /// Authentication failed.
+    Auth = 5,
+    /// Nothing to match against (paper: no book for the symbol yet).
+    NoLiquidity = 6,
+}
+
+/// An order refused before reaching the book (REST error, paper refusal).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct OrderRejected {
+    /// Our id for the refused order.
+    pub client_id: ClientOrderId,
+    /// Exchange error code (e.g. -2019); zero when not from an exchange.
+    pub code: i32,
+    /// Classification of `code`.
+    pub reason: RejectReason,
+}
+
+/// What an operator asked for.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum OperatorAction {
+    /// Engage the kill switch: no new orders.
+    #[default]
+    Kill = 0,
+    /// Release the kill switch.
+    Reset = 1,
+    /// Stop trading for shutdown: no new orders from here on; the runtime
+    /// drains the rings after the core acknowledges.
+    Shutdown = 2,
+}
+
+/// An operator command (journaled like everything else).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct OperatorCommand {
+    /// The action.
+    pub action: OperatorAction,
+    /// Action argument (an order id to approve, a mode); zero when unused.
+    pub arg: u64,
+}
+
+/// A timer tick: the only way wall-clock time reaches the core without data.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct Timer {
+    /// Wall-clock time of the tick.
+    pub now: UnixNanos,
+}
+
+/// Which feed a status event is about.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum Feed {
+    /// Market data.
+    #[default]
+    MarketData = 0,
+    /// User data.
+    UserData = 1,
+}
+
+/// Health of a feed.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum FeedHealth {
+    /// Connected and current.
+    #[default]
+    Healthy = 0,
+    /// No data for longer than the stale threshold.
+    Stale = 1,
+    /// Connection lost.
+    Disconnected = 2,
+    /// Book resynchronising after a gap.
+    Resyncing = 3,
+}
+
+/// A change in the health of a feed for one symbol.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct FeedStatus {
+    /// The feed.
+    pub feed: Feed,
+    /// Its new health.
+    pub health: FeedHealth,
+}
+
+/// The payload of an input event, one variant per kind of SPEC section 3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[rkyv(derive(Debug, PartialEq))]
+pub enum InputBody {
+    /// Best bid/ask.
+    BookTicker(BookTicker),
+    /// Aggregate trade.
+    AggTrade(Trade),
+    /// Part of an L2 diff.
+    Depth(DepthDiff),
+    /// Mark price and funding.
+    MarkPrice(MarkPrice),
+    /// Liquidation order on the market.
+    Liquidation(Liquidation),
+    /// Closed candle.
+    Kline(Kline),
+    /// Execution report for one of our orders.
+    OrderUpdate(OrderUpdate),
+    /// Account balance / position update.
+    AccountUpdate(AccountUpdate),
+    /// Order refused before reaching the book.
+    OrderRejected(OrderRejected),
+    /// Operator command.
+    Operator(OperatorCommand),
+    /// Timer tick.
+    Timer(Timer),
+    /// Feed health change.
+    FeedStatus(FeedStatus),
+}
+
+impl Default for InputBody {
+    fn default() -> Self {
+        InputBody::Timer(Timer::default())
+    }
+}
+
+/// Number of input event kinds (for per-kind counters).
+pub const INPUT_KINDS: usize = 12;
+
+impl InputBody {
+    /// Stable small index of the kind (counters, journal record kind).
+    pub const fn kind_index(&self) -> usize {
+        match self {
+            InputBody::BookTicker(_) => 0,
+            InputBody::AggTrade(_) => 1,
+            InputBody::Depth(_) => 2,
+            InputBody::MarkPrice(_) => 3,
+            InputBody::Liquidation(_) => 4,
+            InputBody::Kline(_) => 5,
+            InputBody::OrderUpdate(_) => 6,
+            InputBody::AccountUpdate(_) => 7,
+            InputBody::OrderRejected(_) => 8,
+            InputBody::Operator(_) => 9,
+            InputBody::Timer(_) => 10,
+            InputBody::FeedStatus(_) => 11,
+        }
+    }
+
+    /// Human name of each kind, indexed by [`Self::kind_index`].
+    pub const KIND_NAMES: [&'static str; INPUT_KINDS] = [
+        "book_ticker",
+        "agg_trade",
+        "depth",
+        "mark_price",
+        "liquidation",
+        "kline",
+        "order_update",
+        "account_update",
+        "order_rejected",
+        "operator",
+        "timer",
+        "feed_status",
+    ];
+}
+
+/// One input event: header and payload, two cache lines.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(C, align(64))]
+pub struct InputEvent {
+    /// Common header.
+    pub header: EventHeader,
+    /// Kind-specific payload.
+    pub body: InputBody,
+}
+
+impl InputEvent {
+    /// An event from `source` about `symbol` with the given receive and exchange times.
+    pub fn new(
+        source: Source,
+        symbol: SymbolId,
+        recv: MonoNanos,
+        exchange: UnixNanos,
+        body: InputBody,
+    ) -> InputEvent {
+        InputEvent {
+            header: EventHeader {
+                seq: Seq(0),
+                recv,
+                exchange,
+                stamps: Stamps::default(),
+                symbol,
+                source,
+            },
+            body,
+        }
+    }
+}

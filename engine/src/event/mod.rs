@@ -1,0 +1,82 @@
+//! The event model: fixed-size input events (everything that changes core
+//! state) and output events (everything the core decides).
+
+mod input;
+mod output;
+
+pub use input::*;
+pub use output::*;
+
+use rkyv::rancor::Failure;
+use rkyv::ser::allocator::SubAllocator;
+use rkyv::ser::writer::Buffer;
+use rkyv::util::Align;
+use std::mem::MaybeUninit;
+
+/// Upper bound of the archived size of any event, checked by the layout test.
+pub const MAX_ARCHIVED_LEN: usize = 192;
+
+/// A reusable, aligned buffer for archiving one event without allocating.
+#[derive(Debug)]
+pub struct ArchiveBuf {
+    bytes: Align<[MaybeUninit<u8>; MAX_ARCHIVED_LEN]>,
+}
+
+impl Default for ArchiveBuf {
+    fn default() -> Self {
+        ArchiveBuf {
+            bytes: Align([MaybeUninit::uninit(); MAX_ARCHIVED_LEN]),
+        }
+    }
+}
+
+impl ArchiveBuf {
+    /// Archives `value` (an event) and returns its bytes. Events hold no
+    /// pointers, so rkyv needs no scratch space and no heap: the writer is
+    /// this fixed buffer and the allocator an empty one. rkyv writes padding
+    /// as zeros, so equal events give equal bytes (the digest relies on it).
+    pub fn archive<T>(&mut self, value: &T) -> &[u8]
+    where
+        T: for<'a> rkyv::Serialize<
+                rkyv::api::low::LowSerializer<Buffer<'a>, SubAllocator<'a>, Failure>,
+            >,
+    {
+        let mut no_scratch: [MaybeUninit<u8>; 0] = [];
+        let buffer = Buffer::from(&mut *self.bytes);
+        match rkyv::api::low::to_bytes_in_with_alloc::<_, _, Failure>(
+            value,
+            buffer,
+            SubAllocator::new(&mut no_scratch),
+        ) {
+            Ok(written) => {
+                let len = written.len();
+                // Re-borrow through the buffer we own; `written` borrowed it.
+                let bytes: &[MaybeUninit<u8>] = &self.bytes[..len];
+                // SAFETY: rkyv initialised the first `len` bytes it reported
+                // as written (padding included, as zeros); `MaybeUninit<u8>`
+                // has the layout of `u8`.
+                #[allow(unsafe_code)]
+                unsafe {
+                    std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), len)
+                }
+            }
+            // Only a buffer overflow can fail; MAX_ARCHIVED_LEN covers every
+            // event type (layout test), so this is a programming error.
+            Err(_) => panic!("event archive exceeds {MAX_ARCHIVED_LEN} bytes"),
+        }
+    }
+}
+
+/// Reads an archived input event back (validated by rkyv's checked access).
+pub fn input_from_bytes(bytes: &[u8]) -> Result<InputEvent, EventDecodeError> {
+    // Copy into an aligned buffer: records in a file need not be aligned.
+    let mut aligned = rkyv::util::AlignedVec::<16>::with_capacity(bytes.len());
+    aligned.extend_from_slice(bytes);
+    rkyv::from_bytes::<InputEvent, rkyv::rancor::Error>(&aligned)
+        .map_err(|e| EventDecodeError(e.to_string()))
+}
+
+/// An archived event failed validation.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid archived event: {0}")]
+pub struct EventDecodeError(pub String);

@@ -1,0 +1,391 @@
+//! Wiring of the input ring, the journaller, the core and the output ring.
+//!
+//! ```text
+//!  gateways ──publish──> INPUT RING ──> [journaller] ──> core ──> view (last stage)
+//!                                                         │
+//!                                                         └──> OUTPUT RING ──> execution
+//! ```
+//!
+//! - `Layout::Dedicated`: the journaller polls the ring on its own thread; the
+//!   core's poller depends on it. `Layout::Inline`: the core thread journals
+//!   each batch (append + flush) before processing it.
+//! - The view is an optional last stage that sees events after the core (the
+//!   paper exchange keeps its book from it, so it fills at prices the engine
+//!   has seen).
+//!
+//! # Shutdown
+//! The input ring shuts down when its last publisher is dropped; each stage
+//! drains what was published and exits. The core thread then drops the output
+//! producer, which shuts down the output ring. A gateway that both consumes
+//! the output ring and publishes into the input ring (execution) must drop
+//! its publisher once it has seen the core's `StateChange{to: Stopped}`
+//! output (the core sends that in answer to an `OperatorAction::Shutdown`
+//! input and emits no order after it), otherwise neither ring can close.
+//!
+//! # Failure
+//! If the journal cannot be written the stage sets the shared [`HaltFlag`]:
+//! the core stops (it must not act on unjournaled events), publishers return
+//! [`Halted`](super::Halted), and `join` reports the journal error.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use disruptor::{BusySpin, build_multi_producer, build_single_producer};
+use hdrhistogram::Histogram;
+
+use super::clock::mono_now;
+use super::journaller::Journaller;
+use super::ring::{
+    Closed, HaltFlag, InputPublisher, InputView, OutputPublisher, OutputReader, RingReader,
+};
+use super::wait::Waiter;
+use super::{InputFingerprint, affinity};
+use crate::config::{CoreConfig, EngineConfig, Layout, WaitKind};
+use crate::core::Core;
+use crate::event::InputEvent;
+
+/// Most events a stage takes per batch (bounds the latency of a batch).
+const MAX_BATCH: u64 = 256;
+
+/// Why the pipeline stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The journal could not be created or written.
+    #[error("journal: {0}")]
+    Journal(#[from] autobot_journal::JournalError),
+    /// A stage thread panicked (a bug; the message is the panic payload).
+    #[error("{thread} thread panicked: {message}")]
+    Panicked {
+        /// Thread name.
+        thread: &'static str,
+        /// Panic message.
+        message: String,
+    },
+    /// A thread could not be spawned.
+    #[error("cannot start the {thread} thread: {source}")]
+    Spawn {
+        /// Thread name.
+        thread: &'static str,
+        /// OS error.
+        source: std::io::Error,
+    },
+}
+
+/// What the core thread hands back at shutdown.
+#[derive(Debug)]
+pub struct CoreReport {
+    /// The core, with its final state.
+    pub core: Core,
+    /// Fingerprint of the input order the core consumed.
+    pub fingerprint: InputFingerprint,
+    /// Gateway receive → core done, nanoseconds.
+    pub latency: Histogram<u64>,
+    /// Outputs lost because the pipeline halted while the output ring was full.
+    pub dropped_outputs: u64,
+}
+
+/// What the journal stage hands back.
+#[derive(Debug, Clone)]
+pub struct JournalReport {
+    /// The journal file.
+    pub path: PathBuf,
+    /// Records appended.
+    pub records: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Everything a finished pipeline reports.
+#[derive(Debug)]
+pub struct PipelineReport {
+    /// The core's report.
+    pub core: CoreReport,
+    /// The journal's report.
+    pub journal: JournalReport,
+    /// Warnings for the operator (pinning).
+    pub warnings: Vec<String>,
+}
+
+/// Handles of a started pipeline, to hand out to gateways.
+pub struct Started {
+    /// The first input publisher; clone one per gateway thread.
+    pub publisher: InputPublisher,
+    /// The output ring reader, for the execution gateway.
+    pub outputs: OutputReader,
+    /// The last-stage view of the input ring, if requested.
+    pub view: Option<InputView>,
+    /// Joins the stage threads.
+    pub handle: PipelineHandle,
+}
+
+/// Joins the pipeline's threads.
+#[derive(Debug)]
+pub struct PipelineHandle {
+    core: JoinHandle<(Result<CoreReport, RuntimeError>, Vec<String>)>,
+    journal: Option<JoinHandle<(Result<JournalReport, RuntimeError>, Vec<String>)>>,
+    inline_journal_path: PathBuf,
+    halt: Arc<HaltFlag>,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("view", &self.view.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+impl PipelineHandle {
+    /// Waits for every stage to finish (after all publishers are dropped).
+    pub fn join(self) -> Result<PipelineReport, RuntimeError> {
+        let mut warnings = Vec::new();
+        let journal = match self.journal {
+            Some(h) => {
+                let (r, w) = h.join().map_err(|p| RuntimeError::Panicked {
+                    thread: "journal",
+                    message: panic_message(p),
+                })?;
+                warnings.extend(w);
+                Some(r)
+            }
+            None => None,
+        };
+        let (core, w) = self.core.join().map_err(|p| {
+            self.halt.halt();
+            RuntimeError::Panicked {
+                thread: "core",
+                message: panic_message(p),
+            }
+        })?;
+        warnings.extend(w);
+        // A journal failure is the root cause of a core stop; report it first.
+        let journal = match journal {
+            Some(r) => r?,
+            None => JournalReport {
+                path: self.inline_journal_path,
+                records: 0,
+                bytes: 0,
+            },
+        };
+        let core = core?;
+        let journal = if journal.records == 0 {
+            JournalReport {
+                records: core.core.stats().events,
+                bytes: std::fs::metadata(&journal.path).map_or(0, |m| m.len()),
+                ..journal
+            }
+        } else {
+            journal
+        };
+        Ok(PipelineReport {
+            core,
+            journal,
+            warnings,
+        })
+    }
+}
+
+/// Starts the stage threads. `journal_path` must not exist yet.
+pub fn start(
+    engine: &EngineConfig,
+    core_cfg: &CoreConfig,
+    journal_path: &Path,
+    with_view: bool,
+) -> Result<Started, RuntimeError> {
+    let halt = Arc::new(HaltFlag::default());
+    let journaller = Journaller::create(journal_path)?;
+    let wait = engine.wait;
+    let busy = wait == WaitKind::BusySpin;
+
+    let (out_poller, out_builder) =
+        build_single_producer(engine.output_ring_size, OutputEventFactory::make, BusySpin)
+            .new_event_poller();
+    let out_producer = out_builder.build();
+    let output = OutputPublisher {
+        producer: out_producer,
+        waiter: Waiter::new(wait),
+        halt: Arc::clone(&halt),
+        dropped: 0,
+    };
+    let core = Core::new(core_cfg);
+    let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
+    let cpus = engine.cpus;
+
+    let (core_thread, journal_thread, view, producer) = match engine.layout {
+        Layout::Dedicated => {
+            let (journal_poller, b) = builder.new_event_poller();
+            let (core_poller, b) = b.and_then().new_event_poller();
+            let (view, producer) = if with_view {
+                let (v, b) = b.and_then().new_event_poller();
+                (Some(v), b.build())
+            } else {
+                (None, b.build())
+            };
+            let h = Arc::clone(&halt);
+            let path = journal_path.to_path_buf();
+            let journal_thread = spawn("autobot-journal", move || {
+                let warn = affinity::pin_current("journal", cpus.journal, busy);
+                let r = journal_loop(journal_poller, journaller, path, wait, &h);
+                (r, Vec::from_iter(warn))
+            })?;
+            let h = Arc::clone(&halt);
+            let core_thread = spawn("autobot-core", move || {
+                let warn = affinity::pin_current("core", cpus.core, busy);
+                (core_loop(core_poller, core, None, output, wait, &h), Vec::from_iter(warn))
+            })?;
+            (core_thread, Some(journal_thread), view, producer)
+        }
+        Layout::Inline => {
+            let (core_poller, b) = builder.new_event_poller();
+            let (view, producer) = if with_view {
+                let (v, b) = b.and_then().new_event_poller();
+                (Some(v), b.build())
+            } else {
+                (None, b.build())
+            };
+            let h = Arc::clone(&halt);
+            let core_thread = spawn("autobot-core", move || {
+                let warn = affinity::pin_current("core", cpus.core, busy);
+                let r = core_loop(core_poller, core, Some(journaller), output, wait, &h);
+                (r, Vec::from_iter(warn))
+            })?;
+            (core_thread, None, view, producer)
+        }
+    };
+    Ok(Started {
+        publisher: InputPublisher::new(producer, wait, Arc::clone(&halt)),
+        outputs: out_poller,
+        view,
+        handle: PipelineHandle {
+            core: core_thread,
+            journal: journal_thread,
+            inline_journal_path: journal_path.to_path_buf(),
+            halt,
+        },
+    })
+}
+
+struct OutputEventFactory;
+impl OutputEventFactory {
+    fn make() -> crate::event::OutputEvent {
+        crate::event::OutputEvent::default()
+    }
+}
+
+fn spawn<T: Send + 'static>(
+    name: &'static str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<JoinHandle<T>, RuntimeError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|source| RuntimeError::Spawn {
+            thread: name,
+            source,
+        })
+}
+
+fn journal_loop<R: RingReader<InputEvent>>(
+    mut reader: R,
+    mut journal: Journaller,
+    path: PathBuf,
+    wait: WaitKind,
+    halt: &HaltFlag,
+) -> Result<JournalReport, RuntimeError> {
+    let mut waiter = Waiter::new(wait);
+    loop {
+        let batch = reader.with_batch(MAX_BATCH, |events| {
+            for ev in events {
+                let mut ev = *ev;
+                journal.append(&mut ev)?;
+            }
+            journal.end_batch()
+        });
+        match batch {
+            Ok(Some(Ok(()))) => waiter.reset(),
+            Ok(Some(Err(e))) => {
+                halt.halt();
+                return Err(e.into());
+            }
+            Ok(None) => waiter.idle(),
+            Err(Closed) => break,
+        }
+    }
+    Ok(JournalReport {
+        path,
+        records: journal.records(),
+        bytes: journal.bytes(),
+    })
+}
+
+fn core_loop<R: RingReader<InputEvent>>(
+    mut reader: R,
+    mut core: Core,
+    mut inline_journal: Option<Journaller>,
+    mut output: OutputPublisher,
+    wait: WaitKind,
+    halt: &HaltFlag,
+) -> Result<CoreReport, RuntimeError> {
+    let mut waiter = Waiter::new(wait);
+    // Pre-allocated so the steady state allocates nothing.
+    let mut batch: Vec<InputEvent> = Vec::with_capacity(MAX_BATCH as usize);
+    let mut latency =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("static histogram bounds");
+    let mut fingerprint = InputFingerprint::default();
+    let mut next_seq = crate::types::Seq(0);
+    loop {
+        let done = reader.with_batch(MAX_BATCH, |events| {
+            batch.clear();
+            for ev in events {
+                let mut ev = *ev;
+                ev.header.seq = next_seq;
+                next_seq = next_seq.next();
+                batch.push(ev);
+            }
+            // Inline layout: the whole batch is in the journal (and flushed)
+            // before the core acts on any of it.
+            if let Some(j) = inline_journal.as_mut() {
+                for ev in batch.iter_mut() {
+                    j.append(ev)?;
+                }
+                j.end_batch()?;
+            }
+            for ev in &batch {
+                core.on_event(ev, &mut output);
+                fingerprint.add(ev);
+                let elapsed = mono_now().saturating_since(ev.header.recv);
+                latency.saturating_record(elapsed.max(1));
+            }
+            Ok::<(), autobot_journal::JournalError>(())
+        });
+        match done {
+            Ok(Some(Ok(()))) => waiter.reset(),
+            Ok(Some(Err(e))) => {
+                halt.halt();
+                return Err(e.into());
+            }
+            Ok(None) => {
+                if halt.is_halted() {
+                    // The journaller failed; its error is reported by join.
+                    break;
+                }
+                waiter.idle();
+            }
+            Err(Closed) => break,
+        }
+    }
+    Ok(CoreReport {
+        core,
+        fingerprint,
+        latency,
+        dropped_outputs: output.dropped,
+    })
+}

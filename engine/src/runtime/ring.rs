@@ -1,0 +1,200 @@
+//! Thin, typed handles over the `disruptor` rings.
+//!
+//! - [`InputPublisher`]: one per gateway thread (the input ring is
+//!   multi-producer). Publishing into a full ring waits with the thread's
+//!   [`Waiter`] instead of the crate's hot spin, and gives up if the pipeline
+//!   halted (so a gateway never hangs on a dead pipeline).
+//! - [`RingReader`]: batch access for the event pollers that autobot's own
+//!   threads drive. The batch is released (and later stages may see it) only
+//!   when the closure returns: the journaller flushes inside it, so the core
+//!   never sees an event that is not in the journal.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use disruptor::{
+    EventPoller, MultiProducer, MultiProducerBarrier, Polling, Producer, SingleConsumerBarrier,
+    SingleProducer, SingleProducerBarrier,
+};
+
+use super::clock::mono_now;
+use super::wait::Waiter;
+use crate::config::WaitKind;
+use crate::event::{InputEvent, OutputEvent};
+
+/// The pipeline stopped because a stage failed; nothing more is accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the pipeline halted after a stage failed")]
+pub struct Halted;
+
+/// The ring is shut down (every producer is gone and everything was read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closed;
+
+/// Flag shared by every stage: set when a stage fails so the others stop
+/// waiting for it.
+#[derive(Debug, Default)]
+pub struct HaltFlag(AtomicBool);
+
+impl HaltFlag {
+    /// Marks the pipeline as halted.
+    pub fn halt(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// `true` once any stage failed.
+    pub fn is_halted(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// Batch access to a ring for a thread that runs its own loop.
+pub trait RingReader<E>: Send {
+    /// Runs `f` over up to `limit` available events and releases them when it
+    /// returns. `Ok(None)`: nothing available. `Err(Closed)`: shut down.
+    fn with_batch<R, F>(&mut self, limit: u64, f: F) -> Result<Option<R>, Closed>
+    where
+        F: for<'g> FnOnce(&mut dyn Iterator<Item = &'g E>) -> R;
+}
+
+macro_rules! impl_ring_reader {
+    ($barrier:ty) => {
+        impl<E: Send + Sync> RingReader<E> for EventPoller<E, $barrier> {
+            #[inline]
+            fn with_batch<R, F>(&mut self, limit: u64, f: F) -> Result<Option<R>, Closed>
+            where
+                F: for<'g> FnOnce(&mut dyn Iterator<Item = &'g E>) -> R,
+            {
+                match self.take(limit) {
+                    Ok(mut guard) => {
+                        let mut events = &mut guard;
+                        Ok(Some(f(&mut events)))
+                    }
+                    Err(Polling::NoEvents) => Ok(None),
+                    Err(Polling::Shutdown) => Err(Closed),
+                }
+            }
+        }
+    };
+}
+
+impl_ring_reader!(MultiProducerBarrier);
+impl_ring_reader!(SingleConsumerBarrier);
+impl_ring_reader!(SingleProducerBarrier);
+
+/// The input ring's view for the last stage (events the core has processed).
+pub type InputView = EventPoller<InputEvent, SingleConsumerBarrier>;
+/// The output ring's reader (the execution gateway).
+pub type OutputReader = EventPoller<OutputEvent, SingleProducerBarrier>;
+
+pub(crate) type InputProducer = MultiProducer<InputEvent, SingleConsumerBarrier>;
+pub(crate) type OutputProducer = SingleProducer<OutputEvent, SingleConsumerBarrier>;
+
+/// A gateway's handle for publishing input events. Clone one per thread;
+/// the ring shuts down when the last one is dropped.
+#[derive(Clone)]
+pub struct InputPublisher {
+    producer: InputProducer,
+    waiter: Waiter,
+    halt: Arc<HaltFlag>,
+}
+
+impl std::fmt::Debug for InputPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputPublisher").finish_non_exhaustive()
+    }
+}
+
+fn stamp_published(ev: &mut InputEvent) {
+    let since = mono_now().saturating_since(ev.header.recv);
+    ev.header.stamps.published = u32::try_from(since).unwrap_or(u32::MAX);
+}
+
+impl InputPublisher {
+    pub(crate) fn new(producer: InputProducer, wait: WaitKind, halt: Arc<HaltFlag>) -> Self {
+        InputPublisher {
+            producer,
+            waiter: Waiter::new(wait),
+            halt,
+        }
+    }
+
+    /// Publishes one event, waiting while the ring is full.
+    #[inline]
+    pub fn publish(&mut self, mut ev: InputEvent) -> Result<(), Halted> {
+        stamp_published(&mut ev);
+        loop {
+            if self.producer.try_publish(|slot| *slot = ev).is_ok() {
+                self.waiter.reset();
+                return Ok(());
+            }
+            if self.halt.is_halted() {
+                return Err(Halted);
+            }
+            self.waiter.idle();
+        }
+    }
+
+    /// Publishes one event if there is room now; gives it back otherwise.
+    /// For threads that also consume the ring and so must never block on it.
+    #[inline]
+    pub fn try_publish(&mut self, mut ev: InputEvent) -> Result<(), InputEvent> {
+        stamp_published(&mut ev);
+        self.producer.try_publish(|slot| *slot = ev).map(|_| ()).map_err(|_| ev)
+    }
+
+    /// Publishes a batch with one claim, waiting while the ring lacks room.
+    pub fn publish_batch(&mut self, events: &[InputEvent]) -> Result<(), Halted> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        loop {
+            let published = self.producer.try_batch_publish(events.len(), |slots| {
+                for (slot, ev) in slots.zip(events) {
+                    *slot = *ev;
+                    stamp_published(slot);
+                }
+            });
+            if published.is_ok() {
+                self.waiter.reset();
+                return Ok(());
+            }
+            if self.halt.is_halted() {
+                return Err(Halted);
+            }
+            self.waiter.idle();
+        }
+    }
+
+    /// `true` once a pipeline stage failed.
+    pub fn is_halted(&self) -> bool {
+        self.halt.is_halted()
+    }
+}
+
+/// The core's handle on the output ring.
+pub(crate) struct OutputPublisher {
+    pub(crate) producer: OutputProducer,
+    pub(crate) waiter: Waiter,
+    pub(crate) halt: Arc<HaltFlag>,
+    /// Outputs dropped because the pipeline halted while the ring was full.
+    pub(crate) dropped: u64,
+}
+
+impl crate::core::OutputSink for OutputPublisher {
+    #[inline]
+    fn emit(&mut self, out: &OutputEvent) {
+        let out = *out;
+        loop {
+            if self.producer.try_publish(|slot| *slot = out).is_ok() {
+                self.waiter.reset();
+                return;
+            }
+            if self.halt.is_halted() {
+                self.dropped += 1;
+                return;
+            }
+            self.waiter.idle();
+        }
+    }
+}

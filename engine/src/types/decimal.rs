@@ -1,0 +1,460 @@
+//! Exact decimal fixed-point numbers: [`Price`], [`Qty`] and [`Money`].
+//!
+//! # What this module owns
+//! Every price, quantity and amount of money in autobot is an `i64` count of
+//! 10^-8 units ([`SCALE`]). Decimal scaling means `0.1` is exactly `10_000_000`,
+//! so tick and step sizes, exchange filters and PnL are exact; binary floats and
+//! binary fixed-point (the `fixed` crate) cannot represent `0.1` and are therefore
+//! never used for these values (see `docs/numbers.md`).
+//!
+//! # Invariants
+//! - One scale for all three types, so adding a fee to a PnL or comparing a price
+//!   with a tick needs no rescaling. Per-instrument precision (tick size, step
+//!   size) is a property of the instrument, applied by [`Price::round_to`] /
+//!   [`Qty::round_to`], not of the number.
+//! - Arithmetic that can overflow is `checked_*` and returns `None`; products go
+//!   through `i128` and are rounded back with an explicit [`Rounding`].
+//! - Parsing is exact: more than 8 fractional digits is an error unless the
+//!   extra digits are zeros; nothing is silently rounded.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Decimal digits after the point carried by every fixed-point value.
+pub const SCALE_DIGITS: u32 = 8;
+/// `10^SCALE_DIGITS`: the raw value of `1`.
+pub const SCALE: i64 = 100_000_000;
+
+/// How a value that falls between two representable steps is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    /// Toward negative infinity.
+    Floor,
+    /// Toward positive infinity.
+    Ceil,
+    /// Toward zero (never increases the magnitude: the rule for order sizes).
+    TowardZero,
+    /// To the nearest step, ties to the even step (unbiased; the rule for money).
+    HalfEven,
+}
+
+/// Why a decimal string was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    /// The string was empty or only a sign.
+    #[error("empty number")]
+    Empty,
+    /// A character other than digits, one `.` and a leading sign.
+    #[error("not a plain decimal number (digits, one '.', optional sign)")]
+    InvalidChar,
+    /// Non-zero digits beyond the 8th fractional digit.
+    #[error("more than 8 decimal places")]
+    TooPrecise,
+    /// The value does not fit the 64-bit scaled representation.
+    #[error("number too large")]
+    Overflow,
+}
+
+/// Divides `num` by `den` (> 0) with the given rounding, exactly: the one
+/// rounding routine every fixed-point product goes through.
+pub fn div_round(num: i128, den: i128, mode: Rounding) -> i128 {
+    debug_assert!(den > 0, "div_round needs a positive divisor");
+    let q = num.div_euclid(den); // floor for a positive divisor
+    let r = num.rem_euclid(den); // 0 <= r < den
+    if r == 0 {
+        return q;
+    }
+    match mode {
+        Rounding::Floor => q,
+        Rounding::Ceil => q + 1,
+        Rounding::TowardZero => {
+            if num < 0 {
+                q + 1
+            } else {
+                q
+            }
+        }
+        Rounding::HalfEven => match (2 * r).cmp(&den) {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => q + 1,
+            std::cmp::Ordering::Equal => q + (q & 1),
+        },
+    }
+}
+
+fn parse_scaled(s: &str) -> Result<i64, DecimalError> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() || body == "." {
+        return Err(DecimalError::Empty);
+    }
+    let (int_part, frac_part) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    let mut raw: i128 = 0;
+    for b in int_part.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(DecimalError::InvalidChar);
+        }
+        raw = raw * 10 + i128::from(b - b'0');
+        if raw > i128::from(i64::MAX) {
+            return Err(DecimalError::Overflow);
+        }
+    }
+    let mut frac: i128 = 0;
+    for (i, b) in frac_part.bytes().enumerate() {
+        if !b.is_ascii_digit() {
+            return Err(DecimalError::InvalidChar);
+        }
+        if i < SCALE_DIGITS as usize {
+            frac = frac * 10 + i128::from(b - b'0');
+        } else if b != b'0' {
+            return Err(DecimalError::TooPrecise);
+        }
+    }
+    let frac_digits = frac_part.len().min(SCALE_DIGITS as usize) as u32;
+    frac *= 10i128.pow(SCALE_DIGITS - frac_digits);
+    let total = raw * i128::from(SCALE) + frac;
+    let signed = if neg { -total } else { total };
+    i64::try_from(signed).map_err(|_| DecimalError::Overflow)
+}
+
+fn fmt_scaled(raw: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let neg = raw < 0;
+    let abs = raw.unsigned_abs();
+    let int = abs / SCALE as u64;
+    let frac = abs % SCALE as u64;
+    let sign = if neg { "-" } else { "" };
+    if let Some(places) = f.precision() {
+        // Fixed number of places: used for instrument precision in reports.
+        let places = places.min(SCALE_DIGITS as usize);
+        let shown = frac / 10u64.pow(SCALE_DIGITS - places as u32);
+        if places == 0 {
+            return write!(f, "{sign}{int}");
+        }
+        return write!(f, "{sign}{int}.{shown:0places$}");
+    }
+    if frac == 0 {
+        return write!(f, "{sign}{int}");
+    }
+    let mut digits = format!("{frac:08}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    write!(f, "{sign}{int}.{digits}")
+}
+
+macro_rules! scaled_decimal {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default,
+            rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+        )]
+        #[rkyv(derive(Debug, PartialEq))]
+        #[repr(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// Zero.
+            pub const ZERO: Self = Self(0);
+            /// The largest representable value.
+            pub const MAX: Self = Self(i64::MAX);
+            /// One whole unit.
+            pub const ONE: Self = Self(SCALE);
+
+            /// Builds from a raw count of 10^-8 units.
+            #[inline]
+            pub const fn from_raw(raw: i64) -> Self {
+                Self(raw)
+            }
+
+            /// The raw count of 10^-8 units.
+            #[inline]
+            pub const fn raw(self) -> i64 {
+                self.0
+            }
+
+            /// A whole number of units; `None` on overflow.
+            pub const fn from_units(units: i64) -> Option<Self> {
+                match units.checked_mul(SCALE) {
+                    Some(raw) => Some(Self(raw)),
+                    None => None,
+                }
+            }
+
+            /// Parses an exact decimal such as `"60000.10"`.
+            pub fn parse(s: &str) -> Result<Self, DecimalError> {
+                parse_scaled(s.trim()).map(Self)
+            }
+
+            /// `self + rhs`, `None` on overflow.
+            #[inline]
+            pub const fn checked_add(self, rhs: Self) -> Option<Self> {
+                match self.0.checked_add(rhs.0) {
+                    Some(v) => Some(Self(v)),
+                    None => None,
+                }
+            }
+
+            /// `self - rhs`, `None` on overflow.
+            #[inline]
+            pub const fn checked_sub(self, rhs: Self) -> Option<Self> {
+                match self.0.checked_sub(rhs.0) {
+                    Some(v) => Some(Self(v)),
+                    None => None,
+                }
+            }
+
+            /// `-self`, `None` for the one value that has no negation.
+            #[inline]
+            pub const fn checked_neg(self) -> Option<Self> {
+                match self.0.checked_neg() {
+                    Some(v) => Some(Self(v)),
+                    None => None,
+                }
+            }
+
+            /// `|self|`, `None` for `i64::MIN`.
+            #[inline]
+            pub const fn checked_abs(self) -> Option<Self> {
+                match self.0.checked_abs() {
+                    Some(v) => Some(Self(v)),
+                    None => None,
+                }
+            }
+
+            /// `true` when below zero.
+            #[inline]
+            pub const fn is_negative(self) -> bool {
+                self.0 < 0
+            }
+
+            /// `true` when zero.
+            #[inline]
+            pub const fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+
+            /// `true` when above zero.
+            #[inline]
+            pub const fn is_positive(self) -> bool {
+                self.0 > 0
+            }
+
+            /// Rounds to a multiple of `step` (> 0) with `mode`.
+            /// `None` when `step` is not positive or the result overflows.
+            pub fn round_to(self, step: Self, mode: Rounding) -> Option<Self> {
+                if step.0 <= 0 {
+                    return None;
+                }
+                let steps = div_round(i128::from(self.0), i128::from(step.0), mode);
+                i64::try_from(steps * i128::from(step.0)).ok().map(Self)
+            }
+
+            /// `true` when `self` is an exact multiple of `step` (> 0).
+            pub const fn is_multiple_of(self, step: Self) -> bool {
+                step.0 > 0 && self.0 % step.0 == 0
+            }
+
+            /// The value as `f64`, for indicators and reports only; never
+            /// feed it back into an order.
+            #[inline]
+            pub fn to_f64(self) -> f64 {
+                self.0 as f64 / SCALE as f64
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt_scaled(self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = DecimalError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            /// Accepts a string (`"0.10"`) or an integer; refuses floats, which
+            /// cannot carry an exact decimal.
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a decimal as a string, e.g. \"0.10\"")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$name, E> {
+                        $name::parse(s).map_err(|e| E::custom(format!("\"{s}\": {e}")))
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<$name, E> {
+                        $name::from_units(v).ok_or_else(|| E::custom("number too large"))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<$name, E> {
+                        i64::try_from(v)
+                            .ok()
+                            .and_then($name::from_units)
+                            .ok_or_else(|| E::custom("number too large"))
+                    }
+                    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<$name, E> {
+                        Err(E::custom(format!(
+                            "{v} is a float; write decimals as strings, e.g. \"{v}\", so they stay exact"
+                        )))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+}
+
+scaled_decimal!(
+    /// A price in quote currency (USDT), exact to 10^-8.
+    Price
+);
+scaled_decimal!(
+    /// A quantity in base units (contracts), exact to 10^-8; signed so a
+    /// position can be short.
+    Qty
+);
+scaled_decimal!(
+    /// An amount of quote currency (PnL, fees, notional), exact to 10^-8.
+    Money
+);
+scaled_decimal!(
+    /// A dimensionless ratio such as a funding rate (`0.0001` = 1 bp), exact to 10^-8.
+    Rate
+);
+
+impl Money {
+    /// `price × qty`, rounded to 10^-8 with `mode`; `None` on overflow.
+    pub fn notional(price: Price, qty: Qty, mode: Rounding) -> Option<Self> {
+        let product = i128::from(price.raw()) * i128::from(qty.raw());
+        i64::try_from(div_round(product, i128::from(SCALE), mode))
+            .ok()
+            .map(Self)
+    }
+
+    /// `self × num / den` (den > 0) rounded with `mode`: fees in basis points,
+    /// shares of a position. `None` on overflow or a non-positive `den`.
+    pub fn mul_ratio(self, num: i64, den: i64, mode: Rounding) -> Option<Self> {
+        if den <= 0 {
+            return None;
+        }
+        let product = i128::from(self.raw()) * i128::from(num);
+        i64::try_from(div_round(product, i128::from(den), mode))
+            .ok()
+            .map(Self)
+    }
+}
+
+impl Price {
+    /// The mid point of two prices, rounded half-even to 10^-8.
+    pub fn mid(a: Price, b: Price) -> Price {
+        let sum = i128::from(a.raw()) + i128::from(b.raw());
+        // The mean of two i64 always fits an i64.
+        Price(div_round(sum, 2, Rounding::HalfEven) as i64)
+    }
+
+    /// Number of decimal places needed to show multiples of this tick.
+    pub fn decimals(self) -> u8 {
+        decimals_of(self.0)
+    }
+}
+
+impl Qty {
+    /// Number of decimal places needed to show multiples of this step.
+    pub fn decimals(self) -> u8 {
+        decimals_of(self.0)
+    }
+}
+
+fn decimals_of(raw: i64) -> u8 {
+    if raw == 0 {
+        return 0;
+    }
+    let mut places = SCALE_DIGITS as u8;
+    let mut r = raw;
+    while places > 0 && r % 10 == 0 {
+        r /= 10;
+        places -= 1;
+    }
+    places
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_exact_decimals() {
+        assert_eq!(Price::parse("0.1").unwrap().raw(), 10_000_000);
+        assert_eq!(Price::parse("60000.10").unwrap().raw(), 6_000_010_000_000);
+        assert_eq!(Qty::parse("-0.001").unwrap().raw(), -100_000);
+        assert_eq!(Qty::parse("1.000000000000").unwrap(), Qty::ONE);
+        assert_eq!(Price::parse("5").unwrap(), Price::from_units(5).unwrap());
+    }
+
+    #[test]
+    fn refuses_what_is_not_exact() {
+        assert_eq!(Price::parse("0.000000001"), Err(DecimalError::TooPrecise));
+        assert_eq!(Price::parse("1e5"), Err(DecimalError::InvalidChar));
+        assert_eq!(Price::parse(""), Err(DecimalError::Empty));
+        assert_eq!(Price::parse("-"), Err(DecimalError::Empty));
+        assert_eq!(Price::parse("1.2.3"), Err(DecimalError::InvalidChar));
+        assert_eq!(Price::parse("99999999999999"), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn displays_shortest_and_fixed() {
+        assert_eq!(Price::parse("60000.10").unwrap().to_string(), "60000.1");
+        assert_eq!(format!("{:.2}", Price::parse("60000.1").unwrap()), "60000.10");
+        assert_eq!(Qty::parse("-0.5").unwrap().to_string(), "-0.5");
+        assert_eq!(Price::parse("0.10").unwrap().decimals(), 1);
+        assert_eq!(Qty::parse("0.001").unwrap().decimals(), 3);
+    }
+
+    #[test]
+    fn rounds_to_tick() {
+        let tick = Price::parse("0.1").unwrap();
+        let p = Price::parse("100.15").unwrap();
+        assert_eq!(p.round_to(tick, Rounding::Floor).unwrap().to_string(), "100.1");
+        assert_eq!(p.round_to(tick, Rounding::Ceil).unwrap().to_string(), "100.2");
+        assert_eq!(p.round_to(tick, Rounding::HalfEven).unwrap().to_string(), "100.2");
+        let q = Qty::parse("-0.0015").unwrap();
+        let step = Qty::parse("0.001").unwrap();
+        assert_eq!(q.round_to(step, Rounding::TowardZero).unwrap().to_string(), "-0.001");
+        assert_eq!(q.round_to(Qty::ZERO, Rounding::Floor), None);
+    }
+
+    #[test]
+    fn notional_and_fees_are_exact() {
+        let px = Price::parse("60000.1").unwrap();
+        let q = Qty::parse("0.001").unwrap();
+        let n = Money::notional(px, q, Rounding::HalfEven).unwrap();
+        assert_eq!(n.to_string(), "60.0001");
+        // 4 bps taker fee
+        let fee = n.mul_ratio(4, 10_000, Rounding::HalfEven).unwrap();
+        assert_eq!(fee.to_string(), "0.02400004");
+    }
+}

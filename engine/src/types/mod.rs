@@ -1,0 +1,9 @@
+//! Value types shared by every crate: exact decimals, ids, times, instruments.
+
+mod decimal;
+mod ids;
+mod instrument;
+
+pub use decimal::{div_round as div_round_i128, DecimalError, Money, Price, Qty, Rate, Rounding, SCALE, SCALE_DIGITS};
+pub use ids::{ClientOrderId, ExchangeOrderId, MonoNanos, Seq, Side, SymbolId, UnixNanos};
+pub use instrument::{Instrument, SYMBOL_LEN, SymbolName};
