@@ -15,7 +15,7 @@ pub use journaller::{Journaller, ReadJournalError, read_journal};
 pub use pipeline::{
     CoreReport, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started, start,
 };
-pub use ring::{Closed, Halted, InputPublisher, InputView, OutputReader, RingReader};
+pub use ring::{Closed, HaltFlag, Halted, InputPublisher, InputView, OutputReader, RingReader};
 pub use wait::Waiter;
 
 use crate::event::InputEvent;

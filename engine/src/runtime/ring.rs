@@ -170,6 +170,11 @@ impl InputPublisher {
     pub fn is_halted(&self) -> bool {
         self.halt.is_halted()
     }
+
+    /// The pipeline's halt flag, to watch after this publisher is dropped.
+    pub fn halt_flag(&self) -> Arc<HaltFlag> {
+        Arc::clone(&self.halt)
+    }
 }
 
 /// The core's handle on the output ring.

@@ -1,0 +1,11 @@
+//! Gateways turn the outside world into input events and output events into
+//! requests. Each runs on its own thread and talks to the engine only through
+//! the rings (`autobot_engine::runtime`).
+//!
+//! - [`synthetic`]: a seeded market generator (book tickers and trades through
+//!   trending, ranging and volatile regimes), identical for the same seed.
+//! - [`paper`]: paper execution that fills market orders at the opposite best
+//!   price of the book the engine has seen, fed back as execution reports.
+
+pub mod paper;
+pub mod synthetic;

@@ -1,0 +1,111 @@
+//! The whole configuration file: every section, composed and cross-checked.
+
+use std::path::Path;
+
+use autobot_engine::config::{
+    self as cfg, ConfigError, CoreConfig, EngineConfig, InstrumentConfig, RangeError, RiskConfig,
+    StrategyConfig, Validate, check_range,
+};
+use autobot_gateways::paper::PaperConfig;
+use autobot_gateways::synthetic::SyntheticConfig;
+use serde::Deserialize;
+
+/// Deployment (SPEC section 6). Only paper trading exists in this build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deployment {
+    /// Simulated fills against the engine's own book.
+    Paper,
+    /// Binance testnet.
+    Testnet,
+    /// Binance with real money.
+    Live,
+}
+
+/// `[run]`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Deployment; `paper` is the default and, for now, the only one.
+    pub mode: Deployment,
+    /// Wall-clock length of a run in seconds (1 ..= 604800).
+    pub duration_secs: u64,
+    /// Directory under which each run gets its own directory.
+    pub run_dir: String,
+}
+
+impl Validate for RunConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        if self.mode != Deployment::Paper {
+            return Err(RangeError::new(
+                at,
+                "mode",
+                format!("{:?}", self.mode).to_lowercase(),
+                "paper (testnet and live need the Binance gateways, not in this build)",
+            ));
+        }
+        check_range(at, "duration_secs", self.duration_secs, 1, 604_800)?;
+        if self.run_dir.trim().is_empty() {
+            return Err(RangeError::new(at, "run_dir", "\"\"", "a directory path"));
+        }
+        Ok(())
+    }
+}
+
+/// The configuration file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// `[run]`.
+    pub run: RunConfig,
+    /// `[engine]`.
+    pub engine: EngineConfig,
+    /// `[[instruments]]`.
+    pub instruments: Vec<InstrumentConfig>,
+    /// `[strategy]`.
+    pub strategy: StrategyConfig,
+    /// `[risk]`.
+    pub risk: RiskConfig,
+    /// `[market]`.
+    pub market: SyntheticConfig,
+    /// `[paper]`.
+    pub paper: PaperConfig,
+}
+
+impl Validate for AppConfig {
+    fn validate(&self, _at: &str) -> Result<(), RangeError> {
+        self.run.validate("run")?;
+        self.engine.validate("engine")?;
+        self.instruments.as_slice().validate("instruments")?;
+        self.strategy.validate("strategy")?;
+        self.risk.validate("risk")?;
+        self.market.validate("market")?;
+        self.paper.validate("paper")?;
+        let n = self.instruments.len();
+        if self.market.start_prices.len() != n {
+            return Err(RangeError::new(
+                "market",
+                "start_prices",
+                format!("{} prices", self.market.start_prices.len()),
+                format!("one per instrument ({n})"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AppConfig {
+    /// Loads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<AppConfig, ConfigError> {
+        cfg::load(path)
+    }
+
+    /// The core's part of the configuration.
+    pub fn core(&self) -> CoreConfig {
+        CoreConfig {
+            instruments: cfg::instruments(&self.instruments),
+            strategy: self.strategy.clone(),
+            risk: self.risk.clone(),
+        }
+    }
+}

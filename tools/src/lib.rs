@@ -1,0 +1,6 @@
+//! The pieces of the `autobot` command line that tests also drive: the whole
+//! configuration file, the paper run, and its summary.
+
+pub mod config;
+pub mod run;
+pub mod summary;

@@ -1,0 +1,195 @@
+//! `autobot run`: paper trading on the seeded synthetic market.
+//!
+//! Threads: market gateway (synthetic generator) → input ring → [journaller]
+//! → core → output ring → paper execution, which feeds fills back into the
+//! input ring. Shutdown: the market gateway stops at the configured duration
+//! (or Ctrl-C); the runtime publishes `OperatorAction::Shutdown`; the core
+//! answers `Stopped` and sends nothing more; the paper exchange answers every
+//! earlier order, then releases the input ring; every stage drains and exits.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
+use autobot_engine::runtime::clock::{mono_now, unix_now};
+use autobot_engine::runtime::{PipelineReport, RuntimeError, Waiter, pin_current, start};
+use autobot_engine::types::SymbolId;
+use autobot_gateways::paper::{self, PaperExchange, PaperStats};
+use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
+
+use crate::config::AppConfig;
+
+/// Knobs of one run beyond the config file.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Stop after this many market events (tests; overrides the duration).
+    pub max_events: Option<u64>,
+    /// Publish as fast as the ring accepts instead of at `events_per_sec`.
+    pub unpaced: bool,
+    /// Set to stop early (Ctrl-C).
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The run directory could not be created.
+    #[error("cannot create run directory {path}: {source}")]
+    RunDir {
+        /// The directory.
+        path: PathBuf,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// The pipeline failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// A gateway thread panicked or could not start.
+    #[error("{0} thread failed")]
+    Gateway(&'static str),
+}
+
+/// Everything a finished run reports.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// This run's directory (journal, summary).
+    pub run_dir: PathBuf,
+    /// Market events the gateway published.
+    pub market_events: u64,
+    /// Updates per synthetic regime.
+    pub regime_events: [u64; 4],
+    /// Paper exchange counters.
+    pub paper: PaperStats,
+    /// The pipeline's report (core, journal, latency).
+    pub pipeline: PipelineReport,
+    /// Wall-clock length.
+    pub elapsed: Duration,
+}
+
+/// Runs the paper engine to completion.
+pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    let run_dir = new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?;
+    let core_cfg = cfg.core();
+    let began = Instant::now();
+    let started = start(&cfg.engine, &core_cfg, &run_dir.join("journal.log"), true)?;
+    let busy = cfg.engine.wait == autobot_engine::config::WaitKind::BusySpin;
+    let cpus = cfg.engine.cpus;
+    let wait = cfg.engine.wait;
+
+    let mut control = started.publisher.clone();
+    let mut market_pub = started.publisher.clone();
+    let paper_pub = started.publisher;
+    let view = started.view.ok_or(RunError::Gateway("execution"))?;
+    let outputs = started.outputs;
+    let exchange = PaperExchange::new(&cfg.paper, &core_cfg.instruments);
+    let paper_thread = std::thread::Builder::new()
+        .name("autobot-paper".into())
+        .spawn(move || {
+            let warning = pin_current("paper execution", cpus.execution, busy);
+            let stats = paper::run(exchange, outputs, view, paper_pub, Waiter::new(wait));
+            (stats, warning)
+        })
+        .map_err(|_| RunError::Gateway("paper execution"))?;
+
+    let mut market = SyntheticMarket::new(&cfg.market, &core_cfg.instruments);
+    let limits = RunLimits {
+        paced: !opts.unpaced,
+        events_per_sec: cfg.market.events_per_sec,
+        max_events: opts.max_events,
+        duration: opts
+            .max_events
+            .is_none()
+            .then(|| Duration::from_secs(cfg.run.duration_secs)),
+    };
+    let stop = Arc::clone(&opts.stop);
+    let market_thread = std::thread::Builder::new()
+        .name("autobot-market".into())
+        .spawn(move || {
+            let warning = pin_current("market gateway", cpus.market, busy);
+            let sent = synthetic::run(&mut market, &mut market_pub, limits, &stop);
+            drop(market_pub);
+            (sent, market.regime_events(), warning)
+        })
+        .map_err(|_| RunError::Gateway("market gateway"))?;
+
+    let (market_events, regime_events, market_warning) =
+        market_thread.join().map_err(|_| RunError::Gateway("market gateway"))?;
+    let shutdown = InputEvent::new(
+        Source::Runtime,
+        SymbolId(0),
+        mono_now(),
+        unix_now(),
+        InputBody::Operator(OperatorCommand {
+            action: OperatorAction::Shutdown,
+            arg: 0,
+        }),
+    );
+    // If the pipeline halted the publish fails; join reports the cause.
+    let _ = control.publish(shutdown);
+    drop(control);
+    let (paper_stats, paper_warning) =
+        paper_thread.join().map_err(|_| RunError::Gateway("paper execution"))?;
+    let mut pipeline = started.handle.join()?;
+    pipeline.warnings.extend(market_warning);
+    pipeline.warnings.extend(paper_warning);
+    Ok(RunOutcome {
+        run_dir,
+        market_events,
+        regime_events,
+        paper: paper_stats,
+        pipeline,
+        elapsed: began.elapsed(),
+    })
+}
+
+/// Creates `<base>/<UTC date-time>-seed<seed>[-n]`.
+fn new_run_dir(base: &Path, seed: u64) -> Result<PathBuf, RunError> {
+    let stamp = utc_stamp(unix_now().0 / 1_000_000_000);
+    let mut n = 0;
+    loop {
+        let name = match n {
+            0 => format!("{stamp}-seed{seed}"),
+            _ => format!("{stamp}-seed{seed}-{n}"),
+        };
+        let path = base.join(name);
+        match std::fs::create_dir_all(base).and_then(|()| std::fs::create_dir(&path)) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(source) => return Err(RunError::RunDir { path, source }),
+        }
+    }
+}
+
+/// `YYYYmmdd-HHMMSS` in UTC (civil-from-days, H. Hinnant), to name run
+/// directories without a date-time dependency.
+fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_stamps() {
+        assert_eq!(super::utc_stamp(0), "19700101-000000");
+        assert_eq!(super::utc_stamp(1_704_067_200), "20240101-000000");
+        assert_eq!(super::utc_stamp(1_795_000_000), "20261118-110640");
+    }
+}

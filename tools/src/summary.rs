@@ -1,0 +1,158 @@
+//! The end-of-run summary: what happened, what it earned, how fast.
+
+use std::fmt::Write as _;
+
+use autobot_engine::event::InputBody;
+use autobot_engine::types::{Money, Rounding};
+
+use crate::run::RunOutcome;
+
+/// Thousands separators for counts.
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ns(v: u64) -> String {
+    match v {
+        0..1_000 => format!("{v} ns"),
+        1_000..1_000_000 => format!("{:.1} µs", v as f64 / 1e3),
+        _ => format!("{:.2} ms", v as f64 / 1e6),
+    }
+}
+
+/// Renders the summary printed at the end of `autobot run` (and saved as
+/// `summary.txt` in the run directory).
+pub fn render(o: &RunOutcome, seed: u64) -> String {
+    let core = &o.pipeline.core.core;
+    let st = core.stats();
+    let secs = o.elapsed.as_secs_f64().max(1e-9);
+    let mut s = String::new();
+    let _ = writeln!(s, "autobot paper run — synthetic market, seed {seed}");
+    let _ = writeln!(s, "  run directory     {}", o.run_dir.display());
+    let _ = writeln!(
+        s,
+        "  wall time         {:.1} s   market events {} ({:.0}/s)",
+        secs,
+        group(o.market_events),
+        o.market_events as f64 / secs
+    );
+    let regimes = ["trending up", "trending down", "ranging", "volatility burst"];
+    let r: Vec<String> = regimes
+        .iter()
+        .zip(o.regime_events)
+        .map(|(n, c)| format!("{n} {}", group(c)))
+        .collect();
+    let _ = writeln!(s, "  market regimes    {}", r.join(", "));
+    let kinds: Vec<String> = InputBody::KIND_NAMES
+        .iter()
+        .zip(st.by_kind)
+        .filter(|(_, c)| *c > 0)
+        .map(|(n, c)| format!("{n} {}", group(c)))
+        .collect();
+    let _ = writeln!(s, "  events processed  {} ({})", group(st.events), kinds.join(", "));
+    let _ = writeln!(
+        s,
+        "  orders            {} sent, {} filled, {} rejected, {} vetoed, {} alerts",
+        group(st.orders),
+        group(st.fills),
+        group(st.rejects),
+        group(st.vetoes),
+        group(st.alerts)
+    );
+    if st.crossed + st.out_of_order + st.duplicate_updates + st.unknown_orders + st.unknown_symbols
+        > 0
+    {
+        let _ = writeln!(
+            s,
+            "  refused input     crossed {}, out of order {}, duplicate reports {}, unknown orders {}, unknown symbols {}",
+            st.crossed, st.out_of_order, st.duplicate_updates, st.unknown_orders, st.unknown_symbols
+        );
+    }
+    let mut net_total = Money::ZERO;
+    for ins in core.instruments() {
+        let Some(pos) = core.position(ins.id) else { continue };
+        let mark = core.book(ins.id).and_then(|b| b.mid());
+        let unreal = mark.and_then(|m| pos.unrealized(m)).unwrap_or(Money::ZERO);
+        let net = pos
+            .realized()
+            .checked_add(unreal)
+            .and_then(|x| x.checked_sub(pos.fees()))
+            .unwrap_or(Money::ZERO);
+        net_total = net_total.checked_add(net).unwrap_or(net_total);
+        let avg = pos
+            .avg_entry()
+            .and_then(|p| p.round_to(ins.tick_size, Rounding::HalfEven))
+            .map_or("-".to_string(), |p| format!("{p:.prec$}", prec = usize::from(ins.tick_size.decimals())));
+        let _ = writeln!(
+            s,
+            "  {:<17} position {} @ {}, realized {:.2}, unrealized {:.2}, fees {:.2}, net {:.2} USDT ({} fills)",
+            ins.name.as_str(),
+            pos.qty(),
+            avg,
+            pos.realized(),
+            unreal,
+            pos.fees(),
+            net,
+            pos.fills()
+        );
+    }
+    let _ = writeln!(s, "  net PnL           {net_total:.2} USDT (marked at mid)");
+    let _ = writeln!(
+        s,
+        "  output digest     {:016x} over {} outputs",
+        core.digest(),
+        group(core.outputs())
+    );
+    let j = &o.pipeline.journal;
+    let _ = writeln!(
+        s,
+        "  journal           {} ({} records, {:.1} MiB)",
+        j.path.display(),
+        group(j.records),
+        j.bytes as f64 / (1024.0 * 1024.0)
+    );
+    let p = &o.paper;
+    let _ = writeln!(
+        s,
+        "  paper execution   {} orders, {} fills, {} rejects, max report backlog {}",
+        group(p.orders),
+        group(p.fills),
+        group(p.rejects),
+        p.max_backlog
+    );
+    let h = &o.pipeline.core.latency;
+    let _ = writeln!(s, "latency: gateway receive → core done ({} events)", group(h.len()));
+    let _ = writeln!(
+        s,
+        "  p50 {}   p90 {}   p99 {}   p99.9 {}   p99.99 {}   max {}",
+        ns(h.value_at_quantile(0.50)),
+        ns(h.value_at_quantile(0.90)),
+        ns(h.value_at_quantile(0.99)),
+        ns(h.value_at_quantile(0.999)),
+        ns(h.value_at_quantile(0.9999)),
+        ns(h.max())
+    );
+    for w in &o.pipeline.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(super::group(0), "0");
+        assert_eq!(super::group(999), "999");
+        assert_eq!(super::group(1000), "1,000");
+        assert_eq!(super::group(1234567), "1,234,567");
+    }
+}

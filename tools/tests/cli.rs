@@ -1,0 +1,56 @@
+//! The binary refuses bad input with one line and a non-zero exit.
+
+use std::process::Command;
+
+fn autobot() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_autobot"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    c
+}
+
+fn one_line_failure(args: &[&str]) -> String {
+    let out = autobot().args(args).output().unwrap();
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn unknown_flag() {
+    let e = one_line_failure(&["run", "--frobnicate"]);
+    assert!(e.contains("--frobnicate"), "{e}");
+}
+
+#[test]
+fn missing_config_file() {
+    let e = one_line_failure(&["run", "--config", "config/nope.toml"]);
+    assert!(e.contains("config/nope.toml: cannot read config"), "{e}");
+}
+
+#[test]
+fn config_error() {
+    let p = std::env::temp_dir().join(format!("autobot-cli-{}.toml", std::process::id()));
+    std::fs::write(&p, "[run]\nmode = \"paper\"\nspeed = 3\n").unwrap();
+    let e = one_line_failure(&["run", "--config", p.to_str().unwrap()]);
+    assert!(e.contains("run.speed") && e.contains("unknown field"), "{e}");
+    std::fs::remove_file(p).unwrap();
+}
+
+#[test]
+fn out_of_range_flag() {
+    let e = one_line_failure(&["run", "--duration", "0"]);
+    assert!(e.contains("--duration 0 is out of range"), "{e}");
+}
+
+#[test]
+fn help_reads_like_a_manual() {
+    let out = autobot().args(["run", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in ["--config", "--duration", "--seed", "--events", "synthetic market"] {
+        assert!(help.contains(needle), "{needle} missing from help:\n{help}");
+    }
+}

@@ -1,0 +1,97 @@
+//! Configuration errors name the file, the key and the allowed range.
+
+use std::path::{Path, PathBuf};
+
+use autobot_engine::config::ConfigError;
+use autobot_tools::config::AppConfig;
+
+fn paper_toml() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+        .unwrap()
+}
+
+fn write(name: &str, text: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("autobot-cfg-{}-{name}.toml", std::process::id()));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn load_err(name: &str, text: &str) -> (PathBuf, String) {
+    let p = write(name, text);
+    let e = AppConfig::load(&p).unwrap_err().to_string();
+    std::fs::remove_file(&p).unwrap();
+    (p, e)
+}
+
+#[test]
+fn the_shipped_config_loads() {
+    let cfg = AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+        .unwrap();
+    assert_eq!(cfg.instruments.len(), 2);
+    assert_eq!(cfg.core().instruments[0].name.as_str(), "BTCUSDT");
+}
+
+#[test]
+fn unknown_key_names_file_line_and_full_key() {
+    let text = paper_toml().replace("wait = \"yield\"", "wait = \"yield\"\nwiat = 3");
+    let (p, e) = load_err("unknown", &text);
+    assert!(e.starts_with(&format!("{}:", p.display())), "{e}");
+    assert!(e.contains("engine.wiat"), "{e}");
+    assert!(e.contains("unknown field"), "{e}");
+    let line = text.lines().position(|l| l.starts_with("wiat")).unwrap() + 1;
+    assert!(e.contains(&format!(":{line}:")), "line {line}: {e}");
+    assert_eq!(e.lines().count(), 1);
+}
+
+#[test]
+fn out_of_range_names_key_value_and_range() {
+    let text = paper_toml().replace("ring_size = 65536", "ring_size = 1000");
+    let (p, e) = load_err("range", &text);
+    assert_eq!(
+        e,
+        format!(
+            "{}: engine.ring_size = 1000 is out of range; allowed: a power of two in 64 ..= 16777216",
+            p.display()
+        )
+    );
+    let text = paper_toml().replace("slow_period = 1000", "slow_period = 10");
+    let (_, e) = load_err("range2", &text);
+    assert!(e.contains("strategy.fast_period = 100 is out of range; allowed: 1 ..= 9"), "{e}");
+    let text = paper_toml().replace("trade_ratio = 0.25", "trade_ratio = 1.5");
+    let (_, e) = load_err("range3", &text);
+    assert!(e.contains("market.trade_ratio = 1.5 is out of range; allowed: 0 ..= 1"), "{e}");
+}
+
+#[test]
+fn a_float_price_is_refused_because_it_cannot_be_exact() {
+    let text = paper_toml().replace("tick_size = \"0.10\"", "tick_size = 0.1");
+    let (_, e) = load_err("float", &text);
+    assert!(e.contains("instruments[0].tick_size"), "{e}");
+    assert!(e.contains("write decimals as strings"), "{e}");
+}
+
+#[test]
+fn live_mode_is_refused_in_this_build() {
+    let text = paper_toml().replace("mode = \"paper\"", "mode = \"live\"");
+    let (_, e) = load_err("live", &text);
+    assert!(e.contains("run.mode = live is out of range; allowed: paper"), "{e}");
+}
+
+#[test]
+fn cross_section_mismatch_is_refused() {
+    let text = paper_toml().replace("start_prices = [\"60000\", \"3000\"]", "start_prices = [\"60000\"]");
+    let (_, e) = load_err("prices", &text);
+    assert!(e.contains("market.start_prices = 1 prices is out of range; allowed: one per instrument (2)"), "{e}");
+}
+
+#[test]
+fn missing_file_and_bad_syntax() {
+    let missing = Path::new("/nonexistent/autobot.toml");
+    let e = AppConfig::load(missing).unwrap_err();
+    assert!(matches!(e, ConfigError::Unreadable { .. }));
+    assert!(e.to_string().starts_with("/nonexistent/autobot.toml: cannot read config:"), "{e}");
+    let (_, e) = load_err("syntax", "[run\nmode = 1");
+    assert!(e.contains(":1: (syntax)"), "{e}");
+    let (_, e) = load_err("missing-section", "[run]\nmode = \"paper\"\n");
+    assert!(e.contains("missing field"), "{e}");
+}

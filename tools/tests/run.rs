@@ -1,0 +1,76 @@
+//! The whole paper engine (market gateway, journal, core, paper execution
+//! feeding fills back) for a bounded number of events; then the journal,
+//! fed to a fresh core without threads, must reproduce the digest.
+
+use std::path::Path;
+
+use autobot_engine::config::Layout;
+use autobot_engine::core::{Core, DiscardSink};
+use autobot_engine::event::{InputBody, OperatorAction};
+use autobot_engine::runtime::{InputFingerprint, read_journal};
+use autobot_tools::config::AppConfig;
+use autobot_tools::run::{RunOptions, run_paper};
+
+fn config(layout: Layout, dir: &Path) -> AppConfig {
+    let mut cfg =
+        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+            .unwrap();
+    cfg.engine.layout = layout;
+    cfg.engine.ring_size = 4096;
+    cfg.strategy.fast_period = 20;
+    cfg.strategy.slow_period = 100;
+    cfg.run.run_dir = dir.to_str().unwrap().into();
+    cfg
+}
+
+fn check(layout: Layout, name: &str) {
+    let dir = std::env::temp_dir().join(format!("autobot-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = config(layout, &dir);
+    let n = 60_000;
+    let opts = RunOptions {
+        max_events: Some(n),
+        unpaced: true,
+        ..RunOptions::default()
+    };
+    let out = run_paper(&cfg, &opts).unwrap();
+    assert_eq!(out.market_events, n);
+    let core = &out.pipeline.core.core;
+    let st = core.stats();
+    assert!(st.orders > 10, "the run must trade: {st:?}");
+    assert_eq!(st.fills, st.orders, "every paper order filled");
+    assert_eq!(out.paper.fills, st.fills);
+    assert_eq!(core.open_orders(), 0, "nothing left in flight after shutdown");
+
+    let events = read_journal(&out.run_dir.join("journal.log")).unwrap();
+    // Market events + fills + the shutdown command, each once, in order.
+    assert_eq!(events.len() as u64, n + st.fills + 1);
+    assert_eq!(st.events, events.len() as u64);
+    assert!(events.iter().enumerate().all(|(i, e)| e.header.seq.0 == i as u64));
+    let shutdowns = events
+        .iter()
+        .filter(|e| matches!(e.body, InputBody::Operator(c) if c.action == OperatorAction::Shutdown))
+        .count();
+    assert_eq!(shutdowns, 1);
+    let mut fp = InputFingerprint::default();
+    events.iter().for_each(|e| fp.add(e));
+    assert_eq!(out.pipeline.core.fingerprint, fp, "the core saw exactly the journal");
+
+    let mut direct = Core::new(&cfg.core());
+    for ev in &events {
+        direct.on_event(ev, &mut DiscardSink);
+    }
+    assert_eq!(direct.digest(), core.digest());
+    assert_eq!(direct.stats(), st);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn paper_run_inline_layout_replays_to_the_same_digest() {
+    check(Layout::Inline, "inline");
+}
+
+#[test]
+fn paper_run_dedicated_layout_replays_to_the_same_digest() {
+    check(Layout::Dedicated, "dedicated");
+}
