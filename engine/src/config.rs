@@ -123,16 +123,24 @@ pub fn parse<T: DeserializeOwned + Validate>(path: &Path, text: &str) -> Result<
         key,
         reason,
     };
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| invalid(line_of(text, e.span()), "(syntax)".into(), one_line(e.message())))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        invalid(
+            line_of(text, e.span()),
+            "(syntax)".into(),
+            one_line(e.message()),
+        )
+    })?;
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
         let inner = e.into_inner();
         let reason = one_line(inner.message());
-        // serde reports an unknown field at its parent; name the field itself.
+        // Name the unknown field itself when the path stops at its parent
+        // (serde_path_to_error includes it for tables but not at the root).
         let key = match unknown_field_name(&reason) {
-            Some(field) => join_key(if key == "." { "" } else { &key }, field),
-            None => key,
+            Some(field) if !key.ends_with(field) => {
+                join_key(if key == "." { "" } else { &key }, field)
+            }
+            _ => key,
         };
         invalid(line_of(text, inner.span()), key, reason)
     })?;
@@ -286,7 +294,12 @@ impl Validate for [InstrumentConfig] {
                 ));
             }
             if self[..i].iter().any(|o| o.symbol == ins.symbol) {
-                return Err(RangeError::new(&here, "symbol", &ins.symbol, "each symbol once"));
+                return Err(RangeError::new(
+                    &here,
+                    "symbol",
+                    &ins.symbol,
+                    "each symbol once",
+                ));
             }
             if !ins.tick_size.is_positive() {
                 return Err(RangeError::new(&here, "tick_size", ins.tick_size, "> 0"));
@@ -295,7 +308,12 @@ impl Validate for [InstrumentConfig] {
                 return Err(RangeError::new(&here, "step_size", ins.step_size, "> 0"));
             }
             if ins.min_notional.is_negative() {
-                return Err(RangeError::new(&here, "min_notional", ins.min_notional, ">= 0"));
+                return Err(RangeError::new(
+                    &here,
+                    "min_notional",
+                    ins.min_notional,
+                    ">= 0",
+                ));
             }
         }
         Ok(())
@@ -353,7 +371,12 @@ pub struct RiskConfig {
 impl Validate for RiskConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
         if self.max_position.is_negative() {
-            return Err(RangeError::new(at, "max_position", self.max_position, ">= 0"));
+            return Err(RangeError::new(
+                at,
+                "max_position",
+                self.max_position,
+                ">= 0",
+            ));
         }
         check_range(at, "max_open_orders", self.max_open_orders, 1, 4096)
     }

@@ -59,7 +59,10 @@ impl OutputSink for FillBack {
 #[test]
 fn on_event_allocates_nothing_after_warm_up() {
     let mut core = Core::new(&common::core_config());
-    let mut sink = FillBack { pending: [None; 8], orders: 0 };
+    let mut sink = FillBack {
+        pending: [None; 8],
+        orders: 0,
+    };
     let mut seq = 0u64;
     let mut run = |core: &mut Core, sink: &mut FillBack, n: u64| {
         for i in 0..n {
@@ -68,7 +71,11 @@ fn on_event_allocates_nothing_after_warm_up() {
             seq += 1;
             core.on_event(&ev, sink);
             for k in 0..sink.pending.len() {
-                if let Some(OutputEvent { body: OutputBody::NewOrder(o), .. }) = sink.pending[k].take() {
+                if let Some(OutputEvent {
+                    body: OutputBody::NewOrder(o),
+                    ..
+                }) = sink.pending[k].take()
+                {
                     let mut fill = autobot_engine::event::InputEvent::new(
                         Source::Execution,
                         o.symbol,
@@ -98,7 +105,13 @@ fn on_event_allocates_nothing_after_warm_up() {
     let orders_before = sink.orders;
     run(&mut core, &mut sink, 20_000);
     let allocs = ALLOCS.load(Ordering::Relaxed) - before;
-    assert!(sink.orders > orders_before + 10, "the stream must make the core trade");
+    assert!(
+        sink.orders > orders_before + 10,
+        "the stream must make the core trade"
+    );
     assert!(core.position(SymbolId(0)).unwrap().fills() > 10);
-    assert_eq!(allocs, 0, "Core::on_event allocated {allocs} times in the steady state");
+    assert_eq!(
+        allocs, 0,
+        "Core::on_event allocated {allocs} times in the steady state"
+    );
 }

@@ -61,7 +61,8 @@ fn check_layout(layout: Layout, name: &str) {
                 while i < PER_PRODUCER {
                     // Mix single and batch publication.
                     if i % 3 == 0 && i + 8 <= PER_PRODUCER {
-                        let batch: Vec<_> = (i..i + 8).map(|k| common::market_event(p, k)).collect();
+                        let batch: Vec<_> =
+                            (i..i + 8).map(|k| common::market_event(p, k)).collect();
                         publisher.publish_batch(&batch).unwrap();
                         i += 8;
                     } else {
@@ -86,11 +87,17 @@ fn check_layout(layout: Layout, name: &str) {
     assert_eq!(report.journal.records, total);
     let mut next_of: HashMap<u64, u64> = HashMap::new();
     for (i, ev) in events.iter().enumerate() {
-        assert_eq!(ev.header.seq.0, i as u64, "journal sequences are dense and ordered");
+        assert_eq!(
+            ev.header.seq.0, i as u64,
+            "journal sequences are dense and ordered"
+        );
         let producer = ev.header.recv.0 >> 40;
         let index = ev.header.recv.0 & ((1 << 40) - 1);
         let next = next_of.entry(producer).or_default();
-        assert_eq!(index, *next, "producer {producer}: event lost, repeated or reordered");
+        assert_eq!(
+            index, *next,
+            "producer {producer}: event lost, repeated or reordered"
+        );
         *next += 1;
     }
     assert!(next_of.values().all(|n| *n == PER_PRODUCER));
@@ -111,7 +118,10 @@ fn check_layout(layout: Layout, name: &str) {
     assert_eq!(direct.digest(), core.core.digest());
     assert_eq!(direct.stats(), core.core.stats());
     assert_eq!(outputs_seen, core.core.outputs());
-    assert!(core.core.stats().orders > 0, "the stream must make the core trade");
+    assert!(
+        core.core.stats().orders > 0,
+        "the stream must make the core trade"
+    );
     let trades = events
         .iter()
         .filter(|e| matches!(e.body, InputBody::AggTrade(_)))

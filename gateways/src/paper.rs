@@ -25,8 +25,8 @@ use std::collections::VecDeque;
 use autobot_engine::config::{RangeError, Validate};
 use autobot_engine::core::TopOfBook;
 use autobot_engine::event::{
-    InputBody, InputEvent, Liquidity, NewOrder, OrderKind, OrderRejected, OrderStatus,
-    OrderUpdate, OutputBody, OutputEvent, RejectReason, Source, SystemState,
+    InputBody, InputEvent, Liquidity, NewOrder, OrderKind, OrderRejected, OrderStatus, OrderUpdate,
+    OutputBody, OutputEvent, RejectReason, Source, SystemState,
 };
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::{InputPublisher, InputView, OutputReader, RingReader, Waiter};
@@ -55,7 +55,12 @@ impl Validate for PaperConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
         let max = Rate::parse("0.01").unwrap_or(Rate::ZERO);
         if self.taker_fee.is_negative() || self.taker_fee > max {
-            return Err(RangeError::new(at, "taker_fee", self.taker_fee, "0 ..= 0.01"));
+            return Err(RangeError::new(
+                at,
+                "taker_fee",
+                self.taker_fee,
+                "0 ..= 0.01",
+            ));
         }
         autobot_engine::config::check_range(at, "slippage_ticks", self.slippage_ticks, 0, 1000)
     }
@@ -123,13 +128,25 @@ impl PaperExchange {
             OutputBody::NewOrder(o) => {
                 self.stats.orders += 1;
                 if o.kind == OrderKind::Limit {
-                    self.reject(o.client_id, o.symbol, UNSUPPORTED, RejectReason::Other, reports);
+                    self.reject(
+                        o.client_id,
+                        o.symbol,
+                        UNSUPPORTED,
+                        RejectReason::Other,
+                        reports,
+                    );
                 } else {
                     self.waiting.push_back((out.cause, o));
                 }
             }
             OutputBody::Cancel(c) => {
-                self.reject(c.client_id, c.symbol, UNKNOWN_ORDER, RejectReason::Other, reports);
+                self.reject(
+                    c.client_id,
+                    c.symbol,
+                    UNKNOWN_ORDER,
+                    RejectReason::Other,
+                    reports,
+                );
             }
             OutputBody::Alert(_) | OutputBody::StateChange(_) | OutputBody::Audit(_) => {}
         }
@@ -155,7 +172,13 @@ impl PaperExchange {
     fn fill_market(&mut self, o: NewOrder, reports: &mut VecDeque<InputEvent>) {
         let idx = usize::from(o.symbol.0);
         let (Some(book), Some(ins)) = (self.books.get(idx), self.instruments.get(idx)) else {
-            self.reject(o.client_id, o.symbol, UNSUPPORTED, RejectReason::Other, reports);
+            self.reject(
+                o.client_id,
+                o.symbol,
+                UNSUPPORTED,
+                RejectReason::Other,
+                reports,
+            );
             return;
         };
         let Some(best) = book.taking_price(o.side) else {
@@ -175,7 +198,13 @@ impl PaperExchange {
             )
         });
         let (Some(price), Some(fee)) = (price, fee) else {
-            self.reject(o.client_id, o.symbol, UNSUPPORTED, RejectReason::Filter, reports);
+            self.reject(
+                o.client_id,
+                o.symbol,
+                UNSUPPORTED,
+                RejectReason::Filter,
+                reports,
+            );
             return;
         };
         let id = self.next_order_id;
@@ -272,11 +301,11 @@ pub fn run(
         }
         exchange.stats.max_backlog = exchange.stats.max_backlog.max(reports.len());
         if let Some(p) = publisher.as_mut() {
-            while let Some(ev) = reports.pop_front() {
-                if let Err(ev) = p.try_publish(ev) {
-                    reports.push_front(ev);
+            while let Some(ev) = reports.front() {
+                if !p.try_publish(ev) {
                     break;
                 }
+                reports.pop_front();
                 progress = true;
             }
             // After Stopped the core sends no order; once every order before

@@ -54,7 +54,13 @@ impl Validate for SyntheticConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
         check_range(at, "events_per_sec", self.events_per_sec, 1, 10_000_000)?;
         check_range(at, "volatility_bps", self.volatility_bps, 0.01, 100.0)?;
-        check_range(at, "mean_regime_events", self.mean_regime_events, 100, 10_000_000)?;
+        check_range(
+            at,
+            "mean_regime_events",
+            self.mean_regime_events,
+            100,
+            10_000_000,
+        )?;
         check_range(at, "trade_ratio", self.trade_ratio, 0.0, 1.0)?;
         for (i, p) in self.start_prices.iter().enumerate() {
             if !p.is_positive() {
@@ -355,7 +361,13 @@ pub fn run(
             }
         }
         let e = market.next_event();
-        let ev = InputEvent::new(Source::MarketData, e.symbol, mono_now(), e.exchange_time, e.body);
+        let ev = InputEvent::new(
+            Source::MarketData,
+            e.symbol,
+            mono_now(),
+            e.exchange_time,
+            e.body,
+        );
         if publisher.publish(ev).is_err() {
             return sent;
         }

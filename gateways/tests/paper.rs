@@ -65,7 +65,9 @@ fn market_buy_fills_at_the_ask_plus_slippage_with_taker_fee() {
     let mut reports = VecDeque::new();
     ex.on_market(&ticker("60000.0", "60000.1"));
     ex.on_output(&order(0, Side::Buy, OrderKind::Market), &mut reports);
-    let InputBody::OrderUpdate(u) = reports[0].body else { panic!("{reports:?}") };
+    let InputBody::OrderUpdate(u) = reports[0].body else {
+        panic!("{reports:?}")
+    };
     assert_eq!(u.status, OrderStatus::Filled);
     assert_eq!(u.last_price, Price::parse("60000.3").unwrap());
     assert_eq!(u.cum_qty, Qty::parse("0.002").unwrap());
@@ -83,8 +85,14 @@ fn an_order_waits_until_the_view_has_passed_its_cause() {
     assert!(reports.is_empty(), "cause 1 not seen yet");
     ex.on_market(&ticker("99.0", "99.5")); // seq 1
     ex.match_waiting(&mut reports);
-    let InputBody::OrderUpdate(u) = reports[0].body else { panic!("{reports:?}") };
-    assert_eq!(u.last_price, Price::parse("99.0").unwrap(), "fills at the book of its cause");
+    let InputBody::OrderUpdate(u) = reports[0].body else {
+        panic!("{reports:?}")
+    };
+    assert_eq!(
+        u.last_price,
+        Price::parse("99.0").unwrap(),
+        "fills at the book of its cause"
+    );
 }
 
 #[test]
@@ -96,7 +104,10 @@ fn refusals_are_reports_not_silence() {
     ex.on_output(&order(0, Side::Buy, OrderKind::Limit), &mut reports);
     let cancel = OutputEvent {
         cause: Seq(0),
-        body: OutputBody::Cancel(CancelOrder { client_id: ClientOrderId(3), symbol: SymbolId(0) }),
+        body: OutputBody::Cancel(CancelOrder {
+            client_id: ClientOrderId(3),
+            symbol: SymbolId(0),
+        }),
     };
     ex.on_output(&cancel, &mut reports);
     let reasons: Vec<_> = reports
@@ -108,7 +119,11 @@ fn refusals_are_reports_not_silence() {
         .collect();
     assert_eq!(
         reasons,
-        vec![(RejectReason::NoLiquidity, 0), (RejectReason::Other, -1), (RejectReason::Other, -2011)]
+        vec![
+            (RejectReason::NoLiquidity, 0),
+            (RejectReason::Other, -1),
+            (RejectReason::Other, -2011)
+        ]
     );
     assert_eq!(ex.stats().rejects, 3);
 }

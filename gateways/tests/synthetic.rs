@@ -24,7 +24,10 @@ fn setup(seed: u64) -> (SyntheticConfig, Vec<Instrument>) {
     let cfg = SyntheticConfig {
         seed,
         events_per_sec: 50_000,
-        start_prices: vec![Price::parse("60000").unwrap(), Price::parse("3000").unwrap()],
+        start_prices: vec![
+            Price::parse("60000").unwrap(),
+            Price::parse("3000").unwrap(),
+        ],
         volatility_bps: 1.0,
         mean_regime_events: 2_000,
         trade_ratio: 0.25,
@@ -41,7 +44,13 @@ fn generate(seed: u64, n: usize) -> Vec<u8> {
     let mut bytes = Vec::new();
     for _ in 0..n {
         let e = market.next_event();
-        let ev = InputEvent::new(Source::MarketData, e.symbol, MonoNanos(0), e.exchange_time, e.body);
+        let ev = InputEvent::new(
+            Source::MarketData,
+            e.symbol,
+            MonoNanos(0),
+            e.exchange_time,
+            e.body,
+        );
         bytes.extend_from_slice(buf.archive(&ev));
     }
     bytes
@@ -87,7 +96,13 @@ fn visits_every_regime_with_valid_prices() {
             other => panic!("unexpected event {other:?}"),
         }
     }
-    assert!(trades > tickers / 5 && trades < tickers / 3, "{trades} trades / {tickers}");
+    assert!(
+        trades > tickers / 5 && trades < tickers / 3,
+        "{trades} trades / {tickers}"
+    );
     let per_regime = market.regime_events();
-    assert!(per_regime.iter().all(|n| *n > 0), "every regime visited: {per_regime:?}");
+    assert!(
+        per_regime.iter().all(|n| *n > 0),
+        "every regime visited: {per_regime:?}"
+    );
 }

@@ -21,7 +21,10 @@ fn write(path: &std::path::Path, n: usize) {
 fn round_trips_records_in_order() {
     let path = tmp("roundtrip");
     write(&path, 100);
-    let recs: Vec<_> = AppLogReader::open(&path).unwrap().map(Result::unwrap).collect();
+    let recs: Vec<_> = AppLogReader::open(&path)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(recs.len(), 100);
     for (i, r) in recs.iter().enumerate() {
         assert_eq!(r.index, i as u64);
@@ -34,8 +37,14 @@ fn round_trips_records_in_order() {
 fn refuses_to_overwrite_and_rejects_foreign_files() {
     let path = tmp("foreign");
     std::fs::write(&path, b"not a journal at all").unwrap();
-    assert!(matches!(AppLog::create(&path), Err(JournalError::Io { .. })));
-    assert!(matches!(AppLogReader::open(&path), Err(JournalError::BadHeader { .. })));
+    assert!(matches!(
+        AppLog::create(&path),
+        Err(JournalError::Io { .. })
+    ));
+    assert!(matches!(
+        AppLogReader::open(&path),
+        Err(JournalError::BadHeader { .. })
+    ));
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -59,8 +68,25 @@ fn corruption_in_the_middle_is_an_error_naming_the_offset() {
     write(&path, 10);
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[16 + 8] ^= 0xff; // first payload byte of record 0
-    std::fs::File::create(&path).unwrap().write_all(&bytes).unwrap();
-    let err = AppLogReader::open(&path).unwrap().next().unwrap().unwrap_err();
-    assert!(matches!(err, JournalError::Corrupt { index: 0, offset: 16, .. }), "{err}");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(&bytes)
+        .unwrap();
+    let err = AppLogReader::open(&path)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::Corrupt {
+                index: 0,
+                offset: 16,
+                ..
+            }
+        ),
+        "{err}"
+    );
     std::fs::remove_file(&path).unwrap();
 }

@@ -114,7 +114,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     .map(|i| i.symbol.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                events.map_or(format!("{} s", cfg.run.duration_secs), |n| format!("{n} events")),
+                events.map_or(format!("{} s", cfg.run.duration_secs), |n| format!(
+                    "{n} events"
+                )),
                 cfg.market.seed
             );
             let outcome = run_paper(&cfg, &opts)?;

@@ -114,8 +114,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         })
         .map_err(|_| RunError::Gateway("market gateway"))?;
 
-    let (market_events, regime_events, market_warning) =
-        market_thread.join().map_err(|_| RunError::Gateway("market gateway"))?;
+    let (market_events, regime_events, market_warning) = market_thread
+        .join()
+        .map_err(|_| RunError::Gateway("market gateway"))?;
     let shutdown = InputEvent::new(
         Source::Runtime,
         SymbolId(0),
@@ -129,8 +130,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // If the pipeline halted the publish fails; join reports the cause.
     let _ = control.publish(shutdown);
     drop(control);
-    let (paper_stats, paper_warning) =
-        paper_thread.join().map_err(|_| RunError::Gateway("paper execution"))?;
+    let (paper_stats, paper_warning) = paper_thread
+        .join()
+        .map_err(|_| RunError::Gateway("paper execution"))?;
     let mut pipeline = started.handle.join()?;
     pipeline.warnings.extend(market_warning);
     pipeline.warnings.extend(paper_warning);

@@ -12,7 +12,7 @@ pub fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -44,7 +44,12 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         group(o.market_events),
         o.market_events as f64 / secs
     );
-    let regimes = ["trending up", "trending down", "ranging", "volatility burst"];
+    let regimes = [
+        "trending up",
+        "trending down",
+        "ranging",
+        "volatility burst",
+    ];
     let r: Vec<String> = regimes
         .iter()
         .zip(o.regime_events)
@@ -57,7 +62,12 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         .filter(|(_, c)| *c > 0)
         .map(|(n, c)| format!("{n} {}", group(c)))
         .collect();
-    let _ = writeln!(s, "  events processed  {} ({})", group(st.events), kinds.join(", "));
+    let _ = writeln!(
+        s,
+        "  events processed  {} ({})",
+        group(st.events),
+        kinds.join(", ")
+    );
     let _ = writeln!(
         s,
         "  orders            {} sent, {} filled, {} rejected, {} vetoed, {} alerts",
@@ -73,12 +83,18 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         let _ = writeln!(
             s,
             "  refused input     crossed {}, out of order {}, duplicate reports {}, unknown orders {}, unknown symbols {}",
-            st.crossed, st.out_of_order, st.duplicate_updates, st.unknown_orders, st.unknown_symbols
+            st.crossed,
+            st.out_of_order,
+            st.duplicate_updates,
+            st.unknown_orders,
+            st.unknown_symbols
         );
     }
     let mut net_total = Money::ZERO;
     for ins in core.instruments() {
-        let Some(pos) = core.position(ins.id) else { continue };
+        let Some(pos) = core.position(ins.id) else {
+            continue;
+        };
         let mark = core.book(ins.id).and_then(|b| b.mid());
         let unreal = mark.and_then(|m| pos.unrealized(m)).unwrap_or(Money::ZERO);
         let net = pos
@@ -90,7 +106,9 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         let avg = pos
             .avg_entry()
             .and_then(|p| p.round_to(ins.tick_size, Rounding::HalfEven))
-            .map_or("-".to_string(), |p| format!("{p:.prec$}", prec = usize::from(ins.tick_size.decimals())));
+            .map_or("-".to_string(), |p| {
+                format!("{p:.prec$}", prec = usize::from(ins.tick_size.decimals()))
+            });
         let _ = writeln!(
             s,
             "  {:<17} position {} @ {}, realized {:.2}, unrealized {:.2}, fees {:.2}, net {:.2} USDT ({} fills)",
@@ -129,7 +147,11 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         p.max_backlog
     );
     let h = &o.pipeline.core.latency;
-    let _ = writeln!(s, "latency: gateway receive → core done ({} events)", group(h.len()));
+    let _ = writeln!(
+        s,
+        "latency: gateway receive → core done ({} events)",
+        group(h.len())
+    );
     let _ = writeln!(
         s,
         "  p50 {}   p90 {}   p99 {}   p99.9 {}   p99.99 {}   max {}",

@@ -35,7 +35,10 @@ fn config_error() {
     let p = std::env::temp_dir().join(format!("autobot-cli-{}.toml", std::process::id()));
     std::fs::write(&p, "[run]\nmode = \"paper\"\nspeed = 3\n").unwrap();
     let e = one_line_failure(&["run", "--config", p.to_str().unwrap()]);
-    assert!(e.contains("run.speed") && e.contains("unknown field"), "{e}");
+    assert!(
+        e.contains("run.speed") && e.contains("unknown field"),
+        "{e}"
+    );
     std::fs::remove_file(p).unwrap();
 }
 
@@ -50,7 +53,13 @@ fn help_reads_like_a_manual() {
     let out = autobot().args(["run", "--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for needle in ["--config", "--duration", "--seed", "--events", "synthetic market"] {
+    for needle in [
+        "--config",
+        "--duration",
+        "--seed",
+        "--events",
+        "synthetic market",
+    ] {
         assert!(help.contains(needle), "{needle} missing from help:\n{help}");
     }
 }

@@ -36,11 +36,17 @@ fn unknown_key_names_file_line_and_full_key() {
     let text = paper_toml().replace("wait = \"yield\"", "wait = \"yield\"\nwiat = 3");
     let (p, e) = load_err("unknown", &text);
     assert!(e.starts_with(&format!("{}:", p.display())), "{e}");
-    assert!(e.contains("engine.wiat"), "{e}");
+    assert!(e.contains(": engine.wiat: unknown field `wiat`"), "{e}");
     assert!(e.contains("unknown field"), "{e}");
     let line = text.lines().position(|l| l.starts_with("wiat")).unwrap() + 1;
     assert!(e.contains(&format!(":{line}:")), "line {line}: {e}");
     assert_eq!(e.lines().count(), 1);
+}
+
+#[test]
+fn unknown_top_level_table_is_named() {
+    let (_, e) = load_err("toplevel", &format!("{}\n[extra]\nx = 1\n", paper_toml()));
+    assert!(e.contains(": extra: unknown field `extra`"), "{e}");
 }
 
 #[test]
@@ -56,10 +62,16 @@ fn out_of_range_names_key_value_and_range() {
     );
     let text = paper_toml().replace("slow_period = 1000", "slow_period = 10");
     let (_, e) = load_err("range2", &text);
-    assert!(e.contains("strategy.fast_period = 100 is out of range; allowed: 1 ..= 9"), "{e}");
+    assert!(
+        e.contains("strategy.fast_period = 100 is out of range; allowed: 1 ..= 9"),
+        "{e}"
+    );
     let text = paper_toml().replace("trade_ratio = 0.25", "trade_ratio = 1.5");
     let (_, e) = load_err("range3", &text);
-    assert!(e.contains("market.trade_ratio = 1.5 is out of range; allowed: 0 ..= 1"), "{e}");
+    assert!(
+        e.contains("market.trade_ratio = 1.5 is out of range; allowed: 0 ..= 1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -74,14 +86,25 @@ fn a_float_price_is_refused_because_it_cannot_be_exact() {
 fn live_mode_is_refused_in_this_build() {
     let text = paper_toml().replace("mode = \"paper\"", "mode = \"live\"");
     let (_, e) = load_err("live", &text);
-    assert!(e.contains("run.mode = live is out of range; allowed: paper"), "{e}");
+    assert!(
+        e.contains("run.mode = live is out of range; allowed: paper"),
+        "{e}"
+    );
 }
 
 #[test]
 fn cross_section_mismatch_is_refused() {
-    let text = paper_toml().replace("start_prices = [\"60000\", \"3000\"]", "start_prices = [\"60000\"]");
+    let text = paper_toml().replace(
+        "start_prices = [\"60000\", \"3000\"]",
+        "start_prices = [\"60000\"]",
+    );
     let (_, e) = load_err("prices", &text);
-    assert!(e.contains("market.start_prices = 1 prices is out of range; allowed: one per instrument (2)"), "{e}");
+    assert!(
+        e.contains(
+            "market.start_prices = 1 prices is out of range; allowed: one per instrument (2)"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -89,7 +112,11 @@ fn missing_file_and_bad_syntax() {
     let missing = Path::new("/nonexistent/autobot.toml");
     let e = AppConfig::load(missing).unwrap_err();
     assert!(matches!(e, ConfigError::Unreadable { .. }));
-    assert!(e.to_string().starts_with("/nonexistent/autobot.toml: cannot read config:"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/autobot.toml: cannot read config:"),
+        "{e}"
+    );
     let (_, e) = load_err("syntax", "[run\nmode = 1");
     assert!(e.contains(":1: (syntax)"), "{e}");
     let (_, e) = load_err("missing-section", "[run]\nmode = \"paper\"\n");

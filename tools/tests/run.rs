@@ -40,21 +40,35 @@ fn check(layout: Layout, name: &str) {
     assert!(st.orders > 10, "the run must trade: {st:?}");
     assert_eq!(st.fills, st.orders, "every paper order filled");
     assert_eq!(out.paper.fills, st.fills);
-    assert_eq!(core.open_orders(), 0, "nothing left in flight after shutdown");
+    assert_eq!(
+        core.open_orders(),
+        0,
+        "nothing left in flight after shutdown"
+    );
 
     let events = read_journal(&out.run_dir.join("journal.log")).unwrap();
     // Market events + fills + the shutdown command, each once, in order.
     assert_eq!(events.len() as u64, n + st.fills + 1);
     assert_eq!(st.events, events.len() as u64);
-    assert!(events.iter().enumerate().all(|(i, e)| e.header.seq.0 == i as u64));
+    assert!(
+        events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.header.seq.0 == i as u64)
+    );
     let shutdowns = events
         .iter()
-        .filter(|e| matches!(e.body, InputBody::Operator(c) if c.action == OperatorAction::Shutdown))
+        .filter(
+            |e| matches!(e.body, InputBody::Operator(c) if c.action == OperatorAction::Shutdown),
+        )
         .count();
     assert_eq!(shutdowns, 1);
     let mut fp = InputFingerprint::default();
     events.iter().for_each(|e| fp.add(e));
-    assert_eq!(out.pipeline.core.fingerprint, fp, "the core saw exactly the journal");
+    assert_eq!(
+        out.pipeline.core.fingerprint, fp,
+        "the core saw exactly the journal"
+    );
 
     let mut direct = Core::new(&cfg.core());
     for ev in &events {

@@ -102,12 +102,24 @@ mod tests {
     #[test]
     fn refuses_crossed_and_out_of_order() {
         let mut b = TopOfBook::default();
-        assert_eq!(b.apply(&ticker(1, "10", "10"), UnixNanos(0)), Err(BookReject::Crossed));
-        assert_eq!(b.apply(&ticker(1, "0", "10"), UnixNanos(0)), Err(BookReject::Crossed));
+        assert_eq!(
+            b.apply(&ticker(1, "10", "10"), UnixNanos(0)),
+            Err(BookReject::Crossed)
+        );
+        assert_eq!(
+            b.apply(&ticker(1, "0", "10"), UnixNanos(0)),
+            Err(BookReject::Crossed)
+        );
         assert!(!b.is_valid());
         b.apply(&ticker(5, "10", "10.1"), UnixNanos(0)).unwrap();
-        assert_eq!(b.apply(&ticker(4, "10", "10.2"), UnixNanos(0)), Err(BookReject::OutOfOrder));
+        assert_eq!(
+            b.apply(&ticker(4, "10", "10.2"), UnixNanos(0)),
+            Err(BookReject::OutOfOrder)
+        );
         assert_eq!(b.mid(), Some(Price::parse("10.05").unwrap()));
-        assert_eq!(b.taking_price(Side::Buy), Some(Price::parse("10.1").unwrap()));
+        assert_eq!(
+            b.taking_price(Side::Buy),
+            Some(Price::parse("10.1").unwrap())
+        );
     }
 }

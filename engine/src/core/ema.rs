@@ -85,11 +85,10 @@ impl EmaCross {
     pub fn update(&mut self, x: f64) -> Option<Cross> {
         let f = self.fast.update(x);
         let s = self.slow.update(x);
-        let (f, s) = (f?, s?);
-        if f == s {
-            return None;
-        }
-        let now_above = f > s;
+        let now_above = match f?.total_cmp(&s?) {
+            std::cmp::Ordering::Equal => return None,
+            order => order == std::cmp::Ordering::Greater,
+        };
         let prev = self.above.replace(now_above);
         match prev {
             Some(was) if was != now_above => Some(if now_above { Cross::Up } else { Cross::Down }),

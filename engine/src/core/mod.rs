@@ -294,7 +294,10 @@ impl Core {
             (UpdateCheck::Apply { fill, .. }, Some(order)) => {
                 if fill.is_positive() {
                     let pos = &mut self.symbols[usize::from(order.symbol.0)].position;
-                    if pos.apply_fill(order.side, u.last_price, fill, u.fee).is_err() {
+                    if pos
+                        .apply_fill(order.side, u.last_price, fill, u.fee)
+                        .is_err()
+                    {
                         self.alert(seq, AlertCode::Overflow, order.symbol, 0, out);
                         return;
                     }
@@ -322,7 +325,13 @@ impl Core {
                 // Do not chase the target again until the next cross.
                 let s = &mut self.symbols[usize::from(order.symbol.0)];
                 s.target = s.position.qty().raw();
-                self.alert(seq, AlertCode::OrderRejected, order.symbol, i64::from(r.code), out);
+                self.alert(
+                    seq,
+                    AlertCode::OrderRejected,
+                    order.symbol,
+                    i64::from(r.code),
+                    out,
+                );
             }
             None => {
                 self.stats.unknown_orders += 1;
@@ -349,7 +358,15 @@ impl Core {
         out: &mut S,
     ) {
         self.stats.alerts += 1;
-        self.emit(seq, OutputBody::Alert(Alert { code, symbol, value }), out);
+        self.emit(
+            seq,
+            OutputBody::Alert(Alert {
+                code,
+                symbol,
+                value,
+            }),
+            out,
+        );
     }
 
     #[inline]

@@ -133,7 +133,10 @@ impl OrderTable {
         let snapshot = *order;
         let terminal = matches!(
             u.status,
-            OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected | OrderStatus::Expired
+            OrderStatus::Filled
+                | OrderStatus::Cancelled
+                | OrderStatus::Rejected
+                | OrderStatus::Expired
         );
         if terminal {
             self.slots[i] = None;

@@ -74,7 +74,8 @@ impl Position {
         fee: Money,
     ) -> Result<(), PositionOverflow> {
         let mut next = *self;
-        next.apply_unchecked(side, price, qty, fee).ok_or(PositionOverflow)?;
+        next.apply_unchecked(side, price, qty, fee)
+            .ok_or(PositionOverflow)?;
         *self = next;
         Ok(())
     }
@@ -89,7 +90,11 @@ impl Position {
             self.qty = Qty::from_raw(i64::try_from(held + dq).ok()?);
         } else {
             let closing = dq.abs().min(held.abs());
-            let removed = div_round(self.cost.checked_mul(closing)?, held.abs(), Rounding::HalfEven);
+            let removed = div_round(
+                self.cost.checked_mul(closing)?,
+                held.abs(),
+                Rounding::HalfEven,
+            );
             realized16 = held.signum() * px * closing - removed;
             self.cost -= removed;
             let after = held + dq.signum() * closing;
@@ -106,7 +111,12 @@ impl Position {
         }
         self.realized16 = self.realized16.checked_add(realized16)?;
         // The money view must stay representable.
-        i64::try_from(div_round(self.realized16, i128::from(SCALE), Rounding::HalfEven)).ok()?;
+        i64::try_from(div_round(
+            self.realized16,
+            i128::from(SCALE),
+            Rounding::HalfEven,
+        ))
+        .ok()?;
         self.fees = self.fees.checked_add(fee)?;
         self.fills += 1;
         Some(())
@@ -127,11 +137,14 @@ mod tests {
     #[test]
     fn long_round_trip_realizes_exactly() {
         let mut pos = Position::default();
-        pos.apply_fill(Side::Buy, p("100"), q("1"), Money::ZERO).unwrap();
-        pos.apply_fill(Side::Buy, p("101"), q("2"), Money::ZERO).unwrap();
+        pos.apply_fill(Side::Buy, p("100"), q("1"), Money::ZERO)
+            .unwrap();
+        pos.apply_fill(Side::Buy, p("101"), q("2"), Money::ZERO)
+            .unwrap();
         assert_eq!(pos.avg_entry(), Some(p("100.66666667")));
         assert_eq!(pos.unrealized(p("102")).unwrap().to_string(), "4");
-        pos.apply_fill(Side::Sell, p("103"), q("3"), Money::ZERO).unwrap();
+        pos.apply_fill(Side::Sell, p("103"), q("3"), Money::ZERO)
+            .unwrap();
         assert_eq!(pos.qty(), Qty::ZERO);
         assert_eq!(pos.realized().to_string(), "7"); // 309 - 302
     }
@@ -139,8 +152,10 @@ mod tests {
     #[test]
     fn short_then_flip_long() {
         let mut pos = Position::default();
-        pos.apply_fill(Side::Sell, p("50"), q("2"), Money::from_raw(1)).unwrap();
-        pos.apply_fill(Side::Buy, p("45"), q("3"), Money::from_raw(1)).unwrap();
+        pos.apply_fill(Side::Sell, p("50"), q("2"), Money::from_raw(1))
+            .unwrap();
+        pos.apply_fill(Side::Buy, p("45"), q("3"), Money::from_raw(1))
+            .unwrap();
         assert_eq!(pos.realized().to_string(), "10");
         assert_eq!(pos.qty(), q("1"));
         assert_eq!(pos.avg_entry(), Some(p("45")));
@@ -151,12 +166,16 @@ mod tests {
     #[test]
     fn thirds_leave_no_residue() {
         let mut pos = Position::default();
-        pos.apply_fill(Side::Buy, p("10"), q("3"), Money::ZERO).unwrap();
-        pos.apply_fill(Side::Buy, p("10.00000001"), q("1"), Money::ZERO).unwrap();
+        pos.apply_fill(Side::Buy, p("10"), q("3"), Money::ZERO)
+            .unwrap();
+        pos.apply_fill(Side::Buy, p("10.00000001"), q("1"), Money::ZERO)
+            .unwrap();
         for _ in 0..3 {
-            pos.apply_fill(Side::Sell, p("11"), q("1"), Money::ZERO).unwrap();
+            pos.apply_fill(Side::Sell, p("11"), q("1"), Money::ZERO)
+                .unwrap();
         }
-        pos.apply_fill(Side::Sell, p("11"), q("1"), Money::ZERO).unwrap();
+        pos.apply_fill(Side::Sell, p("11"), q("1"), Money::ZERO)
+            .unwrap();
         // 44 - 40.00000001
         assert_eq!(pos.realized().to_string(), "3.99999999");
     }
@@ -164,9 +183,13 @@ mod tests {
     #[test]
     fn overflow_changes_nothing() {
         let mut pos = Position::default();
-        pos.apply_fill(Side::Buy, p("10"), q("1"), Money::MAX).unwrap();
+        pos.apply_fill(Side::Buy, p("10"), q("1"), Money::MAX)
+            .unwrap();
         let before = pos;
-        assert_eq!(pos.apply_fill(Side::Buy, p("10"), q("1"), Money::ONE), Err(PositionOverflow));
+        assert_eq!(
+            pos.apply_fill(Side::Buy, p("10"), q("1"), Money::ONE),
+            Err(PositionOverflow)
+        );
         assert_eq!(pos, before);
     }
 }

@@ -44,7 +44,13 @@ impl Core {
         };
         let qty = match s.instrument.round_qty(qty) {
             Some(q) if q.is_positive() => q,
-            _ => return Err(veto(Rule::ZeroQuantity, qty.raw(), s.instrument.step_size.raw())),
+            _ => {
+                return Err(veto(
+                    Rule::ZeroQuantity,
+                    qty.raw(),
+                    s.instrument.step_size.raw(),
+                ));
+            }
         };
         let held = i128::from(s.position.qty().raw());
         let pending = i128::from(self.orders.pending(sym));

@@ -2,10 +2,8 @@
 
 use super::*;
 use crate::config::{InstrumentConfig, RiskConfig, StrategyConfig, instruments};
-use crate::event::{
-    Liquidity, OperatorCommand, OrderStatus, OrderUpdate, Source,
-};
-use crate::types::{ExchangeOrderId, MonoNanos, Money, UnixNanos};
+use crate::event::{Liquidity, OperatorCommand, OrderStatus, OrderUpdate, Source};
+use crate::types::{ExchangeOrderId, Money, MonoNanos, UnixNanos};
 
 fn cfg(max_position: &str) -> CoreConfig {
     CoreConfig {
@@ -99,10 +97,16 @@ fn a_cross_sends_one_audited_market_order_and_a_fill_moves_the_position() {
     assert_eq!(o.qty, Qty::parse("0.002").unwrap());
     assert_eq!(o.kind, OrderKind::Market);
     // The approval audit precedes the order.
-    let pos_order = outs.iter().position(|x| matches!(x.body, OutputBody::NewOrder(_))).unwrap();
+    let pos_order = outs
+        .iter()
+        .position(|x| matches!(x.body, OutputBody::NewOrder(_)))
+        .unwrap();
     assert!(matches!(
         outs[pos_order - 1].body,
-        OutputBody::Audit(Audit { verdict: Verdict::Approved, .. })
+        OutputBody::Audit(Audit {
+            verdict: Verdict::Approved,
+            ..
+        })
     ));
     // No second order while the first is open.
     let more = run_trend(&mut core, &mut feed, &[110, 111]);
@@ -142,13 +146,22 @@ fn kill_switch_vetoes_first_and_reset_releases_it() {
     let mut core = Core::new(&cfg("0.0001"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
-    let kill = OperatorCommand { action: OperatorAction::Kill, arg: 0 };
-    core.on_event(&feed.event(Source::Operator, InputBody::Operator(kill)), &mut outs);
+    let kill = OperatorCommand {
+        action: OperatorAction::Kill,
+        arg: 0,
+    };
+    core.on_event(
+        &feed.event(Source::Operator, InputBody::Operator(kill)),
+        &mut outs,
+    );
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     // Both the kill switch and max position would veto; the kill switch wins.
     assert!(outs.iter().any(|o| matches!(
         o.body,
-        OutputBody::Audit(Audit { rule: Rule::KillSwitch, .. })
+        OutputBody::Audit(Audit {
+            rule: Rule::KillSwitch,
+            ..
+        })
     )));
     assert!(core.kill_switch());
 }
@@ -158,17 +171,29 @@ fn shutdown_stops_new_orders_and_reports_the_state_change() {
     let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
-    let stop = OperatorCommand { action: OperatorAction::Shutdown, arg: 0 };
-    core.on_event(&feed.event(Source::Runtime, InputBody::Operator(stop)), &mut outs);
+    let stop = OperatorCommand {
+        action: OperatorAction::Shutdown,
+        arg: 0,
+    };
+    core.on_event(
+        &feed.event(Source::Runtime, InputBody::Operator(stop)),
+        &mut outs,
+    );
     assert_eq!(
         outs[0].body,
-        OutputBody::StateChange(StateChange { from: SystemState::Running, to: SystemState::Stopped })
+        OutputBody::StateChange(StateChange {
+            from: SystemState::Running,
+            to: SystemState::Stopped
+        })
     );
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     assert!(orders(&outs).is_empty());
     assert!(outs.iter().any(|o| matches!(
         o.body,
-        OutputBody::Audit(Audit { rule: Rule::SystemState, .. })
+        OutputBody::Audit(Audit {
+            rule: Rule::SystemState,
+            ..
+        })
     )));
 }
 
@@ -184,7 +209,13 @@ fn crossed_tickers_are_refused_and_counted() {
     core.on_event(&bad, &mut outs);
     assert_eq!(core.stats().crossed, 1);
     assert!(!core.book(SymbolId(0)).unwrap().is_valid());
-    assert!(matches!(outs[0].body, OutputBody::Alert(Alert { code: AlertCode::CrossedBook, .. })));
+    assert!(matches!(
+        outs[0].body,
+        OutputBody::Alert(Alert {
+            code: AlertCode::CrossedBook,
+            ..
+        })
+    ));
 }
 
 #[test]

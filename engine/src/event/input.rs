@@ -9,7 +9,7 @@
 //! - Prices and quantities are exact decimals ([`Price`], [`Qty`]); no float.
 
 use crate::types::{
-    ClientOrderId, ExchangeOrderId, MonoNanos, Money, Price, Qty, Rate, Seq, Side, SymbolId,
+    ClientOrderId, ExchangeOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId,
     UnixNanos,
 };
 

@@ -29,7 +29,9 @@ pub fn parse_cpu_list(s: &str) -> Vec<usize> {
 pub fn pin_current(thread: &str, cpu: Option<usize>, busy_spin: bool) -> Option<String> {
     let cpu = cpu?;
     if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
-        return Some(format!("{thread}: could not pin to CPU {cpu}; running unpinned"));
+        return Some(format!(
+            "{thread}: could not pin to CPU {cpu}; running unpinned"
+        ));
     }
     if busy_spin && !isolated_cpus().contains(&cpu) {
         return Some(format!(

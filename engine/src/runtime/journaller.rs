@@ -56,12 +56,11 @@ pub fn read_journal(path: &Path) -> Result<Vec<InputEvent>, ReadJournalError> {
     let mut out = Vec::new();
     for rec in reader {
         let rec = rec?;
-        let ev = crate::event::input_from_bytes(&rec.payload).map_err(|e| {
-            ReadJournalError::Decode {
+        let ev =
+            crate::event::input_from_bytes(&rec.payload).map_err(|e| ReadJournalError::Decode {
                 index: rec.index,
                 reason: e.0,
-            }
-        })?;
+            })?;
         out.push(ev);
     }
     Ok(out)

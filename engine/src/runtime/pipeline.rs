@@ -119,11 +119,14 @@ pub struct Started {
     pub handle: PipelineHandle,
 }
 
+/// What a stage thread returns: its result and its warnings for the operator.
+type StageOutcome<T> = (Result<T, RuntimeError>, Vec<String>);
+
 /// Joins the pipeline's threads.
 #[derive(Debug)]
 pub struct PipelineHandle {
-    core: JoinHandle<(Result<CoreReport, RuntimeError>, Vec<String>)>,
-    journal: Option<JoinHandle<(Result<JournalReport, RuntimeError>, Vec<String>)>>,
+    core: JoinHandle<StageOutcome<CoreReport>>,
+    journal: Option<JoinHandle<StageOutcome<JournalReport>>>,
     inline_journal_path: PathBuf,
     halt: Arc<HaltFlag>,
 }
@@ -239,7 +242,10 @@ pub fn start(
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                (core_loop(core_poller, core, None, output, wait, &h), Vec::from_iter(warn))
+                (
+                    core_loop(core_poller, core, None, output, wait, &h),
+                    Vec::from_iter(warn),
+                )
             })?;
             (core_thread, Some(journal_thread), view, producer)
         }

@@ -135,12 +135,13 @@ impl InputPublisher {
         }
     }
 
-    /// Publishes one event if there is room now; gives it back otherwise.
+    /// Publishes one event if there is room now; `false` if the ring is full.
     /// For threads that also consume the ring and so must never block on it.
     #[inline]
-    pub fn try_publish(&mut self, mut ev: InputEvent) -> Result<(), InputEvent> {
+    pub fn try_publish(&mut self, ev: &InputEvent) -> bool {
+        let mut ev = *ev;
         stamp_published(&mut ev);
-        self.producer.try_publish(|slot| *slot = ev).map(|_| ()).map_err(|_| ev)
+        self.producer.try_publish(|slot| *slot = ev).is_ok()
     }
 
     /// Publishes a batch with one claim, waiting while the ring lacks room.

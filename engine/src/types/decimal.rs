@@ -428,7 +428,10 @@ mod tests {
     #[test]
     fn displays_shortest_and_fixed() {
         assert_eq!(Price::parse("60000.10").unwrap().to_string(), "60000.1");
-        assert_eq!(format!("{:.2}", Price::parse("60000.1").unwrap()), "60000.10");
+        assert_eq!(
+            format!("{:.2}", Price::parse("60000.1").unwrap()),
+            "60000.10"
+        );
         assert_eq!(Qty::parse("-0.5").unwrap().to_string(), "-0.5");
         assert_eq!(Price::parse("0.10").unwrap().decimals(), 1);
         assert_eq!(Qty::parse("0.001").unwrap().decimals(), 3);
@@ -438,12 +441,24 @@ mod tests {
     fn rounds_to_tick() {
         let tick = Price::parse("0.1").unwrap();
         let p = Price::parse("100.15").unwrap();
-        assert_eq!(p.round_to(tick, Rounding::Floor).unwrap().to_string(), "100.1");
-        assert_eq!(p.round_to(tick, Rounding::Ceil).unwrap().to_string(), "100.2");
-        assert_eq!(p.round_to(tick, Rounding::HalfEven).unwrap().to_string(), "100.2");
+        assert_eq!(
+            p.round_to(tick, Rounding::Floor).unwrap().to_string(),
+            "100.1"
+        );
+        assert_eq!(
+            p.round_to(tick, Rounding::Ceil).unwrap().to_string(),
+            "100.2"
+        );
+        assert_eq!(
+            p.round_to(tick, Rounding::HalfEven).unwrap().to_string(),
+            "100.2"
+        );
         let q = Qty::parse("-0.0015").unwrap();
         let step = Qty::parse("0.001").unwrap();
-        assert_eq!(q.round_to(step, Rounding::TowardZero).unwrap().to_string(), "-0.001");
+        assert_eq!(
+            q.round_to(step, Rounding::TowardZero).unwrap().to_string(),
+            "-0.001"
+        );
         assert_eq!(q.round_to(Qty::ZERO, Rounding::Floor), None);
     }
 

@@ -20,7 +20,9 @@ impl SymbolName {
         let b = name.as_bytes();
         if b.is_empty()
             || b.len() > SYMBOL_LEN
-            || !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         {
             return None;
         }

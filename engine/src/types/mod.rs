@@ -4,6 +4,9 @@ mod decimal;
 mod ids;
 mod instrument;
 
-pub use decimal::{div_round as div_round_i128, DecimalError, Money, Price, Qty, Rate, Rounding, SCALE, SCALE_DIGITS};
+pub use decimal::{
+    DecimalError, Money, Price, Qty, Rate, Rounding, SCALE, SCALE_DIGITS,
+    div_round as div_round_i128,
+};
 pub use ids::{ClientOrderId, ExchangeOrderId, MonoNanos, Seq, Side, SymbolId, UnixNanos};
 pub use instrument::{Instrument, SYMBOL_LEN, SymbolName};

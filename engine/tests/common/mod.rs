@@ -1,7 +1,9 @@
 //! Builders shared by the engine's integration tests.
 #![allow(dead_code)]
 
-use autobot_engine::config::{CoreConfig, InstrumentConfig, RiskConfig, StrategyConfig, instruments};
+use autobot_engine::config::{
+    CoreConfig, InstrumentConfig, RiskConfig, StrategyConfig, instruments,
+};
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source, Trade};
 use autobot_engine::types::{Money, MonoNanos, Price, Qty, SymbolId, UnixNanos};
 
@@ -48,7 +50,7 @@ pub fn market_event(p: u64, i: u64) -> InputEvent {
             trade_id: p << 32 | i,
             price: Price::from_raw(mid_ticks * tick),
             qty: Qty::parse("0.001").unwrap(),
-            buyer_is_maker: i % 2 == 0,
+            buyer_is_maker: i.is_multiple_of(2),
         })
     } else {
         InputBody::BookTicker(BookTicker {

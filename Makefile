@@ -1,0 +1,42 @@
+# autobot — the two commands: `make run` and `make test`.
+# Both check the toolchain and fetch the pinned crates (Cargo.lock) first.
+
+CARGO    ?= cargo
+CONFIG   ?= config/paper.toml
+ARGS     ?=
+
+.PHONY: run test bench lint fmt deps build clean help
+
+help:
+	@echo "make run    paper-trade on the synthetic market (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
+	@echo "make test   every test of the workspace"
+	@echo "make bench  ring handoff benchmark (disruptor vs crossbeam)"
+	@echo "make lint   rustfmt check + clippy -D warnings"
+
+deps:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+	@$(CARGO) fetch --locked -q
+
+build: deps
+	$(CARGO) build --release --locked -p autobot
+
+run: build
+	./target/release/autobot run --config $(CONFIG) $(ARGS)
+
+test: deps
+	$(CARGO) test --workspace --locked
+
+bench: deps
+	$(CARGO) bench --locked -p autobot-benches --bench ring
+
+lint: deps
+	@rustup component add rustfmt clippy >/dev/null 2>&1 || true
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf runs
