@@ -335,7 +335,7 @@ pub fn run(
     use std::time::{Duration, Instant};
 
     let start = Instant::now();
-    let gap = Duration::from_nanos(1_000_000_000 / u64::from(limits.events_per_sec.max(1)));
+    let rate = u128::from(limits.events_per_sec.max(1));
     let mut sent: u64 = 0;
     loop {
         if limits.max_events.is_some_and(|m| sent >= m)
@@ -347,8 +347,9 @@ pub fn run(
         if limits.paced {
             // Pacing a market is the gateway's job, not a test waiting on a
             // condition: sleep through long gaps, yield through short ones.
-            let due = gap * u32::try_from(sent % u64::from(u32::MAX)).unwrap_or(0);
-            let due = start + due.min(Duration::from_secs(86_400 * 365));
+            // Due time of event `sent` from the start, exact in u128 ns (no drift).
+            let due_ns = u128::from(sent) * 1_000_000_000 / rate;
+            let due = start + Duration::from_nanos(u64::try_from(due_ns).unwrap_or(u64::MAX));
             let now = Instant::now();
             if due > now {
                 let ahead = due - now;

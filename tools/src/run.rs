@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
 use autobot_engine::runtime::clock::{mono_now, unix_now};
-use autobot_engine::runtime::{PipelineReport, RuntimeError, Waiter, pin_current, start};
+use autobot_engine::runtime::{
+    HaltOnPanic, PipelineReport, RuntimeError, Waiter, pin_current, start,
+};
 use autobot_engine::types::SymbolId;
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
@@ -84,9 +86,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let view = started.view.ok_or(RunError::Gateway("execution"))?;
     let outputs = started.outputs;
     let exchange = PaperExchange::new(&cfg.paper, &core_cfg.instruments);
+    let paper_guard = HaltOnPanic(paper_pub.halt_flag());
     let paper_thread = std::thread::Builder::new()
         .name("autobot-paper".into())
         .spawn(move || {
+            let _guard = paper_guard;
             let warning = pin_current("paper execution", cpus.execution, busy);
             let stats = paper::run(exchange, outputs, view, paper_pub, Waiter::new(wait));
             (stats, warning)
@@ -104,9 +108,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             .then(|| Duration::from_secs(cfg.run.duration_secs)),
     };
     let stop = Arc::clone(&opts.stop);
+    let market_guard = HaltOnPanic(market_pub.halt_flag());
     let market_thread = std::thread::Builder::new()
         .name("autobot-market".into())
         .spawn(move || {
+            let _guard = market_guard;
             let warning = pin_current("market gateway", cpus.market, busy);
             let sent = synthetic::run(&mut market, &mut market_pub, limits, &stop);
             drop(market_pub);

@@ -13,7 +13,8 @@ mod wait;
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
 pub use journaller::{Journaller, ReadJournalError, read_journal};
 pub use pipeline::{
-    CoreReport, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started, start,
+    CoreReport, HaltOnPanic, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started,
+    start,
 };
 pub use ring::{Closed, HaltFlag, Halted, InputPublisher, InputView, OutputReader, RingReader};
 pub use wait::Waiter;

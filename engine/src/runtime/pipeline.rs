@@ -43,7 +43,7 @@ use super::wait::Waiter;
 use super::{InputFingerprint, affinity};
 use crate::config::{CoreConfig, EngineConfig, Layout, WaitKind};
 use crate::core::Core;
-use crate::event::InputEvent;
+use crate::event::{InputEvent, OutputEvent};
 
 /// Most events a stage takes per batch (bounds the latency of a batch).
 const MAX_BATCH: u64 = 256;
@@ -125,10 +125,8 @@ type StageOutcome<T> = (Result<T, RuntimeError>, Vec<String>);
 /// Joins the pipeline's threads.
 #[derive(Debug)]
 pub struct PipelineHandle {
-    core: JoinHandle<StageOutcome<CoreReport>>,
+    core: JoinHandle<StageOutcome<(CoreReport, Option<JournalReport>)>>,
     journal: Option<JoinHandle<StageOutcome<JournalReport>>>,
-    inline_journal_path: PathBuf,
-    halt: Arc<HaltFlag>,
 }
 
 impl std::fmt::Debug for Started {
@@ -161,32 +159,17 @@ impl PipelineHandle {
             }
             None => None,
         };
-        let (core, w) = self.core.join().map_err(|p| {
-            self.halt.halt();
-            RuntimeError::Panicked {
-                thread: "core",
-                message: panic_message(p),
-            }
+        let (core, w) = self.core.join().map_err(|p| RuntimeError::Panicked {
+            thread: "core",
+            message: panic_message(p),
         })?;
         warnings.extend(w);
         // A journal failure is the root cause of a core stop; report it first.
-        let journal = match journal {
-            Some(r) => r?,
-            None => JournalReport {
-                path: self.inline_journal_path,
-                records: 0,
-                bytes: 0,
-            },
-        };
-        let core = core?;
-        let journal = if journal.records == 0 {
-            JournalReport {
-                records: core.core.stats().events,
-                bytes: std::fs::metadata(&journal.path).map_or(0, |m| m.len()),
-                ..journal
-            }
-        } else {
-            journal
+        let dedicated = journal.transpose()?;
+        let (core, inline) = core?;
+        let journal = match (dedicated, inline) {
+            (Some(j), _) | (None, Some(j)) => j,
+            (None, None) => unreachable!("every layout has exactly one journal stage"),
         };
         Ok(PipelineReport {
             core,
@@ -209,7 +192,7 @@ pub fn start(
     let busy = wait == WaitKind::BusySpin;
 
     let (out_poller, out_builder) =
-        build_single_producer(engine.output_ring_size, OutputEventFactory::make, BusySpin)
+        build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
             .new_event_poller();
     let out_producer = out_builder.build();
     let output = OutputPublisher {
@@ -234,18 +217,16 @@ pub fn start(
             };
             let h = Arc::clone(&halt);
             let path = journal_path.to_path_buf();
-            let journal_thread = spawn("autobot-journal", move || {
+            let journal_thread = spawn("autobot-journal", &halt, move || {
                 let warn = affinity::pin_current("journal", cpus.journal, busy);
                 let r = journal_loop(journal_poller, journaller, path, wait, &h);
                 (r, Vec::from_iter(warn))
             })?;
             let h = Arc::clone(&halt);
-            let core_thread = spawn("autobot-core", move || {
+            let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                (
-                    core_loop(core_poller, core, None, output, wait, &h),
-                    Vec::from_iter(warn),
-                )
+                let r = core_loop(core_poller, core, &mut None, output, wait, &h);
+                (r.map(|c| (c, None)), Vec::from_iter(warn))
             })?;
             (core_thread, Some(journal_thread), view, producer)
         }
@@ -258,10 +239,17 @@ pub fn start(
                 (None, b.build())
             };
             let h = Arc::clone(&halt);
-            let core_thread = spawn("autobot-core", move || {
+            let path = journal_path.to_path_buf();
+            let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                let r = core_loop(core_poller, core, Some(journaller), output, wait, &h);
-                (r, Vec::from_iter(warn))
+                let mut journal = Some(journaller);
+                let r = core_loop(core_poller, core, &mut journal, output, wait, &h);
+                let report = journal.map(|j| JournalReport {
+                    path,
+                    records: j.records(),
+                    bytes: j.bytes(),
+                });
+                (r.map(|c| (c, report)), Vec::from_iter(warn))
             })?;
             (core_thread, None, view, producer)
         }
@@ -273,26 +261,36 @@ pub fn start(
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,
-            inline_journal_path: journal_path.to_path_buf(),
-            halt,
         },
     })
 }
 
-struct OutputEventFactory;
-impl OutputEventFactory {
-    fn make() -> crate::event::OutputEvent {
-        crate::event::OutputEvent::default()
+/// Halts the pipeline if the thread holding it unwinds, so threads blocked on
+/// a ring that thread no longer drains give up instead of hanging. Every stage
+/// thread holds one; gateway threads should too (`InputPublisher::halt_flag`).
+#[derive(Debug)]
+pub struct HaltOnPanic(pub Arc<HaltFlag>);
+
+impl Drop for HaltOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.halt();
+        }
     }
 }
 
 fn spawn<T: Send + 'static>(
     name: &'static str,
+    halt: &Arc<HaltFlag>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<JoinHandle<T>, RuntimeError> {
+    let guard = HaltOnPanic(Arc::clone(halt));
     std::thread::Builder::new()
         .name(name.into())
-        .spawn(f)
+        .spawn(move || {
+            let _guard = guard;
+            f()
+        })
         .map_err(|source| RuntimeError::Spawn {
             thread: name,
             source,
@@ -335,7 +333,7 @@ fn journal_loop<R: RingReader<InputEvent>>(
 fn core_loop<R: RingReader<InputEvent>>(
     mut reader: R,
     mut core: Core,
-    mut inline_journal: Option<Journaller>,
+    inline_journal: &mut Option<Journaller>,
     mut output: OutputPublisher,
     wait: WaitKind,
     halt: &HaltFlag,
