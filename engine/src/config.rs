@@ -170,7 +170,7 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
 }
 
 /// How consumer threads wait when the ring is empty.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WaitKind {
     /// Spin on the sequence: lowest latency, burns a whole core. Only for
@@ -181,7 +181,7 @@ pub enum WaitKind {
 }
 
 /// Where the journal is written relative to the core.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// Journaller on its own thread; the core consumes only journaled
@@ -193,7 +193,7 @@ pub enum Layout {
 }
 
 /// CPU to pin each thread to; an absent entry leaves the thread unpinned.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CpuMap {
     /// Market-data gateway thread.
@@ -207,7 +207,7 @@ pub struct CpuMap {
 }
 
 /// `[engine]`: the rings and threads.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
     /// Input ring slots (power of two, 64 ..= 2^24).
@@ -263,8 +263,65 @@ impl Validate for EngineConfig {
     }
 }
 
+/// When journal records are made durable (see `autobot_journal::Durability`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurabilityKind {
+    /// Page cache only: survives a process crash, not a host crash.
+    None,
+    /// `msync` at every end of a ring batch.
+    EveryBatch,
+    /// `msync` after every `sync_every` records.
+    EveryN,
+}
+
+/// `[journal]`: the journal of input events.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalConfig {
+    /// Segment file size in MiB (1 ..= 65536).
+    pub segment_mib: u64,
+    /// Durability policy.
+    pub durability: DurabilityKind,
+    /// Records between syncs under `every-n` (1 ..= 1000000).
+    pub sync_every: u32,
+    /// Input events between output-digest checkpoints (1000 ..= 100000000).
+    pub checkpoint_every: u64,
+}
+
+impl Validate for JournalConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_range(at, "segment_mib", self.segment_mib, 1, 65_536)?;
+        check_range(at, "sync_every", self.sync_every, 1, 1_000_000)?;
+        check_range(
+            at,
+            "checkpoint_every",
+            self.checkpoint_every,
+            1_000,
+            100_000_000,
+        )
+    }
+}
+
+impl JournalConfig {
+    /// The appender settings for a journal in `dir`.
+    pub fn appender(&self, dir: &Path) -> autobot_journal::AppenderConfig {
+        autobot_journal::AppenderConfig {
+            dir: dir.to_path_buf(),
+            segment_size: self.segment_mib << 20,
+            durability: match self.durability {
+                DurabilityKind::None => autobot_journal::Durability::None,
+                DurabilityKind::EveryBatch => autobot_journal::Durability::EveryBatch,
+                DurabilityKind::EveryN => {
+                    autobot_journal::Durability::EveryRecords(self.sync_every)
+                }
+            },
+        }
+    }
+}
+
 /// `[[instruments]]`: one tradable symbol.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstrumentConfig {
     /// Exchange symbol, e.g. `"BTCUSDT"`.
@@ -336,7 +393,7 @@ pub fn instruments(list: &[InstrumentConfig]) -> Vec<Instrument> {
 }
 
 /// `[strategy]`: the EMA cross on the mid price.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
     /// Fast EMA period in book-ticker updates (1 ..= 100000, < slow).
@@ -359,7 +416,7 @@ impl Validate for StrategyConfig {
 }
 
 /// `[risk]`: hard limits.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskConfig {
     /// Largest |position| per symbol, e.g. `"0.5"` (>= 0).

@@ -12,5 +12,6 @@
 pub mod config;
 pub mod core;
 pub mod event;
+pub mod replay;
 pub mod runtime;
 pub mod types;

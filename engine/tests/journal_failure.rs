@@ -1,28 +1,34 @@
 //! A journal that cannot be written halts the pipeline with the journal's
 //! error instead of hanging, and the core never acts on an event the journal
-//! did not take. The failure is real: `RLIMIT_FSIZE` makes the kernel refuse
-//! writes past 1 MiB with `EFBIG` (this test binary runs alone, so the limit
-//! touches nothing else).
+//! did not take. The failure is real: after start, `RLIMIT_NOFILE` is capped
+//! and every free descriptor taken, so creating the next segment when the
+//! journal rolls fails with `EMFILE` (this test binary runs alone, so the
+//! limit touches nothing else; it is restored before reading back).
 
 use autobot_engine::config::{CpuMap, EngineConfig, Layout, WaitKind};
 use autobot_engine::runtime::{RuntimeError, start};
 
 mod common;
 
-const LIMIT: u64 = 1 << 20;
-
 #[allow(unsafe_code)]
-fn limit_file_size() {
-    // SAFETY: plain libc calls with valid arguments; ignoring SIGXFSZ makes
-    // the over-limit write fail with EFBIG instead of killing the process.
+fn set_nofile(soft: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain libc calls with a valid, writable rlimit.
     unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        let lim = libc::rlimit {
-            rlim_cur: LIMIT,
-            rlim_max: libc::RLIM_INFINITY,
-        };
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        let old = lim.rlim_cur;
+        lim.rlim_cur = soft;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        old
     }
+}
+
+fn open_fds() -> u64 {
+    // Counting the directory opens one more descriptor, closed again after.
+    std::fs::read_dir("/proc/self/fd").unwrap().count() as u64
 }
 
 fn check(layout: Layout, name: &str) {
@@ -38,8 +44,9 @@ fn check(layout: Layout, name: &str) {
     };
     let started = start(
         &engine,
+        &common::journal_config(),
         &common::core_config(),
-        &dir.join("journal.log"),
+        &dir.join("journal"),
         false,
     )
     .unwrap();
@@ -55,10 +62,24 @@ fn check(layout: Layout, name: &str) {
             }
         }
     });
+    // Let the helper finish preparing the second segment, then forbid new files.
+    while !std::fs::read_dir(dir.join("journal"))
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "prep"))
+    {
+        std::thread::yield_now();
+    }
+    // Cap the table and take every free slot below the cap (the table has
+    // holes), so the journal's next open fails with EMFILE.
+    let old = set_nofile(open_fds() + 2);
+    let mut fillers = Vec::new();
+    while let Ok(f) = std::fs::File::open("/dev/null") {
+        fillers.push(f);
+    }
     let mut publisher = started.publisher;
-    // Far more than 1 MiB of journal: publishing must stop with `Halted`.
+    // Many segments' worth of events: publishing must stop with `Halted`.
     let mut published = 0u64;
-    for i in 0..200_000 {
+    for i in 0..400_000 {
         if publisher.publish(common::market_event(0, i)).is_err() {
             break;
         }
@@ -68,25 +89,30 @@ fn check(layout: Layout, name: &str) {
         publisher.is_halted(),
         "the journal failure must halt the pipeline"
     );
-    assert!(published < 200_000);
+    assert!(published < 400_000);
     drop(publisher);
     let err = started.handle.join().unwrap_err();
+    drop(fillers);
+    set_nofile(old);
     assert!(matches!(err, RuntimeError::Journal(_)), "{err}");
-    assert!(err.to_string().contains("journal.log"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "autobot-jfail-{}-{name}/journal",
+            std::process::id()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Too many open files"), "{text}");
     drain.join().unwrap();
-    // What reached the file stays readable, up to the torn tail of the failed write.
-    let on_disk = autobot_journal::AppLogReader::open(&dir.join("journal.log"))
-        .unwrap()
-        .map_while(Result::ok)
-        .count();
-    assert!(on_disk > 0);
-    assert!(std::fs::metadata(dir.join("journal.log")).unwrap().len() <= LIMIT);
+    // What reached the journal stays readable; nothing past it was acted on.
+    let journal = autobot_journal::Journal::open(&dir.join("journal")).unwrap();
+    assert!(journal.next_seq() > 0 && journal.next_seq() <= published);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_failing_journal_halts_both_layouts() {
-    limit_file_size();
     check(Layout::Dedicated, "dedicated");
     check(Layout::Inline, "inline");
 }

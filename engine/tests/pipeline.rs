@@ -35,9 +35,17 @@ fn engine(layout: Layout) -> EngineConfig {
 
 fn check_layout(layout: Layout, name: &str) {
     let dir = run_dir(name);
-    let journal = dir.join("journal.log");
+    let journal = dir.join("journal");
     let cfg = common::core_config();
-    let started = start(&engine(layout), &cfg, &journal, false).unwrap();
+    let started = start(
+        &engine(layout),
+        &common::journal_config(),
+        &cfg,
+        &journal,
+        false,
+    )
+    .unwrap();
+    assert!(started.recovery.created);
 
     // Output consumer: drains the output ring and counts orders.
     let mut outputs = started.outputs;
@@ -82,9 +90,14 @@ fn check_layout(layout: Layout, name: &str) {
     let total = PRODUCERS * PER_PRODUCER;
 
     // Every event journaled once, each producer's events in its own order.
-    let events = read_journal(&journal).unwrap();
+    let contents = read_journal(&journal).unwrap();
+    let events = contents.events;
     assert_eq!(events.len() as u64, total);
-    assert_eq!(report.journal.records, total);
+    assert_eq!(report.journal.next_seq, total);
+    assert!(
+        std::fs::read_dir(&journal).unwrap().count() > 5,
+        "the journal rolled over several 1 MiB segments"
+    );
     let mut next_of: HashMap<u64, u64> = HashMap::new();
     for (i, ev) in events.iter().enumerate() {
         assert_eq!(
@@ -117,6 +130,31 @@ fn check_layout(layout: Layout, name: &str) {
     }
     assert_eq!(direct.digest(), core.core.digest());
     assert_eq!(direct.stats(), core.core.stats());
+    // Checkpoints every 5000 inputs and a final one, each matching the replay.
+    let cps = contents.checkpoints;
+    assert!(
+        cps.len() as u64 >= total / 5_000 / 2,
+        "{} checkpoints",
+        cps.len()
+    );
+    let last = cps.last().unwrap();
+    assert_eq!(
+        (last.last_seq.0, last.digest),
+        (total - 1, core.core.digest())
+    );
+    let mut replay = Core::new(&cfg);
+    let mut at = cps.iter().peekable();
+    for ev in &events {
+        replay.on_event(ev, &mut DiscardSink);
+        while let Some(cp) = at.peek().filter(|c| c.last_seq == ev.header.seq) {
+            assert_eq!(cp.digest, replay.digest(), "checkpoint at {}", cp.last_seq);
+            at.next();
+        }
+    }
+    assert!(
+        at.next().is_none(),
+        "every checkpoint names an input that exists"
+    );
     assert_eq!(outputs_seen, core.core.outputs());
     assert!(
         core.core.stats().orders > 0,

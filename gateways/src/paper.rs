@@ -42,7 +42,7 @@ const UNKNOWN_ORDER: i32 = -2011;
 const UNSUPPORTED: i32 = -1;
 
 /// `[paper]`: paper execution.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaperConfig {
     /// Taker fee as a fraction of notional, e.g. `"0.0004"` (0 ..= 0.01).

@@ -33,7 +33,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
 /// `[market]`: the synthetic market.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyntheticConfig {
     /// Seed; the same seed gives the same market.

@@ -1,23 +1,31 @@
-//! The journal: an append-only log of opaque records (archived input events).
+//! The journal: the engine's source of truth. Every input event is appended
+//! here before the core may act on it.
 //!
-//! This crate owns the on-disk format and nothing else; it does not know what
-//! an event is. The engine's journaller stage appends one record per input
-//! event before the core may see it.
+//! This crate owns the on-disk format and nothing else; payloads are opaque
+//! bytes (the engine archives events with rkyv). See [`format`] for the
+//! layout field by field, [`Appender`] for durability and the failed-sync
+//! policy, [`Journal`] for validated reading, [`Tailer`] for following a
+//! journal another process is writing.
 //!
-//! Format of this first version (`applog`, one file; the segmented, mmap'd
-//! journal of SPEC section 9 replaces it):
-//!
-//! ```text
-//! file   := header record*
-//! header := magic "ABJRNL\0\0" (8) | version u32 LE = 1 | reserved u32 = 0
-//! record := len u32 LE | check u32 LE | payload [len] | zero pad to 8
-//! check  := low 32 bits of xxh3_64(payload, seed = record index)
-//! ```
-//!
-//! Binding the checksum to the record index means a record copied to another
-//! position fails verification. A torn tail (a crash mid-append) is detected by
-//! the reader as a short or failing last record and reported, never returned.
+//! # Invariants
+//! - One appender per directory. Input records carry dense sequences.
+//! - A record is committed by the release store of its `len`, after its
+//!   header and payload; readers acquire-load `len` and verify the checksum.
+//! - Readers never modify a journal. Recovery (on the appender's open) only
+//!   removes a torn tail after the last valid record, and reports it.
+//! - A damaged record followed by valid data is an error naming the segment
+//!   and offset; it is never skipped.
 
-mod applog;
+mod appender;
+mod error;
+pub mod format;
+mod reader;
+mod recovery;
+mod scan;
+mod segment;
 
-pub use applog::{AppLog, AppLogReader, JournalError, Record};
+pub use appender::{Appender, AppenderConfig, Durability, OpenReport};
+pub use error::JournalError;
+pub use format::RecordMeta;
+pub use reader::{INDEX_EVERY, IndexPoint, Journal, Record, Records, SegmentView, Tailer};
+pub use scan::Torn;

@@ -3,15 +3,15 @@
 use std::path::Path;
 
 use autobot_engine::config::{
-    self as cfg, ConfigError, CoreConfig, EngineConfig, InstrumentConfig, RangeError, RiskConfig,
-    StrategyConfig, Validate, check_range,
+    self as cfg, ConfigError, CoreConfig, EngineConfig, InstrumentConfig, JournalConfig,
+    RangeError, RiskConfig, StrategyConfig, Validate, check_range,
 };
 use autobot_gateways::paper::PaperConfig;
 use autobot_gateways::synthetic::SyntheticConfig;
 use serde::Deserialize;
 
 /// Deployment (SPEC section 6). Only paper trading exists in this build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Deployment {
     /// Simulated fills against the engine's own book.
@@ -23,7 +23,7 @@ pub enum Deployment {
 }
 
 /// `[run]`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// Deployment; `paper` is the default and, for now, the only one.
@@ -53,13 +53,15 @@ impl Validate for RunConfig {
 }
 
 /// The configuration file.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
     /// `[run]`.
     pub run: RunConfig,
     /// `[engine]`.
     pub engine: EngineConfig,
+    /// `[journal]`.
+    pub journal: JournalConfig,
     /// `[[instruments]]`.
     pub instruments: Vec<InstrumentConfig>,
     /// `[strategy]`.
@@ -76,6 +78,7 @@ impl Validate for AppConfig {
     fn validate(&self, _at: &str) -> Result<(), RangeError> {
         self.run.validate("run")?;
         self.engine.validate("engine")?;
+        self.journal.validate("journal")?;
         self.instruments.as_slice().validate("instruments")?;
         self.strategy.validate("strategy")?;
         self.risk.validate("risk")?;
@@ -98,6 +101,12 @@ impl AppConfig {
     /// Loads and validates a configuration file.
     pub fn load(path: &Path) -> Result<AppConfig, ConfigError> {
         cfg::load(path)
+    }
+
+    /// The configuration as TOML (saved in each run directory, so a replay
+    /// uses exactly what the run used).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
     }
 
     /// The core's part of the configuration.

@@ -31,9 +31,9 @@ enum Command {
     /// PnL, the output digest and the latency percentiles. Everything is
     /// written under a new directory of `run.run_dir`.
     Run {
-        /// Configuration file.
-        #[arg(long, short, value_name = "FILE", default_value = "config/paper.toml")]
-        config: PathBuf,
+        /// Configuration file [default: config/paper.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Run length in seconds (overrides `run.duration_secs`).
         #[arg(long, value_name = "SECS")]
         duration: Option<u64>,
@@ -47,6 +47,11 @@ enum Command {
         /// publishing as fast as the engine takes them.
         #[arg(long, value_name = "N")]
         events: Option<u64>,
+        /// Continue an earlier run (after a crash or a stop): recover its
+        /// journal, restore the core from it, and go on appending. Uses the
+        /// run's own config.toml unless --config is given.
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<PathBuf>,
     },
 }
 
@@ -83,7 +88,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             seed,
             run_dir,
             events,
+            resume,
         } => {
+            let config = match (&resume, config) {
+                (Some(dir), None) => dir.join("config.toml"),
+                (_, Some(c)) => c,
+                (None, None) => PathBuf::from("config/paper.toml"),
+            };
             let mut cfg = AppConfig::load(&config)?;
             if let Some(d) = duration {
                 anyhow::ensure!(
@@ -106,6 +117,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 max_events: events,
                 unpaced: events.is_some(),
                 stop,
+                resume,
             };
             eprintln!(
                 "autobot: paper trading {} for {} on the synthetic market (seed {}); Ctrl-C stops early",

@@ -32,13 +32,16 @@ pub struct RunOptions {
     pub unpaced: bool,
     /// Set to stop early (Ctrl-C).
     pub stop: Arc<AtomicBool>,
+    /// Continue the run in this directory (recovering its journal and
+    /// restoring the core from it) instead of starting a new one.
+    pub resume: Option<PathBuf>,
 }
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The run directory could not be created.
-    #[error("cannot create run directory {path}: {source}")]
+    /// The run directory could not be created or written.
+    #[error("run directory {path}: {source}")]
     RunDir {
         /// The directory.
         path: PathBuf,
@@ -64,6 +67,11 @@ pub struct RunOutcome {
     pub regime_events: [u64; 4],
     /// Paper exchange counters.
     pub paper: PaperStats,
+    /// What opening the journal found, and the inputs replayed to restore
+    /// the core (non-zero when resuming).
+    pub recovery: autobot_journal::OpenReport,
+    /// Inputs of the earlier run replayed into the core.
+    pub restored: u64,
     /// The pipeline's report (core, journal, latency).
     pub pipeline: PipelineReport,
     /// Wall-clock length.
@@ -72,10 +80,24 @@ pub struct RunOutcome {
 
 /// Runs the paper engine to completion.
 pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
-    let run_dir = new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?;
+    let run_dir = match &opts.resume {
+        Some(dir) => dir.clone(),
+        None => new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?,
+    };
+    if opts.resume.is_none() {
+        let path = run_dir.join("config.toml");
+        std::fs::write(&path, cfg.to_toml()).map_err(|source| RunError::RunDir { path, source })?;
+    }
     let core_cfg = cfg.core();
     let began = Instant::now();
-    let started = start(&cfg.engine, &core_cfg, &run_dir.join("journal.log"), true)?;
+    let started = start(
+        &cfg.engine,
+        &cfg.journal,
+        &core_cfg,
+        &run_dir.join("journal"),
+        true,
+    )?;
+    let (recovery, restored) = (started.recovery.clone(), started.restored);
     let busy = cfg.engine.wait == autobot_engine::config::WaitKind::BusySpin;
     let cpus = cfg.engine.cpus;
     let wait = cfg.engine.wait;
@@ -147,6 +169,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         market_events,
         regime_events,
         paper: paper_stats,
+        recovery,
+        restored,
         pipeline,
         elapsed: began.elapsed(),
     })

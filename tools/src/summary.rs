@@ -37,6 +37,27 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "autobot paper run — synthetic market, seed {seed}");
     let _ = writeln!(s, "  run directory     {}", o.run_dir.display());
+    if o.restored > 0 || o.recovery.truncated.is_some() || o.recovery.extended.is_some() {
+        let _ = writeln!(
+            s,
+            "  resumed           {} inputs of the earlier run replayed into the core",
+            group(o.restored)
+        );
+    }
+    if let Some((path, offset, bytes, reason)) = &o.recovery.truncated {
+        let _ = writeln!(
+            s,
+            "  journal recovery  removed a torn record ({reason}): {bytes} bytes at offset {offset} of {}",
+            path.display()
+        );
+    }
+    if let Some((path, len, size)) = &o.recovery.extended {
+        let _ = writeln!(
+            s,
+            "  journal recovery  {} was cut to {len} bytes; restored to {size}",
+            path.display()
+        );
+    }
     let _ = writeln!(
         s,
         "  wall time         {:.1} s   market events {} ({:.0}/s)",
@@ -132,8 +153,9 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
     let j = &o.pipeline.journal;
     let _ = writeln!(
         s,
-        "  journal           {} ({} records, {:.1} MiB)",
+        "  journal           {} (inputs 0..{}; this run appended {} records, {:.1} MiB)",
         j.path.display(),
+        group(j.next_seq),
         group(j.records),
         j.bytes as f64 / (1024.0 * 1024.0)
     );

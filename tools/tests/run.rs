@@ -17,6 +17,8 @@ fn config(layout: Layout, dir: &Path) -> AppConfig {
             .unwrap();
     cfg.engine.layout = layout;
     cfg.engine.ring_size = 4096;
+    cfg.journal.segment_mib = 2;
+    cfg.journal.checkpoint_every = 10_000;
     cfg.strategy.fast_period = 20;
     cfg.strategy.slow_period = 100;
     cfg.run.run_dir = dir.to_str().unwrap().into();
@@ -46,7 +48,10 @@ fn check(layout: Layout, name: &str) {
         "nothing left in flight after shutdown"
     );
 
-    let events = read_journal(&out.run_dir.join("journal.log")).unwrap();
+    let contents = read_journal(&out.run_dir.join("journal")).unwrap();
+    let events = contents.events;
+    assert!(!contents.checkpoints.is_empty());
+    assert_eq!(contents.checkpoints.last().unwrap().digest, core.digest());
     // Market events + fills + the shutdown command, each once, in order.
     assert_eq!(events.len() as u64, n + st.fills + 1);
     assert_eq!(st.events, events.len() as u64);

@@ -11,7 +11,10 @@ mod ring;
 mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
-pub use journaller::{Journaller, ReadJournalError, read_journal};
+pub use journaller::{
+    Checkpoint, CheckpointSlot, JournalContents, Journaller, KIND_DIGEST, ReadJournalError,
+    read_journal,
+};
 pub use pipeline::{
     CoreReport, HaltOnPanic, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started,
     start,

@@ -35,13 +35,13 @@ use disruptor::{BusySpin, build_multi_producer, build_single_producer};
 use hdrhistogram::Histogram;
 
 use super::clock::mono_now;
-use super::journaller::Journaller;
+use super::journaller::{Checkpoint, CheckpointSlot, Journaller};
 use super::ring::{
     Closed, HaltFlag, InputPublisher, InputView, OutputPublisher, OutputReader, RingReader,
 };
 use super::wait::Waiter;
 use super::{InputFingerprint, affinity};
-use crate::config::{CoreConfig, EngineConfig, Layout, WaitKind};
+use crate::config::{CoreConfig, EngineConfig, JournalConfig, Layout, WaitKind};
 use crate::core::Core;
 use crate::event::{InputEvent, OutputEvent};
 
@@ -62,6 +62,9 @@ pub enum RuntimeError {
         /// Panic message.
         message: String,
     },
+    /// The journal could not be read back to restore the core.
+    #[error("restoring the core from the journal: {0}")]
+    Restore(#[from] crate::replay::ReplayError),
     /// A thread could not be spawned.
     #[error("cannot start the {thread} thread: {source}")]
     Spawn {
@@ -88,12 +91,14 @@ pub struct CoreReport {
 /// What the journal stage hands back.
 #[derive(Debug, Clone)]
 pub struct JournalReport {
-    /// The journal file.
+    /// The journal directory.
     pub path: PathBuf,
-    /// Records appended.
+    /// Records appended by this run (inputs and checkpoints).
     pub records: u64,
-    /// Bytes written.
+    /// Bytes appended by this run.
     pub bytes: u64,
+    /// The sequence after the last input journaled.
+    pub next_seq: u64,
 }
 
 /// Everything a finished pipeline reports.
@@ -115,6 +120,13 @@ pub struct Started {
     pub outputs: OutputReader,
     /// The last-stage view of the input ring, if requested.
     pub view: Option<InputView>,
+    /// What opening the journal found (recovery) and how many inputs of an
+    /// earlier run were replayed into the core before starting.
+    pub recovery: autobot_journal::OpenReport,
+    /// Inputs of an earlier run replayed to restore the core.
+    pub restored: u64,
+    /// The core's digest after the restore (and its output count).
+    pub restored_digest: (u64, u64),
     /// Joins the stage threads.
     pub handle: PipelineHandle,
 }
@@ -133,6 +145,7 @@ impl std::fmt::Debug for Started {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Started")
             .field("view", &self.view.is_some())
+            .field("restored", &self.restored)
             .finish_non_exhaustive()
     }
 }
@@ -179,31 +192,57 @@ impl PipelineHandle {
     }
 }
 
-/// Starts the stage threads. `journal_path` must not exist yet.
+/// Opens (recovering) or creates the journal in `journal_dir`, restores the
+/// core by replaying what an earlier run journaled there, and starts the
+/// stage threads.
 pub fn start(
     engine: &EngineConfig,
+    journal_cfg: &JournalConfig,
     core_cfg: &CoreConfig,
-    journal_path: &Path,
+    journal_dir: &Path,
     with_view: bool,
 ) -> Result<Started, RuntimeError> {
     let halt = Arc::new(HaltFlag::default());
-    let journaller = Journaller::create(journal_path)?;
+    let (journaller, recovery) = Journaller::open(journal_cfg.appender(journal_dir))?;
+    let mut core = Core::new(core_cfg);
+    let mut restored = 0;
+    if journaller.next_seq().0 > 0 {
+        let journal = autobot_journal::Journal::open(journal_dir)?;
+        let report = crate::replay::feed(
+            &journal,
+            &mut core,
+            crate::types::Seq(0),
+            None,
+            &mut crate::core::DiscardSink,
+            |_, _, _| {},
+        )?;
+        restored = report.events;
+    }
+    let restored_digest = (core.digest(), core.outputs());
+    let next_seq = journaller.next_seq();
+    let checkpoint_every = journal_cfg.checkpoint_every;
     let wait = engine.wait;
     let busy = wait == WaitKind::BusySpin;
 
     let (out_poller, out_builder) =
         build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
             .new_event_poller();
-    let out_producer = out_builder.build();
     let output = OutputPublisher {
-        producer: out_producer,
+        producer: out_builder.build(),
         waiter: Waiter::new(wait),
         halt: Arc::clone(&halt),
         dropped: 0,
     };
-    let core = Core::new(core_cfg);
     let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
     let cpus = engine.cpus;
+    let path = journal_dir.to_path_buf();
+    let stage = CoreStage {
+        core,
+        next_seq,
+        checkpoint_every,
+        output,
+        wait,
+    };
 
     let (core_thread, journal_thread, view, producer) = match engine.layout {
         Layout::Dedicated => {
@@ -215,17 +254,18 @@ pub fn start(
             } else {
                 (None, b.build())
             };
-            let h = Arc::clone(&halt);
-            let path = journal_path.to_path_buf();
+            let slot = Arc::new(CheckpointSlot::default());
+            let (h, s) = (Arc::clone(&halt), Arc::clone(&slot));
             let journal_thread = spawn("autobot-journal", &halt, move || {
                 let warn = affinity::pin_current("journal", cpus.journal, busy);
-                let r = journal_loop(journal_poller, journaller, path, wait, &h);
+                let r = journal_loop(journal_poller, journaller, &s, path, wait, &h);
                 (r, Vec::from_iter(warn))
             })?;
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                let r = core_loop(core_poller, core, &mut None, output, wait, &h);
+                let mut sink = CheckpointSink::Slot(&slot);
+                let r = core_loop(core_poller, stage, &mut sink, &h);
                 (r.map(|c| (c, None)), Vec::from_iter(warn))
             })?;
             (core_thread, Some(journal_thread), view, producer)
@@ -239,17 +279,20 @@ pub fn start(
                 (None, b.build())
             };
             let h = Arc::clone(&halt);
-            let path = journal_path.to_path_buf();
             let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                let mut journal = Some(journaller);
-                let r = core_loop(core_poller, core, &mut journal, output, wait, &h);
-                let report = journal.map(|j| JournalReport {
+                let mut sink = CheckpointSink::Inline(journaller);
+                let r = core_loop(core_poller, stage, &mut sink, &h);
+                let CheckpointSink::Inline(j) = sink else {
+                    unreachable!("the inline sink stays inline")
+                };
+                let report = JournalReport {
                     path,
                     records: j.records(),
                     bytes: j.bytes(),
-                });
-                (r.map(|c| (c, report)), Vec::from_iter(warn))
+                    next_seq: j.next_seq().0,
+                };
+                (r.map(|c| (c, Some(report))), Vec::from_iter(warn))
             })?;
             (core_thread, None, view, producer)
         }
@@ -258,6 +301,9 @@ pub fn start(
         publisher: InputPublisher::new(producer, wait, Arc::clone(&halt)),
         outputs: out_poller,
         view,
+        recovery,
+        restored,
+        restored_digest,
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,
@@ -300,11 +346,16 @@ fn spawn<T: Send + 'static>(
 fn journal_loop<R: RingReader<InputEvent>>(
     mut reader: R,
     mut journal: Journaller,
+    slot: &CheckpointSlot,
     path: PathBuf,
     wait: WaitKind,
     halt: &HaltFlag,
 ) -> Result<JournalReport, RuntimeError> {
     let mut waiter = Waiter::new(wait);
+    let fail = |e: autobot_journal::JournalError| {
+        halt.halt();
+        RuntimeError::from(e)
+    };
     loop {
         let batch = reader.with_batch(MAX_BATCH, |events| {
             for ev in events {
@@ -314,37 +365,116 @@ fn journal_loop<R: RingReader<InputEvent>>(
             journal.end_batch()
         });
         match batch {
-            Ok(Some(Ok(()))) => waiter.reset(),
-            Ok(Some(Err(e))) => {
-                halt.halt();
-                return Err(e.into());
+            Ok(Some(r)) => {
+                r.map_err(fail)?;
+                waiter.reset();
             }
-            Ok(None) => waiter.idle(),
+            Ok(None) => {
+                if let (Some(cp), _) = slot.take() {
+                    journal.checkpoint(&cp).map_err(fail)?;
+                }
+                waiter.idle();
+            }
             Err(Closed) => break,
         }
     }
+    // The core finishes after this stage; wait for its final checkpoint.
+    loop {
+        let (cp, last) = slot.take();
+        if let Some(cp) = cp {
+            journal.checkpoint(&cp).map_err(fail)?;
+        }
+        if last || halt.is_halted() {
+            break;
+        }
+        waiter.idle();
+    }
+    journal.end_batch().map_err(fail)?;
     Ok(JournalReport {
         path,
         records: journal.records(),
         bytes: journal.bytes(),
+        next_seq: journal.next_seq().0,
     })
+}
+
+/// Where the core thread's checkpoints go: straight into the journal it owns
+/// (inline layout), or to the journaller thread (dedicated layout).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per core thread, created once and never moved on the hot path"
+)]
+enum CheckpointSink<'a> {
+    Inline(Journaller),
+    Slot(&'a CheckpointSlot),
+}
+
+impl CheckpointSink<'_> {
+    fn journal(&mut self) -> Option<&mut Journaller> {
+        match self {
+            CheckpointSink::Inline(j) => Some(j),
+            CheckpointSink::Slot(_) => None,
+        }
+    }
+
+    fn checkpoint(&mut self, core: &Core, last: bool) -> Result<(), autobot_journal::JournalError> {
+        let Some(last_seq) = core.last_seq() else {
+            if let CheckpointSink::Slot(s) = self {
+                s.offer_final_empty();
+            }
+            return Ok(());
+        };
+        let cp = Checkpoint {
+            last_seq,
+            digest: core.digest(),
+            outputs: core.outputs(),
+        };
+        match self {
+            CheckpointSink::Inline(j) => {
+                j.checkpoint(&cp)?;
+                if last { j.end_batch() } else { Ok(()) }
+            }
+            CheckpointSink::Slot(s) => {
+                s.offer(cp, last);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The core and what its thread needs besides the ring.
+struct CoreStage {
+    core: Core,
+    next_seq: crate::types::Seq,
+    checkpoint_every: u64,
+    output: OutputPublisher,
+    wait: WaitKind,
 }
 
 fn core_loop<R: RingReader<InputEvent>>(
     mut reader: R,
-    mut core: Core,
-    inline_journal: &mut Option<Journaller>,
-    mut output: OutputPublisher,
-    wait: WaitKind,
+    stage: CoreStage,
+    checkpoints: &mut CheckpointSink<'_>,
     halt: &HaltFlag,
 ) -> Result<CoreReport, RuntimeError> {
+    let CoreStage {
+        mut core,
+        mut next_seq,
+        checkpoint_every,
+        mut output,
+        wait,
+    } = stage;
     let mut waiter = Waiter::new(wait);
     // Pre-allocated so the steady state allocates nothing.
     let mut batch: Vec<InputEvent> = Vec::with_capacity(MAX_BATCH as usize);
     let mut latency =
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("static histogram bounds");
     let mut fingerprint = InputFingerprint::default();
-    let mut next_seq = crate::types::Seq(0);
+    let mut since_checkpoint = 0u64;
+    let fail = |e: autobot_journal::JournalError| {
+        halt.halt();
+        RuntimeError::from(e)
+    };
     loop {
         let done = reader.with_batch(MAX_BATCH, |events| {
             batch.clear();
@@ -354,9 +484,9 @@ fn core_loop<R: RingReader<InputEvent>>(
                 next_seq = next_seq.next();
                 batch.push(ev);
             }
-            // Inline layout: the whole batch is in the journal (and flushed)
-            // before the core acts on any of it.
-            if let Some(j) = inline_journal.as_mut() {
+            // Inline layout: the whole batch is in the journal (and synced
+            // per policy) before the core acts on any of it.
+            if let Some(j) = checkpoints.journal() {
                 for ev in batch.iter_mut() {
                     j.append(ev)?;
                 }
@@ -368,13 +498,17 @@ fn core_loop<R: RingReader<InputEvent>>(
                 let elapsed = mono_now().saturating_since(ev.header.recv);
                 latency.saturating_record(elapsed.max(1));
             }
+            since_checkpoint += batch.len() as u64;
+            if since_checkpoint >= checkpoint_every {
+                since_checkpoint = 0;
+                checkpoints.checkpoint(&core, false)?;
+            }
             Ok::<(), autobot_journal::JournalError>(())
         });
         match done {
-            Ok(Some(Ok(()))) => waiter.reset(),
-            Ok(Some(Err(e))) => {
-                halt.halt();
-                return Err(e.into());
+            Ok(Some(r)) => {
+                r.map_err(fail)?;
+                waiter.reset();
             }
             Ok(None) => {
                 if halt.is_halted() {
@@ -385,6 +519,9 @@ fn core_loop<R: RingReader<InputEvent>>(
             }
             Err(Closed) => break,
         }
+    }
+    if !halt.is_halted() {
+        checkpoints.checkpoint(&core, true).map_err(fail)?;
     }
     Ok(CoreReport {
         core,

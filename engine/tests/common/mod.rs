@@ -2,10 +2,21 @@
 #![allow(dead_code)]
 
 use autobot_engine::config::{
-    CoreConfig, InstrumentConfig, RiskConfig, StrategyConfig, instruments,
+    CoreConfig, DurabilityKind, InstrumentConfig, JournalConfig, RiskConfig, StrategyConfig,
+    instruments,
 };
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source, Trade};
 use autobot_engine::types::{Money, MonoNanos, Price, Qty, SymbolId, UnixNanos};
+
+/// Small segments, so tests roll across several of them.
+pub fn journal_config() -> JournalConfig {
+    JournalConfig {
+        segment_mib: 1,
+        durability: DurabilityKind::None,
+        sync_every: 1000,
+        checkpoint_every: 5_000,
+    }
+}
 
 pub fn core_config() -> CoreConfig {
     CoreConfig {

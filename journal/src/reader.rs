@@ -1,0 +1,362 @@
+//! Reading a journal: validated, zero-copy, from a sequence or a time; and
+//! tailing one that another thread or process is appending to.
+//!
+//! [`Journal::open`] never modifies anything: a torn tail is reported
+//! ([`Journal::torn`]), not repaired (only the appender's recovery repairs).
+
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::error::JournalError;
+use crate::format::{
+    RECORD_HEADER_LEN, RecordMeta, SEGMENT_HEADER_LEN, SegmentHeader, record_span,
+};
+use crate::scan::{SegmentScan, Slot, Torn, parse, scan_segment};
+use crate::segment::{SegmentFile, list, map_read, read_header};
+
+/// Input records between two points of the sparse index.
+pub const INDEX_EVERY: u64 = 1024;
+
+/// One validated segment.
+#[derive(Debug)]
+pub struct SegmentView {
+    /// Its file.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: SegmentHeader,
+    /// What the walk found.
+    pub scan: SegmentScan,
+    /// Actual file length when shorter than the header's size.
+    pub short: Option<u64>,
+    map: Mmap,
+}
+
+/// A point of the sparse index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexPoint {
+    /// Input sequence of the record.
+    pub seq: u64,
+    /// Largest exchange time of any input up to this one (a monotone envelope).
+    pub time: u64,
+    /// Segment index.
+    pub segment: usize,
+    /// Offset in the segment.
+    pub offset: usize,
+}
+
+/// A record, borrowed from the mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// Header fields.
+    pub meta: RecordMeta,
+    /// Archived payload (8-byte aligned).
+    pub payload: &'a [u8],
+    /// Segment index.
+    pub segment: usize,
+    /// Offset in the segment.
+    pub offset: usize,
+}
+
+/// A read-only, validated view of a journal directory.
+#[derive(Debug)]
+pub struct Journal {
+    dir: PathBuf,
+    segments: Vec<SegmentView>,
+    index: Vec<IndexPoint>,
+}
+
+/// Validates the segments of `dir` in order. Shared by readers and recovery.
+pub(crate) fn open_segments(
+    dir: &Path,
+    mut on_input: impl FnMut(usize, &RecordMeta, usize),
+) -> Result<(Vec<SegmentView>, Vec<PathBuf>), JournalError> {
+    let (files, others, prepared) = list(dir)?;
+    if files.is_empty() {
+        return Err(if others {
+            JournalError::NotAJournal {
+                path: dir.to_path_buf(),
+            }
+        } else {
+            JournalError::Empty {
+                path: dir.to_path_buf(),
+            }
+        });
+    }
+    let n = files.len();
+    let mut out: Vec<SegmentView> = Vec::with_capacity(n);
+    for (i, SegmentFile { path, first_seq }) in files.into_iter().enumerate() {
+        let map = map_read(&path)?;
+        let header = read_header(&path, &map)?;
+        if header.first_seq != first_seq {
+            return Err(JournalError::BadSegment {
+                path,
+                reason: format!("header says first sequence {}", header.first_seq),
+            });
+        }
+        if let Some(prev) = out.last() {
+            if header.first_seq != prev.scan.next_seq {
+                return Err(JournalError::MissingSegment {
+                    path,
+                    expected_next: prev.scan.next_seq,
+                    found: header.first_seq,
+                });
+            }
+            if header.segment_id != prev.header.segment_id + 1 {
+                return Err(JournalError::BadSegment {
+                    path,
+                    reason: format!(
+                        "segment id {} after {} (a segment is missing)",
+                        header.segment_id, prev.header.segment_id
+                    ),
+                });
+            }
+        }
+        let last = i + 1 == n;
+        let len = map.len() as u64;
+        let short = (len < header.size).then_some(len);
+        if short.is_some() && !last {
+            return Err(JournalError::Truncated {
+                path,
+                len,
+                size: header.size,
+            });
+        }
+        let scan = scan_segment(
+            &path,
+            &map,
+            header.seed(),
+            header.first_seq,
+            last,
+            |m, off, _| {
+                if !m.is_meta() {
+                    on_input(i, m, off);
+                }
+            },
+        )?;
+        out.push(SegmentView {
+            path,
+            header,
+            scan,
+            short,
+            map,
+        });
+    }
+    Ok((out, prepared))
+}
+
+impl Journal {
+    /// Opens and validates every segment of `dir`; modifies nothing.
+    pub fn open(dir: &Path) -> Result<Journal, JournalError> {
+        let mut index = Vec::new();
+        let mut envelope = 0u64;
+        let (segments, _) = open_segments(dir, |seg, m, off| {
+            envelope = envelope.max(m.exchange);
+            if m.seq % INDEX_EVERY == 0 {
+                index.push(IndexPoint {
+                    seq: m.seq,
+                    time: envelope,
+                    segment: seg,
+                    offset: off,
+                });
+            }
+        })?;
+        Ok(Journal {
+            dir: dir.to_path_buf(),
+            segments,
+            index,
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The validated segments.
+    pub fn segments(&self) -> &[SegmentView] {
+        &self.segments
+    }
+
+    /// Sequence of the first input record.
+    pub fn first_seq(&self) -> u64 {
+        self.segments.first().map_or(0, |s| s.header.first_seq)
+    }
+
+    /// The sequence after the last input record.
+    pub fn next_seq(&self) -> u64 {
+        self.segments.last().map_or(0, |s| s.scan.next_seq)
+    }
+
+    /// A torn tail, if the last segment ends in one: (segment path, tail).
+    pub fn torn(&self) -> Option<(&Path, Torn)> {
+        let last = self.segments.last()?;
+        last.scan.torn.map(|t| (last.path.as_path(), t))
+    }
+
+    /// The sparse index.
+    pub fn index(&self) -> &[IndexPoint] {
+        &self.index
+    }
+
+    /// Every record (inputs and checkpoints) in file order.
+    pub fn records(&self) -> Records<'_> {
+        Records {
+            journal: self,
+            segment: 0,
+            offset: SEGMENT_HEADER_LEN,
+            from_seq: 0,
+        }
+    }
+
+    /// Records from the input at `seq` on (checkpoints after it included).
+    pub fn records_from(&self, seq: u64) -> Records<'_> {
+        let start = self.index.partition_point(|p| p.seq <= seq);
+        let (segment, offset) = match start.checked_sub(1).map(|i| self.index[i]) {
+            Some(p) => (p.segment, p.offset),
+            None => (0, SEGMENT_HEADER_LEN),
+        };
+        Records {
+            journal: self,
+            segment,
+            offset,
+            from_seq: seq,
+        }
+    }
+
+    /// The first input sequence whose exchange time is at or after `time`
+    /// (Unix ns), or [`Journal::next_seq`] if none.
+    pub fn seq_at_time(&self, time: u64) -> u64 {
+        let start = self.index.partition_point(|p| p.time < time);
+        let from = start
+            .checked_sub(1)
+            .map_or(self.first_seq(), |i| self.index[i].seq);
+        self.records_from(from)
+            .find(|r| !r.meta.is_meta() && r.meta.exchange >= time)
+            .map_or(self.next_seq(), |r| r.meta.seq)
+    }
+}
+
+/// Iterator over validated records.
+#[derive(Debug)]
+pub struct Records<'a> {
+    journal: &'a Journal,
+    segment: usize,
+    offset: usize,
+    from_seq: u64,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Record<'a>;
+
+    fn next(&mut self) -> Option<Record<'a>> {
+        loop {
+            let seg = self.journal.segments.get(self.segment)?;
+            if self.offset >= seg.scan.end {
+                self.segment += 1;
+                self.offset = SEGMENT_HEADER_LEN;
+                continue;
+            }
+            // Validated by `open`: decode without re-checking.
+            let map = &seg.map[..];
+            let len = crate::format::u32_at(map, self.offset) as usize;
+            let meta = crate::format::decode_record_meta(&map[self.offset..]);
+            let rec = Record {
+                meta,
+                payload: &map
+                    [self.offset + RECORD_HEADER_LEN..self.offset + RECORD_HEADER_LEN + len],
+                segment: self.segment,
+                offset: self.offset,
+            };
+            self.offset += record_span(len);
+            if meta.seq < self.from_seq {
+                continue;
+            }
+            return Some(rec);
+        }
+    }
+}
+
+/// Follows a journal that is being appended to, from a sequence on.
+#[derive(Debug)]
+pub struct Tailer {
+    dir: PathBuf,
+    map: Option<(Mmap, SegmentHeader, PathBuf)>,
+    offset: usize,
+    next_seq: u64,
+}
+
+impl Tailer {
+    /// A tailer that will deliver input records from `from_seq` on.
+    pub fn new(dir: &Path, from_seq: u64) -> Tailer {
+        Tailer {
+            dir: dir.to_path_buf(),
+            map: None,
+            offset: SEGMENT_HEADER_LEN,
+            next_seq: from_seq,
+        }
+    }
+
+    /// The next input sequence it will deliver.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    fn open_segment_for(&mut self, seq: u64) -> Result<bool, JournalError> {
+        let (files, _, _) = list(&self.dir)?;
+        let Some(file) = files.iter().rev().find(|f| f.first_seq <= seq) else {
+            return Ok(false);
+        };
+        let map = map_read(&file.path)?;
+        let header = read_header(&file.path, &map)?;
+        self.map = Some((map, header, file.path.clone()));
+        self.offset = SEGMENT_HEADER_LEN;
+        Ok(true)
+    }
+
+    /// Calls `f` for every input record appended since the last call
+    /// (checkpoints are skipped); returns how many it delivered.
+    pub fn poll(&mut self, mut f: impl FnMut(&RecordMeta, &[u8])) -> Result<usize, JournalError> {
+        let mut delivered = 0;
+        loop {
+            if self.map.is_none() && !self.open_segment_for(self.next_seq)? {
+                return Ok(delivered);
+            }
+            let Some((map, header, path)) = self.map.as_ref() else {
+                return Ok(delivered);
+            };
+            match parse(map, self.offset, header.seed()) {
+                Slot::Empty => return Ok(delivered),
+                Slot::Seal => {
+                    // The next segment is installed right after the seal; until
+                    // then, retry later.
+                    let (files, _, _) = list(&self.dir)?;
+                    if !files
+                        .iter()
+                        .any(|f| f.first_seq == self.next_seq && f.path != *path)
+                    {
+                        return Ok(delivered);
+                    }
+                    self.map = None;
+                }
+                Slot::Bad(reason) => {
+                    return Err(JournalError::Corrupt {
+                        path: path.clone(),
+                        offset: self.offset as u64,
+                        reason: reason.into(),
+                    });
+                }
+                Slot::Record { meta, len } => {
+                    let payload = &map
+                        [self.offset + RECORD_HEADER_LEN..self.offset + RECORD_HEADER_LEN + len];
+                    self.offset += record_span(len);
+                    if !meta.is_meta() && meta.seq >= self.next_seq {
+                        f(&meta, payload);
+                        self.next_seq = meta.seq + 1;
+                        delivered += 1;
+                    }
+                }
+            }
+        }
+    }
+}
