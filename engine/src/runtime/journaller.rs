@@ -3,6 +3,7 @@
 //! core's output-digest checkpoints.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use autobot_journal::{Appender, AppenderConfig, Journal, JournalError, OpenReport, RecordMeta};
 
@@ -48,9 +49,13 @@ impl Checkpoint {
 }
 
 /// Hands checkpoints from the core thread to the journaller thread
-/// (dedicated layout). Touched once per checkpoint interval, not per event.
+/// (dedicated layout). The journaller looks after every batch: one relaxed
+/// atomic load, and the lock only when a checkpoint is waiting (once per
+/// checkpoint interval). A checkpoint not yet taken is replaced by a newer
+/// one, which is only possible if the journaller falls a whole interval behind.
 #[derive(Debug, Default)]
 pub struct CheckpointSlot {
+    pending: AtomicBool,
     inner: Mutex<SlotState>,
 }
 
@@ -67,6 +72,7 @@ impl CheckpointSlot {
             s.pending = Some(cp);
             s.final_posted |= last;
         }
+        self.pending.store(true, Ordering::Release);
     }
 
     /// Says the core finished without processing any input (nothing to record).
@@ -74,10 +80,14 @@ impl CheckpointSlot {
         if let Ok(mut s) = self.inner.lock() {
             s.final_posted = true;
         }
+        self.pending.store(true, Ordering::Release);
     }
 
     /// Takes the pending checkpoint; the flag says whether it was the final one.
     pub fn take(&self) -> (Option<Checkpoint>, bool) {
+        if !self.pending.swap(false, Ordering::Acquire) {
+            return (None, false);
+        }
         match self.inner.lock() {
             Ok(mut s) => (s.pending.take(), s.final_posted),
             Err(_) => (None, true),

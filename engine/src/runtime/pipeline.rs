@@ -364,30 +364,34 @@ fn journal_loop<R: RingReader<InputEvent>>(
             }
             journal.end_batch()
         });
-        match batch {
+        let idle = match batch {
             Ok(Some(r)) => {
                 r.map_err(fail)?;
-                waiter.reset();
+                false
             }
-            Ok(None) => {
-                if let (Some(cp), _) = slot.take() {
-                    journal.checkpoint(&cp).map_err(fail)?;
-                }
-                waiter.idle();
-            }
+            Ok(None) => true,
             Err(Closed) => break,
+        };
+        if let (Some(cp), _) = slot.take() {
+            journal.checkpoint(&cp).map_err(fail)?;
+        }
+        if idle {
+            waiter.idle();
+        } else {
+            waiter.reset();
         }
     }
     // The core finishes after this stage; wait for its final checkpoint.
-    loop {
+    let mut final_seen = false;
+    while !final_seen && !halt.is_halted() {
         let (cp, last) = slot.take();
         if let Some(cp) = cp {
             journal.checkpoint(&cp).map_err(fail)?;
         }
-        if last || halt.is_halted() {
-            break;
+        final_seen = last;
+        if !final_seen {
+            waiter.idle();
         }
-        waiter.idle();
     }
     journal.end_batch().map_err(fail)?;
     Ok(JournalReport {
