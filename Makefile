@@ -5,13 +5,14 @@ CARGO    ?= cargo
 CONFIG   ?= config/paper.toml
 ARGS     ?=
 
-.PHONY: run test bench lint fmt deps build clean help
+.PHONY: run test bench lint fmt deps build clean help crash-test
 
 help:
 	@echo "make run    paper-trade on the synthetic market (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
 	@echo "make test   every test of the workspace"
 	@echo "make bench  ring handoff benchmark (disruptor vs crossbeam)"
 	@echo "make lint   rustfmt check + clippy -D warnings"
+	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"
 
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
@@ -25,6 +26,10 @@ run: build
 
 test: deps
 	$(CARGO) test --workspace --locked
+
+CRASH_ITERATIONS ?= 200
+crash-test: deps
+	CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(CARGO) test --release --locked -p autobot --test crash -- --nocapture
 
 bench: deps
 	$(CARGO) bench --locked -p autobot-benches --bench ring

@@ -31,6 +31,9 @@ pub struct Divergence {
     pub replayed_digest: u64,
     /// The replay's output count after the same input.
     pub replayed_outputs: u64,
+    /// The last checkpoint that matched: the first divergent input lies
+    /// after it and at or before `recorded.last_seq`.
+    pub last_match: Option<Seq>,
 }
 
 /// What a replay did.
@@ -72,28 +75,20 @@ pub fn feed<S: OutputSink>(
     mut each: impl FnMut(&InputEvent, &Core, &mut S),
 ) -> Result<ReplayReport, ReplayError> {
     let mut report = ReplayReport::default();
+    let mut last_match = None;
+    // A checkpoint about input X may sit after later inputs in the file (the
+    // dedicated journaller appends it when the core hands it over), so all
+    // checkpoints are collected first and each is compared right after X.
+    let mut checkpoints: Vec<Checkpoint> = journal
+        .records()
+        .filter(|r| r.meta.is_meta() && r.meta.kind == KIND_DIGEST)
+        .filter_map(|r| Checkpoint::decode(r.payload))
+        .filter(|cp| cp.last_seq >= start)
+        .collect();
+    checkpoints.sort_by_key(|cp| cp.last_seq);
+    let mut next_cp = checkpoints.iter().peekable();
     for rec in journal.records_from(start.0) {
         if rec.meta.is_meta() {
-            if rec.meta.kind != KIND_DIGEST {
-                continue;
-            }
-            let Some(cp) = Checkpoint::decode(rec.payload) else {
-                continue;
-            };
-            // Only checkpoints about inputs this core has processed, all of them.
-            if core.last_seq() != Some(cp.last_seq) {
-                continue;
-            }
-            report.checkpoints_checked += 1;
-            if report.divergence.is_none()
-                && (cp.digest != core.digest() || cp.outputs != core.outputs())
-            {
-                report.divergence = Some(Divergence {
-                    recorded: cp,
-                    replayed_digest: core.digest(),
-                    replayed_outputs: core.outputs(),
-                });
-            }
             continue;
         }
         if until.is_some_and(|u| rec.meta.seq > u.0) {
@@ -107,6 +102,25 @@ pub fn feed<S: OutputSink>(
         each(&ev, core, sink);
         report.events += 1;
         report.last_seq = Some(ev.header.seq);
+        while let Some(cp) = next_cp.next_if(|cp| cp.last_seq <= ev.header.seq) {
+            if cp.last_seq < ev.header.seq {
+                continue; // about an input this replay did not process
+            }
+            report.checkpoints_checked += 1;
+            if report.divergence.is_some() {
+                continue;
+            }
+            if cp.digest == core.digest() && cp.outputs == core.outputs() {
+                last_match = Some(cp.last_seq);
+            } else {
+                report.divergence = Some(Divergence {
+                    recorded: *cp,
+                    replayed_digest: core.digest(),
+                    replayed_outputs: core.outputs(),
+                    last_match,
+                });
+            }
+        }
     }
     Ok(report)
 }

@@ -31,7 +31,7 @@ use autobot_engine::event::{
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::{InputPublisher, InputView, OutputReader, RingReader, Waiter};
 use autobot_engine::types::{
-    ExchangeOrderId, Instrument, Money, Price, Rate, Rounding, SCALE, Seq, Side, SymbolId,
+    ExchangeOrderId, Instrument, Money, Price, Qty, Rate, Rounding, SCALE, Seq, Side, SymbolId,
     UnixNanos,
 };
 use serde::Deserialize;
@@ -93,16 +93,41 @@ pub struct PaperExchange {
 }
 
 impl PaperExchange {
-    /// A paper exchange for these instruments.
-    pub fn new(cfg: &PaperConfig, instruments: &[Instrument]) -> PaperExchange {
+    /// A paper exchange for these instruments whose view starts at input
+    /// `first_seq` (zero for a new journal, its next sequence on resume).
+    pub fn new(cfg: &PaperConfig, instruments: &[Instrument], first_seq: Seq) -> PaperExchange {
         PaperExchange {
             cfg: cfg.clone(),
             instruments: instruments.to_vec(),
             books: vec![TopOfBook::default(); instruments.len()],
-            view_seq: Seq(0),
+            view_seq: first_seq,
             next_order_id: 1,
             waiting: VecDeque::with_capacity(1024),
             stats: PaperStats::default(),
+        }
+    }
+
+    /// Takes over orders that were in flight when an earlier run stopped:
+    /// the exchange still holds them, so they fill against the first book
+    /// this run sees (their remaining quantity).
+    pub fn adopt(&mut self, open: &[autobot_engine::core::OpenOrder]) {
+        for o in open {
+            // Paper fills are always complete, so an order still open was
+            // never partly filled: its remaining quantity is all of it, and
+            // the report's cumulative quantity stays consistent.
+            debug_assert!(o.filled.is_zero());
+            let order = NewOrder {
+                client_id: o.client_id,
+                symbol: o.symbol,
+                side: o.side,
+                kind: OrderKind::Market,
+                reduce_only: false,
+                post_only: false,
+                price: Price::ZERO,
+                qty: Qty::from_raw(o.qty.raw() - o.filled.raw()),
+            };
+            // Due once the view has passed this run's first input.
+            self.waiting.push_back((self.view_seq, order));
         }
     }
 

@@ -24,7 +24,7 @@ fn exchange(slippage_ticks: u32) -> PaperExchange {
         taker_fee: Rate::parse("0.0004").unwrap(),
         slippage_ticks,
     };
-    PaperExchange::new(&cfg, &ins)
+    PaperExchange::new(&cfg, &ins, Seq(0))
 }
 
 fn ticker(bid: &str, ask: &str) -> InputEvent {

@@ -102,8 +102,9 @@ pub struct Appender {
     records: u64,
     bytes: u64,
     stopped: bool,
-    prepare_tx: Sender<u64>,
+    prepare_tx: Option<Sender<u64>>,
     prepared_rx: Receiver<Result<Prepared, JournalError>>,
+    helper: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Appender {
@@ -115,14 +116,18 @@ impl std::fmt::Debug for Appender {
     }
 }
 
-fn spawn_preparer(
-    dir: PathBuf,
-    size: u64,
-) -> (Sender<u64>, Receiver<Result<Prepared, JournalError>>) {
+type Preparer = (
+    Sender<u64>,
+    Receiver<Result<Prepared, JournalError>>,
+    Option<std::thread::JoinHandle<()>>,
+);
+
+fn spawn_preparer(dir: PathBuf, size: u64) -> Preparer {
     let (req_tx, req_rx) = channel::<u64>();
     let (res_tx, res_rx) = channel();
-    // Ends when the appender drops its sender.
-    std::thread::Builder::new()
+    // Ends when the appender drops its sender; the appender joins it. If it
+    // cannot be spawned, rolling prepares inline (slower, still correct).
+    let helper = std::thread::Builder::new()
         .name("autobot-journal-prep".into())
         .spawn(move || {
             for id in req_rx {
@@ -131,11 +136,8 @@ fn spawn_preparer(
                 }
             }
         })
-        .map(drop)
-        .unwrap_or_else(|_| {
-            // Without the helper, rolling prepares inline (slower, still correct).
-        });
-    (req_tx, res_rx)
+        .ok();
+    (req_tx, res_rx, helper)
 }
 
 impl Appender {
@@ -149,7 +151,7 @@ impl Appender {
             next_seq,
             last_seq,
         } = recover(&cfg.dir)?;
-        let (prepare_tx, prepared_rx) = spawn_preparer(cfg.dir.clone(), cfg.segment_size);
+        let (prepare_tx, prepared_rx, helper) = spawn_preparer(cfg.dir.clone(), cfg.segment_size);
         let seg = match last {
             Some(l) if !l.sealed => {
                 let seed = l.header.seed();
@@ -169,6 +171,7 @@ impl Appender {
             }
         };
         let _ = prepare_tx.send(seg.header.segment_id + 1);
+        let prepare_tx = Some(prepare_tx);
         let appender = Appender {
             cfg,
             seg,
@@ -181,6 +184,7 @@ impl Appender {
             stopped: false,
             prepare_tx,
             prepared_rx,
+            helper,
         };
         Ok((appender, report))
     }
@@ -306,7 +310,9 @@ impl Appender {
             self.next_seq,
             self.cfg.segment_size,
         )?;
-        let _ = self.prepare_tx.send(id + 1);
+        if let Some(tx) = &self.prepare_tx {
+            let _ = tx.send(id + 1);
+        }
         Ok(())
     }
 
@@ -352,14 +358,17 @@ impl Drop for Appender {
                 .map
                 .flush_async_range(start, self.seg.write - start);
         }
-        let prep = self.cfg.dir.join(format!(
-            "{:020}.{}",
-            self.seg.header.segment_id + 1,
-            crate::format::PREPARED_EXT
-        ));
-        // The helper may still be preparing; a leftover file is removed by
-        // the next recovery either way.
-        let _ = std::fs::remove_file(prep);
+        // Stop the helper and wait for it, so no prepared file appears after
+        // the appender is gone; then remove the one it made.
+        drop(self.prepare_tx.take());
+        if let Some(h) = self.helper.take() {
+            let _ = h.join();
+        }
+        while let Ok(p) = self.prepared_rx.try_recv() {
+            if let Ok(p) = p {
+                let _ = std::fs::remove_file(&p.path);
+            }
+        }
     }
 }
 

@@ -2,5 +2,8 @@
 //! configuration file, the paper run, and its summary.
 
 pub mod config;
+pub mod journal_cmd;
+pub mod position;
+pub mod replay;
 pub mod run;
 pub mod summary;

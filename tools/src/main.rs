@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use autobot_tools::config::AppConfig;
+use autobot_tools::journal_cmd::{self, Format};
+use autobot_tools::position::Position;
+use autobot_tools::replay::{self, ReplayArgs};
 use autobot_tools::run::{RunOptions, run_paper};
 use clap::{Parser, Subcommand};
 
@@ -53,7 +56,96 @@ enum Command {
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
     },
+    /// Replay a journal through a fresh core: no gateways, as fast as it goes.
+    ///
+    /// DIR is a run directory (journal/ and config.toml inside) or a journal
+    /// directory (then give --config). Prints the inputs replayed, the output
+    /// digest, and whether the digest checkpoints recorded during the run
+    /// match the replay.
+    Replay {
+        /// Run directory or journal directory.
+        dir: PathBuf,
+        /// Start tracing at this input: a sequence or a UTC time such as
+        /// 2024-01-01T00:00:05Z (earlier inputs are still fed, silently).
+        #[arg(long, value_name = "SEQ|TIME")]
+        from: Option<Position>,
+        /// Stop after this input (a sequence or a UTC time).
+        #[arg(long, value_name = "SEQ|TIME")]
+        until: Option<Position>,
+        /// Use this configuration instead of the run's (a what-if replay).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Exit non-zero if any recorded checkpoint differs from the replay,
+        /// naming the range that holds the first divergent input.
+        #[arg(long)]
+        verify: bool,
+        /// Print every output with the input that caused it (JSON).
+        #[arg(long)]
+        trace: bool,
+        /// Print the core's state after input SEQ as JSON, then stop.
+        #[arg(long, value_name = "SEQ")]
+        dump_state: Option<u64>,
+    },
+    /// Look into a journal: inspect, verify, dump, export.
+    Journal {
+        #[command(subcommand)]
+        action: JournalAction,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+enum JournalAction {
+    /// Segments, input range, times, checkpoints, any torn tail.
+    Inspect {
+        /// Run directory or journal directory.
+        dir: PathBuf,
+    },
+    /// Check every checksum, sequence and payload; non-zero exit on damage.
+    Verify {
+        /// Run directory or journal directory.
+        dir: PathBuf,
+    },
+    /// One readable line per record.
+    Dump {
+        /// Run directory or journal directory.
+        dir: PathBuf,
+        /// First input (sequence or UTC time).
+        #[arg(long, value_name = "SEQ|TIME")]
+        from: Option<Position>,
+        /// Last input (sequence or UTC time).
+        #[arg(long, value_name = "SEQ|TIME")]
+        until: Option<Position>,
+    },
+    /// Write the inputs as JSON lines or CSV.
+    Export {
+        /// Run directory or journal directory.
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// First input (sequence or UTC time).
+        #[arg(long, value_name = "SEQ|TIME")]
+        from: Option<Position>,
+        /// Last input (sequence or UTC time).
+        #[arg(long, value_name = "SEQ|TIME")]
+        until: Option<Position>,
+    },
+}
+
+/// Failure that has already been reported in the command's output.
+#[derive(Debug)]
+struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("verification failed")
+    }
+}
+
+impl std::error::Error for Reported {}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -73,6 +165,7 @@ fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Reported>() => ExitCode::from(3),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -81,7 +174,67 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    use std::io::Write as _;
     match cli.command {
+        Command::Replay {
+            dir,
+            from,
+            until,
+            config,
+            verify,
+            trace,
+            dump_state,
+        } => {
+            let args = ReplayArgs {
+                dir,
+                from,
+                until,
+                config,
+                verify,
+                trace,
+                dump_state,
+            };
+            let ok = replay::run(&args, &mut out)?;
+            out.flush()?;
+            if !ok {
+                return Err(Reported.into());
+            }
+            Ok(())
+        }
+        Command::Journal { action } => {
+            match action {
+                JournalAction::Inspect { dir } => journal_cmd::inspect(&dir, &mut out)?,
+                JournalAction::Verify { dir } => journal_cmd::verify(&dir, &mut out)?,
+                JournalAction::Dump { dir, from, until } => {
+                    journal_cmd::dump(&dir, from, until, &mut out)?
+                }
+                JournalAction::Export {
+                    dir,
+                    format,
+                    out: file,
+                    from,
+                    until,
+                } => {
+                    let n = match file {
+                        Some(path) => {
+                            let f = std::fs::File::create(&path)
+                                .with_context(|| format!("cannot create {}", path.display()))?;
+                            let mut w = std::io::BufWriter::new(f);
+                            let n = journal_cmd::export(&dir, format, from, until, &mut w)?;
+                            w.flush()?;
+                            eprintln!("wrote {n} inputs to {}", path.display());
+                            n
+                        }
+                        None => journal_cmd::export(&dir, format, from, until, &mut out)?,
+                    };
+                    let _ = n;
+                }
+            }
+            out.flush()?;
+            Ok(())
+        }
         Command::Run {
             config,
             duration,

@@ -17,7 +17,7 @@ use autobot_engine::runtime::clock::{mono_now, unix_now};
 use autobot_engine::runtime::{
     HaltOnPanic, PipelineReport, RuntimeError, Waiter, pin_current, start,
 };
-use autobot_engine::types::SymbolId;
+use autobot_engine::types::{SymbolId, UnixNanos};
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
 
@@ -107,7 +107,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let paper_pub = started.publisher;
     let view = started.view.ok_or(RunError::Gateway("execution"))?;
     let outputs = started.outputs;
-    let exchange = PaperExchange::new(&cfg.paper, &core_cfg.instruments);
+    let mut exchange = PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
+    exchange.adopt(&started.open_orders);
     let paper_guard = HaltOnPanic(paper_pub.halt_flag());
     let paper_thread = std::thread::Builder::new()
         .name("autobot-paper".into())
@@ -120,6 +121,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         .map_err(|_| RunError::Gateway("paper execution"))?;
 
     let mut market = SyntheticMarket::new(&cfg.market, &core_cfg.instruments);
+    // On resume, continue the market where the journal left it.
+    for _ in 0..started.restored_market_events {
+        market.next_event();
+    }
     let limits = RunLimits {
         paced: !opts.unpaced,
         events_per_sec: cfg.market.events_per_sec,
@@ -149,7 +154,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         Source::Runtime,
         SymbolId(0),
         mono_now(),
-        unix_now(),
+        UnixNanos(0), // no exchange time: a command from this process
         InputBody::Operator(OperatorCommand {
             action: OperatorAction::Shutdown,
             arg: 0,

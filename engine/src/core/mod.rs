@@ -22,12 +22,14 @@ mod ema;
 mod orders;
 mod position;
 mod risk;
+mod view;
 
 pub use book::{BookReject, TopOfBook};
 pub use digest::{DIGEST_SEED, OutputDigest};
 pub use ema::{Cross, Ema, EmaCross};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
+pub use view::{BookView, CoreView, OrderView, StatsView, SymbolView};
 
 use crate::config::CoreConfig;
 use crate::event::{
@@ -421,9 +423,14 @@ impl Core {
         self.symbols.get(usize::from(sym.0)).map(|s| &s.book)
     }
 
-    /// Open orders.
+    /// Number of open orders.
     pub fn open_orders(&self) -> usize {
         self.orders.open_count()
+    }
+
+    /// The open orders themselves (allocates; not for the hot path).
+    pub fn open_order_list(&self) -> Vec<OpenOrder> {
+        self.orders.iter().copied().collect()
     }
 }
 

@@ -151,6 +151,11 @@ impl OrderTable {
         )
     }
 
+    /// Open orders in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = &OpenOrder> {
+        self.slots.iter().flatten()
+    }
+
     /// Removes an order refused before reaching the book.
     pub fn remove(&mut self, id: ClientOrderId) -> Option<OpenOrder> {
         let i = self.find(id)?;

@@ -53,7 +53,12 @@ impl Position {
         if self.qty.is_zero() {
             return None;
         }
-        let avg = div_round(self.cost, i128::from(self.qty.raw()), Rounding::HalfEven);
+        // Cost and quantity share their sign; the price is their positive ratio.
+        let avg = div_round(
+            self.cost.abs(),
+            i128::from(self.qty.raw()).abs(),
+            Rounding::HalfEven,
+        );
         i64::try_from(avg).ok().map(Price::from_raw)
     }
 
@@ -178,6 +183,18 @@ mod tests {
             .unwrap();
         // 44 - 40.00000001
         assert_eq!(pos.realized().to_string(), "3.99999999");
+    }
+
+    #[test]
+    fn avg_entry_of_a_short_position_is_positive() {
+        // Regression: the divisor was the signed quantity, negative when short.
+        let mut pos = Position::default();
+        pos.apply_fill(Side::Sell, p("100"), q("1"), Money::ZERO)
+            .unwrap();
+        pos.apply_fill(Side::Sell, p("103"), q("2"), Money::ZERO)
+            .unwrap();
+        assert_eq!(pos.avg_entry(), Some(p("102")));
+        assert_eq!(pos.unrealized(p("101")).unwrap().to_string(), "3");
     }
 
     #[test]

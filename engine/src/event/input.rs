@@ -15,7 +15,16 @@ use crate::types::{
 
 /// Which gateway produced an event.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -38,7 +47,16 @@ pub enum Source {
 /// Latency stamps taken before the event is journaled, as nanosecond offsets
 /// from [`EventHeader::recv`] (saturating at `u32::MAX`, about 4.3 s).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(C)]
@@ -51,7 +69,16 @@ pub struct Stamps {
 
 /// The header every input event carries.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(C)]
@@ -73,7 +100,16 @@ pub struct EventHeader {
 
 /// Best bid and ask (`<symbol>@bookTicker`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct BookTicker {
@@ -91,7 +127,16 @@ pub struct BookTicker {
 
 /// An aggregate trade (`<symbol>@aggTrade`) or a single trade.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Trade {
@@ -107,7 +152,16 @@ pub struct Trade {
 
 /// One price level of a depth diff; a zero quantity removes the level.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Level {
@@ -124,7 +178,16 @@ pub const DEPTH_LEVELS_PER_EVENT: usize = 3;
 /// levels than fit is split into consecutive events with the same ids;
 /// [`DepthDiff::LAST_PART`] marks the final one.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct DepthDiff {
@@ -151,7 +214,16 @@ impl DepthDiff {
 
 /// Mark price and funding (`<symbol>@markPrice`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct MarkPrice {
@@ -167,7 +239,16 @@ pub struct MarkPrice {
 
 /// A liquidation order seen on the market (`<symbol>@forceOrder`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Liquidation {
@@ -183,7 +264,16 @@ pub struct Liquidation {
 
 /// A closed candle (`<symbol>@kline_<interval>` with `x = true`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Kline {
@@ -207,7 +297,16 @@ pub struct Kline {
 
 /// Exchange-side status of an order after an update.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -229,7 +328,16 @@ pub enum OrderStatus {
 
 /// Whether a fill added or took liquidity.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -245,7 +353,16 @@ pub enum Liquidity {
 
 /// An execution report (`ORDER_TRADE_UPDATE`, or a paper fill).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct OrderUpdate {
@@ -271,7 +388,16 @@ pub struct OrderUpdate {
 
 /// Why an account update was sent (`ACCOUNT_UPDATE.a.m`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -289,7 +415,16 @@ pub enum AccountReason {
 
 /// Balance and position of one symbol after an account change.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct AccountUpdate {
@@ -307,7 +442,16 @@ pub struct AccountUpdate {
 
 /// Classification of a refused order, chosen from the exchange's error code.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -331,7 +475,16 @@ pub enum RejectReason {
 
 /// An order refused before reaching the book (REST error, paper refusal).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct OrderRejected {
@@ -345,7 +498,16 @@ pub struct OrderRejected {
 
 /// What an operator asked for.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -362,7 +524,16 @@ pub enum OperatorAction {
 
 /// An operator command (journaled like everything else).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct OperatorCommand {
@@ -374,7 +545,16 @@ pub struct OperatorCommand {
 
 /// A timer tick: the only way wall-clock time reaches the core without data.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Timer {
@@ -384,7 +564,16 @@ pub struct Timer {
 
 /// Which feed a status event is about.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -398,7 +587,16 @@ pub enum Feed {
 
 /// Health of a feed.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -416,7 +614,16 @@ pub enum FeedHealth {
 
 /// A change in the health of a feed for one symbol.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct FeedStatus {
@@ -427,7 +634,17 @@ pub struct FeedStatus {
 }
 
 /// The payload of an input event, one variant per kind of SPEC section 3.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
 #[rkyv(derive(Debug, PartialEq))]
 pub enum InputBody {
     /// Best bid/ask.
@@ -503,7 +720,16 @@ impl InputBody {
 
 /// One input event: header and payload, two cache lines.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(C, align(64))]

@@ -8,7 +8,16 @@ use crate::types::{ClientOrderId, Price, Qty, Seq, Side, SymbolId};
 
 /// Order type.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -22,7 +31,16 @@ pub enum OrderKind {
 
 /// A new order to send.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct NewOrder {
@@ -46,7 +64,16 @@ pub struct NewOrder {
 
 /// Cancel an open order.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct CancelOrder {
@@ -58,7 +85,16 @@ pub struct CancelOrder {
 
 /// Conditions worth an operator's attention.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -82,7 +118,16 @@ pub enum AlertCode {
 
 /// An alert.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Alert {
@@ -96,7 +141,16 @@ pub struct Alert {
 
 /// Health of the engine (SPEC section 6) plus the final `Stopped`.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -116,7 +170,16 @@ pub enum SystemState {
 
 /// A change of system state.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct StateChange {
@@ -128,7 +191,16 @@ pub struct StateChange {
 
 /// The rule an audit record is about.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -154,7 +226,16 @@ pub enum Rule {
 
 /// Verdict of the veto chain.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
@@ -168,7 +249,16 @@ pub enum Verdict {
 
 /// Why an order intent was approved or vetoed, with the values compared.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Audit {
@@ -189,7 +279,17 @@ pub struct Audit {
 }
 
 /// The payload of an output event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
 #[rkyv(derive(Debug, PartialEq))]
 pub enum OutputBody {
     /// Send an order.
@@ -212,7 +312,16 @@ impl Default for OutputBody {
 
 /// One output: the decision and the input that caused it. One cache line.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(C, align(64))]

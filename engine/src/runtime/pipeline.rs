@@ -127,6 +127,13 @@ pub struct Started {
     pub restored: u64,
     /// The core's digest after the restore (and its output count).
     pub restored_digest: (u64, u64),
+    /// Market-data inputs among the restored ones.
+    pub restored_market_events: u64,
+    /// Orders the restored core holds open (in flight when the earlier run
+    /// stopped); the execution gateway must know them.
+    pub open_orders: Vec<crate::core::OpenOrder>,
+    /// The sequence the first input of this run will get.
+    pub first_seq: crate::types::Seq,
     /// Joins the stage threads.
     pub handle: PipelineHandle,
 }
@@ -219,6 +226,9 @@ pub fn start(
         restored = report.events;
     }
     let restored_digest = (core.digest(), core.outputs());
+    // Kinds 0..=5 are market data (book ticker .. kline).
+    let restored_market_events = core.stats().by_kind[..6].iter().sum();
+    let open_orders = core.open_order_list();
     let next_seq = journaller.next_seq();
     let checkpoint_every = journal_cfg.checkpoint_every;
     let wait = engine.wait;
@@ -304,6 +314,9 @@ pub fn start(
         recovery,
         restored,
         restored_digest,
+        restored_market_events,
+        open_orders,
+        first_seq: next_seq,
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,

@@ -11,8 +11,9 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(
             Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default,
-            rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+            rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, serde::Serialize,
         )]
+        #[serde(transparent)]
         #[rkyv(derive(Debug, PartialEq))]
         #[repr(transparent)]
         pub struct $name(pub $inner);
@@ -111,8 +112,10 @@ impl ClientOrderId {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    serde::Serialize,
 )]
 #[rkyv(derive(Debug, PartialEq))]
+#[serde(rename_all = "UPPERCASE")]
 #[repr(u8)]
 pub enum Side {
     /// Buy (bid side).

@@ -1,0 +1,300 @@
+//! `autobot journal inspect | verify | dump | export`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
+use autobot_engine::event::{InputBody, InputEvent, input_from_bytes};
+use autobot_engine::runtime::{Checkpoint, KIND_DIGEST};
+use autobot_journal::{Journal, Record};
+
+use crate::position::{Position, format_utc};
+use crate::summary::group;
+
+/// A journal directory: the argument itself, or its `journal/` if it is a run directory.
+pub fn journal_dir(dir: &Path) -> std::path::PathBuf {
+    if dir.join("journal").is_dir() {
+        dir.join("journal")
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+fn decode(rec: &Record<'_>) -> anyhow::Result<InputEvent> {
+    input_from_bytes(rec.payload).map_err(|e| {
+        anyhow::anyhow!(
+            "input {} (segment {}, offset {}): {}",
+            rec.meta.seq,
+            rec.segment,
+            rec.offset,
+            e.0
+        )
+    })
+}
+
+/// Segments, records, times, checkpoints, and any torn tail.
+pub fn inspect(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    let dir = journal_dir(dir);
+    let j = Journal::open(&dir)?;
+    writeln!(out, "journal {}", dir.display())?;
+    writeln!(
+        out,
+        "  {:<26} {:>4} {:>14} {:>12} {:>11} {:>12}  state",
+        "segment", "id", "first seq", "inputs", "checkpoints", "used"
+    )?;
+    for s in j.segments() {
+        let name = s
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into());
+        let state = match (s.scan.sealed, s.scan.torn, s.short) {
+            (_, _, Some(len)) => format!("cut short to {len} of {} bytes", s.header.size),
+            (true, _, _) => "sealed".into(),
+            (false, Some(t), _) => format!("torn record at {} ({})", t.offset, t.reason),
+            (false, None, _) => "open".into(),
+        };
+        writeln!(
+            out,
+            "  {name:<26} {:>4} {:>14} {:>12} {:>11} {:>5.1}/{:.0} MiB  {state}",
+            s.header.segment_id,
+            s.header.first_seq,
+            group(s.scan.inputs),
+            s.scan.metas,
+            s.scan.end as f64 / 1048576.0,
+            s.header.size as f64 / 1048576.0
+        )?;
+    }
+    let (mut first_t, mut last_t, mut checkpoints) = (None, 0u64, Vec::new());
+    for r in j.records() {
+        if r.meta.is_meta() {
+            if r.meta.kind == KIND_DIGEST
+                && let Some(cp) = Checkpoint::decode(r.payload)
+            {
+                checkpoints.push(cp);
+            }
+        } else if r.meta.exchange > 0 {
+            first_t.get_or_insert(r.meta.exchange);
+            last_t = last_t.max(r.meta.exchange);
+        }
+    }
+    writeln!(
+        out,
+        "inputs {}..{} ({})",
+        j.first_seq(),
+        j.next_seq(),
+        group(j.next_seq() - j.first_seq())
+    )?;
+    if let Some(f) = first_t {
+        writeln!(
+            out,
+            "exchange time {} .. {}",
+            format_utc(f),
+            format_utc(last_t)
+        )?;
+    }
+    match checkpoints.last() {
+        Some(cp) => writeln!(
+            out,
+            "{} digest checkpoints; last after input {}: {:016x} ({} outputs)",
+            checkpoints.len(),
+            cp.last_seq,
+            cp.digest,
+            group(cp.outputs)
+        )?,
+        None => writeln!(out, "no digest checkpoint")?,
+    }
+    Ok(())
+}
+
+/// Full validation: every checksum and sequence (on open) and every payload.
+pub fn verify(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    let dir = journal_dir(dir);
+    let j = Journal::open(&dir)?;
+    let mut n = 0u64;
+    for r in j.records() {
+        if r.meta.is_meta() {
+            if r.meta.kind == KIND_DIGEST && Checkpoint::decode(r.payload).is_none() {
+                anyhow::bail!("checkpoint after input {}: bad payload", r.meta.seq);
+            }
+            continue;
+        }
+        let ev = decode(&r)?;
+        anyhow::ensure!(
+            ev.body.kind_index() == usize::from(r.meta.kind),
+            "input {}: header kind {} but payload kind {}",
+            r.meta.seq,
+            r.meta.kind,
+            ev.body.kind_index()
+        );
+        n += 1;
+    }
+    write!(
+        out,
+        "ok: {} segments, {} inputs",
+        j.segments().len(),
+        group(n)
+    )?;
+    match j.torn() {
+        Some((p, t)) => writeln!(
+            out,
+            "; {} ends in an incomplete record at offset {} ({}), which recovery will remove",
+            p.display(),
+            t.offset,
+            t.reason
+        )?,
+        None => writeln!(out)?,
+    }
+    Ok(())
+}
+
+fn range(j: &Journal, from: Option<Position>, until: Option<Position>) -> (u64, u64) {
+    let at = |p: Position, end: bool| match p {
+        Position::Seq(s) => s,
+        Position::Time(t) if end => j.seq_at_time(t.saturating_add(1)).saturating_sub(1),
+        Position::Time(t) => j.seq_at_time(t),
+    };
+    (
+        from.map_or(j.first_seq(), |p| at(p, false)),
+        until.map_or(u64::MAX, |p| at(p, true)),
+    )
+}
+
+/// One readable line per record.
+pub fn dump(
+    dir: &Path,
+    from: Option<Position>,
+    until: Option<Position>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let j = Journal::open(&journal_dir(dir))?;
+    let (from, until) = range(&j, from, until);
+    for r in j.records_from(from) {
+        if r.meta.seq > until {
+            break;
+        }
+        if r.meta.is_meta() {
+            if let Some(cp) = Checkpoint::decode(r.payload) {
+                writeln!(
+                    out,
+                    "-- checkpoint after #{}: digest {:016x}, {} outputs",
+                    cp.last_seq, cp.digest, cp.outputs
+                )?;
+            }
+            continue;
+        }
+        let ev = decode(&r)?;
+        writeln!(
+            out,
+            "#{} {} {:?} sym {} recv {} exch {} {}",
+            r.meta.seq,
+            InputBody::KIND_NAMES[ev.body.kind_index()],
+            ev.header.source,
+            ev.header.symbol,
+            ev.header.recv,
+            format_utc(ev.header.exchange.0),
+            serde_json::to_string(&ev.body)?
+        )?;
+    }
+    Ok(())
+}
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per input: header fields and the event.
+    Jsonl,
+    /// Fixed columns; fields a kind lacks are empty.
+    Csv,
+}
+
+const CSV_HEADER: &str = "seq,recv_ns,exchange_ns,source,symbol,kind,price,qty,bid_price,bid_qty,ask_price,ask_qty,side,order_id,status,fee";
+
+fn csv_row(ev: &InputEvent) -> String {
+    let h = &ev.header;
+    let mut cols: [String; 10] = Default::default();
+    match &ev.body {
+        InputBody::BookTicker(t) => {
+            cols[2] = t.bid_price.to_string();
+            cols[3] = t.bid_qty.to_string();
+            cols[4] = t.ask_price.to_string();
+            cols[5] = t.ask_qty.to_string();
+        }
+        InputBody::AggTrade(t) => {
+            cols[0] = t.price.to_string();
+            cols[1] = t.qty.to_string();
+            cols[6] = if t.buyer_is_maker { "SELL" } else { "BUY" }.into();
+            cols[7] = t.trade_id.to_string();
+        }
+        InputBody::OrderUpdate(u) => {
+            cols[0] = u.last_price.to_string();
+            cols[1] = u.last_qty.to_string();
+            cols[6] = u.side.to_string();
+            cols[7] = u.client_id.to_string();
+            cols[8] = format!("{:?}", u.status);
+            cols[9] = u.fee.to_string();
+        }
+        InputBody::OrderRejected(r) => {
+            cols[7] = r.client_id.to_string();
+            cols[8] = format!("{:?}({})", r.reason, r.code);
+        }
+        InputBody::MarkPrice(m) => cols[0] = m.mark_price.to_string(),
+        InputBody::Kline(k) => {
+            cols[0] = k.close.to_string();
+            cols[1] = k.volume.to_string();
+        }
+        InputBody::Liquidation(l) => {
+            cols[0] = l.price.to_string();
+            cols[1] = l.filled_qty.to_string();
+            cols[6] = l.side.to_string();
+        }
+        InputBody::Depth(_)
+        | InputBody::AccountUpdate(_)
+        | InputBody::Operator(_)
+        | InputBody::Timer(_)
+        | InputBody::FeedStatus(_) => {}
+    }
+    format!(
+        "{},{},{},{:?},{},{},{}",
+        h.seq,
+        h.recv,
+        h.exchange,
+        h.source,
+        h.symbol,
+        InputBody::KIND_NAMES[ev.body.kind_index()],
+        cols.join(",")
+    )
+}
+
+/// Writes every input in the range as JSON lines or CSV.
+pub fn export(
+    dir: &Path,
+    format: Format,
+    from: Option<Position>,
+    until: Option<Position>,
+    out: &mut dyn Write,
+) -> anyhow::Result<u64> {
+    let j = Journal::open(&journal_dir(dir))?;
+    let (from, until) = range(&j, from, until);
+    if format == Format::Csv {
+        writeln!(out, "{CSV_HEADER}")?;
+    }
+    let mut n = 0;
+    for r in j.records_from(from) {
+        if r.meta.seq > until {
+            break;
+        }
+        if r.meta.is_meta() {
+            continue;
+        }
+        let ev = decode(&r)?;
+        match format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut *out, &ev).context("writing JSON")?;
+                writeln!(out)?;
+            }
+            Format::Csv => writeln!(out, "{}", csv_row(&ev))?,
+        }
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,193 @@
+//! `autobot replay`: a journal through a fresh core, no gateways, as fast as
+//! it goes; trace, dump the state, verify against the recorded digests.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use autobot_engine::core::Core;
+use autobot_engine::event::InputBody;
+use autobot_engine::replay::{Collect, feed};
+use autobot_engine::types::Seq;
+use autobot_journal::Journal;
+
+use crate::config::AppConfig;
+use crate::position::{Position, format_utc};
+use crate::summary::group;
+
+/// What to replay and how.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayArgs {
+    /// A run directory (with `journal/` and `config.toml`) or a journal directory.
+    pub dir: PathBuf,
+    /// Trace from here (earlier inputs are still fed, silently).
+    pub from: Option<Position>,
+    /// Stop after this input.
+    pub until: Option<Position>,
+    /// A different configuration (what-if).
+    pub config: Option<PathBuf>,
+    /// Fail on any digest divergence.
+    pub verify: bool,
+    /// Print every output with the input that caused it.
+    pub trace: bool,
+    /// Print the state after this input as JSON, then stop.
+    pub dump_state: Option<u64>,
+}
+
+/// The journal and config directories of a replay target.
+pub fn locate(dir: &Path, config: Option<&Path>) -> anyhow::Result<(PathBuf, AppConfig)> {
+    let (journal, default_cfg) = if dir.join("journal").is_dir() {
+        (dir.join("journal"), Some(dir.join("config.toml")))
+    } else {
+        (dir.to_path_buf(), None)
+    };
+    let cfg_path = match (config, default_cfg) {
+        (Some(c), _) => c.to_path_buf(),
+        (None, Some(c)) => c,
+        (None, None) => bail!(
+            "{}: not a run directory (no journal/ inside); for a bare journal directory give --config",
+            dir.display()
+        ),
+    };
+    Ok((journal, AppConfig::load(&cfg_path)?))
+}
+
+fn resolve(journal: &Journal, p: Position, until: bool) -> u64 {
+    match p {
+        Position::Seq(s) => s,
+        Position::Time(t) if until => journal.seq_at_time(t.saturating_add(1)).saturating_sub(1),
+        Position::Time(t) => journal.seq_at_time(t),
+    }
+}
+
+/// Runs a replay, writing its report (and trace or state) to `out`.
+/// Returns `Ok(false)` when `--verify` found a divergence.
+pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
+    let (dir, cfg) = locate(&args.dir, args.config.as_deref())?;
+    let journal = Journal::open(&dir)?;
+    if let Some((path, t)) = journal.torn() {
+        writeln!(
+            out,
+            "note: {} ends in an incomplete record at offset {} ({}); replaying what precedes it",
+            path.display(),
+            t.offset,
+            t.reason
+        )?;
+    }
+    let from = args.from.map_or(0, |p| resolve(&journal, p, false));
+    let mut until = args.until.map(|p| resolve(&journal, p, true));
+    if let Some(s) = args.dump_state {
+        until = Some(until.map_or(s, |u| u.min(s)));
+    }
+    let names: Vec<String> = cfg
+        .core()
+        .instruments
+        .iter()
+        .map(|i| i.name.to_string())
+        .collect();
+    let mut core = Core::new(&cfg.core());
+    let mut sink = Collect::default();
+    let began = Instant::now();
+    let trace = args.trace;
+    let mut write_err = None;
+    let report = feed(
+        &journal,
+        &mut core,
+        Seq(0),
+        until.map(Seq),
+        &mut sink,
+        |ev, _, sink| {
+            if trace && ev.header.seq.0 >= from && !sink.0.is_empty() && write_err.is_none() {
+                let sym = names
+                    .get(usize::from(ev.header.symbol.0))
+                    .map_or("-", String::as_str);
+                let kind = InputBody::KIND_NAMES[ev.body.kind_index()];
+                let body = serde_json::to_string(&ev.body).unwrap_or_default();
+                let mut line = format!(
+                    "#{} {kind} {sym} exch {} {body}\n",
+                    ev.header.seq,
+                    format_utc(ev.header.exchange.0)
+                );
+                for o in &sink.0 {
+                    line.push_str("    -> ");
+                    line.push_str(&serde_json::to_string(&o.body).unwrap_or_default());
+                    line.push('\n');
+                }
+                if let Err(e) = out.write_all(line.as_bytes()) {
+                    write_err = Some(e);
+                }
+            }
+            sink.0.clear();
+        },
+    )?;
+    if let Some(e) = write_err {
+        return Err(e).context("writing the trace");
+    }
+    let secs = began.elapsed().as_secs_f64().max(1e-9);
+    if let Some(s) = args.dump_state {
+        if core.last_seq() != Some(Seq(s)) {
+            bail!(
+                "input {s} is not in the journal (it ends before {})",
+                journal.next_seq()
+            );
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&core.view())?)?;
+        return Ok(true);
+    }
+    writeln!(
+        out,
+        "replayed {} inputs{} in {:.2} s ({:.2} M inputs/s)",
+        group(report.events),
+        report
+            .last_seq
+            .map_or(String::new(), |s| format!(" (0..={s})")),
+        secs,
+        report.events as f64 / secs / 1e6
+    )?;
+    writeln!(
+        out,
+        "output digest {:016x} over {} outputs",
+        core.digest(),
+        group(core.outputs())
+    )?;
+    match report.divergence {
+        Some(d) => {
+            writeln!(
+                out,
+                "DIVERGED: after input {} the recorded digest is {:016x} ({} outputs), the replay's {:016x} ({} outputs)",
+                d.recorded.last_seq,
+                d.recorded.digest,
+                d.recorded.outputs,
+                d.replayed_digest,
+                d.replayed_outputs
+            )?;
+            let first = d.last_match.map_or(0, |s| s.0 + 1);
+            writeln!(
+                out,
+                "first divergent sequence: in {first}..={} (the checkpoint {} matched)",
+                d.recorded.last_seq,
+                d.last_match
+                    .map_or("before it: none".to_string(), |s| format!(
+                        "after input {s}"
+                    ))
+            )?;
+            Ok(!args.verify)
+        }
+        None if report.checkpoints_checked == 0 => {
+            writeln!(
+                out,
+                "no recorded checkpoint within the replayed range: nothing verified"
+            )?;
+            Ok(!args.verify)
+        }
+        None => {
+            writeln!(
+                out,
+                "verified: {} recorded checkpoints match the replay",
+                report.checkpoints_checked
+            )?;
+            Ok(true)
+        }
+    }
+}
