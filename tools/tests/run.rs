@@ -9,6 +9,7 @@ use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::event::{InputBody, OperatorAction};
 use autobot_engine::runtime::{InputFingerprint, read_journal};
 use autobot_tools::config::AppConfig;
+use autobot_tools::replay::{ReplayArgs, run as replay};
 use autobot_tools::run::{RunOptions, run_paper};
 
 fn config(layout: Layout, dir: &Path) -> AppConfig {
@@ -81,6 +82,57 @@ fn check(layout: Layout, name: &str) {
     }
     assert_eq!(direct.digest(), core.digest());
     assert_eq!(direct.stats(), st);
+
+    // autobot replay --verify on the run directory reproduces the recorded digests.
+    let args = ReplayArgs {
+        dir: out.run_dir.clone(),
+        verify: true,
+        ..ReplayArgs::default()
+    };
+    let mut text = Vec::new();
+    assert!(
+        replay(&args, &mut text).unwrap(),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("verified:"), "{text}");
+    assert!(text.contains(&format!("{:016x}", core.digest())), "{text}");
+
+    // The same journal replayed twice gives the same state, byte for byte.
+    let dump = |seq: u64| {
+        let mut buf = Vec::new();
+        let args = ReplayArgs {
+            dir: out.run_dir.clone(),
+            dump_state: Some(seq),
+            ..ReplayArgs::default()
+        };
+        replay(&args, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    };
+    let mid = events.len() as u64 / 2;
+    let (a, b) = (dump(mid), dump(mid));
+    assert_eq!(a, b);
+    assert!(a.contains(&format!("\"last_seq\": {mid}")), "{a}");
+
+    // A what-if config decides differently: --verify fails and names the range.
+    let mut what_if = cfg.clone();
+    what_if.strategy.fast_period = 7;
+    let path = dir.join("what-if.toml");
+    std::fs::write(&path, what_if.to_toml()).unwrap();
+    let args = ReplayArgs {
+        dir: out.run_dir.clone(),
+        config: Some(path),
+        verify: true,
+        ..ReplayArgs::default()
+    };
+    let mut text = Vec::new();
+    assert!(!replay(&args, &mut text).unwrap());
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("DIVERGED") && text.contains("first divergent sequence: in "),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
