@@ -14,4 +14,5 @@ pub mod core;
 pub mod event;
 pub mod replay;
 pub mod runtime;
+pub mod snapshot;
 pub mod types;

@@ -42,6 +42,7 @@ fn check(layout: Layout, name: &str) {
         &common::journal_config(),
         &common::core_config(),
         &dir.join("journal"),
+        None,
         false,
     )
     .unwrap();

@@ -42,6 +42,7 @@ fn check_layout(layout: Layout, name: &str) {
         &common::journal_config(),
         &cfg,
         &journal,
+        None,
         false,
     )
     .unwrap();

@@ -23,9 +23,13 @@ mod reader;
 mod recovery;
 mod scan;
 mod segment;
+mod snapshot;
 
 pub use appender::{Appender, AppenderConfig, Durability, OpenReport};
 pub use error::JournalError;
 pub use format::RecordMeta;
 pub use reader::{INDEX_EVERY, IndexPoint, Journal, Record, Records, SegmentView, Tailer};
 pub use scan::Torn;
+pub use snapshot::{
+    SNAPSHOT_VERSION, Skipped, Snapshot, newest_valid, read_snapshot, write_snapshot,
+};

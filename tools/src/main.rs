@@ -85,6 +85,10 @@ enum Command {
         /// Print the core's state after input SEQ as JSON, then stop.
         #[arg(long, value_name = "SEQ")]
         dump_state: Option<u64>,
+        /// Start from the newest valid snapshot at or before the point of
+        /// interest (a damaged one falls back to an older one, or to the start).
+        #[arg(long)]
+        snapshot: bool,
     },
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
@@ -186,6 +190,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             verify,
             trace,
             dump_state,
+            snapshot,
         } => {
             let args = ReplayArgs {
                 dir,
@@ -195,6 +200,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 verify,
                 trace,
                 dump_state,
+                snapshot,
             };
             let ok = replay::run(&args, &mut out)?;
             out.flush()?;

@@ -33,10 +33,23 @@ pub struct ReplayArgs {
     pub trace: bool,
     /// Print the state after this input as JSON, then stop.
     pub dump_state: Option<u64>,
+    /// Start from the newest usable snapshot instead of the first input.
+    pub snapshot: bool,
 }
 
 /// The journal and config directories of a replay target.
 pub fn locate(dir: &Path, config: Option<&Path>) -> anyhow::Result<(PathBuf, AppConfig)> {
+    let (journal, cfg, _) = locate_all(dir, config)?;
+    Ok((journal, cfg))
+}
+
+/// The journal directory, the config, and the snapshots directory of a target.
+fn locate_all(
+    dir: &Path,
+    config: Option<&Path>,
+) -> anyhow::Result<(PathBuf, AppConfig, Option<PathBuf>)> {
+    let snapshots = dir.join("snapshots");
+    let snapshots = snapshots.is_dir().then_some(snapshots);
     let (journal, default_cfg) = if dir.join("journal").is_dir() {
         (dir.join("journal"), Some(dir.join("config.toml")))
     } else {
@@ -50,7 +63,7 @@ pub fn locate(dir: &Path, config: Option<&Path>) -> anyhow::Result<(PathBuf, App
             dir.display()
         ),
     };
-    Ok((journal, AppConfig::load(&cfg_path)?))
+    Ok((journal, AppConfig::load(&cfg_path)?, snapshots))
 }
 
 fn resolve(journal: &Journal, p: Position, until: bool) -> u64 {
@@ -64,7 +77,7 @@ fn resolve(journal: &Journal, p: Position, until: bool) -> u64 {
 /// Runs a replay, writing its report (and trace or state) to `out`.
 /// Returns `Ok(false)` when `--verify` found a divergence.
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let (dir, cfg) = locate(&args.dir, args.config.as_deref())?;
+    let (dir, cfg, snapshots) = locate_all(&args.dir, args.config.as_deref())?;
     let journal = Journal::open(&dir)?;
     if let Some((path, t)) = journal.torn() {
         writeln!(
@@ -86,15 +99,51 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         .iter()
         .map(|i| i.name.to_string())
         .collect();
-    let mut core = Core::new(&cfg.core());
-    let mut sink = Collect::default();
+    let core_cfg = cfg.core();
     let began = Instant::now();
+    let (mut core, start) = if args.snapshot {
+        // Restore to just before the first input to trace (or to `until`).
+        let before = match (from, until) {
+            (0, _) => until,
+            (f, Some(u)) => Some(u.min(f - 1)),
+            (f, None) => Some(f - 1),
+        };
+        let snaps = snapshots.as_deref().or(Some(&args.dir));
+        let (snap_core, restored) =
+            autobot_engine::snapshot::restore(&journal, snaps, &core_cfg, before.map(Seq))?;
+        for s in &restored.skipped {
+            writeln!(
+                out,
+                "note: skipped snapshot {}: {}",
+                s.path.display(),
+                s.reason
+            )?;
+        }
+        match &restored.snapshot {
+            Some((path, seq)) => {
+                writeln!(
+                    out,
+                    "started from snapshot {} (after input {seq})",
+                    path.display()
+                )?;
+                let next = Seq(snap_core.last_seq().map_or(0, |s| s.0 + 1));
+                (snap_core, next)
+            }
+            None => {
+                writeln!(out, "no usable snapshot: replaying from the first input")?;
+                (Core::new(&core_cfg), Seq(0))
+            }
+        }
+    } else {
+        (Core::new(&core_cfg), Seq(0))
+    };
+    let mut sink = Collect::default();
     let trace = args.trace;
     let mut write_err = None;
     let report = feed(
         &journal,
         &mut core,
-        Seq(0),
+        start,
         until.map(Seq),
         &mut sink,
         |ev, _, sink| {

@@ -72,6 +72,10 @@ pub struct RunOutcome {
     pub recovery: autobot_journal::OpenReport,
     /// Inputs of the earlier run replayed into the core.
     pub restored: u64,
+    /// The snapshot the core was restored from (file, sequence), if any.
+    pub restored_from: Option<(PathBuf, autobot_engine::types::Seq)>,
+    /// The snapshot written at the end of the run.
+    pub snapshot: Option<PathBuf>,
     /// The pipeline's report (core, journal, latency).
     pub pipeline: PipelineReport,
     /// Wall-clock length.
@@ -90,19 +94,38 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     }
     let core_cfg = cfg.core();
     let began = Instant::now();
+    let snapshots = run_dir.join("snapshots");
     let started = start(
         &cfg.engine,
         &cfg.journal,
         &core_cfg,
         &run_dir.join("journal"),
+        Some(&snapshots),
         true,
     )?;
-    let (recovery, restored) = (started.recovery.clone(), started.restored);
+    let recovery = started.recovery.clone();
+    let restored = started.restore.replayed;
+    let restored_from = started.restore.snapshot.clone();
     let busy = cfg.engine.wait == autobot_engine::config::WaitKind::BusySpin;
     let cpus = cfg.engine.cpus;
     let wait = cfg.engine.wait;
 
     let mut control = started.publisher.clone();
+    // Mark the run's beginning in the journal; a core restored from a run
+    // that stopped cleanly (so it is `Stopped`) trades again from here.
+    let begin = InputEvent::new(
+        Source::Runtime,
+        SymbolId(0),
+        mono_now(),
+        UnixNanos(0),
+        InputBody::Operator(OperatorCommand {
+            action: OperatorAction::Start,
+            arg: 0,
+        }),
+    );
+    control
+        .publish(begin)
+        .map_err(|_| RunError::Gateway("runtime control"))?;
     let mut market_pub = started.publisher.clone();
     let paper_pub = started.publisher;
     let view = started.view.ok_or(RunError::Gateway("execution"))?;
@@ -167,6 +190,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         .join()
         .map_err(|_| RunError::Gateway("paper execution"))?;
     let mut pipeline = started.handle.join()?;
+    // A clean stop leaves a snapshot, so the next resume or replay can skip
+    // the journal's prefix.
+    let snapshot = autobot_engine::snapshot::save(&snapshots, &pipeline.core.core, &core_cfg)
+        .map_err(RuntimeError::from)?;
     pipeline.warnings.extend(market_warning);
     pipeline.warnings.extend(paper_warning);
     Ok(RunOutcome {
@@ -176,6 +203,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         paper: paper_stats,
         recovery,
         restored,
+        restored_from,
+        snapshot,
         pipeline,
         elapsed: began.elapsed(),
     })

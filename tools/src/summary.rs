@@ -37,10 +37,13 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "autobot paper run — synthetic market, seed {seed}");
     let _ = writeln!(s, "  run directory     {}", o.run_dir.display());
-    if o.restored > 0 || o.recovery.truncated.is_some() || o.recovery.extended.is_some() {
+    if o.restored > 0 || o.restored_from.is_some() {
+        let from = o.restored_from.as_ref().map_or(String::new(), |(p, seq)| {
+            format!(" after snapshot {} (input {seq})", p.display())
+        });
         let _ = writeln!(
             s,
-            "  resumed           {} inputs of the earlier run replayed into the core",
+            "  resumed           {} inputs of the earlier run replayed into the core{from}",
             group(o.restored)
         );
     }
@@ -159,6 +162,9 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         group(j.records),
         j.bytes as f64 / (1024.0 * 1024.0)
     );
+    if let Some(snap) = &o.snapshot {
+        let _ = writeln!(s, "  snapshot          {}", snap.display());
+    }
     let p = &o.paper;
     let _ = writeln!(
         s,

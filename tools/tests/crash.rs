@@ -1,7 +1,8 @@
 //! Crash test with real processes: `autobot run` is killed with SIGKILL at
 //! pseudo-random moments (a fixed seed, so a failure can be rerun), then the
 //! journal must open, hold every sequence once up to its recovered end, take
-//! a resumed run, and pass `autobot replay --verify`.
+//! a resumed run, and pass `autobot replay --verify` (from the start and from
+//! the snapshot the resumed run left).
 //!
 //! `CRASH_ITERATIONS` sets the number of kills (20 in `make test`; `make
 //! crash-test` runs more).
@@ -78,6 +79,15 @@ fn wait_for_journal(base: &Path, child: &mut std::process::Child) -> PathBuf {
     }
 }
 
+/// Sequence of the oldest snapshot of a run.
+fn first_snapshot_seq(run_dir: &Path) -> u64 {
+    std::fs::read_dir(run_dir.join("snapshots"))
+        .unwrap()
+        .filter_map(|e| e.unwrap().path().file_stem()?.to_str()?.parse::<u64>().ok())
+        .min()
+        .expect("a resumed run that stopped cleanly leaves a snapshot")
+}
+
 /// Every input once, in order: the reader validates checksums and dense
 /// sequences; this checks the sequence numbers it hands out as well.
 fn check_dense(journal: &Path) -> u64 {
@@ -138,6 +148,35 @@ fn killed_runs_recover_resume_and_replay_identically() {
         );
         let after = check_dense(&journal);
         assert!(after >= before + 3000, "iteration {i}: {before} -> {after}");
+        if i % 5 == 0 {
+            // The resume stopped cleanly and left a snapshot: resuming again
+            // restores from it; a replay from that snapshot verifies what the
+            // second resume recorded.
+            let first_snapshot = first_snapshot_seq(&run_dir);
+            let out = autobot()
+                .args(["run", "--events", "1000", "--resume"])
+                .arg(&run_dir)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "iteration {i}: second resume failed");
+            assert!(text.contains("after snapshot"), "iteration {i}: {text}");
+            let out = autobot()
+                .args(["replay", "--verify", "--snapshot", "--from"])
+                .arg((first_snapshot + 1).to_string())
+                .arg(&run_dir)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "iteration {i}: replay --snapshot failed:\n{text}"
+            );
+            assert!(
+                text.contains("started from snapshot") && text.contains("verified:"),
+                "{text}"
+            );
+        }
         let out = autobot()
             .args(["replay", "--verify"])
             .arg(&run_dir)

@@ -53,8 +53,9 @@ fn check(layout: Layout, name: &str) {
     let events = contents.events;
     assert!(!contents.checkpoints.is_empty());
     assert_eq!(contents.checkpoints.last().unwrap().digest, core.digest());
-    // Market events + fills + the shutdown command, each once, in order.
-    assert_eq!(events.len() as u64, n + st.fills + 1);
+    // Market events + fills + the start and shutdown commands, each once, in order.
+    assert_eq!(events.len() as u64, n + st.fills + 2);
+    assert!(matches!(events[0].body, InputBody::Operator(c) if c.action == OperatorAction::Start));
     assert_eq!(st.events, events.len() as u64);
     assert!(
         events

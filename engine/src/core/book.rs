@@ -18,7 +18,9 @@ pub enum BookReject {
 }
 
 /// Best bid and ask of one symbol.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
 pub struct TopOfBook {
     /// Last applied update id.
     pub update_id: u64,

@@ -12,10 +12,12 @@ use crate::event::{ArchiveBuf, OutputEvent};
 pub const DIGEST_SEED: u64 = 0x6175_746f_626f_7400;
 
 /// Chained hash of the outputs so far.
-#[derive(Debug)]
+#[derive(Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OutputDigest {
     value: u64,
     count: u64,
+    /// Scratch space, not state.
+    #[rkyv(with = rkyv::with::Skip)]
     buf: ArchiveBuf,
 }
 

@@ -7,7 +7,7 @@
 //! the same bits on every x86-64 CPU.
 
 /// An EMA of period `n`, seeded by the SMA of its first `n` inputs.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Ema {
     period: u32,
     k: f64,
@@ -63,7 +63,7 @@ pub enum Cross {
 /// Fast/slow EMA cross detector. Reports a cross only when the sign of
 /// `fast - slow` changes after both are warm (being above at warm-up is not a
 /// cross); equality keeps the previous sign so touching does not flicker.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct EmaCross {
     fast: Ema,
     slow: Ema,

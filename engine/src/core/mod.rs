@@ -60,7 +60,9 @@ impl OutputSink for Vec<OutputEvent> {
 }
 
 /// Counters kept by the core (part of its deterministic state).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
 pub struct CoreStats {
     /// Input events processed.
     pub events: u64,
@@ -89,7 +91,7 @@ pub struct CoreStats {
 }
 
 /// Per-symbol state.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct SymbolState {
     instrument: Instrument,
     book: TopOfBook,
@@ -101,7 +103,7 @@ struct SymbolState {
 }
 
 /// The deterministic business-logic core.
-#[derive(Debug)]
+#[derive(Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Core {
     symbols: Vec<SymbolState>,
     orders: OrderTable,
@@ -170,6 +172,11 @@ impl Core {
                 OperatorAction::Kill => self.kill_switch = true,
                 OperatorAction::Reset => self.kill_switch = false,
                 OperatorAction::Shutdown => self.set_state(seq, SystemState::Stopped, out),
+                OperatorAction::Start => {
+                    if self.state == SystemState::Stopped {
+                        self.set_state(seq, SystemState::Running, out);
+                    }
+                }
             },
             InputBody::FeedStatus(FeedStatus { health, .. }) => {
                 self.symbols[usize::from(sym.0)].feed = *health;

@@ -8,7 +8,7 @@ use crate::event::{OrderStatus, OrderUpdate};
 use crate::types::{ClientOrderId, Qty, Side, SymbolId};
 
 /// One of our orders that has not reached a terminal state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OpenOrder {
     /// Our id.
     pub client_id: ClientOrderId,
@@ -48,7 +48,7 @@ pub enum UpdateCheck {
 }
 
 /// Fixed-capacity table of open orders.
-#[derive(Debug)]
+#[derive(Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OrderTable {
     slots: Vec<Option<OpenOrder>>,
     open: usize,

@@ -15,7 +15,9 @@ use crate::types::div_round_i128 as div_round;
 pub struct PositionOverflow;
 
 /// Position of one symbol.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
 pub struct Position {
     qty: Qty,
     cost: i128,

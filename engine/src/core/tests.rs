@@ -198,6 +198,40 @@ fn shutdown_stops_new_orders_and_reports_the_state_change() {
 }
 
 #[test]
+fn start_after_shutdown_trades_again() {
+    // Regression: a core restored from a cleanly stopped run stayed Stopped,
+    // so the next run neither traded nor acknowledged its own shutdown.
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    let mut outs = Vec::new();
+    let cmd = |action| InputBody::Operator(OperatorCommand { action, arg: 0 });
+    core.on_event(
+        &feed.event(Source::Runtime, cmd(OperatorAction::Shutdown)),
+        &mut outs,
+    );
+    core.on_event(
+        &feed.event(Source::Runtime, cmd(OperatorAction::Start)),
+        &mut outs,
+    );
+    assert_eq!(core.state(), SystemState::Running);
+    assert_eq!(
+        outs[1].body,
+        OutputBody::StateChange(StateChange {
+            from: SystemState::Stopped,
+            to: SystemState::Running
+        })
+    );
+    // Start on a running core changes nothing.
+    core.on_event(
+        &feed.event(Source::Runtime, cmd(OperatorAction::Start)),
+        &mut outs,
+    );
+    assert_eq!(outs.len(), 2);
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    assert_eq!(orders(&outs).len(), 1);
+}
+
+#[test]
 fn crossed_tickers_are_refused_and_counted() {
     let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };

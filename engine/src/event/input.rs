@@ -520,6 +520,10 @@ pub enum OperatorAction {
     /// Stop trading for shutdown: no new orders from here on; the runtime
     /// drains the rings after the core acknowledges.
     Shutdown = 2,
+    /// A run begins: a core stopped by an earlier run's shutdown (restored
+    /// from its journal) trades again. Journaled first by every run, so run
+    /// boundaries are visible in the journal.
+    Start = 3,
 }
 
 /// An operator command (journaled like everything else).

@@ -123,8 +123,8 @@ pub struct Started {
     /// What opening the journal found (recovery) and how many inputs of an
     /// earlier run were replayed into the core before starting.
     pub recovery: autobot_journal::OpenReport,
-    /// Inputs of an earlier run replayed to restore the core.
-    pub restored: u64,
+    /// How the core was restored from an earlier run (snapshot, inputs replayed).
+    pub restore: crate::snapshot::Restored,
     /// The core's digest after the restore (and its output count).
     pub restored_digest: (u64, u64),
     /// Market-data inputs among the restored ones.
@@ -152,7 +152,7 @@ impl std::fmt::Debug for Started {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Started")
             .field("view", &self.view.is_some())
-            .field("restored", &self.restored)
+            .field("restored", &self.restore.replayed)
             .finish_non_exhaustive()
     }
 }
@@ -200,31 +200,24 @@ impl PipelineHandle {
 }
 
 /// Opens (recovering) or creates the journal in `journal_dir`, restores the
-/// core by replaying what an earlier run journaled there, and starts the
-/// stage threads.
+/// core to what an earlier run journaled there (newest usable snapshot in
+/// `snapshots` plus the journal after it), and starts the stage threads.
 pub fn start(
     engine: &EngineConfig,
     journal_cfg: &JournalConfig,
     core_cfg: &CoreConfig,
     journal_dir: &Path,
+    snapshots: Option<&Path>,
     with_view: bool,
 ) -> Result<Started, RuntimeError> {
     let halt = Arc::new(HaltFlag::default());
     let (journaller, recovery) = Journaller::open(journal_cfg.appender(journal_dir))?;
-    let mut core = Core::new(core_cfg);
-    let mut restored = 0;
-    if journaller.next_seq().0 > 0 {
+    let (core, restore) = if journaller.next_seq().0 > 0 {
         let journal = autobot_journal::Journal::open(journal_dir)?;
-        let report = crate::replay::feed(
-            &journal,
-            &mut core,
-            crate::types::Seq(0),
-            None,
-            &mut crate::core::DiscardSink,
-            |_, _, _| {},
-        )?;
-        restored = report.events;
-    }
+        crate::snapshot::restore(&journal, snapshots, core_cfg, None)?
+    } else {
+        (Core::new(core_cfg), crate::snapshot::Restored::default())
+    };
     let restored_digest = (core.digest(), core.outputs());
     // Kinds 0..=5 are market data (book ticker .. kline).
     let restored_market_events = core.stats().by_kind[..6].iter().sum();
@@ -312,7 +305,7 @@ pub fn start(
         outputs: out_poller,
         view,
         recovery,
-        restored,
+        restore,
         restored_digest,
         restored_market_events,
         open_orders,

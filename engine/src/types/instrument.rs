@@ -7,7 +7,9 @@ use super::{Money, Price, Qty, Rounding, SymbolId};
 pub const SYMBOL_LEN: usize = 16;
 
 /// A symbol name stored inline so instrument tables need no heap strings.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
 pub struct SymbolName {
     len: u8,
     bytes: [u8; SYMBOL_LEN],
@@ -54,7 +56,7 @@ impl std::fmt::Display for SymbolName {
 }
 
 /// Trading rules of one instrument (from config now, `exchangeInfo` later).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Instrument {
     /// Index in the instrument table; the id carried by events.
     pub id: SymbolId,
