@@ -10,7 +10,7 @@ ARGS     ?=
 help:
 	@echo "make run    paper-trade on the synthetic market (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
 	@echo "make test   every test of the workspace"
-	@echo "make bench  ring handoff benchmark (disruptor vs crossbeam)"
+	@echo "make bench  ring handoff (disruptor vs crossbeam) and journal (append, replay, recovery) benchmarks"
 	@echo "make lint   rustfmt check + clippy -D warnings"
 	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"
 
@@ -32,7 +32,7 @@ crash-test: deps
 	CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(CARGO) test --release --locked -p autobot --test crash -- --nocapture
 
 bench: deps
-	$(CARGO) bench --locked -p autobot-benches --bench ring
+	$(CARGO) bench --locked -p autobot-benches
 
 lint: deps
 	@rustup component add rustfmt clippy >/dev/null 2>&1 || true

@@ -38,7 +38,7 @@ use memmap2::MmapMut;
 use crate::error::{JournalError, io};
 use crate::format::{
     FLAG_META, RECORD_HEADER_LEN, RecordMeta, SEAL, SEGMENT_HEADER_LEN, SegmentHeader,
-    encode_record_header, record_span,
+    record_check, record_span,
 };
 use crate::recovery::{Recovered, recover};
 use crate::segment::{PAGE, Prepared, check_segment_size, install, prepare};
@@ -245,11 +245,17 @@ impl Appender {
         }
         let off = self.seg.write;
         let len = payload.len() as u32;
-        let head = encode_record_header(len, meta, payload, self.seg.seed);
+        let seed = self.seg.seed;
         let map = &mut self.seg.map[..];
-        map[off + 4..off + 40].copy_from_slice(&head);
-        map[off + RECORD_HEADER_LEN..off + RECORD_HEADER_LEN + payload.len()]
-            .copy_from_slice(payload);
+        let rec = &mut map[off..off + RECORD_HEADER_LEN + payload.len()];
+        rec[16..24].copy_from_slice(&meta.seq.to_le_bytes());
+        rec[24..32].copy_from_slice(&meta.recv.to_le_bytes());
+        rec[32..40].copy_from_slice(&meta.exchange.to_le_bytes());
+        rec[RECORD_HEADER_LEN..].copy_from_slice(payload);
+        let check = record_check(len, meta.kind, meta.flags, &rec[16..], seed);
+        rec[4..6].copy_from_slice(&meta.kind.to_le_bytes());
+        rec[6..8].copy_from_slice(&meta.flags.to_le_bytes());
+        rec[8..16].copy_from_slice(&check.to_le_bytes());
         // Padding bytes are already zero: segments are zero-filled and never reused.
         store_len(map, off, len);
         self.seg.write = off + span;

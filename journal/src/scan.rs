@@ -74,9 +74,10 @@ pub fn parse(map: &[u8], off: usize, seed: u64) -> Slot {
     if off + RECORD_HEADER_LEN + len > map.len() {
         return Slot::Bad("length runs past the end of the segment");
     }
-    let payload = &map[off + RECORD_HEADER_LEN..off + RECORD_HEADER_LEN + len];
-    let check = u64_at(map, off + 32);
-    if record_check(len as u32, &map[off + 4..off + 32], payload, seed) != check {
+    let kind = u16::from_le_bytes([map[off + 4], map[off + 5]]);
+    let flags = u16::from_le_bytes([map[off + 6], map[off + 7]]);
+    let body = &map[off + 16..off + RECORD_HEADER_LEN + len];
+    if record_check(len as u32, kind, flags, body, seed) != u64_at(map, off + 8) {
         return Slot::Bad("checksum mismatch");
     }
     Slot::Record {
