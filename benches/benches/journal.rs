@@ -52,13 +52,7 @@ fn append_throughput(dir: &Path, len: usize) -> f64 {
     let payload = vec![0xA5u8; len];
     let start = Instant::now();
     for seq in 0..RECORDS {
-        let meta = RecordMeta {
-            kind: 0,
-            flags: 0,
-            seq,
-            recv: seq,
-            exchange: seq,
-        };
+        let meta = meta(seq);
         app.append(&meta, &payload).unwrap();
         if seq % 256 == 255 {
             app.end_batch().unwrap();
@@ -119,13 +113,7 @@ fn append_latency(dir: &Path, len: usize) -> (Histogram<u64>, f64) {
     std::hint::black_box(x);
     let clock = t.elapsed().as_nanos() as f64 / 1e6;
     for seq in 0..RECORDS {
-        let meta = RecordMeta {
-            kind: 0,
-            flags: 0,
-            seq,
-            recv: seq,
-            exchange: seq,
-        };
+        let meta = meta(seq);
         let a = mono_now();
         app.append(&meta, &payload).unwrap();
         let b = mono_now();
@@ -213,13 +201,7 @@ fn recovery_time(dir: &Path, bytes: u64) -> (f64, u64) {
     let per = (40 + 128) as u64;
     let n = bytes / per;
     for seq in 0..n {
-        let meta = RecordMeta {
-            kind: 0,
-            flags: 0,
-            seq,
-            recv: seq,
-            exchange: seq,
-        };
+        let meta = meta(seq);
         app.append(&meta, &payload).unwrap();
     }
     drop(app);
@@ -235,6 +217,17 @@ fn recovery_time(dir: &Path, bytes: u64) -> (f64, u64) {
     drop(app);
     fresh(dir);
     (secs, n)
+}
+
+/// Header fields of record `seq`.
+fn meta(seq: u64) -> RecordMeta {
+    RecordMeta {
+        kind: 0,
+        flags: 0,
+        seq,
+        recv: seq,
+        exchange: seq,
+    }
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -97,6 +97,17 @@ enum Command {
     },
 }
 
+/// The inputs a journal command covers.
+#[derive(Debug, clap::Args)]
+struct Range {
+    /// First input (sequence or UTC time).
+    #[arg(long, value_name = "SEQ|TIME")]
+    from: Option<Position>,
+    /// Last input (sequence or UTC time).
+    #[arg(long, value_name = "SEQ|TIME")]
+    until: Option<Position>,
+}
+
 #[derive(Debug, Subcommand)]
 enum JournalAction {
     /// Segments, input range, times, checkpoints, any torn tail.
@@ -113,12 +124,8 @@ enum JournalAction {
     Dump {
         /// Run directory or journal directory.
         dir: PathBuf,
-        /// First input (sequence or UTC time).
-        #[arg(long, value_name = "SEQ|TIME")]
-        from: Option<Position>,
-        /// Last input (sequence or UTC time).
-        #[arg(long, value_name = "SEQ|TIME")]
-        until: Option<Position>,
+        #[command(flatten)]
+        range: Range,
     },
     /// Write the inputs as JSON lines or CSV.
     Export {
@@ -130,12 +137,8 @@ enum JournalAction {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// First input (sequence or UTC time).
-        #[arg(long, value_name = "SEQ|TIME")]
-        from: Option<Position>,
-        /// Last input (sequence or UTC time).
-        #[arg(long, value_name = "SEQ|TIME")]
-        until: Option<Position>,
+        #[command(flatten)]
+        range: Range,
     },
 }
 
@@ -213,15 +216,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             match action {
                 JournalAction::Inspect { dir } => journal_cmd::inspect(&dir, &mut out)?,
                 JournalAction::Verify { dir } => journal_cmd::verify(&dir, &mut out)?,
-                JournalAction::Dump { dir, from, until } => {
-                    journal_cmd::dump(&dir, from, until, &mut out)?
+                JournalAction::Dump { dir, range } => {
+                    journal_cmd::dump(&dir, range.from, range.until, &mut out)?
                 }
                 JournalAction::Export {
                     dir,
                     format,
                     out: file,
-                    from,
-                    until,
+                    range: Range { from, until },
                 } => {
                     let n = match file {
                         Some(path) => {

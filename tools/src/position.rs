@@ -60,10 +60,9 @@ pub fn parse_utc(s: &str) -> Option<u64> {
     u64::try_from(secs.checked_mul(1_000_000_000)?.checked_add(nanos)?).ok()
 }
 
-/// Formats Unix nanoseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn format_utc(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let ms = ns % 1_000_000_000 / 1_000_000;
+/// UTC calendar fields of Unix seconds: (year, month, day, hour, minute,
+/// second), by H. Hinnant's civil-from-days (no date-time dependency).
+pub fn civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let z = days + 719_468;
@@ -75,12 +74,14 @@ pub fn format_utc(ns: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Formats Unix nanoseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_utc(ns: u64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(ns / 1_000_000_000);
+    let ms = ns % 1_000_000_000 / 1_000_000;
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{ms:03}Z")
 }
 
 #[cfg(test)]
