@@ -9,18 +9,8 @@ use autobot_journal::Journal;
 
 use crate::core::{Core, OutputSink};
 use crate::event::{InputEvent, OutputEvent};
-use crate::runtime::{Checkpoint, KIND_DIGEST};
+use crate::runtime::Checkpoint;
 use crate::types::Seq;
-
-/// Where a replay stops and starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Range {
-    /// First input fed (inclusive); inputs before it are fed too unless
-    /// `skip_before` (a core restored from a snapshot has seen them).
-    pub from: Option<Seq>,
-    /// Last input fed (inclusive).
-    pub until: Option<Seq>,
-}
 
 /// The first checkpoint whose digest differs from the replay's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,8 +71,7 @@ pub fn feed<S: OutputSink>(
     // checkpoints are collected first and each is compared right after X.
     let mut checkpoints: Vec<Checkpoint> = journal
         .records()
-        .filter(|r| r.meta.is_meta() && r.meta.kind == KIND_DIGEST)
-        .filter_map(|r| Checkpoint::decode(r.payload))
+        .filter_map(|r| Checkpoint::from_record(&r))
         .filter(|cp| cp.last_seq >= start)
         .collect();
     checkpoints.sort_by_key(|cp| cp.last_seq);

@@ -67,11 +67,7 @@ pub fn inspect(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let (mut first_t, mut last_t, mut checkpoints) = (None, 0u64, Vec::new());
     for r in j.records() {
         if r.meta.is_meta() {
-            if r.meta.kind == KIND_DIGEST
-                && let Some(cp) = Checkpoint::decode(r.payload)
-            {
-                checkpoints.push(cp);
-            }
+            checkpoints.extend(Checkpoint::from_record(&r));
         } else if r.meta.exchange > 0 {
             first_t.get_or_insert(r.meta.exchange);
             last_t = last_t.max(r.meta.exchange);
@@ -148,14 +144,9 @@ pub fn verify(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 fn range(j: &Journal, from: Option<Position>, until: Option<Position>) -> (u64, u64) {
-    let at = |p: Position, end: bool| match p {
-        Position::Seq(s) => s,
-        Position::Time(t) if end => j.seq_at_time(t.saturating_add(1)).saturating_sub(1),
-        Position::Time(t) => j.seq_at_time(t),
-    };
     (
-        from.map_or(j.first_seq(), |p| at(p, false)),
-        until.map_or(u64::MAX, |p| at(p, true)),
+        from.map_or(j.first_seq(), |p| p.seq_in(j, false)),
+        until.map_or(u64::MAX, |p| p.seq_in(j, true)),
     )
 }
 
@@ -173,7 +164,7 @@ pub fn dump(
             break;
         }
         if r.meta.is_meta() {
-            if let Some(cp) = Checkpoint::decode(r.payload) {
+            if let Some(cp) = Checkpoint::from_record(&r) {
                 writeln!(
                     out,
                     "-- checkpoint after #{}: digest {:016x}, {} outputs",

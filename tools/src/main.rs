@@ -62,34 +62,7 @@ enum Command {
     /// directory (then give --config). Prints the inputs replayed, the output
     /// digest, and whether the digest checkpoints recorded during the run
     /// match the replay.
-    Replay {
-        /// Run directory or journal directory.
-        dir: PathBuf,
-        /// Start tracing at this input: a sequence or a UTC time such as
-        /// 2024-01-01T00:00:05Z (earlier inputs are still fed, silently).
-        #[arg(long, value_name = "SEQ|TIME")]
-        from: Option<Position>,
-        /// Stop after this input (a sequence or a UTC time).
-        #[arg(long, value_name = "SEQ|TIME")]
-        until: Option<Position>,
-        /// Use this configuration instead of the run's (a what-if replay).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Exit non-zero if any recorded checkpoint differs from the replay,
-        /// naming the range that holds the first divergent input.
-        #[arg(long)]
-        verify: bool,
-        /// Print every output with the input that caused it (JSON).
-        #[arg(long)]
-        trace: bool,
-        /// Print the core's state after input SEQ as JSON, then stop.
-        #[arg(long, value_name = "SEQ")]
-        dump_state: Option<u64>,
-        /// Start from the newest valid snapshot at or before the point of
-        /// interest (a damaged one falls back to an older one, or to the start).
-        #[arg(long)]
-        snapshot: bool,
-    },
+    Replay(ReplayArgs),
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
         #[command(subcommand)]
@@ -185,26 +158,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     use std::io::Write as _;
     match cli.command {
-        Command::Replay {
-            dir,
-            from,
-            until,
-            config,
-            verify,
-            trace,
-            dump_state,
-            snapshot,
-        } => {
-            let args = ReplayArgs {
-                dir,
-                from,
-                until,
-                config,
-                verify,
-                trace,
-                dump_state,
-                snapshot,
-            };
+        Command::Replay(args) => {
             let ok = replay::run(&args, &mut out)?;
             out.flush()?;
             if !ok {

@@ -25,6 +25,18 @@ impl FromStr for Position {
     }
 }
 
+impl Position {
+    /// The input sequence this position names in `journal`: a time names the
+    /// first input at or after it, or with `end` the last input at or before it.
+    pub fn seq_in(self, journal: &autobot_journal::Journal, end: bool) -> u64 {
+        match self {
+            Position::Seq(s) => s,
+            Position::Time(t) if end => journal.seq_at_time(t.saturating_add(1)).saturating_sub(1),
+            Position::Time(t) => journal.seq_at_time(t),
+        }
+    }
+}
+
 /// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

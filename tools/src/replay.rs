@@ -16,45 +16,46 @@ use crate::config::AppConfig;
 use crate::position::{Position, format_utc};
 use crate::summary::group;
 
-/// What to replay and how.
-#[derive(Debug, Clone, Default)]
+/// What to replay and how (also the arguments of `autobot replay`).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReplayArgs {
-    /// A run directory (with `journal/` and `config.toml`) or a journal directory.
+    /// Run directory (journal/ and config.toml inside) or journal directory.
     pub dir: PathBuf,
-    /// Trace from here (earlier inputs are still fed, silently).
+    /// Start tracing at this input: a sequence or a UTC time such as
+    /// 2024-01-01T00:00:05Z (earlier inputs are still fed, silently).
+    #[arg(long, value_name = "SEQ|TIME")]
     pub from: Option<Position>,
-    /// Stop after this input.
+    /// Stop after this input (a sequence or a UTC time).
+    #[arg(long, value_name = "SEQ|TIME")]
     pub until: Option<Position>,
-    /// A different configuration (what-if).
+    /// Use this configuration instead of the run's (a what-if replay).
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Fail on any digest divergence.
+    /// Exit non-zero if any recorded checkpoint differs from the replay,
+    /// naming the range that holds the first divergent input.
+    #[arg(long)]
     pub verify: bool,
-    /// Print every output with the input that caused it.
+    /// Print every output with the input that caused it (JSON).
+    #[arg(long)]
     pub trace: bool,
-    /// Print the state after this input as JSON, then stop.
+    /// Print the core's state after input SEQ as JSON, then stop.
+    #[arg(long, value_name = "SEQ")]
     pub dump_state: Option<u64>,
-    /// Start from the newest usable snapshot instead of the first input.
+    /// Start from the newest valid snapshot at or before the point of
+    /// interest (a damaged one falls back to an older one, or to the start).
+    #[arg(long)]
     pub snapshot: bool,
 }
 
-/// The journal and config directories of a replay target.
-pub fn locate(dir: &Path, config: Option<&Path>) -> anyhow::Result<(PathBuf, AppConfig)> {
-    let (journal, cfg, _) = locate_all(dir, config)?;
-    Ok((journal, cfg))
-}
-
 /// The journal directory, the config, and the snapshots directory of a target.
-fn locate_all(
+fn locate(
     dir: &Path,
     config: Option<&Path>,
 ) -> anyhow::Result<(PathBuf, AppConfig, Option<PathBuf>)> {
     let snapshots = dir.join("snapshots");
     let snapshots = snapshots.is_dir().then_some(snapshots);
-    let (journal, default_cfg) = if dir.join("journal").is_dir() {
-        (dir.join("journal"), Some(dir.join("config.toml")))
-    } else {
-        (dir.to_path_buf(), None)
-    };
+    let journal = crate::journal_cmd::journal_dir(dir);
+    let default_cfg = (journal != dir).then(|| dir.join("config.toml"));
     let cfg_path = match (config, default_cfg) {
         (Some(c), _) => c.to_path_buf(),
         (None, Some(c)) => c,
@@ -66,18 +67,10 @@ fn locate_all(
     Ok((journal, AppConfig::load(&cfg_path)?, snapshots))
 }
 
-fn resolve(journal: &Journal, p: Position, until: bool) -> u64 {
-    match p {
-        Position::Seq(s) => s,
-        Position::Time(t) if until => journal.seq_at_time(t.saturating_add(1)).saturating_sub(1),
-        Position::Time(t) => journal.seq_at_time(t),
-    }
-}
-
 /// Runs a replay, writing its report (and trace or state) to `out`.
 /// Returns `Ok(false)` when `--verify` found a divergence.
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let (dir, cfg, snapshots) = locate_all(&args.dir, args.config.as_deref())?;
+    let (dir, cfg, snapshots) = locate(&args.dir, args.config.as_deref())?;
     let journal = Journal::open(&dir)?;
     if let Some((path, t)) = journal.torn() {
         writeln!(
@@ -88,8 +81,8 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
             t.reason
         )?;
     }
-    let from = args.from.map_or(0, |p| resolve(&journal, p, false));
-    let mut until = args.until.map(|p| resolve(&journal, p, true));
+    let from = args.from.map_or(0, |p| p.seq_in(&journal, false));
+    let mut until = args.until.map(|p| p.seq_in(&journal, true));
     if let Some(s) = args.dump_state {
         until = Some(until.map_or(s, |u| u.min(s)));
     }

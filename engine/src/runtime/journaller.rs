@@ -34,6 +34,14 @@ impl Checkpoint {
         b
     }
 
+    /// The checkpoint a journal record holds, if it is one.
+    pub fn from_record(rec: &autobot_journal::Record<'_>) -> Option<Checkpoint> {
+        if !rec.meta.is_meta() || rec.meta.kind != KIND_DIGEST {
+            return None;
+        }
+        Checkpoint::decode(rec.payload)
+    }
+
     /// Decodes a checkpoint payload.
     pub fn decode(b: &[u8]) -> Option<Checkpoint> {
         let word = |i: usize| -> Option<u64> {
@@ -85,7 +93,9 @@ impl CheckpointSlot {
 
     /// Takes the pending checkpoint; the flag says whether it was the final one.
     pub fn take(&self) -> (Option<Checkpoint>, bool) {
-        if !self.pending.swap(false, Ordering::Acquire) {
+        // A plain load first: the common case (nothing waiting) must not
+        // take the cache line exclusively, as a swap would on every batch.
+        if !self.pending.load(Ordering::Relaxed) || !self.pending.swap(false, Ordering::Acquire) {
             return (None, false);
         }
         match self.inner.lock() {
@@ -171,11 +181,7 @@ pub fn read_journal(dir: &std::path::Path) -> Result<JournalContents, ReadJourna
     let mut out = JournalContents::default();
     for rec in journal.records() {
         if rec.meta.is_meta() {
-            if rec.meta.kind == KIND_DIGEST
-                && let Some(cp) = Checkpoint::decode(rec.payload)
-            {
-                out.checkpoints.push(cp);
-            }
+            out.checkpoints.extend(Checkpoint::from_record(&rec));
             continue;
         }
         let ev =
