@@ -285,7 +285,8 @@ pub struct JournalConfig {
     pub durability: DurabilityKind,
     /// Records between syncs under `every-n` (1 ..= 1000000).
     pub sync_every: u32,
-    /// Input events between output-digest checkpoints (1000 ..= 100000000).
+    /// Input events between periodic output-digest checkpoints (1000 ..=
+    /// 100000000); every input that emits an output gets one too.
     pub checkpoint_every: u64,
 }
 

@@ -12,18 +12,26 @@ use crate::event::{InputEvent, OutputEvent};
 use crate::runtime::Checkpoint;
 use crate::types::Seq;
 
-/// The first checkpoint whose digest differs from the replay's.
+/// Where the replay's output digest first departs from the recorded one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Divergence {
-    /// The checkpoint as recorded.
-    pub recorded: Checkpoint,
-    /// The replay's digest after the same input.
-    pub replayed_digest: u64,
-    /// The replay's output count after the same input.
-    pub replayed_outputs: u64,
-    /// The last checkpoint that matched: the first divergent input lies
-    /// after it and at or before `recorded.last_seq`.
-    pub last_match: Option<Seq>,
+    /// The first divergent input is in `from..=at`: `from` is the first
+    /// input not known to match (so `from == at` names it exactly, which is
+    /// the case wherever the recorded checkpoints are dense).
+    pub from: Seq,
+    /// The first input after which the digests are known to differ.
+    pub at: Seq,
+    /// The recorded digest and output count after `at`.
+    pub recorded: (u64, u64),
+    /// The replay's digest and output count after `at`.
+    pub replayed: (u64, u64),
+}
+
+impl Divergence {
+    /// The divergent input is known exactly.
+    pub fn exact(&self) -> bool {
+        self.from == self.at
+    }
 }
 
 /// What a replay did.
@@ -31,8 +39,10 @@ pub struct Divergence {
 pub struct ReplayReport {
     /// Inputs fed to the core.
     pub events: u64,
-    /// Checkpoints compared.
+    /// Recorded checkpoints compared.
     pub checkpoints_checked: u64,
+    /// Inputs after which the recorded digest was known and compared.
+    pub inputs_verified: u64,
     /// The first divergence, if any.
     pub divergence: Option<Divergence>,
     /// The last input fed.
@@ -53,9 +63,11 @@ pub enum ReplayError {
 }
 
 /// Feeds the journal's inputs in `range` to `core` (which has already
-/// processed every input before `start`), calling `each(input, core, sink)`
-/// after every input (the sink holds the outputs it caused), and comparing every
-/// checkpoint at or after `start` with the core's digest.
+/// processed every input before `start`, as the recording did), calling
+/// `each(input, core, sink)` after every input (the sink holds the outputs it
+/// caused), and comparing the core's digest after each input with the
+/// recorded one wherever the checkpoints make it known (see
+/// `runtime::journaller`, Checkpoints).
 pub fn feed<S: OutputSink>(
     journal: &Journal,
     core: &mut Core,
@@ -65,17 +77,17 @@ pub fn feed<S: OutputSink>(
     mut each: impl FnMut(&InputEvent, &Core, &mut S),
 ) -> Result<ReplayReport, ReplayError> {
     let mut report = ReplayReport::default();
-    let mut last_match = None;
-    // A checkpoint about input X may sit after later inputs in the file (the
-    // dedicated journaller appends it when the core hands it over), so all
-    // checkpoints are collected first and each is compared right after X.
-    let mut checkpoints: Vec<Checkpoint> = journal
-        .records()
+    // A checkpoint about input X sits after X in the file, possibly after
+    // later inputs too (the dedicated journaller appends it when the core
+    // hands it over): a second cursor runs ahead over the same mapping.
+    let mut checkpoints = journal
+        .records_from(start.0)
         .filter_map(|r| Checkpoint::from_record(&r))
-        .filter(|cp| cp.last_seq >= start)
-        .collect();
-    checkpoints.sort_by_key(|cp| cp.last_seq);
-    let mut next_cp = checkpoints.iter().peekable();
+        .peekable();
+    // The recorded digest after the last checkpoint passed; before the first,
+    // that of the state the replay starts from.
+    let mut expected = (core.digest(), core.outputs());
+    let mut unverified_from = start;
     for rec in journal.records_from(start.0) {
         if rec.meta.is_meta() {
             continue;
@@ -89,26 +101,35 @@ pub fn feed<S: OutputSink>(
         })?;
         core.on_event(&ev, sink);
         each(&ev, core, sink);
+        let seq = ev.header.seq;
         report.events += 1;
-        report.last_seq = Some(ev.header.seq);
-        while let Some(cp) = next_cp.next_if(|cp| cp.last_seq <= ev.header.seq) {
-            if cp.last_seq < ev.header.seq {
-                continue; // about an input this replay did not process
+        report.last_seq = Some(seq);
+        while checkpoints.next_if(|cp| cp.last_seq < seq).is_some() {}
+        let recorded = if checkpoints.peek().is_some_and(|cp| cp.last_seq == seq) {
+            while let Some(cp) = checkpoints.next_if(|cp| cp.last_seq == seq) {
+                report.checkpoints_checked += 1;
+                expected = (cp.digest, cp.outputs);
             }
-            report.checkpoints_checked += 1;
-            if report.divergence.is_some() {
-                continue;
-            }
-            if cp.digest == core.digest() && cp.outputs == core.outputs() {
-                last_match = Some(cp.last_seq);
-            } else {
-                report.divergence = Some(Divergence {
-                    recorded: *cp,
-                    replayed_digest: core.digest(),
-                    replayed_outputs: core.outputs(),
-                    last_match,
-                });
-            }
+            Some(expected)
+        } else if checkpoints.peek().is_some_and(|cp| cp.dense) {
+            // The recording emitted nothing here (or it would have a
+            // checkpoint): its digest is still the last one recorded.
+            Some(expected)
+        } else {
+            None // after the last checkpoint, or in a gap a crash left
+        };
+        let Some(recorded) = recorded else { continue };
+        report.inputs_verified += 1;
+        let replayed = (core.digest(), core.outputs());
+        if replayed == recorded {
+            unverified_from = seq.next();
+        } else if report.divergence.is_none() {
+            report.divergence = Some(Divergence {
+                from: unverified_from,
+                at: seq,
+                recorded,
+                replayed,
+            });
         }
     }
     Ok(report)

@@ -1,6 +1,4 @@
-//! Every input event kind goes through the journal and comes back equal;
-//! replaying a run twice gives the same state, and a what-if config diverges
-//! with the first divergent range named.
+//! Every input event kind goes through the journal and comes back equal.
 
 use autobot_engine::event::*;
 use autobot_engine::runtime::{Journaller, read_journal};

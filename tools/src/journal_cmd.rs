@@ -167,8 +167,15 @@ pub fn dump(
             if let Some(cp) = Checkpoint::from_record(&r) {
                 writeln!(
                     out,
-                    "-- checkpoint after #{}: digest {:016x}, {} outputs",
-                    cp.last_seq, cp.digest, cp.outputs
+                    "-- checkpoint after #{}: digest {:016x}, {} outputs{}",
+                    cp.last_seq,
+                    cp.digest,
+                    cp.outputs,
+                    if cp.dense {
+                        ""
+                    } else {
+                        " (resumed: not dense)"
+                    }
                 )?;
             }
             continue;

@@ -31,8 +31,8 @@ pub struct ReplayArgs {
     /// Use this configuration instead of the run's (a what-if replay).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Exit non-zero if any recorded checkpoint differs from the replay,
-    /// naming the range that holds the first divergent input.
+    /// Exit non-zero if the replay's output digest departs from the recorded
+    /// one, naming the first divergent input.
     #[arg(long)]
     pub verify: bool,
     /// Print every output with the input that caused it (JSON).
@@ -198,22 +198,18 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
             writeln!(
                 out,
                 "DIVERGED: after input {} the recorded digest is {:016x} ({} outputs), the replay's {:016x} ({} outputs)",
-                d.recorded.last_seq,
-                d.recorded.digest,
-                d.recorded.outputs,
-                d.replayed_digest,
-                d.replayed_outputs
+                d.at, d.recorded.0, d.recorded.1, d.replayed.0, d.replayed.1
             )?;
-            let first = d.last_match.map_or(0, |s| s.0 + 1);
-            writeln!(
-                out,
-                "first divergent sequence: in {first}..={} (the checkpoint {} matched)",
-                d.recorded.last_seq,
-                d.last_match
-                    .map_or("before it: none".to_string(), |s| format!(
-                        "after input {s}"
-                    ))
-            )?;
+            if d.exact() {
+                writeln!(out, "first divergent sequence: {}", d.at)?;
+            } else {
+                writeln!(
+                    out,
+                    "first divergent sequence: in {}..={} (the recording has no checkpoint \
+                     between them: an earlier run crashed there)",
+                    d.from, d.at
+                )?;
+            }
             Ok(!args.verify)
         }
         None if report.checkpoints_checked == 0 => {
@@ -226,8 +222,10 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         None => {
             writeln!(
                 out,
-                "verified: {} recorded checkpoints match the replay",
-                report.checkpoints_checked
+                "verified: {} recorded checkpoints match the replay; the digest after {} of {} inputs was known and matched",
+                group(report.checkpoints_checked),
+                group(report.inputs_verified),
+                group(report.events)
             )?;
             Ok(true)
         }

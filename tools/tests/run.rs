@@ -11,6 +11,7 @@ use autobot_engine::runtime::{InputFingerprint, read_journal};
 use autobot_tools::config::AppConfig;
 use autobot_tools::replay::{ReplayArgs, run as replay};
 use autobot_tools::run::{RunOptions, run_paper};
+use autobot_tools::summary::group;
 
 fn config(layout: Layout, dir: &Path) -> AppConfig {
     let mut cfg =
@@ -77,9 +78,20 @@ fn check(layout: Layout, name: &str) {
         "the core saw exactly the journal"
     );
 
+    // Every input that emitted an output has a checkpoint of its own, with
+    // the digest a direct feed has after it.
     let mut direct = Core::new(&cfg.core());
     for ev in &events {
+        let before = direct.outputs();
         direct.on_event(ev, &mut DiscardSink);
+        if direct.outputs() != before {
+            let cp = contents
+                .checkpoints
+                .iter()
+                .find(|c| c.last_seq == ev.header.seq)
+                .unwrap_or_else(|| panic!("no checkpoint after input {}", ev.header.seq));
+            assert_eq!((cp.digest, cp.dense), (direct.digest(), true));
+        }
     }
     assert_eq!(direct.digest(), core.digest());
     assert_eq!(direct.stats(), st);
@@ -97,7 +109,14 @@ fn check(layout: Layout, name: &str) {
         String::from_utf8_lossy(&text)
     );
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("verified:"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "the digest after {} of {} inputs was known and matched",
+            group(events.len() as u64),
+            group(events.len() as u64)
+        )),
+        "{text}"
+    );
     assert!(text.contains(&format!("{:016x}", core.digest())), "{text}");
 
     // The same journal replayed twice gives the same state, byte for byte.
@@ -116,9 +135,21 @@ fn check(layout: Layout, name: &str) {
     assert_eq!(a, b);
     assert!(a.contains(&format!("\"last_seq\": {mid}")), "{a}");
 
-    // A what-if config decides differently: --verify fails and names the range.
+    // A what-if config decides differently: --verify fails and names the
+    // first input after which a direct feed of both configs differs.
     let mut what_if = cfg.clone();
     what_if.strategy.fast_period = 7;
+    let (mut a, mut b) = (Core::new(&cfg.core()), Core::new(&what_if.core()));
+    let first_divergent = events
+        .iter()
+        .find(|ev| {
+            a.on_event(ev, &mut DiscardSink);
+            b.on_event(ev, &mut DiscardSink);
+            a.digest() != b.digest()
+        })
+        .expect("the what-if config must decide differently")
+        .header
+        .seq;
     let path = dir.join("what-if.toml");
     std::fs::write(&path, what_if.to_toml()).unwrap();
     let args = ReplayArgs {
@@ -131,7 +162,8 @@ fn check(layout: Layout, name: &str) {
     assert!(!replay(&args, &mut text).unwrap());
     let text = String::from_utf8(text).unwrap();
     assert!(
-        text.contains("DIVERGED") && text.contains("first divergent sequence: in "),
+        text.contains("DIVERGED")
+            && text.contains(&format!("first divergent sequence: {first_divergent}\n")),
         "{text}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

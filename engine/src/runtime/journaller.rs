@@ -1,9 +1,17 @@
 //! The journaller stage: stamps each input event with its sequence and
 //! appends it to the journal before any later stage may see it; appends the
 //! core's output-digest checkpoints.
-
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+//!
+//! # Checkpoints
+//! The core writes a checkpoint after every input that produced an output,
+//! every `checkpoint_every` inputs, and at shutdown. Its digest only changes
+//! when an output is emitted, so while checkpoints are *dense* (none missing
+//! since the previous one) the recorded digest after **every** input is
+//! known: that of the latest checkpoint at or before it. That is what lets
+//! `replay --verify` name the exact first divergent input. The first
+//! checkpoint of a run that resumed from an earlier one is not dense: the
+//! inputs the crashed run processed after its last journaled checkpoint have
+//! no record of their outputs.
 
 use autobot_journal::{Appender, AppenderConfig, Journal, JournalError, OpenReport, RecordMeta};
 
@@ -13,8 +21,11 @@ use crate::types::Seq;
 /// Meta-record kind of an output-digest checkpoint.
 pub const KIND_DIGEST: u16 = 1;
 
+/// Length of an encoded checkpoint.
+const CHECKPOINT_LEN: usize = 32;
+
 /// The core's output digest after processing input `last_seq`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Last input processed.
     pub last_seq: Seq,
@@ -22,15 +33,19 @@ pub struct Checkpoint {
     pub digest: u64,
     /// Outputs emitted so far.
     pub outputs: u64,
+    /// Every input since the previous checkpoint that emitted an output has
+    /// a checkpoint of its own (so the digest between them is known).
+    pub dense: bool,
 }
 
 impl Checkpoint {
-    /// Fixed little-endian encoding (24 bytes).
-    pub fn encode(&self) -> [u8; 24] {
-        let mut b = [0u8; 24];
+    /// Fixed little-endian encoding: last_seq, digest, outputs, flags (bit 0: dense).
+    pub fn encode(&self) -> [u8; CHECKPOINT_LEN] {
+        let mut b = [0u8; CHECKPOINT_LEN];
         b[0..8].copy_from_slice(&self.last_seq.0.to_le_bytes());
         b[8..16].copy_from_slice(&self.digest.to_le_bytes());
         b[16..24].copy_from_slice(&self.outputs.to_le_bytes());
+        b[24..32].copy_from_slice(&u64::from(self.dense).to_le_bytes());
         b
     }
 
@@ -42,66 +57,20 @@ impl Checkpoint {
         Checkpoint::decode(rec.payload)
     }
 
-    /// Decodes a checkpoint payload.
+    /// Decodes a checkpoint payload (`None` if malformed, unknown flags included).
     pub fn decode(b: &[u8]) -> Option<Checkpoint> {
         let word = |i: usize| -> Option<u64> {
             Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
         };
-        (b.len() == 24).then_some(())?;
+        (b.len() == CHECKPOINT_LEN).then_some(())?;
+        let flags = word(24)?;
+        (flags <= 1).then_some(())?;
         Some(Checkpoint {
             last_seq: Seq(word(0)?),
             digest: word(8)?,
             outputs: word(16)?,
+            dense: flags == 1,
         })
-    }
-}
-
-/// Hands checkpoints from the core thread to the journaller thread
-/// (dedicated layout). The journaller looks after every batch: one relaxed
-/// atomic load, and the lock only when a checkpoint is waiting (once per
-/// checkpoint interval). A checkpoint not yet taken is replaced by a newer
-/// one, which is only possible if the journaller falls a whole interval behind.
-#[derive(Debug, Default)]
-pub struct CheckpointSlot {
-    pending: AtomicBool,
-    inner: Mutex<SlotState>,
-}
-
-#[derive(Debug, Default)]
-struct SlotState {
-    pending: Option<Checkpoint>,
-    final_posted: bool,
-}
-
-impl CheckpointSlot {
-    /// Offers a checkpoint (replaces one not yet taken: the newest suffices).
-    pub fn offer(&self, cp: Checkpoint, last: bool) {
-        if let Ok(mut s) = self.inner.lock() {
-            s.pending = Some(cp);
-            s.final_posted |= last;
-        }
-        self.pending.store(true, Ordering::Release);
-    }
-
-    /// Says the core finished without processing any input (nothing to record).
-    pub fn offer_final_empty(&self) {
-        if let Ok(mut s) = self.inner.lock() {
-            s.final_posted = true;
-        }
-        self.pending.store(true, Ordering::Release);
-    }
-
-    /// Takes the pending checkpoint; the flag says whether it was the final one.
-    pub fn take(&self) -> (Option<Checkpoint>, bool) {
-        // A plain load first: the common case (nothing waiting) must not
-        // take the cache line exclusively, as a swap would on every batch.
-        if !self.pending.load(Ordering::Relaxed) || !self.pending.swap(false, Ordering::Acquire) {
-            return (None, false);
-        }
-        match self.inner.lock() {
-            Ok(mut s) => (s.pending.take(), s.final_posted),
-            Err(_) => (None, true),
-        }
     }
 }
 

@@ -12,8 +12,7 @@ mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
 pub use journaller::{
-    Checkpoint, CheckpointSlot, JournalContents, Journaller, KIND_DIGEST, ReadJournalError,
-    read_journal,
+    Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, read_journal,
 };
 pub use pipeline::{
     CoreReport, HaltOnPanic, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started,

@@ -35,9 +35,10 @@ use disruptor::{BusySpin, build_multi_producer, build_single_producer};
 use hdrhistogram::Histogram;
 
 use super::clock::mono_now;
-use super::journaller::{Checkpoint, CheckpointSlot, Journaller};
+use super::journaller::{Checkpoint, Journaller};
 use super::ring::{
-    Closed, HaltFlag, InputPublisher, InputView, OutputPublisher, OutputReader, RingReader,
+    CheckpointPublisher, CheckpointReader, Closed, CorePublisher, HaltFlag, InputPublisher,
+    InputView, OutputPublisher, OutputReader, RingReader,
 };
 use super::wait::Waiter;
 use super::{InputFingerprint, affinity};
@@ -47,6 +48,11 @@ use crate::event::{InputEvent, OutputEvent};
 
 /// Most events a stage takes per batch (bounds the latency of a batch).
 const MAX_BATCH: u64 = 256;
+
+/// Slots of the core → journaller checkpoint ring (dedicated layout). The
+/// journaller drains it after every batch; the core waits only if it falls
+/// this many checkpoints behind.
+const CHECKPOINT_RING_SIZE: usize = 4096;
 
 /// Why the pipeline stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -230,12 +236,7 @@ pub fn start(
     let (out_poller, out_builder) =
         build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
             .new_event_poller();
-    let output = OutputPublisher {
-        producer: out_builder.build(),
-        waiter: Waiter::new(wait),
-        halt: Arc::clone(&halt),
-        dropped: 0,
-    };
+    let output: OutputPublisher = CorePublisher::new(out_builder.build(), wait, Arc::clone(&halt));
     let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
     let cpus = engine.cpus;
     let path = journal_dir.to_path_buf();
@@ -257,17 +258,21 @@ pub fn start(
             } else {
                 (None, b.build())
             };
-            let slot = Arc::new(CheckpointSlot::default());
-            let (h, s) = (Arc::clone(&halt), Arc::clone(&slot));
+            let (cp_poller, cp_builder) =
+                build_single_producer(CHECKPOINT_RING_SIZE, Checkpoint::default, BusySpin)
+                    .new_event_poller();
+            let cp_publisher: CheckpointPublisher =
+                CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt));
+            let h = Arc::clone(&halt);
             let journal_thread = spawn("autobot-journal", &halt, move || {
                 let warn = affinity::pin_current("journal", cpus.journal, busy);
-                let r = journal_loop(journal_poller, journaller, &s, path, wait, &h);
+                let r = journal_loop(journal_poller, cp_poller, journaller, path, wait, &h);
                 (r, Vec::from_iter(warn))
             })?;
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                let mut sink = CheckpointSink::Slot(&slot);
+                let mut sink = CheckpointWriter::new(CheckpointSink::Ring(cp_publisher));
                 let r = core_loop(core_poller, stage, &mut sink, &h);
                 (r.map(|c| (c, None)), Vec::from_iter(warn))
             })?;
@@ -284,9 +289,9 @@ pub fn start(
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy);
-                let mut sink = CheckpointSink::Inline(journaller);
+                let mut sink = CheckpointWriter::new(CheckpointSink::Inline(journaller));
                 let r = core_loop(core_poller, stage, &mut sink, &h);
-                let CheckpointSink::Inline(j) = sink else {
+                let CheckpointSink::Inline(j) = sink.to else {
                     unreachable!("the inline sink stays inline")
                 };
                 let report = JournalReport {
@@ -351,8 +356,8 @@ fn spawn<T: Send + 'static>(
 
 fn journal_loop<R: RingReader<InputEvent>>(
     mut reader: R,
+    mut checkpoints: CheckpointReader,
     mut journal: Journaller,
-    slot: &CheckpointSlot,
     path: PathBuf,
     wait: WaitKind,
     halt: &HaltFlag,
@@ -361,6 +366,14 @@ fn journal_loop<R: RingReader<InputEvent>>(
     let fail = |e: autobot_journal::JournalError| {
         halt.halt();
         RuntimeError::from(e)
+    };
+    let mut append_checkpoints = |journal: &mut Journaller| {
+        checkpoints.with_batch(MAX_BATCH, |cps| {
+            for cp in cps {
+                journal.checkpoint(cp)?;
+            }
+            Ok(())
+        })
     };
     loop {
         let batch = reader.with_batch(MAX_BATCH, |events| {
@@ -378,8 +391,10 @@ fn journal_loop<R: RingReader<InputEvent>>(
             Ok(None) => true,
             Err(Closed) => break,
         };
-        if let (Some(cp), _) = slot.take() {
-            journal.checkpoint(&cp).map_err(fail)?;
+        // The checkpoint ring closes only when the core thread ends, which
+        // the loop below waits for; here it is drained as it fills.
+        if let Ok(Some(r)) = append_checkpoints(&mut journal) {
+            r.map_err(fail)?;
         }
         if idle {
             waiter.idle();
@@ -387,16 +402,17 @@ fn journal_loop<R: RingReader<InputEvent>>(
             waiter.reset();
         }
     }
-    // The core finishes after this stage; wait for its final checkpoint.
-    let mut final_seen = false;
-    while !final_seen && !halt.is_halted() {
-        let (cp, last) = slot.take();
-        if let Some(cp) = cp {
-            journal.checkpoint(&cp).map_err(fail)?;
-        }
-        final_seen = last;
-        if !final_seen {
-            waiter.idle();
+    // The core finishes after this stage: take its checkpoints until it drops
+    // its end of the ring (after its final one).
+    loop {
+        match append_checkpoints(&mut journal) {
+            Ok(Some(r)) => {
+                r.map_err(fail)?;
+                waiter.reset();
+            }
+            Ok(None) if halt.is_halted() => break,
+            Ok(None) => waiter.idle(),
+            Err(Closed) => break,
         }
     }
     journal.end_batch().map_err(fail)?;
@@ -409,45 +425,70 @@ fn journal_loop<R: RingReader<InputEvent>>(
 }
 
 /// Where the core thread's checkpoints go: straight into the journal it owns
-/// (inline layout), or to the journaller thread (dedicated layout).
+/// (inline layout), or over a ring to the journaller thread (dedicated).
 #[allow(
     clippy::large_enum_variant,
     reason = "one value per core thread, created once and never moved on the hot path"
 )]
-enum CheckpointSink<'a> {
+enum CheckpointSink {
     Inline(Journaller),
-    Slot(&'a CheckpointSlot),
+    Ring(CheckpointPublisher),
 }
 
-impl CheckpointSink<'_> {
+/// Writes the core's checkpoints, at most one per input.
+struct CheckpointWriter {
+    to: CheckpointSink,
+    last: Option<crate::types::Seq>,
+}
+
+impl CheckpointWriter {
+    fn new(to: CheckpointSink) -> Self {
+        CheckpointWriter { to, last: None }
+    }
+
     fn journal(&mut self) -> Option<&mut Journaller> {
-        match self {
+        match &mut self.to {
             CheckpointSink::Inline(j) => Some(j),
-            CheckpointSink::Slot(_) => None,
+            CheckpointSink::Ring(_) => None,
         }
     }
 
-    fn checkpoint(&mut self, core: &Core, last: bool) -> Result<(), autobot_journal::JournalError> {
+    /// Records the core's digest after its last input (once per input).
+    /// `dense`: every input since the previous checkpoint that emitted an
+    /// output has its own checkpoint.
+    fn checkpoint(
+        &mut self,
+        core: &Core,
+        dense: bool,
+    ) -> Result<(), autobot_journal::JournalError> {
         let Some(last_seq) = core.last_seq() else {
-            if let CheckpointSink::Slot(s) = self {
-                s.offer_final_empty();
-            }
             return Ok(());
         };
+        if self.last == Some(last_seq) {
+            return Ok(());
+        }
+        self.last = Some(last_seq);
         let cp = Checkpoint {
             last_seq,
             digest: core.digest(),
             outputs: core.outputs(),
+            dense,
         };
-        match self {
-            CheckpointSink::Inline(j) => {
-                j.checkpoint(&cp)?;
-                if last { j.end_batch() } else { Ok(()) }
-            }
-            CheckpointSink::Slot(s) => {
-                s.offer(cp, last);
+        match &mut self.to {
+            CheckpointSink::Inline(j) => j.checkpoint(&cp),
+            CheckpointSink::Ring(r) => {
+                r.push(&cp);
                 Ok(())
             }
+        }
+    }
+
+    /// Makes the checkpoints written so far durable (inline layout; the
+    /// dedicated journaller does so when the core drops its end of the ring).
+    fn flush(&mut self) -> Result<(), autobot_journal::JournalError> {
+        match &mut self.to {
+            CheckpointSink::Inline(j) => j.end_batch(),
+            CheckpointSink::Ring(_) => Ok(()),
         }
     }
 }
@@ -464,7 +505,7 @@ struct CoreStage {
 fn core_loop<R: RingReader<InputEvent>>(
     mut reader: R,
     stage: CoreStage,
-    checkpoints: &mut CheckpointSink<'_>,
+    checkpoints: &mut CheckpointWriter,
     halt: &HaltFlag,
 ) -> Result<CoreReport, RuntimeError> {
     let CoreStage {
@@ -485,6 +526,9 @@ fn core_loop<R: RingReader<InputEvent>>(
         halt.halt();
         RuntimeError::from(e)
     };
+    // A restored core has outputs of an earlier run that may have no
+    // checkpoint (it crashed before journaling them): mark the gap.
+    checkpoints.checkpoint(&core, false).map_err(fail)?;
     loop {
         let done = reader.with_batch(MAX_BATCH, |events| {
             batch.clear();
@@ -503,7 +547,13 @@ fn core_loop<R: RingReader<InputEvent>>(
                 j.end_batch()?;
             }
             for ev in &batch {
+                let outputs = core.outputs();
                 core.on_event(ev, &mut output);
+                // The digest moved: record it, so the digest after every
+                // input stays known (see `journaller`, Checkpoints).
+                if core.outputs() != outputs {
+                    checkpoints.checkpoint(&core, true)?;
+                }
                 fingerprint.add(ev);
                 let elapsed = mono_now().saturating_since(ev.header.recv);
                 latency.saturating_record(elapsed.max(1));
@@ -511,7 +561,7 @@ fn core_loop<R: RingReader<InputEvent>>(
             since_checkpoint += batch.len() as u64;
             if since_checkpoint >= checkpoint_every {
                 since_checkpoint = 0;
-                checkpoints.checkpoint(&core, false)?;
+                checkpoints.checkpoint(&core, true)?;
             }
             Ok::<(), autobot_journal::JournalError>(())
         });
@@ -532,6 +582,7 @@ fn core_loop<R: RingReader<InputEvent>>(
     }
     if !halt.is_halted() {
         checkpoints.checkpoint(&core, true).map_err(fail)?;
+        checkpoints.flush().map_err(fail)?;
     }
     Ok(CoreReport {
         core,

@@ -17,6 +17,7 @@ use disruptor::{
     SingleProducer, SingleProducerBarrier,
 };
 
+use super::Checkpoint;
 use super::clock::mono_now;
 use super::wait::Waiter;
 use crate::config::WaitKind;
@@ -88,7 +89,6 @@ pub type InputView = EventPoller<InputEvent, SingleConsumerBarrier>;
 pub type OutputReader = EventPoller<OutputEvent, SingleProducerBarrier>;
 
 pub(crate) type InputProducer = MultiProducer<InputEvent, SingleConsumerBarrier>;
-pub(crate) type OutputProducer = SingleProducer<OutputEvent, SingleConsumerBarrier>;
 
 /// A gateway's handle for publishing input events. Clone one per thread;
 /// the ring shuts down when the last one is dropped.
@@ -178,21 +178,38 @@ impl InputPublisher {
     }
 }
 
-/// The core's handle on the output ring.
-pub(crate) struct OutputPublisher {
-    pub(crate) producer: OutputProducer,
-    pub(crate) waiter: Waiter,
-    pub(crate) halt: Arc<HaltFlag>,
-    /// Outputs dropped because the pipeline halted while the ring was full.
+/// The core thread's handle on a ring it alone produces into (outputs, and
+/// checkpoints for the dedicated journaller). A full ring is waited on with
+/// the thread's [`Waiter`]; once the pipeline halted the event is dropped and
+/// counted instead, so the core never hangs on a stage that died.
+pub(crate) struct CorePublisher<E> {
+    producer: SingleProducer<E, SingleConsumerBarrier>,
+    waiter: Waiter,
+    halt: Arc<HaltFlag>,
+    /// Events dropped because the pipeline halted while the ring was full.
     pub(crate) dropped: u64,
 }
 
-impl crate::core::OutputSink for OutputPublisher {
+impl<E: Copy + Send + Sync> CorePublisher<E> {
+    pub(crate) fn new(
+        producer: SingleProducer<E, SingleConsumerBarrier>,
+        wait: WaitKind,
+        halt: Arc<HaltFlag>,
+    ) -> Self {
+        CorePublisher {
+            producer,
+            waiter: Waiter::new(wait),
+            halt,
+            dropped: 0,
+        }
+    }
+
+    /// Publishes `ev`, waiting while the ring is full.
     #[inline]
-    fn emit(&mut self, out: &OutputEvent) {
-        let out = *out;
+    pub(crate) fn push(&mut self, ev: &E) {
+        let ev = *ev;
         loop {
-            if self.producer.try_publish(|slot| *slot = out).is_ok() {
+            if self.producer.try_publish(|slot| *slot = ev).is_ok() {
                 self.waiter.reset();
                 return;
             }
@@ -202,5 +219,19 @@ impl crate::core::OutputSink for OutputPublisher {
             }
             self.waiter.idle();
         }
+    }
+}
+
+/// The core's handle on the output ring.
+pub(crate) type OutputPublisher = CorePublisher<OutputEvent>;
+/// The core's handle on the checkpoint ring (dedicated layout).
+pub(crate) type CheckpointPublisher = CorePublisher<Checkpoint>;
+/// The dedicated journaller's reader of the checkpoint ring.
+pub(crate) type CheckpointReader = EventPoller<Checkpoint, SingleProducerBarrier>;
+
+impl crate::core::OutputSink for OutputPublisher {
+    #[inline]
+    fn emit(&mut self, out: &OutputEvent) {
+        self.push(out);
     }
 }
