@@ -7,35 +7,14 @@
 //! `CRASH_ITERATIONS` sets the number of kills (20 in `make test`; `make
 //! crash-test` runs more).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 
 use autobot_journal::Journal;
 
-fn autobot() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_autobot"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    c
-}
-
-/// The shipped paper config with small segments (many rolls, so kills land
-/// on rolls too), frequent checkpoints and a fast market.
-fn config(base: &Path) -> PathBuf {
-    let shipped =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/paper.toml"))
-            .unwrap();
-    let text = shipped
-        .replace("segment_mib = 256", "segment_mib = 1")
-        .replace("checkpoint_every = 100000", "checkpoint_every = 2000")
-        .replace("events_per_sec = 20000", "events_per_sec = 100000")
-        .replace("fast_period = 100 ", "fast_period = 10 ")
-        .replace("slow_period = 1000 ", "slow_period = 50 ");
-    assert_ne!(text, shipped);
-    let path = base.join("crash.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
+mod common;
+use common::{autobot, config, wait_for_journal};
 
 /// xorshift64*: a seeded, dependency-free source of kill delays.
 struct Rng(u64);
@@ -45,37 +24,6 @@ impl Rng {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    }
-}
-
-fn run_dirs(base: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(base)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect()
-}
-
-/// Polls until the run has created its first segment.
-fn wait_for_journal(base: &Path, child: &mut std::process::Child) -> PathBuf {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(dir) = run_dirs(base).into_iter().next() {
-            let j = dir.join("journal");
-            if j.is_dir()
-                && std::fs::read_dir(&j)
-                    .unwrap()
-                    .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "seg"))
-            {
-                return dir;
-            }
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "autobot run exited early"
-        );
-        assert!(Instant::now() < deadline, "no journal after 60 s");
-        std::thread::yield_now();
     }
 }
 
