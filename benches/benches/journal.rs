@@ -152,6 +152,8 @@ fn event_journal(dir: &Path, n: u64) {
         durability: autobot_engine::config::DurabilityKind::None,
         sync_every: 1000,
         checkpoint_every: 100_000,
+        snapshot_every: 0,
+        snapshot_keep: 3,
     };
     let (mut j, _) = Journaller::open(cfg.appender(dir)).unwrap();
     for i in 0..n {

@@ -288,6 +288,13 @@ pub struct JournalConfig {
     /// Input events between periodic output-digest checkpoints (1000 ..=
     /// 100000000); every input that emits an output gets one too.
     pub checkpoint_every: u64,
+    /// Inputs between periodic snapshots, written by a shadow core that
+    /// follows the journal off the hot path (0: only at a clean stop;
+    /// otherwise 1000 ..= 1000000000).
+    pub snapshot_every: u64,
+    /// Snapshots kept in a run's `snapshots/` (older ones are deleted;
+    /// 2 ..= 1000, so a damaged newest one has a fallback).
+    pub snapshot_keep: u32,
 }
 
 impl Validate for JournalConfig {
@@ -300,7 +307,17 @@ impl Validate for JournalConfig {
             self.checkpoint_every,
             1_000,
             100_000_000,
-        )
+        )?;
+        if self.snapshot_every != 0 {
+            check_range(
+                at,
+                "snapshot_every",
+                self.snapshot_every,
+                1_000,
+                1_000_000_000,
+            )?;
+        }
+        check_range(at, "snapshot_keep", self.snapshot_keep, 2, 1_000)
     }
 }
 

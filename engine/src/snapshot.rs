@@ -57,6 +57,10 @@ pub struct Restored {
     pub skipped: Vec<Skipped>,
     /// Journal inputs fed after the snapshot (or from the start).
     pub replayed: u64,
+    /// Where the restoring replay departed from the recorded digests, if it
+    /// did (the build or the configuration decides differently from the
+    /// recording: the restored state is the replay's).
+    pub divergence: Option<crate::replay::Divergence>,
 }
 
 /// Restores a core to the state after input `until` (default: the
@@ -97,6 +101,7 @@ pub fn restore(
                     snapshot: Some((s.path, Seq(s.seq))),
                     skipped,
                     replayed: r.events,
+                    divergence: r.divergence,
                 },
             ));
         }
@@ -116,6 +121,7 @@ pub fn restore(
             snapshot: None,
             skipped,
             replayed: r.events,
+            divergence: r.divergence,
         },
     ))
 }

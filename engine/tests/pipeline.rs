@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use autobot_engine::config::{CpuMap, EngineConfig, Layout, WaitKind};
+use autobot_engine::config::{Layout, WaitKind};
 use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::event::InputBody;
 use autobot_engine::runtime::{InputFingerprint, RingReader, read_journal, start};
@@ -23,22 +23,12 @@ fn run_dir(name: &str) -> PathBuf {
     d
 }
 
-fn engine(layout: Layout) -> EngineConfig {
-    EngineConfig {
-        ring_size: 1024, // small, so producers wrap the ring many times
-        output_ring_size: 256,
-        wait: WaitKind::Yield,
-        layout,
-        cpus: CpuMap::default(),
-    }
-}
-
 fn check_layout(layout: Layout, name: &str) {
     let dir = run_dir(name);
     let journal = dir.join("journal");
     let cfg = common::core_config();
     let started = start(
-        &engine(layout),
+        &common::engine_config(layout),
         &common::journal_config(),
         &cfg,
         &journal,

@@ -1,5 +1,7 @@
 //! Snapshot + journal tail restores exactly the state of a full replay; a
-//! damaged or foreign snapshot is skipped for an older one or a full replay.
+//! damaged or foreign snapshot is skipped for an older one or a full replay;
+//! the running pipeline's shadow core writes periodic snapshots that restore
+//! exactly too.
 
 use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::replay::feed;
@@ -98,5 +100,76 @@ fn snapshot_plus_tail_is_a_full_replay() {
     assert!(how.snapshot.is_none());
     assert_eq!(how.replayed, N);
     assert_eq!(core.view(), full.view());
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn the_pipeline_snapshots_periodically_off_the_hot_path() {
+    use autobot_engine::config::{Layout, WaitKind};
+    use autobot_engine::runtime::{RingReader, Waiter, start};
+
+    let base = std::env::temp_dir().join(format!("autobot-periodic-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (jdir, sdir) = (base.join("journal"), base.join("snapshots"));
+    let cfg = common::core_config();
+    let jcfg = autobot_engine::config::JournalConfig {
+        snapshot_every: 5_000,
+        snapshot_keep: 3,
+        ..common::journal_config()
+    };
+    let started = start(
+        &common::engine_config(Layout::Dedicated),
+        &jcfg,
+        &cfg,
+        &jdir,
+        Some(&sdir),
+        false,
+    )
+    .unwrap();
+    let mut outputs = started.outputs;
+    let drain = std::thread::spawn(move || {
+        let mut waiter = Waiter::new(WaitKind::Yield);
+        while outputs.with_batch(u64::MAX, |evs| evs.count()).is_ok() {
+            waiter.idle();
+        }
+    });
+    let mut publisher = started.publisher;
+    for i in 0..N {
+        publisher.publish(common::market_event(i % 2, i)).unwrap();
+    }
+    // Let the shadow core catch up, so which snapshots exist is determined.
+    let mut waiter = Waiter::new(WaitKind::Yield);
+    while started.handle.snapshots_followed() != Some(Seq(N)) {
+        waiter.idle();
+    }
+    drop(publisher);
+    let report = started.handle.join().unwrap();
+    drain.join().unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let periodic = report.snapshots.unwrap();
+    assert_eq!((periodic.written, periodic.inputs), (N / 5_000, N));
+
+    // The newest `keep` remain, each exactly the state of a replay to its input.
+    let mut kept: Vec<u64> = std::fs::read_dir(&sdir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().parse().unwrap())
+        .collect();
+    kept.sort_unstable();
+    assert_eq!(kept, [N - 10_001, N - 5_001, N - 1]);
+    let j = Journal::open(&jdir).unwrap();
+    for seq in kept {
+        let snap = autobot_journal::read_snapshot(&sdir.join(format!("{seq:020}.snap"))).unwrap();
+        let core = Core::from_snapshot(&snap.payload).unwrap();
+        let replayed = replay_to(&j, seq);
+        assert_eq!(core.view(), replayed.view());
+        assert_eq!(core.digest(), replayed.digest());
+    }
+
+    // A restart restores from the newest, with nothing left to replay.
+    let (core, how) = restore(&j, Some(&sdir), &cfg, None).unwrap();
+    assert_eq!(how.snapshot.map(|s| s.1), Some(Seq(N - 1)));
+    assert_eq!(how.replayed, 0);
+    assert_eq!(core.digest(), report.core.core.digest());
     std::fs::remove_dir_all(&base).unwrap();
 }

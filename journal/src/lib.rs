@@ -31,5 +31,6 @@ pub use format::RecordMeta;
 pub use reader::{INDEX_EVERY, IndexPoint, Journal, Record, Records, SegmentView, Tailer};
 pub use scan::Torn;
 pub use snapshot::{
-    SNAPSHOT_VERSION, Skipped, Snapshot, newest_valid, read_snapshot, write_snapshot,
+    SNAPSHOT_VERSION, Skipped, Snapshot, newest_valid, prune_snapshots, read_snapshot,
+    write_snapshot,
 };

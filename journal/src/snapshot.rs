@@ -72,6 +72,35 @@ pub fn write_snapshot(
     Ok(path)
 }
 
+/// Deletes all but the newest `keep` snapshot files in `dir` (by sequence);
+/// returns how many were deleted. Files that are not snapshots are left alone.
+pub fn prune_snapshots(dir: &Path, keep: usize) -> Result<usize, JournalError> {
+    let mut files = snapshot_files(dir, u64::MAX);
+    let excess = files.len().saturating_sub(keep);
+    for (_, path) in files.drain(..excess) {
+        std::fs::remove_file(&path).map_err(io(&path))?;
+    }
+    Ok(excess)
+}
+
+/// Snapshot files in `dir` with `seq <= max_seq`, oldest first.
+fn snapshot_files(dir: &Path, max_seq: u64) -> Vec<(u64, PathBuf)> {
+    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+        .filter_map(|p| {
+            let seq = p.file_stem()?.to_str()?.parse::<u64>().ok()?;
+            Some((seq, p))
+        })
+        .filter(|(seq, _)| *seq <= max_seq)
+        .collect();
+    files.sort();
+    files
+}
+
 /// Why a snapshot file was not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -120,19 +149,7 @@ pub fn newest_valid(
     fingerprint: u64,
     mut accept: impl FnMut(&Snapshot) -> Result<(), String>,
 ) -> (Option<Snapshot>, Vec<Skipped>) {
-    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
-        .filter_map(|p| {
-            let seq = p.file_stem()?.to_str()?.parse::<u64>().ok()?;
-            Some((seq, p))
-        })
-        .filter(|(seq, _)| *seq <= max_seq)
-        .collect();
-    files.sort();
+    let files = snapshot_files(dir, max_seq);
     let mut skipped = Vec::new();
     for (_, path) in files.into_iter().rev() {
         let result = read_snapshot(&path).and_then(|s| {

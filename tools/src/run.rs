@@ -106,6 +106,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let recovery = started.recovery.clone();
     let restored = started.restore.replayed;
     let restored_from = started.restore.snapshot.clone();
+    let restore_divergence = started.restore.divergence;
     let busy = cfg.engine.wait == autobot_engine::config::WaitKind::BusySpin;
     let cpus = cfg.engine.cpus;
     let wait = cfg.engine.wait;
@@ -194,6 +195,16 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // the journal's prefix.
     let snapshot = autobot_engine::snapshot::save(&snapshots, &pipeline.core.core, &core_cfg)
         .map_err(RuntimeError::from)?;
+    autobot_journal::prune_snapshots(&snapshots, cfg.journal.snapshot_keep as usize)
+        .map_err(RuntimeError::from)?;
+    if let Some(d) = restore_divergence {
+        pipeline.warnings.push(format!(
+            "restoring the earlier run: the replay's outputs depart from the recorded ones at input {}{} \
+             (this build or configuration decides differently; the state is the replay's)",
+            d.at,
+            if d.exact() { String::new() } else { format!(" (first divergent in {}..={})", d.from, d.at) }
+        ));
+    }
     pipeline.warnings.extend(market_warning);
     pipeline.warnings.extend(paper_warning);
     Ok(RunOutcome {

@@ -165,6 +165,14 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
     if let Some(snap) = &o.snapshot {
         let _ = writeln!(s, "  snapshot          {}", snap.display());
     }
+    if let Some(p) = &o.pipeline.snapshots {
+        let _ = writeln!(
+            s,
+            "  periodic          {} snapshots by the shadow core ({} inputs followed)",
+            p.written,
+            group(p.inputs)
+        );
+    }
     let p = &o.paper;
     let _ = writeln!(
         s,

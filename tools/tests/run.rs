@@ -166,6 +166,28 @@ fn check(layout: Layout, name: &str) {
             && text.contains(&format!("first divergent sequence: {first_divergent}\n")),
         "{text}"
     );
+
+    // Resuming under a configuration that decides differently: the restore
+    // (a full replay: the snapshot belongs to the old one) says where.
+    std::fs::write(out.run_dir.join("config.toml"), what_if.to_toml()).unwrap();
+    let opts = RunOptions {
+        max_events: Some(1_000),
+        unpaced: true,
+        resume: Some(out.run_dir.clone()),
+        ..RunOptions::default()
+    };
+    let resumed = run_paper(&what_if, &opts).unwrap();
+    let warning =
+        format!("the replay's outputs depart from the recorded ones at input {first_divergent} ");
+    assert!(
+        resumed
+            .pipeline
+            .warnings
+            .iter()
+            .any(|w| w.contains(&warning)),
+        "{:?}",
+        resumed.pipeline.warnings
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -8,6 +8,7 @@ pub mod clock;
 mod journaller;
 mod pipeline;
 mod ring;
+mod snapshotter;
 mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
@@ -19,6 +20,7 @@ pub use pipeline::{
     start,
 };
 pub use ring::{Closed, HaltFlag, Halted, InputPublisher, InputView, OutputReader, RingReader};
+pub use snapshotter::{SnapshotPlan, Snapshotter, SnapshotterError, SnapshotterReport};
 pub use wait::Waiter;
 
 use crate::event::InputEvent;

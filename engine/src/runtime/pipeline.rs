@@ -71,6 +71,9 @@ pub enum RuntimeError {
     /// The journal could not be read back to restore the core.
     #[error("restoring the core from the journal: {0}")]
     Restore(#[from] crate::replay::ReplayError),
+    /// The snapshotter could not start.
+    #[error(transparent)]
+    Snapshotter(#[from] super::SnapshotterError),
     /// A thread could not be spawned.
     #[error("cannot start the {thread} thread: {source}")]
     Spawn {
@@ -114,7 +117,9 @@ pub struct PipelineReport {
     pub core: CoreReport,
     /// The journal's report.
     pub journal: JournalReport,
-    /// Warnings for the operator (pinning).
+    /// What the periodic snapshotter did, if one ran.
+    pub snapshots: Option<super::SnapshotterReport>,
+    /// Warnings for the operator (pinning, a snapshotter that stopped).
     pub warnings: Vec<String>,
 }
 
@@ -152,6 +157,7 @@ type StageOutcome<T> = (Result<T, RuntimeError>, Vec<String>);
 pub struct PipelineHandle {
     core: JoinHandle<StageOutcome<(CoreReport, Option<JournalReport>)>>,
     journal: Option<JoinHandle<StageOutcome<JournalReport>>>,
+    snapshotter: Option<super::Snapshotter>,
 }
 
 impl std::fmt::Debug for Started {
@@ -171,6 +177,11 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 impl PipelineHandle {
+    /// The next input the periodic snapshotter will process, if one runs.
+    pub fn snapshots_followed(&self) -> Option<crate::types::Seq> {
+        self.snapshotter.as_ref().map(super::Snapshotter::followed)
+    }
+
     /// Waits for every stage to finish (after all publishers are dropped).
     pub fn join(self) -> Result<PipelineReport, RuntimeError> {
         let mut warnings = Vec::new();
@@ -190,6 +201,13 @@ impl PipelineHandle {
             message: panic_message(p),
         })?;
         warnings.extend(w);
+        let snapshots = self.snapshotter.map(|s| {
+            let (report, err) = s.stop();
+            if let Some(e) = err {
+                warnings.push(format!("periodic snapshots stopped: {e}"));
+            }
+            report
+        });
         // A journal failure is the root cause of a core stop; report it first.
         let dedicated = journal.transpose()?;
         let (core, inline) = core?;
@@ -200,6 +218,7 @@ impl PipelineHandle {
         Ok(PipelineReport {
             core,
             journal,
+            snapshots,
             warnings,
         })
     }
@@ -223,6 +242,19 @@ pub fn start(
         crate::snapshot::restore(&journal, snapshots, core_cfg, None)?
     } else {
         (Core::new(core_cfg), crate::snapshot::Restored::default())
+    };
+    // Started last (a failure before would leave its thread running).
+    let snapshot_plan = match snapshots {
+        Some(dir) if journal_cfg.snapshot_every > 0 => Some((
+            super::SnapshotPlan {
+                journal: journal_dir.to_path_buf(),
+                dir: dir.to_path_buf(),
+                every: journal_cfg.snapshot_every,
+                keep: journal_cfg.snapshot_keep as usize,
+            },
+            super::Snapshotter::shadow_of(&core)?,
+        )),
+        _ => None,
     };
     let restored_digest = (core.digest(), core.outputs());
     // Kinds 0..=5 are market data (book ticker .. kline).
@@ -305,8 +337,28 @@ pub fn start(
             (core_thread, None, view, producer)
         }
     };
+    let publisher = InputPublisher::new(producer, wait, Arc::clone(&halt));
+    let snapshotter = match snapshot_plan {
+        Some((plan, shadow)) => match super::Snapshotter::start(plan, shadow, core_cfg) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // Let the stage threads finish before reporting.
+                drop(publisher);
+                drop(view);
+                drop(out_poller);
+                let _ = PipelineHandle {
+                    core: core_thread,
+                    journal: journal_thread,
+                    snapshotter: None,
+                }
+                .join();
+                return Err(e.into());
+            }
+        },
+        None => None,
+    };
     Ok(Started {
-        publisher: InputPublisher::new(producer, wait, Arc::clone(&halt)),
+        publisher,
         outputs: out_poller,
         view,
         recovery,
@@ -318,6 +370,7 @@ pub fn start(
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,
+            snapshotter,
         },
     })
 }

@@ -2,11 +2,22 @@
 #![allow(dead_code)]
 
 use autobot_engine::config::{
-    CoreConfig, DurabilityKind, InstrumentConfig, JournalConfig, RiskConfig, StrategyConfig,
-    instruments,
+    CoreConfig, CpuMap, DurabilityKind, EngineConfig, InstrumentConfig, JournalConfig, Layout,
+    RiskConfig, StrategyConfig, WaitKind, instruments,
 };
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source, Trade};
 use autobot_engine::types::{Money, MonoNanos, Price, Qty, SymbolId, UnixNanos};
+
+/// Small rings (producers wrap them many times), yielding waits, no pinning.
+pub fn engine_config(layout: Layout) -> EngineConfig {
+    EngineConfig {
+        ring_size: 1024,
+        output_ring_size: 256,
+        wait: WaitKind::Yield,
+        layout,
+        cpus: CpuMap::default(),
+    }
+}
 
 /// Small segments, so tests roll across several of them.
 pub fn journal_config() -> JournalConfig {
@@ -15,6 +26,8 @@ pub fn journal_config() -> JournalConfig {
         durability: DurabilityKind::None,
         sync_every: 1000,
         checkpoint_every: 5_000,
+        snapshot_every: 0,
+        snapshot_keep: 3,
     }
 }
 
