@@ -62,12 +62,17 @@ pub enum ReplayError {
     },
 }
 
+/// How far (in inputs) a checkpoint record may trail the input it is about:
+/// the dedicated journaller runs ahead of the core by at most the input
+/// ring (1 << 24 slots at most) plus a batch.
+const MAX_CHECKPOINT_LAG: u64 = 1 << 25;
+
 /// Feeds the journal's inputs in `range` to `core` (which has already
 /// processed every input before `start`, as the recording did), calling
 /// `each(input, core, sink)` after every input (the sink holds the outputs it
 /// caused), and comparing the core's digest after each input with the
 /// recorded one wherever the checkpoints make it known (see
-/// `runtime::journaller`, Checkpoints).
+/// `runtime::journaller`, Checkpoints). One pass over the journal.
 pub fn feed<S: OutputSink>(
     journal: &Journal,
     core: &mut Core,
@@ -77,23 +82,26 @@ pub fn feed<S: OutputSink>(
     mut each: impl FnMut(&InputEvent, &Core, &mut S),
 ) -> Result<ReplayReport, ReplayError> {
     let mut report = ReplayReport::default();
-    // A checkpoint about input X sits after X in the file, possibly after
-    // later inputs too (the dedicated journaller appends it when the core
-    // hands it over): a second cursor runs ahead over the same mapping.
-    let mut checkpoints = journal
-        .records_from(start.0)
-        .filter_map(|r| Checkpoint::from_record(&r))
-        .peekable();
-    // The recorded digest after the last checkpoint passed; before the first,
-    // that of the state the replay starts from.
-    let mut expected = (core.digest(), core.outputs());
-    let mut unverified_from = start;
+    let mut verifier = Verifier::new(start, (core.digest(), core.outputs()));
+    // Nothing to verify against (an imported journal): remember nothing.
+    verifier.active = journal.segments().iter().any(|s| s.scan.metas > 0);
+    let last = until.map_or(u64::MAX, |u| u.0);
     for rec in journal.records_from(start.0) {
         if rec.meta.is_meta() {
+            match Checkpoint::from_record(&rec) {
+                // Checkpoints are in input order: none about a fed input follows.
+                Some(cp) if cp.last_seq.0 > last => break,
+                Some(cp) => verifier.checkpoint(&cp, &mut report),
+                None => {}
+            }
             continue;
         }
-        if until.is_some_and(|u| rec.meta.seq > u.0) {
-            break;
+        if rec.meta.seq > last {
+            // Checkpoints about the last inputs fed may still follow.
+            if rec.meta.seq - last > MAX_CHECKPOINT_LAG {
+                break;
+            }
+            continue;
         }
         let ev = crate::event::input_from_bytes(rec.payload).map_err(|e| ReplayError::Decode {
             seq: rec.meta.seq,
@@ -101,38 +109,103 @@ pub fn feed<S: OutputSink>(
         })?;
         core.on_event(&ev, sink);
         each(&ev, core, sink);
-        let seq = ev.header.seq;
         report.events += 1;
-        report.last_seq = Some(seq);
-        while checkpoints.next_if(|cp| cp.last_seq < seq).is_some() {}
-        let recorded = if checkpoints.peek().is_some_and(|cp| cp.last_seq == seq) {
-            while let Some(cp) = checkpoints.next_if(|cp| cp.last_seq == seq) {
-                report.checkpoints_checked += 1;
-                expected = (cp.digest, cp.outputs);
-            }
-            Some(expected)
-        } else if checkpoints.peek().is_some_and(|cp| cp.dense) {
-            // The recording emitted nothing here (or it would have a
-            // checkpoint): its digest is still the last one recorded.
-            Some(expected)
-        } else {
-            None // after the last checkpoint, or in a gap a crash left
-        };
-        let Some(recorded) = recorded else { continue };
-        report.inputs_verified += 1;
-        let replayed = (core.digest(), core.outputs());
-        if replayed == recorded {
-            unverified_from = seq.next();
-        } else if report.divergence.is_none() {
-            report.divergence = Some(Divergence {
-                from: unverified_from,
-                at: seq,
-                recorded,
-                replayed,
-            });
-        }
+        report.last_seq = Some(ev.header.seq);
+        verifier.fed(ev.header.seq, (core.digest(), core.outputs()));
     }
     Ok(report)
+}
+
+/// Compares the replay's digest with the recorded one, in one pass.
+///
+/// A checkpoint about input X sits after X in the file, possibly after later
+/// inputs too (the dedicated journaller appends it when the core hands it
+/// over), so the replay runs ahead of the checkpoints. The digest only
+/// changes when an output is emitted; it is enough to remember where the
+/// replay's changed since the last verified input. When a dense checkpoint
+/// about X arrives, the recording emitted nothing in between, so the replay
+/// must not have either, and must match at X.
+#[derive(Debug)]
+struct Verifier {
+    /// The recorded digest and output count before `unverified_from`.
+    expected: (u64, u64),
+    /// The first input not yet verified.
+    unverified_from: Seq,
+    /// The replay's (digest, outputs) after the last input fed.
+    replayed: (u64, u64),
+    /// Inputs at or after `unverified_from` after which the replay's
+    /// digest changed, with its value then; oldest first.
+    changes: std::collections::VecDeque<(Seq, (u64, u64))>,
+    /// False once diverged (only the first divergence is reported) or when
+    /// the journal holds no checkpoint.
+    active: bool,
+}
+
+impl Verifier {
+    fn new(start: Seq, state: (u64, u64)) -> Self {
+        Verifier {
+            expected: state,
+            unverified_from: start,
+            replayed: state,
+            changes: std::collections::VecDeque::with_capacity(1024),
+            active: true,
+        }
+    }
+
+    fn fed(&mut self, seq: Seq, state: (u64, u64)) {
+        if self.active && state != self.replayed {
+            self.replayed = state;
+            self.changes.push_back((seq, state));
+        }
+    }
+
+    fn checkpoint(&mut self, cp: &Checkpoint, report: &mut ReplayReport) {
+        let at = cp.last_seq;
+        if at < self.unverified_from || !self.active {
+            return; // before the replay's start, or a second one about the same input
+        }
+        report.checkpoints_checked += 1;
+        let recorded = (cp.digest, cp.outputs);
+        let first_change = self.changes.front().copied();
+        let replayed_at = self
+            .changes
+            .iter()
+            .take_while(|(s, _)| *s <= at)
+            .last()
+            .map_or(self.expected, |c| c.1);
+        let divergence = match first_change {
+            // The recording emitted nothing before `at`; the replay did.
+            Some((s, state)) if cp.dense && s < at => Some(Divergence {
+                from: s,
+                at: s,
+                recorded: self.expected,
+                replayed: state,
+            }),
+            _ if replayed_at != recorded => Some(Divergence {
+                from: if cp.dense { at } else { self.unverified_from },
+                at,
+                recorded,
+                replayed: replayed_at,
+            }),
+            _ => None,
+        };
+        if divergence.is_some() {
+            report.divergence = divergence;
+            self.changes.clear();
+            self.active = false;
+            return;
+        }
+        report.inputs_verified += if cp.dense {
+            at.0 - self.unverified_from.0 + 1
+        } else {
+            1
+        };
+        self.expected = recorded;
+        self.unverified_from = at.next();
+        while self.changes.front().is_some_and(|(s, _)| *s <= at) {
+            self.changes.pop_front();
+        }
+    }
 }
 
 /// Collects outputs into a reusable buffer (for tracing).
