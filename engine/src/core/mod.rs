@@ -13,12 +13,15 @@
 //!   (`tests/no_alloc.rs` proves it with a counting allocator).
 //! - Every order intent produces exactly one audit record (approved or the
 //!   vetoing rule with the values compared) before any order leaves.
-//! - An execution report is applied at most once; duplicates and reports for
-//!   unknown orders are counted and alerted, never applied.
+//! - An execution report is applied at most once, and only as the order
+//!   state machine's one transition table allows (`order_state`);
+//!   duplicates, illegal transitions and reports for unknown orders are
+//!   counted and alerted, never applied.
 
 mod book;
 mod digest;
 mod ema;
+mod order_state;
 mod orders;
 mod position;
 mod risk;
@@ -27,6 +30,7 @@ mod view;
 pub use book::{BookReject, TopOfBook};
 pub use digest::{DIGEST_SEED, OutputDigest};
 pub use ema::{Cross, Ema, EmaCross};
+pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
 pub use view::{BookView, CoreView, OrderView, StatsView, SymbolView};
@@ -86,6 +90,8 @@ pub struct CoreStats {
     pub duplicate_updates: u64,
     /// Execution reports for orders not open.
     pub unknown_orders: u64,
+    /// Execution reports the order's state does not allow (not applied).
+    pub illegal_transitions: u64,
     /// Events naming a symbol that is not configured.
     pub unknown_symbols: u64,
 }
@@ -266,6 +272,7 @@ impl Core {
             side,
             qty,
             filled: Qty::ZERO,
+            state: OrderState::New,
         });
         if !inserted {
             self.stats.vetoes += 1;
@@ -313,23 +320,40 @@ impl Core {
                     self.stats.fills += 1;
                 }
             }
-            (UpdateCheck::Duplicate, order) => {
-                self.stats.duplicate_updates += 1;
-                let sym = order.map_or(SymbolId(0), |o| o.symbol);
-                let id = u.client_id.0 as i64;
-                self.alert(seq, AlertCode::DuplicateUpdate, sym, id, out);
-            }
-            (UpdateCheck::Unknown, _) | (UpdateCheck::Apply { .. }, None) => {
-                self.stats.unknown_orders += 1;
-                let id = u.client_id.0 as i64;
-                self.alert(seq, AlertCode::UnknownOrder, SymbolId(0), id, out);
-            }
+            (check, order) => self.refuse_update(seq, u.client_id, check, order, out),
         }
     }
 
+    /// Counts and alerts an execution report that is not applied.
+    fn refuse_update<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        id: ClientOrderId,
+        check: UpdateCheck,
+        order: Option<OpenOrder>,
+        out: &mut S,
+    ) {
+        let sym = order.map_or(SymbolId(0), |o| o.symbol);
+        let code = match check {
+            UpdateCheck::Duplicate => {
+                self.stats.duplicate_updates += 1;
+                AlertCode::DuplicateUpdate
+            }
+            UpdateCheck::Illegal => {
+                self.stats.illegal_transitions += 1;
+                AlertCode::IllegalTransition
+            }
+            UpdateCheck::Unknown | UpdateCheck::Apply { .. } => {
+                self.stats.unknown_orders += 1;
+                AlertCode::UnknownOrder
+            }
+        };
+        self.alert(seq, code, sym, id.0 as i64, out);
+    }
+
     fn on_order_rejected<S: OutputSink>(&mut self, seq: Seq, r: &OrderRejected, out: &mut S) {
-        match self.orders.remove(r.client_id) {
-            Some(order) => {
+        match self.orders.reject(r.client_id) {
+            (UpdateCheck::Apply { .. }, Some(order)) => {
                 self.stats.rejects += 1;
                 // Do not chase the target again until the next cross.
                 let s = &mut self.symbols[usize::from(order.symbol.0)];
@@ -342,11 +366,7 @@ impl Core {
                     out,
                 );
             }
-            None => {
-                self.stats.unknown_orders += 1;
-                let id = r.client_id.0 as i64;
-                self.alert(seq, AlertCode::UnknownOrder, SymbolId(0), id, out);
-            }
+            (check, order) => self.refuse_update(seq, r.client_id, check, order, out),
         }
     }
 

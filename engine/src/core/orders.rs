@@ -1,13 +1,17 @@
-//! The table of our open orders: fixed capacity, allocated once.
+//! The table of our orders: fixed capacity, allocated once.
 //!
-//! Invariants: a client id appears at most once; a slot is freed when its
-//! order reaches a terminal state; a full table refuses new orders (the caller
-//! vetoes with a reason) instead of growing.
+//! Invariants: a client id appears at most once; each order moves only as
+//! [`super::order_state::TABLE`] allows; a terminal order keeps its slot
+//! (so a repeated report is recognized as a duplicate, not an unknown order)
+//! until the slot is needed again, oldest terminal first; a table whose
+//! slots all hold live orders refuses new ones (the caller vetoes with a
+//! reason) instead of growing.
 
+use super::order_state::{OrderEvent, OrderState, Step};
 use crate::event::{OrderStatus, OrderUpdate};
 use crate::types::{ClientOrderId, Qty, Side, SymbolId};
 
-/// One of our orders that has not reached a terminal state.
+/// One of our orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OpenOrder {
     /// Our id.
@@ -20,6 +24,8 @@ pub struct OpenOrder {
     pub qty: Qty,
     /// Filled so far.
     pub filled: Qty,
+    /// Where it is in its life.
+    pub state: OrderState,
 }
 
 impl OpenOrder {
@@ -43,37 +49,69 @@ pub enum UpdateCheck {
     /// Already applied, or inconsistent with what was applied (`cum_qty` not
     /// `filled + last_qty`, or overfilled): counted, alerted, not applied.
     Duplicate,
-    /// No open order has this id.
+    /// Impossible in the order's state (the transition table says so):
+    /// counted, alerted, not applied.
+    Illegal,
+    /// No order has this id.
     Unknown,
 }
 
-/// Fixed-capacity table of open orders.
+/// The transition an exchange status stands for.
+fn event_of(status: OrderStatus) -> OrderEvent {
+    match status {
+        OrderStatus::Accepted => OrderEvent::Ack,
+        OrderStatus::PartiallyFilled => OrderEvent::PartialFill,
+        OrderStatus::Filled => OrderEvent::Fill,
+        OrderStatus::Cancelled => OrderEvent::Cancel,
+        OrderStatus::Rejected => OrderEvent::Reject,
+        OrderStatus::Expired => OrderEvent::Expire,
+    }
+}
+
+/// Fixed-capacity table of orders.
 #[derive(Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OrderTable {
     slots: Vec<Option<OpenOrder>>,
+    /// When each slot's order became terminal (`retire_clock` then).
+    retired_at: Vec<u64>,
+    retire_clock: u64,
     open: usize,
 }
 
 impl OrderTable {
-    /// A table holding up to `capacity` open orders (allocated here, once).
+    /// A table holding up to `capacity` live orders (allocated here, once).
     pub fn with_capacity(capacity: usize) -> OrderTable {
+        let capacity = capacity.max(1);
         OrderTable {
-            slots: vec![None; capacity.max(1)],
+            slots: vec![None; capacity],
+            retired_at: vec![0; capacity],
+            retire_clock: 0,
             open: 0,
         }
     }
 
-    /// Number of open orders.
+    /// Number of live (not terminal) orders.
     pub fn open_count(&self) -> usize {
         self.open
     }
 
-    /// Adds an order; `false` if the table is full.
-    pub fn insert(&mut self, order: OpenOrder) -> bool {
+    /// Adds an order that the core is sending now (it enters `Submitted`);
+    /// `false` if every slot holds a live order.
+    pub fn insert(&mut self, mut order: OpenOrder) -> bool {
         debug_assert!(self.find(order.client_id).is_none(), "client id reused");
-        match self.slots.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => {
-                *slot = Some(order);
+        let Step::To(state) = OrderState::New.on(OrderEvent::Submit) else {
+            unreachable!("the table lets a new order be submitted")
+        };
+        order.state = state;
+        let free = self.slots.iter().position(Option::is_none).or_else(|| {
+            // The order that became terminal longest ago gives up its slot.
+            (0..self.slots.len())
+                .filter(|&i| self.slots[i].is_some_and(|o| o.state.is_terminal()))
+                .min_by_key(|&i| self.retired_at[i])
+        });
+        match free {
+            Some(i) => {
+                self.slots[i] = Some(order);
                 self.open += 1;
                 true
             }
@@ -87,34 +125,44 @@ impl OrderTable {
             .position(|s| matches!(s, Some(o) if o.client_id == id))
     }
 
-    /// The open order with this id.
+    fn live(&self) -> impl Iterator<Item = &OpenOrder> {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|o| !o.state.is_terminal())
+    }
+
+    /// The order with this id (live or kept after it ended).
     pub fn get(&self, id: ClientOrderId) -> Option<&OpenOrder> {
         self.find(id).and_then(|i| self.slots[i].as_ref())
     }
 
-    /// Signed quantity still to fill on `symbol` across open orders.
+    /// Signed quantity still to fill on `symbol` across live orders.
     pub fn pending(&self, symbol: SymbolId) -> i64 {
-        self.slots
-            .iter()
-            .flatten()
+        self.live()
             .filter(|o| o.symbol == symbol)
             .map(OpenOrder::signed_remaining)
             .sum()
     }
 
-    /// `true` if any order on `symbol` is open.
+    /// `true` if any order on `symbol` is live.
     pub fn has_open(&self, symbol: SymbolId) -> bool {
-        self.slots.iter().flatten().any(|o| o.symbol == symbol)
+        self.live().any(|o| o.symbol == symbol)
     }
 
-    /// Checks an execution report against the order and, when it is new and
-    /// consistent, records it (and frees the slot on a terminal status).
+    /// Checks an execution report against the order and the transition
+    /// table and, when it is new and consistent, records it.
     pub fn apply(&mut self, u: &OrderUpdate) -> (UpdateCheck, Option<OpenOrder>) {
         let Some(i) = self.find(u.client_id) else {
             return (UpdateCheck::Unknown, None);
         };
-        let Some(order) = self.slots[i].as_mut() else {
+        let Some(order) = self.slots[i] else {
             return (UpdateCheck::Unknown, None);
+        };
+        let next = match order.state.on(event_of(u.status)) {
+            Step::To(next) => next,
+            Step::Duplicate => return (UpdateCheck::Duplicate, Some(order)),
+            Step::Illegal => return (UpdateCheck::Illegal, Some(order)),
         };
         let expected = order.filled.checked_add(u.last_qty);
         let consistent = u.last_qty.raw() >= 0
@@ -127,39 +175,159 @@ impl OrderTable {
             _ => true,
         };
         if !consistent || !status_fits {
-            return (UpdateCheck::Duplicate, Some(*order));
+            return (UpdateCheck::Duplicate, Some(order));
         }
-        order.filled = u.cum_qty;
-        let snapshot = *order;
-        let terminal = matches!(
-            u.status,
-            OrderStatus::Filled
-                | OrderStatus::Cancelled
-                | OrderStatus::Rejected
-                | OrderStatus::Expired
-        );
-        if terminal {
-            self.slots[i] = None;
-            self.open -= 1;
-        }
+        let updated = OpenOrder {
+            filled: u.cum_qty,
+            state: next,
+            ..order
+        };
+        self.set(i, updated);
         (
             UpdateCheck::Apply {
                 fill: u.last_qty,
-                terminal,
+                terminal: next.is_terminal(),
             },
-            Some(snapshot),
+            Some(updated),
         )
     }
 
-    /// Open orders in slot order.
-    pub fn iter(&self) -> impl Iterator<Item = &OpenOrder> {
-        self.slots.iter().flatten()
+    /// Applies a refusal of the request itself (before any report).
+    pub fn reject(&mut self, id: ClientOrderId) -> (UpdateCheck, Option<OpenOrder>) {
+        let Some(i) = self.find(id) else {
+            return (UpdateCheck::Unknown, None);
+        };
+        let Some(order) = self.slots[i] else {
+            return (UpdateCheck::Unknown, None);
+        };
+        match order.state.on(OrderEvent::Reject) {
+            Step::To(state) => {
+                let updated = OpenOrder { state, ..order };
+                self.set(i, updated);
+                let terminal = state.is_terminal();
+                let check = UpdateCheck::Apply {
+                    fill: Qty::ZERO,
+                    terminal,
+                };
+                (check, Some(updated))
+            }
+            Step::Duplicate => (UpdateCheck::Duplicate, Some(order)),
+            Step::Illegal => (UpdateCheck::Illegal, Some(order)),
+        }
     }
 
-    /// Removes an order refused before reaching the book.
-    pub fn remove(&mut self, id: ClientOrderId) -> Option<OpenOrder> {
-        let i = self.find(id)?;
-        self.open -= 1;
-        self.slots[i].take()
+    fn set(&mut self, i: usize, order: OpenOrder) {
+        let was_live = self.slots[i].is_some_and(|o| !o.state.is_terminal());
+        if was_live && order.state.is_terminal() {
+            self.open -= 1;
+            self.retire_clock += 1;
+            self.retired_at[i] = self.retire_clock;
+        }
+        self.slots[i] = Some(order);
+    }
+
+    /// Live orders in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = &OpenOrder> {
+        self.live()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Liquidity;
+    use crate::types::{Money, Price};
+
+    fn order(id: u64) -> OpenOrder {
+        OpenOrder {
+            client_id: ClientOrderId(id),
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            qty: Qty::parse("0.003").unwrap(),
+            filled: Qty::ZERO,
+            state: OrderState::New,
+        }
+    }
+
+    fn report(id: u64, status: OrderStatus, last: &str, cum: &str) -> OrderUpdate {
+        OrderUpdate {
+            client_id: ClientOrderId(id),
+            status,
+            side: Side::Buy,
+            liquidity: Liquidity::Taker,
+            last_price: Price::parse("100").unwrap(),
+            last_qty: Qty::parse(last).unwrap(),
+            cum_qty: Qty::parse(cum).unwrap(),
+            fee: Money::ZERO,
+            ..OrderUpdate::default()
+        }
+    }
+
+    #[test]
+    fn an_order_lives_by_the_table() {
+        let mut t = OrderTable::with_capacity(2);
+        assert!(t.insert(order(1)));
+        assert_eq!(
+            t.get(ClientOrderId(1)).unwrap().state,
+            OrderState::Submitted
+        );
+        let ack = report(1, OrderStatus::Accepted, "0", "0");
+        assert!(matches!(t.apply(&ack).0, UpdateCheck::Apply { .. }));
+        assert_eq!(t.apply(&ack).0, UpdateCheck::Duplicate);
+        let part = report(1, OrderStatus::PartiallyFilled, "0.001", "0.001");
+        assert!(matches!(
+            t.apply(&part).0,
+            UpdateCheck::Apply {
+                terminal: false,
+                ..
+            }
+        ));
+        // The same partial fill again: the quantities give it away.
+        assert_eq!(t.apply(&part).0, UpdateCheck::Duplicate);
+        // A rejection after acceptance cannot happen.
+        assert_eq!(t.reject(ClientOrderId(1)).0, UpdateCheck::Illegal);
+        let rest = report(1, OrderStatus::Filled, "0.002", "0.003");
+        assert!(matches!(
+            t.apply(&rest).0,
+            UpdateCheck::Apply { terminal: true, .. }
+        ));
+        assert_eq!(t.open_count(), 0);
+        assert!(!t.has_open(SymbolId(0)));
+        // Kept after it ended: a repeat is a duplicate, a cancel is illegal.
+        assert_eq!(t.apply(&rest).0, UpdateCheck::Duplicate);
+        let cancel = report(1, OrderStatus::Cancelled, "0", "0.003");
+        assert_eq!(t.apply(&cancel).0, UpdateCheck::Illegal);
+        assert_eq!(
+            t.get(ClientOrderId(1)).unwrap().filled,
+            Qty::parse("0.003").unwrap()
+        );
+        assert_eq!(
+            t.apply(&report(9, OrderStatus::Filled, "0", "0")).0,
+            UpdateCheck::Unknown
+        );
+    }
+
+    #[test]
+    fn ended_orders_give_up_their_slots_oldest_first_and_live_ones_never() {
+        let mut t = OrderTable::with_capacity(2);
+        assert!(t.insert(order(1)));
+        assert!(t.insert(order(2)));
+        assert!(!t.insert(order(3)), "both slots hold live orders");
+        assert!(matches!(
+            t.reject(ClientOrderId(2)).0,
+            UpdateCheck::Apply { terminal: true, .. }
+        ));
+        assert!(matches!(
+            t.reject(ClientOrderId(1)).0,
+            UpdateCheck::Apply { terminal: true, .. }
+        ));
+        // Order 2 ended first: its slot goes first.
+        assert!(t.insert(order(3)));
+        assert!(t.get(ClientOrderId(2)).is_none());
+        assert_eq!(t.get(ClientOrderId(1)).unwrap().state, OrderState::Rejected);
+        assert!(t.insert(order(4)));
+        assert!(t.get(ClientOrderId(1)).is_none());
+        assert!(!t.insert(order(5)));
+        assert_eq!(t.open_count(), 2);
     }
 }

@@ -116,10 +116,11 @@ fn a_cross_sends_one_audited_market_order_and_a_fill_moves_the_position() {
     core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
     assert_eq!(core.position(SymbolId(0)).unwrap().qty(), o.qty);
     assert_eq!(core.stats().fills, 1);
-    // The same report again is not applied twice.
+    // The same report again is recognized and not applied twice.
     core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
     assert_eq!(core.position(SymbolId(0)).unwrap().qty(), o.qty);
-    assert_eq!(core.stats().unknown_orders, 1);
+    assert_eq!(core.stats().duplicate_updates, 1);
+    assert_eq!(core.stats().unknown_orders, 0);
 }
 
 #[test]

@@ -108,6 +108,7 @@ fn counters(s: &CoreStats) -> BTreeMap<&'static str, u64> {
         ("out_of_order", s.out_of_order),
         ("duplicate_updates", s.duplicate_updates),
         ("unknown_orders", s.unknown_orders),
+        ("illegal_transitions", s.illegal_transitions),
         ("unknown_symbols", s.unknown_symbols),
     ])
 }

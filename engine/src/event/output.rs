@@ -114,6 +114,8 @@ pub enum AlertCode {
     Overflow = 5,
     /// The order table is full (the order was not sent).
     OrderTableFull = 6,
+    /// An execution report the order's state does not allow (not applied).
+    IllegalTransition = 7,
 }
 
 /// An alert.
