@@ -82,9 +82,9 @@ pub fn feed<S: OutputSink>(
     mut each: impl FnMut(&InputEvent, &Core, &mut S),
 ) -> Result<ReplayReport, ReplayError> {
     let mut report = ReplayReport::default();
-    let mut verifier = Verifier::new(start, (core.digest(), core.outputs()));
     // Nothing to verify against (an imported journal): remember nothing.
-    verifier.active = journal.segments().iter().any(|s| s.scan.metas > 0);
+    let has_checkpoints = journal.segments().iter().any(|s| s.scan.metas > 0);
+    let mut verifier = Verifier::new(start, (core.digest(), core.outputs()), has_checkpoints);
     let last = until.map_or(u64::MAX, |u| u.0);
     for rec in journal.records_from(start.0) {
         if rec.meta.is_meta() {
@@ -142,13 +142,13 @@ struct Verifier {
 }
 
 impl Verifier {
-    fn new(start: Seq, state: (u64, u64)) -> Self {
+    fn new(start: Seq, state: (u64, u64), active: bool) -> Self {
         Verifier {
             expected: state,
             unverified_from: start,
             replayed: state,
             changes: std::collections::VecDeque::with_capacity(1024),
-            active: true,
+            active,
         }
     }
 

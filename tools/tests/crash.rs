@@ -8,13 +8,12 @@
 //! crash-test` runs more).
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use autobot_journal::Journal;
 
 mod common;
-use common::{autobot, config, wait_for_journal};
+use common::{autobot, config, start_run};
 
 /// xorshift64*: a seeded, dependency-free source of kill delays.
 struct Rng(u64);
@@ -64,16 +63,7 @@ fn killed_runs_recover_resume_and_replay_identically() {
     for i in 0..iterations {
         let runs = base.join(format!("runs-{i}"));
         std::fs::create_dir_all(&runs).unwrap();
-        let mut child = autobot()
-            .args(["run", "--duration", "600", "--config"])
-            .arg(&cfg)
-            .arg("--run-dir")
-            .arg(&runs)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let run_dir = wait_for_journal(&runs, &mut child);
+        let (mut child, run_dir) = start_run(&["--duration", "600"], &cfg, &runs);
         // The kill moment is the point of the test, not a wait for a condition.
         std::thread::sleep(Duration::from_millis(rng.below(400)));
         child.kill().unwrap(); // SIGKILL

@@ -2,13 +2,12 @@
 //! tailer delivers every input, once, in order, byte-identical to what the
 //! journal holds afterwards, across segment rolls.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use autobot_journal::{Journal, Tailer};
 
 mod common;
-use common::{autobot, config, wait_for_journal};
+use common::{config, start_run};
 
 #[test]
 fn a_journal_written_by_another_process_is_tailed_whole_and_in_order() {
@@ -18,16 +17,8 @@ fn a_journal_written_by_another_process_is_tailed_whole_and_in_order() {
     std::fs::create_dir_all(&runs).unwrap();
     let cfg = config(&base);
     // About 2 s of market at 100k events/s, over many 1 MiB segments.
-    let mut child = autobot()
-        .args(["run", "--events", "200000", "--config"])
-        .arg(&cfg)
-        .arg("--run-dir")
-        .arg(&runs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let journal = wait_for_journal(&runs, &mut child).join("journal");
+    let (mut child, run_dir) = start_run(&["--events", "200000"], &cfg, &runs);
+    let journal = run_dir.join("journal");
 
     let mut tailer = Tailer::new(&journal, 0);
     let mut seen: Vec<(u64, Vec<u8>)> = Vec::new();

@@ -153,16 +153,9 @@ impl OrderTable {
     /// Checks an execution report against the order and the transition
     /// table and, when it is new and consistent, records it.
     pub fn apply(&mut self, u: &OrderUpdate) -> (UpdateCheck, Option<OpenOrder>) {
-        let Some(i) = self.find(u.client_id) else {
-            return (UpdateCheck::Unknown, None);
-        };
-        let Some(order) = self.slots[i] else {
-            return (UpdateCheck::Unknown, None);
-        };
-        let next = match order.state.on(event_of(u.status)) {
-            Step::To(next) => next,
-            Step::Duplicate => return (UpdateCheck::Duplicate, Some(order)),
-            Step::Illegal => return (UpdateCheck::Illegal, Some(order)),
+        let (i, order, next) = match self.step(u.client_id, event_of(u.status)) {
+            Ok(s) => s,
+            Err(refused) => return refused,
         };
         let expected = order.filled.checked_add(u.last_qty);
         let consistent = u.last_qty.raw() >= 0
@@ -194,25 +187,37 @@ impl OrderTable {
 
     /// Applies a refusal of the request itself (before any report).
     pub fn reject(&mut self, id: ClientOrderId) -> (UpdateCheck, Option<OpenOrder>) {
-        let Some(i) = self.find(id) else {
-            return (UpdateCheck::Unknown, None);
+        let (i, order, state) = match self.step(id, OrderEvent::Reject) {
+            Ok(s) => s,
+            Err(refused) => return refused,
         };
-        let Some(order) = self.slots[i] else {
-            return (UpdateCheck::Unknown, None);
+        let updated = OpenOrder { state, ..order };
+        self.set(i, updated);
+        let check = UpdateCheck::Apply {
+            fill: Qty::ZERO,
+            terminal: state.is_terminal(),
         };
-        match order.state.on(OrderEvent::Reject) {
-            Step::To(state) => {
-                let updated = OpenOrder { state, ..order };
-                self.set(i, updated);
-                let terminal = state.is_terminal();
-                let check = UpdateCheck::Apply {
-                    fill: Qty::ZERO,
-                    terminal,
-                };
-                (check, Some(updated))
-            }
-            Step::Duplicate => (UpdateCheck::Duplicate, Some(order)),
-            Step::Illegal => (UpdateCheck::Illegal, Some(order)),
+        (check, Some(updated))
+    }
+
+    /// The order's slot, the order, and the state `event` moves it to; or
+    /// why the event is refused (unknown order, duplicate, illegal).
+    #[allow(
+        clippy::type_complexity,
+        reason = "a private helper; the error is the caller's return value as is"
+    )]
+    fn step(
+        &self,
+        id: ClientOrderId,
+        event: OrderEvent,
+    ) -> Result<(usize, OpenOrder, OrderState), (UpdateCheck, Option<OpenOrder>)> {
+        let Some((i, order)) = self.find(id).and_then(|i| Some((i, self.slots[i]?))) else {
+            return Err((UpdateCheck::Unknown, None));
+        };
+        match order.state.on(event) {
+            Step::To(next) => Ok((i, order, next)),
+            Step::Duplicate => Err((UpdateCheck::Duplicate, Some(order))),
+            Step::Illegal => Err((UpdateCheck::Illegal, Some(order))),
         }
     }
 

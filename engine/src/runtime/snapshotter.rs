@@ -48,6 +48,9 @@ pub enum SnapshotterError {
     /// The core's state did not survive its own snapshot encoding.
     #[error("the core's state does not round-trip through a snapshot: {0}")]
     RoundTrip(String),
+    /// The snapshot thread panicked (a bug).
+    #[error("the snapshot thread panicked")]
+    Panicked,
     /// The thread could not be started.
     #[error("cannot start the snapshot thread: {0}")]
     Spawn(std::io::Error),
@@ -127,9 +130,7 @@ impl Snapshotter {
         self.handle.join().unwrap_or_else(|_| {
             (
                 SnapshotterReport::default(),
-                Some(SnapshotterError::RoundTrip(
-                    "the snapshot thread panicked".into(),
-                )),
+                Some(SnapshotterError::Panicked),
             )
         })
     }

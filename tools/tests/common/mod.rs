@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The `autobot` binary, run from the repository root.
@@ -59,4 +59,23 @@ pub fn wait_for_journal(base: &Path, child: &mut std::process::Child) -> PathBuf
         assert!(Instant::now() < deadline, "no journal after 60 s");
         std::thread::yield_now();
     }
+}
+
+/// Starts `autobot run` with `limit` (e.g. `["--events", "1000"]`), the
+/// config at `cfg` and its run directory under `runs`, silenced; returns the
+/// child and the run directory once the journal's first segment exists.
+pub fn start_run(limit: &[&str], cfg: &Path, runs: &Path) -> (Child, PathBuf) {
+    let mut child = autobot()
+        .arg("run")
+        .args(limit)
+        .arg("--config")
+        .arg(cfg)
+        .arg("--run-dir")
+        .arg(runs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run_dir = wait_for_journal(runs, &mut child);
+    (child, run_dir)
 }
