@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use autobot_benches::median;
-use autobot_engine::config::{
-    CoreConfig, InstrumentConfig, RiskConfig, StrategyConfig, instruments,
-};
+use autobot_engine::config::{CoreConfig, StrategyConfig, presets};
 use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source};
 use autobot_engine::replay::feed;
@@ -152,23 +150,18 @@ fn append_latency(dir: &Path, len: usize) -> (Histogram<u64>, f64) {
 }
 
 fn core_config() -> CoreConfig {
-    CoreConfig {
-        instruments: instruments(&[InstrumentConfig {
-            symbol: "BTCUSDT".into(),
-            tick_size: Price::parse("0.1").unwrap(),
-            step_size: Qty::parse("0.001").unwrap(),
-            min_notional: Money::parse("5").unwrap(),
-        }]),
-        strategy: StrategyConfig {
+    let mut ins = presets::btcusdt();
+    ins.min_notional = Money::parse("5").unwrap();
+    let mut c = presets::core(
+        &[ins],
+        StrategyConfig {
             fast_period: 20,
             slow_period: 100,
             order_qty: Qty::parse("0.001").unwrap(),
         },
-        risk: RiskConfig {
-            max_position: Qty::parse("0.01").unwrap(),
-            max_open_orders: 64,
-        },
-    }
+    );
+    c.risk.max_position = Qty::parse("0.01").unwrap();
+    c
 }
 
 /// Writes `n` book tickers (a zig-zag mid) through the engine's journaller,

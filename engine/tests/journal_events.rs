@@ -93,12 +93,18 @@ fn every_kind() -> Vec<InputBody> {
         }),
         InputBody::OrderRejected(OrderRejected {
             client_id: ClientOrderId(32),
+            request: Request::Cancel,
             code: -2019,
             reason: RejectReason::InsufficientMargin,
         }),
         InputBody::Operator(OperatorCommand {
-            action: OperatorAction::Reset,
+            action: OperatorAction::Order,
             arg: 3,
+            side: Side::Sell,
+            kind: OrderKind::Limit,
+            flags: OperatorCommand::REDUCE_ONLY,
+            qty: q("0.25"),
+            price: p("61000.5"),
         }),
         InputBody::Timer(Timer { now: UnixNanos(42) }),
         InputBody::FeedStatus(FeedStatus {

@@ -11,9 +11,12 @@
 //!   then fills completely at the opposite best price, moved `slippage_ticks`
 //!   against the order, paying `taker_fee` × notional.
 //! - No book for the symbol → `OrderRejected` (`NoLiquidity`).
-//! - Limit orders and cancels are refused with a counted rejection: resting
-//!   orders (filled when the market trades through) come with the exchange
-//!   simulator; the core does not send them yet.
+//! - A cancel removes an order still waiting for its fill (a `Cancelled`
+//!   report); an order already filled is unknown by then, and the cancel is
+//!   refused with Binance's -2011.
+//! - Limit orders are refused with a counted rejection: resting orders
+//!   (filled when the market trades through) come with the exchange
+//!   simulator (issue 6).
 //!
 //! # Never blocking the pipeline
 //! This thread consumes both rings and publishes into the input ring, so it
@@ -26,7 +29,7 @@ use autobot_engine::config::{RangeError, Validate};
 use autobot_engine::core::TopOfBook;
 use autobot_engine::event::{
     InputBody, InputEvent, Liquidity, NewOrder, OrderKind, OrderRejected, OrderStatus, OrderUpdate,
-    OutputBody, OutputEvent, RejectReason, Source, SystemState,
+    OutputBody, OutputEvent, RejectReason, Request, Source, SystemState,
 };
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::{InputPublisher, InputView, OutputReader, RingReader, Waiter};
@@ -164,16 +167,12 @@ impl PaperExchange {
                     self.waiting.push_back((out.cause, o));
                 }
             }
-            OutputBody::Cancel(c) => {
-                self.reject(
-                    c.client_id,
-                    c.symbol,
-                    UNKNOWN_ORDER,
-                    RejectReason::Other,
-                    reports,
-                );
-            }
-            OutputBody::Alert(_) | OutputBody::StateChange(_) | OutputBody::Audit(_) => {}
+            OutputBody::Cancel(c) => self.cancel(c.client_id, c.symbol, reports),
+            OutputBody::Alert(_)
+            | OutputBody::StateChange(_)
+            | OutputBody::Audit(_)
+            | OutputBody::ModeChange(_)
+            | OutputBody::Funding(_) => {}
         }
         self.match_waiting(reports);
     }
@@ -250,12 +249,69 @@ impl PaperExchange {
         reports.push_back(report(o.symbol, exchange, InputBody::OrderUpdate(update)));
     }
 
+    /// Cancels an order still waiting for its fill; one already filled is
+    /// unknown to the exchange by now, so the cancel is refused as Binance
+    /// refuses it (-2011).
+    fn cancel(
+        &mut self,
+        client_id: autobot_engine::types::ClientOrderId,
+        symbol: SymbolId,
+        reports: &mut VecDeque<InputEvent>,
+    ) {
+        let Some(at) = self
+            .waiting
+            .iter()
+            .position(|(_, o)| o.client_id == client_id)
+        else {
+            self.refuse(
+                client_id,
+                symbol,
+                UNKNOWN_ORDER,
+                RejectReason::Other,
+                Request::Cancel,
+                reports,
+            );
+            return;
+        };
+        let Some((_, o)) = self.waiting.remove(at) else {
+            return;
+        };
+        let update = OrderUpdate {
+            client_id,
+            exchange_id: ExchangeOrderId(0),
+            status: OrderStatus::Cancelled,
+            side: o.side,
+            liquidity: Liquidity::None,
+            last_price: Price::ZERO,
+            last_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            fee: Money::ZERO,
+        };
+        let exchange = self
+            .books
+            .get(usize::from(symbol.0))
+            .map_or(UnixNanos(0), |b| b.exchange_time);
+        reports.push_back(report(symbol, exchange, InputBody::OrderUpdate(update)));
+    }
+
     fn reject(
         &mut self,
         client_id: autobot_engine::types::ClientOrderId,
         symbol: SymbolId,
         code: i32,
         reason: RejectReason,
+        reports: &mut VecDeque<InputEvent>,
+    ) {
+        self.refuse(client_id, symbol, code, reason, Request::New, reports);
+    }
+
+    fn refuse(
+        &mut self,
+        client_id: autobot_engine::types::ClientOrderId,
+        symbol: SymbolId,
+        code: i32,
+        reason: RejectReason,
+        request: Request,
         reports: &mut VecDeque<InputEvent>,
     ) {
         self.stats.rejects += 1;
@@ -265,6 +321,7 @@ impl PaperExchange {
             .map_or(UnixNanos(0), |b| b.exchange_time);
         let body = InputBody::OrderRejected(OrderRejected {
             client_id,
+            request,
             code,
             reason,
         });

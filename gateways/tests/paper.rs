@@ -3,10 +3,10 @@
 
 use std::collections::VecDeque;
 
-use autobot_engine::config::{InstrumentConfig, instruments};
+use autobot_engine::config::{instruments, presets};
 use autobot_engine::event::{
     BookTicker, CancelOrder, InputBody, InputEvent, NewOrder, OrderKind, OrderStatus, OutputBody,
-    OutputEvent, RejectReason, Source,
+    OutputEvent, RejectReason, Request, Source,
 };
 use autobot_engine::types::{
     ClientOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId, UnixNanos,
@@ -14,12 +14,7 @@ use autobot_engine::types::{
 use autobot_gateways::paper::{PaperConfig, PaperExchange};
 
 fn exchange(slippage_ticks: u32) -> PaperExchange {
-    let ins = instruments(&[InstrumentConfig {
-        symbol: "BTCUSDT".into(),
-        tick_size: Price::parse("0.1").unwrap(),
-        step_size: Qty::parse("0.001").unwrap(),
-        min_notional: Money::parse("100").unwrap(),
-    }]);
+    let ins = instruments(&[presets::btcusdt()]);
     let cfg = PaperConfig {
         taker_fee: Rate::parse("0.0004").unwrap(),
         slippage_ticks,
@@ -126,4 +121,35 @@ fn refusals_are_reports_not_silence() {
         ]
     );
     assert_eq!(ex.stats().rejects, 3);
+}
+
+#[test]
+fn a_cancel_takes_back_an_order_still_waiting_and_is_refused_after_the_fill() {
+    let mut ex = exchange(0);
+    let mut reports = VecDeque::new();
+    ex.on_market(&ticker("100.0", "100.5")); // seq 0
+    ex.on_output(&order(1, Side::Sell, OrderKind::Market), &mut reports);
+    let cancel = |id| OutputEvent {
+        cause: Seq(1),
+        body: OutputBody::Cancel(CancelOrder {
+            client_id: ClientOrderId(id),
+            symbol: SymbolId(0),
+        }),
+    };
+    ex.on_output(&cancel(16), &mut reports);
+    assert_eq!(ex.waiting(), 0);
+    let InputBody::OrderUpdate(u) = reports[0].body else {
+        panic!("{reports:?}")
+    };
+    assert_eq!((u.status, u.cum_qty), (OrderStatus::Cancelled, Qty::ZERO));
+    // Filled first, cancelled after: Binance no longer knows the order.
+    ex.on_output(&order(2, Side::Buy, OrderKind::Market), &mut reports);
+    ex.on_market(&ticker("100.0", "100.5")); // seq 1
+    ex.on_market(&ticker("100.0", "100.5")); // seq 2
+    ex.match_waiting(&mut reports);
+    ex.on_output(&cancel(32), &mut reports);
+    let InputBody::OrderRejected(r) = reports[2].body else {
+        panic!("{reports:?}")
+    };
+    assert_eq!((r.request, r.code), (Request::Cancel, -2011));
 }

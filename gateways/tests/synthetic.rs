@@ -1,26 +1,13 @@
 //! The synthetic market: identical for a seed, different across seeds,
 //! visits every regime, and only emits exchange-valid prices and sizes.
 
-use autobot_engine::config::{InstrumentConfig, instruments};
+use autobot_engine::config::{instruments, presets};
 use autobot_engine::event::{ArchiveBuf, InputBody, InputEvent, Source};
-use autobot_engine::types::{Instrument, Money, MonoNanos, Price, Qty};
+use autobot_engine::types::{Instrument, MonoNanos, Price};
 use autobot_gateways::synthetic::{SyntheticConfig, SyntheticMarket};
 
 fn setup(seed: u64) -> (SyntheticConfig, Vec<Instrument>) {
-    let ins = instruments(&[
-        InstrumentConfig {
-            symbol: "BTCUSDT".into(),
-            tick_size: Price::parse("0.1").unwrap(),
-            step_size: Qty::parse("0.001").unwrap(),
-            min_notional: Money::parse("100").unwrap(),
-        },
-        InstrumentConfig {
-            symbol: "ETHUSDT".into(),
-            tick_size: Price::parse("0.01").unwrap(),
-            step_size: Qty::parse("0.001").unwrap(),
-            min_notional: Money::parse("20").unwrap(),
-        },
-    ]);
+    let ins = instruments(&[presets::btcusdt(), presets::ethusdt()]);
     let cfg = SyntheticConfig {
         seed,
         events_per_sec: 50_000,

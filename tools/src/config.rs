@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use autobot_engine::config::{
-    self as cfg, ConfigError, CoreConfig, EngineConfig, InstrumentConfig, JournalConfig,
-    RangeError, RiskConfig, StrategyConfig, Validate, check_range,
+    self as cfg, AccountConfig, ConfigError, ControlConfig, CoreConfig, EngineConfig,
+    InstrumentConfig, JournalConfig, RangeError, RiskConfig, StrategyConfig, Validate, check_range,
 };
 use autobot_gateways::paper::PaperConfig;
 use autobot_gateways::synthetic::SyntheticConfig;
@@ -14,6 +14,8 @@ use serde::Deserialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Deployment {
+    /// Signals only: every order intent is audited and vetoed.
+    DryRun,
     /// Simulated fills against the engine's own book.
     Paper,
     /// Binance testnet.
@@ -36,12 +38,12 @@ pub struct RunConfig {
 
 impl Validate for RunConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        if self.mode != Deployment::Paper {
+        if !matches!(self.mode, Deployment::Paper | Deployment::DryRun) {
             return Err(RangeError::new(
                 at,
                 "mode",
                 format!("{:?}", self.mode).to_lowercase(),
-                "paper (testnet and live need the Binance gateways, not in this build)",
+                "paper or dry-run (testnet and live need the Binance gateways, not in this build)",
             ));
         }
         check_range(at, "duration_secs", self.duration_secs, 1, 604_800)?;
@@ -68,6 +70,10 @@ pub struct AppConfig {
     pub strategy: StrategyConfig,
     /// `[risk]`.
     pub risk: RiskConfig,
+    /// `[control]`.
+    pub control: ControlConfig,
+    /// `[account]`.
+    pub account: AccountConfig,
     /// `[market]`.
     pub market: SyntheticConfig,
     /// `[paper]`.
@@ -82,6 +88,9 @@ impl Validate for AppConfig {
         self.instruments.as_slice().validate("instruments")?;
         self.strategy.validate("strategy")?;
         self.risk.validate("risk")?;
+        cfg::check_correlated(&self.instruments, &self.risk.portfolio)?;
+        self.control.validate("control")?;
+        self.account.validate("account")?;
         self.market.validate("market")?;
         self.paper.validate("paper")?;
         let n = self.instruments.len();
@@ -111,10 +120,13 @@ impl AppConfig {
 
     /// The core's part of the configuration.
     pub fn core(&self) -> CoreConfig {
-        CoreConfig {
-            instruments: cfg::instruments(&self.instruments),
-            strategy: self.strategy.clone(),
-            risk: self.risk.clone(),
-        }
+        CoreConfig::new(
+            &self.instruments,
+            self.strategy.clone(),
+            self.risk.clone(),
+            self.control.clone(),
+            self.account.clone(),
+            self.run.mode == Deployment::DryRun,
+        )
     }
 }

@@ -119,10 +119,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         SymbolId(0),
         mono_now(),
         UnixNanos(0),
-        InputBody::Operator(OperatorCommand {
-            action: OperatorAction::Start,
-            arg: 0,
-        }),
+        InputBody::Operator(OperatorCommand::new(OperatorAction::Start, 0)),
     );
     control
         .publish(begin)
@@ -179,10 +176,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         SymbolId(0),
         mono_now(),
         UnixNanos(0), // no exchange time: a command from this process
-        InputBody::Operator(OperatorCommand {
-            action: OperatorAction::Shutdown,
-            arg: 0,
-        }),
+        InputBody::Operator(OperatorCommand::new(OperatorAction::Shutdown, 0)),
     );
     // If the pipeline halted the publish fails; join reports the cause.
     let _ = control.publish(shutdown);

@@ -23,6 +23,9 @@ fn config(layout: Layout, dir: &Path) -> AppConfig {
     cfg.journal.checkpoint_every = 10_000;
     cfg.strategy.fast_period = 20;
     cfg.strategy.slow_period = 100;
+    // The fast cross churns and loses to fees; the losing-streak breaker
+    // would park it in SAFE_MODE, and this test wants trading.
+    cfg.risk.max_consecutive_losses = 1000;
     cfg.run.run_dir = dir.to_str().unwrap().into();
     cfg
 }

@@ -1,47 +1,63 @@
 //! The business-logic core: a deterministic state machine over input events.
 //!
 //! # What it owns
-//! Top of book per symbol, the EMA-cross strategy, positions and PnL, the open
-//! order table, the kill switch, the system state, the veto checks, and the
-//! running digest of every output.
+//! Top of book, mark price, funding and volatility per symbol; the EMA-cross
+//! strategy; positions and the margin account (balance, equity, daily PnL,
+//! drawdown); the order pool; the veto chain and its audit records; circuit
+//! breakers, the liquidation watch, control modes and system states;
+//! pending SemiAuto approvals; and the running digest of every output.
 //!
 //! # Invariants
 //! - Reads no clock, does no I/O, uses no randomness and iterates no hash map:
 //!   the outputs are a function of the input sequence alone, which is why
 //!   replaying the journal reproduces them (and the digest) bit for bit.
+//!   Time is event time: the largest exchange time seen, or a timer's.
 //! - Allocates only in [`Core::new`]; `on_event` never allocates
 //!   (`tests/no_alloc.rs` proves it with a counting allocator).
-//! - Every order intent produces exactly one audit record (approved or the
-//!   vetoing rule with the values compared) before any order leaves.
+//! - Every order intent produces exactly one audit record (approved, pending,
+//!   or the vetoing rule with the values compared) before any order leaves;
+//!   nothing is sent while the kill switch is on or the system is HALTED.
 //! - An execution report is applied at most once, and only as the order
 //!   state machine's one transition table allows (`order_state`);
-//!   duplicates, illegal transitions and reports for unknown orders are
-//!   counted and alerted, never applied.
+//!   duplicates, illegal transitions, impossible values and reports for
+//!   unknown orders are counted and alerted, never applied.
+//! - `balance = start + realized − fees + funding` (see `account`).
 
+mod account;
 mod book;
+mod control;
 mod digest;
 mod ema;
+mod execution;
+mod market;
+mod operator;
 mod order_state;
 mod orders;
 mod position;
-mod risk;
+mod veto;
 mod view;
+mod volatility;
+mod watch;
 
+pub use account::Account;
 pub use book::{BookReject, TopOfBook};
+pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use digest::{DIGEST_SEED, OutputDigest};
 pub use ema::{Cross, Ema, EmaCross};
+pub use operator::{MAX_PENDING_APPROVALS, Pending};
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
-pub use view::{BookView, CoreView, OrderView, StatsView, SymbolView};
+pub use veto::{Edge, Intent, Limits};
+pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
+pub use volatility::Volatility;
 
 use crate::config::CoreConfig;
 use crate::event::{
-    Alert, AlertCode, Audit, BookTicker, FeedHealth, FeedStatus, INPUT_KINDS, InputBody,
-    InputEvent, NewOrder, OperatorAction, OrderKind, OrderRejected, OrderUpdate, OutputBody,
-    OutputEvent, Rule, StateChange, SystemState, Verdict,
+    Alert, AlertCode, ControlMode, FeedHealth, FeedStatus, INPUT_KINDS, InputBody, InputEvent,
+    OutputBody, OutputEvent, SystemState,
 };
-use crate::types::{ClientOrderId, Instrument, Price, Qty, Seq, Side, SymbolId};
+use crate::types::{Brackets, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
 
 /// Where the core's outputs go (the output ring, a replay trace, a test).
 pub trait OutputSink {
@@ -94,18 +110,73 @@ pub struct CoreStats {
     pub illegal_transitions: u64,
     /// Events naming a symbol that is not configured.
     pub unknown_symbols: u64,
+    /// Reports and market events with impossible values (not applied).
+    pub invalid_inputs: u64,
+    /// Operator commands refused (unknown id, not allowed now).
+    pub operator_refused: u64,
+    /// Control-mode changes refused.
+    pub mode_refusals: u64,
+    /// Cancels sent.
+    pub cancels: u64,
+    /// Cancels the exchange refused.
+    pub cancel_rejects: u64,
+    /// Funding payments applied.
+    pub fundings: u64,
+    /// Orders that waited for the operator (SemiAuto).
+    pub approvals_requested: u64,
+    /// Liquidation-watch actions (alerts, reductions, closes).
+    pub watch_actions: u64,
 }
 
 /// Per-symbol state.
 #[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct SymbolState {
     instrument: Instrument,
+    brackets: Brackets,
+    /// Correlation group + 1 (0: none).
+    group: u8,
     book: TopOfBook,
     signal: EmaCross,
     /// Signed position the strategy wants, set on each cross.
     target: i64,
     position: Position,
+    /// Unrealized PnL at the last mark, as booked in the account.
+    unrealized: Money,
+    /// Health reported by the gateway.
     feed: FeedHealth,
+    /// No market data for longer than the stale limit.
+    stale: bool,
+    /// Exchange time of the last market data.
+    last_data: UnixNanos,
+    /// Mark price from the mark-price stream (zero: none yet).
+    mark: Price,
+    /// Funding rate announced for the next funding time.
+    funding_rate: crate::types::Rate,
+    /// Next funding time (zero: unknown).
+    next_funding: UnixNanos,
+    vol: Volatility,
+    /// Liquidation-watch stage acted on (0 none, 1 alerted, 2 reduced, 3 closing).
+    watch: u8,
+    /// When the current position was opened.
+    opened_at: UnixNanos,
+    /// Realized PnL net of fees of the current round trip.
+    trip: Money,
+}
+
+impl SymbolState {
+    /// Market data is flowing and the gateway says the feed is healthy.
+    fn feed_ok(&self) -> bool {
+        self.feed == FeedHealth::Healthy && !self.stale
+    }
+
+    /// Mark price, or the mid before any mark-price event.
+    fn mark_or_mid(&self) -> Option<Price> {
+        if self.mark.is_positive() {
+            Some(self.mark)
+        } else {
+            self.book.mid()
+        }
+    }
 }
 
 /// The deterministic business-logic core.
@@ -113,10 +184,28 @@ struct SymbolState {
 pub struct Core {
     symbols: Vec<SymbolState>,
     orders: OrderTable,
-    order_qty: Qty,
-    max_position: Qty,
+    approvals: Vec<Option<Pending>>,
+    limits: Limits,
+    order_qty: crate::types::Qty,
     kill_switch: bool,
+    mode: ControlMode,
     state: SystemState,
+    cond: Conditions,
+    account: Account,
+    /// Event time: the largest exchange or timer time seen.
+    now: UnixNanos,
+    /// Client ids taken by the current input (`ClientOrderId::derive` index).
+    ids_used: u8,
+    /// When the stale-feed scan is next due (event time).
+    next_stale_scan: UnixNanos,
+    /// When the resting-limit scan (cancel-replace) is next due.
+    next_replace_scan: UnixNanos,
+    /// Losing round trips in a row.
+    losses: u32,
+    /// Results of the last orders, newest in bit 0 (1 = refused).
+    recent_errors: u64,
+    /// How many results `recent_errors` holds (up to the window).
+    recent_count: u32,
     digest: OutputDigest,
     stats: CoreStats,
     last_seq: Option<Seq>,
@@ -125,25 +214,57 @@ pub struct Core {
 impl Core {
     /// A core with all of its memory allocated (the warm-up).
     pub fn new(cfg: &CoreConfig) -> Core {
+        let group_of = |name: &str| {
+            cfg.risk
+                .portfolio
+                .correlated
+                .iter()
+                .position(|g| g.iter().any(|n| n == name))
+                .map_or(0, |g| (g + 1).min(255) as u8)
+        };
         let symbols = cfg
             .instruments
             .iter()
-            .map(|ins| SymbolState {
+            .enumerate()
+            .map(|(i, ins)| SymbolState {
                 instrument: *ins,
+                brackets: cfg.brackets.get(i).copied().unwrap_or_default(),
+                group: group_of(ins.name.as_str()),
                 book: TopOfBook::default(),
                 signal: EmaCross::new(cfg.strategy.fast_period, cfg.strategy.slow_period),
                 target: 0,
                 position: Position::default(),
+                unrealized: Money::ZERO,
                 feed: FeedHealth::Healthy,
+                stale: false,
+                last_data: UnixNanos(0),
+                mark: Price::ZERO,
+                funding_rate: crate::types::Rate::ZERO,
+                next_funding: UnixNanos(0),
+                vol: Volatility::new(cfg.risk.forbidden.volatility_span),
+                watch: 0,
+                opened_at: UnixNanos(0),
+                trip: Money::ZERO,
             })
             .collect();
         Core {
             symbols,
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
+            approvals: vec![None; MAX_PENDING_APPROVALS],
+            limits: Limits::new(cfg),
             order_qty: cfg.strategy.order_qty,
-            max_position: cfg.risk.max_position,
             kill_switch: false,
+            mode: cfg.control.mode.into(),
             state: SystemState::Running,
+            cond: Conditions::default(),
+            account: Account::new(cfg.account.starting_balance),
+            now: UnixNanos(0),
+            ids_used: 0,
+            next_stale_scan: UnixNanos(0),
+            next_replace_scan: UnixNanos(u64::MAX),
+            losses: 0,
+            recent_errors: 0,
+            recent_count: 0,
             digest: OutputDigest::default(),
             stats: CoreStats::default(),
             last_seq: None,
@@ -163,35 +284,39 @@ impl Core {
         let sym = ev.header.symbol;
         let needs_symbol = matches!(
             ev.body,
-            InputBody::BookTicker(_) | InputBody::FeedStatus(_) | InputBody::MarkPrice(_)
+            InputBody::BookTicker(_)
+                | InputBody::AggTrade(_)
+                | InputBody::FeedStatus(_)
+                | InputBody::MarkPrice(_)
         );
         if needs_symbol && usize::from(sym.0) >= self.symbols.len() {
             self.stats.unknown_symbols += 1;
             self.alert(seq, AlertCode::UnknownSymbol, sym, i64::from(sym.0), out);
             return;
         }
+        let time = match &ev.body {
+            InputBody::Timer(t) => t.now,
+            _ => ev.header.exchange,
+        };
+        self.advance_time(seq, time, out);
         match &ev.body {
-            InputBody::BookTicker(t) => self.on_book_ticker(seq, sym, t, ev, out),
+            InputBody::BookTicker(t) => self.on_book_ticker(seq, sym, t, ev.header.exchange, out),
+            InputBody::AggTrade(_) => {
+                if self.on_market_data(sym, ev.header.exchange) {
+                    self.recount_stale(seq, out);
+                }
+            }
+            InputBody::MarkPrice(m) => self.on_mark_price(seq, sym, m, ev.header.exchange, out),
             InputBody::OrderUpdate(u) => self.on_order_update(seq, u, out),
             InputBody::OrderRejected(r) => self.on_order_rejected(seq, r, out),
-            InputBody::Operator(c) => match c.action {
-                OperatorAction::Kill => self.kill_switch = true,
-                OperatorAction::Reset => self.kill_switch = false,
-                OperatorAction::Shutdown => self.set_state(seq, SystemState::Stopped, out),
-                OperatorAction::Start => {
-                    if self.state == SystemState::Stopped {
-                        self.set_state(seq, SystemState::Running, out);
-                    }
-                }
-            },
+            InputBody::Operator(c) => self.on_operator(seq, sym, c, out),
             InputBody::FeedStatus(FeedStatus { health, .. }) => {
                 self.symbols[usize::from(sym.0)].feed = *health;
+                self.recount_stale(seq, out);
             }
-            // Counted above; the trading logic that reads them (L2 book,
-            // funding, candles, reconciliation) arrives with later issues.
-            InputBody::AggTrade(_)
-            | InputBody::Depth(_)
-            | InputBody::MarkPrice(_)
+            // Counted above; the logic that reads them (L2 book, candles,
+            // liquidation flow, reconciliation) arrives with later issues.
+            InputBody::Depth(_)
             | InputBody::Liquidation(_)
             | InputBody::Kline(_)
             | InputBody::AccountUpdate(_)
@@ -199,136 +324,11 @@ impl Core {
         }
     }
 
-    fn on_book_ticker<S: OutputSink>(
-        &mut self,
-        seq: Seq,
-        sym: SymbolId,
-        t: &BookTicker,
-        ev: &InputEvent,
-        out: &mut S,
-    ) {
-        let s = &mut self.symbols[usize::from(sym.0)];
-        match s.book.apply(t, ev.header.exchange) {
-            Ok(()) => {}
-            Err(BookReject::Crossed) => {
-                self.stats.crossed += 1;
-                let raw = t.bid_price.raw();
-                self.alert(seq, AlertCode::CrossedBook, sym, raw, out);
-                return;
-            }
-            Err(BookReject::OutOfOrder) => {
-                self.stats.out_of_order += 1;
-                return;
-            }
-        }
-        let Some(mid) = s.book.mid() else { return };
-        match s.signal.update(mid.to_f64()) {
-            Some(Cross::Up) => s.target = self.order_qty.raw(),
-            Some(Cross::Down) => s.target = -self.order_qty.raw(),
-            None => {}
-        }
-        self.pursue_target(seq, sym, out);
-    }
-
-    /// Sends the order that moves the position to the strategy's target, if
-    /// none is in flight. A vetoed intent drops the target to the current
-    /// position, so the veto is recorded once per cross, not on every tick.
-    fn pursue_target<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
-        if self.orders.has_open(sym) {
-            return;
-        }
-        let s = &self.symbols[usize::from(sym.0)];
-        let held = s.position.qty().raw();
-        let delta = i128::from(s.target) - i128::from(held);
-        if delta == 0 {
-            return;
-        }
-        let side = if delta > 0 { Side::Buy } else { Side::Sell };
-        let qty = Qty::from_raw(i64::try_from(delta.unsigned_abs()).unwrap_or(i64::MAX));
-        match self.check_intent(sym, side, qty) {
-            Ok((qty, price)) => self.send_order(seq, sym, side, qty, price, out),
-            Err(veto) => {
-                self.stats.vetoes += 1;
-                let s = &mut self.symbols[usize::from(sym.0)];
-                s.target = s.position.qty().raw();
-                self.emit(seq, OutputBody::Audit(veto), out);
-            }
-        }
-    }
-
-    fn send_order<S: OutputSink>(
-        &mut self,
-        seq: Seq,
-        sym: SymbolId,
-        side: Side,
-        qty: Qty,
-        price: Price,
-        out: &mut S,
-    ) {
-        let client_id = ClientOrderId::derive(seq, 0);
-        let inserted = self.orders.insert(OpenOrder {
-            client_id,
-            symbol: sym,
-            side,
-            qty,
-            filled: Qty::ZERO,
-            state: OrderState::New,
-        });
-        if !inserted {
-            self.stats.vetoes += 1;
-            let open = self.orders.open_count() as i64;
-            self.alert(seq, AlertCode::OrderTableFull, sym, open, out);
-            return;
-        }
-        self.stats.orders += 1;
-        let approval = Audit {
-            symbol: sym,
-            verdict: Verdict::Approved,
-            rule: Rule::AllPassed,
-            side,
-            qty,
-            value: 0,
-            limit: 0,
-        };
-        self.emit(seq, OutputBody::Audit(approval), out);
-        let order = NewOrder {
-            client_id,
-            symbol: sym,
-            side,
-            kind: OrderKind::Market,
-            reduce_only: false,
-            post_only: false,
-            price,
-            qty,
-        };
-        self.emit(seq, OutputBody::NewOrder(order), out);
-    }
-
-    fn on_order_update<S: OutputSink>(&mut self, seq: Seq, u: &OrderUpdate, out: &mut S) {
-        let (check, order) = self.orders.apply(u);
-        match (check, order) {
-            (UpdateCheck::Apply { fill, .. }, Some(order)) => {
-                if fill.is_positive() {
-                    let pos = &mut self.symbols[usize::from(order.symbol.0)].position;
-                    if pos
-                        .apply_fill(order.side, u.last_price, fill, u.fee)
-                        .is_err()
-                    {
-                        self.alert(seq, AlertCode::Overflow, order.symbol, 0, out);
-                        return;
-                    }
-                    self.stats.fills += 1;
-                }
-            }
-            (check, order) => self.refuse_update(seq, u.client_id, check, order, out),
-        }
-    }
-
     /// Counts and alerts an execution report that is not applied.
     fn refuse_update<S: OutputSink>(
         &mut self,
         seq: Seq,
-        id: ClientOrderId,
+        id: crate::types::ClientOrderId,
         check: UpdateCheck,
         order: Option<OpenOrder>,
         out: &mut S,
@@ -349,33 +349,6 @@ impl Core {
             }
         };
         self.alert(seq, code, sym, id.0 as i64, out);
-    }
-
-    fn on_order_rejected<S: OutputSink>(&mut self, seq: Seq, r: &OrderRejected, out: &mut S) {
-        match self.orders.reject(r.client_id) {
-            (UpdateCheck::Apply { .. }, Some(order)) => {
-                self.stats.rejects += 1;
-                // Do not chase the target again until the next cross.
-                let s = &mut self.symbols[usize::from(order.symbol.0)];
-                s.target = s.position.qty().raw();
-                self.alert(
-                    seq,
-                    AlertCode::OrderRejected,
-                    order.symbol,
-                    i64::from(r.code),
-                    out,
-                );
-            }
-            (check, order) => self.refuse_update(seq, r.client_id, check, order, out),
-        }
-    }
-
-    fn set_state<S: OutputSink>(&mut self, seq: Seq, to: SystemState, out: &mut S) {
-        if self.state == to {
-            return;
-        }
-        let from = std::mem::replace(&mut self.state, to);
-        self.emit(seq, OutputBody::StateChange(StateChange { from, to }), out);
     }
 
     fn alert<S: OutputSink>(
@@ -425,6 +398,36 @@ impl Core {
         self.state
     }
 
+    /// Current control mode.
+    pub fn mode(&self) -> ControlMode {
+        self.mode
+    }
+
+    /// The margin account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Event time (largest exchange or timer time seen).
+    pub fn now(&self) -> UnixNanos {
+        self.now
+    }
+
+    /// The conditions holding the system state.
+    pub fn conditions(&self) -> &Conditions {
+        &self.cond
+    }
+
+    /// The limits in force (the rulebook as configured).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Pending SemiAuto approvals.
+    pub fn pending_approvals(&self) -> impl Iterator<Item = &Pending> {
+        self.approvals.iter().flatten()
+    }
+
     /// `true` while the kill switch is engaged.
     pub fn kill_switch(&self) -> bool {
         self.kill_switch
@@ -458,6 +461,16 @@ impl Core {
     /// The open orders themselves (allocates; not for the hot path).
     pub fn open_order_list(&self) -> Vec<OpenOrder> {
         self.orders.iter().copied().collect()
+    }
+
+    /// The order with this client id, live or recently ended.
+    pub fn order(&self, id: crate::types::ClientOrderId) -> Option<&OpenOrder> {
+        self.orders.get(id)
+    }
+
+    /// Mark price of a symbol (the mid before any mark-price event).
+    pub fn mark(&self, sym: SymbolId) -> Option<Price> {
+        self.symbols.get(usize::from(sym.0))?.mark_or_mid()
     }
 }
 

@@ -8,8 +8,8 @@
 //! reason) instead of growing.
 
 use super::order_state::{OrderEvent, OrderState, Step};
-use crate::event::{OrderStatus, OrderUpdate};
-use crate::types::{ClientOrderId, Qty, Side, SymbolId};
+use crate::event::{OrderKind, OrderStatus, OrderUpdate, Origin};
+use crate::types::{ClientOrderId, Price, Qty, Side, SymbolId, UnixNanos};
 
 /// One of our orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -26,6 +26,22 @@ pub struct OpenOrder {
     pub filled: Qty,
     /// Where it is in its life.
     pub state: OrderState,
+    /// Market or limit.
+    pub kind: OrderKind,
+    /// Limit price, or the market order's reference price.
+    pub price: Price,
+    /// Sent reduce-only.
+    pub reduce_only: bool,
+    /// Sent post-only.
+    pub post_only: bool,
+    /// Who wanted it.
+    pub origin: Origin,
+    /// Event time it was sent.
+    pub sent_at: UnixNanos,
+    /// A cancel was sent and not yet answered.
+    pub cancel_sent: bool,
+    /// Re-place it when the cancel is confirmed (cancel-replace).
+    pub replace: bool,
 }
 
 impl OpenOrder {
@@ -235,13 +251,40 @@ impl OrderTable {
     pub fn iter(&self) -> impl Iterator<Item = &OpenOrder> {
         self.live()
     }
+
+    /// Number of slots (live and retained orders).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The live order in slot `i`, if any (for scans that also update).
+    pub fn live_at(&self, i: usize) -> Option<OpenOrder> {
+        self.slots
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|o| !o.state.is_terminal())
+    }
+
+    /// Sets the cancel flags of the live order in slot `i`.
+    pub fn flag_cancel(&mut self, i: usize, cancel_sent: bool, replace: bool) {
+        if let Some(Some(o)) = self.slots.get_mut(i) {
+            o.cancel_sent = cancel_sent;
+            o.replace = replace;
+        }
+    }
+
+    /// Slot of the order with this id.
+    pub fn slot_of(&self, id: ClientOrderId) -> Option<usize> {
+        self.find(id)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::Liquidity;
-    use crate::types::{Money, Price};
+    use crate::types::Money;
 
     fn order(id: u64) -> OpenOrder {
         OpenOrder {
@@ -251,6 +294,14 @@ mod tests {
             qty: Qty::parse("0.003").unwrap(),
             filled: Qty::ZERO,
             state: OrderState::New,
+            kind: OrderKind::Market,
+            price: Price::ZERO,
+            reduce_only: false,
+            post_only: false,
+            origin: Origin::Strategy,
+            sent_at: UnixNanos(0),
+            cancel_sent: false,
+            replace: false,
         }
     }
 

@@ -50,6 +50,12 @@ impl Position {
         self.fills
     }
 
+    /// Signed cost basis, Σ price × qty at scale 10^16 (the liquidation
+    /// price formula's `side × |q| × entry`).
+    pub fn cost16(&self) -> i128 {
+        self.cost
+    }
+
     /// Average entry price (half-even), `None` when flat.
     pub fn avg_entry(&self) -> Option<Price> {
         if self.qty.is_zero() {

@@ -1,28 +1,31 @@
 //! Unit tests of the core's trading path.
 
 use super::*;
-use crate::config::{InstrumentConfig, RiskConfig, StrategyConfig, instruments};
-use crate::event::{Liquidity, OperatorCommand, OrderStatus, OrderUpdate, Source};
-use crate::types::{ExchangeOrderId, Money, MonoNanos, UnixNanos};
+use crate::config::{StrategyConfig, presets};
+use crate::event::{
+    Audit, BookTicker, Liquidity, NewOrder, OperatorAction, OperatorCommand, OrderKind,
+    OrderStatus, OrderUpdate, Rule, Source, StateChange, Verdict,
+};
+use crate::types::{ExchangeOrderId, Money, MonoNanos, Qty, Rate, Side, UnixNanos};
 
+/// One symbol priced around 100 with a one-unit spread (about 100 bps, so
+/// the spread limit is opened up), tiny minimums.
 fn cfg(max_position: &str) -> CoreConfig {
-    CoreConfig {
-        instruments: instruments(&[InstrumentConfig {
-            symbol: "BTCUSDT".into(),
-            tick_size: Price::parse("0.1").unwrap(),
-            step_size: Qty::parse("0.001").unwrap(),
-            min_notional: Money::parse("0.1").unwrap(),
-        }]),
-        strategy: StrategyConfig {
+    let mut ins = presets::btcusdt();
+    ins.tick_size = Price::parse("0.1").unwrap();
+    ins.min_notional = Money::parse("0.1").unwrap();
+    let mut c = presets::core(
+        &[ins],
+        StrategyConfig {
             fast_period: 2,
             slow_period: 4,
             order_qty: Qty::parse("0.002").unwrap(),
         },
-        risk: RiskConfig {
-            max_position: Qty::parse(max_position).unwrap(),
-            max_open_orders: 4,
-        },
-    }
+    );
+    c.risk.max_position = Qty::parse(max_position).unwrap();
+    c.risk.max_open_orders = 4;
+    c.risk.forbidden.max_spread_bps = Rate::parse("1000").unwrap();
+    c
 }
 
 struct Feed {
@@ -147,10 +150,7 @@ fn kill_switch_vetoes_first_and_reset_releases_it() {
     let mut core = Core::new(&cfg("0.0001"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
-    let kill = OperatorCommand {
-        action: OperatorAction::Kill,
-        arg: 0,
-    };
+    let kill = OperatorCommand::new(OperatorAction::Kill, 0);
     core.on_event(
         &feed.event(Source::Operator, InputBody::Operator(kill)),
         &mut outs,
@@ -172,10 +172,7 @@ fn shutdown_stops_new_orders_and_reports_the_state_change() {
     let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
-    let stop = OperatorCommand {
-        action: OperatorAction::Shutdown,
-        arg: 0,
-    };
+    let stop = OperatorCommand::new(OperatorAction::Shutdown, 0);
     core.on_event(
         &feed.event(Source::Runtime, InputBody::Operator(stop)),
         &mut outs,
@@ -184,7 +181,8 @@ fn shutdown_stops_new_orders_and_reports_the_state_change() {
         outs[0].body,
         OutputBody::StateChange(StateChange {
             from: SystemState::Running,
-            to: SystemState::Stopped
+            to: SystemState::Stopped,
+            cause: crate::event::ChangeCause::Shutdown,
         })
     );
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
@@ -205,7 +203,7 @@ fn start_after_shutdown_trades_again() {
     let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
-    let cmd = |action| InputBody::Operator(OperatorCommand { action, arg: 0 });
+    let cmd = |action| InputBody::Operator(OperatorCommand::new(action, 0));
     core.on_event(
         &feed.event(Source::Runtime, cmd(OperatorAction::Shutdown)),
         &mut outs,
@@ -219,7 +217,8 @@ fn start_after_shutdown_trades_again() {
         outs[1].body,
         OutputBody::StateChange(StateChange {
             from: SystemState::Stopped,
-            to: SystemState::Running
+            to: SystemState::Running,
+            cause: crate::event::ChangeCause::Recovered,
         })
     );
     // Start on a running core changes nothing.

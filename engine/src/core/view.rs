@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::{Core, CoreStats};
-use crate::event::{FeedHealth, InputBody, SystemState};
-use crate::types::{ClientOrderId, Money, Price, Qty, Side};
+use crate::event::{ControlMode, FeedHealth, InputBody, OrderKind, SystemState};
+use crate::types::{
+    ClientOrderId, Money, Price, Qty, Rate, Side, liquidation_distance, liquidation_price,
+};
 
 /// The core's whole state, for people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -15,8 +17,14 @@ pub struct CoreView {
     pub last_seq: Option<u64>,
     /// System state.
     pub state: SystemState,
+    /// Control mode.
+    pub mode: ControlMode,
     /// Kill switch engaged.
     pub kill_switch: bool,
+    /// Event time (ns since the Unix epoch).
+    pub now: u64,
+    /// The margin account.
+    pub account: AccountView,
     /// Output digest (hex).
     pub digest: String,
     /// Outputs emitted.
@@ -27,6 +35,33 @@ pub struct CoreView {
     pub symbols: Vec<SymbolView>,
     /// Open orders.
     pub open_orders: Vec<OrderView>,
+}
+
+/// The margin account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountView {
+    /// Wallet balance at the start.
+    pub start: Money,
+    /// Wallet balance.
+    pub balance: Money,
+    /// Balance plus unrealized PnL.
+    pub equity: Money,
+    /// Realized PnL (before fees).
+    pub realized: Money,
+    /// Fees paid.
+    pub fees: Money,
+    /// Funding received (negative: paid).
+    pub funding: Money,
+    /// Unrealized PnL at mark.
+    pub unrealized: Money,
+    /// Equity change since the UTC day began.
+    pub daily_pnl: Money,
+    /// Highest equity.
+    pub high_water: Money,
+    /// Drawdown from the high-water mark (fraction).
+    pub drawdown: Rate,
+    /// Losing round trips in a row.
+    pub consecutive_losses: u32,
 }
 
 /// Counters, by name.
@@ -80,6 +115,20 @@ pub struct SymbolView {
     pub fills: u64,
     /// Market-data feed health.
     pub feed: FeedHealth,
+    /// No market data for longer than the stale limit.
+    pub stale: bool,
+    /// Mark price (the mid before any mark-price event).
+    pub mark: Option<Price>,
+    /// Unrealized PnL at mark.
+    pub unrealized: Money,
+    /// Liquidation price of the position (cross margin).
+    pub liquidation_price: Option<Price>,
+    /// Distance of the mark to it (fraction).
+    pub liquidation_distance: Option<Rate>,
+    /// Funding rate announced for the next funding time.
+    pub funding_rate: Rate,
+    /// Realized volatility of the mid (bps per update).
+    pub volatility_bps: Rate,
 }
 
 /// An open order.
@@ -95,6 +144,12 @@ pub struct OrderView {
     pub qty: Qty,
     /// Filled.
     pub filled: Qty,
+    /// Market or limit.
+    pub kind: OrderKind,
+    /// Limit price or market reference.
+    pub price: Price,
+    /// A cancel is on its way.
+    pub cancel_sent: bool,
 }
 
 fn counters(s: &CoreStats) -> BTreeMap<&'static str, u64> {
@@ -110,6 +165,14 @@ fn counters(s: &CoreStats) -> BTreeMap<&'static str, u64> {
         ("unknown_orders", s.unknown_orders),
         ("illegal_transitions", s.illegal_transitions),
         ("unknown_symbols", s.unknown_symbols),
+        ("invalid_inputs", s.invalid_inputs),
+        ("operator_refused", s.operator_refused),
+        ("mode_refusals", s.mode_refusals),
+        ("cancels", s.cancels),
+        ("cancel_rejects", s.cancel_rejects),
+        ("fundings", s.fundings),
+        ("approvals_requested", s.approvals_requested),
+        ("watch_actions", s.watch_actions),
     ])
 }
 
@@ -127,6 +190,16 @@ impl Core {
             .map(|s| {
                 let b = s.book;
                 let (fast, slow) = s.signal.values().unzip();
+                let mark = s.mark_or_mid();
+                let lp = mark.and_then(|m| {
+                    liquidation_price(
+                        &s.brackets,
+                        s.position.qty(),
+                        s.position.cost16(),
+                        m,
+                        self.cross_margin(s.instrument.id),
+                    )
+                });
                 SymbolView {
                     symbol: s.instrument.name.to_string(),
                     book: b.is_valid().then_some(BookView {
@@ -145,6 +218,15 @@ impl Core {
                     fees: s.position.fees(),
                     fills: s.position.fills(),
                     feed: s.feed,
+                    stale: s.stale,
+                    mark,
+                    unrealized: s.unrealized,
+                    liquidation_price: lp,
+                    liquidation_distance: mark
+                        .zip(lp)
+                        .and_then(|(m, l)| liquidation_distance(m, l)),
+                    funding_rate: s.funding_rate,
+                    volatility_bps: s.vol.bps(),
                 }
             })
             .collect();
@@ -157,12 +239,30 @@ impl Core {
                 side: o.side,
                 qty: o.qty,
                 filled: o.filled,
+                kind: o.kind,
+                price: o.price,
+                cancel_sent: o.cancel_sent,
             })
             .collect();
         CoreView {
             last_seq: self.last_seq.map(|s| s.0),
             state: self.state,
+            mode: self.mode,
             kill_switch: self.kill_switch,
+            now: self.now.0,
+            account: AccountView {
+                start: self.account.start(),
+                balance: self.account.balance(),
+                equity: self.account.equity(),
+                realized: self.account.realized(),
+                fees: self.account.fees(),
+                funding: self.account.funding(),
+                unrealized: self.account.unrealized(),
+                daily_pnl: self.account.daily_pnl(),
+                high_water: self.account.high_water(),
+                drawdown: self.account.drawdown(),
+                consecutive_losses: self.losses,
+            },
             digest: format!("{:016x}", self.digest()),
             outputs: self.outputs(),
             stats: StatsView {

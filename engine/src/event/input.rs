@@ -473,6 +473,29 @@ pub enum RejectReason {
     NoLiquidity = 6,
 }
 
+/// A request about one order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum Request {
+    /// Place the order.
+    #[default]
+    New = 0,
+    /// Cancel the order.
+    Cancel = 1,
+}
+
 /// An order refused before reaching the book (REST error, paper refusal).
 #[derive(
     Clone,
@@ -490,6 +513,8 @@ pub enum RejectReason {
 pub struct OrderRejected {
     /// Our id for the refused order.
     pub client_id: ClientOrderId,
+    /// Which request was refused: the order itself or its cancel.
+    pub request: Request,
     /// Exchange error code (e.g. -2019); zero when not from an exchange.
     pub code: i32,
     /// Classification of `code`.
@@ -512,10 +537,12 @@ pub struct OrderRejected {
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum OperatorAction {
-    /// Engage the kill switch: no new orders.
+    /// Engage the kill switch: no new orders, open orders cancelled, mode
+    /// Emergency.
     #[default]
     Kill = 0,
-    /// Release the kill switch.
+    /// Release the kill switch and clear the breakers that wait for an
+    /// operator (daily loss, drawdown, auth failure).
     Reset = 1,
     /// Stop trading for shutdown: no new orders from here on; the runtime
     /// drains the rings after the core acknowledges.
@@ -524,6 +551,18 @@ pub enum OperatorAction {
     /// from its journal) trades again. Journaled first by every run, so run
     /// boundaries are visible in the journal.
     Start = 3,
+    /// Change the control mode to `ControlMode::from_index(arg)`.
+    SetMode = 4,
+    /// Approve the pending order whose client id is `arg` (SemiAuto).
+    Approve = 5,
+    /// Decline the pending order whose client id is `arg` (SemiAuto).
+    Reject = 6,
+    /// Close the position of the header's symbol (`arg` = 1: every symbol)
+    /// with reduce-only market orders, and stop the strategy re-entering.
+    Flatten = 7,
+    /// An operator order on the header's symbol: `side`, `kind`, `qty`,
+    /// `price` (limit price; ignored for market), `flags`.
+    Order = 8,
 }
 
 /// An operator command (journaled like everything else).
@@ -545,6 +584,32 @@ pub struct OperatorCommand {
     pub action: OperatorAction,
     /// Action argument (an order id to approve, a mode); zero when unused.
     pub arg: u64,
+    /// Operator order: side.
+    pub side: Side,
+    /// Operator order: market or limit.
+    pub kind: crate::event::OrderKind,
+    /// Operator order: [`OperatorCommand::REDUCE_ONLY`] | [`OperatorCommand::POST_ONLY`].
+    pub flags: u8,
+    /// Operator order: quantity.
+    pub qty: Qty,
+    /// Operator order: limit price.
+    pub price: Price,
+}
+
+impl OperatorCommand {
+    /// Operator order flag: may only reduce the position.
+    pub const REDUCE_ONLY: u8 = 1;
+    /// Operator order flag: rest only, never take.
+    pub const POST_ONLY: u8 = 2;
+
+    /// A command without order fields.
+    pub fn new(action: OperatorAction, arg: u64) -> OperatorCommand {
+        OperatorCommand {
+            action,
+            arg,
+            ..OperatorCommand::default()
+        }
+    }
 }
 
 /// A timer tick: the only way wall-clock time reaches the core without data.

@@ -4,7 +4,7 @@
 //! trace can print every decision next to its input. The core folds every
 //! output into its running digest (see `core::digest`) before it leaves.
 
-use crate::types::{ClientOrderId, Price, Qty, Seq, Side, SymbolId};
+use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
 
 /// Order type.
 #[derive(
@@ -116,6 +116,19 @@ pub enum AlertCode {
     OrderTableFull = 6,
     /// An execution report the order's state does not allow (not applied).
     IllegalTransition = 7,
+    /// An execution report or account event with an impossible value (a
+    /// fill at a non-positive price, a negative fee base): not applied.
+    InvalidReport = 8,
+    /// An operator command naming an unknown approval id or symbol, or an
+    /// action the current state refuses (value = the id or the action).
+    OperatorRefused = 9,
+    /// A control-mode change was refused (value = the requested mode).
+    ModeRefused = 10,
+    /// A position is within the watch's alert distance of its liquidation
+    /// price (value = distance, raw `Rate`).
+    LiquidationNear = 11,
+    /// The exchange refused to cancel an order that is still live.
+    CancelRefused = 12,
 }
 
 /// An alert.
@@ -139,6 +152,94 @@ pub struct Alert {
     pub symbol: SymbolId,
     /// Code-specific value (an order id, an exchange code).
     pub value: i64,
+}
+
+/// Operator intent: how much the engine may do on its own (SPEC section 6).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum ControlMode {
+    /// Operator orders only; limits × 0.5, leverage 1x.
+    Manual = 0,
+    /// Each automated order needs the operator's approval; limits × 0.75,
+    /// leverage 2x.
+    SemiAuto = 1,
+    /// Automated; limits × 1, leverage 3x.
+    #[default]
+    FullAuto = 2,
+    /// Close and reduce only.
+    Emergency = 3,
+}
+
+impl ControlMode {
+    /// Every mode, in `repr` order.
+    pub const ALL: [ControlMode; 4] = [
+        ControlMode::Manual,
+        ControlMode::SemiAuto,
+        ControlMode::FullAuto,
+        ControlMode::Emergency,
+    ];
+
+    /// The mode with this `repr` value (operator commands carry it as a number).
+    pub fn from_index(i: u64) -> Option<ControlMode> {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
+    }
+}
+
+/// Why a system state or control mode changed.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum ChangeCause {
+    /// An operator command.
+    #[default]
+    Operator = 0,
+    /// The shutdown command.
+    Shutdown = 1,
+    /// The kill switch was engaged.
+    KillSwitch = 2,
+    /// The day's loss reached the limit.
+    DailyLoss = 3,
+    /// Drawdown from the high-water mark reached the limit.
+    Drawdown = 4,
+    /// Too many losing trades in a row.
+    ConsecutiveLosses = 5,
+    /// A market-data feed is stale or disconnected.
+    StaleFeed = 6,
+    /// The exchange refused our credentials.
+    AuthFailure = 7,
+    /// Too many orders refused in the recent window.
+    ErrorRate = 8,
+    /// Every condition that held the state cleared.
+    Recovered = 9,
+    /// A new UTC day began (the daily-loss halt lifts).
+    NewDay = 10,
+    /// A restored state did not validate at start.
+    RestoreInvalid = 11,
 }
 
 /// Health of the engine (SPEC section 6) plus the final `Stopped`.
@@ -189,9 +290,60 @@ pub struct StateChange {
     pub from: SystemState,
     /// State after.
     pub to: SystemState,
+    /// What caused it.
+    pub cause: ChangeCause,
 }
 
-/// The rule an audit record is about.
+/// A change of control mode.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct ModeChange {
+    /// Mode before.
+    pub from: ControlMode,
+    /// Mode after.
+    pub to: ControlMode,
+    /// What caused it.
+    pub cause: ChangeCause,
+}
+
+/// A funding payment applied to a position at a funding time.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct FundingPaid {
+    /// Instrument.
+    pub symbol: SymbolId,
+    /// Funding rate applied.
+    pub rate: Rate,
+    /// Mark price used.
+    pub mark: Price,
+    /// Amount credited to the balance (negative = paid).
+    pub amount: Money,
+}
+
+/// The rule an audit record is about, grouped by veto-chain level
+/// ([`Rule::level`]).
 #[derive(
     Clone,
     Copy,
@@ -210,20 +362,80 @@ pub enum Rule {
     /// Every check passed (approval record).
     #[default]
     AllPassed = 0,
+    // Level 1: kill switch.
     /// The kill switch is engaged.
-    KillSwitch = 1,
-    /// The system state forbids new orders.
-    SystemState = 2,
-    /// The market-data feed is not healthy.
-    FeedUnhealthy = 3,
+    KillSwitch = 10,
+    // Level 2: system state and control mode.
+    /// The system state forbids new orders (HALTED, stopped).
+    SystemState = 20,
+    /// The control mode forbids this origin (automation in Manual).
+    ControlMode = 21,
+    /// SAFE_MODE or Emergency: only orders that reduce a position.
+    ReduceOnlyMode = 22,
+    /// DRY_RUN deployment: signals only.
+    DryRun = 23,
+    // Level 3: forbidden conditions.
+    /// The market-data feed is stale, disconnected or resyncing.
+    FeedUnhealthy = 30,
     /// No two-sided book to price the order.
-    NoMarket = 4,
-    /// The order would take |position| above the maximum.
-    MaxPosition = 5,
+    NoMarket = 31,
+    /// Spread (bps) above the maximum.
+    Spread = 32,
+    /// A funding payment against the position is imminent.
+    FundingImminent = 33,
+    /// Realized volatility above the limit.
+    Volatility = 34,
+    // Level 4: the rulebook.
+    /// |position| after the order above the mode-scaled maximum.
+    MaxPosition = 40,
+    /// Account leverage after the order above the cap.
+    MaxLeverage = 41,
+    /// The day's loss is at the limit: no new risk.
+    DailyLoss = 42,
+    /// Drawdown is at the limit: no new risk.
+    Drawdown = 43,
+    /// Losing streak at the limit: no new risk.
+    ConsecutiveLosses = 44,
+    /// Opening another position would exceed the maximum count.
+    MaxOpenPositions = 45,
+    /// Order notional above the mode-scaled maximum.
+    MaxOrderNotional = 46,
+    /// Closing a position younger than the minimum hold time.
+    MinHold = 47,
+    // Level 5: portfolio.
+    /// Kelly / volatility sizing leaves no room for the order (or no edge).
+    Sizing = 50,
+    /// Same-direction exposure to correlated symbols above the cap.
+    Correlation = 51,
+    /// Order larger than the allowed share of the opposite top of book.
+    Liquidity = 52,
+    /// Initial margin after the order above equity.
+    Margin = 53,
+    /// Liquidation price after the order too close to the mark.
+    LiquidationDistance = 54,
+    // Level 6: sanity.
+    /// Order price outside the band around the mark price.
+    PriceBand = 60,
     /// The quantity rounds to zero at the instrument's step size.
-    ZeroQuantity = 6,
+    ZeroQuantity = 61,
     /// The notional is below the instrument's minimum.
-    MinNotional = 7,
+    MinNotional = 62,
+    /// Quantity outside the instrument's lot-size limits.
+    LotSize = 63,
+    /// A post-only order would take liquidity.
+    PostOnlyCross = 64,
+    /// A reduce-only order would not reduce the position.
+    ReduceOnly = 65,
+    /// The order pool is exhausted (every slot holds a live order).
+    OrderPool = 66,
+}
+
+impl Rule {
+    /// The veto-chain level (1 ..= 6) the rule belongs to (the tens digit
+    /// of its number); 0 for approvals.
+    pub const fn level(self) -> u8 {
+        self as u8 / 10
+    }
 }
 
 /// Verdict of the veto chain.
@@ -242,11 +454,59 @@ pub enum Rule {
 #[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Verdict {
-    /// Sent.
+    /// Sent (`rule` names a rule that cut the size, if one did).
     #[default]
     Approved = 0,
     /// Refused by `rule`.
     Vetoed = 1,
+    /// Passed the chain; waiting for the operator (SemiAuto).
+    Pending = 2,
+    /// The operator declined a pending order.
+    Declined = 3,
+    /// A pending order was not approved in time.
+    Expired = 4,
+}
+
+/// Who wanted an order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[repr(u8)]
+pub enum Origin {
+    /// A strategy signal.
+    #[default]
+    Strategy = 0,
+    /// An operator order.
+    Operator = 1,
+    /// The operator's flatten command.
+    Flatten = 2,
+    /// The liquidation watch (reduce half / close).
+    LiquidationWatch = 3,
+    /// The maximum hold time elapsed.
+    MaxHold = 4,
+    /// Cancel-replace of a limit order that rested too long.
+    Replace = 5,
+}
+
+impl Origin {
+    /// Orders that only ever reduce risk (they skip sizing and forbidden
+    /// conditions that guard against new risk).
+    pub const fn is_protective(self) -> bool {
+        matches!(
+            self,
+            Origin::Flatten | Origin::LiquidationWatch | Origin::MaxHold
+        )
+    }
 }
 
 /// Why an order intent was approved or vetoed, with the values compared.
@@ -264,6 +524,8 @@ pub enum Verdict {
 )]
 #[rkyv(derive(Debug, PartialEq))]
 pub struct Audit {
+    /// The client id the order has (approved) or would have had.
+    pub id: ClientOrderId,
     /// Instrument.
     pub symbol: SymbolId,
     /// Approved or vetoed.
@@ -272,6 +534,8 @@ pub struct Audit {
     pub rule: Rule,
     /// Intended side.
     pub side: Side,
+    /// Who wanted the order.
+    pub origin: Origin,
     /// Intended quantity.
     pub qty: Qty,
     /// The value the rule measured (raw fixed-point, e.g. the resulting position).
@@ -304,6 +568,10 @@ pub enum OutputBody {
     StateChange(StateChange),
     /// A veto-chain decision.
     Audit(Audit),
+    /// The control mode changed.
+    ModeChange(ModeChange),
+    /// A funding payment was applied.
+    Funding(FundingPaid),
 }
 
 impl Default for OutputBody {

@@ -68,6 +68,12 @@ pub struct Instrument {
     pub step_size: Qty,
     /// Smallest order notional (`MIN_NOTIONAL.notional`).
     pub min_notional: Money,
+    /// Smallest order quantity (`LOT_SIZE.minQty`).
+    pub min_qty: Qty,
+    /// Largest limit order quantity (`LOT_SIZE.maxQty`).
+    pub max_qty: Qty,
+    /// Largest market order quantity (`MARKET_LOT_SIZE.maxQty`).
+    pub max_market_qty: Qty,
 }
 
 impl Instrument {

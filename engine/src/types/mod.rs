@@ -3,6 +3,7 @@
 mod decimal;
 mod ids;
 mod instrument;
+mod margin;
 
 pub use decimal::{
     DecimalError, Money, Price, Qty, Rate, Rounding, SCALE, SCALE_DIGITS,
@@ -10,3 +11,7 @@ pub use decimal::{
 };
 pub use ids::{ClientOrderId, ExchangeOrderId, MonoNanos, Seq, Side, SymbolId, UnixNanos};
 pub use instrument::{Instrument, SYMBOL_LEN, SymbolName};
+pub use margin::{
+    Bracket, BracketError, Brackets, CrossMargin, MAX_BRACKETS, liquidation_distance,
+    liquidation_price,
+};

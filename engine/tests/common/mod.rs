@@ -3,7 +3,7 @@
 
 use autobot_engine::config::{
     CoreConfig, CpuMap, DurabilityKind, EngineConfig, InstrumentConfig, JournalConfig, Layout,
-    RiskConfig, StrategyConfig, WaitKind, instruments,
+    StrategyConfig, WaitKind, presets,
 };
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source, Trade};
 use autobot_engine::types::{Money, MonoNanos, Price, Qty, SymbolId, UnixNanos};
@@ -31,32 +31,24 @@ pub fn journal_config() -> JournalConfig {
     }
 }
 
+/// Two Binance instruments with small minimums, the preset rulebook, a
+/// fast EMA cross.
 pub fn core_config() -> CoreConfig {
-    CoreConfig {
-        instruments: instruments(&[
-            InstrumentConfig {
-                symbol: "BTCUSDT".into(),
-                tick_size: Price::parse("0.1").unwrap(),
-                step_size: Qty::parse("0.001").unwrap(),
-                min_notional: Money::parse("5").unwrap(),
-            },
-            InstrumentConfig {
-                symbol: "ETHUSDT".into(),
-                tick_size: Price::parse("0.01").unwrap(),
-                step_size: Qty::parse("0.001").unwrap(),
-                min_notional: Money::parse("5").unwrap(),
-            },
-        ]),
-        strategy: StrategyConfig {
+    let small = |mut ins: InstrumentConfig| {
+        ins.min_notional = Money::parse("5").unwrap();
+        ins
+    };
+    let mut c = presets::core(
+        &[small(presets::btcusdt()), small(presets::ethusdt())],
+        StrategyConfig {
             fast_period: 5,
             slow_period: 20,
             order_qty: Qty::parse("0.01").unwrap(),
         },
-        risk: RiskConfig {
-            max_position: Qty::parse("0.05").unwrap(),
-            max_open_orders: 16,
-        },
-    }
+    );
+    c.risk.max_position = Qty::parse("0.05").unwrap();
+    c.risk.max_open_orders = 16;
+    c
 }
 
 /// A deterministic zig-zag market event `i` of producer `p`: book tickers

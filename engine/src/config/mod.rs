@@ -17,7 +17,17 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::types::{Instrument, Money, Price, Qty, SymbolId, SymbolName};
+pub mod presets;
+mod risk;
+
+pub use risk::{
+    AccountConfig, BreakerConfig, ControlConfig, ForbiddenConfig, PortfolioConfig, RiskConfig,
+    SanityConfig, StartMode, WatchConfig,
+};
+
+use crate::types::{
+    Bracket, Brackets, Instrument, MAX_BRACKETS, Money, Price, Qty, Rate, SymbolId, SymbolName,
+};
 
 /// Why a configuration was refused. Every message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -350,6 +360,33 @@ pub struct InstrumentConfig {
     pub step_size: Qty,
     /// Minimum order notional in USDT, e.g. `"100"`.
     pub min_notional: Money,
+    /// `LOT_SIZE.minQty`, e.g. `"0.001"`.
+    pub min_qty: Qty,
+    /// `LOT_SIZE.maxQty`, e.g. `"1000"`.
+    pub max_qty: Qty,
+    /// `MARKET_LOT_SIZE.maxQty`, e.g. `"120"`.
+    pub max_market_qty: Qty,
+    /// Maintenance-margin brackets, lowest first, each `[notional cap,
+    /// maintenance margin rate, maintenance amount]` as Binance's
+    /// `GET /fapi/v1/leverageBracket` gives them (`notionalCap`,
+    /// `maintMarginRatio`, `cum`).
+    pub brackets: Vec<BracketConfig>,
+}
+
+/// One maintenance-margin bracket: `["50000", "0.004", "0"]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct BracketConfig(pub Money, pub Rate, pub Money);
+
+impl InstrumentConfig {
+    /// The bracket table (checked by validation).
+    pub fn bracket_table(&self) -> Result<Brackets, crate::types::BracketError> {
+        let list: Vec<Bracket> = self
+            .brackets
+            .iter()
+            .map(|&BracketConfig(cap, mmr, cum)| Bracket { cap, mmr, cum })
+            .collect();
+        Brackets::new(&list)
+    }
 }
 
 /// Most instruments one engine trades.
@@ -390,6 +427,31 @@ impl Validate for [InstrumentConfig] {
                     ">= 0",
                 ));
             }
+            if !ins.min_qty.is_positive() || !ins.min_qty.is_multiple_of(ins.step_size) {
+                return Err(RangeError::new(
+                    &here,
+                    "min_qty",
+                    ins.min_qty,
+                    "> 0 and a multiple of step_size",
+                ));
+            }
+            for (key, v) in [
+                ("max_qty", ins.max_qty),
+                ("max_market_qty", ins.max_market_qty),
+            ] {
+                if v < ins.min_qty {
+                    return Err(RangeError::new(&here, key, v, ">= min_qty"));
+                }
+            }
+            if let Err(e) = ins.bracket_table() {
+                let n = ins.brackets.len();
+                return Err(RangeError::new(
+                    &here,
+                    "brackets",
+                    format!("{n} brackets"),
+                    format!("a valid Binance bracket table (1 ..= {MAX_BRACKETS}): {e}"),
+                ));
+            }
         }
         Ok(())
     }
@@ -406,8 +468,43 @@ pub fn instruments(list: &[InstrumentConfig]) -> Vec<Instrument> {
             tick_size: c.tick_size,
             step_size: c.step_size,
             min_notional: c.min_notional,
+            min_qty: c.min_qty,
+            max_qty: c.max_qty,
+            max_market_qty: c.max_market_qty,
         })
         .collect()
+}
+
+/// Checks that every symbol named in `[risk.portfolio] correlated` is a
+/// configured instrument, at most once across groups.
+pub fn check_correlated(
+    instruments: &[InstrumentConfig],
+    portfolio: &PortfolioConfig,
+) -> Result<(), RangeError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (g, group) in portfolio.correlated.iter().enumerate() {
+        for (i, name) in group.iter().enumerate() {
+            let key = format!("correlated[{g}][{i}]");
+            if !instruments.iter().any(|c| &c.symbol == name) {
+                return Err(RangeError::new(
+                    "risk.portfolio",
+                    &key,
+                    name,
+                    "a symbol of [[instruments]]",
+                ));
+            }
+            if seen.contains(&name.as_str()) {
+                return Err(RangeError::new(
+                    "risk.portfolio",
+                    &key,
+                    name,
+                    "each symbol in one group, once",
+                ));
+            }
+            seen.push(name);
+        }
+    }
+    Ok(())
 }
 
 /// `[strategy]`: the EMA cross on the mid price.
@@ -433,37 +530,47 @@ impl Validate for StrategyConfig {
     }
 }
 
-/// `[risk]`: hard limits.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RiskConfig {
-    /// Largest |position| per symbol, e.g. `"0.5"` (>= 0).
-    pub max_position: Qty,
-    /// Open orders the order table holds (1 ..= 4096).
-    pub max_open_orders: usize,
-}
-
-impl Validate for RiskConfig {
-    fn validate(&self, at: &str) -> Result<(), RangeError> {
-        if self.max_position.is_negative() {
-            return Err(RangeError::new(
-                at,
-                "max_position",
-                self.max_position,
-                ">= 0",
-            ));
-        }
-        check_range(at, "max_open_orders", self.max_open_orders, 1, 4096)
-    }
-}
-
 /// Everything the core needs, assembled from validated sections.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoreConfig {
     /// Instrument table, indexed by `SymbolId`.
     pub instruments: Vec<Instrument>,
+    /// Maintenance-margin brackets, indexed like `instruments`.
+    pub brackets: Vec<Brackets>,
     /// Strategy parameters.
     pub strategy: StrategyConfig,
-    /// Risk limits.
+    /// The rulebook and the other risk settings.
     pub risk: RiskConfig,
+    /// Control modes.
+    pub control: ControlConfig,
+    /// The margin account.
+    pub account: AccountConfig,
+    /// DRY_RUN deployment: every order intent is audited and vetoed
+    /// (signals only).
+    pub dry_run: bool,
+}
+
+impl CoreConfig {
+    /// Assembles the core's configuration from validated sections.
+    pub fn new(
+        instruments: &[InstrumentConfig],
+        strategy: StrategyConfig,
+        risk: RiskConfig,
+        control: ControlConfig,
+        account: AccountConfig,
+        dry_run: bool,
+    ) -> CoreConfig {
+        CoreConfig {
+            instruments: self::instruments(instruments),
+            brackets: instruments
+                .iter()
+                .map(|c| c.bracket_table().unwrap_or_default())
+                .collect(),
+            strategy,
+            risk,
+            control,
+            account,
+            dry_run,
+        }
+    }
 }

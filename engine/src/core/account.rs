@@ -1,0 +1,227 @@
+//! The margin account: wallet balance, the ledger behind it, equity, the
+//! UTC day's PnL and the drawdown from the high-water mark.
+//!
+//! # Invariants
+//! - `balance = start + realized − fees + funding`, exactly: every change of
+//!   the balance goes through [`Account::on_fill`] or [`Account::on_funding`],
+//!   which book the same amount in the ledger (a property test checks it).
+//! - Equity is `balance + Σ unrealized`, where the unrealized sum is kept
+//!   incrementally from per-symbol changes, so reading it is O(1).
+//! - The day is the UTC day of event time (`now / 86400 s`); day 0 means
+//!   "no time seen yet".
+
+use crate::types::{Money, Rate, Rounding, SCALE, UnixNanos, div_round_i128 as div_round};
+
+const DAY_NANOS: u64 = 86_400 * 1_000_000_000;
+
+/// The account of the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Account {
+    start: Money,
+    balance: Money,
+    realized: Money,
+    fees: Money,
+    funding: Money,
+    unrealized: Money,
+    day: u64,
+    day_start_equity: Money,
+    high_water: Money,
+}
+
+/// `part / whole` as a ratio, rounded toward zero; zero for a
+/// non-positive `whole`.
+fn ratio(part: Money, whole: Money) -> Rate {
+    if !whole.is_positive() {
+        return Rate::ZERO;
+    }
+    let r = div_round(
+        i128::from(part.raw()) * i128::from(SCALE),
+        i128::from(whole.raw()),
+        Rounding::TowardZero,
+    );
+    Rate::from_raw(i64::try_from(r).unwrap_or(i64::MAX))
+}
+
+impl Account {
+    /// A fresh account holding `start`.
+    pub fn new(start: Money) -> Account {
+        Account {
+            start,
+            balance: start,
+            realized: Money::ZERO,
+            fees: Money::ZERO,
+            funding: Money::ZERO,
+            unrealized: Money::ZERO,
+            day: 0,
+            day_start_equity: start,
+            high_water: start,
+        }
+    }
+
+    /// Wallet balance.
+    pub fn balance(&self) -> Money {
+        self.balance
+    }
+
+    /// Balance when the account started.
+    pub fn start(&self) -> Money {
+        self.start
+    }
+
+    /// Realized PnL booked (before fees).
+    pub fn realized(&self) -> Money {
+        self.realized
+    }
+
+    /// Fees paid.
+    pub fn fees(&self) -> Money {
+        self.fees
+    }
+
+    /// Funding received (negative = paid).
+    pub fn funding(&self) -> Money {
+        self.funding
+    }
+
+    /// Unrealized PnL of every position at mark.
+    pub fn unrealized(&self) -> Money {
+        self.unrealized
+    }
+
+    /// Balance plus unrealized PnL.
+    pub fn equity(&self) -> Money {
+        self.balance
+            .checked_add(self.unrealized)
+            .unwrap_or(self.balance)
+    }
+
+    /// Equity change since the UTC day began.
+    pub fn daily_pnl(&self) -> Money {
+        self.equity()
+            .checked_sub(self.day_start_equity)
+            .unwrap_or(Money::ZERO)
+    }
+
+    /// The day's loss as a fraction of the day's starting equity (0 when up).
+    pub fn daily_loss(&self) -> Rate {
+        let pnl = self.daily_pnl();
+        if pnl.is_negative() {
+            ratio(
+                pnl.checked_neg().unwrap_or(Money::MAX),
+                self.day_start_equity,
+            )
+        } else {
+            Rate::ZERO
+        }
+    }
+
+    /// Highest equity seen.
+    pub fn high_water(&self) -> Money {
+        self.high_water
+    }
+
+    /// Drawdown from the high-water mark as a fraction of it.
+    pub fn drawdown(&self) -> Rate {
+        let below = self
+            .high_water
+            .checked_sub(self.equity())
+            .unwrap_or(Money::ZERO);
+        if below.is_positive() {
+            ratio(below, self.high_water)
+        } else {
+            Rate::ZERO
+        }
+    }
+
+    /// Books a fill's realized PnL and fee. `None` (nothing changed) on overflow.
+    pub fn on_fill(&mut self, realized: Money, fee: Money) -> Option<()> {
+        let next = Account {
+            balance: self.balance.checked_add(realized)?.checked_sub(fee)?,
+            realized: self.realized.checked_add(realized)?,
+            fees: self.fees.checked_add(fee)?,
+            ..*self
+        };
+        *self = next;
+        self.mark_high_water();
+        Some(())
+    }
+
+    /// Books a funding payment (positive = received).
+    pub fn on_funding(&mut self, amount: Money) -> Option<()> {
+        let next = Account {
+            balance: self.balance.checked_add(amount)?,
+            funding: self.funding.checked_add(amount)?,
+            ..*self
+        };
+        *self = next;
+        self.mark_high_water();
+        Some(())
+    }
+
+    /// Moves the unrealized sum by one symbol's change.
+    pub fn shift_unrealized(&mut self, delta: Money) {
+        if let Some(u) = self.unrealized.checked_add(delta) {
+            self.unrealized = u;
+            self.mark_high_water();
+        }
+    }
+
+    fn mark_high_water(&mut self) {
+        self.high_water = self.high_water.max(self.equity());
+    }
+
+    /// Enters the UTC day of `now`; `true` if a new day began (not on the
+    /// first time seen).
+    pub fn roll_day(&mut self, now: UnixNanos) -> bool {
+        let day = now.0 / DAY_NANOS + 1;
+        if day <= self.day {
+            return false;
+        }
+        let first = self.day == 0;
+        self.day = day;
+        self.day_start_equity = self.equity();
+        !first
+    }
+
+    /// Operator reset: the day's loss and the drawdown count from here.
+    pub fn rebase(&mut self) {
+        self.day_start_equity = self.equity();
+        self.high_water = self.equity();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Money {
+        Money::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_ledger_explains_the_balance() {
+        let mut a = Account::new(m("10000"));
+        a.on_fill(m("-120.5"), m("2.4")).unwrap();
+        a.on_funding(m("-0.6")).unwrap();
+        a.on_fill(m("30"), m("1")).unwrap();
+        let ledger = a.realized().raw() - a.fees().raw() + a.funding().raw();
+        assert_eq!(a.balance().raw() - a.start().raw(), ledger);
+        assert_eq!(a.balance(), m("9905.5"));
+    }
+
+    #[test]
+    fn daily_loss_and_drawdown_by_hand() {
+        let mut a = Account::new(m("10000"));
+        assert!(!a.roll_day(UnixNanos(5)));
+        a.shift_unrealized(m("500")); // high water 10500
+        a.shift_unrealized(m("-800")); // equity 9700
+        assert_eq!(a.daily_loss(), Rate::parse("0.03").unwrap());
+        // (10500 − 9700) / 10500 = 0.0761904761…, toward zero.
+        assert_eq!(a.drawdown(), Rate::parse("0.07619047").unwrap());
+        assert!(a.roll_day(UnixNanos(DAY_NANOS + 1)));
+        assert_eq!(a.daily_loss(), Rate::ZERO);
+        assert_eq!(a.drawdown(), Rate::parse("0.07619047").unwrap());
+        a.rebase();
+        assert_eq!(a.drawdown(), Rate::ZERO);
+    }
+}

@@ -1,0 +1,375 @@
+//! Orders in and out of the core: sending what the veto chain approved,
+//! cancelling, applying execution reports to positions and the account,
+//! the breakers that read order results (losing streak, error rate, auth
+//! failure), and cancel-replace of limit orders that rest too long.
+
+use super::control::ModeProfile;
+use super::veto::Approved;
+use super::{Core, Intent, OpenOrder, OrderState, OutputSink, UpdateCheck};
+use crate::event::{
+    AlertCode, Audit, CancelOrder, ChangeCause, ControlMode, NewOrder, OrderKind, OrderRejected,
+    OrderUpdate, Origin, OutputBody, RejectReason, Request, Rule, Verdict,
+};
+use crate::types::{ClientOrderId, Money, Qty, Seq, Side, SymbolId, UnixNanos};
+
+impl Core {
+    /// The next client id for an order caused by the input at `seq`;
+    /// `None` when this input used all of its ids.
+    pub(super) fn next_id(&mut self, seq: Seq) -> Option<ClientOrderId> {
+        if u64::from(self.ids_used) >= ClientOrderId::PER_EVENT {
+            return None;
+        }
+        let id = ClientOrderId::derive(seq, self.ids_used);
+        self.ids_used += 1;
+        Some(id)
+    }
+
+    /// Runs `intent` through the veto chain; sends it, or (a strategy order
+    /// in SemiAuto) parks it for the operator. `false` if it was vetoed.
+    pub(super) fn submit<S: OutputSink>(&mut self, seq: Seq, intent: Intent, out: &mut S) -> bool {
+        let Some(id) = self.next_id(seq) else {
+            let veto = pool_veto(&intent, ClientOrderId(0), ClientOrderId::PER_EVENT as i64);
+            self.record_veto(seq, veto, out);
+            return false;
+        };
+        match self.check(&intent, id) {
+            Err(veto) => {
+                self.record_veto(seq, veto, out);
+                false
+            }
+            Ok(ok)
+                if intent.origin == Origin::Strategy
+                    && ModeProfile::of(self.mode).needs_approval =>
+            {
+                self.park(seq, id, intent, ok.audit, out)
+            }
+            Ok(ok) => self.send(seq, id, &intent, ok, out),
+        }
+    }
+
+    pub(super) fn record_veto<S: OutputSink>(&mut self, seq: Seq, veto: Audit, out: &mut S) {
+        self.stats.vetoes += 1;
+        self.emit(seq, OutputBody::Audit(veto), out);
+    }
+
+    /// Sends an approved order: pool slot, audit record, then the order.
+    pub(super) fn send<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        id: ClientOrderId,
+        intent: &Intent,
+        ok: Approved,
+        out: &mut S,
+    ) -> bool {
+        let inserted = self.orders.insert(OpenOrder {
+            client_id: id,
+            symbol: intent.symbol,
+            side: intent.side,
+            qty: ok.qty,
+            filled: Qty::ZERO,
+            state: OrderState::New,
+            kind: intent.kind,
+            price: ok.price,
+            reduce_only: ok.reduce_only,
+            post_only: intent.post_only,
+            origin: intent.origin,
+            sent_at: self.now,
+            cancel_sent: false,
+            replace: false,
+        });
+        if !inserted {
+            let open = self.orders.open_count() as i64;
+            self.record_veto(seq, pool_veto(intent, id, open), out);
+            return false;
+        }
+        self.stats.orders += 1;
+        if intent.kind == OrderKind::Limit && self.limits.replace_after > 0 {
+            let due = self.now.0.saturating_add(self.limits.replace_after);
+            self.next_replace_scan = UnixNanos(self.next_replace_scan.0.min(due));
+        }
+        self.emit(seq, OutputBody::Audit(ok.audit), out);
+        let order = NewOrder {
+            client_id: id,
+            symbol: intent.symbol,
+            side: intent.side,
+            kind: intent.kind,
+            reduce_only: ok.reduce_only,
+            post_only: intent.post_only,
+            price: ok.price,
+            qty: ok.qty,
+        };
+        self.emit(seq, OutputBody::NewOrder(order), out);
+        true
+    }
+
+    /// Cancels every live order (of `symbol`, or all) not already being
+    /// cancelled. Walks the pool by slot: no allocation.
+    pub(super) fn cancel_all<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        symbol: Option<SymbolId>,
+        out: &mut S,
+    ) {
+        for i in 0..self.orders.capacity() {
+            let Some(o) = self.orders.live_at(i) else {
+                continue;
+            };
+            if o.cancel_sent || symbol.is_some_and(|s| s != o.symbol) {
+                continue;
+            }
+            self.orders.flag_cancel(i, true, false);
+            self.send_cancel(seq, &o, out);
+        }
+    }
+
+    fn send_cancel<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
+        self.stats.cancels += 1;
+        let cancel = CancelOrder {
+            client_id: o.client_id,
+            symbol: o.symbol,
+        };
+        self.emit(seq, OutputBody::Cancel(cancel), out);
+    }
+
+    pub(super) fn on_order_update<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        u: &OrderUpdate,
+        out: &mut S,
+    ) {
+        // Values no exchange sends: refused before they touch any state.
+        if u.last_qty.is_positive() && !u.last_price.is_positive() || u.last_qty.is_negative() {
+            self.stats.invalid_inputs += 1;
+            let sym = self
+                .orders
+                .get(u.client_id)
+                .map_or(SymbolId(0), |o| o.symbol);
+            self.alert(seq, AlertCode::InvalidReport, sym, u.last_price.raw(), out);
+            return;
+        }
+        let before = self.orders.get(u.client_id).copied();
+        let (check, order) = self.orders.apply(u);
+        let (UpdateCheck::Apply { fill, terminal }, Some(order)) = (check, order) else {
+            self.refuse_update(seq, u.client_id, check, order, out);
+            return;
+        };
+        if before.is_some_and(|b| b.state == OrderState::Submitted) {
+            self.record_result(seq, false, out);
+        }
+        if fill.is_positive() {
+            self.apply_fill(seq, &order, u.last_price, fill, u.fee, out);
+        }
+        if terminal && order.state == OrderState::Cancelled && before.is_some_and(|b| b.replace) {
+            self.replace(seq, &order, out);
+        }
+    }
+
+    /// Books a fill in the position and the account; tracks round trips
+    /// for the losing-streak breaker.
+    fn apply_fill<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        order: &OpenOrder,
+        price: crate::types::Price,
+        fill: Qty,
+        fee: Money,
+        out: &mut S,
+    ) {
+        let sym = order.symbol;
+        let i = usize::from(sym.0);
+        let s = self.symbols[i];
+        let mut pos = s.position;
+        let mut account = self.account;
+        let booked = pos
+            .apply_fill(order.side, price, fill, fee)
+            .ok()
+            .and_then(|()| {
+                let realized = pos.realized().checked_sub(s.position.realized())?;
+                account.on_fill(realized, fee)?;
+                Some(realized)
+            });
+        let Some(realized) = booked else {
+            self.alert(seq, AlertCode::Overflow, sym, 0, out);
+            return;
+        };
+        self.account = account;
+        self.stats.fills += 1;
+        let was = s.position.qty().raw();
+        let now = pos.qty().raw();
+        let st = &mut self.symbols[i];
+        st.position = pos;
+        st.trip = st
+            .trip
+            .checked_add(realized)
+            .and_then(|t| t.checked_sub(fee))
+            .unwrap_or(st.trip);
+        let closed = was != 0 && (now == 0 || now.signum() != was.signum());
+        if closed {
+            let trip = std::mem::replace(&mut st.trip, Money::ZERO);
+            self.end_trip(seq, trip, out);
+        }
+        let st = &mut self.symbols[i];
+        if now != 0 && (was == 0 || now.signum() != was.signum()) {
+            st.opened_at = self.now;
+            st.watch = 0;
+        }
+        self.revalue(seq, sym, out);
+    }
+
+    /// A round trip ended with net PnL `trip`.
+    fn end_trip<S: OutputSink>(&mut self, seq: Seq, trip: Money, out: &mut S) {
+        if trip.is_negative() {
+            self.losses += 1;
+        } else if trip.is_positive() {
+            self.losses = 0;
+        }
+        if self.losses >= self.limits.max_losses {
+            self.losses = 0;
+            let until = self.now.0.saturating_add(self.limits.cooldown).max(1);
+            self.cond.cooldown_until = UnixNanos(until);
+            self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
+        }
+    }
+
+    pub(super) fn on_order_rejected<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        r: &OrderRejected,
+        out: &mut S,
+    ) {
+        if r.request == Request::Cancel {
+            self.on_cancel_rejected(seq, r, out);
+            return;
+        }
+        match self.orders.reject(r.client_id) {
+            (UpdateCheck::Apply { .. }, Some(order)) => {
+                self.stats.rejects += 1;
+                // Do not chase the target again until the next cross.
+                let s = &mut self.symbols[usize::from(order.symbol.0)];
+                s.target = s.position.qty().raw();
+                self.alert(
+                    seq,
+                    AlertCode::OrderRejected,
+                    order.symbol,
+                    i64::from(r.code),
+                    out,
+                );
+                self.record_result(seq, true, out);
+                if r.reason == RejectReason::Auth && !self.cond.auth {
+                    self.cond.auth = true;
+                    self.refresh_state(seq, ChangeCause::AuthFailure, out);
+                    self.set_mode(seq, ControlMode::Emergency, ChangeCause::AuthFailure, out);
+                }
+            }
+            (check, order) => self.refuse_update(seq, r.client_id, check, order, out),
+        }
+    }
+
+    /// The exchange refused a cancel. An order that already ended raced the
+    /// cancel (normal); a live one keeps working and is flagged.
+    fn on_cancel_rejected<S: OutputSink>(&mut self, seq: Seq, r: &OrderRejected, out: &mut S) {
+        self.stats.cancel_rejects += 1;
+        let Some(i) = self.orders.slot_of(r.client_id) else {
+            self.stats.unknown_orders += 1;
+            self.alert(
+                seq,
+                AlertCode::UnknownOrder,
+                SymbolId(0),
+                r.client_id.0 as i64,
+                out,
+            );
+            return;
+        };
+        if let Some(o) = self.orders.live_at(i) {
+            self.orders.flag_cancel(i, false, false);
+            self.alert(
+                seq,
+                AlertCode::CancelRefused,
+                o.symbol,
+                i64::from(r.code),
+                out,
+            );
+        }
+    }
+
+    /// Remembers one order result for the error-rate breaker.
+    fn record_result<S: OutputSink>(&mut self, seq: Seq, refused: bool, out: &mut S) {
+        let window = self.limits.error_window.clamp(1, 64);
+        let mask = if window == 64 {
+            u64::MAX
+        } else {
+            (1u64 << window) - 1
+        };
+        self.recent_errors = ((self.recent_errors << 1) | u64::from(refused)) & mask;
+        self.recent_count = (self.recent_count + 1).min(window);
+        let degraded = self.recent_errors.count_ones() >= self.limits.max_errors;
+        if degraded != self.cond.error_rate {
+            self.cond.error_rate = degraded;
+            self.refresh_state(seq, ChangeCause::ErrorRate, out);
+        }
+    }
+
+    /// Cancels unfilled limit orders that have rested longer than the
+    /// configured time; each is re-placed when its cancel is confirmed.
+    pub(super) fn replace_resting<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
+        let after = self.limits.replace_after;
+        if after == 0 || self.now < self.next_replace_scan {
+            return;
+        }
+        let mut next = u64::MAX;
+        for i in 0..self.orders.capacity() {
+            let Some(o) = self.orders.live_at(i) else {
+                continue;
+            };
+            if o.kind != OrderKind::Limit || o.cancel_sent || !o.filled.is_zero() {
+                continue;
+            }
+            let due = o.sent_at.0.saturating_add(after);
+            if o.state == OrderState::Accepted && self.now.0 >= due {
+                self.orders.flag_cancel(i, true, true);
+                self.send_cancel(seq, &o, out);
+            } else {
+                next = next.min(due.max(self.now.0 + 1));
+            }
+        }
+        self.next_replace_scan = UnixNanos(next);
+    }
+
+    /// Re-places a cancelled resting order at the current best price of its
+    /// own side (joining the queue), through the whole veto chain again.
+    fn replace<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
+        let book = self.symbols[usize::from(o.symbol.0)].book;
+        let price = match o.side {
+            Side::Buy => book.bid_price,
+            Side::Sell => book.ask_price,
+        };
+        let remaining = Qty::from_raw(o.qty.raw() - o.filled.raw());
+        let intent = Intent {
+            symbol: o.symbol,
+            side: o.side,
+            qty: remaining,
+            kind: OrderKind::Limit,
+            price,
+            reduce_only: o.reduce_only,
+            post_only: o.post_only,
+            origin: Origin::Replace,
+            edge: None,
+        };
+        self.submit(seq, intent, out);
+    }
+}
+
+/// The audit record of an order the pool cannot hold.
+fn pool_veto(intent: &Intent, id: ClientOrderId, value: i64) -> Audit {
+    Audit {
+        id,
+        symbol: intent.symbol,
+        verdict: Verdict::Vetoed,
+        rule: Rule::OrderPool,
+        side: intent.side,
+        origin: intent.origin,
+        qty: intent.qty,
+        value,
+        limit: value,
+    }
+}

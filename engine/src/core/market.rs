@@ -1,0 +1,228 @@
+//! Market data in the core: event time, top of book, mark price and
+//! funding, volatility, feed staleness, unrealized PnL and the breakers that
+//! watch equity, and the EMA-cross strategy that turns the book into intents.
+//!
+//! Event time only moves forward (`advance_time`); everything timed in the
+//! core (staleness, cool-downs, approvals, funding, the UTC day, resting
+//! limit orders) reads it, never a clock.
+
+use super::{BookReject, Core, Cross, Intent, OutputSink};
+use crate::event::{
+    AlertCode, BookTicker, ChangeCause, ControlMode, FeedHealth, FundingPaid, MarkPrice, Origin,
+    OutputBody,
+};
+use crate::types::{Money, Qty, Rounding, Seq, Side, SymbolId, UnixNanos};
+
+impl Core {
+    /// Moves event time to `t` (if later) and runs what is due by then.
+    pub(super) fn advance_time<S: OutputSink>(&mut self, seq: Seq, t: UnixNanos, out: &mut S) {
+        self.ids_used = 0;
+        if t <= self.now {
+            return;
+        }
+        let first = self.now.0 == 0;
+        self.now = t;
+        if first {
+            // Every feed gets the stale limit from the first time seen.
+            for s in &mut self.symbols {
+                s.last_data = s.last_data.max(t);
+            }
+            self.next_stale_scan = UnixNanos(t.0.saturating_add(self.limits.stale_after));
+        }
+        if self.account.roll_day(t) && self.cond.daily_loss {
+            self.cond.daily_loss = false;
+            self.refresh_state(seq, ChangeCause::NewDay, out);
+        }
+        if self.cond.cooldown_until.0 != 0 && t >= self.cond.cooldown_until {
+            self.cond.cooldown_until = UnixNanos(0);
+            self.refresh_state(seq, ChangeCause::Recovered, out);
+        }
+        if t >= self.next_stale_scan {
+            self.recount_stale(seq, out);
+        }
+        self.expire_approvals(seq, out);
+        self.replace_resting(seq, out);
+    }
+
+    /// Re-derives which feeds are stale or down, and the state from that.
+    pub(super) fn recount_stale<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
+        let now = self.now.0;
+        let limit = self.limits.stale_after;
+        let mut down = 0u16;
+        let mut next = u64::MAX;
+        for s in &mut self.symbols {
+            let due = s.last_data.0.saturating_add(limit);
+            s.stale = now > due && now != 0;
+            next = next.min(due.saturating_add(1));
+            if s.stale || matches!(s.feed, FeedHealth::Stale | FeedHealth::Disconnected) {
+                down += 1;
+            }
+        }
+        self.next_stale_scan = UnixNanos(next.max(now.saturating_add(1)));
+        self.cond.stale_feeds = down;
+        self.refresh_state(seq, ChangeCause::StaleFeed, out);
+    }
+
+    /// Market data arrived for `sym` at exchange time `t`.
+    pub(super) fn on_market_data(&mut self, sym: SymbolId, t: UnixNanos) -> bool {
+        let s = &mut self.symbols[usize::from(sym.0)];
+        s.last_data = s.last_data.max(t);
+        // A stale feed heals on its next data (the caller recounts).
+        s.stale
+    }
+
+    pub(super) fn on_book_ticker<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        t: &BookTicker,
+        exchange: UnixNanos,
+        out: &mut S,
+    ) {
+        let i = usize::from(sym.0);
+        match self.symbols[i].book.apply(t, exchange) {
+            Ok(()) => {}
+            Err(BookReject::Crossed) => {
+                self.stats.crossed += 1;
+                let raw = t.bid_price.raw();
+                self.alert(seq, AlertCode::CrossedBook, sym, raw, out);
+                return;
+            }
+            Err(BookReject::OutOfOrder) => {
+                self.stats.out_of_order += 1;
+                return;
+            }
+        }
+        if self.on_market_data(sym, exchange) {
+            self.recount_stale(seq, out);
+        }
+        let s = &mut self.symbols[i];
+        let Some(mid) = s.book.mid() else { return };
+        s.vol.update(mid.to_f64());
+        match s.signal.update(mid.to_f64()) {
+            Some(Cross::Up) => s.target = self.order_qty.raw(),
+            Some(Cross::Down) => s.target = -self.order_qty.raw(),
+            None => {}
+        }
+        if !s.mark.is_positive() {
+            self.revalue(seq, sym, out);
+        }
+        self.watch(seq, sym, out);
+        self.pursue_target(seq, sym, out);
+    }
+
+    pub(super) fn on_mark_price<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        m: &MarkPrice,
+        exchange: UnixNanos,
+        out: &mut S,
+    ) {
+        if !m.mark_price.is_positive() {
+            self.stats.invalid_inputs += 1;
+            let raw = m.mark_price.raw();
+            self.alert(seq, AlertCode::InvalidReport, sym, raw, out);
+            return;
+        }
+        if self.on_market_data(sym, exchange) {
+            self.recount_stale(seq, out);
+        }
+        let i = usize::from(sym.0);
+        let s = self.symbols[i];
+        // The funding time announced earlier has passed when the stream
+        // announces a later one: settle it at the last mark and rate seen
+        // before it (the exchange uses the mark at the funding time).
+        if s.next_funding.0 != 0 && m.next_funding > s.next_funding {
+            self.pay_funding(seq, sym, out);
+        }
+        let s = &mut self.symbols[i];
+        s.mark = m.mark_price;
+        s.funding_rate = m.funding_rate;
+        s.next_funding = m.next_funding;
+        self.revalue(seq, sym, out);
+        self.watch(seq, sym, out);
+    }
+
+    /// Funding on the position at the last mark: longs pay a positive rate.
+    fn pay_funding<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        let s = self.symbols[usize::from(sym.0)];
+        if s.position.qty().is_zero() || !s.mark.is_positive() {
+            return;
+        }
+        let Some(notional) = Money::notional(s.mark, s.position.qty(), Rounding::HalfEven) else {
+            self.alert(seq, AlertCode::Overflow, sym, 0, out);
+            return;
+        };
+        let rate = s.funding_rate.raw();
+        let Some(amount) = notional.mul_ratio(-rate, crate::types::SCALE, Rounding::HalfEven)
+        else {
+            self.alert(seq, AlertCode::Overflow, sym, 0, out);
+            return;
+        };
+        if self.account.on_funding(amount).is_none() {
+            self.alert(seq, AlertCode::Overflow, sym, 0, out);
+            return;
+        }
+        self.symbols[usize::from(sym.0)].trip = s.trip.checked_add(amount).unwrap_or(s.trip);
+        self.stats.fundings += 1;
+        let paid = FundingPaid {
+            symbol: sym,
+            rate: s.funding_rate,
+            mark: s.mark,
+            amount,
+        };
+        self.emit(seq, OutputBody::Funding(paid), out);
+        self.check_equity(seq, out);
+    }
+
+    /// Re-marks the position's unrealized PnL and checks the equity breakers.
+    pub(super) fn revalue<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        let s = &mut self.symbols[usize::from(sym.0)];
+        let Some(mark) = s.mark_or_mid() else { return };
+        let now = s.position.unrealized(mark).unwrap_or(s.unrealized);
+        if now == s.unrealized {
+            return;
+        }
+        let delta = Money::from_raw(now.raw().saturating_sub(s.unrealized.raw()));
+        s.unrealized = now;
+        self.account.shift_unrealized(delta);
+        self.check_equity(seq, out);
+    }
+
+    /// Daily-loss and drawdown breakers (HALTED; drawdown also Emergency).
+    pub(super) fn check_equity<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
+        if !self.cond.daily_loss && self.account.daily_loss() >= self.limits.max_daily_loss {
+            self.cond.daily_loss = true;
+            self.refresh_state(seq, ChangeCause::DailyLoss, out);
+        }
+        if !self.cond.drawdown && self.account.drawdown() >= self.limits.max_drawdown {
+            self.cond.drawdown = true;
+            self.refresh_state(seq, ChangeCause::Drawdown, out);
+            self.set_mode(seq, ControlMode::Emergency, ChangeCause::Drawdown, out);
+        }
+    }
+
+    /// Sends the order that moves the position to the strategy's target, if
+    /// none is in flight or waiting for approval. A vetoed intent drops the
+    /// target to the current position, so the veto is recorded once per
+    /// cross, not on every tick.
+    pub(super) fn pursue_target<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        if self.orders.has_open(sym) || self.has_pending(sym) {
+            return;
+        }
+        let s = &self.symbols[usize::from(sym.0)];
+        let held = s.position.qty().raw();
+        let delta = i128::from(s.target) - i128::from(held);
+        if delta == 0 {
+            return;
+        }
+        let side = if delta > 0 { Side::Buy } else { Side::Sell };
+        let qty = Qty::from_raw(i64::try_from(delta.unsigned_abs()).unwrap_or(i64::MAX));
+        let intent = Intent::market(sym, side, qty, Origin::Strategy);
+        if !self.submit(seq, intent, out) {
+            let s = &mut self.symbols[usize::from(sym.0)];
+            s.target = s.position.qty().raw();
+        }
+    }
+}

@@ -1,0 +1,693 @@
+//! The veto chain (SPEC 5): every order intent passes six levels in order,
+//! and the first level that objects decides:
+//!
+//! 1. kill switch;
+//! 2. system state and control mode (HALTED refuses everything; SAFE_MODE
+//!    and Emergency allow only orders that reduce; Manual refuses strategy
+//!    orders; DRY_RUN refuses all);
+//! 3. forbidden conditions (feed health and a market for every order;
+//!    spread, imminent adverse funding and volatility for new risk);
+//! 4. the rulebook (hard limits fixed at start, scaled by the mode);
+//! 5. portfolio checks (Kelly / volatility sizing, correlation, liquidity,
+//!    margin and liquidation distance after the trade);
+//! 6. sanity (step and tick rounding, lot size, price band around mark,
+//!    post-only, reduce-only, min notional).
+//!
+//! A veto is returned as the audit record that explains it, with the value
+//! the rule measured and the limit it was compared with (raw fixed point;
+//! ratios as `Rate`). Orders that only reduce a position skip the checks
+//! that guard against new risk: a rule meant to stop risk must never trap
+//! a position.
+
+use super::{Core, SymbolState};
+use crate::config::CoreConfig;
+use crate::event::{Audit, ControlMode, OrderKind, Origin, Rule, SystemState, Verdict};
+use crate::types::{
+    ClientOrderId, CrossMargin, Money, Price, Qty, Rate, Rounding, SCALE, Side, SymbolId,
+    div_round_i128 as div_round, liquidation_distance, liquidation_price,
+};
+
+use super::control::ModeProfile;
+
+const NANOS: u64 = 1_000_000_000;
+
+/// A signal's statement of its edge, for Kelly sizing.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+pub struct Edge {
+    /// Probability of reaching the target before the stop (0 ..= 1).
+    pub win_prob: Rate,
+    /// Target distance / stop distance (> 0).
+    pub payoff: Rate,
+    /// Stop distance as a fraction of the entry price (> 0).
+    pub stop_distance: Rate,
+}
+
+/// Something that wants an order.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+pub struct Intent {
+    /// Instrument.
+    pub symbol: SymbolId,
+    /// Side.
+    pub side: Side,
+    /// Wanted quantity (> 0).
+    pub qty: Qty,
+    /// Market or limit.
+    pub kind: OrderKind,
+    /// Limit price (ignored for market orders).
+    pub price: Price,
+    /// May only reduce the position.
+    pub reduce_only: bool,
+    /// Limit: rest only, never take.
+    pub post_only: bool,
+    /// Who wants it.
+    pub origin: Origin,
+    /// The signal's edge, when it states one.
+    pub edge: Option<Edge>,
+}
+
+impl Intent {
+    /// A market-order intent.
+    pub fn market(symbol: SymbolId, side: Side, qty: Qty, origin: Origin) -> Intent {
+        Intent {
+            symbol,
+            side,
+            qty,
+            kind: OrderKind::Market,
+            price: Price::ZERO,
+            reduce_only: origin.is_protective(),
+            post_only: false,
+            origin,
+            edge: None,
+        }
+    }
+}
+
+/// What the chain approved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Approved {
+    /// Quantity, rounded to the step (maybe cut by sizing or reduce-only).
+    pub qty: Qty,
+    /// Limit price rounded to the tick, or the market order's reference.
+    pub price: Price,
+    /// Sent reduce-only.
+    pub reduce_only: bool,
+    /// The audit record of the approval.
+    pub audit: Audit,
+}
+
+/// The rulebook and thresholds, copied from the configuration at start and
+/// never changed (raw fixed point; times in nanoseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Limits {
+    /// Largest |position| per symbol (× the mode's percentage).
+    pub max_position: Qty,
+    /// Largest order notional (× the mode's percentage).
+    pub max_order_notional: Money,
+    /// Largest account leverage (also capped by the mode).
+    pub max_leverage: Rate,
+    /// Daily loss fraction that halts.
+    pub max_daily_loss: Rate,
+    /// Drawdown fraction that halts.
+    pub max_drawdown: Rate,
+    /// Losing round trips in a row before the cool-down.
+    pub max_losses: u32,
+    /// Symbols with a position at once.
+    pub max_open_positions: u32,
+    /// Minimum hold time of a position before a strategy may close it.
+    pub min_hold: u64,
+    /// Maximum hold time (0: none).
+    pub max_hold: u64,
+    /// Widest spread for new risk (bps).
+    pub max_spread_bps: Rate,
+    /// Market data older than this is stale.
+    pub stale_after: u64,
+    /// No new risk against the funding rate this close to funding (0: off).
+    pub funding_window: u64,
+    /// Highest volatility for new risk (bps per update).
+    pub max_volatility: Rate,
+    /// Kelly fraction.
+    pub kelly_fraction: Rate,
+    /// Volatility above which the position cap shrinks.
+    pub volatility_target: Rate,
+    /// Same-direction notional cap within a correlated group.
+    pub max_correlated: Money,
+    /// Largest order as a fraction of the opposite top-of-book size.
+    pub liquidity_fraction: Rate,
+    /// Smallest liquidation distance after an order.
+    pub min_liquidation_distance: Rate,
+    /// Price band around mark.
+    pub price_band: Rate,
+    /// Losing-streak cool-down.
+    pub cooldown: u64,
+    /// Order results remembered for the error rate.
+    pub error_window: u32,
+    /// Refused orders within the window that degrade the system.
+    pub max_errors: u32,
+    /// Liquidation watch: alert distance.
+    pub watch_alert: Rate,
+    /// Liquidation watch: reduce-half distance.
+    pub watch_reduce: Rate,
+    /// Liquidation watch: close distance.
+    pub watch_close: Rate,
+    /// SemiAuto approval timeout.
+    pub approval_timeout: u64,
+    /// Cancel-replace of resting limit orders after this (0: never).
+    pub replace_after: u64,
+    /// Exchange leverage setting (initial margin = notional / leverage).
+    pub leverage: u32,
+    /// DRY_RUN: signals only.
+    pub dry_run: bool,
+}
+
+impl Limits {
+    /// The limits of a configuration.
+    pub fn new(cfg: &CoreConfig) -> Limits {
+        let r = &cfg.risk;
+        Limits {
+            max_position: r.max_position,
+            max_order_notional: r.max_order_notional,
+            max_leverage: r.max_leverage,
+            max_daily_loss: r.max_daily_loss,
+            max_drawdown: r.max_drawdown,
+            max_losses: r.max_consecutive_losses,
+            max_open_positions: r.max_open_positions,
+            min_hold: r.min_hold_secs * NANOS,
+            max_hold: r.max_hold_secs * NANOS,
+            max_spread_bps: r.forbidden.max_spread_bps,
+            stale_after: r.forbidden.stale_feed_secs * NANOS,
+            funding_window: r.forbidden.funding_window_secs * NANOS,
+            max_volatility: r.forbidden.max_volatility_bps,
+            kelly_fraction: r.portfolio.kelly_fraction,
+            volatility_target: r.portfolio.volatility_target_bps,
+            max_correlated: r.portfolio.max_correlated_notional,
+            liquidity_fraction: r.portfolio.liquidity_fraction,
+            min_liquidation_distance: r.portfolio.min_liquidation_distance,
+            price_band: r.sanity.price_band,
+            cooldown: r.breakers.loss_cooldown_secs * NANOS,
+            error_window: r.breakers.error_window,
+            max_errors: r.breakers.max_errors,
+            watch_alert: r.liquidation_watch.alert,
+            watch_reduce: r.liquidation_watch.reduce,
+            watch_close: r.liquidation_watch.close,
+            approval_timeout: cfg.control.approval_timeout_secs * NANOS,
+            replace_after: cfg.control.replace_after_secs * NANOS,
+            leverage: cfg.account.leverage,
+            dry_run: cfg.dry_run,
+        }
+    }
+
+    /// Largest |position| in `mode`.
+    pub fn scaled_position(&self, mode: ControlMode) -> Qty {
+        let pct = ModeProfile::of(mode).limit_pct;
+        Qty::from_raw(pct_of(self.max_position.raw(), pct))
+    }
+
+    /// Largest order notional in `mode`.
+    pub fn scaled_notional(&self, mode: ControlMode) -> Money {
+        let pct = ModeProfile::of(mode).limit_pct;
+        Money::from_raw(pct_of(self.max_order_notional.raw(), pct))
+    }
+
+    /// Leverage cap in `mode`: the smaller of the rulebook's and the mode's.
+    pub fn leverage_cap(&self, mode: ControlMode) -> Rate {
+        let by_mode = ModeProfile::of(mode).leverage_cap * SCALE;
+        Rate::from_raw(self.max_leverage.raw().min(by_mode))
+    }
+}
+
+fn pct_of(raw: i64, pct: i64) -> i64 {
+    i64::try_from(i128::from(raw) * i128::from(pct) / 100).unwrap_or(i64::MAX)
+}
+
+/// `a / b` as a 10^-8 ratio, rounded toward zero; `i64::MAX` when `b <= 0`.
+fn ratio(a: i128, b: i128) -> i64 {
+    if b <= 0 {
+        return i64::MAX;
+    }
+    i64::try_from(div_round(a * i128::from(SCALE), b, Rounding::TowardZero)).unwrap_or(i64::MAX)
+}
+
+fn sat(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// The facts the rules compare, computed once per intent.
+struct Facts {
+    /// Position held (raw, signed).
+    held: i128,
+    /// Held plus live orders (raw, signed).
+    exposure: i128,
+    /// Exposure after this order (raw, signed).
+    after: i128,
+    /// The order adds risk: |after| > |exposure| or it flips the sign.
+    adds_risk: bool,
+}
+
+impl Core {
+    /// Runs `intent` through the chain. `id` is the client id the order
+    /// would get (named in the audit record either way).
+    pub(super) fn check(&self, intent: &Intent, id: ClientOrderId) -> Result<Approved, Audit> {
+        let sym = intent.symbol;
+        let side = intent.side;
+        let mut qty = intent.qty;
+        let audit = |rule: Rule, verdict: Verdict, qty: Qty, value: i64, limit: i64| Audit {
+            id,
+            symbol: sym,
+            verdict,
+            rule,
+            side,
+            origin: intent.origin,
+            qty,
+            value,
+            limit,
+        };
+        let veto = |rule: Rule, value: i64, limit: i64| {
+            Err(audit(rule, Verdict::Vetoed, intent.qty, value, limit))
+        };
+        let Some(s) = self.symbols.get(usize::from(sym.0)) else {
+            return veto(Rule::NoMarket, i64::from(sym.0), self.symbols.len() as i64);
+        };
+        let sign = i128::from(side.sign());
+
+        // Level 1: kill switch.
+        if self.kill_switch {
+            return veto(Rule::KillSwitch, 1, 0);
+        }
+
+        // Level 2: system state and control mode.
+        if matches!(self.state, SystemState::Halted | SystemState::Stopped) {
+            return veto(
+                Rule::SystemState,
+                self.state as i64,
+                SystemState::SafeMode as i64,
+            );
+        }
+        if self.limits.dry_run {
+            return veto(Rule::DryRun, 1, 0);
+        }
+        let profile = ModeProfile::of(self.mode);
+        if intent.origin == Origin::Strategy && !profile.automated {
+            return veto(
+                Rule::ControlMode,
+                self.mode as i64,
+                ControlMode::SemiAuto as i64,
+            );
+        }
+        let held = i128::from(s.position.qty().raw());
+        let exposure = held + i128::from(self.orders.pending(sym));
+        let mut reduce_only = intent.reduce_only;
+        let no_new_risk = self.state == SystemState::SafeMode || !profile.new_risk;
+        if no_new_risk {
+            // Only what brings the position toward zero may go.
+            if exposure == 0 || exposure.signum() == sign {
+                return veto(Rule::ReduceOnlyMode, sat(exposure), 0);
+            }
+            reduce_only = true;
+        }
+        if reduce_only {
+            // Never more than the position still open after the live orders
+            // that already reduce it.
+            let room = if exposure.signum() == -sign {
+                exposure.abs().min(held.abs())
+            } else {
+                0
+            };
+            if room == 0 {
+                return veto(Rule::ReduceOnly, sat(exposure), 0);
+            }
+            qty = Qty::from_raw(sat(i128::from(qty.raw()).min(room)));
+        }
+        let after = |q: Qty| exposure + i128::from(q.raw()) * sign;
+        let facts = Facts {
+            held,
+            exposure,
+            after: after(qty),
+            adds_risk: after(qty).abs() > exposure.abs()
+                || after(qty).signum() == sign && exposure.signum() == -sign,
+        };
+
+        // Level 3: forbidden conditions.
+        if !s.feed_ok() {
+            let value = if s.stale {
+                1 + s.feed as i64
+            } else {
+                s.feed as i64
+            };
+            return veto(Rule::FeedUnhealthy, value, 0);
+        }
+        let Some(taking) = s.book.taking_price(side) else {
+            return veto(Rule::NoMarket, 0, 0);
+        };
+        if facts.adds_risk
+            && let Some((rule, v, l)) = self.forbidden(s, side)
+        {
+            return veto(rule, v, l);
+        }
+
+        // The price the order is judged at: the limit, or what a market
+        // order would take.
+        let price = match intent.kind {
+            OrderKind::Market => taking,
+            OrderKind::Limit => match s.instrument.round_price(intent.price, side) {
+                Some(p) if p.is_positive() => p,
+                _ => return veto(Rule::PriceBand, intent.price.raw(), 0),
+            },
+        };
+
+        // Level 4: the rulebook.
+        if facts.adds_risk {
+            if let Some((rule, v, l)) = self.rulebook(s, &facts, qty, price) {
+                return veto(rule, v, l);
+            }
+        } else if intent.origin == Origin::Strategy && self.limits.min_hold > 0 {
+            let age = self.now.0.saturating_sub(s.opened_at.0);
+            if held != 0 && age < self.limits.min_hold {
+                return veto(
+                    Rule::MinHold,
+                    sat(i128::from(age)),
+                    sat(i128::from(self.limits.min_hold)),
+                );
+            }
+        }
+
+        // Level 5: portfolio.
+        let mut cut: Option<(i64, i64)> = None;
+        if facts.adds_risk && !intent.origin.is_protective() {
+            let cap = self.size_cap(s, intent, price);
+            let over = facts.after.abs() - i128::from(cap.raw());
+            if over > 0 && facts.after.signum() == sign {
+                let left = i128::from(qty.raw()) - over;
+                if left <= 0 {
+                    return veto(Rule::Sizing, sat(facts.exposure.abs()), cap.raw());
+                }
+                cut = Some((qty.raw(), cap.raw()));
+                qty = Qty::from_raw(sat(left));
+            }
+            if self.state == SystemState::Degraded {
+                // DEGRADED: sizes halved.
+                qty = Qty::from_raw(qty.raw() / 2);
+            }
+            if let Some((rule, v, l)) = self.portfolio(s, side, qty, price, held) {
+                return veto(rule, v, l);
+            }
+        }
+
+        // Level 6: sanity.
+        let qty = match s.instrument.round_qty(qty) {
+            Some(q) if q.is_positive() => q,
+            _ => return veto(Rule::ZeroQuantity, qty.raw(), s.instrument.step_size.raw()),
+        };
+        let max_qty = match intent.kind {
+            OrderKind::Market => s.instrument.max_market_qty,
+            OrderKind::Limit => s.instrument.max_qty,
+        };
+        if qty < s.instrument.min_qty {
+            return veto(Rule::LotSize, qty.raw(), s.instrument.min_qty.raw());
+        }
+        if qty > max_qty {
+            return veto(Rule::LotSize, qty.raw(), max_qty.raw());
+        }
+        if let Some(mark) = s.mark_or_mid() {
+            let gap = (i128::from(price.raw()) - i128::from(mark.raw())).abs();
+            let band = ratio(gap, i128::from(mark.raw()));
+            if band > self.limits.price_band.raw() {
+                return veto(Rule::PriceBand, band, self.limits.price_band.raw());
+            }
+        }
+        if intent.kind == OrderKind::Limit && intent.post_only && price_crosses(s, side, price) {
+            return veto(Rule::PostOnlyCross, price.raw(), taking.raw());
+        }
+        let notional = Money::notional(price, qty, Rounding::HalfEven).unwrap_or(Money::MAX);
+        // Binance exempts reduce-only orders from MIN_NOTIONAL.
+        if !reduce_only && notional < s.instrument.min_notional {
+            return veto(
+                Rule::MinNotional,
+                notional.raw(),
+                s.instrument.min_notional.raw(),
+            );
+        }
+
+        let scaled = self.limits.scaled_position(self.mode).raw();
+        let approval = match cut {
+            Some((wanted, cap)) => audit(Rule::Sizing, Verdict::Approved, qty, wanted, cap),
+            None => audit(
+                Rule::AllPassed,
+                Verdict::Approved,
+                qty,
+                sat((exposure + i128::from(qty.raw()) * sign).abs()),
+                scaled,
+            ),
+        };
+        Ok(Approved {
+            qty,
+            price,
+            reduce_only,
+            audit: approval,
+        })
+    }
+
+    /// Level 3 for orders that add risk.
+    fn forbidden(&self, s: &SymbolState, side: Side) -> Option<(Rule, i64, i64)> {
+        let l = &self.limits;
+        let (bid, ask) = (s.book.bid_price.raw(), s.book.ask_price.raw());
+        let spread = ratio(
+            i128::from(ask - bid) * 10_000,
+            i128::from(Price::mid(s.book.bid_price, s.book.ask_price).raw()),
+        );
+        if spread > l.max_spread_bps.raw() {
+            return Some((Rule::Spread, spread, l.max_spread_bps.raw()));
+        }
+        let next = s.next_funding.0;
+        if l.funding_window > 0 && next > self.now.0 && next - self.now.0 <= l.funding_window {
+            let rate = s.funding_rate.raw();
+            // Longs pay a positive rate, shorts a negative one.
+            if rate * side.sign() > 0 {
+                return Some((
+                    Rule::FundingImminent,
+                    sat(i128::from(next - self.now.0)),
+                    sat(i128::from(l.funding_window)),
+                ));
+            }
+        }
+        if s.vol.is_warm() && s.vol.bps() > l.max_volatility {
+            return Some((Rule::Volatility, s.vol.bps().raw(), l.max_volatility.raw()));
+        }
+        None
+    }
+
+    /// Level 4 for orders that add risk.
+    fn rulebook(
+        &self,
+        s: &SymbolState,
+        f: &Facts,
+        qty: Qty,
+        price: Price,
+    ) -> Option<(Rule, i64, i64)> {
+        let l = &self.limits;
+        let max_pos = l.scaled_position(self.mode).raw();
+        if f.after.abs() > i128::from(max_pos) {
+            return Some((Rule::MaxPosition, sat(f.after.abs()), max_pos));
+        }
+        let notional = Money::notional(price, qty, Rounding::HalfEven).unwrap_or(Money::MAX);
+        let max_notional = l.scaled_notional(self.mode);
+        if notional > max_notional {
+            return Some((Rule::MaxOrderNotional, notional.raw(), max_notional.raw()));
+        }
+        let equity = i128::from(self.account.equity().raw());
+        let gross = self.gross_notional(s.instrument.id, f.after, price);
+        let leverage = ratio(gross, equity);
+        let cap = l.leverage_cap(self.mode).raw();
+        if leverage > cap {
+            return Some((Rule::MaxLeverage, leverage, cap));
+        }
+        let daily = self.account.daily_loss().raw();
+        if daily >= l.max_daily_loss.raw() {
+            return Some((Rule::DailyLoss, daily, l.max_daily_loss.raw()));
+        }
+        let dd = self.account.drawdown().raw();
+        if dd >= l.max_drawdown.raw() {
+            return Some((Rule::Drawdown, dd, l.max_drawdown.raw()));
+        }
+        if self.losses >= l.max_losses {
+            return Some((
+                Rule::ConsecutiveLosses,
+                i64::from(self.losses),
+                i64::from(l.max_losses),
+            ));
+        }
+        if f.held == 0 && f.exposure == 0 {
+            let open = self
+                .symbols
+                .iter()
+                .filter(|o| !o.position.qty().is_zero() || self.orders.has_open(o.instrument.id))
+                .count() as i64;
+            if open >= i64::from(l.max_open_positions) {
+                return Some((
+                    Rule::MaxOpenPositions,
+                    open + 1,
+                    i64::from(l.max_open_positions),
+                ));
+            }
+        }
+        None
+    }
+
+    /// Σ |notional| at mark over all symbols, with `sym`'s exposure replaced
+    /// by `after` valued at `price` (raw money, 10^-8).
+    fn gross_notional(&self, sym: SymbolId, after: i128, price: Price) -> i128 {
+        self.symbols
+            .iter()
+            .map(|o| {
+                if o.instrument.id == sym {
+                    (after * i128::from(price.raw())).abs() / i128::from(SCALE)
+                } else {
+                    let mark = o.mark_or_mid().map_or(0, |p| i128::from(p.raw()));
+                    (i128::from(o.position.qty().raw()) * mark).abs() / i128::from(SCALE)
+                }
+            })
+            .sum()
+    }
+
+    /// Level 5 size cap on |position|: the mode-scaled maximum, or less by
+    /// fractional Kelly when the signal states its edge, then shrunk in
+    /// proportion when volatility is above target.
+    fn size_cap(&self, s: &SymbolState, intent: &Intent, price: Price) -> Qty {
+        let l = &self.limits;
+        let mut cap = i128::from(l.scaled_position(self.mode).raw());
+        if let Some(e) = intent.edge {
+            // f* = p − (1 − p) / b; notional = equity × fraction × f* / stop.
+            let p = i128::from(e.win_prob.raw());
+            let b = i128::from(e.payoff.raw()).max(1);
+            let scale = i128::from(SCALE);
+            let f = p - (scale - p) * scale / b;
+            let stop = i128::from(e.stop_distance.raw()).max(1);
+            let bet = f.max(0) * i128::from(l.kelly_fraction.raw()) / scale;
+            let notional = i128::from(self.account.equity().raw().max(0)) * bet / stop;
+            let kelly_qty = notional * scale / i128::from(price.raw()).max(1);
+            cap = cap.min(kelly_qty);
+        }
+        if s.vol.is_warm() && s.vol.bps() > l.volatility_target {
+            cap =
+                cap * i128::from(l.volatility_target.raw()) / i128::from(s.vol.bps().raw()).max(1);
+        }
+        Qty::from_raw(sat(cap.max(0)))
+    }
+
+    /// Level 5 checks after sizing.
+    fn portfolio(
+        &self,
+        s: &SymbolState,
+        side: Side,
+        qty: Qty,
+        price: Price,
+        held: i128,
+    ) -> Option<(Rule, i64, i64)> {
+        let l = &self.limits;
+        let sign = i128::from(side.sign());
+        let scale = i128::from(SCALE);
+        if s.group != 0 {
+            let same_dir: i128 = self
+                .symbols
+                .iter()
+                .filter(|o| o.group == s.group)
+                .map(|o| {
+                    let (q, px) = if o.instrument.id == s.instrument.id {
+                        (
+                            i128::from(o.position.qty().raw()) + i128::from(qty.raw()) * sign,
+                            i128::from(price.raw()),
+                        )
+                    } else {
+                        (
+                            i128::from(o.position.qty().raw()),
+                            o.mark_or_mid().map_or(0, |p| i128::from(p.raw())),
+                        )
+                    };
+                    (q * sign).max(0) * px / scale
+                })
+                .sum();
+            if same_dir > i128::from(l.max_correlated.raw()) {
+                return Some((Rule::Correlation, sat(same_dir), l.max_correlated.raw()));
+            }
+        }
+        let top = i128::from(s.book.taking_qty(side).raw());
+        let allowed = top * i128::from(l.liquidity_fraction.raw()) / scale;
+        if i128::from(qty.raw()) > allowed {
+            return Some((Rule::Liquidity, qty.raw(), sat(allowed)));
+        }
+        let after = held + i128::from(qty.raw()) * sign;
+        let gross = self.gross_notional(s.instrument.id, after, price);
+        let initial = gross / i128::from(l.leverage.max(1));
+        let equity = i128::from(self.account.equity().raw());
+        if initial > equity {
+            return Some((Rule::Margin, sat(initial), sat(equity)));
+        }
+        if l.min_liquidation_distance.is_positive() {
+            let mut pos = s.position;
+            if pos.apply_fill(side, price, qty, Money::ZERO).is_ok() {
+                let margin = self.cross_margin(s.instrument.id);
+                let mark = s.mark_or_mid().unwrap_or(price);
+                if let Some(lp) =
+                    liquidation_price(&s.brackets, pos.qty(), pos.cost16(), mark, margin)
+                {
+                    let d = liquidation_distance(mark, lp).unwrap_or(Rate::ZERO);
+                    if d < l.min_liquidation_distance {
+                        return Some((
+                            Rule::LiquidationDistance,
+                            d.raw(),
+                            l.min_liquidation_distance.raw(),
+                        ));
+                    }
+                } else if s
+                    .brackets
+                    .bracket(
+                        Money::notional(mark, pos.qty(), Rounding::HalfEven).unwrap_or(Money::MAX),
+                    )
+                    .is_none()
+                {
+                    // Above the last bracket: the exchange would refuse it.
+                    return Some((
+                        Rule::LiquidationDistance,
+                        0,
+                        l.min_liquidation_distance.raw(),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Wallet balance and the other positions' maintenance margin and
+    /// unrealized PnL, as the liquidation price of `sym` depends on them.
+    pub(super) fn cross_margin(&self, sym: SymbolId) -> CrossMargin {
+        let mut other_mm = Money::ZERO;
+        let mut other_upnl = Money::ZERO;
+        for o in self.symbols.iter().filter(|o| o.instrument.id != sym) {
+            if o.position.qty().is_zero() {
+                continue;
+            }
+            let mark = o.mark_or_mid().unwrap_or(Price::ZERO);
+            let notional =
+                Money::notional(mark, o.position.qty(), Rounding::HalfEven).unwrap_or(Money::MAX);
+            let mm = o.brackets.maintenance(notional).unwrap_or(Money::MAX);
+            other_mm = other_mm.checked_add(mm).unwrap_or(Money::MAX);
+            other_upnl = other_upnl.checked_add(o.unrealized).unwrap_or(other_upnl);
+        }
+        CrossMargin {
+            wallet: self.account.balance(),
+            other_maintenance: other_mm,
+            other_unrealized: other_upnl,
+        }
+    }
+}
+
+/// A limit at `price` on `side` would trade against the book at once.
+fn price_crosses(s: &SymbolState, side: Side, price: Price) -> bool {
+    match side {
+        Side::Buy => price >= s.book.ask_price,
+        Side::Sell => price <= s.book.bid_price,
+    }
+}

@@ -1,0 +1,94 @@
+//! The liquidation watch and the maximum hold time, run for a symbol each
+//! time its mark (or mid) moves.
+//!
+//! Distance to liquidation = |mark − liquidation price| / mark (Binance's
+//! cross-margin formula, `types::margin`). Below `alert` the watch alerts,
+//! below `reduce` it halves the position, below `close` it closes it, each
+//! once per descent: the stage acted on is remembered and re-armed when the
+//! distance climbs back above `alert` (or the position is re-opened). An
+//! action waits while an order of the symbol is in flight.
+
+use super::{Core, Intent, OutputSink};
+use crate::event::{AlertCode, Origin};
+use crate::types::{Qty, Rate, Seq, Side, SymbolId, liquidation_distance, liquidation_price};
+
+impl Core {
+    pub(super) fn watch<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        let s = self.symbols[usize::from(sym.0)];
+        let held = s.position.qty();
+        if held.is_zero() {
+            return;
+        }
+        let busy = self.orders.has_open(sym);
+        let l = self.limits;
+        if l.max_hold > 0 && !busy && self.now.0.saturating_sub(s.opened_at.0) >= l.max_hold {
+            self.close_part(seq, sym, held, Origin::MaxHold, out);
+            return;
+        }
+        let Some(mark) = s.mark_or_mid() else { return };
+        let margin = self.cross_margin(sym);
+        let distance = liquidation_price(&s.brackets, held, s.position.cost16(), mark, margin)
+            .and_then(|lp| liquidation_distance(mark, lp))
+            .unwrap_or(Rate::MAX);
+        let stage = if distance < l.watch_close {
+            3
+        } else if distance < l.watch_reduce {
+            2
+        } else if distance < l.watch_alert {
+            1
+        } else {
+            0
+        };
+        if stage == 0 {
+            self.symbols[usize::from(sym.0)].watch = 0;
+            return;
+        }
+        if stage <= s.watch || (stage > 1 && busy) {
+            return;
+        }
+        self.stats.watch_actions += 1;
+        self.symbols[usize::from(sym.0)].watch = stage;
+        self.alert(seq, AlertCode::LiquidationNear, sym, distance.raw(), out);
+        match stage {
+            3 => self.close_part(seq, sym, held, Origin::LiquidationWatch, out),
+            2 => {
+                let abs = held.checked_abs().unwrap_or(Qty::MAX);
+                let half = s
+                    .instrument
+                    .round_qty(Qty::from_raw(abs.raw() / 2))
+                    .filter(|q| q.is_positive())
+                    .unwrap_or(abs);
+                self.close_part(
+                    seq,
+                    sym,
+                    Qty::from_raw(half.raw() * held.raw().signum()),
+                    Origin::LiquidationWatch,
+                    out,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends a reduce-only market order taking `qty` (signed like the
+    /// position) off the position.
+    fn close_part<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        qty: Qty,
+        origin: Origin,
+        out: &mut S,
+    ) {
+        let side = if qty.is_positive() {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
+        let abs = qty.checked_abs().unwrap_or(Qty::MAX);
+        // The strategy must not buy back what the watch sells.
+        let s = &mut self.symbols[usize::from(sym.0)];
+        s.target = s.position.qty().raw().saturating_sub(qty.raw());
+        self.submit(seq, Intent::market(sym, side, abs, origin), out);
+    }
+}
