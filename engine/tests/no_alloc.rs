@@ -2,7 +2,7 @@
 //! watches `Core::on_event` over a trading stream after warm-up.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 use autobot_engine::core::{Core, OutputSink};
 use autobot_engine::event::{
@@ -13,14 +13,28 @@ use autobot_engine::types::{ExchangeOrderId, Money, MonoNanos, Seq, SymbolId, Un
 mod common;
 
 struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // Per thread, so tests running in parallel do not count each other's
+    // allocations; const-initialised, so reading it never allocates.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn allocs() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+fn count() {
+    // `try_with`: the slot may be gone while a thread exits.
+    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+}
 
 // SAFETY: forwards every call unchanged to the system allocator; it only
 // counts allocations on the side.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -29,7 +43,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new) }
     }
@@ -101,10 +115,10 @@ fn on_event_allocates_nothing_after_warm_up() {
         }
     };
     run(&mut core, &mut sink, 1_000); // warm-up
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocs();
     let orders_before = sink.orders;
     run(&mut core, &mut sink, 20_000);
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocs = allocs() - before;
     assert!(
         sink.orders > orders_before + 10,
         "the stream must make the core trade"
@@ -114,4 +128,127 @@ fn on_event_allocates_nothing_after_warm_up() {
         allocs, 0,
         "Core::on_event allocated {allocs} times in the steady state"
     );
+}
+
+/// The risk paths allocate nothing either: mark prices with funding
+/// payments, feed gaps (SAFE_MODE and back), the kill switch and its
+/// cancels, reset, mode changes, flatten and operator orders, approvals.
+#[test]
+fn risk_paths_allocate_nothing_after_warm_up() {
+    use autobot_engine::event::{MarkPrice, OperatorAction, OperatorCommand, OrderKind, Timer};
+    use autobot_engine::types::{Price, Qty, Rate, Side};
+    let mut core = Core::new(&common::core_config());
+    let mut sink = FillBack {
+        pending: [None; 8],
+        orders: 0,
+    };
+    // Every input is built before counting starts.
+    let mut script = Vec::new();
+    let mut t = 1_700_000_000_000_000_000u64;
+    let ops = [
+        OperatorCommand::new(OperatorAction::Kill, 0),
+        OperatorCommand::new(OperatorAction::Reset, 0),
+        OperatorCommand::new(OperatorAction::SetMode, 0),
+        OperatorCommand::new(OperatorAction::SetMode, 1),
+        OperatorCommand::new(OperatorAction::SetMode, 2),
+        OperatorCommand::new(OperatorAction::Flatten, 1),
+        OperatorCommand {
+            action: OperatorAction::Order,
+            side: Side::Buy,
+            kind: OrderKind::Market,
+            qty: Qty::parse("0.01").unwrap(),
+            ..OperatorCommand::default()
+        },
+        OperatorCommand::new(OperatorAction::Approve, 7),
+        OperatorCommand::new(OperatorAction::SetMode, 3),
+        OperatorCommand::new(OperatorAction::SetMode, 0),
+        OperatorCommand::new(OperatorAction::SetMode, 1),
+        OperatorCommand::new(OperatorAction::SetMode, 2),
+    ];
+    for round in 0..40u64 {
+        for i in 0..500 {
+            let mut ev = common::market_event(round % 2, round * 500 + i);
+            t += 1_000_000;
+            ev.header.exchange = UnixNanos(t);
+            script.push(ev);
+        }
+        let mark = InputBody::MarkPrice(MarkPrice {
+            mark_price: Price::parse("60000").unwrap(),
+            index_price: Price::parse("60000").unwrap(),
+            funding_rate: Rate::parse("0.0001").unwrap(),
+            next_funding: UnixNanos(t + round * 1_000_000_000),
+        });
+        script.push(autobot_engine::event::InputEvent::new(
+            Source::MarketData,
+            SymbolId(0),
+            MonoNanos(0),
+            UnixNanos(t),
+            mark,
+        ));
+        let op = ops[(round as usize) % ops.len()];
+        script.push(autobot_engine::event::InputEvent::new(
+            Source::Operator,
+            SymbolId(0),
+            MonoNanos(0),
+            UnixNanos(0),
+            InputBody::Operator(op),
+        ));
+        if round % 5 == 4 {
+            // A 31 s gap: SAFE_MODE until the next data.
+            t += 31_000_000_000;
+            script.push(autobot_engine::event::InputEvent::new(
+                Source::Timer,
+                SymbolId(0),
+                MonoNanos(0),
+                UnixNanos(0),
+                InputBody::Timer(Timer { now: UnixNanos(t) }),
+            ));
+        }
+    }
+    let mut seq = 0u64;
+    let mut run =
+        |core: &mut Core, sink: &mut FillBack, events: &[autobot_engine::event::InputEvent]| {
+            for ev in events {
+                let mut ev = *ev;
+                ev.header.seq = Seq(seq);
+                seq += 1;
+                core.on_event(&ev, sink);
+                for k in 0..sink.pending.len() {
+                    if let Some(OutputEvent {
+                        body: OutputBody::NewOrder(o),
+                        ..
+                    }) = sink.pending[k].take()
+                    {
+                        let mut fill = autobot_engine::event::InputEvent::new(
+                            Source::Execution,
+                            o.symbol,
+                            MonoNanos(0),
+                            UnixNanos(0),
+                            InputBody::OrderUpdate(OrderUpdate {
+                                client_id: o.client_id,
+                                exchange_id: ExchangeOrderId(seq),
+                                status: OrderStatus::Filled,
+                                side: o.side,
+                                liquidity: Liquidity::Taker,
+                                last_price: o.price,
+                                last_qty: o.qty,
+                                cum_qty: o.qty,
+                                fee: Money::from_raw(1),
+                            }),
+                        );
+                        fill.header.seq = Seq(seq);
+                        seq += 1;
+                        core.on_event(&fill, sink);
+                    }
+                }
+            }
+        };
+    let (warm, steady) = script.split_at(script.len() / 4);
+    run(&mut core, &mut sink, warm);
+    let before = allocs();
+    run(&mut core, &mut sink, steady);
+    let allocs = allocs() - before;
+    let st = *core.stats();
+    assert!(st.fundings > 0 && st.cancels + st.orders > 10, "{st:?}");
+    assert_eq!(allocs, 0, "the risk paths allocated {allocs} times");
 }

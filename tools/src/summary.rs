@@ -101,6 +101,28 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         group(st.vetoes),
         group(st.alerts)
     );
+    let acct = core.account();
+    let _ = writeln!(
+        s,
+        "  control           mode {:?}, state {:?}{}",
+        core.mode(),
+        core.state(),
+        if core.kill_switch() {
+            ", KILL SWITCH ON"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  account           balance {:.2} (from {:.2}), equity {:.2}, day {:.2}, drawdown {:.2}%, funding {:.2}",
+        acct.balance(),
+        acct.start(),
+        acct.equity(),
+        acct.daily_pnl(),
+        acct.drawdown().to_f64() * 100.0,
+        acct.funding()
+    );
     if st.crossed + st.out_of_order + st.duplicate_updates + st.unknown_orders + st.unknown_symbols
         > 0
     {

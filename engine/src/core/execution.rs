@@ -198,6 +198,11 @@ impl Core {
         let now = pos.qty().raw();
         let st = &mut self.symbols[i];
         st.position = pos;
+        if order.origin != Origin::Strategy {
+            // An operator's or a protective fill sets the position the
+            // strategy holds until its next signal; it must not trade it back.
+            st.target = pos.qty().raw();
+        }
         st.trip = st
             .trip
             .checked_add(realized)

@@ -248,6 +248,13 @@ struct Facts {
 }
 
 impl Core {
+    /// The decision the veto chain would take on `intent` now, without
+    /// sending anything (a pre-trade check; also what `make bench` times).
+    /// `Ok` carries the approval record, `Err` the veto.
+    pub fn evaluate(&self, intent: &Intent) -> Result<Audit, Audit> {
+        self.check(intent, ClientOrderId(0)).map(|a| a.audit)
+    }
+
     /// Runs `intent` through the chain. `id` is the client id the order
     /// would get (named in the audit record either way).
     pub(super) fn check(&self, intent: &Intent, id: ClientOrderId) -> Result<Approved, Audit> {
@@ -413,9 +420,10 @@ impl Core {
         }
         if let Some(mark) = s.mark_or_mid() {
             let gap = (i128::from(price.raw()) - i128::from(mark.raw())).abs();
-            let band = ratio(gap, i128::from(mark.raw()));
-            if band > self.limits.price_band.raw() {
-                return veto(Rule::PriceBand, band, self.limits.price_band.raw());
+            // gap / mark > band, without the division on the passing path.
+            let band = self.limits.price_band.raw();
+            if gap * i128::from(SCALE) > i128::from(band) * i128::from(mark.raw()) {
+                return veto(Rule::PriceBand, ratio(gap, i128::from(mark.raw())), band);
             }
         }
         if intent.kind == OrderKind::Limit && intent.post_only && price_crosses(s, side, price) {
@@ -454,12 +462,14 @@ impl Core {
     fn forbidden(&self, s: &SymbolState, side: Side) -> Option<(Rule, i64, i64)> {
         let l = &self.limits;
         let (bid, ask) = (s.book.bid_price.raw(), s.book.ask_price.raw());
-        let spread = ratio(
-            i128::from(ask - bid) * 10_000,
-            i128::from(Price::mid(s.book.bid_price, s.book.ask_price).raw()),
-        );
-        if spread > l.max_spread_bps.raw() {
-            return Some((Rule::Spread, spread, l.max_spread_bps.raw()));
+        // (ask − bid) / mid in bps, with mid = (bid + ask) / 2, compared by
+        // cross-multiplying: no division unless it vetoes.
+        let gap = i128::from(ask - bid) * 10_000;
+        let sum = i128::from(bid) + i128::from(ask);
+        let max = l.max_spread_bps.raw();
+        if gap * 2 * i128::from(SCALE) > i128::from(max) * sum {
+            let mid = i128::from(Price::mid(s.book.bid_price, s.book.ask_price).raw());
+            return Some((Rule::Spread, ratio(gap, mid), max));
         }
         let next = s.next_funding.0;
         if l.funding_window > 0 && next > self.now.0 && next - self.now.0 <= l.funding_window {
@@ -499,9 +509,10 @@ impl Core {
         }
         let equity = i128::from(self.account.equity().raw());
         let gross = self.gross_notional(s.instrument.id, f.after, price);
-        let leverage = ratio(gross, equity);
         let cap = l.leverage_cap(self.mode).raw();
-        if leverage > cap {
+        // gross / equity > cap, gross at scale 10^16.
+        if gross > i128::from(cap) * equity {
+            let leverage = ratio(gross / i128::from(SCALE), equity);
             return Some((Rule::MaxLeverage, leverage, cap));
         }
         let daily = self.account.daily_loss().raw();
@@ -537,16 +548,18 @@ impl Core {
     }
 
     /// Σ |notional| at mark over all symbols, with `sym`'s exposure replaced
-    /// by `after` valued at `price` (raw money, 10^-8).
+    /// by `after` valued at `price`, at scale 10^16 (exact: no division).
     fn gross_notional(&self, sym: SymbolId, after: i128, price: Price) -> i128 {
         self.symbols
             .iter()
             .map(|o| {
                 if o.instrument.id == sym {
-                    (after * i128::from(price.raw())).abs() / i128::from(SCALE)
+                    (after * i128::from(price.raw())).abs()
+                } else if o.position.qty().is_zero() {
+                    0
                 } else {
                     let mark = o.mark_or_mid().map_or(0, |p| i128::from(p.raw()));
-                    (i128::from(o.position.qty().raw()) * mark).abs() / i128::from(SCALE)
+                    (i128::from(o.position.qty().raw()) * mark).abs()
                 }
             })
             .sum()
@@ -620,9 +633,11 @@ impl Core {
         }
         let after = held + i128::from(qty.raw()) * sign;
         let gross = self.gross_notional(s.instrument.id, after, price);
-        let initial = gross / i128::from(l.leverage.max(1));
         let equity = i128::from(self.account.equity().raw());
-        if initial > equity {
+        // Initial margin gross / leverage > equity, at scale 10^16.
+        let leverage = i128::from(l.leverage.max(1));
+        if gross > equity * i128::from(SCALE) * leverage {
+            let initial = gross / i128::from(SCALE) / leverage;
             return Some((Rule::Margin, sat(initial), sat(equity)));
         }
         if l.min_liquidation_distance.is_positive() {
@@ -633,8 +648,13 @@ impl Core {
                 if let Some(lp) =
                     liquidation_price(&s.brackets, pos.qty(), pos.cost16(), mark, margin)
                 {
-                    let d = liquidation_distance(mark, lp).unwrap_or(Rate::ZERO);
-                    if d < l.min_liquidation_distance {
+                    // |mark − lp| / mark < min, cross-multiplied (the
+                    // division only names the value of a veto).
+                    let gap = (i128::from(mark.raw()) - i128::from(lp.raw())).abs();
+                    let min = i128::from(l.min_liquidation_distance.raw());
+                    let close = gap * i128::from(SCALE) < min * i128::from(mark.raw());
+                    if close {
+                        let d = liquidation_distance(mark, lp).unwrap_or(Rate::ZERO);
                         return Some((
                             Rule::LiquidationDistance,
                             d.raw(),

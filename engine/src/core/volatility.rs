@@ -16,6 +16,9 @@ pub struct Volatility {
     variance: f64,
     last: f64,
     samples: u32,
+    /// `sqrt(variance)` as a ratio, kept at each update so rules read it
+    /// without a square root.
+    bps: Rate,
 }
 
 impl Volatility {
@@ -27,6 +30,7 @@ impl Volatility {
             variance: 0.0,
             last: 0.0,
             samples: 0,
+            bps: Rate::ZERO,
         }
     }
 
@@ -36,6 +40,13 @@ impl Volatility {
             let r = (mid - self.last) / self.last * 10_000.0;
             self.variance += self.alpha * (r * r - self.variance);
             self.samples = self.samples.saturating_add(1);
+            let v = self.variance.sqrt() * 1e8;
+            // A finite, non-negative value below 2^63 converts exactly after round.
+            self.bps = if v.is_finite() && v < 9.2e18 {
+                Rate::from_raw(v.round() as i64)
+            } else {
+                Rate::MAX
+            };
         }
         self.last = mid;
     }
@@ -49,13 +60,7 @@ impl Volatility {
     /// Volatility in basis points per update, as an exact ratio (rounded to
     /// 10^-8 bp), so rules compare it without floats.
     pub fn bps(&self) -> Rate {
-        let v = self.variance.sqrt() * 1e8;
-        // A finite, non-negative value below 2^63 converts exactly after round.
-        if v.is_finite() && v < 9.2e18 {
-            Rate::from_raw(v.round() as i64)
-        } else {
-            Rate::MAX
-        }
+        self.bps
     }
 }
 

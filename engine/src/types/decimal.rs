@@ -59,8 +59,16 @@ pub enum DecimalError {
 /// rounding routine every fixed-point product goes through.
 pub fn div_round(num: i128, den: i128, mode: Rounding) -> i128 {
     debug_assert!(den > 0, "div_round needs a positive divisor");
-    let q = num.div_euclid(den); // floor for a positive divisor
-    let r = num.rem_euclid(den); // 0 <= r < den
+    // Floor quotient and remainder (0 <= r < den) with one division: a
+    // 64-bit one when both fit (most prices × quantities do), since a
+    // 128-bit division is a slow library call.
+    let (q, r) = match (i64::try_from(num), i64::try_from(den)) {
+        (Ok(n), Ok(d)) => (i128::from(n.div_euclid(d)), i128::from(n.rem_euclid(d))),
+        _ => {
+            let q = num.div_euclid(den);
+            (q, num - q * den)
+        }
+    };
     if r == 0 {
         return q;
     }

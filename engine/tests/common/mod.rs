@@ -79,3 +79,192 @@ pub fn market_event(p: u64, i: u64) -> InputEvent {
     };
     InputEvent::new(Source::MarketData, sym, recv, exch, body)
 }
+
+/// Drives a core event by event with explicit event time, and answers its
+/// orders like an exchange when asked. Every output is kept.
+pub struct Harness {
+    pub core: autobot_engine::core::Core,
+    pub seq: u64,
+    /// Event time in ns; each market event carries it.
+    pub now: u64,
+    pub outs: Vec<autobot_engine::event::OutputEvent>,
+}
+
+/// 2024-08-08 00:00:00 UTC.
+pub const T0: u64 = 1_723_075_200_000_000_000;
+pub const SEC: u64 = 1_000_000_000;
+
+impl Harness {
+    pub fn new(cfg: &CoreConfig) -> Harness {
+        Harness {
+            core: autobot_engine::core::Core::new(cfg),
+            seq: 0,
+            now: T0,
+            outs: Vec::new(),
+        }
+    }
+
+    /// Feeds one event; returns the outputs it caused.
+    pub fn feed(
+        &mut self,
+        source: Source,
+        sym: u16,
+        exchange: u64,
+        body: InputBody,
+    ) -> Vec<autobot_engine::event::OutputEvent> {
+        let mut ev = InputEvent::new(
+            source,
+            SymbolId(sym),
+            MonoNanos(0),
+            UnixNanos(exchange),
+            body,
+        );
+        ev.header.seq = autobot_engine::types::Seq(self.seq);
+        self.seq += 1;
+        let mut outs = Vec::new();
+        self.core.on_event(&ev, &mut outs);
+        self.outs.extend_from_slice(&outs);
+        outs
+    }
+
+    /// Moves event time forward by `ns`.
+    pub fn wait(&mut self, ns: u64) {
+        self.now += ns;
+    }
+
+    /// A book ticker at the current time (1 ms later than the last event).
+    pub fn book(
+        &mut self,
+        sym: u16,
+        bid: &str,
+        ask: &str,
+        size: &str,
+    ) -> Vec<autobot_engine::event::OutputEvent> {
+        self.now += 1_000_000;
+        let body = InputBody::BookTicker(BookTicker {
+            update_id: self.seq,
+            bid_price: Price::parse(bid).unwrap(),
+            bid_qty: Qty::parse(size).unwrap(),
+            ask_price: Price::parse(ask).unwrap(),
+            ask_qty: Qty::parse(size).unwrap(),
+        });
+        self.feed(Source::MarketData, sym, self.now, body)
+    }
+
+    /// A mark-price event.
+    pub fn mark(
+        &mut self,
+        sym: u16,
+        mark: &str,
+        rate: &str,
+        next_funding: u64,
+    ) -> Vec<autobot_engine::event::OutputEvent> {
+        self.now += 1_000_000;
+        let body = InputBody::MarkPrice(autobot_engine::event::MarkPrice {
+            mark_price: Price::parse(mark).unwrap(),
+            index_price: Price::parse(mark).unwrap(),
+            funding_rate: autobot_engine::types::Rate::parse(rate).unwrap(),
+            next_funding: UnixNanos(next_funding),
+        });
+        self.feed(Source::MarketData, sym, self.now, body)
+    }
+
+    /// A timer tick at the current time.
+    pub fn timer(&mut self) -> Vec<autobot_engine::event::OutputEvent> {
+        let body = InputBody::Timer(autobot_engine::event::Timer {
+            now: UnixNanos(self.now),
+        });
+        self.feed(Source::Timer, 0, 0, body)
+    }
+
+    /// An operator command.
+    pub fn op(
+        &mut self,
+        sym: u16,
+        cmd: autobot_engine::event::OperatorCommand,
+    ) -> Vec<autobot_engine::event::OutputEvent> {
+        self.feed(Source::Operator, sym, 0, InputBody::Operator(cmd))
+    }
+
+    /// An operator market order.
+    pub fn market_order(
+        &mut self,
+        sym: u16,
+        side: autobot_engine::types::Side,
+        qty: &str,
+    ) -> Vec<autobot_engine::event::OutputEvent> {
+        use autobot_engine::event::{OperatorAction, OperatorCommand, OrderKind};
+        self.op(
+            sym,
+            OperatorCommand {
+                action: OperatorAction::Order,
+                side,
+                kind: OrderKind::Market,
+                qty: Qty::parse(qty).unwrap(),
+                ..OperatorCommand::default()
+            },
+        )
+    }
+
+    /// Fills `o` completely at `price` with `fee`.
+    pub fn fill(
+        &mut self,
+        o: &autobot_engine::event::NewOrder,
+        price: &str,
+        fee: &str,
+    ) -> Vec<autobot_engine::event::OutputEvent> {
+        use autobot_engine::event::{Liquidity, OrderStatus, OrderUpdate};
+        let body = InputBody::OrderUpdate(OrderUpdate {
+            client_id: o.client_id,
+            exchange_id: autobot_engine::types::ExchangeOrderId(self.seq),
+            status: OrderStatus::Filled,
+            side: o.side,
+            liquidity: Liquidity::Taker,
+            last_price: Price::parse(price).unwrap(),
+            last_qty: o.qty,
+            cum_qty: o.qty,
+            fee: Money::parse(fee).unwrap(),
+        });
+        self.feed(Source::Execution, o.symbol.0, self.now, body)
+    }
+}
+
+/// The orders among `outs`.
+pub fn new_orders(
+    outs: &[autobot_engine::event::OutputEvent],
+) -> Vec<autobot_engine::event::NewOrder> {
+    outs.iter()
+        .filter_map(|o| match o.body {
+            autobot_engine::event::OutputBody::NewOrder(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The audit records among `outs`.
+pub fn audits(outs: &[autobot_engine::event::OutputEvent]) -> Vec<autobot_engine::event::Audit> {
+    outs.iter()
+        .filter_map(|o| match o.body {
+            autobot_engine::event::OutputBody::Audit(a) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A one-symbol (BTCUSDT) core for risk tests: operator-driven (the EMA
+/// cross cannot fire within the slow period), SPEC example limits, 10 000
+/// USDT, small minimums.
+pub fn risk_config() -> CoreConfig {
+    let mut ins = presets::btcusdt();
+    ins.min_notional = Money::parse("5").unwrap();
+    let mut c = presets::core(
+        &[ins, presets::ethusdt()],
+        StrategyConfig {
+            fast_period: 99_999,
+            slow_period: 100_000,
+            order_qty: Qty::parse("0.001").unwrap(),
+        },
+    );
+    c.risk.max_position = Qty::parse("1").unwrap();
+    c
+}
