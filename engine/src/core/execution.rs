@@ -306,7 +306,6 @@ impl Core {
             (1u64 << window) - 1
         };
         self.recent_errors = ((self.recent_errors << 1) | u64::from(refused)) & mask;
-        self.recent_count = (self.recent_count + 1).min(window);
         let degraded = self.recent_errors.count_ones() >= self.limits.max_errors;
         if degraded != self.cond.error_rate {
             self.cond.error_rate = degraded;

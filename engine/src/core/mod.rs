@@ -204,8 +204,6 @@ pub struct Core {
     losses: u32,
     /// Results of the last orders, newest in bit 0 (1 = refused).
     recent_errors: u64,
-    /// How many results `recent_errors` holds (up to the window).
-    recent_count: u32,
     digest: OutputDigest,
     stats: CoreStats,
     last_seq: Option<Seq>,
@@ -264,7 +262,6 @@ impl Core {
             next_replace_scan: UnixNanos(u64::MAX),
             losses: 0,
             recent_errors: 0,
-            recent_count: 0,
             digest: OutputDigest::default(),
             stats: CoreStats::default(),
             last_seq: None,
