@@ -2,10 +2,13 @@
 //! requests. Each runs on its own thread and talks to the engine only through
 //! the rings (`autobot_engine::runtime`).
 //!
+//! - [`credentials`]: Binance API keys from the environment or an owner-only
+//!   file, never shown.
 //! - [`synthetic`]: a seeded market generator (book tickers and trades through
 //!   trending, ranging and volatile regimes), identical for the same seed.
 //! - [`paper`]: paper execution that fills market orders at the opposite best
 //!   price of the book the engine has seen, fed back as execution reports.
 
+pub mod credentials;
 pub mod paper;
 pub mod synthetic;

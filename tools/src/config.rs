@@ -10,7 +10,9 @@ use autobot_gateways::paper::PaperConfig;
 use autobot_gateways::synthetic::SyntheticConfig;
 use serde::Deserialize;
 
-/// Deployment (SPEC section 6). Only paper trading exists in this build.
+/// Deployment (SPEC section 6). The gate (`crate::gate`) decides what each
+/// needs before it starts; testnet and live need the Binance gateways,
+/// which this build does not have yet, so `run` refuses them after the gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Deployment {
@@ -28,7 +30,7 @@ pub enum Deployment {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    /// Deployment; `paper` is the default and, for now, the only one.
+    /// Deployment; `paper` is the default.
     pub mode: Deployment,
     /// Wall-clock length of a run in seconds (1 ..= 604800).
     pub duration_secs: u64,
@@ -38,14 +40,6 @@ pub struct RunConfig {
 
 impl Validate for RunConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        if !matches!(self.mode, Deployment::Paper | Deployment::DryRun) {
-            return Err(RangeError::new(
-                at,
-                "mode",
-                format!("{:?}", self.mode).to_lowercase(),
-                "paper or dry-run (testnet and live need the Binance gateways, not in this build)",
-            ));
-        }
         check_range(at, "duration_secs", self.duration_secs, 1, 604_800)?;
         if self.run_dir.trim().is_empty() {
             return Err(RangeError::new(at, "run_dir", "\"\"", "a directory path"));

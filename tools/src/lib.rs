@@ -1,7 +1,8 @@
 //! The pieces of the `autobot` command line that tests also drive: the whole
-//! configuration file, the paper run, and its summary.
+//! configuration file, the deployment gate, the paper run, and its summary.
 
 pub mod config;
+pub mod gate;
 pub mod journal_cmd;
 pub mod position;
 pub mod replay;

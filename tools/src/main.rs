@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
-use autobot_tools::config::AppConfig;
+use autobot_gateways::credentials::Credentials;
+use autobot_tools::config::{AppConfig, Deployment};
+use autobot_tools::gate;
 use autobot_tools::journal_cmd::{self, Format};
 use autobot_tools::position::Position;
 use autobot_tools::replay::{self, ReplayArgs};
@@ -55,6 +57,10 @@ enum Command {
         /// run's own config.toml unless --config is given.
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
+        /// Confirm a live config (`run.mode = "live"`): trade real money,
+        /// after a 10 s countdown that names what will trade.
+        #[arg(long)]
+        live: bool,
     },
     /// Replay a journal through a fresh core: no gateways, as fast as it goes.
     ///
@@ -204,6 +210,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             run_dir,
             events,
             resume,
+            live,
         } => {
             let config = match (&resume, config) {
                 (Some(dir), None) => dir.join("config.toml"),
@@ -224,10 +231,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if let Some(r) = run_dir {
                 cfg.run.run_dir = r;
             }
+            let file = config.display().to_string();
+            let cleared = gate::check(&cfg, &file, live, Credentials::from_env)?;
             let stop = Arc::new(AtomicBool::new(false));
             let flag = Arc::clone(&stop);
             ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
                 .context("cannot install the Ctrl-C handler")?;
+            if let (Deployment::Live, Some(keys)) = (cleared.mode, &cleared.credentials) {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(gate::announcement(&cfg, keys).as_bytes());
+                gate::countdown(gate::COUNTDOWN_SECS, &stop, &mut err)?;
+            }
             let opts = RunOptions {
                 max_events: events,
                 unpaced: events.is_some(),
@@ -235,7 +249,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 resume,
             };
             eprintln!(
-                "autobot: paper trading {} for {} on the synthetic market (seed {}); Ctrl-C stops early",
+                "autobot: {} {} for {} on the synthetic market (seed {}); Ctrl-C stops early",
+                match cfg.run.mode {
+                    Deployment::DryRun => "dry run (signals only) of",
+                    _ => "paper trading",
+                },
                 cfg.instruments
                     .iter()
                     .map(|i| i.symbol.as_str())

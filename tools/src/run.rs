@@ -21,7 +21,7 @@ use autobot_engine::types::{SymbolId, UnixNanos};
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
 
-use crate::config::AppConfig;
+use crate::config::{AppConfig, Deployment};
 
 /// Knobs of one run beyond the config file.
 #[derive(Clone, Debug, Default)]
@@ -51,6 +51,12 @@ pub enum RunError {
     /// The pipeline failed.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// Testnet and live need the Binance gateways.
+    #[error(
+        "run.mode = \"{0}\" passed the deployment gate, but this build has no Binance \
+         gateways yet: it trades paper and dry-run only"
+    )]
+    NoExchangeGateway(&'static str),
     /// A gateway thread panicked or could not start.
     #[error("{0} thread failed")]
     Gateway(&'static str),
@@ -84,6 +90,11 @@ pub struct RunOutcome {
 
 /// Runs the paper engine to completion.
 pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    if matches!(cfg.run.mode, Deployment::Testnet | Deployment::Live) {
+        return Err(RunError::NoExchangeGateway(crate::gate::mode_name(
+            cfg.run.mode,
+        )));
+    }
     let run_dir = match &opts.resume {
         Some(dir) => dir.clone(),
         None => new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?,

@@ -83,13 +83,12 @@ fn a_float_price_is_refused_because_it_cannot_be_exact() {
 }
 
 #[test]
-fn live_mode_is_refused_in_this_build() {
-    let text = paper_toml().replace("mode = \"paper\"", "mode = \"live\"");
-    let (_, e) = load_err("live", &text);
-    assert!(
-        e.contains("run.mode = live is out of range; allowed: paper"),
-        "{e}"
-    );
+fn an_unknown_deployment_is_refused_with_the_four_names() {
+    let text = paper_toml().replacen("mode = \"paper\"", "mode = \"real\"", 1);
+    let (_, e) = load_err("real", &text);
+    for name in ["run.mode", "dry-run", "paper", "testnet", "live"] {
+        assert!(e.contains(name), "{name} missing from: {e}");
+    }
 }
 
 #[test]

@@ -77,6 +77,23 @@ impl Position {
         i64::try_from(pnl).ok().map(Money::from_raw)
     }
 
+    /// Quantity and cost (scale 10^16) after a fill of `qty` at `price` on
+    /// `side`, without applying it; `None` on overflow.
+    pub fn projected(&self, side: Side, price: Price, qty: Qty) -> Option<(Qty, i128)> {
+        let dq = i128::from(qty.raw()) * i128::from(side.sign());
+        let held = i128::from(self.qty.raw());
+        if held == 0 || held.signum() == dq.signum() {
+            // Adding (the pre-trade case): no realized PnL to divide out.
+            let cost = self
+                .cost
+                .checked_add(i128::from(price.raw()).checked_mul(dq)?)?;
+            return Some((Qty::from_raw(i64::try_from(held + dq).ok()?), cost));
+        }
+        let mut next = *self;
+        next.apply_fill(side, price, qty, Money::ZERO).ok()?;
+        Some((next.qty, next.cost))
+    }
+
     /// Applies a fill of `qty` (> 0) at `price` on `side`, paying `fee`.
     /// On overflow nothing is changed.
     pub fn apply_fill(

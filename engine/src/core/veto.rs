@@ -23,8 +23,8 @@ use super::{Core, SymbolState};
 use crate::config::CoreConfig;
 use crate::event::{Audit, ControlMode, OrderKind, Origin, Rule, SystemState, Verdict};
 use crate::types::{
-    ClientOrderId, CrossMargin, Money, Price, Qty, Rate, Rounding, SCALE, Side, SymbolId,
-    div_round_i128 as div_round, liquidation_distance, liquidation_price,
+    ClientOrderId, CrossMargin, LiquidationGap, Money, Price, Qty, Rate, Rounding, SCALE, Side,
+    SymbolId, div_round_i128 as div_round, liquidation_gap,
 };
 
 use super::control::ModeProfile;
@@ -161,6 +161,19 @@ pub struct Limits {
     pub leverage: u32,
     /// DRY_RUN: signals only.
     pub dry_run: bool,
+    /// The mode-scaled limits, indexed by `ControlMode as usize`: computed
+    /// once, since the chain asks for them on every intent.
+    by_mode: [ModeLimits; 4],
+}
+
+/// The limits as one control mode scales them (raw fixed point).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+struct ModeLimits {
+    position: i64,
+    notional: i64,
+    leverage: i64,
 }
 
 impl Limits {
@@ -197,25 +210,30 @@ impl Limits {
             replace_after: cfg.control.replace_after_secs * NANOS,
             leverage: cfg.account.leverage,
             dry_run: cfg.dry_run,
+            by_mode: ControlMode::ALL.map(|mode| {
+                let profile = ModeProfile::of(mode);
+                ModeLimits {
+                    position: pct_of(r.max_position.raw(), profile.limit_pct),
+                    notional: pct_of(r.max_order_notional.raw(), profile.limit_pct),
+                    leverage: r.max_leverage.raw().min(profile.leverage_cap * SCALE),
+                }
+            }),
         }
     }
 
     /// Largest |position| in `mode`.
     pub fn scaled_position(&self, mode: ControlMode) -> Qty {
-        let pct = ModeProfile::of(mode).limit_pct;
-        Qty::from_raw(pct_of(self.max_position.raw(), pct))
+        Qty::from_raw(self.by_mode[mode as usize].position)
     }
 
     /// Largest order notional in `mode`.
     pub fn scaled_notional(&self, mode: ControlMode) -> Money {
-        let pct = ModeProfile::of(mode).limit_pct;
-        Money::from_raw(pct_of(self.max_order_notional.raw(), pct))
+        Money::from_raw(self.by_mode[mode as usize].notional)
     }
 
     /// Leverage cap in `mode`: the smaller of the rulebook's and the mode's.
     pub fn leverage_cap(&self, mode: ControlMode) -> Rate {
-        let by_mode = ModeProfile::of(mode).leverage_cap * SCALE;
-        Rate::from_raw(self.max_leverage.raw().min(by_mode))
+        Rate::from_raw(self.by_mode[mode as usize].leverage)
     }
 }
 
@@ -619,17 +637,22 @@ impl Core {
                             o.mark_or_mid().map_or(0, |p| i128::from(p.raw())),
                         )
                     };
-                    (q * sign).max(0) * px / scale
+                    (q * sign).max(0) * px
                 })
                 .sum();
-            if same_dir > i128::from(l.max_correlated.raw()) {
-                return Some((Rule::Correlation, sat(same_dir), l.max_correlated.raw()));
+            // Scale 10^16 against the cap at 10^8: no division to pass.
+            if same_dir > i128::from(l.max_correlated.raw()) * scale {
+                return Some((
+                    Rule::Correlation,
+                    sat(same_dir / scale),
+                    l.max_correlated.raw(),
+                ));
             }
         }
         let top = i128::from(s.book.taking_qty(side).raw());
-        let allowed = top * i128::from(l.liquidity_fraction.raw()) / scale;
-        if i128::from(qty.raw()) > allowed {
-            return Some((Rule::Liquidity, qty.raw(), sat(allowed)));
+        let allowed16 = top * i128::from(l.liquidity_fraction.raw());
+        if i128::from(qty.raw()) * scale > allowed16 {
+            return Some((Rule::Liquidity, qty.raw(), sat(allowed16 / scale)));
         }
         let after = held + i128::from(qty.raw()) * sign;
         let gross = self.gross_notional(s.instrument.id, after, price);
@@ -640,40 +663,20 @@ impl Core {
             let initial = gross / i128::from(SCALE) / leverage;
             return Some((Rule::Margin, sat(initial), sat(equity)));
         }
-        if l.min_liquidation_distance.is_positive() {
-            let mut pos = s.position;
-            if pos.apply_fill(side, price, qty, Money::ZERO).is_ok() {
-                let margin = self.cross_margin(s.instrument.id);
-                let mark = s.mark_or_mid().unwrap_or(price);
-                if let Some(lp) =
-                    liquidation_price(&s.brackets, pos.qty(), pos.cost16(), mark, margin)
-                {
-                    // |mark − lp| / mark < min, cross-multiplied (the
-                    // division only names the value of a veto).
-                    let gap = (i128::from(mark.raw()) - i128::from(lp.raw())).abs();
-                    let min = i128::from(l.min_liquidation_distance.raw());
-                    let close = gap * i128::from(SCALE) < min * i128::from(mark.raw());
-                    if close {
-                        let d = liquidation_distance(mark, lp).unwrap_or(Rate::ZERO);
-                        return Some((
-                            Rule::LiquidationDistance,
-                            d.raw(),
-                            l.min_liquidation_distance.raw(),
-                        ));
-                    }
-                } else if s
-                    .brackets
-                    .bracket(
-                        Money::notional(mark, pos.qty(), Rounding::HalfEven).unwrap_or(Money::MAX),
-                    )
-                    .is_none()
-                {
-                    // Above the last bracket: the exchange would refuse it.
-                    return Some((
-                        Rule::LiquidationDistance,
-                        0,
-                        l.min_liquidation_distance.raw(),
-                    ));
+        if l.min_liquidation_distance.is_positive()
+            && let Some((q, cost16)) = s.position.projected(side, price, qty)
+        {
+            let margin = self.cross_margin(s.instrument.id);
+            let mark = s.mark_or_mid().unwrap_or(price);
+            let min = l.min_liquidation_distance;
+            match liquidation_gap(&s.brackets, q, cost16, mark, margin, min) {
+                LiquidationGap::Clear => {}
+                LiquidationGap::Near(d) => {
+                    return Some((Rule::LiquidationDistance, d.raw(), min.raw()));
+                }
+                // Above the last bracket: the exchange would refuse it.
+                LiquidationGap::AboveBrackets => {
+                    return Some((Rule::LiquidationDistance, 0, min.raw()));
                 }
             }
         }

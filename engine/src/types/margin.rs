@@ -151,30 +151,101 @@ pub fn liquidation_price(
     mark: Price,
     margin: CrossMargin,
 ) -> Option<Price> {
-    if qty.is_zero() {
-        return None;
-    }
-    let notional = Money::notional(mark, qty, Rounding::HalfEven)?;
-    let b = brackets.bracket(notional)?;
-    let q = i128::from(qty.raw());
-    let scale = i128::from(SCALE);
-    // Numerator at scale 10^16: (WB − TMM₂ + UPNL₂ + cum) × 10^8 − side × |q| × EP.
-    let money = i128::from(margin.wallet.raw()) - i128::from(margin.other_maintenance.raw())
-        + i128::from(margin.other_unrealized.raw())
-        + i128::from(b.cum.raw());
-    let num = money.checked_mul(scale)?.checked_sub(cost16)?;
-    // Denominator at scale 10^16: |q| × mmr − side × |q| × 10^8.
-    let den = q.abs().checked_mul(i128::from(b.mmr.raw()))? - q.checked_mul(scale)?;
-    if den == 0 {
-        return None;
-    }
-    // div_round wants a positive divisor.
-    let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
-    let lp = div_round(num.checked_mul(scale)?, den, Rounding::HalfEven);
+    let b = brackets.bracket(Money::notional(mark, qty, Rounding::HalfEven)?)?;
+    let (num, den) = formula(b, qty, cost16, margin)?;
+    let lp = div_round(num.checked_mul(i128::from(SCALE))?, den, Rounding::HalfEven);
     if lp <= 0 {
         return None;
     }
     i64::try_from(lp).ok().map(Price::from_raw)
+}
+
+/// The liquidation formula as a fraction `num / den` (both at scale 10^16,
+/// `den > 0`), so that LP = num × 10^8 / den raw; `None` when flat, when
+/// the denominator is zero, or on overflow.
+fn formula(b: &Bracket, qty: Qty, cost16: i128, margin: CrossMargin) -> Option<(i128, i128)> {
+    if qty.is_zero() {
+        return None;
+    }
+    let q = i128::from(qty.raw());
+    let scale = i128::from(SCALE);
+    // Numerator: (WB − TMM₂ + UPNL₂ + cum) × 10^8 − side × |q| × EP.
+    let money = i128::from(margin.wallet.raw()) - i128::from(margin.other_maintenance.raw())
+        + i128::from(margin.other_unrealized.raw())
+        + i128::from(b.cum.raw());
+    let num = money.checked_mul(scale)?.checked_sub(cost16)?;
+    // Denominator: |q| × mmr − side × |q| × 10^8.
+    let den = q.abs().checked_mul(i128::from(b.mmr.raw()))? - q.checked_mul(scale)?;
+    match den.signum() {
+        0 => None,
+        1 => Some((num, den)),
+        _ => Some((-num, -den)),
+    }
+}
+
+/// How the liquidation price of a position (as in [`liquidation_price`])
+/// lies against a minimum distance from mark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiquidationGap {
+    /// No liquidation price (flat, or margin covers a move to zero), or one
+    /// at least the minimum distance away.
+    Clear,
+    /// Closer than the minimum: the distance, rounded down.
+    Near(Rate),
+    /// The position's notional is above the last bracket.
+    AboveBrackets,
+}
+
+/// Whether the liquidation price is closer to `mark` than `min` (a
+/// fraction of mark), on the exact rational LP. The pre-trade check runs
+/// on every order intent, so the passing path multiplies instead of
+/// dividing; a product too large for i128 falls back to the rounded LP.
+pub fn liquidation_gap(
+    brackets: &Brackets,
+    qty: Qty,
+    cost16: i128,
+    mark: Price,
+    margin: CrossMargin,
+    min: Rate,
+) -> LiquidationGap {
+    if qty.is_zero() || !mark.is_positive() {
+        return LiquidationGap::Clear;
+    }
+    let Some(b) = Money::notional(mark, qty, Rounding::HalfEven).and_then(|n| brackets.bracket(n))
+    else {
+        return LiquidationGap::AboveBrackets;
+    };
+    let Some((num, den)) = formula(b, qty, cost16, margin) else {
+        return LiquidationGap::Clear;
+    };
+    if num <= 0 {
+        return LiquidationGap::Clear;
+    }
+    let scale = i128::from(SCALE);
+    let m = i128::from(mark.raw());
+    // |mark − num·10^8/den| / mark < min  ⇔  |mark·den − num·10^8|·10^8 < min·mark·den.
+    let exact = (|| {
+        let at_mark = m.checked_mul(den)?;
+        let gap = at_mark
+            .checked_sub(num.checked_mul(scale)?)?
+            .checked_abs()?;
+        let lhs = gap.checked_mul(scale)?;
+        let rhs = i128::from(min.raw()).checked_mul(at_mark)?;
+        Some((lhs, at_mark, lhs < rhs))
+    })();
+    match exact {
+        Some((_, _, false)) => LiquidationGap::Clear,
+        Some((lhs, at_mark, true)) => {
+            let d = div_round(lhs, at_mark, Rounding::Floor);
+            LiquidationGap::Near(Rate::from_raw(i64::try_from(d).unwrap_or(0)))
+        }
+        None => match liquidation_price(brackets, qty, cost16, mark, margin)
+            .and_then(|lp| liquidation_distance(mark, lp))
+        {
+            Some(d) if d < min => LiquidationGap::Near(d),
+            _ => LiquidationGap::Clear,
+        },
+    }
 }
 
 /// |mark − liquidation| / mark as an exact ratio (rounded down: the
@@ -306,5 +377,45 @@ mod tests {
             liquidation_price(&b, q, cost, Price::parse("100").unwrap(), wb),
             None
         );
+    }
+
+    proptest::proptest! {
+        /// The division-free gap test agrees with the distance of the
+        /// rounded liquidation price, except within two units of the
+        /// minimum, where rounding the price may tip it.
+        #[test]
+        fn liquidation_gap_agrees_with_the_rounded_price(
+            qty in -500_000_000i64..500_000_000,
+            entry in 1_000_000_000_000i64..10_000_000_000_000,
+            mark in 1_000_000_000_000i64..10_000_000_000_000,
+            wallet in 0i64..5_000_000_000_000,
+            min in 1i64..50_000_000,
+        ) {
+            let b = btc();
+            let q = Qty::from_raw(qty);
+            let cost16 = i128::from(qty) * i128::from(entry);
+            let mark = Price::from_raw(mark);
+            let margin = CrossMargin { wallet: Money::from_raw(wallet), ..CrossMargin::default() };
+            let gap = liquidation_gap(&b, q, cost16, mark, margin, Rate::from_raw(min));
+            let above = Money::notional(mark, q, Rounding::HalfEven)
+                .and_then(|n| b.bracket(n))
+                .is_none();
+            match liquidation_price(&b, q, cost16, mark, margin)
+                .and_then(|lp| liquidation_distance(mark, lp))
+            {
+                _ if above => proptest::prop_assert_eq!(gap, LiquidationGap::AboveBrackets),
+                None => proptest::prop_assert_eq!(gap, LiquidationGap::Clear),
+                Some(d) if d.raw() + 2 < min => {
+                    let LiquidationGap::Near(e) = gap else {
+                        return Err(proptest::test_runner::TestCaseError::fail(
+                            format!("distance {d:?} < {min} but {gap:?}"),
+                        ));
+                    };
+                    proptest::prop_assert!((e.raw() - d.raw()).abs() <= 2);
+                }
+                Some(d) if d.raw() > min + 2 => proptest::prop_assert_eq!(gap, LiquidationGap::Clear),
+                Some(_) => {}
+            }
+        }
     }
 }

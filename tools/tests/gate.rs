@@ -1,0 +1,170 @@
+//! The deployment gate through the real binary: what `autobot run` refuses
+//! before anything starts, and the LIVE countdown that Ctrl-C (a real
+//! SIGINT) aborts. Nothing here reaches an exchange: every case stops at
+//! or before the gate, and the test checks no run directory was made.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::autobot;
+
+const SECRET: &str = "gate-test-secret-never-printed";
+
+/// The shipped config with `run.mode` set and runs under `base/runs`.
+fn config(base: &Path, mode: &str) -> PathBuf {
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/paper.toml"))
+            .unwrap();
+    let text = shipped.replacen("mode = \"paper\"", &format!("mode = \"{mode}\""), 1);
+    assert!(mode == "paper" || text != shipped);
+    let path = base.join(format!("{mode}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn base(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("autobot-gate-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `autobot run` with no credentials in its environment.
+fn run(base: &Path, cfg: &Path, extra: &[&str]) -> Command {
+    let mut c = autobot();
+    c.args(["run", "--config"])
+        .arg(cfg)
+        .args(["--run-dir"])
+        .arg(base.join("runs"))
+        .args(extra)
+        .env_remove("AUTOBOT_API_KEY")
+        .env_remove("AUTOBOT_API_SECRET")
+        .env_remove("AUTOBOT_KEY_FILE");
+    c
+}
+
+fn refused(out: &Output, base: &Path, expect: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(expect), "expected {expect:?} in: {err}");
+    assert!(!err.contains(SECRET), "{err}");
+    assert!(
+        !base.join("runs").exists(),
+        "a refused run made a run directory"
+    );
+}
+
+#[test]
+fn live_needs_the_flag_and_keys_and_paper_refuses_the_flag() {
+    let dir = base("refusals");
+    let live = config(&dir, "live");
+    let out = run(&dir, &live, &[]).output().unwrap();
+    refused(&out, &dir, "add --live to confirm");
+
+    let out = run(&dir, &live, &["--live"]).output().unwrap();
+    refused(
+        &out,
+        &dir,
+        "live trading needs API keys: no API keys: set AUTOBOT_API_KEY",
+    );
+
+    let out = run(&dir, &live, &["--live"])
+        .env("AUTOBOT_API_KEY", "k")
+        .output()
+        .unwrap();
+    refused(
+        &out,
+        &dir,
+        "AUTOBOT_API_KEY is set but AUTOBOT_API_SECRET is not",
+    );
+
+    let keys = dir.join("keys.toml");
+    std::fs::write(
+        &keys,
+        format!("api_key = \"k\"\napi_secret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(&dir, &live, &["--live"])
+        .env("AUTOBOT_KEY_FILE", &keys)
+        .output()
+        .unwrap();
+    refused(&out, &dir, "others can read it; run 'chmod 600");
+
+    let paper = config(&dir, "paper");
+    let out = run(&dir, &paper, &["--live"]).output().unwrap();
+    refused(
+        &out,
+        &dir,
+        "--live is only for a config with run.mode = \"live\"",
+    );
+
+    let testnet = config(&dir, "testnet");
+    let out = run(&dir, &testnet, &[]).output().unwrap();
+    refused(&out, &dir, "testnet trading needs API keys");
+    // With keys, testnet passes the gate and is refused by what follows it.
+    let out = run(&dir, &testnet, &[])
+        .env("AUTOBOT_API_KEY", "k")
+        .env("AUTOBOT_API_SECRET", SECRET)
+        .output()
+        .unwrap();
+    refused(
+        &out,
+        &dir,
+        "passed the deployment gate, but this build has no Binance gateways",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_live_countdown_names_what_will_trade_and_ctrl_c_aborts_it() {
+    let dir = base("countdown");
+    let live = config(&dir, "live");
+    let mut child = run(&dir, &live, &["--live"])
+        .env("AUTOBOT_API_KEY", "k")
+        .env("AUTOBOT_API_SECRET", SECRET)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut banner = String::new();
+    // Read until the countdown's first number: the banner is complete then.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.trim() == "10" {
+            break;
+        }
+    }
+    for expect in [
+        "LIVE TRADING WITH REAL MONEY",
+        "BTCUSDT, ETHUSDT",
+        "max position",
+        "API keys from:  environment",
+        "starting in 10 s; Ctrl-C aborts",
+    ] {
+        assert!(banner.contains(expect), "expected {expect:?} in: {banner}");
+    }
+    assert!(!banner.contains(SECRET));
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let rest: String = lines.map(|l| l.unwrap() + "\n").collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}");
+    assert!(
+        rest.contains("live start aborted during the countdown"),
+        "{rest}"
+    );
+    assert!(
+        !dir.join("runs").exists(),
+        "an aborted start made a run directory"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
