@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod core;
+pub mod depth;
 pub mod event;
 pub mod replay;
 pub mod runtime;

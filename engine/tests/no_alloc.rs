@@ -234,3 +234,87 @@ fn risk_paths_allocate_nothing_after_warm_up() {
     assert!(st.fundings > 0 && st.cancels + st.orders > 10, "{st:?}");
     assert_eq!(allocs, 0, "the risk paths allocated {allocs} times");
 }
+
+/// The L2 path allocates nothing: a snapshot, buffered and bridging diffs,
+/// a long diff chain with inserts, changes and removals, and a gap with
+/// its resync and a new snapshot.
+#[test]
+fn depth_sync_allocates_nothing_after_warm_up() {
+    use autobot_engine::event::{DepthDiff, Level};
+    use autobot_engine::types::{Price, Qty};
+    let mut core = Core::new(&common::core_config());
+    let mut outs = FillBack {
+        pending: [None; 8],
+        orders: 0,
+    };
+    let mut seq = 0u64;
+    let mut parts: Vec<DepthDiff> = Vec::with_capacity(4096);
+    let levels: Vec<Level> = (0..600)
+        .map(|i| Level {
+            price: Price::from_raw(6_000_000_000_000 - i * 10_000_000),
+            qty: Qty::from_raw(100_000 + i),
+        })
+        .collect();
+    let asks: Vec<Level> = (0..600)
+        .map(|i| Level {
+            price: Price::from_raw(6_000_010_000_000 + i * 10_000_000),
+            qty: Qty::from_raw(100_000 + i),
+        })
+        .collect();
+    let mut feed = |core: &mut Core, outs: &mut FillBack, parts: &[DepthDiff]| {
+        for d in parts {
+            let mut ev = autobot_engine::event::InputEvent::new(
+                Source::MarketData,
+                SymbolId(0),
+                MonoNanos(0),
+                UnixNanos(common::T0 + seq),
+                InputBody::Depth(*d),
+            );
+            ev.header.seq = Seq(seq);
+            seq += 1;
+            core.on_event(&ev, outs);
+        }
+    };
+    let mut round = |core: &mut Core, outs: &mut FillBack, base: u64| {
+        parts.clear();
+        // A diff before the snapshot (buffered), the snapshot, then a chain.
+        DepthDiff::split((base, base + 2, base - 1), &levels[..4], &[], false, |d| {
+            parts.push(d)
+        });
+        DepthDiff::split((0, base + 1, 0), &levels, &asks, true, |d| parts.push(d));
+        let mut last = base + 2;
+        for k in 0..200u64 {
+            let i = (k * 7 % 600) as usize;
+            let mut changed = [levels[i], asks[i]];
+            changed[0].qty = Qty::from_raw((k % 3) as i64 * 1000);
+            DepthDiff::split(
+                (last + 1, last + 3, last),
+                &changed[..1],
+                &changed[1..],
+                false,
+                |d| parts.push(d),
+            );
+            last += 3;
+        }
+        // A gap: resync.
+        DepthDiff::split(
+            (last + 5, last + 6, last + 4),
+            &levels[..1],
+            &[],
+            false,
+            |d| parts.push(d),
+        );
+        feed(core, outs, &parts);
+    };
+    round(&mut core, &mut outs, 10); // warm-up
+    let before = allocs();
+    for r in 1..20 {
+        round(&mut core, &mut outs, 10 + r * 10_000);
+    }
+    let allocs = allocs() - before;
+    let book = core.depth(SymbolId(0)).unwrap();
+    assert_eq!(book.stats().snapshots, 20);
+    assert_eq!(core.stats().depth_resyncs, 20);
+    assert!(book.stats().diffs >= 20 * 200);
+    assert_eq!(allocs, 0, "the depth path allocated {allocs} times");
+}

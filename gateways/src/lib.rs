@@ -2,6 +2,7 @@
 //! requests. Each runs on its own thread and talks to the engine only through
 //! the rings (`autobot_engine::runtime`).
 //!
+//! - [`binance`]: Binance USD-M market-data messages (simd-json) to events.
 //! - [`credentials`]: Binance API keys from the environment or an owner-only
 //!   file, never shown.
 //! - [`synthetic`]: a seeded market generator (book tickers and trades through
@@ -9,6 +10,7 @@
 //! - [`paper`]: paper execution that fills market orders at the opposite best
 //!   price of the book the engine has seen, fed back as execution reports.
 
+pub mod binance;
 pub mod credentials;
 pub mod paper;
 pub mod synthetic;

@@ -7,9 +7,10 @@
 //! limit orders) reads it, never a clock.
 
 use super::{BookReject, Core, Cross, Intent, OutputSink};
+use crate::depth::Outcome;
 use crate::event::{
-    AlertCode, BookTicker, ChangeCause, ControlMode, FeedHealth, FundingPaid, MarkPrice, Origin,
-    OutputBody,
+    AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FeedHealth, FundingPaid, MarkPrice,
+    Origin, OutputBody,
 };
 use crate::types::{Money, Qty, Rounding, Seq, Side, SymbolId, UnixNanos};
 
@@ -109,6 +110,26 @@ impl Core {
         }
         self.watch(seq, sym, out);
         self.pursue_target(seq, sym, out);
+    }
+
+    /// A depth diff or snapshot part: through the sync into the L2 book. A
+    /// lost sync clears the book and raises `BookResync`, which the market
+    /// gateway answers with a new snapshot.
+    pub(super) fn on_depth<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        d: &DepthDiff,
+        exchange: UnixNanos,
+        out: &mut S,
+    ) {
+        if self.on_market_data(sym, exchange) {
+            self.recount_stale(seq, out);
+        }
+        if let Outcome::Resync(reason) = self.depth[usize::from(sym.0)].on_part(d) {
+            self.stats.depth_resyncs += 1;
+            self.alert(seq, AlertCode::BookResync, sym, reason as i64, out);
+        }
     }
 
     pub(super) fn on_mark_price<S: OutputSink>(

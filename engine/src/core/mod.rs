@@ -53,6 +53,7 @@ pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView
 pub use volatility::Volatility;
 
 use crate::config::CoreConfig;
+use crate::depth::DepthBook;
 use crate::event::{
     Alert, AlertCode, ControlMode, FeedHealth, FeedStatus, INPUT_KINDS, InputBody, InputEvent,
     OutputBody, OutputEvent, SystemState,
@@ -110,6 +111,8 @@ pub struct CoreStats {
     pub illegal_transitions: u64,
     /// Events naming a symbol that is not configured.
     pub unknown_symbols: u64,
+    /// L2 book resyncs (gaps, bad levels, crossed books, torn diffs).
+    pub depth_resyncs: u64,
     /// Reports and market events with impossible values (not applied).
     pub invalid_inputs: u64,
     /// Operator commands refused (unknown id, not allowed now).
@@ -183,6 +186,9 @@ impl SymbolState {
 #[derive(Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Core {
     symbols: Vec<SymbolState>,
+    /// L2 book per symbol (apart from `SymbolState`, which is small and
+    /// `Copy`; a book is about 100 KB).
+    depth: Vec<DepthBook>,
     orders: OrderTable,
     approvals: Vec<Option<Pending>>,
     limits: Limits,
@@ -246,6 +252,9 @@ impl Core {
             })
             .collect();
         Core {
+            depth: (0..cfg.instruments.len())
+                .map(|_| DepthBook::new())
+                .collect(),
             symbols,
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
             approvals: vec![None; MAX_PENDING_APPROVALS],
@@ -285,6 +294,7 @@ impl Core {
                 | InputBody::AggTrade(_)
                 | InputBody::FeedStatus(_)
                 | InputBody::MarkPrice(_)
+                | InputBody::Depth(_)
         );
         if needs_symbol && usize::from(sym.0) >= self.symbols.len() {
             self.stats.unknown_symbols += 1;
@@ -311,10 +321,10 @@ impl Core {
                 self.symbols[usize::from(sym.0)].feed = *health;
                 self.recount_stale(seq, out);
             }
-            // Counted above; the logic that reads them (L2 book, candles,
-            // liquidation flow, reconciliation) arrives with later issues.
-            InputBody::Depth(_)
-            | InputBody::Liquidation(_)
+            InputBody::Depth(d) => self.on_depth(seq, sym, d, ev.header.exchange, out),
+            // Counted above; the logic that reads them (candles, liquidation
+            // flow, reconciliation) arrives with later issues.
+            InputBody::Liquidation(_)
             | InputBody::Kline(_)
             | InputBody::AccountUpdate(_)
             | InputBody::Timer(_) => {}
@@ -413,6 +423,11 @@ impl Core {
     /// The conditions holding the system state.
     pub fn conditions(&self) -> &Conditions {
         &self.cond
+    }
+
+    /// The L2 book of `sym`.
+    pub fn depth(&self, sym: SymbolId) -> Option<&DepthBook> {
+        self.depth.get(usize::from(sym.0))
     }
 
     /// The limits in force (the rulebook as configured).

@@ -174,9 +174,11 @@ pub struct Level {
 /// Levels carried by one [`DepthDiff`] event; larger diffs are split.
 pub const DEPTH_LEVELS_PER_EVENT: usize = 3;
 
-/// A part of an L2 diff-depth update (`<symbol>@depth`). A diff with more
-/// levels than fit is split into consecutive events with the same ids;
-/// [`DepthDiff::LAST_PART`] marks the final one.
+/// A part of an L2 diff-depth update (`<symbol>@depth`) or of a REST depth
+/// snapshot. A diff with more levels than fit is split into consecutive
+/// events with the same ids ([`DepthDiff::split`]); [`DepthDiff::FIRST_PART`]
+/// and [`DepthDiff::LAST_PART`] mark its ends. A snapshot's parts carry
+/// [`DepthDiff::SNAPSHOT`] and its `lastUpdateId` as `final_update_id`.
 #[derive(
     Clone,
     Copy,
@@ -210,6 +212,74 @@ pub struct DepthDiff {
 impl DepthDiff {
     /// This event completes the exchange's diff.
     pub const LAST_PART: u8 = 1;
+    /// This event begins the exchange's diff.
+    pub const FIRST_PART: u8 = 2;
+    /// A part of a REST depth snapshot, not of a diff.
+    pub const SNAPSHOT: u8 = 4;
+
+    /// The bids of this part.
+    pub fn bids(&self) -> &[Level] {
+        let n = usize::from(self.bid_count).min(DEPTH_LEVELS_PER_EVENT);
+        &self.levels[..n]
+    }
+
+    /// The asks of this part.
+    pub fn asks(&self) -> &[Level] {
+        let from = usize::from(self.bid_count).min(DEPTH_LEVELS_PER_EVENT);
+        let to = (from + usize::from(self.ask_count)).min(DEPTH_LEVELS_PER_EVENT);
+        &self.levels[from..to]
+    }
+
+    /// Whether `flag` is set.
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Splits one exchange diff (or snapshot, with `snapshot`) into parts
+    /// of at most [`DEPTH_LEVELS_PER_EVENT`] levels, bids first, and hands
+    /// each to `emit` in order. A diff without levels is still one part:
+    /// its ids continue the `pu` chain.
+    pub fn split(
+        ids: (u64, u64, u64),
+        bids: &[Level],
+        asks: &[Level],
+        snapshot: bool,
+        mut emit: impl FnMut(DepthDiff),
+    ) {
+        let total = bids.len() + asks.len();
+        let parts = total.div_ceil(DEPTH_LEVELS_PER_EVENT).max(1);
+        let all = bids.iter().chain(asks.iter());
+        let mut levels = all.enumerate();
+        for part in 0..parts {
+            let mut d = DepthDiff {
+                first_update_id: ids.0,
+                final_update_id: ids.1,
+                prev_final_update_id: ids.2,
+                ..DepthDiff::default()
+            };
+            for slot in 0..DEPTH_LEVELS_PER_EVENT {
+                let Some((i, level)) = levels.next() else {
+                    break;
+                };
+                d.levels[slot] = *level;
+                if i < bids.len() {
+                    d.bid_count += 1;
+                } else {
+                    d.ask_count += 1;
+                }
+            }
+            if part == 0 {
+                d.flags |= DepthDiff::FIRST_PART;
+            }
+            if part + 1 == parts {
+                d.flags |= DepthDiff::LAST_PART;
+            }
+            if snapshot {
+                d.flags |= DepthDiff::SNAPSHOT;
+            }
+            emit(d);
+        }
+    }
 }
 
 /// Mark price and funding (`<symbol>@markPrice`).

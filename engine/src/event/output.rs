@@ -129,6 +129,9 @@ pub enum AlertCode {
     LiquidationNear = 11,
     /// The exchange refused to cancel an order that is still live.
     CancelRefused = 12,
+    /// The L2 book lost sync and was cleared; the market gateway answers
+    /// with a new depth snapshot (value = `depth::ResyncReason`).
+    BookResync = 13,
 }
 
 /// An alert.

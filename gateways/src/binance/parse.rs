@@ -1,0 +1,363 @@
+//! Binance USD-M market-data messages (simd-json) → input events.
+//!
+//! Handles the combined-stream envelope (`{"stream":…,"data":{…}}`) and a
+//! bare payload, for `depthUpdate`, `bookTicker`, `trade` and `aggTrade`,
+//! and the REST depth snapshot (`{"lastUpdateId":…,"bids":…,"asks":…}`,
+//! whose symbol the caller knows from its request). A depth message
+//! becomes as many [`DepthDiff`] parts as its levels need.
+//!
+//! Every message either becomes events or is refused with a
+//! [`ParseError`] naming what was wrong; nothing is emitted for a refused
+//! message (a diff is checked whole before its first part goes out), and
+//! nothing panics. Prices must be positive, quantities non-negative
+//! (positive for trades).
+//!
+//! This parser builds a simd-json borrowed DOM per message (one
+//! allocation per message for the tape); the live gateway's zero-copy
+//! path with reused buffers is part of issue 6.
+
+use autobot_engine::event::{BookTicker, DepthDiff, InputBody, InputEvent, Level, Source, Trade};
+use autobot_engine::types::{MonoNanos, Price, Qty, SymbolId, UnixNanos};
+use simd_json::BorrowedValue as Value;
+use simd_json::prelude::*;
+
+/// Most levels one depth message may carry (Binance sends up to 1000 per
+/// side in a snapshot).
+pub const MAX_LEVELS: usize = 4096;
+
+/// Why a message was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON, or not an object.
+    #[error("not a JSON object")]
+    Json,
+    /// A required field is absent or of the wrong type.
+    #[error("field {0} missing or of the wrong type")]
+    Field(&'static str),
+    /// A decimal field that does not parse exactly.
+    #[error("field {0} is not an exact decimal")]
+    Decimal(&'static str),
+    /// A price <= 0 or a negative (for trades, non-positive) quantity.
+    #[error("field {0} is out of range")]
+    Range(&'static str),
+    /// A symbol the engine does not trade.
+    #[error("unknown symbol")]
+    UnknownSymbol,
+    /// An event type this parser does not handle.
+    #[error("unhandled event type")]
+    UnknownEvent,
+    /// More levels than [`MAX_LEVELS`].
+    #[error("too many depth levels")]
+    TooManyLevels,
+}
+
+/// The instruments the engine trades, by exchange name.
+#[derive(Clone, Debug, Default)]
+pub struct Symbols {
+    names: Vec<String>,
+}
+
+impl Symbols {
+    /// Symbols in `SymbolId` order.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Symbols {
+        Symbols {
+            names: names
+                .iter()
+                .map(|n| n.as_ref().to_ascii_uppercase())
+                .collect(),
+        }
+    }
+
+    /// The id of `name` (any case).
+    pub fn id(&self, name: &str) -> Option<SymbolId> {
+        self.names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+            .and_then(|i| u16::try_from(i).ok())
+            .map(SymbolId)
+    }
+}
+
+/// What a message was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A diff in this many parts.
+    Depth(usize),
+    /// A snapshot in this many parts.
+    Snapshot(usize),
+    /// A book ticker.
+    BookTicker,
+    /// A trade or aggregate trade.
+    Trade,
+    /// A well-formed message with nothing for the core: a `trade` whose
+    /// `X` is not `MARKET` (insurance-fund and ADL fills, and Binance's
+    /// zero-price placeholders with an empty `X`).
+    Ignored,
+}
+
+/// Reusable level buffers (allocated once).
+#[derive(Debug)]
+pub struct Parser {
+    symbols: Symbols,
+    bids: Vec<Level>,
+    asks: Vec<Level>,
+}
+
+fn ms(v: u64) -> UnixNanos {
+    UnixNanos(v.saturating_mul(1_000_000))
+}
+
+fn field_u64(v: &Value<'_>, key: &'static str) -> Result<u64, ParseError> {
+    v.get(key)
+        .and_then(|x| x.as_u64())
+        .ok_or(ParseError::Field(key))
+}
+
+fn price(v: &Value<'_>, key: &'static str) -> Result<Price, ParseError> {
+    let s = v
+        .get(key)
+        .and_then(|x| x.as_str())
+        .ok_or(ParseError::Field(key))?;
+    let p = Price::parse(s).map_err(|_| ParseError::Decimal(key))?;
+    if p.is_positive() {
+        Ok(p)
+    } else {
+        Err(ParseError::Range(key))
+    }
+}
+
+fn qty(v: &Value<'_>, key: &'static str) -> Result<Qty, ParseError> {
+    let s = v
+        .get(key)
+        .and_then(|x| x.as_str())
+        .ok_or(ParseError::Field(key))?;
+    let q = Qty::parse(s).map_err(|_| ParseError::Decimal(key))?;
+    if q.is_negative() {
+        Err(ParseError::Range(key))
+    } else {
+        Ok(q)
+    }
+}
+
+impl Parser {
+    /// A parser for `symbols`.
+    pub fn new(symbols: Symbols) -> Parser {
+        Parser {
+            symbols,
+            bids: Vec::with_capacity(MAX_LEVELS),
+            asks: Vec::with_capacity(MAX_LEVELS),
+        }
+    }
+
+    /// Parses one message (the buffer is rewritten in place) received at
+    /// `recv`; `snapshot_symbol` is the symbol of a REST depth snapshot.
+    /// Events go to `emit` only when the whole message is valid.
+    pub fn parse(
+        &mut self,
+        bytes: &mut [u8],
+        recv: MonoNanos,
+        snapshot_symbol: Option<SymbolId>,
+        mut emit: impl FnMut(InputEvent),
+    ) -> Result<Parsed, ParseError> {
+        let root = simd_json::to_borrowed_value(bytes).map_err(|_| ParseError::Json)?;
+        if !root.is_object() {
+            return Err(ParseError::Json);
+        }
+        if root.get("lastUpdateId").is_some() {
+            let sym = snapshot_symbol.ok_or(ParseError::UnknownSymbol)?;
+            let id = field_u64(&root, "lastUpdateId")?;
+            let time = root.get("E").and_then(|x| x.as_u64()).unwrap_or(0);
+            self.levels(&root, "bids", "asks")?;
+            let mut n = 0;
+            DepthDiff::split((0, id, 0), &self.bids, &self.asks, true, |d| {
+                n += 1;
+                emit(InputEvent::new(
+                    Source::MarketData,
+                    sym,
+                    recv,
+                    ms(time),
+                    InputBody::Depth(d),
+                ));
+            });
+            return Ok(Parsed::Snapshot(n));
+        }
+        let data = root.get("data").unwrap_or(&root);
+        let kind = data
+            .get("e")
+            .and_then(|x| x.as_str())
+            .ok_or(ParseError::Field("e"))?;
+        let name = data
+            .get("s")
+            .and_then(|x| x.as_str())
+            .ok_or(ParseError::Field("s"))?;
+        let sym = self.symbols.id(name).ok_or(ParseError::UnknownSymbol)?;
+        let time = ms(field_u64(data, "E")?);
+        let event = |body| InputEvent::new(Source::MarketData, sym, recv, time, body);
+        match kind {
+            "depthUpdate" => {
+                let ids = (
+                    field_u64(data, "U")?,
+                    field_u64(data, "u")?,
+                    field_u64(data, "pu")?,
+                );
+                self.levels(data, "b", "a")?;
+                let mut n = 0;
+                DepthDiff::split(ids, &self.bids, &self.asks, false, |d| {
+                    n += 1;
+                    emit(event(InputBody::Depth(d)));
+                });
+                Ok(Parsed::Depth(n))
+            }
+            "bookTicker" => {
+                let t = BookTicker {
+                    update_id: field_u64(data, "u")?,
+                    bid_price: price(data, "b")?,
+                    bid_qty: qty(data, "B")?,
+                    ask_price: price(data, "a")?,
+                    ask_qty: qty(data, "A")?,
+                };
+                emit(event(InputBody::BookTicker(t)));
+                Ok(Parsed::BookTicker)
+            }
+            "trade" | "aggTrade" => {
+                if let Some(x) = data.get("X").and_then(|x| x.as_str())
+                    && x != "MARKET"
+                {
+                    return Ok(Parsed::Ignored);
+                }
+                let id_key = if kind == "trade" { "t" } else { "a" };
+                let t = Trade {
+                    trade_id: field_u64(data, id_key)?,
+                    price: price(data, "p")?,
+                    qty: qty(data, "q")?,
+                    buyer_is_maker: data
+                        .get("m")
+                        .and_then(|x| x.as_bool())
+                        .ok_or(ParseError::Field("m"))?,
+                };
+                if !t.qty.is_positive() {
+                    return Err(ParseError::Range("q"));
+                }
+                emit(event(InputBody::AggTrade(t)));
+                Ok(Parsed::Trade)
+            }
+            _ => Err(ParseError::UnknownEvent),
+        }
+    }
+
+    /// Reads `[["price","qty"],…]` arrays into the level buffers.
+    fn levels(
+        &mut self,
+        v: &Value<'_>,
+        bids: &'static str,
+        asks: &'static str,
+    ) -> Result<(), ParseError> {
+        for (key, out) in [(bids, &mut self.bids), (asks, &mut self.asks)] {
+            out.clear();
+            let list = v
+                .get(key)
+                .and_then(|x| x.as_array())
+                .ok_or(ParseError::Field(key))?;
+            if list.len() > MAX_LEVELS {
+                return Err(ParseError::TooManyLevels);
+            }
+            for pair in list {
+                let pair = pair
+                    .as_array()
+                    .filter(|p| p.len() >= 2)
+                    .ok_or(ParseError::Field(key))?;
+                let p = pair[0].as_str().ok_or(ParseError::Field(key))?;
+                let q = pair[1].as_str().ok_or(ParseError::Field(key))?;
+                let level = Level {
+                    price: Price::parse(p).map_err(|_| ParseError::Decimal(key))?,
+                    qty: Qty::parse(q).map_err(|_| ParseError::Decimal(key))?,
+                };
+                if !level.price.is_positive() || level.qty.is_negative() {
+                    return Err(ParseError::Range(key));
+                }
+                out.push(level);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits a capture line `<receive ns> <json>` (the format of
+/// `shared/data/ticks/`); `None` when it has no such shape.
+pub fn capture_line(line: &mut [u8]) -> Option<(u64, &mut [u8])> {
+    let space = line.iter().position(|&b| b == b' ')?;
+    let (ts, rest) = line.split_at_mut(space);
+    let ts = std::str::from_utf8(ts).ok()?.parse().ok()?;
+    Some((ts, &mut rest[1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Result<Parsed, ParseError>, Vec<InputEvent>) {
+        let mut p = Parser::new(Symbols::new(&["BTCUSDT"]));
+        let mut bytes = text.as_bytes().to_vec();
+        let mut out = Vec::new();
+        let r = p.parse(&mut bytes, MonoNanos(1), Some(SymbolId(0)), |e| out.push(e));
+        (r, out)
+    }
+
+    #[test]
+    fn a_book_ticker_and_a_diff_become_events() {
+        let (r, out) = parse(
+            r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":7,"s":"BTCUSDT","b":"61800.20","B":"2.507","a":"61800.30","A":"2.510","T":1,"E":2}}"#,
+        );
+        assert_eq!(r, Ok(Parsed::BookTicker));
+        let InputBody::BookTicker(t) = out[0].body else {
+            panic!()
+        };
+        assert_eq!(t.bid_price, Price::parse("61800.2").unwrap());
+        assert_eq!(out[0].header.exchange, UnixNanos(2_000_000));
+        let (r, out) = parse(
+            r#"{"e":"depthUpdate","E":5,"s":"BTCUSDT","U":10,"u":12,"pu":9,"b":[["1","2"],["2","0"]],"a":[["3","1"],["4","1"]]}"#,
+        );
+        assert_eq!(r, Ok(Parsed::Depth(2)));
+        let InputBody::Depth(d) = out[1].body else {
+            panic!()
+        };
+        assert_eq!((d.bids().len(), d.asks().len()), (0, 1));
+        assert!(d.has(DepthDiff::LAST_PART));
+    }
+
+    #[test]
+    fn bad_messages_are_refused_with_a_reason_and_emit_nothing() {
+        for (text, want) in [
+            ("not json", ParseError::Json),
+            ("[1,2]", ParseError::Json),
+            (
+                r#"{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"-1","q":"243.0","m":false}"#,
+                ParseError::Range("p"),
+            ),
+            (
+                r#"{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"NaN","q":"1","m":false}"#,
+                ParseError::Decimal("p"),
+            ),
+            (
+                r#"{"e":"trade","E":1,"s":"ETHUSDT","t":1,"p":"1","q":"1","m":false}"#,
+                ParseError::UnknownSymbol,
+            ),
+            (
+                r#"{"e":"depthUpdate","E":5,"s":"BTCUSDT","U":10,"u":12,"pu":9,"b":[["1","2"],["-2","1"]],"a":[]}"#,
+                ParseError::Range("b"),
+            ),
+            (
+                r#"{"e":"depthUpdate","E":5,"s":"BTCUSDT","U":10,"pu":9,"b":[],"a":[]}"#,
+                ParseError::Field("u"),
+            ),
+            (
+                r#"{"e":"kline","E":5,"s":"BTCUSDT"}"#,
+                ParseError::UnknownEvent,
+            ),
+        ] {
+            let (r, out) = parse(text);
+            assert_eq!(r, Err(want), "{text}");
+            assert!(out.is_empty(), "{text}");
+        }
+    }
+}
