@@ -13,6 +13,7 @@ pub mod config;
 pub mod core;
 pub mod depth;
 pub mod event;
+pub mod features;
 pub mod replay;
 pub mod runtime;
 pub mod snapshot;

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod gate;
+pub mod indicators;
 pub mod journal_cmd;
 pub mod position;
 pub mod replay;

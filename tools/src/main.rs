@@ -69,6 +69,18 @@ enum Command {
     /// digest, and whether the digest checkpoints recorded during the run
     /// match the replay.
     Replay(ReplayArgs),
+    /// Compute the indicators over a bar file (CSV with the header
+    /// open_time,open,high,low,close,volume) and write them as CSV: SMA 20,
+    /// EMA 20, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14, with TA-Lib's
+    /// conventions. Invalid bars are skipped and counted.
+    Indicators {
+        /// The bar file.
+        #[arg(long, value_name = "BARS.csv")]
+        input: PathBuf,
+        /// Where the values go.
+        #[arg(long, value_name = "VALUES.csv")]
+        out: PathBuf,
+    },
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
         #[command(subcommand)]
@@ -164,6 +176,27 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     use std::io::Write as _;
     match cli.command {
+        Command::Indicators { input, out: path } => {
+            let file = std::fs::File::open(&input)
+                .with_context(|| format!("cannot open {}", input.display()))?;
+            let dest = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(dest);
+            let counts = autobot_tools::indicators::run(
+                std::io::BufReader::new(file),
+                &mut w,
+                std::io::stderr().lock(),
+            )
+            .with_context(|| input.display().to_string())?;
+            w.flush()?;
+            eprintln!(
+                "wrote indicators of {} bars to {} ({} skipped)",
+                counts.bars,
+                path.display(),
+                counts.skipped
+            );
+            Ok(())
+        }
         Command::Replay(args) => {
             let ok = replay::run(&args, &mut out)?;
             out.flush()?;

@@ -1,0 +1,417 @@
+//! Classic indicators, incremental (O(1) per value), with TA-Lib's
+//! conventions and the same floating-point operation order as TA-Lib's C
+//! code, so the values agree with TA-Lib to the last bit or within an ulp
+//! or two (the tests say which):
+//!
+//! - SMA(n): running sum of the window, divided by n; first value at the
+//!   n-th input.
+//! - EMA(n): k = 2 / (n + 1); seeded with the SMA of the first n inputs;
+//!   then `ema = (x − ema) × k + ema`.
+//! - RSI(n): Wilder's smoothing of gains and losses; seeded with their
+//!   simple averages over the first n changes; first value at input n + 1;
+//!   0 when gains and losses are both (near) zero.
+//! - MACD(fast, slow, signal): both EMAs start at input `slow` (the fast one
+//!   seeded with the SMA of the `fast` inputs ending there, as TA-Lib's
+//!   MACD does); the signal is an EMA of MACD seeded with its first
+//!   `signal` values; first value at input `slow + signal − 1`.
+//! - Bollinger bands (SMA(n), k up, k down): population standard deviation
+//!   from the running sum of squares, `sqrt(mean(x²) − sma²)` (0 when that
+//!   is <= 0).
+//! - ATR(n): true range from the second bar on; seeded with the SMA of the
+//!   first n true ranges; then Wilder's smoothing; first value at bar n + 1.
+//!
+//! Each indicator keeps fixed-size state allocated at construction; an
+//! update never allocates. `update` returns `None` during the warm-up.
+
+/// TA-Lib's `TA_IS_ZERO`.
+fn is_zero(v: f64) -> bool {
+    -0.000_000_01 < v && v < 0.000_000_01
+}
+
+/// The last values of a window (fixed capacity, oldest first).
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+struct Window {
+    buf: Vec<f64>,
+    head: usize,
+    len: usize,
+}
+
+impl Window {
+    fn new(n: usize) -> Window {
+        Window {
+            buf: vec![0.0; n.max(1)],
+            head: 0,
+            len: 0,
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == self.buf.len()
+    }
+
+    /// Appends `x`; the caller keeps `len < capacity` before the call.
+    fn push(&mut self, x: f64) {
+        debug_assert!(self.len < self.buf.len());
+        let n = self.buf.len();
+        self.buf[(self.head + self.len) % n] = x;
+        self.len += 1;
+    }
+
+    /// Removes and returns the oldest value.
+    fn pop_oldest(&mut self) -> f64 {
+        debug_assert!(self.len > 0);
+        let old = self.buf[self.head];
+        self.head = (self.head + 1) % self.buf.len();
+        self.len -= 1;
+        old
+    }
+
+    /// The `i`-th value, oldest first.
+    fn get(&self, i: usize) -> f64 {
+        self.buf[(self.head + i) % self.buf.len()]
+    }
+}
+
+/// A running sum over a window in TA-Lib's order: the new value is added,
+/// the window's total is taken, then the oldest value is subtracted.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+struct RunningSum {
+    window: Window,
+    sum: f64,
+}
+
+impl RunningSum {
+    fn new(n: usize) -> RunningSum {
+        RunningSum {
+            window: Window::new(n),
+            sum: 0.0,
+        }
+    }
+
+    /// The total of the last `n` values once there are `n`.
+    fn update(&mut self, x: f64) -> Option<f64> {
+        self.sum += x;
+        self.window.push(x);
+        if !self.window.is_full() {
+            return None;
+        }
+        let total = self.sum;
+        self.sum -= self.window.pop_oldest();
+        Some(total)
+    }
+}
+
+/// Simple moving average.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Sma {
+    sum: RunningSum,
+}
+
+impl Sma {
+    /// SMA over `n` (>= 1) values.
+    pub fn new(n: usize) -> Sma {
+        Sma {
+            sum: RunningSum::new(n),
+        }
+    }
+
+    /// Adds `x`; the average once `n` values have been seen.
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        let n = self.sum.window.capacity() as f64;
+        self.sum.update(x).map(|total| total / n)
+    }
+}
+
+/// Exponential moving average.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Ema {
+    n: usize,
+    k: f64,
+    seen: usize,
+    seed: f64,
+    value: f64,
+}
+
+impl Ema {
+    /// EMA over `n` (>= 1) values.
+    pub fn new(n: usize) -> Ema {
+        Ema {
+            n: n.max(1),
+            k: 2.0 / ((n.max(1) + 1) as f64),
+            seen: 0,
+            seed: 0.0,
+            value: 0.0,
+        }
+    }
+
+    /// Starts from a given value (MACD seeds its fast EMA itself).
+    fn seeded(n: usize, value: f64) -> Ema {
+        Ema {
+            seen: n.max(1),
+            value,
+            ..Ema::new(n)
+        }
+    }
+
+    /// Adds `x`; the average once `n` values have been seen.
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        if self.seen < self.n {
+            self.seen += 1;
+            self.seed += x;
+            if self.seen < self.n {
+                return None;
+            }
+            self.value = self.seed / self.n as f64;
+            return Some(self.value);
+        }
+        self.value = (x - self.value) * self.k + self.value;
+        Some(self.value)
+    }
+}
+
+/// Relative strength index (Wilder).
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Rsi {
+    n: usize,
+    seen: usize,
+    prev: f64,
+    gain: f64,
+    loss: f64,
+}
+
+impl Rsi {
+    /// RSI over `n` (>= 2) changes.
+    pub fn new(n: usize) -> Rsi {
+        Rsi {
+            n: n.max(2),
+            seen: 0,
+            prev: 0.0,
+            gain: 0.0,
+            loss: 0.0,
+        }
+    }
+
+    fn value(&self) -> f64 {
+        let total = self.gain + self.loss;
+        if is_zero(total) {
+            0.0
+        } else {
+            100.0 * (self.gain / total)
+        }
+    }
+
+    /// Adds a price; the RSI from the (n + 1)-th price on.
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        self.seen += 1;
+        if self.seen == 1 {
+            self.prev = x;
+            return None;
+        }
+        let change = x - self.prev;
+        self.prev = x;
+        let n = self.n as f64;
+        if self.seen <= self.n {
+            if change < 0.0 {
+                self.loss -= change;
+            } else {
+                self.gain += change;
+            }
+            return None;
+        }
+        if self.seen == self.n + 1 {
+            if change < 0.0 {
+                self.loss -= change;
+            } else {
+                self.gain += change;
+            }
+            self.loss /= n;
+            self.gain /= n;
+            return Some(self.value());
+        }
+        self.loss *= n - 1.0;
+        self.gain *= n - 1.0;
+        if change < 0.0 {
+            self.loss -= change;
+        } else {
+            self.gain += change;
+        }
+        self.loss /= n;
+        self.gain /= n;
+        Some(self.value())
+    }
+}
+
+/// MACD line, signal line and histogram.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MacdValue {
+    /// Fast EMA − slow EMA.
+    pub macd: f64,
+    /// EMA of the MACD line.
+    pub signal: f64,
+    /// MACD − signal.
+    pub hist: f64,
+}
+
+/// MACD with TA-Lib's alignment of the two EMAs.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Macd {
+    fast_n: usize,
+    /// The last `slow` inputs, until the EMAs start.
+    warm: Window,
+    fast: Ema,
+    slow: Ema,
+    signal: Ema,
+}
+
+impl Macd {
+    /// MACD(fast, slow, signal); the periods are swapped if fast > slow,
+    /// as TA-Lib does.
+    pub fn new(fast: usize, slow: usize, signal: usize) -> Macd {
+        let (fast, slow) = if slow < fast {
+            (slow, fast)
+        } else {
+            (fast, slow)
+        };
+        Macd {
+            fast_n: fast.max(1),
+            warm: Window::new(slow.max(1)),
+            fast: Ema::new(fast),
+            slow: Ema::new(slow),
+            signal: Ema::new(signal),
+        }
+    }
+
+    /// Adds a price.
+    pub fn update(&mut self, x: f64) -> Option<MacdValue> {
+        let started = self.warm.is_full();
+        if !started {
+            self.warm.push(x);
+        }
+        let slow_value = self.slow.update(x)?;
+        let fast_value = if started {
+            self.fast.update(x).unwrap_or(0.0)
+        } else {
+            // The slow EMA's first value: seed the fast one with the mean
+            // of the last `fast` inputs, summed oldest first (as TA-Lib).
+            let n = self.warm.capacity();
+            let mut sum = 0.0;
+            for i in n - self.fast_n..n {
+                sum += self.warm.get(i);
+            }
+            let seed = sum / self.fast_n as f64;
+            self.fast = Ema::seeded(self.fast_n, seed);
+            seed
+        };
+        let macd = fast_value - slow_value;
+        let signal = self.signal.update(macd)?;
+        Some(MacdValue {
+            macd,
+            signal,
+            hist: macd - signal,
+        })
+    }
+}
+
+/// Bollinger bands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bands {
+    /// Upper band.
+    pub upper: f64,
+    /// The SMA.
+    pub middle: f64,
+    /// Lower band.
+    pub lower: f64,
+}
+
+/// Bollinger bands over an SMA.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Bollinger {
+    sma: Sma,
+    squares: RunningSum,
+    up: f64,
+    down: f64,
+}
+
+impl Bollinger {
+    /// Bands of `n` values at `up` and `down` standard deviations.
+    pub fn new(n: usize, up: f64, down: f64) -> Bollinger {
+        Bollinger {
+            sma: Sma::new(n),
+            squares: RunningSum::new(n),
+            up,
+            down,
+        }
+    }
+
+    /// Adds a value.
+    pub fn update(&mut self, x: f64) -> Option<Bands> {
+        let middle = self.sma.update(x);
+        let total2 = self.squares.update(x * x);
+        let (middle, total2) = (middle?, total2?);
+        let n = self.squares.window.capacity() as f64;
+        let var = total2 / n - middle * middle;
+        // TA-Lib's TA_IS_ZERO_OR_NEG.
+        let sd = if var < 0.000_000_01 { 0.0 } else { var.sqrt() };
+        Some(Bands {
+            upper: middle + sd * self.up,
+            middle,
+            lower: middle - sd * self.down,
+        })
+    }
+}
+
+/// Average true range (Wilder).
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Atr {
+    n: usize,
+    seen: usize,
+    prev_close: f64,
+    seed: Sma,
+    value: f64,
+}
+
+impl Atr {
+    /// ATR over `n` (>= 1) true ranges.
+    pub fn new(n: usize) -> Atr {
+        Atr {
+            n: n.max(1),
+            seen: 0,
+            prev_close: 0.0,
+            seed: Sma::new(n),
+            value: 0.0,
+        }
+    }
+
+    /// Adds a bar.
+    pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
+        self.seen += 1;
+        let prev = self.prev_close;
+        self.prev_close = close;
+        if self.seen == 1 {
+            return None;
+        }
+        let mut tr = high - low;
+        let a = (prev - high).abs();
+        if a > tr {
+            tr = a;
+        }
+        let b = (prev - low).abs();
+        if b > tr {
+            tr = b;
+        }
+        if self.seen <= self.n + 1 {
+            let first = self.seed.update(tr)?;
+            self.value = first;
+            return Some(first);
+        }
+        let n = self.n as f64;
+        self.value *= n - 1.0;
+        self.value += tr;
+        self.value /= n;
+        Some(self.value)
+    }
+}

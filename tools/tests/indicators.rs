@@ -1,0 +1,101 @@
+//! `autobot indicators` through the real binary: its values over the first
+//! 1000 bars of `../shared/data/klines/BTCUSDT_perp_1m.csv` agree with
+//! TA-Lib's (the reference file of `engine/tests/indicators.rs`), a bad
+//! header is refused with the expected one named, and bad bars are skipped
+//! and counted without disturbing the others.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::autobot;
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("autobot-ind-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn first_bars(n: usize) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/klines/BTCUSDT_perp_1m.csv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().take(n + 1).map(|l| format!("{l}\n")).collect()
+}
+
+fn parse(text: &str) -> Vec<Vec<Option<f64>>> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .skip(1)
+                .map(|v| match v {
+                    "" | "nan" => None,
+                    v => Some(v.parse().unwrap()),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn values_agree_with_ta_lib_and_bad_bars_are_skipped() {
+    let d = dir("ok");
+    let mut bars = first_bars(1000);
+    // One bad bar (high < low) in the middle: skipped, the rest unchanged.
+    bars.push_str("1689738780000,30000,29000,31000,30000,1\n");
+    std::fs::write(d.join("bars.csv"), &bars).unwrap();
+    let out = autobot()
+        .args(["indicators", "--input"])
+        .arg(d.join("bars.csv"))
+        .arg("--out")
+        .arg(d.join("values.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("line 1002: bar skipped: high < low"), "{err}");
+    assert!(err.contains("(1 skipped)"), "{err}");
+    let ours = parse(&std::fs::read_to_string(d.join("values.csv")).unwrap());
+    let talib = parse(include_str!("../../engine/tests/data/talib_btcusdt_1m.csv"));
+    assert_eq!(ours.len(), talib.len());
+    for (i, (a, b)) in ours.iter().zip(&talib).enumerate() {
+        for (k, (x, y)) in a.iter().zip(b).enumerate() {
+            match (x, y) {
+                (None, None) => {}
+                (Some(x), Some(y)) => assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "row {i} column {k}: {x} vs TA-Lib {y}"
+                ),
+                _ => panic!("row {i} column {k}: {x:?} vs TA-Lib {y:?}"),
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_file_without_the_bar_header_is_refused() {
+    let d = dir("bad");
+    std::fs::write(d.join("bars.csv"), "time,price\n1,2\n").unwrap();
+    let out = autobot()
+        .args(["indicators", "--input"])
+        .arg(d.join("bars.csv"))
+        .arg("--out")
+        .arg(d.join("values.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "expected the header 'open_time,open,high,low,close,volume', found 'time,price'"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
