@@ -83,7 +83,7 @@ pub struct DepthStats {
     pub bad_levels: u64,
     /// Of which torn diffs or snapshots.
     pub torn: u64,
-    /// Buffered parts that fell out of the full buffer.
+    /// Buffered parts that fell out of the full buffer (whole diffs).
     pub overflow: u64,
     /// Levels beyond the book's capacity.
     pub truncated: u64,
@@ -130,17 +130,23 @@ struct Ring {
 }
 
 impl Ring {
-    /// Appends; `false` if the oldest part was dropped to make room.
-    fn push(&mut self, part: DepthDiff) -> bool {
-        let full = usize::from(self.len) == BUFFER_PARTS;
+    /// Appends; returns how many of the oldest parts were dropped to make
+    /// room. Dropping stops at a diff's first part, so the buffer always
+    /// begins with a whole diff.
+    fn push(&mut self, part: DepthDiff) -> u64 {
+        let mut dropped = 0;
+        if usize::from(self.len) == BUFFER_PARTS {
+            self.pop();
+            dropped += 1;
+            while self.len > 0 && !self.parts[usize::from(self.head)].has(DepthDiff::FIRST_PART) {
+                self.pop();
+                dropped += 1;
+            }
+        }
         let at = (usize::from(self.head) + usize::from(self.len)) % BUFFER_PARTS;
         self.parts[at] = part;
-        if full {
-            self.head = ((usize::from(self.head) + 1) % BUFFER_PARTS) as u16;
-        } else {
-            self.len += 1;
-        }
-        !full
+        self.len += 1;
+        dropped
     }
 
     fn pop(&mut self) -> Option<DepthDiff> {
@@ -220,9 +226,7 @@ impl DepthBook {
         }
         match self.phase {
             Phase::Waiting | Phase::Loading(_) => {
-                if !self.buffer.push(*part) {
-                    self.stats.overflow += 1;
-                }
+                self.stats.overflow += self.buffer.push(*part);
                 Outcome::Buffered
             }
             Phase::Bridging(_) | Phase::Synced(_) => self.on_diff_part(part),

@@ -170,3 +170,22 @@ fn a_snapshot_part_out_of_nowhere_is_torn() {
     assert_eq!(b.on_part(&parts[1]), Outcome::Loading);
     assert_eq!(b.on_part(&parts[2]), Outcome::Loaded(false));
 }
+
+#[test]
+fn an_overflowing_buffer_drops_whole_old_diffs_and_still_bridges() {
+    let mut b = DepthBook::new();
+    // Diffs of two parts each (four levels) from u = 2, overfilling the
+    // buffer by a part and a half: the oldest whole diffs go.
+    let bids: Vec<Level> = (0..4).map(|i| lv(90 - i, 1)).collect();
+    let diffs = BUFFER_PARTS as u64 / 2 + 1;
+    for k in 0..diffs {
+        let u = 2 + 2 * k;
+        feed(&mut b, (u - 1, u, u - 2), &bids, &[], false);
+    }
+    assert_eq!(b.stats().overflow, 2);
+    // A snapshot in the middle of the buffered range bridges cleanly.
+    let mid = 2 + diffs;
+    assert_eq!(snapshot(&mut b, mid | 1), Outcome::Loaded(true));
+    assert_eq!(b.stats().resyncs, 0);
+    assert_eq!(b.last_update_id(), Some(2 + 2 * (diffs - 1)));
+}
