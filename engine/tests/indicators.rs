@@ -9,7 +9,7 @@
 //! rewrote some recursions as fused multiply-adds, so the last bits may
 //! differ from the classic operation order we keep).
 
-use autobot_engine::features::ta::{Atr, Bollinger, Ema, Macd, Rsi, Sma};
+use autobot_engine::features::ta::{Atr, Bollinger, Rsi, Sma, Standard};
 
 const BARS: usize = 1000;
 
@@ -62,28 +62,11 @@ fn every_indicator_matches_ta_lib_from_the_same_bar() {
     let bars = bars();
     let (names, rows) = reference();
     assert_eq!(rows.len(), BARS);
-    let (mut sma, mut ema, mut rsi) = (Sma::new(20), Ema::new(20), Rsi::new(14));
-    let (mut macd, mut bb, mut atr) = (
-        Macd::new(12, 26, 9),
-        Bollinger::new(20, 2.0, 2.0),
-        Atr::new(14),
-    );
+    assert_eq!(names, Standard::COLUMNS);
+    let mut set = Standard::new();
     let mut worst = vec![0.0f64; names.len()];
     for (i, &(h, l, c)) in bars.iter().enumerate() {
-        let m = macd.update(c);
-        let b = bb.update(c);
-        let ours = [
-            sma.update(c),
-            ema.update(c),
-            rsi.update(c),
-            m.map(|v| v.macd),
-            m.map(|v| v.signal),
-            m.map(|v| v.hist),
-            b.map(|v| v.upper),
-            b.map(|v| v.middle),
-            b.map(|v| v.lower),
-            atr.update(h, l, c),
-        ];
+        let ours = set.update(h, l, c);
         for (k, (got, want)) in ours.iter().zip(&rows[i]).enumerate() {
             match (got, want) {
                 (None, None) => {}

@@ -26,6 +26,18 @@ pub enum Deployment {
     Live,
 }
 
+impl Deployment {
+    /// The name as the config spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Deployment::DryRun => "dry-run",
+            Deployment::Paper => "paper",
+            Deployment::Testnet => "testnet",
+            Deployment::Live => "live",
+        }
+    }
+}
+
 /// `[run]`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]

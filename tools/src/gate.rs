@@ -63,16 +63,6 @@ pub struct Cleared {
     pub credentials: Option<Credentials>,
 }
 
-/// The name of a deployment as the config spells it.
-pub fn mode_name(mode: Deployment) -> &'static str {
-    match mode {
-        Deployment::DryRun => "dry-run",
-        Deployment::Paper => "paper",
-        Deployment::Testnet => "testnet",
-        Deployment::Live => "live",
-    }
-}
-
 /// Checks everything but the countdown. `file` names the config in
 /// messages; `keys` loads the credentials (only called when needed).
 pub fn check(
@@ -91,7 +81,7 @@ pub fn check(
         (Deployment::DryRun | Deployment::Paper | Deployment::Testnet, true) => {
             return Err(GateRefusal::NotALiveConfig {
                 file: file.to_string(),
-                mode: mode_name(mode),
+                mode: mode.name(),
             });
         }
         _ => {}
@@ -100,7 +90,7 @@ pub fn check(
         Deployment::DryRun | Deployment::Paper => None,
         Deployment::Testnet | Deployment::Live => {
             Some(keys().map_err(|source| GateRefusal::Credentials {
-                mode: mode_name(mode),
+                mode: mode.name(),
                 source,
             })?)
         }

@@ -7,20 +7,16 @@
 //! outside `[low, high]`, is skipped and counted (it never reaches an
 //! indicator); the first few are named on stderr.
 //!
-//! Output columns: `open_time,sma20,ema20,rsi14,macd,macd_signal,macd_hist,
-//! bb_upper,bb_middle,bb_lower,atr14` (MACD 12/26/9, Bollinger 20 at 2
-//! standard deviations); a cell is empty while its indicator warms up.
+//! Output columns: `open_time` and [`Standard::COLUMNS`] (SMA 20, EMA 20,
+//! RSI 14, MACD 12/26/9, Bollinger 20 at 2 standard deviations, ATR 14); a
+//! cell is empty while its indicator warms up.
 
 use std::io::{BufRead, Write};
 
-use autobot_engine::features::ta::{Atr, Bollinger, Ema, Macd, Rsi, Sma};
+use autobot_engine::features::ta::Standard;
 
 /// The header the input must have.
 pub const BAR_HEADER: &str = "open_time,open,high,low,close,volume";
-
-/// The output header.
-pub const OUT_HEADER: &str =
-    "open_time,sma20,ema20,rsi14,macd,macd_signal,macd_hist,bb_upper,bb_middle,bb_lower,atr14";
 
 /// Why the command failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,10 +64,6 @@ fn check(fields: &[&str]) -> Result<(i64, f64, f64, f64), &'static str> {
     Ok((time, high, low, close))
 }
 
-fn cell(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
 /// Computes the indicators of `input` into `out`; skipped bars are
 /// reported on `log`.
 pub fn run(
@@ -86,13 +78,8 @@ pub fn run(
             header.trim().chars().take(80).collect(),
         ));
     }
-    writeln!(out, "{OUT_HEADER}")?;
-    let (mut sma, mut ema, mut rsi) = (Sma::new(20), Ema::new(20), Rsi::new(14));
-    let (mut macd, mut bb, mut atr) = (
-        Macd::new(12, 26, 9),
-        Bollinger::new(20, 2.0, 2.0),
-        Atr::new(14),
-    );
+    writeln!(out, "open_time,{}", Standard::COLUMNS.join(","))?;
+    let mut set = Standard::new();
     let mut counts = Counts::default();
     for (i, line) in lines.enumerate() {
         let line = line?;
@@ -111,22 +98,11 @@ pub fn run(
             }
         };
         counts.bars += 1;
-        let m = macd.update(close);
-        let b = bb.update(close);
-        writeln!(
-            out,
-            "{time},{},{},{},{},{},{},{},{},{},{}",
-            cell(sma.update(close)),
-            cell(ema.update(close)),
-            cell(rsi.update(close)),
-            cell(m.map(|v| v.macd)),
-            cell(m.map(|v| v.signal)),
-            cell(m.map(|v| v.hist)),
-            cell(b.map(|v| v.upper)),
-            cell(b.map(|v| v.middle)),
-            cell(b.map(|v| v.lower)),
-            cell(atr.update(high, low, close)),
-        )?;
+        write!(out, "{time}")?;
+        for v in set.update(high, low, close) {
+            write!(out, ",{}", v.map(|x| x.to_string()).unwrap_or_default())?;
+        }
+        writeln!(out)?;
     }
     if counts.skipped > 0 {
         writeln!(log, "{} bars skipped in all", counts.skipped)?;

@@ -91,9 +91,7 @@ pub struct RunOutcome {
 /// Runs the paper engine to completion.
 pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     if matches!(cfg.run.mode, Deployment::Testnet | Deployment::Live) {
-        return Err(RunError::NoExchangeGateway(crate::gate::mode_name(
-            cfg.run.mode,
-        )));
+        return Err(RunError::NoExchangeGateway(cfg.run.mode.name()));
     }
     let run_dir = match &opts.resume {
         Some(dir) => dir.clone(),

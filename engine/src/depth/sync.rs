@@ -297,15 +297,9 @@ impl DepthBook {
             }
             match self.phase {
                 Phase::Bridging(id) if ids.1 < id => return self.drop_diff(part),
-                Phase::Bridging(id) if ids.0 > id => {
-                    self.stats.gaps += 1;
-                    return self.resync(ResyncReason::NoBridge);
-                }
+                Phase::Bridging(id) if ids.0 > id => return self.resync(ResyncReason::NoBridge),
                 Phase::Synced(last) if ids.1 <= last => return self.drop_diff(part),
-                Phase::Synced(last) if ids.2 != last => {
-                    self.stats.gaps += 1;
-                    return self.resync(ResyncReason::Gap);
-                }
+                Phase::Synced(last) if ids.2 != last => return self.resync(ResyncReason::Gap),
                 _ => {}
             }
             self.open = Some(ids);
@@ -331,7 +325,6 @@ impl DepthBook {
         if let (Some((bid, _)), Some((ask, _))) = (self.bids.best(), self.asks.best())
             && bid >= ask
         {
-            self.stats.crossed += 1;
             return self.resync(ResyncReason::Crossed);
         }
         Outcome::Applied(true)
@@ -355,9 +348,11 @@ impl DepthBook {
         self.buffer.len = 0;
         self.stats.resyncs += 1;
         match reason {
+            ResyncReason::Gap | ResyncReason::NoBridge => self.stats.gaps += 1,
+            ResyncReason::Crossed => self.stats.crossed += 1,
             ResyncReason::BadLevel => self.stats.bad_levels += 1,
             ResyncReason::Torn => self.stats.torn += 1,
-            _ => {}
+            ResyncReason::BadSnapshot => {}
         }
         Outcome::Resync(reason)
     }

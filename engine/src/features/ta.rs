@@ -415,3 +415,68 @@ impl Atr {
         Some(self.value)
     }
 }
+
+/// The standard set over bars: SMA 20, EMA 20, RSI 14, MACD 12/26/9,
+/// Bollinger 20 at 2 standard deviations, ATR 14 (what `autobot
+/// indicators` writes and the TA-Lib comparison checks).
+#[derive(Clone, Debug)]
+pub struct Standard {
+    sma: Sma,
+    ema: Ema,
+    rsi: Rsi,
+    macd: Macd,
+    bands: Bollinger,
+    atr: Atr,
+}
+
+impl Default for Standard {
+    fn default() -> Self {
+        Standard::new()
+    }
+}
+
+impl Standard {
+    /// Names of the values [`Standard::update`] returns, in order.
+    pub const COLUMNS: [&'static str; 10] = [
+        "sma20",
+        "ema20",
+        "rsi14",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+        "atr14",
+    ];
+
+    /// The set, warming up.
+    pub fn new() -> Standard {
+        Standard {
+            sma: Sma::new(20),
+            ema: Ema::new(20),
+            rsi: Rsi::new(14),
+            macd: Macd::new(12, 26, 9),
+            bands: Bollinger::new(20, 2.0, 2.0),
+            atr: Atr::new(14),
+        }
+    }
+
+    /// Adds a bar; one value per column (`None` while warming up).
+    pub fn update(&mut self, high: f64, low: f64, close: f64) -> [Option<f64>; 10] {
+        let m = self.macd.update(close);
+        let b = self.bands.update(close);
+        [
+            self.sma.update(close),
+            self.ema.update(close),
+            self.rsi.update(close),
+            m.map(|v| v.macd),
+            m.map(|v| v.signal),
+            m.map(|v| v.hist),
+            b.map(|v| v.upper),
+            b.map(|v| v.middle),
+            b.map(|v| v.lower),
+            self.atr.update(high, low, close),
+        ]
+    }
+}
