@@ -4,8 +4,17 @@
 //!   with TA-Lib's conventions and operation order; `docs/indicators.md`
 //!   says how each is seeded and smoothed, and where the reference values
 //!   of the tests come from.
+//! - [`flow`]: VWAP and trade-flow imbalance (exact, over a rolling window
+//!   of trades), spread in basis points, order-book imbalance, realized
+//!   volatility.
+//! - [`profile`]: volume profile with point of control and value area.
+//! - [`candles`]: candles on several timeframes from trades, and the check
+//!   a closed candle must pass.
 //!
 //! Floats live only here (SPEC: floats only inside indicators); nothing
 //! here reads a clock or allocates after construction.
 
+pub mod candles;
+pub mod flow;
+pub mod profile;
 pub mod ta;
