@@ -154,11 +154,7 @@ fn core_config() -> CoreConfig {
     ins.min_notional = Money::parse("5").unwrap();
     let mut c = presets::core(
         &[ins],
-        StrategyConfig {
-            fast_period: 20,
-            slow_period: 100,
-            order_qty: Qty::parse("0.001").unwrap(),
-        },
+        StrategyConfig::ema_cross(20, 100, Qty::parse("0.001").unwrap()),
     );
     c.risk.max_position = Qty::parse("0.01").unwrap();
     c

@@ -18,4 +18,5 @@ pub mod regime;
 pub mod replay;
 pub mod runtime;
 pub mod snapshot;
+pub mod strategy;
 pub mod types;

@@ -8,7 +8,9 @@ use autobot_engine::core::{Core, OutputSink};
 use autobot_engine::event::{
     InputBody, Liquidity, OrderStatus, OrderUpdate, OutputBody, OutputEvent, Source,
 };
-use autobot_engine::types::{ExchangeOrderId, Money, MonoNanos, Seq, SymbolId, UnixNanos};
+use autobot_engine::types::{
+    ExchangeOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, SymbolId, UnixNanos,
+};
 
 mod common;
 
@@ -317,4 +319,108 @@ fn depth_sync_allocates_nothing_after_warm_up() {
     assert_eq!(core.stats().depth_resyncs, 20);
     assert!(book.stats().diffs >= 20 * 200);
     assert_eq!(allocs, 0, "the depth path allocated {allocs} times");
+}
+
+/// Trades, bars, regimes, the four strategies, their exits and adaptation
+/// allocate nothing either.
+#[test]
+fn strategies_allocate_nothing_after_warm_up() {
+    use autobot_engine::regime::{Regime, RegimeConfig};
+    use autobot_engine::strategy::{InstanceConfig, StrategyConfig, StrategyKind};
+    let mut cfg = common::core_config();
+    let mut trend = InstanceConfig::new(StrategyKind::Trend, &[Regime::Bull, Regime::Bear]);
+    (trend.fast, trend.slow, trend.atr) = (Some(3), Some(8), Some(3));
+    let mut reversion = InstanceConfig::new(StrategyKind::MeanReversion, &[Regime::Range]);
+    (reversion.period, reversion.atr) = (Some(8), Some(3));
+    let mut ema = InstanceConfig::new(StrategyKind::EmaCross, &Regime::ALL);
+    (ema.fast, ema.slow) = (Some(5), Some(20));
+    cfg.strategy = StrategyConfig {
+        bar_secs: vec![1, 5],
+        regime_bar_secs: 1,
+        regime: RegimeConfig {
+            fast: 3,
+            slow: 8,
+            atr: 3,
+            confirm_bars: 2,
+            min_dwell_bars: 2,
+            ..RegimeConfig::default()
+        },
+        instances: vec![
+            InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range, Regime::Bull]),
+            trend,
+            reversion,
+            ema,
+        ],
+        ..StrategyConfig::features(Qty::parse("0.01").unwrap())
+    };
+    // One symbol, so no other feed goes stale.
+    cfg.instruments.truncate(1);
+    cfg.brackets.truncate(1);
+    cfg.risk.max_consecutive_losses = 1_000_000;
+    cfg.risk.forbidden.max_spread_bps = Rate::parse("1000").unwrap();
+    cfg.risk.forbidden.max_volatility_bps = Rate::parse("1000").unwrap();
+    let mut core = Core::new(&cfg);
+    let mut sink = FillBack {
+        pending: [None; 8],
+        orders: 0,
+    };
+    let mut seq = 0u64;
+    // 20 ms per event; the mid walks in legs of 30 s up, down or sideways,
+    // the book leans one way for a few seconds at a time.
+    let mut run = |core: &mut Core, sink: &mut FillBack, from: u64, n: u64| {
+        for i in from..from + n {
+            let leg = (i / 1500) % 3;
+            let k = (i % 1500) as i64;
+            let drift = match leg {
+                0 => k * 2,
+                1 => 3000 - k * 2,
+                _ => (k % 7) * 3,
+            };
+            let mid = 600_000 + drift + (i as i64 * 7919 % 13);
+            let lean = (i / 200) % 3;
+            let (bq, aq) = match lean {
+                0 => ("3", "1"),
+                1 => ("1", "3"),
+                _ => ("1", "1"),
+            };
+            let tick = 10_000_000;
+            let body = if i % 3 == 2 {
+                InputBody::AggTrade(autobot_engine::event::Trade {
+                    trade_id: i,
+                    price: Price::from_raw(mid * tick),
+                    qty: Qty::parse("0.01").unwrap(),
+                    buyer_is_maker: lean == 1,
+                })
+            } else {
+                InputBody::BookTicker(autobot_engine::event::BookTicker {
+                    update_id: i,
+                    bid_price: Price::from_raw(mid * tick),
+                    bid_qty: Qty::parse(bq).unwrap(),
+                    ask_price: Price::from_raw((mid + 1) * tick),
+                    ask_qty: Qty::parse(aq).unwrap(),
+                })
+            };
+            let exch = UnixNanos(1_700_000_000_000_000_000 + i * 20_000_000);
+            let mut ev = autobot_engine::event::InputEvent::new(
+                Source::MarketData,
+                SymbolId(0),
+                MonoNanos(0),
+                exch,
+                body,
+            );
+            ev.header.seq = Seq(seq);
+            seq += 1;
+            core.on_event(&ev, sink);
+            sink.fill_back(core, &mut seq);
+        }
+    };
+    run(&mut core, &mut sink, 0, 10_000); // warm-up: every indicator warm
+    let before = allocs();
+    let stats_before = *core.stats();
+    run(&mut core, &mut sink, 10_000, 40_000);
+    let allocs = allocs() - before;
+    let st = core.stats();
+    assert!(st.signals > stats_before.signals + 20, "{st:#?}");
+    assert!(st.regime_changes > stats_before.regime_changes, "{st:#?}");
+    assert_eq!(allocs, 0, "the strategy paths allocated {allocs} times");
 }

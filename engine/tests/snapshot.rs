@@ -87,7 +87,7 @@ fn snapshot_plus_tail_is_a_full_replay() {
 
     // Another configuration's snapshot is refused; all unusable: full replay.
     let mut other = cfg.clone();
-    other.strategy.fast_period += 1;
+    other.strategy.instances[0].fast = Some(6);
     let (_, how) = restore(&j, Some(&sdir), &other, None).unwrap();
     assert!(how.snapshot.is_none());
     let refused = how.skipped.iter().find(|s| s.path == older).unwrap();

@@ -172,7 +172,10 @@ impl PaperExchange {
             | OutputBody::StateChange(_)
             | OutputBody::Audit(_)
             | OutputBody::ModeChange(_)
-            | OutputBody::Funding(_) => {}
+            | OutputBody::Funding(_)
+            | OutputBody::Signal(_)
+            | OutputBody::Regime(_)
+            | OutputBody::Weight(_) => {}
         }
         self.match_waiting(reports);
     }

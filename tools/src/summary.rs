@@ -101,6 +101,16 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
         group(st.vetoes),
         group(st.alerts)
     );
+    let _ = writeln!(
+        s,
+        "  strategies        {} signals; entries not acted on: {} off-regime, {} shadowed, {} held (no new risk), {} repeated; {} regime changes",
+        group(st.signals),
+        group(st.signals_off_regime),
+        group(st.signals_shadowed),
+        group(st.signals_held),
+        group(st.signals_repeated),
+        group(st.regime_changes)
+    );
     let acct = core.account();
     let _ = writeln!(
         s,

@@ -60,10 +60,16 @@ fn out_of_range_names_key_value_and_range() {
             p.display()
         )
     );
-    let text = paper_toml().replace("slow_period = 1000", "slow_period = 10");
+    let text = paper_toml().replace("slow = 1000", "slow = 10");
     let (_, e) = load_err("range2", &text);
     assert!(
-        e.contains("strategy.fast_period = 100 is out of range; allowed: 1 ..= 9"),
+        e.contains("strategy.instances[0].fast = 100 is out of range; allowed: 1 ..= 9"),
+        "{e}"
+    );
+    let text = paper_toml().replace("period = 10 ", "period = 10\nimbalance = \"0.2\" ");
+    let (_, e) = load_err("range4", &text);
+    assert!(
+        e.contains("strategy.instances[2].imbalance = set is out of range; allowed: not a parameter of kind = \"mean_reversion\""),
         "{e}"
     );
     let text = paper_toml().replace("trade_ratio = 0.25", "trade_ratio = 1.5");

@@ -20,6 +20,8 @@ use serde::de::DeserializeOwned;
 pub mod presets;
 mod risk;
 
+pub use crate::strategy::StrategyConfig;
+
 pub use risk::{
     AccountConfig, BreakerConfig, ControlConfig, ForbiddenConfig, PortfolioConfig, RiskConfig,
     SanityConfig, StartMode, WatchConfig,
@@ -505,29 +507,6 @@ pub fn check_correlated(
         }
     }
     Ok(())
-}
-
-/// `[strategy]`: the EMA cross on the mid price.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct StrategyConfig {
-    /// Fast EMA period in book-ticker updates (1 ..= 100000, < slow).
-    pub fast_period: u32,
-    /// Slow EMA period in book-ticker updates (2 ..= 100000).
-    pub slow_period: u32,
-    /// Position size targeted after a cross, e.g. `"0.001"` (> 0).
-    pub order_qty: Qty,
-}
-
-impl Validate for StrategyConfig {
-    fn validate(&self, at: &str) -> Result<(), RangeError> {
-        check_range(at, "slow_period", self.slow_period, 2, 100_000)?;
-        check_range(at, "fast_period", self.fast_period, 1, self.slow_period - 1)?;
-        if !self.order_qty.is_positive() {
-            return Err(RangeError::new(at, "order_qty", self.order_qty, "> 0"));
-        }
-        Ok(())
-    }
 }
 
 /// Everything the core needs, assembled from validated sections.

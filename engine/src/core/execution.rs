@@ -211,8 +211,10 @@ impl Core {
         let closed = was != 0 && (now == 0 || now.signum() != was.signum());
         if closed {
             let trip = std::mem::replace(&mut st.trip, Money::ZERO);
+            self.strategy_trip(seq, sym, trip, out);
             self.end_trip(seq, trip, out);
         }
+        self.strategy_fill(sym, was, now);
         let st = &mut self.symbols[i];
         if now != 0 && (was == 0 || now.signum() != was.signum()) {
             st.opened_at = self.now;

@@ -1,16 +1,16 @@
 //! Market data in the core: event time, top of book, mark price and
 //! funding, volatility, feed staleness, unrealized PnL and the breakers that
-//! watch equity, and the EMA-cross strategy that turns the book into intents.
+//! watch equity; each book ticker then runs the strategies (`strategies`).
 //!
 //! Event time only moves forward (`advance_time`); everything timed in the
 //! core (staleness, cool-downs, approvals, funding, the UTC day, resting
 //! limit orders) reads it, never a clock.
 
-use super::{BookReject, Core, Cross, Intent, OutputSink};
+use super::{BookReject, Core, Intent, OutputSink};
 use crate::depth::Outcome;
 use crate::event::{
     AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FeedHealth, FundingPaid, MarkPrice,
-    Origin, OutputBody,
+    Origin, OutputBody, Stance,
 };
 use crate::types::{Money, Qty, Rounding, Seq, Side, SymbolId, UnixNanos};
 
@@ -100,15 +100,12 @@ impl Core {
         let s = &mut self.symbols[i];
         let Some(mid) = s.book.mid() else { return };
         s.vol.update(mid.to_f64());
-        match s.signal.update(mid.to_f64()) {
-            Some(Cross::Up) => s.target = self.order_qty.raw(),
-            Some(Cross::Down) => s.target = -self.order_qty.raw(),
-            None => {}
-        }
         if !s.mark.is_positive() {
             self.revalue(seq, sym, out);
         }
         self.watch(seq, sym, out);
+        self.manage_exits(seq, sym, out);
+        self.tick_strategies(seq, sym, out);
         self.pursue_target(seq, sym, out);
     }
 
@@ -243,6 +240,9 @@ impl Core {
         let intent = Intent::market(sym, side, qty, Origin::Strategy);
         if !self.submit(seq, intent, out) {
             let s = &mut self.symbols[usize::from(sym.0)];
+            // The strategy's proposal is not repeated while it persists
+            // (`strategies::consider`), so a veto is recorded once.
+            s.refused = (s.owner, Stance::of(s.target));
             s.target = s.position.qty().raw();
         }
     }

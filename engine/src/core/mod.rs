@@ -1,8 +1,8 @@
 //! The business-logic core: a deterministic state machine over input events.
 //!
 //! # What it owns
-//! Top of book, mark price, funding and volatility per symbol; the EMA-cross
-//! strategy; positions and the margin account (balance, equity, daily PnL,
+//! Top of book, L2 books, features, regimes, mark price, funding and
+//! volatility per symbol; the strategy instances (`strategies`); positions and the margin account (balance, equity, daily PnL,
 //! drawdown); the order pool; the veto chain and its audit records; circuit
 //! breakers, the liquidation watch, control modes and system states;
 //! pending SemiAuto approvals; and the running digest of every output.
@@ -27,13 +27,13 @@ mod account;
 mod book;
 mod control;
 mod digest;
-mod ema;
 mod execution;
 mod market;
 mod operator;
 mod order_state;
 mod orders;
 mod position;
+mod strategies;
 mod veto;
 mod view;
 mod volatility;
@@ -43,7 +43,6 @@ pub use account::Account;
 pub use book::{BookReject, TopOfBook};
 pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use digest::{DIGEST_SEED, OutputDigest};
-pub use ema::{Cross, Ema, EmaCross};
 pub use operator::{MAX_PENDING_APPROVALS, Pending};
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
@@ -58,6 +57,10 @@ use crate::event::{
     Alert, AlertCode, ControlMode, FeedHealth, FeedStatus, INPUT_KINDS, InputBody, InputEvent,
     OutputBody, OutputEvent, SystemState,
 };
+use crate::features::candles::MAX_TIMEFRAMES;
+use crate::features::set::FeatureSet;
+use crate::regime::RegimeDetector;
+use crate::strategy::{AnyStrategy, BarSource, Weight};
 use crate::types::{Brackets, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
 
 /// Where the core's outputs go (the output ring, a replay trace, a test).
@@ -109,6 +112,19 @@ pub struct CoreStats {
     pub unknown_orders: u64,
     /// Execution reports the order's state does not allow (not applied).
     pub illegal_transitions: u64,
+    /// Strategy signals that changed a targeted position.
+    pub signals: u64,
+    /// Entry proposals in a regime the instance does not trade.
+    pub signals_off_regime: u64,
+    /// Entry proposals while another instance held the symbol.
+    pub signals_shadowed: u64,
+    /// Entry proposals held back while no new risk is taken (kill switch,
+    /// SAFE_MODE / HALTED / STOPPED, a reduce-only control mode).
+    pub signals_held: u64,
+    /// Proposals repeating one whose order was vetoed (not acted on).
+    pub signals_repeated: u64,
+    /// Regime changes.
+    pub regime_changes: u64,
     /// Events naming a symbol that is not configured.
     pub unknown_symbols: u64,
     /// L2 book resyncs (gaps, bad levels, crossed books, torn diffs).
@@ -139,9 +155,21 @@ struct SymbolState {
     /// Correlation group + 1 (0: none).
     group: u8,
     book: TopOfBook,
-    signal: EmaCross,
-    /// Signed position the strategy wants, set on each cross.
+    /// Signed position the strategies want.
     target: i64,
+    /// Strategy instance that set `target` (`NO_STRATEGY`: none).
+    owner: u8,
+    /// Strategy instance whose signal opened the position.
+    holder: u8,
+    /// Stop-loss level of the position's strategy (zero: none).
+    stop: Price,
+    /// Take-profit level (zero: none).
+    take: Price,
+    /// Regime of the symbol.
+    regime: crate::regime::Regime,
+    /// The instance and stance whose order was last vetoed, not re-proposed
+    /// until that instance proposes something else.
+    refused: (u8, crate::event::Stance),
     position: Position,
     /// Unrealized PnL at the last mark, as booked in the account.
     unrealized: Money,
@@ -189,6 +217,23 @@ pub struct Core {
     /// L2 book per symbol (apart from `SymbolState`, which is small and
     /// `Copy`; a book is about 100 KB).
     depth: Vec<DepthBook>,
+    /// Trade-stream features per symbol.
+    features: Vec<FeatureSet>,
+    /// Regime detector per symbol.
+    regimes: Vec<RegimeDetector>,
+    /// Strategy state per instance and symbol (`instance × symbols + symbol`).
+    strategies: Vec<AnyStrategy>,
+    /// Settings and adapted weight per instance.
+    weights: Vec<Weight>,
+    /// Where bars come from.
+    bars: BarSource,
+    /// Candle timeframes in seconds (the first `timeframes`).
+    bar_secs: [u32; MAX_TIMEFRAMES],
+    timeframes: u8,
+    /// Timeframe index the regime reads.
+    regime_tf: u8,
+    /// L2 levels in the book imbalance.
+    book_levels: u16,
     orders: OrderTable,
     approvals: Vec<Option<Pending>>,
     limits: Limits,
@@ -235,8 +280,13 @@ impl Core {
                 brackets: cfg.brackets.get(i).copied().unwrap_or_default(),
                 group: group_of(ins.name.as_str()),
                 book: TopOfBook::default(),
-                signal: EmaCross::new(cfg.strategy.fast_period, cfg.strategy.slow_period),
                 target: 0,
+                owner: strategies::NO_STRATEGY,
+                holder: strategies::NO_STRATEGY,
+                stop: Price::ZERO,
+                take: Price::ZERO,
+                regime: crate::regime::Regime::Range,
+                refused: (strategies::NO_STRATEGY, crate::event::Stance::Flat),
                 position: Position::default(),
                 unrealized: Money::ZERO,
                 feed: FeedHealth::Healthy,
@@ -251,10 +301,38 @@ impl Core {
                 trip: Money::ZERO,
             })
             .collect();
+        let sc = &cfg.strategy;
+        let mut bar_secs = [0; MAX_TIMEFRAMES];
+        for (b, &s) in bar_secs.iter_mut().zip(&sc.bar_secs) {
+            *b = s;
+        }
         Core {
             depth: (0..cfg.instruments.len())
                 .map(|_| DepthBook::new())
                 .collect(),
+            features: cfg
+                .instruments
+                .iter()
+                .map(|ins| FeatureSet::new(sc, ins.tick_size))
+                .collect(),
+            regimes: (0..cfg.instruments.len())
+                .map(|_| RegimeDetector::new(&sc.regime))
+                .collect(),
+            strategies: sc
+                .instances
+                .iter()
+                .flat_map(|inst| (0..cfg.instruments.len()).map(|_| AnyStrategy::new(inst)))
+                .collect(),
+            weights: sc.instances.iter().map(Weight::new).collect(),
+            bars: sc.bars,
+            bar_secs,
+            timeframes: sc.bar_secs.len().min(MAX_TIMEFRAMES) as u8,
+            regime_tf: sc
+                .bar_secs
+                .iter()
+                .position(|&s| s == sc.regime_bar_secs)
+                .unwrap_or(0) as u8,
+            book_levels: sc.book_levels.min(1000) as u16,
             symbols,
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
             approvals: vec![None; MAX_PENDING_APPROVALS],
@@ -292,6 +370,7 @@ impl Core {
             ev.body,
             InputBody::BookTicker(_)
                 | InputBody::AggTrade(_)
+                | InputBody::Kline(_)
                 | InputBody::FeedStatus(_)
                 | InputBody::MarkPrice(_)
                 | InputBody::Depth(_)
@@ -308,11 +387,8 @@ impl Core {
         self.advance_time(seq, time, out);
         match &ev.body {
             InputBody::BookTicker(t) => self.on_book_ticker(seq, sym, t, ev.header.exchange, out),
-            InputBody::AggTrade(_) => {
-                if self.on_market_data(sym, ev.header.exchange) {
-                    self.recount_stale(seq, out);
-                }
-            }
+            InputBody::AggTrade(t) => self.on_trade(seq, sym, t, ev.header.exchange, out),
+            InputBody::Kline(k) => self.on_kline(seq, sym, k, out),
             InputBody::MarkPrice(m) => self.on_mark_price(seq, sym, m, ev.header.exchange, out),
             InputBody::OrderUpdate(u) => self.on_order_update(seq, u, out),
             InputBody::OrderRejected(r) => self.on_order_rejected(seq, r, out),
@@ -322,12 +398,9 @@ impl Core {
                 self.recount_stale(seq, out);
             }
             InputBody::Depth(d) => self.on_depth(seq, sym, d, ev.header.exchange, out),
-            // Counted above; the logic that reads them (candles, liquidation
-            // flow, reconciliation) arrives with later issues.
-            InputBody::Liquidation(_)
-            | InputBody::Kline(_)
-            | InputBody::AccountUpdate(_)
-            | InputBody::Timer(_) => {}
+            // Counted above; the logic that reads them (liquidation flow,
+            // reconciliation) arrives with later issues.
+            InputBody::Liquidation(_) | InputBody::AccountUpdate(_) | InputBody::Timer(_) => {}
         }
     }
 

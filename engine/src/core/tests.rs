@@ -16,11 +16,7 @@ fn cfg(max_position: &str) -> CoreConfig {
     ins.min_notional = Money::parse("0.1").unwrap();
     let mut c = presets::core(
         &[ins],
-        StrategyConfig {
-            fast_period: 2,
-            slow_period: 4,
-            order_qty: Qty::parse("0.002").unwrap(),
-        },
+        StrategyConfig::ema_cross(2, 4, Qty::parse("0.002").unwrap()),
     );
     c.risk.max_position = Qty::parse(max_position).unwrap();
     c.risk.max_open_orders = 4;
@@ -156,7 +152,23 @@ fn kill_switch_vetoes_first_and_reset_releases_it() {
         &mut outs,
     );
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
-    // Both the kill switch and max position would veto; the kill switch wins.
+    // The strategy's entries are held back (counted), not sent.
+    assert!(orders(&outs).is_empty());
+    assert!(core.stats().signals_held > 0);
+    // An operator order is an intent: both the kill switch and max position
+    // would veto it; the kill switch wins.
+    let order = OperatorCommand {
+        action: OperatorAction::Order,
+        side: Side::Buy,
+        kind: crate::event::OrderKind::Market,
+        qty: Qty::parse("0.002").unwrap(),
+        ..OperatorCommand::default()
+    };
+    let mut outs = Vec::new();
+    core.on_event(
+        &feed.event(Source::Operator, InputBody::Operator(order)),
+        &mut outs,
+    );
     assert!(outs.iter().any(|o| matches!(
         o.body,
         OutputBody::Audit(Audit {
@@ -187,13 +199,10 @@ fn shutdown_stops_new_orders_and_reports_the_state_change() {
     );
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     assert!(orders(&outs).is_empty());
-    assert!(outs.iter().any(|o| matches!(
-        o.body,
-        OutputBody::Audit(Audit {
-            rule: Rule::SystemState,
-            ..
-        })
-    )));
+    assert!(
+        core.stats().signals_held > 0,
+        "entries held back while stopped"
+    );
 }
 
 #[test]

@@ -97,11 +97,25 @@ pub struct SymbolView {
     pub symbol: String,
     /// Top of book, once valid.
     pub book: Option<BookView>,
-    /// Fast EMA of the mid, once warm.
-    pub ema_fast: Option<f64>,
-    /// Slow EMA of the mid, once warm.
-    pub ema_slow: Option<f64>,
-    /// Position the strategy targets.
+    /// Regime (`range`, `bull`, `bear`, `high_vol`).
+    pub regime: &'static str,
+    /// Index of the strategy instance holding or targeting the position.
+    pub strategy: Option<u8>,
+    /// Stop-loss level of that strategy.
+    pub stop: Option<Price>,
+    /// Take-profit level of that strategy.
+    pub take: Option<Price>,
+    /// VWAP of the trade window.
+    pub vwap: Option<Price>,
+    /// Trade-flow imbalance, −1 ..= 1.
+    pub flow_imbalance: Option<Rate>,
+    /// Order-book imbalance, −1 ..= 1.
+    pub book_imbalance: Option<Rate>,
+    /// Spread in basis points.
+    pub spread_bps: Option<Rate>,
+    /// Point of control of the day's volume profile.
+    pub poc: Option<Price>,
+    /// Position the strategies target.
     pub target: Qty,
     /// Position held.
     pub position: Qty,
@@ -189,7 +203,8 @@ impl Core {
             .iter()
             .map(|s| {
                 let b = s.book;
-                let (fast, slow) = s.signal.values().unzip();
+                let m = self.market_view(s.instrument.id);
+                let nonzero = |p: Price| p.is_positive().then_some(p);
                 let mark = s.mark_or_mid();
                 let lp = mark.and_then(|m| {
                     liquidation_price(
@@ -209,8 +224,15 @@ impl Core {
                         ask_price: b.ask_price,
                         ask_qty: b.ask_qty,
                     }),
-                    ema_fast: fast,
-                    ema_slow: slow,
+                    regime: s.regime.name(),
+                    strategy: (s.owner != super::strategies::NO_STRATEGY).then_some(s.owner),
+                    stop: nonzero(s.stop),
+                    take: nonzero(s.take),
+                    vwap: m.vwap,
+                    flow_imbalance: m.flow,
+                    book_imbalance: m.book_imbalance,
+                    spread_bps: m.spread_bps,
+                    poc: self.features[usize::from(s.instrument.id.0)].profile.poc(),
                     target: Qty::from_raw(s.target),
                     position: s.position.qty(),
                     avg_entry: s.position.avg_entry(),

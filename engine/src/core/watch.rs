@@ -72,7 +72,7 @@ impl Core {
 
     /// Sends a reduce-only market order taking `qty` (signed like the
     /// position) off the position.
-    fn close_part<S: OutputSink>(
+    pub(super) fn close_part<S: OutputSink>(
         &mut self,
         seq: Seq,
         sym: SymbolId,

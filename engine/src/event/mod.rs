@@ -1,9 +1,11 @@
 //! The event model: fixed-size input events (everything that changes core
 //! state) and output events (everything the core decides).
 
+mod decision;
 mod input;
 mod output;
 
+pub use decision::*;
 pub use input::*;
 pub use output::*;
 

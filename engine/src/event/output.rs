@@ -4,6 +4,7 @@
 //! trace can print every decision next to its input. The core folds every
 //! output into its running digest (see `core::digest`) before it leaves.
 
+use super::{RegimeChange, Signal, WeightChange};
 use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
 
 /// Order type.
@@ -499,6 +500,10 @@ pub enum Origin {
     MaxHold = 4,
     /// Cancel-replace of a limit order that rested too long.
     Replace = 5,
+    /// A strategy's stop-loss (managed by the core).
+    StopLoss = 6,
+    /// A strategy's take-profit (managed by the core).
+    TakeProfit = 7,
 }
 
 impl Origin {
@@ -507,7 +512,11 @@ impl Origin {
     pub const fn is_protective(self) -> bool {
         matches!(
             self,
-            Origin::Flatten | Origin::LiquidationWatch | Origin::MaxHold
+            Origin::Flatten
+                | Origin::LiquidationWatch
+                | Origin::MaxHold
+                | Origin::StopLoss
+                | Origin::TakeProfit
         )
     }
 }
@@ -575,6 +584,12 @@ pub enum OutputBody {
     ModeChange(ModeChange),
     /// A funding payment was applied.
     Funding(FundingPaid),
+    /// A strategy signal changed the targeted position.
+    Signal(Signal),
+    /// A symbol's regime changed.
+    Regime(RegimeChange),
+    /// A strategy's weight adapted.
+    Weight(WeightChange),
 }
 
 impl Default for OutputBody {

@@ -8,6 +8,7 @@
 //!   of trades), spread in basis points, order-book imbalance, realized
 //!   volatility.
 //! - [`profile`]: volume profile with point of control and value area.
+//! - [`set`]: what the core keeps per symbol from the trade stream.
 //! - [`candles`]: candles on several timeframes from trades, and the check
 //!   a closed candle must pass.
 //!
@@ -17,4 +18,5 @@
 pub mod candles;
 pub mod flow;
 pub mod profile;
+pub mod set;
 pub mod ta;

@@ -171,6 +171,11 @@ impl Ema {
         self.value = (x - self.value) * self.k + self.value;
         Some(self.value)
     }
+
+    /// The current value once `n` values have been seen.
+    pub fn value(&self) -> Option<f64> {
+        (self.seen >= self.n).then_some(self.value)
+    }
 }
 
 /// Relative strength index (Wilder).

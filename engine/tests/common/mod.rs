@@ -40,11 +40,7 @@ pub fn core_config() -> CoreConfig {
     };
     let mut c = presets::core(
         &[small(presets::btcusdt()), small(presets::ethusdt())],
-        StrategyConfig {
-            fast_period: 5,
-            slow_period: 20,
-            order_qty: Qty::parse("0.01").unwrap(),
-        },
+        StrategyConfig::ema_cross(5, 20, Qty::parse("0.01").unwrap()),
     );
     c.risk.max_position = Qty::parse("0.05").unwrap();
     c.risk.max_open_orders = 16;
@@ -259,11 +255,7 @@ pub fn risk_config() -> CoreConfig {
     ins.min_notional = Money::parse("5").unwrap();
     let mut c = presets::core(
         &[ins, presets::ethusdt()],
-        StrategyConfig {
-            fast_period: 99_999,
-            slow_period: 100_000,
-            order_qty: Qty::parse("0.001").unwrap(),
-        },
+        StrategyConfig::ema_cross(99_999, 100_000, Qty::parse("0.001").unwrap()),
     );
     c.risk.max_position = Qty::parse("1").unwrap();
     c

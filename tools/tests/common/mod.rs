@@ -22,8 +22,8 @@ pub fn config(base: &Path) -> PathBuf {
         .replace("segment_mib = 256", "segment_mib = 1")
         .replace("checkpoint_every = 100000", "checkpoint_every = 2000")
         .replace("events_per_sec = 20000", "events_per_sec = 100000")
-        .replace("fast_period = 100 ", "fast_period = 10 ")
-        .replace("slow_period = 1000 ", "slow_period = 50 ");
+        .replace("fast = 100 ", "fast = 10 ")
+        .replace("slow = 1000 ", "slow = 50 ");
     assert_ne!(text, shipped);
     let path = base.join("fast.toml");
     std::fs::write(&path, text).unwrap();

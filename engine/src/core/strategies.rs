@@ -1,0 +1,345 @@
+//! The strategies in the core: features from trades and klines, the regime
+//! of each symbol, proposals turned into targeted positions, and the exits
+//! the core manages (stop-loss, take-profit, maximum hold, regime exit).
+//!
+//! # Rules (what `strategy` leaves to the core)
+//! - An instance opens (or flips) a position only while the symbol's
+//!   regime is in its `regimes`; proposals outside are counted, not acted on.
+//! - One instance owns a symbol's position at a time: proposals of other
+//!   instances are counted as shadowed until the position is flat again.
+//! - Size = `order_qty × weight`, rounded down to the step (at least the
+//!   minimum quantity); the weight adapts at the end of each round trip.
+//! - Stops apply at once; the owner's own exits, its take-profit and the
+//!   regime exit wait for `min_hold`; `max_hold` closes in any case.
+//! - Each change of the targeted position is recorded as a `Signal`
+//!   output before the order's audit record.
+
+use super::{Core, OutputSink, SymbolState};
+use crate::event::{AlertCode, Origin, SystemState, WeightChange};
+use crate::event::{Kline, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
+use crate::features::candles::{self, MAX_TIMEFRAMES};
+use crate::features::flow::{book_imbalance, spread_bps, top_imbalance};
+use crate::strategy::{BarSource, Market, Proposal, Strategy};
+use crate::types::{Money, Price, Qty, Rounding, Seq, SymbolId, UnixNanos};
+
+/// `owner` / `holder` of no instance.
+pub(super) const NO_STRATEGY: u8 = u8::MAX;
+
+impl SymbolState {
+    fn held(&self) -> Stance {
+        Stance::of(self.position.qty().raw())
+    }
+}
+
+impl Core {
+    /// What the strategies see of `sym` now.
+    pub(super) fn market_view(&self, sym: SymbolId) -> Market {
+        let i = usize::from(sym.0);
+        let s = &self.symbols[i];
+        let f = &self.features[i];
+        Market {
+            now: self.now,
+            top: s.book,
+            tick: s.instrument.tick_size,
+            regime: s.regime,
+            vwap: f.trades.vwap(),
+            flow: f.trades.flow_imbalance(),
+            book_imbalance: book_imbalance(&self.depth[i], usize::from(self.book_levels))
+                .or_else(|| top_imbalance(&s.book)),
+            spread_bps: spread_bps(s.book.bid_price, s.book.ask_price),
+            held: s.held(),
+        }
+    }
+
+    /// A trade print: checked, then into the features (and bars).
+    pub(super) fn on_trade<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        t: &Trade,
+        exchange: UnixNanos,
+        out: &mut S,
+    ) {
+        if !t.price.is_positive() || !t.qty.is_positive() {
+            self.stats.invalid_inputs += 1;
+            self.alert(seq, AlertCode::InvalidReport, sym, t.price.raw(), out);
+            return;
+        }
+        if self.on_market_data(sym, exchange) {
+            self.recount_stale(seq, out);
+        }
+        let from_trades = self.bars == BarSource::Trades;
+        let mut closed = [None; MAX_TIMEFRAMES];
+        self.features[usize::from(sym.0)].on_trade(exchange, t, from_trades, |tf, k| {
+            closed[tf] = Some(*k);
+        });
+        for (tf, bar) in closed.iter().enumerate() {
+            if let Some(bar) = bar {
+                self.on_bar(seq, sym, tf, bar, out);
+            }
+        }
+    }
+
+    /// A closed kline: refused (counted, alerted) unless consistent; a bar
+    /// when bars come from klines and its interval is configured.
+    pub(super) fn on_kline<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        k: &Kline,
+        out: &mut S,
+    ) {
+        if candles::check(k).is_err() {
+            self.stats.invalid_inputs += 1;
+            self.alert(seq, AlertCode::InvalidReport, sym, k.high.raw(), out);
+            return;
+        }
+        if self.bars != BarSource::Klines {
+            return;
+        }
+        let tf = self.bar_secs[..usize::from(self.timeframes)]
+            .iter()
+            .position(|&s| s == k.interval_secs);
+        if let Some(tf) = tf {
+            self.on_bar(seq, sym, tf, k, out);
+        }
+    }
+
+    /// A bar closed on timeframe `tf`: the regime first, then the bar
+    /// strategies, which see the new regime.
+    fn on_bar<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        tf: usize,
+        bar: &Kline,
+        out: &mut S,
+    ) {
+        let i = usize::from(sym.0);
+        if tf == usize::from(self.regime_tf) {
+            let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
+            if let Some(ch) = self.regimes[i].update(h, l, c) {
+                self.symbols[i].regime = ch.to;
+                self.stats.regime_changes += 1;
+                let change = RegimeChange {
+                    symbol: sym,
+                    from: ch.from,
+                    to: ch.to,
+                    strength: ch.strength,
+                    vol_bps: ch.vol_bps,
+                };
+                self.emit(seq, OutputBody::Regime(change), out);
+            }
+        }
+        if tf != 0 {
+            return;
+        }
+        self.features[i].realized.update(bar.close.to_f64());
+        for k in 0..self.weights.len() {
+            let m = self.market_view(sym);
+            let at = k * self.symbols.len() + i;
+            let p = self.strategies[at].on_bar(bar, &m);
+            self.consider(seq, sym, k, p.as_ref(), out);
+        }
+        self.pursue_target(seq, sym, out);
+    }
+
+    /// Every instance sees the book ticker just applied.
+    pub(super) fn tick_strategies<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        let i = usize::from(sym.0);
+        for k in 0..self.weights.len() {
+            let m = self.market_view(sym);
+            let at = k * self.symbols.len() + i;
+            let p = self.strategies[at].on_tick(&m);
+            self.consider(seq, sym, k, p.as_ref(), out);
+        }
+    }
+
+    /// `false` while the kill switch, the system state or the control mode
+    /// refuses new risk (entries are then held back, exits still go).
+    fn takes_new_risk(&self) -> bool {
+        !self.kill_switch
+            && matches!(self.state, SystemState::Running | SystemState::Degraded)
+            && super::ModeProfile::of(self.mode).new_risk
+    }
+
+    /// How long the position of `s` has been open.
+    fn held_for(&self, s: &SymbolState) -> u64 {
+        self.now.0.saturating_sub(s.opened_at.0)
+    }
+
+    /// A proposal (or none) of instance `k` for `sym`: maybe a new target.
+    fn consider<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        k: usize,
+        p: Option<&Proposal>,
+        out: &mut S,
+    ) {
+        let i = usize::from(sym.0);
+        let inst = k as u8;
+        let (by, stance) = self.symbols[i].refused;
+        if by == inst {
+            if p.is_some_and(|p| p.stance == stance) {
+                // The same proposal as the one vetoed: it must arise anew.
+                self.stats.signals_repeated += 1;
+                return;
+            }
+            self.symbols[i].refused = (NO_STRATEGY, Stance::Flat);
+        }
+        let Some(p) = p else { return };
+        let s = self.symbols[i];
+        let w = self.weights[k];
+        let held = s.held();
+        let owned_elsewhere = s.owner != NO_STRATEGY && s.owner != inst;
+        let busy = s.target != 0 || held != Stance::Flat;
+        if p.stance == Stance::Flat {
+            if s.owner == inst && s.target != 0 && self.held_for(&s) >= w.min_hold {
+                self.set_target(seq, sym, inst, p, 0, out);
+            }
+            return;
+        }
+        if !w.regimes.contains(s.regime) {
+            self.stats.signals_off_regime += 1;
+            return;
+        }
+        if !self.takes_new_risk() {
+            // The state record already says why; an entry would only be
+            // vetoed, tick after tick.
+            self.stats.signals_held += 1;
+            return;
+        }
+        if owned_elsewhere && busy {
+            self.stats.signals_shadowed += 1;
+            return;
+        }
+        // Turning the own position around is an exit first: it waits for
+        // the minimum hold like one.
+        if held != Stance::Flat && held != p.stance && self.held_for(&s) < w.min_hold {
+            return;
+        }
+        let target = p.stance.sign() * self.sized(&s, w.weight).raw();
+        if target == s.target && s.owner == inst {
+            return;
+        }
+        self.set_target(seq, sym, inst, p, target, out);
+    }
+
+    /// `order_qty × weight`, down to the step, at least the minimum.
+    fn sized(&self, s: &SymbolState, weight: crate::types::Rate) -> Qty {
+        let raw = i128::from(self.order_qty.raw()) * i128::from(weight.raw())
+            / i128::from(crate::types::SCALE);
+        let q = Qty::from_raw(i64::try_from(raw).unwrap_or(i64::MAX));
+        q.round_to(s.instrument.step_size, Rounding::TowardZero)
+            .unwrap_or(Qty::ZERO)
+            .max(s.instrument.min_qty)
+    }
+
+    /// Records the signal and moves the target.
+    fn set_target<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        inst: u8,
+        p: &Proposal,
+        target: i64,
+        out: &mut S,
+    ) {
+        let s = &mut self.symbols[usize::from(sym.0)];
+        s.target = target;
+        s.owner = inst;
+        if target != 0 {
+            s.stop = p.stop;
+            s.take = p.take;
+        }
+        self.stats.signals += 1;
+        let signal = Signal {
+            symbol: sym,
+            strategy: inst,
+            stance: p.stance,
+            reason: p.reason,
+            confidence: p.confidence,
+            entry: p.entry,
+            stop: p.stop,
+            take: p.take,
+            qty: Qty::from_raw(target.saturating_abs()),
+        };
+        self.emit(seq, OutputBody::Signal(signal), out);
+    }
+
+    /// Stop-loss, take-profit, maximum hold and regime exit of the
+    /// strategy holding `sym`'s position.
+    pub(super) fn manage_exits<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        let s = self.symbols[usize::from(sym.0)];
+        let held = s.held();
+        if held == Stance::Flat || s.holder == NO_STRATEGY || self.orders.has_open(sym) {
+            return;
+        }
+        let w = self.weights[usize::from(s.holder)];
+        let age = self.held_for(&s);
+        let (bid, ask) = (s.book.bid_price, s.book.ask_price);
+        let long = held == Stance::Long;
+        let stopped = s.stop.is_positive() && if long { bid <= s.stop } else { ask >= s.stop };
+        let took = s.take.is_positive() && if long { bid >= s.take } else { ask <= s.take };
+        let (reason, origin, at) = if stopped {
+            (SignalReason::StopLoss, Origin::StopLoss, s.stop)
+        } else if w.max_hold > 0 && age >= w.max_hold {
+            (
+                SignalReason::MaxHold,
+                Origin::MaxHold,
+                if long { bid } else { ask },
+            )
+        } else if age < w.min_hold {
+            return;
+        } else if took {
+            (SignalReason::TakeProfit, Origin::TakeProfit, s.take)
+        } else if !w.regimes.contains(s.regime) && s.target != 0 {
+            let p = Proposal::exit(SignalReason::RegimeExit, s.book.mid().unwrap_or_default());
+            self.set_target(seq, sym, s.holder, &p, 0, out);
+            return;
+        } else {
+            return;
+        };
+        let p = Proposal::exit(reason, at);
+        self.set_target(seq, sym, s.holder, &p, 0, out);
+        self.close_part(seq, sym, s.position.qty(), origin, out);
+    }
+
+    /// A round trip of `sym` ended with `pnl`: the holder's weight adapts.
+    pub(super) fn strategy_trip<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        pnl: Money,
+        out: &mut S,
+    ) {
+        let holder = self.symbols[usize::from(sym.0)].holder;
+        let Some(w) = self.weights.get_mut(usize::from(holder)) else {
+            return;
+        };
+        if w.on_trip(pnl) {
+            let change = WeightChange {
+                strategy: holder,
+                losses: w.losses,
+                weight: w.weight,
+            };
+            self.emit(seq, OutputBody::Weight(change), out);
+        }
+    }
+
+    /// After a fill moved the position from `was` to `now` (raw quantities).
+    pub(super) fn strategy_fill(&mut self, sym: SymbolId, was: i64, now: i64) {
+        let s = &mut self.symbols[usize::from(sym.0)];
+        if now != 0 && (was == 0 || now.signum() != was.signum()) {
+            // The position (re)opened: its strategy is the one that asked.
+            s.holder = s.owner;
+        }
+        if now == 0 && s.target == 0 {
+            s.owner = NO_STRATEGY;
+            s.holder = NO_STRATEGY;
+            s.stop = Price::ZERO;
+            s.take = Price::ZERO;
+        }
+    }
+}

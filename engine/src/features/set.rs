@@ -1,0 +1,69 @@
+//! The features the core keeps per symbol from the trade stream: candles
+//! on every configured timeframe, the trade window (VWAP, flow), the
+//! session's volume profile and the realized volatility of base-bar
+//! closes. The classic indicators live in the strategies and the regime
+//! detector, which own their periods.
+
+use super::candles::Candles;
+use super::flow::{RealizedVol, TradeWindow};
+use super::profile::VolumeProfile;
+use crate::event::{Kline, Trade};
+use crate::strategy::StrategyConfig;
+use crate::types::{Price, UnixNanos};
+
+const DAY_NANOS: u64 = 86_400 * 1_000_000_000;
+
+/// Bars of realized volatility.
+pub const REALIZED_BARS: usize = 30;
+
+/// One symbol's trade-stream features.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct FeatureSet {
+    /// Candles on `strategy.bar_secs`.
+    pub candles: Candles,
+    /// VWAP and trade-flow imbalance.
+    pub trades: TradeWindow,
+    /// Volume profile of the UTC day.
+    pub profile: VolumeProfile,
+    /// Realized volatility of the last [`REALIZED_BARS`] base-bar closes.
+    pub realized: RealizedVol,
+    /// UTC day of the profile.
+    day: u64,
+}
+
+impl FeatureSet {
+    /// All memory allocated here.
+    pub fn new(cfg: &StrategyConfig, tick: Price) -> FeatureSet {
+        let width = Price::from_raw(tick.raw().saturating_mul(i64::from(cfg.profile_ticks)));
+        FeatureSet {
+            candles: Candles::new(&cfg.bar_secs),
+            trades: TradeWindow::new(cfg.trade_window as usize),
+            profile: VolumeProfile::new(cfg.profile_buckets as usize, width),
+            realized: RealizedVol::new(REALIZED_BARS),
+            day: 0,
+        }
+    }
+
+    /// Folds a trade (positive price and quantity) at exchange time `t` in;
+    /// `closed(timeframe, bar)` gets each candle it closed when `candles`
+    /// is set (bars come from trades).
+    #[inline]
+    pub fn on_trade(
+        &mut self,
+        t: UnixNanos,
+        trade: &Trade,
+        candles: bool,
+        closed: impl FnMut(usize, &Kline),
+    ) {
+        let day = t.0 / DAY_NANOS;
+        if day != self.day {
+            self.day = day;
+            self.profile.reset();
+        }
+        self.trades.update(trade);
+        self.profile.update(trade.price, trade.qty);
+        if candles {
+            self.candles.update(t, trade, closed);
+        }
+    }
+}

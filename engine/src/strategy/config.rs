@@ -1,0 +1,513 @@
+//! `[strategy]`: the shared feature settings, the regime detector and the
+//! strategy instances (`[[strategy.instances]]`).
+//!
+//! An instance is one flat table: `kind`, the regimes it trades in, and the
+//! parameters of its kind. A parameter that belongs to another kind is
+//! refused by name (a typo must not silently fall back to a default);
+//! a parameter left out takes the default documented in `config/paper.toml`.
+
+use serde::Deserialize;
+
+use crate::config::{RangeError, Validate, check_range};
+use crate::regime::{Regime, RegimeConfig};
+use crate::types::{Qty, Rate};
+
+/// Where bars come from.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Deserialize,
+    serde::Serialize,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+)]
+#[rkyv(derive(PartialEq))]
+#[serde(rename_all = "snake_case")]
+pub enum BarSource {
+    /// Candles aggregated from the trade stream.
+    #[default]
+    Trades,
+    /// Closed klines from the exchange (or a bar file), checked first.
+    Klines,
+}
+
+/// The kinds of strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyKind {
+    /// Fast/slow EMA cross of the mid on every book ticker; flips the position.
+    EmaCross,
+    /// Trend following on bars: long in BULL, short in BEAR.
+    Trend,
+    /// Bollinger/VWAP mean reversion on bars, for RANGE.
+    MeanReversion,
+    /// Order-book and trade-flow imbalance scalper on book tickers.
+    Scalper,
+}
+
+impl StrategyKind {
+    /// Name as written in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyKind::EmaCross => "ema_cross",
+            StrategyKind::Trend => "trend",
+            StrategyKind::MeanReversion => "mean_reversion",
+            StrategyKind::Scalper => "scalper",
+        }
+    }
+}
+
+/// `[[strategy.instances]]`: one strategy instance.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceConfig {
+    /// What it is.
+    pub kind: StrategyKind,
+    /// Regimes in which it may open positions (at least one).
+    pub regimes: Vec<Regime>,
+    /// Fast EMA period (ema_cross: book tickers, default 100; trend: bars, 20).
+    pub fast: Option<u32>,
+    /// Slow EMA period (ema_cross: 1000; trend: 50).
+    pub slow: Option<u32>,
+    /// ATR period in bars for stops and targets (trend, mean_reversion: 14).
+    pub atr: Option<u32>,
+    /// Stop-loss distance in ATRs (trend 2, mean_reversion 1.5).
+    pub stop_atr: Option<Rate>,
+    /// Take-profit distance in ATRs (trend 4; mean_reversion: none, it exits at the mean).
+    pub take_atr: Option<Rate>,
+    /// Bollinger period in bars (mean_reversion: 20).
+    pub period: Option<u32>,
+    /// Bollinger width in standard deviations (mean_reversion: 2).
+    pub band_sd: Option<Rate>,
+    /// Also require the close beyond the trade VWAP (mean_reversion: true).
+    pub use_vwap: Option<bool>,
+    /// Book imbalance that opens a position, 0 ..= 1 (scalper: 0.3).
+    pub imbalance: Option<Rate>,
+    /// Trade-flow imbalance that must agree, 0 ..= 1 (scalper: 0.1).
+    pub flow: Option<Rate>,
+    /// Widest spread in basis points the scalper trades at (2).
+    pub max_spread_bps: Option<Rate>,
+    /// Stop-loss distance in basis points of the entry (scalper: 5).
+    pub stop_bps: Option<Rate>,
+    /// Take-profit distance in basis points of the entry (scalper: 8).
+    pub take_bps: Option<Rate>,
+    /// Seconds a position is held before the strategy's own exits apply
+    /// (scalper 5, others 0). Stop-losses apply at once.
+    pub min_hold_secs: Option<u32>,
+    /// Seconds after which the core closes the position (scalper 300; 0 = none).
+    pub max_hold_secs: Option<u32>,
+    /// Losing round trips in a row that shrink the weight (default 3).
+    pub losing_streak: Option<u32>,
+    /// Factor applied to the weight after such a streak, 0 < f < 1 (0.5).
+    pub weight_shrink: Option<Rate>,
+    /// Lowest weight, 0 < w <= 1 (0.25).
+    pub weight_min: Option<Rate>,
+    /// Weight regained by each winning round trip, up to 1 (0.25).
+    pub weight_recover: Option<Rate>,
+}
+
+/// Which parameters each kind takes (the rest are refused by name).
+fn allowed(kind: StrategyKind) -> &'static [&'static str] {
+    match kind {
+        StrategyKind::EmaCross => &["fast", "slow"],
+        StrategyKind::Trend => &["fast", "slow", "atr", "stop_atr", "take_atr"],
+        StrategyKind::MeanReversion => &["period", "band_sd", "use_vwap", "atr", "stop_atr"],
+        StrategyKind::Scalper => &[
+            "imbalance",
+            "flow",
+            "max_spread_bps",
+            "stop_bps",
+            "take_bps",
+        ],
+    }
+}
+
+/// Every kind-specific parameter given, by name.
+fn given(c: &InstanceConfig) -> impl Iterator<Item = &'static str> {
+    [
+        ("fast", c.fast.is_some()),
+        ("slow", c.slow.is_some()),
+        ("atr", c.atr.is_some()),
+        ("stop_atr", c.stop_atr.is_some()),
+        ("take_atr", c.take_atr.is_some()),
+        ("period", c.period.is_some()),
+        ("band_sd", c.band_sd.is_some()),
+        ("use_vwap", c.use_vwap.is_some()),
+        ("imbalance", c.imbalance.is_some()),
+        ("flow", c.flow.is_some()),
+        ("max_spread_bps", c.max_spread_bps.is_some()),
+        ("stop_bps", c.stop_bps.is_some()),
+        ("take_bps", c.take_bps.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+}
+
+const fn ratio(units: i64, hundredths: i64) -> Rate {
+    Rate::from_raw(units * 100_000_000 + hundredths * 1_000_000)
+}
+
+impl InstanceConfig {
+    /// An instance of `kind` with every parameter at its default.
+    pub fn new(kind: StrategyKind, regimes: &[Regime]) -> InstanceConfig {
+        InstanceConfig {
+            kind,
+            regimes: regimes.to_vec(),
+            fast: None,
+            slow: None,
+            atr: None,
+            stop_atr: None,
+            take_atr: None,
+            period: None,
+            band_sd: None,
+            use_vwap: None,
+            imbalance: None,
+            flow: None,
+            max_spread_bps: None,
+            stop_bps: None,
+            take_bps: None,
+            min_hold_secs: None,
+            max_hold_secs: None,
+            losing_streak: None,
+            weight_shrink: None,
+            weight_min: None,
+            weight_recover: None,
+        }
+    }
+
+    /// Fast EMA period.
+    pub fn fast(&self) -> u32 {
+        let d = if self.kind == StrategyKind::EmaCross {
+            100
+        } else {
+            20
+        };
+        self.fast.unwrap_or(d)
+    }
+    /// Slow EMA period.
+    pub fn slow(&self) -> u32 {
+        let d = if self.kind == StrategyKind::EmaCross {
+            1000
+        } else {
+            50
+        };
+        self.slow.unwrap_or(d)
+    }
+    /// ATR period.
+    pub fn atr(&self) -> u32 {
+        self.atr.unwrap_or(14)
+    }
+    /// Stop distance in ATRs.
+    pub fn stop_atr(&self) -> Rate {
+        let d = if self.kind == StrategyKind::Trend {
+            ratio(2, 0)
+        } else {
+            ratio(1, 50)
+        };
+        self.stop_atr.unwrap_or(d)
+    }
+    /// Take-profit distance in ATRs (zero: none).
+    pub fn take_atr(&self) -> Rate {
+        let d = if self.kind == StrategyKind::Trend {
+            ratio(4, 0)
+        } else {
+            Rate::ZERO
+        };
+        self.take_atr.unwrap_or(d)
+    }
+    /// Bollinger period.
+    pub fn period(&self) -> u32 {
+        self.period.unwrap_or(20)
+    }
+    /// Bollinger width.
+    pub fn band_sd(&self) -> Rate {
+        self.band_sd.unwrap_or(ratio(2, 0))
+    }
+    /// Mean reversion also checks the VWAP.
+    pub fn use_vwap(&self) -> bool {
+        self.use_vwap.unwrap_or(true)
+    }
+    /// Scalper's book-imbalance threshold.
+    pub fn imbalance(&self) -> Rate {
+        self.imbalance.unwrap_or(ratio(0, 30))
+    }
+    /// Scalper's trade-flow threshold.
+    pub fn flow(&self) -> Rate {
+        self.flow.unwrap_or(ratio(0, 10))
+    }
+    /// Scalper's widest spread.
+    pub fn max_spread_bps(&self) -> Rate {
+        self.max_spread_bps.unwrap_or(ratio(2, 0))
+    }
+    /// Scalper's stop in basis points.
+    pub fn stop_bps(&self) -> Rate {
+        self.stop_bps.unwrap_or(ratio(5, 0))
+    }
+    /// Scalper's target in basis points.
+    pub fn take_bps(&self) -> Rate {
+        self.take_bps.unwrap_or(ratio(8, 0))
+    }
+    /// Minimum hold in seconds.
+    pub fn min_hold_secs(&self) -> u32 {
+        let d = if self.kind == StrategyKind::Scalper {
+            5
+        } else {
+            0
+        };
+        self.min_hold_secs.unwrap_or(d)
+    }
+    /// Maximum hold in seconds (0: none).
+    pub fn max_hold_secs(&self) -> u32 {
+        let d = if self.kind == StrategyKind::Scalper {
+            300
+        } else {
+            0
+        };
+        self.max_hold_secs.unwrap_or(d)
+    }
+    /// Losing streak that shrinks the weight.
+    pub fn losing_streak(&self) -> u32 {
+        self.losing_streak.unwrap_or(3)
+    }
+    /// Shrink factor.
+    pub fn weight_shrink(&self) -> Rate {
+        self.weight_shrink.unwrap_or(ratio(0, 50))
+    }
+    /// Weight floor.
+    pub fn weight_min(&self) -> Rate {
+        self.weight_min.unwrap_or(ratio(0, 25))
+    }
+    /// Weight regained per win.
+    pub fn weight_recover(&self) -> Rate {
+        self.weight_recover.unwrap_or(ratio(0, 25))
+    }
+}
+
+impl Validate for InstanceConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        let kind = self.kind.name();
+        if let Some(k) = given(self).find(|k| !allowed(self.kind).contains(k)) {
+            let takes = allowed(self.kind).join(", ");
+            return Err(RangeError::new(
+                at,
+                k,
+                "set",
+                format!("not a parameter of kind = \"{kind}\" (it takes {takes})"),
+            ));
+        }
+        if self.regimes.is_empty() {
+            return Err(RangeError::new(at, "regimes", "[]", "at least one regime"));
+        }
+        let pct = |key: &str, v: Rate, lo: Rate| {
+            if v < lo || v > Rate::ONE {
+                Err(RangeError::new(at, key, v, format!("{lo} ..= 1")))
+            } else {
+                Ok(())
+            }
+        };
+        let positive = |key: &str, v: Rate| {
+            if v.is_positive() {
+                Ok(())
+            } else {
+                Err(RangeError::new(at, key, v, "> 0"))
+            }
+        };
+        match self.kind {
+            StrategyKind::EmaCross | StrategyKind::Trend => {
+                check_range(at, "slow", self.slow(), 2, 100_000)?;
+                check_range(at, "fast", self.fast(), 1, self.slow() - 1)?;
+            }
+            StrategyKind::MeanReversion => {
+                check_range(at, "period", self.period(), 2, 10_000)?;
+                positive("band_sd", self.band_sd())?;
+            }
+            StrategyKind::Scalper => {
+                pct("imbalance", self.imbalance(), Rate::ZERO)?;
+                pct("flow", self.flow(), Rate::ZERO)?;
+                positive("max_spread_bps", self.max_spread_bps())?;
+                positive("stop_bps", self.stop_bps())?;
+                if self.take_bps().is_negative() {
+                    return Err(RangeError::new(at, "take_bps", self.take_bps(), ">= 0"));
+                }
+            }
+        }
+        if matches!(self.kind, StrategyKind::Trend | StrategyKind::MeanReversion) {
+            check_range(at, "atr", self.atr(), 1, 1000)?;
+            positive("stop_atr", self.stop_atr())?;
+            if self.take_atr().is_negative() {
+                return Err(RangeError::new(at, "take_atr", self.take_atr(), ">= 0"));
+            }
+        }
+        check_range(at, "min_hold_secs", self.min_hold_secs(), 0, 86_400)?;
+        let max = self.max_hold_secs();
+        if max != 0 && max <= self.min_hold_secs() {
+            return Err(RangeError::new(
+                at,
+                "max_hold_secs",
+                max,
+                "0 (none) or > min_hold_secs",
+            ));
+        }
+        check_range(at, "max_hold_secs", max, 0, 7 * 86_400)?;
+        check_range(at, "losing_streak", self.losing_streak(), 1, 1000)?;
+        let shrink = self.weight_shrink();
+        if !shrink.is_positive() || shrink >= Rate::ONE {
+            return Err(RangeError::new(at, "weight_shrink", shrink, "0 < f < 1"));
+        }
+        pct("weight_min", self.weight_min(), Rate::from_raw(1))?;
+        pct("weight_recover", self.weight_recover(), Rate::ZERO)?;
+        Ok(())
+    }
+}
+
+/// `[strategy]`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Position size of a signal at weight 1, e.g. `"0.001"` (> 0).
+    pub order_qty: Qty,
+    /// Candle timeframes in seconds built from trades (1 ..= 4 of them,
+    /// ascending, each 1 ..= 86400); bar strategies read the first.
+    pub bar_secs: Vec<u32>,
+    /// Timeframe the regime detector reads (one of `bar_secs`).
+    pub regime_bar_secs: u32,
+    /// Bars from trades or from klines.
+    #[serde(default)]
+    pub bars: BarSource,
+    /// Trades in the VWAP and trade-flow window (1 ..= 1000000).
+    pub trade_window: u32,
+    /// L2 levels in the order-book imbalance (1 ..= 1000).
+    pub book_levels: u32,
+    /// Buckets of the volume profile (1 ..= 100000), reset each UTC day.
+    pub profile_buckets: u32,
+    /// Ticks per volume-profile bucket (1 ..= 1000000).
+    pub profile_ticks: u32,
+    /// The regime detector.
+    pub regime: RegimeConfig,
+    /// The strategies (1 ..= 32).
+    pub instances: Vec<InstanceConfig>,
+}
+
+/// The most strategy instances.
+pub const MAX_INSTANCES: usize = 32;
+
+impl StrategyConfig {
+    /// One EMA cross over book tickers, in every regime (the benchmark and
+    /// test configuration).
+    pub fn ema_cross(fast: u32, slow: u32, order_qty: Qty) -> StrategyConfig {
+        let mut ema = InstanceConfig::new(StrategyKind::EmaCross, &Regime::ALL);
+        ema.fast = Some(fast);
+        ema.slow = Some(slow);
+        StrategyConfig {
+            instances: vec![ema],
+            ..StrategyConfig::features(order_qty)
+        }
+    }
+
+    /// Default feature settings and no strategy.
+    pub fn features(order_qty: Qty) -> StrategyConfig {
+        StrategyConfig {
+            order_qty,
+            bar_secs: vec![60],
+            regime_bar_secs: 60,
+            bars: BarSource::Trades,
+            trade_window: 500,
+            book_levels: 10,
+            profile_buckets: 2000,
+            profile_ticks: 10,
+            regime: RegimeConfig::default(),
+            instances: Vec::new(),
+        }
+    }
+}
+
+impl Validate for StrategyConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        if !self.order_qty.is_positive() {
+            return Err(RangeError::new(at, "order_qty", self.order_qty, "> 0"));
+        }
+        let bars = &self.bar_secs;
+        let listed = format!("{bars:?}");
+        let ascending = bars.windows(2).all(|w| w[0] < w[1]);
+        let in_range = bars.iter().all(|&s| (1..=86_400).contains(&s));
+        if bars.is_empty() || bars.len() > 4 || !ascending || !in_range {
+            return Err(RangeError::new(
+                at,
+                "bar_secs",
+                listed,
+                "1 to 4 ascending intervals, each 1 ..= 86400",
+            ));
+        }
+        if !bars.contains(&self.regime_bar_secs) {
+            return Err(RangeError::new(
+                at,
+                "regime_bar_secs",
+                self.regime_bar_secs,
+                format!("one of bar_secs {listed}"),
+            ));
+        }
+        check_range(at, "trade_window", self.trade_window, 1, 1_000_000)?;
+        check_range(at, "book_levels", self.book_levels, 1, 1000)?;
+        check_range(at, "profile_buckets", self.profile_buckets, 1, 100_000)?;
+        check_range(at, "profile_ticks", self.profile_ticks, 1, 1_000_000)?;
+        self.regime.validate(&format!("{at}.regime"))?;
+        check_range(
+            at,
+            "instances (count)",
+            self.instances.len(),
+            0,
+            MAX_INSTANCES,
+        )?;
+        for (i, inst) in self.instances.iter().enumerate() {
+            inst.validate(&format!("{at}.instances[{i}]"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parameter_of_another_kind_is_refused_by_name() {
+        let mut c = InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range]);
+        c.fast = Some(3);
+        let e = c.validate("strategy.instances[0]").unwrap_err();
+        assert_eq!(e.key, "strategy.instances[0].fast");
+        assert!(
+            e.allowed.contains("not a parameter of kind = \"scalper\""),
+            "{}",
+            e.allowed
+        );
+    }
+
+    #[test]
+    fn defaults_are_valid_for_every_kind() {
+        for kind in [
+            StrategyKind::EmaCross,
+            StrategyKind::Trend,
+            StrategyKind::MeanReversion,
+            StrategyKind::Scalper,
+        ] {
+            InstanceConfig::new(kind, &[Regime::Bull])
+                .validate("s")
+                .unwrap();
+        }
+        let s = InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range]);
+        assert_eq!((s.min_hold_secs(), s.max_hold_secs()), (5, 300));
+    }
+
+    #[test]
+    fn regime_bars_must_be_built() {
+        let mut c = StrategyConfig::ema_cross(2, 5, Qty::ONE);
+        c.regime_bar_secs = 30;
+        let e = c.validate("strategy").unwrap_err();
+        assert_eq!(e.key, "strategy.regime_bar_secs");
+    }
+}

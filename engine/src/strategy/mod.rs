@@ -1,0 +1,264 @@
+//! Strategies: one trait, four kinds, several instances per config.
+//!
+//! # What a strategy does, and what the core does
+//! A strategy reads the market ([`Market`]: top of book, regime, VWAP,
+//! flows, imbalance, spread, the position's direction) on each book ticker
+//! and each closed bar, keeps its own indicators, and *proposes* a stance
+//! with its reason, confidence, entry, stop-loss and take-profit
+//! ([`Proposal`]). The core (`core::strategies`) decides: it opens only in
+//! the regimes the instance's config names, lets one instance own a
+//! symbol's position at a time, sizes by the instance's adapted weight,
+//! sends the order through the veto chain, and itself manages the stop,
+//! the target, the minimum and maximum hold and the exit when the regime
+//! leaves the instance's set.
+//!
+//! # Invariants
+//! - Deterministic and allocation-free after construction, like the core.
+//! - Instances are an enum ([`AnyStrategy`]) behind the [`Strategy`] trait,
+//!   so the core's state stays one archivable value (snapshots) and
+//!   dispatch is a jump table rather than a heap of trait objects.
+//! - Adaptation ([`Weight`]) is bounded by the config and changes only
+//!   at the end of a round trip.
+
+mod config;
+mod cross;
+mod kinds;
+
+pub use config::{BarSource, InstanceConfig, MAX_INSTANCES, StrategyConfig, StrategyKind};
+pub use cross::{Cross, EmaCross};
+pub use kinds::{EmaFlip, MeanReversion, Scalper, Trend};
+
+use crate::core::TopOfBook;
+use crate::event::{Kline, SignalReason, Stance};
+use crate::regime::{Regime, RegimeSet};
+use crate::types::{Money, Price, Rate, Rounding, SCALE, UnixNanos, div_round_i128};
+
+/// What a strategy sees of one symbol.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Market {
+    /// Event time.
+    pub now: UnixNanos,
+    /// Top of book (valid: two-sided, not crossed).
+    pub top: TopOfBook,
+    /// The instrument's tick size.
+    pub tick: Price,
+    /// The symbol's regime.
+    pub regime: Regime,
+    /// VWAP of the trade window.
+    pub vwap: Option<Price>,
+    /// Trade-flow imbalance of the trade window, −1 ..= 1.
+    pub flow: Option<Rate>,
+    /// Order-book imbalance (L2 when synced, else the top of book), −1 ..= 1.
+    pub book_imbalance: Option<Rate>,
+    /// Spread in basis points.
+    pub spread_bps: Option<Rate>,
+    /// Direction of the symbol's position.
+    pub held: Stance,
+}
+
+/// A strategy's proposal: the stance it wants and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    /// The position wanted (`Flat`: close).
+    pub stance: Stance,
+    /// Why.
+    pub reason: SignalReason,
+    /// Strength, 0 ..= 1.
+    pub confidence: Rate,
+    /// The price the strategy saw.
+    pub entry: Price,
+    /// Stop-loss level (zero: none).
+    pub stop: Price,
+    /// Take-profit level (zero: none).
+    pub take: Price,
+}
+
+impl Proposal {
+    /// An entry without stop or target (set them with struct update).
+    pub fn enter(stance: Stance, reason: SignalReason, confidence: Rate, entry: Price) -> Self {
+        Proposal {
+            stance,
+            reason,
+            confidence,
+            entry,
+            stop: Price::ZERO,
+            take: Price::ZERO,
+        }
+    }
+
+    /// Close the position.
+    pub fn exit(reason: SignalReason, at: Price) -> Self {
+        Proposal::enter(Stance::Flat, reason, Rate::ONE, at)
+    }
+}
+
+/// A strategy.
+pub trait Strategy {
+    /// A book ticker was applied to the top of book.
+    fn on_tick(&mut self, m: &Market) -> Option<Proposal>;
+    /// A bar of the base timeframe closed.
+    fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal>;
+}
+
+/// One strategy of any kind.
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub enum AnyStrategy {
+    /// EMA cross on ticks.
+    EmaFlip(EmaFlip),
+    /// Trend following.
+    Trend(Trend),
+    /// Mean reversion.
+    MeanReversion(MeanReversion),
+    /// Imbalance scalper.
+    Scalper(Scalper),
+}
+
+impl AnyStrategy {
+    /// The strategy an instance config describes (validated).
+    pub fn new(c: &InstanceConfig) -> AnyStrategy {
+        match c.kind {
+            StrategyKind::EmaCross => AnyStrategy::EmaFlip(EmaFlip::new(c.fast(), c.slow())),
+            StrategyKind::Trend => AnyStrategy::Trend(Trend::new(
+                c.fast(),
+                c.slow(),
+                c.atr(),
+                c.stop_atr(),
+                c.take_atr(),
+            )),
+            StrategyKind::MeanReversion => AnyStrategy::MeanReversion(MeanReversion::new(
+                c.period(),
+                c.band_sd(),
+                c.atr(),
+                c.stop_atr(),
+                c.use_vwap(),
+            )),
+            StrategyKind::Scalper => AnyStrategy::Scalper(Scalper::new(
+                c.imbalance(),
+                c.flow(),
+                c.max_spread_bps(),
+                c.stop_bps(),
+                c.take_bps(),
+            )),
+        }
+    }
+}
+
+impl Strategy for AnyStrategy {
+    #[inline]
+    fn on_tick(&mut self, m: &Market) -> Option<Proposal> {
+        match self {
+            AnyStrategy::EmaFlip(s) => s.on_tick(m),
+            AnyStrategy::Trend(s) => s.on_tick(m),
+            AnyStrategy::MeanReversion(s) => s.on_tick(m),
+            AnyStrategy::Scalper(s) => s.on_tick(m),
+        }
+    }
+
+    #[inline]
+    fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
+        match self {
+            AnyStrategy::EmaFlip(s) => s.on_bar(bar, m),
+            AnyStrategy::Trend(s) => s.on_bar(bar, m),
+            AnyStrategy::MeanReversion(s) => s.on_bar(bar, m),
+            AnyStrategy::Scalper(s) => s.on_bar(bar, m),
+        }
+    }
+}
+
+/// An instance's settings the core applies, and its adapted weight.
+#[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Weight {
+    /// Regimes it may open positions in.
+    pub regimes: RegimeSet,
+    /// Own exits wait this long after the position opened (ns).
+    pub min_hold: u64,
+    /// The core closes after this long (ns; 0: never).
+    pub max_hold: u64,
+    streak: u32,
+    shrink: Rate,
+    floor: Rate,
+    recover: Rate,
+    /// Losing round trips in a row.
+    pub losses: u32,
+    /// Size multiplier, `floor ..= 1`.
+    pub weight: Rate,
+}
+
+impl Weight {
+    /// Weight 1 and the config's bounds.
+    pub fn new(c: &InstanceConfig) -> Weight {
+        Weight {
+            regimes: RegimeSet::of(&c.regimes),
+            min_hold: u64::from(c.min_hold_secs()) * 1_000_000_000,
+            max_hold: u64::from(c.max_hold_secs()) * 1_000_000_000,
+            streak: c.losing_streak(),
+            shrink: c.weight_shrink(),
+            floor: c.weight_min(),
+            recover: c.weight_recover(),
+            losses: 0,
+            weight: Rate::ONE,
+        }
+    }
+
+    /// A round trip ended with net PnL `pnl`; returns `true` if the weight
+    /// or the loss count changed. After `losing_streak` losses in a row the
+    /// weight is multiplied by `weight_shrink` (never below `weight_min`)
+    /// and the count restarts; a win adds `weight_recover` (never above 1).
+    pub fn on_trip(&mut self, pnl: Money) -> bool {
+        let before = (self.weight, self.losses);
+        if pnl.is_negative() {
+            self.losses += 1;
+            if self.losses >= self.streak {
+                self.losses = 0;
+                let shrunk = div_round_i128(
+                    i128::from(self.weight.raw()) * i128::from(self.shrink.raw()),
+                    i128::from(SCALE),
+                    Rounding::TowardZero,
+                );
+                let shrunk = Rate::from_raw(i64::try_from(shrunk).unwrap_or(0));
+                self.weight = shrunk.max(self.floor);
+            }
+        } else if pnl.is_positive() {
+            self.losses = 0;
+            let up = self.weight.checked_add(self.recover).unwrap_or(Rate::ONE);
+            self.weight = up.min(Rate::ONE);
+        }
+        before != (self.weight, self.losses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_shrinks_after_a_streak_within_bounds_and_recovers() {
+        let mut c = InstanceConfig::new(StrategyKind::Trend, &[Regime::Bull]);
+        c.losing_streak = Some(2);
+        c.weight_shrink = Some(Rate::from_raw(50_000_000));
+        c.weight_min = Some(Rate::from_raw(30_000_000));
+        c.weight_recover = Some(Rate::from_raw(10_000_000));
+        let mut w = Weight::new(&c);
+        let loss = Money::from_raw(-1);
+        let win = Money::from_raw(1);
+        assert!(w.on_trip(loss));
+        assert_eq!(w.weight, Rate::ONE);
+        w.on_trip(loss);
+        assert_eq!(w.weight, Rate::from_raw(50_000_000));
+        for _ in 0..10 {
+            w.on_trip(loss);
+        }
+        assert_eq!(
+            w.weight,
+            Rate::from_raw(30_000_000),
+            "floored at weight_min"
+        );
+        w.on_trip(win);
+        assert_eq!(w.weight, Rate::from_raw(40_000_000));
+        for _ in 0..20 {
+            w.on_trip(win);
+        }
+        assert_eq!(w.weight, Rate::ONE, "capped at 1");
+        assert!(!w.on_trip(Money::ZERO), "a break-even trip changes nothing");
+    }
+}

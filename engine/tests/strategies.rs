@@ -1,0 +1,393 @@
+//! Strategy scenarios through the whole core: each strategy fires in its
+//! regime and not outside it, the core's stops, targets and hold times close
+//! positions, and a losing streak shrinks the instance's weight.
+//!
+//! Markets are built by hand: one book ticker and one trade per step; 1 s
+//! bars from trades; a fast regime detector (EMA 3/6, ATR 3, 3 bars to
+//! confirm) so a few dozen bars decide it.
+
+use autobot_engine::config::CoreConfig;
+use autobot_engine::event::{
+    BookTicker, InputBody, NewOrder, Origin, OutputBody, OutputEvent, Signal, SignalReason, Source,
+    Stance, Trade, WeightChange,
+};
+use autobot_engine::regime::{Regime, RegimeConfig};
+use autobot_engine::strategy::{InstanceConfig, StrategyConfig, StrategyKind};
+use autobot_engine::types::{Price, Qty, Rate};
+
+mod common;
+use common::{Harness, SEC, new_orders, risk_config};
+
+fn r(s: &str) -> Rate {
+    s.parse().unwrap()
+}
+
+/// BTCUSDT (symbol 0) with one strategy instance.
+fn config(inst: InstanceConfig) -> CoreConfig {
+    let mut c = risk_config();
+    c.strategy = StrategyConfig {
+        bar_secs: vec![1],
+        regime_bar_secs: 1,
+        trade_window: 50,
+        regime: RegimeConfig {
+            fast: 3,
+            slow: 6,
+            atr: 3,
+            trend_enter: r("1"),
+            trend_exit: r("0.3"),
+            vol_enter_bps: r("500"),
+            vol_exit_bps: r("400"),
+            confirm_bars: 3,
+            min_dwell_bars: 2,
+        },
+        instances: vec![inst],
+        ..StrategyConfig::features(Qty::parse("0.010").unwrap())
+    };
+    c.risk.max_consecutive_losses = 100;
+    c.risk.forbidden.max_spread_bps = r("1000");
+    c
+}
+
+struct Scene {
+    h: Harness,
+}
+
+impl Scene {
+    fn new(inst: InstanceConfig) -> Scene {
+        Scene {
+            h: Harness::new(&config(inst)),
+        }
+    }
+
+    /// A book ticker 100 ms on, 0.2 wide around `mid`, with these sizes.
+    fn quote(&mut self, mid: f64, bid_qty: &str, ask_qty: &str) -> Vec<OutputEvent> {
+        self.h.now += 100_000_000;
+        let p = |x: f64| Price::parse(&format!("{x:.1}")).unwrap();
+        let body = InputBody::BookTicker(BookTicker {
+            update_id: self.h.seq,
+            bid_price: p(mid - 0.1),
+            bid_qty: Qty::parse(bid_qty).unwrap(),
+            ask_price: p(mid + 0.1),
+            ask_qty: Qty::parse(ask_qty).unwrap(),
+        });
+        self.h.feed(Source::MarketData, 0, self.h.now, body)
+    }
+
+    /// A trade at `price` now (`buy`: the aggressor bought).
+    fn trade(&mut self, price: f64, buy: bool) -> Vec<OutputEvent> {
+        let body = InputBody::AggTrade(Trade {
+            trade_id: self.h.seq,
+            price: Price::parse(&format!("{price:.1}")).unwrap(),
+            qty: Qty::parse("0.1").unwrap(),
+            buyer_is_maker: !buy,
+        });
+        self.h.feed(Source::MarketData, 0, self.h.now, body)
+    }
+
+    /// One second of market: a balanced quote and a trade at `price`.
+    fn second(&mut self, price: f64) -> Vec<OutputEvent> {
+        self.h.now = self.h.now - self.h.now % SEC + SEC;
+        let mut outs = self.trade(price, true);
+        outs.extend(self.quote(price, "1", "1"));
+        outs
+    }
+
+    fn fill_all(&mut self, outs: &[OutputEvent]) {
+        for o in new_orders(outs) {
+            let px = self
+                .h
+                .core
+                .book(o.symbol)
+                .unwrap()
+                .mid()
+                .unwrap()
+                .to_string();
+            self.h.fill(&o, &px, "0");
+        }
+    }
+
+    fn position(&self) -> i64 {
+        self.h
+            .core
+            .position(autobot_engine::types::SymbolId(0))
+            .unwrap()
+            .qty()
+            .raw()
+    }
+}
+
+fn signals(outs: &[OutputEvent]) -> Vec<Signal> {
+    outs.iter()
+        .filter_map(|o| match o.body {
+            OutputBody::Signal(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn one_order(outs: &[OutputEvent]) -> NewOrder {
+    let orders = new_orders(outs);
+    assert_eq!(orders.len(), 1, "{outs:#?}");
+    orders[0]
+}
+
+/// Trend following on EMA 3/6 and ATR 3 of 1 s bars.
+fn trend_instance(regimes: &[Regime]) -> InstanceConfig {
+    let mut c = InstanceConfig::new(StrategyKind::Trend, regimes);
+    c.fast = Some(3);
+    c.slow = Some(6);
+    c.atr = Some(3);
+    c
+}
+
+/// Seconds rising by `step`; returns all outputs.
+fn trend(s: &mut Scene, from: f64, step: f64, secs: usize) -> Vec<OutputEvent> {
+    (0..secs)
+        .flat_map(|i| s.second(from + step * i as f64))
+        .collect()
+}
+
+#[test]
+fn trend_goes_long_in_a_bull_market_and_its_stop_closes() {
+    let mut s = Scene::new(trend_instance(&[Regime::Bull, Regime::Bear]));
+    let outs = trend(&mut s, 60_000.0, 10.0, 20);
+    let sig = signals(&outs);
+    assert_eq!(sig.len(), 1, "{sig:#?}");
+    let entry = sig[0];
+    assert_eq!(
+        (entry.stance, entry.reason),
+        (Stance::Long, SignalReason::TrendUp)
+    );
+    assert!(
+        entry.stop < entry.entry && entry.entry < entry.take,
+        "{entry:?}"
+    );
+    assert_eq!(entry.qty, Qty::parse("0.010").unwrap());
+    s.fill_all(&outs);
+    assert_eq!(s.position(), Qty::parse("0.010").unwrap().raw());
+    let regime = outs.iter().find_map(|o| match o.body {
+        OutputBody::Regime(c) => Some(c),
+        _ => None,
+    });
+    assert_eq!(
+        regime.map(|c| (c.from, c.to)),
+        Some((Regime::Range, Regime::Bull))
+    );
+
+    // The market falls through the stop: the core closes, reduce-only.
+    let stop = entry.stop.to_f64();
+    let outs = s.quote(stop - 1.0, "1", "1");
+    let exit = signals(&outs);
+    assert_eq!(exit.len(), 1);
+    assert_eq!(
+        (exit[0].stance, exit[0].reason),
+        (Stance::Flat, SignalReason::StopLoss)
+    );
+    let close = one_order(&outs);
+    assert!(close.reduce_only);
+    assert_eq!(
+        s.h.core.order(close.client_id).unwrap().origin,
+        Origin::StopLoss
+    );
+    s.fill_all(&outs);
+    assert_eq!(s.position(), 0);
+}
+
+#[test]
+fn trend_goes_short_in_a_bear_market_and_its_target_closes() {
+    let mut s = Scene::new(trend_instance(&[Regime::Bull, Regime::Bear]));
+    let outs = trend(&mut s, 60_000.0, -10.0, 20);
+    let entry = signals(&outs)[0];
+    assert_eq!(
+        (entry.stance, entry.reason),
+        (Stance::Short, SignalReason::TrendDown)
+    );
+    s.fill_all(&outs);
+    assert!(s.position() < 0);
+    let outs = s.quote(entry.take.to_f64() - 1.0, "1", "1");
+    let exit = signals(&outs);
+    assert_eq!(
+        (exit[0].stance, exit[0].reason),
+        (Stance::Flat, SignalReason::TakeProfit)
+    );
+    s.fill_all(&outs);
+    assert_eq!(s.position(), 0);
+}
+
+#[test]
+fn trend_stays_out_of_regimes_it_does_not_trade() {
+    // Allowed only in BEAR: the bull trend is not traded.
+    let mut s = Scene::new(trend_instance(&[Regime::Bear]));
+    let outs = trend(&mut s, 60_000.0, 10.0, 20);
+    assert!(signals(&outs).is_empty());
+    assert!(new_orders(&outs).is_empty());
+    assert!(
+        s.h.core.stats().signals_off_regime > 0,
+        "proposed in BULL, refused by the regime filter"
+    );
+    // A range market: no trend proposals at all.
+    let mut s = Scene::new(trend_instance(&[Regime::Bull, Regime::Bear]));
+    let outs: Vec<_> = (0..40)
+        .flat_map(|i| s.second(60_000.0 + f64::from(i % 2)))
+        .collect();
+    assert!(signals(&outs).is_empty());
+}
+
+/// Twenty quiet seconds around 60 000, then one second at `drop`.
+fn range_then(s: &mut Scene, drop: f64) -> Vec<OutputEvent> {
+    let mut outs: Vec<_> = (0..20)
+        .flat_map(|i| s.second(60_000.0 + f64::from(i % 3)))
+        .collect();
+    outs.extend(s.second(drop));
+    // The next trade closes the drop bar.
+    outs.extend(s.second(drop));
+    outs
+}
+
+#[test]
+fn mean_reversion_buys_below_the_band_in_range_and_takes_profit_at_the_mean() {
+    let mut s = Scene::new(InstanceConfig::new(
+        StrategyKind::MeanReversion,
+        &[Regime::Range],
+    ));
+    let outs = range_then(&mut s, 59_990.0);
+    let sig = signals(&outs);
+    assert_eq!(sig.len(), 1, "{sig:#?}");
+    let entry = sig[0];
+    assert_eq!(
+        (entry.stance, entry.reason),
+        (Stance::Long, SignalReason::BelowBand)
+    );
+    assert!(
+        entry.stop < entry.entry && entry.entry < entry.take,
+        "{entry:?}"
+    );
+    s.fill_all(&outs);
+    assert!(s.position() > 0);
+    // Back at the mean: the target is touched.
+    let outs = s.quote(entry.take.to_f64() + 0.5, "1", "1");
+    let exit = signals(&outs);
+    assert_eq!(
+        (exit[0].stance, exit[0].reason),
+        (Stance::Flat, SignalReason::TakeProfit)
+    );
+    s.fill_all(&outs);
+    assert_eq!(s.position(), 0);
+}
+
+#[test]
+fn mean_reversion_does_not_trade_outside_range() {
+    let mut s = Scene::new(InstanceConfig::new(
+        StrategyKind::MeanReversion,
+        &[Regime::Bull],
+    ));
+    let outs = range_then(&mut s, 59_990.0);
+    assert!(signals(&outs).is_empty());
+    assert!(new_orders(&outs).is_empty());
+    assert_eq!(s.h.core.stats().signals_off_regime, 1);
+}
+
+fn scalper() -> InstanceConfig {
+    InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range])
+}
+
+/// Buyers on the tape and a bid-heavy book: the scalper's long setup.
+fn bid_pressure(s: &mut Scene, mid: f64) -> Vec<OutputEvent> {
+    let mut outs = s.trade(mid, true);
+    outs.extend(s.quote(mid, "5", "1"));
+    outs
+}
+
+#[test]
+fn scalper_enters_on_imbalance_and_holds_at_least_five_seconds() {
+    let mut s = Scene::new(scalper());
+    let outs = bid_pressure(&mut s, 60_000.0);
+    let entry = signals(&outs)[0];
+    assert_eq!(
+        (entry.stance, entry.reason),
+        (Stance::Long, SignalReason::BidImbalance)
+    );
+    // 5 bp stop and 8 bp target from the ask, on the tick grid.
+    assert_eq!(entry.entry, Price::parse("60000.1").unwrap());
+    assert_eq!(entry.stop, Price::parse("59970.1").unwrap());
+    assert_eq!(entry.take, Price::parse("60048.1").unwrap());
+    s.fill_all(&outs);
+    // The book turns within the minimum hold: no exit yet.
+    let outs = s.quote(60_000.0, "1", "5");
+    assert!(new_orders(&outs).is_empty(), "{outs:#?}");
+    s.h.now += 5 * SEC;
+    let outs = s.quote(60_000.0, "1", "5");
+    let exit = signals(&outs);
+    assert_eq!(
+        (exit[0].stance, exit[0].reason),
+        (Stance::Flat, SignalReason::ImbalanceFaded)
+    );
+    s.fill_all(&outs);
+    assert_eq!(s.position(), 0);
+}
+
+#[test]
+fn scalper_stop_applies_at_once_and_max_hold_closes() {
+    let mut s = Scene::new(scalper());
+    let outs = bid_pressure(&mut s, 60_000.0);
+    s.fill_all(&outs);
+    let outs = s.quote(59_960.0, "5", "1");
+    let exit = signals(&outs);
+    assert_eq!(
+        exit[0].reason,
+        SignalReason::StopLoss,
+        "stops do not wait for the hold"
+    );
+    s.fill_all(&outs);
+    assert_eq!(s.position(), 0);
+
+    // Held while the setup lasts, closed at five minutes.
+    let outs = bid_pressure(&mut s, 60_000.0);
+    s.fill_all(&outs);
+    let mut closed = None;
+    for _ in 0..31 {
+        s.h.now += 10 * SEC;
+        let outs = s.quote(60_000.0, "5", "1");
+        if let Some(x) = signals(&outs).first() {
+            closed = Some((x.reason, s.h.now));
+            assert_eq!(
+                s.h.core.order(one_order(&outs).client_id).unwrap().origin,
+                Origin::MaxHold
+            );
+            break;
+        }
+    }
+    let (reason, _) = closed.expect("closed by max hold");
+    assert_eq!(reason, SignalReason::MaxHold);
+}
+
+#[test]
+fn scalper_does_not_trade_outside_its_regimes() {
+    let mut s = Scene::new(InstanceConfig::new(StrategyKind::Scalper, &[Regime::Bull]));
+    let outs = bid_pressure(&mut s, 60_000.0);
+    assert!(signals(&outs).is_empty());
+    assert!(s.h.core.stats().signals_off_regime > 0);
+}
+
+#[test]
+fn a_losing_streak_shrinks_the_weight_within_bounds() {
+    let mut s = Scene::new(scalper());
+    let mut weights: Vec<WeightChange> = Vec::new();
+    for _ in 0..3 {
+        let outs = bid_pressure(&mut s, 60_000.0);
+        assert_eq!(signals(&outs)[0].qty, Qty::parse("0.010").unwrap());
+        s.fill_all(&outs);
+        let outs = s.quote(59_960.0, "1", "1");
+        s.fill_all(&outs);
+        weights.extend(s.h.outs.iter().filter_map(|o| match o.body {
+            OutputBody::Weight(w) => Some(w),
+            _ => None,
+        }));
+        s.h.outs.clear();
+    }
+    let last = weights.last().unwrap();
+    assert_eq!(last.weight, r("0.5"), "{weights:#?}");
+    // The next entry is half the size.
+    let outs = bid_pressure(&mut s, 60_000.0);
+    assert_eq!(signals(&outs)[0].qty, Qty::parse("0.005").unwrap());
+}
