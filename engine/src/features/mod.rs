@@ -17,6 +17,7 @@
 
 pub mod candles;
 pub mod flow;
+pub mod kernels;
 pub mod profile;
 pub mod set;
 pub mod ta;

@@ -1,0 +1,279 @@
+//! Bulk feature kernels (warm-up over history, many symbols per update,
+//! backtest series) in three instruction sets, chosen once at start.
+//!
+//! # Bit-identical on every path
+//! A replay on a CPU with another instruction set must match, so every
+//! path computes the same IEEE-754 operations in the same order:
+//! - element-wise kernels do per element exactly what the scalar code does
+//!   (`sub`, `mul`, `div`, `add`, `max`, `abs` are correctly rounded or
+//!   exact; no FMA anywhere — a fused multiply-add rounds once instead of
+//!   twice and would change the bits);
+//! - reductions use one *canonical order* on every path, the scalar one
+//!   included: eight strided accumulators (`acc[j]` sums elements
+//!   `i ≡ j mod 8` of the full blocks, in order), combined as
+//!   `((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7))`, then the tail in order. That
+//!   is the natural shape of an 8-lane AVX-512 register and of two AVX2
+//!   registers, and the scalar path simply follows it.
+//!
+//! Inputs are finite (prices, quantities); `max` of a NaN differs between
+//! `f64::max` and `vmaxpd`, which is why NaN inputs are out of contract.
+//!
+//! # What does not vectorize
+//! Recurrences over time (EMA, Wilder's RSI/ATR smoothing, running sums)
+//! depend on the previous output, so one series cannot be split across
+//! lanes without changing the operation order (and the bits). They are
+//! vectorized *across symbols* instead ([`Kernels::ema_step`]: one lane per
+//! symbol), which is where many-symbol updates spend their time.
+//!
+//! # Choosing a path
+//! [`Isa::detect`] picks the widest the CPU supports; `AUTOBOT_SIMD` =
+//! `scalar` | `avx2` | `avx512` forces one (refused if the CPU lacks it).
+//! Tests run every supported path against the scalar one.
+
+// Dispatch calls the feature-gated kernels of `x86`; each call states its
+// SAFETY invariant.
+#![allow(unsafe_code)]
+
+mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::fmt;
+
+/// An instruction-set path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Isa {
+    /// Portable Rust (the reference).
+    Scalar,
+    /// AVX2, 4 × f64 per register.
+    Avx2,
+    /// AVX-512F, 8 × f64 per register.
+    Avx512,
+}
+
+/// `AUTOBOT_SIMD` named a path this CPU cannot run, or no path at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IsaError {
+    /// Not one of the names.
+    #[error("AUTOBOT_SIMD={0:?}: expected scalar, avx2 or avx512")]
+    Unknown(String),
+    /// The CPU lacks the instructions.
+    #[error("AUTOBOT_SIMD={0}: this CPU does not support it (supported: {1})")]
+    Unsupported(Isa, String),
+}
+
+impl fmt::Display for Isa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+        })
+    }
+}
+
+impl Isa {
+    /// `true` if this CPU can run the path.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// Every path this CPU supports, narrowest first.
+    pub fn supported() -> Vec<Isa> {
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|i| i.is_supported())
+            .collect()
+    }
+
+    /// The widest supported path.
+    pub fn detect() -> Isa {
+        *Isa::supported().last().unwrap_or(&Isa::Scalar)
+    }
+
+    /// The path `AUTOBOT_SIMD` forces, else the widest supported.
+    pub fn from_env() -> Result<Isa, IsaError> {
+        match std::env::var("AUTOBOT_SIMD") {
+            Ok(v) => Isa::parse(&v),
+            Err(_) => Ok(Isa::detect()),
+        }
+    }
+
+    /// A path by name (`auto` = detect), refused if unsupported.
+    pub fn parse(name: &str) -> Result<Isa, IsaError> {
+        let isa = match name {
+            "auto" => return Ok(Isa::detect()),
+            "scalar" => Isa::Scalar,
+            "avx2" => Isa::Avx2,
+            "avx512" => Isa::Avx512,
+            other => return Err(IsaError::Unknown(other.to_string())),
+        };
+        if !isa.is_supported() {
+            let list: Vec<String> = Isa::supported().iter().map(Isa::to_string).collect();
+            return Err(IsaError::Unsupported(isa, list.join(", ")));
+        }
+        Ok(isa)
+    }
+}
+
+/// The kernels of one path. Every method panics if slice lengths disagree
+/// (a caller bug, never input from outside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernels {
+    isa: Isa,
+}
+
+impl Kernels {
+    /// The kernels of `isa`, or `None` if this CPU cannot run it.
+    pub fn new(isa: Isa) -> Option<Kernels> {
+        isa.is_supported().then_some(Kernels { isa })
+    }
+
+    /// The path these kernels run.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// One EMA step per lane (one lane per symbol):
+    /// `v[i] = (x[i] − v[i]) × k[i] + v[i]`, TA-Lib's operation order, as
+    /// `features::ta::Ema` does it.
+    pub fn ema_step(&self, v: &mut [f64], x: &[f64], k: &[f64]) {
+        assert!(
+            v.len() == x.len() && v.len() == k.len(),
+            "ema_step: lengths differ"
+        );
+        match self.isa {
+            Isa::Scalar => scalar::ema_step(v, x, k),
+            // SAFETY: `Kernels::new` checked the CPU has the feature; the
+            // lengths are equal (asserted above).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::ema_step_avx2(v, x, k) },
+            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
+            // `Kernels::new`) and the lengths are the ones asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::ema_step_avx512(v, x, k) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::ema_step(v, x, k),
+        }
+    }
+
+    /// True range of each bar: `max(h − l, |c₋₁ − h|, |c₋₁ − l|)`, and
+    /// `h − l` for the first bar (no previous close).
+    pub fn true_range(&self, h: &[f64], l: &[f64], c: &[f64], out: &mut [f64]) {
+        let n = out.len();
+        assert!(
+            h.len() == n && l.len() == n && c.len() == n,
+            "true_range: lengths differ"
+        );
+        if n == 0 {
+            return;
+        }
+        out[0] = h[0] - l[0];
+        let (h, l, prev, out) = (&h[1..], &l[1..], &c[..n - 1], &mut out[1..]);
+        match self.isa {
+            Isa::Scalar => scalar::true_range(h, l, prev, out),
+            // SAFETY: as in `ema_step`; all four slices have length n − 1.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::true_range_avx2(h, l, prev, out) },
+            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
+            // `Kernels::new`) and the lengths are the ones asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::true_range_avx512(h, l, prev, out) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::true_range(h, l, prev, out),
+        }
+    }
+
+    /// Simple returns in basis points: `out[i] = (c[i+1] − c[i]) / c[i] × 10⁴`
+    /// (`out` is one shorter than `c`), as `RealizedVol` computes them.
+    pub fn returns_bps(&self, c: &[f64], out: &mut [f64]) {
+        assert!(
+            c.len() == out.len() + 1,
+            "returns_bps: out must be one shorter"
+        );
+        let (prev, next) = (&c[..out.len()], &c[1..]);
+        match self.isa {
+            Isa::Scalar => scalar::returns_bps(prev, next, out),
+            // SAFETY: as in `ema_step`; prev, next and out have equal lengths.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::returns_bps_avx2(prev, next, out) },
+            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
+            // `Kernels::new`) and the lengths are the ones asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::returns_bps_avx512(prev, next, out) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::returns_bps(prev, next, out),
+        }
+    }
+
+    /// Order-book (or any) imbalance: `out[i] = (b[i] − a[i]) / (b[i] + a[i])`.
+    pub fn imbalance(&self, b: &[f64], a: &[f64], out: &mut [f64]) {
+        assert!(
+            b.len() == out.len() && a.len() == out.len(),
+            "imbalance: lengths differ"
+        );
+        match self.isa {
+            Isa::Scalar => scalar::imbalance(b, a, out),
+            // SAFETY: as in `ema_step`; equal lengths asserted.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::imbalance_avx2(b, a, out) },
+            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
+            // `Kernels::new`) and the lengths are the ones asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::imbalance_avx512(b, a, out) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::imbalance(b, a, out),
+        }
+    }
+
+    /// `Σ a[i] × b[i]` in the canonical order (VWAP numerators, sums of
+    /// squares: pass the same slice twice).
+    pub fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
+        assert!(a.len() == b.len(), "dot: lengths differ");
+        match self.isa {
+            Isa::Scalar => scalar::dot(a, b),
+            // SAFETY: as in `ema_step`; equal lengths asserted.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::dot_avx2(a, b) },
+            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
+            // `Kernels::new`) and the lengths are the ones asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::dot_avx512(a, b) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::dot(a, b),
+        }
+    }
+
+    /// `Σ x[i]` in the canonical order.
+    pub fn sum(&self, x: &[f64]) -> f64 {
+        match self.isa {
+            Isa::Scalar => scalar::sum(x),
+            // SAFETY: as in `ema_step`.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::sum_avx2(x) },
+            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
+            // `Kernels::new`) and the lengths are the ones asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::sum_avx512(x) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::sum(x),
+        }
+    }
+}
+
+/// The canonical combination of eight lane accumulators.
+#[inline]
+fn combine(acc: [f64; 8]) -> f64 {
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+#[cfg(test)]
+mod tests;
