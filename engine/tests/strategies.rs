@@ -391,3 +391,39 @@ fn a_losing_streak_shrinks_the_weight_within_bounds() {
     let outs = bid_pressure(&mut s, 60_000.0);
     assert_eq!(signals(&outs)[0].qty, Qty::parse("0.005").unwrap());
 }
+
+#[test]
+fn impossible_trades_and_klines_are_refused_before_any_state_changes() {
+    use autobot_engine::event::Kline;
+    use autobot_engine::types::UnixNanos;
+    let mut s = Scene::new(scalper());
+    let before = s.h.core.view();
+    let bad_trade = InputBody::AggTrade(Trade {
+        trade_id: 1,
+        price: Price::from_raw(-1),
+        qty: Qty::ONE,
+        buyer_is_maker: false,
+    });
+    let p = |x: &str| Price::parse(x).unwrap();
+    let bad_kline = InputBody::Kline(Kline {
+        open_time: UnixNanos(s.h.now),
+        interval_secs: 1,
+        trades: 3,
+        open: p("100"),
+        high: p("99"),
+        low: p("101"),
+        close: p("100"),
+        volume: Qty::ONE,
+    });
+    let now = s.h.now;
+    let mut outs = s.h.feed(Source::MarketData, 0, now, bad_trade);
+    outs.extend(s.h.feed(Source::MarketData, 0, now, bad_kline));
+    assert_eq!(s.h.core.stats().invalid_inputs, 2);
+    let alerts = outs
+        .iter()
+        .filter(|o| matches!(o.body, OutputBody::Alert(_)))
+        .count();
+    assert_eq!(alerts, 2);
+    let after = s.h.core.view();
+    assert_eq!(after.symbols, before.symbols, "no feature or book changed");
+}
