@@ -281,16 +281,13 @@ impl RegimeDetector {
     }
 }
 
-/// A feature value as an exact ratio for an audit record.
+/// A feature value as an exact ratio for an audit record (saturating).
 fn to_rate(x: f64) -> Rate {
-    let raw = (x * 1e8).round();
-    if raw.is_finite() && raw.abs() < 9.2e18 {
-        Rate::from_raw(raw as i64)
-    } else if raw < 0.0 {
+    Rate::from_f64(x).unwrap_or(if x < 0.0 {
         Rate::from_raw(-i64::MAX)
     } else {
         Rate::MAX
-    }
+    })
 }
 
 #[cfg(test)]

@@ -106,6 +106,15 @@ impl Scene {
         }
     }
 
+    /// `outs` hold an exit signal for `reason`; its fill leaves the
+    /// position flat.
+    fn closes(&mut self, outs: &[OutputEvent], reason: SignalReason) {
+        let exit = signals(outs);
+        assert_eq!((exit[0].stance, exit[0].reason), (Stance::Flat, reason));
+        self.fill_all(outs);
+        assert_eq!(self.position(), 0);
+    }
+
     fn position(&self) -> i64 {
         self.h
             .core
@@ -177,20 +186,14 @@ fn trend_goes_long_in_a_bull_market_and_its_stop_closes() {
     // The market falls through the stop: the core closes, reduce-only.
     let stop = entry.stop.to_f64();
     let outs = s.quote(stop - 1.0, "1", "1");
-    let exit = signals(&outs);
-    assert_eq!(exit.len(), 1);
-    assert_eq!(
-        (exit[0].stance, exit[0].reason),
-        (Stance::Flat, SignalReason::StopLoss)
-    );
+    assert_eq!(signals(&outs).len(), 1);
     let close = one_order(&outs);
     assert!(close.reduce_only);
     assert_eq!(
         s.h.core.order(close.client_id).unwrap().origin,
         Origin::StopLoss
     );
-    s.fill_all(&outs);
-    assert_eq!(s.position(), 0);
+    s.closes(&outs, SignalReason::StopLoss);
 }
 
 #[test]
@@ -205,13 +208,7 @@ fn trend_goes_short_in_a_bear_market_and_its_target_closes() {
     s.fill_all(&outs);
     assert!(s.position() < 0);
     let outs = s.quote(entry.take.to_f64() - 1.0, "1", "1");
-    let exit = signals(&outs);
-    assert_eq!(
-        (exit[0].stance, exit[0].reason),
-        (Stance::Flat, SignalReason::TakeProfit)
-    );
-    s.fill_all(&outs);
-    assert_eq!(s.position(), 0);
+    s.closes(&outs, SignalReason::TakeProfit);
 }
 
 #[test]
@@ -266,13 +263,7 @@ fn mean_reversion_buys_below_the_band_in_range_and_takes_profit_at_the_mean() {
     assert!(s.position() > 0);
     // Back at the mean: the target is touched.
     let outs = s.quote(entry.take.to_f64() + 0.5, "1", "1");
-    let exit = signals(&outs);
-    assert_eq!(
-        (exit[0].stance, exit[0].reason),
-        (Stance::Flat, SignalReason::TakeProfit)
-    );
-    s.fill_all(&outs);
-    assert_eq!(s.position(), 0);
+    s.closes(&outs, SignalReason::TakeProfit);
 }
 
 #[test]
@@ -317,13 +308,7 @@ fn scalper_enters_on_imbalance_and_holds_at_least_five_seconds() {
     assert!(new_orders(&outs).is_empty(), "{outs:#?}");
     s.h.now += 5 * SEC;
     let outs = s.quote(60_000.0, "1", "5");
-    let exit = signals(&outs);
-    assert_eq!(
-        (exit[0].stance, exit[0].reason),
-        (Stance::Flat, SignalReason::ImbalanceFaded)
-    );
-    s.fill_all(&outs);
-    assert_eq!(s.position(), 0);
+    s.closes(&outs, SignalReason::ImbalanceFaded);
 }
 
 #[test]

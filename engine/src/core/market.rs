@@ -105,7 +105,7 @@ impl Core {
         }
         self.watch(seq, sym, out);
         self.manage_exits(seq, sym, out);
-        self.tick_strategies(seq, sym, out);
+        self.run_strategies(seq, sym, None, out);
         self.pursue_target(seq, sym, out);
     }
 

@@ -135,22 +135,28 @@ impl Core {
             return;
         }
         self.features[i].realized.update(bar.close.to_f64());
-        for k in 0..self.weights.len() {
-            let m = self.market_view(sym);
-            let at = k * self.symbols.len() + i;
-            let p = self.strategies[at].on_bar(bar, &m);
-            self.consider(seq, sym, k, p.as_ref(), out);
-        }
+        self.run_strategies(seq, sym, Some(bar), out);
         self.pursue_target(seq, sym, out);
     }
 
-    /// Every instance sees the book ticker just applied.
-    pub(super) fn tick_strategies<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+    /// Every instance sees the bar that closed (`Some`) or the book ticker
+    /// just applied (`None`). The view is built once: nothing an instance's
+    /// proposal changes (the target) is part of it.
+    pub(super) fn run_strategies<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        bar: Option<&Kline>,
+        out: &mut S,
+    ) {
         let i = usize::from(sym.0);
+        let m = self.market_view(sym);
         for k in 0..self.weights.len() {
-            let m = self.market_view(sym);
-            let at = k * self.symbols.len() + i;
-            let p = self.strategies[at].on_tick(&m);
+            let s = &mut self.strategies[k * self.symbols.len() + i];
+            let p = match bar {
+                Some(bar) => s.on_bar(bar, &m),
+                None => s.on_tick(&m),
+            };
             self.consider(seq, sym, k, p.as_ref(), out);
         }
     }

@@ -40,13 +40,7 @@ impl Volatility {
             let r = (mid - self.last) / self.last * 10_000.0;
             self.variance += self.alpha * (r * r - self.variance);
             self.samples = self.samples.saturating_add(1);
-            let v = self.variance.sqrt() * 1e8;
-            // A finite, non-negative value below 2^63 converts exactly after round.
-            self.bps = if v.is_finite() && v < 9.2e18 {
-                Rate::from_raw(v.round() as i64)
-            } else {
-                Rate::MAX
-            };
+            self.bps = Rate::from_f64(self.variance.sqrt()).unwrap_or(Rate::MAX);
         }
         self.last = mid;
     }

@@ -14,12 +14,9 @@ use crate::types::{Price, Rate, Rounding, SCALE, div_round_i128};
 /// (zero if it is not a positive finite price). Stops and targets are
 /// trigger levels for market exits, never order prices.
 fn level(x: f64, tick: Price) -> Price {
-    let raw = (x * SCALE as f64).round();
-    if !(raw.is_finite() && raw > 0.0 && raw < 9.2e18) {
-        return Price::ZERO;
-    }
-    Price::from_raw(raw as i64)
-        .round_to(tick, Rounding::HalfEven)
+    Price::from_f64(x)
+        .filter(|p| p.is_positive())
+        .and_then(|p| p.round_to(tick, Rounding::HalfEven))
         .unwrap_or(Price::ZERO)
 }
 

@@ -269,6 +269,16 @@ macro_rules! scaled_decimal {
                 step.0 > 0 && self.0 % step.0 == 0
             }
 
+            /// `x` rounded to the nearest 10^-8 (halves away from zero), or
+            /// `None` if it is not finite or out of range. For values
+            /// derived from indicators (trigger levels, audit figures),
+            /// never an order price or quantity.
+            #[inline]
+            pub fn from_f64(x: f64) -> Option<Self> {
+                let raw = (x * SCALE as f64).round();
+                (raw.is_finite() && raw.abs() < 9.2e18).then(|| Self(raw as i64))
+            }
+
             /// The value as `f64`, for indicators and reports only; never
             /// feed it back into an order.
             #[inline]

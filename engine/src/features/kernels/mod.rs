@@ -124,6 +124,22 @@ impl Isa {
     }
 }
 
+/// Calls the kernel of `isa`: `scalar::$f`, or `x86::$avx2` / `x86::$avx512`.
+macro_rules! dispatch {
+    ($isa:expr, $f:ident, $avx2:ident, $avx512:ident, ($($arg:expr),*)) => {
+        match $isa {
+            // SAFETY: `Kernels::new` checked that the CPU has AVX2; the
+            // calling method asserted the slice lengths the kernel needs.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::$avx2($($arg),*) },
+            // SAFETY: as for AVX2, with AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::$avx512($($arg),*) },
+            _ => scalar::$f($($arg),*),
+        }
+    };
+}
+
 /// The kernels of one path. Every method panics if slice lengths disagree
 /// (a caller bug, never input from outside).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,19 +166,13 @@ impl Kernels {
             v.len() == x.len() && v.len() == k.len(),
             "ema_step: lengths differ"
         );
-        match self.isa {
-            Isa::Scalar => scalar::ema_step(v, x, k),
-            // SAFETY: `Kernels::new` checked the CPU has the feature; the
-            // lengths are equal (asserted above).
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86::ema_step_avx2(v, x, k) },
-            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
-            // `Kernels::new`) and the lengths are the ones asserted above.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { x86::ema_step_avx512(v, x, k) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => scalar::ema_step(v, x, k),
-        }
+        dispatch!(
+            self.isa,
+            ema_step,
+            ema_step_avx2,
+            ema_step_avx512,
+            (v, x, k)
+        )
     }
 
     /// True range of each bar: `max(h − l, |c₋₁ − h|, |c₋₁ − l|)`, and
@@ -178,18 +188,13 @@ impl Kernels {
         }
         out[0] = h[0] - l[0];
         let (h, l, prev, out) = (&h[1..], &l[1..], &c[..n - 1], &mut out[1..]);
-        match self.isa {
-            Isa::Scalar => scalar::true_range(h, l, prev, out),
-            // SAFETY: as in `ema_step`; all four slices have length n − 1.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86::true_range_avx2(h, l, prev, out) },
-            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
-            // `Kernels::new`) and the lengths are the ones asserted above.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { x86::true_range_avx512(h, l, prev, out) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => scalar::true_range(h, l, prev, out),
-        }
+        dispatch!(
+            self.isa,
+            true_range,
+            true_range_avx2,
+            true_range_avx512,
+            (h, l, prev, out)
+        )
     }
 
     /// Simple returns in basis points: `out[i] = (c[i+1] − c[i]) / c[i] × 10⁴`
@@ -200,18 +205,13 @@ impl Kernels {
             "returns_bps: out must be one shorter"
         );
         let (prev, next) = (&c[..out.len()], &c[1..]);
-        match self.isa {
-            Isa::Scalar => scalar::returns_bps(prev, next, out),
-            // SAFETY: as in `ema_step`; prev, next and out have equal lengths.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86::returns_bps_avx2(prev, next, out) },
-            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
-            // `Kernels::new`) and the lengths are the ones asserted above.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { x86::returns_bps_avx512(prev, next, out) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => scalar::returns_bps(prev, next, out),
-        }
+        dispatch!(
+            self.isa,
+            returns_bps,
+            returns_bps_avx2,
+            returns_bps_avx512,
+            (prev, next, out)
+        )
     }
 
     /// Order-book (or any) imbalance: `out[i] = (b[i] − a[i]) / (b[i] + a[i])`.
@@ -220,52 +220,25 @@ impl Kernels {
             b.len() == out.len() && a.len() == out.len(),
             "imbalance: lengths differ"
         );
-        match self.isa {
-            Isa::Scalar => scalar::imbalance(b, a, out),
-            // SAFETY: as in `ema_step`; equal lengths asserted.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86::imbalance_avx2(b, a, out) },
-            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
-            // `Kernels::new`) and the lengths are the ones asserted above.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { x86::imbalance_avx512(b, a, out) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => scalar::imbalance(b, a, out),
-        }
+        dispatch!(
+            self.isa,
+            imbalance,
+            imbalance_avx2,
+            imbalance_avx512,
+            (b, a, out)
+        )
     }
 
     /// `Σ a[i] × b[i]` in the canonical order (VWAP numerators, sums of
     /// squares: pass the same slice twice).
     pub fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
         assert!(a.len() == b.len(), "dot: lengths differ");
-        match self.isa {
-            Isa::Scalar => scalar::dot(a, b),
-            // SAFETY: as in `ema_step`; equal lengths asserted.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86::dot_avx2(a, b) },
-            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
-            // `Kernels::new`) and the lengths are the ones asserted above.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { x86::dot_avx512(a, b) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => scalar::dot(a, b),
-        }
+        dispatch!(self.isa, dot, dot_avx2, dot_avx512, (a, b))
     }
 
     /// `Σ x[i]` in the canonical order.
     pub fn sum(&self, x: &[f64]) -> f64 {
-        match self.isa {
-            Isa::Scalar => scalar::sum(x),
-            // SAFETY: as in `ema_step`.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86::sum_avx2(x) },
-            // SAFETY: as for AVX2: the CPU has AVX-512F (checked by
-            // `Kernels::new`) and the lengths are the ones asserted above.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { x86::sum_avx512(x) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => scalar::sum(x),
-        }
+        dispatch!(self.isa, sum, sum_avx2, sum_avx512, (x))
     }
 }
 
