@@ -7,13 +7,30 @@
 //! outside `[low, high]`, is skipped and counted (it never reaches an
 //! indicator); the first few are named on stderr.
 //!
-//! Output columns: `open_time` and [`Standard::COLUMNS`] (SMA 20, EMA 20,
-//! RSI 14, MACD 12/26/9, Bollinger 20 at 2 standard deviations, ATR 14); a
-//! cell is empty while its indicator warms up.
+//! Output columns: `open_time`, [`Standard::COLUMNS`] (SMA 20, EMA 20,
+//! RSI 14, MACD 12/26/9, Bollinger 20 at 2 standard deviations, ATR 14),
+//! then `ret_bps` (simple return) and `rvol20` (realized volatility of the
+//! last 20 returns, bp); a cell is empty while its indicator warms up.
+//!
+//! The file is read whole and the series columns (ATR, returns, realized
+//! volatility) go through the bulk kernels of the chosen instruction set;
+//! the recurrences that cannot be split across lanes (EMA, RSI, MACD) run
+//! bar by bar. Every path writes the same bytes.
 
 use std::io::{BufRead, Write};
 
+use autobot_engine::features::kernels::Kernels;
+use autobot_engine::features::series;
 use autobot_engine::features::ta::Standard;
+
+/// Columns after [`Standard::COLUMNS`].
+pub const EXTRA_COLUMNS: [&str; 2] = ["ret_bps", "rvol20"];
+
+/// The window of `rvol20`.
+const RVOL_WINDOW: usize = 20;
+
+/// Where `atr14` sits in [`Standard::COLUMNS`].
+const ATR_COLUMN: usize = 9;
 
 /// The header the input must have.
 pub const BAR_HEADER: &str = "open_time,open,high,low,close,volume";
@@ -64,12 +81,22 @@ fn check(fields: &[&str]) -> Result<(i64, f64, f64, f64), &'static str> {
     Ok((time, high, low, close))
 }
 
-/// Computes the indicators of `input` into `out`; skipped bars are
-/// reported on `log`.
+/// The bars kept, one column each.
+#[derive(Default)]
+struct Bars {
+    time: Vec<i64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+}
+
+/// Computes the indicators of `input` into `out` with `kernels`; skipped
+/// bars are reported on `log`.
 pub fn run(
     input: impl BufRead,
     mut out: impl Write,
     mut log: impl Write,
+    kernels: &Kernels,
 ) -> Result<Counts, IndicatorsError> {
     let mut lines = input.lines();
     let header = lines.next().transpose()?.unwrap_or_default();
@@ -78,8 +105,7 @@ pub fn run(
             header.trim().chars().take(80).collect(),
         ));
     }
-    writeln!(out, "open_time,{}", Standard::COLUMNS.join(","))?;
-    let mut set = Standard::new();
+    let mut bars = Bars::default();
     let mut counts = Counts::default();
     for (i, line) in lines.enumerate() {
         let line = line?;
@@ -87,25 +113,50 @@ pub fn run(
             continue;
         }
         let fields: Vec<&str> = line.split(',').collect();
-        let (time, high, low, close) = match check(&fields) {
-            Ok(bar) => bar,
+        match check(&fields) {
+            Ok((time, high, low, close)) => {
+                bars.time.push(time);
+                bars.high.push(high);
+                bars.low.push(low);
+                bars.close.push(close);
+            }
             Err(why) => {
                 counts.skipped += 1;
                 if counts.skipped <= 5 {
                     writeln!(log, "line {}: bar skipped: {why}", i + 2)?;
                 }
-                continue;
             }
-        };
-        counts.bars += 1;
-        write!(out, "{time}")?;
-        for v in set.update(high, low, close) {
-            write!(out, ",{}", v.map(|x| x.to_string()).unwrap_or_default())?;
         }
-        writeln!(out)?;
     }
     if counts.skipped > 0 {
         writeln!(log, "{} bars skipped in all", counts.skipped)?;
+    }
+    counts.bars = bars.time.len() as u64;
+
+    let atr = series::atr(kernels, &bars.high, &bars.low, &bars.close, 14);
+    let ret = series::returns_bps(kernels, &bars.close);
+    let rvol = series::realized_vol(kernels, &bars.close, RVOL_WINDOW);
+    writeln!(
+        out,
+        "open_time,{},{}",
+        Standard::COLUMNS.join(","),
+        EXTRA_COLUMNS.join(",")
+    )?;
+    let mut set = Standard::new();
+    for i in 0..bars.time.len() {
+        let mut row = set.update(bars.high[i], bars.low[i], bars.close[i]);
+        // The incremental ATR is the reference the bulk one must equal.
+        debug_assert_eq!(
+            row[ATR_COLUMN].unwrap_or(f64::NAN).to_bits(),
+            atr[i].to_bits()
+        );
+        row[ATR_COLUMN] = Some(atr[i]).filter(|v| !v.is_nan());
+        write!(out, "{}", bars.time[i])?;
+        let extra = [ret[i], rvol[i]].map(|v| Some(v).filter(|v| !v.is_nan()));
+        for v in row.into_iter().chain(extra) {
+            write!(out, ",{}", v.map(|x| x.to_string()).unwrap_or_default())?;
+        }
+        writeln!(out)?;
     }
     Ok(counts)
 }

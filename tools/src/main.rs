@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
+use autobot_engine::features::kernels::{Isa, Kernels};
 use autobot_gateways::credentials::Credentials;
 use autobot_tools::config::{AppConfig, Deployment};
 use autobot_tools::gate;
@@ -71,8 +72,9 @@ enum Command {
     Replay(ReplayArgs),
     /// Compute the indicators over a bar file (CSV with the header
     /// open_time,open,high,low,close,volume) and write them as CSV: SMA 20,
-    /// EMA 20, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14, with TA-Lib's
-    /// conventions. Invalid bars are skipped and counted.
+    /// EMA 20, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14 (TA-Lib's
+    /// conventions), returns and realized volatility (bp). Invalid bars are
+    /// skipped and counted.
     Indicators {
         /// The bar file.
         #[arg(long, value_name = "BARS.csv")]
@@ -80,6 +82,11 @@ enum Command {
         /// Where the values go.
         #[arg(long, value_name = "VALUES.csv")]
         out: PathBuf,
+        /// Force the kernel path of the series columns: auto, scalar, avx2
+        /// or avx512 (default: AUTOBOT_SIMD, else the widest this CPU has).
+        /// Every path writes the same bytes.
+        #[arg(long, value_name = "PATH")]
+        simd: Option<String>,
     },
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
@@ -176,7 +183,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     use std::io::Write as _;
     match cli.command {
-        Command::Indicators { input, out: path } => {
+        Command::Indicators {
+            input,
+            out: path,
+            simd,
+        } => {
+            let (isa, source) = Isa::choose(simd.as_deref())?;
+            let kernels = Kernels::new(isa).context("kernel path vanished after detection")?;
+            eprintln!("kernels: {isa} ({source})");
             let file = std::fs::File::open(&input)
                 .with_context(|| format!("cannot open {}", input.display()))?;
             let dest = std::fs::File::create(&path)
@@ -186,6 +200,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 std::io::BufReader::new(file),
                 &mut w,
                 std::io::stderr().lock(),
+                &kernels,
             )
             .with_context(|| input.display().to_string())?;
             w.flush()?;

@@ -99,3 +99,76 @@ fn a_file_without_the_bar_header_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Runs `autobot indicators` on `bars` with `--simd path`.
+fn indicators_with(d: &std::path::Path, path: &str) -> std::process::Output {
+    autobot()
+        .args(["indicators", "--simd", path, "--input"])
+        .arg(d.join("bars.csv"))
+        .arg("--out")
+        .arg(d.join(format!("values-{path}.csv")))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_kernel_path_writes_the_same_bytes() {
+    let d = dir("paths");
+    std::fs::write(d.join("bars.csv"), first_bars(3000)).unwrap();
+    let mut outputs = Vec::new();
+    for path in ["scalar", "avx2", "avx512"] {
+        let out = indicators_with(&d, path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            // A path this CPU lacks is refused by name, never run.
+            assert!(
+                err.contains(&format!("kernel path {path}: this CPU does not support it")),
+                "{err}"
+            );
+            continue;
+        }
+        assert!(
+            err.contains(&format!("kernels: {path} (forced by --simd)")),
+            "{err}"
+        );
+        outputs.push((
+            path,
+            std::fs::read(d.join(format!("values-{path}.csv"))).unwrap(),
+        ));
+    }
+    let (_, scalar) = &outputs[0];
+    let text = String::from_utf8_lossy(scalar);
+    assert!(text.starts_with("open_time,sma20,"), "{text:.80}");
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with(",atr14,ret_bps,rvol20")
+    );
+    // Realized volatility is there once 20 returns are in.
+    let row21: Vec<&str> = text.lines().nth(21).unwrap().split(',').collect();
+    assert!(row21[12].parse::<f64>().unwrap() > 0.0, "{row21:?}");
+    for (path, bytes) in &outputs[1..] {
+        assert!(bytes == scalar, "{path} differs from scalar");
+    }
+    println!(
+        "paths compared: {:?}",
+        outputs.iter().map(|o| o.0).collect::<Vec<_>>()
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn an_unknown_kernel_path_is_refused() {
+    let d = dir("simd");
+    std::fs::write(d.join("bars.csv"), first_bars(10)).unwrap();
+    let out = indicators_with(&d, "sse9");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("kernel path \"sse9\": expected auto, scalar, avx2 or avx512"),
+        "{err}"
+    );
+    assert!(!d.join("values-sse9.csv").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}

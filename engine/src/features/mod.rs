@@ -8,6 +8,8 @@
 //!   of trades), spread in basis points, order-book imbalance, realized
 //!   volatility.
 //! - [`profile`]: volume profile with point of control and value area.
+//! - [`series`]: indicators over a whole series at once through the bulk
+//!   [`kernels`] (history, bar files, backtest series).
 //! - [`set`]: what the core keeps per symbol from the trade stream.
 //! - [`candles`]: candles on several timeframes from trades, and the check
 //!   a closed candle must pass.
@@ -19,5 +21,6 @@ pub mod candles;
 pub mod flow;
 pub mod kernels;
 pub mod profile;
+pub mod series;
 pub mod set;
 pub mod ta;

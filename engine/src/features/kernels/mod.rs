@@ -26,9 +26,12 @@
 //! symbol), which is where many-symbol updates spend their time.
 //!
 //! # Choosing a path
-//! [`Isa::detect`] picks the widest the CPU supports; `AUTOBOT_SIMD` =
-//! `scalar` | `avx2` | `avx512` forces one (refused if the CPU lacks it).
-//! Tests run every supported path against the scalar one.
+//! [`Isa::choose`] picks once at start: a setting (the `--simd` flag of
+//! the commands that run bulk paths) wins, then the `AUTOBOT_SIMD`
+//! environment variable, then the widest path the CPU supports
+//! ([`Isa::detect`], `is_x86_feature_detected!`). A forced path is
+//! refused if the CPU lacks it. Tests run every supported path against the
+//! scalar one.
 
 // Dispatch calls the feature-gated kernels of `x86`; each call states its
 // SAFETY invariant.
@@ -51,15 +54,36 @@ pub enum Isa {
     Avx512,
 }
 
-/// `AUTOBOT_SIMD` named a path this CPU cannot run, or no path at all.
+/// A forced path this CPU cannot run, or no path at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IsaError {
     /// Not one of the names.
-    #[error("AUTOBOT_SIMD={0:?}: expected scalar, avx2 or avx512")]
+    #[error("kernel path {0:?}: expected auto, scalar, avx2 or avx512")]
     Unknown(String),
     /// The CPU lacks the instructions.
-    #[error("AUTOBOT_SIMD={0}: this CPU does not support it (supported: {1})")]
+    #[error("kernel path {0}: this CPU does not support it (supported: {1})")]
     Unsupported(Isa, String),
+}
+
+/// Where [`Isa::choose`] found the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IsaSource {
+    /// The widest the CPU supports.
+    Detected,
+    /// The `AUTOBOT_SIMD` environment variable.
+    Env,
+    /// A setting (command-line flag).
+    Setting,
+}
+
+impl fmt::Display for IsaSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IsaSource::Detected => "detected",
+            IsaSource::Env => "forced by AUTOBOT_SIMD",
+            IsaSource::Setting => "forced by --simd",
+        })
+    }
 }
 
 impl fmt::Display for Isa {
@@ -99,12 +123,22 @@ impl Isa {
         *Isa::supported().last().unwrap_or(&Isa::Scalar)
     }
 
-    /// The path `AUTOBOT_SIMD` forces, else the widest supported.
-    pub fn from_env() -> Result<Isa, IsaError> {
-        match std::env::var("AUTOBOT_SIMD") {
-            Ok(v) => Isa::parse(&v),
-            Err(_) => Ok(Isa::detect()),
-        }
+    /// The path `setting` names, else the one `AUTOBOT_SIMD` names, else
+    /// the widest supported; `auto` in either place means detect.
+    pub fn choose(setting: Option<&str>) -> Result<(Isa, IsaSource), IsaError> {
+        let env = std::env::var("AUTOBOT_SIMD").ok();
+        let (name, source) = match (setting, env.as_deref()) {
+            (Some(s), _) => (s, IsaSource::Setting),
+            (None, Some(e)) => (e, IsaSource::Env),
+            (None, None) => ("auto", IsaSource::Detected),
+        };
+        let isa = Isa::parse(name.trim())?;
+        let source = if name.trim() == "auto" {
+            IsaSource::Detected
+        } else {
+            source
+        };
+        Ok((isa, source))
     }
 
     /// A path by name (`auto` = detect), refused if unsupported.
