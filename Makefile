@@ -8,7 +8,7 @@ ARGS     ?=
 .PHONY: run test bench lint fmt deps build clean help crash-test
 
 help:
-	@echo "make run    paper-trade on the synthetic market (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
+	@echo "make run    paper-trade on the synthetic market via the loopback exchange simulator (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
 	@echo "make test   every test of the workspace"
 	@echo "make bench  ring handoff (disruptor vs crossbeam), journal (append, replay, recovery), veto-chain, L2-book, feature and SIMD-kernel benchmarks"
 	@echo "make lint   rustfmt check + clippy -D warnings"

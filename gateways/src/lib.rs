@@ -7,10 +7,12 @@
 //!   file, never shown.
 //! - [`synthetic`]: a seeded market generator (book tickers and trades through
 //!   trending, ranging and volatile regimes), identical for the same seed.
+//! - [`sim`]: the local exchange simulator (WebSocket + REST on loopback).
 //! - [`paper`]: paper execution that fills market orders at the opposite best
 //!   price of the book the engine has seen, fed back as execution reports.
 
 pub mod binance;
 pub mod credentials;
 pub mod paper;
+pub mod sim;
 pub mod synthetic;

@@ -25,11 +25,12 @@
 
 use std::collections::VecDeque;
 
+use crate::binance::market::ResyncRequests;
 use autobot_engine::config::{RangeError, Validate};
 use autobot_engine::core::TopOfBook;
 use autobot_engine::event::{
-    InputBody, InputEvent, Liquidity, NewOrder, OrderKind, OrderRejected, OrderStatus, OrderUpdate,
-    OutputBody, OutputEvent, RejectReason, Request, Source, SystemState,
+    AlertCode, InputBody, InputEvent, Liquidity, NewOrder, OrderKind, OrderRejected, OrderStatus,
+    OrderUpdate, OutputBody, OutputEvent, RejectReason, Request, Source, SystemState,
 };
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::{InputPublisher, InputView, OutputReader, RingReader, Waiter};
@@ -339,12 +340,15 @@ fn report(symbol: SymbolId, exchange: UnixNanos, body: InputBody) -> InputEvent 
 /// Runs the paper exchange on the calling thread until both rings close.
 /// Drops `publisher` after the core reports `Stopped` and every report is
 /// out, which lets the input ring shut down (see the runtime's shutdown docs).
+/// The core's `BookResync` alerts are passed on to `resync` (the market
+/// gateway fetches the snapshot).
 pub fn run(
     mut exchange: PaperExchange,
     mut outputs: OutputReader,
     mut view: InputView,
     publisher: InputPublisher,
     mut waiter: Waiter,
+    resync: &ResyncRequests,
 ) -> PaperStats {
     let halt = publisher.halt_flag();
     let mut publisher = Some(publisher);
@@ -374,6 +378,11 @@ pub fn run(
                         && s.to == SystemState::Stopped
                     {
                         stopped = true;
+                    }
+                    if let OutputBody::Alert(a) = o.body
+                        && a.code == AlertCode::BookResync
+                    {
+                        resync.request(a.symbol);
                     }
                     exchange.on_output(o, &mut reports);
                 }

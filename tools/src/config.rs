@@ -60,6 +60,101 @@ impl Validate for RunConfig {
     }
 }
 
+/// Where market data comes from (`[exchange].endpoint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Endpoint {
+    /// The built-in exchange simulator, started by the run on loopback;
+    /// the engine connects to it over WebSocket and REST.
+    Simulator,
+    /// An exchange (or `autobot simexchange`) at `ws_url` / `rest_url`.
+    Url,
+    /// No sockets: the synthetic generator publishes straight into the
+    /// ring (for soak runs and tests of the core alone).
+    Direct,
+}
+
+/// `[exchange]`: the market-data connection.
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// Where market data comes from.
+    pub endpoint: Endpoint,
+    /// WebSocket base for `endpoint = "url"` (e.g. `wss://fstream.binance.com`).
+    pub ws_url: String,
+    /// REST base for `endpoint = "url"` (e.g. `https://fapi.binance.com`).
+    pub rest_url: String,
+    /// What the simulator streams: `synthetic` (the `[market]` generator)
+    /// or the path of a capture file (`<ns> <json>` lines, `.gz` allowed).
+    pub simulator_source: String,
+    /// Pace of a capture replay (1 = as recorded, 0 = as fast as read).
+    pub simulator_speed: f64,
+    /// Stream suffixes per symbol: `bookTicker`, `aggTrade`, `trade`, `depth@100ms`.
+    pub streams: Vec<String>,
+    /// Levels per side of a depth snapshot (5 ..= 1000).
+    pub depth_limit: u32,
+    /// No data for this long marks a symbol's feed stale (100 ..= 600000).
+    pub stale_after_ms: u64,
+    /// No frame at all for this long ends the connection (1000 ..= 600000).
+    pub dead_after_ms: u64,
+    /// First reconnect delay (10 ..= 60000).
+    pub backoff_min_ms: u64,
+    /// Largest reconnect delay (backoff_min_ms ..= 600000).
+    pub backoff_max_ms: u64,
+}
+
+/// Stream suffixes the market gateway can parse.
+const KNOWN_STREAMS: [&str; 4] = ["bookTicker", "aggTrade", "trade", "forceOrder"];
+
+impl Validate for ExchangeConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        if self.endpoint == Endpoint::Url {
+            for (key, v, scheme) in [
+                ("ws_url", &self.ws_url, ["ws://", "wss://"]),
+                ("rest_url", &self.rest_url, ["http://", "https://"]),
+            ] {
+                if !scheme.iter().any(|s| v.starts_with(s)) {
+                    return Err(RangeError::new(
+                        at,
+                        key,
+                        format!("{v:?}"),
+                        format!("a {} or {} URL", scheme[0], scheme[1]),
+                    ));
+                }
+            }
+        }
+        check_range(at, "simulator_speed", self.simulator_speed, 0.0, 1000.0)?;
+        if self.streams.is_empty() {
+            return Err(RangeError::new(at, "streams", "[]", "at least one stream"));
+        }
+        for s in &self.streams {
+            let prefixed = ["depth", "kline_", "markPrice"]
+                .iter()
+                .any(|p| s.starts_with(p));
+            if !KNOWN_STREAMS.contains(&s.as_str()) && !prefixed {
+                return Err(RangeError::new(
+                    at,
+                    "streams",
+                    format!("{s:?}"),
+                    "bookTicker, aggTrade, trade, forceOrder, depth[@100ms], kline_<interval> or markPrice[@1s]",
+                ));
+            }
+        }
+        check_range(at, "depth_limit", self.depth_limit, 5, 1000)?;
+        check_range(at, "stale_after_ms", self.stale_after_ms, 100, 600_000)?;
+        check_range(at, "dead_after_ms", self.dead_after_ms, 1000, 600_000)?;
+        check_range(at, "backoff_min_ms", self.backoff_min_ms, 10, 60_000)?;
+        check_range(
+            at,
+            "backoff_max_ms",
+            self.backoff_max_ms,
+            self.backoff_min_ms,
+            600_000,
+        )?;
+        Ok(())
+    }
+}
+
 /// The configuration file.
 #[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -80,6 +175,8 @@ pub struct AppConfig {
     pub control: ControlConfig,
     /// `[account]`.
     pub account: AccountConfig,
+    /// `[exchange]`.
+    pub exchange: ExchangeConfig,
     /// `[market]`.
     pub market: SyntheticConfig,
     /// `[paper]`.
@@ -97,6 +194,7 @@ impl Validate for AppConfig {
         cfg::check_correlated(&self.instruments, &self.risk.portfolio)?;
         self.control.validate("control")?;
         self.account.validate("account")?;
+        self.exchange.validate("exchange")?;
         self.market.validate("market")?;
         self.paper.validate("paper")?;
         let n = self.instruments.len();
@@ -122,6 +220,24 @@ impl AppConfig {
     /// uses exactly what the run used).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
+    }
+
+    /// What the run trades on, for people: the market and how it arrives.
+    pub fn market_description(&self) -> String {
+        let market = if self.exchange.endpoint == Endpoint::Url {
+            format!("the exchange at {}", self.exchange.ws_url)
+        } else if self.exchange.endpoint == Endpoint::Direct
+            || self.exchange.simulator_source == "synthetic"
+        {
+            format!("the synthetic market (seed {})", self.market.seed)
+        } else {
+            format!("the capture {}", self.exchange.simulator_source)
+        };
+        match self.exchange.endpoint {
+            Endpoint::Simulator => format!("{market} via the exchange simulator on loopback"),
+            Endpoint::Url => market,
+            Endpoint::Direct => format!("{market}, generated in-process (no sockets)"),
+        }
     }
 
     /// The core's part of the configuration.

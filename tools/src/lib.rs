@@ -5,6 +5,7 @@ pub mod config;
 pub mod gate;
 pub mod indicators;
 pub mod journal_cmd;
+pub mod market;
 pub mod position;
 pub mod replay;
 pub mod run;

@@ -88,6 +88,28 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         simd: Option<String>,
     },
+    /// Run the local exchange simulator: Binance USD-M's WebSocket streams
+    /// and REST endpoints on loopback, streaming the seeded synthetic
+    /// market of the config or a capture file, until Ctrl-C. A capture
+    /// starts when the first client subscribes.
+    Simexchange {
+        /// Configuration file (instruments and [market]) [default: config/paper.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Stream this capture (`<ns> <json>` lines, .gz ok) instead of the
+        /// synthetic market.
+        #[arg(long, value_name = "FILE")]
+        capture: Option<PathBuf>,
+        /// Capture pace: 1 = as recorded, 0 = as fast as clients read.
+        #[arg(long, value_name = "X", default_value_t = 1.0)]
+        speed: f64,
+        /// WebSocket listen address.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
+        ws: std::net::SocketAddr,
+        /// REST listen address.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9080")]
+        rest: std::net::SocketAddr,
+    },
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
         #[command(subcommand)]
@@ -251,6 +273,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
+        Command::Simexchange {
+            config,
+            capture,
+            speed,
+            ws,
+            rest,
+        } => simexchange(
+            &config.unwrap_or_else(|| PathBuf::from("config/paper.toml")),
+            capture,
+            speed,
+            ws,
+            rest,
+        ),
         Command::Run {
             config,
             duration,
@@ -297,7 +332,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 resume,
             };
             eprintln!(
-                "autobot: {} {} for {} on the synthetic market (seed {}); Ctrl-C stops early",
+                "autobot: {} {} for {} on {}; Ctrl-C stops early",
                 match cfg.run.mode {
                     Deployment::DryRun => "dry run (signals only) of",
                     _ => "paper trading",
@@ -310,14 +345,75 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 events.map_or(format!("{} s", cfg.run.duration_secs), |n| format!(
                     "{n} events"
                 )),
-                cfg.market.seed
+                cfg.market_description()
             );
             let outcome = run_paper(&cfg, &opts)?;
-            let text = autobot_tools::summary::render(&outcome, cfg.market.seed);
+            let text = autobot_tools::summary::render(&outcome, &cfg.market_description());
             print!("{text}");
             std::fs::write(outcome.run_dir.join("summary.txt"), &text)
                 .context("cannot write summary.txt")?;
             Ok(())
         }
     }
+}
+
+/// `autobot simexchange`.
+fn simexchange(
+    config: &std::path::Path,
+    capture: Option<PathBuf>,
+    speed: f64,
+    ws: std::net::SocketAddr,
+    rest: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+    anyhow::ensure!(
+        speed.is_finite() && (0.0..=1000.0).contains(&speed),
+        "--speed {speed} is out of range; allowed: 0 ..= 1000"
+    );
+    let cfg = AppConfig::load(config)?;
+    let is_capture = capture.is_some();
+    let source = match capture {
+        Some(path) => SimSource::Capture { path, speed },
+        None => SimSource::Synthetic {
+            config: cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+    };
+    let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
+    sim_cfg.ws_bind = ws;
+    sim_cfg.rest_bind = rest;
+    let sim = SimExchange::start(sim_cfg)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
+    eprintln!(
+        "simexchange: streams {}/stream?streams=<symbol>@<stream>/…, REST {}; Ctrl-C stops",
+        sim.ws_url(),
+        sim.rest_url()
+    );
+    let h = sim.handle();
+    let mut told = false;
+    while !stop.load(Ordering::Relaxed) {
+        if is_capture && h.finished() && !told {
+            eprintln!("simexchange: the capture has been streamed to its end");
+            told = true;
+        }
+        if let Some(e) = h.feed_error() {
+            anyhow::bail!("capture: {e}");
+        }
+        // An idle server loop, not a test: check its end a few times a second.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let st = h.stats();
+    eprintln!(
+        "simexchange: {} items, {} messages sent, {} connections ({} dropped), {} REST requests",
+        st.items.load(Ordering::Relaxed),
+        st.sent.load(Ordering::Relaxed),
+        st.connections.load(Ordering::Relaxed),
+        st.dropped.load(Ordering::Relaxed),
+        st.rest_requests.load(Ordering::Relaxed)
+    );
+    Ok(())
 }

@@ -18,8 +18,10 @@ use autobot_engine::runtime::{
     HaltOnPanic, PipelineReport, RuntimeError, Waiter, pin_current, start,
 };
 use autobot_engine::types::{SymbolId, UnixNanos};
+use autobot_gateways::binance::market::ResyncRequests;
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
-use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
+
+use crate::market::{MarketOutcome, MarketSide, MarketStart};
 
 use crate::config::{AppConfig, Deployment};
 
@@ -57,6 +59,9 @@ pub enum RunError {
          gateways yet: it trades paper and dry-run only"
     )]
     NoExchangeGateway(&'static str),
+    /// The built-in simulator could not start.
+    #[error("exchange simulator: {0}")]
+    Simulator(#[from] autobot_gateways::sim::SimError),
     /// A gateway thread panicked or could not start.
     #[error("{0} thread failed")]
     Gateway(&'static str),
@@ -67,10 +72,8 @@ pub enum RunError {
 pub struct RunOutcome {
     /// This run's directory (journal, summary).
     pub run_dir: PathBuf,
-    /// Market events the gateway published.
-    pub market_events: u64,
-    /// Updates per synthetic regime.
-    pub regime_events: [u64; 4],
+    /// What the market side did.
+    pub market: MarketOutcome,
     /// Paper exchange counters.
     pub paper: PaperStats,
     /// What opening the journal found, and the inputs replayed to restore
@@ -133,8 +136,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     control
         .publish(begin)
         .map_err(|_| RunError::Gateway("runtime control"))?;
-    let mut market_pub = started.publisher.clone();
+    let market_pub = started.publisher.clone();
     let paper_pub = started.publisher;
+    let resync = Arc::new(ResyncRequests::new(core_cfg.instruments.len()));
+    let paper_resync = Arc::clone(&resync);
     let view = started.view.ok_or(RunError::Gateway("execution"))?;
     let outputs = started.outputs;
     let mut exchange = PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
@@ -145,41 +150,29 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         .spawn(move || {
             let _guard = paper_guard;
             let warning = pin_current("paper execution", cpus.execution, busy);
-            let stats = paper::run(exchange, outputs, view, paper_pub, Waiter::new(wait));
+            let stats = paper::run(
+                exchange,
+                outputs,
+                view,
+                paper_pub,
+                Waiter::new(wait),
+                &paper_resync,
+            );
             (stats, warning)
         })
         .map_err(|_| RunError::Gateway("paper execution"))?;
 
-    let mut market = SyntheticMarket::new(&cfg.market, &core_cfg.instruments);
-    // On resume, continue the market where the journal left it.
-    for _ in 0..started.restored_market_events {
-        market.next_event();
-    }
-    let limits = RunLimits {
-        paced: !opts.unpaced,
-        events_per_sec: cfg.market.events_per_sec,
-        max_events: opts.max_events,
-        duration: opts
-            .max_events
-            .is_none()
-            .then(|| Duration::from_secs(cfg.run.duration_secs)),
-    };
-    let stop = Arc::clone(&opts.stop);
-    let market_guard = HaltOnPanic(market_pub.halt_flag());
-    let market_thread = std::thread::Builder::new()
-        .name("autobot-market".into())
-        .spawn(move || {
-            let _guard = market_guard;
-            let warning = pin_current("market gateway", cpus.market, busy);
-            let sent = synthetic::run(&mut market, &mut market_pub, limits, &stop);
-            drop(market_pub);
-            (sent, market.regime_events(), warning)
-        })
-        .map_err(|_| RunError::Gateway("market gateway"))?;
-
-    let (market_events, regime_events, market_warning) = market_thread
-        .join()
-        .map_err(|_| RunError::Gateway("market gateway"))?;
+    let market = MarketSide::start(MarketStart {
+        cfg,
+        instruments: &core_cfg.instruments,
+        publisher: market_pub,
+        restored_market_events: started.restored_market_events,
+        opts,
+        resync,
+        cpus,
+        busy,
+    })?;
+    let market = market.finish()?;
     let shutdown = InputEvent::new(
         Source::Runtime,
         SymbolId(0),
@@ -208,12 +201,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             if d.exact() { String::new() } else { format!(" (first divergent in {}..={})", d.from, d.at) }
         ));
     }
-    pipeline.warnings.extend(market_warning);
+    pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     Ok(RunOutcome {
         run_dir,
-        market_events,
-        regime_events,
+        market,
         paper: paper_stats,
         recovery,
         restored,

@@ -30,12 +30,12 @@ fn ns(v: u64) -> String {
 
 /// Renders the summary printed at the end of `autobot run` (and saved as
 /// `summary.txt` in the run directory).
-pub fn render(o: &RunOutcome, seed: u64) -> String {
+pub fn render(o: &RunOutcome, market: &str) -> String {
     let core = &o.pipeline.core.core;
     let st = core.stats();
     let secs = o.elapsed.as_secs_f64().max(1e-9);
     let mut s = String::new();
-    let _ = writeln!(s, "autobot paper run — synthetic market, seed {seed}");
+    let _ = writeln!(s, "autobot paper run — {market}");
     let _ = writeln!(s, "  run directory     {}", o.run_dir.display());
     if o.restored > 0 || o.restored_from.is_some() {
         let from = o.restored_from.as_ref().map_or(String::new(), |(p, seq)| {
@@ -61,25 +61,45 @@ pub fn render(o: &RunOutcome, seed: u64) -> String {
             path.display()
         );
     }
+    let m = &o.market;
+    let what = if m.gateway.is_some() {
+        "market messages"
+    } else {
+        "market events"
+    };
     let _ = writeln!(
         s,
-        "  wall time         {:.1} s   market events {} ({:.0}/s)",
+        "  wall time         {:.1} s   {what} {} ({:.0}/s)",
         secs,
-        group(o.market_events),
-        o.market_events as f64 / secs
+        group(m.events),
+        m.events as f64 / secs
     );
-    let regimes = [
-        "trending up",
-        "trending down",
-        "ranging",
-        "volatility burst",
-    ];
-    let r: Vec<String> = regimes
-        .iter()
-        .zip(o.regime_events)
-        .map(|(n, c)| format!("{n} {}", group(c)))
-        .collect();
-    let _ = writeln!(s, "  market regimes    {}", r.join(", "));
+    if let (Some(g), Some(at)) = (&m.gateway, &m.endpoint) {
+        let _ = writeln!(
+            s,
+            "  market gateway    {at}: {} connection(s), {} lost, {} snapshots, {} gaps, {} refused, {} stale",
+            g.connects,
+            g.disconnects,
+            g.snapshots,
+            g.gaps,
+            g.refused_total(),
+            g.stale
+        );
+    }
+    if let Some(regime_events) = m.regime_events {
+        let regimes = [
+            "trending up",
+            "trending down",
+            "ranging",
+            "volatility burst",
+        ];
+        let r: Vec<String> = regimes
+            .iter()
+            .zip(regime_events)
+            .map(|(n, c)| format!("{n} {}", group(c)))
+            .collect();
+        let _ = writeln!(s, "  market regimes    {}", r.join(", "));
+    }
     let kinds: Vec<String> = InputBody::KIND_NAMES
         .iter()
         .zip(st.by_kind)

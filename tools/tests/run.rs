@@ -41,7 +41,7 @@ fn check(layout: Layout, name: &str) {
         ..RunOptions::default()
     };
     let out = run_paper(&cfg, &opts).unwrap();
-    assert_eq!(out.market_events, n);
+    assert_eq!(out.market.events, n);
     let core = &out.pipeline.core.core;
     let st = core.stats();
     assert!(st.orders > 10, "the run must trade: {st:?}");

@@ -1,4 +1,7 @@
-//! Binance USD-M: message parsing (more of the protocol arrives with the
-//! live gateways).
+//! Binance USD-M: message parsing, the market-data gateway (WebSocket
+//! combined streams + REST depth snapshots), and the REST transport with
+//! error-code actions.
 
+pub mod market;
 pub mod parse;
+pub mod rest;

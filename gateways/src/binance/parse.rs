@@ -1,7 +1,9 @@
 //! Binance USD-M market-data messages (simd-json) → input events.
 //!
 //! Handles the combined-stream envelope (`{"stream":…,"data":{…}}`) and a
-//! bare payload, for `depthUpdate`, `bookTicker`, `trade` and `aggTrade`,
+//! bare payload, for `depthUpdate`, `bookTicker`, `trade`, `aggTrade`,
+//! `kline` (closed candles; a running one is checked, then ignored),
+//! `markPriceUpdate` and `forceOrder`,
 //! and the REST depth snapshot (`{"lastUpdateId":…,"bids":…,"asks":…}`,
 //! whose symbol the caller knows from its request). A depth message
 //! becomes as many [`DepthDiff`] parts as its levels need.
@@ -16,8 +18,11 @@
 //! allocation per message for the tape); the live gateway's zero-copy
 //! path with reused buffers is part of issue 6.
 
-use autobot_engine::event::{BookTicker, DepthDiff, InputBody, InputEvent, Level, Source, Trade};
-use autobot_engine::types::{MonoNanos, Price, Qty, SymbolId, UnixNanos};
+use autobot_engine::event::{
+    BookTicker, DepthDiff, InputBody, InputEvent, Kline, Level, Liquidation, MarkPrice, Source,
+    Trade,
+};
+use autobot_engine::types::{MonoNanos, Price, Qty, Rate, Side, SymbolId, UnixNanos};
 use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 
@@ -89,6 +94,12 @@ pub enum Parsed {
     BookTicker,
     /// A trade or aggregate trade.
     Trade,
+    /// A closed candle.
+    Kline,
+    /// A mark price and funding update.
+    MarkPrice,
+    /// A liquidation order.
+    Liquidation,
     /// A well-formed message with nothing for the core: a `trade` whose
     /// `X` is not `MARKET` (insurance-fund and ADL fills, and Binance's
     /// zero-price placeholders with an empty `X`).
@@ -101,6 +112,23 @@ pub struct Parser {
     symbols: Symbols,
     bids: Vec<Level>,
     asks: Vec<Level>,
+}
+
+/// Seconds in a Binance kline interval (`1m`, `4h`, `1d`, `1w`, `1M` as
+/// 30 days); `None` for anything else.
+pub fn interval_secs(i: &str) -> Option<u32> {
+    let unit = i.chars().last()?;
+    let n: u32 = i[..i.len() - unit.len_utf8()].parse().ok()?;
+    let per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        'M' => 30 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(per).filter(|&s| s > 0)
 }
 
 fn ms(v: u64) -> UnixNanos {
@@ -186,8 +214,10 @@ impl Parser {
             .get("e")
             .and_then(|x| x.as_str())
             .ok_or(ParseError::Field("e"))?;
+        // A liquidation names its symbol inside its order object.
         let name = data
             .get("s")
+            .or_else(|| data.get("o").and_then(|o| o.get("s")))
             .and_then(|x| x.as_str())
             .ok_or(ParseError::Field("s"))?;
         let sym = self.symbols.id(name).ok_or(ParseError::UnknownSymbol)?;
@@ -240,6 +270,67 @@ impl Parser {
                 }
                 emit(event(InputBody::AggTrade(t)));
                 Ok(Parsed::Trade)
+            }
+            "kline" => {
+                let k = data.get("k").ok_or(ParseError::Field("k"))?;
+                let closed = k
+                    .get("x")
+                    .and_then(|x| x.as_bool())
+                    .ok_or(ParseError::Field("x"))?;
+                let interval_secs = k
+                    .get("i")
+                    .and_then(|x| x.as_str())
+                    .and_then(interval_secs)
+                    .ok_or(ParseError::Field("i"))?;
+                let kline = Kline {
+                    open_time: ms(field_u64(k, "t")?),
+                    interval_secs,
+                    trades: u32::try_from(field_u64(k, "n")?).unwrap_or(u32::MAX),
+                    open: price(k, "o")?,
+                    high: price(k, "h")?,
+                    low: price(k, "l")?,
+                    close: price(k, "c")?,
+                    volume: qty(k, "v")?,
+                };
+                autobot_engine::features::candles::check(&kline)
+                    .map_err(|_| ParseError::Range("k"))?;
+                // Only a closed candle is a fact; the running one is
+                // checked (above) and then left out.
+                if !closed {
+                    return Ok(Parsed::Ignored);
+                }
+                emit(event(InputBody::Kline(kline)));
+                Ok(Parsed::Kline)
+            }
+            "markPriceUpdate" => {
+                let m = MarkPrice {
+                    mark_price: price(data, "p")?,
+                    index_price: price(data, "i")?,
+                    funding_rate: data
+                        .get("r")
+                        .and_then(|x| x.as_str())
+                        .ok_or(ParseError::Field("r"))
+                        .and_then(|s| Rate::parse(s).map_err(|_| ParseError::Decimal("r")))?,
+                    next_funding: ms(field_u64(data, "T")?),
+                };
+                emit(event(InputBody::MarkPrice(m)));
+                Ok(Parsed::MarkPrice)
+            }
+            "forceOrder" => {
+                let o = data.get("o").ok_or(ParseError::Field("o"))?;
+                let side = match o.get("S").and_then(|x| x.as_str()) {
+                    Some("BUY") => Side::Buy,
+                    Some("SELL") => Side::Sell,
+                    _ => return Err(ParseError::Field("S")),
+                };
+                let l = Liquidation {
+                    side,
+                    price: price(o, "p")?,
+                    avg_price: price(o, "ap")?,
+                    filled_qty: qty(o, "z")?,
+                };
+                emit(event(InputBody::Liquidation(l)));
+                Ok(Parsed::Liquidation)
             }
             _ => Err(ParseError::UnknownEvent),
         }
@@ -352,6 +443,22 @@ mod tests {
             ),
             (
                 r#"{"e":"kline","E":5,"s":"BTCUSDT"}"#,
+                ParseError::Field("k"),
+            ),
+            (
+                r#"{"e":"kline","E":5,"s":"BTCUSDT","k":{"t":1,"i":"1m","n":1,"o":"2","h":"1","l":"3","c":"2","v":"1","x":true}}"#,
+                ParseError::Range("k"),
+            ),
+            (
+                r#"{"e":"kline","E":5,"s":"BTCUSDT","k":{"t":1,"i":"7q","n":1,"o":"2","h":"3","l":"1","c":"2","v":"1","x":true}}"#,
+                ParseError::Field("i"),
+            ),
+            (
+                r#"{"e":"forceOrder","E":5,"o":{"s":"BTCUSDT","S":"UP","p":"1","ap":"1","z":"1"}}"#,
+                ParseError::Field("S"),
+            ),
+            (
+                r#"{"e":"24hrTicker","E":5,"s":"BTCUSDT"}"#,
                 ParseError::UnknownEvent,
             ),
         ] {

@@ -1,0 +1,584 @@
+//! The market-data gateway: Binance USD-M combined streams over WebSocket
+//! into the input ring.
+//!
+//! # Threading
+//! One blocking thread per connection (the caller pins it), reading with a
+//! short socket timeout. A single socket gains nothing from mio's readiness
+//! loop: a blocking read wakes on data with one syscall, and the timeout
+//! gives the thread its ticks for stale-feed checks, resync requests and
+//! shutdown. TLS (rustls) for `wss://`, plain TCP for the simulator.
+//!
+//! # What it owns
+//! - Connecting, and reconnecting with exponential backoff and full jitter
+//!   (the delay doubles per failed attempt up to a cap, and a uniform
+//!   fraction of it is slept, so many clients do not retry in step); the
+//!   forced reconnect before the exchange's 24 h limit.
+//! - Depth snapshots: after each (re)connect, and whenever the `pu` chain
+//!   breaks or the core asks ([`ResyncRequests`], from its `BookResync`
+//!   alert), the REST snapshot of the symbol is fetched and published
+//!   after the diffs already sent (the core buffers diffs until then).
+//! - Feed health per symbol as `FeedStatus` events: `Stale` after
+//!   `stale_after` without data, `Disconnected` when the socket is lost,
+//!   `Healthy` on the next message.
+//! - Parsing into fixed-size events; a message is published whole or not
+//!   at all, and every refusal is counted by reason.
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use autobot_engine::event::{Feed, FeedHealth, FeedStatus, InputBody, InputEvent, Source};
+use autobot_engine::runtime::InputPublisher;
+use autobot_engine::runtime::clock::mono_now;
+use autobot_engine::types::{SymbolId, UnixNanos};
+use rand::RngExt;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+use super::parse::{ParseError, Parsed, Parser};
+use super::rest::{ErrorAction, RestClient, RestError};
+
+/// Largest message accepted (Binance's largest stream messages are depth
+/// diffs of a few tens of KB); a larger one ends the connection.
+pub const MAX_MESSAGE: usize = 1 << 20;
+
+/// How to connect.
+#[derive(Clone, Debug)]
+pub struct MarketFeedConfig {
+    /// WebSocket base, e.g. `wss://fstream.binance.com` or `ws://127.0.0.1:port`.
+    pub ws_url: String,
+    /// REST base for depth snapshots.
+    pub rest_url: String,
+    /// Exchange names, in instrument order (index = `SymbolId`).
+    pub symbols: Vec<String>,
+    /// Stream suffixes per symbol: `bookTicker`, `aggTrade`, `trade`,
+    /// `depth@100ms` (any `depth…` means the symbol keeps an L2 book).
+    pub streams: Vec<String>,
+    /// Levels per side of a depth snapshot.
+    pub depth_limit: u32,
+    /// No data for this long marks a symbol stale.
+    pub stale_after: Duration,
+    /// No frame at all for this long (pings included) ends the connection.
+    pub dead_after: Duration,
+    /// First reconnect delay.
+    pub backoff_min: Duration,
+    /// Largest reconnect delay.
+    pub backoff_max: Duration,
+    /// Reconnect after this long on one connection (the exchange closes
+    /// connections at 24 h).
+    pub max_connection_age: Duration,
+    /// Socket read timeout: the tick of the gateway's checks.
+    pub poll: Duration,
+}
+
+impl MarketFeedConfig {
+    /// The combined-stream URL.
+    pub fn url(&self) -> String {
+        let mut names = Vec::new();
+        for s in &self.symbols {
+            let l = s.to_ascii_lowercase();
+            for k in &self.streams {
+                names.push(format!("{l}@{k}"));
+            }
+        }
+        format!(
+            "{}/stream?streams={}",
+            self.ws_url.trim_end_matches('/'),
+            names.join("/")
+        )
+    }
+
+    fn has_depth(&self) -> bool {
+        self.streams.iter().any(|s| s.starts_with("depth"))
+    }
+}
+
+/// Book resyncs the core asked for, one flag per symbol (set by whoever
+/// reads the core's outputs, taken by the gateway).
+#[derive(Debug)]
+pub struct ResyncRequests(Vec<AtomicBool>);
+
+impl ResyncRequests {
+    /// Flags for `n` symbols.
+    pub fn new(n: usize) -> ResyncRequests {
+        ResyncRequests((0..n).map(|_| AtomicBool::new(false)).collect())
+    }
+
+    /// Asks for a new snapshot of `sym`.
+    pub fn request(&self, sym: SymbolId) {
+        if let Some(f) = self.0.get(usize::from(sym.0)) {
+            f.store(true, Ordering::Release);
+        }
+    }
+
+    fn take(&self, i: usize) -> bool {
+        self.0
+            .get(i)
+            .is_some_and(|f| f.swap(false, Ordering::AcqRel))
+    }
+}
+
+/// Refusal reasons counted by [`MarketStats::refused`].
+pub const REFUSAL_REASONS: [&str; 8] = [
+    "not json",
+    "missing field",
+    "bad decimal",
+    "out of range",
+    "unknown symbol",
+    "unhandled event",
+    "too many levels",
+    "binary or oversized frame",
+];
+
+fn reason_index(e: &ParseError) -> usize {
+    match e {
+        ParseError::Json => 0,
+        ParseError::Field(_) => 1,
+        ParseError::Decimal(_) => 2,
+        ParseError::Range(_) => 3,
+        ParseError::UnknownSymbol => 4,
+        ParseError::UnknownEvent => 5,
+        ParseError::TooManyLevels => 6,
+    }
+}
+
+/// What the gateway did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MarketStats {
+    /// Text messages received.
+    pub messages: u64,
+    /// Events published.
+    pub events: u64,
+    /// Well-formed messages with nothing for the core.
+    pub ignored: u64,
+    /// Messages refused, by [`REFUSAL_REASONS`].
+    pub refused: [u64; 8],
+    /// Connections made.
+    pub connects: u64,
+    /// Connection attempts that failed.
+    pub connect_failures: u64,
+    /// Connections lost (closed, reset, dead, oversized frame).
+    pub disconnects: u64,
+    /// Snapshots published.
+    pub snapshots: u64,
+    /// Snapshot requests that failed.
+    pub snapshot_failures: u64,
+    /// `pu` chain breaks seen.
+    pub gaps: u64,
+    /// Times a symbol went stale.
+    pub stale: u64,
+}
+
+impl MarketStats {
+    /// All refusals.
+    pub fn refused_total(&self) -> u64 {
+        self.refused.iter().sum()
+    }
+}
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// Per-symbol state.
+#[derive(Clone, Copy, Debug)]
+struct SymState {
+    health: FeedHealth,
+    last_data: Instant,
+    need_snapshot: bool,
+    /// `u` of the last diff sent, 0 before one.
+    last_u: u64,
+}
+
+/// The gateway.
+pub struct MarketGateway {
+    cfg: MarketFeedConfig,
+    parser: Parser,
+    rest: RestClient,
+    syms: Vec<SymState>,
+    buf: Vec<u8>,
+    events: Vec<InputEvent>,
+    /// Counters.
+    pub stats: MarketStats,
+    /// Not before this instant may REST be called again (a back-off).
+    rest_after: Option<Instant>,
+    /// Text messages received, readable from other threads.
+    received: Arc<AtomicU64>,
+}
+
+/// Why [`MarketGateway::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The stop flag was set.
+    Stopped,
+    /// The pipeline halted or closed its ring.
+    PipelineGone,
+}
+
+fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
+    let url = cfg.url();
+    let req = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    let host = req.uri().host().ok_or("no host in ws_url")?.to_string();
+    let tls = req.uri().scheme_str() == Some("wss");
+    let port = req.uri().port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let addr = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("{host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host}: no address"))?;
+    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| format!("{addr}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    let ws_cfg = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    let (ws, _) = tungstenite::client_tls_with_config(req, tcp, Some(ws_cfg), None)
+        .map_err(|e| e.to_string())?;
+    // After the handshake, the short timeout is the gateway's tick.
+    let tcp = match ws.get_ref() {
+        MaybeTlsStream::Plain(s) => s,
+        MaybeTlsStream::Rustls(s) => &s.sock,
+        _ => return Err("unsupported stream".into()),
+    };
+    tcp.set_read_timeout(Some(cfg.poll.max(Duration::from_millis(1))))
+        .map_err(|e| e.to_string())?;
+    Ok(ws)
+}
+
+impl MarketGateway {
+    /// A gateway for `cfg`, parsing with `parser` (whose symbols are
+    /// `cfg.symbols` in order).
+    pub fn new(cfg: MarketFeedConfig, parser: Parser) -> MarketGateway {
+        let now = Instant::now();
+        let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
+        MarketGateway {
+            syms: vec![
+                SymState {
+                    health: FeedHealth::Healthy,
+                    last_data: now,
+                    need_snapshot: false,
+                    last_u: 0,
+                };
+                cfg.symbols.len()
+            ],
+            cfg,
+            parser,
+            rest,
+            buf: Vec::with_capacity(MAX_MESSAGE),
+            events: Vec::with_capacity(1024),
+            stats: MarketStats::default(),
+            rest_after: None,
+            received: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// A counter of the text messages received, for other threads.
+    pub fn received(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.received)
+    }
+
+    /// Runs until `stop` is set or the pipeline goes away.
+    pub fn run(
+        &mut self,
+        publisher: &mut InputPublisher,
+        resync: &ResyncRequests,
+        stop: &AtomicBool,
+    ) -> Ended {
+        let mut attempt: u32 = 0;
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return Ended::Stopped;
+            }
+            let mut ws = match connect(&self.cfg) {
+                Ok(ws) => ws,
+                Err(e) => {
+                    self.stats.connect_failures += 1;
+                    eprintln!("market gateway: connect failed: {e}");
+                    if !self.back_off(&mut attempt, stop) {
+                        return Ended::Stopped;
+                    }
+                    continue;
+                }
+            };
+            self.stats.connects += 1;
+            let since = Instant::now();
+            let has_depth = self.cfg.has_depth();
+            for s in &mut self.syms {
+                s.need_snapshot = has_depth;
+                s.last_u = 0;
+                s.last_data = since;
+            }
+            let why = self.session(&mut ws, publisher, resync, stop);
+            let _ = ws.close(None);
+            let _ = ws.flush();
+            match why {
+                Err(ended) => return ended,
+                Ok(reason) => {
+                    self.stats.disconnects += 1;
+                    eprintln!("market gateway: connection lost: {reason}");
+                    if self
+                        .set_health_all(FeedHealth::Disconnected, publisher)
+                        .is_err()
+                    {
+                        return Ended::PipelineGone;
+                    }
+                    // A connection that lived a while resets the backoff.
+                    if since.elapsed() > Duration::from_secs(10) {
+                        attempt = 0;
+                    }
+                    if !self.back_off(&mut attempt, stop) {
+                        return Ended::Stopped;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sleeps the next backoff delay; `false` if stopped meanwhile.
+    fn back_off(&mut self, attempt: &mut u32, stop: &AtomicBool) -> bool {
+        let cap = self.cfg.backoff_max.max(self.cfg.backoff_min);
+        let base = self
+            .cfg
+            .backoff_min
+            .saturating_mul(1u32 << (*attempt).min(16))
+            .min(cap);
+        *attempt = attempt.saturating_add(1);
+        let delay = base.mul_f64(rand::rng().random_range(0.5..=1.0));
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if stop.load(Ordering::Acquire) {
+                return false;
+            }
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+        }
+        true
+    }
+
+    /// One connection; `Ok(reason)` when it ended and a reconnect is due.
+    fn session(
+        &mut self,
+        ws: &mut Socket,
+        publisher: &mut InputPublisher,
+        resync: &ResyncRequests,
+        stop: &AtomicBool,
+    ) -> Result<String, Ended> {
+        let opened = Instant::now();
+        let mut last_frame = Instant::now();
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return Err(Ended::Stopped);
+            }
+            if opened.elapsed() >= self.cfg.max_connection_age {
+                return Ok("connection age limit (planned reconnect)".into());
+            }
+            match ws.read() {
+                Ok(Message::Text(text)) => {
+                    last_frame = Instant::now();
+                    let recv = mono_now();
+                    self.buf.clear();
+                    self.buf.extend_from_slice(text.as_bytes());
+                    self.on_message(recv, publisher)?;
+                }
+                Ok(Message::Binary(_)) => {
+                    last_frame = Instant::now();
+                    self.stats.messages += 1;
+                    self.stats.refused[7] += 1;
+                }
+                Ok(Message::Close(_)) => return Ok("closed by the server".into()),
+                // Pings are answered by tungstenite on the next read/flush.
+                Ok(_) => last_frame = Instant::now(),
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let _ = ws.flush();
+                }
+                Err(tungstenite::Error::Capacity(e)) => {
+                    self.stats.refused[7] += 1;
+                    return Ok(format!("oversized frame: {e}"));
+                }
+                Err(e) => return Ok(e.to_string()),
+            }
+            if last_frame.elapsed() >= self.cfg.dead_after {
+                return Ok(format!(
+                    "no frame for {} ms",
+                    self.cfg.dead_after.as_millis()
+                ));
+            }
+            self.check(publisher, resync)?;
+        }
+    }
+
+    /// Parses the message in `buf` and publishes it whole.
+    fn on_message(
+        &mut self,
+        recv: autobot_engine::types::MonoNanos,
+        publisher: &mut InputPublisher,
+    ) -> Result<(), Ended> {
+        self.stats.messages += 1;
+        self.received.store(self.stats.messages, Ordering::Relaxed);
+        self.events.clear();
+        let events = &mut self.events;
+        match self
+            .parser
+            .parse(&mut self.buf, recv, None, |e| events.push(e))
+        {
+            Ok(Parsed::Ignored) => {
+                self.stats.ignored += 1;
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let i = reason_index(&e);
+                self.stats.refused[i] += 1;
+                if self.stats.refused[i] <= 5 || self.stats.refused[i].is_power_of_two() {
+                    eprintln!(
+                        "market gateway: message refused ({e}), {} so far",
+                        self.stats.refused[i]
+                    );
+                }
+                return Ok(());
+            }
+        }
+        let Some(first) = self.events.first() else {
+            return Ok(());
+        };
+        let sym = usize::from(first.header.symbol.0);
+        if let Some(InputBody::Depth(d)) = self.events.first().map(|e| e.body) {
+            let s = &mut self.syms[sym];
+            if s.last_u != 0 && d.prev_final_update_id != s.last_u && !s.need_snapshot {
+                // The core sees the same break and clears the book; fetch
+                // the snapshot it will need.
+                self.stats.gaps += 1;
+                s.need_snapshot = true;
+            }
+            s.last_u = d.final_update_id;
+        }
+        publisher
+            .publish_batch(&self.events)
+            .map_err(|_| Ended::PipelineGone)?;
+        self.stats.events += self.events.len() as u64;
+        let s = &mut self.syms[sym];
+        s.last_data = Instant::now();
+        if s.health != FeedHealth::Healthy && !s.need_snapshot {
+            self.set_health(sym, FeedHealth::Healthy, publisher)?;
+        }
+        Ok(())
+    }
+
+    /// Stale checks, resync requests, due snapshots.
+    fn check(
+        &mut self,
+        publisher: &mut InputPublisher,
+        resync: &ResyncRequests,
+    ) -> Result<(), Ended> {
+        for i in 0..self.syms.len() {
+            if resync.take(i) && self.cfg.has_depth() {
+                self.syms[i].need_snapshot = true;
+            }
+            let s = self.syms[i];
+            if s.need_snapshot && s.last_u != 0 {
+                self.snapshot(i, publisher)?;
+            }
+            let s = self.syms[i];
+            if s.health == FeedHealth::Healthy && s.last_data.elapsed() >= self.cfg.stale_after {
+                self.stats.stale += 1;
+                self.set_health(i, FeedHealth::Stale, publisher)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches and publishes the depth snapshot of symbol `i`.
+    fn snapshot(&mut self, i: usize, publisher: &mut InputPublisher) -> Result<(), Ended> {
+        if self.rest_after.is_some_and(|t| Instant::now() < t) {
+            return Ok(());
+        }
+        let name = self.cfg.symbols[i].clone();
+        let reply = match self.rest.depth(&name, self.cfg.depth_limit) {
+            Ok(r) => r,
+            Err(e) => {
+                self.stats.snapshot_failures += 1;
+                let wait = match &e {
+                    RestError::Exchange {
+                        action: ErrorAction::BackOff,
+                        ..
+                    } => Duration::from_secs(30),
+                    _ => Duration::from_millis(500),
+                };
+                self.rest_after = Some(Instant::now() + wait);
+                eprintln!("market gateway: depth snapshot of {name} failed: {e}");
+                return Ok(());
+            }
+        };
+        let recv = mono_now();
+        self.buf.clear();
+        self.buf.extend_from_slice(&reply.body);
+        self.events.clear();
+        let events = &mut self.events;
+        let sym = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+        if let Err(e) = self
+            .parser
+            .parse(&mut self.buf, recv, Some(sym), |e| events.push(e))
+        {
+            self.stats.snapshot_failures += 1;
+            self.stats.refused[reason_index(&e)] += 1;
+            self.rest_after = Some(Instant::now() + Duration::from_millis(500));
+            eprintln!("market gateway: depth snapshot of {name} refused: {e}");
+            return Ok(());
+        }
+        publisher
+            .publish_batch(&self.events)
+            .map_err(|_| Ended::PipelineGone)?;
+        self.stats.events += self.events.len() as u64;
+        self.stats.snapshots += 1;
+        self.syms[i].need_snapshot = false;
+        if self.syms[i].health != FeedHealth::Healthy {
+            self.set_health(i, FeedHealth::Healthy, publisher)?;
+        }
+        Ok(())
+    }
+
+    fn set_health(
+        &mut self,
+        i: usize,
+        health: FeedHealth,
+        publisher: &mut InputPublisher,
+    ) -> Result<(), Ended> {
+        self.syms[i].health = health;
+        let ev = InputEvent::new(
+            Source::MarketData,
+            SymbolId(u16::try_from(i).unwrap_or(u16::MAX)),
+            mono_now(),
+            UnixNanos(0),
+            InputBody::FeedStatus(FeedStatus {
+                feed: Feed::MarketData,
+                health,
+            }),
+        );
+        publisher.publish(ev).map_err(|_| Ended::PipelineGone)?;
+        self.stats.events += 1;
+        Ok(())
+    }
+
+    fn set_health_all(
+        &mut self,
+        health: FeedHealth,
+        publisher: &mut InputPublisher,
+    ) -> Result<(), Ended> {
+        for i in 0..self.syms.len() {
+            if self.syms[i].health != health {
+                self.set_health(i, health, publisher)?;
+            }
+        }
+        Ok(())
+    }
+}

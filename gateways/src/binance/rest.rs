@@ -1,0 +1,202 @@
+//! Binance USD-M REST: the transport (ureq, keep-alive, rustls for
+//! `https`), the request-weight budget read from response headers, and the
+//! mapping of error responses to what the engine does about them — by
+//! code, never by message text (Binance words the same code several ways).
+//!
+//! Public endpoints live here (depth snapshot, exchange info, server
+//! time); signed order endpoints build on the same [`RestClient`].
+
+use std::time::Duration;
+
+/// Largest body read from one response (an exchangeInfo is ~1 MB).
+const MAX_BODY: u64 = 16 << 20;
+
+/// What the engine does about an error response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorAction {
+    /// -1021: our timestamp is outside recvWindow; resync the clock
+    /// offset from `/fapi/v1/time`, then retry.
+    ResyncClock,
+    /// -1003, HTTP 429 or 418: too many requests (418: banned); back off
+    /// for `Retry-After` (or the default) before any other request.
+    BackOff,
+    /// -2019: margin is insufficient; reject the order and alert.
+    RejectAndAlert,
+    /// A filter or parameter error (-1013, -1100…-1130, -4000…-4999):
+    /// reject the order; retrying the same request cannot succeed.
+    Reject,
+    /// A server-side or transport failure (5xx, -1000, -1001, -1007):
+    /// the outcome is unknown; query before retrying an order.
+    Unknown,
+}
+
+/// Maps an error response to its action.
+pub fn error_action(status: u16, code: Option<i64>) -> ErrorAction {
+    match (status, code) {
+        (_, Some(-1021)) => ErrorAction::ResyncClock,
+        (429 | 418, _) | (_, Some(-1003)) => ErrorAction::BackOff,
+        (_, Some(-2019)) => ErrorAction::RejectAndAlert,
+        (_, Some(-1000 | -1001 | -1006 | -1007)) => ErrorAction::Unknown,
+        (_, Some(c)) if (-1199..=-1100).contains(&c) || c == -1013 || c == -1111 => {
+            ErrorAction::Reject
+        }
+        (_, Some(c)) if (-5999..=-2000).contains(&c) => ErrorAction::Reject,
+        (s, _) if s >= 500 => ErrorAction::Unknown,
+        (s, _) if (400..500).contains(&s) => ErrorAction::Reject,
+        _ => ErrorAction::Unknown,
+    }
+}
+
+/// A failed request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    /// No response (connect, TLS, timeout, a body cut short).
+    #[error("{endpoint}: transport: {reason}")]
+    Transport {
+        /// The path.
+        endpoint: &'static str,
+        /// What the transport said.
+        reason: String,
+    },
+    /// An error response. `code` is `None` when the body is not a Binance
+    /// error object (an HTML page from a proxy, say).
+    #[error("{endpoint}: HTTP {status}, code {code:?}: {msg}")]
+    Exchange {
+        /// The path.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// Binance error code.
+        code: Option<i64>,
+        /// Message, cut to 200 characters.
+        msg: String,
+        /// What to do.
+        action: ErrorAction,
+    },
+}
+
+/// An error body's code and message, if it is one.
+pub fn error_body(body: &str) -> (Option<i64>, String) {
+    let mut bytes = body.as_bytes().to_vec();
+    let short: String = body.chars().take(200).collect();
+    let Ok(v) = simd_json::to_borrowed_value(&mut bytes) else {
+        return (None, short);
+    };
+    use simd_json::prelude::*;
+    let code = v.get("code").and_then(|c| c.as_i64());
+    let msg = v
+        .get("msg")
+        .and_then(|m| m.as_str())
+        .map_or(short, |m| m.chars().take(200).collect());
+    (code, msg)
+}
+
+/// A successful response.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// The body.
+    pub body: Vec<u8>,
+    /// `X-MBX-USED-WEIGHT-1M`, when present.
+    pub used_weight: Option<u32>,
+}
+
+/// A REST client bound to one base URL.
+pub struct RestClient {
+    base: String,
+    agent: ureq::Agent,
+    /// Latest used weight the exchange reported.
+    pub used_weight: u32,
+}
+
+impl RestClient {
+    /// A client of `base` (`https://fapi.binance.com`, or a simulator's
+    /// `http://127.0.0.1:port`), every request bounded by `timeout`.
+    pub fn new(base: &str, timeout: Duration) -> RestClient {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_idle_connections_per_host(4)
+            .build()
+            .into();
+        RestClient {
+            base: base.trim_end_matches('/').to_string(),
+            agent,
+            used_weight: 0,
+        }
+    }
+
+    /// GET `endpoint?query`.
+    pub fn get(&mut self, endpoint: &'static str, query: &str) -> Result<Reply, RestError> {
+        let url = if query.is_empty() {
+            format!("{}{endpoint}", self.base)
+        } else {
+            format!("{}{endpoint}?{query}", self.base)
+        };
+        let transport = |e: ureq::Error| RestError::Transport {
+            endpoint,
+            reason: e.to_string(),
+        };
+        let mut resp = self.agent.get(&url).call().map_err(transport)?;
+        let status = resp.status().as_u16();
+        let used_weight = resp
+            .headers()
+            .get("x-mbx-used-weight-1m")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        if let Some(w) = used_weight {
+            self.used_weight = w;
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(transport)?;
+        if status == 200 {
+            return Ok(Reply { body, used_weight });
+        }
+        let (code, msg) = error_body(&String::from_utf8_lossy(&body));
+        Err(RestError::Exchange {
+            endpoint,
+            status,
+            code,
+            msg,
+            action: error_action(status, code),
+        })
+    }
+
+    /// `GET /fapi/v1/depth` of `symbol` with `limit` levels per side.
+    pub fn depth(&mut self, symbol: &str, limit: u32) -> Result<Reply, RestError> {
+        self.get("/fapi/v1/depth", &format!("symbol={symbol}&limit={limit}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_follow_the_code_not_the_text() {
+        assert_eq!(error_action(400, Some(-1021)), ErrorAction::ResyncClock);
+        assert_eq!(error_action(429, None), ErrorAction::BackOff);
+        assert_eq!(error_action(418, Some(-1003)), ErrorAction::BackOff);
+        assert_eq!(error_action(400, Some(-2019)), ErrorAction::RejectAndAlert);
+        assert_eq!(error_action(400, Some(-4164)), ErrorAction::Reject);
+        assert_eq!(error_action(400, Some(-1013)), ErrorAction::Reject);
+        assert_eq!(error_action(400, Some(-1111)), ErrorAction::Reject);
+        assert_eq!(error_action(502, None), ErrorAction::Unknown);
+        assert_eq!(error_action(408, Some(-1007)), ErrorAction::Unknown);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_keeps_its_text() {
+        assert_eq!(
+            error_body("<html>bad gateway</html>"),
+            (None, "<html>bad gateway</html>".into())
+        );
+        assert_eq!(
+            error_body(r#"{"code":-1121,"msg":"Invalid symbol."}"#),
+            (Some(-1121), "Invalid symbol.".into())
+        );
+    }
+}

@@ -1,0 +1,506 @@
+//! `autobot simexchange`: a local exchange speaking Binance USD-M's
+//! protocol on loopback, so the engine's real gateways (sockets, parsing,
+//! sync, reconnects) run end to end without the internet.
+//!
+//! - WebSocket market data (tungstenite) on its own port: combined streams
+//!   (`/stream?streams=btcusdt@bookTicker/btcusdt@depth@0ms/…`), each
+//!   client served the streams it named, from one shared market timeline
+//!   (a reconnecting client joins the market where it is now, as on the
+//!   exchange). The timeline is the seeded synthetic market or a capture
+//!   file replayed at a chosen speed ([`feed`]).
+//! - REST (tiny_http) on another port: `/fapi/v1/ping`, `/fapi/v1/time`,
+//!   `/fapi/v1/exchangeInfo` (from the instruments) and `/fapi/v1/depth`
+//!   (a snapshot the stream bridges, [`book`]), with the
+//!   `X-MBX-USED-WEIGHT-1M` header and Binance-shaped error bodies.
+//! - Fault injection for tests ([`SimHandle`]): drop every connection,
+//!   stall the feed.
+//!
+//! Threads: one accepting WebSocket clients (blocking accept and handshake;
+//! the simulator is not on the engine's hot path), one running the feed
+//! (paced, writes each message to its subscribers with a write timeout so
+//! a stuck client is dropped instead of stalling the market), one serving
+//! REST.
+
+pub mod book;
+pub mod feed;
+mod rest;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use autobot_engine::types::Instrument;
+use tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tungstenite::{Message, WebSocket};
+
+use crate::synthetic::SyntheticConfig;
+use book::SimBook;
+use feed::{CaptureFeed, Feed, FeedError, ItemKind, SyntheticFeed};
+
+/// What the simulator streams.
+#[derive(Clone, Debug)]
+pub enum SimSource {
+    /// The seeded synthetic market, at its `events_per_sec`.
+    Synthetic {
+        /// The generator.
+        config: SyntheticConfig,
+        /// Events generated and not streamed first (a resumed run
+        /// continues the market where its journal ends).
+        skip: u64,
+        /// End the feed after this many messages.
+        max_items: Option<u64>,
+    },
+    /// A capture file, replayed at `speed` times its recorded pace (0 = as
+    /// fast as the clients take it).
+    Capture {
+        /// The file (`<receive ns> <json>` lines, plain or `.gz`).
+        path: PathBuf,
+        /// Pace multiplier.
+        speed: f64,
+    },
+}
+
+/// How to run the simulator.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// What to stream.
+    pub source: SimSource,
+    /// The instruments it lists and trades.
+    pub instruments: Vec<Instrument>,
+    /// WebSocket listen address (`127.0.0.1:0` picks a free port).
+    pub ws_bind: SocketAddr,
+    /// REST listen address.
+    pub rest_bind: SocketAddr,
+    /// Hold the market until the first client subscribes (so a client that
+    /// connects a moment late misses nothing of a capture).
+    pub start_on_first_client: bool,
+    /// Ping every connection this often (the exchange pings too; a client
+    /// must answer).
+    pub ping_every: Duration,
+}
+
+impl SimConfig {
+    /// Defaults on free loopback ports.
+    pub fn loopback(source: SimSource, instruments: Vec<Instrument>) -> SimConfig {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        SimConfig {
+            source,
+            instruments,
+            ws_bind: any,
+            rest_bind: any,
+            start_on_first_client: true,
+            ping_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A listen address is taken or invalid.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// The capture could not be opened.
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+}
+
+/// Counters of a running simulator.
+#[derive(Debug, Default)]
+pub struct SimStats {
+    /// Feed items streamed (or taken as snapshots).
+    pub items: AtomicU64,
+    /// Messages written to clients.
+    pub sent: AtomicU64,
+    /// WebSocket clients accepted.
+    pub connections: AtomicU64,
+    /// Clients dropped (closed, failed write, fault injection).
+    pub dropped: AtomicU64,
+    /// REST requests answered.
+    pub rest_requests: AtomicU64,
+}
+
+struct Client {
+    ws: WebSocket<TcpStream>,
+    streams: BTreeSet<String>,
+}
+
+struct Shared {
+    clients: Mutex<Vec<Client>>,
+    books: Mutex<BTreeMap<String, SimBook>>,
+    instruments: Vec<Instrument>,
+    stop: AtomicBool,
+    finished: AtomicBool,
+    /// Feed stalled until this instant (fault injection).
+    stall_until: Mutex<Option<Instant>>,
+    stats: SimStats,
+    feed_error: Mutex<Option<String>>,
+}
+
+/// Locks, recovering the data if a holder panicked (the simulator keeps
+/// serving; a poisoned client list is still a list).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running simulator; dropping it stops every thread.
+pub struct SimExchange {
+    ws_addr: SocketAddr,
+    rest_addr: SocketAddr,
+    shared: Arc<Shared>,
+    rest: Arc<tiny_http::Server>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Controls of a running simulator, for tests and the CLI.
+#[derive(Clone)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+}
+
+impl SimHandle {
+    /// Closes every client connection at once, mid-stream.
+    pub fn drop_connections(&self) {
+        let mut clients = lock(&self.shared.clients);
+        for c in clients.drain(..) {
+            let _ = c.ws.get_ref().shutdown(std::net::Shutdown::Both);
+            self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops streaming for `d` (connections stay open: a stalled feed).
+    pub fn stall(&self, d: Duration) {
+        *lock(&self.shared.stall_until) = Some(Instant::now() + d);
+    }
+
+    /// `true` once a capture has been streamed to its end.
+    pub fn finished(&self) -> bool {
+        self.shared.finished.load(Ordering::Acquire)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &SimStats {
+        &self.shared.stats
+    }
+
+    /// Clients connected now.
+    pub fn clients(&self) -> usize {
+        lock(&self.shared.clients).len()
+    }
+
+    /// The error that ended the feed early, if any (a torn capture).
+    pub fn feed_error(&self) -> Option<String> {
+        lock(&self.shared.feed_error).clone()
+    }
+}
+
+impl SimExchange {
+    /// Binds both ports and starts serving.
+    pub fn start(cfg: SimConfig) -> Result<SimExchange, SimError> {
+        let feed = match &cfg.source {
+            SimSource::Synthetic {
+                config,
+                skip,
+                max_items,
+            } => Feed::Synthetic(Box::new(SyntheticFeed::new(
+                config,
+                &cfg.instruments,
+                *skip,
+                *max_items,
+            ))),
+            SimSource::Capture { path, .. } => {
+                let only =
+                    (cfg.instruments.len() == 1).then(|| cfg.instruments[0].name.to_string());
+                Feed::Capture(CaptureFeed::open(path, only)?)
+            }
+        };
+        let speed = match &cfg.source {
+            SimSource::Synthetic { .. } => 1.0,
+            SimSource::Capture { speed, .. } => *speed,
+        };
+        let mut books = BTreeMap::new();
+        for i in &cfg.instruments {
+            books.insert(i.name.to_string(), SimBook::default());
+        }
+        if let SimSource::Capture { path, .. } = &cfg.source {
+            // The first snapshot of each symbol is served before the stream
+            // reaches it (see `book`).
+            let only = (cfg.instruments.len() == 1).then(|| cfg.instruments[0].name.to_string());
+            let mut scan = CaptureFeed::open(path, only)?;
+            while let Some(item) = scan.next_item()? {
+                if let ItemKind::Snapshot(sym) = item.kind
+                    && books.get(&sym).is_none_or(|b| b.snapshot(1).is_none())
+                {
+                    books.insert(sym, SimBook::with_pending(item.text));
+                }
+            }
+        }
+        let listener = TcpListener::bind(cfg.ws_bind).map_err(|source| SimError::Bind {
+            addr: cfg.ws_bind,
+            source,
+        })?;
+        let ws_addr = listener.local_addr().map_err(|source| SimError::Bind {
+            addr: cfg.ws_bind,
+            source,
+        })?;
+        let rest = tiny_http::Server::http(cfg.rest_bind).map_err(|e| SimError::Bind {
+            addr: cfg.rest_bind,
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let rest_addr = rest.server_addr().to_ip().ok_or_else(|| SimError::Bind {
+            addr: cfg.rest_bind,
+            source: std::io::Error::other("not an IP listener"),
+        })?;
+        let rest = Arc::new(rest);
+        let shared = Arc::new(Shared {
+            clients: Mutex::new(Vec::new()),
+            books: Mutex::new(books),
+            instruments: cfg.instruments.clone(),
+            stop: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            stall_until: Mutex::new(None),
+            stats: SimStats::default(),
+            feed_error: Mutex::new(None),
+        });
+        let mut threads = Vec::new();
+        let s = Arc::clone(&shared);
+        threads.push(spawn("autobot-sim-accept", move || accept(&listener, &s)));
+        let s = Arc::clone(&shared);
+        let (wait, ping) = (cfg.start_on_first_client, cfg.ping_every);
+        threads.push(spawn("autobot-sim-feed", move || {
+            stream(feed, speed, wait, ping, &s);
+        }));
+        let (s, r) = (Arc::clone(&shared), Arc::clone(&rest));
+        threads.push(spawn("autobot-sim-rest", move || rest::serve(&r, &s)));
+        Ok(SimExchange {
+            ws_addr,
+            rest_addr,
+            shared,
+            rest,
+            threads,
+        })
+    }
+
+    /// `ws://…` base of the market streams.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+
+    /// `http://…` base of the REST API.
+    pub fn rest_url(&self) -> String {
+        format!("http://{}", self.rest_addr)
+    }
+
+    /// Controls.
+    pub fn handle(&self) -> SimHandle {
+        SimHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Drop for SimExchange {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.rest.unblock();
+        // Wake the blocking accept.
+        let _ = TcpStream::connect_timeout(&self.ws_addr, Duration::from_millis(200));
+        self.handle().drop_connections();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .unwrap_or_else(|e| panic!("cannot start thread {name}: {e}"))
+}
+
+/// The streams a combined-stream path names: `/stream?streams=a/b/c`.
+pub fn requested_streams(path_and_query: &str) -> Option<BTreeSet<String>> {
+    let q = path_and_query.strip_prefix("/stream?")?;
+    let list = q.split('&').find_map(|kv| kv.strip_prefix("streams="))?;
+    let set: BTreeSet<String> = list
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    (!set.is_empty()).then_some(set)
+}
+
+// tungstenite's handshake callback type fixes the size of its error.
+#[allow(clippy::result_large_err)]
+fn accept(listener: &TcpListener, shared: &Shared) {
+    for conn in listener.incoming() {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(stream) = conn else { continue };
+        let _ = stream.set_nodelay(true);
+        // A client that stops reading is dropped rather than stalling all.
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut streams = None;
+        let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+            let path = req.uri().path_and_query().map_or("", |p| p.as_str());
+            match requested_streams(path) {
+                Some(s) => {
+                    streams = Some(s);
+                    Ok(resp)
+                }
+                None => {
+                    let mut e = ErrorResponse::new(Some(
+                        "expected /stream?streams=<stream>/<stream>…".into(),
+                    ));
+                    *e.status_mut() = tungstenite::http::StatusCode::NOT_FOUND;
+                    Err(e)
+                }
+            }
+        };
+        let Ok(ws) = tungstenite::accept_hdr(stream, callback) else {
+            continue;
+        };
+        let Some(streams) = streams else { continue };
+        // Reads are never waited on: the feed thread only writes.
+        let _ = ws.get_ref().set_nonblocking(false);
+        shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+        lock(&shared.clients).push(Client { ws, streams });
+    }
+}
+
+/// Sleeps until `due` in short steps, so a stop is seen promptly.
+fn sleep_until(due: Instant, stop: &AtomicBool) {
+    loop {
+        let now = Instant::now();
+        if now >= due || stop.load(Ordering::Acquire) {
+            return;
+        }
+        let left = due - now;
+        if left > Duration::from_micros(200) {
+            std::thread::sleep((left - Duration::from_micros(100)).min(Duration::from_millis(50)));
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+fn stream(
+    mut feed: Feed,
+    speed: f64,
+    wait_for_client: bool,
+    ping_every: Duration,
+    shared: &Shared,
+) {
+    while wait_for_client && lock(&shared.clients).is_empty() {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut start = Instant::now();
+    let mut last_ping = Instant::now();
+    let mut scratch = Vec::with_capacity(1 << 16);
+    loop {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        let stall = lock(&shared.stall_until).take();
+        if let Some(until) = stall {
+            let now = Instant::now();
+            if until > now {
+                sleep_until(until, &shared.stop);
+                // The market resumes where it stopped, not with a burst.
+                start += until - now;
+            }
+        }
+        let item = match feed.next_item() {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
+            Err(e) => {
+                *lock(&shared.feed_error) = Some(e.to_string());
+                break;
+            }
+        };
+        if speed > 0.0 {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let due = Duration::from_nanos((item.due_ns as f64 / speed) as u64);
+            sleep_until(start + due, &shared.stop);
+        }
+        shared.stats.items.fetch_add(1, Ordering::Relaxed);
+        match &item.kind {
+            ItemKind::Snapshot(sym) => {
+                if let Some(b) = lock(&shared.books).get_mut(sym) {
+                    b.on_snapshot(&item.text);
+                }
+            }
+            ItemKind::Stream(name) => {
+                track(shared, &item.text, &mut scratch);
+                let mut clients = lock(&shared.clients);
+                let ping = last_ping.elapsed() >= ping_every;
+                let before = clients.len();
+                clients.retain_mut(|c| {
+                    let mut ok = true;
+                    if ping {
+                        ok = c.ws.send(Message::Ping(Vec::new().into())).is_ok();
+                    }
+                    if ok && c.streams.contains(name) {
+                        ok = c.ws.send(Message::text(item.text.as_str())).is_ok();
+                        if ok {
+                            shared.stats.sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    ok
+                });
+                if ping {
+                    last_ping = Instant::now();
+                }
+                let gone = (before - clients.len()) as u64;
+                shared.stats.dropped.fetch_add(gone, Ordering::Relaxed);
+            }
+        }
+    }
+    shared.finished.store(true, Ordering::Release);
+}
+
+/// Feeds a streamed message to its symbol's book.
+fn track(shared: &Shared, text: &str, scratch: &mut Vec<u8>) {
+    scratch.clear();
+    scratch.extend_from_slice(text.as_bytes());
+    let Ok(v) = simd_json::to_borrowed_value(scratch) else {
+        return;
+    };
+    use simd_json::prelude::*;
+    let Some(data) = v.get("data") else { return };
+    let Some(sym) = data.get("s").and_then(|s| s.as_str()) else {
+        return;
+    };
+    if let Some(b) = lock(&shared.books).get_mut(sym) {
+        b.on_stream(data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_stream_paths() {
+        let s = requested_streams("/stream?streams=btcusdt@bookTicker/btcusdt@depth@0ms").unwrap();
+        assert_eq!(s.len(), 2);
+        assert!(s.contains("btcusdt@depth@0ms"));
+        assert_eq!(requested_streams("/ws/btcusdt@trade"), None);
+        assert_eq!(requested_streams("/stream?streams="), None);
+    }
+}

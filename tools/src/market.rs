@@ -1,0 +1,262 @@
+//! The market side of `autobot run`: either the Binance market-data
+//! gateway over real sockets (to the built-in simulator, started here on
+//! loopback, or to the URLs of `[exchange]`), or the synthetic generator
+//! publishing straight into the ring (`endpoint = "direct"`).
+//!
+//! [`MarketSide::finish`] waits for the end of the run: the configured
+//! duration, Ctrl-C, `max_events` (tests), or a capture replayed to its
+//! end and every message it sent received.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use autobot_engine::config::CpuMap;
+use autobot_engine::runtime::{HaltOnPanic, InputPublisher, pin_current};
+use autobot_engine::types::Instrument;
+use autobot_gateways::binance::market::{
+    MarketFeedConfig, MarketGateway, MarketStats, ResyncRequests,
+};
+use autobot_gateways::binance::parse::{Parser, Symbols};
+use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
+
+use crate::config::{AppConfig, Endpoint};
+use crate::run::{RunError, RunOptions};
+
+/// What the market side did.
+#[derive(Debug, Default)]
+pub struct MarketOutcome {
+    /// Market messages received (sockets) or events generated (direct).
+    pub events: u64,
+    /// Updates per synthetic regime (direct only: the simulator keeps its
+    /// generator to itself).
+    pub regime_events: Option<[u64; 4]>,
+    /// The gateway's counters (sockets only).
+    pub gateway: Option<MarketStats>,
+    /// Where the gateway connected.
+    pub endpoint: Option<String>,
+    /// A pinning warning.
+    pub warning: Option<String>,
+}
+
+/// The running market side.
+pub struct MarketSide {
+    kind: Kind,
+    duration: Option<Duration>,
+    stop: Arc<AtomicBool>,
+    began: Instant,
+}
+
+enum Kind {
+    Direct(JoinHandle<(u64, [u64; 4], Option<String>)>),
+    Sockets {
+        sim: Option<SimExchange>,
+        endpoint: String,
+        received: Arc<AtomicU64>,
+        max_events: Option<u64>,
+        gateway_stop: Arc<AtomicBool>,
+        thread: JoinHandle<(MarketStats, Option<String>)>,
+    },
+}
+
+/// Everything the market side needs from the run.
+pub struct MarketStart<'a> {
+    /// The configuration.
+    pub cfg: &'a AppConfig,
+    /// The instrument table.
+    pub instruments: &'a [Instrument],
+    /// Its ring publisher.
+    pub publisher: InputPublisher,
+    /// Market events already in the journal (a resumed run continues the
+    /// synthetic market after them).
+    pub restored_market_events: u64,
+    /// Run options (limits, Ctrl-C flag).
+    pub opts: &'a RunOptions,
+    /// Book resyncs the core asks for.
+    pub resync: Arc<ResyncRequests>,
+    /// CPU map.
+    pub cpus: CpuMap,
+    /// Busy-spin when pinned.
+    pub busy: bool,
+}
+
+impl MarketSide {
+    /// Starts the market side.
+    pub fn start(s: MarketStart<'_>) -> Result<MarketSide, RunError> {
+        let cfg = s.cfg;
+        let duration = s
+            .opts
+            .max_events
+            .is_none()
+            .then(|| Duration::from_secs(cfg.run.duration_secs));
+        let stop = Arc::clone(&s.opts.stop);
+        let (cpus, busy) = (s.cpus, s.busy);
+        let kind = if cfg.exchange.endpoint == Endpoint::Direct {
+            let mut market = SyntheticMarket::new(&cfg.market, s.instruments);
+            for _ in 0..s.restored_market_events {
+                market.next_event();
+            }
+            let limits = RunLimits {
+                paced: !s.opts.unpaced,
+                events_per_sec: cfg.market.events_per_sec,
+                max_events: s.opts.max_events,
+                duration,
+            };
+            let mut publisher = s.publisher;
+            let stop = Arc::clone(&stop);
+            let guard = HaltOnPanic(publisher.halt_flag());
+            let thread = std::thread::Builder::new()
+                .name("autobot-market".into())
+                .spawn(move || {
+                    let _guard = guard;
+                    let warning = pin_current("market gateway", cpus.market, busy);
+                    let sent = synthetic::run(&mut market, &mut publisher, limits, &stop);
+                    drop(publisher);
+                    (sent, market.regime_events(), warning)
+                })
+                .map_err(|_| RunError::Gateway("market gateway"))?;
+            Kind::Direct(thread)
+        } else {
+            sockets(&s)?
+        };
+        Ok(MarketSide {
+            kind,
+            duration,
+            stop,
+            began: Instant::now(),
+        })
+    }
+
+    /// Waits for the end of the run and stops the market side.
+    pub fn finish(self) -> Result<MarketOutcome, RunError> {
+        match self.kind {
+            Kind::Direct(thread) => {
+                let (events, regimes, warning) = thread
+                    .join()
+                    .map_err(|_| RunError::Gateway("market gateway"))?;
+                Ok(MarketOutcome {
+                    events,
+                    regime_events: Some(regimes),
+                    warning,
+                    ..MarketOutcome::default()
+                })
+            }
+            Kind::Sockets {
+                sim,
+                endpoint,
+                received,
+                max_events,
+                gateway_stop,
+                thread,
+            } => {
+                let handle = sim.as_ref().map(SimExchange::handle);
+                loop {
+                    let got = received.load(Ordering::Relaxed);
+                    let done = self.stop.load(Ordering::Relaxed)
+                        || self.duration.is_some_and(|d| self.began.elapsed() >= d)
+                        || max_events.is_some_and(|m| got >= m)
+                        || handle.as_ref().is_some_and(|h| {
+                            h.finished() && got >= h.stats().sent.load(Ordering::Relaxed)
+                        })
+                        || thread.is_finished();
+                    if done {
+                        break;
+                    }
+                    // The run's wall-clock timer, not a test waiting: a
+                    // coarse tick is enough to end a run on time.
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                gateway_stop.store(true, Ordering::Release);
+                let (stats, warning) = thread
+                    .join()
+                    .map_err(|_| RunError::Gateway("market gateway"))?;
+                if let Some(h) = &handle
+                    && let Some(e) = h.feed_error()
+                {
+                    eprintln!("simulator: the capture ended early: {e}");
+                }
+                drop(sim);
+                Ok(MarketOutcome {
+                    events: received.load(Ordering::Relaxed),
+                    regime_events: None,
+                    gateway: Some(stats),
+                    endpoint: Some(endpoint),
+                    warning,
+                })
+            }
+        }
+    }
+}
+
+fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
+    let ex = &s.cfg.exchange;
+    let (sim, ws_url, rest_url) = match ex.endpoint {
+        Endpoint::Simulator => {
+            let source = if ex.simulator_source == "synthetic" {
+                let mut m = s.cfg.market.clone();
+                if s.opts.unpaced {
+                    // As fast as the socket takes it.
+                    m.events_per_sec = 10_000_000;
+                }
+                SimSource::Synthetic {
+                    config: m,
+                    skip: s.restored_market_events,
+                    max_items: s.opts.max_events,
+                }
+            } else {
+                SimSource::Capture {
+                    path: PathBuf::from(&ex.simulator_source),
+                    speed: ex.simulator_speed,
+                }
+            };
+            let sim = SimExchange::start(SimConfig::loopback(source, s.instruments.to_vec()))
+                .map_err(RunError::Simulator)?;
+            let (w, r) = (sim.ws_url(), sim.rest_url());
+            (Some(sim), w, r)
+        }
+        _ => (None, ex.ws_url.clone(), ex.rest_url.clone()),
+    };
+    let names: Vec<String> = s.instruments.iter().map(|i| i.name.to_string()).collect();
+    let feed = MarketFeedConfig {
+        ws_url: ws_url.clone(),
+        rest_url,
+        symbols: names.clone(),
+        streams: ex.streams.clone(),
+        depth_limit: ex.depth_limit,
+        stale_after: Duration::from_millis(ex.stale_after_ms),
+        dead_after: Duration::from_millis(ex.dead_after_ms),
+        backoff_min: Duration::from_millis(ex.backoff_min_ms),
+        backoff_max: Duration::from_millis(ex.backoff_max_ms),
+        // The exchange closes a connection at 24 h; leave before it does.
+        max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
+        poll: Duration::from_millis(10),
+    };
+    let mut gateway = MarketGateway::new(feed, Parser::new(Symbols::new(&names)));
+    let received = gateway.received();
+    let gateway_stop = Arc::new(AtomicBool::new(false));
+    let (stop, resync) = (Arc::clone(&gateway_stop), Arc::clone(&s.resync));
+    let mut publisher = s.publisher.clone();
+    let (cpus, busy) = (s.cpus, s.busy);
+    let guard = HaltOnPanic(publisher.halt_flag());
+    let thread = std::thread::Builder::new()
+        .name("autobot-market".into())
+        .spawn(move || {
+            let _guard = guard;
+            let warning = pin_current("market gateway", cpus.market, busy);
+            gateway.run(&mut publisher, &resync, &stop);
+            drop(publisher);
+            (gateway.stats.clone(), warning)
+        })
+        .map_err(|_| RunError::Gateway("market gateway"))?;
+    Ok(Kind::Sockets {
+        sim,
+        endpoint: ws_url,
+        received,
+        max_events: s.opts.max_events,
+        gateway_stop,
+        thread,
+    })
+}
