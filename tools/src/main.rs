@@ -110,6 +110,37 @@ enum Command {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9080")]
         rest: std::net::SocketAddr,
     },
+    /// Record market streams in the capture format (`<receive ns> <json>`
+    /// lines, plus the REST depth snapshot of each diff-depth stream), so
+    /// they replay with `autobot simexchange --capture` or
+    /// `[exchange] simulator_source`. Public streams: no API key needed.
+    Record {
+        /// Output file (`.gz` is gzip).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Symbols, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "BTCUSDT")]
+        symbols: Vec<String>,
+        /// Stream suffixes, comma-separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "bookTicker,aggTrade,depth@100ms"
+        )]
+        streams: Vec<String>,
+        /// WebSocket base.
+        #[arg(long, value_name = "URL", default_value = "wss://fstream.binance.com")]
+        ws: String,
+        /// REST base (depth snapshots).
+        #[arg(long, value_name = "URL", default_value = "https://fapi.binance.com")]
+        rest: String,
+        /// Stop after this many seconds (default: Ctrl-C).
+        #[arg(long, value_name = "SECS")]
+        duration: Option<u64>,
+        /// Stop after this many messages.
+        #[arg(long, value_name = "N")]
+        messages: Option<u64>,
+    },
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
         #[command(subcommand)]
@@ -271,6 +302,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             out.flush()?;
+            Ok(())
+        }
+        Command::Record {
+            out: path,
+            symbols,
+            streams,
+            ws,
+            rest,
+            duration,
+            messages,
+        } => {
+            use autobot_gateways::binance::market::MarketFeedConfig;
+            let feed = MarketFeedConfig::public(ws, rest, symbols, streams);
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&stop);
+            ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+                .context("cannot install the Ctrl-C handler")?;
+            eprintln!("record: {} → {}; Ctrl-C stops", feed.url(), path.display());
+            let st = autobot_gateways::binance::record::record(
+                &feed,
+                &path,
+                duration.map(std::time::Duration::from_secs),
+                messages,
+                &stop,
+            )?;
+            eprintln!(
+                "record: {} messages and {} snapshots ({} bytes of JSON) in {}",
+                st.messages,
+                st.snapshots,
+                st.bytes,
+                path.display()
+            );
             Ok(())
         }
         Command::Simexchange {

@@ -91,6 +91,29 @@ impl MarketFeedConfig {
         )
     }
 
+    /// Defaults for `symbols` × `streams` at these endpoints (1000-level
+    /// snapshots, stale after 5 s, reconnect delays 100 ms … 10 s).
+    pub fn public(
+        ws_url: String,
+        rest_url: String,
+        symbols: Vec<String>,
+        streams: Vec<String>,
+    ) -> MarketFeedConfig {
+        MarketFeedConfig {
+            ws_url,
+            rest_url,
+            symbols,
+            streams,
+            depth_limit: 1000,
+            stale_after: Duration::from_secs(5),
+            dead_after: Duration::from_secs(15),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+            max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
+            poll: Duration::from_millis(10),
+        }
+    }
+
     fn has_depth(&self) -> bool {
         self.streams.iter().any(|s| s.starts_with("depth"))
     }
@@ -179,7 +202,7 @@ impl MarketStats {
     }
 }
 
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 /// Per-symbol state.
 #[derive(Clone, Copy, Debug)]
@@ -216,7 +239,8 @@ pub enum Ended {
     PipelineGone,
 }
 
-fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
+/// Opens the combined stream of `cfg`, with `cfg.poll` as the read timeout.
+pub(crate) fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
     let url = cfg.url();
     let req = url
         .as_str()

@@ -4,4 +4,5 @@
 
 pub mod market;
 pub mod parse;
+pub mod record;
 pub mod rest;
