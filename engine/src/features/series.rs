@@ -77,18 +77,12 @@ mod tests {
 
     use super::*;
     use crate::features::flow::RealizedVol;
-    use crate::features::kernels::Isa;
     use crate::features::ta::Atr;
 
-    fn paths() -> Vec<Kernels> {
-        Isa::supported()
-            .into_iter()
-            .filter_map(Kernels::new)
-            .collect()
-    }
+    use crate::features::kernels::tests::bits;
 
-    fn bits(x: &[f64]) -> Vec<u64> {
-        x.iter().map(|v| v.to_bits()).collect()
+    fn paths() -> Vec<Kernels> {
+        Kernels::all_supported()
     }
 
     fn column(v: &[Option<f64>]) -> Vec<u64> {

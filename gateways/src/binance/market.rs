@@ -239,6 +239,14 @@ pub enum Ended {
     PipelineGone,
 }
 
+/// `true` for the read timeout that is the gateway's tick (not a failure).
+pub(crate) fn is_tick(e: &tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Io(io) if matches!(
+        io.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    ))
+}
+
 /// Opens the combined stream of `cfg`, with `cfg.poll` as the read timeout.
 pub(crate) fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
     let url = cfg.url();
@@ -417,12 +425,7 @@ impl MarketGateway {
                 Ok(Message::Close(_)) => return Ok("closed by the server".into()),
                 // Pings are answered by tungstenite on the next read/flush.
                 Ok(_) => last_frame = Instant::now(),
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
+                Err(e) if is_tick(&e) => {
                     let _ = ws.flush();
                 }
                 Err(tungstenite::Error::Capacity(e)) => {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use autobot_engine::runtime::clock::unix_now;
 use tungstenite::Message;
 
-use super::market::{MarketFeedConfig, connect};
+use super::market::{MarketFeedConfig, connect, is_tick};
 use super::rest::RestClient;
 use crate::sim::feed::stream_name;
 
@@ -102,12 +102,7 @@ pub fn record(
                 break Err(RecordError::Connection("closed by the server".into()));
             }
             Ok(_) => continue,
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if is_tick(&e) => {
                 let _ = ws.flush();
                 continue;
             }

@@ -187,6 +187,15 @@ impl Kernels {
         isa.is_supported().then_some(Kernels { isa })
     }
 
+    /// The kernels of every path this CPU supports, narrowest first (tests
+    /// and benchmarks compare them).
+    pub fn all_supported() -> Vec<Kernels> {
+        Isa::supported()
+            .into_iter()
+            .filter_map(Kernels::new)
+            .collect()
+    }
+
     /// The path these kernels run.
     pub fn isa(&self) -> Isa {
         self.isa
@@ -283,4 +292,4 @@ fn combine(acc: [f64; 8]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -7,13 +7,10 @@ use super::*;
 use crate::features::ta::Ema;
 
 fn paths() -> Vec<Kernels> {
-    Isa::supported()
-        .into_iter()
-        .filter_map(Kernels::new)
-        .collect()
+    Kernels::all_supported()
 }
 
-fn bits(x: &[f64]) -> Vec<u64> {
+pub(crate) fn bits(x: &[f64]) -> Vec<u64> {
     x.iter().map(|v| v.to_bits()).collect()
 }
 
