@@ -253,3 +253,63 @@ fn a_recording_of_the_simulator_replays_with_the_book_in_sync() {
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_dir_all(&out.run_dir);
 }
+
+#[test]
+fn bad_messages_are_counted_and_an_oversized_frame_costs_one_reconnect() {
+    let mut cfg =
+        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+            .unwrap();
+    let dir = std::env::temp_dir().join(format!("autobot-sockets-{}-bad", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    cfg.run.run_dir = dir.to_str().unwrap().into();
+    cfg.run.duration_secs = 6;
+    cfg.exchange.backoff_min_ms = 20;
+    let sim = SimExchange::start(SimConfig::loopback(
+        SimSource::Synthetic {
+            config: cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        cfg.core().instruments.to_vec(),
+    ))
+    .unwrap();
+    let h = sim.handle();
+    let run = run_against(&sim, cfg);
+    wait_for("messages", || {
+        h.stats().sent.load(Ordering::Relaxed) > 2_000
+    });
+    let s = "btcusdt@bookTicker";
+    h.inject(
+        s,
+        r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":1,"#.into(),
+    );
+    h.inject(
+        s,
+        r#"{"stream":"dogeusdt@bookTicker","data":{"e":"bookTicker","u":1,"s":"DOGEUSDT","b":"0.1","B":"1","a":"0.2","A":"1","E":1}}"#.into(),
+    );
+    h.inject(
+        s,
+        r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":1,"s":"BTCUSDT","b":"-5","B":"1","a":"0.2","A":"1","E":1}}"#.into(),
+    );
+    h.inject(s, "x".repeat(2 << 20));
+    wait_for("the reconnect", || {
+        h.stats().connections.load(Ordering::Relaxed) == 2
+    });
+    let out = run.join().unwrap();
+    let g = out.market.gateway.as_ref().unwrap();
+    // not json, unknown symbol, out of range, oversized frame.
+    assert_eq!(
+        (g.refused[0], g.refused[4], g.refused[3], g.refused[7]),
+        (1, 1, 1, 1),
+        "{g:?}"
+    );
+    assert_eq!((g.connects, g.disconnects), (2, 1), "{g:?}");
+    let core = &out.pipeline.core.core;
+    // Nothing of the refused messages reached the core, which kept trading
+    // on the rest.
+    assert_eq!(core.stats().invalid_inputs, 0, "{:?}", core.stats());
+    assert!(core.stats().orders > 0);
+    replays_to_the_same_digest(&out);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&out.run_dir);
+}

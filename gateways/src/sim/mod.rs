@@ -144,6 +144,8 @@ struct Shared {
     stall_until: Mutex<Option<Instant>>,
     stats: SimStats,
     feed_error: Mutex<Option<String>>,
+    /// Raw messages to send before the next feed item (fault injection).
+    inject: Mutex<Vec<(String, String)>>,
 }
 
 /// Locks, recovering the data if a holder panicked (the simulator keeps
@@ -180,6 +182,12 @@ impl SimHandle {
     /// Stops streaming for `d` (connections stay open: a stalled feed).
     pub fn stall(&self, d: Duration) {
         *lock(&self.shared.stall_until) = Some(Instant::now() + d);
+    }
+
+    /// Sends `text` as is (malformed, oversized, for another symbol…) to
+    /// the subscribers of `stream`, before the next market message.
+    pub fn inject(&self, stream: &str, text: String) {
+        lock(&self.shared.inject).push((stream.to_string(), text));
     }
 
     /// `true` once a capture has been streamed to its end.
@@ -270,6 +278,7 @@ impl SimExchange {
             stall_until: Mutex::new(None),
             stats: SimStats::default(),
             feed_error: Mutex::new(None),
+            inject: Mutex::new(Vec::new()),
         });
         let mut threads = Vec::new();
         let s = Arc::clone(&shared);
@@ -447,7 +456,14 @@ fn stream(
             }
             ItemKind::Stream(name) => {
                 track(shared, &item.text, &mut scratch);
+                let injected = std::mem::take(&mut *lock(&shared.inject));
                 let mut clients = lock(&shared.clients);
+                for (stream, text) in &injected {
+                    clients.retain_mut(|c| {
+                        !c.streams.contains(stream)
+                            || c.ws.send(Message::text(text.as_str())).is_ok()
+                    });
+                }
                 let ping = last_ping.elapsed() >= ping_every;
                 let before = clients.len();
                 clients.retain_mut(|c| {
