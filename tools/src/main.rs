@@ -100,7 +100,8 @@ enum Command {
         /// synthetic market.
         #[arg(long, value_name = "FILE")]
         capture: Option<PathBuf>,
-        /// Capture pace: 1 = as recorded, 0 = as fast as clients read.
+        /// Pace: 1 = as recorded (a capture) or `[market] events_per_sec`
+        /// (the synthetic market); 0 = as fast as clients read.
         #[arg(long, value_name = "X", default_value_t = 1.0)]
         speed: f64,
         /// WebSocket listen address.
@@ -436,7 +437,7 @@ fn simexchange(
     let cfg = AppConfig::load(config)?;
     let is_capture = capture.is_some();
     let source = match capture {
-        Some(path) => SimSource::Capture { path, speed },
+        Some(path) => SimSource::Capture(path),
         None => SimSource::Synthetic {
             config: cfg.market.clone(),
             skip: 0,
@@ -444,6 +445,7 @@ fn simexchange(
         },
     };
     let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
+    sim_cfg.speed = speed;
     sim_cfg.ws_bind = ws;
     sim_cfg.rest_bind = rest;
     let sim = SimExchange::start(sim_cfg)?;

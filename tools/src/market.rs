@@ -51,14 +51,15 @@ pub struct MarketSide {
 }
 
 enum Kind {
-    Direct(JoinHandle<(u64, [u64; 4], Option<String>)>),
+    /// Events generated and updates per regime; a pinning warning.
+    Direct(MarketThread<(u64, [u64; 4])>),
     Sockets {
         sim: Option<SimExchange>,
         endpoint: String,
         received: Arc<AtomicU64>,
         max_events: Option<u64>,
         gateway_stop: Arc<AtomicBool>,
-        thread: JoinHandle<(MarketStats, Option<String>)>,
+        thread: MarketThread<MarketStats>,
     },
 }
 
@@ -105,20 +106,11 @@ impl MarketSide {
                 max_events: s.opts.max_events,
                 duration,
             };
-            let mut publisher = s.publisher;
             let stop = Arc::clone(&stop);
-            let guard = HaltOnPanic(publisher.halt_flag());
-            let thread = std::thread::Builder::new()
-                .name("autobot-market".into())
-                .spawn(move || {
-                    let _guard = guard;
-                    let warning = pin_current("market gateway", cpus.market, busy);
-                    let sent = synthetic::run(&mut market, &mut publisher, limits, &stop);
-                    drop(publisher);
-                    (sent, market.regime_events(), warning)
-                })
-                .map_err(|_| RunError::Gateway("market gateway"))?;
-            Kind::Direct(thread)
+            Kind::Direct(spawn_market(s.publisher, cpus, busy, move |publisher| {
+                let sent = synthetic::run(&mut market, publisher, limits, &stop);
+                (sent, market.regime_events())
+            })?)
         } else {
             sockets(&s)?
         };
@@ -134,7 +126,7 @@ impl MarketSide {
     pub fn finish(self) -> Result<MarketOutcome, RunError> {
         match self.kind {
             Kind::Direct(thread) => {
-                let (events, regimes, warning) = thread
+                let ((events, regimes), warning) = thread
                     .join()
                     .map_err(|_| RunError::Gateway("market gateway"))?;
                 Ok(MarketOutcome {
@@ -195,25 +187,20 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
     let ex = &s.cfg.exchange;
     let (sim, ws_url, rest_url) = match ex.endpoint {
         Endpoint::Simulator => {
-            let source = if ex.simulator_source == "synthetic" {
-                let mut m = s.cfg.market.clone();
-                if s.opts.unpaced {
-                    // As fast as the socket takes it.
-                    m.events_per_sec = 10_000_000;
-                }
-                SimSource::Synthetic {
-                    config: m,
+            let (source, speed) = if ex.simulator_source == "synthetic" {
+                let source = SimSource::Synthetic {
+                    config: s.cfg.market.clone(),
                     skip: s.restored_market_events,
                     max_items: s.opts.max_events,
-                }
+                };
+                (source, if s.opts.unpaced { 0.0 } else { 1.0 })
             } else {
-                SimSource::Capture {
-                    path: PathBuf::from(&ex.simulator_source),
-                    speed: ex.simulator_speed,
-                }
+                let path = PathBuf::from(&ex.simulator_source);
+                (SimSource::Capture(path), ex.simulator_speed)
             };
-            let sim = SimExchange::start(SimConfig::loopback(source, s.instruments.to_vec()))
-                .map_err(RunError::Simulator)?;
+            let mut sim_cfg = SimConfig::loopback(source, s.instruments.to_vec());
+            sim_cfg.speed = speed;
+            let sim = SimExchange::start(sim_cfg).map_err(RunError::Simulator)?;
             let (w, r) = (sim.ws_url(), sim.rest_url());
             (Some(sim), w, r)
         }
@@ -221,36 +208,21 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
     };
     let names: Vec<String> = s.instruments.iter().map(|i| i.name.to_string()).collect();
     let feed = MarketFeedConfig {
-        ws_url: ws_url.clone(),
-        rest_url,
-        symbols: names.clone(),
-        streams: ex.streams.clone(),
         depth_limit: ex.depth_limit,
         stale_after: Duration::from_millis(ex.stale_after_ms),
         dead_after: Duration::from_millis(ex.dead_after_ms),
         backoff_min: Duration::from_millis(ex.backoff_min_ms),
         backoff_max: Duration::from_millis(ex.backoff_max_ms),
-        // The exchange closes a connection at 24 h; leave before it does.
-        max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
-        poll: Duration::from_millis(10),
+        ..MarketFeedConfig::public(ws_url.clone(), rest_url, names.clone(), ex.streams.clone())
     };
     let mut gateway = MarketGateway::new(feed, Parser::new(Symbols::new(&names)));
     let received = gateway.received();
     let gateway_stop = Arc::new(AtomicBool::new(false));
     let (stop, resync) = (Arc::clone(&gateway_stop), Arc::clone(&s.resync));
-    let mut publisher = s.publisher.clone();
-    let (cpus, busy) = (s.cpus, s.busy);
-    let guard = HaltOnPanic(publisher.halt_flag());
-    let thread = std::thread::Builder::new()
-        .name("autobot-market".into())
-        .spawn(move || {
-            let _guard = guard;
-            let warning = pin_current("market gateway", cpus.market, busy);
-            gateway.run(&mut publisher, &resync, &stop);
-            drop(publisher);
-            (gateway.stats.clone(), warning)
-        })
-        .map_err(|_| RunError::Gateway("market gateway"))?;
+    let thread = spawn_market(s.publisher.clone(), s.cpus, s.busy, move |publisher| {
+        gateway.run(publisher, &resync, &stop);
+        gateway.stats
+    })?;
     Ok(Kind::Sockets {
         sim,
         endpoint: ws_url,
@@ -259,4 +231,29 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         gateway_stop,
         thread,
     })
+}
+
+/// The market thread: its result and a pinning warning.
+type MarketThread<T> = JoinHandle<(T, Option<String>)>;
+
+/// Starts the market thread: pinned per the CPU map, halting the pipeline
+/// if it panics, and dropping its publisher when `work` returns (which
+/// lets the input ring shut down).
+fn spawn_market<T: Send + 'static>(
+    mut publisher: InputPublisher,
+    cpus: CpuMap,
+    busy: bool,
+    work: impl FnOnce(&mut InputPublisher) -> T + Send + 'static,
+) -> Result<MarketThread<T>, RunError> {
+    let guard = HaltOnPanic(publisher.halt_flag());
+    std::thread::Builder::new()
+        .name("autobot-market".into())
+        .spawn(move || {
+            let _guard = guard;
+            let warning = pin_current("market gateway", cpus.market, busy);
+            let out = work(&mut publisher);
+            drop(publisher);
+            (out, warning)
+        })
+        .map_err(|_| RunError::Gateway("market gateway"))
 }

@@ -26,14 +26,20 @@ fn capture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ticks/btcusdt_20240808.gz")
 }
 
-/// The shipped config, BTCUSDT only, reading the capture's streams.
-fn config(name: &str) -> AppConfig {
+/// The shipped config, writing runs under a fresh directory for `name`.
+fn shipped(name: &str) -> AppConfig {
     let mut cfg =
         AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
             .unwrap();
     let dir = std::env::temp_dir().join(format!("autobot-sockets-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     cfg.run.run_dir = dir.to_str().unwrap().into();
+    cfg
+}
+
+/// The shipped config, BTCUSDT only, reading the capture's streams.
+fn config(name: &str) -> AppConfig {
+    let mut cfg = shipped(name);
     cfg.run.duration_secs = 120;
     cfg.instruments.truncate(1);
     cfg.market.start_prices.truncate(1);
@@ -119,15 +125,12 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 fn capture_sim(speed: f64, cfg: &AppConfig) -> SimExchange {
-    let instruments = cfg.core().instruments.to_vec();
-    SimExchange::start(SimConfig::loopback(
-        SimSource::Capture {
-            path: capture(),
-            speed,
-        },
-        instruments,
-    ))
-    .unwrap()
+    let mut sim_cfg = SimConfig::loopback(
+        SimSource::Capture(capture()),
+        cfg.core().instruments.to_vec(),
+    );
+    sim_cfg.speed = speed;
+    SimExchange::start(sim_cfg).unwrap()
 }
 
 #[test]
@@ -256,12 +259,7 @@ fn a_recording_of_the_simulator_replays_with_the_book_in_sync() {
 
 #[test]
 fn bad_messages_are_counted_and_an_oversized_frame_costs_one_reconnect() {
-    let mut cfg =
-        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
-            .unwrap();
-    let dir = std::env::temp_dir().join(format!("autobot-sockets-{}-bad", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    cfg.run.run_dir = dir.to_str().unwrap().into();
+    let mut cfg = shipped("bad");
     cfg.run.duration_secs = 6;
     cfg.exchange.backoff_min_ms = 20;
     let sim = SimExchange::start(SimConfig::loopback(

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use autobot_engine::event::{Feed, FeedHealth, FeedStatus, InputBody, InputEvent, Source};
 use autobot_engine::runtime::InputPublisher;
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::types::{SymbolId, UnixNanos};
+use autobot_engine::types::{MonoNanos, SymbolId, UnixNanos};
 use rand::RngExt;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::WebSocketConfig;
@@ -109,6 +109,7 @@ impl MarketFeedConfig {
             dead_after: Duration::from_secs(15),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),
+            // The exchange closes a connection at 24 h; leave before it does.
             max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
             poll: Duration::from_millis(10),
         }
@@ -208,7 +209,8 @@ pub(crate) type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 #[derive(Clone, Copy, Debug)]
 struct SymState {
     health: FeedHealth,
-    last_data: Instant,
+    /// Receive time of the last data (the message's own stamp).
+    last_data: MonoNanos,
     need_snapshot: bool,
     /// `u` of the last diff sent, 0 before one.
     last_u: u64,
@@ -228,6 +230,10 @@ pub struct MarketGateway {
     rest_after: Option<Instant>,
     /// Text messages received, readable from other threads.
     received: Arc<AtomicU64>,
+    /// Some stream is a diff-depth stream.
+    has_depth: bool,
+    /// A diff arrived for a symbol that needs a snapshot.
+    snapshot_due: bool,
 }
 
 /// Why [`MarketGateway::run`] returned.
@@ -287,9 +293,11 @@ impl MarketGateway {
     /// A gateway for `cfg`, parsing with `parser` (whose symbols are
     /// `cfg.symbols` in order).
     pub fn new(cfg: MarketFeedConfig, parser: Parser) -> MarketGateway {
-        let now = Instant::now();
+        let now = mono_now();
         let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
         MarketGateway {
+            has_depth: cfg.has_depth(),
+            snapshot_due: false,
             syms: vec![
                 SymState {
                     health: FeedHealth::Healthy,
@@ -340,11 +348,11 @@ impl MarketGateway {
             };
             self.stats.connects += 1;
             let since = Instant::now();
-            let has_depth = self.cfg.has_depth();
+            let now = mono_now();
             for s in &mut self.syms {
-                s.need_snapshot = has_depth;
+                s.need_snapshot = self.has_depth;
                 s.last_u = 0;
-                s.last_data = since;
+                s.last_data = now;
             }
             let why = self.session(&mut ws, publisher, resync, stop);
             let _ = ws.close(None);
@@ -400,56 +408,73 @@ impl MarketGateway {
         resync: &ResyncRequests,
         stop: &AtomicBool,
     ) -> Result<String, Ended> {
-        let opened = Instant::now();
-        let mut last_frame = Instant::now();
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let (poll, dead, max_age) = (
+            ns(self.cfg.poll),
+            ns(self.cfg.dead_after),
+            ns(self.cfg.max_connection_age),
+        );
+        let opened = mono_now().0;
+        let mut last_frame = opened;
+        let mut next_check = opened;
         loop {
-            if stop.load(Ordering::Acquire) {
-                return Err(Ended::Stopped);
-            }
-            if opened.elapsed() >= self.cfg.max_connection_age {
-                return Ok("connection age limit (planned reconnect)".into());
-            }
-            match ws.read() {
+            // One clock read per frame: the receive stamp, which also
+            // serves the housekeeping below (run once per `poll`, not per
+            // message, so a busy feed pays nothing for it).
+            let now = match ws.read() {
                 Ok(Message::Text(text)) => {
-                    last_frame = Instant::now();
                     let recv = mono_now();
+                    last_frame = recv.0;
                     self.buf.clear();
                     self.buf.extend_from_slice(text.as_bytes());
                     self.on_message(recv, publisher)?;
+                    recv.0
                 }
                 Ok(Message::Binary(_)) => {
-                    last_frame = Instant::now();
                     self.stats.messages += 1;
                     self.stats.refused[7] += 1;
+                    last_frame = mono_now().0;
+                    last_frame
                 }
                 Ok(Message::Close(_)) => return Ok("closed by the server".into()),
                 // Pings are answered by tungstenite on the next read/flush.
-                Ok(_) => last_frame = Instant::now(),
+                Ok(_) => {
+                    last_frame = mono_now().0;
+                    last_frame
+                }
                 Err(e) if is_tick(&e) => {
                     let _ = ws.flush();
+                    mono_now().0
                 }
                 Err(tungstenite::Error::Capacity(e)) => {
                     self.stats.refused[7] += 1;
                     return Ok(format!("oversized frame: {e}"));
                 }
                 Err(e) => return Ok(e.to_string()),
+            };
+            // A snapshot waits for no tick: the core is buffering diffs.
+            if now < next_check && !self.snapshot_due {
+                continue;
             }
-            if last_frame.elapsed() >= self.cfg.dead_after {
+            next_check = now.saturating_add(poll);
+            if stop.load(Ordering::Acquire) {
+                return Err(Ended::Stopped);
+            }
+            if now.saturating_sub(opened) >= max_age {
+                return Ok("connection age limit (planned reconnect)".into());
+            }
+            if now.saturating_sub(last_frame) >= dead {
                 return Ok(format!(
                     "no frame for {} ms",
                     self.cfg.dead_after.as_millis()
                 ));
             }
-            self.check(publisher, resync)?;
+            self.check(now, publisher, resync)?;
         }
     }
 
     /// Parses the message in `buf` and publishes it whole.
-    fn on_message(
-        &mut self,
-        recv: autobot_engine::types::MonoNanos,
-        publisher: &mut InputPublisher,
-    ) -> Result<(), Ended> {
+    fn on_message(&mut self, recv: MonoNanos, publisher: &mut InputPublisher) -> Result<(), Ended> {
         self.stats.messages += 1;
         self.received.store(self.stats.messages, Ordering::Relaxed);
         self.events.clear();
@@ -479,7 +504,7 @@ impl MarketGateway {
             return Ok(());
         };
         let sym = usize::from(first.header.symbol.0);
-        if let Some(InputBody::Depth(d)) = self.events.first().map(|e| e.body) {
+        if let InputBody::Depth(d) = first.body {
             let s = &mut self.syms[sym];
             if s.last_u != 0 && d.prev_final_update_id != s.last_u && !s.need_snapshot {
                 // The core sees the same break and clears the book; fetch
@@ -488,13 +513,14 @@ impl MarketGateway {
                 s.need_snapshot = true;
             }
             s.last_u = d.final_update_id;
+            self.snapshot_due |= s.need_snapshot;
         }
         publisher
             .publish_batch(&self.events)
             .map_err(|_| Ended::PipelineGone)?;
         self.stats.events += self.events.len() as u64;
         let s = &mut self.syms[sym];
-        s.last_data = Instant::now();
+        s.last_data = recv;
         if s.health != FeedHealth::Healthy && !s.need_snapshot {
             self.set_health(sym, FeedHealth::Healthy, publisher)?;
         }
@@ -504,11 +530,14 @@ impl MarketGateway {
     /// Stale checks, resync requests, due snapshots.
     fn check(
         &mut self,
+        now: u64,
         publisher: &mut InputPublisher,
         resync: &ResyncRequests,
     ) -> Result<(), Ended> {
+        self.snapshot_due = false;
+        let stale = u64::try_from(self.cfg.stale_after.as_nanos()).unwrap_or(u64::MAX);
         for i in 0..self.syms.len() {
-            if resync.take(i) && self.cfg.has_depth() {
+            if resync.take(i) && self.has_depth {
                 self.syms[i].need_snapshot = true;
             }
             let s = self.syms[i];
@@ -516,7 +545,7 @@ impl MarketGateway {
                 self.snapshot(i, publisher)?;
             }
             let s = self.syms[i];
-            if s.health == FeedHealth::Healthy && s.last_data.elapsed() >= self.cfg.stale_after {
+            if s.health == FeedHealth::Healthy && now.saturating_sub(s.last_data.0) >= stale {
                 self.stats.stale += 1;
                 self.set_health(i, FeedHealth::Stale, publisher)?;
             }

@@ -70,6 +70,11 @@ impl SimBook {
         }
     }
 
+    /// `true` while a capture's snapshot line is served.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
     /// Takes in a capture's snapshot line met in stream order: the book
     /// restarts from it.
     pub fn on_snapshot(&mut self, text: &str) {

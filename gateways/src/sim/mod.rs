@@ -54,14 +54,9 @@ pub enum SimSource {
         /// End the feed after this many messages.
         max_items: Option<u64>,
     },
-    /// A capture file, replayed at `speed` times its recorded pace (0 = as
-    /// fast as the clients take it).
-    Capture {
-        /// The file (`<receive ns> <json>` lines, plain or `.gz`).
-        path: PathBuf,
-        /// Pace multiplier.
-        speed: f64,
-    },
+    /// A capture file (`<receive ns> <json>` lines, plain or `.gz`), at its
+    /// recorded pace times [`SimConfig::speed`].
+    Capture(PathBuf),
 }
 
 /// How to run the simulator.
@@ -69,6 +64,10 @@ pub enum SimSource {
 pub struct SimConfig {
     /// What to stream.
     pub source: SimSource,
+    /// Pace multiplier of the source (the synthetic market's
+    /// `events_per_sec`, a capture's recorded pace); 0 = as fast as the
+    /// clients read.
+    pub speed: f64,
     /// The instruments it lists and trades.
     pub instruments: Vec<Instrument>,
     /// WebSocket listen address (`127.0.0.1:0` picks a free port).
@@ -89,6 +88,7 @@ impl SimConfig {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         SimConfig {
             source,
+            speed: 1.0,
             instruments,
             ws_bind: any,
             rest_bind: any,
@@ -214,6 +214,9 @@ impl SimHandle {
 impl SimExchange {
     /// Binds both ports and starts serving.
     pub fn start(cfg: SimConfig) -> Result<SimExchange, SimError> {
+        // A capture's snapshot line names no symbol; with one instrument
+        // it can only be that one.
+        let only = (cfg.instruments.len() == 1).then(|| cfg.instruments[0].name.to_string());
         let feed = match &cfg.source {
             SimSource::Synthetic {
                 config,
@@ -225,28 +228,20 @@ impl SimExchange {
                 *skip,
                 *max_items,
             ))),
-            SimSource::Capture { path, .. } => {
-                let only =
-                    (cfg.instruments.len() == 1).then(|| cfg.instruments[0].name.to_string());
-                Feed::Capture(CaptureFeed::open(path, only)?)
-            }
+            SimSource::Capture(path) => Feed::Capture(CaptureFeed::open(path, only.clone())?),
         };
-        let speed = match &cfg.source {
-            SimSource::Synthetic { .. } => 1.0,
-            SimSource::Capture { speed, .. } => *speed,
-        };
+        let speed = cfg.speed;
         let mut books = BTreeMap::new();
         for i in &cfg.instruments {
             books.insert(i.name.to_string(), SimBook::default());
         }
-        if let SimSource::Capture { path, .. } = &cfg.source {
+        if let SimSource::Capture(path) = &cfg.source {
             // The first snapshot of each symbol is served before the stream
             // reaches it (see `book`).
-            let only = (cfg.instruments.len() == 1).then(|| cfg.instruments[0].name.to_string());
             let mut scan = CaptureFeed::open(path, only)?;
             while let Some(item) = scan.next_item()? {
                 if let ItemKind::Snapshot(sym) = item.kind
-                    && books.get(&sym).is_none_or(|b| b.snapshot(1).is_none())
+                    && books.get(&sym).is_none_or(|b| !b.has_pending())
                 {
                     books.insert(sym, SimBook::with_pending(item.text));
                 }
@@ -382,8 +377,6 @@ fn accept(listener: &TcpListener, shared: &Shared) {
             continue;
         };
         let Some(streams) = streams else { continue };
-        // Reads are never waited on: the feed thread only writes.
-        let _ = ws.get_ref().set_nonblocking(false);
         shared.stats.connections.fetch_add(1, Ordering::Relaxed);
         lock(&shared.clients).push(Client { ws, streams });
     }
