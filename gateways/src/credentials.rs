@@ -28,6 +28,11 @@ pub const ENV_FILE: &str = "AUTOBOT_KEY_FILE";
 pub struct Hidden(String);
 
 impl Hidden {
+    /// Wraps a value so it is never printed.
+    pub fn new(value: String) -> Hidden {
+        Hidden(value)
+    }
+
     /// The value itself, for signing and the API key header only.
     pub fn expose(&self) -> &str {
         &self.0

@@ -12,6 +12,7 @@ use autobot_engine::event::{InputBody, InputEvent};
 use autobot_engine::types::{MonoNanos, SymbolId};
 use autobot_gateways::binance::parse::{ParseError, Parsed, Parser, Symbols};
 use autobot_gateways::binance::rest::{ErrorAction, error_action, error_body};
+use autobot_gateways::binance::user::{UserMessage, parse_user};
 use proptest::prelude::*;
 use simd_json::prelude::*;
 
@@ -185,6 +186,85 @@ fn real_error_bodies_map_to_actions_by_code() {
     assert_eq!(error_body("<html>502</html>").0, None);
 }
 
+fn user(json: &str) -> (Result<UserMessage, ParseError>, Vec<InputEvent>) {
+    let mut bytes = json.as_bytes().to_vec();
+    let mut out = Vec::new();
+    let syms = Symbols::new(&["BTCUSDT", "SOLUSDT"]);
+    let r = parse_user(&mut bytes, &syms, "USDT", MonoNanos(1), &mut out);
+    (r, out)
+}
+
+/// The user-stream events people captured from the real exchange (old
+/// and new field sets, the string `E`) and the documentation's examples.
+#[test]
+fn real_and_documented_user_events_parse_by_their_rules() {
+    let text = std::fs::read_to_string(data("errors/issue_captures.jsonl")).unwrap();
+    let mut seen = BTreeMap::new();
+    for line in text.lines() {
+        let mut bytes = line.as_bytes().to_vec();
+        let rec = simd_json::to_owned_value(&mut bytes).unwrap();
+        if rec.get("kind").and_then(|k| k.as_str()) != Some("user_stream_event") {
+            continue;
+        }
+        let body = rec.get("body").and_then(|b| b.as_str()).unwrap();
+        // The captures' client ids are other bots' and the web UI's: read
+        // as ours (`ab<n>`) to check every field, and as they are.
+        let (r, evs) = user(body);
+        let ours = body
+            .replace("bot-e0536484551311f1b0c42676a180379c", "ab1")
+            .replace("6bngw21DJGGemRmdGN9eQe", "ab2");
+        let (r_ours, evs_ours) = user(&ours);
+        let r = r.unwrap_or_else(|e| panic!("{e}: {body}"));
+        let r_ours = r_ours.unwrap_or_else(|e| panic!("{e}: {ours}"));
+        match r_ours {
+            UserMessage::Order => {
+                assert_eq!(r, UserMessage::Foreign);
+                assert!(evs.is_empty());
+                let InputBody::OrderUpdate(u) = evs_ours[0].body else {
+                    panic!()
+                };
+                if body.contains("\"X\":\"FILLED\"") {
+                    assert_eq!(u.last_qty, u.cum_qty, "{body}");
+                    assert!(u.fee.is_positive());
+                } else {
+                    assert!(u.last_qty.is_zero());
+                }
+            }
+            UserMessage::Account(n) => {
+                // One one-way (BOTH) position; LONG/SHORT hedge rows skipped.
+                assert_eq!(n, 1);
+                let InputBody::AccountUpdate(a) = evs[0].body else {
+                    panic!()
+                };
+                assert_eq!(a.position_qty.to_string(), "5");
+                assert_eq!(a.wallet_balance.to_string(), "41155.75036105");
+            }
+            other => assert!(evs.is_empty(), "{other:?}"),
+        }
+        *seen.entry(format!("{r_ours:?}")).or_insert(0) += 1;
+    }
+    assert_eq!(seen["ListenKeyExpired"], 1, "{seen:?}");
+    assert_eq!(seen["Order"], 2, "{seen:?}");
+    assert_eq!(seen["Account(1)"], 1, "{seen:?}");
+
+    let dir = data("doc-examples/Subscriptions/UsdFutures");
+    let doc = |f: &str| doc_payload(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+    // The documented account update: the USDT wallet (not BUSD's) and
+    // the flat BOTH row; the LONG and SHORT hedge rows are skipped.
+    let (r, evs) = user(&doc("AccountUpdate.txt"));
+    assert_eq!(r, Ok(UserMessage::Account(1)));
+    let InputBody::AccountUpdate(a) = evs[0].body else {
+        panic!()
+    };
+    assert!(a.position_qty.is_zero());
+    assert_eq!(a.wallet_balance.to_string(), "122624.12345678");
+    let (r, _) = user(&doc("OrderUpdate.txt"));
+    assert_eq!(r, Ok(UserMessage::Foreign));
+    let (r, evs) = user(&doc("OrderUpdate.txt").replace("\"TEST\"", "\"ab9\""));
+    assert_eq!(r, Ok(UserMessage::Order));
+    assert_eq!(evs.len(), 1);
+}
+
 /// Real messages to mangle.
 fn corpus() -> Vec<String> {
     let mut v: Vec<String> = ws_capture().into_iter().step_by(7).collect();
@@ -229,4 +309,46 @@ proptest! {
             Ok(_) => prop_assert_eq!(out.len(), 1),
         }
     }
+
+    #[test]
+    fn mangled_user_events_are_refused_or_parsed_never_a_panic(
+        pick in any::<prop::sample::Index>(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let all = user_corpus();
+        let mut m = all[pick.index(all.len())].as_bytes().to_vec();
+        for (at, b) in &flips {
+            let i = at.index(m.len());
+            m[i] = *b;
+        }
+        let keep = cut.index(m.len() + 1);
+        m.truncate(keep.max(m.len() * 3 / 4));
+        let text = String::from_utf8_lossy(&m).into_owned();
+        let (r, out) = user(&text);
+        match r {
+            Ok(UserMessage::Order) => prop_assert_eq!(out.len(), 1),
+            Ok(UserMessage::Account(n)) => prop_assert_eq!(out.len(), n),
+            _ => prop_assert!(out.is_empty()),
+        }
+    }
+}
+
+/// Real user-stream events (ids made ours, so every field is checked).
+fn user_corpus() -> Vec<String> {
+    let text = std::fs::read_to_string(data("errors/issue_captures.jsonl")).unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let mut bytes = line.as_bytes().to_vec();
+            let rec = simd_json::to_owned_value(&mut bytes).ok()?;
+            (rec.get("kind")?.as_str()? == "user_stream_event").then(|| {
+                rec.get("body")
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .replace("bot-e0536484551311f1b0c42676a180379c", "ab1")
+                    .replace("6bngw21DJGGemRmdGN9eQe", "ab2")
+            })
+        })
+        .collect()
 }

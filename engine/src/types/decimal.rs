@@ -149,11 +149,14 @@ fn fmt_scaled(raw: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if frac == 0 {
         return write!(f, "{sign}{int}");
     }
-    let mut digits = format!("{frac:08}");
-    while digits.ends_with('0') {
-        digits.pop();
+    // Strip trailing zeros arithmetically: order serialisation formats
+    // prices on the execution path, which must not allocate.
+    let (mut shown, mut places) = (frac, SCALE_DIGITS as usize);
+    while shown % 10 == 0 {
+        shown /= 10;
+        places -= 1;
     }
-    write!(f, "{sign}{int}.{digits}")
+    write!(f, "{sign}{int}.{shown:0places$}")
 }
 
 macro_rules! scaled_decimal {

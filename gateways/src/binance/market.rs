@@ -255,11 +255,13 @@ pub(crate) fn is_tick(e: &tungstenite::Error) -> bool {
 
 /// Opens the combined stream of `cfg`, with `cfg.poll` as the read timeout.
 pub(crate) fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
-    let url = cfg.url();
-    let req = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| e.to_string())?;
+    connect_url(&cfg.url(), cfg.poll)
+}
+
+/// Opens a WebSocket to `url` whose reads time out after `poll` (the
+/// reading thread's tick).
+pub(crate) fn connect_url(url: &str, poll: Duration) -> Result<Socket, String> {
+    let req = url.into_client_request().map_err(|e| e.to_string())?;
     let host = req.uri().host().ok_or("no host in ws_url")?.to_string();
     let tls = req.uri().scheme_str() == Some("wss");
     let port = req.uri().port_u16().unwrap_or(if tls { 443 } else { 80 });
@@ -284,7 +286,7 @@ pub(crate) fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
         MaybeTlsStream::Rustls(s) => &s.sock,
         _ => return Err("unsupported stream".into()),
     };
-    tcp.set_read_timeout(Some(cfg.poll.max(Duration::from_millis(1))))
+    tcp.set_read_timeout(Some(poll.max(Duration::from_millis(1))))
         .map_err(|e| e.to_string())?;
     Ok(ws)
 }

@@ -6,3 +6,5 @@ pub mod market;
 pub mod parse;
 pub mod record;
 pub mod rest;
+pub mod sign;
+pub mod user;

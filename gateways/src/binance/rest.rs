@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use crate::credentials::Hidden;
+
 /// Largest body read from one response (an exchangeInfo is ~1 MB).
 const MAX_BODY: u64 = 16 << 20;
 
@@ -72,7 +74,41 @@ pub enum RestError {
         msg: String,
         /// What to do.
         action: ErrorAction,
+        /// `Retry-After` in seconds, when the exchange sent one (429/418).
+        retry_after: Option<u32>,
     },
+}
+
+impl RestError {
+    /// The action an error calls for; a transport failure leaves the
+    /// outcome of the request unknown.
+    pub fn action(&self) -> ErrorAction {
+        match self {
+            RestError::Transport { .. } => ErrorAction::Unknown,
+            RestError::Exchange { action, .. } => *action,
+        }
+    }
+
+    /// The Binance error code, if the exchange sent one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            RestError::Transport { .. } => None,
+            RestError::Exchange { code, .. } => *code,
+        }
+    }
+}
+
+/// An HTTP method the REST client sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST (Binance takes the parameters in the query string too).
+    Post,
+    /// PUT (listen-key keepalive).
+    Put,
+    /// DELETE.
+    Delete,
 }
 
 /// An error body's code and message, if it is one.
@@ -127,6 +163,20 @@ impl RestClient {
 
     /// GET `endpoint?query`.
     pub fn get(&mut self, endpoint: &'static str, query: &str) -> Result<Reply, RestError> {
+        self.send(Method::Get, endpoint, query, None)
+    }
+
+    /// Sends `method endpoint?query`, with the `X-MBX-APIKEY` header when
+    /// `api_key` is given. The key goes only into the header: errors name
+    /// the endpoint, never the query (which may carry it in a signature's
+    /// neighbourhood) or the key.
+    pub fn send(
+        &mut self,
+        method: Method,
+        endpoint: &'static str,
+        query: &str,
+        api_key: Option<&Hidden>,
+    ) -> Result<Reply, RestError> {
         let url = if query.is_empty() {
             format!("{}{endpoint}", self.base)
         } else {
@@ -136,13 +186,33 @@ impl RestClient {
             endpoint,
             reason: e.to_string(),
         };
-        let mut resp = self.agent.get(&url).call().map_err(transport)?;
+        // The builders of body-less and body-carrying requests are
+        // different types, hence a macro rather than a shared variable.
+        macro_rules! keyed {
+            ($req:expr) => {{
+                let mut req = $req;
+                if let Some(k) = api_key {
+                    req = req.header("X-MBX-APIKEY", k.expose());
+                }
+                req
+            }};
+        }
+        let sent = match method {
+            Method::Get => keyed!(self.agent.get(&url)).call(),
+            Method::Delete => keyed!(self.agent.delete(&url)).call(),
+            Method::Post => keyed!(self.agent.post(&url)).send_empty(),
+            Method::Put => keyed!(self.agent.put(&url)).send_empty(),
+        };
+        let mut resp = sent.map_err(transport)?;
         let status = resp.status().as_u16();
-        let used_weight = resp
-            .headers()
-            .get("x-mbx-used-weight-1m")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
+        let header = |name: &str| -> Option<u32> {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let used_weight = header("x-mbx-used-weight-1m");
+        let retry_after = header("retry-after");
         if let Some(w) = used_weight {
             self.used_weight = w;
         }
@@ -162,6 +232,7 @@ impl RestClient {
             code,
             msg,
             action: error_action(status, code),
+            retry_after,
         })
     }
 

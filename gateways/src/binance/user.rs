@@ -1,0 +1,589 @@
+//! Binance USD-M user-data stream: the listen key's life (create,
+//! keepalive, re-create when the exchange says it expired) and the
+//! parsing of `ORDER_TRADE_UPDATE` and `ACCOUNT_UPDATE` into input events.
+//!
+//! # Parsing rules
+//! - Field sets change over the years (`bep`, `ma`, `V`, `pm`, `gtd`, `er`
+//!   arrived later; old messages lack them): only the fields the engine
+//!   uses are required; unknown fields are ignored.
+//! - `E` is a number, except in some `listenKeyExpired` messages where it
+//!   is a string of digits: both are accepted everywhere.
+//! - An order whose client id the engine did not write (placed by hand,
+//!   another bot, an exchange liquidation `autoclose-…`) is
+//!   [`UserMessage::Foreign`]: counted, never sent to the core.
+//! - An `ACCOUNT_UPDATE` becomes one [`AccountUpdate`] per one-way (`BOTH`)
+//!   position of a symbol the engine trades, carrying the margin asset's
+//!   wallet balance. Hedge-mode entries (`LONG`/`SHORT`) are not the
+//!   engine's positions (it runs one-way mode) and are skipped.
+//! - As for market data, a message is checked whole before any event of
+//!   it goes out.
+//!
+//! # The stream thread
+//! [`UserStream::run`] is a blocking thread with the same read tick as
+//! the market gateway: it creates a listen key (`POST /fapi/v1/listenKey`,
+//! API key only), connects to `<ws>/ws/<listenKey>`, sends the keepalive
+//! (`PUT`) every `keepalive` (Binance expires a key after 60 min without
+//! one), and on `listenKeyExpired` or a lost connection creates a key and
+//! connects again, with the market gateway's backoff.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use autobot_engine::event::{
+    AccountReason, AccountUpdate, InputBody, InputEvent, Liquidity, OrderStatus, OrderUpdate,
+    Source,
+};
+use autobot_engine::runtime::InputPublisher;
+use autobot_engine::runtime::clock::mono_now;
+use autobot_engine::types::{ExchangeOrderId, Money, Price, Qty, Side, UnixNanos};
+use simd_json::BorrowedValue as Value;
+use simd_json::prelude::*;
+use tungstenite::Message;
+
+use super::market::{Socket, connect_url, is_tick};
+use super::parse::{ParseError, Symbols};
+use super::rest::{Method, RestClient};
+use super::sign::parse_client_id;
+use crate::credentials::Hidden;
+
+/// What a user-stream message was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserMessage {
+    /// An execution report for one of our orders (one event).
+    Order,
+    /// An account update: this many positions reported.
+    Account(usize),
+    /// An order the engine did not place.
+    Foreign,
+    /// The listen key expired: create a new one and reconnect.
+    ListenKeyExpired,
+    /// A well-formed event the core has no use for (`MARGIN_CALL`,
+    /// `ACCOUNT_CONFIG_UPDATE`, `TRADE_LITE`…), or an account update with
+    /// no one-way position of ours (a balance-only change).
+    Ignored,
+}
+
+fn time_ms(v: &Value<'_>, key: &'static str) -> Result<UnixNanos, ParseError> {
+    let x = v.get(key).ok_or(ParseError::Field(key))?;
+    let ms = match x.as_u64() {
+        Some(n) => n,
+        None => x
+            .as_str()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or(ParseError::Field(key))?,
+    };
+    Ok(UnixNanos(ms.saturating_mul(1_000_000)))
+}
+
+fn text<'v>(v: &'v Value<'_>, key: &'static str) -> Result<&'v str, ParseError> {
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .ok_or(ParseError::Field(key))
+}
+
+macro_rules! decimal_field {
+    ($name:ident, $ty:ty, $nonneg:expr) => {
+        fn $name(v: &Value<'_>, key: &'static str) -> Result<$ty, ParseError> {
+            let d = <$ty>::parse(text(v, key)?).map_err(|_| ParseError::Decimal(key))?;
+            if $nonneg && d.is_negative() {
+                return Err(ParseError::Range(key));
+            }
+            Ok(d)
+        }
+    };
+}
+decimal_field!(price_nonneg, Price, true);
+decimal_field!(qty_nonneg, Qty, true);
+decimal_field!(qty_signed, Qty, false);
+decimal_field!(money, Money, false);
+
+fn status(x: &str) -> Option<OrderStatus> {
+    Some(match x {
+        "NEW" => OrderStatus::Accepted,
+        "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
+        "FILLED" => OrderStatus::Filled,
+        "CANCELED" => OrderStatus::Cancelled,
+        "REJECTED" => OrderStatus::Rejected,
+        "EXPIRED" | "EXPIRED_IN_MATCH" => OrderStatus::Expired,
+        _ => return None,
+    })
+}
+
+fn reason(m: &str) -> AccountReason {
+    match m {
+        "ORDER" => AccountReason::Order,
+        "FUNDING_FEE" => AccountReason::Funding,
+        "DEPOSIT"
+        | "WITHDRAW"
+        | "WITHDRAW_REJECT"
+        | "ADJUSTMENT"
+        | "INSURANCE_CLEAR"
+        | "ADMIN_DEPOSIT"
+        | "ADMIN_WITHDRAW"
+        | "MARGIN_TRANSFER"
+        | "MARGIN_TYPE_CHANGE"
+        | "ASSET_TRANSFER"
+        | "OPTIONS_PREMIUM_FEE"
+        | "OPTIONS_SETTLE_PROFIT" => AccountReason::Transfer,
+        _ => AccountReason::Other,
+    }
+}
+
+/// Parses one user-stream message (a bare payload, or a combined-stream
+/// envelope) into `out`. `margin_asset` names the wallet whose balance
+/// account updates carry (`USDT`).
+pub fn parse_user(
+    bytes: &mut [u8],
+    symbols: &Symbols,
+    margin_asset: &str,
+    recv: autobot_engine::types::MonoNanos,
+    out: &mut Vec<InputEvent>,
+) -> Result<UserMessage, ParseError> {
+    let v = simd_json::to_borrowed_value(bytes).map_err(|_| ParseError::Json)?;
+    if !v.is_object() {
+        return Err(ParseError::Json);
+    }
+    let data = v.get("data").unwrap_or(&v);
+    let start = out.len();
+    let parsed = match text(data, "e")? {
+        "ORDER_TRADE_UPDATE" => order_update(data, symbols, recv, out),
+        "ACCOUNT_UPDATE" => account_update(data, symbols, margin_asset, recv, out),
+        "listenKeyExpired" => time_ms(data, "E").map(|_| UserMessage::ListenKeyExpired),
+        _ => time_ms(data, "E").map(|_| UserMessage::Ignored),
+    };
+    if parsed.is_err() {
+        out.truncate(start);
+    }
+    parsed
+}
+
+fn order_update(
+    data: &Value<'_>,
+    symbols: &Symbols,
+    recv: autobot_engine::types::MonoNanos,
+    out: &mut Vec<InputEvent>,
+) -> Result<UserMessage, ParseError> {
+    let exchange = time_ms(data, "E")?;
+    let o = data.get("o").ok_or(ParseError::Field("o"))?;
+    if !o.is_object() {
+        return Err(ParseError::Field("o"));
+    }
+    let client = text(o, "c")?;
+    let side = match text(o, "S")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ParseError::Field("S")),
+    };
+    let st = status(text(o, "X")?).ok_or(ParseError::Field("X"))?;
+    let exchange_id = o
+        .get("i")
+        .and_then(|x| x.as_u64())
+        .ok_or(ParseError::Field("i"))?;
+    let is_trade = text(o, "x")? == "TRADE";
+    let last_qty = qty_nonneg(o, "l")?;
+    let last_price = price_nonneg(o, "L")?;
+    let cum_qty = qty_nonneg(o, "z")?;
+    if is_trade && (!last_qty.is_positive() || !last_price.is_positive()) {
+        return Err(ParseError::Range("l"));
+    }
+    // Commission is absent on reports without a fill in older field sets.
+    let fee = match o.get("n") {
+        Some(_) => money(o, "n")?,
+        None => Money::ZERO,
+    };
+    let maker = o.get("m").and_then(|x| x.as_bool()).unwrap_or(false);
+    let symbol = text(o, "s")?;
+    let Some(client_id) = parse_client_id(client) else {
+        return Ok(UserMessage::Foreign);
+    };
+    let sym = symbols.id(symbol).ok_or(ParseError::UnknownSymbol)?;
+    let update = OrderUpdate {
+        client_id,
+        exchange_id: ExchangeOrderId(exchange_id),
+        status: st,
+        side,
+        liquidity: match (is_trade, maker) {
+            (false, _) => Liquidity::None,
+            (true, true) => Liquidity::Maker,
+            (true, false) => Liquidity::Taker,
+        },
+        last_price: if is_trade { last_price } else { Price::ZERO },
+        last_qty: if is_trade { last_qty } else { Qty::ZERO },
+        cum_qty,
+        fee: if is_trade { fee } else { Money::ZERO },
+    };
+    out.push(InputEvent::new(
+        Source::UserData,
+        sym,
+        recv,
+        exchange,
+        InputBody::OrderUpdate(update),
+    ));
+    Ok(UserMessage::Order)
+}
+
+fn account_update(
+    data: &Value<'_>,
+    symbols: &Symbols,
+    margin_asset: &str,
+    recv: autobot_engine::types::MonoNanos,
+    out: &mut Vec<InputEvent>,
+) -> Result<UserMessage, ParseError> {
+    let exchange = time_ms(data, "E")?;
+    let a = data.get("a").ok_or(ParseError::Field("a"))?;
+    let why = reason(text(a, "m")?);
+    let balances = a
+        .get("B")
+        .and_then(|b| b.as_array())
+        .ok_or(ParseError::Field("B"))?;
+    let mut wallet = None;
+    for b in balances {
+        if text(b, "a")? == margin_asset {
+            wallet = Some(money(b, "wb")?);
+        }
+    }
+    let positions = match a.get("P") {
+        Some(p) => p.as_array().ok_or(ParseError::Field("P"))?.as_slice(),
+        None => &[],
+    };
+    let mut n = 0;
+    for p in positions {
+        let (symbol, side) = (text(p, "s")?, p.get("ps").and_then(|x| x.as_str()));
+        let qty = qty_signed(p, "pa")?;
+        let entry = price_nonneg(p, "ep")?;
+        let upnl = money(p, "up")?;
+        if side.is_some_and(|s| s != "BOTH") {
+            continue;
+        }
+        let Some(sym) = symbols.id(symbol) else {
+            continue;
+        };
+        let update = AccountUpdate {
+            reason: why,
+            wallet_balance: wallet.unwrap_or(Money::ZERO),
+            position_qty: qty,
+            entry_price: entry,
+            unrealized_pnl: upnl,
+        };
+        out.push(InputEvent::new(
+            Source::UserData,
+            sym,
+            recv,
+            exchange,
+            InputBody::AccountUpdate(update),
+        ));
+        n += 1;
+    }
+    Ok(if n == 0 {
+        UserMessage::Ignored
+    } else {
+        UserMessage::Account(n)
+    })
+}
+
+/// How to reach the user-data stream.
+#[derive(Clone, Debug)]
+pub struct UserStreamConfig {
+    /// REST base (listen keys).
+    pub rest_url: String,
+    /// WebSocket base; the stream is `<ws_url>/ws/<listenKey>`.
+    pub ws_url: String,
+    /// The API key (listen-key requests carry it; they are not signed).
+    pub api_key: Hidden,
+    /// Wallet whose balance account updates carry.
+    pub margin_asset: String,
+    /// Keepalive interval (Binance: the key lives 60 min without one).
+    pub keepalive: Duration,
+    /// Read tick.
+    pub poll: Duration,
+    /// Reconnect backoff bounds.
+    pub backoff_min: Duration,
+    /// Reconnect backoff bounds.
+    pub backoff_max: Duration,
+}
+
+/// Counters of the user-data stream (shared with the runtime's summary).
+#[derive(Debug, Default)]
+pub struct UserStats {
+    /// Messages read.
+    pub messages: AtomicU64,
+    /// Events published.
+    pub events: AtomicU64,
+    /// Messages refused (malformed, unknown symbol).
+    pub refused: AtomicU64,
+    /// Reports of orders the engine did not place.
+    pub foreign: AtomicU64,
+    /// Listen keys created.
+    pub listen_keys: AtomicU64,
+    /// Keepalives sent.
+    pub keepalives: AtomicU64,
+    /// `listenKeyExpired` messages.
+    pub expired: AtomicU64,
+    /// Connections opened.
+    pub connects: AtomicU64,
+    /// Failures to get a key or connect.
+    pub connect_failures: AtomicU64,
+}
+
+/// The user-data stream client.
+pub struct UserStream {
+    cfg: UserStreamConfig,
+    symbols: Symbols,
+    rest: RestClient,
+    stats: Arc<UserStats>,
+    buf: Vec<u8>,
+    events: Vec<InputEvent>,
+}
+
+/// Why the stream thread stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserEnded {
+    /// `stop` was set.
+    Stopped,
+    /// The input ring refused a publish (the pipeline halted).
+    RingClosed,
+}
+
+impl UserStream {
+    /// A client of `cfg` for the engine's `symbols`.
+    pub fn new(cfg: UserStreamConfig, symbols: Symbols) -> UserStream {
+        let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
+        UserStream {
+            cfg,
+            symbols,
+            rest,
+            stats: Arc::new(UserStats::default()),
+            buf: Vec::with_capacity(1 << 16),
+            events: Vec::with_capacity(16),
+        }
+    }
+
+    /// The counters, readable while the thread runs.
+    pub fn stats(&self) -> Arc<UserStats> {
+        Arc::clone(&self.stats)
+    }
+
+    fn listen_key(&mut self, method: Method, key: Option<&str>) -> Result<String, String> {
+        let query = key.map_or(String::new(), |k| format!("listenKey={k}"));
+        let reply = self
+            .rest
+            .send(
+                method,
+                "/fapi/v1/listenKey",
+                &query,
+                Some(&self.cfg.api_key),
+            )
+            .map_err(|e| e.to_string())?;
+        let mut body = reply.body;
+        let v = simd_json::to_borrowed_value(&mut body).map_err(|e| e.to_string())?;
+        Ok(v.get("listenKey")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    fn open(&mut self) -> Result<(Socket, String), String> {
+        let key = self.listen_key(Method::Post, None)?;
+        if key.is_empty() {
+            return Err("listenKey missing from the reply".into());
+        }
+        self.stats.listen_keys.fetch_add(1, Ordering::Relaxed);
+        let url = format!("{}/ws/{key}", self.cfg.ws_url.trim_end_matches('/'));
+        let ws = connect_url(&url, self.cfg.poll)?;
+        self.stats.connects.fetch_add(1, Ordering::Relaxed);
+        Ok((ws, key))
+    }
+
+    /// Reads the stream until `stop`, publishing order and account events.
+    pub fn run(&mut self, publisher: &mut InputPublisher, stop: &AtomicBool) -> UserEnded {
+        let mut backoff = self.cfg.backoff_min;
+        'connect: loop {
+            if stop.load(Ordering::Acquire) {
+                return UserEnded::Stopped;
+            }
+            let (mut ws, key) = match self.open() {
+                Ok(x) => {
+                    backoff = self.cfg.backoff_min;
+                    x
+                }
+                Err(e) => {
+                    self.stats.connect_failures.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("user data stream: {e}; retrying in {backoff:?}");
+                    let until = Instant::now() + backoff;
+                    while Instant::now() < until && !stop.load(Ordering::Acquire) {
+                        std::thread::sleep(self.cfg.poll);
+                    }
+                    backoff = (backoff * 2).min(self.cfg.backoff_max);
+                    continue;
+                }
+            };
+            let mut last_keepalive = Instant::now();
+            loop {
+                if stop.load(Ordering::Acquire) {
+                    let _ = ws.close(None);
+                    let _ = self.listen_key(Method::Delete, Some(&key));
+                    return UserEnded::Stopped;
+                }
+                if last_keepalive.elapsed() >= self.cfg.keepalive {
+                    last_keepalive = Instant::now();
+                    match self.listen_key(Method::Put, Some(&key)) {
+                        Ok(_) => {
+                            self.stats.keepalives.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            eprintln!("user data stream: keepalive refused ({e}); new key");
+                            continue 'connect;
+                        }
+                    }
+                }
+                let msg = match ws.read() {
+                    Ok(m) => m,
+                    Err(e) if is_tick(&e) => continue,
+                    Err(e) => {
+                        eprintln!("user data stream: connection lost ({e}); reconnecting");
+                        continue 'connect;
+                    }
+                };
+                let bytes = match &msg {
+                    Message::Text(t) => t.as_bytes(),
+                    Message::Binary(b) => b.as_ref(),
+                    Message::Close(_) => continue 'connect,
+                    _ => continue,
+                };
+                self.stats.messages.fetch_add(1, Ordering::Relaxed);
+                self.buf.clear();
+                self.buf.extend_from_slice(bytes);
+                self.events.clear();
+                let recv = mono_now();
+                match parse_user(
+                    &mut self.buf,
+                    &self.symbols,
+                    &self.cfg.margin_asset,
+                    recv,
+                    &mut self.events,
+                ) {
+                    Ok(UserMessage::ListenKeyExpired) => {
+                        self.stats.expired.fetch_add(1, Ordering::Relaxed);
+                        let _ = ws.close(None);
+                        continue 'connect;
+                    }
+                    Ok(UserMessage::Foreign) => {
+                        self.stats.foreign.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("user data stream: refused a message: {e}");
+                    }
+                }
+                for ev in &self.events {
+                    if publisher.publish(*ev).is_err() {
+                        return UserEnded::RingClosed;
+                    }
+                    self.stats.events.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use autobot_engine::types::{ClientOrderId, MonoNanos, SymbolId};
+
+    fn parse(text: &str) -> (Result<UserMessage, ParseError>, Vec<InputEvent>) {
+        let mut out = Vec::new();
+        let mut b = text.as_bytes().to_vec();
+        let syms = Symbols::new(&["BTCUSDT", "ETHUSDT"]);
+        (
+            parse_user(&mut b, &syms, "USDT", MonoNanos(1), &mut out),
+            out,
+        )
+    }
+
+    #[test]
+    fn a_fill_of_our_order_becomes_an_order_update() {
+        let (r, evs) = parse(
+            r#"{"e":"ORDER_TRADE_UPDATE","E":1610638208312,"T":1610638208309,"o":{"s":"ETHUSDT","c":"ab77","S":"SELL","o":"LIMIT","f":"GTX","q":"0.5","p":"2000","ap":"2000","sp":"0","x":"TRADE","X":"PARTIALLY_FILLED","i":99,"l":"0.2","z":"0.2","L":"2000","n":"0.08","N":"USDT","T":1,"t":5,"b":"0","a":"0","m":true,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0,"er":"0","future":"x"}}"#,
+        );
+        assert_eq!(r, Ok(UserMessage::Order));
+        assert_eq!(evs.len(), 1);
+        assert_eq!(evs[0].header.symbol, SymbolId(1));
+        assert_eq!(evs[0].header.exchange, UnixNanos(1_610_638_208_312_000_000));
+        let InputBody::OrderUpdate(u) = evs[0].body else {
+            panic!("{:?}", evs[0].body)
+        };
+        assert_eq!(u.client_id, ClientOrderId(77));
+        assert_eq!(u.status, OrderStatus::PartiallyFilled);
+        assert_eq!(u.liquidity, Liquidity::Maker);
+        assert_eq!(u.last_qty, Qty::parse("0.2").unwrap());
+        assert_eq!(u.fee, Money::parse("0.08").unwrap());
+    }
+
+    #[test]
+    fn the_string_e_of_an_expired_key_is_accepted() {
+        let (r, evs) =
+            parse(r#"{"e": "listenKeyExpired","E": "1693427319838","listenKey": "KEY"}"#);
+        assert_eq!(r, Ok(UserMessage::ListenKeyExpired));
+        assert!(evs.is_empty());
+    }
+
+    #[test]
+    fn account_updates_keep_one_way_positions_of_our_symbols() {
+        let (r, evs) = parse(
+            r#"{"e":"ACCOUNT_UPDATE","E":5,"T":5,"a":{"m":"ORDER","B":[{"a":"BNB","wb":"1","cw":"1"},{"a":"USDT","wb":"1000.5","cw":"1000.5","bc":"0"}],"P":[{"s":"BTCUSDT","pa":"-0.002","ep":"60000","cr":"0","up":"-1.5","mt":"cross","iw":"0","ps":"BOTH"},{"s":"BTCUSDT","pa":"1","ep":"1","cr":"0","up":"0","mt":"cross","iw":"0","ps":"LONG"},{"s":"XRPUSDT","pa":"5","ep":"1","cr":"0","up":"0","mt":"cross","iw":"0","ps":"BOTH"}]}}"#,
+        );
+        assert_eq!(r, Ok(UserMessage::Account(1)));
+        let InputBody::AccountUpdate(a) = evs[0].body else {
+            panic!()
+        };
+        assert_eq!(a.position_qty, Qty::parse("-0.002").unwrap());
+        assert_eq!(a.wallet_balance, Money::parse("1000.5").unwrap());
+        assert_eq!(a.unrealized_pnl, Money::parse("-1.5").unwrap());
+    }
+
+    #[test]
+    fn foreign_orders_and_bad_reports_reach_nothing() {
+        let foreign = r#"{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"web_123","S":"BUY","o":"MARKET","f":"GTC","q":"1","p":"0","x":"NEW","X":"NEW","i":1,"l":"0","z":"0","L":"0","m":false}}"#;
+        assert_eq!(parse(foreign).0, Ok(UserMessage::Foreign));
+        for (bad, why) in [
+            (
+                foreign.replace("\"S\":\"BUY\"", "\"S\":\"UP\""),
+                ParseError::Field("S"),
+            ),
+            (
+                foreign.replace("\"X\":\"NEW\"", "\"X\":\"LOST\""),
+                ParseError::Field("X"),
+            ),
+            (
+                foreign
+                    .replace("web_123", "ab1")
+                    .replace("\"z\":\"0\"", "\"z\":\"-1\""),
+                ParseError::Range("z"),
+            ),
+            (
+                foreign
+                    .replace("web_123", "ab1")
+                    .replace("\"x\":\"NEW\"", "\"x\":\"TRADE\""),
+                ParseError::Range("l"),
+            ),
+            (
+                foreign
+                    .replace("BTCUSDT", "DOGEUSDT")
+                    .replace("web_123", "ab1"),
+                ParseError::UnknownSymbol,
+            ),
+            ("[1,2]".to_string(), ParseError::Json),
+            (
+                "{\"e\":\"ORDER_TRADE_UPDATE\"".to_string(),
+                ParseError::Json,
+            ),
+        ] {
+            let (r, evs) = parse(&bad);
+            assert_eq!(r, Err(why), "{bad}");
+            assert!(evs.is_empty());
+        }
+    }
+}
