@@ -2,6 +2,7 @@
 //! combined streams + REST depth snapshots), and the REST transport with
 //! error-code actions.
 
+pub mod execution;
 pub mod market;
 pub mod parse;
 pub mod record;

@@ -130,6 +130,27 @@ impl SimBook {
         }
     }
 
+    /// The levels an order on `side` takes from, best first (asks for a
+    /// buy, bids for a sell).
+    pub fn opposite(&self, side: autobot_engine::types::Side) -> Vec<(Price, Qty)> {
+        match side {
+            autobot_engine::types::Side::Buy => self.asks.iter().map(|(p, q)| (*p, *q)).collect(),
+            autobot_engine::types::Side::Sell => {
+                self.bids.iter().rev().map(|(p, q)| (*p, *q)).collect()
+            }
+        }
+    }
+
+    /// Best bid and ask, when the book has both.
+    pub fn top(&self) -> Option<(Price, Price)> {
+        Some((*self.bids.keys().next_back()?, *self.asks.keys().next()?))
+    }
+
+    /// Latest exchange time the stream carried (ms).
+    pub fn time_ms(&self) -> u64 {
+        self.time_ms
+    }
+
     /// The snapshot body with up to `limit` levels per side, or `None`
     /// while the book has no base.
     pub fn snapshot(&self, limit: usize) -> Option<String> {

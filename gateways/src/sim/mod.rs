@@ -12,8 +12,16 @@
 //!   `/fapi/v1/exchangeInfo` (from the instruments) and `/fapi/v1/depth`
 //!   (a snapshot the stream bridges, [`book`]), with the
 //!   `X-MBX-USED-WEIGHT-1M` header and Binance-shaped error bodies.
+//! - Signed trading (when given an API key and secret): new, cancel and
+//!   query order, positions and account, each checked like Binance checks
+//!   it (API key, `timestamp` within `recvWindow`, HMAC-SHA256 signature),
+//!   matched by [`matching`] against the streamed book; listen keys and a
+//!   user-data stream (`/ws/<listenKey>`) carrying `ORDER_TRADE_UPDATE`
+//!   and `ACCOUNT_UPDATE`.
 //! - Fault injection for tests ([`SimHandle`]): drop every connection,
-//!   stall the feed.
+//!   stall the feed, inject raw messages, skew the exchange clock (so
+//!   signed requests meet -1021), throttle (-1003 with `Retry-After`),
+//!   expire listen keys.
 //!
 //! Threads: one accepting WebSocket clients (blocking accept and handshake;
 //! the simulator is not on the engine's hot path), one running the feed
@@ -23,12 +31,13 @@
 
 pub mod book;
 pub mod feed;
+pub mod matching;
 mod rest;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,9 +46,12 @@ use autobot_engine::types::Instrument;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
+use crate::binance::sign::Signer;
+use crate::credentials::Hidden;
 use crate::synthetic::SyntheticConfig;
 use book::SimBook;
 use feed::{CaptureFeed, Feed, FeedError, ItemKind, SyntheticFeed};
+use matching::{AccountConfig, SimAccount};
 
 /// What the simulator streams.
 #[derive(Clone, Debug)]
@@ -80,6 +92,11 @@ pub struct SimConfig {
     /// Ping every connection this often (the exchange pings too; a client
     /// must answer).
     pub ping_every: Duration,
+    /// The API key and secret it accepts; `None` refuses every signed
+    /// request (-2015), as an exchange does for an unknown key.
+    pub api: Option<(Hidden, Hidden)>,
+    /// The simulated account.
+    pub account: AccountConfig,
 }
 
 impl SimConfig {
@@ -94,6 +111,8 @@ impl SimConfig {
             rest_bind: any,
             start_on_first_client: true,
             ping_every: Duration::from_secs(30),
+            api: None,
+            account: AccountConfig::default(),
         }
     }
 }
@@ -127,6 +146,14 @@ pub struct SimStats {
     pub dropped: AtomicU64,
     /// REST requests answered.
     pub rest_requests: AtomicU64,
+    /// Orders accepted.
+    pub orders: AtomicU64,
+    /// Signed requests refused for their key, signature or timestamp.
+    pub auth_refused: AtomicU64,
+    /// Requests refused by the rate limit (-1003).
+    pub throttled: AtomicU64,
+    /// User-data events written to clients.
+    pub user_events: AtomicU64,
 }
 
 struct Client {
@@ -136,6 +163,15 @@ struct Client {
 
 struct Shared {
     clients: Mutex<Vec<Client>>,
+    /// User-data stream connections, by listen key.
+    users: Mutex<Vec<(String, WebSocket<TcpStream>)>>,
+    listen_keys: Mutex<BTreeSet<String>>,
+    signer: Option<Signer>,
+    account: Mutex<SimAccount>,
+    /// Added to the exchange clock (fault injection).
+    clock_skew_ms: AtomicI64,
+    /// Signed requests still to refuse with -1003 (fault injection).
+    throttle: AtomicU64,
     books: Mutex<BTreeMap<String, SimBook>>,
     instruments: Vec<Instrument>,
     stop: AtomicBool,
@@ -205,6 +241,43 @@ impl SimHandle {
         lock(&self.shared.clients).len()
     }
 
+    /// Moves the exchange clock by `ms` (negative: behind), so requests
+    /// stamped with the client's clock fall outside `recvWindow` until the
+    /// client resyncs from `/fapi/v1/time`.
+    pub fn skew_clock(&self, ms: i64) {
+        self.shared.clock_skew_ms.store(ms, Ordering::Release);
+    }
+
+    /// Refuses the next `n` signed requests with HTTP 429, -1003 and
+    /// `Retry-After: 1`.
+    pub fn throttle(&self, n: u64) {
+        self.shared.throttle.store(n, Ordering::Release);
+    }
+
+    /// Expires every listen key: each user stream gets `listenKeyExpired`
+    /// (with `E` as a string, as the exchange has sent it) and is closed.
+    pub fn expire_listen_keys(&self) {
+        let now = rest::now_ms(&self.shared);
+        let mut users = lock(&self.shared.users);
+        for (key, mut ws) in users.drain(..) {
+            let text = format!(r#"{{"e":"listenKeyExpired","E":"{now}","listenKey":"{key}"}}"#);
+            let _ = ws.send(Message::text(text));
+            let _ = ws.close(None);
+            let _ = ws.flush();
+        }
+        lock(&self.shared.listen_keys).clear();
+    }
+
+    /// Fills the account has made.
+    pub fn fills(&self) -> u64 {
+        lock(&self.shared.account).fills
+    }
+
+    /// User-data stream connections open now.
+    pub fn user_clients(&self) -> usize {
+        lock(&self.shared.users).len()
+    }
+
     /// The error that ended the feed early, if any (a torn capture).
     pub fn feed_error(&self) -> Option<String> {
         lock(&self.shared.feed_error).clone()
@@ -266,6 +339,15 @@ impl SimExchange {
         let rest = Arc::new(rest);
         let shared = Arc::new(Shared {
             clients: Mutex::new(Vec::new()),
+            users: Mutex::new(Vec::new()),
+            listen_keys: Mutex::new(BTreeSet::new()),
+            signer: cfg
+                .api
+                .as_ref()
+                .map(|(k, s)| Signer::from_parts(k.clone(), s)),
+            account: Mutex::new(SimAccount::new(cfg.account)),
+            clock_skew_ms: AtomicI64::new(0),
+            throttle: AtomicU64::new(0),
             books: Mutex::new(books),
             instruments: cfg.instruments.clone(),
             stop: AtomicBool::new(false),
@@ -357,8 +439,15 @@ fn accept(listener: &TcpListener, shared: &Shared) {
         let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
         let mut streams = None;
+        let mut user = None;
         let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
             let path = req.uri().path_and_query().map_or("", |p| p.as_str());
+            if let Some(key) = path.strip_prefix("/ws/")
+                && lock(&shared.listen_keys).contains(key)
+            {
+                user = Some(key.to_string());
+                return Ok(resp);
+            }
             match requested_streams(path) {
                 Some(s) => {
                     streams = Some(s);
@@ -366,7 +455,7 @@ fn accept(listener: &TcpListener, shared: &Shared) {
                 }
                 None => {
                     let mut e = ErrorResponse::new(Some(
-                        "expected /stream?streams=<stream>/<stream>…".into(),
+                        "expected /stream?streams=<stream>/<stream>… or /ws/<listenKey>".into(),
                     ));
                     *e.status_mut() = tungstenite::http::StatusCode::NOT_FOUND;
                     Err(e)
@@ -376,8 +465,12 @@ fn accept(listener: &TcpListener, shared: &Shared) {
         let Ok(ws) = tungstenite::accept_hdr(stream, callback) else {
             continue;
         };
-        let Some(streams) = streams else { continue };
         shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+        if let Some(key) = user {
+            lock(&shared.users).push((key, ws));
+            continue;
+        }
+        let Some(streams) = streams else { continue };
         lock(&shared.clients).push(Client { ws, streams });
     }
 }
@@ -483,7 +576,8 @@ fn stream(
     shared.finished.store(true, Ordering::Release);
 }
 
-/// Feeds a streamed message to its symbol's book.
+/// Feeds a streamed message to its symbol's book, then lets the account
+/// fill the resting orders the market traded through.
 fn track(shared: &Shared, text: &str, scratch: &mut Vec<u8>) {
     scratch.clear();
     scratch.extend_from_slice(text.as_bytes());
@@ -495,9 +589,42 @@ fn track(shared: &Shared, text: &str, scratch: &mut Vec<u8>) {
     let Some(sym) = data.get("s").and_then(|s| s.as_str()) else {
         return;
     };
-    if let Some(b) = lock(&shared.books).get_mut(sym) {
+    let (top, time) = {
+        let mut books = lock(&shared.books);
+        let Some(b) = books.get_mut(sym) else { return };
         b.on_stream(data);
+        (b.top(), b.time_ms())
+    };
+    let trade = match data.get("e").and_then(|e| e.as_str()) {
+        Some("trade" | "aggTrade") => data
+            .get("p")
+            .and_then(|p| p.as_str())
+            .and_then(|p| autobot_engine::types::Price::parse(p).ok()),
+        _ => None,
+    };
+    let events = {
+        let mut account = lock(&shared.account);
+        account.on_market(sym, trade, top, time);
+        account.take_events()
+    };
+    send_user(shared, &events);
+}
+
+/// Writes user-data events to every user stream (one account).
+fn send_user(shared: &Shared, events: &[String]) {
+    if events.is_empty() {
+        return;
     }
+    let mut users = lock(&shared.users);
+    users.retain_mut(|(_, ws)| {
+        events.iter().all(|e| {
+            let ok = ws.send(Message::text(e.as_str())).is_ok();
+            if ok {
+                shared.stats.user_events.fetch_add(1, Ordering::Relaxed);
+            }
+            ok
+        })
+    });
 }
 
 #[cfg(test)]

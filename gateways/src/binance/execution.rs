@@ -1,0 +1,420 @@
+//! Binance USD-M order execution over signed REST: the core's orders and
+//! cancels go out as signed requests; refusals come back into the core as
+//! [`OrderRejected`] input events. Acceptances and fills arrive on the
+//! user-data stream ([`super::user`]), the one source of an order's life.
+//!
+//! # What each error does (by code, [`super::rest::error_action`])
+//! - -1021 (timestamp outside recvWindow): measure the offset to the
+//!   exchange clock (`/fapi/v1/time`, half the round trip) and send once
+//!   more with a fresh timestamp and signature; a second -1021 is refused
+//!   as `ClockSkew`.
+//! - -1003 / 429 / 418: back off for `Retry-After` (else
+//!   [`ExecConfig::backoff`]); every order until then is refused locally as
+//!   `RateLimited`, without a request.
+//! - -2019: refused as `InsufficientMargin` (the core alerts).
+//! - Filter and parameter codes: refused as `Filter` (or `Other`).
+//! - -2014/-2015/-1022: refused as `Auth` (the core's auth breaker).
+//! - Transport failure or 5xx: the outcome is unknown, so the order is
+//!   queried by its client id; found → the user stream reports it; not
+//!   found → refused.
+//!
+//! # Request weight
+//! The exchange reports the weight used this minute in every response;
+//! a new order is refused locally as `RateLimited` while the last report
+//! is at or above [`ExecConfig::weight_budget`] and less than a minute old.
+//!
+//! # Never blocking the pipeline
+//! Like paper execution, this thread consumes the output ring and
+//! publishes into the input ring, so refusals queue locally and go out
+//! with `try_publish`.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use autobot_engine::event::{
+    AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderRejected, OutputBody,
+    RejectReason, Request, Source, SystemState,
+};
+use autobot_engine::runtime::clock::mono_now;
+use autobot_engine::runtime::{InputPublisher, OutputReader, RingReader, Waiter};
+use autobot_engine::types::{ClientOrderId, SymbolId, UnixNanos};
+use simd_json::prelude::*;
+
+use super::market::ResyncRequests;
+use super::rest::{ErrorAction, Method, RestClient, RestError};
+use super::sign::{Signer, Stamp, new_order_query, order_ref_query, stamp_only_query};
+
+/// How to reach the exchange's order endpoints.
+#[derive(Clone, Debug)]
+pub struct ExecConfig {
+    /// REST base URL.
+    pub rest_url: String,
+    /// `recvWindow` of every signed request (ms, ≤ 60000).
+    pub recv_window_ms: u32,
+    /// Refuse new orders locally while the used weight is at or above this.
+    pub weight_budget: u32,
+    /// Back-off after -1003/429/418 without a `Retry-After`.
+    pub backoff: Duration,
+    /// Timeout of one request.
+    pub timeout: Duration,
+}
+
+impl ExecConfig {
+    /// Defaults for `rest_url`: recvWindow 5 s, a budget of 2000 of
+    /// Binance's 2400 per minute, 30 s back-off, 10 s timeout.
+    pub fn new(rest_url: &str) -> ExecConfig {
+        ExecConfig {
+            rest_url: rest_url.to_string(),
+            recv_window_ms: 5000,
+            weight_budget: 2000,
+            backoff: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Counters of the execution client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecStats {
+    /// Orders sent and accepted by the REST endpoint.
+    pub accepted: u64,
+    /// Orders and cancels refused (by the exchange or locally).
+    pub rejected: u64,
+    /// Cancels sent and accepted.
+    pub cancels: u64,
+    /// Clock-offset measurements after -1021.
+    pub clock_resyncs: u64,
+    /// Back-offs started by -1003/429/418.
+    pub backoffs: u64,
+    /// Orders refused locally (back-off, weight budget).
+    pub refused_locally: u64,
+    /// Requests whose outcome was unknown and were queried.
+    pub queried: u64,
+}
+
+/// Signs and sends the core's orders.
+pub struct ExecClient {
+    cfg: ExecConfig,
+    rest: RestClient,
+    signer: Signer,
+    names: Vec<String>,
+    /// Exchange clock minus ours (ms).
+    offset_ms: i64,
+    backoff_until: Option<Instant>,
+    weight_at: Option<Instant>,
+    query: String,
+    stats: ExecStats,
+}
+
+fn host_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// How the core should classify a refused request's code.
+pub fn reject_reason(code: Option<i64>, action: ErrorAction) -> RejectReason {
+    match (code, action) {
+        (Some(-2014 | -2015 | -1022), _) => RejectReason::Auth,
+        (_, ErrorAction::ResyncClock) => RejectReason::ClockSkew,
+        (_, ErrorAction::BackOff) => RejectReason::RateLimited,
+        (_, ErrorAction::RejectAndAlert) => RejectReason::InsufficientMargin,
+        (Some(c), ErrorAction::Reject) if c == -1013 || (-4999..=-4000).contains(&c) => {
+            RejectReason::Filter
+        }
+        _ => RejectReason::Other,
+    }
+}
+
+impl ExecClient {
+    /// A client trading `names` (exchange symbols in `SymbolId` order).
+    pub fn new(cfg: ExecConfig, signer: Signer, names: Vec<String>) -> ExecClient {
+        let rest = RestClient::new(&cfg.rest_url, cfg.timeout);
+        ExecClient {
+            cfg,
+            rest,
+            signer,
+            names,
+            offset_ms: 0,
+            backoff_until: None,
+            weight_at: None,
+            query: String::with_capacity(512),
+            stats: ExecStats::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> ExecStats {
+        self.stats
+    }
+
+    /// Exchange clock minus ours, as last measured (ms).
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.offset_ms
+    }
+
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            timestamp_ms: u64::try_from(host_ms() + self.offset_ms).unwrap_or(0),
+            recv_window_ms: self.cfg.recv_window_ms,
+        }
+    }
+
+    /// Measures the offset to the exchange clock from `/fapi/v1/time`.
+    pub fn sync_clock(&mut self) -> Result<i64, RestError> {
+        let before = host_ms();
+        let reply = self.rest.get("/fapi/v1/time", "")?;
+        let after = host_ms();
+        let mut body = reply.body;
+        let server = simd_json::to_borrowed_value(&mut body)
+            .ok()
+            .and_then(|v| v.get("serverTime").and_then(|t| t.as_i64()))
+            .ok_or(RestError::Transport {
+                endpoint: "/fapi/v1/time",
+                reason: "no serverTime in the reply".into(),
+            })?;
+        self.offset_ms = server - (before + after) / 2;
+        self.stats.clock_resyncs += 1;
+        Ok(self.offset_ms)
+    }
+
+    fn signed(
+        &mut self,
+        method: Method,
+        endpoint: &'static str,
+        write: &dyn Fn(&mut String, Stamp),
+    ) -> Result<Vec<u8>, RestError> {
+        let mut resynced = false;
+        loop {
+            let stamp = self.stamp();
+            write(&mut self.query, stamp);
+            self.signer.sign(&mut self.query);
+            let sent = self
+                .rest
+                .send(method, endpoint, &self.query, Some(self.signer.api_key()));
+            if self.rest.used_weight > 0 {
+                self.weight_at = Some(Instant::now());
+            }
+            match sent {
+                Ok(r) => return Ok(r.body),
+                Err(e) if e.action() == ErrorAction::ResyncClock && !resynced => {
+                    resynced = true;
+                    self.sync_clock()?;
+                }
+                Err(e) => {
+                    if let RestError::Exchange {
+                        action: ErrorAction::BackOff,
+                        retry_after,
+                        ..
+                    } = &e
+                    {
+                        self.stats.backoffs += 1;
+                        let wait = retry_after
+                            .map_or(self.cfg.backoff, |s| Duration::from_secs(u64::from(s)));
+                        self.backoff_until = Some(Instant::now() + wait);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn local_refusal(&mut self) -> Option<RejectReason> {
+        let now = Instant::now();
+        if self.backoff_until.is_some_and(|t| now < t) {
+            return Some(RejectReason::RateLimited);
+        }
+        let fresh = self
+            .weight_at
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(60));
+        (fresh && self.rest.used_weight >= self.cfg.weight_budget)
+            .then_some(RejectReason::RateLimited)
+    }
+
+    fn name(&self, s: SymbolId) -> Option<String> {
+        self.names.get(usize::from(s.0)).cloned()
+    }
+
+    /// Sends `o`; `Err` is the refusal to give the core.
+    pub fn place(&mut self, o: &NewOrder) -> Result<(), OrderRejected> {
+        let refuse = |code: Option<i64>, reason| OrderRejected {
+            client_id: o.client_id,
+            request: Request::New,
+            code: code.and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
+            reason,
+        };
+        if let Some(reason) = self.local_refusal() {
+            self.stats.refused_locally += 1;
+            return Err(refuse(None, reason));
+        }
+        let Some(symbol) = self.name(o.symbol) else {
+            return Err(refuse(None, RejectReason::Other));
+        };
+        let order = *o;
+        match self.signed(Method::Post, "/fapi/v1/order", &|q, st| {
+            new_order_query(q, &symbol, &order, st);
+        }) {
+            Ok(_) => {
+                self.stats.accepted += 1;
+                Ok(())
+            }
+            Err(e) if e.action() == ErrorAction::Unknown => {
+                // The order may or may not exist: ask before refusing.
+                self.stats.queried += 1;
+                match self.query_order(o.symbol, o.client_id) {
+                    Ok(true) => {
+                        self.stats.accepted += 1;
+                        Ok(())
+                    }
+                    _ => Err(refuse(e.code(), RejectReason::Other)),
+                }
+            }
+            Err(e) => Err(refuse(e.code(), reject_reason(e.code(), e.action()))),
+        }
+    }
+
+    /// Cancels `c`; `Err` is the refusal to give the core.
+    pub fn cancel(&mut self, c: &CancelOrder) -> Result<(), OrderRejected> {
+        let refuse = |code: Option<i64>, reason| OrderRejected {
+            client_id: c.client_id,
+            request: Request::Cancel,
+            code: code.and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
+            reason,
+        };
+        let Some(symbol) = self.name(c.symbol) else {
+            return Err(refuse(None, RejectReason::Other));
+        };
+        let id = c.client_id;
+        match self.signed(Method::Delete, "/fapi/v1/order", &|q, st| {
+            order_ref_query(q, &symbol, id, st);
+        }) {
+            Ok(_) => {
+                self.stats.cancels += 1;
+                Ok(())
+            }
+            Err(e) => Err(refuse(e.code(), reject_reason(e.code(), e.action()))),
+        }
+    }
+
+    /// Whether the exchange knows our order `id` on `symbol`.
+    pub fn query_order(&mut self, symbol: SymbolId, id: ClientOrderId) -> Result<bool, RestError> {
+        let name = self.name(symbol).unwrap_or_default();
+        match self.signed(Method::Get, "/fapi/v1/order", &|q, st| {
+            order_ref_query(q, &name, id, st);
+        }) {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some(-2013) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /fapi/v3/positionRisk` (the body as sent).
+    pub fn positions(&mut self) -> Result<Vec<u8>, RestError> {
+        self.signed(Method::Get, "/fapi/v3/positionRisk", &stamp_only_query)
+    }
+
+    /// `GET /fapi/v3/account` (the body as sent).
+    pub fn account(&mut self) -> Result<Vec<u8>, RestError> {
+        self.signed(Method::Get, "/fapi/v3/account", &stamp_only_query)
+    }
+}
+
+/// Runs the execution client on the calling thread until the output ring
+/// closes. Releases `publisher` once the core has reported `Stopped` and
+/// every refusal is out. The core's `BookResync` alerts go to `resync`.
+pub fn run(
+    mut client: ExecClient,
+    mut outputs: OutputReader,
+    publisher: InputPublisher,
+    mut waiter: Waiter,
+    resync: &ResyncRequests,
+) -> ExecStats {
+    let halt = publisher.halt_flag();
+    let mut publisher = Some(publisher);
+    let mut todo: VecDeque<OutputBody> = VecDeque::with_capacity(256);
+    let mut reports: VecDeque<InputEvent> = VecDeque::with_capacity(256);
+    let mut stopped = false;
+    let mut open = true;
+    while open || !todo.is_empty() {
+        if halt.is_halted() {
+            break;
+        }
+        let mut progress = false;
+        if open {
+            match outputs.with_batch(u64::MAX, |outs| {
+                for o in outs {
+                    match o.body {
+                        OutputBody::StateChange(s) if s.to == SystemState::Stopped => {
+                            stopped = true;
+                        }
+                        OutputBody::Alert(a) if a.code == AlertCode::BookResync => {
+                            resync.request(a.symbol);
+                        }
+                        OutputBody::NewOrder(_) | OutputBody::Cancel(_) => todo.push_back(o.body),
+                        _ => {}
+                    }
+                }
+            }) {
+                Ok(Some(())) => progress = true,
+                Ok(None) => {}
+                Err(_) => open = false,
+            }
+        }
+        // One request per pass, so outputs keep draining between requests.
+        if let Some(body) = todo.pop_front() {
+            progress = true;
+            let (symbol, refused) = match body {
+                OutputBody::NewOrder(o) => (o.symbol, client.place(&o).err()),
+                OutputBody::Cancel(c) => (c.symbol, client.cancel(&c).err()),
+                _ => (SymbolId(0), None),
+            };
+            if let Some(r) = refused {
+                client.stats.rejected += 1;
+                reports.push_back(InputEvent::new(
+                    Source::Execution,
+                    symbol,
+                    mono_now(),
+                    UnixNanos(0),
+                    InputBody::OrderRejected(r),
+                ));
+            }
+        }
+        if let Some(p) = publisher.as_mut() {
+            while let Some(ev) = reports.front() {
+                if !p.try_publish(ev) {
+                    break;
+                }
+                reports.pop_front();
+                progress = true;
+            }
+            if stopped && todo.is_empty() && reports.is_empty() {
+                publisher = None;
+            }
+        }
+        if progress {
+            waiter.reset();
+        } else {
+            waiter.idle();
+        }
+    }
+    client.stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_become_the_reasons_the_core_acts_on() {
+        let r = |c: i64| reject_reason(Some(c), super::super::rest::error_action(400, Some(c)));
+        assert_eq!(r(-1021), RejectReason::ClockSkew);
+        assert_eq!(r(-1003), RejectReason::RateLimited);
+        assert_eq!(r(-2019), RejectReason::InsufficientMargin);
+        assert_eq!(r(-4164), RejectReason::Filter);
+        assert_eq!(r(-1013), RejectReason::Filter);
+        assert_eq!(r(-2015), RejectReason::Auth);
+        assert_eq!(r(-1022), RejectReason::Auth);
+        assert_eq!(r(-5022), RejectReason::Other);
+        assert_eq!(r(-2022), RejectReason::Other);
+    }
+}
