@@ -74,6 +74,17 @@ pub enum Endpoint {
     Direct,
 }
 
+/// Who fills the core's orders (`[exchange].execution`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Execution {
+    /// In-process paper execution against the engine's own book (`[paper]`).
+    Paper,
+    /// Signed REST orders to the endpoint, fills from its user-data stream
+    /// (the simulator's matching engine, or the exchange).
+    Exchange,
+}
+
 /// `[exchange]`: the market-data connection.
 #[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +112,13 @@ pub struct ExchangeConfig {
     pub backoff_min_ms: u64,
     /// Largest reconnect delay (backoff_min_ms ..= 600000).
     pub backoff_max_ms: u64,
+    /// Who fills orders: `paper` (in-process) or `exchange` (signed REST).
+    pub execution: Execution,
+    /// `recvWindow` of signed requests (1 ..= 60000 ms).
+    pub recv_window_ms: u32,
+    /// New orders are refused locally while the exchange reports this much
+    /// request weight used in the minute (1 ..= 2400).
+    pub weight_budget: u32,
 }
 
 /// Stream suffixes the market gateway can parse.
@@ -151,6 +169,16 @@ impl Validate for ExchangeConfig {
             self.backoff_min_ms,
             600_000,
         )?;
+        if self.execution == Execution::Exchange && self.endpoint == Endpoint::Direct {
+            return Err(RangeError::new(
+                at,
+                "execution",
+                "\"exchange\"",
+                "\"paper\" with endpoint = \"direct\" (exchange execution needs the simulator or a URL)",
+            ));
+        }
+        check_range(at, "recv_window_ms", self.recv_window_ms, 1, 60_000)?;
+        check_range(at, "weight_budget", self.weight_budget, 1, 2400)?;
         Ok(())
     }
 }

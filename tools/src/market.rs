@@ -20,6 +20,7 @@ use autobot_gateways::binance::market::{
     MarketFeedConfig, MarketGateway, MarketStats, ResyncRequests,
 };
 use autobot_gateways::binance::parse::{Parser, Symbols};
+use autobot_gateways::credentials::Hidden;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
 
@@ -56,6 +57,7 @@ enum Kind {
     Sockets {
         sim: Option<SimExchange>,
         endpoint: String,
+        rest: String,
         received: Arc<AtomicU64>,
         max_events: Option<u64>,
         gateway_stop: Arc<AtomicBool>,
@@ -82,6 +84,9 @@ pub struct MarketStart<'a> {
     pub cpus: CpuMap,
     /// Busy-spin when pinned.
     pub busy: bool,
+    /// The API key and secret the built-in simulator accepts (exchange
+    /// execution); `None` refuses signed requests.
+    pub sim_api: Option<(Hidden, Hidden)>,
 }
 
 impl MarketSide {
@@ -122,23 +127,35 @@ impl MarketSide {
         })
     }
 
-    /// Waits for the end of the run and stops the market side.
-    pub fn finish(self) -> Result<MarketOutcome, RunError> {
+    /// The WebSocket and REST bases the gateway connects to (sockets only).
+    pub fn urls(&self) -> Option<(String, String)> {
+        match &self.kind {
+            Kind::Direct(_) => None,
+            Kind::Sockets { endpoint, rest, .. } => Some((endpoint.clone(), rest.clone())),
+        }
+    }
+
+    /// Waits for the end of the run and stops the market side. The
+    /// simulator, if the run started one, is handed back running: exchange
+    /// execution still needs it until the last order is answered.
+    pub fn finish(self) -> Result<(MarketOutcome, Option<SimExchange>), RunError> {
         match self.kind {
             Kind::Direct(thread) => {
                 let ((events, regimes), warning) = thread
                     .join()
                     .map_err(|_| RunError::Gateway("market gateway"))?;
-                Ok(MarketOutcome {
+                let outcome = MarketOutcome {
                     events,
                     regime_events: Some(regimes),
                     warning,
                     ..MarketOutcome::default()
-                })
+                };
+                Ok((outcome, None))
             }
             Kind::Sockets {
                 sim,
                 endpoint,
+                rest: _,
                 received,
                 max_events,
                 gateway_stop,
@@ -170,14 +187,14 @@ impl MarketSide {
                 {
                     eprintln!("simulator: the capture ended early: {e}");
                 }
-                drop(sim);
-                Ok(MarketOutcome {
+                let outcome = MarketOutcome {
                     events: received.load(Ordering::Relaxed),
                     regime_events: None,
                     gateway: Some(stats),
                     endpoint: Some(endpoint),
                     warning,
-                })
+                };
+                Ok((outcome, sim))
             }
         }
     }
@@ -200,6 +217,7 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
             };
             let mut sim_cfg = SimConfig::loopback(source, s.instruments.to_vec());
             sim_cfg.speed = speed;
+            sim_cfg.api.clone_from(&s.sim_api);
             let sim = SimExchange::start(sim_cfg).map_err(RunError::Simulator)?;
             let (w, r) = (sim.ws_url(), sim.rest_url());
             (Some(sim), w, r)
@@ -213,7 +231,12 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         dead_after: Duration::from_millis(ex.dead_after_ms),
         backoff_min: Duration::from_millis(ex.backoff_min_ms),
         backoff_max: Duration::from_millis(ex.backoff_max_ms),
-        ..MarketFeedConfig::public(ws_url.clone(), rest_url, names.clone(), ex.streams.clone())
+        ..MarketFeedConfig::public(
+            ws_url.clone(),
+            rest_url.clone(),
+            names.clone(),
+            ex.streams.clone(),
+        )
     };
     let mut gateway = MarketGateway::new(feed, Parser::new(Symbols::new(&names)));
     let received = gateway.received();
@@ -226,6 +249,7 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
     Ok(Kind::Sockets {
         sim,
         endpoint: ws_url,
+        rest: rest_url,
         received,
         max_events: s.opts.max_events,
         gateway_stop,

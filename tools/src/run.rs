@@ -21,9 +21,12 @@ use autobot_engine::types::{SymbolId, UnixNanos};
 use autobot_gateways::binance::market::ResyncRequests;
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
 
+use crate::exchange::{ExchangeSide, ExchangeStart};
 use crate::market::{MarketOutcome, MarketSide, MarketStart};
 
-use crate::config::{AppConfig, Deployment};
+use crate::config::{AppConfig, Deployment, Endpoint, Execution};
+use autobot_gateways::binance::sign::Signer;
+use autobot_gateways::credentials::Credentials;
 
 /// Knobs of one run beyond the config file.
 #[derive(Clone, Debug, Default)]
@@ -53,12 +56,12 @@ pub enum RunError {
     /// The pipeline failed.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
-    /// Testnet and live need the Binance gateways.
-    #[error(
-        "run.mode = \"{0}\" passed the deployment gate, but this build has no Binance \
-         gateways yet: it trades paper and dry-run only"
-    )]
-    NoExchangeGateway(&'static str),
+    /// Testnet and live need exchange execution to a URL.
+    #[error("run.mode = \"{0}\" passed the deployment gate, but {1}")]
+    NoExchangeGateway(&'static str, &'static str),
+    /// Exchange execution to a URL needs API keys.
+    #[error("exchange execution: {0}")]
+    Credentials(#[from] autobot_gateways::credentials::CredentialError),
     /// The built-in simulator could not start.
     #[error("exchange simulator: {0}")]
     Simulator(#[from] autobot_gateways::sim::SimError),
@@ -74,8 +77,10 @@ pub struct RunOutcome {
     pub run_dir: PathBuf,
     /// What the market side did.
     pub market: MarketOutcome,
-    /// Paper exchange counters.
+    /// Paper exchange counters (paper execution).
     pub paper: PaperStats,
+    /// Exchange execution's counters (exchange execution).
+    pub exchange: Option<crate::exchange::ExchangeOutcome>,
     /// What opening the journal found, and the inputs replayed to restore
     /// the core (non-zero when resuming).
     pub recovery: autobot_journal::OpenReport,
@@ -93,9 +98,36 @@ pub struct RunOutcome {
 
 /// Runs the paper engine to completion.
 pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
-    if matches!(cfg.run.mode, Deployment::Testnet | Deployment::Live) {
-        return Err(RunError::NoExchangeGateway(cfg.run.mode.name()));
+    let on_exchange = cfg.exchange.execution == Execution::Exchange;
+    match cfg.run.mode {
+        Deployment::Testnet | Deployment::Live
+            if !on_exchange || cfg.exchange.endpoint != Endpoint::Url =>
+        {
+            return Err(RunError::NoExchangeGateway(
+                cfg.run.mode.name(),
+                "it needs [exchange] execution = \"exchange\" and endpoint = \"url\"",
+            ));
+        }
+        Deployment::Live => {
+            // The core starts flat; on a live account that may hold a
+            // position, trading before reconciling it would be wrong.
+            return Err(RunError::NoExchangeGateway(
+                "live",
+                "this build does not yet reconcile the account's positions and open orders at \
+                 start, which live trading needs; use testnet",
+            ));
+        }
+        _ => {}
     }
+    let sim_api = match (on_exchange, cfg.exchange.endpoint) {
+        (true, Endpoint::Simulator) => Some(crate::exchange::simulator_keys()?),
+        _ => None,
+    };
+    let signer = match (&sim_api, on_exchange) {
+        (Some((k, s)), _) => Some(Signer::from_parts(k.clone(), s)),
+        (None, true) => Some(Signer::new(&Credentials::from_env()?)),
+        (None, false) => None,
+    };
     let run_dir = match &opts.resume {
         Some(dir) => dir.clone(),
         None => new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?,
@@ -113,7 +145,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         &core_cfg,
         &run_dir.join("journal"),
         Some(&snapshots),
-        true,
+        !on_exchange,
     )?;
     let recovery = started.recovery.clone();
     let restored = started.restore.replayed;
@@ -137,30 +169,43 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         .publish(begin)
         .map_err(|_| RunError::Gateway("runtime control"))?;
     let market_pub = started.publisher.clone();
-    let paper_pub = started.publisher;
+    let exec_pub = started.publisher.clone();
     let resync = Arc::new(ResyncRequests::new(core_cfg.instruments.len()));
-    let paper_resync = Arc::clone(&resync);
-    let view = started.view.ok_or(RunError::Gateway("execution"))?;
-    let outputs = started.outputs;
-    let mut exchange = PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
-    exchange.adopt(&started.open_orders);
-    let paper_guard = HaltOnPanic(paper_pub.halt_flag());
-    let paper_thread = std::thread::Builder::new()
-        .name("autobot-paper".into())
-        .spawn(move || {
-            let _guard = paper_guard;
-            let warning = pin_current("paper execution", cpus.execution, busy);
-            let stats = paper::run(
-                exchange,
-                outputs,
-                view,
-                paper_pub,
-                Waiter::new(wait),
-                &paper_resync,
-            );
-            (stats, warning)
-        })
-        .map_err(|_| RunError::Gateway("paper execution"))?;
+    let mut outputs = Some(started.outputs);
+    // Every publisher must be dropped for the input ring to shut down:
+    // this one goes to paper execution or is dropped here.
+    let paper_pub = started.publisher;
+    let paper_thread = match started.view {
+        Some(view) if !on_exchange => {
+            let paper_resync = Arc::clone(&resync);
+            let outputs = outputs.take().ok_or(RunError::Gateway("paper execution"))?;
+            let mut exchange =
+                PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
+            exchange.adopt(&started.open_orders);
+            let paper_guard = HaltOnPanic(paper_pub.halt_flag());
+            let thread = std::thread::Builder::new()
+                .name("autobot-paper".into())
+                .spawn(move || {
+                    let _guard = paper_guard;
+                    let warning = pin_current("paper execution", cpus.execution, busy);
+                    let stats = paper::run(
+                        exchange,
+                        outputs,
+                        view,
+                        paper_pub,
+                        Waiter::new(wait),
+                        &paper_resync,
+                    );
+                    (stats, warning)
+                })
+                .map_err(|_| RunError::Gateway("paper execution"))?;
+            Some(thread)
+        }
+        _ => {
+            drop(paper_pub);
+            None
+        }
+    };
 
     let market = MarketSide::start(MarketStart {
         cfg,
@@ -168,11 +213,38 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         publisher: market_pub,
         restored_market_events: started.restored_market_events,
         opts,
-        resync,
+        resync: Arc::clone(&resync),
         cpus,
         busy,
+        sim_api,
     })?;
-    let market = market.finish()?;
+    let exchange_side = match (signer, outputs.take(), market.urls()) {
+        (Some(signer), Some(outputs), Some((ws_url, rest_url))) => {
+            Some(ExchangeSide::start(ExchangeStart {
+                cfg,
+                names: core_cfg
+                    .instruments
+                    .iter()
+                    .map(|i| i.name.to_string())
+                    .collect(),
+                ws_url,
+                rest_url,
+                signer,
+                outputs,
+                exec_publisher: exec_pub,
+                user_publisher: control.clone(),
+                resync: Arc::clone(&resync),
+                cpus,
+                busy,
+                wait,
+            })?)
+        }
+        _ => {
+            drop(exec_pub);
+            None
+        }
+    };
+    let (market, sim) = market.finish()?;
     let shutdown = InputEvent::new(
         Source::Runtime,
         SymbolId(0),
@@ -183,10 +255,19 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // If the pipeline halted the publish fails; join reports the cause.
     let _ = control.publish(shutdown);
     drop(control);
-    let (paper_stats, paper_warning) = paper_thread
-        .join()
-        .map_err(|_| RunError::Gateway("paper execution"))?;
+    let (paper_stats, paper_warning) = match paper_thread {
+        Some(t) => t.join().map_err(|_| RunError::Gateway("paper execution"))?,
+        None => (PaperStats::default(), None),
+    };
+    let (exchange, exchange_warning) = match exchange_side {
+        Some(side) => {
+            let (outcome, warning) = side.finish()?;
+            (Some(outcome), warning)
+        }
+        None => (None, None),
+    };
     let mut pipeline = started.handle.join()?;
+    drop(sim);
     // A clean stop leaves a snapshot, so the next resume or replay can skip
     // the journal's prefix.
     let snapshot = autobot_engine::snapshot::save(&snapshots, &pipeline.core.core, &core_cfg)
@@ -203,10 +284,12 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     }
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
+    pipeline.warnings.extend(exchange_warning);
     Ok(RunOutcome {
         run_dir,
         market,
         paper: paper_stats,
+        exchange,
         recovery,
         restored,
         restored_from,

@@ -86,6 +86,42 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             g.stale
         );
     }
+    if let Some(x) = &o.exchange {
+        let (e, u) = (&x.exec, &x.user);
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(
+            s,
+            "  execution         signed REST: {} accepted, {} refused ({} locally), {} cancels, {} clock resyncs, {} back-offs",
+            e.accepted, e.rejected, e.refused_locally, e.cancels, e.clock_resyncs, e.backoffs
+        );
+        let _ = writeln!(
+            s,
+            "  user data stream  {} messages, {} events, {} refused, {} foreign, {} listen keys, {} expired",
+            load(&u.messages),
+            load(&u.events),
+            load(&u.refused),
+            load(&u.foreign),
+            load(&u.listen_keys),
+            load(&u.expired)
+        );
+        match &x.positions {
+            Ok(p) => {
+                let list: Vec<String> = p.iter().map(|(s, q)| format!("{s} {q}")).collect();
+                let _ = writeln!(
+                    s,
+                    "  exchange positions {}",
+                    if list.is_empty() {
+                        "none".into()
+                    } else {
+                        list.join(", ")
+                    }
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(s, "  exchange positions unreadable: {e}");
+            }
+        }
+    }
     if let Some(regime_events) = m.regime_events {
         let regimes = [
             "trending up",

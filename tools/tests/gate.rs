@@ -106,7 +106,8 @@ fn live_needs_the_flag_and_keys_and_paper_refuses_the_flag() {
     let testnet = config(&dir, "testnet");
     let out = run(&dir, &testnet, &[]).output().unwrap();
     refused(&out, &dir, "testnet trading needs API keys");
-    // With keys, testnet passes the gate and is refused by what follows it.
+    // With keys, testnet passes the gate; with paper execution (the
+    // shipped config's) it is refused by what follows it.
     let out = run(&dir, &testnet, &[])
         .env("AUTOBOT_API_KEY", "k")
         .env("AUTOBOT_API_SECRET", SECRET)
@@ -115,7 +116,7 @@ fn live_needs_the_flag_and_keys_and_paper_refuses_the_flag() {
     refused(
         &out,
         &dir,
-        "passed the deployment gate, but this build has no Binance gateways",
+        "passed the deployment gate, but it needs [exchange] execution = \"exchange\" and endpoint = \"url\"",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

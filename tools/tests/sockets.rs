@@ -108,6 +108,44 @@ fn the_real_capture_replays_over_loopback_with_the_book_in_sync() {
     let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
+/// The same capture, with the orders sent as signed REST requests to the
+/// simulator (which verifies each signature and matches it against its
+/// book) and every acceptance and fill coming back on the user-data
+/// stream: the core's position ends equal to the exchange's.
+#[test]
+fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
+    let mut cfg = config("signed");
+    cfg.exchange.execution = autobot_tools::config::Execution::Exchange;
+    let out = run_paper(&cfg, &RunOptions::default()).unwrap();
+    assert_eq!(out.market.events, 93_953);
+    let x = out.exchange.as_ref().expect("exchange execution");
+    let core = &out.pipeline.core.core;
+    let st = core.stats();
+    assert!(st.orders > 0, "the run must trade on the capture: {st:?}");
+    assert_eq!(x.exec.accepted, st.orders, "{:?} {st:?}", x.exec);
+    assert_eq!(
+        (x.exec.rejected, x.exec.clock_resyncs),
+        (0, 0),
+        "{:?}",
+        x.exec
+    );
+    assert_eq!(st.fills, st.orders, "every order filled: {st:?}");
+    assert_eq!(core.open_orders(), 0);
+    let u = &x.user;
+    assert_eq!(u.refused.load(Ordering::Relaxed), 0);
+    assert_eq!(u.foreign.load(Ordering::Relaxed), 0);
+    assert_eq!(u.listen_keys.load(Ordering::Relaxed), 1);
+    // NEW + TRADE + ACCOUNT_UPDATE per order at least.
+    assert!(u.events.load(Ordering::Relaxed) >= 3 * st.orders);
+    assert_eq!(out.paper.orders, 0, "paper execution stayed out of it");
+    let held = core.position(SymbolId(0)).unwrap().qty();
+    let exchange = x.positions.as_ref().unwrap();
+    assert_eq!(exchange.len(), 1, "{exchange:?}");
+    assert_eq!(exchange[0], ("BTCUSDT".to_string(), held));
+    replays_to_the_same_digest(&out);
+    let _ = std::fs::remove_dir_all(&out.run_dir);
+}
+
 /// Runs the engine against `sim` (endpoint = url) on a thread.
 fn run_against(sim: &SimExchange, mut cfg: AppConfig) -> std::thread::JoinHandle<RunOutcome> {
     cfg.exchange.endpoint = Endpoint::Url;

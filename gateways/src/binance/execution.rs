@@ -313,6 +313,31 @@ impl ExecClient {
         self.signed(Method::Get, "/fapi/v3/positionRisk", &stamp_only_query)
     }
 
+    /// The one-way position of every symbol the exchange reports, from
+    /// `GET /fapi/v3/positionRisk`.
+    pub fn position_amounts(
+        &mut self,
+    ) -> Result<Vec<(String, autobot_engine::types::Qty)>, RestError> {
+        let mut body = self.positions()?;
+        let bad = || RestError::Transport {
+            endpoint: "/fapi/v3/positionRisk",
+            reason: "not a list of positions".into(),
+        };
+        let v = simd_json::to_borrowed_value(&mut body).map_err(|_| bad())?;
+        let list = v.as_array().ok_or_else(bad)?;
+        let mut out = Vec::with_capacity(list.len());
+        for p in list {
+            let sym = p.get("symbol").and_then(|s| s.as_str()).ok_or_else(bad)?;
+            let amt = p
+                .get("positionAmt")
+                .and_then(|s| s.as_str())
+                .and_then(|s| autobot_engine::types::Qty::parse(s).ok())
+                .ok_or_else(bad)?;
+            out.push((sym.to_string(), amt));
+        }
+        Ok(out)
+    }
+
     /// `GET /fapi/v3/account` (the body as sent).
     pub fn account(&mut self) -> Result<Vec<u8>, RestError> {
         self.signed(Method::Get, "/fapi/v3/account", &stamp_only_query)
@@ -321,14 +346,17 @@ impl ExecClient {
 
 /// Runs the execution client on the calling thread until the output ring
 /// closes. Releases `publisher` once the core has reported `Stopped` and
-/// every refusal is out. The core's `BookResync` alerts go to `resync`.
+/// every request is answered and every refusal out, then sets `released`
+/// (the user-data stream may then be stopped once it has read the last
+/// reports). The core's `BookResync` alerts go to `resync`.
 pub fn run(
     mut client: ExecClient,
     mut outputs: OutputReader,
     publisher: InputPublisher,
     mut waiter: Waiter,
     resync: &ResyncRequests,
-) -> ExecStats {
+    released: &std::sync::atomic::AtomicBool,
+) -> ExecClient {
     let halt = publisher.halt_flag();
     let mut publisher = Some(publisher);
     let mut todo: VecDeque<OutputBody> = VecDeque::with_capacity(256);
@@ -389,6 +417,7 @@ pub fn run(
             }
             if stopped && todo.is_empty() && reports.is_empty() {
                 publisher = None;
+                released.store(true, std::sync::atomic::Ordering::Release);
             }
         }
         if progress {
@@ -397,7 +426,7 @@ pub fn run(
             waiter.idle();
         }
     }
-    client.stats
+    client
 }
 
 #[cfg(test)]

@@ -1,0 +1,193 @@
+//! Exchange execution for `autobot run` (`[exchange] execution =
+//! "exchange"`): the signed REST execution thread and the user-data stream
+//! thread, against the built-in simulator or the configured URLs.
+//!
+//! Shutdown: the execution thread answers every order the core sent
+//! before `Stopped`, then releases its publisher and says so; the user
+//! stream keeps reading until it has been quiet for [`QUIET`] (the
+//! simulator writes an order's reports before its REST reply, so they are
+//! already on the socket), at most [`DRAIN_LIMIT`], then stops and
+//! releases its publisher, which lets the input ring shut down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use autobot_engine::config::{CpuMap, WaitKind};
+use autobot_engine::runtime::{HaltOnPanic, InputPublisher, OutputReader, Waiter, pin_current};
+use autobot_engine::types::Qty;
+use autobot_gateways::binance::execution::{self, ExecClient, ExecConfig, ExecStats};
+use autobot_gateways::binance::market::ResyncRequests;
+use autobot_gateways::binance::parse::Symbols;
+use autobot_gateways::binance::sign::Signer;
+use autobot_gateways::binance::user::{UserStats, UserStream, UserStreamConfig};
+use autobot_gateways::credentials::Hidden;
+
+use crate::config::AppConfig;
+use crate::run::RunError;
+
+/// Quiet time after which the user stream is taken to have delivered
+/// every report.
+const QUIET: Duration = Duration::from_millis(300);
+/// Longest wait for the user stream at shutdown.
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+
+/// A fresh key pair for the built-in simulator: 32 random bytes each, from
+/// the OS. It never leaves this process.
+pub fn simulator_keys() -> Result<(Hidden, Hidden), RunError> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 64];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|_| RunError::Gateway("random source for the simulator keys"))?;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    Ok((
+        Hidden::new(hex(&bytes[..32])),
+        Hidden::new(hex(&bytes[32..])),
+    ))
+}
+
+/// What exchange execution did.
+#[derive(Debug)]
+pub struct ExchangeOutcome {
+    /// The execution client's counters.
+    pub exec: ExecStats,
+    /// The user-data stream's counters.
+    pub user: Arc<UserStats>,
+    /// The exchange's positions after the run (symbol, signed amount), or
+    /// why they could not be read.
+    pub positions: Result<Vec<(String, Qty)>, String>,
+}
+
+/// The running execution and user-stream threads.
+pub struct ExchangeSide {
+    exec: JoinHandle<(ExecClient, Option<String>)>,
+    user: JoinHandle<()>,
+    user_stop: Arc<AtomicBool>,
+    released: Arc<AtomicBool>,
+    user_stats: Arc<UserStats>,
+}
+
+/// Everything the exchange side needs from the run.
+pub struct ExchangeStart<'a> {
+    /// The configuration.
+    pub cfg: &'a AppConfig,
+    /// Exchange symbols in `SymbolId` order.
+    pub names: Vec<String>,
+    /// WebSocket and REST bases.
+    pub ws_url: String,
+    /// REST base.
+    pub rest_url: String,
+    /// Signs requests.
+    pub signer: Signer,
+    /// The core's outputs.
+    pub outputs: OutputReader,
+    /// Publisher for refusals.
+    pub exec_publisher: InputPublisher,
+    /// Publisher for user-stream reports.
+    pub user_publisher: InputPublisher,
+    /// Book resyncs the core asks for.
+    pub resync: Arc<ResyncRequests>,
+    /// CPU map.
+    pub cpus: CpuMap,
+    /// Busy-spin when pinned.
+    pub busy: bool,
+    /// Idle strategy.
+    pub wait: WaitKind,
+}
+
+impl ExchangeSide {
+    /// Starts both threads.
+    pub fn start(s: ExchangeStart<'_>) -> Result<ExchangeSide, RunError> {
+        let ex = &s.cfg.exchange;
+        let mut exec_cfg = ExecConfig::new(&s.rest_url);
+        exec_cfg.recv_window_ms = ex.recv_window_ms;
+        exec_cfg.weight_budget = ex.weight_budget;
+        let user_cfg = UserStreamConfig {
+            rest_url: s.rest_url.clone(),
+            ws_url: s.ws_url,
+            api_key: s.signer.api_key().clone(),
+            margin_asset: "USDT".into(),
+            keepalive: Duration::from_secs(30 * 60),
+            poll: Duration::from_millis(10),
+            backoff_min: Duration::from_millis(ex.backoff_min_ms),
+            backoff_max: Duration::from_millis(ex.backoff_max_ms),
+        };
+        let mut user = UserStream::new(user_cfg, Symbols::new(&s.names));
+        let user_stats = user.stats();
+        let client = ExecClient::new(exec_cfg, s.signer, s.names);
+        let released = Arc::new(AtomicBool::new(false));
+        let user_stop = Arc::new(AtomicBool::new(false));
+        let (cpus, busy, wait) = (s.cpus, s.busy, s.wait);
+        let (outputs, resync, rel) = (s.outputs, s.resync, Arc::clone(&released));
+        let exec_pub = s.exec_publisher;
+        let guard = HaltOnPanic(exec_pub.halt_flag());
+        let exec = std::thread::Builder::new()
+            .name("autobot-exec".into())
+            .spawn(move || {
+                let _guard = guard;
+                let warning = pin_current("execution", cpus.execution, busy);
+                let stats =
+                    execution::run(client, outputs, exec_pub, Waiter::new(wait), &resync, &rel);
+                (stats, warning)
+            })
+            .map_err(|_| RunError::Gateway("execution"))?;
+        let mut user_pub = s.user_publisher;
+        let guard = HaltOnPanic(user_pub.halt_flag());
+        let stop = Arc::clone(&user_stop);
+        let user = std::thread::Builder::new()
+            .name("autobot-user".into())
+            .spawn(move || {
+                let _guard = guard;
+                user.run(&mut user_pub, &stop);
+            })
+            .map_err(|_| RunError::Gateway("user data stream"))?;
+        Ok(ExchangeSide {
+            exec,
+            user,
+            user_stop,
+            released,
+            user_stats,
+        })
+    }
+
+    /// Waits for the execution thread to answer every order, lets the user
+    /// stream deliver the last reports, and stops both.
+    pub fn finish(self) -> Result<(ExchangeOutcome, Option<String>), RunError> {
+        let began = Instant::now();
+        let mut last = (
+            self.user_stats.messages.load(Ordering::Relaxed),
+            Instant::now(),
+        );
+        // The runtime's shutdown timer, not a test waiting: a coarse tick.
+        while began.elapsed() < DRAIN_LIMIT + DRAIN_LIMIT && !self.exec.is_finished() {
+            let n = self.user_stats.messages.load(Ordering::Relaxed);
+            if n != last.0 {
+                last = (n, Instant::now());
+            }
+            let released = self.released.load(Ordering::Acquire);
+            if released && (last.1.elapsed() >= QUIET || began.elapsed() >= DRAIN_LIMIT) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.user_stop.store(true, Ordering::Release);
+        self.user
+            .join()
+            .map_err(|_| RunError::Gateway("user data stream"))?;
+        let (mut client, warning) = self
+            .exec
+            .join()
+            .map_err(|_| RunError::Gateway("execution"))?;
+        let positions = client.position_amounts().map_err(|e| e.to_string());
+        Ok((
+            ExchangeOutcome {
+                exec: client.stats(),
+                user: self.user_stats,
+                positions,
+            },
+            warning,
+        ))
+    }
+}
