@@ -333,6 +333,21 @@ impl PaperExchange {
     }
 }
 
+/// Publishes queued reports until the input ring is full; `true` if any
+/// went out. Execution threads consume the output ring and must never
+/// block on the input ring (the core may be waiting on them).
+pub(crate) fn publish_queued(p: &mut InputPublisher, reports: &mut VecDeque<InputEvent>) -> bool {
+    let mut any = false;
+    while let Some(ev) = reports.front() {
+        if !p.try_publish(ev) {
+            break;
+        }
+        reports.pop_front();
+        any = true;
+    }
+    any
+}
+
 fn report(symbol: SymbolId, exchange: UnixNanos, body: InputBody) -> InputEvent {
     InputEvent::new(Source::Execution, symbol, mono_now(), exchange, body)
 }
@@ -395,13 +410,7 @@ pub fn run(
         }
         exchange.stats.max_backlog = exchange.stats.max_backlog.max(reports.len());
         if let Some(p) = publisher.as_mut() {
-            while let Some(ev) = reports.front() {
-                if !p.try_publish(ev) {
-                    break;
-                }
-                reports.pop_front();
-                progress = true;
-            }
+            progress |= publish_queued(p, &mut reports);
             // After Stopped the core sends no order; once every order before
             // it is answered, release the input ring.
             if stopped && reports.is_empty() && exchange.waiting() == 0 {

@@ -408,13 +408,7 @@ pub fn run(
             }
         }
         if let Some(p) = publisher.as_mut() {
-            while let Some(ev) = reports.front() {
-                if !p.try_publish(ev) {
-                    break;
-                }
-                reports.pop_front();
-                progress = true;
-            }
+            progress |= crate::paper::publish_queued(p, &mut reports);
             if stopped && todo.is_empty() && reports.is_empty() {
                 publisher = None;
                 released.store(true, std::sync::atomic::Ordering::Release);
