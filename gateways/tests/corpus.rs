@@ -158,19 +158,9 @@ fn documented_market_streams_parse_and_user_events_are_refused_by_reason() {
 
 #[test]
 fn real_error_bodies_map_to_actions_by_code() {
-    let text = std::fs::read_to_string(data("errors/issue_captures.jsonl")).unwrap();
     let mut actions = BTreeMap::new();
-    for line in text.lines() {
-        let mut bytes = line.as_bytes().to_vec();
-        let rec = simd_json::to_owned_value(&mut bytes).unwrap();
-        if rec.get("kind").and_then(|k| k.as_str()) != Some("error") {
-            continue;
-        }
-        let body = rec.get("body").and_then(|b| b.as_str()).unwrap();
-        let status = rec
-            .get("http_status")
-            .and_then(|s| s.as_u64())
-            .map_or(400, |s| s as u16);
+    for (status, body) in captures("error") {
+        let (body, status) = (body.as_str(), status.unwrap_or(400));
         let (code, msg) = error_body(body);
         let code = code.unwrap_or_else(|| panic!("no code in {body}"));
         assert!(!msg.is_empty());
@@ -198,21 +188,13 @@ fn user(json: &str) -> (Result<UserMessage, ParseError>, Vec<InputEvent>) {
 /// and new field sets, the string `E`) and the documentation's examples.
 #[test]
 fn real_and_documented_user_events_parse_by_their_rules() {
-    let text = std::fs::read_to_string(data("errors/issue_captures.jsonl")).unwrap();
     let mut seen = BTreeMap::new();
-    for line in text.lines() {
-        let mut bytes = line.as_bytes().to_vec();
-        let rec = simd_json::to_owned_value(&mut bytes).unwrap();
-        if rec.get("kind").and_then(|k| k.as_str()) != Some("user_stream_event") {
-            continue;
-        }
-        let body = rec.get("body").and_then(|b| b.as_str()).unwrap();
+    for (_, body) in captures("user_stream_event") {
+        let body = body.as_str();
         // The captures' client ids are other bots' and the web UI's: read
         // as ours (`ab<n>`) to check every field, and as they are.
         let (r, evs) = user(body);
-        let ours = body
-            .replace("bot-e0536484551311f1b0c42676a180379c", "ab1")
-            .replace("6bngw21DJGGemRmdGN9eQe", "ab2");
+        let ours = as_ours(body);
         let (r_ours, evs_ours) = user(&ours);
         let r = r.unwrap_or_else(|e| panic!("{e}: {body}"));
         let r_ours = r_ours.unwrap_or_else(|e| panic!("{e}: {ours}"));
@@ -334,21 +316,34 @@ proptest! {
     }
 }
 
+/// The HTTP status (if any) and body of every record of `kind` in the
+/// captured-issues file.
+fn captures(kind: &str) -> Vec<(Option<u16>, String)> {
+    let text = std::fs::read_to_string(data("errors/issue_captures.jsonl")).unwrap();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut bytes = line.as_bytes().to_vec();
+        let rec = simd_json::to_owned_value(&mut bytes).unwrap();
+        if rec.get("kind").and_then(|k| k.as_str()) != Some(kind) {
+            continue;
+        }
+        let status = rec.get("http_status").and_then(|s| s.as_u64());
+        let body = rec.get("body").and_then(|b| b.as_str()).unwrap();
+        out.push((status.map(|s| s as u16), body.to_string()));
+    }
+    out
+}
+
+/// A captured user event with its foreign client ids replaced by ours.
+fn as_ours(body: &str) -> String {
+    body.replace("bot-e0536484551311f1b0c42676a180379c", "ab1")
+        .replace("6bngw21DJGGemRmdGN9eQe", "ab2")
+}
+
 /// Real user-stream events (ids made ours, so every field is checked).
 fn user_corpus() -> Vec<String> {
-    let text = std::fs::read_to_string(data("errors/issue_captures.jsonl")).unwrap();
-    text.lines()
-        .filter_map(|line| {
-            let mut bytes = line.as_bytes().to_vec();
-            let rec = simd_json::to_owned_value(&mut bytes).ok()?;
-            (rec.get("kind")?.as_str()? == "user_stream_event").then(|| {
-                rec.get("body")
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .replace("bot-e0536484551311f1b0c42676a180379c", "ab1")
-                    .replace("6bngw21DJGGemRmdGN9eQe", "ab2")
-            })
-        })
+    captures("user_stream_event")
+        .iter()
+        .map(|(_, b)| as_ours(b))
         .collect()
 }

@@ -11,11 +11,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use autobot_engine::config::{CpuMap, WaitKind};
-use autobot_engine::runtime::{HaltOnPanic, InputPublisher, OutputReader, Waiter, pin_current};
+use autobot_engine::runtime::{InputPublisher, OutputReader, Waiter};
 use autobot_engine::types::Qty;
 use autobot_gateways::binance::execution::{self, ExecClient, ExecConfig, ExecStats};
 use autobot_gateways::binance::market::ResyncRequests;
@@ -25,7 +24,7 @@ use autobot_gateways::binance::user::{UserStats, UserStream, UserStreamConfig};
 use autobot_gateways::credentials::Hidden;
 
 use crate::config::AppConfig;
-use crate::run::RunError;
+use crate::run::{RunError, StageThread, spawn_stage};
 
 /// Quiet time after which the user stream is taken to have delivered
 /// every report.
@@ -62,8 +61,8 @@ pub struct ExchangeOutcome {
 
 /// The running execution and user-stream threads.
 pub struct ExchangeSide {
-    exec: JoinHandle<(ExecClient, Option<String>)>,
-    user: JoinHandle<()>,
+    exec: StageThread<ExecClient>,
+    user: StageThread<()>,
     user_stop: Arc<AtomicBool>,
     released: Arc<AtomicBool>,
     user_stats: Arc<UserStats>,
@@ -122,27 +121,29 @@ impl ExchangeSide {
         let (cpus, busy, wait) = (s.cpus, s.busy, s.wait);
         let (outputs, resync, rel) = (s.outputs, s.resync, Arc::clone(&released));
         let exec_pub = s.exec_publisher;
-        let guard = HaltOnPanic(exec_pub.halt_flag());
-        let exec = std::thread::Builder::new()
-            .name("autobot-exec".into())
-            .spawn(move || {
-                let _guard = guard;
-                let warning = pin_current("execution", cpus.execution, busy);
-                let stats =
-                    execution::run(client, outputs, exec_pub, Waiter::new(wait), &resync, &rel);
-                (stats, warning)
-            })
-            .map_err(|_| RunError::Gateway("execution"))?;
+        let halt = exec_pub.halt_flag();
+        let exec = spawn_stage(
+            "autobot-exec",
+            "execution",
+            cpus.execution,
+            busy,
+            halt,
+            move || execution::run(client, outputs, exec_pub, Waiter::new(wait), &resync, &rel),
+        )?;
         let mut user_pub = s.user_publisher;
-        let guard = HaltOnPanic(user_pub.halt_flag());
+        let halt = user_pub.halt_flag();
         let stop = Arc::clone(&user_stop);
-        let user = std::thread::Builder::new()
-            .name("autobot-user".into())
-            .spawn(move || {
-                let _guard = guard;
+        // Not pinned: it reads a socket a few times per order.
+        let user = spawn_stage(
+            "autobot-user",
+            "user data stream",
+            None,
+            false,
+            halt,
+            move || {
                 user.run(&mut user_pub, &stop);
-            })
-            .map_err(|_| RunError::Gateway("user data stream"))?;
+            },
+        )?;
         Ok(ExchangeSide {
             exec,
             user,

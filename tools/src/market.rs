@@ -10,11 +10,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use autobot_engine::config::CpuMap;
-use autobot_engine::runtime::{HaltOnPanic, InputPublisher, pin_current};
+use autobot_engine::runtime::InputPublisher;
 use autobot_engine::types::Instrument;
 use autobot_gateways::binance::market::{
     MarketFeedConfig, MarketGateway, MarketStats, ResyncRequests,
@@ -25,7 +24,7 @@ use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
 
 use crate::config::{AppConfig, Endpoint};
-use crate::run::{RunError, RunOptions};
+use crate::run::{RunError, RunOptions, StageThread, spawn_stage};
 
 /// What the market side did.
 #[derive(Debug, Default)]
@@ -258,26 +257,23 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
 }
 
 /// The market thread: its result and a pinning warning.
-type MarketThread<T> = JoinHandle<(T, Option<String>)>;
+type MarketThread<T> = StageThread<T>;
 
-/// Starts the market thread: pinned per the CPU map, halting the pipeline
-/// if it panics, and dropping its publisher when `work` returns (which
-/// lets the input ring shut down).
+/// Starts the market thread, which owns `publisher` and drops it when
+/// `work` returns.
 fn spawn_market<T: Send + 'static>(
     mut publisher: InputPublisher,
     cpus: CpuMap,
     busy: bool,
     work: impl FnOnce(&mut InputPublisher) -> T + Send + 'static,
 ) -> Result<MarketThread<T>, RunError> {
-    let guard = HaltOnPanic(publisher.halt_flag());
-    std::thread::Builder::new()
-        .name("autobot-market".into())
-        .spawn(move || {
-            let _guard = guard;
-            let warning = pin_current("market gateway", cpus.market, busy);
-            let out = work(&mut publisher);
-            drop(publisher);
-            (out, warning)
-        })
-        .map_err(|_| RunError::Gateway("market gateway"))
+    let halt = publisher.halt_flag();
+    spawn_stage(
+        "autobot-market",
+        "market gateway",
+        cpus.market,
+        busy,
+        halt,
+        move || work(&mut publisher),
+    )
 }

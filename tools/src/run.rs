@@ -182,24 +182,18 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             let mut exchange =
                 PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
             exchange.adopt(&started.open_orders);
-            let paper_guard = HaltOnPanic(paper_pub.halt_flag());
-            let thread = std::thread::Builder::new()
-                .name("autobot-paper".into())
-                .spawn(move || {
-                    let _guard = paper_guard;
-                    let warning = pin_current("paper execution", cpus.execution, busy);
-                    let stats = paper::run(
-                        exchange,
-                        outputs,
-                        view,
-                        paper_pub,
-                        Waiter::new(wait),
-                        &paper_resync,
-                    );
-                    (stats, warning)
-                })
-                .map_err(|_| RunError::Gateway("paper execution"))?;
-            Some(thread)
+            let halt = paper_pub.halt_flag();
+            Some(spawn_stage(
+                "autobot-paper",
+                "paper execution",
+                cpus.execution,
+                busy,
+                halt,
+                move || {
+                    let waiter = Waiter::new(wait);
+                    paper::run(exchange, outputs, view, paper_pub, waiter, &paper_resync)
+                },
+            )?)
         }
         _ => {
             drop(paper_pub);
@@ -297,6 +291,32 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         pipeline,
         elapsed: began.elapsed(),
     })
+}
+
+/// A stage thread's result and its pinning warning.
+pub(crate) type StageThread<T> = std::thread::JoinHandle<(T, Option<String>)>;
+
+/// Starts a pipeline stage thread named `thread`: pinned to `cpu` (if
+/// any; `role` names it in the warning), halting the pipeline if `work`
+/// panics. What `work` owns (its publisher) is dropped when it returns,
+/// which lets the input ring shut down.
+pub(crate) fn spawn_stage<T: Send + 'static>(
+    thread: &str,
+    role: &'static str,
+    cpu: Option<usize>,
+    busy: bool,
+    halt: Arc<autobot_engine::runtime::HaltFlag>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<StageThread<T>, RunError> {
+    let guard = HaltOnPanic(halt);
+    std::thread::Builder::new()
+        .name(thread.into())
+        .spawn(move || {
+            let _guard = guard;
+            let warning = pin_current(role, cpu, busy);
+            (work(), warning)
+        })
+        .map_err(|_| RunError::Gateway(role))
 }
 
 /// Creates `<base>/<UTC date-time>-seed<seed>[-n]`.

@@ -29,13 +29,14 @@
 //! with `try_publish`.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
     AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderRejected, OutputBody,
     RejectReason, Request, Source, SystemState,
 };
-use autobot_engine::runtime::clock::mono_now;
+use autobot_engine::runtime::clock::{mono_now, unix_now};
 use autobot_engine::runtime::{InputPublisher, OutputReader, RingReader, Waiter};
 use autobot_engine::types::{ClientOrderId, SymbolId, UnixNanos};
 use simd_json::prelude::*;
@@ -97,7 +98,8 @@ pub struct ExecClient {
     cfg: ExecConfig,
     rest: RestClient,
     signer: Signer,
-    names: Vec<String>,
+    /// Shared so taking one per request is a count, not an allocation.
+    names: Vec<Arc<str>>,
     /// Exchange clock minus ours (ms).
     offset_ms: i64,
     backoff_until: Option<Instant>,
@@ -107,9 +109,23 @@ pub struct ExecClient {
 }
 
 fn host_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    i64::try_from(unix_now().0 / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The refusal of `request` about order `id`, with the exchange's code
+/// (zero when refused locally).
+fn refusal(
+    id: ClientOrderId,
+    request: Request,
+    code: Option<i64>,
+    reason: RejectReason,
+) -> OrderRejected {
+    OrderRejected {
+        client_id: id,
+        request,
+        code: code.and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
+        reason,
+    }
 }
 
 /// How the core should classify a refused request's code.
@@ -134,7 +150,7 @@ impl ExecClient {
             cfg,
             rest,
             signer,
-            names,
+            names: names.into_iter().map(Arc::from).collect(),
             offset_ms: 0,
             backoff_until: None,
             weight_at: None,
@@ -231,18 +247,13 @@ impl ExecClient {
             .then_some(RejectReason::RateLimited)
     }
 
-    fn name(&self, s: SymbolId) -> Option<String> {
+    fn name(&self, s: SymbolId) -> Option<Arc<str>> {
         self.names.get(usize::from(s.0)).cloned()
     }
 
     /// Sends `o`; `Err` is the refusal to give the core.
     pub fn place(&mut self, o: &NewOrder) -> Result<(), OrderRejected> {
-        let refuse = |code: Option<i64>, reason| OrderRejected {
-            client_id: o.client_id,
-            request: Request::New,
-            code: code.and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
-            reason,
-        };
+        let refuse = |code, reason| refusal(o.client_id, Request::New, code, reason);
         if let Some(reason) = self.local_refusal() {
             self.stats.refused_locally += 1;
             return Err(refuse(None, reason));
@@ -275,12 +286,7 @@ impl ExecClient {
 
     /// Cancels `c`; `Err` is the refusal to give the core.
     pub fn cancel(&mut self, c: &CancelOrder) -> Result<(), OrderRejected> {
-        let refuse = |code: Option<i64>, reason| OrderRejected {
-            client_id: c.client_id,
-            request: Request::Cancel,
-            code: code.and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
-            reason,
-        };
+        let refuse = |code, reason| refusal(c.client_id, Request::Cancel, code, reason);
         let Some(symbol) = self.name(c.symbol) else {
             return Err(refuse(None, RejectReason::Other));
         };
@@ -298,7 +304,7 @@ impl ExecClient {
 
     /// Whether the exchange knows our order `id` on `symbol`.
     pub fn query_order(&mut self, symbol: SymbolId, id: ClientOrderId) -> Result<bool, RestError> {
-        let name = self.name(symbol).unwrap_or_default();
+        let name = self.name(symbol).unwrap_or_else(|| Arc::from(""));
         match self.signed(Method::Get, "/fapi/v1/order", &|q, st| {
             order_ref_query(q, &name, id, st);
         }) {
