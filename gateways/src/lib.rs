@@ -3,6 +3,8 @@
 //! the rings (`autobot_engine::runtime`).
 //!
 //! - [`binance`]: Binance USD-M market-data messages (simd-json) to events.
+//! - [`control`]: the operator's endpoint on loopback (token-protected):
+//!   commands become input events; status comes from the core's board.
 //! - [`credentials`]: Binance API keys from the environment or an owner-only
 //!   file, never shown.
 //! - [`synthetic`]: a seeded market generator (book tickers and trades through
@@ -12,6 +14,7 @@
 //!   price of the book the engine has seen, fed back as execution reports.
 
 pub mod binance;
+pub mod control;
 pub mod credentials;
 pub mod paper;
 pub mod sim;

@@ -183,6 +183,39 @@ impl Validate for ExchangeConfig {
     }
 }
 
+/// `[operator]`: the operator's control endpoint (`autobot ctl`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// Loopback address of the endpoint (`127.0.0.1:0`: any free port,
+    /// written to the run's `control.addr`); `""` turns it off.
+    pub listen: String,
+}
+
+impl OperatorConfig {
+    /// The address to listen on, if the endpoint is on.
+    pub fn addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen.parse().ok()
+    }
+}
+
+impl Validate for OperatorConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        if self.listen.is_empty() {
+            return Ok(());
+        }
+        match self.addr() {
+            Some(a) if a.ip().is_loopback() => Ok(()),
+            _ => Err(RangeError::new(
+                at,
+                "listen",
+                format!("{:?}", self.listen),
+                "a loopback address and port such as \"127.0.0.1:0\", or \"\" for off",
+            )),
+        }
+    }
+}
+
 /// The configuration file.
 #[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +242,8 @@ pub struct AppConfig {
     pub market: SyntheticConfig,
     /// `[paper]`.
     pub paper: PaperConfig,
+    /// `[operator]`.
+    pub operator: OperatorConfig,
 }
 
 impl Validate for AppConfig {
@@ -225,6 +260,7 @@ impl Validate for AppConfig {
         self.exchange.validate("exchange")?;
         self.market.validate("market")?;
         self.paper.validate("paper")?;
+        self.operator.validate("operator")?;
         let n = self.instruments.len();
         if self.market.start_prices.len() != n {
             return Err(RangeError::new(

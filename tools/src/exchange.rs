@@ -35,15 +35,10 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// A fresh key pair for the built-in simulator: 32 random bytes each, from
 /// the OS. It never leaves this process.
 pub fn simulator_keys() -> Result<(Hidden, Hidden), RunError> {
-    use std::io::Read as _;
-    let mut bytes = [0u8; 64];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|_| RunError::Gateway("random source for the simulator keys"))?;
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let what = "random source for the simulator keys";
     Ok((
-        Hidden::new(hex(&bytes[..32])),
-        Hidden::new(hex(&bytes[32..])),
+        Hidden::new(crate::control::random_hex(32, what)?),
+        Hidden::new(crate::control::random_hex(32, what)?),
     ))
 }
 

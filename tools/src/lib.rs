@@ -2,6 +2,7 @@
 //! configuration file, the deployment gate, the paper run, and its summary.
 
 pub mod config;
+pub mod control;
 pub mod exchange;
 pub mod gate;
 pub mod indicators;

@@ -142,10 +142,68 @@ enum Command {
         #[arg(long, value_name = "N")]
         messages: Option<u64>,
     },
+    /// Operate a running `autobot run` through its control endpoint: status,
+    /// kill switch, reset, control mode, SemiAuto approvals, flatten.
+    ///
+    /// Every command is journaled as an input, so a replay repeats it. The
+    /// run is found by --run, --addr, or else the newest running run under
+    /// --runs. The token comes from AUTOBOT_CONTROL_TOKEN or the run's
+    /// control.token. Exit status 3 when the core refused the command or
+    /// had not processed it within 2 s, 1 when the run cannot be reached.
+    Ctl {
+        /// The run's directory (holds control.addr and control.token while it runs).
+        #[arg(long, value_name = "RUN_DIR")]
+        run: Option<PathBuf>,
+        /// The endpoint's address (then the token comes from AUTOBOT_CONTROL_TOKEN).
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<std::net::SocketAddr>,
+        /// Where to look for the newest running run.
+        #[arg(long, value_name = "DIR", default_value = "runs")]
+        runs: PathBuf,
+        /// Print the endpoint's JSON answer.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: CtlAction,
+    },
     /// Look into a journal: inspect, verify, dump, export.
     Journal {
         #[command(subcommand)]
         action: JournalAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CtlAction {
+    /// State, mode, kill switch, PnL, positions and pending approvals.
+    Status,
+    /// Engage the kill switch: no new orders, open orders cancelled, mode emergency.
+    Kill,
+    /// Release the kill switch and the breakers that wait for an operator.
+    Reset,
+    /// Change the control mode.
+    Mode {
+        /// manual | semi-auto | full-auto | emergency
+        mode: String,
+    },
+    /// Approve an order waiting in semi-auto (its id is in `status`).
+    Approve {
+        /// The pending order's id.
+        id: u64,
+    },
+    /// Decline an order waiting in semi-auto.
+    Reject {
+        /// The pending order's id.
+        id: u64,
+    },
+    /// Close a position with a reduce-only market order (--all: every symbol).
+    Flatten {
+        /// The symbol, e.g. BTCUSDT.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        symbol: Option<String>,
+        /// Every symbol.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -304,6 +362,36 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             out.flush()?;
             Ok(())
+        }
+        Command::Ctl {
+            run,
+            addr,
+            runs,
+            json,
+            action,
+        } => {
+            use autobot_tools::control::{CtlCommand, Target, ctl, newest_running};
+            let run = match (run, addr) {
+                (None, None) => Some(newest_running(&runs)?),
+                (r, _) => r,
+            };
+            let target = Target::find(run.as_deref(), addr)?;
+            let cmd = match action {
+                CtlAction::Status => CtlCommand::Status,
+                CtlAction::Kill => CtlCommand::Kill,
+                CtlAction::Reset => CtlCommand::Reset,
+                CtlAction::Mode { mode } => CtlCommand::Mode(mode),
+                CtlAction::Approve { id } => CtlCommand::Approve(id),
+                CtlAction::Reject { id } => CtlCommand::Reject(id),
+                CtlAction::Flatten { symbol, .. } => CtlCommand::Flatten(symbol),
+            };
+            let answer = ctl(&target, &cmd, json)?;
+            print!("{}", answer.text);
+            if answer.ok {
+                Ok(())
+            } else {
+                Err(Reported.into())
+            }
         }
         Command::Record {
             out: path,

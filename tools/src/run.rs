@@ -62,6 +62,9 @@ pub enum RunError {
     /// Exchange execution to a URL needs API keys.
     #[error("exchange execution: {0}")]
     Credentials(#[from] autobot_gateways::credentials::CredentialError),
+    /// The operator's endpoint could not start.
+    #[error(transparent)]
+    Control(#[from] autobot_gateways::control::ControlError),
     /// The built-in simulator could not start.
     #[error("exchange simulator: {0}")]
     Simulator(#[from] autobot_gateways::sim::SimError),
@@ -81,6 +84,8 @@ pub struct RunOutcome {
     pub paper: PaperStats,
     /// Exchange execution's counters (exchange execution).
     pub exchange: Option<crate::exchange::ExchangeOutcome>,
+    /// What the operator's endpoint did (when `[operator] listen` is set).
+    pub control: Option<crate::control::ControlOutcome>,
     /// What opening the journal found, and the inputs replayed to restore
     /// the core (non-zero when resuming).
     pub recovery: autobot_journal::OpenReport,
@@ -168,6 +173,15 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     control
         .publish(begin)
         .map_err(|_| RunError::Gateway("runtime control"))?;
+    // The board already shows the restored core; the core will process
+    // the `Start` above before any operator command.
+    let operator = crate::control::OperatorSide::start(
+        cfg,
+        &run_dir,
+        started.publisher.clone(),
+        Arc::clone(&started.board),
+        started.board.operator_inputs() + 1,
+    )?;
     let market_pub = started.publisher.clone();
     let exec_pub = started.publisher.clone();
     let resync = Arc::new(ResyncRequests::new(core_cfg.instruments.len()));
@@ -239,6 +253,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         }
     };
     let (market, sim) = market.finish()?;
+    // The endpoint's publisher must be gone before `Shutdown`: it is the
+    // last input, and the ring shuts down only when every publisher is.
+    let control_outcome = operator.map(crate::control::OperatorSide::finish);
     let shutdown = InputEvent::new(
         Source::Runtime,
         SymbolId(0),
@@ -284,6 +301,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         market,
         paper: paper_stats,
         exchange,
+        control: control_outcome,
         recovery,
         restored,
         restored_from,

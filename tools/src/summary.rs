@@ -122,6 +122,13 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             }
         }
     }
+    if let Some(c) = &o.control {
+        let _ = writeln!(
+            s,
+            "  operator control  {}: {} requests, {} commands, {} without the token, {} malformed",
+            c.addr, c.requests, c.commands, c.unauthorized, c.bad_requests
+        );
+    }
     if let Some(regime_events) = m.regime_events {
         let regimes = [
             "trending up",

@@ -557,6 +557,14 @@ impl Core {
     pub fn mark(&self, sym: SymbolId) -> Option<Price> {
         self.symbols.get(usize::from(sym.0))?.mark_or_mid()
     }
+
+    /// Unrealized PnL of a symbol's position at the last mark, as booked
+    /// in the account (zero for an unknown symbol).
+    pub fn unrealized(&self, sym: SymbolId) -> Money {
+        self.symbols
+            .get(usize::from(sym.0))
+            .map_or(Money::ZERO, |s| s.unrealized)
+    }
 }
 
 #[cfg(test)]

@@ -834,11 +834,14 @@ impl InputBody {
             InputBody::OrderUpdate(_) => 6,
             InputBody::AccountUpdate(_) => 7,
             InputBody::OrderRejected(_) => 8,
-            InputBody::Operator(_) => 9,
+            InputBody::Operator(_) => Self::OPERATOR_KIND,
             InputBody::Timer(_) => 10,
             InputBody::FeedStatus(_) => 11,
         }
     }
+
+    /// [`Self::kind_index`] of operator commands.
+    pub const OPERATOR_KIND: usize = 9;
 
     /// Human name of each kind, indexed by [`Self::kind_index`].
     pub const KIND_NAMES: [&'static str; INPUT_KINDS] = [

@@ -4,6 +4,7 @@
 //! Everything here may read clocks and do I/O; the core it drives may not.
 
 mod affinity;
+mod board;
 pub mod clock;
 mod journaller;
 mod pipeline;
@@ -12,6 +13,7 @@ mod snapshotter;
 mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
+pub use board::{BoardSnapshot, PendingView, StatusBoard, SymbolStatus};
 pub use journaller::{
     Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, read_journal,
 };

@@ -127,6 +127,9 @@ pub struct PipelineReport {
 pub struct Started {
     /// The first input publisher; clone one per gateway thread.
     pub publisher: InputPublisher,
+    /// The core's headline state, refreshed by the core thread after each
+    /// batch (operator status, metrics).
+    pub board: Arc<super::StatusBoard>,
     /// The output ring reader, for the execution gateway.
     pub outputs: OutputReader,
     /// The last-stage view of the input ring, if requested.
@@ -272,7 +275,10 @@ pub fn start(
     let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
     let cpus = engine.cpus;
     let path = journal_dir.to_path_buf();
+    let board = Arc::new(super::StatusBoard::new(core_cfg.instruments.len()));
+    board.publish(&core);
     let stage = CoreStage {
+        board: Arc::clone(&board),
         core,
         next_seq,
         checkpoint_every,
@@ -359,6 +365,7 @@ pub fn start(
     };
     Ok(Started {
         publisher,
+        board,
         outputs: out_poller,
         view,
         recovery,
@@ -549,6 +556,8 @@ impl CheckpointWriter {
 /// The core and what its thread needs besides the ring.
 struct CoreStage {
     core: Core,
+    /// Where the core thread copies the headline state after each batch.
+    board: Arc<super::StatusBoard>,
     next_seq: crate::types::Seq,
     checkpoint_every: u64,
     output: OutputPublisher,
@@ -563,6 +572,7 @@ fn core_loop<R: RingReader<InputEvent>>(
 ) -> Result<CoreReport, RuntimeError> {
     let CoreStage {
         mut core,
+        board,
         mut next_seq,
         checkpoint_every,
         mut output,
@@ -611,6 +621,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                 let elapsed = mono_now().saturating_since(ev.header.recv);
                 latency.saturating_record(elapsed.max(1));
             }
+            board.publish(&core);
             since_checkpoint += batch.len() as u64;
             if since_checkpoint >= checkpoint_every {
                 since_checkpoint = 0;

@@ -1,0 +1,414 @@
+//! The status board: a copy of the core's headline state that other threads
+//! can read while the core runs (operator `status`, metrics).
+//!
+//! # Why a board and not a query to the core
+//! The core answers only journaled inputs and emits only outputs that are
+//! part of its digest; a status question answered by the core would have to
+//! be journaled and would move nothing. So the core thread, outside the
+//! core, copies a fixed set of numbers into atomics after each batch: no
+//! allocation, no lock, no effect on what the core decides.
+//!
+//! # Consistency
+//! A sequence lock over plain atomics: the writer makes `version` odd,
+//! stores every field, then makes it even again (release). A reader copies
+//! the fields between two equal, even loads of `version` (acquire) and
+//! retries otherwise, so a snapshot is never torn across a batch. There is
+//! one writer (the core thread).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering, fence};
+
+use crate::core::{Core, MAX_PENDING_APPROVALS};
+use crate::event::{ControlMode, SystemState};
+use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
+
+/// One symbol's row.
+#[derive(Default)]
+struct SymbolRow {
+    position: AtomicI64,
+    /// Average entry price (0: flat).
+    entry: AtomicI64,
+    /// Mark price, or the mid before any mark (0: no book yet).
+    mark: AtomicI64,
+    unrealized: AtomicI64,
+    realized: AtomicI64,
+    fills: AtomicU64,
+}
+
+/// One order waiting for approval.
+#[derive(Default)]
+struct PendingRow {
+    id: AtomicU64,
+    symbol: AtomicU64,
+    /// 0 buy, 1 sell.
+    side: AtomicU8,
+    qty: AtomicI64,
+}
+
+/// The shared headline state. Written by the core thread only.
+pub struct StatusBoard {
+    version: AtomicU64,
+    /// Last sequence processed, plus one (0: none yet).
+    seq: AtomicU64,
+    events: AtomicU64,
+    operator_inputs: AtomicU64,
+    state: AtomicU8,
+    mode: AtomicU8,
+    kill_switch: AtomicBool,
+    balance: AtomicI64,
+    equity: AtomicI64,
+    realized: AtomicI64,
+    fees: AtomicI64,
+    funding: AtomicI64,
+    unrealized: AtomicI64,
+    daily_pnl: AtomicI64,
+    drawdown: AtomicI64,
+    orders: AtomicU64,
+    fills: AtomicU64,
+    rejects: AtomicU64,
+    vetoes: AtomicU64,
+    alerts: AtomicU64,
+    operator_refused: AtomicU64,
+    open_orders: AtomicU64,
+    pending_len: AtomicU64,
+    pending: [PendingRow; MAX_PENDING_APPROVALS],
+    symbols: Box<[SymbolRow]>,
+}
+
+/// A consistent copy of the board.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BoardSnapshot {
+    /// Last input processed (none before the first).
+    pub last_seq: Option<Seq>,
+    /// Inputs processed by this core (a restored core counts the earlier run's).
+    pub events: u64,
+    /// Operator commands processed (`InputBody::Operator`, any source).
+    pub operator_inputs: u64,
+    /// System state.
+    pub state: SystemState,
+    /// Control mode.
+    pub mode: ControlMode,
+    /// Kill switch engaged.
+    pub kill_switch: bool,
+    /// Wallet balance.
+    pub balance: Money,
+    /// Balance plus unrealized PnL.
+    pub equity: Money,
+    /// Realized PnL (before fees).
+    pub realized: Money,
+    /// Fees paid.
+    pub fees: Money,
+    /// Funding received (negative: paid).
+    pub funding: Money,
+    /// Unrealized PnL at mark.
+    pub unrealized: Money,
+    /// Equity change since the UTC day began.
+    pub daily_pnl: Money,
+    /// Drawdown from the high-water mark (fraction).
+    pub drawdown: Rate,
+    /// Orders sent.
+    pub orders: u64,
+    /// Fills applied.
+    pub fills: u64,
+    /// Orders the exchange refused.
+    pub rejects: u64,
+    /// Order intents vetoed.
+    pub vetoes: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Operator commands refused.
+    pub operator_refused: u64,
+    /// Orders open.
+    pub open_orders: u64,
+    /// Orders waiting for the operator (SemiAuto).
+    pub pending: Vec<PendingView>,
+    /// Per configured symbol, in configuration order.
+    pub symbols: Vec<SymbolStatus>,
+}
+
+/// An order waiting for approval.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PendingView {
+    /// The client id to approve or reject.
+    pub id: ClientOrderId,
+    /// Symbol index.
+    pub symbol: SymbolId,
+    /// Side.
+    pub side: Side,
+    /// Quantity.
+    pub qty: Qty,
+}
+
+/// One symbol's headline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SymbolStatus {
+    /// Signed position.
+    pub position: Qty,
+    /// Average entry price (none when flat).
+    pub entry: Option<Price>,
+    /// Mark price (none before a book).
+    pub mark: Option<Price>,
+    /// Unrealized PnL at mark.
+    pub unrealized: Money,
+    /// Realized PnL before fees.
+    pub realized: Money,
+    /// Fills applied.
+    pub fills: u64,
+}
+
+fn state_of(v: u8) -> SystemState {
+    match v {
+        0 => SystemState::Running,
+        1 => SystemState::Degraded,
+        2 => SystemState::SafeMode,
+        3 => SystemState::Halted,
+        _ => SystemState::Stopped,
+    }
+}
+
+impl StatusBoard {
+    /// A board for `symbols` configured symbols, before any input.
+    pub fn new(symbols: usize) -> StatusBoard {
+        StatusBoard {
+            version: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+            operator_inputs: AtomicU64::new(0),
+            state: AtomicU8::new(0),
+            mode: AtomicU8::new(0),
+            kill_switch: AtomicBool::new(false),
+            balance: AtomicI64::new(0),
+            equity: AtomicI64::new(0),
+            realized: AtomicI64::new(0),
+            fees: AtomicI64::new(0),
+            funding: AtomicI64::new(0),
+            unrealized: AtomicI64::new(0),
+            daily_pnl: AtomicI64::new(0),
+            drawdown: AtomicI64::new(0),
+            orders: AtomicU64::new(0),
+            fills: AtomicU64::new(0),
+            rejects: AtomicU64::new(0),
+            vetoes: AtomicU64::new(0),
+            alerts: AtomicU64::new(0),
+            operator_refused: AtomicU64::new(0),
+            open_orders: AtomicU64::new(0),
+            pending_len: AtomicU64::new(0),
+            pending: Default::default(),
+            symbols: (0..symbols).map(|_| SymbolRow::default()).collect(),
+        }
+    }
+
+    /// Copies the core's headline state (core thread only). Allocates
+    /// nothing; a few dozen relaxed stores.
+    pub fn publish(&self, core: &Core) {
+        let r = Ordering::Relaxed;
+        let v = self.version.load(r);
+        debug_assert!(
+            v.is_multiple_of(2),
+            "one writer: the version is even between publishes"
+        );
+        self.version.store(v.wrapping_add(1), r);
+        // The odd version must be visible before any field changes.
+        fence(Ordering::Release);
+        self.seq.store(core.last_seq().map_or(0, |s| s.0 + 1), r);
+        let stats = core.stats();
+        self.events.store(stats.events, r);
+        self.operator_inputs
+            .store(stats.by_kind[crate::event::InputBody::OPERATOR_KIND], r);
+        self.state.store(core.state() as u8, r);
+        self.mode.store(core.mode() as u8, r);
+        self.kill_switch.store(core.kill_switch(), r);
+        let a = core.account();
+        for (cell, m) in [
+            (&self.balance, a.balance()),
+            (&self.equity, a.equity()),
+            (&self.realized, a.realized()),
+            (&self.fees, a.fees()),
+            (&self.funding, a.funding()),
+            (&self.unrealized, a.unrealized()),
+            (&self.daily_pnl, a.daily_pnl()),
+        ] {
+            cell.store(m.raw(), r);
+        }
+        self.drawdown.store(a.drawdown().raw(), r);
+        for (cell, n) in [
+            (&self.orders, stats.orders),
+            (&self.fills, stats.fills),
+            (&self.rejects, stats.rejects),
+            (&self.vetoes, stats.vetoes),
+            (&self.alerts, stats.alerts),
+            (&self.operator_refused, stats.operator_refused),
+            (&self.open_orders, core.open_orders() as u64),
+        ] {
+            cell.store(n, r);
+        }
+        let mut n = 0;
+        for (row, p) in self.pending.iter().zip(core.pending_approvals()) {
+            row.id.store(p.id.0, r);
+            row.symbol.store(u64::from(p.intent.symbol.0), r);
+            row.side.store(u8::from(p.intent.side == Side::Sell), r);
+            row.qty.store(p.intent.qty.raw(), r);
+            n += 1;
+        }
+        self.pending_len.store(n, r);
+        for (i, row) in self.symbols.iter().enumerate() {
+            let sym = SymbolId(i as u16);
+            let Some(pos) = core.position(sym) else {
+                continue;
+            };
+            row.position.store(pos.qty().raw(), r);
+            row.entry.store(pos.avg_entry().map_or(0, Price::raw), r);
+            row.mark.store(core.mark(sym).map_or(0, Price::raw), r);
+            row.unrealized.store(core.unrealized(sym).raw(), r);
+            row.realized.store(pos.realized().raw(), r);
+            row.fills.store(pos.fills(), r);
+        }
+        self.version.store(v.wrapping_add(2), Ordering::Release);
+    }
+
+    /// A consistent copy (retries while the core thread is writing).
+    pub fn snapshot(&self) -> BoardSnapshot {
+        loop {
+            let before = self.version.load(Ordering::Acquire);
+            if !before.is_multiple_of(2) {
+                std::hint::spin_loop();
+                continue;
+            }
+            let snap = self.read();
+            // The field loads must complete before the version is re-read.
+            fence(Ordering::Acquire);
+            if self.version.load(Ordering::Relaxed) == before {
+                return snap;
+            }
+        }
+    }
+
+    /// Operator commands processed so far (cheap: one load).
+    pub fn operator_inputs(&self) -> u64 {
+        self.operator_inputs.load(Ordering::Acquire)
+    }
+
+    fn read(&self) -> BoardSnapshot {
+        let r = Ordering::Relaxed;
+        let money = |c: &AtomicI64| Money::from_raw(c.load(r));
+        let price = |c: &AtomicI64| Some(Price::from_raw(c.load(r))).filter(|p| p.is_positive());
+        let pending_len = (self.pending_len.load(r) as usize).min(MAX_PENDING_APPROVALS);
+        BoardSnapshot {
+            last_seq: self.seq.load(r).checked_sub(1).map(Seq),
+            events: self.events.load(r),
+            operator_inputs: self.operator_inputs.load(r),
+            state: state_of(self.state.load(r)),
+            mode: ControlMode::from_index(u64::from(self.mode.load(r))).unwrap_or_default(),
+            kill_switch: self.kill_switch.load(r),
+            balance: money(&self.balance),
+            equity: money(&self.equity),
+            realized: money(&self.realized),
+            fees: money(&self.fees),
+            funding: money(&self.funding),
+            unrealized: money(&self.unrealized),
+            daily_pnl: money(&self.daily_pnl),
+            drawdown: Rate::from_raw(self.drawdown.load(r)),
+            orders: self.orders.load(r),
+            fills: self.fills.load(r),
+            rejects: self.rejects.load(r),
+            vetoes: self.vetoes.load(r),
+            alerts: self.alerts.load(r),
+            operator_refused: self.operator_refused.load(r),
+            open_orders: self.open_orders.load(r),
+            pending: self.pending[..pending_len]
+                .iter()
+                .map(|p| PendingView {
+                    id: ClientOrderId(p.id.load(r)),
+                    symbol: SymbolId(p.symbol.load(r) as u16),
+                    side: if p.side.load(r) == 0 {
+                        Side::Buy
+                    } else {
+                        Side::Sell
+                    },
+                    qty: Qty::from_raw(p.qty.load(r)),
+                })
+                .collect(),
+            symbols: self
+                .symbols
+                .iter()
+                .map(|s| SymbolStatus {
+                    position: Qty::from_raw(s.position.load(r)),
+                    entry: price(&s.entry),
+                    mark: price(&s.mark),
+                    unrealized: money(&s.unrealized),
+                    realized: money(&s.realized),
+                    fills: s.fills.load(r),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StatusBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusBoard")
+            .field("snapshot", &self.snapshot())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{StrategyConfig, presets};
+    use crate::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
+    use crate::types::{MonoNanos, UnixNanos};
+
+    #[test]
+    fn a_snapshot_shows_what_the_core_holds() {
+        let cfg = presets::core(
+            &[presets::btcusdt()],
+            StrategyConfig::ema_cross(2, 4, Qty::parse("0.002").unwrap()),
+        );
+        let mut core = Core::new(&cfg);
+        let board = StatusBoard::new(cfg.instruments.len());
+        assert_eq!(board.snapshot().last_seq, None);
+        let mut ev = InputEvent::new(
+            Source::Operator,
+            SymbolId(0),
+            MonoNanos(1),
+            UnixNanos(1),
+            InputBody::Operator(OperatorCommand::new(OperatorAction::Kill, 0)),
+        );
+        ev.header.seq = Seq(7);
+        core.on_event(&ev, &mut crate::core::DiscardSink);
+        board.publish(&core);
+        let s = board.snapshot();
+        assert_eq!(s.last_seq, Some(Seq(7)));
+        assert_eq!(s.operator_inputs, 1);
+        assert!(s.kill_switch);
+        assert_eq!(s.mode, ControlMode::Emergency);
+        assert_eq!(s.state, core.state());
+        assert_eq!(s.equity, core.account().equity());
+        assert_eq!(s.symbols.len(), cfg.instruments.len());
+    }
+
+    #[test]
+    fn readers_never_see_a_torn_snapshot() {
+        // The writer stores the same number into `events` and `orders`;
+        // a torn read would show them differing.
+        let board = std::sync::Arc::new(StatusBoard::new(0));
+        let w = std::sync::Arc::clone(&board);
+        let writer = std::thread::spawn(move || {
+            for i in 0..200_000u64 {
+                let v = w.version.load(Ordering::Relaxed);
+                w.version.store(v + 1, Ordering::Relaxed);
+                fence(Ordering::Release);
+                w.events.store(i, Ordering::Relaxed);
+                w.orders.store(i, Ordering::Relaxed);
+                w.version.store(v + 2, Ordering::Release);
+            }
+        });
+        let mut seen = 0;
+        while !writer.is_finished() || seen == 0 {
+            let s = board.snapshot();
+            assert_eq!(s.events, s.orders, "a torn snapshot");
+            seen += 1;
+        }
+        writer.join().unwrap();
+    }
+}

@@ -1,0 +1,508 @@
+//! Operator control, both ends: the run's side (start the endpoint, leave
+//! its address and token in the run directory, stop it before shutdown)
+//! and `autobot ctl` (find a running run, send one command, print the
+//! answer).
+//!
+//! # Files
+//! While a run's endpoint is up, `<run>/control.addr` holds its address and,
+//! unless the token came from `AUTOBOT_CONTROL_TOKEN`, `<run>/control.token`
+//! holds a fresh random token readable by its owner only. Both are removed
+//! when the run stops, so a stale run is told apart from a live one.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use autobot_engine::runtime::{InputPublisher, StatusBoard};
+use autobot_gateways::control::{ControlConfig, ControlServer};
+use autobot_gateways::credentials::Hidden;
+
+use crate::config::AppConfig;
+use crate::run::RunError;
+
+/// Environment variable with the operator's token (else a fresh one per run).
+pub const ENV_TOKEN: &str = "AUTOBOT_CONTROL_TOKEN";
+/// File in the run directory with the endpoint's address.
+pub const ADDR_FILE: &str = "control.addr";
+/// File in the run directory with the run's generated token.
+pub const TOKEN_FILE: &str = "control.token";
+
+/// What the endpoint did during the run.
+#[derive(Clone, Debug)]
+pub struct ControlOutcome {
+    /// Where it listened.
+    pub addr: SocketAddr,
+    /// Requests answered.
+    pub requests: u64,
+    /// Commands published.
+    pub commands: u64,
+    /// Requests refused for a missing or wrong token.
+    pub unauthorized: u64,
+    /// Requests refused as malformed.
+    pub bad_requests: u64,
+}
+
+/// The running endpoint of a run.
+pub struct OperatorSide {
+    server: ControlServer,
+    files: Vec<PathBuf>,
+}
+
+/// `n` random bytes from the kernel, as hex.
+pub fn random_hex(n: usize, what: &'static str) -> Result<String, RunError> {
+    use std::io::Read as _;
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|_| RunError::Gateway(what))?;
+    Ok(bytes.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+fn write_owner_only(path: &Path, text: &str) -> Result<(), RunError> {
+    let fail = |source| RunError::RunDir {
+        path: path.to_path_buf(),
+        source,
+    };
+    // A resumed run's old file may exist with other permissions.
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+        _ => {}
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(fail)
+}
+
+impl OperatorSide {
+    /// Starts the endpoint if `[operator] listen` is set. `operator_base`:
+    /// operator inputs the core will have processed before the first
+    /// command (see [`ControlConfig::operator_base`]).
+    pub fn start(
+        cfg: &AppConfig,
+        run_dir: &Path,
+        publisher: InputPublisher,
+        board: Arc<StatusBoard>,
+        operator_base: u64,
+    ) -> Result<Option<OperatorSide>, RunError> {
+        let Some(listen) = cfg.operator.addr() else {
+            return Ok(None);
+        };
+        let mut files = Vec::new();
+        let token = match std::env::var(ENV_TOKEN) {
+            Ok(t) if !t.trim().is_empty() => Hidden::new(t.trim().to_string()),
+            _ => {
+                let t = random_hex(32, "random source for the control token")?;
+                let path = run_dir.join(TOKEN_FILE);
+                write_owner_only(&path, &t)?;
+                files.push(path);
+                Hidden::new(t)
+            }
+        };
+        let server = ControlServer::start(
+            ControlConfig {
+                listen,
+                token,
+                symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
+                operator_base,
+                answer_within: Duration::from_secs(2),
+            },
+            publisher,
+            board,
+        )?;
+        let addr_path = run_dir.join(ADDR_FILE);
+        std::fs::write(&addr_path, format!("{}\n", server.addr())).map_err(|source| {
+            RunError::RunDir {
+                path: addr_path.clone(),
+                source,
+            }
+        })?;
+        files.push(addr_path);
+        eprintln!(
+            "autobot: operator control on http://{} (autobot ctl --run {} status)",
+            server.addr(),
+            run_dir.display()
+        );
+        Ok(Some(OperatorSide { server, files }))
+    }
+
+    /// Stops the endpoint (its publisher is dropped) and removes its files.
+    pub fn finish(self) -> ControlOutcome {
+        let addr = self.server.addr();
+        let stats = self.server.stop();
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        ControlOutcome {
+            addr,
+            requests: n(&stats.requests),
+            commands: n(&stats.commands),
+            unauthorized: n(&stats.unauthorized),
+            bad_requests: n(&stats.bad_requests),
+        }
+    }
+}
+
+/// Why `autobot ctl` could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    /// No run with a live endpoint was found.
+    #[error(
+        "no running autobot found under {0} (a run's directory holds control.addr while it runs); \
+         give --run RUN_DIR or --addr HOST:PORT"
+    )]
+    NoRun(PathBuf),
+    /// The run directory has no endpoint.
+    #[error("{0} has no control.addr: the run is not running, or its [operator] listen is \"\"")]
+    NotRunning(PathBuf),
+    /// A file could not be read or is malformed.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No token available.
+    #[error("no token: set {ENV_TOKEN} or give --run RUN_DIR (its control.token)")]
+    NoToken,
+    /// The endpoint could not be reached.
+    #[error("cannot reach the control endpoint at {addr}: {reason} (is the run still going?)")]
+    Unreachable {
+        /// Where.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// The endpoint answered with an error.
+    #[error("the run refused the request (HTTP {status}): {msg}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Its message.
+        msg: String,
+    },
+}
+
+/// Where to send commands, and with what token.
+#[derive(Debug)]
+pub struct Target {
+    /// The endpoint.
+    pub addr: SocketAddr,
+    token: Hidden,
+}
+
+fn read_file(path: &Path) -> Result<String, CtlError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| CtlError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}
+
+/// The newest run directory under `base` whose endpoint is up.
+pub fn newest_running(base: &Path) -> Result<PathBuf, CtlError> {
+    let mut dirs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(base)
+        .map_err(|_| CtlError::NoRun(base.to_path_buf()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| {
+            let m = std::fs::metadata(p.join(ADDR_FILE)).ok()?;
+            Some((m.modified().ok()?, p))
+        })
+        .collect();
+    dirs.sort();
+    dirs.pop()
+        .map(|(_, p)| p)
+        .ok_or_else(|| CtlError::NoRun(base.to_path_buf()))
+}
+
+impl Target {
+    /// The endpoint of `run` (or `addr`), with the token from
+    /// `AUTOBOT_CONTROL_TOKEN` or the run's `control.token`.
+    pub fn find(run: Option<&Path>, addr: Option<SocketAddr>) -> Result<Target, CtlError> {
+        let addr = match (addr, run) {
+            (Some(a), _) => a,
+            (None, Some(dir)) => {
+                let path = dir.join(ADDR_FILE);
+                if !path.exists() {
+                    return Err(CtlError::NotRunning(dir.to_path_buf()));
+                }
+                let text = read_file(&path)?;
+                text.parse().map_err(|_| CtlError::File {
+                    path,
+                    reason: format!("{text:?} is not an address"),
+                })?
+            }
+            (None, None) => return Err(CtlError::NoRun(PathBuf::from("."))),
+        };
+        let token = match std::env::var(ENV_TOKEN) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+            _ => {
+                let path = run.ok_or(CtlError::NoToken)?.join(TOKEN_FILE);
+                if !path.exists() {
+                    return Err(CtlError::NoToken);
+                }
+                // Refuse a token file others could have read or written.
+                let mode =
+                    std::fs::metadata(&path)
+                        .map(|m| m.mode())
+                        .map_err(|e| CtlError::File {
+                            path: path.clone(),
+                            reason: e.to_string(),
+                        })?;
+                if mode & 0o077 != 0 {
+                    return Err(CtlError::File {
+                        path,
+                        reason: format!(
+                            "permissions {:o} let others read it; it must be 0600",
+                            mode & 0o777
+                        ),
+                    });
+                }
+                read_file(&path)?
+            }
+        };
+        Ok(Target {
+            addr,
+            token: Hidden::new(token),
+        })
+    }
+
+    /// Sends one request (`GET /status` or `POST` a command) and returns
+    /// the JSON answer; HTTP 202 (not processed in time) is an answer too.
+    pub fn request(&self, post: bool, path_and_query: &str) -> Result<serde_json::Value, CtlError> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("http://{}{path_and_query}", self.addr);
+        let auth = format!("Bearer {}", self.token.expose());
+        let sent = if post {
+            agent.post(&url).header("Authorization", &auth).send_empty()
+        } else {
+            agent.get(&url).header("Authorization", &auth).call()
+        };
+        let unreachable = |e: ureq::Error| CtlError::Unreachable {
+            addr: self.addr,
+            reason: e.to_string(),
+        };
+        let mut resp = sent.map_err(unreachable)?;
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_to_string().map_err(unreachable)?;
+        let value: serde_json::Value =
+            serde_json::from_str(&body).map_err(|_| CtlError::Refused {
+                status,
+                msg: format!("not JSON: {}", body.chars().take(200).collect::<String>()),
+            })?;
+        if status >= 400 {
+            let msg = value["error"].as_str().unwrap_or("no message").to_string();
+            return Err(CtlError::Refused { status, msg });
+        }
+        Ok(value)
+    }
+}
+
+fn s(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A status answer for people.
+pub fn render_status(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, k: &str, val: String| {
+        out.push_str(&format!("{k:<18}{val}\n"));
+    };
+    line(&mut out, "state", s(&v["state"]));
+    line(&mut out, "mode", s(&v["mode"]));
+    line(&mut out, "kill switch", s(&v["kill_switch"]));
+    line(&mut out, "last input", s(&v["last_seq"]));
+    line(&mut out, "inputs", s(&v["events"]));
+    line(&mut out, "equity", s(&v["equity"]));
+    line(&mut out, "balance", s(&v["balance"]));
+    line(&mut out, "realized PnL", s(&v["realized"]));
+    line(&mut out, "unrealized PnL", s(&v["unrealized"]));
+    line(&mut out, "fees", s(&v["fees"]));
+    line(&mut out, "daily PnL", s(&v["daily_pnl"]));
+    line(&mut out, "drawdown", s(&v["drawdown"]));
+    line(
+        &mut out,
+        "orders",
+        format!(
+            "{} sent, {} fills, {} rejected, {} vetoed, {} open",
+            s(&v["orders"]),
+            s(&v["fills"]),
+            s(&v["rejects"]),
+            s(&v["vetoes"]),
+            s(&v["open_orders"])
+        ),
+    );
+    line(&mut out, "alerts", s(&v["alerts"]));
+    let names: Vec<String> = v["symbol_names"]
+        .as_array()
+        .map(|a| a.iter().map(s).collect())
+        .unwrap_or_default();
+    let name = |i: &serde_json::Value| {
+        i.as_u64()
+            .and_then(|i| names.get(i as usize).cloned())
+            .unwrap_or_else(|| s(i))
+    };
+    out.push_str("positions\n");
+    for (i, row) in v["symbols"].as_array().into_iter().flatten().enumerate() {
+        out.push_str(&format!(
+            "  {:<10} {:>12}  entry {:>12}  mark {:>12}  unrealized {:>10}  realized {:>10}\n",
+            names.get(i).cloned().unwrap_or_else(|| format!("#{i}")),
+            s(&row["position"]),
+            s(&row["entry"]),
+            s(&row["mark"]),
+            s(&row["unrealized"]),
+            s(&row["realized"]),
+        ));
+    }
+    let pending = v["pending"].as_array().cloned().unwrap_or_default();
+    if pending.is_empty() {
+        out.push_str("pending approvals: none\n");
+    } else {
+        out.push_str("pending approvals (autobot ctl approve|reject ID)\n");
+        for p in &pending {
+            out.push_str(&format!(
+                "  id {:<8} {} {} {}\n",
+                s(&p["id"]),
+                name(&p["symbol"]),
+                s(&p["side"]),
+                s(&p["qty"])
+            ));
+        }
+    }
+    out
+}
+
+/// One `autobot ctl` request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CtlCommand {
+    /// Print the status.
+    Status,
+    /// Engage the kill switch.
+    Kill,
+    /// Release the kill switch and the breakers that wait for an operator.
+    Reset,
+    /// Change the control mode.
+    Mode(String),
+    /// Approve a pending order.
+    Approve(u64),
+    /// Decline a pending order.
+    Reject(u64),
+    /// Close one symbol's position (`None`: every symbol).
+    Flatten(Option<String>),
+}
+
+impl CtlCommand {
+    /// `(post, path and query)` of the request.
+    pub fn request(&self) -> (bool, String) {
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        match self {
+            CtlCommand::Status => (false, "/status".into()),
+            CtlCommand::Kill => (true, "/kill".into()),
+            CtlCommand::Reset => (true, "/reset".into()),
+            CtlCommand::Mode(m) => (true, format!("/mode?to={}", enc(m))),
+            CtlCommand::Approve(id) => (true, format!("/approve?id={id}")),
+            CtlCommand::Reject(id) => (true, format!("/reject?id={id}")),
+            CtlCommand::Flatten(Some(s)) => (true, format!("/flatten?symbol={}", enc(s))),
+            CtlCommand::Flatten(None) => (true, "/flatten?all".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for CtlCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CtlCommand::Status => f.write_str("status"),
+            CtlCommand::Kill => f.write_str("kill"),
+            CtlCommand::Reset => f.write_str("reset"),
+            CtlCommand::Mode(m) => write!(f, "mode {m}"),
+            CtlCommand::Approve(id) => write!(f, "approve {id}"),
+            CtlCommand::Reject(id) => write!(f, "reject {id}"),
+            CtlCommand::Flatten(Some(s)) => write!(f, "flatten {s}"),
+            CtlCommand::Flatten(None) => f.write_str("flatten --all"),
+        }
+    }
+}
+
+/// What `autobot ctl` prints, and whether the command took effect.
+#[derive(Debug)]
+pub struct CtlAnswer {
+    /// Text for the terminal.
+    pub text: String,
+    /// The core processed the command and did not refuse it (always true
+    /// for `status`).
+    pub ok: bool,
+}
+
+/// Sends `cmd` to `target` and renders the answer (`json`: the raw answer).
+pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, CtlError> {
+    let (post, path) = cmd.request();
+    let v = target.request(post, &path)?;
+    let processed = v["processed"].as_bool().unwrap_or(!post);
+    let refused = v["refused"].as_bool().unwrap_or(false);
+    let ok = processed && !refused;
+    if json {
+        return Ok(CtlAnswer {
+            text: format!("{v:#}\n"),
+            ok,
+        });
+    }
+    if !post {
+        return Ok(CtlAnswer {
+            text: render_status(&v),
+            ok,
+        });
+    }
+    let what = cmd.to_string();
+    let head = if !processed {
+        format!(
+            "{what}: journaled, but the core had not processed it within 2 s (it is behind); \
+             check with `autobot ctl status`\n"
+        )
+    } else if refused {
+        let why = match cmd {
+            CtlCommand::Approve(_) | CtlCommand::Reject(_) => {
+                " (no order with that id is waiting for approval; see `autobot ctl status`)"
+            }
+            _ => " (see the run's alerts)",
+        };
+        format!("{what}: refused by the core{why}\n")
+    } else {
+        format!("{what}: done\n")
+    };
+    let status = if processed {
+        render_status(&v["status"])
+    } else {
+        String::new()
+    };
+    Ok(CtlAnswer {
+        text: head + &status,
+        ok,
+    })
+}
