@@ -9,7 +9,9 @@
 //! - `GET /status`: the board as JSON, with the symbols' names.
 //! - `POST /kill`, `/reset`, `/flatten?symbol=S` (or `?all`),
 //!   `/mode?to=manual|semi-auto|full-auto|emergency`, `/approve?id=N`,
-//!   `/reject?id=N`: one `OperatorCommand` each. The answer waits (up to
+//!   `/reject?id=N`, `/order?symbol=S&side=buy|sell&qty=Q[&price=P]
+//!   [&post_only][&reduce_only]` (a limit order when `price` is given, else
+//!   a market order): one `OperatorCommand` each. The answer waits (up to
 //!   [`ControlConfig::answer_within`]) until the core has processed it and
 //!   says whether the core refused it, with the status after it.
 //!
@@ -35,11 +37,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
-    ControlMode, InputBody, InputEvent, OperatorAction, OperatorCommand, Source,
+    ControlMode, InputBody, InputEvent, OperatorAction, OperatorCommand, OrderKind, Source,
 };
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::{BoardSnapshot, InputPublisher, StatusBoard};
-use autobot_engine::types::{SymbolId, UnixNanos};
+use autobot_engine::types::{Price, Qty, Side, SymbolId, UnixNanos};
 
 use crate::credentials::Hidden;
 
@@ -258,15 +260,83 @@ impl Endpoint {
         let _ = rq.respond(resp);
     }
 
+    fn symbol(&self, name: &str, what: &str) -> Result<SymbolId, Reply> {
+        match self
+            .cfg
+            .symbols
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(name))
+        {
+            Some(i) => Ok(SymbolId(i as u16)),
+            None => Err(error(
+                400,
+                &format!(
+                    "{what}: {name:?} is not a configured symbol ({})",
+                    self.cfg.symbols.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// `/order`: an operator order, checked for shape here (the veto chain
+    /// checks the rest in the core).
+    fn order(&self, url: &str) -> Result<(OperatorCommand, SymbolId), Reply> {
+        let usage = "order needs ?symbol=S&side=buy|sell&qty=Q[&price=P][&post_only][&reduce_only]";
+        let symbol = self.symbol(
+            query(url, "symbol").ok_or_else(|| error(400, usage))?,
+            "order",
+        )?;
+        let side = match query(url, "side").map(str::to_ascii_lowercase).as_deref() {
+            Some("buy") => Side::Buy,
+            Some("sell") => Side::Sell,
+            _ => return Err(error(400, usage)),
+        };
+        let qty = query(url, "qty")
+            .and_then(|q| Qty::parse(q).ok())
+            .filter(|q| q.is_positive())
+            .ok_or_else(|| error(400, "order: qty must be a positive decimal"))?;
+        let (kind, price) = match query(url, "price") {
+            None => (OrderKind::Market, Price::ZERO),
+            Some(p) => match Price::parse(p) {
+                Ok(p) if p.is_positive() => (OrderKind::Limit, p),
+                _ => return Err(error(400, "order: price must be a positive decimal")),
+            },
+        };
+        let post_only = query(url, "post_only").is_some();
+        if post_only && kind == OrderKind::Market {
+            return Err(error(400, "order: post_only needs a limit price"));
+        }
+        let mut flags = 0;
+        if query(url, "reduce_only").is_some() {
+            flags |= OperatorCommand::REDUCE_ONLY;
+        }
+        if post_only {
+            flags |= OperatorCommand::POST_ONLY;
+        }
+        let c = OperatorCommand {
+            action: OperatorAction::Order,
+            side,
+            kind,
+            flags,
+            qty,
+            price,
+            ..OperatorCommand::default()
+        };
+        Ok((c, symbol))
+    }
+
     fn route(&mut self, method: &tiny_http::Method, path: &str, url: &str) -> Reply {
         use tiny_http::Method::{Get, Post};
-        let command = |action| (action, SymbolId(0), 0u64);
+        let command = |action| (OperatorCommand::new(action, 0), SymbolId(0));
         let wanted = match (method, path) {
             (Get, "/status") => return (200, self.status_json(&self.board.snapshot())),
             (Post, "/kill") => command(OperatorAction::Kill),
             (Post, "/reset") => command(OperatorAction::Reset),
             (Post, "/mode") => match query(url, "to").and_then(parse_mode) {
-                Some(m) => (OperatorAction::SetMode, SymbolId(0), m as u64),
+                Some(m) => (
+                    OperatorCommand::new(OperatorAction::SetMode, m as u64),
+                    SymbolId(0),
+                ),
                 None => {
                     return error(400, "mode needs ?to=manual|semi-auto|full-auto|emergency");
                 }
@@ -283,33 +353,33 @@ impl Endpoint {
                 } else {
                     OperatorAction::Reject
                 };
-                (action, SymbolId(0), id)
+                (OperatorCommand::new(action, id), SymbolId(0))
             }
             (Post, "/flatten") => {
                 if query(url, "all").is_some() {
-                    (OperatorAction::Flatten, SymbolId(0), 1)
+                    (
+                        OperatorCommand::new(OperatorAction::Flatten, 1),
+                        SymbolId(0),
+                    )
                 } else {
                     let Some(name) = query(url, "symbol") else {
                         return error(400, "flatten needs ?symbol=<SYMBOL> or ?all");
                     };
-                    match self
-                        .cfg
-                        .symbols
-                        .iter()
-                        .position(|s| s.eq_ignore_ascii_case(name))
-                    {
-                        Some(i) => (OperatorAction::Flatten, SymbolId(i as u16), 0),
-                        None => {
-                            let msg = format!(
-                                "flatten: {name:?} is not a configured symbol ({})",
-                                self.cfg.symbols.join(", ")
-                            );
-                            return error(400, &msg);
-                        }
+                    match self.symbol(name, "flatten") {
+                        Ok(sym) => (OperatorCommand::new(OperatorAction::Flatten, 0), sym),
+                        Err(reply) => return reply,
                     }
                 }
             }
-            (_, "/status" | "/kill" | "/reset" | "/mode" | "/approve" | "/reject" | "/flatten") => {
+            (Post, "/order") => match self.order(url) {
+                Ok(c) => c,
+                Err(reply) => return reply,
+            },
+            (
+                _,
+                "/status" | "/kill" | "/reset" | "/mode" | "/approve" | "/reject" | "/flatten"
+                | "/order",
+            ) => {
                 return error(405, "use GET for /status and POST for commands");
             }
             _ => return error(404, "unknown path"),
@@ -317,14 +387,14 @@ impl Endpoint {
         self.command(wanted)
     }
 
-    fn command(&mut self, (action, symbol, arg): (OperatorAction, SymbolId, u64)) -> Reply {
-        let refused_before = self.board.snapshot().operator_refused;
+    fn command(&mut self, (c, symbol): (OperatorCommand, SymbolId)) -> Reply {
+        let action = c.action;
         let ev = InputEvent::new(
             Source::Operator,
             symbol,
             mono_now(),
             UnixNanos(0), // no exchange time: a command from this host
-            InputBody::Operator(OperatorCommand::new(action, arg)),
+            InputBody::Operator(c),
         );
         if self.publisher.publish(ev).is_err() {
             return error(
@@ -347,10 +417,14 @@ impl Endpoint {
             std::thread::sleep(Duration::from_millis(1));
         }
         let snap = self.board.snapshot();
+        let done = snap.last_command;
         let body = format!(
-            "{{\"command\":{},\"processed\":true,\"refused\":{},\"status\":{}}}",
+            "{{\"command\":{},\"processed\":true,\"refused\":{},\"orders_sent\":{},\"vetoed\":{},\"parked\":{},\"status\":{}}}",
             json_string(&format!("{action:?}")),
-            snap.operator_refused > refused_before,
+            done.refused > 0,
+            done.orders,
+            done.vetoes,
+            done.pending,
             self.status_json(&snap)
         );
         (200, body)

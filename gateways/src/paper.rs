@@ -1,22 +1,33 @@
-//! Paper execution: fills the core's market orders against the book the
-//! engine has seen, and feeds the results back as input events.
+//! Paper execution: fills the core's orders against the book the engine has
+//! seen, and feeds the results back as input events.
 //!
 //! # What it owns
-//! A top of book per symbol, kept from the input ring's last-stage view (events
-//! the core has already processed), the paper order ids, and a queue of
-//! execution reports waiting for room in the input ring.
+//! A top of book per symbol, kept from the input ring's last-stage view
+//! (events the core has already processed), a market clock (the latest
+//! exchange time the view has passed), the orders on their way to the
+//! paper exchange, the resting limit orders, and a queue of execution
+//! reports waiting for room in the input ring.
 //!
 //! # Rules
-//! - A market order waits until the view has passed the input that caused it,
-//!   then fills completely at the opposite best price, moved `slippage_ticks`
-//!   against the order, paying `taker_fee` × notional.
+//! - **Arrival.** An order reaches the exchange once the view has passed
+//!   the input that caused it and then `latency_ms` more of market time
+//!   (exchange timestamps, so a replayed capture sees the same latency at
+//!   any speed). It meets the book of that moment.
+//! - **Market orders** fill completely at the opposite best price, moved
+//!   `slippage_ticks` against the order, paying `taker_fee` × notional.
+//! - **Limit orders** that cross the book on arrival take at the opposite
+//!   best (plus slippage, never beyond the limit) as taker, except post-only
+//!   ones, which are refused with Binance's -5022. Otherwise the order is
+//!   acknowledged (`NEW`, `Accepted`) and rests; it fills completely at its limit price
+//!   as maker (`maker_fee`) once the market trades through it: a trade
+//!   printed strictly beyond the price, or the opposite best moving strictly
+//!   beyond it. A trade *at* the price does not fill it: the queue ahead is
+//!   unknown, so this is the conservative rule (the exchange simulator uses
+//!   the same one, [`traded_through`]).
 //! - No book for the symbol → `OrderRejected` (`NoLiquidity`).
-//! - A cancel removes an order still waiting for its fill (a `Cancelled`
-//!   report); an order already filled is unknown by then, and the cancel is
-//!   refused with Binance's -2011.
-//! - Limit orders are refused with a counted rejection: resting orders
-//!   (filled when the market trades through) come with the exchange
-//!   simulator (issue 6).
+//! - A cancel takes back an order on its way or resting (`Cancelled`); an
+//!   order already filled is unknown by then, and the cancel is refused with
+//!   Binance's -2011.
 //!
 //! # Never blocking the pipeline
 //! This thread consumes both rings and publishes into the input ring, so it
@@ -35,15 +46,32 @@ use autobot_engine::event::{
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::{InputPublisher, InputView, OutputReader, RingReader, Waiter};
 use autobot_engine::types::{
-    ExchangeOrderId, Instrument, Money, Price, Qty, Rate, Rounding, SCALE, Seq, Side, SymbolId,
-    UnixNanos,
+    ClientOrderId, ExchangeOrderId, Instrument, Money, Price, Qty, Rate, Rounding, SCALE, Seq,
+    Side, SymbolId, UnixNanos,
 };
 use serde::Deserialize;
 
 /// Binance's code for an order it does not know (used for refused cancels).
 const UNKNOWN_ORDER: i32 = -2011;
-/// Code used for order types paper execution does not take.
+/// Binance's code for a post-only order that would have taken.
+const POST_ONLY_WOULD_TAKE: i32 = -5022;
+/// Code for an order paper execution cannot price (no instrument, overflow).
 const UNSUPPORTED: i32 = -1;
+
+/// Whether the market traded through a resting limit at `limit`: a trade
+/// strictly beyond it, or the opposite best strictly beyond it. A print at
+/// the price proves nothing about our place in the queue.
+pub(crate) fn traded_through(
+    side: Side,
+    limit: Price,
+    trade: Option<Price>,
+    top: Option<(Price, Price)>,
+) -> bool {
+    match side {
+        Side::Buy => trade.is_some_and(|t| t < limit) || top.is_some_and(|(_, a)| a < limit),
+        Side::Sell => trade.is_some_and(|t| t > limit) || top.is_some_and(|(b, _)| b > limit),
+    }
+}
 
 /// `[paper]`: paper execution.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -51,22 +79,29 @@ const UNSUPPORTED: i32 = -1;
 pub struct PaperConfig {
     /// Taker fee as a fraction of notional, e.g. `"0.0004"` (0 ..= 0.01).
     pub taker_fee: Rate,
-    /// Ticks of adverse slippage added to every market fill (0 ..= 1000).
+    /// Maker fee as a fraction of notional, e.g. `"0.0002"` (-0.001 ..= 0.01;
+    /// negative is a rebate).
+    pub maker_fee: Rate,
+    /// Ticks of adverse slippage added to every taking fill (0 ..= 1000).
     pub slippage_ticks: u32,
+    /// Market time between an order's cause and its arrival at the paper
+    /// exchange, in ms of exchange time (0 ..= 60000).
+    pub latency_ms: u32,
 }
 
 impl Validate for PaperConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        let max = Rate::parse("0.01").unwrap_or(Rate::ZERO);
-        if self.taker_fee.is_negative() || self.taker_fee > max {
-            return Err(RangeError::new(
-                at,
-                "taker_fee",
-                self.taker_fee,
-                "0 ..= 0.01",
-            ));
+        let rate = |s| Rate::parse(s).unwrap_or(Rate::ZERO);
+        for (key, v, lo, hi) in [
+            ("taker_fee", self.taker_fee, Rate::ZERO, rate("0.01")),
+            ("maker_fee", self.maker_fee, rate("-0.001"), rate("0.01")),
+        ] {
+            if v < lo || v > hi {
+                return Err(RangeError::new(at, key, v, format!("{lo} ..= {hi}")));
+            }
         }
-        autobot_engine::config::check_range(at, "slippage_ticks", self.slippage_ticks, 0, 1000)
+        autobot_engine::config::check_range(at, "slippage_ticks", self.slippage_ticks, 0, 1000)?;
+        autobot_engine::config::check_range(at, "latency_ms", self.latency_ms, 0, 60_000)
     }
 }
 
@@ -77,10 +112,33 @@ pub struct PaperStats {
     pub orders: u64,
     /// Fills sent.
     pub fills: u64,
+    /// Of which limit orders filled resting (maker).
+    pub maker_fills: u64,
+    /// Limit orders that rested (acknowledged `NEW`).
+    pub rested: u64,
+    /// Cancels that took an order back.
+    pub cancelled: u64,
     /// Rejections sent.
     pub rejects: u64,
     /// Most reports waiting for ring space at once.
     pub max_backlog: usize,
+}
+
+/// An order on its way to the paper exchange.
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    /// The input that caused it.
+    cause: Seq,
+    /// Arrival time on the market clock, set once the view passes `cause`.
+    due: Option<UnixNanos>,
+    order: NewOrder,
+}
+
+/// A limit order resting at the paper exchange.
+#[derive(Clone, Copy, Debug)]
+struct Resting {
+    id: ExchangeOrderId,
+    order: NewOrder,
 }
 
 /// The paper exchange's state (no threads; see [`run`] for the loop).
@@ -91,9 +149,21 @@ pub struct PaperExchange {
     books: Vec<TopOfBook>,
     /// Sequence the view will deliver next (the view sees every input in order).
     view_seq: Seq,
+    /// Latest exchange time among the inputs the view has passed.
+    clock: UnixNanos,
     next_order_id: u64,
-    waiting: VecDeque<(Seq, NewOrder)>,
+    /// In cause order; arrival times are non-decreasing along it.
+    in_flight: VecDeque<InFlight>,
+    resting: Vec<Resting>,
     stats: PaperStats,
+}
+
+fn fee_of(price: Price, qty: Qty, rate: Rate) -> Option<Money> {
+    Money::notional(price, qty, Rounding::HalfEven)?.mul_ratio(
+        rate.raw(),
+        SCALE,
+        Rounding::HalfEven,
+    )
 }
 
 impl PaperExchange {
@@ -105,16 +175,19 @@ impl PaperExchange {
             instruments: instruments.to_vec(),
             books: vec![TopOfBook::default(); instruments.len()],
             view_seq: first_seq,
+            clock: UnixNanos(0),
             next_order_id: 1,
-            waiting: VecDeque::with_capacity(1024),
+            in_flight: VecDeque::with_capacity(1024),
+            resting: Vec::with_capacity(256),
             stats: PaperStats::default(),
         }
     }
 
-    /// Takes over orders that were in flight when an earlier run stopped:
-    /// the exchange still holds them, so they fill against the first book
-    /// this run sees (their remaining quantity).
+    /// Takes over orders that were open when an earlier run stopped: limit
+    /// orders the exchange acknowledged rest again; the others are on their
+    /// way and meet the first book this run sees.
     pub fn adopt(&mut self, open: &[autobot_engine::core::OpenOrder]) {
+        use autobot_engine::core::OrderState;
         for o in open {
             // Paper fills are always complete, so an order still open was
             // never partly filled: its remaining quantity is all of it, and
@@ -124,14 +197,27 @@ impl PaperExchange {
                 client_id: o.client_id,
                 symbol: o.symbol,
                 side: o.side,
-                kind: OrderKind::Market,
-                reduce_only: false,
-                post_only: false,
-                price: Price::ZERO,
+                kind: o.kind,
+                reduce_only: o.reduce_only,
+                post_only: o.post_only,
+                price: if o.kind == OrderKind::Limit {
+                    o.price
+                } else {
+                    Price::ZERO
+                },
                 qty: Qty::from_raw(o.qty.raw() - o.filled.raw()),
             };
-            // Due once the view has passed this run's first input.
-            self.waiting.push_back((self.view_seq, order));
+            if o.kind == OrderKind::Limit && o.state == OrderState::Accepted {
+                let id = self.new_id();
+                self.resting.push(Resting { id, order });
+            } else {
+                // Due once the view has passed this run's first input.
+                self.in_flight.push_back(InFlight {
+                    cause: self.view_seq,
+                    due: None,
+                    order,
+                });
+            }
         }
     }
 
@@ -140,14 +226,39 @@ impl PaperExchange {
         self.stats
     }
 
-    /// Sees one input event the core has processed.
-    pub fn on_market(&mut self, ev: &InputEvent) {
+    /// Sees one input event the core has processed. Fills resting orders
+    /// the market traded through (reports go to `reports`).
+    pub fn on_market(&mut self, ev: &InputEvent, reports: &mut VecDeque<InputEvent>) {
         self.view_seq = self.view_seq.next();
-        if let InputBody::BookTicker(t) = &ev.body
-            && let Some(book) = self.books.get_mut(usize::from(ev.header.symbol.0))
-        {
-            // Refusals (crossed, stale) are the core's to count; keep the last good book.
-            let _ = book.apply(t, ev.header.exchange);
+        if ev.header.exchange > self.clock {
+            self.clock = ev.header.exchange;
+        }
+        let sym = ev.header.symbol;
+        let (trade, top) = match &ev.body {
+            InputBody::BookTicker(t) => {
+                let Some(book) = self.books.get_mut(usize::from(sym.0)) else {
+                    return;
+                };
+                // Refusals (crossed, stale) are the core's to count; keep the
+                // last good book.
+                if book.apply(t, ev.header.exchange).is_err() {
+                    return;
+                }
+                (None, Some((book.bid_price, book.ask_price)))
+            }
+            InputBody::AggTrade(t) => (Some(t.price), None),
+            _ => return,
+        };
+        let mut i = 0;
+        while i < self.resting.len() {
+            let r = self.resting[i];
+            if r.order.symbol != sym || !traded_through(r.order.side, r.order.price, trade, top) {
+                i += 1;
+                continue;
+            }
+            self.resting.swap_remove(i);
+            self.stats.maker_fills += 1;
+            self.fill(r.order, r.id, r.order.price, Liquidity::Maker, reports);
         }
     }
 
@@ -156,17 +267,11 @@ impl PaperExchange {
         match out.body {
             OutputBody::NewOrder(o) => {
                 self.stats.orders += 1;
-                if o.kind == OrderKind::Limit {
-                    self.reject(
-                        o.client_id,
-                        o.symbol,
-                        UNSUPPORTED,
-                        RejectReason::Other,
-                        reports,
-                    );
-                } else {
-                    self.waiting.push_back((out.cause, o));
-                }
+                self.in_flight.push_back(InFlight {
+                    cause: out.cause,
+                    due: None,
+                    order: o,
+                });
             }
             OutputBody::Cancel(c) => self.cancel(c.client_id, c.symbol, reports),
             OutputBody::Alert(_)
@@ -181,25 +286,53 @@ impl PaperExchange {
         self.match_waiting(reports);
     }
 
-    /// Fills waiting orders whose cause the view has passed.
+    /// Lets orders arrive whose cause the view has passed and whose latency
+    /// has run out on the market clock.
     pub fn match_waiting(&mut self, reports: &mut VecDeque<InputEvent>) {
-        while let Some(&(cause, order)) = self.waiting.front() {
-            if cause >= self.view_seq {
-                return;
+        let latency = u64::from(self.cfg.latency_ms) * 1_000_000;
+        for f in self.in_flight.iter_mut() {
+            if f.cause >= self.view_seq {
+                break;
             }
-            self.waiting.pop_front();
-            self.fill_market(order, reports);
+            if f.due.is_none() {
+                f.due = Some(UnixNanos(self.clock.0.saturating_add(latency)));
+            }
+        }
+        while let Some(&f) = self.in_flight.front() {
+            match f.due {
+                Some(due) if due <= self.clock => {
+                    self.in_flight.pop_front();
+                    self.arrive(f.order, reports);
+                }
+                _ => return,
+            }
         }
     }
 
-    /// Orders accepted but not yet filled.
+    /// Orders on their way (not yet at the exchange). Resting orders are
+    /// not counted: they stay at the exchange when the run stops.
     pub fn waiting(&self) -> usize {
-        self.waiting.len()
+        self.in_flight.len()
     }
 
-    fn fill_market(&mut self, o: NewOrder, reports: &mut VecDeque<InputEvent>) {
+    /// Limit orders resting at the paper exchange.
+    pub fn resting(&self) -> usize {
+        self.resting.len()
+    }
+
+    fn new_id(&mut self) -> ExchangeOrderId {
+        let id = self.next_order_id;
+        self.next_order_id += 1;
+        ExchangeOrderId(id)
+    }
+
+    /// The order meets the book.
+    fn arrive(&mut self, o: NewOrder, reports: &mut VecDeque<InputEvent>) {
         let idx = usize::from(o.symbol.0);
-        let (Some(book), Some(ins)) = (self.books.get(idx), self.instruments.get(idx)) else {
+        let (Some(&book), Some(tick)) = (
+            self.books.get(idx),
+            self.instruments.get(idx).map(|i| i.tick_size),
+        ) else {
             self.reject(
                 o.client_id,
                 o.symbol,
@@ -213,19 +346,54 @@ impl PaperExchange {
             self.reject(o.client_id, o.symbol, 0, RejectReason::NoLiquidity, reports);
             return;
         };
-        let slip = i64::from(self.cfg.slippage_ticks) * ins.tick_size.raw();
-        let price = match o.side {
+        let crosses = match o.side {
+            Side::Buy => best <= o.price,
+            Side::Sell => best >= o.price,
+        };
+        if o.kind == OrderKind::Limit && !crosses {
+            let id = self.new_id();
+            self.stats.rested += 1;
+            self.resting.push(Resting { id, order: o });
+            let ack = OrderUpdate {
+                client_id: o.client_id,
+                exchange_id: id,
+                status: OrderStatus::Accepted,
+                side: o.side,
+                liquidity: Liquidity::None,
+                last_price: Price::ZERO,
+                last_qty: Qty::ZERO,
+                cum_qty: Qty::ZERO,
+                fee: Money::ZERO,
+            };
+            reports.push_back(report(
+                o.symbol,
+                book.exchange_time,
+                InputBody::OrderUpdate(ack),
+            ));
+            return;
+        }
+        if o.kind == OrderKind::Limit && o.post_only {
+            self.reject(
+                o.client_id,
+                o.symbol,
+                POST_ONLY_WOULD_TAKE,
+                RejectReason::Other,
+                reports,
+            );
+            return;
+        }
+        let slip = i64::from(self.cfg.slippage_ticks) * tick.raw();
+        let slipped = match o.side {
             Side::Buy => best.raw().checked_add(slip),
             Side::Sell => best.raw().checked_sub(slip).filter(|p| *p > 0),
         };
-        let fee = price.and_then(|p| {
-            Money::notional(Price::from_raw(p), o.qty, Rounding::HalfEven)?.mul_ratio(
-                self.cfg.taker_fee.raw(),
-                SCALE,
-                Rounding::HalfEven,
-            )
+        // A limit order never fills beyond its price, slippage or not.
+        let price = slipped.map(|p| match (o.kind, o.side) {
+            (OrderKind::Limit, Side::Buy) => p.min(o.price.raw()),
+            (OrderKind::Limit, Side::Sell) => p.max(o.price.raw()),
+            _ => p,
         });
-        let (Some(price), Some(fee)) = (price, fee) else {
+        let Some(price) = price else {
             self.reject(
                 o.client_id,
                 o.symbol,
@@ -235,38 +403,83 @@ impl PaperExchange {
             );
             return;
         };
-        let id = self.next_order_id;
-        self.next_order_id += 1;
+        let id = self.new_id();
+        self.fill(o, id, Price::from_raw(price), Liquidity::Taker, reports);
+    }
+
+    /// Reports `o` filled completely at `price`.
+    fn fill(
+        &mut self,
+        o: NewOrder,
+        id: ExchangeOrderId,
+        price: Price,
+        liquidity: Liquidity,
+        reports: &mut VecDeque<InputEvent>,
+    ) {
+        let rate = match liquidity {
+            Liquidity::Maker => self.cfg.maker_fee,
+            _ => self.cfg.taker_fee,
+        };
+        let Some(fee) = fee_of(price, o.qty, rate) else {
+            self.reject(
+                o.client_id,
+                o.symbol,
+                UNSUPPORTED,
+                RejectReason::Filter,
+                reports,
+            );
+            return;
+        };
         self.stats.fills += 1;
         let update = OrderUpdate {
             client_id: o.client_id,
-            exchange_id: ExchangeOrderId(id),
+            exchange_id: id,
             status: OrderStatus::Filled,
             side: o.side,
-            liquidity: Liquidity::Taker,
-            last_price: Price::from_raw(price),
+            liquidity,
+            last_price: price,
             last_qty: o.qty,
             cum_qty: o.qty,
             fee,
         };
-        let exchange = book.exchange_time;
+        let exchange = self.time_of(o.symbol);
         reports.push_back(report(o.symbol, exchange, InputBody::OrderUpdate(update)));
     }
 
-    /// Cancels an order still waiting for its fill; one already filled is
+    fn time_of(&self, symbol: SymbolId) -> UnixNanos {
+        self.books
+            .get(usize::from(symbol.0))
+            .map_or(UnixNanos(0), |b| b.exchange_time)
+    }
+
+    /// Cancels an order on its way or resting; one already filled is
     /// unknown to the exchange by now, so the cancel is refused as Binance
     /// refuses it (-2011).
     fn cancel(
         &mut self,
-        client_id: autobot_engine::types::ClientOrderId,
+        client_id: ClientOrderId,
         symbol: SymbolId,
         reports: &mut VecDeque<InputEvent>,
     ) {
-        let Some(at) = self
-            .waiting
+        let taken = if let Some(at) = self
+            .in_flight
             .iter()
-            .position(|(_, o)| o.client_id == client_id)
-        else {
+            .position(|f| f.order.client_id == client_id)
+        {
+            self.in_flight
+                .remove(at)
+                .map(|f| (ExchangeOrderId(0), f.order))
+        } else if let Some(at) = self
+            .resting
+            .iter()
+            .position(|r| r.order.client_id == client_id)
+        {
+            let r = self.resting.swap_remove(at);
+            Some((r.id, r.order))
+        } else {
+            None
+        };
+        let Some((exchange_id, o)) = taken else {
             self.refuse(
                 client_id,
                 symbol,
@@ -277,12 +490,10 @@ impl PaperExchange {
             );
             return;
         };
-        let Some((_, o)) = self.waiting.remove(at) else {
-            return;
-        };
+        self.stats.cancelled += 1;
         let update = OrderUpdate {
             client_id,
-            exchange_id: ExchangeOrderId(0),
+            exchange_id,
             status: OrderStatus::Cancelled,
             side: o.side,
             liquidity: Liquidity::None,
@@ -291,16 +502,13 @@ impl PaperExchange {
             cum_qty: Qty::ZERO,
             fee: Money::ZERO,
         };
-        let exchange = self
-            .books
-            .get(usize::from(symbol.0))
-            .map_or(UnixNanos(0), |b| b.exchange_time);
+        let exchange = self.time_of(symbol);
         reports.push_back(report(symbol, exchange, InputBody::OrderUpdate(update)));
     }
 
     fn reject(
         &mut self,
-        client_id: autobot_engine::types::ClientOrderId,
+        client_id: ClientOrderId,
         symbol: SymbolId,
         code: i32,
         reason: RejectReason,
@@ -311,7 +519,7 @@ impl PaperExchange {
 
     fn refuse(
         &mut self,
-        client_id: autobot_engine::types::ClientOrderId,
+        client_id: ClientOrderId,
         symbol: SymbolId,
         code: i32,
         reason: RejectReason,
@@ -319,10 +527,7 @@ impl PaperExchange {
         reports: &mut VecDeque<InputEvent>,
     ) {
         self.stats.rejects += 1;
-        let exchange = self
-            .books
-            .get(usize::from(symbol.0))
-            .map_or(UnixNanos(0), |b| b.exchange_time);
+        let exchange = self.time_of(symbol);
         let body = InputBody::OrderRejected(OrderRejected {
             client_id,
             request,
@@ -377,7 +582,10 @@ pub fn run(
         }
         let mut progress = false;
         if view_open {
-            match view.with_batch(u64::MAX, |evs| evs.for_each(|e| exchange.on_market(e))) {
+            let seen = view.with_batch(u64::MAX, |evs| {
+                evs.for_each(|e| exchange.on_market(e, &mut reports));
+            });
+            match seen {
                 Ok(Some(())) => {
                     progress = true;
                     exchange.match_waiting(&mut reports);

@@ -195,3 +195,121 @@ fn clock_skew_is_resynced_and_a_rate_limit_backs_off() {
         .unwrap();
     assert_eq!(h.stats().throttled.load(Ordering::Relaxed), 1);
 }
+
+/// The user-data stream thread as the run starts it, publishing into a real
+/// pipeline (ring, journal, core): the exchange expires the listen key
+/// mid-run; the client counts the expiry, creates a new key, reconnects,
+/// and the fills of orders placed before and after the expiry are both in
+/// the journal.
+#[test]
+fn an_expired_listen_key_is_recreated_and_reports_keep_reaching_the_journal() {
+    use autobot_engine::config::{
+        CpuMap, DurabilityKind, EngineConfig, JournalConfig, Layout, StrategyConfig, WaitKind,
+    };
+    use autobot_engine::event::{InputBody, OrderStatus};
+    use autobot_engine::runtime::{RingReader as _, Waiter, read_journal, start as start_pipeline};
+    use autobot_gateways::binance::parse::Symbols;
+    use autobot_gateways::binance::user::{UserEnded, UserStream, UserStreamConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    let sim = start();
+    let h = sim.handle();
+    let dir = std::env::temp_dir().join(format!("autobot-listenkey-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = EngineConfig {
+        ring_size: 1024,
+        output_ring_size: 256,
+        wait: WaitKind::Yield,
+        layout: Layout::Inline,
+        cpus: CpuMap::default(),
+    };
+    let journal = JournalConfig {
+        segment_mib: 1,
+        durability: DurabilityKind::None,
+        sync_every: 1000,
+        checkpoint_every: 5_000,
+        snapshot_every: 0,
+        snapshot_keep: 3,
+    };
+    let core = presets::core(
+        &[presets::btcusdt()],
+        StrategyConfig::ema_cross(5, 20, Qty::parse("0.01").unwrap()),
+    );
+    let started =
+        start_pipeline(&engine, &journal, &core, &dir.join("journal"), None, false).unwrap();
+    let mut outputs = started.outputs;
+    let drain = std::thread::spawn(move || {
+        let mut waiter = Waiter::new(WaitKind::Yield);
+        loop {
+            match outputs.with_batch(u64::MAX, |evs| evs.count()) {
+                Ok(Some(_)) => waiter.reset(),
+                Ok(None) => waiter.idle(),
+                Err(_) => return,
+            }
+        }
+    });
+
+    let (key, _) = keys("the-secret");
+    let mut user = UserStream::new(
+        UserStreamConfig {
+            rest_url: sim.rest_url(),
+            ws_url: sim.ws_url(),
+            api_key: key,
+            margin_asset: "USDT".into(),
+            keepalive: Duration::from_secs(1800),
+            poll: Duration::from_millis(10),
+            backoff_min: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+        },
+        Symbols::new(&["BTCUSDT"]),
+    );
+    let stats = user.stats();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut publisher = started.publisher;
+    let thread_stop = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || user.run(&mut publisher, &thread_stop));
+    let wait = |what: &str, cond: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        while !cond() {
+            assert!(t.elapsed() < Duration::from_secs(30), "waiting for {what}");
+            std::thread::yield_now();
+        }
+    };
+    wait("the user stream", &|| h.user_clients() == 1);
+
+    let mut c = client(&sim, "the-secret");
+    c.place(&order(1, Side::Buy, OrderKind::Market, "0"))
+        .unwrap();
+    // NEW, TRADE, ACCOUNT_UPDATE.
+    wait("the first fill", &|| {
+        stats.events.load(Ordering::Relaxed) >= 3
+    });
+    h.expire_listen_keys();
+    wait("a new listen key", &|| {
+        stats.listen_keys.load(Ordering::Relaxed) == 2 && h.user_clients() == 1
+    });
+    c.place(&order(2, Side::Sell, OrderKind::Market, "0"))
+        .unwrap();
+    wait("the second fill", &|| {
+        stats.events.load(Ordering::Relaxed) >= 6
+    });
+    stop.store(true, Ordering::Release);
+    assert_eq!(thread.join().unwrap(), UserEnded::Stopped);
+    assert_eq!(stats.expired.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.refused.load(Ordering::Relaxed), 0);
+    started.handle.join().unwrap();
+    drain.join().unwrap();
+
+    let filled: Vec<u64> = read_journal(&dir.join("journal"))
+        .unwrap()
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            InputBody::OrderUpdate(u) if u.status == OrderStatus::Filled => Some(u.client_id.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(filled, [1, 2], "both fills journaled, once each");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -112,7 +112,7 @@ impl OperatorSide {
                 token,
                 symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
                 operator_base,
-                answer_within: Duration::from_secs(2),
+                answer_within: Duration::from_secs(5),
             },
             publisher,
             board,
@@ -407,6 +407,25 @@ pub enum CtlCommand {
     Reject(u64),
     /// Close one symbol's position (`None`: every symbol).
     Flatten(Option<String>),
+    /// An operator order (a limit order when `price` is given).
+    Order(OrderArgs),
+}
+
+/// An operator order as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderArgs {
+    /// Symbol.
+    pub symbol: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    /// Quantity (decimal).
+    pub qty: String,
+    /// Limit price (decimal); none: a market order.
+    pub price: Option<String>,
+    /// Rest only, never take.
+    pub post_only: bool,
+    /// Only reduce the position.
+    pub reduce_only: bool,
 }
 
 impl CtlCommand {
@@ -431,6 +450,24 @@ impl CtlCommand {
             CtlCommand::Reject(id) => (true, format!("/reject?id={id}")),
             CtlCommand::Flatten(Some(s)) => (true, format!("/flatten?symbol={}", enc(s))),
             CtlCommand::Flatten(None) => (true, "/flatten?all".into()),
+            CtlCommand::Order(o) => {
+                let mut q = format!(
+                    "/order?symbol={}&side={}&qty={}",
+                    enc(&o.symbol),
+                    enc(&o.side),
+                    enc(&o.qty)
+                );
+                if let Some(p) = &o.price {
+                    q.push_str(&format!("&price={}", enc(p)));
+                }
+                if o.post_only {
+                    q.push_str("&post_only");
+                }
+                if o.reduce_only {
+                    q.push_str("&reduce_only");
+                }
+                (true, q)
+            }
         }
     }
 }
@@ -446,6 +483,13 @@ impl std::fmt::Display for CtlCommand {
             CtlCommand::Reject(id) => write!(f, "reject {id}"),
             CtlCommand::Flatten(Some(s)) => write!(f, "flatten {s}"),
             CtlCommand::Flatten(None) => f.write_str("flatten --all"),
+            CtlCommand::Order(o) => {
+                write!(f, "order {} {} {}", o.symbol, o.side, o.qty)?;
+                match &o.price {
+                    Some(p) => write!(f, " limit {p}"),
+                    None => f.write_str(" market"),
+                }
+            }
         }
     }
 }
@@ -466,7 +510,11 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
     let v = target.request(post, &path)?;
     let processed = v["processed"].as_bool().unwrap_or(!post);
     let refused = v["refused"].as_bool().unwrap_or(false);
-    let ok = processed && !refused;
+    let n = |k: &str| v[k].as_u64().unwrap_or(0);
+    let (sent, vetoed, parked) = (n("orders_sent"), n("vetoed"), n("parked"));
+    // An operator order that the risk chain vetoed did not take effect.
+    let order_went = !matches!(cmd, CtlCommand::Order(_)) || sent + parked > 0;
+    let ok = processed && !refused && order_went;
     if json {
         return Ok(CtlAnswer {
             text: format!("{v:#}\n"),
@@ -482,7 +530,7 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
     let what = cmd.to_string();
     let head = if !processed {
         format!(
-            "{what}: journaled, but the core had not processed it within 2 s (it is behind); \
+            "{what}: journaled, but the core had not processed it within 5 s (it is behind); \
              check with `autobot ctl status`\n"
         )
     } else if refused {
@@ -490,9 +538,21 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
             CtlCommand::Approve(_) | CtlCommand::Reject(_) => {
                 " (no order with that id is waiting for approval; see `autobot ctl status`)"
             }
+            CtlCommand::Order(_) => " (unknown symbol, or a quantity or price it cannot use)",
             _ => " (see the run's alerts)",
         };
         format!("{what}: refused by the core{why}\n")
+    } else if sent + vetoed + parked > 0 || matches!(cmd, CtlCommand::Order(_)) {
+        let mut parts = vec![format!("{sent} order(s) sent")];
+        if vetoed > 0 {
+            parts.push(format!(
+                "{vetoed} vetoed by the risk chain (`autobot replay RUN --trace` shows the rule)"
+            ));
+        }
+        if parked > 0 {
+            parts.push(format!("{parked} waiting for approval"));
+        }
+        format!("{what}: {}\n", parts.join(", "))
     } else {
         format!("{what}: done\n")
     };

@@ -149,7 +149,7 @@ enum Command {
     /// run is found by --run, --addr, or else the newest running run under
     /// --runs. The token comes from AUTOBOT_CONTROL_TOKEN or the run's
     /// control.token. Exit status 3 when the core refused the command or
-    /// had not processed it within 2 s, 1 when the run cannot be reached.
+    /// had not processed it within 5 s, 1 when the run cannot be reached.
     Ctl {
         /// The run's directory (holds control.addr and control.token while it runs).
         #[arg(long, value_name = "RUN_DIR")]
@@ -195,6 +195,25 @@ enum CtlAction {
     Reject {
         /// The pending order's id.
         id: u64,
+    },
+    /// Send an operator order (market, or limit with --limit). It passes
+    /// the whole veto chain like any order; in manual mode only these trade.
+    Order {
+        /// The symbol, e.g. BTCUSDT.
+        symbol: String,
+        /// buy | sell
+        side: String,
+        /// Quantity in base units, e.g. 0.002.
+        qty: String,
+        /// Limit price (else a market order).
+        #[arg(long, value_name = "PRICE")]
+        limit: Option<String>,
+        /// Rest only: refused if it would take.
+        #[arg(long, requires = "limit")]
+        post_only: bool,
+        /// Only reduce the position.
+        #[arg(long)]
+        reduce_only: bool,
     },
     /// Close a position with a reduce-only market order (--all: every symbol).
     Flatten {
@@ -384,6 +403,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 CtlAction::Approve { id } => CtlCommand::Approve(id),
                 CtlAction::Reject { id } => CtlCommand::Reject(id),
                 CtlAction::Flatten { symbol, .. } => CtlCommand::Flatten(symbol),
+                CtlAction::Order {
+                    symbol,
+                    side,
+                    qty,
+                    limit,
+                    post_only,
+                    reduce_only,
+                } => CtlCommand::Order(autobot_tools::control::OrderArgs {
+                    symbol,
+                    side,
+                    qty,
+                    price: limit,
+                    post_only,
+                    reduce_only,
+                }),
             };
             let answer = ctl(&target, &cmd, json)?;
             print!("{}", answer.text);

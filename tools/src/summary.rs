@@ -271,9 +271,12 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
     let p = &o.paper;
     let _ = writeln!(
         s,
-        "  paper execution   {} orders, {} fills, {} rejects, max report backlog {}",
+        "  paper execution   {} orders, {} fills ({} resting limits filled as maker), {} rested, {} cancelled, {} rejects, max report backlog {}",
         group(p.orders),
         group(p.fills),
+        group(p.maker_fills),
+        group(p.rested),
+        group(p.cancelled),
         group(p.rejects),
         p.max_backlog
     );

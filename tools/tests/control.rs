@@ -66,7 +66,21 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
     let base = std::env::temp_dir().join(format!("autobot-ctl-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).unwrap();
+    // Losing streaks and volatility would put the engine in SAFE_MODE at
+    // moments the test cannot choose, vetoing the orders it checks.
     let cfg = config(&base);
+    let text_cfg = std::fs::read_to_string(&cfg).unwrap();
+    let relaxed = text_cfg
+        .replace(
+            "max_consecutive_losses = 5 ",
+            "max_consecutive_losses = 1000 ",
+        )
+        .replace(
+            "max_volatility_bps = \"2.5\"",
+            "max_volatility_bps = \"1000\"",
+        );
+    assert_ne!(relaxed, text_cfg);
+    std::fs::write(&cfg, relaxed).unwrap();
     let runs = base.clone();
     let (mut child, run) = start_run(&["--duration", "600"], &cfg, &runs);
     wait_for_endpoint(&run, &mut child);
@@ -126,6 +140,29 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
         text(&mode)
     );
 
+    // In semi-auto the strategies' orders wait for the operator.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pending_id = loop {
+        let o = ctl(&run, &["--json", "status"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        if let Some(id) = v["pending"][0]["id"].as_u64() {
+            break id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no order waited for approval in 60 s"
+        );
+        std::thread::yield_now();
+    };
+    let approve = ctl(&run, &["approve", &pending_id.to_string()]);
+    let a = text(&approve);
+    // Approval runs the veto chain again (the market moved), so the order
+    // may be vetoed now; the approval itself must be taken.
+    assert!(
+        a.contains("1 order(s) sent") || a.contains("1 vetoed"),
+        "approve {pending_id}: {a}"
+    );
+
     let unknown = ctl(&run, &["approve", "987654321"]);
     assert_eq!(unknown.status.code(), Some(3), "{}", text(&unknown));
     assert!(
@@ -149,8 +186,41 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
         text(&bad_symbol)
     );
 
+    let bad_side = ctl(&run, &["order", "BTCUSDT", "hold", "0.002"]);
+    assert_eq!(bad_side.status.code(), Some(1));
+    assert!(
+        text(&bad_side).contains("side=buy|sell"),
+        "{}",
+        text(&bad_side)
+    );
+
     let flatten = ctl(&run, &["flatten", "--all"]);
     assert!(flatten.status.success(), "{}", text(&flatten));
+
+    // A post-only buy 4% under the mark (inside the 5% price band) rests
+    // at the paper exchange; the kill switch cancels it.
+    let mark: f64 = v["symbols"][0]["mark"].as_str().unwrap().parse().unwrap();
+    let price = format!("{:.1}", (mark * 0.96 * 10.0).floor() / 10.0);
+    let order = ctl(
+        &run,
+        &[
+            "order",
+            "BTCUSDT",
+            "buy",
+            "0.002",
+            "--limit",
+            &price,
+            "--post-only",
+        ],
+    );
+    assert!(order.status.success(), "{}", text(&order));
+    assert!(text(&order).contains("1 order(s) sent"), "{}", text(&order));
+    let open = |run: &Path| -> u64 {
+        let o = ctl(run, &["--json", "status"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["open_orders"].as_u64().unwrap()
+    };
+    assert!(open(&run) >= 1, "the limit order is open");
     let kill = ctl(&run, &["kill"]);
     assert!(kill.status.success(), "{}", text(&kill));
     let k = text(&kill);
@@ -158,6 +228,14 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
         k.contains("kill switch       true") && k.contains("Emergency"),
         "{k}"
     );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while open(&run) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "open orders not cancelled after the kill"
+        );
+        std::thread::yield_now();
+    }
     let reset = ctl(&run, &["reset"]);
     assert!(reset.status.success(), "{}", text(&reset));
     assert!(
@@ -188,13 +266,22 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
     let actions: Vec<A> = operator_inputs(&run).iter().map(|c| c.action).collect();
     assert_eq!(
         actions,
-        [A::SetMode, A::Approve, A::Flatten, A::Kill, A::Reset]
+        [
+            A::SetMode,
+            A::Approve,
+            A::Approve,
+            A::Flatten,
+            A::Order,
+            A::Kill,
+            A::Reset
+        ]
     );
     let summary = std::fs::read_to_string(run.join("summary.txt")).unwrap();
     assert!(
-        summary.contains("5 commands, 1 without the token, 2 malformed"),
+        summary.contains("7 commands, 1 without the token, 3 malformed"),
         "{summary}"
     );
+    assert!(summary.contains(" 1 rested"), "{summary}");
 
     let replay = autobot()
         .args(["replay", "--verify"])

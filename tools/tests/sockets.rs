@@ -349,3 +349,46 @@ fn bad_messages_are_counted_and_an_oversized_frame_costs_one_reconnect() {
     drop(sim);
     let _ = std::fs::remove_dir_all(&out.run_dir);
 }
+
+#[test]
+fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
+    let mut cfg = shipped("midframe");
+    cfg.run.duration_secs = 5;
+    cfg.exchange.backoff_min_ms = 20;
+    let sim = SimExchange::start(SimConfig::loopback(
+        SimSource::Synthetic {
+            config: cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        cfg.core().instruments.to_vec(),
+    ))
+    .unwrap();
+    let h = sim.handle();
+    let run = run_against(&sim, cfg);
+    wait_for("messages", || {
+        h.stats().sent.load(Ordering::Relaxed) > 2_000
+    });
+    h.cut_mid_frame();
+    wait_for("the reconnect", || {
+        h.stats().connections.load(Ordering::Relaxed) == 2
+    });
+    let out = run.join().unwrap();
+    let g = out.market.gateway.as_ref().unwrap();
+    assert_eq!((g.connects, g.disconnects), (2, 1), "{g:?}");
+    // The torn frame is a lost connection, not a message: nothing refused.
+    assert_eq!(g.refused_total(), 0, "{g:?}");
+    let core = &out.pipeline.core.core;
+    assert_eq!(core.stats().invalid_inputs, 0, "{:?}", core.stats());
+    let events = journal_inputs(&out);
+    let lost = events
+        .iter()
+        .filter(
+            |e| matches!(e.body, InputBody::FeedStatus(f) if f.health == FeedHealth::Disconnected),
+        )
+        .count();
+    assert_eq!(lost, 2, "one Disconnected per symbol for the cut");
+    replays_to_the_same_digest(&out);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&out.run_dir);
+}

@@ -21,6 +21,46 @@ use crate::core::{Core, MAX_PENDING_APPROVALS};
 use crate::event::{ControlMode, SystemState};
 use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
 
+/// What the last operator command did, as counted by the core while it
+/// processed that one input (exact: not mixed with the rest of its batch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CommandOutcome {
+    /// Orders sent (an operator order, flatten's closing orders).
+    pub orders: u64,
+    /// Order intents the veto chain refused.
+    pub vetoes: u64,
+    /// Orders parked for approval.
+    pub pending: u64,
+    /// 1 if the core refused the command itself (unknown id, symbol, argument).
+    pub refused: u64,
+}
+
+impl CommandOutcome {
+    fn counters(core: &Core) -> [u64; 4] {
+        let s = core.stats();
+        [
+            s.orders,
+            s.vetoes,
+            s.approvals_requested,
+            s.operator_refused,
+        ]
+    }
+
+    /// Counts what `process` (one operator input) did to the core.
+    pub fn of(core: &mut Core, process: impl FnOnce(&mut Core)) -> CommandOutcome {
+        let before = Self::counters(core);
+        process(core);
+        let after = Self::counters(core);
+        let d = |i: usize| after[i].saturating_sub(before[i]);
+        CommandOutcome {
+            orders: d(0),
+            vetoes: d(1),
+            pending: d(2),
+            refused: d(3),
+        }
+    }
+}
+
 /// One symbol's row.
 #[derive(Default)]
 struct SymbolRow {
@@ -71,6 +111,8 @@ pub struct StatusBoard {
     open_orders: AtomicU64,
     pending_len: AtomicU64,
     pending: [PendingRow; MAX_PENDING_APPROVALS],
+    /// [`CommandOutcome`] fields, in order.
+    last_command: [AtomicU64; 4],
     symbols: Box<[SymbolRow]>,
 }
 
@@ -121,6 +163,8 @@ pub struct BoardSnapshot {
     pub open_orders: u64,
     /// Orders waiting for the operator (SemiAuto).
     pub pending: Vec<PendingView>,
+    /// What the last operator command did.
+    pub last_command: CommandOutcome,
     /// Per configured symbol, in configuration order.
     pub symbols: Vec<SymbolStatus>,
 }
@@ -193,13 +237,14 @@ impl StatusBoard {
             open_orders: AtomicU64::new(0),
             pending_len: AtomicU64::new(0),
             pending: Default::default(),
+            last_command: Default::default(),
             symbols: (0..symbols).map(|_| SymbolRow::default()).collect(),
         }
     }
 
-    /// Copies the core's headline state (core thread only). Allocates
-    /// nothing; a few dozen relaxed stores.
-    pub fn publish(&self, core: &Core) {
+    /// Copies the core's headline state and what the last operator command
+    /// did (core thread only). Allocates nothing; a few dozen relaxed stores.
+    pub fn publish(&self, core: &Core, last_command: &CommandOutcome) {
         let r = Ordering::Relaxed;
         let v = self.version.load(r);
         debug_assert!(
@@ -250,6 +295,14 @@ impl StatusBoard {
             n += 1;
         }
         self.pending_len.store(n, r);
+        let c = last_command;
+        for (cell, v) in self
+            .last_command
+            .iter()
+            .zip([c.orders, c.vetoes, c.pending, c.refused])
+        {
+            cell.store(v, r);
+        }
         for (i, row) in self.symbols.iter().enumerate() {
             let sym = SymbolId(i as u16);
             let Some(pos) = core.position(sym) else {
@@ -327,6 +380,15 @@ impl StatusBoard {
                     qty: Qty::from_raw(p.qty.load(r)),
                 })
                 .collect(),
+            last_command: {
+                let c = |i: usize| self.last_command[i].load(r);
+                CommandOutcome {
+                    orders: c(0),
+                    vetoes: c(1),
+                    pending: c(2),
+                    refused: c(3),
+                }
+            },
             symbols: self
                 .symbols
                 .iter()
@@ -375,8 +437,10 @@ mod tests {
             InputBody::Operator(OperatorCommand::new(OperatorAction::Kill, 0)),
         );
         ev.header.seq = Seq(7);
-        core.on_event(&ev, &mut crate::core::DiscardSink);
-        board.publish(&core);
+        let outcome = CommandOutcome::of(&mut core, |c| {
+            c.on_event(&ev, &mut crate::core::DiscardSink)
+        });
+        board.publish(&core, &outcome);
         let s = board.snapshot();
         assert_eq!(s.last_seq, Some(Seq(7)));
         assert_eq!(s.operator_inputs, 1);
@@ -385,6 +449,11 @@ mod tests {
         assert_eq!(s.state, core.state());
         assert_eq!(s.equity, core.account().equity());
         assert_eq!(s.symbols.len(), cfg.instruments.len());
+        assert_eq!(
+            s.last_command,
+            CommandOutcome::default(),
+            "a kill sends no order"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod snapshotter;
 mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
-pub use board::{BoardSnapshot, PendingView, StatusBoard, SymbolStatus};
+pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
 pub use journaller::{
     Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, read_journal,
 };

@@ -44,7 +44,7 @@ use super::wait::Waiter;
 use super::{InputFingerprint, affinity};
 use crate::config::{CoreConfig, EngineConfig, JournalConfig, Layout, WaitKind};
 use crate::core::Core;
-use crate::event::{InputEvent, OutputEvent};
+use crate::event::{InputBody, InputEvent, OutputEvent};
 
 /// Most events a stage takes per batch (bounds the latency of a batch).
 const MAX_BATCH: u64 = 256;
@@ -276,7 +276,7 @@ pub fn start(
     let cpus = engine.cpus;
     let path = journal_dir.to_path_buf();
     let board = Arc::new(super::StatusBoard::new(core_cfg.instruments.len()));
-    board.publish(&core);
+    board.publish(&core, &super::CommandOutcome::default());
     let stage = CoreStage {
         board: Arc::clone(&board),
         core,
@@ -585,6 +585,7 @@ fn core_loop<R: RingReader<InputEvent>>(
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("static histogram bounds");
     let mut fingerprint = InputFingerprint::default();
     let mut since_checkpoint = 0u64;
+    let mut last_command = super::CommandOutcome::default();
     let fail = |e: autobot_journal::JournalError| {
         halt.halt();
         RuntimeError::from(e)
@@ -611,7 +612,12 @@ fn core_loop<R: RingReader<InputEvent>>(
             }
             for ev in &batch {
                 let outputs = core.outputs();
-                core.on_event(ev, &mut output);
+                if let InputBody::Operator(_) = ev.body {
+                    last_command =
+                        super::CommandOutcome::of(&mut core, |c| c.on_event(ev, &mut output));
+                } else {
+                    core.on_event(ev, &mut output);
+                }
                 // The digest moved: record it, so the digest after every
                 // input stays known (see `journaller`, Checkpoints).
                 if core.outputs() != outputs {
@@ -621,7 +627,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                 let elapsed = mono_now().saturating_since(ev.header.recv);
                 latency.saturating_record(elapsed.max(1));
             }
-            board.publish(&core);
+            board.publish(&core, &last_command);
             since_checkpoint += batch.len() as u64;
             if since_checkpoint >= checkpoint_every {
                 since_checkpoint = 0;

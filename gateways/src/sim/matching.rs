@@ -394,17 +394,7 @@ impl SimAccount {
                 i += 1;
                 continue;
             }
-            let through = match r.req.side {
-                Side::Buy => {
-                    trade.is_some_and(|t| t < r.req.price)
-                        || top.is_some_and(|(_, a)| a < r.req.price)
-                }
-                Side::Sell => {
-                    trade.is_some_and(|t| t > r.req.price)
-                        || top.is_some_and(|(b, _)| b > r.req.price)
-                }
-            };
-            if !through {
+            if !crate::paper::traded_through(r.req.side, r.req.price, trade, top) {
                 i += 1;
                 continue;
             }

@@ -215,6 +215,24 @@ impl SimHandle {
         }
     }
 
+    /// Writes the first part of a text frame (its header announces 200
+    /// payload bytes, 44 follow) to every client, then closes the
+    /// connection: a server that dies mid-frame. Between messages the
+    /// stream is at a frame boundary (each send is flushed under the lock),
+    /// so the client sees a well-formed prefix and then the end.
+    pub fn cut_mid_frame(&self) {
+        use std::io::Write as _;
+        let mut clients = lock(&self.shared.clients);
+        for mut c in clients.drain(..) {
+            let mut frame = vec![0x81, 126, 0, 200];
+            frame.extend_from_slice(br#"{"stream":"btcusdt@bookTicker","data":{"e":"#);
+            let tcp = c.ws.get_mut();
+            let _ = tcp.write_all(&frame).and_then(|()| tcp.flush());
+            let _ = tcp.shutdown(std::net::Shutdown::Both);
+            self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Stops streaming for `d` (connections stay open: a stalled feed).
     pub fn stall(&self, d: Duration) {
         *lock(&self.shared.stall_until) = Some(Instant::now() + d);
