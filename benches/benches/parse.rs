@@ -1,7 +1,9 @@
 //! Market-data parsing throughput on real messages, one core: the gateway's
-//! parser (simd-json borrowed DOM into fixed-size events, reused level
-//! buffers) next to serde_json deserialising the same messages into typed
-//! structs and then into the same events, in the same process.
+//! parser (`Parser::parse`: book tickers and trades by the DOM-free path,
+//! depth through simd-json's borrowed DOM, fixed-size events, reused level
+//! buffers), the same parser forced through the DOM for every kind
+//! (`Parser::parse_dom`), and serde_json deserialising the same messages
+//! into typed structs and then into the same events, in the same process.
 //!
 //! Messages: the first 20 000 book tickers, 20 000 trades and all 6 551
 //! diff-depth messages of `../shared/data/ticks/btcusdt_20240808.gz`, each
@@ -184,13 +186,13 @@ fn main() {
     let rounds = 11;
     println!("parse: real BTCUSDT messages, one core ({placement}); medians of {rounds} rounds");
     println!(
-        "  {:<12} {:>8}  {:>16}  {:>16}  {:>6}",
-        "message", "count", "simd-json M/s", "serde_json M/s", "ratio"
+        "  {:<12} {:>8}  {:>12}  {:>14}  {:>14}  {:>13}",
+        "message", "count", "gateway M/s", "simd DOM M/s", "serde_json M/s", "vs serde_json"
     );
     let mut parser = Parser::new(Symbols::new(&["BTCUSDT"]));
     let mut buf = Vec::with_capacity(1 << 20);
     for (k, msgs) in all.iter().enumerate() {
-        let (mut simd, mut serde) = (Vec::new(), Vec::new());
+        let (mut simd, mut dom, mut serde) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             let t = Instant::now();
             let mut n = 0usize;
@@ -214,17 +216,35 @@ fn main() {
             for m in msgs {
                 buf.clear();
                 buf.extend_from_slice(m);
+                if parser
+                    .parse_dom(&mut buf, MonoNanos(1), None, |e| {
+                        black_box(e);
+                    })
+                    .is_ok()
+                {
+                    n += 1;
+                }
+            }
+            dom.push(n as f64 / t.elapsed().as_secs_f64() / 1e6);
+            assert_eq!(n, msgs.len(), "every message parses through the DOM");
+
+            let t = Instant::now();
+            let mut n = 0usize;
+            for m in msgs {
+                buf.clear();
+                buf.extend_from_slice(m);
                 n += serde_parse(&buf);
             }
             serde.push(n as f64 / t.elapsed().as_secs_f64() / 1e6);
             assert_eq!(n, msgs.len(), "every message deserialises");
         }
-        let (s, j) = (median(&mut simd), median(&mut serde));
+        let (s, d, j) = (median(&mut simd), median(&mut dom), median(&mut serde));
         println!(
-            "  {:<12} {:>8}  {:>16.2}  {:>16.2}  {:>5.2}x",
+            "  {:<12} {:>8}  {:>12.2}  {:>14.2}  {:>14.2}  {:>12.2}x",
             names[k],
             msgs.len(),
             s,
+            d,
             j,
             s / j
         );

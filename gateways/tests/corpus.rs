@@ -51,6 +51,45 @@ fn capture_parser() -> Parser {
 }
 
 #[test]
+fn real_exchange_info_yields_every_symbols_rules_and_tolerates_new_filters() {
+    use autobot_engine::types::{Money, Price, Qty};
+    use autobot_gateways::binance::exchange_info::parse_exchange_info;
+    // 2025: 25 symbols, with the newer POSITION_RISK_CONTROL filter.
+    let mut recent = std::fs::read(data("rest/exchangeInfo_2025-08-07.json")).unwrap();
+    let info = parse_exchange_info(&mut recent).unwrap();
+    assert_eq!(
+        (info.symbols.len(), info.refused.len()),
+        (25, 0),
+        "{:?}",
+        info.refused
+    );
+    let btc = info.get("BTCUSDT").unwrap();
+    assert_eq!(btc.status, "TRADING");
+    assert_eq!(btc.contract_type, "PERPETUAL");
+    assert_eq!(btc.tick_size, Price::parse("0.10").unwrap());
+    assert_eq!(btc.step_size, Qty::parse("0.001").unwrap());
+    assert_eq!(btc.min_qty, Qty::parse("0.001").unwrap());
+    assert_eq!(btc.max_qty, Qty::parse("1000").unwrap());
+    assert_eq!(btc.max_market_qty, Qty::parse("120").unwrap());
+    assert_eq!(btc.min_notional, Money::parse("100").unwrap());
+    // 2021: the first line of the cryptofeed capture, 122 symbols.
+    let text = std::fs::read_to_string(data("ws/BINANCE_FUTURES.0")).unwrap();
+    let line = text.lines().next().unwrap();
+    let (_, json) = line.split_once(": ").unwrap();
+    let mut old = json.as_bytes().to_vec();
+    let info = parse_exchange_info(&mut old).unwrap();
+    assert_eq!(
+        (info.symbols.len(), info.refused.len()),
+        (122, 0),
+        "{:?}",
+        info.refused
+    );
+    // The shipped config's instruments are what the exchange listed.
+    let eth = info.get("ETHUSDT").unwrap();
+    assert_eq!(eth.tick_size, Price::parse("0.01").unwrap());
+}
+
+#[test]
 fn every_message_of_the_real_ws_capture_becomes_the_right_events() {
     let mut p = capture_parser();
     let mut by: BTreeMap<String, u64> = BTreeMap::new();
@@ -257,6 +296,111 @@ fn corpus() -> Vec<String> {
         }
     }
     v
+}
+
+/// Book tickers and trades: 3 000 of the 2024 BTCUSDT capture and those
+/// of the 2021 capture (read once).
+fn hot_corpus() -> &'static [String] {
+    static HOT: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    HOT.get_or_init(|| {
+        use std::io::BufRead as _;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/ticks/btcusdt_20240808.gz"
+        );
+        let file = std::fs::File::open(path).unwrap();
+        let mut v: Vec<String> = std::io::BufReader::new(flate2::read::GzDecoder::new(file))
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| l.split_once(' ').map(|(_, j)| j.to_string()))
+            .filter(|j| j.contains("@bookTicker") || j.contains("@trade"))
+            .take(3000)
+            .collect();
+        v.extend(
+            ws_capture()
+                .into_iter()
+                .filter(|j| j.contains("\"bookTicker\"") || j.contains("\"aggTrade\"")),
+        );
+        v
+    })
+}
+
+fn hot_parser() -> Parser {
+    Parser::new(Symbols::new(&[
+        "BTCUSDT",
+        "SUSHIUSDT",
+        "AKROUSDT",
+        "KEEPUSDT",
+        "CTKUSDT",
+    ]))
+}
+
+/// JSON-aware edits: each one something the DOM-free path must either
+/// read exactly as the DOM does or hand to it.
+const SNIPPETS: [&str; 16] = [
+    " ",
+    "\n\t",
+    r#","E":1"#,
+    r#","e":"bookTicker""#,
+    r#""x":{"y":1},"#,
+    r#""x":[1,2],"#,
+    r#"\u0041"#,
+    "1.5",
+    "-1",
+    "1e3",
+    "null",
+    "true",
+    "\"",
+    "}",
+    "é",
+    r#","s":"BTCUSDT""#,
+];
+
+#[test]
+fn the_dom_free_path_reads_every_real_hot_message_as_the_dom_does() {
+    let mut p = hot_parser();
+    for msg in hot_corpus() {
+        let (mut a, mut b) = (msg.as_bytes().to_vec(), msg.as_bytes().to_vec());
+        let (mut fast, mut dom) = (Vec::new(), Vec::new());
+        let rf = p.parse(&mut a, MonoNanos(1), None, |e| fast.push(e));
+        let rd = p.parse_dom(&mut b, MonoNanos(1), None, |e| dom.push(e));
+        assert_eq!(rf, rd, "{msg}");
+        assert_eq!(fast, dom, "{msg}");
+        assert!(rf.is_ok(), "{msg}: {rf:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_dom_free_path_answers_mangled_messages_as_the_dom_does(
+        pick in any::<prop::sample::Index>(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), 0..SNIPPETS.len()), 0..3),
+        cut in prop::option::of(any::<prop::sample::Index>()),
+    ) {
+        let all = hot_corpus();
+        let mut m = all[pick.index(all.len())].as_bytes().to_vec();
+        for (at, s) in &inserts {
+            let i = at.index(m.len() + 1);
+            m.splice(i..i, SNIPPETS[*s].bytes());
+        }
+        for (at, b) in &flips {
+            let i = at.index(m.len());
+            m[i] = *b;
+        }
+        if let Some(c) = cut {
+            m.truncate(c.index(m.len() + 1));
+        }
+        let mut p = hot_parser();
+        let (mut a, mut b) = (m.clone(), m.clone());
+        let (mut fast, mut dom) = (Vec::new(), Vec::new());
+        let rf = p.parse(&mut a, MonoNanos(1), None, |e| fast.push(e));
+        let rd = p.parse_dom(&mut b, MonoNanos(1), None, |e| dom.push(e));
+        prop_assert_eq!(&rf, &rd, "{}", String::from_utf8_lossy(&m));
+        prop_assert_eq!(fast, dom);
+    }
 }
 
 proptest! {

@@ -187,3 +187,86 @@ impl ExchangeSide {
         ))
     }
 }
+
+/// Reads the exchange's trading rules (`GET /fapi/v1/exchangeInfo` at
+/// `rest_url`) and makes the configured instruments agree with them: the
+/// exchange is the authority on tick size, lot sizes and minimum notional,
+/// so where the config differs the exchange's value is adopted and named
+/// in a warning. The caller records the adopted config in the run
+/// directory, so a replay uses the same table. A configured symbol the
+/// exchange does not list, or lists as not trading, stops the run.
+pub fn adopt_exchange_rules(
+    cfg: &mut crate::config::AppConfig,
+    rest_url: &str,
+) -> Result<Vec<String>, RunError> {
+    use autobot_engine::config::Validate as _;
+    use autobot_gateways::binance::exchange_info::parse_exchange_info;
+    use autobot_gateways::binance::rest::RestClient;
+    let fail = |why: String| RunError::Instruments(format!("exchangeInfo from {rest_url}: {why}"));
+    let mut rest = RestClient::new(rest_url, Duration::from_secs(10));
+    let mut body = rest
+        .get("/fapi/v1/exchangeInfo", "")
+        .map_err(|e| fail(e.to_string()))?
+        .body;
+    let info = parse_exchange_info(&mut body).map_err(|e| fail(e.to_string()))?;
+    let mut warnings = Vec::new();
+    for ins in &mut cfg.instruments {
+        let sym = ins.symbol.as_str();
+        let Some(r) = info.get(sym) else {
+            let why = match info.refused.iter().find(|e| e.to_string().starts_with(sym)) {
+                Some(e) => format!("its rules are unreadable: {e}"),
+                None => "the exchange does not list it".into(),
+            };
+            return Err(fail(format!("configured symbol {sym}: {why}")));
+        };
+        if r.status != "TRADING" {
+            return Err(fail(format!(
+                "configured symbol {sym} is {} on the exchange, not TRADING",
+                r.status
+            )));
+        }
+        let mut note = |field: &str, ours: String, theirs: String| {
+            if ours != theirs {
+                warnings.push(format!(
+                    "instrument {sym}: {field} is {theirs} on the exchange, {ours} in the config; \
+                     using the exchange's (recorded in the run's config.toml)"
+                ));
+            }
+        };
+        note(
+            "tick_size",
+            ins.tick_size.to_string(),
+            r.tick_size.to_string(),
+        );
+        note(
+            "step_size",
+            ins.step_size.to_string(),
+            r.step_size.to_string(),
+        );
+        note("min_qty", ins.min_qty.to_string(), r.min_qty.to_string());
+        note("max_qty", ins.max_qty.to_string(), r.max_qty.to_string());
+        note(
+            "max_market_qty",
+            ins.max_market_qty.to_string(),
+            r.max_market_qty.to_string(),
+        );
+        note(
+            "min_notional",
+            ins.min_notional.to_string(),
+            r.min_notional.to_string(),
+        );
+        ins.tick_size = r.tick_size;
+        ins.step_size = r.step_size;
+        ins.min_qty = r.min_qty;
+        ins.max_qty = r.max_qty;
+        ins.max_market_qty = r.max_market_qty;
+        ins.min_notional = r.min_notional;
+    }
+    cfg.validate("").map_err(|e| {
+        fail(format!(
+            "the exchange's rules make the config invalid: {} = {} (allowed: {})",
+            e.key, e.value, e.allowed
+        ))
+    })?;
+    Ok(warnings)
+}

@@ -65,6 +65,9 @@ pub enum RunError {
     /// The operator's endpoint could not start.
     #[error(transparent)]
     Control(#[from] autobot_gateways::control::ControlError),
+    /// The instrument table could not be checked against the exchange.
+    #[error("{0}")]
+    Instruments(String),
     /// The built-in simulator could not start.
     #[error("exchange simulator: {0}")]
     Simulator(#[from] autobot_gateways::sim::SimError),
@@ -124,6 +127,23 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         }
         _ => {}
     }
+    // Against an exchange, its trading rules win over the config's; the
+    // adopted table is what this run records and replays with.
+    let mut adopted = None;
+    let mut rule_warnings = Vec::new();
+    if cfg.exchange.endpoint == Endpoint::Url {
+        let mut c = cfg.clone();
+        rule_warnings = crate::exchange::adopt_exchange_rules(&mut c, &cfg.exchange.rest_url)?;
+        if opts.resume.is_some() && !rule_warnings.is_empty() {
+            return Err(RunError::Instruments(format!(
+                "the exchange's trading rules changed since this run started ({}); \
+                 its journal was recorded with the old ones, so start a new run",
+                rule_warnings.join("; ")
+            )));
+        }
+        adopted = Some(c);
+    }
+    let cfg = adopted.as_ref().unwrap_or(cfg);
     let sim_api = match (on_exchange, cfg.exchange.endpoint) {
         (true, Endpoint::Simulator) => Some(crate::exchange::simulator_keys()?),
         _ => None,
@@ -293,6 +313,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             if d.exact() { String::new() } else { format!(" (first divergent in {}..={})", d.from, d.at) }
         ));
     }
+    pipeline.warnings.extend(rule_warnings);
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     pipeline.warnings.extend(exchange_warning);

@@ -392,3 +392,73 @@ fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
     drop(sim);
     let _ = std::fs::remove_dir_all(&out.run_dir);
 }
+
+#[test]
+fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_the_run() {
+    use autobot_engine::types::{Money, Price};
+    let exchange_cfg = shipped("rules");
+    let sim = SimExchange::start(SimConfig::loopback(
+        SimSource::Synthetic {
+            config: exchange_cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        exchange_cfg.core().instruments.to_vec(),
+    ))
+    .unwrap();
+    // The config disagrees with the exchange about BTCUSDT.
+    let mut cfg = exchange_cfg.clone();
+    cfg.run.duration_secs = 2;
+    cfg.instruments[0].tick_size = Price::parse("0.5").unwrap();
+    cfg.instruments[0].min_notional = Money::parse("50").unwrap();
+    let out = run_against(&sim, cfg).join().unwrap();
+    let w = out.pipeline.warnings.join("\n");
+    assert!(
+        w.contains("instrument BTCUSDT: tick_size is 0.1 on the exchange, 0.5 in the config"),
+        "{w}"
+    );
+    assert!(
+        w.contains("min_notional is 100 on the exchange, 50 in the config"),
+        "{w}"
+    );
+    // The run recorded (and replays with) the exchange's table.
+    let recorded = AppConfig::load(&out.run_dir.join("config.toml")).unwrap();
+    assert_eq!(
+        recorded.instruments[0].tick_size,
+        Price::parse("0.10").unwrap()
+    );
+    assert_eq!(
+        recorded.instruments[0].min_notional,
+        Money::parse("100").unwrap()
+    );
+    replays_to_the_same_digest(&out);
+    let _ = std::fs::remove_dir_all(&out.run_dir);
+    drop(sim);
+
+    // An exchange listing BTCUSDT only: a config trading ETHUSDT too is refused
+    // before anything starts.
+    let btc_only = SimExchange::start(SimConfig::loopback(
+        SimSource::Synthetic {
+            config: exchange_cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        exchange_cfg.core().instruments[..1].to_vec(),
+    ))
+    .unwrap();
+    let mut cfg = shipped("unlisted");
+    cfg.exchange.endpoint = Endpoint::Url;
+    cfg.exchange.ws_url = btc_only.ws_url();
+    cfg.exchange.rest_url = btc_only.rest_url();
+    let err = run_paper(&cfg, &RunOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("configured symbol ETHUSDT: the exchange does not list it"),
+        "{err}"
+    );
+    assert!(
+        !Path::new(&cfg.run.run_dir).exists(),
+        "no run directory for a refused run"
+    );
+}

@@ -1,8 +1,11 @@
 //! Binance USD-M: message parsing, the market-data gateway (WebSocket
 //! combined streams + REST depth snapshots), and the REST transport with
-//! error-code actions.
+//! error-code actions, exchangeInfo (the trading rules), signing, execution
+//! and the user-data stream.
 
+pub mod exchange_info;
 pub mod execution;
+mod flat;
 pub mod market;
 pub mod parse;
 pub mod record;

@@ -14,9 +14,9 @@
 //! nothing panics. Prices must be positive, quantities non-negative
 //! (positive for trades).
 //!
-//! This parser builds a simd-json borrowed DOM per message (one
-//! allocation per message for the tape); the live gateway's zero-copy
-//! path with reused buffers is part of issue 6.
+//! Book tickers and trades, most of the traffic, are read without a DOM
+//! and without allocating (`flat.rs`); the other kinds build a simd-json
+//! borrowed DOM per message (one allocation for its tape).
 
 use autobot_engine::event::{
     BookTicker, DepthDiff, InputBody, InputEvent, Kline, Level, Liquidation, MarkPrice, Source,
@@ -75,9 +75,17 @@ impl Symbols {
 
     /// The id of `name` (any case).
     pub fn id(&self, name: &str) -> Option<SymbolId> {
+        self.id_bytes(name.as_bytes())
+    }
+
+    /// The id of `name`'s bytes (any ASCII case).
+    pub fn id_bytes(&self, name: &[u8]) -> Option<SymbolId> {
+        // A slice iterator, named: with simd-json's prelude in scope,
+        // `Vec::iter` resolves to value-trait's `Array::iter`, which boxes.
         self.names
+            .as_slice()
             .iter()
-            .position(|n| n.eq_ignore_ascii_case(name))
+            .position(|n| n.as_bytes().eq_ignore_ascii_case(name))
             .and_then(|i| u16::try_from(i).ok())
             .map(SymbolId)
     }
@@ -177,10 +185,28 @@ impl Parser {
         }
     }
 
-    /// Parses one message (the buffer is rewritten in place) received at
-    /// `recv`; `snapshot_symbol` is the symbol of a REST depth snapshot.
-    /// Events go to `emit` only when the whole message is valid.
+    /// Parses one message (the buffer may be rewritten in place) received
+    /// at `recv`; `snapshot_symbol` is the symbol of a REST depth snapshot.
+    /// Events go to `emit` only when the whole message is valid. Book
+    /// tickers and trades take the DOM-free path ([`super::flat`]); the
+    /// rest, and anything that path does not fully understand, the DOM.
     pub fn parse(
+        &mut self,
+        bytes: &mut [u8],
+        recv: MonoNanos,
+        snapshot_symbol: Option<SymbolId>,
+        mut emit: impl FnMut(InputEvent),
+    ) -> Result<Parsed, ParseError> {
+        match super::flat::parse(bytes, &self.symbols, recv, &mut emit) {
+            super::flat::Fast::Done(r) => r,
+            super::flat::Fast::Fallback => self.parse_dom(bytes, recv, snapshot_symbol, emit),
+        }
+    }
+
+    /// [`Parser::parse`] through simd-json's DOM only (every message kind;
+    /// one tape allocation per message). Public so tests and benchmarks
+    /// can hold the fast path to it.
+    pub fn parse_dom(
         &mut self,
         bytes: &mut [u8],
         recv: MonoNanos,
