@@ -451,10 +451,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 &stop,
             )?;
             eprintln!(
-                "record: {} messages and {} snapshots ({} bytes of JSON) in {}",
+                "record: {} messages and {} snapshots ({} bytes of JSON, {} reconnects) in {}",
                 st.messages,
                 st.snapshots,
                 st.bytes,
+                st.reconnects,
                 path.display()
             );
             Ok(())

@@ -462,3 +462,46 @@ fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_t
         "no run directory for a refused run"
     );
 }
+
+#[test]
+fn a_recording_survives_a_dropped_connection() {
+    use autobot_gateways::binance::market::MarketFeedConfig;
+    use autobot_gateways::binance::record::record;
+    let cfg = config("record-drop");
+    let sim = capture_sim(0.0, &cfg);
+    let h = sim.handle();
+    let file = std::env::temp_dir().join(format!("autobot-record-drop-{}.gz", std::process::id()));
+    let mut feed = MarketFeedConfig::public(
+        sim.ws_url(),
+        sim.rest_url(),
+        vec!["BTCUSDT".into()],
+        cfg.exchange.streams.clone(),
+    );
+    feed.backoff_min = Duration::from_millis(20);
+    let path = file.clone();
+    let recorder = std::thread::spawn(move || {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        record(&feed, &path, None, Some(40_000), &stop)
+    });
+    wait_for("messages", || {
+        h.stats().sent.load(Ordering::Relaxed) > 10_000
+    });
+    h.drop_connections();
+    let st = recorder.join().unwrap().unwrap();
+    assert_eq!(st.messages, 40_000, "{st:?}");
+    assert_eq!(st.reconnects, 1, "{st:?}");
+    assert_eq!(
+        st.snapshots, 2,
+        "a fresh snapshot after the reconnect: {st:?}"
+    );
+    drop(sim);
+    // The recording replays: the engine's book resyncs across the gap.
+    let mut cfg = config("record-drop-replay");
+    cfg.exchange.simulator_source = file.to_str().unwrap().into();
+    let out = run_paper(&cfg, &RunOptions::default()).unwrap();
+    assert_eq!(out.market.events, 40_000);
+    let depth = out.pipeline.core.core.depth(SymbolId(0)).unwrap();
+    assert!(depth.is_synced(), "{:?}", depth.stats());
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_dir_all(&out.run_dir);
+}

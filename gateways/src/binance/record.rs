@@ -50,6 +50,8 @@ pub struct RecordStats {
     pub snapshots: u64,
     /// Bytes of JSON written.
     pub bytes: u64,
+    /// Connections lost and re-opened.
+    pub reconnects: u64,
 }
 
 /// Records the streams of `feed` into `out` until `stop`, `duration` or
@@ -75,6 +77,7 @@ pub fn record(
         Output::Plain(std::io::BufWriter::new(file))
     };
     let mut ws = connect(feed).map_err(RecordError::Connection)?;
+    let mut backoff = feed.backoff_min;
     let mut rest = RestClient::new(&feed.rest_url, Duration::from_secs(10));
     let depth: Vec<String> = feed
         .streams
@@ -89,24 +92,59 @@ pub fn record(
     let mut snapshotted = vec![false; depth.len()];
     let mut stats = RecordStats::default();
     let began = Instant::now();
-    let result = loop {
-        if stop.load(Ordering::Acquire)
+    let done = |stats: &RecordStats| {
+        stop.load(Ordering::Acquire)
             || duration.is_some_and(|d| began.elapsed() >= d)
             || max_messages.is_some_and(|m| stats.messages >= m)
-        {
+    };
+    let result = loop {
+        if done(&stats) {
             break Ok(());
         }
-        let text = match ws.read() {
-            Ok(Message::Text(t)) => t,
-            Ok(Message::Close(_)) => {
-                break Err(RecordError::Connection("closed by the server".into()));
+        let lost = match ws.read() {
+            Ok(Message::Text(t)) => {
+                backoff = feed.backoff_min;
+                Ok(t)
             }
+            Ok(Message::Close(_)) => Err("closed by the server".to_string()),
             Ok(_) => continue,
             Err(e) if is_tick(&e) => {
                 let _ = ws.flush();
                 continue;
             }
-            Err(e) => break Err(RecordError::Connection(e.to_string())),
+            Err(e) => Err(e.to_string()),
+        };
+        let text = match lost {
+            Ok(t) => t,
+            Err(why) => {
+                // A recording outlives a dropped connection: reconnect
+                // with backoff, and take a fresh snapshot after the next
+                // diff of each book (the diffs missed meanwhile break the
+                // chain, exactly as a replay will see it).
+                eprintln!("record: connection lost ({why}); reconnecting");
+                loop {
+                    let until = Instant::now() + backoff;
+                    while Instant::now() < until && !done(&stats) {
+                        std::thread::sleep(Duration::from_millis(10).min(backoff));
+                    }
+                    if done(&stats) {
+                        break;
+                    }
+                    match connect(feed) {
+                        Ok(new) => {
+                            ws = new;
+                            stats.reconnects += 1;
+                            snapshotted.fill(false);
+                            break;
+                        }
+                        Err(e) => {
+                            eprintln!("record: reconnect failed: {e}");
+                            backoff = (backoff * 2).min(feed.backoff_max);
+                        }
+                    }
+                }
+                continue;
+            }
         };
         let recv = unix_now().0;
         writeln!(w, "{recv} {}", text.as_str()).map_err(werr)?;
