@@ -162,6 +162,20 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// A simulator streaming `cfg`'s synthetic market for its first `n`
+/// instruments.
+fn synthetic_sim(cfg: &AppConfig, n: usize) -> SimExchange {
+    SimExchange::start(SimConfig::loopback(
+        SimSource::Synthetic {
+            config: cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        cfg.core().instruments[..n].to_vec(),
+    ))
+    .unwrap()
+}
+
 fn capture_sim(speed: f64, cfg: &AppConfig) -> SimExchange {
     let mut sim_cfg = SimConfig::loopback(
         SimSource::Capture(capture()),
@@ -300,15 +314,7 @@ fn bad_messages_are_counted_and_an_oversized_frame_costs_one_reconnect() {
     let mut cfg = shipped("bad");
     cfg.run.duration_secs = 6;
     cfg.exchange.backoff_min_ms = 20;
-    let sim = SimExchange::start(SimConfig::loopback(
-        SimSource::Synthetic {
-            config: cfg.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-        cfg.core().instruments.to_vec(),
-    ))
-    .unwrap();
+    let sim = synthetic_sim(&cfg, cfg.instruments.len());
     let h = sim.handle();
     let run = run_against(&sim, cfg);
     wait_for("messages", || {
@@ -355,15 +361,7 @@ fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
     let mut cfg = shipped("midframe");
     cfg.run.duration_secs = 5;
     cfg.exchange.backoff_min_ms = 20;
-    let sim = SimExchange::start(SimConfig::loopback(
-        SimSource::Synthetic {
-            config: cfg.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-        cfg.core().instruments.to_vec(),
-    ))
-    .unwrap();
+    let sim = synthetic_sim(&cfg, cfg.instruments.len());
     let h = sim.handle();
     let run = run_against(&sim, cfg);
     wait_for("messages", || {
@@ -397,15 +395,7 @@ fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
 fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_the_run() {
     use autobot_engine::types::{Money, Price};
     let exchange_cfg = shipped("rules");
-    let sim = SimExchange::start(SimConfig::loopback(
-        SimSource::Synthetic {
-            config: exchange_cfg.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-        exchange_cfg.core().instruments.to_vec(),
-    ))
-    .unwrap();
+    let sim = synthetic_sim(&exchange_cfg, exchange_cfg.instruments.len());
     // The config disagrees with the exchange about BTCUSDT.
     let mut cfg = exchange_cfg.clone();
     cfg.run.duration_secs = 2;
@@ -437,15 +427,7 @@ fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_t
 
     // An exchange listing BTCUSDT only: a config trading ETHUSDT too is refused
     // before anything starts.
-    let btc_only = SimExchange::start(SimConfig::loopback(
-        SimSource::Synthetic {
-            config: exchange_cfg.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-        exchange_cfg.core().instruments[..1].to_vec(),
-    ))
-    .unwrap();
+    let btc_only = synthetic_sim(&exchange_cfg, 1);
     let mut cfg = shipped("unlisted");
     cfg.exchange.endpoint = Endpoint::Url;
     cfg.exchange.ws_url = btc_only.ws_url();
