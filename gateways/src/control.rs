@@ -128,6 +128,7 @@ impl ControlServer {
             .spawn(move || {
                 let mut endpoint = Endpoint {
                     expected: cfg.operator_base,
+                    ids: crate::binance::parse::Symbols::new(&cfg.symbols),
                     cfg,
                     publisher,
                     board,
@@ -217,6 +218,8 @@ fn query<'a>(url: &'a str, key: &str) -> Option<&'a str> {
 
 struct Endpoint {
     cfg: ControlConfig,
+    /// `cfg.symbols` by name, as the market parser looks them up.
+    ids: crate::binance::parse::Symbols,
     publisher: InputPublisher,
     board: Arc<StatusBoard>,
     stats: Arc<ControlStats>,
@@ -261,13 +264,8 @@ impl Endpoint {
     }
 
     fn symbol(&self, name: &str, what: &str) -> Result<SymbolId, Reply> {
-        match self
-            .cfg
-            .symbols
-            .iter()
-            .position(|s| s.eq_ignore_ascii_case(name))
-        {
-            Some(i) => Ok(SymbolId(i as u16)),
+        match self.ids.id(name) {
+            Some(id) => Ok(id),
             None => Err(error(
                 400,
                 &format!(

@@ -331,13 +331,13 @@ pub fn render_status(v: &serde_json::Value) -> String {
     line(&mut out, "kill switch", s(&v["kill_switch"]));
     line(&mut out, "last input", s(&v["last_seq"]));
     line(&mut out, "inputs", s(&v["events"]));
-    line(&mut out, "equity", s(&v["equity"]));
-    line(&mut out, "balance", s(&v["balance"]));
-    line(&mut out, "realized PnL", s(&v["realized"]));
-    line(&mut out, "unrealized PnL", s(&v["unrealized"]));
-    line(&mut out, "fees", s(&v["fees"]));
-    line(&mut out, "daily PnL", s(&v["daily_pnl"]));
-    line(&mut out, "drawdown", s(&v["drawdown"]));
+    line(&mut out, "equity", s(&v["account"]["equity"]));
+    line(&mut out, "balance", s(&v["account"]["balance"]));
+    line(&mut out, "realized PnL", s(&v["account"]["realized"]));
+    line(&mut out, "unrealized PnL", s(&v["account"]["unrealized"]));
+    line(&mut out, "fees", s(&v["account"]["fees"]));
+    line(&mut out, "daily PnL", s(&v["account"]["daily_pnl"]));
+    line(&mut out, "drawdown", s(&v["account"]["drawdown"]));
     line(
         &mut out,
         "orders",

@@ -54,6 +54,16 @@ fn journal_inputs(out: &RunOutcome) -> Vec<autobot_engine::event::InputEvent> {
     read_journal(&out.run_dir.join("journal")).unwrap().events
 }
 
+/// `Disconnected` feed statuses in the run's journal.
+fn disconnected_statuses(out: &RunOutcome) -> usize {
+    journal_inputs(out)
+        .iter()
+        .filter(
+            |e| matches!(e.body, InputBody::FeedStatus(f) if f.health == FeedHealth::Disconnected),
+        )
+        .count()
+}
+
 fn replays_to_the_same_digest(out: &RunOutcome) {
     let args = ReplayArgs {
         dir: out.run_dir.clone(),
@@ -211,13 +221,7 @@ fn dropped_connections_are_reconnected_and_the_book_resynced() {
     // Each reconnect skips diffs: the core saw the broken chain, cleared
     // the book, and took the new snapshot.
     assert!(ds.resyncs >= 2 && ds.snapshots >= 3, "{ds:?}");
-    let events = journal_inputs(&out);
-    let lost = events
-        .iter()
-        .filter(
-            |e| matches!(e.body, InputBody::FeedStatus(f) if f.health == FeedHealth::Disconnected),
-        )
-        .count();
+    let lost = disconnected_statuses(&out);
     assert_eq!(lost, 2, "one Disconnected per drop");
     replays_to_the_same_digest(&out);
     drop(sim);
@@ -378,13 +382,7 @@ fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
     assert_eq!(g.refused_total(), 0, "{g:?}");
     let core = &out.pipeline.core.core;
     assert_eq!(core.stats().invalid_inputs, 0, "{:?}", core.stats());
-    let events = journal_inputs(&out);
-    let lost = events
-        .iter()
-        .filter(
-            |e| matches!(e.body, InputBody::FeedStatus(f) if f.health == FeedHealth::Disconnected),
-        )
-        .count();
+    let lost = disconnected_statuses(&out);
     assert_eq!(lost, 2, "one Disconnected per symbol for the cut");
     replays_to_the_same_digest(&out);
     drop(sim);

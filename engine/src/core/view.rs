@@ -38,7 +38,7 @@ pub struct CoreView {
 }
 
 /// The margin account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AccountView {
     /// Wallet balance at the start.
     pub start: Money,
@@ -191,6 +191,24 @@ fn counters(s: &CoreStats) -> BTreeMap<&'static str, u64> {
 }
 
 impl Core {
+    /// The margin account as a view (plain values: no allocation, so the
+    /// status board copies it on the core thread too).
+    pub fn account_view(&self) -> AccountView {
+        AccountView {
+            start: self.account.start(),
+            balance: self.account.balance(),
+            equity: self.account.equity(),
+            realized: self.account.realized(),
+            fees: self.account.fees(),
+            funding: self.account.funding(),
+            unrealized: self.account.unrealized(),
+            daily_pnl: self.account.daily_pnl(),
+            high_water: self.account.high_water(),
+            drawdown: self.account.drawdown(),
+            consecutive_losses: self.losses,
+        }
+    }
+
     /// The state as a serializable view.
     pub fn view(&self) -> CoreView {
         let name = |i: usize| {
@@ -272,19 +290,7 @@ impl Core {
             mode: self.mode,
             kill_switch: self.kill_switch,
             now: self.now.0,
-            account: AccountView {
-                start: self.account.start(),
-                balance: self.account.balance(),
-                equity: self.account.equity(),
-                realized: self.account.realized(),
-                fees: self.account.fees(),
-                funding: self.account.funding(),
-                unrealized: self.account.unrealized(),
-                daily_pnl: self.account.daily_pnl(),
-                high_water: self.account.high_water(),
-                drawdown: self.account.drawdown(),
-                consecutive_losses: self.losses,
-            },
+            account: self.account_view(),
             digest: format!("{:016x}", self.digest()),
             outputs: self.outputs(),
             stats: StatsView {

@@ -17,7 +17,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering, fence};
 
-use crate::core::{Core, MAX_PENDING_APPROVALS};
+use crate::core::{AccountView, Core, MAX_PENDING_APPROVALS};
 use crate::event::{ControlMode, SystemState};
 use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
 
@@ -94,14 +94,8 @@ pub struct StatusBoard {
     state: AtomicU8,
     mode: AtomicU8,
     kill_switch: AtomicBool,
-    balance: AtomicI64,
-    equity: AtomicI64,
-    realized: AtomicI64,
-    fees: AtomicI64,
-    funding: AtomicI64,
-    unrealized: AtomicI64,
-    daily_pnl: AtomicI64,
-    drawdown: AtomicI64,
+    /// [`AccountView`], as [`account_words`] packs it.
+    account: [AtomicI64; 11],
     orders: AtomicU64,
     fills: AtomicU64,
     rejects: AtomicU64,
@@ -131,22 +125,8 @@ pub struct BoardSnapshot {
     pub mode: ControlMode,
     /// Kill switch engaged.
     pub kill_switch: bool,
-    /// Wallet balance.
-    pub balance: Money,
-    /// Balance plus unrealized PnL.
-    pub equity: Money,
-    /// Realized PnL (before fees).
-    pub realized: Money,
-    /// Fees paid.
-    pub fees: Money,
-    /// Funding received (negative: paid).
-    pub funding: Money,
-    /// Unrealized PnL at mark.
-    pub unrealized: Money,
-    /// Equity change since the UTC day began.
-    pub daily_pnl: Money,
-    /// Drawdown from the high-water mark (fraction).
-    pub drawdown: Rate,
+    /// The margin account.
+    pub account: AccountView,
     /// Orders sent.
     pub orders: u64,
     /// Fills applied.
@@ -199,6 +179,41 @@ pub struct SymbolStatus {
     pub fills: u64,
 }
 
+/// An account view as eleven words (raw decimals, then the loss count).
+fn account_words(a: &AccountView) -> [i64; 11] {
+    [
+        a.start.raw(),
+        a.balance.raw(),
+        a.equity.raw(),
+        a.realized.raw(),
+        a.fees.raw(),
+        a.funding.raw(),
+        a.unrealized.raw(),
+        a.daily_pnl.raw(),
+        a.high_water.raw(),
+        a.drawdown.raw(),
+        i64::from(a.consecutive_losses),
+    ]
+}
+
+/// [`account_words`] back.
+fn account_of(w: [i64; 11]) -> AccountView {
+    let m = Money::from_raw;
+    AccountView {
+        start: m(w[0]),
+        balance: m(w[1]),
+        equity: m(w[2]),
+        realized: m(w[3]),
+        fees: m(w[4]),
+        funding: m(w[5]),
+        unrealized: m(w[6]),
+        daily_pnl: m(w[7]),
+        high_water: m(w[8]),
+        drawdown: Rate::from_raw(w[9]),
+        consecutive_losses: u32::try_from(w[10]).unwrap_or(u32::MAX),
+    }
+}
+
 fn state_of(v: u8) -> SystemState {
     match v {
         0 => SystemState::Running,
@@ -220,14 +235,7 @@ impl StatusBoard {
             state: AtomicU8::new(0),
             mode: AtomicU8::new(0),
             kill_switch: AtomicBool::new(false),
-            balance: AtomicI64::new(0),
-            equity: AtomicI64::new(0),
-            realized: AtomicI64::new(0),
-            fees: AtomicI64::new(0),
-            funding: AtomicI64::new(0),
-            unrealized: AtomicI64::new(0),
-            daily_pnl: AtomicI64::new(0),
-            drawdown: AtomicI64::new(0),
+            account: Default::default(),
             orders: AtomicU64::new(0),
             fills: AtomicU64::new(0),
             rejects: AtomicU64::new(0),
@@ -262,19 +270,9 @@ impl StatusBoard {
         self.state.store(core.state() as u8, r);
         self.mode.store(core.mode() as u8, r);
         self.kill_switch.store(core.kill_switch(), r);
-        let a = core.account();
-        for (cell, m) in [
-            (&self.balance, a.balance()),
-            (&self.equity, a.equity()),
-            (&self.realized, a.realized()),
-            (&self.fees, a.fees()),
-            (&self.funding, a.funding()),
-            (&self.unrealized, a.unrealized()),
-            (&self.daily_pnl, a.daily_pnl()),
-        ] {
-            cell.store(m.raw(), r);
+        for (cell, w) in self.account.iter().zip(account_words(&core.account_view())) {
+            cell.store(w, r);
         }
-        self.drawdown.store(a.drawdown().raw(), r);
         for (cell, n) in [
             (&self.orders, stats.orders),
             (&self.fills, stats.fills),
@@ -352,14 +350,7 @@ impl StatusBoard {
             state: state_of(self.state.load(r)),
             mode: ControlMode::from_index(u64::from(self.mode.load(r))).unwrap_or_default(),
             kill_switch: self.kill_switch.load(r),
-            balance: money(&self.balance),
-            equity: money(&self.equity),
-            realized: money(&self.realized),
-            fees: money(&self.fees),
-            funding: money(&self.funding),
-            unrealized: money(&self.unrealized),
-            daily_pnl: money(&self.daily_pnl),
-            drawdown: Rate::from_raw(self.drawdown.load(r)),
+            account: account_of(std::array::from_fn(|i| self.account[i].load(r))),
             orders: self.orders.load(r),
             fills: self.fills.load(r),
             rejects: self.rejects.load(r),
@@ -447,7 +438,7 @@ mod tests {
         assert!(s.kill_switch);
         assert_eq!(s.mode, ControlMode::Emergency);
         assert_eq!(s.state, core.state());
-        assert_eq!(s.equity, core.account().equity());
+        assert_eq!(s.account, core.account_view());
         assert_eq!(s.symbols.len(), cfg.instruments.len());
         assert_eq!(
             s.last_command,
