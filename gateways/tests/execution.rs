@@ -11,8 +11,15 @@ use std::time::{Duration, Instant};
 use autobot_engine::config::{instruments, presets};
 use autobot_engine::event::{CancelOrder, NewOrder, OrderKind, RejectReason};
 use autobot_engine::types::{ClientOrderId, Price, Qty, Side, SymbolId};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use autobot_engine::event::{InputBody, InputEvent, Liquidity, OrderStatus, Source};
+use autobot_engine::runtime::read_journal;
 use autobot_gateways::binance::execution::{ExecClient, ExecConfig};
+use autobot_gateways::binance::ledger::OrderLedger;
 use autobot_gateways::binance::sign::Signer;
+use autobot_gateways::binance::user::{UserEnded, UserStats, UserStream};
 use autobot_gateways::credentials::Hidden;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use tungstenite::Message;
@@ -117,7 +124,11 @@ fn signed_orders_round_trip_and_a_bad_signature_is_refused() {
     // A resting post-only bid far below the market: known, then cancelled.
     c.place(&order(2, Side::Buy, OrderKind::Limit, "1000"))
         .unwrap();
-    assert_eq!(c.query_order(SymbolId(0), ClientOrderId(2)), Ok(true));
+    let resting = c.order(SymbolId(0), ClientOrderId(2)).unwrap().unwrap();
+    assert_eq!(
+        (resting.status, resting.side, resting.executed),
+        (OrderStatus::Accepted, Side::Buy, Qty::ZERO)
+    );
     c.cancel(&CancelOrder {
         client_id: ClientOrderId(2),
         symbol: SymbolId(0),
@@ -130,16 +141,27 @@ fn signed_orders_round_trip_and_a_bad_signature_is_refused() {
         })
         .unwrap_err();
     assert_eq!(refused.code, -2011);
-    assert_eq!(c.query_order(SymbolId(0), ClientOrderId(99)), Ok(false));
-    let positions = String::from_utf8(c.positions().unwrap()).unwrap();
-    assert!(
-        positions.contains("\"positionAmt\":\"0.002\""),
-        "{positions}"
+    assert_eq!(c.order(SymbolId(0), ClientOrderId(99)), Ok(None));
+    let cancelled = c.order(SymbolId(0), ClientOrderId(2)).unwrap().unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert!(c.open_orders().unwrap().is_empty());
+    // The account read back: the position, the wallet less the fee, and
+    // the market order's fills, which add up to it.
+    let positions = c.position_list().unwrap();
+    assert_eq!(positions.len(), 1);
+    assert_eq!(
+        (positions[0].symbol.as_str(), positions[0].qty),
+        ("BTCUSDT", Qty::parse("0.002").unwrap())
     );
-    assert!(
-        String::from_utf8(c.account().unwrap())
-            .unwrap()
-            .contains("walletBalance")
+    assert!(c.wallet("USDT").unwrap() < autobot_engine::types::Money::parse("100000").unwrap());
+    let filled = c.order(SymbolId(0), ClientOrderId(1)).unwrap().unwrap();
+    let trades = c.order_trades(SymbolId(0), filled.order_id).unwrap();
+    let total = trades
+        .iter()
+        .fold(Qty::ZERO, |s, t| s.checked_add(t.qty).unwrap());
+    assert_eq!(
+        (filled.status, total),
+        (OrderStatus::Filled, filled.executed)
     );
 
     // The wrong secret: the simulator refuses the signature (-1022), and
@@ -197,85 +219,132 @@ fn clock_skew_is_resynced_and_a_rate_limit_backs_off() {
 }
 
 /// The user-data stream thread as the run starts it, publishing into a real
-/// pipeline (ring, journal, core): the exchange expires the listen key
-/// mid-run; the client counts the expiry, creates a new key, reconnects,
-/// and the fills of orders placed before and after the expiry are both in
-/// the journal.
+/// pipeline (ring, journal, core) whose outputs are drained.
+struct UserPipeline {
+    dir: PathBuf,
+    stats: Arc<UserStats>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<UserEnded>,
+    pipeline: autobot_engine::runtime::PipelineHandle,
+    drain: std::thread::JoinHandle<()>,
+}
+
+impl UserPipeline {
+    fn start(sim: &SimExchange, name: &str, ledger: Option<Arc<OrderLedger>>) -> UserPipeline {
+        use autobot_engine::config::{
+            CpuMap, DurabilityKind, EngineConfig, JournalConfig, Layout, StrategyConfig, WaitKind,
+        };
+        use autobot_engine::runtime::{RingReader as _, Waiter, start as start_pipeline};
+        use autobot_gateways::binance::parse::Symbols;
+        use autobot_gateways::binance::user::UserStreamConfig;
+
+        let dir = std::env::temp_dir().join(format!("autobot-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let engine = EngineConfig {
+            ring_size: 1024,
+            output_ring_size: 256,
+            wait: WaitKind::Yield,
+            layout: Layout::Inline,
+            cpus: CpuMap::default(),
+        };
+        let journal = JournalConfig {
+            segment_mib: 1,
+            durability: DurabilityKind::None,
+            sync_every: 1000,
+            checkpoint_every: 5_000,
+            snapshot_every: 0,
+            snapshot_keep: 3,
+        };
+        let core = presets::core(
+            &[presets::btcusdt()],
+            StrategyConfig::ema_cross(5, 20, Qty::parse("0.01").unwrap()),
+        );
+        let started =
+            start_pipeline(&engine, &journal, &core, &dir.join("journal"), None, false).unwrap();
+        let mut outputs = started.outputs;
+        let drain = std::thread::spawn(move || {
+            let mut waiter = Waiter::new(WaitKind::Yield);
+            loop {
+                match outputs.with_batch(u64::MAX, |evs| evs.count()) {
+                    Ok(Some(_)) => waiter.reset(),
+                    Ok(None) => waiter.idle(),
+                    Err(_) => return,
+                }
+            }
+        });
+        let (key, _) = keys("the-secret");
+        let mut user = UserStream::new(
+            UserStreamConfig {
+                rest_url: sim.rest_url(),
+                ws_url: sim.ws_url(),
+                api_key: key,
+                margin_asset: "USDT".into(),
+                keepalive: Duration::from_secs(1800),
+                poll: Duration::from_millis(10),
+                backoff_min: Duration::from_millis(20),
+                backoff_max: Duration::from_millis(200),
+            },
+            Symbols::new(&["BTCUSDT"]),
+        );
+        if let Some(ledger) = ledger {
+            user = user.with_reconciler(client(sim, "the-secret"), ledger);
+        }
+        let stats = user.stats();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut publisher = started.publisher;
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || user.run(&mut publisher, &thread_stop));
+        UserPipeline {
+            dir,
+            stats,
+            stop,
+            thread,
+            pipeline: started.handle,
+            drain,
+        }
+    }
+
+    /// Stops the stream and the pipeline; the journal's inputs.
+    fn finish(self) -> Vec<InputEvent> {
+        self.stop.store(true, Ordering::Release);
+        assert_eq!(self.thread.join().unwrap(), UserEnded::Stopped);
+        assert_eq!(self.stats.refused.load(Ordering::Relaxed), 0);
+        self.pipeline.join().unwrap();
+        self.drain.join().unwrap();
+        let events = read_journal(&self.dir.join("journal")).unwrap().events;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        events
+    }
+}
+
+fn wait(what: &str, cond: &dyn Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < Duration::from_secs(30), "waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+/// Client ids of the journal's order reports with `status`, in order.
+fn reports(events: &[InputEvent], status: OrderStatus) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e.body {
+            InputBody::OrderUpdate(u) if u.status == status => Some(u.client_id.0),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The exchange expires the listen key mid-run; the client counts the
+/// expiry, creates a new key, reconnects, and the fills of orders placed
+/// before and after the expiry are both in the journal.
 #[test]
 fn an_expired_listen_key_is_recreated_and_reports_keep_reaching_the_journal() {
-    use autobot_engine::config::{
-        CpuMap, DurabilityKind, EngineConfig, JournalConfig, Layout, StrategyConfig, WaitKind,
-    };
-    use autobot_engine::event::{InputBody, OrderStatus};
-    use autobot_engine::runtime::{RingReader as _, Waiter, read_journal, start as start_pipeline};
-    use autobot_gateways::binance::parse::Symbols;
-    use autobot_gateways::binance::user::{UserEnded, UserStream, UserStreamConfig};
-    use std::sync::Arc;
-    use std::sync::atomic::AtomicBool;
-
     let sim = start();
     let h = sim.handle();
-    let dir = std::env::temp_dir().join(format!("autobot-listenkey-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let engine = EngineConfig {
-        ring_size: 1024,
-        output_ring_size: 256,
-        wait: WaitKind::Yield,
-        layout: Layout::Inline,
-        cpus: CpuMap::default(),
-    };
-    let journal = JournalConfig {
-        segment_mib: 1,
-        durability: DurabilityKind::None,
-        sync_every: 1000,
-        checkpoint_every: 5_000,
-        snapshot_every: 0,
-        snapshot_keep: 3,
-    };
-    let core = presets::core(
-        &[presets::btcusdt()],
-        StrategyConfig::ema_cross(5, 20, Qty::parse("0.01").unwrap()),
-    );
-    let started =
-        start_pipeline(&engine, &journal, &core, &dir.join("journal"), None, false).unwrap();
-    let mut outputs = started.outputs;
-    let drain = std::thread::spawn(move || {
-        let mut waiter = Waiter::new(WaitKind::Yield);
-        loop {
-            match outputs.with_batch(u64::MAX, |evs| evs.count()) {
-                Ok(Some(_)) => waiter.reset(),
-                Ok(None) => waiter.idle(),
-                Err(_) => return,
-            }
-        }
-    });
-
-    let (key, _) = keys("the-secret");
-    let mut user = UserStream::new(
-        UserStreamConfig {
-            rest_url: sim.rest_url(),
-            ws_url: sim.ws_url(),
-            api_key: key,
-            margin_asset: "USDT".into(),
-            keepalive: Duration::from_secs(1800),
-            poll: Duration::from_millis(10),
-            backoff_min: Duration::from_millis(20),
-            backoff_max: Duration::from_millis(200),
-        },
-        Symbols::new(&["BTCUSDT"]),
-    );
-    let stats = user.stats();
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut publisher = started.publisher;
-    let thread_stop = Arc::clone(&stop);
-    let thread = std::thread::spawn(move || user.run(&mut publisher, &thread_stop));
-    let wait = |what: &str, cond: &dyn Fn() -> bool| {
-        let t = Instant::now();
-        while !cond() {
-            assert!(t.elapsed() < Duration::from_secs(30), "waiting for {what}");
-            std::thread::yield_now();
-        }
-    };
+    let run = UserPipeline::start(&sim, "listenkey", None);
+    let stats = Arc::clone(&run.stats);
     wait("the user stream", &|| h.user_clients() == 1);
 
     let mut c = client(&sim, "the-secret");
@@ -294,22 +363,100 @@ fn an_expired_listen_key_is_recreated_and_reports_keep_reaching_the_journal() {
     wait("the second fill", &|| {
         stats.events.load(Ordering::Relaxed) >= 6
     });
-    stop.store(true, Ordering::Release);
-    assert_eq!(thread.join().unwrap(), UserEnded::Stopped);
+    let events = run.finish();
     assert_eq!(stats.expired.load(Ordering::Relaxed), 1);
-    assert_eq!(stats.refused.load(Ordering::Relaxed), 0);
-    started.handle.join().unwrap();
-    drain.join().unwrap();
+    let filled = reports(&events, OrderStatus::Filled);
+    assert_eq!(filled, [1, 2], "both fills journaled, once each");
+}
 
-    let filled: Vec<u64> = read_journal(&dir.join("journal"))
-        .unwrap()
-        .events
+/// The user stream is down while an order fills and a resting order is
+/// cancelled: nothing of it reaches the client. On reconnect the open
+/// orders are queried over signed REST and the missed fill (from
+/// `userTrades`, at the exchange's price, quantity and fee) and the cancel
+/// are journaled, once each. Orders a resumed core holds that the exchange
+/// does not know are ended: refused if never acknowledged, else expired.
+#[test]
+fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
+    let sim = start();
+    let h = sim.handle();
+    let ledger = Arc::new(OrderLedger::new());
+    // What a resumed core might hold: sent but never acknowledged, and
+    // acknowledged and resting; the exchange knows neither.
+    ledger.adopt(
+        ClientOrderId(98),
+        SymbolId(0),
+        Side::Buy,
+        Qty::ZERO,
+        Some(OrderStatus::Accepted),
+    );
+    ledger.adopt(ClientOrderId(99), SymbolId(0), Side::Buy, Qty::ZERO, None);
+    let run = UserPipeline::start(&sim, "outage", Some(Arc::clone(&ledger)));
+    let stats = Arc::clone(&run.stats);
+    wait("the user stream and the first reconciliation", &|| {
+        h.user_clients() == 1 && stats.recovered.load(Ordering::Relaxed) == 2
+    });
+    let mut c = client(&sim, "the-secret");
+    let mut place = |o: NewOrder| {
+        ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
+        c.place(&o).unwrap();
+    };
+    place(order(1, Side::Buy, OrderKind::Market, "0"));
+    place(order(3, Side::Buy, OrderKind::Limit, "10000"));
+    wait("the first fill and the resting order", &|| {
+        ledger.unsettled() == 0
+    });
+    let streamed = stats.events.load(Ordering::Relaxed);
+
+    h.user_outage(true);
+    wait("the outage", &|| h.user_clients() == 0);
+    place(order(2, Side::Sell, OrderKind::Market, "0"));
+    let cancel = CancelOrder {
+        client_id: ClientOrderId(3),
+        symbol: SymbolId(0),
+    };
+    c.cancel(&cancel).unwrap();
+    ledger.cancelling(ClientOrderId(3));
+    assert_eq!(ledger.unsettled(), 2, "a fill and a cancel are owed");
+    assert_eq!(
+        stats.events.load(Ordering::Relaxed),
+        streamed,
+        "nothing arrived"
+    );
+
+    h.user_outage(false);
+    wait("the recovered reports", &|| ledger.unsettled() == 0);
+    let events = run.finish();
+    assert_eq!(stats.recovered.load(Ordering::Relaxed), 4);
+    assert_eq!(stats.duplicates.load(Ordering::Relaxed), 0);
+    assert_eq!(
+        reports(&events, OrderStatus::Filled),
+        [1, 2],
+        "each fill once"
+    );
+    assert_eq!(reports(&events, OrderStatus::Cancelled), [3]);
+    assert_eq!(reports(&events, OrderStatus::Expired), [98]);
+    let refused: Vec<u64> = events
         .iter()
         .filter_map(|e| match e.body {
-            InputBody::OrderUpdate(u) if u.status == OrderStatus::Filled => Some(u.client_id.0),
+            InputBody::OrderRejected(r) => Some(r.client_id.0),
             _ => None,
         })
         .collect();
-    assert_eq!(filled, [1, 2], "both fills journaled, once each");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(refused, [99]);
+    // The recovered fill is the exchange's trade, not an estimate.
+    let recovered = events
+        .iter()
+        .find_map(|e| match e.body {
+            InputBody::OrderUpdate(u) if u.client_id.0 == 2 => Some((e.header.source, u)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(recovered.0, Source::Execution);
+    let u = recovered.1;
+    assert_eq!(
+        (u.last_qty, u.cum_qty),
+        (Qty::parse("0.002").unwrap(), u.last_qty)
+    );
+    assert!(u.last_price.is_positive() && u.fee.is_positive(), "{u:?}");
+    assert_eq!(u.liquidity, Liquidity::Taker);
 }

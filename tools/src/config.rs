@@ -85,6 +85,17 @@ pub enum Execution {
     Exchange,
 }
 
+/// What a run against an exchange account (`endpoint = "url"`) does at
+/// start with open orders on its symbols that the core does not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForeignOrders {
+    /// Stop before trading and name them.
+    Refuse,
+    /// Cancel them, then trade.
+    Cancel,
+}
+
 /// `[exchange]`: the market-data connection.
 #[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +130,8 @@ pub struct ExchangeConfig {
     /// New orders are refused locally while the exchange reports this much
     /// request weight used in the minute (1 ..= 2400).
     pub weight_budget: u32,
+    /// Open orders the core does not hold, found at start.
+    pub foreign_orders: ForeignOrders,
 }
 
 /// Stream suffixes the market gateway can parse.

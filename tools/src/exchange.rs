@@ -2,33 +2,43 @@
 //! "exchange"`): the signed REST execution thread and the user-data stream
 //! thread, against the built-in simulator or the configured URLs.
 //!
+//! Start (against an account, `endpoint = "url"`): [`read_account`] reads
+//! the account's open orders, positions and wallet before the run directory
+//! exists; before any market data, [`AccountAtStart::reconcile`] refuses or
+//! cancels open orders the core does not hold (`foreign_orders`) and puts
+//! each symbol's position into the journal as an `AccountUpdate` snapshot
+//! the core adopts. The user stream then
+//! queries every order the core holds open after each connect (see
+//! `autobot_gateways::binance::ledger`).
+//!
 //! Shutdown: the execution thread answers every order the core sent
 //! before `Stopped`, then releases its publisher and says so; the user
-//! stream keeps reading until it has been quiet for [`QUIET`] (the
-//! simulator writes an order's reports before its REST reply, so they are
-//! already on the socket), at most [`DRAIN_LIMIT`], then stops and
-//! releases its publisher, which lets the input ring shut down.
+//! stream keeps reading until the order ledger is settled (every order has
+//! the reports it is owed), at most [`DRAIN_LIMIT`]; then it stops, asking
+//! over REST for whatever is still owed, and releases its publisher, which
+//! lets the input ring shut down.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use autobot_engine::config::{CpuMap, WaitKind};
+use autobot_engine::core::{OpenOrder, OrderState};
+use autobot_engine::event::OrderStatus;
 use autobot_engine::runtime::{InputPublisher, OutputReader, Waiter};
 use autobot_engine::types::Qty;
 use autobot_gateways::binance::execution::{self, ExecClient, ExecConfig, ExecStats};
+use autobot_gateways::binance::ledger::OrderLedger;
 use autobot_gateways::binance::market::ResyncRequests;
 use autobot_gateways::binance::parse::Symbols;
 use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::binance::user::{UserStats, UserStream, UserStreamConfig};
 use autobot_gateways::credentials::Hidden;
 
-use crate::config::AppConfig;
+use crate::config::{AppConfig, ForeignOrders};
 use crate::run::{RunError, StageThread, spawn_stage};
+use autobot_gateways::binance::account::ExchangeOrder;
 
-/// Quiet time after which the user stream is taken to have delivered
-/// every report.
-const QUIET: Duration = Duration::from_millis(300);
 /// Longest wait for the user stream at shutdown.
 const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
@@ -61,6 +71,15 @@ pub struct ExchangeSide {
     user_stop: Arc<AtomicBool>,
     released: Arc<AtomicBool>,
     user_stats: Arc<UserStats>,
+    ledger: Arc<OrderLedger>,
+}
+
+/// The execution client's settings from the config.
+pub fn exec_config(cfg: &AppConfig, rest_url: &str) -> ExecConfig {
+    let mut c = ExecConfig::new(rest_url);
+    c.recv_window_ms = cfg.exchange.recv_window_ms;
+    c.weight_budget = cfg.exchange.weight_budget;
+    c
 }
 
 /// Everything the exchange side needs from the run.
@@ -89,15 +108,26 @@ pub struct ExchangeStart<'a> {
     pub busy: bool,
     /// Idle strategy.
     pub wait: WaitKind,
+    /// Orders the core holds open (a resumed run): the user stream asks
+    /// the exchange what became of them.
+    pub open_orders: &'a [OpenOrder],
 }
 
 impl ExchangeSide {
     /// Starts both threads.
     pub fn start(s: ExchangeStart<'_>) -> Result<ExchangeSide, RunError> {
         let ex = &s.cfg.exchange;
-        let mut exec_cfg = ExecConfig::new(&s.rest_url);
-        exec_cfg.recv_window_ms = ex.recv_window_ms;
-        exec_cfg.weight_budget = ex.weight_budget;
+        let exec_cfg = exec_config(s.cfg, &s.rest_url);
+        let ledger = Arc::new(OrderLedger::new());
+        for o in s.open_orders {
+            let status = match o.state {
+                OrderState::New | OrderState::Submitted => None,
+                OrderState::Accepted => Some(OrderStatus::Accepted),
+                OrderState::PartiallyFilled => Some(OrderStatus::PartiallyFilled),
+                _ => continue,
+            };
+            ledger.adopt(o.client_id, o.symbol, o.side, o.filled, status);
+        }
         let user_cfg = UserStreamConfig {
             rest_url: s.rest_url.clone(),
             ws_url: s.ws_url,
@@ -108,9 +138,12 @@ impl ExchangeSide {
             backoff_min: Duration::from_millis(ex.backoff_min_ms),
             backoff_max: Duration::from_millis(ex.backoff_max_ms),
         };
-        let mut user = UserStream::new(user_cfg, Symbols::new(&s.names));
+        let querier = ExecClient::new(exec_cfg.clone(), s.signer.clone(), s.names.clone());
+        let mut user = UserStream::new(user_cfg, Symbols::new(&s.names))
+            .with_reconciler(querier, Arc::clone(&ledger));
         let user_stats = user.stats();
         let client = ExecClient::new(exec_cfg, s.signer, s.names);
+        let exec_ledger = Arc::clone(&ledger);
         let released = Arc::new(AtomicBool::new(false));
         let user_stop = Arc::new(AtomicBool::new(false));
         let (cpus, busy, wait) = (s.cpus, s.busy, s.wait);
@@ -123,7 +156,18 @@ impl ExchangeSide {
             cpus.execution,
             busy,
             halt,
-            move || execution::run(client, outputs, exec_pub, Waiter::new(wait), &resync, &rel),
+            move || {
+                let waiter = Waiter::new(wait);
+                execution::run(
+                    client,
+                    outputs,
+                    exec_pub,
+                    waiter,
+                    &resync,
+                    &rel,
+                    &exec_ledger,
+                )
+            },
         )?;
         let mut user_pub = s.user_publisher;
         let halt = user_pub.halt_flag();
@@ -145,6 +189,7 @@ impl ExchangeSide {
             user_stop,
             released,
             user_stats,
+            ledger,
         })
     }
 
@@ -152,18 +197,15 @@ impl ExchangeSide {
     /// stream deliver the last reports, and stops both.
     pub fn finish(self) -> Result<(ExchangeOutcome, Option<String>), RunError> {
         let began = Instant::now();
-        let mut last = (
-            self.user_stats.messages.load(Ordering::Relaxed),
-            Instant::now(),
-        );
+        let mut released_at = None;
         // The runtime's shutdown timer, not a test waiting: a coarse tick.
         while began.elapsed() < DRAIN_LIMIT + DRAIN_LIMIT && !self.exec.is_finished() {
-            let n = self.user_stats.messages.load(Ordering::Relaxed);
-            if n != last.0 {
-                last = (n, Instant::now());
+            if released_at.is_none() && self.released.load(Ordering::Acquire) {
+                released_at = Some(Instant::now());
             }
-            let released = self.released.load(Ordering::Acquire);
-            if released && (last.1.elapsed() >= QUIET || began.elapsed() >= DRAIN_LIMIT) {
+            if let Some(t) = released_at
+                && (self.ledger.unsettled() == 0 || t.elapsed() >= DRAIN_LIMIT)
+            {
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -176,7 +218,10 @@ impl ExchangeSide {
             .exec
             .join()
             .map_err(|_| RunError::Gateway("execution"))?;
-        let positions = client.position_amounts().map_err(|e| e.to_string());
+        let positions = client
+            .position_list()
+            .map(|l| l.into_iter().map(|p| (p.symbol, p.qty)).collect())
+            .map_err(|e| e.to_string());
         Ok((
             ExchangeOutcome {
                 exec: client.stats(),
@@ -185,6 +230,140 @@ impl ExchangeSide {
             },
             warning,
         ))
+    }
+}
+
+/// What the account held at start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StartReconcile {
+    /// Open orders on our symbols that the core does not hold, cancelled
+    /// (`foreign_orders = "cancel"`): symbol and client id.
+    pub cancelled: Vec<(String, String)>,
+    /// Positions the account held on our symbols (symbol, signed amount).
+    pub positions: Vec<(String, Qty)>,
+    /// The margin asset's wallet balance.
+    pub wallet: autobot_engine::types::Money,
+}
+
+/// The account as read before a run against it starts.
+pub struct AccountAtStart {
+    client: ExecClient,
+    names: Vec<String>,
+    open: Vec<ExchangeOrder>,
+    positions: Vec<autobot_gateways::binance::account::ExchangePosition>,
+    wallet: autobot_engine::types::Money,
+}
+
+/// Reads the account's open orders, positions and wallet at
+/// `[exchange] rest_url`; `names` are the exchange symbols in `SymbolId`
+/// order. An unreadable account stops the run.
+pub fn read_account(
+    cfg: &AppConfig,
+    signer: &Signer,
+    names: &[String],
+) -> Result<AccountAtStart, RunError> {
+    let rest_url = &cfg.exchange.rest_url;
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        RunError::Reconcile(format!("reading the account's {what} at {rest_url}: {e}"))
+    };
+    let mut client = ExecClient::new(exec_config(cfg, rest_url), signer.clone(), names.to_vec());
+    let open = client.open_orders().map_err(|e| fail("open orders", &e))?;
+    let wallet = client.wallet("USDT").map_err(|e| fail("wallet", &e))?;
+    let positions = client.position_list().map_err(|e| fail("positions", &e))?;
+    Ok(AccountAtStart {
+        client,
+        names: names.to_vec(),
+        open,
+        positions,
+        wallet,
+    })
+}
+
+impl AccountAtStart {
+    /// Open orders on our symbols that the core, holding `held`, does not
+    /// hold; refused with their names under `foreign_orders = "refuse"`.
+    pub fn foreign(
+        &self,
+        cfg: &AppConfig,
+        held: &[OpenOrder],
+    ) -> Result<Vec<&ExchangeOrder>, RunError> {
+        let is_held = |o: &ExchangeOrder| {
+            o.client_id
+                .is_some_and(|id| held.iter().any(|h| h.client_id == id))
+        };
+        let foreign: Vec<&ExchangeOrder> = self
+            .open
+            .iter()
+            .filter(|o| self.names.contains(&o.symbol) && !is_held(o))
+            .collect();
+        if !foreign.is_empty() && cfg.exchange.foreign_orders == ForeignOrders::Refuse {
+            let list = foreign
+                .iter()
+                .map(|o| format!("{} {} (order {})", o.symbol, o.client, o.order_id))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(RunError::Reconcile(format!(
+                "the account has open orders this run does not hold: {list}; cancel them, \
+                 or set [exchange] foreign_orders = \"cancel\""
+            )));
+        }
+        Ok(foreign)
+    }
+
+    /// Cancels the foreign orders (`foreign_orders = "cancel"`, else they
+    /// refuse the run), then publishes one `AccountUpdate` snapshot per
+    /// configured symbol through `publisher`, so the journal holds the
+    /// account the core starts from.
+    pub fn reconcile(
+        mut self,
+        cfg: &AppConfig,
+        held: &[OpenOrder],
+        publisher: &mut InputPublisher,
+    ) -> Result<StartReconcile, RunError> {
+        use autobot_engine::event::{AccountReason, AccountUpdate, InputBody, InputEvent, Source};
+        use autobot_engine::runtime::clock::mono_now;
+        use autobot_engine::types::{SymbolId, UnixNanos};
+        let foreign: Vec<ExchangeOrder> = self.foreign(cfg, held)?.into_iter().cloned().collect();
+        let mut found = StartReconcile {
+            wallet: self.wallet,
+            ..StartReconcile::default()
+        };
+        for o in foreign {
+            self.client
+                .cancel_by_exchange_id(&o.symbol, o.order_id)
+                .map_err(|e| {
+                    RunError::Reconcile(format!(
+                        "cancelling open order {} on {}: {e}",
+                        o.client, o.symbol
+                    ))
+                })?;
+            found.cancelled.push((o.symbol, o.client));
+        }
+        for (i, name) in self.names.iter().enumerate() {
+            let p = self.positions.iter().find(|p| &p.symbol == name);
+            let snapshot = AccountUpdate {
+                reason: AccountReason::Snapshot,
+                wallet_balance: self.wallet,
+                position_qty: p.map_or(Qty::ZERO, |p| p.qty),
+                entry_price: p.map(|p| p.entry).unwrap_or_default(),
+                unrealized_pnl: p.map(|p| p.unrealized).unwrap_or_default(),
+            };
+            if !snapshot.position_qty.is_zero() {
+                found.positions.push((name.clone(), snapshot.position_qty));
+            }
+            let sym = SymbolId(u16::try_from(i).map_err(|_| RunError::Gateway("reconciliation"))?);
+            let ev = InputEvent::new(
+                Source::Execution,
+                sym,
+                mono_now(),
+                UnixNanos(0),
+                InputBody::AccountUpdate(snapshot),
+            );
+            publisher
+                .publish(ev)
+                .map_err(|_| RunError::Gateway("reconciliation"))?;
+        }
+        Ok(found)
     }
 }
 

@@ -517,11 +517,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 unpaced: events.is_some(),
                 stop,
                 resume,
+                // The keys the gate checked, so the run signs with exactly those.
+                credentials: cleared.credentials.clone(),
             };
             eprintln!(
                 "autobot: {} {} for {} on {}; Ctrl-C stops early",
                 match cfg.run.mode {
                     Deployment::DryRun => "dry run (signals only) of",
+                    Deployment::Testnet => "testnet trading",
+                    Deployment::Live => "LIVE trading",
                     _ => "paper trading",
                 },
                 cfg.instruments

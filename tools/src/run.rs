@@ -40,6 +40,9 @@ pub struct RunOptions {
     /// Continue the run in this directory (recovering its journal and
     /// restoring the core from it) instead of starting a new one.
     pub resume: Option<PathBuf>,
+    /// API keys for exchange execution to a URL; `None` reads them from the
+    /// environment or `AUTOBOT_KEY_FILE` (the CLI always does).
+    pub credentials: Option<Credentials>,
 }
 
 /// Why a run failed.
@@ -68,6 +71,9 @@ pub enum RunError {
     /// The instrument table could not be checked against the exchange.
     #[error("{0}")]
     Instruments(String),
+    /// The account could not be read or reconciled at start.
+    #[error("{0}")]
+    Reconcile(String),
     /// The built-in simulator could not start.
     #[error("exchange simulator: {0}")]
     Simulator(#[from] autobot_gateways::sim::SimError),
@@ -87,6 +93,8 @@ pub struct RunOutcome {
     pub paper: PaperStats,
     /// Exchange execution's counters (exchange execution).
     pub exchange: Option<crate::exchange::ExchangeOutcome>,
+    /// What the account held at start (exchange execution to a URL).
+    pub reconciled: Option<crate::exchange::StartReconcile>,
     /// What the operator's endpoint did (when `[operator] listen` is set).
     pub control: Option<crate::control::ControlOutcome>,
     /// What opening the journal found, and the inputs replayed to restore
@@ -116,15 +124,6 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 "it needs [exchange] execution = \"exchange\" and endpoint = \"url\"",
             ));
         }
-        Deployment::Live => {
-            // The core starts flat; on a live account that may hold a
-            // position, trading before reconciling it would be wrong.
-            return Err(RunError::NoExchangeGateway(
-                "live",
-                "this build does not yet reconcile the account's positions and open orders at \
-                 start, which live trading needs; use testnet",
-            ));
-        }
         _ => {}
     }
     // Against an exchange, its trading rules win over the config's; the
@@ -150,8 +149,26 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     };
     let signer = match (&sim_api, on_exchange) {
         (Some((k, s)), _) => Some(Signer::from_parts(k.clone(), s)),
-        (None, true) => Some(Signer::new(&Credentials::from_env()?)),
+        (None, true) => Some(Signer::new(&match &opts.credentials {
+            Some(c) => c.clone(),
+            None => Credentials::from_env()?,
+        })),
         (None, false) => None,
+    };
+    let names: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
+    // An account outlives runs, so it is read before anything starts. (The
+    // built-in simulator's account is new each run, with nothing to read.)
+    let account = match (&signer, cfg.exchange.endpoint) {
+        (Some(signer), Endpoint::Url) => {
+            let a = crate::exchange::read_account(cfg, signer, &names)?;
+            if opts.resume.is_none() {
+                // A new run holds no order: refuse foreign ones before a
+                // run directory exists.
+                a.foreign(cfg, &[])?;
+            }
+            Some(a)
+        }
+        _ => None,
     };
     let run_dir = match &opts.resume {
         Some(dir) => dir.clone(),
@@ -193,6 +210,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     control
         .publish(begin)
         .map_err(|_| RunError::Gateway("runtime control"))?;
+    // Before any market data: the core starts from what the account holds.
+    let reconciled = account
+        .map(|a| a.reconcile(cfg, &started.open_orders, &mut control))
+        .transpose()?;
     // The board already shows the restored core; the core will process
     // the `Start` above before any operator command.
     let operator = crate::control::OperatorSide::start(
@@ -250,11 +271,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         (Some(signer), Some(outputs), Some((ws_url, rest_url))) => {
             Some(ExchangeSide::start(ExchangeStart {
                 cfg,
-                names: core_cfg
-                    .instruments
-                    .iter()
-                    .map(|i| i.name.to_string())
-                    .collect(),
+                names,
+                open_orders: &started.open_orders,
                 ws_url,
                 rest_url,
                 signer,
@@ -314,6 +332,12 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         ));
     }
     pipeline.warnings.extend(rule_warnings);
+    for (symbol, client) in reconciled.iter().flat_map(|r| &r.cancelled) {
+        pipeline.warnings.push(format!(
+            "cancelled open order {client} on {symbol} at start: this run does not hold it \
+             (foreign_orders = \"cancel\")"
+        ));
+    }
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     pipeline.warnings.extend(exchange_warning);
@@ -322,6 +346,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         market,
         paper: paper_stats,
         exchange,
+        reconciled,
         control: control_outcome,
         recovery,
         restored,

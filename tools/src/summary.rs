@@ -86,6 +86,24 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             g.stale
         );
     }
+    if let Some(r) = &o.reconciled {
+        let held: Vec<String> = r
+            .positions
+            .iter()
+            .map(|(s, q)| format!("{s} {q}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  account at start  wallet {}, positions {}, {} foreign orders cancelled",
+            r.wallet,
+            if held.is_empty() {
+                "none".into()
+            } else {
+                held.join(", ")
+            },
+            r.cancelled.len()
+        );
+    }
     if let Some(x) = &o.exchange {
         let (e, u) = (&x.exec, &x.user);
         let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
@@ -103,6 +121,14 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             load(&u.foreign),
             load(&u.listen_keys),
             load(&u.expired)
+        );
+        let _ = writeln!(
+            s,
+            "  reconciliation    {} order queries after connects, {} missed reports recovered, {} duplicates dropped, {} failures",
+            load(&u.reconciliations),
+            load(&u.recovered),
+            load(&u.duplicates),
+            load(&u.reconcile_failures)
         );
         match &x.positions {
             Ok(p) => {

@@ -9,6 +9,8 @@
 //! - a stalled feed is reported stale (the core goes to SAFE_MODE) and
 //!   recovers when data flows again.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -19,7 +21,6 @@ use autobot_engine::runtime::read_journal;
 use autobot_engine::types::SymbolId;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_tools::config::{AppConfig, Endpoint};
-use autobot_tools::replay::{ReplayArgs, run as replay};
 use autobot_tools::run::{RunOptions, RunOutcome, run_paper};
 
 fn capture() -> PathBuf {
@@ -65,17 +66,7 @@ fn disconnected_statuses(out: &RunOutcome) -> usize {
 }
 
 fn replays_to_the_same_digest(out: &RunOutcome) {
-    let args = ReplayArgs {
-        dir: out.run_dir.clone(),
-        verify: true,
-        ..ReplayArgs::default()
-    };
-    let mut text = Vec::new();
-    assert!(
-        replay(&args, &mut text).unwrap(),
-        "{}",
-        String::from_utf8_lossy(&text)
-    );
+    common::replays_to_the_same_digest(&out.run_dir);
 }
 
 #[test]

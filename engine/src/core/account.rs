@@ -183,6 +183,26 @@ impl Account {
         !first
     }
 
+    /// Whether nothing has been booked yet (no fill, fee or funding).
+    pub fn is_fresh(&self) -> bool {
+        self.balance == self.start
+            && self.realized.is_zero()
+            && self.fees.is_zero()
+            && self.funding.is_zero()
+    }
+
+    /// A fresh account that starts from `wallet` instead (the exchange's
+    /// balance at start), keeping the unrealized sum and the day.
+    pub fn started_from(&self, wallet: Money) -> Account {
+        let mut a = Account {
+            unrealized: self.unrealized,
+            day: self.day,
+            ..Account::new(wallet)
+        };
+        a.rebase();
+        a
+    }
+
     /// Operator reset: the day's loss and the drawdown count from here.
     pub fn rebase(&mut self) {
         self.day_start_equity = self.equity();

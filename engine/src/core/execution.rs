@@ -7,8 +7,9 @@ use super::control::ModeProfile;
 use super::veto::Approved;
 use super::{Core, Intent, OpenOrder, OrderState, OutputSink, UpdateCheck};
 use crate::event::{
-    AlertCode, Audit, CancelOrder, ChangeCause, ControlMode, NewOrder, OrderKind, OrderRejected,
-    OrderUpdate, Origin, OutputBody, RejectReason, Request, Rule, Verdict,
+    AccountReason, AccountUpdate, AlertCode, Audit, CancelOrder, ChangeCause, ControlMode,
+    NewOrder, OrderKind, OrderRejected, OrderUpdate, Origin, OutputBody, RejectReason, Request,
+    Rule, Verdict,
 };
 use crate::types::{ClientOrderId, Money, Qty, Seq, Side, SymbolId, UnixNanos};
 
@@ -161,6 +162,81 @@ impl Core {
         }
         if terminal && order.state == OrderState::Cancelled && before.is_some_and(|b| b.replace) {
             self.replace(seq, &order, out);
+        }
+    }
+
+    /// An account report. Only a [`AccountReason::Snapshot`] (the account as
+    /// read from the exchange at start) changes state: the core adopts the
+    /// exchange's position, since the exchange is what holds it, and on a
+    /// fresh account its wallet balance. Streamed updates follow from the
+    /// fills the core applies itself, so they are not re-applied.
+    pub(super) fn on_account_update<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        a: &AccountUpdate,
+        out: &mut S,
+    ) {
+        if a.reason != AccountReason::Snapshot {
+            return;
+        }
+        // A held position has a positive entry price; a wallet is not negative.
+        let held_without_entry = !a.position_qty.is_zero() && !a.entry_price.is_positive();
+        if held_without_entry || a.entry_price.is_negative() || a.wallet_balance.is_negative() {
+            self.stats.invalid_inputs += 1;
+            self.alert(
+                seq,
+                AlertCode::InvalidReport,
+                sym,
+                a.position_qty.raw(),
+                out,
+            );
+            return;
+        }
+        let fresh = self.account.is_fresh();
+        if fresh {
+            self.account = self.account.started_from(a.wallet_balance);
+        } else if self.account.balance() != a.wallet_balance {
+            let value = a.wallet_balance.raw();
+            self.alert(seq, AlertCode::BalanceMismatch, sym, value, out);
+        }
+        let i = usize::from(sym.0);
+        let held = self.symbols[i].position;
+        let entry = if a.position_qty.is_zero() {
+            crate::types::Price::ZERO
+        } else {
+            a.entry_price
+        };
+        let same_entry = held.avg_entry().unwrap_or(crate::types::Price::ZERO) == entry;
+        if held.qty() == a.position_qty && same_entry {
+            return;
+        }
+        let (Some(pos), Some(delta)) = (
+            held.adopted(a.position_qty, entry),
+            a.unrealized_pnl.checked_sub(self.symbols[i].unrealized),
+        ) else {
+            self.alert(seq, AlertCode::Overflow, sym, 0, out);
+            return;
+        };
+        let (was, now) = (held.qty().raw(), pos.qty().raw());
+        let st = &mut self.symbols[i];
+        st.position = pos;
+        // The exchange's valuation until the core marks it itself.
+        st.unrealized = a.unrealized_pnl;
+        self.account.shift_unrealized(delta);
+        // Held until the strategy's next signal, as after an operator's fill.
+        st.target = now;
+        st.trip = Money::ZERO;
+        if now != 0 && (was == 0 || now.signum() != was.signum()) {
+            st.opened_at = self.now;
+            st.watch = 0;
+        }
+        self.strategy_fill(sym, was, now);
+        self.alert(seq, AlertCode::PositionReconciled, sym, now, out);
+        self.revalue(seq, sym, out);
+        if fresh {
+            // The day's loss and the drawdown count from the account as found.
+            self.account.rebase();
         }
     }
 

@@ -398,9 +398,9 @@ impl Core {
                 self.recount_stale(seq, out);
             }
             InputBody::Depth(d) => self.on_depth(seq, sym, d, ev.header.exchange, out),
-            // Counted above; the logic that reads them (liquidation flow,
-            // reconciliation) arrives with later issues.
-            InputBody::Liquidation(_) | InputBody::AccountUpdate(_) | InputBody::Timer(_) => {}
+            InputBody::AccountUpdate(a) => self.on_account_update(seq, sym, a, out),
+            // Counted above; the liquidation flow arrives with a later issue.
+            InputBody::Liquidation(_) | InputBody::Timer(_) => {}
         }
     }
 

@@ -94,6 +94,14 @@ impl Position {
         Some((next.qty, next.cost))
     }
 
+    /// This position with its holding replaced by `qty` at an average entry
+    /// of `entry` (the exchange's, when reconciling); realized PnL, fees
+    /// and the fill count are kept. `None` on overflow.
+    pub fn adopted(&self, qty: Qty, entry: Price) -> Option<Position> {
+        let cost = i128::from(entry.raw()).checked_mul(i128::from(qty.raw()))?;
+        Some(Position { qty, cost, ..*self })
+    }
+
     /// Applies a fill of `qty` (> 0) at `price` on `side`, paying `fee`.
     /// On overflow nothing is changed.
     pub fn apply_fill(

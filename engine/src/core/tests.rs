@@ -279,3 +279,82 @@ fn the_digest_is_a_function_of_the_inputs() {
     assert_eq!(a, run(&other));
     assert_ne!(a.0, run(&[100, 100, 100, 100, 101, 102, 103, 99, 96, 92]).0);
 }
+
+fn snapshot(feed: &mut Feed, qty: &str, entry: &str, wallet: &str) -> InputEvent {
+    feed.event(
+        Source::Execution,
+        InputBody::AccountUpdate(crate::event::AccountUpdate {
+            reason: crate::event::AccountReason::Snapshot,
+            wallet_balance: Money::parse(wallet).unwrap(),
+            position_qty: Qty::parse(qty).unwrap(),
+            entry_price: Price::parse(entry).unwrap(),
+            unrealized_pnl: Money::ZERO,
+        }),
+    )
+}
+
+fn alerts(outs: &[OutputEvent], code: AlertCode) -> Vec<i64> {
+    outs.iter()
+        .filter_map(|o| match o.body {
+            OutputBody::Alert(a) if a.code == code => Some(a.value),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_account_snapshot_is_adopted_and_a_streamed_update_is_not() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    let mut outs = Vec::new();
+    // At start: the exchange holds 0.003 short at 101.5 and 2500 USDT.
+    core.on_event(&snapshot(&mut feed, "-0.003", "101.5", "2500"), &mut outs);
+    let pos = *core.position(SymbolId(0)).unwrap();
+    assert_eq!(pos.qty(), Qty::parse("-0.003").unwrap());
+    assert_eq!(pos.avg_entry(), Some(Price::parse("101.5").unwrap()));
+    assert_eq!(core.account().balance(), Money::parse("2500").unwrap());
+    assert_eq!(core.account().start(), Money::parse("2500").unwrap());
+    assert_eq!(alerts(&outs, AlertCode::PositionReconciled), vec![-300_000]);
+    // Marked at 100.5 (the mid of 100/101): 0.003 × 1 = 0.003 up.
+    core.on_event(&feed.ticker(100), &mut outs);
+    assert_eq!(core.account().unrealized(), Money::parse("0.003").unwrap());
+    // The same snapshot again changes nothing and says nothing.
+    outs.clear();
+    core.on_event(&snapshot(&mut feed, "-0.003", "101.5", "2500"), &mut outs);
+    assert!(
+        alerts(&outs, AlertCode::PositionReconciled).is_empty(),
+        "{outs:#?}"
+    );
+    // A streamed update (reason Order) is the exchange's echo of fills the
+    // core applies itself: never adopted.
+    let mut streamed = snapshot(&mut feed, "0.5", "99", "1");
+    if let InputBody::AccountUpdate(a) = &mut streamed.body {
+        a.reason = crate::event::AccountReason::Order;
+    }
+    core.on_event(&streamed, &mut outs);
+    assert_eq!(core.position(SymbolId(0)).unwrap().qty(), pos.qty());
+    // A snapshot with an impossible value is refused whole.
+    core.on_event(&snapshot(&mut feed, "0.1", "0", "2500"), &mut outs);
+    assert_eq!(core.position(SymbolId(0)).unwrap().qty(), pos.qty());
+    assert_eq!(core.stats().invalid_inputs, 1);
+}
+
+#[test]
+fn a_snapshot_after_trading_adopts_the_position_but_not_the_balance() {
+    let mut core = Core::new(&cfg("0.01"));
+    let mut feed = Feed { seq: 0 };
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    let o = orders(&outs)[0];
+    let mut outs = Vec::new();
+    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
+    let balance = core.account().balance();
+    // The exchange says flat (the position was closed by hand meanwhile).
+    core.on_event(&snapshot(&mut feed, "0", "0", "5000"), &mut outs);
+    assert!(core.position(SymbolId(0)).unwrap().qty().is_zero());
+    assert_eq!(core.account().balance(), balance);
+    assert_eq!(alerts(&outs, AlertCode::PositionReconciled), vec![0]);
+    assert_eq!(
+        alerts(&outs, AlertCode::BalanceMismatch),
+        vec![Money::parse("5000").unwrap().raw()]
+    );
+}

@@ -481,6 +481,10 @@ pub enum AccountReason {
     Transfer = 2,
     /// Anything else the exchange names.
     Other = 3,
+    /// The account as the exchange reported it when asked (at start, so
+    /// the core begins from the account's real positions): the core
+    /// adopts it.
+    Snapshot = 4,
 }
 
 /// Balance and position of one symbol after an account change.

@@ -133,6 +133,12 @@ pub enum AlertCode {
     /// The L2 book lost sync and was cleared; the market gateway answers
     /// with a new depth snapshot (value = `depth::ResyncReason`).
     BookResync = 13,
+    /// The exchange's position differed from the core's and was adopted
+    /// (value = the exchange's signed quantity, raw).
+    PositionReconciled = 14,
+    /// The exchange's wallet balance differs from the core's, which has
+    /// its own history and keeps it (value = the exchange's balance, raw).
+    BalanceMismatch = 15,
 }
 
 /// An alert.

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
-    AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderRejected, OutputBody,
+    AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderKind, OrderRejected, OutputBody,
     RejectReason, Request, Source, SystemState,
 };
 use autobot_engine::runtime::clock::{mono_now, unix_now};
@@ -41,6 +41,7 @@ use autobot_engine::runtime::{InputPublisher, OutputReader, RingReader, Waiter};
 use autobot_engine::types::{ClientOrderId, SymbolId, UnixNanos};
 use simd_json::prelude::*;
 
+use super::ledger::OrderLedger;
 use super::market::ResyncRequests;
 use super::rest::{ErrorAction, Method, RestClient, RestError};
 use super::sign::{Signer, Stamp, new_order_query, order_ref_query, stamp_only_query};
@@ -194,7 +195,9 @@ impl ExecClient {
         Ok(self.offset_ms)
     }
 
-    fn signed(
+    /// Sends a signed request built by `write`, resyncing the clock once
+    /// on -1021; the reply's body.
+    pub(super) fn signed(
         &mut self,
         method: Method,
         endpoint: &'static str,
@@ -247,7 +250,7 @@ impl ExecClient {
             .then_some(RejectReason::RateLimited)
     }
 
-    fn name(&self, s: SymbolId) -> Option<Arc<str>> {
+    pub(super) fn name(&self, s: SymbolId) -> Option<Arc<str>> {
         self.names.get(usize::from(s.0)).cloned()
     }
 
@@ -272,8 +275,8 @@ impl ExecClient {
             Err(e) if e.action() == ErrorAction::Unknown => {
                 // The order may or may not exist: ask before refusing.
                 self.stats.queried += 1;
-                match self.query_order(o.symbol, o.client_id) {
-                    Ok(true) => {
+                match self.order(o.symbol, o.client_id) {
+                    Ok(Some(_)) => {
                         self.stats.accepted += 1;
                         Ok(())
                     }
@@ -302,46 +305,9 @@ impl ExecClient {
         }
     }
 
-    /// Whether the exchange knows our order `id` on `symbol`.
-    pub fn query_order(&mut self, symbol: SymbolId, id: ClientOrderId) -> Result<bool, RestError> {
-        let name = self.name(symbol).unwrap_or_else(|| Arc::from(""));
-        match self.signed(Method::Get, "/fapi/v1/order", &|q, st| {
-            order_ref_query(q, &name, id, st);
-        }) {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == Some(-2013) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     /// `GET /fapi/v3/positionRisk` (the body as sent).
     pub fn positions(&mut self) -> Result<Vec<u8>, RestError> {
         self.signed(Method::Get, "/fapi/v3/positionRisk", &stamp_only_query)
-    }
-
-    /// The one-way position of every symbol the exchange reports, from
-    /// `GET /fapi/v3/positionRisk`.
-    pub fn position_amounts(
-        &mut self,
-    ) -> Result<Vec<(String, autobot_engine::types::Qty)>, RestError> {
-        let mut body = self.positions()?;
-        let bad = || RestError::Transport {
-            endpoint: "/fapi/v3/positionRisk",
-            reason: "not a list of positions".into(),
-        };
-        let v = simd_json::to_borrowed_value(&mut body).map_err(|_| bad())?;
-        let list = v.as_array().ok_or_else(bad)?;
-        let mut out = Vec::with_capacity(list.len());
-        for p in list {
-            let sym = p.get("symbol").and_then(|s| s.as_str()).ok_or_else(bad)?;
-            let amt = p
-                .get("positionAmt")
-                .and_then(|s| s.as_str())
-                .and_then(|s| autobot_engine::types::Qty::parse(s).ok())
-                .ok_or_else(bad)?;
-            out.push((sym.to_string(), amt));
-        }
-        Ok(out)
     }
 
     /// `GET /fapi/v3/account` (the body as sent).
@@ -362,6 +328,7 @@ pub fn run(
     mut waiter: Waiter,
     resync: &ResyncRequests,
     released: &std::sync::atomic::AtomicBool,
+    ledger: &OrderLedger,
 ) -> ExecClient {
     let halt = publisher.halt_flag();
     let mut publisher = Some(publisher);
@@ -398,8 +365,22 @@ pub fn run(
         if let Some(body) = todo.pop_front() {
             progress = true;
             let (symbol, refused) = match body {
-                OutputBody::NewOrder(o) => (o.symbol, client.place(&o).err()),
-                OutputBody::Cancel(c) => (c.symbol, client.cancel(&c).err()),
+                OutputBody::NewOrder(o) => {
+                    // Recorded first: its reports may arrive before the reply.
+                    ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
+                    let refused = client.place(&o).err();
+                    if refused.is_some() {
+                        ledger.refused(o.client_id);
+                    }
+                    (o.symbol, refused)
+                }
+                OutputBody::Cancel(c) => {
+                    let refused = client.cancel(&c).err();
+                    if refused.is_none() {
+                        ledger.cancelling(c.client_id);
+                    }
+                    (c.symbol, refused)
+                }
                 _ => (SymbolId(0), None),
             };
             if let Some(r) = refused {

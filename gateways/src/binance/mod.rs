@@ -3,9 +3,11 @@
 //! error-code actions, exchangeInfo (the trading rules), signing, execution
 //! and the user-data stream.
 
+pub mod account;
 pub mod exchange_info;
 pub mod execution;
 mod flat;
+pub mod ledger;
 pub mod market;
 pub mod parse;
 pub mod record;

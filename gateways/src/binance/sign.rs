@@ -98,6 +98,15 @@ pub fn order_ref_query(out: &mut String, symbol: &str, id: ClientOrderId, stamp:
     write_stamp(out, stamp);
 }
 
+/// Writes the query of a request about the exchange's order `order_id` on
+/// `symbol` (`GET /fapi/v1/userTrades`, `DELETE /fapi/v1/order` of an
+/// order someone else placed), without the signature.
+pub fn order_id_query(out: &mut String, symbol: &str, order_id: u64, stamp: Stamp) {
+    out.clear();
+    let _ = write!(out, "symbol={symbol}&orderId={order_id}");
+    write_stamp(out, stamp);
+}
+
 /// Writes the query of a signed request with no parameters of its own
 /// (`/fapi/v3/account`, `/fapi/v3/positionRisk`).
 pub fn stamp_only_query(out: &mut String, stamp: Stamp) {

@@ -41,9 +41,11 @@ use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 use tungstenite::Message;
 
+use super::execution::ExecClient;
+use super::ledger::{OrderLedger, reconcile};
 use super::market::{Socket, connect_url, is_tick};
 use super::parse::{ParseError, Symbols};
-use super::rest::{Method, RestClient};
+use super::rest::{Method, RestClient, RestError};
 use super::sign::parse_client_id;
 use crate::credentials::Hidden;
 
@@ -98,7 +100,8 @@ decimal_field!(qty_nonneg, Qty, true);
 decimal_field!(qty_signed, Qty, false);
 decimal_field!(money, Money, false);
 
-fn status(x: &str) -> Option<OrderStatus> {
+/// The engine's status for Binance's order status name.
+pub(crate) fn status(x: &str) -> Option<OrderStatus> {
     Some(match x {
         "NEW" => OrderStatus::Accepted,
         "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
@@ -324,6 +327,14 @@ pub struct UserStats {
     pub connects: AtomicU64,
     /// Failures to get a key or connect.
     pub connect_failures: AtomicU64,
+    /// Reports dropped because an earlier copy was already published.
+    pub duplicates: AtomicU64,
+    /// Reconciliations run (after each connect, and at stop if needed).
+    pub reconciliations: AtomicU64,
+    /// Reports the stream missed, recovered over REST.
+    pub recovered: AtomicU64,
+    /// Reconciliations that failed (retried each second).
+    pub reconcile_failures: AtomicU64,
 }
 
 /// The user-data stream client.
@@ -331,6 +342,8 @@ pub struct UserStream {
     cfg: UserStreamConfig,
     symbols: Symbols,
     rest: RestClient,
+    /// Signed queries and the order ledger, to recover missed reports.
+    reconciler: Option<(ExecClient, Arc<OrderLedger>)>,
     stats: Arc<UserStats>,
     buf: Vec<u8>,
     events: Vec<InputEvent>,
@@ -353,10 +366,45 @@ impl UserStream {
             cfg,
             symbols,
             rest,
+            reconciler: None,
             stats: Arc::new(UserStats::default()),
             buf: Vec::with_capacity(1 << 16),
             events: Vec::with_capacity(16),
         }
+    }
+
+    /// Recovers missed reports through `client` and drops duplicates with
+    /// `ledger` (see [`super::ledger`]): after every connect, each order
+    /// not known to be finished is queried; at stop, the same if any order
+    /// is still unsettled.
+    pub fn with_reconciler(mut self, client: ExecClient, ledger: Arc<OrderLedger>) -> UserStream {
+        self.reconciler = Some((client, ledger));
+        self
+    }
+
+    /// Queries the ledger's open orders and publishes what the stream
+    /// missed; `Ok(false)` if the ring refused (the pipeline halted).
+    fn reconcile(&mut self, publisher: &mut InputPublisher) -> Result<bool, RestError> {
+        let Some((client, ledger)) = self.reconciler.as_mut() else {
+            return Ok(true);
+        };
+        self.events.clear();
+        self.stats.reconciliations.fetch_add(1, Ordering::Relaxed);
+        let found = reconcile(client, ledger, &mut self.events);
+        for ev in &self.events {
+            if publisher.publish(*ev).is_err() {
+                return Ok(false);
+            }
+            self.stats.events.fetch_add(1, Ordering::Relaxed);
+            self.stats.recovered.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(e) = &found {
+            self.stats
+                .reconcile_failures
+                .fetch_add(1, Ordering::Relaxed);
+            eprintln!("user data stream: reconciling open orders failed ({e}); retrying");
+        }
+        found.map(|_| true)
     }
 
     /// The counters, readable while the thread runs.
@@ -397,6 +445,21 @@ impl UserStream {
 
     /// Reads the stream until `stop`, publishing order and account events.
     pub fn run(&mut self, publisher: &mut InputPublisher, stop: &AtomicBool) -> UserEnded {
+        let ended = self.read(publisher, stop);
+        let unsettled = self
+            .reconciler
+            .as_ref()
+            .is_some_and(|(_, l)| l.unsettled() > 0);
+        if ended == UserEnded::Stopped && unsettled {
+            // Reports that never came: ask for them before letting go.
+            if let Ok(false) = self.reconcile(publisher) {
+                return UserEnded::RingClosed;
+            }
+        }
+        ended
+    }
+
+    fn read(&mut self, publisher: &mut InputPublisher, stop: &AtomicBool) -> UserEnded {
         let mut backoff = self.cfg.backoff_min;
         'connect: loop {
             if stop.load(Ordering::Acquire) {
@@ -419,7 +482,17 @@ impl UserStream {
                 }
             };
             let mut last_keepalive = Instant::now();
+            // Connected: whatever happened while we were not is asked for
+            // now (reports arriving meanwhile wait on the socket).
+            let mut reconcile_at = Some(Instant::now());
             loop {
+                if reconcile_at.is_some_and(|t| Instant::now() >= t) {
+                    reconcile_at = match self.reconcile(publisher) {
+                        Ok(true) => None,
+                        Ok(false) => return UserEnded::RingClosed,
+                        Err(_) => Some(Instant::now() + Duration::from_secs(1)),
+                    };
+                }
                 if stop.load(Ordering::Acquire) {
                     let _ = ws.close(None);
                     let _ = self.listen_key(Method::Delete, Some(&key));
@@ -478,6 +551,13 @@ impl UserStream {
                     }
                 }
                 for ev in &self.events {
+                    if let (InputBody::OrderUpdate(u), Some((_, ledger))) =
+                        (&ev.body, &self.reconciler)
+                        && !ledger.admit(u)
+                    {
+                        self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     if publisher.publish(*ev).is_err() {
                         return UserEnded::RingClosed;
                     }

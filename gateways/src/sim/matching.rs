@@ -112,6 +112,31 @@ impl OrderRequest {
 struct Resting {
     req: OrderRequest,
     id: u64,
+    /// Taken on arrival (a crossing limit that rests with the rest).
+    filled: Qty,
+}
+
+/// An order that left the book, kept for queries.
+#[derive(Clone, Debug)]
+struct Done {
+    req: OrderRequest,
+    id: u64,
+    status: &'static str,
+    filled: Qty,
+}
+
+/// One fill of one of the account's orders (`GET /fapi/v1/userTrades`).
+#[derive(Clone, Debug)]
+struct TradeRow {
+    id: u64,
+    order_id: u64,
+    symbol: String,
+    side: Side,
+    price: Price,
+    qty: Qty,
+    fee: Money,
+    maker: bool,
+    time_ms: u64,
 }
 
 /// A one-way position; `cost` is Σ price.raw × qty.raw of what is held,
@@ -164,8 +189,10 @@ pub struct SimAccount {
     wallet: Money,
     positions: BTreeMap<String, Position>,
     resting: Vec<Resting>,
-    /// Final states of orders that left the book, for queries.
-    done: BTreeMap<String, (u64, &'static str, Qty)>,
+    /// Orders that left the book, by client id, for queries.
+    done: BTreeMap<String, Done>,
+    /// Every fill, in trade-id order.
+    trades: Vec<TradeRow>,
     next_id: u64,
     next_trade: u64,
     events: Vec<String>,
@@ -188,6 +215,7 @@ impl SimAccount {
             positions: BTreeMap::new(),
             resting: Vec::new(),
             done: BTreeMap::new(),
+            trades: Vec::new(),
             next_id: 1_000_000,
             next_trade: 1,
             events: Vec::new(),
@@ -310,26 +338,12 @@ impl SimAccount {
             self.resting.push(Resting {
                 req: req.clone(),
                 id,
+                filled,
             });
         } else {
-            self.done
-                .insert(req.client_id.clone(), (id, "FILLED", filled));
+            self.finish(&req, id, "FILLED", filled);
         }
-        Ok(format!(
-            r#"{{"orderId":{id},"symbol":"{}","status":"NEW","clientOrderId":"{}","price":"{}","avgPrice":"0","origQty":"{}","executedQty":"0","cumQuote":"0","timeInForce":"{}","type":"{}","reduceOnly":{},"side":"{}","positionSide":"BOTH","updateTime":{now_ms}}}"#,
-            req.symbol,
-            req.client_id,
-            req.price,
-            req.qty,
-            tif(req.kind),
-            if req.kind == SimKind::Market {
-                "MARKET"
-            } else {
-                "LIMIT"
-            },
-            req.reduce_only,
-            side_name(req.side),
-        ))
+        Ok(order_json(&req, id, "NEW", Qty::ZERO, now_ms))
     }
 
     /// Cancels a resting order.
@@ -356,26 +370,92 @@ impl SimAccount {
             Qty::ZERO,
             now_ms,
         );
-        self.done
-            .insert(r.req.client_id.clone(), (r.id, "CANCELED", Qty::ZERO));
-        Ok(order_json(&r.req, r.id, "CANCELED", Qty::ZERO, now_ms))
+        self.finish(&r.req, r.id, "CANCELED", r.filled);
+        Ok(order_json(&r.req, r.id, "CANCELED", r.filled, now_ms))
     }
 
-    /// An order's state.
+    fn finish(&mut self, req: &OrderRequest, id: u64, status: &'static str, filled: Qty) {
+        let done = Done {
+            req: req.clone(),
+            id,
+            status,
+            filled,
+        };
+        self.done.insert(req.client_id.clone(), done);
+    }
+
+    /// The client id of the exchange's order `order_id` on `symbol`.
+    pub fn client_of(&self, symbol: &str, order_id: u64) -> Option<String> {
+        let resting = self.resting.iter().map(|r| (&r.req, r.id));
+        let done = self.done.values().map(|d| (&d.req, d.id));
+        resting
+            .chain(done)
+            .find(|(req, id)| *id == order_id && req.symbol == symbol)
+            .map(|(req, _)| req.client_id.clone())
+    }
+
+    /// An order's state (`GET /fapi/v1/order`).
     pub fn query(&self, symbol: &str, client_id: &str, now_ms: u64) -> Result<String, Refusal> {
         if let Some(r) = self
             .resting
             .iter()
             .find(|r| r.req.client_id == client_id && r.req.symbol == symbol)
         {
-            return Ok(order_json(&r.req, r.id, "NEW", Qty::ZERO, now_ms));
+            return Ok(order_json(&r.req, r.id, r.status(), r.filled, now_ms));
         }
-        match self.done.get(client_id) {
-            Some((id, status, filled)) => Ok(format!(
-                r#"{{"orderId":{id},"symbol":"{symbol}","status":"{status}","clientOrderId":"{client_id}","executedQty":"{filled}","updateTime":{now_ms}}}"#
-            )),
+        match self.done.get(client_id).filter(|d| d.req.symbol == symbol) {
+            Some(d) => Ok(order_json(&d.req, d.id, d.status, d.filled, now_ms)),
             None => Err((400, -2013, "Order does not exist.")),
         }
+    }
+
+    /// The resting orders, of `symbol` or all (`GET /fapi/v1/openOrders`).
+    pub fn open_orders(&self, symbol: Option<&str>, now_ms: u64) -> String {
+        let mut s = String::from("[");
+        let mine = self
+            .resting
+            .iter()
+            .filter(|r| symbol.is_none_or(|x| x == r.req.symbol));
+        for (k, r) in mine.enumerate() {
+            if k > 0 {
+                s.push(',');
+            }
+            s.push_str(&order_json(&r.req, r.id, r.status(), r.filled, now_ms));
+        }
+        s.push(']');
+        s
+    }
+
+    /// The fills of order `order_id` on `symbol`, oldest first
+    /// (`GET /fapi/v1/userTrades?orderId=`).
+    pub fn user_trades(&self, symbol: &str, order_id: u64) -> String {
+        let mut s = String::from("[");
+        let of = self
+            .trades
+            .iter()
+            .filter(|t| t.symbol == symbol && t.order_id == order_id);
+        for (k, t) in of.enumerate() {
+            if k > 0 {
+                s.push(',');
+            }
+            let _ = write!(
+                s,
+                r#"{{"buyer":{},"commission":"{}","commissionAsset":"USDT","id":{},"maker":{},"orderId":{},"price":"{}","qty":"{}","quoteQty":"{}","realizedPnl":"0","side":"{}","positionSide":"BOTH","symbol":"{}","time":{}}}"#,
+                t.side == Side::Buy,
+                t.fee,
+                t.id,
+                t.maker,
+                t.order_id,
+                t.price,
+                t.qty,
+                Money::notional(t.price, t.qty, Rounding::HalfEven).unwrap_or(Money::ZERO),
+                side_name(t.side),
+                t.symbol,
+                t.time_ms,
+            );
+        }
+        s.push(']');
+        s
     }
 
     /// The market moved: fill the resting orders it trades through.
@@ -401,12 +481,11 @@ impl SimAccount {
             let r = self.resting.remove(i);
             let fill = Fill {
                 price: r.req.price,
-                qty: r.req.qty,
+                qty: r.req.qty.checked_sub(r.filled).unwrap_or(Qty::ZERO),
                 maker: true,
             };
             self.fill(&r.req, r.id, fill, Qty::ZERO, now_ms);
-            self.done
-                .insert(r.req.client_id.clone(), (r.id, "FILLED", r.req.qty));
+            self.finish(&r.req, r.id, "FILLED", r.req.qty);
         }
     }
 
@@ -518,6 +597,17 @@ impl SimAccount {
             Some((f, fee)) => {
                 let t = self.next_trade;
                 self.next_trade += 1;
+                self.trades.push(TradeRow {
+                    id: t,
+                    order_id: id,
+                    symbol: req.symbol.clone(),
+                    side: req.side,
+                    price: f.price,
+                    qty: f.qty,
+                    fee,
+                    maker: f.maker,
+                    time_ms: now_ms,
+                });
                 (f.qty, f.price, fee, f.maker, t)
             }
             None => (Qty::ZERO, Price::ZERO, Money::ZERO, false, 0),
@@ -536,6 +626,16 @@ impl SimAccount {
     }
 }
 
+impl Resting {
+    fn status(&self) -> &'static str {
+        if self.filled.is_positive() {
+            "PARTIALLY_FILLED"
+        } else {
+            "NEW"
+        }
+    }
+}
+
 fn tif(kind: SimKind) -> &'static str {
     match kind {
         SimKind::PostOnly => "GTX",
@@ -545,12 +645,19 @@ fn tif(kind: SimKind) -> &'static str {
 
 fn order_json(req: &OrderRequest, id: u64, status: &str, filled: Qty, now_ms: u64) -> String {
     format!(
-        r#"{{"orderId":{id},"symbol":"{}","status":"{status}","clientOrderId":"{}","price":"{}","origQty":"{}","executedQty":"{filled}","side":"{}","updateTime":{now_ms}}}"#,
+        r#"{{"orderId":{id},"symbol":"{}","status":"{status}","clientOrderId":"{}","price":"{}","origQty":"{}","executedQty":"{filled}","side":"{}","type":"{}","timeInForce":"{}","reduceOnly":{},"positionSide":"BOTH","updateTime":{now_ms}}}"#,
         req.symbol,
         req.client_id,
         req.price,
         req.qty,
-        side_name(req.side)
+        side_name(req.side),
+        if req.kind == SimKind::Market {
+            "MARKET"
+        } else {
+            "LIMIT"
+        },
+        tif(req.kind),
+        req.reduce_only,
     )
 }
 
@@ -657,10 +764,48 @@ mod tests {
         let ev = a.take_events();
         assert_eq!(fills(&ev), [("101".into(), "0.5".into())]);
         assert!(ev[1].contains("\"X\":\"PARTIALLY_FILLED\""));
+        let open = a.open_orders(Some("BTCUSDT"), 2);
+        assert!(
+            open.contains("\"status\":\"PARTIALLY_FILLED\"")
+                && open.contains("\"executedQty\":\"0.5\""),
+            "{open}"
+        );
         a.cancel("BTCUSDT", "ab1", 2).unwrap();
         assert!(a.take_events()[0].contains("\"X\":\"CANCELED\""));
+        // What filled stays on record, with its one trade.
+        assert!(
+            a.query("BTCUSDT", "ab1", 3)
+                .unwrap()
+                .contains("\"executedQty\":\"0.5\"")
+        );
+        let trades = a.user_trades("BTCUSDT", 1_000_000);
+        assert!(
+            trades.contains("\"qty\":\"0.5\"") && trades.contains("\"price\":\"101\""),
+            "{trades}"
+        );
         assert_eq!(a.cancel("BTCUSDT", "ab1", 3).unwrap_err().1, -2011);
         assert_eq!(a.query("BTCUSDT", "nope", 3).unwrap_err().1, -2013);
+    }
+
+    #[test]
+    fn a_part_filled_resting_limit_fills_only_its_remainder() {
+        let mut a = SimAccount::new(AccountConfig::default());
+        a.place(
+            req(Side::Buy, SimKind::Limit, "1", "101", "ab1"),
+            &book(),
+            1,
+        )
+        .unwrap();
+        a.take_events();
+        // A trade below the bid goes through it: the remaining 0.5 fills.
+        a.on_market("BTCUSDT", Some(Price::parse("100.5").unwrap()), None, 2);
+        let ev = a.take_events();
+        assert_eq!(fills(&ev), [("101".into(), "0.5".into())]);
+        assert!(
+            ev[0].contains("\"z\":\"1\"") && ev[0].contains("\"X\":\"FILLED\""),
+            "{ev:?}"
+        );
+        assert_eq!(a.position("BTCUSDT").qty.to_string(), "1");
     }
 
     #[test]

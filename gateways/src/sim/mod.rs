@@ -166,6 +166,8 @@ struct Shared {
     /// User-data stream connections, by listen key.
     users: Mutex<Vec<(String, WebSocket<TcpStream>)>>,
     listen_keys: Mutex<BTreeSet<String>>,
+    /// User-data connections are refused (fault injection).
+    user_outage: AtomicBool,
     signer: Option<Signer>,
     account: Mutex<SimAccount>,
     /// Added to the exchange clock (fault injection).
@@ -276,6 +278,9 @@ impl SimHandle {
     /// (with `E` as a string, as the exchange has sent it) and is closed.
     pub fn expire_listen_keys(&self) {
         let now = rest::now_ms(&self.shared);
+        // Forgotten before anyone is told, so the key a client creates on
+        // hearing of the expiry is not forgotten with them.
+        lock(&self.shared.listen_keys).clear();
         let mut users = lock(&self.shared.users);
         for (key, mut ws) in users.drain(..) {
             let text = format!(r#"{{"e":"listenKeyExpired","E":"{now}","listenKey":"{key}"}}"#);
@@ -283,7 +288,19 @@ impl SimHandle {
             let _ = ws.close(None);
             let _ = ws.flush();
         }
-        lock(&self.shared.listen_keys).clear();
+    }
+
+    /// Starts (`true`) or ends an outage of the user-data stream: every
+    /// user connection is closed and new ones are refused until it ends.
+    /// Reports of what happens meanwhile are lost, as on a real outage;
+    /// only REST queries can recover them.
+    pub fn user_outage(&self, on: bool) {
+        self.shared.user_outage.store(on, Ordering::Release);
+        if on {
+            for (_, ws) in lock(&self.shared.users).drain(..) {
+                let _ = ws.get_ref().shutdown(std::net::Shutdown::Both);
+            }
+        }
     }
 
     /// Fills the account has made.
@@ -359,6 +376,7 @@ impl SimExchange {
             clients: Mutex::new(Vec::new()),
             users: Mutex::new(Vec::new()),
             listen_keys: Mutex::new(BTreeSet::new()),
+            user_outage: AtomicBool::new(false),
             signer: cfg
                 .api
                 .as_ref()
@@ -462,6 +480,7 @@ fn accept(listener: &TcpListener, shared: &Shared) {
             let path = req.uri().path_and_query().map_or("", |p| p.as_str());
             if let Some(key) = path.strip_prefix("/ws/")
                 && lock(&shared.listen_keys).contains(key)
+                && !shared.user_outage.load(Ordering::Acquire)
             {
                 user = Some(key.to_string());
                 return Ok(resp);

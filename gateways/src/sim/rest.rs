@@ -17,7 +17,7 @@ use super::matching::{OrderRequest, Refusal};
 use super::{Shared, lock, send_user};
 
 /// Request weight of each endpoint (Binance's figures for `limit` ≤ 1000).
-fn weight(path: &str, limit: usize) -> u32 {
+fn weight(path: &str, limit: usize, has_symbol: bool) -> u32 {
     match path {
         "/fapi/v1/depth" => match limit {
             0..=50 => 2,
@@ -25,7 +25,8 @@ fn weight(path: &str, limit: usize) -> u32 {
             101..=500 => 10,
             _ => 20,
         },
-        "/fapi/v3/positionRisk" | "/fapi/v3/account" => 5,
+        "/fapi/v3/positionRisk" | "/fapi/v3/account" | "/fapi/v1/userTrades" => 5,
+        "/fapi/v1/openOrders" if !has_symbol => 40,
         _ => 1,
     }
 }
@@ -118,7 +119,8 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
             m if is_signed(&path) => signed(m, &path, &url, api_key.as_deref(), shared),
             _ => (405, error(-1000, "method not supported by the simulator")).into(),
         };
-        let used = used_weight.add(weight(&path, limit));
+        let has_symbol = query(&url, "symbol").is_some();
+        let used = used_weight.add(weight(&path, limit, has_symbol));
         shared.stats.rest_requests.fetch_add(1, Ordering::Relaxed);
         let mut resp =
             tiny_http::Response::from_string(answer.body).with_status_code(answer.status);
@@ -202,7 +204,11 @@ fn exchange_info(shared: &Shared) -> String {
 fn is_signed(path: &str) -> bool {
     matches!(
         path,
-        "/fapi/v1/order" | "/fapi/v3/positionRisk" | "/fapi/v3/account"
+        "/fapi/v1/order"
+            | "/fapi/v1/openOrders"
+            | "/fapi/v1/userTrades"
+            | "/fapi/v3/positionRisk"
+            | "/fapi/v3/account"
     )
 }
 
@@ -288,7 +294,16 @@ fn signed(
     };
     let now = now_ms(shared);
     let symbol = params.get("symbol").copied().unwrap_or_default();
-    let id = params.get("origClientOrderId").copied().unwrap_or_default();
+    // An order is named by our client id or by the exchange's id.
+    let by_order_id = params
+        .get("orderId")
+        .and_then(|o| o.parse().ok())
+        .and_then(|o| lock(&shared.account).client_of(symbol, o));
+    let id = match (params.get("origClientOrderId"), &by_order_id) {
+        (Some(c), _) => c,
+        (None, Some(c)) => c.as_str(),
+        (None, None) => "",
+    };
     let result = match (method, path) {
         (tiny_http::Method::Post, "/fapi/v1/order") => {
             OrderRequest::parse(&params).and_then(|req| {
@@ -305,6 +320,16 @@ fn signed(
             lock(&shared.account).cancel(symbol, id, now)
         }
         (tiny_http::Method::Get, "/fapi/v1/order") => lock(&shared.account).query(symbol, id, now),
+        (tiny_http::Method::Get, "/fapi/v1/openOrders") => {
+            let symbol = params.get("symbol").copied();
+            Ok(lock(&shared.account).open_orders(symbol, now))
+        }
+        (tiny_http::Method::Get, "/fapi/v1/userTrades") => {
+            match params.get("orderId").and_then(|o| o.parse().ok()) {
+                Some(order) => Ok(lock(&shared.account).user_trades(symbol, order)),
+                None => Err((400, -1102, "The simulator needs orderId for userTrades.")),
+            }
+        }
         (tiny_http::Method::Get, "/fapi/v3/positionRisk") => {
             Ok(lock(&shared.account).positions_json())
         }

@@ -79,3 +79,19 @@ pub fn start_run(limit: &[&str], cfg: &Path, runs: &Path) -> (Child, PathBuf) {
     let run_dir = wait_for_journal(runs, &mut child);
     (child, run_dir)
 }
+
+/// `autobot replay --verify` of the run in `dir` reproduces every recorded
+/// digest.
+pub fn replays_to_the_same_digest(dir: &Path) {
+    let args = autobot_tools::replay::ReplayArgs {
+        dir: dir.to_path_buf(),
+        verify: true,
+        ..autobot_tools::replay::ReplayArgs::default()
+    };
+    let mut text = Vec::new();
+    assert!(
+        autobot_tools::replay::run(&args, &mut text).unwrap(),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+}

@@ -1,0 +1,249 @@
+//! Reading the account over signed REST: open orders, one order, its
+//! fills, positions and the wallet. These answer what the user-data stream
+//! cannot: the state at start, and what happened while the stream was
+//! down ([`super::ledger`] turns the answers into input events).
+//!
+//! Replies are parsed into small owned values (a few per call, off the hot
+//! path); a reply without a field the engine needs is an error naming the
+//! endpoint and the field, never a guess.
+
+use autobot_engine::event::OrderStatus;
+use autobot_engine::types::{ClientOrderId, Money, Price, Qty, Side, SymbolId};
+use simd_json::BorrowedValue as Value;
+use simd_json::prelude::{ValueAsArray as _, ValueAsScalar as _, ValueObjectAccess as _};
+
+use super::execution::ExecClient;
+use super::rest::{Method, RestError};
+use super::sign::{Stamp, order_id_query, order_ref_query, parse_client_id, stamp_only_query};
+
+/// An order as the exchange reports it (`GET /fapi/v1/order`,
+/// `/fapi/v1/openOrders`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeOrder {
+    /// Exchange symbol.
+    pub symbol: String,
+    /// The client id as sent.
+    pub client: String,
+    /// Our id, when the engine wrote it.
+    pub client_id: Option<ClientOrderId>,
+    /// The exchange's id.
+    pub order_id: u64,
+    /// Its status.
+    pub status: OrderStatus,
+    /// Its side.
+    pub side: Side,
+    /// Quantity ordered.
+    pub qty: Qty,
+    /// Quantity filled.
+    pub executed: Qty,
+    /// Last update (ms).
+    pub time_ms: u64,
+}
+
+/// One fill (`GET /fapi/v1/userTrades`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExchangeTrade {
+    /// Trade id (increasing per symbol).
+    pub id: u64,
+    /// Price.
+    pub price: Price,
+    /// Quantity.
+    pub qty: Qty,
+    /// Commission paid (negative: a rebate).
+    pub fee: Money,
+    /// Whether the order was the maker.
+    pub maker: bool,
+    /// Trade time (ms).
+    pub time_ms: u64,
+}
+
+/// The account's one-way position on one symbol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangePosition {
+    /// Exchange symbol.
+    pub symbol: String,
+    /// Signed amount (long > 0).
+    pub qty: Qty,
+    /// Average entry price (0 when flat).
+    pub entry: Price,
+    /// Unrealized PnL at the exchange's mark (0 when not reported).
+    pub unrealized: Money,
+}
+
+fn bad(endpoint: &'static str, field: &str) -> RestError {
+    RestError::Transport {
+        endpoint,
+        reason: format!("reply without a readable {field:?}"),
+    }
+}
+
+/// A decimal field, sent as a string (Binance) or a number.
+fn decimal<T: std::str::FromStr>(
+    v: &Value<'_>,
+    key: &str,
+    endpoint: &'static str,
+) -> Result<T, RestError> {
+    let x = v.get(key).ok_or_else(|| bad(endpoint, key))?;
+    let text = match x.as_str() {
+        Some(s) => s.to_string(),
+        None => x
+            .as_f64()
+            .map(|f| f.to_string())
+            .ok_or_else(|| bad(endpoint, key))?,
+    };
+    text.parse().map_err(|_| bad(endpoint, key))
+}
+
+fn text<'v>(v: &'v Value<'_>, key: &str, endpoint: &'static str) -> Result<&'v str, RestError> {
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .ok_or_else(|| bad(endpoint, key))
+}
+
+fn integer(v: &Value<'_>, key: &str, endpoint: &'static str) -> Result<u64, RestError> {
+    v.get(key)
+        .and_then(|x| x.as_u64())
+        .ok_or_else(|| bad(endpoint, key))
+}
+
+fn side(v: &Value<'_>, endpoint: &'static str) -> Result<Side, RestError> {
+    match text(v, "side", endpoint)? {
+        "BUY" => Ok(Side::Buy),
+        "SELL" => Ok(Side::Sell),
+        _ => Err(bad(endpoint, "side")),
+    }
+}
+
+fn order(v: &Value<'_>, endpoint: &'static str) -> Result<ExchangeOrder, RestError> {
+    let client = text(v, "clientOrderId", endpoint)?.to_string();
+    Ok(ExchangeOrder {
+        symbol: text(v, "symbol", endpoint)?.to_string(),
+        client_id: parse_client_id(&client),
+        client,
+        order_id: integer(v, "orderId", endpoint)?,
+        status: super::user::status(text(v, "status", endpoint)?)
+            .ok_or_else(|| bad(endpoint, "status"))?,
+        side: side(v, endpoint)?,
+        qty: decimal(v, "origQty", endpoint)?,
+        executed: decimal(v, "executedQty", endpoint)?,
+        time_ms: integer(v, "updateTime", endpoint).unwrap_or(0),
+    })
+}
+
+fn list<'v>(v: &'v Value<'_>, endpoint: &'static str) -> Result<&'v [Value<'v>], RestError> {
+    v.as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| bad(endpoint, "[list]"))
+}
+
+fn parsed<'a>(body: &'a mut [u8], endpoint: &'static str) -> Result<Value<'a>, RestError> {
+    simd_json::to_borrowed_value(body).map_err(|_| RestError::Transport {
+        endpoint,
+        reason: "reply is not JSON".into(),
+    })
+}
+
+impl ExecClient {
+    /// Every open order of the account (`GET /fapi/v1/openOrders`, all
+    /// symbols: weight 40).
+    pub fn open_orders(&mut self) -> Result<Vec<ExchangeOrder>, RestError> {
+        const AT: &str = "/fapi/v1/openOrders";
+        let mut body = self.signed(Method::Get, AT, &stamp_only_query)?;
+        let v = parsed(&mut body, AT)?;
+        list(&v, AT)?.iter().map(|o| order(o, AT)).collect()
+    }
+
+    /// Our order `id` on `symbol`, or `None` if the exchange does not know
+    /// it (-2013).
+    pub fn order(
+        &mut self,
+        symbol: SymbolId,
+        id: ClientOrderId,
+    ) -> Result<Option<ExchangeOrder>, RestError> {
+        const AT: &str = "/fapi/v1/order";
+        let name = self.name(symbol).ok_or_else(|| bad(AT, "symbol"))?;
+        match self.signed(Method::Get, AT, &|q, st| order_ref_query(q, &name, id, st)) {
+            Ok(mut body) => order(&parsed(&mut body, AT)?, AT).map(Some),
+            Err(e) if e.code() == Some(-2013) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The fills of the exchange's order `order_id` on `symbol`, oldest
+    /// first (`GET /fapi/v1/userTrades`).
+    pub fn order_trades(
+        &mut self,
+        symbol: SymbolId,
+        order_id: u64,
+    ) -> Result<Vec<ExchangeTrade>, RestError> {
+        const AT: &str = "/fapi/v1/userTrades";
+        let name = self.name(symbol).ok_or_else(|| bad(AT, "symbol"))?;
+        let write = |q: &mut String, st: Stamp| order_id_query(q, &name, order_id, st);
+        let mut body = self.signed(Method::Get, AT, &write)?;
+        let v = parsed(&mut body, AT)?;
+        let mut trades = list(&v, AT)?
+            .iter()
+            .map(|t| {
+                Ok(ExchangeTrade {
+                    id: integer(t, "id", AT)?,
+                    price: decimal(t, "price", AT)?,
+                    qty: decimal(t, "qty", AT)?,
+                    fee: decimal(t, "commission", AT)?,
+                    maker: t
+                        .get("maker")
+                        .and_then(|m| m.as_bool())
+                        .ok_or_else(|| bad(AT, "maker"))?,
+                    time_ms: integer(t, "time", AT)?,
+                })
+            })
+            .collect::<Result<Vec<_>, RestError>>()?;
+        trades.sort_by_key(|t| t.id);
+        Ok(trades)
+    }
+
+    /// Cancels the exchange's order `order_id` on `symbol` (an order the
+    /// engine did not place, found at start).
+    pub fn cancel_by_exchange_id(&mut self, symbol: &str, order_id: u64) -> Result<(), RestError> {
+        let write = |q: &mut String, st: Stamp| order_id_query(q, symbol, order_id, st);
+        self.signed(Method::Delete, "/fapi/v1/order", &write)
+            .map(|_| ())
+    }
+
+    /// The one-way position of every symbol the exchange reports
+    /// (`GET /fapi/v3/positionRisk`).
+    pub fn position_list(&mut self) -> Result<Vec<ExchangePosition>, RestError> {
+        const AT: &str = "/fapi/v3/positionRisk";
+        let mut body = self.positions()?;
+        let v = parsed(&mut body, AT)?;
+        let mut out = Vec::new();
+        for p in list(&v, AT)? {
+            if p.get("positionSide")
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| s != "BOTH")
+            {
+                continue; // hedge-mode legs are not the engine's positions
+            }
+            out.push(ExchangePosition {
+                symbol: text(p, "symbol", AT)?.to_string(),
+                qty: decimal(p, "positionAmt", AT)?,
+                entry: decimal(p, "entryPrice", AT)?,
+                unrealized: decimal(p, "unRealizedProfit", AT).unwrap_or(Money::ZERO),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The wallet balance of `asset` (`GET /fapi/v3/account`).
+    pub fn wallet(&mut self, asset: &str) -> Result<Money, RestError> {
+        const AT: &str = "/fapi/v3/account";
+        let mut body = self.account()?;
+        let v = parsed(&mut body, AT)?;
+        let assets = v.get("assets").ok_or_else(|| bad(AT, "assets"))?;
+        for a in list(assets, AT)? {
+            if text(a, "asset", AT)? == asset {
+                return decimal(a, "walletBalance", AT);
+            }
+        }
+        Err(bad(AT, asset))
+    }
+}

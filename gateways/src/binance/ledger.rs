@@ -1,0 +1,413 @@
+//! What the gateways know of our orders' lives on the exchange, so that no
+//! report is lost or applied twice when the user-data stream is down.
+//!
+//! The execution thread records each order before it sends it (so a
+//! report can never arrive for an order the ledger has not seen), and each
+//! accepted cancel; the user-stream thread records every report it
+//! publishes. From that:
+//! - **Duplicates are dropped** before the core sees them: a report is
+//!   published only if it moves the order forward (more filled, or a later
+//!   status at the same fill), so a report both queried and streamed goes
+//!   in once.
+//! - **Missed reports are recovered** ([`reconcile`]): after the stream
+//!   (re)connects, every order not known to be finished is queried over
+//!   REST; its fills beyond what was published are read from
+//!   `userTrades` and published as the reports the stream would have sent,
+//!   then its final status. An order the exchange does not know is
+//!   refused to the core (it never reached the book).
+//! - **Shutdown knows when it is done** ([`OrderLedger::unsettled`]): a
+//!   market order is settled by a final report, a limit order by any
+//!   report, a cancelled one by a final report.
+//!
+//! The ledger lives off the hot path (a mutex, touched once per order and
+//! per report); the core never reads it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use autobot_engine::event::{
+    InputBody, InputEvent, Liquidity, OrderRejected, OrderStatus, OrderUpdate, RejectReason,
+    Request, Source,
+};
+use autobot_engine::runtime::clock::mono_now;
+use autobot_engine::types::{
+    ClientOrderId, ExchangeOrderId, Money, Price, Qty, Side, SymbolId, UnixNanos,
+};
+
+use super::execution::ExecClient;
+use super::rest::RestError;
+
+/// Finished orders kept to recognise late duplicates.
+const KEEP_FINISHED: usize = 4096;
+
+#[derive(Clone, Copy, Debug)]
+struct Tracked {
+    symbol: SymbolId,
+    side: Side,
+    market: bool,
+    cum: Qty,
+    /// Last status published; `None` before the first report.
+    status: Option<OrderStatus>,
+    cancel_sent: bool,
+}
+
+impl Tracked {
+    fn finished(&self) -> bool {
+        self.status.is_some_and(is_final)
+    }
+
+    fn settled(&self) -> bool {
+        match self.status {
+            None => false,
+            Some(s) => is_final(s) || !(self.market || self.cancel_sent),
+        }
+    }
+}
+
+fn is_final(s: OrderStatus) -> bool {
+    matches!(
+        s,
+        OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected | OrderStatus::Expired
+    )
+}
+
+/// Order of statuses at equal filled quantity.
+fn rank(s: OrderStatus) -> u8 {
+    match s {
+        OrderStatus::Accepted => 0,
+        OrderStatus::PartiallyFilled => 1,
+        _ => 2,
+    }
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    orders: BTreeMap<ClientOrderId, Tracked>,
+    finished: VecDeque<ClientOrderId>,
+}
+
+/// Our orders' known states, shared by the execution and user-stream
+/// threads.
+#[derive(Debug, Default)]
+pub struct OrderLedger {
+    book: Mutex<Book>,
+}
+
+/// An order the ledger holds open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenEntry {
+    /// Our id.
+    pub id: ClientOrderId,
+    /// Its symbol.
+    pub symbol: SymbolId,
+    /// Filled quantity published so far.
+    pub cum: Qty,
+    /// Last status published.
+    pub status: Option<OrderStatus>,
+}
+
+impl OrderLedger {
+    /// An empty ledger.
+    pub fn new() -> OrderLedger {
+        OrderLedger::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Book> {
+        // A panicking holder leaves a consistent map (each change is one
+        // insert or field write), so the data is still good.
+        self.book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Order `id` is about to be sent.
+    pub fn sending(&self, id: ClientOrderId, symbol: SymbolId, side: Side, market: bool) {
+        let t = Tracked {
+            symbol,
+            side,
+            market,
+            cum: Qty::ZERO,
+            status: None,
+            cancel_sent: false,
+        };
+        self.lock().orders.entry(id).or_insert(t);
+    }
+
+    /// An order the core already holds open (a resumed run), with what it
+    /// has applied: `status` `None` while the core has seen no report.
+    pub fn adopt(
+        &self,
+        id: ClientOrderId,
+        symbol: SymbolId,
+        side: Side,
+        cum: Qty,
+        status: Option<OrderStatus>,
+    ) {
+        let t = Tracked {
+            symbol,
+            side,
+            market: false,
+            cum,
+            status,
+            cancel_sent: false,
+        };
+        self.lock().orders.insert(id, t);
+    }
+
+    /// The exchange refused order `id` (the refusal goes to the core).
+    pub fn refused(&self, id: ClientOrderId) {
+        self.lock().orders.remove(&id);
+    }
+
+    /// The exchange accepted a cancel of `id`.
+    pub fn cancelling(&self, id: ClientOrderId) {
+        if let Some(t) = self.lock().orders.get_mut(&id) {
+            t.cancel_sent = true;
+        }
+    }
+
+    /// Whether report `u` moves its order forward; if so it is recorded and
+    /// must be published. Reports of orders the ledger does not hold pass
+    /// (the core decides what they are).
+    pub fn admit(&self, u: &OrderUpdate) -> bool {
+        let mut book = self.lock();
+        let Some(t) = book.orders.get_mut(&u.client_id) else {
+            return true;
+        };
+        let forward = match t.status {
+            None => u.cum_qty >= t.cum,
+            Some(s) => u.cum_qty > t.cum || u.cum_qty == t.cum && rank(u.status) > rank(s),
+        };
+        if !forward {
+            return false;
+        }
+        let was_finished = t.finished();
+        t.cum = u.cum_qty;
+        t.status = Some(u.status);
+        if t.finished() && !was_finished {
+            book.finished.push_back(u.client_id);
+            if book.finished.len() > KEEP_FINISHED
+                && let Some(old) = book.finished.pop_front()
+            {
+                book.orders.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// Orders whose expected reports have not all been published.
+    pub fn unsettled(&self) -> usize {
+        self.lock().orders.values().filter(|t| !t.settled()).count()
+    }
+
+    /// Orders not known to be finished, in id order.
+    pub fn open(&self) -> Vec<OpenEntry> {
+        self.lock()
+            .orders
+            .iter()
+            .filter(|(_, t)| !t.finished())
+            .map(|(&id, t)| OpenEntry {
+                id,
+                symbol: t.symbol,
+                cum: t.cum,
+                status: t.status,
+            })
+            .collect()
+    }
+
+    fn side(&self, id: ClientOrderId) -> Option<Side> {
+        self.lock().orders.get(&id).map(|t| t.side)
+    }
+}
+
+/// What one reconciliation found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Orders queried.
+    pub queried: u64,
+    /// Reports recovered (fills and status changes the stream missed).
+    pub recovered: u64,
+    /// Orders the exchange does not know: refused to the core if they had
+    /// no report yet, else ended as expired.
+    pub unknown: u64,
+}
+
+fn ms(t: u64) -> UnixNanos {
+    UnixNanos(t.saturating_mul(1_000_000))
+}
+
+/// Queries every open order of `ledger` and appends, to `out`, the reports
+/// the user-data stream did not deliver (each admitted to the ledger, so
+/// a later streamed copy is dropped). On an error, what was found so far
+/// is in `out` and the rest is left for the next call.
+pub fn reconcile(
+    client: &mut ExecClient,
+    ledger: &OrderLedger,
+    out: &mut Vec<InputEvent>,
+) -> Result<Reconciled, RestError> {
+    let mut r = Reconciled::default();
+    for e in ledger.open() {
+        r.queried += 1;
+        let Some(o) = client.order(e.symbol, e.id)? else {
+            r.unknown += 1;
+            let body = match e.status {
+                // It never reached the book: refused, so the core frees it.
+                None => {
+                    ledger.refused(e.id);
+                    InputBody::OrderRejected(OrderRejected {
+                        client_id: e.id,
+                        request: Request::New,
+                        code: -2013,
+                        reason: RejectReason::Other,
+                    })
+                }
+                // It was on the book and is gone (the exchange forgets
+                // cancelled orders after a while; a new simulator never
+                // knew it): over, with what was filled.
+                Some(_) => {
+                    let u = OrderUpdate {
+                        client_id: e.id,
+                        status: OrderStatus::Expired,
+                        side: ledger.side(e.id).unwrap_or_default(),
+                        cum_qty: e.cum,
+                        ..OrderUpdate::default()
+                    };
+                    ledger.admit(&u);
+                    InputBody::OrderUpdate(u)
+                }
+            };
+            out.push(InputEvent::new(
+                Source::Execution,
+                e.symbol,
+                mono_now(),
+                UnixNanos(0),
+                body,
+            ));
+            continue;
+        };
+        let side = ledger.side(e.id).unwrap_or(o.side);
+        let report = |status, liquidity, price, qty, cum, fee, time| {
+            let u = OrderUpdate {
+                client_id: e.id,
+                exchange_id: ExchangeOrderId(o.order_id),
+                status,
+                side,
+                liquidity,
+                last_price: price,
+                last_qty: qty,
+                cum_qty: cum,
+                fee,
+            };
+            InputEvent::new(
+                Source::Execution,
+                e.symbol,
+                mono_now(),
+                ms(time),
+                InputBody::OrderUpdate(u),
+            )
+        };
+        let mut cum = e.cum;
+        if o.executed > cum {
+            // Fills come in trade-id order; those up to what was published
+            // are skipped whole (a report carries whole trades).
+            let mut seen = Qty::ZERO;
+            for t in client.order_trades(e.symbol, o.order_id)? {
+                seen = seen.checked_add(t.qty).unwrap_or(seen);
+                if seen <= cum {
+                    continue;
+                }
+                let status = if seen == o.qty {
+                    OrderStatus::Filled
+                } else {
+                    OrderStatus::PartiallyFilled
+                };
+                let liquidity = if t.maker {
+                    Liquidity::Maker
+                } else {
+                    Liquidity::Taker
+                };
+                let ev = report(status, liquidity, t.price, t.qty, seen, t.fee, t.time_ms);
+                if let InputBody::OrderUpdate(u) = &ev.body
+                    && ledger.admit(u)
+                {
+                    out.push(ev);
+                    r.recovered += 1;
+                }
+                cum = seen;
+            }
+        }
+        // The status the fills did not carry (NEW, or CANCELED after part
+        // of it filled), once every fill is in.
+        if cum == o.executed {
+            let ev = report(
+                o.status,
+                Liquidity::None,
+                Price::ZERO,
+                Qty::ZERO,
+                cum,
+                Money::ZERO,
+                o.time_ms,
+            );
+            if let InputBody::OrderUpdate(u) = &ev.body
+                && ledger.admit(u)
+            {
+                out.push(ev);
+                r.recovered += 1;
+            }
+        }
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(id: u64, status: OrderStatus, cum: &str) -> OrderUpdate {
+        OrderUpdate {
+            client_id: ClientOrderId(id),
+            status,
+            cum_qty: Qty::parse(cum).unwrap(),
+            ..OrderUpdate::default()
+        }
+    }
+
+    #[test]
+    fn reports_are_admitted_once_and_only_forward() {
+        let l = OrderLedger::new();
+        let id = ClientOrderId(7);
+        l.sending(id, SymbolId(0), Side::Buy, true);
+        assert_eq!(l.unsettled(), 1);
+        assert!(l.admit(&update(7, OrderStatus::Accepted, "0")));
+        // A market order is settled only by its last report.
+        assert_eq!(l.unsettled(), 1);
+        assert!(!l.admit(&update(7, OrderStatus::Accepted, "0")));
+        assert!(l.admit(&update(7, OrderStatus::PartiallyFilled, "0.4")));
+        assert!(!l.admit(&update(7, OrderStatus::PartiallyFilled, "0.4")));
+        assert!(l.admit(&update(7, OrderStatus::Filled, "1")));
+        assert_eq!(l.unsettled(), 0);
+        assert!(l.open().is_empty());
+        // Late copies of anything earlier are dropped.
+        assert!(!l.admit(&update(7, OrderStatus::Accepted, "0")));
+        assert!(!l.admit(&update(7, OrderStatus::Filled, "1")));
+        // Orders the ledger never saw pass.
+        assert!(l.admit(&update(8, OrderStatus::Filled, "1")));
+    }
+
+    #[test]
+    fn a_limit_is_settled_by_its_first_report_and_a_cancel_by_its_last() {
+        let l = OrderLedger::new();
+        let id = ClientOrderId(9);
+        l.sending(id, SymbolId(0), Side::Sell, false);
+        assert!(l.admit(&update(9, OrderStatus::Accepted, "0")));
+        assert_eq!(l.unsettled(), 0);
+        assert_eq!(l.open().len(), 1);
+        l.cancelling(id);
+        assert_eq!(l.unsettled(), 1);
+        assert!(l.admit(&update(9, OrderStatus::Cancelled, "0")));
+        assert_eq!(l.unsettled(), 0);
+        l.sending(ClientOrderId(10), SymbolId(0), Side::Sell, false);
+        l.refused(ClientOrderId(10));
+        assert_eq!(l.unsettled(), 0);
+    }
+}

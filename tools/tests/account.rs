@@ -1,0 +1,184 @@
+//! A run against an exchange account (`endpoint = "url"`, exchange
+//! execution, `run.mode = "live"`) over real loopback sockets, with the
+//! simulator standing in for the exchange: the account already holds a
+//! position and an open order the run did not place.
+//!
+//! - With `foreign_orders = "refuse"` the run stops before anything starts
+//!   and names the order.
+//! - With `"cancel"` the order is cancelled, the position and wallet go
+//!   into the journal as a snapshot the core adopts, the core trades on
+//!   from there, and at the end its position equals the exchange's; the
+//!   journal replays to the same digest.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use autobot_engine::event::{AccountReason, InputBody, OrderKind};
+use autobot_engine::types::{ClientOrderId, Money, Price, Qty, Side, SymbolId};
+use autobot_gateways::binance::execution::{ExecClient, ExecConfig};
+use autobot_gateways::binance::sign::Signer;
+use autobot_gateways::credentials::{Credentials, Hidden, KeySource};
+use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+use autobot_tools::config::{AppConfig, Deployment, Endpoint, Execution, ForeignOrders};
+use autobot_tools::run::{RunOptions, run_paper};
+
+const KEY: &str = "account-test-key";
+const SECRET: &str = "account-test-secret";
+
+fn keys() -> (Hidden, Hidden) {
+    (Hidden::new(KEY.into()), Hidden::new(SECRET.into()))
+}
+
+/// The shipped config trading BTCUSDT live on the simulator's account.
+fn config(sim: &SimExchange, name: &str) -> AppConfig {
+    let mut cfg =
+        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+            .unwrap();
+    let dir = std::env::temp_dir().join(format!("autobot-account-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    cfg.run.run_dir = dir.to_str().unwrap().into();
+    cfg.run.mode = Deployment::Live;
+    cfg.run.duration_secs = 2;
+    cfg.instruments.truncate(1);
+    cfg.market.start_prices.truncate(1);
+    cfg.risk.portfolio.correlated.clear();
+    cfg.exchange.endpoint = Endpoint::Url;
+    cfg.exchange.execution = Execution::Exchange;
+    cfg.exchange.ws_url = sim.ws_url();
+    cfg.exchange.rest_url = sim.rest_url();
+    cfg
+}
+
+fn options() -> RunOptions {
+    let (api_key, api_secret) = keys();
+    RunOptions {
+        credentials: Some(Credentials {
+            api_key,
+            api_secret,
+            source: KeySource::Environment,
+        }),
+        ..RunOptions::default()
+    }
+}
+
+fn order(id: u64, side: Side, kind: OrderKind, price: &str) -> autobot_engine::event::NewOrder {
+    autobot_engine::event::NewOrder {
+        client_id: ClientOrderId(id),
+        symbol: SymbolId(0),
+        side,
+        kind,
+        reduce_only: false,
+        post_only: kind == OrderKind::Limit,
+        price: Price::parse(price).unwrap(),
+        qty: Qty::parse("0.01").unwrap(),
+    }
+}
+
+#[test]
+fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders() {
+    let probe =
+        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+            .unwrap();
+    let mut sim_cfg = SimConfig::loopback(
+        SimSource::Synthetic {
+            config: probe.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        probe.core().instruments[..1].to_vec(),
+    );
+    sim_cfg.api = Some(keys());
+    sim_cfg.start_on_first_client = false;
+    let sim = SimExchange::start(sim_cfg).unwrap();
+
+    // Someone trades the account by hand before the run: a long position,
+    // and a bid resting far below the market.
+    let (k, s) = keys();
+    let mut hand = ExecClient::new(
+        ExecConfig::new(&sim.rest_url()),
+        Signer::from_parts(k, &s),
+        vec!["BTCUSDT".into()],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The market order needs a book to fill against: the first snapshot.
+    while hand
+        .place(&order(1, Side::Buy, OrderKind::Market, "0"))
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the simulator's book never filled"
+        );
+        std::thread::yield_now();
+    }
+    hand.place(&order(2, Side::Buy, OrderKind::Limit, "1000"))
+        .unwrap();
+
+    let mut cfg = config(&sim, "refuse");
+    cfg.exchange.foreign_orders = ForeignOrders::Refuse;
+    let err = run_paper(&cfg, &options()).unwrap_err().to_string();
+    assert!(
+        err.contains("the account has open orders this run does not hold: BTCUSDT"),
+        "{err}"
+    );
+    assert!(err.contains("foreign_orders = \"cancel\""), "{err}");
+    assert!(
+        !Path::new(&cfg.run.run_dir).exists(),
+        "no run directory for a refused run"
+    );
+
+    let mut cfg = config(&sim, "cancel");
+    cfg.exchange.foreign_orders = ForeignOrders::Cancel;
+    let out = run_paper(&cfg, &options()).unwrap();
+    let r = out.reconciled.as_ref().expect("the account was read");
+    assert_eq!(r.cancelled.len(), 1, "{r:?}");
+    assert_eq!(
+        r.positions,
+        [("BTCUSDT".to_string(), Qty::parse("0.01").unwrap())]
+    );
+    let w = out.pipeline.warnings.join("\n");
+    assert!(w.contains("cancelled open order"), "{w}");
+    assert!(
+        hand.open_orders().unwrap().is_empty(),
+        "the foreign bid is gone from the book"
+    );
+
+    // The snapshot is journaled, before any market data, and adopted.
+    let journal = autobot_engine::runtime::read_journal(&out.run_dir.join("journal"))
+        .unwrap()
+        .events;
+    let first_market = journal
+        .iter()
+        .position(|e| matches!(e.body, InputBody::BookTicker(_) | InputBody::AggTrade(_)))
+        .unwrap();
+    let snapshot = journal
+        .iter()
+        .position(|e| {
+            matches!(e.body, InputBody::AccountUpdate(a)
+                if a.reason == AccountReason::Snapshot && a.position_qty == Qty::parse("0.01").unwrap())
+        })
+        .expect("the snapshot is in the journal");
+    assert!(snapshot < first_market);
+    let core = &out.pipeline.core.core;
+    assert_eq!(
+        core.account().start(),
+        r.wallet,
+        "the core starts from the real wallet"
+    );
+    assert!(
+        r.wallet < Money::parse("100000").unwrap(),
+        "the hand trade paid a fee"
+    );
+
+    // Whatever the core traded from there, it ends where the exchange is.
+    let x = out.exchange.as_ref().unwrap();
+    let held = core.position(SymbolId(0)).unwrap().qty();
+    assert_eq!(
+        x.positions.as_ref().unwrap(),
+        &[("BTCUSDT".to_string(), held)]
+    );
+    common::replays_to_the_same_digest(&out.run_dir);
+    let _ = std::fs::remove_dir_all(&out.run_dir);
+}
