@@ -69,10 +69,10 @@ pub fn record(
     };
     let file = std::fs::File::create(out).map_err(werr)?;
     let mut w = if out.extension().is_some_and(|e| e == "gz") {
-        Output::Gz(flate2::write::GzEncoder::new(
+        Output::Gz(Box::new(flate2::write::GzEncoder::new(
             std::io::BufWriter::new(file),
             flate2::Compression::fast(),
-        ))
+        )))
     } else {
         Output::Plain(std::io::BufWriter::new(file))
     };
@@ -179,7 +179,7 @@ pub fn record(
 /// The output file, plain or gzip (whose trailer must be written).
 enum Output {
     Plain(std::io::BufWriter<std::fs::File>),
-    Gz(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
+    Gz(Box<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>>),
 }
 
 impl Output {

@@ -1,0 +1,461 @@
+//! Binance's public-data CSVs and the bar CSV, one row at a time into
+//! input events.
+//!
+//! # Formats (detected from the header, or from the shape of the first row
+//! when a file has none, as Binance's older files do not)
+//! - `aggTrades`: `agg_trade_id,price,quantity,first_trade_id,last_trade_id,
+//!   transact_time,is_buyer_maker` → an aggregate trade at `transact_time`.
+//! - `bookTicker`: `update_id,best_bid_price,best_bid_qty,best_ask_price,
+//!   best_ask_qty,transaction_time,event_time` → a book ticker at
+//!   `event_time`.
+//! - `klines`: the official 12 columns (`open_time,open,high,low,close,
+//!   volume,close_time,quote_volume,count,taker_buy_volume,
+//!   taker_buy_quote_volume,ignore`) → a closed candle at its close.
+//! - bars: `open_time,open,high,low,close,volume` (the layout of
+//!   `../shared/data/klines/`) → a closed candle; the interval is the gap
+//!   between the first two bars, and later gaps must be whole multiples of
+//!   it (a data hole, not a different interval).
+//!
+//! Times are milliseconds since the epoch. A row's time must not be
+//! earlier than the row before it. Every refusal names the file, the line
+//! and the column; nothing of a refused row is emitted.
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use autobot_engine::event::{BookTicker, InputBody, InputEvent, Kline, Source, Trade};
+use autobot_engine::types::{MonoNanos, Price, Qty, SymbolId, UnixNanos};
+
+use super::InputError;
+
+/// A data file's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Binance `aggTrades`.
+    AggTrades,
+    /// Binance `bookTicker`.
+    BookTicker,
+    /// Binance `klines` (12 columns).
+    Klines,
+    /// Six-column bars.
+    Bars,
+}
+
+const AGG_TRADES: [&str; 7] = [
+    "agg_trade_id",
+    "price",
+    "quantity",
+    "first_trade_id",
+    "last_trade_id",
+    "transact_time",
+    "is_buyer_maker",
+];
+const BOOK_TICKER: [&str; 7] = [
+    "update_id",
+    "best_bid_price",
+    "best_bid_qty",
+    "best_ask_price",
+    "best_ask_qty",
+    "transaction_time",
+    "event_time",
+];
+const KLINES: [&str; 12] = [
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "count",
+    "taker_buy_volume",
+    "taker_buy_quote_volume",
+    "ignore",
+];
+const BARS: [&str; 6] = ["open_time", "open", "high", "low", "close", "volume"];
+
+/// What the detector accepts, for the refusal message.
+pub const EXPECTED: &str = "a Binance aggTrades CSV (agg_trade_id,price,quantity,first_trade_id,\
+last_trade_id,transact_time,is_buyer_maker), a bookTicker CSV (update_id,best_bid_price,\
+best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time), a klines CSV (the 12 \
+official columns, with or without header) or a bar CSV (open_time,open,high,low,close,volume)";
+
+impl Format {
+    /// The format's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::AggTrades => "aggTrades",
+            Format::BookTicker => "bookTicker",
+            Format::Klines => "klines",
+            Format::Bars => "bars",
+        }
+    }
+
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Format::AggTrades => &AGG_TRADES,
+            Format::BookTicker => &BOOK_TICKER,
+            Format::Klines => &KLINES,
+            Format::Bars => &BARS,
+        }
+    }
+
+    /// The format whose header `fields` is, if any.
+    fn of_header(fields: &csv::ByteRecord) -> Option<Format> {
+        let names: Vec<String> = fields
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+            .collect();
+        // The bar file's header names the unit: `open_time(ms)`.
+        let names: Vec<&str> = names
+            .iter()
+            .map(|n| n.split('(').next().unwrap_or(n).trim())
+            .collect();
+        [
+            Format::AggTrades,
+            Format::BookTicker,
+            Format::Klines,
+            Format::Bars,
+        ]
+        .into_iter()
+        .find(|f| f.columns() == names.as_slice())
+    }
+
+    /// The format a header-less first row has the shape of, if any.
+    fn of_row(fields: &csv::ByteRecord) -> Option<Format> {
+        let numeric = |i: usize| {
+            fields.get(i).is_some_and(|f| {
+                !f.is_empty() && f.iter().all(|b| b.is_ascii_digit() || b".-eE+".contains(b))
+            })
+        };
+        let all_numeric = (0..fields.len()).all(numeric);
+        let boolean = |i: usize| {
+            fields.get(i).is_some_and(|f| {
+                f.eq_ignore_ascii_case(b"true") || f.eq_ignore_ascii_case(b"false")
+            })
+        };
+        match fields.len() {
+            12 if all_numeric => Some(Format::Klines),
+            7 if (0..6).all(numeric) && boolean(6) => Some(Format::AggTrades),
+            7 if all_numeric => Some(Format::BookTicker),
+            6 if all_numeric => Some(Format::Bars),
+            _ => None,
+        }
+    }
+}
+
+/// One data file being read.
+pub struct CsvSource {
+    path: PathBuf,
+    format: Format,
+    symbol: SymbolId,
+    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    record: csv::ByteRecord,
+    /// Rows read ahead (a first row that was data, not a header; a bar
+    /// file's first two bars), still to be returned.
+    pending: VecDeque<csv::ByteRecord>,
+    last_ms: u64,
+    last_line: u64,
+    /// Bars: the interval (ms), from the first two bars.
+    bar_ms: u64,
+    /// Bars: the previous bar's open time (ms).
+    bar_open: Option<u64>,
+    rows: u64,
+}
+
+fn field<'r>(
+    rec: &'r csv::ByteRecord,
+    i: usize,
+    name: &'static str,
+) -> Result<&'r str, &'static str> {
+    let f = rec.get(i).ok_or(name)?;
+    std::str::from_utf8(f).map(str::trim).map_err(|_| name)
+}
+
+fn ms(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<u64, &'static str> {
+    field(rec, i, name)?.parse().map_err(|_| name)
+}
+
+fn price(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<Price, &'static str> {
+    Price::parse(field(rec, i, name)?)
+        .ok()
+        .filter(|p| p.is_positive())
+        .ok_or(name)
+}
+
+fn qty(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<Qty, &'static str> {
+    Qty::parse(field(rec, i, name)?)
+        .ok()
+        .filter(|q| !q.is_negative())
+        .ok_or(name)
+}
+
+fn nanos(ms: u64) -> Option<UnixNanos> {
+    ms.checked_mul(1_000_000).map(UnixNanos)
+}
+
+impl CsvSource {
+    /// Opens `path` as `symbol`'s data, detecting its format.
+    pub fn open(path: &Path, symbol: SymbolId) -> Result<CsvSource, InputError> {
+        let input = super::source::open(path)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut record = csv::ByteRecord::new();
+        let read = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| InputError::read(path, 1, &e))?;
+        let unknown = |first: &str| InputError::UnknownFormat {
+            path: path.to_path_buf(),
+            first: first.chars().take(120).collect(),
+            expected: EXPECTED,
+        };
+        if !read {
+            return Err(unknown("(the file is empty)"));
+        }
+        let (format, mut pending) = match (Format::of_header(&record), Format::of_row(&record)) {
+            (Some(f), _) => (f, VecDeque::new()),
+            (None, Some(f)) => (f, VecDeque::from([record.clone()])),
+            (None, None) => {
+                let text: Vec<String> = record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect();
+                return Err(unknown(&text.join(",")));
+            }
+        };
+        let mut bar_ms = 0;
+        if format == Format::Bars {
+            // The interval is the gap between the first two bars.
+            while pending.len() < 2 {
+                let mut next = csv::ByteRecord::new();
+                let line = pending
+                    .back()
+                    .and_then(|r| r.position())
+                    .map_or(2, |p| p.line() + 1);
+                if !reader
+                    .read_byte_record(&mut next)
+                    .map_err(|e| InputError::read(path, line, &e))?
+                {
+                    return Err(InputError::Row {
+                        path: path.to_path_buf(),
+                        line,
+                        problem: "a bar file needs two bars to show its interval".into(),
+                    });
+                }
+                pending.push_back(next);
+            }
+            let open = |r: &csv::ByteRecord| ms(r, 0, "open_time").ok();
+            bar_ms = match (open(&pending[0]), open(&pending[1])) {
+                (Some(a), Some(b)) => b.saturating_sub(a),
+                // The row itself is refused, with its line, when it is read.
+                _ => 0,
+            };
+        }
+        Ok(CsvSource {
+            path: path.to_path_buf(),
+            format,
+            symbol,
+            reader,
+            record,
+            pending,
+            last_ms: 0,
+            last_line: 1,
+            bar_ms,
+            bar_open: None,
+            rows: 0,
+        })
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Data rows read so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The next row's event, `None` at the end of the file.
+    pub fn next_event(&mut self) -> Result<Option<InputEvent>, InputError> {
+        if let Some(rec) = self.pending.pop_front() {
+            self.record = rec;
+        } else {
+            let line = self.last_line + 1;
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| InputError::read(&self.path, line, &e))?;
+            if !more {
+                return Ok(None);
+            }
+        }
+        let line = self
+            .record
+            .position()
+            .map_or(self.last_line + 1, |p| p.line());
+        self.last_line = line;
+        if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
+            // A blank line (a trailing newline on its own).
+            return self.next_event();
+        }
+        let bad = |path: &Path, problem: String| InputError::Row {
+            path: path.to_path_buf(),
+            line,
+            problem,
+        };
+        let want = self.format.columns().len();
+        if self.record.len() != want {
+            return Err(bad(
+                &self.path,
+                format!(
+                    "{} columns where {} has {want} ({})",
+                    self.record.len(),
+                    self.format.name(),
+                    self.format.columns().join(",")
+                ),
+            ));
+        }
+        let (time_ms, body) = self
+            .row()
+            .map_err(|col| {
+                bad(
+                    &self.path,
+                    format!("column {col} is missing, not a number or out of range"),
+                )
+            })?
+            .map_err(|p| bad(&self.path, p))?;
+        if time_ms < self.last_ms {
+            return Err(bad(
+                &self.path,
+                format!(
+                    "time {time_ms} is earlier than the row before ({}): rows must be in time order",
+                    self.last_ms
+                ),
+            ));
+        }
+        self.last_ms = time_ms;
+        self.rows += 1;
+        let t = nanos(time_ms)
+            .ok_or_else(|| bad(&self.path, format!("time {time_ms} ms is out of range")))?;
+        Ok(Some(InputEvent::new(
+            Source::MarketData,
+            self.symbol,
+            MonoNanos(t.0),
+            t,
+            body,
+        )))
+    }
+
+    /// The row's time (ms) and event; `Err(column)` for an unreadable
+    /// column, `Ok(Err(problem))` for readable columns that disagree.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the two error levels are the caller's messages"
+    )]
+    fn row(&mut self) -> Result<Result<(u64, InputBody), String>, &'static str> {
+        let r = &self.record;
+        Ok(match self.format {
+            Format::AggTrades => {
+                let maker = match field(r, 6, "is_buyer_maker")?.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err("is_buyer_maker"),
+                };
+                let t = Trade {
+                    trade_id: ms(r, 0, "agg_trade_id")?,
+                    price: price(r, 1, "price")?,
+                    qty: qty(r, 2, "quantity")?,
+                    buyer_is_maker: maker,
+                };
+                Ok((ms(r, 5, "transact_time")?, InputBody::AggTrade(t)))
+            }
+            Format::BookTicker => {
+                let t = BookTicker {
+                    update_id: ms(r, 0, "update_id")?,
+                    bid_price: price(r, 1, "best_bid_price")?,
+                    bid_qty: qty(r, 2, "best_bid_qty")?,
+                    ask_price: price(r, 3, "best_ask_price")?,
+                    ask_qty: qty(r, 4, "best_ask_qty")?,
+                };
+                Ok((ms(r, 6, "event_time")?, InputBody::BookTicker(t)))
+            }
+            Format::Klines => {
+                let open = ms(r, 0, "open_time")?;
+                let close = ms(r, 6, "close_time")?;
+                let trades = u32::try_from(ms(r, 8, "count")?).map_err(|_| "count")?;
+                match close.checked_sub(open).map(|d| d + 1) {
+                    Some(len) if len >= 1000 && len.is_multiple_of(1000) => self
+                        .kline(open, len, trades)
+                        .map(|(t, k)| (t, InputBody::Kline(k))),
+                    _ => Err(format!(
+                        "close_time {close} does not end a whole-second bar opened at {open}"
+                    )),
+                }
+            }
+            Format::Bars => {
+                let open = ms(r, 0, "open_time")?;
+                let len = self.bar_ms;
+                if len < 1000 || !len.is_multiple_of(1000) {
+                    return Ok(Err(format!(
+                        "the first two bars are {len} ms apart: bars are whole seconds long"
+                    )));
+                }
+                let after = self
+                    .bar_open
+                    .map_or(Some(len), |prev| open.checked_sub(prev));
+                match after {
+                    Some(gap) if gap > 0 && gap.is_multiple_of(len) => {
+                        self.bar_open = Some(open);
+                        self.kline(open, len, 0)
+                            .map(|(t, k)| (t, InputBody::Kline(k)))
+                    }
+                    _ => Err(format!(
+                        "open_time {open} is not a whole number of {len} ms bars after the previous bar"
+                    )),
+                }
+            }
+        })
+    }
+
+    fn kline(&self, open_ms: u64, len_ms: u64, trades: u32) -> Result<(u64, Kline), String> {
+        let r = &self.record;
+        let get = |i, name| {
+            price(r, i, name)
+                .map_err(|c| format!("column {c} is missing, not a number or out of range"))
+        };
+        let k = Kline {
+            open_time: nanos(open_ms).ok_or("open_time is out of range")?,
+            interval_secs: u32::try_from(len_ms / 1000).map_err(|_| "the bar is too long")?,
+            trades,
+            open: get(1, "open")?,
+            high: get(2, "high")?,
+            low: get(3, "low")?,
+            close: get(4, "close")?,
+            volume: qty(r, 5, "volume")
+                .map_err(|c| format!("column {c} is missing, not a number or out of range"))?,
+        };
+        if k.high < k.low
+            || k.open > k.high
+            || k.open < k.low
+            || k.close > k.high
+            || k.close < k.low
+        {
+            return Err(format!(
+                "high {} and low {} do not hold open {} and close {}",
+                k.high, k.low, k.open, k.close
+            ));
+        }
+        // A bar is known when it closes.
+        Ok((open_ms + len_ms - 1, k))
+    }
+}

@@ -1,0 +1,265 @@
+//! `autobot generate` and `autobot import` on real files: the seeded
+//! synthetic market as Binance CSVs, the real bar file, header-less klines
+//! in a zip, and every kind of bad input refused with its file and line.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use autobot_engine::event::InputBody;
+use autobot_engine::runtime::read_journal;
+use autobot_tools::backtest::generate::generate;
+use autobot_tools::backtest::import::import;
+use autobot_tools::backtest::{Format, InputError, Merged, SymbolFiles};
+use autobot_tools::config::AppConfig;
+
+fn shipped() -> AppConfig {
+    AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml")).unwrap()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("autobot-import-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn symbols() -> Vec<String> {
+    vec!["BTCUSDT".into(), "ETHUSDT".into()]
+}
+
+fn open(files: &[PathBuf]) -> Result<Merged, InputError> {
+    Merged::open(&SymbolFiles {
+        files: files.to_vec(),
+        symbols: symbols(),
+    })
+}
+
+/// Every event of `files`, merged.
+fn events(files: &[PathBuf]) -> Result<Vec<autobot_engine::event::InputEvent>, InputError> {
+    let mut m = open(files)?;
+    let mut out = Vec::new();
+    while let Some(e) = m.next_event()? {
+        out.push(e);
+    }
+    Ok(out)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn the_generated_market_imports_in_time_order_and_the_same_seed_gives_the_same_bytes() {
+    let cfg = shipped();
+    let ins = cfg.core().instruments;
+    let (a, b) = (temp("gen-a"), temp("gen-b"));
+    let done = generate(&cfg.market, &ins, 20_000, &a).unwrap();
+    assert_eq!(done.book_tickers, 20_000);
+    assert!(done.trades > 0);
+    generate(&cfg.market, &ins, 20_000, &b).unwrap();
+    for f in &done.files {
+        let name = f.file_name().unwrap();
+        assert_eq!(
+            std::fs::read(f).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+            "{name:?}"
+        );
+    }
+
+    let out = a.join("imported");
+    let input = SymbolFiles {
+        files: done.files.clone(),
+        symbols: symbols(),
+    };
+    let report = import(&input, &cfg.journal, &out).unwrap();
+    let total = done.book_tickers + done.trades;
+    assert_eq!(report.manifest.events, total);
+    let formats: Vec<&str> = report
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.format.as_str())
+        .collect();
+    assert_eq!(
+        formats,
+        ["bookTicker", "aggTrades", "bookTicker", "aggTrades"]
+    );
+    let journal = read_journal(&out.join("journal")).unwrap().events;
+    assert_eq!(journal.len() as u64, total);
+    assert!(
+        journal
+            .windows(2)
+            .all(|w| w[0].header.exchange <= w[1].header.exchange)
+    );
+    let tickers = journal
+        .iter()
+        .filter(|e| matches!(e.body, InputBody::BookTicker(_)))
+        .count();
+    assert_eq!(tickers as u64, done.book_tickers);
+    // The journal's events are the files' rows, in the merged order.
+    assert_eq!(
+        journal,
+        events(&done.files)
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut e = *e;
+                e.header.seq = journal[i].header.seq;
+                e
+            })
+            .collect::<Vec<_>>()
+    );
+    // A second import into the same place is refused, not appended.
+    let again = import(&input, &cfg.journal, &out).unwrap_err().to_string();
+    assert!(again.contains("already holds a journal"), "{again}");
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn the_real_bar_file_reads_whole_across_its_gaps() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/klines/BTCUSDT_perp_1m.csv");
+    let m = open(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(m.sources()[0].format(), Format::Bars);
+    let all = events(&[path]).unwrap();
+    assert_eq!(all.len(), 127_056);
+    let InputBody::Kline(k) = all[0].body else {
+        panic!("{:?}", all[0])
+    };
+    assert_eq!(k.interval_secs, 60);
+    assert_eq!(k.open.to_string(), "29996.9");
+    // Known when it closes: open 1689678780000 ms + 60 s - 1 ms.
+    assert_eq!(all[0].header.exchange.0, 1_689_678_839_999_000_000);
+}
+
+#[test]
+fn headerless_klines_in_a_zip_and_a_gzip_read_like_plain_files() {
+    let dir = temp("zip");
+    let rows = "1704067200000,42000.1,42010,41990.5,42005,12.5,1704067259999,525000,300,6,252000,0\n\
+                1704067260000,42005,42020,42000,42015.2,8.25,1704067319999,346000,210,4,168000,0\n";
+    let plain = write(&dir, "BTCUSDT-1m-2024-01-01.csv", rows);
+    let zipped = dir.join("BTCUSDT-1m-2024-01-01.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zipped).unwrap());
+    z.start_file(
+        "BTCUSDT-1m-2024-01-01.csv",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    z.write_all(rows.as_bytes()).unwrap();
+    z.finish().unwrap();
+    let gz = dir.join("BTCUSDT-1m-2024-01-01.csv.gz");
+    let mut g = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    g.write_all(rows.as_bytes()).unwrap();
+    g.finish().unwrap();
+    let want = events(&[plain]).unwrap();
+    assert_eq!(want.len(), 2);
+    let InputBody::Kline(k) = want[1].body else {
+        panic!()
+    };
+    assert_eq!(
+        (k.interval_secs, k.trades, k.close.to_string()),
+        (60, 210, "42015.2".into())
+    );
+    assert_eq!(events(std::slice::from_ref(&zipped)).unwrap(), want);
+    assert_eq!(events(std::slice::from_ref(&gz)).unwrap(), want);
+
+    // A damaged archive is an error, never a short file.
+    let mut bytes = std::fs::read(&zipped).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x5a;
+    let broken = dir.join("BTCUSDT-broken.zip");
+    std::fs::write(&broken, &bytes).unwrap();
+    assert!(events(&[broken]).is_err());
+    // A gzip that ends early names the file and says so.
+    let cut = std::fs::read(&gz).unwrap();
+    let torn = dir.join("BTCUSDT-torn.csv.gz");
+    std::fs::write(&torn, &cut[..cut.len() - 30]).unwrap();
+    let e = events(&[torn]).unwrap_err().to_string();
+    assert!(
+        e.contains("BTCUSDT-torn.csv.gz") && e.contains("ends early"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_files_are_refused_with_file_line_and_column() {
+    let dir = temp("bad");
+    let header =
+        "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n";
+    let cases = [
+        (
+            "missing",
+            "1,100.5,0.1,1,1,1000,true\n2,100.6,0.1,2,2,1001\n",
+            ":3: 6 columns where aggTrades has 7",
+        ),
+        (
+            "nonnumeric",
+            "1,abc,0.1,1,1,1000,true\n",
+            ":2: column price is missing, not a number or out of range",
+        ),
+        (
+            "disordered",
+            "1,100.5,0.1,1,1,2000,true\n2,100.6,0.1,2,2,1999,false\n",
+            ":3: time 1999 is earlier than the row before (2000)",
+        ),
+        (
+            "maker",
+            "1,100.5,0.1,1,1,1000,maybe\n",
+            ":2: column is_buyer_maker",
+        ),
+    ];
+    for (name, rows, want) in cases {
+        let p = write(
+            &dir,
+            &format!("BTCUSDT-{name}.csv"),
+            &format!("{header}{rows}"),
+        );
+        let e = events(&[p]).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("BTCUSDT-{name}.csv{want}")),
+            "{name}: {e}"
+        );
+    }
+    // An unknown layout names what was expected.
+    let p = write(&dir, "BTCUSDT-other.csv", "time,price\n1,2\n");
+    let e = events(&[p]).unwrap_err().to_string();
+    assert!(
+        e.contains("not a known data file; its first line is \"time,price\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("a Binance aggTrades CSV (agg_trade_id,price"),
+        "{e}"
+    );
+    // Bars whose gap is not a whole number of intervals.
+    let p = write(
+        &dir,
+        "BTCUSDT-bars.csv",
+        "open_time,open,high,low,close,volume\n0,1,1,1,1,1\n60000,1,1,1,1,1\n90000,1,1,1,1,1\n",
+    );
+    let e = events(&[p]).unwrap_err().to_string();
+    assert!(
+        e.contains("BTCUSDT-bars.csv:4: open_time 90000 is not a whole number of 60000 ms bars"),
+        "{e}"
+    );
+    // A bar whose high is below its close.
+    let p = write(
+        &dir,
+        "BTCUSDT-hl.csv",
+        "open_time,open,high,low,close,volume\n0,1,1,1,2,1\n60000,1,1,1,1,1\n",
+    );
+    let e = events(&[p]).unwrap_err().to_string();
+    assert!(
+        e.contains("BTCUSDT-hl.csv:2: high 1 and low 1 do not hold open 1 and close 2"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
