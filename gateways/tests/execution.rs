@@ -399,6 +399,7 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
     let mut place = |o: NewOrder| {
         ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
         c.place(&o).unwrap();
+        ledger.placed(o.client_id);
     };
     place(order(1, Side::Buy, OrderKind::Market, "0"));
     place(order(3, Side::Buy, OrderKind::Limit, "10000"));

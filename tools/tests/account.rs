@@ -177,7 +177,11 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     let held = core.position(SymbolId(0)).unwrap().qty();
     assert_eq!(
         x.positions.as_ref().unwrap(),
-        &[("BTCUSDT".to_string(), held)]
+        &[("BTCUSDT".to_string(), held)],
+        "core {:?}\nexec {:?}\nuser {:?}\nwarnings {w}",
+        core.stats(),
+        x.exec,
+        x.user
     );
     common::replays_to_the_same_digest(&out.run_dir);
     let _ = std::fs::remove_dir_all(&out.run_dir);

@@ -84,14 +84,12 @@ fn decimal<T: std::str::FromStr>(
     endpoint: &'static str,
 ) -> Result<T, RestError> {
     let x = v.get(key).ok_or_else(|| bad(endpoint, key))?;
-    let text = match x.as_str() {
-        Some(s) => s.to_string(),
-        None => x
-            .as_f64()
-            .map(|f| f.to_string())
-            .ok_or_else(|| bad(endpoint, key))?,
+    let parsed = match x.as_str() {
+        Some(s) => s.parse().ok(),
+        // A number where Binance sends a string: its shortest decimal form.
+        None => x.as_f64().and_then(|f| f.to_string().parse().ok()),
     };
-    text.parse().map_err(|_| bad(endpoint, key))
+    parsed.ok_or_else(|| bad(endpoint, key))
 }
 
 fn text<'v>(v: &'v Value<'_>, key: &str, endpoint: &'static str) -> Result<&'v str, RestError> {

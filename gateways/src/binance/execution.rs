@@ -369,8 +369,9 @@ pub fn run(
                     // Recorded first: its reports may arrive before the reply.
                     ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
                     let refused = client.place(&o).err();
-                    if refused.is_some() {
-                        ledger.refused(o.client_id);
+                    match refused {
+                        Some(_) => ledger.refused(o.client_id),
+                        None => ledger.placed(o.client_id),
                     }
                     (o.symbol, refused)
                 }

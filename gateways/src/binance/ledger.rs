@@ -10,7 +10,9 @@
 //!   status at the same fill), so a report both queried and streamed goes
 //!   in once.
 //! - **Missed reports are recovered** ([`reconcile`]): after the stream
-//!   (re)connects, every order not known to be finished is queried over
+//!   (re)connects, and whenever an acknowledged order has waited too long
+//!   for a report it is owed, every order not known to be finished (and
+//!   not still being placed) is queried over
 //!   REST; its fills beyond what was published are read from
 //!   `userTrades` and published as the reports the stream would have sent,
 //!   then its final status. An order the exchange does not know is
@@ -24,15 +26,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
     InputBody, InputEvent, Liquidity, OrderRejected, OrderStatus, OrderUpdate, RejectReason,
     Request, Source,
 };
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::types::{
-    ClientOrderId, ExchangeOrderId, Money, Price, Qty, Side, SymbolId, UnixNanos,
-};
+use autobot_engine::types::{ClientOrderId, ExchangeOrderId, Qty, Side, SymbolId, UnixNanos};
 
 use super::execution::ExecClient;
 use super::rest::RestError;
@@ -49,6 +50,10 @@ struct Tracked {
     /// Last status published; `None` before the first report.
     status: Option<OrderStatus>,
     cancel_sent: bool,
+    /// When the exchange last acknowledged a request about it (its
+    /// placement or its cancel); `None` while the placement is in flight,
+    /// when only the execution thread can tell what became of it.
+    acked: Option<Instant>,
 }
 
 impl Tracked {
@@ -104,6 +109,8 @@ pub struct OpenEntry {
     pub cum: Qty,
     /// Last status published.
     pub status: Option<OrderStatus>,
+    /// Its side.
+    pub side: Side,
 }
 
 impl OrderLedger {
@@ -129,8 +136,16 @@ impl OrderLedger {
             cum: Qty::ZERO,
             status: None,
             cancel_sent: false,
+            acked: None,
         };
         self.lock().orders.entry(id).or_insert(t);
+    }
+
+    /// The exchange accepted order `id`.
+    pub fn placed(&self, id: ClientOrderId) {
+        if let Some(t) = self.lock().orders.get_mut(&id) {
+            t.acked = Some(Instant::now());
+        }
     }
 
     /// An order the core already holds open (a resumed run), with what it
@@ -150,6 +165,7 @@ impl OrderLedger {
             cum,
             status,
             cancel_sent: false,
+            acked: Some(Instant::now()),
         };
         self.lock().orders.insert(id, t);
     }
@@ -163,6 +179,7 @@ impl OrderLedger {
     pub fn cancelling(&self, id: ClientOrderId) {
         if let Some(t) = self.lock().orders.get_mut(&id) {
             t.cancel_sent = true;
+            t.acked = Some(Instant::now());
         }
     }
 
@@ -200,23 +217,31 @@ impl OrderLedger {
         self.lock().orders.values().filter(|t| !t.settled()).count()
     }
 
-    /// Orders not known to be finished, in id order.
+    /// Whether an acknowledged order has waited longer than `age` for a
+    /// report it is owed (a report lost without the connection dropping).
+    pub fn overdue(&self, age: Duration) -> bool {
+        self.lock()
+            .orders
+            .values()
+            .any(|t| !t.settled() && t.acked.is_some_and(|a| a.elapsed() > age))
+    }
+
+    /// Orders not known to be finished, in id order; orders whose
+    /// placement is still in flight are left out (asking the exchange
+    /// about them could race the placement itself).
     pub fn open(&self) -> Vec<OpenEntry> {
         self.lock()
             .orders
             .iter()
-            .filter(|(_, t)| !t.finished())
+            .filter(|(_, t)| !t.finished() && t.acked.is_some())
             .map(|(&id, t)| OpenEntry {
                 id,
                 symbol: t.symbol,
                 cum: t.cum,
                 status: t.status,
+                side: t.side,
             })
             .collect()
-    }
-
-    fn side(&self, id: ClientOrderId) -> Option<Side> {
-        self.lock().orders.get(&id).map(|t| t.side)
     }
 }
 
@@ -245,66 +270,63 @@ pub fn reconcile(
     ledger: &OrderLedger,
     out: &mut Vec<InputEvent>,
 ) -> Result<Reconciled, RestError> {
+    // Publishes `u` if it moves its order forward.
+    let publish = |out: &mut Vec<InputEvent>, u: OrderUpdate, symbol: SymbolId, time: UnixNanos| {
+        let admitted = ledger.admit(&u);
+        if admitted {
+            let body = InputBody::OrderUpdate(u);
+            out.push(InputEvent::new(
+                Source::Execution,
+                symbol,
+                mono_now(),
+                time,
+                body,
+            ));
+        }
+        admitted
+    };
     let mut r = Reconciled::default();
     for e in ledger.open() {
         r.queried += 1;
+        let gone = OrderUpdate {
+            client_id: e.id,
+            side: e.side,
+            cum_qty: e.cum,
+            ..OrderUpdate::default()
+        };
         let Some(o) = client.order(e.symbol, e.id)? else {
             r.unknown += 1;
-            let body = match e.status {
-                // It never reached the book: refused, so the core frees it.
-                None => {
-                    ledger.refused(e.id);
-                    InputBody::OrderRejected(OrderRejected {
-                        client_id: e.id,
-                        request: Request::New,
-                        code: -2013,
-                        reason: RejectReason::Other,
-                    })
-                }
+            if e.status.is_some() {
                 // It was on the book and is gone (the exchange forgets
                 // cancelled orders after a while; a new simulator never
                 // knew it): over, with what was filled.
-                Some(_) => {
-                    let u = OrderUpdate {
-                        client_id: e.id,
-                        status: OrderStatus::Expired,
-                        side: ledger.side(e.id).unwrap_or_default(),
-                        cum_qty: e.cum,
-                        ..OrderUpdate::default()
-                    };
-                    ledger.admit(&u);
-                    InputBody::OrderUpdate(u)
-                }
-            };
+                let expired = OrderUpdate {
+                    status: OrderStatus::Expired,
+                    ..gone
+                };
+                publish(out, expired, e.symbol, UnixNanos(0));
+                continue;
+            }
+            // It never reached the book: refused, so the core frees it.
+            ledger.refused(e.id);
+            let refusal = InputBody::OrderRejected(OrderRejected {
+                client_id: e.id,
+                request: Request::New,
+                code: -2013,
+                reason: RejectReason::Other,
+            });
             out.push(InputEvent::new(
                 Source::Execution,
                 e.symbol,
                 mono_now(),
                 UnixNanos(0),
-                body,
+                refusal,
             ));
             continue;
         };
-        let side = ledger.side(e.id).unwrap_or(o.side);
-        let report = |status, liquidity, price, qty, cum, fee, time| {
-            let u = OrderUpdate {
-                client_id: e.id,
-                exchange_id: ExchangeOrderId(o.order_id),
-                status,
-                side,
-                liquidity,
-                last_price: price,
-                last_qty: qty,
-                cum_qty: cum,
-                fee,
-            };
-            InputEvent::new(
-                Source::Execution,
-                e.symbol,
-                mono_now(),
-                ms(time),
-                InputBody::OrderUpdate(u),
-            )
+        let known = OrderUpdate {
+            exchange_id: ExchangeOrderId(o.order_id),
+            ..gone
         };
         let mut cum = e.cum;
         if o.executed > cum {
@@ -316,44 +338,36 @@ pub fn reconcile(
                 if seen <= cum {
                     continue;
                 }
-                let status = if seen == o.qty {
-                    OrderStatus::Filled
-                } else {
-                    OrderStatus::PartiallyFilled
+                let fill = OrderUpdate {
+                    status: if seen == o.qty {
+                        OrderStatus::Filled
+                    } else {
+                        OrderStatus::PartiallyFilled
+                    },
+                    liquidity: if t.maker {
+                        Liquidity::Maker
+                    } else {
+                        Liquidity::Taker
+                    },
+                    last_price: t.price,
+                    last_qty: t.qty,
+                    cum_qty: seen,
+                    fee: t.fee,
+                    ..known
                 };
-                let liquidity = if t.maker {
-                    Liquidity::Maker
-                } else {
-                    Liquidity::Taker
-                };
-                let ev = report(status, liquidity, t.price, t.qty, seen, t.fee, t.time_ms);
-                if let InputBody::OrderUpdate(u) = &ev.body
-                    && ledger.admit(u)
-                {
-                    out.push(ev);
-                    r.recovered += 1;
-                }
+                r.recovered += u64::from(publish(out, fill, e.symbol, ms(t.time_ms)));
                 cum = seen;
             }
         }
         // The status the fills did not carry (NEW, or CANCELED after part
         // of it filled), once every fill is in.
         if cum == o.executed {
-            let ev = report(
-                o.status,
-                Liquidity::None,
-                Price::ZERO,
-                Qty::ZERO,
-                cum,
-                Money::ZERO,
-                o.time_ms,
-            );
-            if let InputBody::OrderUpdate(u) = &ev.body
-                && ledger.admit(u)
-            {
-                out.push(ev);
-                r.recovered += 1;
-            }
+            let status = OrderUpdate {
+                status: o.status,
+                cum_qty: cum,
+                ..known
+            };
+            r.recovered += u64::from(publish(out, status, e.symbol, ms(o.time_ms)));
         }
     }
     Ok(r)
@@ -399,13 +413,19 @@ mod tests {
         let l = OrderLedger::new();
         let id = ClientOrderId(9);
         l.sending(id, SymbolId(0), Side::Sell, false);
+        // In flight: not to be asked about yet.
+        assert!(l.open().is_empty());
+        l.placed(id);
         assert!(l.admit(&update(9, OrderStatus::Accepted, "0")));
         assert_eq!(l.unsettled(), 0);
         assert_eq!(l.open().len(), 1);
         l.cancelling(id);
         assert_eq!(l.unsettled(), 1);
+        assert!(l.overdue(Duration::ZERO), "a cancel owes its report");
+        assert!(!l.overdue(Duration::from_secs(60)));
         assert!(l.admit(&update(9, OrderStatus::Cancelled, "0")));
         assert_eq!(l.unsettled(), 0);
+        assert!(!l.overdue(Duration::ZERO));
         l.sending(ClientOrderId(10), SymbolId(0), Side::Sell, false);
         l.refused(ClientOrderId(10));
         assert_eq!(l.unsettled(), 0);

@@ -49,6 +49,12 @@ use super::rest::{Method, RestClient, RestError};
 use super::sign::parse_client_id;
 use crate::credentials::Hidden;
 
+/// How often the stream looks for orders overdue a report.
+const OVERDUE_CHECK: Duration = Duration::from_secs(1);
+/// How long an acknowledged order may wait for a report it is owed before
+/// it is asked for over REST.
+const OVERDUE: Duration = Duration::from_secs(2);
+
 /// What a user-stream message was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserMessage {
@@ -485,8 +491,21 @@ impl UserStream {
             // Connected: whatever happened while we were not is asked for
             // now (reports arriving meanwhile wait on the socket).
             let mut reconcile_at = Some(Instant::now());
+            let mut overdue_check = Instant::now() + OVERDUE_CHECK;
             loop {
-                if reconcile_at.is_some_and(|t| Instant::now() >= t) {
+                let now = Instant::now();
+                if now >= overdue_check {
+                    // A report lost while the connection stayed up.
+                    overdue_check = now + OVERDUE_CHECK;
+                    let overdue = self
+                        .reconciler
+                        .as_ref()
+                        .is_some_and(|(_, l)| l.overdue(OVERDUE));
+                    if overdue && reconcile_at.is_none() {
+                        reconcile_at = Some(now);
+                    }
+                }
+                if reconcile_at.is_some_and(|t| now >= t) {
                     reconcile_at = match self.reconcile(publisher) {
                         Ok(true) => None,
                         Ok(false) => return UserEnded::RingClosed,

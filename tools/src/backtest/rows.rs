@@ -131,14 +131,10 @@ impl Format {
             })
         };
         let all_numeric = (0..fields.len()).all(numeric);
-        let boolean = |i: usize| {
-            fields.get(i).is_some_and(|f| {
-                f.eq_ignore_ascii_case(b"true") || f.eq_ignore_ascii_case(b"false")
-            })
-        };
+        let is_bool = |i: usize| fields.get(i).and_then(boolean).is_some();
         match fields.len() {
             12 if all_numeric => Some(Format::Klines),
-            7 if (0..6).all(numeric) && boolean(6) => Some(Format::AggTrades),
+            7 if (0..6).all(numeric) && is_bool(6) => Some(Format::AggTrades),
             7 if all_numeric => Some(Format::BookTicker),
             6 if all_numeric => Some(Format::Bars),
             _ => None,
@@ -190,6 +186,17 @@ fn qty(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<Qty, &'sta
         .ok()
         .filter(|q| !q.is_negative())
         .ok_or(name)
+}
+
+/// `true` or `false`, in any case.
+fn boolean(f: &[u8]) -> Option<bool> {
+    if f.eq_ignore_ascii_case(b"true") {
+        Some(true)
+    } else if f.eq_ignore_ascii_case(b"false") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 fn nanos(ms: u64) -> Option<UnixNanos> {
@@ -366,11 +373,11 @@ impl CsvSource {
         let r = &self.record;
         Ok(match self.format {
             Format::AggTrades => {
-                let maker = match field(r, 6, "is_buyer_maker")?.to_ascii_lowercase().as_str() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err("is_buyer_maker"),
-                };
+                let maker = r
+                    .get(6)
+                    .map(<[u8]>::trim_ascii)
+                    .and_then(boolean)
+                    .ok_or("is_buyer_maker")?;
                 let t = Trade {
                     trade_id: ms(r, 0, "agg_trade_id")?,
                     price: price(r, 1, "price")?,
