@@ -158,7 +158,9 @@ pub struct PaperExchange {
     stats: PaperStats,
 }
 
-fn fee_of(price: Price, qty: Qty, rate: Rate) -> Option<Money> {
+/// The fee of a fill: `rate` × notional, rounded half-even (shared with
+/// the backtest's exchange, so both charge the same cents).
+pub fn fee_of(price: Price, qty: Qty, rate: Rate) -> Option<Money> {
     Money::notional(price, qty, Rounding::HalfEven)?.mul_ratio(
         rate.raw(),
         SCALE,

@@ -257,6 +257,8 @@ pub struct AppConfig {
     pub paper: PaperConfig,
     /// `[operator]`.
     pub operator: OperatorConfig,
+    /// `[backtest]`.
+    pub backtest: crate::backtest::settings::BacktestConfig,
 }
 
 impl Validate for AppConfig {
@@ -274,6 +276,7 @@ impl Validate for AppConfig {
         self.market.validate("market")?;
         self.paper.validate("paper")?;
         self.operator.validate("operator")?;
+        self.backtest.validate("backtest")?;
         let n = self.instruments.len();
         if self.market.start_prices.len() != n {
             return Err(RangeError::new(

@@ -124,7 +124,7 @@ fn the_real_bar_file_reads_whole_across_its_gaps() {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/klines/BTCUSDT_perp_1m.csv");
     let m = open(std::slice::from_ref(&path)).unwrap();
-    assert_eq!(m.sources()[0].format(), Format::Bars);
+    assert_eq!(m.sources()[0].format_name(), Format::Bars.name());
     let all = events(&[path]).unwrap();
     assert_eq!(all.len(), 127_056);
     let InputBody::Kline(k) = all[0].body else {

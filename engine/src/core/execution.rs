@@ -165,6 +165,49 @@ impl Core {
         }
     }
 
+    /// A fill of an order the exchange placed itself (a liquidation): it
+    /// must reduce `sym`'s position without crossing zero, at a positive
+    /// price. Booked like our own fills, so the loss, the fee and the
+    /// losing round trip count; the position stays flat until the
+    /// strategy's next signal.
+    pub(super) fn on_exchange_close<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        u: &OrderUpdate,
+        out: &mut S,
+    ) {
+        let held = self
+            .symbols
+            .get(usize::from(sym.0))
+            .map_or(0, |s| s.position.qty().raw());
+        let closes = held.signum() == -u.side.sign() && u.last_qty.raw() <= held.abs();
+        if held == 0 || !closes || !u.last_qty.is_positive() || !u.last_price.is_positive() {
+            self.stats.invalid_inputs += 1;
+            self.alert(seq, AlertCode::InvalidReport, sym, u.last_qty.raw(), out);
+            return;
+        }
+        let forced = OpenOrder {
+            client_id: u.client_id,
+            symbol: sym,
+            side: u.side,
+            qty: u.last_qty,
+            filled: Qty::ZERO,
+            state: OrderState::Accepted,
+            kind: OrderKind::Market,
+            price: u.last_price,
+            reduce_only: true,
+            post_only: false,
+            origin: Origin::Liquidation,
+            sent_at: self.now,
+            cancel_sent: false,
+            replace: false,
+        };
+        let closed = u.last_qty.raw() * u.side.sign();
+        self.alert(seq, AlertCode::Liquidated, sym, closed, out);
+        self.apply_fill(seq, &forced, u.last_price, u.last_qty, u.fee, out);
+    }
+
     /// An account report. Only a [`AccountReason::Snapshot`] (the account as
     /// read from the exchange at start) changes state: the core adopts the
     /// exchange's position, since the exchange is what holds it, and on a

@@ -61,7 +61,7 @@ use crate::features::candles::MAX_TIMEFRAMES;
 use crate::features::set::FeatureSet;
 use crate::regime::RegimeDetector;
 use crate::strategy::{AnyStrategy, BarSource, Weight};
-use crate::types::{Brackets, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
+use crate::types::{Brackets, ClientOrderId, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
 
 /// Where the core's outputs go (the output ring, a replay trace, a test).
 pub trait OutputSink {
@@ -390,6 +390,9 @@ impl Core {
             InputBody::AggTrade(t) => self.on_trade(seq, sym, t, ev.header.exchange, out),
             InputBody::Kline(k) => self.on_kline(seq, sym, k, out),
             InputBody::MarkPrice(m) => self.on_mark_price(seq, sym, m, ev.header.exchange, out),
+            InputBody::OrderUpdate(u) if u.client_id == ClientOrderId::EXCHANGE_CLOSE => {
+                self.on_exchange_close(seq, sym, u, out);
+            }
             InputBody::OrderUpdate(u) => self.on_order_update(seq, u, out),
             InputBody::OrderRejected(r) => self.on_order_rejected(seq, r, out),
             InputBody::Operator(c) => self.on_operator(seq, sym, c, out),

@@ -6,7 +6,7 @@ use crate::event::{
     Audit, BookTicker, Liquidity, NewOrder, OperatorAction, OperatorCommand, OrderKind,
     OrderStatus, OrderUpdate, Rule, Source, StateChange, Verdict,
 };
-use crate::types::{ExchangeOrderId, Money, MonoNanos, Qty, Rate, Side, UnixNanos};
+use crate::types::{ExchangeOrderId, Money, MonoNanos, Qty, Rate, Rounding, Side, UnixNanos};
 
 /// One symbol priced around 100 with a one-unit spread (about 100 bps, so
 /// the spread limit is opened up), tiny minimums.
@@ -357,4 +357,65 @@ fn a_snapshot_after_trading_adopts_the_position_but_not_the_balance() {
         alerts(&outs, AlertCode::BalanceMismatch),
         vec![Money::parse("5000").unwrap().raw()]
     );
+}
+
+fn exchange_close(feed: &mut Feed, side: Side, qty: Qty, price: &str, fee: &str) -> InputEvent {
+    feed.event(
+        Source::Execution,
+        InputBody::OrderUpdate(OrderUpdate {
+            client_id: crate::types::ClientOrderId::EXCHANGE_CLOSE,
+            exchange_id: ExchangeOrderId(99),
+            status: OrderStatus::Filled,
+            side,
+            liquidity: Liquidity::Taker,
+            last_price: Price::parse(price).unwrap(),
+            last_qty: qty,
+            cum_qty: qty,
+            fee: Money::parse(fee).unwrap(),
+        }),
+    )
+}
+
+#[test]
+fn a_liquidation_closes_the_position_and_books_the_loss() {
+    let mut core = Core::new(&cfg("0.01"));
+    let mut feed = Feed { seq: 0 };
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    let o = orders(&outs)[0];
+    let mut outs = Vec::new();
+    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
+    let held = core.position(SymbolId(0)).unwrap().qty();
+    assert!(held.is_positive(), "the cross bought");
+    let balance = core.account().balance();
+    // Closing with a buy, or more than is held, is not a liquidation.
+    outs.clear();
+    core.on_event(
+        &exchange_close(&mut feed, Side::Buy, held, "90", "0"),
+        &mut outs,
+    );
+    let twice = Qty::from_raw(held.raw() * 2);
+    core.on_event(
+        &exchange_close(&mut feed, Side::Sell, twice, "90", "0"),
+        &mut outs,
+    );
+    assert_eq!(core.stats().invalid_inputs, 2);
+    assert_eq!(core.position(SymbolId(0)).unwrap().qty(), held);
+    // The exchange sells the whole position at 90 and charges 0.01.
+    core.on_event(
+        &exchange_close(&mut feed, Side::Sell, held, "90", "0.01"),
+        &mut outs,
+    );
+    assert!(core.position(SymbolId(0)).unwrap().qty().is_zero());
+    assert_eq!(alerts(&outs, AlertCode::Liquidated), vec![-held.raw()]);
+    let loss = Money::notional(Price::parse("90").unwrap(), held, Rounding::HalfEven)
+        .unwrap()
+        .checked_sub(Money::notional(o.price, held, Rounding::HalfEven).unwrap())
+        .unwrap();
+    let expected = balance
+        .checked_add(loss)
+        .and_then(|b| b.checked_sub(Money::parse("0.01").unwrap()))
+        .unwrap();
+    assert_eq!(core.account().balance(), expected);
+    // Flat until the strategy's next signal: the core does not buy it back.
+    assert!(orders(&outs).is_empty(), "{outs:#?}");
 }

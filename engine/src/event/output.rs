@@ -139,6 +139,9 @@ pub enum AlertCode {
     /// The exchange's wallet balance differs from the core's, which has
     /// its own history and keeps it (value = the exchange's balance, raw).
     BalanceMismatch = 15,
+    /// The exchange closed a position itself because the margin ran out
+    /// (value = the signed quantity it closed, raw).
+    Liquidated = 16,
 }
 
 /// An alert.
@@ -510,6 +513,8 @@ pub enum Origin {
     StopLoss = 6,
     /// A strategy's take-profit (managed by the core).
     TakeProfit = 7,
+    /// The exchange's liquidation of a position whose margin ran out.
+    Liquidation = 8,
 }
 
 impl Origin {
@@ -519,6 +524,7 @@ impl Origin {
         matches!(
             self,
             Origin::Flatten
+                | Origin::Liquidation
                 | Origin::LiquidationWatch
                 | Origin::MaxHold
                 | Origin::StopLoss

@@ -92,6 +92,11 @@ impl ClientOrderId {
     /// Orders one input event may cause (index bits of the id).
     pub const PER_EVENT: u64 = 16;
 
+    /// The id execution reports carry for an order the exchange placed
+    /// itself to close a position (a liquidation). No derived id reaches
+    /// it: that would take input sequence 2^60.
+    pub const EXCHANGE_CLOSE: ClientOrderId = ClientOrderId(u64::MAX);
+
     /// The id of the `index`-th order caused by the input at `seq`.
     /// `index` must be below [`Self::PER_EVENT`].
     pub const fn derive(seq: Seq, index: u8) -> ClientOrderId {

@@ -121,7 +121,7 @@ pub fn import(
             .iter()
             .map(|s| ImportedFile {
                 path: s.path().display().to_string(),
-                format: s.format().name().to_string(),
+                format: s.format_name().to_string(),
                 rows: s.rows(),
             })
             .collect(),

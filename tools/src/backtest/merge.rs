@@ -7,7 +7,71 @@ use std::path::PathBuf;
 use autobot_engine::event::InputEvent;
 use autobot_engine::types::SymbolId;
 
+use std::io::BufRead as _;
+use std::path::Path;
+
+use super::capture::{CaptureSource, looks_like_capture};
 use super::{CsvSource, InputError, symbol_of};
+
+/// One data file of any format.
+pub enum DataFile {
+    /// A CSV (`Format`).
+    Csv(Box<CsvSource>),
+    /// A capture.
+    Capture(CaptureSource),
+}
+
+impl DataFile {
+    /// Opens `path` for `symbol` (of `names`), detecting a capture from its
+    /// first bytes and a CSV's format from its header.
+    pub fn open(path: &Path, names: &[String], symbol: SymbolId) -> Result<DataFile, InputError> {
+        let mut input = super::source::open(path)?;
+        let head = input.fill_buf().map_err(|e| InputError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        if looks_like_capture(head) {
+            return Ok(DataFile::Capture(CaptureSource::new(
+                path, input, names, symbol,
+            )));
+        }
+        drop(input);
+        Ok(DataFile::Csv(Box::new(CsvSource::open(path, symbol)?)))
+    }
+
+    /// The next event and its merge key (its exchange time, except that a
+    /// capture's key never decreases).
+    pub fn next_event(&mut self) -> Result<Option<(u64, InputEvent)>, InputError> {
+        match self {
+            DataFile::Csv(c) => Ok(c.next_event()?.map(|e| (e.header.exchange.0, e))),
+            DataFile::Capture(c) => c.next_event(),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        match self {
+            DataFile::Csv(c) => c.path(),
+            DataFile::Capture(c) => c.path(),
+        }
+    }
+
+    /// Its format's name.
+    pub fn format_name(&self) -> &'static str {
+        match self {
+            DataFile::Csv(c) => c.format().name(),
+            DataFile::Capture(_) => "capture",
+        }
+    }
+
+    /// Data rows (lines of a capture) read so far.
+    pub fn rows(&self) -> u64 {
+        match self {
+            DataFile::Csv(c) => c.rows(),
+            DataFile::Capture(c) => c.rows(),
+        }
+    }
+}
 
 /// Files and the symbols they may belong to.
 #[derive(Clone, Debug)]
@@ -18,9 +82,29 @@ pub struct SymbolFiles {
     pub symbols: Vec<String>,
 }
 
+impl SymbolFiles {
+    /// `files` with the configured symbols that they hold data for, in
+    /// configuration order (each file's symbol is checked here).
+    pub fn of_data(files: &[PathBuf], configured: &[String]) -> Result<SymbolFiles, InputError> {
+        let mut used = vec![false; configured.len()];
+        for f in files {
+            used[symbol_of(f, configured)?] = true;
+        }
+        Ok(SymbolFiles {
+            files: files.to_vec(),
+            symbols: configured
+                .iter()
+                .zip(used)
+                .filter(|(_, u)| *u)
+                .map(|(s, _)| s.clone())
+                .collect(),
+        })
+    }
+}
+
 /// The merged stream.
 pub struct Merged {
-    sources: Vec<CsvSource>,
+    sources: Vec<DataFile>,
     /// The next event of each source not yet ended, keyed by (time, file).
     heads: BinaryHeap<Reverse<(u64, usize)>>,
     next: Vec<Option<InputEvent>>,
@@ -34,7 +118,7 @@ impl Merged {
         for path in &input.files {
             let sym = symbol_of(path, &input.symbols)?;
             let id = SymbolId(u16::try_from(sym).unwrap_or(u16::MAX));
-            sources.push(CsvSource::open(path, id)?);
+            sources.push(DataFile::open(path, &input.symbols, id)?);
         }
         let mut m = Merged {
             heads: BinaryHeap::with_capacity(sources.len()),
@@ -48,11 +132,11 @@ impl Merged {
     }
 
     fn refill(&mut self, i: usize) -> Result<(), InputError> {
-        let ev = self.sources[i].next_event()?;
-        if let Some(e) = &ev {
-            self.heads.push(Reverse((e.header.exchange.0, i)));
-        }
-        self.next[i] = ev;
+        let next = self.sources[i].next_event()?;
+        self.next[i] = next.map(|(key, ev)| {
+            self.heads.push(Reverse((key, i)));
+            ev
+        });
         Ok(())
     }
 
@@ -67,12 +151,12 @@ impl Merged {
     }
 
     /// The sources, for their formats and row counts.
-    pub fn sources(&self) -> &[CsvSource] {
+    pub fn sources(&self) -> &[DataFile] {
         &self.sources
     }
 
     /// Data rows read so far, over every file.
     pub fn rows(&self) -> u64 {
-        self.sources.iter().map(CsvSource::rows).sum()
+        self.sources.iter().map(DataFile::rows).sum()
     }
 }

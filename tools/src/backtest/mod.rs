@@ -12,15 +12,23 @@
 //!   expected; a bad row names its file, line and column; rows out of time
 //!   order and a damaged or truncated archive are errors.
 
+pub mod capture;
+pub mod exchange;
 pub mod generate;
+pub mod html;
 pub mod import;
 pub mod merge;
+pub mod metrics;
+pub mod record;
+pub mod report;
 pub mod rows;
+pub mod run;
+pub mod settings;
 pub mod source;
 
 use std::path::{Path, PathBuf};
 
-pub use merge::{Merged, SymbolFiles};
+pub use merge::{DataFile, Merged, SymbolFiles};
 pub use rows::{CsvSource, Format};
 
 /// Why an input file could not be read.

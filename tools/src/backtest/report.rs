@@ -1,0 +1,417 @@
+//! The backtest report: `report.json` (every figure; the same backtest
+//! writes the same bytes), `trades.csv` (every fill), `round_trips.csv`,
+//! and `report.html` (charts, see `html`).
+//!
+//! Amounts of money are exact decimal strings (USDT); ratios are floats.
+//! Nothing in the report depends on the wall clock.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use autobot_engine::config::CoreConfig;
+use autobot_engine::regime::Regime;
+use autobot_engine::strategy::InstanceConfig;
+use autobot_engine::types::{Money, SymbolId};
+use serde::Serialize;
+
+use super::exchange::SimStats;
+use super::metrics::{self, TripStats};
+use super::record::Recorder;
+use super::run::Backtest;
+
+/// What the backtest ran on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataInfo {
+    /// Symbols, in `SymbolId` order.
+    pub symbols: Vec<String>,
+    /// Data inputs replayed.
+    pub events: u64,
+    /// First and last exchange time, ms since the epoch.
+    pub first_ms: u64,
+    /// Last exchange time, ms.
+    pub last_ms: u64,
+}
+
+/// The account from start to end, USDT.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountInfo {
+    /// Starting wallet balance.
+    pub start: String,
+    /// Equity at the end (wallet plus unrealized PnL at the core's marks).
+    pub end_equity: String,
+    /// Net PnL: end equity − start.
+    pub pnl: String,
+    /// The core's wallet balance at the end.
+    pub balance: String,
+    /// Realized PnL of fills.
+    pub realized: String,
+    /// Fees paid.
+    pub fees: String,
+    /// Funding received (negative: paid).
+    pub funding: String,
+    /// The exchange's wallet at the end (must equal the core's balance).
+    pub exchange_wallet: String,
+}
+
+/// Round trips of one regime or one strategy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// The regime or strategy.
+    pub name: String,
+    /// Trip statistics.
+    #[serde(flatten)]
+    pub trips: TripStats,
+    /// Net PnL of its trips, USDT.
+    pub pnl: String,
+    /// Fees of its trips, USDT.
+    pub fees: String,
+    /// Share of the symbols' time spent in it (regimes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_share: Option<f64>,
+}
+
+/// What the core did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoreInfo {
+    /// Orders sent.
+    pub orders: u64,
+    /// Fills applied.
+    pub fills: u64,
+    /// Orders refused by the exchange.
+    pub rejects: u64,
+    /// Intents vetoed by risk.
+    pub vetoes: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Strategy signals.
+    pub signals: u64,
+    /// Regime changes.
+    pub regime_changes: u64,
+    /// System state at the end.
+    pub state: String,
+    /// Control mode at the end.
+    pub mode: String,
+    /// Digest of every output (equal digests: equal decisions).
+    pub digest: String,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// The data.
+    pub data: DataInfo,
+    /// The account.
+    pub account: AccountInfo,
+    /// PnL over the starting balance.
+    pub total_return: f64,
+    /// Annualized Sharpe ratio of the period returns.
+    pub sharpe: Option<f64>,
+    /// Annualized Sortino ratio of the period returns.
+    pub sortino: Option<f64>,
+    /// Largest fall of the sampled equity from its peak, fraction.
+    pub max_drawdown: f64,
+    /// Round trips.
+    pub round_trips: TripStats,
+    /// Fills.
+    pub fills: u64,
+    /// Share of the time a position was held.
+    pub exposure: f64,
+    /// Length of a return period, seconds.
+    pub returns_secs: u64,
+    /// Periods per year used to annualize.
+    pub periods_per_year: u64,
+    /// Round trips by the regime they opened in.
+    pub per_regime: Vec<Breakdown>,
+    /// Round trips by the strategy instance that opened them.
+    pub per_strategy: Vec<Breakdown>,
+    /// The simulated exchange's counters.
+    pub exchange: SimStats,
+    /// The core's counters.
+    pub core: CoreInfo,
+}
+
+fn f(m: Money) -> f64 {
+    m.to_f64()
+}
+
+/// Names of the strategy instances, as the report shows them.
+pub fn strategy_name(i: u8, instances: &[InstanceConfig]) -> String {
+    instances
+        .get(usize::from(i))
+        .map_or(format!("{i}"), |c| format!("{i} {}", c.kind.name()))
+}
+
+fn breakdown<'a>(
+    name: String,
+    trips: impl Iterator<Item = &'a super::record::Trip>,
+    time_share: Option<f64>,
+) -> Breakdown {
+    let (mut pnls, mut pnl, mut fees) = (Vec::new(), Money::ZERO, Money::ZERO);
+    for t in trips {
+        pnls.push(f(t.pnl));
+        pnl = pnl.checked_add(t.pnl).unwrap_or(pnl);
+        fees = fees.checked_add(t.fees).unwrap_or(fees);
+    }
+    Breakdown {
+        name,
+        trips: metrics::trip_stats(&pnls),
+        pnl: pnl.to_string(),
+        fees: fees.to_string(),
+        time_share,
+    }
+}
+
+/// Time spent in each regime, over every symbol, as shares.
+fn regime_shares(r: &Recorder) -> [f64; 4] {
+    let mut spent = [0u64; 4];
+    let Some((_, last)) = r.span else {
+        return [0.0; 4];
+    };
+    let last_ms = last / 1_000_000;
+    for (k, &(at, sym, regime)) in r.regimes.iter().enumerate() {
+        let until = r.regimes[k + 1..]
+            .iter()
+            .find(|(_, s, _)| *s == sym)
+            .map_or(last_ms, |(t, _, _)| *t);
+        spent[regime as usize] += until.saturating_sub(at);
+    }
+    let total: u64 = spent.iter().sum();
+    spent.map(|s| {
+        if total == 0 {
+            0.0
+        } else {
+            s as f64 / total as f64
+        }
+    })
+}
+
+impl Report {
+    /// The report of a finished backtest.
+    pub fn new(bt: &Backtest, core: &CoreConfig, cfg: &super::settings::BacktestConfig) -> Report {
+        let r = &bt.recorder;
+        let acct = bt.core.account();
+        let equity: Vec<f64> = r.equity.iter().map(|(_, e)| f(*e)).collect();
+        let rets = metrics::returns(&equity);
+        let ppy = cfg.periods_per_year as f64;
+        let pnls: Vec<f64> = r.trips.iter().map(|t| f(t.pnl)).collect();
+        let (first, last) = r.span.unwrap_or((0, 0));
+        let span = last.saturating_sub(first);
+        let start = acct.start();
+        let end = acct.equity();
+        let pnl = end.checked_sub(start).unwrap_or(Money::ZERO);
+        let shares = regime_shares(r);
+        let per_regime = Regime::ALL
+            .iter()
+            .map(|&g| {
+                let trips = r.trips.iter().filter(|t| t.regime == g);
+                breakdown(g.name().to_string(), trips, Some(shares[g as usize]))
+            })
+            .collect();
+        let instances = &core.strategy.instances;
+        let mut per_strategy: Vec<Breakdown> = (0..instances.len())
+            .map(|i| {
+                let i = u8::try_from(i).unwrap_or(u8::MAX);
+                let trips = r.trips.iter().filter(|t| t.strategy == Some(i));
+                breakdown(strategy_name(i, instances), trips, None)
+            })
+            .collect();
+        if r.trips.iter().any(|t| t.strategy.is_none()) {
+            let trips = r.trips.iter().filter(|t| t.strategy.is_none());
+            per_strategy.push(breakdown(
+                "none (operator, liquidation)".into(),
+                trips,
+                None,
+            ));
+        }
+        let st = bt.core.stats();
+        Report {
+            data: DataInfo {
+                symbols: core
+                    .instruments
+                    .iter()
+                    .map(|i| i.name.as_str().to_string())
+                    .collect(),
+                events: bt.data_events,
+                first_ms: first / 1_000_000,
+                last_ms: last / 1_000_000,
+            },
+            account: AccountInfo {
+                start: start.to_string(),
+                end_equity: end.to_string(),
+                pnl: pnl.to_string(),
+                balance: acct.balance().to_string(),
+                realized: acct.realized().to_string(),
+                fees: acct.fees().to_string(),
+                funding: acct.funding().to_string(),
+                exchange_wallet: bt.exchange.wallet().to_string(),
+            },
+            total_return: if start.is_positive() {
+                f(pnl) / f(start)
+            } else {
+                0.0
+            },
+            sharpe: metrics::sharpe(&rets, ppy),
+            sortino: metrics::sortino(&rets, ppy),
+            max_drawdown: metrics::max_drawdown(&equity).0,
+            round_trips: metrics::trip_stats(&pnls),
+            fills: r.fills.len() as u64,
+            exposure: if span == 0 {
+                0.0
+            } else {
+                r.exposed_ns as f64 / span as f64
+            },
+            returns_secs: cfg.returns_secs,
+            periods_per_year: cfg.periods_per_year,
+            per_regime,
+            per_strategy,
+            exchange: bt.exchange.stats(),
+            core: CoreInfo {
+                orders: st.orders,
+                fills: st.fills,
+                rejects: st.rejects,
+                vetoes: st.vetoes,
+                alerts: st.alerts,
+                signals: st.signals,
+                regime_changes: st.regime_changes,
+                state: format!("{:?}", bt.core.state()),
+                mode: format!("{:?}", bt.core.mode()),
+                digest: format!("{:016x}", bt.core.digest()),
+            },
+        }
+    }
+
+    /// `report.json`.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// A few lines for the terminal.
+    pub fn summary(&self) -> String {
+        let pct = |x: f64| format!("{:.2}%", x * 100.0);
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "backtest of {} events ({}), {} → {}",
+            self.data.events,
+            self.data.symbols.join(", "),
+            self.data.first_ms,
+            self.data.last_ms
+        );
+        let a = &self.account;
+        let _ = writeln!(
+            s,
+            "  return {}  PnL {} USDT (realized {}, fees {}, funding {})",
+            pct(self.total_return),
+            a.pnl,
+            a.realized,
+            a.fees,
+            a.funding
+        );
+        let t = &self.round_trips;
+        let _ = writeln!(
+            s,
+            "  Sharpe {}  Sortino {}  max drawdown {}  exposure {}",
+            opt(self.sharpe),
+            opt(self.sortino),
+            pct(self.max_drawdown),
+            pct(self.exposure)
+        );
+        let _ = writeln!(
+            s,
+            "  {} round trips, win rate {}, profit factor {}; {} fills; {} liquidations",
+            t.trades,
+            t.win_rate.map_or("-".into(), pct),
+            opt(t.profit_factor),
+            self.fills,
+            self.exchange.liquidations
+        );
+        for b in self.per_strategy.iter().filter(|b| b.trips.trades > 0) {
+            let _ = writeln!(
+                s,
+                "  strategy {:<28} {:>6} trips  PnL {}",
+                b.name, b.trips.trades, b.pnl
+            );
+        }
+        for b in self.per_regime.iter().filter(|b| b.trips.trades > 0) {
+            let _ = writeln!(
+                s,
+                "  regime   {:<28} {:>6} trips  PnL {}",
+                b.name, b.trips.trades, b.pnl
+            );
+        }
+        s
+    }
+}
+
+/// `trades.csv`: every fill.
+pub fn trades_csv(r: &Recorder, core: &CoreConfig) -> String {
+    let mut s =
+        String::from("time_ms,symbol,side,price,qty,fee,liquidity,origin,strategy,realized_pnl\n");
+    for x in &r.fills {
+        let _ = writeln!(
+            s,
+            "{},{},{:?},{},{},{},{:?},{:?},{},{}",
+            x.time_ms,
+            symbol_name(core, x.symbol),
+            x.side,
+            x.price,
+            x.qty,
+            x.fee,
+            x.liquidity,
+            x.origin,
+            x.strategy.map_or(String::new(), |i| strategy_name(
+                i,
+                &core.strategy.instances
+            )),
+            x.realized
+        );
+    }
+    s
+}
+
+/// `round_trips.csv`: every closed round trip.
+pub fn trips_csv(r: &Recorder, core: &CoreConfig) -> String {
+    let mut s = String::from("opened_ms,closed_ms,symbol,side,strategy,origin,regime,pnl,fees\n");
+    for t in &r.trips {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{:?},{},{},{}",
+            t.opened_ms,
+            t.closed_ms,
+            symbol_name(core, t.symbol),
+            if t.side == autobot_engine::types::Side::Buy {
+                "long"
+            } else {
+                "short"
+            },
+            t.strategy.map_or(String::new(), |i| strategy_name(
+                i,
+                &core.strategy.instances
+            )),
+            t.origin,
+            t.regime.name(),
+            t.pnl,
+            t.fees
+        );
+    }
+    s
+}
+
+fn symbol_name(core: &CoreConfig, sym: SymbolId) -> &str {
+    core.instruments
+        .get(usize::from(sym.0))
+        .map_or("?", |i| i.name.as_str())
+}
+
+/// Writes the report's files into `dir` (created if need be).
+pub fn write(dir: &Path, report: &Report, bt: &Backtest, core: &CoreConfig) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("report.json"), report.to_json())?;
+    std::fs::write(dir.join("trades.csv"), trades_csv(&bt.recorder, core))?;
+    std::fs::write(dir.join("round_trips.csv"), trips_csv(&bt.recorder, core))?;
+    let html = super::html::page(report, &bt.recorder, core);
+    std::fs::write(dir.join("report.html"), html)
+}

@@ -1,0 +1,299 @@
+//! `autobot backtest`: the data through the same core that trades live,
+//! against the simulated exchange, on one thread.
+//!
+//! # Order of things at each input (see `exchange` for the fill model)
+//! 1. Requests and funding times due by the input's exchange time reach
+//!    the exchange; its reports go to the core at once, and the core's
+//!    answers are sent on.
+//! 2. Bar data without a book: the bar's close is quoted first.
+//! 3. The core processes the input; its orders leave for the exchange.
+//! 4. The exchange sees the input (book, trades, bars, marks): resting
+//!    orders the market reached fill, funding settles, a margin call
+//!    liquidates; those reports go to the core.
+//!
+//! Inputs get sequence numbers in the order the core sees them, reports
+//! included, exactly as a journal would number them, so a backtest is a
+//! replay of the journal it would have written.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use autobot_engine::config::CoreConfig;
+use autobot_engine::core::Core;
+use autobot_engine::event::{InputEvent, OutputEvent};
+use autobot_engine::types::Seq;
+use autobot_gateways::paper::PaperConfig;
+use autobot_journal::Journal;
+
+use super::exchange::SimExchange;
+use super::import::Manifest;
+use super::record::Recorder;
+use super::settings::BacktestConfig;
+use super::{InputError, Merged, SymbolFiles};
+
+/// Why a backtest could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    /// A data file was refused.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The imported journal is unreadable.
+    #[error("journal {}: {reason}", dir.display())]
+    Journal {
+        /// The import directory.
+        dir: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The data's symbols and the configuration disagree.
+    #[error("{0}")]
+    Symbols(String),
+}
+
+/// Where the inputs come from.
+pub enum Inputs {
+    /// Data files, read and merged as the backtest runs.
+    Raw(Box<Merged>),
+    /// An imported journal (`autobot import`).
+    Journal {
+        /// The journal.
+        journal: Box<Journal>,
+        /// Its directory, for messages.
+        dir: PathBuf,
+    },
+}
+
+impl Inputs {
+    /// Data files, with the symbols they belong to.
+    pub fn raw(files: &SymbolFiles) -> Result<Inputs, BacktestError> {
+        Ok(Inputs::Raw(Box::new(Merged::open(files)?)))
+    }
+
+    /// The import directory `dir` (holding `journal/` and `import.toml`)
+    /// and its manifest.
+    pub fn imported(dir: &Path) -> Result<(Inputs, Manifest), BacktestError> {
+        let failed = |reason: String| BacktestError::Journal {
+            dir: dir.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(dir.join("import.toml")).map_err(|e| {
+            failed(format!(
+                "import.toml: {e} (is this an `autobot import` directory?)"
+            ))
+        })?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|e| failed(format!("import.toml: {e}")))?;
+        let journal = Journal::open(&dir.join("journal")).map_err(|e| failed(e.to_string()))?;
+        Ok((
+            Inputs::Journal {
+                journal: Box::new(journal),
+                dir: dir.to_path_buf(),
+            },
+            manifest,
+        ))
+    }
+
+    /// Feeds every input, in order, to `each`.
+    pub fn for_each(self, mut each: impl FnMut(InputEvent)) -> Result<(), BacktestError> {
+        match self {
+            Inputs::Raw(mut merged) => {
+                while let Some(ev) = merged.next_event()? {
+                    each(ev);
+                }
+            }
+            Inputs::Journal { journal, dir } => {
+                for rec in journal.records() {
+                    if rec.meta.is_meta() {
+                        continue;
+                    }
+                    let ev = autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
+                        BacktestError::Journal {
+                            dir: dir.clone(),
+                            reason: format!("input {}: {}", rec.meta.seq, e.0),
+                        }
+                    })?;
+                    each(ev);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The core, the simulated exchange and the recorder, stepping together.
+pub struct Backtest {
+    /// The core.
+    pub core: Core,
+    /// The simulated exchange.
+    pub exchange: SimExchange,
+    /// What the report is made of.
+    pub recorder: Recorder,
+    seq: u64,
+    /// Data inputs fed (reports and quotes not counted).
+    pub data_events: u64,
+    outs: Vec<OutputEvent>,
+    reports: VecDeque<InputEvent>,
+}
+
+impl Backtest {
+    /// A backtest of `core` against an exchange with `paper`'s fees and
+    /// latency and `cfg`'s rules.
+    pub fn new(core: &CoreConfig, paper: &PaperConfig, cfg: &BacktestConfig) -> Backtest {
+        Backtest {
+            core: Core::new(core),
+            exchange: SimExchange::new(core, paper, cfg),
+            recorder: Recorder::new(core.instruments.len(), cfg.returns_secs),
+            seq: 0,
+            data_events: 0,
+            outs: Vec::with_capacity(64),
+            reports: VecDeque::with_capacity(256),
+        }
+    }
+
+    /// One data input (steps 1–4 of the module docs).
+    pub fn step(&mut self, ev: InputEvent) {
+        self.data_events += 1;
+        let t = ev.header.exchange;
+        while self.exchange.advance(t, &mut self.reports) {
+            self.drain();
+        }
+        if let Some(quote) = self.exchange.bar_quote(&ev) {
+            self.market(quote);
+        }
+        self.market(ev);
+    }
+
+    /// The data has ended: requests on their way arrive; the books close.
+    pub fn finish(&mut self) {
+        self.exchange.finish(&mut self.reports);
+        self.drain();
+        self.recorder.finish(&self.core);
+    }
+
+    fn market(&mut self, ev: InputEvent) {
+        let gap = self.exchange.observe_gap(&ev);
+        let ev = self.input(ev, gap);
+        self.exchange.on_market(&ev, &mut self.reports);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(r) = self.reports.pop_front() {
+            self.input(r, None);
+        }
+    }
+
+    /// Numbers an input, feeds it to the core, sends its orders on.
+    fn input(&mut self, mut ev: InputEvent, gap: Option<i64>) -> InputEvent {
+        ev.header.seq = Seq(self.seq);
+        self.seq += 1;
+        let before = Recorder::before(&ev, &self.core);
+        self.outs.clear();
+        self.core.on_event(&ev, &mut self.outs);
+        for o in &self.outs {
+            self.exchange.on_output(o, ev.header.exchange, gap);
+        }
+        self.recorder.after(&ev, before, &self.outs, &self.core);
+        ev
+    }
+}
+
+/// The data of a backtest.
+#[derive(Clone, Debug)]
+pub enum DataSource {
+    /// Data files (any format `autobot import` reads).
+    Files(Vec<PathBuf>),
+    /// An `autobot import` directory.
+    Imported(PathBuf),
+}
+
+/// A finished backtest with the core configuration it ran.
+pub struct Finished {
+    /// The backtest, after `finish`.
+    pub backtest: Backtest,
+    /// The core's configuration (the configured instruments that have data).
+    pub core: CoreConfig,
+    /// Wall time of the replay only (opening the data excluded).
+    pub elapsed: std::time::Duration,
+}
+
+/// The configuration restricted to `symbols` (the data's, in `SymbolId`
+/// order), which must be configured and in the configuration's order: a
+/// configured symbol without data would go stale and hold the core in
+/// SAFE_MODE.
+pub fn core_for(
+    cfg: &crate::config::AppConfig,
+    symbols: &[String],
+) -> Result<CoreConfig, BacktestError> {
+    let mut c = cfg.clone();
+    c.instruments.retain(|i| symbols.contains(&i.symbol));
+    let have: Vec<&String> = c.instruments.iter().map(|i| &i.symbol).collect();
+    if have.len() != symbols.len() || have.iter().zip(symbols).any(|(a, b)| *a != b) {
+        return Err(BacktestError::Symbols(format!(
+            "the data's symbols {symbols:?} must be configured instruments, in the configuration's order (configured: {:?})",
+            cfg.instruments
+                .iter()
+                .map(|i| &i.symbol)
+                .collect::<Vec<_>>()
+        )));
+    }
+    Ok(c.core())
+}
+
+/// Runs a backtest of `cfg` over `data`; a progress bar on stderr when
+/// `progress` (indicatif draws nothing when stderr is not a terminal).
+pub fn run_backtest(
+    cfg: &crate::config::AppConfig,
+    data: &DataSource,
+    progress: bool,
+) -> Result<Finished, BacktestError> {
+    let configured: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let (inputs, symbols, total) = match data {
+        DataSource::Files(files) => {
+            let input = SymbolFiles::of_data(files, &configured)?;
+            let symbols = input.symbols.clone();
+            (Inputs::raw(&input)?, symbols, None)
+        }
+        DataSource::Imported(dir) => {
+            let (inputs, manifest) = Inputs::imported(dir)?;
+            (inputs, manifest.symbols, Some(manifest.events))
+        }
+    };
+    let core = core_for(cfg, &symbols)?;
+    let mut bt = Backtest::new(&core, &cfg.paper, &cfg.backtest);
+    let bar = if progress {
+        let bar = total.map_or_else(
+            indicatif::ProgressBar::new_spinner,
+            indicatif::ProgressBar::new,
+        );
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:40}] {human_pos}/{human_len} events ({per_sec})",
+        );
+        if let Ok(style) = style {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let began = std::time::Instant::now();
+    inputs.for_each(|ev| {
+        bt.step(ev);
+        if bt.data_events.is_multiple_of(1 << 16)
+            && let Some(b) = &bar
+        {
+            b.set_position(bt.data_events);
+        }
+    })?;
+    bt.finish();
+    let elapsed = began.elapsed();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(Finished {
+        backtest: bt,
+        core,
+        elapsed,
+    })
+}
