@@ -68,6 +68,8 @@ const REDUCE_ONLY_REJECTED: i32 = -2022;
 /// Code for an order the exchange cannot price (overflow).
 const UNSUPPORTED: i32 = -1;
 const HOUR_NS: u64 = 3_600_000_000_000;
+/// A band no mark is inside: the margin is checked on the next input.
+const NO_BAND: (f64, f64) = (f64::INFINITY, f64::NEG_INFINITY);
 
 /// Counters of the simulated exchange.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -152,6 +154,10 @@ pub struct SimExchange {
     takes: Vec<(Price, Qty)>,
     next_id: u64,
     stats: SimStats,
+    /// Per symbol, the marks within which the margin last checked is
+    /// certainly still sufficient (see `check_margin`); emptied by every
+    /// fill and funding payment.
+    margin_band: Vec<(f64, f64)>,
 }
 
 /// `price` moved `ticks` against an order on `side`; `None` below zero.
@@ -205,6 +211,7 @@ impl SimExchange {
             takes: Vec::with_capacity(1024),
             next_id: 1,
             stats: SimStats::default(),
+            margin_band: vec![NO_BAND; core.instruments.len()],
         }
     }
 
@@ -337,7 +344,13 @@ impl SimExchange {
             InputBody::MarkPrice(mp) => self.on_mark(sym, mp),
             _ => return,
         }
-        self.check_margin(reports);
+        let inside = self.margin_band.get(i).is_some_and(|&(lo, hi)| {
+            self.mark_of(i)
+                .is_some_and(|m| lo <= m.to_f64() && m.to_f64() <= hi)
+        });
+        if !inside {
+            self.check_margin(reports);
+        }
     }
 
     /// A synthetic book ticker quoting a bar's close, for bar data without
@@ -490,6 +503,7 @@ impl SimExchange {
         if let Some(a) = amount
             && let Some(w) = self.wallet.checked_add(a)
         {
+            self.margin_band.fill(NO_BAND);
             self.wallet = w;
             self.stats.fundings += 1;
         }
@@ -580,6 +594,32 @@ impl SimExchange {
         }
         if held && equity <= maintenance {
             self.liquidate(reports);
+            return;
+        }
+        // Checking every input is the replay's largest cost, so the check
+        // is skipped while every mark stays in a band where it cannot
+        // fail: a mark moving by d changes the equity by at most |qty| × d
+        // and the maintenance margin (continuous across brackets, by
+        // their `cum`) by at most mmr × |qty| × d, mmr ≤ 0.5. The headroom
+        // is shared evenly by the positions held, with half kept back
+        // against float rounding. The exact check is still in decimals.
+        let headroom = equity.to_f64() - maintenance.to_f64();
+        let held_count = self
+            .markets
+            .iter()
+            .filter(|m| !m.position.qty().is_zero())
+            .count()
+            .max(1) as f64;
+        for i in 0..self.markets.len() {
+            let qty = self.markets[i].position.qty().to_f64().abs();
+            self.margin_band[i] = match self.mark_of(i) {
+                _ if qty == 0.0 => (f64::NEG_INFINITY, f64::INFINITY),
+                Some(mark) if maintenance != Money::MAX => {
+                    let d = headroom / held_count / (qty * 1.5) * 0.5;
+                    (mark.to_f64() - d, mark.to_f64() + d)
+                }
+                _ => NO_BAND,
+            };
         }
     }
 
@@ -626,6 +666,7 @@ impl SimExchange {
 
     /// The exchange's own books: position and wallet.
     fn book_fill(&mut self, i: usize, side: Side, price: Price, qty: Qty, fee: Money) {
+        self.margin_band.fill(NO_BAND);
         let m = &mut self.markets[i];
         let before = m.position.realized();
         if m.position.apply_fill(side, price, qty, fee).is_ok() {

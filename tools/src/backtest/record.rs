@@ -178,6 +178,13 @@ impl Recorder {
         if let (InputBody::OrderUpdate(u), Some(b)) = (&ev.body, before) {
             self.on_fill(ev.header.symbol, u, b, ms, core);
         }
+        // Only execution and account reports move positions.
+        if !matches!(
+            ev.body,
+            InputBody::OrderUpdate(_) | InputBody::AccountUpdate(_)
+        ) {
+            return;
+        }
         let held = core
             .instruments()
             .any(|i| core.position(i.id).is_some_and(|p| !p.qty().is_zero()));
