@@ -52,6 +52,19 @@ fn import(config: &str, data: &str, out: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Imports `data` into `base/imported` and backtests that journal into `base/c`.
+fn replay_import(config: &str, data: &str, base: &Path) {
+    import(config, data, &base.join("imported"));
+    let o = autobot()
+        .args(["backtest", "-c", config, "--out"])
+        .arg(base.join("c"))
+        .arg("--journal")
+        .arg(base.join("imported"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 fn read(p: PathBuf) -> String {
     std::fs::read_to_string(p).unwrap()
 }
@@ -112,15 +125,7 @@ fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
         read(base.join("b/report.json"))
     );
     // Imported once, replayed from the journal: the same report.
-    import(cfg, BARS, &base.join("imported"));
-    let o = autobot()
-        .args(["backtest", "-c", cfg, "--out"])
-        .arg(base.join("c"))
-        .arg("--journal")
-        .arg(base.join("imported"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    replay_import(cfg, BARS, &base);
     assert_eq!(
         read(base.join("a/report.json")),
         read(base.join("c/report.json"))
@@ -149,15 +154,7 @@ fn the_tick_capture_backtests_with_l2_fills_and_funding_at_midnight() {
         read(base.join("a/report.json")),
         read(base.join("b/report.json"))
     );
-    import(cfg, TICKS, &base.join("imported"));
-    let o = autobot()
-        .args(["backtest", "-c", cfg, "--out"])
-        .arg(base.join("c"))
-        .arg("--journal")
-        .arg(base.join("imported"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    replay_import(cfg, TICKS, &base);
     assert_eq!(
         read(base.join("a/report.json")),
         read(base.join("c/report.json"))
