@@ -477,11 +477,17 @@ impl SimExchange {
     /// Mark prices from the data: funding follows them as the core's does.
     fn on_mark(&mut self, sym: SymbolId, mp: &MarkPrice) {
         let i = usize::from(sym.0);
-        let m = &mut self.markets[i];
-        m.data_marks = true;
-        if !mp.mark_price.is_positive() {
-            return;
+        self.markets[i].data_marks = true;
+        if mp.mark_price.is_positive() {
+            self.apply_mark(i, mp);
         }
+    }
+
+    /// A mark-price event for symbol `i`, by the core's rule: a later
+    /// funding time than the one announced settles the announced one at
+    /// the last mark and rate, then the event's become the current ones.
+    fn apply_mark(&mut self, i: usize, mp: &MarkPrice) {
+        let m = &self.markets[i];
         if m.next_funding.0 != 0 && mp.next_funding > m.next_funding {
             self.settle_funding(i);
         }
@@ -537,14 +543,7 @@ impl SimExchange {
                     funding_rate: self.cfg.funding_rate,
                     next_funding: due,
                 };
-                let m = &mut self.markets[i];
-                if m.next_funding.0 != 0 && due > m.next_funding {
-                    self.settle_funding(i);
-                }
-                let m = &mut self.markets[i];
-                m.mark = mark;
-                m.rate = mp.funding_rate;
-                m.next_funding = due;
+                self.apply_mark(i, &mp);
                 let mut ev = self.report(sym, InputBody::MarkPrice(mp));
                 ev.header.source = Source::MarketData;
                 reports.push_back(ev);

@@ -225,8 +225,8 @@ fn slippage_moves_every_level_and_the_remainder_takes_the_last_level() {
     );
 }
 
-#[test]
-fn a_resting_limit_fills_only_after_the_queue_ahead_has_traded() {
+/// A buy of 0.5 @ 99.9 resting behind the 0.3 of [`BIDS`], and its reports.
+fn resting_bid() -> (SimExchange, VecDeque<InputEvent>) {
     let mut x = exchange(0, 0, "10000");
     depth(&mut x, 1000, &BIDS, &ASKS);
     send(
@@ -235,6 +235,12 @@ fn a_resting_limit_fills_only_after_the_queue_ahead_has_traded() {
         order(7, Side::Buy, OrderKind::Limit, "99.9", "0.5"),
     );
     let r = run_until(&mut x, 1000);
+    (x, r)
+}
+
+#[test]
+fn a_resting_limit_fills_only_after_the_queue_ahead_has_traded() {
+    let (mut x, r) = resting_bid();
     // It does not cross (best ask 100.0): acknowledged, resting behind the
     // 0.3 already at 99.9.
     assert_eq!(updates(&r)[0].status, OrderStatus::Accepted);
@@ -280,14 +286,7 @@ fn a_resting_limit_fills_only_after_the_queue_ahead_has_traded() {
 
 #[test]
 fn a_resting_limit_not_reached_through_the_queue_stays_unfilled() {
-    let mut x = exchange(0, 0, "10000");
-    depth(&mut x, 1000, &BIDS, &ASKS);
-    send(
-        &mut x,
-        1000,
-        order(7, Side::Buy, OrderKind::Limit, "99.9", "0.5"),
-    );
-    run_until(&mut x, 1000);
+    let (mut x, _) = resting_bid();
     let mut r = VecDeque::new();
     // Exactly the 0.3 ahead trades at 99.9: the queue is gone, we are not
     // filled. The level vanishing from the ticker (cancels ahead, unseen)

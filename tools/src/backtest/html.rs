@@ -113,11 +113,7 @@ fn regime_chart(r: &Recorder, core: &CoreConfig, start_ms: u64, end_ms: u64) -> 
             .x_desc("hours from the start")
             .draw()?;
         let mut bars = Vec::with_capacity(r.regimes.len());
-        for (k, &(at, sym, regime)) in r.regimes.iter().enumerate() {
-            let until = r.regimes[k + 1..]
-                .iter()
-                .find(|(_, s, _)| *s == sym)
-                .map_or(end_ms, |(t, _, _)| *t);
+        for (sym, regime, at, until) in r.regime_spans() {
             let y = f64::from(sym.0);
             bars.push(Rectangle::new(
                 [(hours(at), y + 0.15), (hours(until), y + 0.85)],

@@ -333,6 +333,23 @@ impl Recorder {
         }
     }
 
+    /// Each symbol's regimes as (symbol, regime, from ms, until ms), in
+    /// timeline order, the last of each running to the end of the data.
+    pub fn regime_spans(&self) -> Vec<(SymbolId, Regime, u64, u64)> {
+        let end = self.span.map_or(0, |s| s.1 / 1_000_000);
+        let mut next_start = vec![end; self.symbols.len()];
+        let mut spans = Vec::with_capacity(self.regimes.len());
+        for &(at, sym, regime) in self.regimes.iter().rev() {
+            let Some(next) = next_start.get_mut(usize::from(sym.0)) else {
+                continue;
+            };
+            spans.push((sym, regime, at, *next));
+            *next = at;
+        }
+        spans.reverse();
+        spans
+    }
+
     /// Closes the books at the end of the data: the last equity point and
     /// the exposure still running. Open trips stay open (not counted).
     pub fn finish(&mut self, core: &Core) {

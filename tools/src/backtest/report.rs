@@ -164,16 +164,8 @@ fn breakdown<'a>(
 /// Time spent in each regime, over every symbol, as shares.
 fn regime_shares(r: &Recorder) -> [f64; 4] {
     let mut spent = [0u64; 4];
-    let Some((_, last)) = r.span else {
-        return [0.0; 4];
-    };
-    let last_ms = last / 1_000_000;
-    for (k, &(at, sym, regime)) in r.regimes.iter().enumerate() {
-        let until = r.regimes[k + 1..]
-            .iter()
-            .find(|(_, s, _)| *s == sym)
-            .map_or(last_ms, |(t, _, _)| *t);
-        spent[regime as usize] += until.saturating_sub(at);
+    for (_, regime, from, until) in r.regime_spans() {
+        spent[regime as usize] += until.saturating_sub(from);
     }
     let total: u64 = spent.iter().sum();
     spent.map(|s| {
