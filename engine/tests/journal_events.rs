@@ -111,6 +111,10 @@ fn every_kind() -> Vec<InputBody> {
             feed: Feed::UserData,
             health: FeedHealth::Stale,
         }),
+        InputBody::Funding(FundingSettled {
+            mark: p("60002"),
+            rate: Rate::parse("0.0002").unwrap(),
+        }),
     ]
 }
 

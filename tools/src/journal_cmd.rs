@@ -236,6 +236,7 @@ fn csv_row(ev: &InputEvent) -> String {
             cols[8] = format!("{:?}({})", r.reason, r.code);
         }
         InputBody::MarkPrice(m) => cols[0] = m.mark_price.to_string(),
+        InputBody::Funding(f) => cols[0] = f.mark.to_string(),
         InputBody::Kline(k) => {
             cols[0] = k.close.to_string();
             cols[1] = k.volume.to_string();

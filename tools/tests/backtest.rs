@@ -43,10 +43,14 @@ fn backtest(config: &str, data: &[&str], out: &Path) -> serde_json::Value {
 }
 
 fn import(config: &str, data: &str, out: &Path) {
+    import_files(config, &[data], out);
+}
+
+fn import_files(config: &str, data: &[&str], out: &Path) {
     let o = autobot()
         .args(["import", "-c", config, "--out"])
         .arg(out)
-        .arg(data)
+        .args(data)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -104,6 +108,38 @@ fn consistent(r: &serde_json::Value, out: &Path) {
     }
 }
 
+/// Every taking fill of the 1-minute config (no latency, no slippage) is
+/// at the quote of the last bar closed by then: its close, or one tick
+/// (0.1) above it for a buy.
+fn fills_at_the_bar_in_force(trades: &Path) {
+    let bars = read(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(BARS));
+    let closes: Vec<(u64, f64)> = bars
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse::<u64>().unwrap() + 59_999, f[4].parse().unwrap())
+        })
+        .collect();
+    let text = read(trades.to_path_buf());
+    let mut n = 0;
+    for row in text.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let (t, side, price): (u64, &str, f64) =
+            (f[0].parse().unwrap(), f[2], f[3].parse().unwrap());
+        assert_eq!(f[6], "Taker", "{row}");
+        let k = closes.partition_point(|(c, _)| *c <= t);
+        let close = closes[k - 1].1;
+        let want = if side == "Buy" { close + 0.1 } else { close };
+        assert!(
+            (price - want).abs() < 1e-6,
+            "{row}: the bar in force closed at {close}"
+        );
+        n += 1;
+    }
+    assert!(n > 100, "{n} fills");
+}
+
 #[test]
 fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
     let base = temp("bars");
@@ -118,6 +154,7 @@ fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
         .sum();
     assert_eq!(trips, r["round_trips"]["trades"].as_u64().unwrap());
     assert!(r["sharpe"].is_number() && r["max_drawdown"].as_f64().unwrap() > 0.0);
+    fills_at_the_bar_in_force(&base.join("a/trades.csv"));
     // Byte-identical JSON on a second run.
     backtest(cfg, &[BARS], &base.join("b"));
     assert_eq!(
@@ -159,6 +196,58 @@ fn the_tick_capture_backtests_with_l2_fills_and_funding_at_midnight() {
         read(base.join("a/report.json")),
         read(base.join("c/report.json"))
     );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// A Binance funding-rate file for the bar file's span: every 8 hours,
+/// `rate` until `until_ms`, zero after.
+fn funding_file(dir: &Path, rate: &str, until_ms: u64) -> PathBuf {
+    let eight = 8 * 3_600_000;
+    let (first, last) = (1_689_678_780_000u64, 1_752_403_020_000u64);
+    let mut text = String::from("calc_time,funding_interval_hours,last_funding_rate\n");
+    let mut t = first.div_ceil(eight) * eight;
+    while t <= last {
+        let r = if t <= until_ms { rate } else { "0" };
+        text.push_str(&format!("{t},8,{r}\n"));
+        t += eight;
+    }
+    let p = dir.join(format!("BTCUSDT-fundingRate-{rate}.csv"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_funding_rate_file_replaces_the_configured_rate() {
+    let base = temp("funding");
+    let cfg = "config/backtest-1m.toml";
+    let (out, bars) = (|d: &str| base.join(d), PathBuf::from(BARS));
+    let bars = bars.to_str().unwrap();
+    // The configured rate (0.0001 every 8 hours) is charged without one.
+    let plain = backtest(cfg, &[BARS], &out("plain"));
+    assert_ne!(plain["account"]["funding"], "0");
+    // A file of zero rates: every funding time settles, paying nothing.
+    let zero = funding_file(&base, "0", 0);
+    let r = backtest(cfg, &[bars, zero.to_str().unwrap()], &out("zero"));
+    assert_eq!(r["account"]["funding"], "0", "{}", r["account"]);
+    assert!(r["exchange"]["fundings"].as_u64().unwrap() > 0);
+    consistent(&r, &out("zero"));
+    // 3 bp for the first week: paid or received, the same on both sides,
+    // and the same from an imported journal.
+    let week = funding_file(&base, "0.0003", 1_689_678_780_000 + 7 * 86_400_000);
+    let data = [bars, week.to_str().unwrap()];
+    let r = backtest(cfg, &data, &out("a"));
+    assert_ne!(r["account"]["funding"], "0");
+    consistent(&r, &out("a"));
+    import_files(cfg, &data, &out("imported"));
+    let o = autobot()
+        .args(["backtest", "-c", cfg, "--out"])
+        .arg(out("c"))
+        .arg("--journal")
+        .arg(out("imported"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read(out("a/report.json")), read(out("c/report.json")));
     let _ = std::fs::remove_dir_all(&base);
 }
 

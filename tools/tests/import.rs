@@ -263,3 +263,78 @@ fn bad_files_are_refused_with_file_line_and_column() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn funding_rows_take_the_last_price_before_them_and_bad_ones_are_refused() {
+    let dir = temp("funding");
+    let trades = write(
+        &dir,
+        "BTCUSDT-aggTrades-x.csv",
+        "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n\
+         1,100.5,0.1,1,1,1000,true\n2,101.5,0.1,2,2,28800000,false\n3,99,0.1,3,3,28800001,true\n",
+    );
+    let funding = write(
+        &dir,
+        "BTCUSDT-fundingRate-x.csv",
+        "calc_time,funding_interval_hours,last_funding_rate\n\
+         0,8,0.00010000\n28800000,8,-0.00002132\n",
+    );
+    let evs = events(&[trades.clone(), funding.clone()]).unwrap();
+    let settled: Vec<(u64, String, String)> = evs
+        .iter()
+        .filter_map(|e| match e.body {
+            InputBody::Funding(f) => Some((
+                e.header.exchange.0 / 1_000_000,
+                f.mark.to_string(),
+                f.rate.to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    // 00:00 comes before any price; 08:00 takes the trade at 08:00 that
+    // precedes it (the trades file is given first), not the one after.
+    assert_eq!(
+        settled,
+        vec![
+            (0, "0".into(), "0.0001".into()),
+            (28_800_000, "101.5".into(), "-0.00002132".into()),
+        ]
+    );
+    let m = open(&[funding]).unwrap();
+    assert_eq!(m.sources()[0].format_name(), Format::FundingRate.name());
+    // A percentage where a rate belongs, and an impossible interval.
+    for (name, row, want) in [
+        (
+            "pct",
+            "0,8,1.5\n",
+            ":2: last_funding_rate 1.5 is beyond ±0.05",
+        ),
+        (
+            "hours",
+            "0,0,0.0001\n",
+            ":2: funding_interval_hours 0 is not 1 ..= 24",
+        ),
+    ] {
+        let p = write(
+            &dir,
+            &format!("BTCUSDT-fundingRate-{name}.csv"),
+            &format!("calc_time,funding_interval_hours,last_funding_rate\n{row}"),
+        );
+        let e = events(&[p]).unwrap_err().to_string();
+        assert!(e.contains(want), "{name}: {e}");
+    }
+    // A capture's mark prices already carry the funding.
+    let capture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ticks/btcusdt_20240808.gz");
+    let f = write(
+        &dir,
+        "BTCUSDT-fundingRate-y.csv",
+        "calc_time,funding_interval_hours,last_funding_rate\n0,8,0.0001\n",
+    );
+    let e = match open(&[capture, f]) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a capture and a funding file were merged"),
+    };
+    assert!(e.contains("give one of them"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

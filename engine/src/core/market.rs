@@ -9,10 +9,10 @@
 use super::{BookReject, Core, Intent, OutputSink};
 use crate::depth::Outcome;
 use crate::event::{
-    AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FeedHealth, FundingPaid, MarkPrice,
-    Origin, OutputBody, Stance,
+    AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FeedHealth, FundingPaid,
+    FundingSettled, MarkPrice, Origin, OutputBody, Stance,
 };
-use crate::types::{Money, Qty, Rounding, Seq, Side, SymbolId, UnixNanos};
+use crate::types::{Money, Price, Qty, Rate, Rounding, Seq, Side, SymbolId, UnixNanos};
 
 impl Core {
     /// Moves event time to `t` (if later) and runs what is due by then.
@@ -152,7 +152,7 @@ impl Core {
         // announces a later one: settle it at the last mark and rate seen
         // before it (the exchange uses the mark at the funding time).
         if s.next_funding.0 != 0 && m.next_funding > s.next_funding {
-            self.pay_funding(seq, sym, out);
+            self.pay_funding(seq, sym, s.mark, s.funding_rate, out);
         }
         let s = &mut self.symbols[i];
         s.mark = m.mark_price;
@@ -162,18 +162,44 @@ impl Core {
         self.watch(seq, sym, out);
     }
 
-    /// Funding on the position at the last mark: longs pay a positive rate.
-    fn pay_funding<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
-        let s = self.symbols[usize::from(sym.0)];
-        if s.position.qty().is_zero() || !s.mark.is_positive() {
+    /// A funding time settled at a known rate (funding-rate data, the
+    /// backtest's exchange): paid at the event's price; the mark the
+    /// position is valued at is not changed.
+    pub(super) fn on_funding<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        f: &FundingSettled,
+        out: &mut S,
+    ) {
+        let held = !self.symbols[usize::from(sym.0)].position.qty().is_zero();
+        if held && !f.mark.is_positive() {
+            self.stats.invalid_inputs += 1;
+            self.alert(seq, AlertCode::InvalidReport, sym, f.mark.raw(), out);
             return;
         }
-        let Some(notional) = Money::notional(s.mark, s.position.qty(), Rounding::HalfEven) else {
+        self.pay_funding(seq, sym, f.mark, f.rate, out);
+        self.revalue(seq, sym, out);
+    }
+
+    /// Funding on the position at `mark`: longs pay a positive `rate`.
+    fn pay_funding<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        mark: Price,
+        rate: Rate,
+        out: &mut S,
+    ) {
+        let s = self.symbols[usize::from(sym.0)];
+        if s.position.qty().is_zero() || !mark.is_positive() {
+            return;
+        }
+        let Some(notional) = Money::notional(mark, s.position.qty(), Rounding::HalfEven) else {
             self.alert(seq, AlertCode::Overflow, sym, 0, out);
             return;
         };
-        let rate = s.funding_rate.raw();
-        let Some(amount) = notional.mul_ratio(-rate, crate::types::SCALE, Rounding::HalfEven)
+        let Some(amount) = notional.mul_ratio(-rate.raw(), crate::types::SCALE, Rounding::HalfEven)
         else {
             self.alert(seq, AlertCode::Overflow, sym, 0, out);
             return;
@@ -186,8 +212,8 @@ impl Core {
         self.stats.fundings += 1;
         let paid = FundingPaid {
             symbol: sym,
-            rate: s.funding_rate,
-            mark: s.mark,
+            rate,
+            mark,
             amount,
         };
         self.emit(seq, OutputBody::Funding(paid), out);

@@ -374,6 +374,7 @@ impl Core {
                 | InputBody::FeedStatus(_)
                 | InputBody::MarkPrice(_)
                 | InputBody::Depth(_)
+                | InputBody::Funding(_)
         );
         if needs_symbol && usize::from(sym.0) >= self.symbols.len() {
             self.stats.unknown_symbols += 1;
@@ -402,6 +403,7 @@ impl Core {
             }
             InputBody::Depth(d) => self.on_depth(seq, sym, d, ev.header.exchange, out),
             InputBody::AccountUpdate(a) => self.on_account_update(seq, sym, a, out),
+            InputBody::Funding(f) => self.on_funding(seq, sym, f, out),
             // Counted above; the liquidation flow arrives with a later issue.
             InputBody::Liquidation(_) | InputBody::Timer(_) => {}
         }

@@ -419,3 +419,39 @@ fn a_liquidation_closes_the_position_and_books_the_loss() {
     // Flat until the strategy's next signal: the core does not buy it back.
     assert!(orders(&outs).is_empty(), "{outs:#?}");
 }
+
+#[test]
+fn a_settled_funding_is_paid_at_its_price_and_leaves_the_mark_alone() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    let mut outs = Vec::new();
+    let funding = |feed: &mut Feed, mark: &str, rate: &str| {
+        feed.event(
+            Source::MarketData,
+            InputBody::Funding(crate::event::FundingSettled {
+                mark: Price::parse(mark).unwrap(),
+                rate: crate::types::Rate::parse(rate).unwrap(),
+            }),
+        )
+    };
+    // Flat: nothing to pay, even without a price.
+    core.on_event(&funding(&mut feed, "0", "0.0001"), &mut outs);
+    assert_eq!(core.stats().fundings, 0);
+    assert_eq!(core.stats().invalid_inputs, 0);
+    // 0.003 short at 101.5 with 2500 USDT, marked at the mid 100.5.
+    core.on_event(&snapshot(&mut feed, "-0.003", "101.5", "2500"), &mut outs);
+    core.on_event(&feed.ticker(100), &mut outs);
+    // Shorts receive a positive rate: 0.003 × 110 × 0.0002 = 0.000066.
+    core.on_event(&funding(&mut feed, "110", "0.0002"), &mut outs);
+    assert_eq!(
+        core.account().balance(),
+        Money::parse("2500.000066").unwrap()
+    );
+    assert_eq!(core.stats().fundings, 1);
+    // Still valued at the mid, not at the funding price: 0.003 × 1.
+    assert_eq!(core.account().unrealized(), Money::parse("0.003").unwrap());
+    // Held with no price is refused, counted and paid nothing.
+    core.on_event(&funding(&mut feed, "0", "0.0002"), &mut outs);
+    assert_eq!(core.stats().invalid_inputs, 1);
+    assert_eq!(core.stats().fundings, 1);
+}

@@ -307,6 +307,32 @@ pub struct MarkPrice {
     pub next_funding: UnixNanos,
 }
 
+/// A funding time settled at a known rate: the position pays its notional
+/// at `mark` times `rate` (longs pay a positive rate). Funding-rate data
+/// and the backtest's exchange send this; a live feed announces funding
+/// through [`MarkPrice`] instead, and the core settles those itself. The
+/// core's mark is left alone, so positions stay valued at the market.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+pub struct FundingSettled {
+    /// The price the position's notional is taken at (zero when no price
+    /// was known yet: nothing can be held then).
+    pub mark: Price,
+    /// The funding rate charged.
+    pub rate: Rate,
+}
+
 /// A liquidation order seen on the market (`<symbol>@forceOrder`).
 #[derive(
     Clone,
@@ -814,6 +840,8 @@ pub enum InputBody {
     Timer(Timer),
     /// Feed health change.
     FeedStatus(FeedStatus),
+    /// A funding time settled at a known rate.
+    Funding(FundingSettled),
 }
 
 impl Default for InputBody {
@@ -823,7 +851,7 @@ impl Default for InputBody {
 }
 
 /// Number of input event kinds (for per-kind counters).
-pub const INPUT_KINDS: usize = 12;
+pub const INPUT_KINDS: usize = 13;
 
 impl InputBody {
     /// Stable small index of the kind (counters, journal record kind).
@@ -841,6 +869,7 @@ impl InputBody {
             InputBody::Operator(_) => Self::OPERATOR_KIND,
             InputBody::Timer(_) => 10,
             InputBody::FeedStatus(_) => 11,
+            InputBody::Funding(_) => 12,
         }
     }
 
@@ -861,6 +890,7 @@ impl InputBody {
         "operator",
         "timer",
         "feed_status",
+        "funding",
     ];
 }
 

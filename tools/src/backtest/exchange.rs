@@ -32,9 +32,11 @@
 //! - **Fees**: `maker_fee` / `taker_fee` × notional of each fill.
 //! - **Funding**: at each funding time the symbol's position pays
 //!   mark × qty × rate (longs pay a positive rate), the core's own rule.
-//!   With mark-price data the data sets the rate and the times; without,
-//!   the exchange announces `funding_rate` every `funding_interval_hours`
-//!   as mark-price events at the book's mid.
+//!   With mark-price data the data sets the rate and the times; with a
+//!   funding-rate file, its rows do (at the last price before each);
+//!   without either, the exchange charges `funding_rate` every
+//!   `funding_interval_hours` on the mid and tells the core with a
+//!   funding event.
 //! - **Liquidation.** Cross margin: when the equity (wallet plus
 //!   unrealized PnL at the marks) falls to the maintenance margin of the
 //!   positions, open orders are cancelled and every position is closed at
@@ -47,9 +49,9 @@ use autobot_engine::config::CoreConfig;
 use autobot_engine::core::{Position, TopOfBook};
 use autobot_engine::depth::DepthBook;
 use autobot_engine::event::{
-    BookTicker, CancelOrder, InputBody, InputEvent, Kline, Liquidity, MarkPrice, NewOrder,
-    OrderKind, OrderRejected, OrderStatus, OrderUpdate, OutputBody, OutputEvent, RejectReason,
-    Request, Source, Trade,
+    BookTicker, CancelOrder, FundingSettled, InputBody, InputEvent, Kline, Liquidity, MarkPrice,
+    NewOrder, OrderKind, OrderRejected, OrderStatus, OrderUpdate, OutputBody, OutputEvent,
+    RejectReason, Request, Source, Trade,
 };
 use autobot_engine::types::{
     Brackets, ClientOrderId, ExchangeOrderId, Instrument, Money, MonoNanos, Price, Qty, Rate,
@@ -128,8 +130,11 @@ struct Market {
     mark: Price,
     rate: Rate,
     next_funding: UnixNanos,
-    /// The data carries mark prices: no funding is announced for it.
+    /// The data carries mark prices (the price positions are valued at).
     data_marks: bool,
+    /// The data carries funding (mark prices or funding-rate rows): the
+    /// exchange announces none for the symbol.
+    data_funding: bool,
     position: Position,
 }
 
@@ -192,6 +197,7 @@ impl SimExchange {
                 rate: Rate::ZERO,
                 next_funding: UnixNanos(0),
                 data_marks: false,
+                data_funding: false,
                 position: Position::default(),
             })
             .collect();
@@ -212,6 +218,14 @@ impl SimExchange {
             next_id: 1,
             stats: SimStats::default(),
             margin_band: vec![NO_BAND; core.instruments.len()],
+        }
+    }
+
+    /// Funding of `sym` comes from the data (a funding-rate file): the
+    /// exchange announces none, even before the data's first row.
+    pub fn funding_from_data(&mut self, sym: SymbolId) {
+        if let Some(m) = self.markets.get_mut(usize::from(sym.0)) {
+            m.data_funding = true;
         }
     }
 
@@ -309,6 +323,16 @@ impl SimExchange {
     /// resting orders the market reached, settles funding, and liquidates
     /// when the margin has run out.
     pub fn on_market(&mut self, ev: &InputEvent, reports: &mut VecDeque<InputEvent>) {
+        self.see(ev, true, reports);
+    }
+
+    /// Sees the quote `bar_quote` made, after the core has: as a data
+    /// book ticker, except that bars stay the symbol's price source.
+    pub fn on_bar_quote(&mut self, ev: &InputEvent, reports: &mut VecDeque<InputEvent>) {
+        self.see(ev, false, reports);
+    }
+
+    fn see(&mut self, ev: &InputEvent, data: bool, reports: &mut VecDeque<InputEvent>) {
         let t = ev.header.exchange;
         self.clock = self.clock.max(t);
         if self.next_funding.0 == 0 && t.0 != 0 {
@@ -323,7 +347,7 @@ impl SimExchange {
         match &ev.body {
             InputBody::BookTicker(b) => {
                 let m = &mut self.markets[i];
-                m.has_book = true;
+                m.has_book |= data;
                 if m.top.apply(b, t).is_ok() {
                     let top = (
                         m.top.bid_price,
@@ -342,6 +366,10 @@ impl SimExchange {
             InputBody::AggTrade(tr) => self.on_trade(sym, tr, reports),
             InputBody::Kline(k) => self.on_bar(sym, k, reports),
             InputBody::MarkPrice(mp) => self.on_mark(sym, mp),
+            InputBody::Funding(f) => {
+                self.markets[i].data_funding = true;
+                self.settle_funding(i, f.mark, f.rate);
+            }
             _ => return,
         }
         let inside = self.margin_band.get(i).is_some_and(|&(lo, hi)| {
@@ -478,6 +506,7 @@ impl SimExchange {
     fn on_mark(&mut self, sym: SymbolId, mp: &MarkPrice) {
         let i = usize::from(sym.0);
         self.markets[i].data_marks = true;
+        self.markets[i].data_funding = true;
         if mp.mark_price.is_positive() {
             self.apply_mark(i, mp);
         }
@@ -489,7 +518,7 @@ impl SimExchange {
     fn apply_mark(&mut self, i: usize, mp: &MarkPrice) {
         let m = &self.markets[i];
         if m.next_funding.0 != 0 && mp.next_funding > m.next_funding {
-            self.settle_funding(i);
+            self.settle_funding(i, m.mark, m.rate);
         }
         let m = &mut self.markets[i];
         m.mark = mp.mark_price;
@@ -497,15 +526,15 @@ impl SimExchange {
         m.next_funding = mp.next_funding;
     }
 
-    /// Funding on symbol `i`'s position at its mark and rate: exactly what
-    /// the core books for the same mark-price events.
-    fn settle_funding(&mut self, i: usize) {
-        let m = &self.markets[i];
-        if m.position.qty().is_zero() || !m.mark.is_positive() {
+    /// Funding on symbol `i`'s position at `mark` and `rate`: exactly what
+    /// the core books for the same events.
+    fn settle_funding(&mut self, i: usize, mark: Price, rate: Rate) {
+        let qty = self.markets[i].position.qty();
+        if qty.is_zero() || !mark.is_positive() {
             return;
         }
-        let amount = Money::notional(m.mark, m.position.qty(), Rounding::HalfEven)
-            .and_then(|n| n.mul_ratio(-m.rate.raw(), SCALE, Rounding::HalfEven));
+        let amount = Money::notional(mark, qty, Rounding::HalfEven)
+            .and_then(|n| n.mul_ratio(-rate.raw(), SCALE, Rounding::HalfEven));
         if let Some(a) = amount
             && let Some(w) = self.wallet.checked_add(a)
         {
@@ -515,9 +544,10 @@ impl SimExchange {
         }
     }
 
-    /// Funding time `at` passed on a market without mark-price data: the
-    /// exchange announces it (mark at the mid, the configured rate) so the
-    /// core settles it, then announces the next one.
+    /// Funding time `at` passed on markets without funding data: the
+    /// exchange settles it at the configured rate on the mid and tells the
+    /// core, whose mark is left alone; the next time is `at` plus the
+    /// interval.
     fn announce_funding(&mut self, at: UnixNanos, reports: &mut VecDeque<InputEvent>) {
         let interval = u64::from(self.cfg.funding_interval_hours) * HOUR_NS;
         let next = UnixNanos(at.0.saturating_add(interval));
@@ -529,25 +559,15 @@ impl SimExchange {
             let Some(mark) = self.mark_of(i) else {
                 continue;
             };
-            if self.markets[i].data_marks {
+            if self.markets[i].data_funding {
                 continue;
             }
             let sym = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
-            // The first event refreshes the mark at the funding time
-            // (`next_funding` unchanged: nothing settles); the second
-            // announces the next time, which settles `at`.
-            for due in [at, next] {
-                let mp = MarkPrice {
-                    mark_price: mark,
-                    index_price: mark,
-                    funding_rate: self.cfg.funding_rate,
-                    next_funding: due,
-                };
-                self.apply_mark(i, &mp);
-                let mut ev = self.report(sym, InputBody::MarkPrice(mp));
-                ev.header.source = Source::MarketData;
-                reports.push_back(ev);
-            }
+            let rate = self.cfg.funding_rate;
+            self.settle_funding(i, mark, rate);
+            let mut ev = self.report(sym, InputBody::Funding(FundingSettled { mark, rate }));
+            ev.header.source = Source::MarketData;
+            reports.push_back(ev);
         }
     }
 

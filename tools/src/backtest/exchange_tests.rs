@@ -346,18 +346,17 @@ fn funding_is_announced_at_the_funding_time_and_charged_on_the_mark() {
     // Nothing due before 08:00.
     assert!(run_until(&mut x, 8 * hour - 1).is_empty());
     let r = run_until(&mut x, 8 * hour);
-    // Two mark prices at the mid 120.05: the first refreshes the mark for
-    // 08:00, the second announces 16:00, which settles 08:00.
-    let marks: Vec<(Price, u64)> = r
+    // One funding event at 08:00, at the mid 120.05 and 1 bp.
+    let fundings: Vec<(Price, Rate, u64)> = r
         .iter()
         .filter_map(|e| match e.body {
-            InputBody::MarkPrice(mp) => Some((mp.mark_price, mp.next_funding.0 / 1_000_000)),
+            InputBody::Funding(f) => Some((f.mark, f.rate, e.header.exchange.0 / 1_000_000)),
             _ => None,
         })
         .collect();
     assert_eq!(
-        marks,
-        vec![(p("120.05"), 8 * hour), (p("120.05"), 16 * hour)]
+        fundings,
+        vec![(p("120.05"), Rate::parse("0.0001").unwrap(), 8 * hour)]
     );
     // A long pays 1 bp of 0.5 × 120.05 = 60.025: 0.0060025.
     assert_eq!(x.wallet(), m("9999.9739775"));

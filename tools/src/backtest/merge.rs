@@ -1,11 +1,15 @@
 //! Several data files merged into one stream in exchange-time order.
+//!
+//! A funding-rate row gets its price here: the symbol's last price before
+//! it in the merged stream (a trade's price, a book ticker's mid, a bar's
+//! close or a mark), zero when none came yet (nothing can be held then).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
 
-use autobot_engine::event::InputEvent;
-use autobot_engine::types::SymbolId;
+use autobot_engine::event::{InputBody, InputEvent};
+use autobot_engine::types::{Price, SymbolId};
 
 use std::io::BufRead as _;
 use std::path::Path;
@@ -54,6 +58,11 @@ impl DataFile {
             DataFile::Csv(c) => c.path(),
             DataFile::Capture(c) => c.path(),
         }
+    }
+
+    /// The file holds funding-rate rows.
+    pub fn is_funding(&self) -> bool {
+        matches!(self, DataFile::Csv(c) if c.format() == super::Format::FundingRate)
     }
 
     /// Its format's name.
@@ -108,6 +117,23 @@ pub struct Merged {
     /// The next event of each source not yet ended, keyed by (time, file).
     heads: BinaryHeap<Reverse<(u64, usize)>>,
     next: Vec<Option<InputEvent>>,
+    /// Each symbol's last price, for funding rows.
+    last_price: Vec<Price>,
+}
+
+/// The price an event shows for its symbol, if any.
+fn price_of(body: &InputBody) -> Option<Price> {
+    match body {
+        InputBody::AggTrade(t) => Some(t.price),
+        InputBody::BookTicker(b) => {
+            let sum = b.bid_price.raw().checked_add(b.ask_price.raw())?;
+            Some(Price::from_raw(sum / 2))
+        }
+        InputBody::Kline(k) => Some(k.close),
+        InputBody::MarkPrice(m) => Some(m.mark_price),
+        _ => None,
+    }
+    .filter(|p| p.is_positive())
 }
 
 impl Merged {
@@ -120,9 +146,25 @@ impl Merged {
             let id = SymbolId(u16::try_from(sym).unwrap_or(u16::MAX));
             sources.push(DataFile::open(path, &input.symbols, id)?);
         }
+        for f in sources.iter().filter(|f| f.is_funding()) {
+            let sym = symbol_of(f.path(), &input.symbols)?;
+            let capture = sources.iter().find(|c| {
+                matches!(c, DataFile::Capture(_))
+                    && symbol_of(c.path(), &input.symbols).is_ok_and(|s| s == sym)
+            });
+            if let Some(c) = capture {
+                return Err(InputError::Conflict(format!(
+                    "{} and {}: a capture's mark prices already carry {}'s funding; give one of them",
+                    f.path().display(),
+                    c.path().display(),
+                    input.symbols[sym]
+                )));
+            }
+        }
         let mut m = Merged {
             heads: BinaryHeap::with_capacity(sources.len()),
             next: vec![None; sources.len()],
+            last_price: vec![Price::ZERO; input.symbols.len()],
             sources,
         };
         for i in 0..m.sources.len() {
@@ -145,8 +187,16 @@ impl Merged {
         let Some(Reverse((_, i))) = self.heads.pop() else {
             return Ok(None);
         };
-        let ev = self.next[i].take();
+        let mut ev = self.next[i].take();
         self.refill(i)?;
+        if let Some(e) = &mut ev
+            && let Some(last) = self.last_price.get_mut(usize::from(e.header.symbol.0))
+        {
+            match &mut e.body {
+                InputBody::Funding(f) => f.mark = *last,
+                body => *last = price_of(body).unwrap_or(*last),
+            }
+        }
         Ok(ev)
     }
 

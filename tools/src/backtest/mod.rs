@@ -62,6 +62,9 @@ pub enum InputError {
         /// What is wrong.
         problem: String,
     },
+    /// Files that must not be given together.
+    #[error("{0}")]
+    Conflict(String),
     /// The file's symbol is not known.
     #[error(
         "{}: the file name does not start with a configured symbol ({known}); name it like \

@@ -11,6 +11,9 @@
 //! - `klines`: the official 12 columns (`open_time,open,high,low,close,
 //!   volume,close_time,quote_volume,count,taker_buy_volume,
 //!   taker_buy_quote_volume,ignore`) → a closed candle at its close.
+//! - `fundingRate`: `calc_time,funding_interval_hours,last_funding_rate`
+//!   → a funding settled at `calc_time` at that rate (`FundingSettled`);
+//!   the merge fills in its price, the symbol's last price before it.
 //! - bars: `open_time,open,high,low,close,volume` (the layout of
 //!   `../shared/data/klines/`) → a closed candle; the interval is the gap
 //!   between the first two bars, and later gaps must be whole multiples of
@@ -24,8 +27,10 @@ use std::collections::VecDeque;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use autobot_engine::event::{BookTicker, InputBody, InputEvent, Kline, Source, Trade};
-use autobot_engine::types::{MonoNanos, Price, Qty, SymbolId, UnixNanos};
+use autobot_engine::event::{
+    BookTicker, FundingSettled, InputBody, InputEvent, Kline, Source, Trade,
+};
+use autobot_engine::types::{MonoNanos, Price, Qty, Rate, SymbolId, UnixNanos};
 
 use super::InputError;
 
@@ -38,6 +43,8 @@ pub enum Format {
     BookTicker,
     /// Binance `klines` (12 columns).
     Klines,
+    /// Binance `fundingRate`.
+    FundingRate,
     /// Six-column bars.
     Bars,
 }
@@ -74,13 +81,15 @@ const KLINES: [&str; 12] = [
     "taker_buy_quote_volume",
     "ignore",
 ];
+const FUNDING_RATE: [&str; 3] = ["calc_time", "funding_interval_hours", "last_funding_rate"];
 const BARS: [&str; 6] = ["open_time", "open", "high", "low", "close", "volume"];
 
 /// What the detector accepts, for the refusal message.
 pub const EXPECTED: &str = "a Binance aggTrades CSV (agg_trade_id,price,quantity,first_trade_id,\
 last_trade_id,transact_time,is_buyer_maker), a bookTicker CSV (update_id,best_bid_price,\
 best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time), a klines CSV (the 12 \
-official columns, with or without header) or a bar CSV (open_time,open,high,low,close,volume)";
+official columns, with or without header), a fundingRate CSV (calc_time,funding_interval_hours,\
+last_funding_rate) or a bar CSV (open_time,open,high,low,close,volume)";
 
 impl Format {
     /// The format's name.
@@ -89,6 +98,7 @@ impl Format {
             Format::AggTrades => "aggTrades",
             Format::BookTicker => "bookTicker",
             Format::Klines => "klines",
+            Format::FundingRate => "fundingRate",
             Format::Bars => "bars",
         }
     }
@@ -98,6 +108,7 @@ impl Format {
             Format::AggTrades => &AGG_TRADES,
             Format::BookTicker => &BOOK_TICKER,
             Format::Klines => &KLINES,
+            Format::FundingRate => &FUNDING_RATE,
             Format::Bars => &BARS,
         }
     }
@@ -117,6 +128,7 @@ impl Format {
             Format::AggTrades,
             Format::BookTicker,
             Format::Klines,
+            Format::FundingRate,
             Format::Bars,
         ]
         .into_iter()
@@ -137,10 +149,15 @@ impl Format {
             7 if (0..6).all(numeric) && is_bool(6) => Some(Format::AggTrades),
             7 if all_numeric => Some(Format::BookTicker),
             6 if all_numeric => Some(Format::Bars),
+            3 if all_numeric => Some(Format::FundingRate),
             _ => None,
         }
     }
 }
+
+/// The largest funding rate a row may carry, raw (0.05: Binance caps
+/// rates well inside it; a larger one is a percentage or a wrong column).
+const MAX_FUNDING_RATE: i64 = 5_000_000;
 
 /// One data file being read.
 pub struct CsvSource {
@@ -407,6 +424,25 @@ impl CsvSource {
                     _ => Err(format!(
                         "close_time {close} does not end a whole-second bar opened at {open}"
                     )),
+                }
+            }
+            Format::FundingRate => {
+                let time = ms(r, 0, "calc_time")?;
+                let hours = ms(r, 1, "funding_interval_hours")?;
+                let rate = Rate::parse(field(r, 2, "last_funding_rate")?)
+                    .map_err(|_| "last_funding_rate")?;
+                if !(1..=24).contains(&hours) {
+                    Err(format!("funding_interval_hours {hours} is not 1 ..= 24"))
+                } else if rate.raw().abs() > MAX_FUNDING_RATE {
+                    Err(format!(
+                        "last_funding_rate {rate} is beyond ±0.05 (a rate, not a percentage?)"
+                    ))
+                } else {
+                    let f = FundingSettled {
+                        mark: Price::ZERO,
+                        rate,
+                    };
+                    Ok((time, InputBody::Funding(f)))
                 }
             }
             Format::Bars => {

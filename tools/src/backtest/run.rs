@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use autobot_engine::config::CoreConfig;
 use autobot_engine::core::Core;
 use autobot_engine::event::{InputEvent, OutputEvent};
-use autobot_engine::types::Seq;
+use autobot_engine::types::{Seq, SymbolId};
 use autobot_gateways::paper::PaperConfig;
 use autobot_journal::Journal;
 
@@ -64,11 +64,6 @@ pub enum Inputs {
 }
 
 impl Inputs {
-    /// Data files, with the symbols they belong to.
-    pub fn raw(files: &SymbolFiles) -> Result<Inputs, BacktestError> {
-        Ok(Inputs::Raw(Box::new(Merged::open(files)?)))
-    }
-
     /// The import directory `dir` (holding `journal/` and `import.toml`)
     /// and its manifest.
     pub fn imported(dir: &Path) -> Result<(Inputs, Manifest), BacktestError> {
@@ -158,7 +153,9 @@ impl Backtest {
             self.drain();
         }
         if let Some(quote) = self.exchange.bar_quote(&ev) {
-            self.market(quote);
+            let quote = self.input(quote, None);
+            self.exchange.on_bar_quote(&quote, &mut self.reports);
+            self.drain();
         }
         self.market(ev);
     }
@@ -248,19 +245,38 @@ pub fn run_backtest(
     progress: bool,
 ) -> Result<Finished, BacktestError> {
     let configured: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
-    let (inputs, symbols, total) = match data {
+    // Files of funding-rate rows, whose symbols' funding the exchange must
+    // not announce itself.
+    let (inputs, symbols, total, funding_files) = match data {
         DataSource::Files(files) => {
             let input = SymbolFiles::of_data(files, &configured)?;
-            let symbols = input.symbols.clone();
-            (Inputs::raw(&input)?, symbols, None)
+            let merged = Merged::open(&input)?;
+            let funding: Vec<PathBuf> = merged
+                .sources()
+                .iter()
+                .filter(|s| s.is_funding())
+                .map(|s| s.path().to_path_buf())
+                .collect();
+            (Inputs::Raw(Box::new(merged)), input.symbols, None, funding)
         }
         DataSource::Imported(dir) => {
             let (inputs, manifest) = Inputs::imported(dir)?;
-            (inputs, manifest.symbols, Some(manifest.events))
+            let funding = manifest
+                .files
+                .iter()
+                .filter(|f| f.format == super::Format::FundingRate.name())
+                .map(|f| PathBuf::from(&f.path))
+                .collect();
+            (inputs, manifest.symbols, Some(manifest.events), funding)
         }
     };
     let core = core_for(cfg, &symbols)?;
     let mut bt = Backtest::new(&core, &cfg.paper, &cfg.backtest);
+    for f in &funding_files {
+        let sym = super::symbol_of(f, &symbols)?;
+        bt.exchange
+            .funding_from_data(SymbolId(u16::try_from(sym).unwrap_or(u16::MAX)));
+    }
     let bar = if progress {
         let bar = total.map_or_else(
             indicatif::ProgressBar::new_spinner,
