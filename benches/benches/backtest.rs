@@ -102,7 +102,7 @@ fn main() {
     let mut replay = Vec::new();
     let mut fills = 0;
     for run in 0..=RUNS {
-        let done = run_backtest(&cfg, &data, false).expect("backtest");
+        let done = run_backtest(&cfg, &data, None, false).expect("backtest");
         fills = done.backtest.exchange.stats().fills;
         if run > 0 {
             replay.push(done.backtest.data_events as f64 / done.elapsed.as_secs_f64());

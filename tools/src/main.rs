@@ -151,7 +151,10 @@ enum Command {
     /// (latency, L2 fills, queue position, fees, funding, liquidation;
     /// docs/backtest.md). Data: files as `autobot import` reads them, or
     /// an import directory (--journal). Writes report.json, trades.csv,
-    /// round_trips.csv and report.html into OUT.
+    /// round_trips.csv and report.html into OUT; with --sweep, one such
+    /// report per grid point (OUT/pNNN/) and sweep.json / sweep.csv; with
+    /// --walk-forward, walk_forward.json and each fold's out-of-sample
+    /// report (OUT/foldK/).
     Backtest {
         /// Data files (omit with --journal).
         #[arg(value_name = "FILE", required_unless_present = "journal")]
@@ -165,6 +168,19 @@ enum Command {
         /// Configuration file [default: config/paper.toml].
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// A configuration key and the values to try, e.g.
+        /// `strategy.instances.0.fast=10,20,40` (array elements by index);
+        /// repeat for a grid of every combination.
+        #[arg(long, value_name = "KEY=V1,V2,...")]
+        sweep: Vec<String>,
+        /// K rolling folds: the data's time is cut into K+1 equal windows;
+        /// fold k picks the grid point with the best Sharpe in window k-1
+        /// and runs it on window k. Each window starts flat.
+        #[arg(long, value_name = "K")]
+        walk_forward: Option<u32>,
+        /// Backtests run at once in a sweep [default: the CPUs available].
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Record market streams in the capture format (`<receive ns> <json>`
     /// lines, plus the REST depth snapshot of each diff-depth stream), so
@@ -337,6 +353,60 @@ impl std::fmt::Display for Reported {
 }
 
 impl std::error::Error for Reported {}
+
+/// `autobot backtest --sweep ... | --walk-forward K`.
+fn backtest_grid(
+    config: &std::path::Path,
+    cfg: &AppConfig,
+    data: &autobot_tools::backtest::run::DataSource,
+    sweep: &[String],
+    walk_forward: Option<u32>,
+    jobs: usize,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use autobot_tools::backtest::{run, sweep as grid};
+    let axes = sweep
+        .iter()
+        .map(|s| s.parse::<grid::Axis>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = grid::grid(config, &axes)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let write = |name: &str, text: String| {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    let began = std::time::Instant::now();
+    if let Some(folds) = walk_forward {
+        // Every 64th input's time: windows within 64 inputs of equal.
+        let times = run::data_times(cfg, data, 64)?;
+        eprintln!(
+            "walk-forward: {folds} folds x {} grid points on {jobs} threads",
+            points.len()
+        );
+        let wf = grid::walk_forward(&points, data, &times, folds, jobs, out)?;
+        write("walk_forward.json", json_of(&wf))?;
+        print!("{}", grid::walk_forward_table(&points, &wf));
+    } else {
+        eprintln!("sweep: {} grid points on {jobs} threads", points.len());
+        let outcomes = grid::sweep(&points, data, jobs, out)?;
+        write("sweep.json", json_of(&outcomes))?;
+        write("sweep.csv", grid::outcomes_csv(&outcomes))?;
+        print!("{}", grid::sweep_table(&outcomes));
+    }
+    eprintln!(
+        "done in {:.1} s; reports in {}",
+        began.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Pretty JSON with a final newline.
+fn json_of(v: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -544,12 +614,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             journal,
             out,
             config,
+            sweep,
+            walk_forward,
+            jobs,
         } => {
             use autobot_tools::backtest::{report, run};
-            let cfg =
-                AppConfig::load(&config.unwrap_or_else(|| PathBuf::from("config/paper.toml")))?;
+            let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
+            let cfg = AppConfig::load(&config)?;
             let data = journal.map_or(run::DataSource::Files(files), run::DataSource::Imported);
-            let done = run::run_backtest(&cfg, &data, true)?;
+            if !sweep.is_empty() || walk_forward.is_some() {
+                let jobs = jobs.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+                });
+                return backtest_grid(&config, &cfg, &data, &sweep, walk_forward, jobs, &out);
+            }
+            let done = run::run_backtest(&cfg, &data, None, true)?;
             let rep = report::Report::new(&done.backtest, &done.core, &cfg.backtest);
             report::write(&out, &rep, &done.backtest, &done.core)
                 .with_context(|| format!("writing the report into {}", out.display()))?;

@@ -296,3 +296,140 @@ fn bad_backtest_input_is_refused_with_a_clear_message() {
     );
     let _ = std::fs::remove_dir_all(&base);
 }
+
+fn json(p: PathBuf) -> serde_json::Value {
+    serde_json::from_str(&read(p)).unwrap()
+}
+
+#[test]
+fn a_sweep_runs_each_point_as_its_own_backtest_and_the_same_every_time() {
+    let base = temp("sweep");
+    let cfg = "config/backtest-1m.toml";
+    let sweep = |out: &str| {
+        let o = autobot()
+            .args(["backtest", "-c", cfg, BARS, "--jobs", "2", "--out"])
+            .arg(base.join(out))
+            .args(["--sweep", "strategy.instances.0.fast=10,20"])
+            .args(["--sweep", "strategy.instances.0.stop_atr=1.5,3"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let table = sweep("a");
+    assert!(
+        table.contains("p003 strategy.instances.0.fast=20,strategy.instances.0.stop_atr=3"),
+        "{table}"
+    );
+    let points = json(base.join("a/sweep.json"));
+    let points = points.as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    assert_eq!(
+        points[1]["settings"],
+        serde_json::json!([
+            ["strategy.instances.0.fast", "10"],
+            ["strategy.instances.0.stop_atr", "3"]
+        ])
+    );
+    assert_eq!(read(base.join("a/sweep.csv")).lines().count(), 5);
+    // Each point is the plain backtest of its configuration, byte for byte.
+    let text = read(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(cfg));
+    let changed = text
+        .replacen(
+            "fast = 20                 # 1m: EMA periods in bars\n",
+            "fast = 10\n",
+            1,
+        )
+        .replacen("stop_atr = \"2\"", "stop_atr = \"3\"", 1);
+    assert_ne!(changed, text);
+    let own = base.join("fast10.toml");
+    std::fs::write(&own, changed).unwrap();
+    backtest(own.to_str().unwrap(), &[BARS], &base.join("plain"));
+    assert_eq!(
+        read(base.join("a/p001/report.json")),
+        read(base.join("plain/report.json"))
+    );
+    assert_ne!(
+        points[0]["digest"], points[1]["digest"],
+        "the values took effect"
+    );
+    // The same grid again, the same bytes.
+    sweep("b");
+    assert_eq!(
+        read(base.join("a/sweep.json")),
+        read(base.join("b/sweep.json"))
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn walk_forward_chooses_in_sample_and_reports_out_of_sample() {
+    let base = temp("walk");
+    let o = autobot()
+        .args(["backtest", "-c", "config/backtest-1m.toml", BARS, "--out"])
+        .arg(base.join("w"))
+        .args([
+            "--sweep",
+            "strategy.instances.0.fast=10,20",
+            "--walk-forward",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let wf = json(base.join("w/walk_forward.json"));
+    let folds = wf["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let sharpe = |o: &serde_json::Value| o["sharpe"].as_f64().unwrap_or(f64::NEG_INFINITY);
+    for (k, f) in folds.iter().enumerate() {
+        // Windows follow each other; each holds data.
+        assert_eq!(f["in_sample"]["to_ms"], f["out_of_sample"]["from_ms"]);
+        if k > 0 {
+            assert_eq!(f["in_sample"], folds[k - 1]["out_of_sample"]);
+        }
+        let grid = f["grid"].as_array().unwrap();
+        let chosen = f["chosen"].as_u64().unwrap() as usize;
+        assert!(
+            grid.iter().all(|g| sharpe(g) <= sharpe(&grid[chosen])),
+            "{f}"
+        );
+        assert!(f["result"]["events"].as_u64().unwrap() > 10_000, "{f}");
+        assert!(base.join(format!("w/fold{}/report.json", k + 1)).is_file());
+        // Out of sample is the next fold's in-sample window: the same point
+        // there gives the same run.
+        if let Some(next) = folds.get(k + 1) {
+            assert_eq!(f["result"]["digest"], next["grid"][chosen]["digest"]);
+            assert_eq!(f["result"]["pnl"], next["grid"][chosen]["pnl"]);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_bad_sweep_is_refused_before_anything_runs() {
+    let base = temp("badsweep");
+    let out = base.join("o");
+    for (sweep, want) in [
+        (
+            "strategy.instances.0.fastt=1,2",
+            "no key `strategy.instances.0.fastt`",
+        ),
+        ("strategy.instances.0.fast=ten", "not a TOML value"),
+        (
+            "strategy.instances.0.fast=20,0",
+            "grid point strategy.instances.0.fast=0",
+        ),
+        ("strategy.instances.0.fast", "expected key=v1,v2"),
+    ] {
+        let o = autobot()
+            .args(["backtest", "-c", "config/backtest-1m.toml", BARS, "--out"])
+            .arg(&out)
+            .args(["--sweep", sweep])
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains(want), "{sweep}: {e}");
+        assert!(!out.exists(), "nothing written");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -25,6 +25,7 @@ pub mod rows;
 pub mod run;
 pub mod settings;
 pub mod source;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 

@@ -16,12 +16,13 @@
 //! replay of the journal it would have written.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use autobot_engine::config::CoreConfig;
 use autobot_engine::core::Core;
 use autobot_engine::event::{InputEvent, OutputEvent};
-use autobot_engine::types::{Seq, SymbolId};
+use autobot_engine::types::{Seq, SymbolId, UnixNanos};
 use autobot_gateways::paper::PaperConfig;
 use autobot_journal::Journal;
 
@@ -88,12 +89,17 @@ impl Inputs {
         ))
     }
 
-    /// Feeds every input, in order, to `each`.
-    pub fn for_each(self, mut each: impl FnMut(InputEvent)) -> Result<(), BacktestError> {
+    /// Feeds every input, in order, to `each`, until it breaks.
+    pub fn for_each(
+        self,
+        mut each: impl FnMut(InputEvent) -> ControlFlow<()>,
+    ) -> Result<(), BacktestError> {
         match self {
             Inputs::Raw(mut merged) => {
                 while let Some(ev) = merged.next_event()? {
-                    each(ev);
+                    if each(ev).is_break() {
+                        break;
+                    }
                 }
             }
             Inputs::Journal { journal, dir } => {
@@ -107,7 +113,9 @@ impl Inputs {
                             reason: format!("input {}: {}", rec.meta.seq, e.0),
                         }
                     })?;
-                    each(ev);
+                    if each(ev).is_break() {
+                        break;
+                    }
                 }
             }
         }
@@ -237,39 +245,110 @@ pub fn core_for(
     Ok(c.core())
 }
 
-/// Runs a backtest of `cfg` over `data`; a progress bar on stderr when
-/// `progress` (indicatif draws nothing when stderr is not a terminal).
-pub fn run_backtest(
-    cfg: &crate::config::AppConfig,
-    data: &DataSource,
-    progress: bool,
-) -> Result<Finished, BacktestError> {
+/// The data of a backtest, opened.
+struct Opened {
+    inputs: Inputs,
+    /// The data's symbols, in `SymbolId` order.
+    symbols: Vec<String>,
+    /// Events in an import (for the progress bar).
+    total: Option<u64>,
+    /// Files of funding-rate rows, whose symbols' funding the exchange
+    /// must not announce itself.
+    funding_files: Vec<PathBuf>,
+}
+
+fn open_data(cfg: &crate::config::AppConfig, data: &DataSource) -> Result<Opened, BacktestError> {
     let configured: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
-    // Files of funding-rate rows, whose symbols' funding the exchange must
-    // not announce itself.
-    let (inputs, symbols, total, funding_files) = match data {
+    Ok(match data {
         DataSource::Files(files) => {
             let input = SymbolFiles::of_data(files, &configured)?;
             let merged = Merged::open(&input)?;
-            let funding: Vec<PathBuf> = merged
+            let funding_files = merged
                 .sources()
                 .iter()
                 .filter(|s| s.is_funding())
                 .map(|s| s.path().to_path_buf())
                 .collect();
-            (Inputs::Raw(Box::new(merged)), input.symbols, None, funding)
+            Opened {
+                inputs: Inputs::Raw(Box::new(merged)),
+                symbols: input.symbols,
+                total: None,
+                funding_files,
+            }
         }
         DataSource::Imported(dir) => {
             let (inputs, manifest) = Inputs::imported(dir)?;
-            let funding = manifest
+            let funding_files = manifest
                 .files
                 .iter()
                 .filter(|f| f.format == super::Format::FundingRate.name())
                 .map(|f| PathBuf::from(&f.path))
                 .collect();
-            (inputs, manifest.symbols, Some(manifest.events), funding)
+            Opened {
+                inputs,
+                symbols: manifest.symbols,
+                total: Some(manifest.events),
+                funding_files,
+            }
         }
-    };
+    })
+}
+
+/// A span of exchange time, `from_ms` inclusive to `to_ms` exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Window {
+    /// First millisecond.
+    pub from_ms: u64,
+    /// The millisecond after the last.
+    pub to_ms: u64,
+}
+
+impl Window {
+    fn holds(&self, t: UnixNanos) -> bool {
+        let ms = t.0 / 1_000_000;
+        self.from_ms <= ms && ms < self.to_ms
+    }
+}
+
+/// The exchange time (ms) of every `stride`-th input of `data`, and of
+/// its last, in ascending order: where the data's inputs lie in time
+/// (walk-forward windows hold equal shares of them). One pass.
+pub fn data_times(
+    cfg: &crate::config::AppConfig,
+    data: &DataSource,
+    stride: u64,
+) -> Result<Vec<u64>, BacktestError> {
+    let (mut times, mut n, mut last) = (Vec::new(), 0u64, None);
+    open_data(cfg, data)?.inputs.for_each(|ev| {
+        let t = ev.header.exchange.0 / 1_000_000;
+        if n.is_multiple_of(stride.max(1)) {
+            times.push(t);
+        }
+        n += 1;
+        last = Some(t);
+        ControlFlow::Continue(())
+    })?;
+    times.extend(last);
+    times.sort_unstable();
+    Ok(times)
+}
+
+/// Runs a backtest of `cfg` over `data` (only its inputs inside `window`,
+/// when given: the run starts fresh at the window's start); a progress bar
+/// on stderr when `progress` (indicatif draws nothing when stderr is not
+/// a terminal).
+pub fn run_backtest(
+    cfg: &crate::config::AppConfig,
+    data: &DataSource,
+    window: Option<Window>,
+    progress: bool,
+) -> Result<Finished, BacktestError> {
+    let Opened {
+        inputs,
+        symbols,
+        total,
+        funding_files,
+    } = open_data(cfg, data)?;
     let core = core_for(cfg, &symbols)?;
     let mut bt = Backtest::new(&core, &cfg.paper, &cfg.backtest);
     for f in &funding_files {
@@ -277,6 +356,7 @@ pub fn run_backtest(
         bt.exchange
             .funding_from_data(SymbolId(u16::try_from(sym).unwrap_or(u16::MAX)));
     }
+    let total = total.filter(|_| window.is_none());
     let bar = if progress {
         let bar = total.map_or_else(
             indicatif::ProgressBar::new_spinner,
@@ -295,12 +375,23 @@ pub fn run_backtest(
     };
     let began = std::time::Instant::now();
     inputs.for_each(|ev| {
+        if let Some(w) = window
+            && !w.holds(ev.header.exchange)
+        {
+            // Inputs are in time order (a capture's within its clock skew).
+            return if ev.header.exchange.0 / 1_000_000 >= w.to_ms.saturating_add(60_000) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            };
+        }
         bt.step(ev);
         if bt.data_events.is_multiple_of(1 << 16)
             && let Some(b) = &bar
         {
             b.set_position(bt.data_events);
         }
+        ControlFlow::Continue(())
     })?;
     bt.finish();
     let elapsed = began.elapsed();
