@@ -42,7 +42,41 @@ fn ratio(part: Money, whole: Money) -> Rate {
     Rate::from_raw(i64::try_from(r).unwrap_or(i64::MAX))
 }
 
+/// `ratio(part, whole) >= limit`, exactly, without the division (the
+/// breakers ask on every revaluation): for part ≥ 0 and whole > 0 the
+/// ratio is floor(part × S / whole), and floor(x) ≥ L ⇔ x ≥ L for a whole L.
+fn ratio_reaches(part: Money, whole: Money, limit: Rate) -> bool {
+    if !whole.is_positive() || part.is_negative() {
+        return ratio(part, whole) >= limit;
+    }
+    i128::from(part.raw()) * i128::from(SCALE) >= i128::from(limit.raw()) * i128::from(whole.raw())
+}
+
 impl Account {
+    /// `daily_loss() >= limit`, without dividing.
+    pub fn daily_loss_reaches(&self, limit: Rate) -> bool {
+        let pnl = self.daily_pnl();
+        if pnl.is_negative() {
+            let loss = pnl.checked_neg().unwrap_or(Money::MAX);
+            ratio_reaches(loss, self.day_start_equity, limit)
+        } else {
+            Rate::ZERO >= limit
+        }
+    }
+
+    /// `drawdown() >= limit`, without dividing.
+    pub fn drawdown_reaches(&self, limit: Rate) -> bool {
+        let below = self
+            .high_water
+            .checked_sub(self.equity())
+            .unwrap_or(Money::ZERO);
+        if below.is_positive() {
+            ratio_reaches(below, self.high_water, limit)
+        } else {
+            Rate::ZERO >= limit
+        }
+    }
+
     /// A fresh account holding `start`.
     pub fn new(start: Money) -> Account {
         Account {
@@ -243,5 +277,18 @@ mod tests {
         assert_eq!(a.drawdown(), Rate::parse("0.07619047").unwrap());
         a.rebase();
         assert_eq!(a.drawdown(), Rate::ZERO);
+    }
+
+    proptest::proptest! {
+        /// The division-free breaker tests are exactly the ratios compared.
+        #[test]
+        fn ratio_reaches_is_the_ratio_compared(
+            part in -1_000_000_000_000i64..1_000_000_000_000,
+            whole in -1_000_000_000_000i64..1_000_000_000_000,
+            limit in 0i64..200_000_000,
+        ) {
+            let (p, w, l) = (Money::from_raw(part), Money::from_raw(whole), Rate::from_raw(limit));
+            proptest::prop_assert_eq!(ratio_reaches(p, w, l), ratio(p, w) >= l);
+        }
     }
 }

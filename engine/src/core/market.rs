@@ -236,11 +236,11 @@ impl Core {
 
     /// Daily-loss and drawdown breakers (HALTED; drawdown also Emergency).
     pub(super) fn check_equity<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        if !self.cond.daily_loss && self.account.daily_loss() >= self.limits.max_daily_loss {
+        if !self.cond.daily_loss && self.account.daily_loss_reaches(self.limits.max_daily_loss) {
             self.cond.daily_loss = true;
             self.refresh_state(seq, ChangeCause::DailyLoss, out);
         }
-        if !self.cond.drawdown && self.account.drawdown() >= self.limits.max_drawdown {
+        if !self.cond.drawdown && self.account.drawdown_reaches(self.limits.max_drawdown) {
             self.cond.drawdown = true;
             self.refresh_state(seq, ChangeCause::Drawdown, out);
             self.set_mode(seq, ControlMode::Emergency, ChangeCause::Drawdown, out);

@@ -188,6 +188,8 @@ struct SymbolState {
     vol: Volatility,
     /// Liquidation-watch stage acted on (0 none, 1 alerted, 2 reduced, 3 closing).
     watch: u8,
+    /// The watch's last liquidation price and its inputs.
+    liq: crate::types::LiquidationMemo,
     /// When the current position was opened.
     opened_at: UnixNanos,
     /// Realized PnL net of fees of the current round trip.
@@ -297,6 +299,7 @@ impl Core {
                 next_funding: UnixNanos(0),
                 vol: Volatility::new(cfg.risk.forbidden.volatility_span),
                 watch: 0,
+                liq: crate::types::LiquidationMemo::default(),
                 opened_at: UnixNanos(0),
                 trip: Money::ZERO,
             })

@@ -163,7 +163,8 @@ impl OrderTable {
 
     /// `true` if any order on `symbol` is live.
     pub fn has_open(&self, symbol: SymbolId) -> bool {
-        self.live().any(|o| o.symbol == symbol)
+        // Most calls find none: skip the scan of the slots.
+        self.open != 0 && self.live().any(|o| o.symbol == symbol)
     }
 
     /// Checks an execution report against the order and the transition

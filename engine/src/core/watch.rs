@@ -10,7 +10,7 @@
 
 use super::{Core, Intent, OutputSink};
 use crate::event::{AlertCode, Origin};
-use crate::types::{Qty, Rate, Seq, Side, SymbolId, liquidation_distance, liquidation_price};
+use crate::types::{Qty, Rate, Seq, Side, SymbolId, closer_than, liquidation_distance};
 
 impl Core {
     pub(super) fn watch<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
@@ -27,14 +27,17 @@ impl Core {
         }
         let Some(mark) = s.mark_or_mid() else { return };
         let margin = self.cross_margin(sym);
-        let distance = liquidation_price(&s.brackets, held, s.position.cost16(), mark, margin)
-            .and_then(|lp| liquidation_distance(mark, lp))
-            .unwrap_or(Rate::MAX);
-        let stage = if distance < l.watch_close {
+        let st = &mut self.symbols[usize::from(sym.0)];
+        let lp = st
+            .liq
+            .price(&st.brackets, held, s.position.cost16(), mark, margin);
+        // The stages compare without dividing: this runs on every mark move.
+        let near = |min: Rate| lp.is_some_and(|lp| closer_than(mark, lp, min));
+        let stage = if near(l.watch_close) {
             3
-        } else if distance < l.watch_reduce {
+        } else if near(l.watch_reduce) {
             2
-        } else if distance < l.watch_alert {
+        } else if near(l.watch_alert) {
             1
         } else {
             0
@@ -46,6 +49,9 @@ impl Core {
         if stage <= s.watch || (stage > 1 && busy) {
             return;
         }
+        let distance = lp
+            .and_then(|lp| liquidation_distance(mark, lp))
+            .unwrap_or(Rate::MAX);
         self.stats.watch_actions += 1;
         self.symbols[usize::from(sym.0)].watch = stage;
         self.alert(seq, AlertCode::LiquidationNear, sym, distance.raw(), out);

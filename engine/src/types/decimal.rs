@@ -90,43 +90,47 @@ pub fn div_round(num: i128, den: i128, mode: Rounding) -> i128 {
     }
 }
 
+/// One pass over the bytes in 64-bit arithmetic: every price of an import
+/// and of the market feed comes through here.
 fn parse_scaled(s: &str) -> Result<i64, DecimalError> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
+    let (neg, body) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
     };
-    if body.is_empty() || body == "." {
+    if body.is_empty() || body == b"." {
         return Err(DecimalError::Empty);
     }
-    let (int_part, frac_part) = match body.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (body, ""),
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            Err(DecimalError::InvalidChar)
+        } else {
+            Ok(u64::from(d))
+        }
     };
-    let mut raw: i128 = 0;
-    for b in int_part.bytes() {
-        if !b.is_ascii_digit() {
-            return Err(DecimalError::InvalidChar);
-        }
-        raw = raw * 10 + i128::from(b - b'0');
-        if raw > i128::from(i64::MAX) {
-            return Err(DecimalError::Overflow);
-        }
+    let point = body.iter().position(|&b| b == b'.').unwrap_or(body.len());
+    let mut int: u64 = 0;
+    for &b in &body[..point] {
+        let d = digit(b)?;
+        int = int
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(d))
+            .ok_or(DecimalError::Overflow)?;
     }
-    let mut frac: i128 = 0;
-    for (i, b) in frac_part.bytes().enumerate() {
-        if !b.is_ascii_digit() {
-            return Err(DecimalError::InvalidChar);
-        }
-        if i < SCALE_DIGITS as usize {
-            frac = frac * 10 + i128::from(b - b'0');
-        } else if b != b'0' {
+    let mut frac: u64 = 0;
+    let mut frac_digits = 0u32;
+    for &b in body.get(point + 1..).unwrap_or_default() {
+        let d = digit(b)?;
+        if frac_digits < SCALE_DIGITS {
+            frac = frac * 10 + d;
+            frac_digits += 1;
+        } else if d != 0 {
             return Err(DecimalError::TooPrecise);
         }
     }
-    let frac_digits = frac_part.len().min(SCALE_DIGITS as usize) as u32;
-    frac *= 10i128.pow(SCALE_DIGITS - frac_digits);
-    let total = raw * i128::from(SCALE) + frac;
+    frac *= 10u64.pow(SCALE_DIGITS - frac_digits);
+    let total = i128::from(int) * i128::from(SCALE) + i128::from(frac);
     let signed = if neg { -total } else { total };
     i64::try_from(signed).map_err(|_| DecimalError::Overflow)
 }

@@ -152,7 +152,63 @@ pub fn liquidation_price(
     margin: CrossMargin,
 ) -> Option<Price> {
     let b = brackets.bracket(Money::notional(mark, qty, Rounding::HalfEven)?)?;
-    let (num, den) = formula(b, qty, cost16, margin)?;
+    price_of(formula(b, qty, cost16, margin))
+}
+
+/// The last liquidation price computed for a position and what it was
+/// computed from: the formula's inputs, not the mark (which only picks the
+/// bracket). The liquidation watch asks on every mark move, and these
+/// inputs change only with fills, funding and other symbols' marks, so
+/// most asks need no division. The result is the same as
+/// [`liquidation_price`]'s in every case.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+pub struct LiquidationMemo {
+    /// (qty, cost16, margin money + cum, mmr); qty 0: nothing stored.
+    key: (i64, i128, i128, i64),
+    price: Option<Price>,
+}
+
+impl LiquidationMemo {
+    /// [`liquidation_price`], from the memo when its inputs are unchanged.
+    pub fn price(
+        &mut self,
+        brackets: &Brackets,
+        qty: Qty,
+        cost16: i128,
+        mark: Price,
+        margin: CrossMargin,
+    ) -> Option<Price> {
+        if qty.is_zero() {
+            return None;
+        }
+        let b = brackets.bracket(Money::notional(mark, qty, Rounding::HalfEven)?)?;
+        let money = i128::from(margin.wallet.raw()) - i128::from(margin.other_maintenance.raw())
+            + i128::from(margin.other_unrealized.raw())
+            + i128::from(b.cum.raw());
+        let key = (qty.raw(), cost16, money, b.mmr.raw());
+        if self.key != key {
+            self.key = key;
+            self.price = price_of(formula(b, qty, cost16, margin));
+        }
+        self.price
+    }
+}
+
+/// `mark` is closer to `liquidation` than `min` (as a fraction of the
+/// mark): exactly `liquidation_distance(mark, liquidation) < min`, without
+/// the division (floor(x) < m ⇔ x < m for a whole m).
+pub fn closer_than(mark: Price, liquidation: Price, min: Rate) -> bool {
+    if !mark.is_positive() {
+        return false;
+    }
+    let gap = (i128::from(mark.raw()) - i128::from(liquidation.raw())).abs();
+    gap * i128::from(SCALE) < i128::from(min.raw()) * i128::from(mark.raw())
+}
+
+fn price_of(fraction: Option<(i128, i128)>) -> Option<Price> {
+    let (num, den) = fraction?;
     let lp = div_round(num.checked_mul(i128::from(SCALE))?, den, Rounding::HalfEven);
     if lp <= 0 {
         return None;
@@ -415,6 +471,36 @@ mod tests {
                 }
                 Some(d) if d.raw() > min + 2 => proptest::prop_assert_eq!(gap, LiquidationGap::Clear),
                 Some(_) => {}
+            }
+        }
+
+        /// The memo gives exactly `liquidation_price`, asked in any order
+        /// (repeated inputs hit the memo), and `closer_than` is exactly
+        /// the distance compared with the minimum.
+        #[test]
+        fn the_memo_and_the_division_free_compare_are_exact(
+            asks in proptest::collection::vec(
+                (-30i64..30, 0usize..3, 1_000_000_000_000i64..10_000_000_000_000, 0usize..2),
+                1..40,
+            ),
+            min in 1i64..50_000_000,
+        ) {
+            let b = btc();
+            let entries = [3_000_000_000_000i64, 6_000_000_000_000, 9_000_000_000_000];
+            let wallets = [Money::from_raw(100_000_000_000), Money::from_raw(900_000_000_000)];
+            let mut memo = LiquidationMemo::default();
+            for (lots, e, mark, w) in asks {
+                let q = Qty::from_raw(lots * 10_000_000);
+                let cost16 = i128::from(q.raw()) * i128::from(entries[e]);
+                let mark = Price::from_raw(mark);
+                let margin = CrossMargin { wallet: wallets[w], ..CrossMargin::default() };
+                let want = liquidation_price(&b, q, cost16, mark, margin);
+                proptest::prop_assert_eq!(memo.price(&b, q, cost16, mark, margin), want);
+                if let Some(lp) = want {
+                    let min = Rate::from_raw(min);
+                    let d = liquidation_distance(mark, lp).unwrap_or(Rate::MAX);
+                    proptest::prop_assert_eq!(closer_than(mark, lp, min), d < min);
+                }
             }
         }
     }

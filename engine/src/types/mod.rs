@@ -12,6 +12,6 @@ pub use decimal::{
 pub use ids::{ClientOrderId, ExchangeOrderId, MonoNanos, Seq, Side, SymbolId, UnixNanos};
 pub use instrument::{Instrument, SYMBOL_LEN, SymbolName};
 pub use margin::{
-    Bracket, BracketError, Brackets, CrossMargin, LiquidationGap, MAX_BRACKETS,
-    liquidation_distance, liquidation_gap, liquidation_price,
+    Bracket, BracketError, Brackets, CrossMargin, LiquidationGap, LiquidationMemo, MAX_BRACKETS,
+    closer_than, liquidation_distance, liquidation_gap, liquidation_price,
 };

@@ -184,11 +184,23 @@ impl Merged {
 
     /// The next event in time order, `None` when every file has ended.
     pub fn next_event(&mut self) -> Result<Option<InputEvent>, InputError> {
-        let Some(Reverse((_, i))) = self.heads.pop() else {
+        let Some(&Reverse((_, i))) = self.heads.peek() else {
             return Ok(None);
         };
         let mut ev = self.next[i].take();
-        self.refill(i)?;
+        // The file's next row replaces its head in place (one sift, not a
+        // pop and a push: this runs for every row).
+        match self.sources[i].next_event()? {
+            Some((key, next)) => {
+                self.next[i] = Some(next);
+                if let Some(mut head) = self.heads.peek_mut() {
+                    *head = Reverse((key, i));
+                }
+            }
+            None => {
+                self.heads.pop();
+            }
+        }
         if let Some(e) = &mut ev
             && let Some(last) = self.last_price.get_mut(usize::from(e.header.symbol.0))
         {

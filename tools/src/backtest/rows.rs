@@ -183,12 +183,25 @@ fn field<'r>(
     i: usize,
     name: &'static str,
 ) -> Result<&'r str, &'static str> {
-    let f = rec.get(i).ok_or(name)?;
-    std::str::from_utf8(f).map(str::trim).map_err(|_| name)
+    let f = rec.get(i).ok_or(name)?.trim_ascii();
+    std::str::from_utf8(f).map_err(|_| name)
 }
 
+/// A whole number of at most 19 digits, read from the bytes (this runs
+/// for several columns of every row).
 fn ms(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<u64, &'static str> {
-    field(rec, i, name)?.parse().map_err(|_| name)
+    let f = rec.get(i).ok_or(name)?.trim_ascii();
+    if f.is_empty() || f.len() > 19 {
+        return Err(name);
+    }
+    f.iter().try_fold(0u64, |n, &b| {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            Err(name)
+        } else {
+            Ok(n * 10 + u64::from(d))
+        }
+    })
 }
 
 fn price(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<Price, &'static str> {
