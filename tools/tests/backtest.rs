@@ -42,10 +42,6 @@ fn backtest(config: &str, data: &[&str], out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
 }
 
-fn import(config: &str, data: &str, out: &Path) {
-    import_files(config, &[data], out);
-}
-
 fn import_files(config: &str, data: &[&str], out: &Path) {
     let o = autobot()
         .args(["import", "-c", config, "--out"])
@@ -57,8 +53,8 @@ fn import_files(config: &str, data: &[&str], out: &Path) {
 }
 
 /// Imports `data` into `base/imported` and backtests that journal into `base/c`.
-fn replay_import(config: &str, data: &str, base: &Path) {
-    import(config, data, &base.join("imported"));
+fn replay_import(config: &str, data: &[&str], base: &Path) {
+    import_files(config, data, &base.join("imported"));
     let o = autobot()
         .args(["backtest", "-c", config, "--out"])
         .arg(base.join("c"))
@@ -162,7 +158,7 @@ fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
         read(base.join("b/report.json"))
     );
     // Imported once, replayed from the journal: the same report.
-    replay_import(cfg, BARS, &base);
+    replay_import(cfg, &[BARS], &base);
     assert_eq!(
         read(base.join("a/report.json")),
         read(base.join("c/report.json"))
@@ -191,7 +187,7 @@ fn the_tick_capture_backtests_with_l2_fills_and_funding_at_midnight() {
         read(base.join("a/report.json")),
         read(base.join("b/report.json"))
     );
-    replay_import(cfg, TICKS, &base);
+    replay_import(cfg, &[TICKS], &base);
     assert_eq!(
         read(base.join("a/report.json")),
         read(base.join("c/report.json"))
@@ -238,15 +234,7 @@ fn a_funding_rate_file_replaces_the_configured_rate() {
     let r = backtest(cfg, &data, &out("a"));
     assert_ne!(r["account"]["funding"], "0");
     consistent(&r, &out("a"));
-    import_files(cfg, &data, &out("imported"));
-    let o = autobot()
-        .args(["backtest", "-c", cfg, "--out"])
-        .arg(out("c"))
-        .arg("--journal")
-        .arg(out("imported"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    replay_import(cfg, &data, &base);
     assert_eq!(read(out("a/report.json")), read(out("c/report.json")));
     let _ = std::fs::remove_dir_all(&base);
 }

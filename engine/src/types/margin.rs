@@ -151,16 +151,14 @@ pub fn liquidation_price(
     mark: Price,
     margin: CrossMargin,
 ) -> Option<Price> {
-    let b = brackets.bracket(Money::notional(mark, qty, Rounding::HalfEven)?)?;
-    price_of(formula(b, qty, cost16, margin))
+    LiquidationMemo::default().price(brackets, qty, cost16, mark, margin)
 }
 
 /// The last liquidation price computed for a position and what it was
 /// computed from: the formula's inputs, not the mark (which only picks the
 /// bracket). The liquidation watch asks on every mark move, and these
 /// inputs change only with fills, funding and other symbols' marks, so
-/// most asks need no division. The result is the same as
-/// [`liquidation_price`]'s in every case.
+/// most asks need no division. [`liquidation_price`] is a fresh memo's.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
 )]
@@ -474,9 +472,9 @@ mod tests {
             }
         }
 
-        /// The memo gives exactly `liquidation_price`, asked in any order
-        /// (repeated inputs hit the memo), and `closer_than` is exactly
-        /// the distance compared with the minimum.
+        /// A memo asked in any order (repeated inputs hit it) gives what a
+        /// fresh computation gives, and `closer_than` is exactly the
+        /// distance compared with the minimum.
         #[test]
         fn the_memo_and_the_division_free_compare_are_exact(
             asks in proptest::collection::vec(
