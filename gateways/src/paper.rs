@@ -168,6 +168,22 @@ pub fn fee_of(price: Price, qty: Qty, rate: Rate) -> Option<Money> {
     )
 }
 
+/// The price a taking fill of an order on `side` gets at book price
+/// `price`: moved `slip` (raw) against the order, but never beyond the
+/// order's `limit`; `None` when slippage would take a sell below zero
+/// (shared with the backtest's exchange, so both slip alike).
+pub fn taker_price(side: Side, price: Price, slip: i64, limit: Option<Price>) -> Option<Price> {
+    let p = match side {
+        Side::Buy => price.raw().checked_add(slip)?,
+        Side::Sell => price.raw().checked_sub(slip).filter(|p| *p > 0)?,
+    };
+    Some(Price::from_raw(match (limit, side) {
+        (Some(l), Side::Buy) => p.min(l.raw()),
+        (Some(l), Side::Sell) => p.max(l.raw()),
+        (None, _) => p,
+    }))
+}
+
 impl PaperExchange {
     /// A paper exchange for these instruments whose view starts at input
     /// `first_seq` (zero for a new journal, its next sequence on resume).
@@ -385,17 +401,8 @@ impl PaperExchange {
             return;
         }
         let slip = i64::from(self.cfg.slippage_ticks) * tick.raw();
-        let slipped = match o.side {
-            Side::Buy => best.raw().checked_add(slip),
-            Side::Sell => best.raw().checked_sub(slip).filter(|p| *p > 0),
-        };
-        // A limit order never fills beyond its price, slippage or not.
-        let price = slipped.map(|p| match (o.kind, o.side) {
-            (OrderKind::Limit, Side::Buy) => p.min(o.price.raw()),
-            (OrderKind::Limit, Side::Sell) => p.max(o.price.raw()),
-            _ => p,
-        });
-        let Some(price) = price else {
+        let limit = (o.kind == OrderKind::Limit).then_some(o.price);
+        let Some(price) = taker_price(o.side, best, slip, limit) else {
             self.reject(
                 o.client_id,
                 o.symbol,
@@ -406,7 +413,7 @@ impl PaperExchange {
             return;
         };
         let id = self.new_id();
-        self.fill(o, id, Price::from_raw(price), Liquidity::Taker, reports);
+        self.fill(o, id, price, Liquidity::Taker, reports);
     }
 
     /// Reports `o` filled completely at `price`.

@@ -384,12 +384,18 @@ fn backtest_grid(
             points.len()
         );
         let wf = grid::walk_forward(&points, data, &times, folds, jobs, out)?;
-        write("walk_forward.json", json_of(&wf))?;
+        write(
+            "walk_forward.json",
+            autobot_tools::backtest::report::pretty_json(&wf),
+        )?;
         print!("{}", grid::walk_forward_table(&points, &wf));
     } else {
         eprintln!("sweep: {} grid points on {jobs} threads", points.len());
         let outcomes = grid::sweep(&points, data, jobs, out)?;
-        write("sweep.json", json_of(&outcomes))?;
+        write(
+            "sweep.json",
+            autobot_tools::backtest::report::pretty_json(&outcomes),
+        )?;
         write("sweep.csv", grid::outcomes_csv(&outcomes))?;
         print!("{}", grid::sweep_table(&outcomes));
     }
@@ -399,13 +405,6 @@ fn backtest_grid(
         out.display()
     );
     Ok(())
-}
-
-/// Pretty JSON with a final newline.
-fn json_of(v: &impl serde::Serialize) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
 }
 
 fn main() -> ExitCode {

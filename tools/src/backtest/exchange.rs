@@ -57,7 +57,7 @@ use autobot_engine::types::{
     Brackets, ClientOrderId, ExchangeOrderId, Instrument, Money, MonoNanos, Price, Qty, Rate,
     Rounding, SCALE, Side, SymbolId, UnixNanos,
 };
-use autobot_gateways::paper::{PaperConfig, fee_of};
+use autobot_gateways::paper::{PaperConfig, fee_of, taker_price};
 
 use super::settings::{BacktestConfig, LatencyModel};
 
@@ -163,15 +163,6 @@ pub struct SimExchange {
     /// certainly still sufficient (see `check_margin`); emptied by every
     /// fill and funding payment.
     margin_band: Vec<(f64, f64)>,
-}
-
-/// `price` moved `ticks` against an order on `side`; `None` below zero.
-fn slipped(side: Side, price: Price, ticks: i64) -> Option<Price> {
-    let p = match side {
-        Side::Buy => price.raw().checked_add(ticks)?,
-        Side::Sell => price.raw().checked_sub(ticks).filter(|p| *p > 0)?,
-    };
-    Some(Price::from_raw(p))
 }
 
 /// `a` is at least as good as `limit` for an order on `side`.
@@ -830,9 +821,7 @@ impl SimExchange {
         let mut cum = Qty::ZERO;
         for k in 0..self.takes.len() {
             let (level, q) = self.takes[k];
-            let price = slipped(o.side, level, slip)
-                .map(|p| limit.map_or(p, |l| if within(o.side, p, l) { p } else { l }));
-            let Some(price) = price else {
+            let Some(price) = taker_price(o.side, level, slip, limit) else {
                 self.reject(
                     o.client_id,
                     o.symbol,

@@ -177,6 +177,13 @@ fn regime_shares(r: &Recorder) -> [f64; 4] {
     })
 }
 
+/// `v` as pretty JSON with a final newline (the report's files).
+pub fn pretty_json(v: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 impl Report {
     /// The report of a finished backtest.
     pub fn new(bt: &Backtest, core: &CoreConfig, cfg: &super::settings::BacktestConfig) -> Report {
@@ -274,9 +281,7 @@ impl Report {
 
     /// `report.json`.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
+        pretty_json(self)
     }
 
     /// A few lines for the terminal.
