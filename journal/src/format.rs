@@ -159,6 +159,7 @@ impl SegmentHeader {
 }
 
 /// Reads a little-endian `u32` at `at` (caller checked the bounds).
+#[inline]
 pub fn u32_at(b: &[u8], at: usize) -> u32 {
     let mut x = [0u8; 4];
     x.copy_from_slice(&b[at..at + 4]);
@@ -180,6 +181,7 @@ pub fn record_check(len: u32, kind: u16, flags: u16, body: &[u8], seed: u64) -> 
 }
 
 /// Decodes the fields of a record (at its offset 0).
+#[inline]
 pub fn decode_record_meta(rec: &[u8]) -> RecordMeta {
     RecordMeta {
         kind: u16::from_le_bytes([rec[4], rec[5]]),

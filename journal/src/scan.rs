@@ -115,10 +115,14 @@ pub struct SegmentScan {
 }
 
 fn last_nonzero(map: &[u8], from: usize) -> Option<usize> {
-    map[from.min(map.len())..]
-        .iter()
-        .rposition(|b| *b != 0)
-        .map(|i| from + i)
+    let tail = &map[from.min(map.len())..];
+    // A segment's zeroed tail is most of it: skip it 64 bytes at a time
+    // (the byte-wise search was a fifth of opening a journal).
+    let mut end = tail.len();
+    while end >= 64 && tail[end - 64..end].iter().all(|b| *b == 0) {
+        end -= 64;
+    }
+    tail[..end].iter().rposition(|b| *b != 0).map(|i| from + i)
 }
 
 /// Walks the records of one segment, calling `visit(meta, offset, payload)`

@@ -99,7 +99,7 @@ impl Core {
         }
         let s = &mut self.symbols[i];
         let Some(mid) = s.book.mid() else { return };
-        s.vol.update(mid.to_f64());
+        s.vol.update(mid);
         if !s.mark.is_positive() {
             self.revalue(seq, sym, out);
         }
@@ -252,13 +252,11 @@ impl Core {
     /// target to the current position, so the veto is recorded once per
     /// cross, not on every tick.
     pub(super) fn pursue_target<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
-        if self.orders.has_open(sym) || self.has_pending(sym) {
-            return;
-        }
+        // The cheap test first: on most ticks the position is the target.
         let s = &self.symbols[usize::from(sym.0)];
         let held = s.position.qty().raw();
         let delta = i128::from(s.target) - i128::from(held);
-        if delta == 0 {
+        if delta == 0 || self.orders.has_open(sym) || self.has_pending(sym) {
             return;
         }
         let side = if delta > 0 { Side::Buy } else { Side::Sell };

@@ -18,7 +18,7 @@ use super::{Core, OutputSink, SymbolState};
 use crate::event::{AlertCode, Origin, SystemState, WeightChange};
 use crate::event::{Kline, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
 use crate::features::candles::{self, MAX_TIMEFRAMES};
-use crate::features::flow::{book_imbalance, spread_bps, top_imbalance};
+use crate::features::flow::book_quantities;
 use crate::strategy::{BarSource, Market, Proposal, Strategy};
 use crate::types::{Money, Price, Qty, Rounding, Seq, SymbolId, UnixNanos};
 
@@ -42,11 +42,8 @@ impl Core {
             top: s.book,
             tick: s.instrument.tick_size,
             regime: s.regime,
-            vwap: f.trades.vwap(),
-            flow: f.trades.flow_imbalance(),
-            book_imbalance: book_imbalance(&self.depth[i], usize::from(self.book_levels))
-                .or_else(|| top_imbalance(&s.book)),
-            spread_bps: spread_bps(s.book.bid_price, s.book.ask_price),
+            trades: f.trades.sums(),
+            depth: book_quantities(&self.depth[i], usize::from(self.book_levels)),
             held: s.held(),
         }
     }
@@ -277,13 +274,16 @@ impl Core {
     /// Stop-loss, take-profit, maximum hold and regime exit of the
     /// strategy holding `sym`'s position.
     pub(super) fn manage_exits<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
-        let s = self.symbols[usize::from(sym.0)];
+        // By reference: the symbol's state is large, and this runs on
+        // every book ticker.
+        let s = &self.symbols[usize::from(sym.0)];
         let held = s.held();
         if held == Stance::Flat || s.holder == NO_STRATEGY || self.orders.has_open(sym) {
             return;
         }
-        let w = self.weights[usize::from(s.holder)];
-        let age = self.held_for(&s);
+        let (holder, qty) = (s.holder, s.position.qty());
+        let w = &self.weights[usize::from(holder)];
+        let age = self.held_for(s);
         let (bid, ask) = (s.book.bid_price, s.book.ask_price);
         let long = held == Stance::Long;
         let stopped = s.stop.is_positive() && if long { bid <= s.stop } else { ask >= s.stop };
@@ -302,14 +302,14 @@ impl Core {
             (SignalReason::TakeProfit, Origin::TakeProfit, s.take)
         } else if !w.regimes.contains(s.regime) && s.target != 0 {
             let p = Proposal::exit(SignalReason::RegimeExit, s.book.mid().unwrap_or_default());
-            self.set_target(seq, sym, s.holder, &p, 0, out);
+            self.set_target(seq, sym, holder, &p, 0, out);
             return;
         } else {
             return;
         };
         let p = Proposal::exit(reason, at);
-        self.set_target(seq, sym, s.holder, &p, 0, out);
-        self.close_part(seq, sym, s.position.qty(), origin, out);
+        self.set_target(seq, sym, holder, &p, 0, out);
+        self.close_part(seq, sym, qty, origin, out);
     }
 
     /// A round trip of `sym` ended with `pnl`: the holder's weight adapts.

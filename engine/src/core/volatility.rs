@@ -6,7 +6,7 @@
 //! the same bits; the smoothing factor is `2 / (span + 1)` (the TA-Lib EMA
 //! convention) rather than a half-life, which would need `pow`.
 
-use crate::types::Rate;
+use crate::types::{Price, Rate};
 
 /// EWMA volatility of one symbol's mid.
 #[derive(Clone, Copy, Debug, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -16,9 +16,6 @@ pub struct Volatility {
     variance: f64,
     last: f64,
     samples: u32,
-    /// `sqrt(variance)` as a ratio, kept at each update so rules read it
-    /// without a square root.
-    bps: Rate,
 }
 
 impl Volatility {
@@ -30,17 +27,18 @@ impl Volatility {
             variance: 0.0,
             last: 0.0,
             samples: 0,
-            bps: Rate::ZERO,
         }
     }
 
-    /// Folds in a new mid price (> 0).
-    pub fn update(&mut self, mid: f64) {
+    /// Folds in a new mid price (> 0). The return is taken of the raw
+    /// fixed-point values, whose scale cancels: one division per update,
+    /// not three.
+    pub fn update(&mut self, mid: Price) {
+        let mid = mid.raw() as f64;
         if self.last > 0.0 {
             let r = (mid - self.last) / self.last * 10_000.0;
             self.variance += self.alpha * (r * r - self.variance);
             self.samples = self.samples.saturating_add(1);
-            self.bps = Rate::from_f64(self.variance.sqrt()).unwrap_or(Rate::MAX);
         }
         self.last = mid;
     }
@@ -52,9 +50,14 @@ impl Volatility {
     }
 
     /// Volatility in basis points per update, as an exact ratio (rounded to
-    /// 10^-8 bp), so rules compare it without floats.
+    /// 10^-8 bp), so rules compare it without floats. Derived when asked
+    /// (by an order's risk check, a view), not at every book update: the
+    /// square root and the rounding are the costly part of an update.
     pub fn bps(&self) -> Rate {
-        self.bps
+        if self.samples == 0 {
+            return Rate::ZERO;
+        }
+        Rate::from_f64(self.variance.sqrt()).unwrap_or(Rate::MAX)
     }
 }
 
@@ -62,12 +65,16 @@ impl Volatility {
 mod tests {
     use super::*;
 
+    fn price(p: f64) -> Price {
+        Price::from_f64(p).unwrap()
+    }
+
     #[test]
     fn alternating_moves_of_one_bp_give_one_bp() {
         let mut v = Volatility::new(10);
         let mut p = 10_000.0;
         for i in 0..2000 {
-            v.update(p);
+            v.update(price(p));
             p = if i % 2 == 0 { p * 1.0001 } else { p / 1.0001 };
         }
         assert!(v.is_warm());
@@ -79,10 +86,10 @@ mod tests {
     fn cold_until_span_returns() {
         let mut v = Volatility::new(3);
         for p in [100.0, 101.0, 100.0] {
-            v.update(p);
+            v.update(price(p));
         }
         assert!(!v.is_warm());
-        v.update(101.0);
+        v.update(price(101.0));
         assert!(v.is_warm());
     }
 }

@@ -14,52 +14,56 @@ use crate::types::{Qty, Rate, Seq, Side, SymbolId, closer_than, liquidation_dist
 
 impl Core {
     pub(super) fn watch<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
-        let s = self.symbols[usize::from(sym.0)];
+        let i = usize::from(sym.0);
+        // The few fields needed, not a copy of the whole (large) symbol
+        // state: this runs on every mark move while a position is open.
+        let s = &self.symbols[i];
         let held = s.position.qty();
         if held.is_zero() {
             return;
         }
+        let (opened_at, cost16, watched) = (s.opened_at, s.position.cost16(), s.watch);
+        let mark = s.mark_or_mid();
         let busy = self.orders.has_open(sym);
-        let l = self.limits;
-        if l.max_hold > 0 && !busy && self.now.0.saturating_sub(s.opened_at.0) >= l.max_hold {
+        let l = &self.limits;
+        let (close_at, reduce_at, alert_at) = (l.watch_close, l.watch_reduce, l.watch_alert);
+        if l.max_hold > 0 && !busy && self.now.0.saturating_sub(opened_at.0) >= l.max_hold {
             self.close_part(seq, sym, held, Origin::MaxHold, out);
             return;
         }
-        let Some(mark) = s.mark_or_mid() else { return };
+        let Some(mark) = mark else { return };
         let margin = self.cross_margin(sym);
-        let st = &mut self.symbols[usize::from(sym.0)];
-        let lp = st
-            .liq
-            .price(&st.brackets, held, s.position.cost16(), mark, margin);
+        let st = &mut self.symbols[i];
+        let lp = st.liq.price(&st.brackets, held, cost16, mark, margin);
         // The stages compare without dividing: this runs on every mark move.
         let near = |min: Rate| lp.is_some_and(|lp| closer_than(mark, lp, min));
-        let stage = if near(l.watch_close) {
+        let stage = if near(close_at) {
             3
-        } else if near(l.watch_reduce) {
+        } else if near(reduce_at) {
             2
-        } else if near(l.watch_alert) {
+        } else if near(alert_at) {
             1
         } else {
             0
         };
         if stage == 0 {
-            self.symbols[usize::from(sym.0)].watch = 0;
+            self.symbols[i].watch = 0;
             return;
         }
-        if stage <= s.watch || (stage > 1 && busy) {
+        if stage <= watched || (stage > 1 && busy) {
             return;
         }
         let distance = lp
             .and_then(|lp| liquidation_distance(mark, lp))
             .unwrap_or(Rate::MAX);
         self.stats.watch_actions += 1;
-        self.symbols[usize::from(sym.0)].watch = stage;
+        self.symbols[i].watch = stage;
         self.alert(seq, AlertCode::LiquidationNear, sym, distance.raw(), out);
         match stage {
             3 => self.close_part(seq, sym, held, Origin::LiquidationWatch, out),
             2 => {
                 let abs = held.checked_abs().unwrap_or(Qty::MAX);
-                let half = s
+                let half = self.symbols[i]
                     .instrument
                     .round_qty(Qty::from_raw(abs.raw() / 2))
                     .filter(|q| q.is_positive())

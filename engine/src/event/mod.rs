@@ -73,10 +73,15 @@ impl ArchiveBuf {
 /// Journal payloads are 8-byte aligned in their mapping, which is all the
 /// archived event needs, so they decode in place; other bytes are copied to
 /// an aligned buffer first.
+///
+/// Inlined: the replay loops call it per event, and across crates its
+/// result otherwise comes back through memory (store-forwarding stalls).
+#[inline(always)]
 pub fn input_from_bytes(bytes: &[u8]) -> Result<InputEvent, EventDecodeError> {
+    let fail = |e: rkyv::rancor::Error| EventDecodeError(e.to_string());
     let decode = |b: &[u8]| {
-        rkyv::from_bytes::<InputEvent, rkyv::rancor::Error>(b)
-            .map_err(|e| EventDecodeError(e.to_string()))
+        let archived = rkyv::access::<ArchivedInputEvent, rkyv::rancor::Error>(b).map_err(fail)?;
+        rkyv::deserialize::<InputEvent, rkyv::rancor::Error>(archived).map_err(fail)
     };
     if (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<ArchivedInputEvent>()) {
         return decode(bytes);

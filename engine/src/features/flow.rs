@@ -99,6 +99,36 @@ impl TradeWindow {
         self.len == self.ring.len()
     }
 
+    /// The window's sums, from which VWAP and flow imbalance derive.
+    pub fn sums(&self) -> TradeSums {
+        TradeSums {
+            notional: self.notional,
+            qty: self.qty,
+            bought: self.bought,
+        }
+    }
+
+    /// Volume-weighted average price, rounded half-even to 10^-8.
+    pub fn vwap(&self) -> Option<Price> {
+        self.sums().vwap()
+    }
+
+    /// `(bought − sold) / (bought + sold)` by aggressor volume, in −1 ..= 1.
+    pub fn flow_imbalance(&self) -> Option<Rate> {
+        self.sums().flow_imbalance()
+    }
+}
+
+/// A trade window's running sums: a copy a strategy's view can carry, so
+/// the divisions are made only when a strategy asks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TradeSums {
+    notional: i128,
+    qty: i128,
+    bought: i128,
+}
+
+impl TradeSums {
     /// Volume-weighted average price, rounded half-even to 10^-8.
     pub fn vwap(&self) -> Option<Price> {
         if self.qty == 0 {
@@ -137,7 +167,7 @@ pub fn spread_bps(bid: Price, ask: Price) -> Option<Rate> {
 }
 
 /// `(bid qty − ask qty) / (bid qty + ask qty)` of two quantities, in −1 ..= 1.
-fn imbalance(bid: i64, ask: i64) -> Option<Rate> {
+pub fn imbalance(bid: i64, ask: i64) -> Option<Rate> {
     let total = i128::from(bid) + i128::from(ask);
     if total <= 0 || bid < 0 || ask < 0 {
         return None;
@@ -152,12 +182,18 @@ fn imbalance(bid: i64, ask: i64) -> Option<Rate> {
 
 /// Order-book imbalance of the best `levels` levels of a synced L2 book.
 pub fn book_imbalance(book: &DepthBook, levels: usize) -> Option<Rate> {
-    if !book.is_synced() {
-        return None;
-    }
-    let bid = book.bids().qty_within(levels).raw();
-    let ask = book.asks().qty_within(levels).raw();
-    imbalance(bid, ask)
+    book_quantities(book, levels).and_then(|(bid, ask)| imbalance(bid, ask))
+}
+
+/// Raw bid and ask quantities within the best `levels` levels of a synced
+/// L2 book (`None` while it is not synced).
+pub fn book_quantities(book: &DepthBook, levels: usize) -> Option<(i64, i64)> {
+    book.is_synced().then(|| {
+        (
+            book.bids().qty_within(levels).raw(),
+            book.asks().qty_within(levels).raw(),
+        )
+    })
 }
 
 /// Order-book imbalance of the top of book (when no L2 book is synced).

@@ -183,7 +183,7 @@ impl Strategy for MeanReversion {
         if width <= 0.0 {
             return None;
         }
-        let vwap = m.vwap.map(Price::to_f64);
+        let vwap = m.vwap().map(Price::to_f64);
         let below_vwap = !self.use_vwap || vwap.is_none_or(|v| c < v);
         let above_vwap = !self.use_vwap || vwap.is_none_or(|v| c > v);
         let mean = level(b.middle, m.tick);
@@ -254,9 +254,9 @@ impl Scalper {
 
 impl Strategy for Scalper {
     fn on_tick(&mut self, m: &Market) -> Option<Proposal> {
-        let imb = m.book_imbalance?;
-        let flow = m.flow?;
-        let spread = m.spread_bps?;
+        let imb = m.book_imbalance()?;
+        let flow = m.flow()?;
+        let spread = m.spread_bps()?;
         let score = confidence((imb.to_f64().abs() + flow.to_f64().abs()) / 2.0);
         let leaning = |r: Rate, t: Rate, up: bool| if up { r >= t } else { r.raw() <= -t.raw() };
         let tight = spread <= self.max_spread;

@@ -30,6 +30,7 @@ pub use kinds::{EmaFlip, MeanReversion, Scalper, Trend};
 
 use crate::core::TopOfBook;
 use crate::event::{Kline, SignalReason, Stance};
+use crate::features::flow::{TradeSums, imbalance, spread_bps, top_imbalance};
 use crate::regime::{Regime, RegimeSet};
 use crate::types::{Money, Price, Rate, Rounding, SCALE, UnixNanos, div_round_i128};
 
@@ -44,16 +45,39 @@ pub struct Market {
     pub tick: Price,
     /// The symbol's regime.
     pub regime: Regime,
-    /// VWAP of the trade window.
-    pub vwap: Option<Price>,
-    /// Trade-flow imbalance of the trade window, −1 ..= 1.
-    pub flow: Option<Rate>,
-    /// Order-book imbalance (L2 when synced, else the top of book), −1 ..= 1.
-    pub book_imbalance: Option<Rate>,
-    /// Spread in basis points.
-    pub spread_bps: Option<Rate>,
+    /// Sums of the trade window (see [`Market::vwap`], [`Market::flow`]).
+    pub trades: TradeSums,
+    /// Bid and ask quantities (raw) within the configured levels of the
+    /// L2 book, when synced (see [`Market::book_imbalance`]).
+    pub depth: Option<(i64, i64)>,
     /// Direction of the symbol's position.
     pub held: Stance,
+}
+
+/// The derived figures are computed when a strategy asks for them: each is
+/// an exact division, and most strategies read none of them on a tick.
+impl Market {
+    /// VWAP of the trade window.
+    pub fn vwap(&self) -> Option<Price> {
+        self.trades.vwap()
+    }
+
+    /// Trade-flow imbalance of the trade window, −1 ..= 1.
+    pub fn flow(&self) -> Option<Rate> {
+        self.trades.flow_imbalance()
+    }
+
+    /// Order-book imbalance (L2 when synced, else the top of book), −1 ..= 1.
+    pub fn book_imbalance(&self) -> Option<Rate> {
+        self.depth
+            .and_then(|(bid, ask)| imbalance(bid, ask))
+            .or_else(|| top_imbalance(&self.top))
+    }
+
+    /// Spread in basis points.
+    pub fn spread_bps(&self) -> Option<Rate> {
+        spread_bps(self.top.bid_price, self.top.ask_price)
+    }
 }
 
 /// A strategy's proposal: the stance it wants and why.

@@ -159,7 +159,7 @@ pub struct SimExchange {
     takes: Vec<(Price, Qty)>,
     next_id: u64,
     stats: SimStats,
-    /// Per symbol, the marks within which the margin last checked is
+    /// Per symbol, the marks (raw units) within which the margin last checked is
     /// certainly still sufficient (see `check_margin`); emptied by every
     /// fill and funding payment.
     margin_band: Vec<(f64, f64)>,
@@ -364,8 +364,10 @@ impl SimExchange {
             _ => return,
         }
         let inside = self.margin_band.get(i).is_some_and(|&(lo, hi)| {
-            self.mark_of(i)
-                .is_some_and(|m| lo <= m.to_f64() && m.to_f64() <= hi)
+            self.mark_of(i).is_some_and(|m| {
+                let m = m.raw() as f64;
+                lo <= m && m <= hi
+            })
         });
         if !inside {
             self.check_margin(reports);
@@ -625,8 +627,9 @@ impl SimExchange {
             self.margin_band[i] = match self.mark_of(i) {
                 _ if qty == 0.0 => (f64::NEG_INFINITY, f64::INFINITY),
                 Some(mark) if maintenance != Money::MAX => {
-                    let d = headroom / held_count / (qty * 1.5) * 0.5;
-                    (mark.to_f64() - d, mark.to_f64() + d)
+                    // In raw units, so the check per input needs no division.
+                    let d = headroom / held_count / (qty * 1.5) * 0.5 * SCALE as f64;
+                    (mark.raw() as f64 - d, mark.raw() as f64 + d)
                 }
                 _ => NO_BAND,
             };

@@ -89,15 +89,17 @@ impl Inputs {
         ))
     }
 
-    /// Feeds every input, in order, to `each`, until it breaks.
+    /// Feeds every input, in order, to `each`, until it breaks. By
+    /// reference: an event is large enough that moving it through the
+    /// layers of a step costs as much as the decoding.
     pub fn for_each(
         self,
-        mut each: impl FnMut(InputEvent) -> ControlFlow<()>,
+        mut each: impl FnMut(&mut InputEvent) -> ControlFlow<()>,
     ) -> Result<(), BacktestError> {
         match self {
             Inputs::Raw(mut merged) => {
-                while let Some(ev) = merged.next_event()? {
-                    if each(ev).is_break() {
+                while let Some(mut ev) = merged.next_event()? {
+                    if each(&mut ev).is_break() {
                         break;
                     }
                 }
@@ -107,13 +109,14 @@ impl Inputs {
                     if rec.meta.is_meta() {
                         continue;
                     }
-                    let ev = autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
-                        BacktestError::Journal {
-                            dir: dir.clone(),
-                            reason: format!("input {}: {}", rec.meta.seq, e.0),
-                        }
-                    })?;
-                    if each(ev).is_break() {
+                    let mut ev =
+                        autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
+                            BacktestError::Journal {
+                                dir: dir.clone(),
+                                reason: format!("input {}: {}", rec.meta.seq, e.0),
+                            }
+                        })?;
+                    if each(&mut ev).is_break() {
                         break;
                     }
                 }
@@ -153,15 +156,16 @@ impl Backtest {
         }
     }
 
-    /// One data input (steps 1–4 of the module docs).
-    pub fn step(&mut self, ev: InputEvent) {
+    /// One data input (steps 1–4 of the module docs); it gets its
+    /// sequence number here.
+    pub fn step(&mut self, ev: &mut InputEvent) {
         self.data_events += 1;
         let t = ev.header.exchange;
         while self.exchange.advance(t, &mut self.reports) {
             self.drain();
         }
-        if let Some(quote) = self.exchange.bar_quote(&ev) {
-            let quote = self.input(quote, None);
+        if let Some(mut quote) = self.exchange.bar_quote(ev) {
+            self.input(&mut quote, None);
             self.exchange.on_bar_quote(&quote, &mut self.reports);
             self.drain();
         }
@@ -175,31 +179,30 @@ impl Backtest {
         self.recorder.finish(&self.core);
     }
 
-    fn market(&mut self, ev: InputEvent) {
-        let gap = self.exchange.observe_gap(&ev);
-        let ev = self.input(ev, gap);
-        self.exchange.on_market(&ev, &mut self.reports);
+    fn market(&mut self, ev: &mut InputEvent) {
+        let gap = self.exchange.observe_gap(ev);
+        self.input(ev, gap);
+        self.exchange.on_market(ev, &mut self.reports);
         self.drain();
     }
 
     fn drain(&mut self) {
-        while let Some(r) = self.reports.pop_front() {
-            self.input(r, None);
+        while let Some(mut r) = self.reports.pop_front() {
+            self.input(&mut r, None);
         }
     }
 
     /// Numbers an input, feeds it to the core, sends its orders on.
-    fn input(&mut self, mut ev: InputEvent, gap: Option<i64>) -> InputEvent {
+    fn input(&mut self, ev: &mut InputEvent, gap: Option<i64>) {
         ev.header.seq = Seq(self.seq);
         self.seq += 1;
-        let before = Recorder::before(&ev, &self.core);
+        let before = Recorder::before(ev, &self.core);
         self.outs.clear();
-        self.core.on_event(&ev, &mut self.outs);
+        self.core.on_event(ev, &mut self.outs);
         for o in &self.outs {
             self.exchange.on_output(o, ev.header.exchange, gap);
         }
-        self.recorder.after(&ev, before, &self.outs, &self.core);
-        ev
+        self.recorder.after(ev, before, &self.outs, &self.core);
     }
 }
 
