@@ -137,6 +137,7 @@ fn every_event_kind_round_trips_through_the_journal() {
         ev.header.stamps = Stamps {
             parsed: 5,
             published: 9,
+            journaled: 0,
         };
         j.append(&mut ev).unwrap();
         written.push(ev);

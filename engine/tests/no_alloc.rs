@@ -6,8 +6,9 @@ use std::cell::Cell;
 
 use autobot_engine::core::{Core, OutputSink};
 use autobot_engine::event::{
-    InputBody, Liquidity, OrderStatus, OrderUpdate, OutputBody, OutputEvent, Source,
+    InputBody, Liquidity, OrderStatus, OrderUpdate, OutputBody, OutputEvent, Source, Stamps,
 };
+use autobot_engine::runtime::latency::{Stage, StageHistograms};
 use autobot_engine::types::{
     ExchangeOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, SymbolId, UnixNanos,
 };
@@ -116,12 +117,23 @@ fn on_event_allocates_nothing_after_warm_up() {
         orders: 0,
     };
     let mut seq = 0u64;
+    // The core thread's latency recording is part of the steady state.
+    let mut stages = StageHistograms::new();
     let mut run = |core: &mut Core, sink: &mut FillBack, n: u64| {
         for i in 0..n {
             let mut ev = common::market_event(0, i);
             ev.header.seq = Seq(seq);
+            ev.header.recv = MonoNanos(1_000_000 + i * 1_000);
+            ev.header.stamps = Stamps {
+                parsed: 300 + (i % 7) as u32 * 50,
+                published: 400 + (i % 11) as u32 * 90,
+                journaled: 1_500 + (i % 13) as u32 * 700,
+            };
             seq += 1;
+            let start = MonoNanos(ev.header.recv.0 + 2_000 + i % 5_000);
             core.on_event(&ev, sink);
+            stages.record_stamps(&ev);
+            stages.record_core(&ev, start, MonoNanos(start.0 + 400 + i % 900));
             sink.fill_back(core, &mut seq);
         }
     };
@@ -137,8 +149,15 @@ fn on_event_allocates_nothing_after_warm_up() {
     assert!(core.position(SymbolId(0)).unwrap().fills() > 10);
     assert_eq!(
         allocs, 0,
-        "Core::on_event allocated {allocs} times in the steady state"
+        "Core::on_event and the latency recording allocated {allocs} times in the steady state"
     );
+    for stage in Stage::ALL {
+        assert!(
+            stages.get(stage).len() >= 20_000,
+            "{} recorded every event",
+            stage.name()
+        );
+    }
 }
 
 /// The risk paths allocate nothing either: mark prices with funding

@@ -362,14 +362,16 @@ pub fn run(
             }
         }
         let e = market.next_event();
-        let ev = InputEvent::new(
+        let mut ev = [InputEvent::new(
             Source::MarketData,
             e.symbol,
             mono_now(),
             e.exchange_time,
             e.body,
-        );
-        if publisher.publish(ev).is_err() {
+        )];
+        // No socket and no parsing here: "parse" is the event's making.
+        autobot_engine::runtime::clock::stamp_parsed(&mut ev);
+        if publisher.publish(ev[0]).is_err() {
             return sent;
         }
         sent += 1;

@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod gate;
 pub mod indicators;
 pub mod journal_cmd;
+pub mod latency;
 pub mod market;
 pub mod position;
 pub mod replay;

@@ -242,6 +242,23 @@ enum Command {
         #[command(subcommand)]
         action: JournalAction,
     },
+    /// Reports of a finished run.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportWhat {
+    /// Per-stage latency percentiles (p50 … p99.99, max) from the run's
+    /// `latency/*.hgrm` files, with a second run beside it for comparison.
+    Latency {
+        /// Run directory (or its `latency/` directory).
+        run_dir: PathBuf,
+        /// A second run to compare with.
+        other: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -473,6 +490,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if !ok {
                 return Err(Reported.into());
             }
+            Ok(())
+        }
+        Command::Report {
+            what: ReportWhat::Latency { run_dir, other },
+        } => {
+            use autobot_tools::latency;
+            let mut runs = vec![("this".to_string(), latency::read_run(&run_dir)?)];
+            if let Some(o) = &other {
+                runs.push(("other".to_string(), latency::read_run(o)?));
+            }
+            writeln!(out, "latency of {}", run_dir.display())?;
+            if let Some(o) = &other {
+                writeln!(out, "compared with {} (run \"other\")", o.display())?;
+            }
+            write!(out, "{}", latency::table(&runs))?;
+            out.flush()?;
             Ok(())
         }
         Command::Journal { action } => {

@@ -338,6 +338,12 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
              (foreign_orders = \"cancel\")"
         ));
     }
+    if let Err(e) = crate::latency::write_run(&run_dir, &pipeline.core.stages) {
+        pipeline.warnings.push(format!(
+            "latency histograms not written into {}: {e}",
+            crate::latency::dir_of(&run_dir).display()
+        ));
+    }
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     pipeline.warnings.extend(exchange_warning);

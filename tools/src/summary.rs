@@ -20,14 +20,6 @@ pub fn group(n: u64) -> String {
     out
 }
 
-fn ns(v: u64) -> String {
-    match v {
-        0..1_000 => format!("{v} ns"),
-        1_000..1_000_000 => format!("{:.1} µs", v as f64 / 1e3),
-        _ => format!("{:.2} ms", v as f64 / 1e6),
-    }
-}
-
 /// Renders the summary printed at the end of `autobot run` (and saved as
 /// `summary.txt` in the run directory).
 pub fn render(o: &RunOutcome, market: &str) -> String {
@@ -306,22 +298,15 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
         group(p.rejects),
         p.max_backlog
     );
-    let h = &o.pipeline.core.latency;
+    let stages = crate::latency::distributions(&o.pipeline.core.stages);
     let _ = writeln!(
         s,
-        "latency: gateway receive → core done ({} events)",
-        group(h.len())
+        "latency per stage (histograms in {}):",
+        crate::latency::dir_of(&o.run_dir).display()
     );
-    let _ = writeln!(
-        s,
-        "  p50 {}   p90 {}   p99 {}   p99.9 {}   p99.99 {}   max {}",
-        ns(h.value_at_quantile(0.50)),
-        ns(h.value_at_quantile(0.90)),
-        ns(h.value_at_quantile(0.99)),
-        ns(h.value_at_quantile(0.999)),
-        ns(h.value_at_quantile(0.9999)),
-        ns(h.max())
-    );
+    for line in crate::latency::table(&[(String::new(), stages)]).lines() {
+        let _ = writeln!(s, "  {line}");
+    }
     for w in &o.pipeline.warnings {
         let _ = writeln!(s, "warning: {w}");
     }

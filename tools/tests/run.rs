@@ -7,6 +7,7 @@ use std::path::Path;
 use autobot_engine::config::Layout;
 use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::event::{InputBody, OperatorAction};
+use autobot_engine::runtime::latency::Stage;
 use autobot_engine::runtime::{InputFingerprint, read_journal};
 use autobot_tools::config::AppConfig;
 use autobot_tools::replay::{ReplayArgs, run as replay};
@@ -52,6 +53,18 @@ fn check(layout: Layout, name: &str) {
         0,
         "nothing left in flight after shutdown"
     );
+
+    // The run wrote its latency histograms; they read back with every
+    // stage the core thread records (the journal stage's stamp reaches the
+    // core only when the core journals: inline layout).
+    let stages = autobot_tools::latency::read_run(&out.run_dir).unwrap();
+    for stage in Stage::ALL {
+        let present = stages.iter().any(|(s, d)| *s == stage && d.count > 0);
+        let expected = stage != Stage::Journal || layout == Layout::Inline;
+        assert_eq!(present, expected, "{} histogram ({layout:?})", stage.name());
+    }
+    let table = autobot_tools::latency::table(&[("run".into(), stages)]);
+    assert!(table.contains("tick_to_decision"), "{table}");
 
     let contents = read_journal(&out.run_dir.join("journal")).unwrap();
     let events = contents.events;

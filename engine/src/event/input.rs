@@ -65,6 +65,8 @@ pub struct Stamps {
     pub parsed: u32,
     /// Claimed a ring slot and about to publish.
     pub published: u32,
+    /// The journal record is being written (stamped into the record).
+    pub journaled: u32,
 }
 
 /// The header every input event carries.

@@ -19,6 +19,17 @@ pub fn mono_now() -> MonoNanos {
     MonoNanos(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
+/// Stamps "parse done" into events a gateway has just parsed from a
+/// message read at their `recv`.
+#[inline]
+pub fn stamp_parsed(events: &mut [crate::event::InputEvent]) {
+    let now = mono_now();
+    for ev in events {
+        let since = now.saturating_since(ev.header.recv);
+        ev.header.stamps.parsed = u32::try_from(since).unwrap_or(u32::MAX).max(1);
+    }
+}
+
 /// Wall-clock time (for gateways stamping events that carry none).
 pub fn unix_now() -> crate::types::UnixNanos {
     let d = std::time::SystemTime::now()

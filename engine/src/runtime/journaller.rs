@@ -108,6 +108,16 @@ impl Journaller {
         self.app.append(&meta, self.buf.archive(ev))
     }
 
+    /// Stamps "journal written" (this host's clock, after the event's
+    /// `recv`) into `ev` and appends it: the live pipeline's append. An
+    /// import keeps its events' bytes free of this host's clock.
+    #[inline]
+    pub fn append_stamped(&mut self, ev: &mut InputEvent) -> Result<(), JournalError> {
+        let since = super::clock::mono_now().saturating_since(ev.header.recv);
+        ev.header.stamps.journaled = u32::try_from(since).unwrap_or(u32::MAX).max(1);
+        self.append(ev)
+    }
+
     /// Appends an output-digest checkpoint.
     pub fn checkpoint(&mut self, cp: &Checkpoint) -> Result<(), JournalError> {
         self.app

@@ -7,6 +7,7 @@ mod affinity;
 mod board;
 pub mod clock;
 mod journaller;
+pub mod latency;
 mod pipeline;
 mod ring;
 mod snapshotter;

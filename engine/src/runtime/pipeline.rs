@@ -32,10 +32,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use disruptor::{BusySpin, build_multi_producer, build_single_producer};
-use hdrhistogram::Histogram;
 
 use super::clock::mono_now;
 use super::journaller::{Checkpoint, Journaller};
+use super::latency::StageHistograms;
 use super::ring::{
     CheckpointPublisher, CheckpointReader, Closed, CorePublisher, HaltFlag, InputPublisher,
     InputView, OutputPublisher, OutputReader, RingReader,
@@ -91,8 +91,8 @@ pub struct CoreReport {
     pub core: Core,
     /// Fingerprint of the input order the core consumed.
     pub fingerprint: InputFingerprint,
-    /// Gateway receive → core done, nanoseconds.
-    pub latency: Histogram<u64>,
+    /// Per-stage latency of the events the core consumed (see `latency`).
+    pub stages: StageHistograms,
     /// Outputs lost because the pipeline halted while the output ring was full.
     pub dropped_outputs: u64,
 }
@@ -439,7 +439,7 @@ fn journal_loop<R: RingReader<InputEvent>>(
         let batch = reader.with_batch(MAX_BATCH, |events| {
             for ev in events {
                 let mut ev = *ev;
-                journal.append(&mut ev)?;
+                journal.append_stamped(&mut ev)?;
             }
             journal.end_batch()
         });
@@ -581,8 +581,7 @@ fn core_loop<R: RingReader<InputEvent>>(
     let mut waiter = Waiter::new(wait);
     // Pre-allocated so the steady state allocates nothing.
     let mut batch: Vec<InputEvent> = Vec::with_capacity(MAX_BATCH as usize);
-    let mut latency =
-        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("static histogram bounds");
+    let mut stages = StageHistograms::new();
     let mut fingerprint = InputFingerprint::default();
     let mut since_checkpoint = 0u64;
     let mut last_command = super::CommandOutcome::default();
@@ -606,11 +605,12 @@ fn core_loop<R: RingReader<InputEvent>>(
             // per policy) before the core acts on any of it.
             if let Some(j) = checkpoints.journal() {
                 for ev in batch.iter_mut() {
-                    j.append(ev)?;
+                    j.append_stamped(ev)?;
                 }
                 j.end_batch()?;
             }
             for ev in &batch {
+                let start = mono_now();
                 let outputs = core.outputs();
                 if let InputBody::Operator(_) = ev.body {
                     last_command =
@@ -624,8 +624,8 @@ fn core_loop<R: RingReader<InputEvent>>(
                     checkpoints.checkpoint(&core, true)?;
                 }
                 fingerprint.add(ev);
-                let elapsed = mono_now().saturating_since(ev.header.recv);
-                latency.saturating_record(elapsed.max(1));
+                stages.record_stamps(ev);
+                stages.record_core(ev, start, mono_now());
             }
             board.publish(&core, &last_command);
             since_checkpoint += batch.len() as u64;
@@ -657,7 +657,7 @@ fn core_loop<R: RingReader<InputEvent>>(
     Ok(CoreReport {
         core,
         fingerprint,
-        latency,
+        stages,
         dropped_outputs: output.dropped,
     })
 }

@@ -107,7 +107,8 @@ impl std::fmt::Debug for InputPublisher {
 
 fn stamp_published(ev: &mut InputEvent) {
     let since = mono_now().saturating_since(ev.header.recv);
-    ev.header.stamps.published = u32::try_from(since).unwrap_or(u32::MAX);
+    // At least 1: zero means "not stamped" (events built outside a gateway).
+    ev.header.stamps.published = u32::try_from(since).unwrap_or(u32::MAX).max(1);
 }
 
 impl InputPublisher {

@@ -502,6 +502,7 @@ impl MarketGateway {
                 return Ok(());
             }
         }
+        autobot_engine::runtime::clock::stamp_parsed(&mut self.events);
         let Some(first) = self.events.first() else {
             return Ok(());
         };
@@ -593,6 +594,7 @@ impl MarketGateway {
             eprintln!("market gateway: depth snapshot of {name} refused: {e}");
             return Ok(());
         }
+        autobot_engine::runtime::clock::stamp_parsed(&mut self.events);
         publisher
             .publish_batch(&self.events)
             .map_err(|_| Ended::PipelineGone)?;

@@ -569,6 +569,7 @@ impl UserStream {
                         eprintln!("user data stream: refused a message: {e}");
                     }
                 }
+                autobot_engine::runtime::clock::stamp_parsed(&mut self.events);
                 for ev in &self.events {
                     if let (InputBody::OrderUpdate(u), Some((_, ledger))) =
                         (&ev.body, &self.reconciler)
