@@ -54,9 +54,6 @@ impl Volatility {
     /// (by an order's risk check, a view), not at every book update: the
     /// square root and the rounding are the costly part of an update.
     pub fn bps(&self) -> Rate {
-        if self.samples == 0 {
-            return Rate::ZERO;
-        }
         Rate::from_f64(self.variance.sqrt()).unwrap_or(Rate::MAX)
     }
 }

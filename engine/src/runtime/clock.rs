@@ -19,14 +19,22 @@ pub fn mono_now() -> MonoNanos {
     MonoNanos(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
+/// A latency stamp: nanoseconds from `recv` to `now`, at least 1 (zero
+/// means "not stamped"), saturating at `u32::MAX` (4.3 s).
+#[inline]
+pub fn stamp_since(recv: MonoNanos, now: MonoNanos) -> u32 {
+    u32::try_from(now.saturating_since(recv))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
 /// Stamps "parse done" into events a gateway has just parsed from a
 /// message read at their `recv`.
 #[inline]
 pub fn stamp_parsed(events: &mut [crate::event::InputEvent]) {
     let now = mono_now();
     for ev in events {
-        let since = now.saturating_since(ev.header.recv);
-        ev.header.stamps.parsed = u32::try_from(since).unwrap_or(u32::MAX).max(1);
+        ev.header.stamps.parsed = stamp_since(ev.header.recv, now);
     }
 }
 

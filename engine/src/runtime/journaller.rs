@@ -113,8 +113,8 @@ impl Journaller {
     /// import keeps its events' bytes free of this host's clock.
     #[inline]
     pub fn append_stamped(&mut self, ev: &mut InputEvent) -> Result<(), JournalError> {
-        let since = super::clock::mono_now().saturating_since(ev.header.recv);
-        ev.header.stamps.journaled = u32::try_from(since).unwrap_or(u32::MAX).max(1);
+        ev.header.stamps.journaled =
+            super::clock::stamp_since(ev.header.recv, super::clock::mono_now());
         self.append(ev)
     }
 

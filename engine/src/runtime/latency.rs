@@ -17,7 +17,9 @@
 //! read back from a journal alone; `dispatch` includes waiting for the
 //! journal (the core consumes only journaled events). "Decision out" is
 //! when the core has processed the event and its outputs are in the output
-//! ring. `tick_to_decision` counts market-data events only.
+//! ring; "core start" is when its batch began or the event before it in
+//! the batch was out (one clock read per event). `tick_to_decision`
+//! counts market-data events only.
 //!
 //! # Invariants
 //! - Recording allocates nothing: the histograms are created with fixed

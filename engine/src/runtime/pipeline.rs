@@ -609,8 +609,11 @@ fn core_loop<R: RingReader<InputEvent>>(
                 }
                 j.end_batch()?;
             }
+            // One clock read per event: an event starts when the one before
+            // it in the batch is done (the bookkeeping between is the
+            // next event's, and small).
+            let mut start = mono_now();
             for ev in &batch {
-                let start = mono_now();
                 let outputs = core.outputs();
                 if let InputBody::Operator(_) = ev.body {
                     last_command =
@@ -618,6 +621,9 @@ fn core_loop<R: RingReader<InputEvent>>(
                 } else {
                     core.on_event(ev, &mut output);
                 }
+                let done = mono_now();
+                stages.record_core(ev, start, done);
+                start = done;
                 // The digest moved: record it, so the digest after every
                 // input stays known (see `journaller`, Checkpoints).
                 if core.outputs() != outputs {
@@ -625,7 +631,6 @@ fn core_loop<R: RingReader<InputEvent>>(
                 }
                 fingerprint.add(ev);
                 stages.record_stamps(ev);
-                stages.record_core(ev, start, mono_now());
             }
             board.publish(&core, &last_command);
             since_checkpoint += batch.len() as u64;

@@ -106,9 +106,7 @@ impl std::fmt::Debug for InputPublisher {
 }
 
 fn stamp_published(ev: &mut InputEvent) {
-    let since = mono_now().saturating_since(ev.header.recv);
-    // At least 1: zero means "not stamped" (events built outside a gateway).
-    ev.header.stamps.published = u32::try_from(since).unwrap_or(u32::MAX).max(1);
+    ev.header.stamps.published = super::clock::stamp_since(ev.header.recv, mono_now());
 }
 
 impl InputPublisher {
