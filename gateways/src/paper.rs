@@ -44,7 +44,9 @@ use autobot_engine::event::{
     OrderUpdate, OutputBody, OutputEvent, RejectReason, Request, Source, SystemState,
 };
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::runtime::{InputPublisher, InputView, OutputReader, RingReader, Waiter};
+use autobot_engine::runtime::{
+    InputPublisher, InputView, LatencyRecorder, OutputReader, RingReader, Waiter,
+};
 use autobot_engine::types::{
     ClientOrderId, ExchangeOrderId, Instrument, Money, Price, Qty, Rate, Rounding, SCALE, Seq,
     Side, SymbolId, UnixNanos,
@@ -570,7 +572,9 @@ fn report(symbol: SymbolId, exchange: UnixNanos, body: InputBody) -> InputEvent 
 /// Drops `publisher` after the core reports `Stopped` and every report is
 /// out, which lets the input ring shut down (see the runtime's shutdown docs).
 /// The core's `BookResync` alerts are passed on to `resync` (the market
-/// gateway fetches the snapshot).
+/// gateway fetches the snapshot). An order taken from the output ring is
+/// "sent" (handed to the paper exchange) for the `tick_to_order` stage in
+/// `latency`.
 pub fn run(
     mut exchange: PaperExchange,
     mut outputs: OutputReader,
@@ -578,6 +582,7 @@ pub fn run(
     publisher: InputPublisher,
     mut waiter: Waiter,
     resync: &ResyncRequests,
+    mut latency: LatencyRecorder,
 ) -> PaperStats {
     let halt = publisher.halt_flag();
     let mut publisher = Some(publisher);
@@ -605,7 +610,11 @@ pub fn run(
         }
         if outputs_open {
             let polled = outputs.with_batch(u64::MAX, |outs| {
+                let taken = mono_now();
                 for o in outs {
+                    if let OutputBody::NewOrder(_) = o.body {
+                        latency.stages().record_order_sent(o.recv, taken);
+                    }
                     if let OutputBody::StateChange(s) = o.body
                         && s.to == SystemState::Stopped
                     {
@@ -618,6 +627,7 @@ pub fn run(
                     }
                     exchange.on_output(o, &mut reports);
                 }
+                latency.tick(taken);
             });
             match polled {
                 Ok(Some(())) => progress = true,
@@ -637,8 +647,10 @@ pub fn run(
         if progress {
             waiter.reset();
         } else {
+            latency.tick(mono_now());
             waiter.idle();
         }
     }
+    latency.finish();
     exchange.stats
 }

@@ -56,6 +56,7 @@ fn order(cause: u64, side: Side, kind: OrderKind) -> OutputEvent {
 fn limit(cause: u64, side: Side, kind: OrderKind, price: &str, post_only: bool) -> OutputEvent {
     OutputEvent {
         cause: Seq(cause),
+        recv: Default::default(),
         body: OutputBody::NewOrder(NewOrder {
             client_id: ClientOrderId(cause * 16),
             symbol: SymbolId(0),
@@ -150,6 +151,7 @@ fn refusals_are_reports_not_silence() {
     );
     let cancel = OutputEvent {
         cause: Seq(0),
+        recv: Default::default(),
         body: OutputBody::Cancel(CancelOrder {
             client_id: ClientOrderId(3),
             symbol: SymbolId(0),
@@ -182,6 +184,7 @@ fn a_cancel_takes_back_an_order_still_waiting_and_is_refused_after_the_fill() {
     ex.on_output(&order(1, Side::Sell, OrderKind::Market), &mut reports);
     let cancel = |id| OutputEvent {
         cause: Seq(1),
+        recv: Default::default(),
         body: OutputBody::Cancel(CancelOrder {
             client_id: ClientOrderId(id),
             symbol: SymbolId(0),
@@ -333,6 +336,7 @@ fn a_resting_limit_is_cancelled_and_a_second_cancel_is_refused() {
     );
     let cancel = OutputEvent {
         cause: Seq(0),
+        recv: Default::default(),
         body: OutputBody::Cancel(CancelOrder {
             client_id: ClientOrderId(0),
             symbol: SymbolId(0),

@@ -196,6 +196,50 @@ impl Validate for ExchangeConfig {
     }
 }
 
+/// `[metrics]`: the Prometheus endpoint and the latency files.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Loopback address of the Prometheus text endpoint (`127.0.0.1:0`:
+    /// any free port, written to the run's `metrics.addr`); `""` turns it
+    /// off.
+    pub listen: String,
+    /// Rewrite `RUN_DIR/latency/*.hgrm` (and the endpoint's percentiles)
+    /// every this many seconds while running (0 ..= 3600; 0: only at the
+    /// end of the run).
+    pub latency_every_secs: u64,
+}
+
+impl MetricsConfig {
+    /// The address to listen on, if the endpoint is on.
+    pub fn addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen.parse().ok()
+    }
+}
+
+impl Validate for MetricsConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_range(at, "latency_every_secs", self.latency_every_secs, 0, 3600)?;
+        loopback_or_off(at, &self.listen)
+    }
+}
+
+/// `listen` is `""` (off) or a loopback `address:port`.
+fn loopback_or_off(at: &str, listen: &str) -> Result<(), RangeError> {
+    if listen.is_empty() {
+        return Ok(());
+    }
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(a) if a.ip().is_loopback() => Ok(()),
+        _ => Err(RangeError::new(
+            at,
+            "listen",
+            format!("{listen:?}"),
+            "a loopback address and port such as \"127.0.0.1:0\", or \"\" for off",
+        )),
+    }
+}
+
 /// `[operator]`: the operator's control endpoint (`autobot ctl`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -214,18 +258,7 @@ impl OperatorConfig {
 
 impl Validate for OperatorConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        if self.listen.is_empty() {
-            return Ok(());
-        }
-        match self.addr() {
-            Some(a) if a.ip().is_loopback() => Ok(()),
-            _ => Err(RangeError::new(
-                at,
-                "listen",
-                format!("{:?}", self.listen),
-                "a loopback address and port such as \"127.0.0.1:0\", or \"\" for off",
-            )),
-        }
+        loopback_or_off(at, &self.listen)
     }
 }
 
@@ -257,6 +290,8 @@ pub struct AppConfig {
     pub paper: PaperConfig,
     /// `[operator]`.
     pub operator: OperatorConfig,
+    /// `[metrics]`.
+    pub metrics: MetricsConfig,
     /// `[backtest]`.
     pub backtest: crate::backtest::settings::BacktestConfig,
 }
@@ -272,6 +307,7 @@ impl Validate for AppConfig {
         cfg::check_correlated(&self.instruments, &self.risk.portfolio)?;
         self.control.validate("control")?;
         self.account.validate("account")?;
+        self.metrics.validate("metrics")?;
         self.exchange.validate("exchange")?;
         self.market.validate("market")?;
         self.paper.validate("paper")?;

@@ -111,6 +111,8 @@ pub struct ExchangeStart<'a> {
     /// Orders the core holds open (a resumed run): the user stream asks
     /// the exchange what became of them.
     pub open_orders: &'a [OpenOrder],
+    /// The execution thread's latency histograms (`tick_to_order`).
+    pub latency: autobot_engine::runtime::LatencyRecorder,
 }
 
 impl ExchangeSide {
@@ -149,6 +151,7 @@ impl ExchangeSide {
         let (cpus, busy, wait) = (s.cpus, s.busy, s.wait);
         let (outputs, resync, rel) = (s.outputs, s.resync, Arc::clone(&released));
         let exec_pub = s.exec_publisher;
+        let latency = s.latency;
         let halt = exec_pub.halt_flag();
         let exec = spawn_stage(
             "autobot-exec",
@@ -166,6 +169,7 @@ impl ExchangeSide {
                     &resync,
                     &rel,
                     &exec_ledger,
+                    latency,
                 )
             },
         )?;

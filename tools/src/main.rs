@@ -256,8 +256,16 @@ enum ReportWhat {
     Latency {
         /// Run directory (or its `latency/` directory).
         run_dir: PathBuf,
-        /// A second run to compare with.
+        /// A second run to compare with (drawn dashed on the page).
         other: Option<PathBuf>,
+        /// Where to write the HTML page [default: RUN_DIR/latency.html].
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Read the stamped stages (parse, publish, journal) from each
+        /// run's journal instead of its `.hgrm` files: an incident's
+        /// latency after the fact.
+        #[arg(long)]
+        journal: bool,
     },
 }
 
@@ -493,18 +501,50 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report {
-            what: ReportWhat::Latency { run_dir, other },
+            what:
+                ReportWhat::Latency {
+                    run_dir,
+                    other,
+                    html,
+                    journal,
+                },
         } => {
             use autobot_tools::latency;
-            let mut runs = vec![("this".to_string(), latency::read_run(&run_dir)?)];
+            let read = |dir: &std::path::Path| {
+                if journal {
+                    latency::from_journal(dir)
+                } else {
+                    latency::read_run(dir)
+                }
+            };
+            // Everything is read and drawn before anything is written.
+            let mut runs = vec![("this".to_string(), read(&run_dir)?)];
             if let Some(o) = &other {
-                runs.push(("other".to_string(), latency::read_run(o)?));
+                runs.push(("other".to_string(), read(o)?));
             }
-            writeln!(out, "latency of {}", run_dir.display())?;
+            let source = if journal {
+                "from the journal's stamps (parse, publish and journal stages only)"
+            } else {
+                "from the run's .hgrm files"
+            };
+            let title = match &other {
+                Some(o) => format!(
+                    "{} (solid) against {} (dashed)",
+                    run_dir.display(),
+                    o.display()
+                ),
+                None => run_dir.display().to_string(),
+            };
+            let page = latency::html::page(&title, source, &runs)?;
+            let html = html.unwrap_or_else(|| latency::run_root(&run_dir).join("latency.html"));
+            latency::write_whole(&html, &page)
+                .with_context(|| format!("cannot write {}", html.display()))?;
+            writeln!(out, "latency of {}, {source}", run_dir.display())?;
             if let Some(o) = &other {
                 writeln!(out, "compared with {} (run \"other\")", o.display())?;
             }
             write!(out, "{}", latency::table(&runs))?;
+            writeln!(out, "page: {}", html.display())?;
             out.flush()?;
             Ok(())
         }

@@ -106,8 +106,10 @@ pub struct RunOutcome {
     pub restored_from: Option<(PathBuf, autobot_engine::types::Seq)>,
     /// The snapshot written at the end of the run.
     pub snapshot: Option<PathBuf>,
-    /// The pipeline's report (core, journal, latency).
+    /// The pipeline's report (core, journal).
     pub pipeline: PipelineReport,
+    /// Per-stage latency of the whole run (also in `RUN_DIR/latency/`).
+    pub latency: autobot_engine::runtime::latency::StageHistograms,
     /// Wall-clock length.
     pub elapsed: Duration,
 }
@@ -190,6 +192,16 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         !on_exchange,
     )?;
     let recovery = started.recovery.clone();
+    let every = cfg.metrics.latency_every_secs;
+    let collector = crate::latency::collector::Collector::start(
+        Arc::clone(&started.latency),
+        run_dir.clone(),
+        (every > 0).then(|| Duration::from_secs(every)),
+    )
+    .map_err(|source| RunError::RunDir {
+        path: crate::latency::dir_of(&run_dir),
+        source,
+    })?;
     let restored = started.restore.replayed;
     let restored_from = started.restore.snapshot.clone();
     let restore_divergence = started.restore.divergence;
@@ -238,6 +250,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
             exchange.adopt(&started.open_orders);
             let halt = paper_pub.halt_flag();
+            let latency = started.latency.recorder();
             Some(spawn_stage(
                 "autobot-paper",
                 "paper execution",
@@ -246,7 +259,15 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 halt,
                 move || {
                     let waiter = Waiter::new(wait);
-                    paper::run(exchange, outputs, view, paper_pub, waiter, &paper_resync)
+                    paper::run(
+                        exchange,
+                        outputs,
+                        view,
+                        paper_pub,
+                        waiter,
+                        &paper_resync,
+                        latency,
+                    )
                 },
             )?)
         }
@@ -283,6 +304,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 cpus,
                 busy,
                 wait,
+                latency: started.latency.recorder(),
             })?)
         }
         _ => {
@@ -338,12 +360,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
              (foreign_orders = \"cancel\")"
         ));
     }
-    if let Err(e) = crate::latency::write_run(&run_dir, &pipeline.core.stages) {
-        pipeline.warnings.push(format!(
-            "latency histograms not written into {}: {e}",
-            crate::latency::dir_of(&run_dir).display()
-        ));
-    }
+    // Every recording thread (core, journaller, execution) has finished.
+    let (latency, latency_warning) = collector.finish();
+    pipeline.warnings.extend(latency_warning);
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     pipeline.warnings.extend(exchange_warning);
@@ -359,6 +378,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         restored_from,
         snapshot,
         pipeline,
+        latency,
         elapsed: began.elapsed(),
     })
 }

@@ -298,7 +298,7 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
         group(p.rejects),
         p.max_backlog
     );
-    let stages = crate::latency::distributions(&o.pipeline.core.stages);
+    let stages = crate::latency::distributions(&o.latency);
     let _ = writeln!(
         s,
         "latency per stage (histograms in {}):",

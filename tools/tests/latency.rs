@@ -51,6 +51,22 @@ fn the_table_has_every_stage_of_both_runs() {
     }
     // p50 of 1..=1000 × 100 ns is 50 µs; × 1000 ns, 500 µs.
     assert!(out.contains("50.0") && out.contains("500."), "{out}");
+
+    // The page: the table of both runs and a chart line per stage and run.
+    let page = std::fs::read_to_string(a.join("latency.html")).unwrap();
+    assert!(page.starts_with("<!doctype html>") && page.ends_with("</html>\n"));
+    assert!(page.contains("<svg"));
+    // Offline: nothing to fetch, nothing to run.
+    for fetch in ["<script", "src=", "<link", "@import"] {
+        assert!(!page.contains(fetch), "{fetch} on the page");
+    }
+    for stage in Stage::ALL {
+        for run in ["this", "other"] {
+            let legend = format!("{} ({run})", stage.name());
+            assert!(page.contains(&legend), "legend `{legend}` on the page");
+        }
+    }
+    assert!(page.contains("99.9%"), "the percentile axis reads in nines");
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
@@ -80,6 +96,16 @@ fn bad_run_directories_are_refused_with_what_is_wrong() {
     let (ok, out, err) = report(&[&corrupt]);
     assert!(!ok && out.is_empty(), "no half table: {out}");
     assert!(err.contains("decide.hgrm"), "{err}");
+    // A good run compared with a corrupt one: no page at all.
+    let good = run_dir("good");
+    autobot_tools::latency::write_run(&good, &recorded(10)).unwrap();
+    let (ok, _, err) = report(&[&good, &corrupt]);
+    assert!(!ok && err.contains("decide.hgrm"), "{err}");
+    assert!(
+        !good.join("latency.html").exists() && !good.join("latency.html.tmp").exists(),
+        "never a half page"
+    );
+    let _ = std::fs::remove_dir_all(good);
     for d in [empty, unknown, corrupt] {
         let _ = std::fs::remove_dir_all(d);
     }

@@ -461,7 +461,11 @@ impl Core {
 
     #[inline]
     fn emit<S: OutputSink>(&mut self, cause: Seq, body: OutputBody, out: &mut S) {
-        let ev = OutputEvent { cause, body };
+        let ev = OutputEvent {
+            cause,
+            body,
+            recv: crate::types::MonoNanos(0),
+        };
         self.digest.update(&ev);
         out.emit(&ev);
     }

@@ -5,7 +5,7 @@
 //! output into its running digest (see `core::digest`) before it leaves.
 
 use super::{RegimeChange, Signal, WeightChange};
-use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
+use crate::types::{ClientOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId};
 
 /// Order type.
 #[derive(
@@ -630,4 +630,9 @@ pub struct OutputEvent {
     pub cause: Seq,
     /// Payload.
     pub body: OutputBody,
+    /// Transport stamp, not a decision: the `recv` of the market-data
+    /// input that caused this output, set by the runtime's output ring
+    /// (for the `tick_to_order` latency stage). The core always emits 0,
+    /// so digests and replays never depend on a clock.
+    pub recv: MonoNanos,
 }

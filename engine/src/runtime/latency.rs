@@ -11,6 +11,7 @@
 //! | `dispatch`         | ring publish          | core start              | core thread |
 //! | `decide`           | core start            | decision out            | core thread |
 //! | `tick_to_decision` | socket read           | decision out            | core thread |
+//! | `tick_to_order`    | socket read           | order request written   | execution thread |
 //!
 //! `parse`, `publish` and `journal` are stamps in the event header
 //! (`Stamps`, nanoseconds after `recv`), so they are journaled and can be
@@ -25,8 +26,8 @@
 //! - Recording allocates nothing: the histograms are created with fixed
 //!   bounds (1 ns ..= 60 s, 3 significant digits) before the first event,
 //!   and out-of-range values saturate.
-//! - Each thread records into its own [`StageHistograms`]; they are merged
-//!   once, at shutdown (histogram addition), off the hot path.
+//! - Each thread records into its own [`StageHistograms`]; the collector
+//!   merges them off the hot path (see `recorder`).
 
 use std::fmt::Write as _;
 
@@ -53,17 +54,20 @@ pub enum Stage {
     Decide,
     /// Socket read → decision out (market data only).
     TickToDecision,
+    /// Socket read of the market event → the order it caused is sent.
+    TickToOrder,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 7] = [
         Stage::Parse,
         Stage::Publish,
         Stage::Journal,
         Stage::Dispatch,
         Stage::Decide,
         Stage::TickToDecision,
+        Stage::TickToOrder,
     ];
 
     /// The stage's name (its `.hgrm` file is `<name>.hgrm`).
@@ -75,6 +79,7 @@ impl Stage {
             Stage::Dispatch => "dispatch",
             Stage::Decide => "decide",
             Stage::TickToDecision => "tick_to_decision",
+            Stage::TickToOrder => "tick_to_order",
         }
     }
 
@@ -87,6 +92,7 @@ impl Stage {
             Stage::Dispatch => "ring publish → core start",
             Stage::Decide => "core start → decision out",
             Stage::TickToDecision => "socket read → decision out",
+            Stage::TickToOrder => "socket read → order sent",
         }
     }
 
@@ -146,12 +152,39 @@ impl StageHistograms {
                 u64::from(s.published.saturating_sub(s.parsed)),
             );
         }
+        self.record_journal(ev);
+    }
+
+    /// The `journal` stage alone (the dedicated journaller's share: the
+    /// core's copy of the event never carries the journal stamp).
+    #[inline]
+    pub fn record_journal(&mut self, ev: &InputEvent) {
+        let s = ev.header.stamps;
         if s.journaled != 0 {
             self.record(
                 Stage::Journal,
                 u64::from(s.journaled.saturating_sub(s.published)),
             );
         }
+    }
+
+    /// The market-data input received at `recv` caused an order sent at
+    /// `sent` (execution threads).
+    #[inline]
+    pub fn record_order_sent(&mut self, recv: MonoNanos, sent: MonoNanos) {
+        if recv.0 != 0 {
+            self.record(Stage::TickToOrder, sent.0.saturating_sub(recv.0));
+        }
+    }
+
+    /// Empties every histogram (keeps their memory).
+    pub fn reset(&mut self) {
+        self.hist.iter_mut().for_each(Histogram::reset);
+    }
+
+    /// `true` when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.hist.iter().all(Histogram::is_empty)
     }
 
     /// The core's stages of one event: it started at `start` and its
@@ -206,7 +239,7 @@ pub fn is_market_data(body: &InputBody) -> bool {
 
 /// Ticks per half distance of the percentile iteration (as HdrHistogram's
 /// own `outputPercentileDistribution` defaults to).
-const TICKS_PER_HALF_DISTANCE: u32 = 5;
+pub const TICKS_PER_HALF_DISTANCE: u32 = 5;
 
 /// The histogram as HdrHistogram's standard percentile-distribution text
 /// (`.hgrm`), values in microseconds (scaling ratio 1000), so it loads in

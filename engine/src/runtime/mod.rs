@@ -9,6 +9,7 @@ pub mod clock;
 mod journaller;
 pub mod latency;
 mod pipeline;
+pub mod recorder;
 mod ring;
 mod snapshotter;
 mod wait;
@@ -22,6 +23,7 @@ pub use pipeline::{
     CoreReport, HaltOnPanic, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started,
     start,
 };
+pub use recorder::{LatencyHub, LatencyRecorder};
 pub use ring::{Closed, HaltFlag, Halted, InputPublisher, InputView, OutputReader, RingReader};
 pub use snapshotter::{SnapshotPlan, Snapshotter, SnapshotterError, SnapshotterReport};
 pub use wait::Waiter;

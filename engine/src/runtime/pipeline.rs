@@ -35,7 +35,8 @@ use disruptor::{BusySpin, build_multi_producer, build_single_producer};
 
 use super::clock::mono_now;
 use super::journaller::{Checkpoint, Journaller};
-use super::latency::StageHistograms;
+use super::latency::is_market_data;
+use super::recorder::LatencyRecorder;
 use super::ring::{
     CheckpointPublisher, CheckpointReader, Closed, CorePublisher, HaltFlag, InputPublisher,
     InputView, OutputPublisher, OutputReader, RingReader,
@@ -45,6 +46,7 @@ use super::{InputFingerprint, affinity};
 use crate::config::{CoreConfig, EngineConfig, JournalConfig, Layout, WaitKind};
 use crate::core::Core;
 use crate::event::{InputBody, InputEvent, OutputEvent};
+use crate::types::MonoNanos;
 
 /// Most events a stage takes per batch (bounds the latency of a batch).
 const MAX_BATCH: u64 = 256;
@@ -91,8 +93,6 @@ pub struct CoreReport {
     pub core: Core,
     /// Fingerprint of the input order the core consumed.
     pub fingerprint: InputFingerprint,
-    /// Per-stage latency of the events the core consumed (see `latency`).
-    pub stages: StageHistograms,
     /// Outputs lost because the pipeline halted while the output ring was full.
     pub dropped_outputs: u64,
 }
@@ -148,6 +148,9 @@ pub struct Started {
     pub open_orders: Vec<crate::core::OpenOrder>,
     /// The sequence the first input of this run will get.
     pub first_seq: crate::types::Seq,
+    /// Collects the stage threads' latency histograms (and hands out
+    /// recorders to gateway threads).
+    pub latency: Arc<super::LatencyHub>,
     /// Joins the stage threads.
     pub handle: PipelineHandle,
 }
@@ -271,12 +274,17 @@ pub fn start(
     let (out_poller, out_builder) =
         build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
             .new_event_poller();
-    let output: OutputPublisher = CorePublisher::new(out_builder.build(), wait, Arc::clone(&halt));
+    let output = OutputPublisher::new(CorePublisher::new(
+        out_builder.build(),
+        wait,
+        Arc::clone(&halt),
+    ));
     let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
     let cpus = engine.cpus;
     let path = journal_dir.to_path_buf();
     let board = Arc::new(super::StatusBoard::new(core_cfg.instruments.len()));
     board.publish(&core, &super::CommandOutcome::default());
+    let latency = super::LatencyHub::new();
     let stage = CoreStage {
         board: Arc::clone(&board),
         core,
@@ -284,6 +292,7 @@ pub fn start(
         checkpoint_every,
         output,
         wait,
+        latency: latency.recorder(),
     };
 
     let (core_thread, journal_thread, view, producer) = match engine.layout {
@@ -302,9 +311,16 @@ pub fn start(
             let cp_publisher: CheckpointPublisher =
                 CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt));
             let h = Arc::clone(&halt);
+            let recorder = latency.recorder();
             let journal_thread = spawn("autobot-journal", &halt, move || {
                 let warn = affinity::pin_current("journal", cpus.journal, busy);
-                let r = journal_loop(journal_poller, cp_poller, journaller, path, wait, &h);
+                let stage = JournalStage {
+                    journal: journaller,
+                    path,
+                    wait,
+                    latency: recorder,
+                };
+                let r = journal_loop(journal_poller, cp_poller, stage, &h);
                 (r, Vec::from_iter(warn))
             })?;
             let h = Arc::clone(&halt);
@@ -374,6 +390,7 @@ pub fn start(
         restored_market_events,
         open_orders,
         first_seq: next_seq,
+        latency,
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,
@@ -414,14 +431,26 @@ fn spawn<T: Send + 'static>(
         })
 }
 
+/// The dedicated journaller and what its thread needs besides the rings.
+struct JournalStage {
+    journal: Journaller,
+    path: PathBuf,
+    wait: WaitKind,
+    latency: LatencyRecorder,
+}
+
 fn journal_loop<R: RingReader<InputEvent>>(
     mut reader: R,
     mut checkpoints: CheckpointReader,
-    mut journal: Journaller,
-    path: PathBuf,
-    wait: WaitKind,
+    stage: JournalStage,
     halt: &HaltFlag,
 ) -> Result<JournalReport, RuntimeError> {
+    let JournalStage {
+        mut journal,
+        path,
+        wait,
+        mut latency,
+    } = stage;
     let mut waiter = Waiter::new(wait);
     let fail = |e: autobot_journal::JournalError| {
         halt.halt();
@@ -440,6 +469,7 @@ fn journal_loop<R: RingReader<InputEvent>>(
             for ev in events {
                 let mut ev = *ev;
                 journal.append_stamped(&mut ev)?;
+                latency.stages().record_journal(&ev);
             }
             journal.end_batch()
         });
@@ -456,12 +486,14 @@ fn journal_loop<R: RingReader<InputEvent>>(
         if let Ok(Some(r)) = append_checkpoints(&mut journal) {
             r.map_err(fail)?;
         }
+        latency.tick(mono_now());
         if idle {
             waiter.idle();
         } else {
             waiter.reset();
         }
     }
+    latency.finish();
     // The core finishes after this stage: take its checkpoints until it drops
     // its end of the ring (after its final one).
     loop {
@@ -562,6 +594,8 @@ struct CoreStage {
     checkpoint_every: u64,
     output: OutputPublisher,
     wait: WaitKind,
+    /// The core thread's latency histograms.
+    latency: LatencyRecorder,
 }
 
 fn core_loop<R: RingReader<InputEvent>>(
@@ -577,11 +611,11 @@ fn core_loop<R: RingReader<InputEvent>>(
         checkpoint_every,
         mut output,
         wait,
+        mut latency,
     } = stage;
     let mut waiter = Waiter::new(wait);
     // Pre-allocated so the steady state allocates nothing.
     let mut batch: Vec<InputEvent> = Vec::with_capacity(MAX_BATCH as usize);
-    let mut stages = StageHistograms::new();
     let mut fingerprint = InputFingerprint::default();
     let mut since_checkpoint = 0u64;
     let mut last_command = super::CommandOutcome::default();
@@ -615,6 +649,11 @@ fn core_loop<R: RingReader<InputEvent>>(
             let mut start = mono_now();
             for ev in &batch {
                 let outputs = core.outputs();
+                output.cause_recv = if is_market_data(&ev.body) {
+                    ev.header.recv
+                } else {
+                    MonoNanos(0)
+                };
                 if let InputBody::Operator(_) = ev.body {
                     last_command =
                         super::CommandOutcome::of(&mut core, |c| c.on_event(ev, &mut output));
@@ -622,7 +661,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                     core.on_event(ev, &mut output);
                 }
                 let done = mono_now();
-                stages.record_core(ev, start, done);
+                latency.stages().record_core(ev, start, done);
                 start = done;
                 // The digest moved: record it, so the digest after every
                 // input stays known (see `journaller`, Checkpoints).
@@ -630,8 +669,9 @@ fn core_loop<R: RingReader<InputEvent>>(
                     checkpoints.checkpoint(&core, true)?;
                 }
                 fingerprint.add(ev);
-                stages.record_stamps(ev);
+                latency.stages().record_stamps(ev);
             }
+            latency.tick(start);
             board.publish(&core, &last_command);
             since_checkpoint += batch.len() as u64;
             if since_checkpoint >= checkpoint_every {
@@ -650,6 +690,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                     // The journaller failed; its error is reported by join.
                     break;
                 }
+                latency.tick(mono_now());
                 waiter.idle();
             }
             Err(Closed) => break,
@@ -659,10 +700,10 @@ fn core_loop<R: RingReader<InputEvent>>(
         checkpoints.checkpoint(&core, true).map_err(fail)?;
         checkpoints.flush().map_err(fail)?;
     }
+    latency.finish();
     Ok(CoreReport {
         core,
         fingerprint,
-        stages,
-        dropped_outputs: output.dropped,
+        dropped_outputs: output.dropped(),
     })
 }

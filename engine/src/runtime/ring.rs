@@ -221,8 +221,29 @@ impl<E: Copy + Send + Sync> CorePublisher<E> {
     }
 }
 
-/// The core's handle on the output ring.
-pub(crate) type OutputPublisher = CorePublisher<OutputEvent>;
+/// The core's handle on the output ring: stamps each output with the
+/// `recv` of the market-data input that caused it (transport metadata for
+/// the `tick_to_order` stage; the core itself leaves it zero, so its
+/// digest never sees a clock).
+pub(crate) struct OutputPublisher {
+    ring: CorePublisher<OutputEvent>,
+    /// `recv` of the input being processed if it is market data, else 0.
+    pub(crate) cause_recv: crate::types::MonoNanos,
+}
+
+impl OutputPublisher {
+    pub(crate) fn new(ring: CorePublisher<OutputEvent>) -> Self {
+        OutputPublisher {
+            ring,
+            cause_recv: crate::types::MonoNanos(0),
+        }
+    }
+
+    /// Outputs dropped because the pipeline halted while the ring was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.ring.dropped
+    }
+}
 /// The core's handle on the checkpoint ring (dedicated layout).
 pub(crate) type CheckpointPublisher = CorePublisher<Checkpoint>;
 /// The dedicated journaller's reader of the checkpoint ring.
@@ -231,6 +252,8 @@ pub(crate) type CheckpointReader = EventPoller<Checkpoint, SingleProducerBarrier
 impl crate::core::OutputSink for OutputPublisher {
     #[inline]
     fn emit(&mut self, out: &OutputEvent) {
-        self.push(out);
+        let mut out = *out;
+        out.recv = self.cause_recv;
+        self.ring.push(&out);
     }
 }

@@ -34,10 +34,10 @@ use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
     AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderKind, OrderRejected, OutputBody,
-    RejectReason, Request, Source, SystemState,
+    OutputEvent, RejectReason, Request, Source, SystemState,
 };
 use autobot_engine::runtime::clock::{mono_now, unix_now};
-use autobot_engine::runtime::{InputPublisher, OutputReader, RingReader, Waiter};
+use autobot_engine::runtime::{InputPublisher, LatencyRecorder, OutputReader, RingReader, Waiter};
 use autobot_engine::types::{ClientOrderId, SymbolId, UnixNanos};
 use simd_json::prelude::*;
 
@@ -320,7 +320,9 @@ impl ExecClient {
 /// closes. Releases `publisher` once the core has reported `Stopped` and
 /// every request is answered and every refusal out, then sets `released`
 /// (the user-data stream may then be stopped once it has read the last
-/// reports). The core's `BookResync` alerts go to `resync`.
+/// reports). The core's `BookResync` alerts go to `resync`. Each order
+/// sent for a market-data input is recorded in `latency` (`tick_to_order`).
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     mut client: ExecClient,
     mut outputs: OutputReader,
@@ -329,10 +331,11 @@ pub fn run(
     resync: &ResyncRequests,
     released: &std::sync::atomic::AtomicBool,
     ledger: &OrderLedger,
+    mut latency: LatencyRecorder,
 ) -> ExecClient {
     let halt = publisher.halt_flag();
     let mut publisher = Some(publisher);
-    let mut todo: VecDeque<OutputBody> = VecDeque::with_capacity(256);
+    let mut todo: VecDeque<OutputEvent> = VecDeque::with_capacity(256);
     let mut reports: VecDeque<InputEvent> = VecDeque::with_capacity(256);
     let mut stopped = false;
     let mut open = true;
@@ -351,7 +354,7 @@ pub fn run(
                         OutputBody::Alert(a) if a.code == AlertCode::BookResync => {
                             resync.request(a.symbol);
                         }
-                        OutputBody::NewOrder(_) | OutputBody::Cancel(_) => todo.push_back(o.body),
+                        OutputBody::NewOrder(_) | OutputBody::Cancel(_) => todo.push_back(*o),
                         _ => {}
                     }
                 }
@@ -362,13 +365,16 @@ pub fn run(
             }
         }
         // One request per pass, so outputs keep draining between requests.
-        if let Some(body) = todo.pop_front() {
+        if let Some(out) = todo.pop_front() {
             progress = true;
-            let (symbol, refused) = match body {
+            let (symbol, refused) = match out.body {
                 OutputBody::NewOrder(o) => {
                     // Recorded first: its reports may arrive before the reply.
                     ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
                     let refused = client.place(&o).err();
+                    let sent = client.rest.last_sent;
+                    latency.stages().record_order_sent(out.recv, sent);
+                    latency.tick(sent);
                     match refused {
                         Some(_) => ledger.refused(o.client_id),
                         None => ledger.placed(o.client_id),
@@ -405,9 +411,11 @@ pub fn run(
         if progress {
             waiter.reset();
         } else {
+            latency.tick(mono_now());
             waiter.idle();
         }
     }
+    latency.finish();
     client
 }
 

@@ -112,6 +112,7 @@ fn depth(x: &mut SimExchange, ms: u64, bids: &[(&str, &str)], asks: &[(&str, &st
 fn send(x: &mut SimExchange, ms: u64, order: NewOrder) {
     let out = OutputEvent {
         cause: Seq(1),
+        recv: Default::default(),
         body: OutputBody::NewOrder(order),
     };
     x.on_output(&out, UnixNanos(ms * 1_000_000), None);

@@ -7,11 +7,18 @@
 //! percentile row, percentiles or counts that go backwards, and a file
 //! without its footer (a file cut short). Nothing is printed or written
 //! for a run until every one of its files has been read.
+//!
+//! A journal alone also gives the stamped stages (`parse`, `publish`,
+//! `journal`: the stamps ride in every journaled event header), so an
+//! incident's latency can be read after the fact ([`from_journal`]).
+
+pub mod collector;
+pub mod html;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use autobot_engine::runtime::latency::{Stage, StageHistograms, to_hgrm};
+use autobot_engine::runtime::latency::{Stage, StageHistograms, TICKS_PER_HALF_DISTANCE, to_hgrm};
 
 /// The percentiles of the tables, as quantiles.
 pub const QUANTILES: [(f64, &str); 5] = [
@@ -47,6 +54,20 @@ pub enum LatencyError {
         /// Its stem.
         name: String,
     },
+    /// The journal could not be read.
+    #[error("{}: {reason}", path.display())]
+    Journal {
+        /// The journal directory.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// The journal holds no stamped event (imported journals carry none).
+    #[error("{}: no event in the journal carries latency stamps (imported or backtest journals have none)", path.display())]
+    NoStamps {
+        /// The journal directory.
+        path: PathBuf,
+    },
     /// A file is not a percentile distribution.
     #[error("{}:{line}: {reason}", path.display())]
     Corrupt {
@@ -75,6 +96,18 @@ pub struct Distribution {
 }
 
 impl Distribution {
+    /// The distribution of a histogram: the rows of its `.hgrm` file.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Distribution {
+        Distribution {
+            points: h
+                .iter_quantiles(TICKS_PER_HALF_DISTANCE)
+                .map(|v| (v.value_iterated_to() as f64, v.quantile_iterated_to()))
+                .collect(),
+            count: h.len(),
+            max_ns: h.max() as f64,
+        }
+    }
+
     /// The value (ns) at quantile `q`: the first row at or above it.
     pub fn value_at(&self, q: f64) -> f64 {
         self.points
@@ -199,10 +232,7 @@ pub fn write_run(run_dir: &Path, stages: &StageHistograms) -> std::io::Result<Ve
     let mut written = Vec::new();
     for (stage, h) in stages.recorded() {
         let path = dir.join(format!("{}.hgrm", stage.name()));
-        // Whole file or nothing: a reader never sees half a distribution.
-        let tmp = path.with_extension("hgrm.tmp");
-        std::fs::write(&tmp, to_hgrm(h))?;
-        std::fs::rename(&tmp, &path)?;
+        write_whole(&path, &to_hgrm(h))?;
         written.push(path);
     }
     Ok(written)
@@ -241,6 +271,57 @@ pub fn read_run(run_dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyErr
     }
     found.sort_by_key(|(s, _)| *s);
     Ok(found)
+}
+
+/// The stamped stages of every input in a journal (a run directory or
+/// the journal directory itself), as distributions.
+pub fn from_journal(dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyError> {
+    let path = crate::journal_cmd::journal_dir(dir);
+    let fail = |reason: String| LatencyError::Journal {
+        path: path.clone(),
+        reason,
+    };
+    let journal = autobot_journal::Journal::open(&path).map_err(|e| fail(e.to_string()))?;
+    let mut stages = StageHistograms::new();
+    for rec in journal.records() {
+        if rec.meta.is_meta() {
+            continue;
+        }
+        let ev = autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
+            fail(format!(
+                "input {} (segment {}, offset {}): {}",
+                rec.meta.seq, rec.segment, rec.offset, e.0
+            ))
+        })?;
+        stages.record_stamps(&ev);
+    }
+    let found = distributions(&stages);
+    if found.is_empty() {
+        return Err(LatencyError::NoStamps { path });
+    }
+    Ok(found)
+}
+
+/// Writes `text` to `path` whole or not at all (a temporary file renamed
+/// over it), so a reader never sees half a page.
+pub fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The run directory a report path belongs to: the path itself, or its
+/// parent when it is a run's `latency/` or `journal/` directory.
+pub fn run_root(path: &Path) -> PathBuf {
+    let inner = path
+        .file_name()
+        .is_some_and(|n| n == "latency" || n == "journal");
+    match path.parent() {
+        Some(parent) if inner && !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// A duration in ns, in the unit that reads best.
@@ -285,15 +366,11 @@ pub fn table(runs: &[(String, Vec<(Stage, Distribution)>)]) -> String {
     s
 }
 
-/// The distributions of in-memory histograms (as the files would give).
+/// The distributions of in-memory histograms (the rows their files hold).
 pub fn distributions(stages: &StageHistograms) -> Vec<(Stage, Distribution)> {
     stages
         .recorded()
-        .filter_map(|(s, h)| {
-            Distribution::parse(Path::new(s.name()), &to_hgrm(h))
-                .ok()
-                .map(|d| (s, d))
-        })
+        .map(|(s, h)| (s, Distribution::of(h)))
         .collect()
 }
 

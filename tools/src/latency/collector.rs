@@ -1,0 +1,99 @@
+//! The run's latency collector thread: every `latency_every_secs` it
+//! gathers what the recording threads handed off (`LatencyHub::collect`),
+//! rewrites `RUN_DIR/latency/*.hgrm` with the run's distribution so far,
+//! and refreshes the percentiles the metrics endpoint serves. At the end
+//! of the run, [`Collector::finish`] takes the last values (every
+//! recording thread has finished by then) and writes the final files.
+//!
+//! It sleeps between rounds: it is a timer, not a hot-path thread.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use autobot_engine::runtime::LatencyHub;
+use autobot_engine::runtime::latency::{Stage, StageHistograms};
+
+use super::{Distribution, distributions, write_run};
+
+/// The latest per-stage distributions, for the metrics endpoint.
+pub type Latest = Arc<Mutex<Vec<(Stage, Distribution)>>>;
+
+/// The collector thread of a run.
+#[derive(Debug)]
+pub struct Collector {
+    hub: Arc<LatencyHub>,
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<(StageHistograms, Option<String>)>,
+    latest: Latest,
+    run_dir: PathBuf,
+}
+
+impl Collector {
+    /// Starts collecting `hub` every `every` (`None`: only at the end).
+    pub fn start(
+        hub: Arc<LatencyHub>,
+        run_dir: PathBuf,
+        every: Option<Duration>,
+    ) -> std::io::Result<Collector> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let latest: Latest = Arc::default();
+        let (h, dir, shown) = (Arc::clone(&hub), run_dir.clone(), Arc::clone(&latest));
+        let thread = std::thread::Builder::new()
+            .name("autobot-latency".into())
+            .spawn(move || {
+                let mut total = StageHistograms::new();
+                let mut warning = None;
+                let Some(every) = every else {
+                    let _ = stopped.recv();
+                    return (total, warning);
+                };
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    h.collect(&mut total);
+                    if total.is_empty() {
+                        continue;
+                    }
+                    if let Err(e) = write_run(&dir, &total) {
+                        warning
+                            .get_or_insert(format!("latency files not written while running: {e}"));
+                    }
+                    *shown.lock().unwrap_or_else(PoisonError::into_inner) = distributions(&total);
+                }
+                (total, warning)
+            })?;
+        Ok(Collector {
+            hub,
+            stop,
+            thread,
+            latest,
+            run_dir,
+        })
+    }
+
+    /// The latest distributions (refreshed each round).
+    pub fn latest(&self) -> Latest {
+        Arc::clone(&self.latest)
+    }
+
+    /// Stops the thread, collects what is left (call it after every
+    /// recording thread has finished) and writes the final files. The
+    /// whole run's histograms, and a warning if a file could not be
+    /// written.
+    pub fn finish(self) -> (StageHistograms, Option<String>) {
+        let _ = self.stop.send(());
+        let (mut total, mut warning) = self.thread.join().unwrap_or_else(|_| {
+            (
+                StageHistograms::new(),
+                Some("latency collector panicked".into()),
+            )
+        });
+        self.hub.collect(&mut total);
+        if let Err(e) = write_run(&self.run_dir, &total) {
+            warning = Some(format!("latency files not written: {e}"));
+        }
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = distributions(&total);
+        (total, warning)
+    }
+}
