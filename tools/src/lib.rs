@@ -10,6 +10,7 @@ pub mod indicators;
 pub mod journal_cmd;
 pub mod latency;
 pub mod market;
+pub mod metrics;
 pub mod position;
 pub mod replay;
 pub mod run;

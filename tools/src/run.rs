@@ -68,6 +68,9 @@ pub enum RunError {
     /// The operator's endpoint could not start.
     #[error(transparent)]
     Control(#[from] autobot_gateways::control::ControlError),
+    /// The metrics endpoint could not start.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     /// The instrument table could not be checked against the exchange.
     #[error("{0}")]
     Instruments(String),
@@ -108,6 +111,8 @@ pub struct RunOutcome {
     pub snapshot: Option<PathBuf>,
     /// The pipeline's report (core, journal).
     pub pipeline: PipelineReport,
+    /// Where the metrics endpoint listened, and the scrapes it answered.
+    pub metrics: Option<(std::net::SocketAddr, u64)>,
     /// Per-stage latency of the whole run (also in `RUN_DIR/latency/`).
     pub latency: autobot_engine::runtime::latency::StageHistograms,
     /// Wall-clock length.
@@ -234,6 +239,16 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         started.publisher.clone(),
         Arc::clone(&started.board),
         started.board.operator_inputs() + 1,
+    )?;
+    let metrics = crate::metrics::MetricsServer::for_run(
+        cfg.metrics.addr(),
+        &run_dir,
+        crate::metrics::Sources {
+            board: Arc::clone(&started.board),
+            gauges: Arc::clone(&started.gauges),
+            latency: collector.latest(),
+            symbols: names.clone(),
+        },
     )?;
     let market_pub = started.publisher.clone();
     let exec_pub = started.publisher.clone();
@@ -362,6 +377,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     }
     // Every recording thread (core, journaller, execution) has finished.
     let (latency, latency_warning) = collector.finish();
+    let metrics = metrics.map(|m| (m.addr(), m.stop()));
     pipeline.warnings.extend(latency_warning);
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
@@ -379,6 +395,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         snapshot,
         pipeline,
         latency,
+        metrics,
         elapsed: began.elapsed(),
     })
 }

@@ -147,6 +147,12 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             c.addr, c.requests, c.commands, c.unauthorized, c.bad_requests
         );
     }
+    if let Some((addr, scrapes)) = &o.metrics {
+        let _ = writeln!(
+            s,
+            "  metrics           http://{addr}/metrics: {scrapes} scrapes"
+        );
+    }
     if let Some(regime_events) = m.regime_events {
         let regimes = [
             "trending up",

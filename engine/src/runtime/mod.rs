@@ -6,6 +6,7 @@
 mod affinity;
 mod board;
 pub mod clock;
+mod gauges;
 mod journaller;
 pub mod latency;
 mod pipeline;
@@ -16,6 +17,7 @@ mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
 pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
+pub use gauges::{GaugeReading, PipelineGauges};
 pub use journaller::{
     Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, read_journal,
 };

@@ -151,6 +151,8 @@ pub struct Started {
     /// Collects the stage threads' latency histograms (and hands out
     /// recorders to gateway threads).
     pub latency: Arc<super::LatencyHub>,
+    /// Published, journaled and processed counts (ring fill, journal lag).
+    pub gauges: Arc<super::PipelineGauges>,
     /// Joins the stage threads.
     pub handle: PipelineHandle,
 }
@@ -285,6 +287,7 @@ pub fn start(
     let board = Arc::new(super::StatusBoard::new(core_cfg.instruments.len()));
     board.publish(&core, &super::CommandOutcome::default());
     let latency = super::LatencyHub::new();
+    let gauges = Arc::new(super::PipelineGauges::new(engine.ring_size as u64));
     let stage = CoreStage {
         board: Arc::clone(&board),
         core,
@@ -293,6 +296,7 @@ pub fn start(
         output,
         wait,
         latency: latency.recorder(),
+        gauges: Arc::clone(&gauges),
     };
 
     let (core_thread, journal_thread, view, producer) = match engine.layout {
@@ -312,6 +316,7 @@ pub fn start(
                 CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt));
             let h = Arc::clone(&halt);
             let recorder = latency.recorder();
+            let journal_gauges = Arc::clone(&gauges);
             let journal_thread = spawn("autobot-journal", &halt, move || {
                 let warn = affinity::pin_current("journal", cpus.journal, busy);
                 let stage = JournalStage {
@@ -319,6 +324,7 @@ pub fn start(
                     path,
                     wait,
                     latency: recorder,
+                    gauges: journal_gauges,
                 };
                 let r = journal_loop(journal_poller, cp_poller, stage, &h);
                 (r, Vec::from_iter(warn))
@@ -359,7 +365,7 @@ pub fn start(
             (core_thread, None, view, producer)
         }
     };
-    let publisher = InputPublisher::new(producer, wait, Arc::clone(&halt));
+    let publisher = InputPublisher::new(producer, wait, Arc::clone(&halt), Arc::clone(&gauges));
     let snapshotter = match snapshot_plan {
         Some((plan, shadow)) => match super::Snapshotter::start(plan, shadow, core_cfg) {
             Ok(s) => Some(s),
@@ -391,6 +397,7 @@ pub fn start(
         open_orders,
         first_seq: next_seq,
         latency,
+        gauges,
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,
@@ -437,6 +444,7 @@ struct JournalStage {
     path: PathBuf,
     wait: WaitKind,
     latency: LatencyRecorder,
+    gauges: Arc<super::PipelineGauges>,
 }
 
 fn journal_loop<R: RingReader<InputEvent>>(
@@ -450,6 +458,7 @@ fn journal_loop<R: RingReader<InputEvent>>(
         path,
         wait,
         mut latency,
+        gauges,
     } = stage;
     let mut waiter = Waiter::new(wait);
     let fail = |e: autobot_journal::JournalError| {
@@ -466,12 +475,16 @@ fn journal_loop<R: RingReader<InputEvent>>(
     };
     loop {
         let batch = reader.with_batch(MAX_BATCH, |events| {
+            let mut n = 0;
             for ev in events {
                 let mut ev = *ev;
                 journal.append_stamped(&mut ev)?;
                 latency.stages().record_journal(&ev);
+                n += 1;
             }
-            journal.end_batch()
+            journal.end_batch()?;
+            gauges.journaled(n);
+            Ok(())
         });
         let idle = match batch {
             Ok(Some(r)) => {
@@ -596,6 +609,8 @@ struct CoreStage {
     wait: WaitKind,
     /// The core thread's latency histograms.
     latency: LatencyRecorder,
+    /// Where the core counts what it processed (and journaled, inline).
+    gauges: Arc<super::PipelineGauges>,
 }
 
 fn core_loop<R: RingReader<InputEvent>>(
@@ -612,6 +627,7 @@ fn core_loop<R: RingReader<InputEvent>>(
         mut output,
         wait,
         mut latency,
+        gauges,
     } = stage;
     let mut waiter = Waiter::new(wait);
     // Pre-allocated so the steady state allocates nothing.
@@ -642,6 +658,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                     j.append_stamped(ev)?;
                 }
                 j.end_batch()?;
+                gauges.journaled(batch.len() as u64);
             }
             // One clock read per event: an event starts when the one before
             // it in the batch is done (the bookkeeping between is the
@@ -673,6 +690,7 @@ fn core_loop<R: RingReader<InputEvent>>(
             }
             latency.tick(start);
             board.publish(&core, &last_command);
+            gauges.processed(batch.len() as u64);
             since_checkpoint += batch.len() as u64;
             if since_checkpoint >= checkpoint_every {
                 since_checkpoint = 0;

@@ -97,6 +97,7 @@ pub struct InputPublisher {
     producer: InputProducer,
     waiter: Waiter,
     halt: Arc<HaltFlag>,
+    gauges: Arc<super::PipelineGauges>,
 }
 
 impl std::fmt::Debug for InputPublisher {
@@ -110,11 +111,17 @@ fn stamp_published(ev: &mut InputEvent) {
 }
 
 impl InputPublisher {
-    pub(crate) fn new(producer: InputProducer, wait: WaitKind, halt: Arc<HaltFlag>) -> Self {
+    pub(crate) fn new(
+        producer: InputProducer,
+        wait: WaitKind,
+        halt: Arc<HaltFlag>,
+        gauges: Arc<super::PipelineGauges>,
+    ) -> Self {
         InputPublisher {
             producer,
             waiter: Waiter::new(wait),
             halt,
+            gauges,
         }
     }
 
@@ -124,6 +131,7 @@ impl InputPublisher {
         stamp_published(&mut ev);
         loop {
             if self.producer.try_publish(|slot| *slot = ev).is_ok() {
+                self.gauges.published(1);
                 self.waiter.reset();
                 return Ok(());
             }
@@ -140,7 +148,11 @@ impl InputPublisher {
     pub fn try_publish(&mut self, ev: &InputEvent) -> bool {
         let mut ev = *ev;
         stamp_published(&mut ev);
-        self.producer.try_publish(|slot| *slot = ev).is_ok()
+        let ok = self.producer.try_publish(|slot| *slot = ev).is_ok();
+        if ok {
+            self.gauges.published(1);
+        }
+        ok
     }
 
     /// Publishes a batch with one claim, waiting while the ring lacks room.
@@ -156,6 +168,7 @@ impl InputPublisher {
                 }
             });
             if published.is_ok() {
+                self.gauges.published(events.len() as u64);
                 self.waiter.reset();
                 return Ok(());
             }

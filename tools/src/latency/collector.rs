@@ -16,10 +16,40 @@ use std::time::Duration;
 use autobot_engine::runtime::LatencyHub;
 use autobot_engine::runtime::latency::{Stage, StageHistograms};
 
-use super::{Distribution, distributions, write_run};
+use super::{QUANTILES, write_run};
 
-/// The latest per-stage distributions, for the metrics endpoint.
-pub type Latest = Arc<Mutex<Vec<(Stage, Distribution)>>>;
+/// One stage's figures as the metrics endpoint serves them (a
+/// Prometheus summary).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSummary {
+    /// The stage.
+    pub stage: Stage,
+    /// `(quantile, ns)` at [`QUANTILES`].
+    pub quantiles: [(f64, f64); QUANTILES.len()],
+    /// Values recorded.
+    pub count: u64,
+    /// Their sum, ns (mean × count).
+    pub sum_ns: f64,
+    /// The largest, ns.
+    pub max_ns: f64,
+}
+
+/// Every recorded stage's summary.
+pub fn summaries(stages: &StageHistograms) -> Vec<StageSummary> {
+    stages
+        .recorded()
+        .map(|(stage, h)| StageSummary {
+            stage,
+            quantiles: QUANTILES.map(|(q, _)| (q, h.value_at_quantile(q) as f64)),
+            count: h.len(),
+            sum_ns: h.mean() * h.len() as f64,
+            max_ns: h.max() as f64,
+        })
+        .collect()
+}
+
+/// The latest per-stage summaries, for the metrics endpoint.
+pub type Latest = Arc<Mutex<Vec<StageSummary>>>;
 
 /// The collector thread of a run.
 #[derive(Debug)]
@@ -59,7 +89,7 @@ impl Collector {
                         warning
                             .get_or_insert(format!("latency files not written while running: {e}"));
                     }
-                    *shown.lock().unwrap_or_else(PoisonError::into_inner) = distributions(&total);
+                    *shown.lock().unwrap_or_else(PoisonError::into_inner) = summaries(&total);
                 }
                 (total, warning)
             })?;
@@ -93,7 +123,7 @@ impl Collector {
         if let Err(e) = write_run(&self.run_dir, &total) {
             warning = Some(format!("latency files not written: {e}"));
         }
-        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = distributions(&total);
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = summaries(&total);
         (total, warning)
     }
 }
