@@ -36,6 +36,7 @@ fn check(layout: Layout, name: &str) {
         wait: WaitKind::Yield,
         layout,
         cpus: CpuMap::default(),
+        mlockall: false,
     };
     let started = start(
         &engine,

@@ -246,6 +246,7 @@ impl UserPipeline {
             wait: WaitKind::Yield,
             layout: Layout::Inline,
             cpus: CpuMap::default(),
+            mlockall: false,
         };
         let journal = JournalConfig {
             segment_mib: 1,

@@ -156,7 +156,7 @@ impl ExchangeSide {
         let exec = spawn_stage(
             "autobot-exec",
             "execution",
-            cpus.execution,
+            (cpus.execution, cpus.realtime_priority),
             busy,
             halt,
             move || {
@@ -180,7 +180,7 @@ impl ExchangeSide {
         let user = spawn_stage(
             "autobot-user",
             "user data stream",
-            None,
+            (None, 0),
             false,
             halt,
             move || {

@@ -4,11 +4,13 @@
 pub mod backtest;
 pub mod config;
 pub mod control;
+pub mod doctor;
 pub mod exchange;
 pub mod gate;
 pub mod indicators;
 pub mod journal_cmd;
 pub mod latency;
+pub mod loadtest;
 pub mod market;
 pub mod metrics;
 pub mod position;

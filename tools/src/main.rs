@@ -242,6 +242,44 @@ enum Command {
         #[command(subcommand)]
         action: JournalAction,
     },
+    /// Load test: the whole pipeline (simulator → sockets → gateways →
+    /// ring → journal → core → orders) at fixed message rates, one paper
+    /// run per rate, latency measured from each message's intended send
+    /// time (coordinated-omission corrected). Prints a report per rate.
+    Loadtest {
+        /// Configuration file [default: config/bench-emaflip.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Message rates, per second.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        rates: Vec<u32>,
+        /// Seconds at each rate.
+        #[arg(long, default_value_t = 2.0)]
+        secs: f64,
+        /// Where the runs go.
+        #[arg(long, value_name = "DIR", default_value = "runs/load")]
+        run_dir: PathBuf,
+        /// Pin the core thread to this CPU (overrides [engine.cpus] core).
+        #[arg(long, value_name = "CPU")]
+        core: Option<usize>,
+        /// Run every other thread (simulator, gateways, execution) on this
+        /// CPU, leaving the core's CPU to the core.
+        #[arg(long, value_name = "CPU")]
+        housekeeping: Option<usize>,
+    },
+    /// Check this host for live trading: isolated CPUs against the CPU
+    /// map, nohz_full, the frequency governor, transparent huge pages, an
+    /// invariant TSC, NUMA, the memlock limit and SCHED_FIFO permission.
+    /// Exits 3 when the host is not ready.
+    Doctor {
+        /// Configuration file [default: config/paper.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Examine a copy of another host's `/sys` and `/proc` under this
+        /// directory instead of this host's (the limits are this process's).
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+    },
     /// Reports of a finished run.
     Report {
         #[command(subcommand)]
@@ -496,6 +534,50 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let ok = replay::run(&args, &mut out)?;
             out.flush()?;
             if !ok {
+                return Err(Reported.into());
+            }
+            Ok(())
+        }
+        Command::Loadtest {
+            config,
+            rates,
+            secs,
+            run_dir,
+            core,
+            housekeeping,
+        } => {
+            let config = config.unwrap_or_else(|| PathBuf::from("config/bench-emaflip.toml"));
+            let cfg = AppConfig::load(&config)?;
+            if !(secs > 0.0 && secs <= 3600.0) || rates.iter().any(|r| *r == 0 || *r > 10_000_000) {
+                anyhow::bail!("--secs must be in (0, 3600] and each rate in 1 ..= 10000000");
+            }
+            for rate in rates {
+                let place = autobot_tools::loadtest::Placement { core, housekeeping };
+                let report = autobot_tools::loadtest::run_rate(&cfg, rate, secs, &run_dir, place)?;
+                writeln!(out, "{}", report.render())?;
+                out.flush()?;
+            }
+            Ok(())
+        }
+        Command::Doctor { config, root } => {
+            use autobot_tools::doctor;
+            let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
+            let cfg = AppConfig::load(&config)?;
+            writeln!(
+                out,
+                "autobot doctor: {} against {}",
+                if root == std::path::Path::new("/") {
+                    "this host".to_string()
+                } else {
+                    root.display().to_string()
+                },
+                config.display()
+            )?;
+            let findings = doctor::examine(&root, &cfg.engine, &doctor::Limits::of_process(&root));
+            let (text, ready) = doctor::render(&findings);
+            write!(out, "{text}")?;
+            out.flush()?;
+            if !ready {
                 return Err(Reported.into());
             }
             Ok(())
@@ -790,6 +872,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let opts = RunOptions {
                 max_events: events,
                 unpaced: events.is_some(),
+                load: false,
                 stop,
                 resume,
                 // The keys the gate checked, so the run signs with exactly those.

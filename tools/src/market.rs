@@ -86,6 +86,9 @@ pub struct MarketStart<'a> {
     /// The API key and secret the built-in simulator accepts (exchange
     /// execution); `None` refuses signed requests.
     pub sim_api: Option<(Hidden, Hidden)>,
+    /// The pipeline's latency collector (the gateway's `delivery` stage
+    /// under the load generator).
+    pub latency: Option<Arc<autobot_engine::runtime::LatencyHub>>,
 }
 
 impl MarketSide {
@@ -217,6 +220,7 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
             let mut sim_cfg = SimConfig::loopback(source, s.instruments.to_vec());
             sim_cfg.speed = speed;
             sim_cfg.api.clone_from(&s.sim_api);
+            sim_cfg.due_prefix = s.opts.load;
             let sim = SimExchange::start(sim_cfg).map_err(RunError::Simulator)?;
             let (w, r) = (sim.ws_url(), sim.rest_url());
             (Some(sim), w, r)
@@ -230,6 +234,7 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         dead_after: Duration::from_millis(ex.dead_after_ms),
         backoff_min: Duration::from_millis(ex.backoff_min_ms),
         backoff_max: Duration::from_millis(ex.backoff_max_ms),
+        due_prefix: s.opts.load && sim.is_some(),
         ..MarketFeedConfig::public(
             ws_url.clone(),
             rest_url.clone(),
@@ -238,6 +243,9 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         )
     };
     let mut gateway = MarketGateway::new(feed, Parser::new(Symbols::new(&names)));
+    if let Some(latency) = s.latency.as_ref().filter(|_| s.opts.load && sim.is_some()) {
+        gateway = gateway.with_delivery(latency.recorder());
+    }
     let received = gateway.received();
     let gateway_stop = Arc::new(AtomicBool::new(false));
     let (stop, resync) = (Arc::clone(&gateway_stop), Arc::clone(&s.resync));
@@ -271,7 +279,7 @@ fn spawn_market<T: Send + 'static>(
     spawn_stage(
         "autobot-market",
         "market gateway",
-        cpus.market,
+        (cpus.market, cpus.realtime_priority),
         busy,
         halt,
         move || work(&mut publisher),

@@ -35,6 +35,10 @@ pub struct RunOptions {
     pub max_events: Option<u64>,
     /// Publish as fast as the ring accepts instead of at `events_per_sec`.
     pub unpaced: bool,
+    /// Load generator: the built-in simulator sends each frame with its
+    /// intended send time, and the market gateway measures from it
+    /// (`MarketFeedConfig::due_prefix`). Only with the simulator endpoint.
+    pub load: bool,
     /// Set to stop early (Ctrl-C).
     pub stop: Arc<AtomicBool>,
     /// Continue the run in this directory (recovering its journal and
@@ -269,7 +273,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             Some(spawn_stage(
                 "autobot-paper",
                 "paper execution",
-                cpus.execution,
+                (cpus.execution, cpus.realtime_priority),
                 busy,
                 halt,
                 move || {
@@ -302,6 +306,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         cpus,
         busy,
         sim_api,
+        latency: Some(Arc::clone(&started.latency)),
     })?;
     let exchange_side = match (signer, outputs.take(), market.urls()) {
         (Some(signer), Some(outputs), Some((ws_url, rest_url))) => {
@@ -410,7 +415,7 @@ pub(crate) type StageThread<T> = std::thread::JoinHandle<(T, Option<String>)>;
 pub(crate) fn spawn_stage<T: Send + 'static>(
     thread: &str,
     role: &'static str,
-    cpu: Option<usize>,
+    (cpu, realtime): (Option<usize>, u8),
     busy: bool,
     halt: Arc<autobot_engine::runtime::HaltFlag>,
     work: impl FnOnce() -> T + Send + 'static,
@@ -420,7 +425,7 @@ pub(crate) fn spawn_stage<T: Send + 'static>(
         .name(thread.into())
         .spawn(move || {
             let _guard = guard;
-            let warning = pin_current(role, cpu, busy);
+            let warning = pin_current(role, cpu, busy, realtime);
             (work(), warning)
         })
         .map_err(|_| RunError::Gateway(role))

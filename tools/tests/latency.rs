@@ -46,7 +46,10 @@ fn the_table_has_every_stage_of_both_runs() {
     let (ok, out, err) = report(&[&a, &b]);
     assert!(ok, "{err}");
     for stage in Stage::ALL {
-        let rows = out.lines().filter(|l| l.starts_with(stage.name())).count();
+        let rows = out
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(stage.name()))
+            .count();
         assert_eq!(rows, 2, "{} of both runs:\n{out}", stage.name());
     }
     // p50 of 1..=1000 × 100 ns is 50 µs; × 1000 ns, 500 µs.

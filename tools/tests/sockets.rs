@@ -145,8 +145,13 @@ fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
     assert_eq!(u.refused.load(Ordering::Relaxed), 0);
     assert_eq!(u.foreign.load(Ordering::Relaxed), 0);
     assert_eq!(u.listen_keys.load(Ordering::Relaxed), 1);
-    // NEW + TRADE + ACCOUNT_UPDATE per order at least.
-    assert!(u.events.load(Ordering::Relaxed) >= 3 * st.orders);
+    // At least each order's final report came over the user stream (the
+    // journal check above holds every FILLED). Not 3 per order: the run
+    // waits for the reports the core needs (the ledger's "settled"), not
+    // for the NEW and ACCOUNT_UPDATE around them, which a loaded host may
+    // still be delivering when the stream stops.
+    let events = u.events.load(Ordering::Relaxed);
+    assert!(events >= st.orders, "{events} user events, {st:?}");
     assert_eq!(out.paper.orders, 0, "paper execution stayed out of it");
     let held = core.position(SymbolId(0)).unwrap().qty();
     let exchange = x.positions.as_ref().unwrap();

@@ -216,6 +216,13 @@ pub struct CpuMap {
     pub core: Option<usize>,
     /// Execution gateway thread.
     pub execution: Option<usize>,
+    /// SCHED_FIFO priority (1 ..= 99) for the threads pinned above; 0
+    /// leaves them under the normal scheduler. Unpinned threads never get
+    /// it: a spinning FIFO thread without a CPU of its own can starve the
+    /// host. Not permitted (no CAP_SYS_NICE / RLIMIT_RTPRIO): a warning,
+    /// and the thread runs on normally.
+    #[serde(default)]
+    pub realtime_priority: u8,
 }
 
 /// `[engine]`: the rings and threads.
@@ -233,6 +240,11 @@ pub struct EngineConfig {
     /// Thread pinning.
     #[serde(default)]
     pub cpus: CpuMap,
+    /// Lock the process's memory (`mlockall(MCL_CURRENT | MCL_FUTURE)`) so
+    /// no page of the rings, pools or journal is ever swapped out or
+    /// faulted in late. Not permitted (RLIMIT_MEMLOCK too low): a warning.
+    #[serde(default)]
+    pub mlockall: bool,
 }
 
 fn check_pow2(at: &str, key: &str, v: usize, min: usize, max: usize) -> Result<(), RangeError> {
@@ -271,6 +283,13 @@ impl Validate for EngineConfig {
                 }
             }
         }
+        check_range(
+            &cpus,
+            "realtime_priority",
+            self.cpus.realtime_priority,
+            0,
+            99,
+        )?;
         Ok(())
     }
 }

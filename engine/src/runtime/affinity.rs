@@ -1,4 +1,6 @@
-//! Thread pinning from the configured CPU map.
+//! Thread placement from the configured CPU map: pinning, SCHED_FIFO for
+//! pinned threads, and locking the process's memory. Each step that the
+//! host does not permit is a warning for the operator, never a failure.
 
 /// The CPUs the kernel isolates from the scheduler (`isolcpus=`), if readable.
 pub fn isolated_cpus() -> Vec<usize> {
@@ -23,23 +25,67 @@ pub fn parse_cpu_list(s: &str) -> Vec<usize> {
     out
 }
 
-/// Pins the calling thread to `cpu` (if given). Returns a warning for the
-/// operator when pinning failed or the CPU is not isolated while the thread
+/// Pins the calling thread to `cpu` (if given) and, with `realtime` > 0,
+/// moves it to SCHED_FIFO at that priority. Returns a warning for the
+/// operator when a step failed or the CPU is not isolated while the thread
 /// will busy-spin on it; the thread runs on either way.
-pub fn pin_current(thread: &str, cpu: Option<usize>, busy_spin: bool) -> Option<String> {
+pub fn pin_current(
+    thread: &str,
+    cpu: Option<usize>,
+    busy_spin: bool,
+    realtime: u8,
+) -> Option<String> {
     let cpu = cpu?;
     if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
         return Some(format!(
             "{thread}: could not pin to CPU {cpu}; running unpinned"
         ));
     }
+    let mut warnings = Vec::new();
     if busy_spin && !isolated_cpus().contains(&cpu) {
-        return Some(format!(
+        warnings.push(format!(
             "{thread}: pinned to CPU {cpu}, which is not in isolcpus; busy-spinning there \
              competes with other tasks"
         ));
     }
-    None
+    if realtime > 0
+        && let Err(e) = set_fifo(realtime)
+    {
+        warnings.push(format!(
+            "{thread}: SCHED_FIFO priority {realtime} not permitted ({e}); normal scheduling \
+             (grant CAP_SYS_NICE or an rtprio limit: docs/tuning.md)"
+        ));
+    }
+    (!warnings.is_empty()).then(|| warnings.join("; "))
+}
+
+/// Moves the calling thread to SCHED_FIFO at `priority`.
+#[allow(unsafe_code)]
+fn set_fifo(priority: u8) -> Result<(), std::io::Error> {
+    let param = libc::sched_param {
+        sched_priority: i32::from(priority),
+    };
+    // SAFETY: `pthread_self()` is the calling thread, always valid; `param`
+    // is a valid, initialised sched_param that outlives the call.
+    let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
+    match rc {
+        0 => Ok(()),
+        e => Err(std::io::Error::from_raw_os_error(e)),
+    }
+}
+
+/// Locks every current and future page of the process in memory
+/// (`mlockall`). A warning when the host does not permit it.
+#[allow(unsafe_code)]
+pub fn lock_memory() -> Option<String> {
+    // SAFETY: mlockall takes flags only and touches no memory of ours.
+    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+    (rc != 0).then(|| {
+        format!(
+            "mlockall not permitted ({}); memory may be paged (raise RLIMIT_MEMLOCK: docs/tuning.md)",
+            std::io::Error::last_os_error()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -10,8 +10,10 @@
 //! | `journal`          | ring publish          | journal record written  | journal stage |
 //! | `dispatch`         | ring publish          | core start              | core thread |
 //! | `decide`           | core start            | decision out            | core thread |
+//! | `publish_to_decision` | ring publish       | decision out            | core thread |
 //! | `tick_to_decision` | socket read           | decision out            | core thread |
 //! | `tick_to_order`    | socket read           | order request written   | execution thread |
+//! | `delivery`         | intended send         | socket read             | market gateway (load generator only) |
 //!
 //! `parse`, `publish` and `journal` are stamps in the event header
 //! (`Stamps`, nanoseconds after `recv`), so they are journaled and can be
@@ -52,22 +54,29 @@ pub enum Stage {
     Dispatch,
     /// Core start → decision out.
     Decide,
+    /// Ring publish → decision out (dispatch and decide of one event).
+    PublishToDecision,
     /// Socket read → decision out (market data only).
     TickToDecision,
     /// Socket read of the market event → the order it caused is sent.
     TickToOrder,
+    /// Intended send → socket read (load generator only: sender lag,
+    /// socket queueing and the gateway's wake-up).
+    Delivery,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 9] = [
         Stage::Parse,
         Stage::Publish,
         Stage::Journal,
         Stage::Dispatch,
         Stage::Decide,
+        Stage::PublishToDecision,
         Stage::TickToDecision,
         Stage::TickToOrder,
+        Stage::Delivery,
     ];
 
     /// The stage's name (its `.hgrm` file is `<name>.hgrm`).
@@ -78,8 +87,10 @@ impl Stage {
             Stage::Journal => "journal",
             Stage::Dispatch => "dispatch",
             Stage::Decide => "decide",
+            Stage::PublishToDecision => "publish_to_decision",
             Stage::TickToDecision => "tick_to_decision",
             Stage::TickToOrder => "tick_to_order",
+            Stage::Delivery => "delivery",
         }
     }
 
@@ -91,8 +102,10 @@ impl Stage {
             Stage::Journal => "ring publish → journal written",
             Stage::Dispatch => "ring publish → core start",
             Stage::Decide => "core start → decision out",
+            Stage::PublishToDecision => "ring publish → decision out",
             Stage::TickToDecision => "socket read → decision out",
             Stage::TickToOrder => "socket read → order sent",
+            Stage::Delivery => "intended send → socket read",
         }
     }
 
@@ -195,6 +208,7 @@ impl StageHistograms {
         let published = recv.0.saturating_add(u64::from(ev.header.stamps.published));
         if ev.header.stamps.published != 0 {
             self.record(Stage::Dispatch, start.0.saturating_sub(published));
+            self.record(Stage::PublishToDecision, done.0.saturating_sub(published));
         }
         self.record(Stage::Decide, done.0.saturating_sub(start.0));
         if is_market_data(&ev.body) && recv.0 != 0 {

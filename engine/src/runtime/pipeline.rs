@@ -299,6 +299,9 @@ pub fn start(
         gauges: Arc::clone(&gauges),
     };
 
+    // Process-wide, before the threads start: the rings and pools above
+    // are locked now, the journal's maps as they are made.
+    let lock_warning = engine.mlockall.then(affinity::lock_memory).flatten();
     let (core_thread, journal_thread, view, producer) = match engine.layout {
         Layout::Dedicated => {
             let (journal_poller, b) = builder.new_event_poller();
@@ -318,7 +321,8 @@ pub fn start(
             let recorder = latency.recorder();
             let journal_gauges = Arc::clone(&gauges);
             let journal_thread = spawn("autobot-journal", &halt, move || {
-                let warn = affinity::pin_current("journal", cpus.journal, busy);
+                let warn =
+                    affinity::pin_current("journal", cpus.journal, busy, cpus.realtime_priority);
                 let stage = JournalStage {
                     journal: journaller,
                     path,
@@ -331,10 +335,13 @@ pub fn start(
             })?;
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
-                let warn = affinity::pin_current("core", cpus.core, busy);
+                let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
                 let mut sink = CheckpointWriter::new(CheckpointSink::Ring(cp_publisher));
                 let r = core_loop(core_poller, stage, &mut sink, &h);
-                (r.map(|c| (c, None)), Vec::from_iter(warn))
+                (
+                    r.map(|c| (c, None)),
+                    warn.into_iter().chain(lock_warning).collect(),
+                )
             })?;
             (core_thread, Some(journal_thread), view, producer)
         }
@@ -348,7 +355,7 @@ pub fn start(
             };
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
-                let warn = affinity::pin_current("core", cpus.core, busy);
+                let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
                 let mut sink = CheckpointWriter::new(CheckpointSink::Inline(journaller));
                 let r = core_loop(core_poller, stage, &mut sink, &h);
                 let CheckpointSink::Inline(j) = sink.to else {
@@ -360,7 +367,10 @@ pub fn start(
                     bytes: j.bytes(),
                     next_seq: j.next_seq().0,
                 };
-                (r.map(|c| (c, Some(report))), Vec::from_iter(warn))
+                (
+                    r.map(|c| (c, Some(report))),
+                    warn.into_iter().chain(lock_warning).collect(),
+                )
             })?;
             (core_thread, None, view, producer)
         }

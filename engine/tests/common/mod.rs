@@ -16,6 +16,7 @@ pub fn engine_config(layout: Layout) -> EngineConfig {
         wait: WaitKind::Yield,
         layout,
         cpus: CpuMap::default(),
+        mlockall: false,
     }
 }
 

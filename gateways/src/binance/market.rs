@@ -29,8 +29,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{Feed, FeedHealth, FeedStatus, InputBody, InputEvent, Source};
-use autobot_engine::runtime::InputPublisher;
 use autobot_engine::runtime::clock::mono_now;
+use autobot_engine::runtime::latency::Stage;
+use autobot_engine::runtime::{InputPublisher, LatencyRecorder};
 use autobot_engine::types::{MonoNanos, SymbolId, UnixNanos};
 use rand::RngExt;
 use tungstenite::client::IntoClientRequest;
@@ -72,6 +73,12 @@ pub struct MarketFeedConfig {
     pub max_connection_age: Duration,
     /// Socket read timeout: the tick of the gateway's checks.
     pub poll: Duration,
+    /// Load generator only: each text frame starts with its intended send
+    /// time (`sim::DUE_PREFIX_LEN` bytes), which becomes the events' `recv`,
+    /// so every stage "from socket read" is measured from when the message
+    /// was due instead: sender lag and socket queueing included
+    /// (coordinated-omission correction). Never set against an exchange.
+    pub due_prefix: bool,
 }
 
 impl MarketFeedConfig {
@@ -112,12 +119,25 @@ impl MarketFeedConfig {
             // The exchange closes a connection at 24 h; leave before it does.
             max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
             poll: Duration::from_millis(10),
+            due_prefix: false,
         }
     }
 
     fn has_depth(&self) -> bool {
         self.streams.iter().any(|s| s.starts_with("depth"))
     }
+}
+
+/// `<20-digit due ns> <message>` → (due, message); `None` for a frame
+/// without the prefix (it then goes to the parser whole, and is refused).
+fn due_prefixed(frame: &[u8]) -> Option<(MonoNanos, &[u8])> {
+    let n = crate::sim::DUE_PREFIX_LEN;
+    let (head, rest) = (frame.get(..n)?, frame.get(n..)?);
+    if head[n - 1] != b' ' {
+        return None;
+    }
+    let due = std::str::from_utf8(&head[..n - 1]).ok()?.parse().ok()?;
+    Some((MonoNanos(due), rest))
 }
 
 /// Book resyncs the core asked for, one flag per symbol (set by whoever
@@ -234,6 +254,9 @@ pub struct MarketGateway {
     has_depth: bool,
     /// A diff arrived for a symbol that needs a snapshot.
     snapshot_due: bool,
+    /// Load generator: where the `delivery` stage (intended send → socket
+    /// read) is recorded.
+    delivery: Option<LatencyRecorder>,
 }
 
 /// Why [`MarketGateway::run`] returned.
@@ -317,7 +340,15 @@ impl MarketGateway {
             stats: MarketStats::default(),
             rest_after: None,
             received: Arc::new(AtomicU64::new(0)),
+            delivery: None,
         }
+    }
+
+    /// Records the `delivery` stage of due-prefixed frames into `latency`
+    /// (load generator; see [`MarketFeedConfig::due_prefix`]).
+    pub fn with_delivery(mut self, latency: LatencyRecorder) -> MarketGateway {
+        self.delivery = Some(latency);
+        self
     }
 
     /// A counter of the text messages received, for other threads.
@@ -425,12 +456,24 @@ impl MarketGateway {
             // message, so a busy feed pays nothing for it).
             let now = match ws.read() {
                 Ok(Message::Text(text)) => {
-                    let recv = mono_now();
-                    last_frame = recv.0;
+                    let read = mono_now();
+                    last_frame = read.0;
+                    let (recv, body) = if self.cfg.due_prefix {
+                        let (due, body) =
+                            due_prefixed(text.as_bytes()).unwrap_or((read, text.as_bytes()));
+                        if let Some(d) = self.delivery.as_mut() {
+                            d.stages()
+                                .record(Stage::Delivery, read.saturating_since(due));
+                            d.tick(read);
+                        }
+                        (due, body)
+                    } else {
+                        (read, text.as_bytes())
+                    };
                     self.buf.clear();
-                    self.buf.extend_from_slice(text.as_bytes());
+                    self.buf.extend_from_slice(body);
                     self.on_message(recv, publisher)?;
-                    recv.0
+                    read.0
                 }
                 Ok(Message::Binary(_)) => {
                     self.stats.messages += 1;

@@ -42,6 +42,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::fmt::Write as _;
+
+use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::types::Instrument;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
@@ -97,7 +100,15 @@ pub struct SimConfig {
     pub api: Option<(Hidden, Hidden)>,
     /// The simulated account.
     pub account: AccountConfig,
+    /// Load generator: prefix every stream frame with its intended send
+    /// time ([`DUE_PREFIX_LEN`] bytes: 20 digits of `clock::mono_now` ns
+    /// and a space), for a gateway that measures from it (see
+    /// `MarketFeedConfig::due_prefix`). Never set for a Binance-shaped feed.
+    pub due_prefix: bool,
 }
+
+/// Length of a frame's due-time prefix (20 digits and a space).
+pub const DUE_PREFIX_LEN: usize = 21;
 
 impl SimConfig {
     /// Defaults on free loopback ports.
@@ -113,6 +124,7 @@ impl SimConfig {
             ping_every: Duration::from_secs(30),
             api: None,
             account: AccountConfig::default(),
+            due_prefix: false,
         }
     }
 }
@@ -397,10 +409,13 @@ impl SimExchange {
         let s = Arc::clone(&shared);
         threads.push(spawn("autobot-sim-accept", move || accept(&listener, &s)));
         let s = Arc::clone(&shared);
-        let (wait, ping) = (cfg.start_on_first_client, cfg.ping_every);
-        threads.push(spawn("autobot-sim-feed", move || {
-            stream(feed, speed, wait, ping, &s);
-        }));
+        let pace = Pace {
+            speed,
+            wait_for_client: cfg.start_on_first_client,
+            ping_every: cfg.ping_every,
+            due_prefix: cfg.due_prefix,
+        };
+        threads.push(spawn("autobot-sim-feed", move || stream(feed, &pace, &s)));
         let (s, r) = (Arc::clone(&shared), Arc::clone(&rest));
         threads.push(spawn("autobot-sim-rest", move || rest::serve(&r, &s)));
         Ok(SimExchange {
@@ -528,13 +543,21 @@ fn sleep_until(due: Instant, stop: &AtomicBool) {
     }
 }
 
-fn stream(
-    mut feed: Feed,
+/// How the feed thread paces and frames the feed.
+struct Pace {
     speed: f64,
     wait_for_client: bool,
     ping_every: Duration,
-    shared: &Shared,
-) {
+    due_prefix: bool,
+}
+
+fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
+    let Pace {
+        speed,
+        wait_for_client,
+        ping_every,
+        due_prefix,
+    } = *pace;
     while wait_for_client && lock(&shared.clients).is_empty() {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -542,7 +565,10 @@ fn stream(
         std::thread::sleep(Duration::from_millis(1));
     }
     let mut start = Instant::now();
+    // The same instant on the clock the engine stamps with, for due times.
+    let mut start_mono = mono_now().0;
     let mut last_ping = Instant::now();
+    let mut framed = String::with_capacity(1024);
     let mut scratch = Vec::with_capacity(1 << 16);
     loop {
         if shared.stop.load(Ordering::Acquire) {
@@ -555,6 +581,7 @@ fn stream(
                 sleep_until(until, &shared.stop);
                 // The market resumes where it stopped, not with a burst.
                 start += until - now;
+                start_mono += u64::try_from((until - now).as_nanos()).unwrap_or(0);
             }
         }
         let item = match feed.next_item() {
@@ -565,10 +592,16 @@ fn stream(
                 break;
             }
         };
+        // Intended send time: the schedule's, however late the thread is
+        // (so a stall downstream cannot hide by delaying the sends).
+        let mut due_mono = 0;
         if speed > 0.0 {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let due = Duration::from_nanos((item.due_ns as f64 / speed) as u64);
             sleep_until(start + due, &shared.stop);
+            due_mono = start_mono + u64::try_from(due.as_nanos()).unwrap_or(0);
+        } else if due_prefix {
+            due_mono = mono_now().0;
         }
         shared.stats.items.fetch_add(1, Ordering::Relaxed);
         match &item.kind {
@@ -587,6 +620,13 @@ fn stream(
                             || c.ws.send(Message::text(text.as_str())).is_ok()
                     });
                 }
+                let text = if due_prefix {
+                    framed.clear();
+                    let _ = write!(framed, "{due_mono:020} {}", item.text);
+                    framed.as_str()
+                } else {
+                    item.text.as_str()
+                };
                 let ping = last_ping.elapsed() >= ping_every;
                 let before = clients.len();
                 clients.retain_mut(|c| {
@@ -595,7 +635,7 @@ fn stream(
                         ok = c.ws.send(Message::Ping(Vec::new().into())).is_ok();
                     }
                     if ok && c.streams.contains(name) {
-                        ok = c.ws.send(Message::text(item.text.as_str())).is_ok();
+                        ok = c.ws.send(Message::text(text)).is_ok();
                         if ok {
                             shared.stats.sent.fetch_add(1, Ordering::Relaxed);
                         }

@@ -36,8 +36,10 @@ fn color(stage: Stage) -> RGBColor {
         Stage::Journal => RGBColor(191, 135, 0),
         Stage::Dispatch => RGBColor(140, 140, 140),
         Stage::Decide => RGBColor(46, 160, 67),
+        Stage::PublishToDecision => RGBColor(0, 150, 150),
         Stage::TickToDecision => RGBColor(207, 34, 46),
         Stage::TickToOrder => RGBColor(0, 0, 0),
+        Stage::Delivery => RGBColor(230, 120, 180),
     }
 }
 

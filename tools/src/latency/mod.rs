@@ -340,7 +340,7 @@ pub fn ns(v: f64) -> String {
 /// The percentile table of `rows` (`label`, per-stage distributions).
 pub fn table(runs: &[(String, Vec<(Stage, Distribution)>)]) -> String {
     let mut s = String::new();
-    let _ = write!(s, "{:<18} {:<30}", "stage", "");
+    let _ = write!(s, "{:<20} {:<30}", "stage", "");
     if runs.len() > 1 {
         let _ = write!(s, " {:<10}", "run");
     }
@@ -353,7 +353,7 @@ pub fn table(runs: &[(String, Vec<(Stage, Distribution)>)]) -> String {
             let Some((_, d)) = dists.iter().find(|(s, _)| *s == stage) else {
                 continue;
             };
-            let _ = write!(s, "{:<18} {:<30}", stage.name(), stage.describe());
+            let _ = write!(s, "{:<20} {:<30}", stage.name(), stage.describe());
             if runs.len() > 1 {
                 let _ = write!(s, " {label:<10}");
             }
