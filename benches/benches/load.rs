@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use autobot_benches::median;
+use autobot_engine::runtime::clock;
 use autobot_engine::runtime::latency::Stage;
 use autobot_tools::config::AppConfig;
 use autobot_tools::latency::ns;
@@ -61,7 +62,31 @@ fn targets(label: &str, runs: &[RateReport]) {
     );
 }
 
+/// ns per read of `read`, median of 5 batches of 2 M reads.
+fn read_cost(read: fn() -> autobot_engine::types::MonoNanos) -> f64 {
+    let mut v: Vec<f64> = (0..5)
+        .map(|_| {
+            let began = std::time::Instant::now();
+            let mut x = 0u64;
+            for _ in 0..2_000_000 {
+                x = x.wrapping_add(std::hint::black_box(read()).0);
+            }
+            std::hint::black_box(x);
+            began.elapsed().as_nanos() as f64 / 2e6
+        })
+        .collect();
+    median(&mut v)
+}
+
 fn main() {
+    // The stamping clock first: what one stamp costs, against the
+    // clock_gettime baseline in the same process.
+    let source = clock::init();
+    let (stamp, baseline) = (read_cost(clock::mono_now), read_cost(clock::monotonic_now));
+    println!(
+        "latency clock: {source}\n  one read: {stamp:.1} ns; clock_gettime(CLOCK_MONOTONIC): {baseline:.1} ns ({:.2}×)",
+        baseline / stamp
+    );
     let cfg = config();
     let dir = base();
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);

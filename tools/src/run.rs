@@ -115,6 +115,8 @@ pub struct RunOutcome {
     pub snapshot: Option<PathBuf>,
     /// The pipeline's report (core, journal).
     pub pipeline: PipelineReport,
+    /// The clock the latency stamps were read from.
+    pub clock: autobot_engine::runtime::clock::ClockSource,
     /// Where the metrics endpoint listened, and the scrapes it answered.
     pub metrics: Option<(std::net::SocketAddr, u64)>,
     /// Per-stage latency of the whole run (also in `RUN_DIR/latency/`).
@@ -190,6 +192,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         std::fs::write(&path, cfg.to_toml()).map_err(|source| RunError::RunDir { path, source })?;
     }
     let core_cfg = cfg.core();
+    // Before any thread stamps an event.
+    let clock = autobot_engine::runtime::clock::init();
+    eprintln!("autobot: latency clock: {clock}");
     let began = Instant::now();
     let snapshots = run_dir.join("snapshots");
     let started = start(
@@ -400,6 +405,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         snapshot,
         pipeline,
         latency,
+        clock,
         metrics,
         elapsed: began.elapsed(),
     })

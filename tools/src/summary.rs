@@ -307,8 +307,9 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
     let stages = crate::latency::distributions(&o.latency);
     let _ = writeln!(
         s,
-        "latency per stage (histograms in {}):",
-        crate::latency::dir_of(&o.run_dir).display()
+        "latency per stage (histograms in {}; clock: {}):",
+        crate::latency::dir_of(&o.run_dir).display(),
+        o.clock
     );
     for line in crate::latency::table(&[(String::new(), stages)]).lines() {
         let _ = writeln!(s, "  {line}");
