@@ -11,8 +11,8 @@ use autobot_gateways::synthetic::SyntheticConfig;
 use serde::Deserialize;
 
 /// Deployment (SPEC section 6). The gate (`crate::gate`) decides what each
-/// needs before it starts; testnet and live need the Binance gateways,
-/// which this build does not have yet, so `run` refuses them after the gate.
+/// needs before it starts; testnet and live also need exchange execution
+/// to a URL, which `run` checks after the gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Deployment {
