@@ -126,7 +126,8 @@ fn regime_chart(r: &Recorder, core: &CoreConfig, start_ms: u64, end_ms: u64) -> 
     Ok(svg)
 }
 
-fn esc(s: &str) -> String {
+/// `s` with the HTML metacharacters of text content escaped.
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

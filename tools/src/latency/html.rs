@@ -15,6 +15,7 @@ use autobot_engine::runtime::latency::Stage;
 use plotters::prelude::*;
 
 use super::{Distribution, QUANTILES, ns};
+use crate::backtest::html::esc;
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 560;
@@ -124,12 +125,6 @@ fn chart(runs: &[Run]) -> Result<String, Box<dyn std::error::Error>> {
         root.present()?;
     }
     Ok(svg)
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The whole page for `runs` (the first is the run reported on, a second
