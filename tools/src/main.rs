@@ -573,7 +573,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 },
                 config.display()
             )?;
-            let findings = doctor::examine(&root, &cfg.engine, &doctor::Limits::of_process(&root));
+            let mut findings =
+                doctor::examine(&root, &cfg.engine, &doctor::Limits::of_process(&root));
+            // Only this host can be measured, not a copy of another's files.
+            if root == std::path::Path::new("/") {
+                findings.push(doctor::jitter(
+                    &cfg.engine,
+                    std::time::Duration::from_millis(500),
+                ));
+            }
             let (text, ready) = doctor::render(&findings);
             write!(out, "{text}")?;
             out.flush()?;

@@ -20,6 +20,7 @@ fn this_host_is_examined_and_the_exit_status_tells_a_script() {
         "NUMA",
         "memlock limit",
         "SCHED_FIFO permission",
+        "scheduling jitter",
     ] {
         assert!(text.contains(check), "{check} missing:\n{text}");
     }

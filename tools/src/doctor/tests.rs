@@ -179,3 +179,18 @@ fn a_vm_without_cpufreq_is_a_warning() {
     let f = examine(&root, &engine(Some(2), Some(3), 0), &ROOT);
     assert_eq!(level(&f, "CPU frequency governor"), Level::Warn);
 }
+
+#[test]
+fn a_spinning_thread_counts_the_gaps_it_sees() {
+    let h = hiccups(0, std::time::Duration::from_millis(50)).expect("CPU 0 exists");
+    assert_eq!(h.cpu, 0);
+    assert!(h.spun_ns >= 50_000_000, "{h:?}");
+    assert!(h.over_100us <= h.over_10us, "{h:?}");
+    // The longest gap is at least as long as any it counted.
+    if h.over_100us > 0 {
+        assert!(h.max_ns > 100_000, "{h:?}");
+    }
+    let f = jitter(&engine(Some(0), None, 0), std::time::Duration::from_millis(20));
+    assert_eq!(f.check, "scheduling jitter");
+    assert!(f.found.contains("cpu0:"), "{}", f.found);
+}
