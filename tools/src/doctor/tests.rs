@@ -190,7 +190,10 @@ fn a_spinning_thread_counts_the_gaps_it_sees() {
     if h.over_100us > 0 {
         assert!(h.max_ns > 100_000, "{h:?}");
     }
-    let f = jitter(&engine(Some(0), None, 0), std::time::Duration::from_millis(20));
+    let f = jitter(
+        &engine(Some(0), None, 0),
+        std::time::Duration::from_millis(20),
+    );
     assert_eq!(f.check, "scheduling jitter");
     assert!(f.found.contains("cpu0:"), "{}", f.found);
 }
