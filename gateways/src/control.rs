@@ -25,15 +25,11 @@
 //! stops), so "the core processed my command" is "the core's count of
 //! operator inputs reached the number published": no id needs to travel.
 //!
-//! # Why tiny_http
-//! A handful of requests a day from one local operator: one thread, one
-//! request at a time, no async runtime. tiny_http is already the
-//! simulator's server, and `unblock` lets the run stop it promptly.
+//! It runs on [`crate::http::LoopbackServer`] (tiny_http, loopback only).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
@@ -44,6 +40,7 @@ use autobot_engine::runtime::{BoardSnapshot, InputPublisher, StatusBoard};
 use autobot_engine::types::{Price, Qty, Side, SymbolId, UnixNanos};
 
 use crate::credentials::Hidden;
+use crate::http::{ListenError, LoopbackServer};
 
 /// How the endpoint is set up.
 #[derive(Clone, Debug)]
@@ -90,13 +87,11 @@ pub struct ControlStats {
     pub bad_requests: AtomicU64,
 }
 
-/// A running endpoint.
+/// A running endpoint; a run that fails part-way still lets go of the
+/// input ring (dropping it stops the thread that owns the publisher).
 pub struct ControlServer {
-    addr: SocketAddr,
-    server: Arc<tiny_http::Server>,
+    server: LoopbackServer,
     stats: Arc<ControlStats>,
-    /// `None` once stopped.
-    thread: Option<JoinHandle<()>>,
 }
 
 impl ControlServer {
@@ -107,49 +102,29 @@ impl ControlServer {
         publisher: InputPublisher,
         board: Arc<StatusBoard>,
     ) -> Result<ControlServer, ControlError> {
-        if !cfg.listen.ip().is_loopback() {
-            return Err(ControlError::NotLoopback(cfg.listen));
-        }
         let listen = cfg.listen;
-        let bind_err = |reason: String| ControlError::Bind {
-            addr: listen,
-            reason,
-        };
-        let server = tiny_http::Server::http(listen).map_err(|e| bind_err(e.to_string()))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| bind_err("not an IP listener".into()))?;
-        let server = Arc::new(server);
         let stats = Arc::new(ControlStats::default());
-        let (s, st) = (Arc::clone(&server), Arc::clone(&stats));
-        let thread = std::thread::Builder::new()
-            .name("autobot-control".into())
-            .spawn(move || {
-                let mut endpoint = Endpoint {
-                    expected: cfg.operator_base,
-                    ids: crate::binance::parse::Symbols::new(&cfg.symbols),
-                    cfg,
-                    publisher,
-                    board,
-                    stats: st,
-                };
-                for rq in s.incoming_requests() {
-                    endpoint.answer(rq);
-                }
-            })
-            .map_err(|e| bind_err(e.to_string()))?;
-        Ok(ControlServer {
-            addr,
-            server,
-            stats,
-            thread: Some(thread),
+        let mut endpoint = Endpoint {
+            expected: cfg.operator_base,
+            ids: crate::binance::parse::Symbols::new(&cfg.symbols),
+            cfg,
+            publisher,
+            board,
+            stats: Arc::clone(&stats),
+        };
+        let server = LoopbackServer::start(listen, "autobot-control", move |rq| {
+            endpoint.answer(rq);
         })
+        .map_err(|e| match e {
+            ListenError::NotLoopback(a) => ControlError::NotLoopback(a),
+            ListenError::Bind { addr, reason } => ControlError::Bind { addr, reason },
+        })?;
+        Ok(ControlServer { server, stats })
     }
 
     /// The bound address (the port when `listen` asked for port 0).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Counters so far.
@@ -160,22 +135,8 @@ impl ControlServer {
     /// Stops answering, waits for the thread (which drops its publisher)
     /// and returns the counters.
     pub fn stop(mut self) -> Arc<ControlStats> {
-        self.shut();
+        self.server.stop();
         Arc::clone(&self.stats)
-    }
-
-    fn shut(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// A run that fails part-way still lets go of the input ring.
-impl Drop for ControlServer {
-    fn drop(&mut self) {
-        self.shut();
     }
 }
 

@@ -16,6 +16,7 @@
 pub mod binance;
 pub mod control;
 pub mod credentials;
+pub mod http;
 pub mod paper;
 pub mod sim;
 pub mod synthetic;

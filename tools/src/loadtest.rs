@@ -78,12 +78,12 @@ impl RateReport {
 }
 
 /// How the config places the threads, in words.
-pub fn placement(cfg: &AppConfig) -> String {
+pub fn placement(cfg: &AppConfig, housekeeping: Option<usize>) -> String {
     let c = cfg.engine.cpus;
     let show = |x: Option<usize>| x.map_or("unpinned".to_string(), |c| format!("CPU {c}"));
     format!(
         "core {}, market gateway {}, execution {}, journal {}; layout {:?}, wait {:?}; \
-         simulator and other threads unpinned",
+         simulator and other threads {}",
         show(c.core),
         show(c.market),
         show(c.execution),
@@ -92,7 +92,8 @@ pub fn placement(cfg: &AppConfig) -> String {
             autobot_engine::config::Layout::Dedicated => show(c.journal),
         },
         cfg.engine.layout,
-        cfg.engine.wait
+        cfg.engine.wait,
+        housekeeping.map_or("unpinned".to_string(), |h| format!("on CPU {h}")),
     )
 }
 
@@ -151,13 +152,6 @@ pub fn run_rate(
             .join()
             .map_err(|_| RunError::Gateway("load test"))?
     })?;
-    let mut placement = placement(&cfg);
-    if let Some(h) = place.housekeeping {
-        placement = placement.replace(
-            "simulator and other threads unpinned",
-            &format!("simulator and every other thread on CPU {h}"),
-        );
-    }
     Ok(RateReport {
         rate,
         messages: out.market.events,
@@ -165,6 +159,6 @@ pub fn run_rate(
         orders: out.pipeline.core.core.stats().orders,
         stages: distributions(&out.latency),
         run_dir: out.run_dir,
-        placement,
+        placement: placement(&cfg, place.housekeeping),
     })
 }

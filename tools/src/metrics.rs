@@ -17,10 +17,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
-use std::thread::JoinHandle;
 
 use autobot_engine::event::{ControlMode, SystemState};
 use autobot_engine::runtime::{PipelineGauges, StatusBoard};
+use autobot_gateways::http::{ListenError, LoopbackServer};
 
 use crate::latency::collector::Latest;
 use crate::run::RunError;
@@ -304,76 +304,50 @@ pub enum MetricsError {
 }
 
 /// A running endpoint. Stopped (and its address file removed) on drop.
+#[derive(Debug)]
 pub struct MetricsServer {
-    addr: SocketAddr,
-    server: Arc<tiny_http::Server>,
+    server: LoopbackServer,
     scrapes: Arc<AtomicU64>,
-    thread: Option<JoinHandle<()>>,
     addr_file: Option<PathBuf>,
 }
 
-impl std::fmt::Debug for MetricsServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetricsServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
 impl MetricsServer {
-    /// Binds `listen` and serves `sources` (tiny_http, as the operator
-    /// endpoint: a scrape every few seconds needs no async runtime).
+    /// Binds `listen` and serves `sources`.
     pub fn start(listen: SocketAddr, sources: Sources) -> Result<MetricsServer, MetricsError> {
-        if !listen.ip().is_loopback() {
-            return Err(MetricsError::NotLoopback(listen));
-        }
-        let bind_err = |reason: String| MetricsError::Bind {
-            addr: listen,
-            reason,
-        };
-        let server = tiny_http::Server::http(listen).map_err(|e| bind_err(e.to_string()))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| bind_err("not an IP listener".into()))?;
-        let server = Arc::new(server);
         let scrapes = Arc::new(AtomicU64::new(0));
-        let (srv, count) = (Arc::clone(&server), Arc::clone(&scrapes));
-        let thread = std::thread::Builder::new()
-            .name("autobot-metrics".into())
-            .spawn(move || {
-                for rq in srv.incoming_requests() {
-                    let ok = *rq.method() == tiny_http::Method::Get
-                        && rq.url().split('?').next() == Some("/metrics");
-                    let (status, body, kind) = if ok {
-                        count.fetch_add(1, Ordering::Relaxed);
-                        (
-                            200,
-                            render(&sources),
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        )
-                    } else {
-                        (
-                            404,
-                            "only GET /metrics is served\n".into(),
-                            "text/plain; charset=utf-8",
-                        )
-                    };
-                    let header = tiny_http::Header::from_bytes("Content-Type", kind)
-                        .expect("a static, valid header");
-                    let _ = rq.respond(
-                        tiny_http::Response::from_string(body)
-                            .with_status_code(status)
-                            .with_header(header),
-                    );
-                }
-            })
-            .map_err(|e| bind_err(e.to_string()))?;
+        let count = Arc::clone(&scrapes);
+        let server = LoopbackServer::start(listen, "autobot-metrics", move |rq| {
+            let ok = *rq.method() == tiny_http::Method::Get
+                && rq.url().split('?').next() == Some("/metrics");
+            let (status, body, kind) = if ok {
+                count.fetch_add(1, Ordering::Relaxed);
+                (
+                    200,
+                    render(&sources),
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )
+            } else {
+                (
+                    404,
+                    "only GET /metrics is served\n".into(),
+                    "text/plain; charset=utf-8",
+                )
+            };
+            let header = tiny_http::Header::from_bytes("Content-Type", kind)
+                .expect("a static, valid header");
+            let _ = rq.respond(
+                tiny_http::Response::from_string(body)
+                    .with_status_code(status)
+                    .with_header(header),
+            );
+        })
+        .map_err(|e| match e {
+            ListenError::NotLoopback(a) => MetricsError::NotLoopback(a),
+            ListenError::Bind { addr, reason } => MetricsError::Bind { addr, reason },
+        })?;
         Ok(MetricsServer {
-            addr,
             server,
             scrapes,
-            thread: Some(thread),
             addr_file: None,
         })
     }
@@ -390,18 +364,20 @@ impl MetricsServer {
         };
         let mut server = MetricsServer::start(listen, sources)?;
         let path = run_dir.join(ADDR_FILE);
-        std::fs::write(&path, format!("{}\n", server.addr)).map_err(|source| RunError::RunDir {
-            path: path.clone(),
-            source,
+        std::fs::write(&path, format!("{}\n", server.addr())).map_err(|source| {
+            RunError::RunDir {
+                path: path.clone(),
+                source,
+            }
         })?;
         server.addr_file = Some(path);
-        eprintln!("autobot: metrics on http://{}/metrics", server.addr);
+        eprintln!("autobot: metrics on http://{}/metrics", server.addr());
         Ok(Some(server))
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Stops serving; the scrapes answered.
@@ -411,10 +387,7 @@ impl MetricsServer {
     }
 
     fn shut(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.server.stop();
         if let Some(p) = self.addr_file.take() {
             let _ = std::fs::remove_file(p);
         }
