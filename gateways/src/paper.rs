@@ -613,7 +613,7 @@ pub fn run(
                 let taken = mono_now();
                 for o in outs {
                     if let OutputBody::NewOrder(_) = o.body {
-                        latency.stages().record_order_sent(o.recv, taken);
+                        latency.order_sent(o.cause, o.recv, taken);
                     }
                     if let OutputBody::StateChange(s) = o.body
                         && s.to == SystemState::Stopped

@@ -5,6 +5,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use autobot_engine::event::{InputBody, InputEvent, input_from_bytes};
+use autobot_engine::runtime::stamps::{
+    CoreStamp, KIND_CORE_STAMPS, KIND_SENT_STAMPS, SentStamp, StampEntry,
+};
 use autobot_engine::runtime::{Checkpoint, KIND_DIGEST};
 use autobot_journal::{Journal, Record};
 
@@ -65,9 +68,11 @@ pub fn inspect(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         )?;
     }
     let (mut first_t, mut last_t, mut checkpoints) = (None, 0u64, Vec::new());
+    let mut stamp_records = 0u64;
     for r in j.records() {
         if r.meta.is_meta() {
             checkpoints.extend(Checkpoint::from_record(&r));
+            stamp_records += u64::from(matches!(r.meta.kind, KIND_CORE_STAMPS | KIND_SENT_STAMPS));
         } else if r.meta.exchange > 0 {
             first_t.get_or_insert(r.meta.exchange);
             last_t = last_t.max(r.meta.exchange);
@@ -99,6 +104,28 @@ pub fn inspect(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         )?,
         None => writeln!(out, "no digest checkpoint")?,
     }
+    writeln!(
+        out,
+        "{} latency stamp records (core start, decision out, order sent)",
+        group(stamp_records)
+    )?;
+    Ok(())
+}
+
+/// A stamp record's payload decodes, and no stamp is about an input after
+/// the record's sequence (its highest).
+fn check_stamps<T: StampEntry>(r: &Record<'_>) -> anyhow::Result<()> {
+    let at = || format!("stamp record at segment {}, offset {}", r.segment, r.offset);
+    let stamps = autobot_engine::runtime::stamps::decode::<T>(r.payload)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+    if let Some(s) = stamps.iter().find(|s| s.seq().0 > r.meta.seq) {
+        anyhow::bail!(
+            "{}: a stamp of input {} in a record for inputs up to {}",
+            at(),
+            s.seq(),
+            r.meta.seq
+        );
+    }
     Ok(())
 }
 
@@ -109,8 +136,13 @@ pub fn verify(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut n = 0u64;
     for r in j.records() {
         if r.meta.is_meta() {
-            if r.meta.kind == KIND_DIGEST && Checkpoint::decode(r.payload).is_none() {
-                anyhow::bail!("checkpoint after input {}: bad payload", r.meta.seq);
+            match r.meta.kind {
+                KIND_DIGEST if Checkpoint::decode(r.payload).is_none() => {
+                    anyhow::bail!("checkpoint after input {}: bad payload", r.meta.seq)
+                }
+                KIND_CORE_STAMPS => check_stamps::<CoreStamp>(&r)?,
+                KIND_SENT_STAMPS => check_stamps::<SentStamp>(&r)?,
+                _ => {}
             }
             continue;
         }

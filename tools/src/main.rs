@@ -613,7 +613,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 runs.push(("other".to_string(), read(o)?));
             }
             let source = if journal {
-                "from the journal's stamps (parse, publish and journal stages only)"
+                "from the journal's stamps (every stage but delivery)"
             } else {
                 "from the run's .hgrm files"
             };

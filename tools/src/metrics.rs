@@ -235,6 +235,12 @@ pub fn render(src: &Sources) -> String {
             "Inputs published but not yet journaled.",
             g.journal_lag(),
         ),
+        (
+            "autobot_latency_stamps_dropped_total",
+            "counter",
+            "Order-sent latency stamps not journaled because their ring was full.",
+            g.stamps_dropped,
+        ),
     ] {
         family(&mut s, name, kind, help);
         let _ = writeln!(s, "{name} {v}");

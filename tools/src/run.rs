@@ -197,7 +197,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     eprintln!("autobot: latency clock: {clock}");
     let began = Instant::now();
     let snapshots = run_dir.join("snapshots");
-    let started = start(
+    let mut started = start(
         &cfg.engine,
         &cfg.journal,
         &core_cfg,
@@ -206,6 +206,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         !on_exchange,
     )?;
     let recovery = started.recovery.clone();
+    // Whichever execution thread runs journals its order-sent stamps.
+    let mut order_stamps = started.order_stamp_writer();
     let every = cfg.metrics.latency_every_secs;
     let collector = crate::latency::collector::Collector::start(
         Arc::clone(&started.latency),
@@ -274,7 +276,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
             exchange.adopt(&started.open_orders);
             let halt = paper_pub.halt_flag();
-            let latency = started.latency.recorder();
+            let latency = started.latency.recorder().journaling(order_stamps.take());
             Some(spawn_stage(
                 "autobot-paper",
                 "paper execution",
@@ -329,7 +331,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 cpus,
                 busy,
                 wait,
-                latency: started.latency.recorder(),
+                latency: started.latency.recorder().journaling(order_stamps.take()),
             })?)
         }
         _ => {
@@ -337,6 +339,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             None
         }
     };
+    // No execution thread took it: the journal must not wait for it.
+    drop(order_stamps);
     let (market, sim) = market.finish()?;
     // The endpoint's publisher must be gone before `Shutdown`: it is the
     // last input, and the ring shuts down only when every publisher is.
@@ -389,6 +393,13 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let (latency, latency_warning) = collector.finish();
     let metrics = metrics.map(|m| (m.addr(), m.stop()));
     pipeline.warnings.extend(latency_warning);
+    let dropped_stamps = started.gauges.read().stamps_dropped;
+    if dropped_stamps > 0 {
+        pipeline.warnings.push(format!(
+            "{dropped_stamps} order-sent latency stamps were not journaled (their ring was full); \
+             the .hgrm files have them"
+        ));
+    }
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     pipeline.warnings.extend(exchange_warning);

@@ -25,9 +25,14 @@ fn recorded(scale: u64) -> StageHistograms {
 }
 
 fn report(args: &[&std::path::Path]) -> (bool, String, String) {
+    report_with(&[], args)
+}
+
+fn report_with(flags: &[&str], args: &[&std::path::Path]) -> (bool, String, String) {
     let out = autobot()
         .arg("report")
         .arg("latency")
+        .args(flags)
         .args(args)
         .output()
         .unwrap();
@@ -112,4 +117,116 @@ fn bad_run_directories_are_refused_with_what_is_wrong() {
     for d in [empty, unknown, corrupt] {
         let _ = std::fs::remove_dir_all(d);
     }
+}
+
+/// A journal whose only input is stamped by its header (ring publish) and
+/// by stamp records (core start, decision out, order sent).
+fn stamped_journal(name: &str) -> std::path::PathBuf {
+    use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
+    use autobot_engine::runtime::Journaller;
+    use autobot_engine::runtime::stamps::{CoreStamp, SentStamp, StampBatch};
+    use autobot_engine::types::{MonoNanos, Seq, SymbolId, UnixNanos};
+    let dir = run_dir(name).join("journal");
+    let (mut journal, _) = Journaller::open(autobot_journal::AppenderConfig {
+        dir: dir.clone(),
+        segment_size: 1 << 16,
+        durability: autobot_journal::Durability::None,
+    })
+    .unwrap();
+    let mut ev = InputEvent::new(
+        Source::Runtime,
+        SymbolId(0),
+        MonoNanos(1_000_000),
+        UnixNanos(0),
+        InputBody::Operator(OperatorCommand::new(OperatorAction::Start, 0)),
+    );
+    ev.header.stamps.published = 500;
+    journal.append(&mut ev).unwrap();
+    let mut core = StampBatch::<CoreStamp>::default();
+    let stamp = CoreStamp {
+        seq: Seq(0),
+        start: 1_500,
+        done: 2_500,
+    };
+    core.push(stamp, MonoNanos(0));
+    journal.stamps(&core).unwrap();
+    let mut sent = StampBatch::<SentStamp>::default();
+    let stamp = SentStamp {
+        cause: Seq(0),
+        sent: 8_000,
+    };
+    sent.push(stamp, MonoNanos(0));
+    journal.stamps(&sent).unwrap();
+    journal.end_batch().unwrap();
+    dir
+}
+
+#[test]
+fn a_journal_alone_gives_the_core_and_order_stages() {
+    let dir = stamped_journal("stamped");
+    let run = dir.parent().unwrap();
+    let out = autobot()
+        .args(["journal", "verify"])
+        .arg(run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = autobot()
+        .args(["journal", "inspect"])
+        .arg(run)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 latency stamp records"), "{text}");
+
+    let (ok, out, err) = report_with(&["--journal"], &[&dir]);
+    assert!(ok, "{err}");
+    // ring publish 500 ns, core start 1.5 µs, decision out 2.5 µs and the
+    // order sent 8 µs after the socket read.
+    let row = |stage: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(stage))
+            .unwrap_or_else(|| panic!("no {stage} row:\n{out}"))
+            .to_string()
+    };
+    assert!(row("dispatch").contains("1.00 µs"), "{out}");
+    assert!(row("decide").contains("1.00 µs"), "{out}");
+    assert!(row("publish_to_decision").contains("2.00 µs"), "{out}");
+    assert!(row("tick_to_order").contains("8.00 µs"), "{out}");
+    assert!(run.join("latency.html").exists());
+    let _ = std::fs::remove_dir_all(run);
+}
+
+#[test]
+fn a_bad_stamp_record_is_refused_by_verify_and_the_report() {
+    let dir = stamped_journal("bad-stamps");
+    let run = dir.parent().unwrap().to_path_buf();
+    {
+        // A core stamp of zeros: "not stamped", which a run never writes.
+        let (mut app, _) = autobot_journal::Appender::open(autobot_journal::AppenderConfig {
+            dir: dir.clone(),
+            segment_size: 1 << 16,
+            durability: autobot_journal::Durability::None,
+        })
+        .unwrap();
+        let kind = autobot_engine::runtime::stamps::KIND_CORE_STAMPS;
+        app.append_meta(kind, 0, &[0u8; 16]).unwrap();
+        app.end_batch().unwrap();
+    }
+    let out = autobot()
+        .args(["journal", "verify"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        err.contains("stamp record at segment 0") && err.contains("stamp of input 0"),
+        "{err}"
+    );
+    let (ok, out, err) = report_with(&["--journal"], &[&run]);
+    assert!(!ok && out.is_empty(), "no half table: {out}");
+    assert!(err.contains("stamp record"), "{err}");
+    assert!(!run.join("latency.html").exists(), "never a half page");
+    let _ = std::fs::remove_dir_all(run);
 }

@@ -56,6 +56,7 @@ fn every_family_is_served_in_the_text_format() {
         "autobot_ring_fill 0",
         "autobot_ring_size 4096",
         "autobot_journal_lag 0",
+        "autobot_latency_stamps_dropped_total 0",
         "# TYPE autobot_latency_seconds summary",
         "autobot_latency_seconds_count{stage=\"decide\"} 1000",
     ] {

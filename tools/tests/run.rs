@@ -72,13 +72,23 @@ fn check(layout: Layout, name: &str) {
         st.orders,
         count(Stage::TickToOrder)
     );
-    let table = autobot_tools::latency::table(&[("run".into(), stages)]);
+    let table = autobot_tools::latency::table(&[("run".into(), stages.clone())]);
     assert!(table.contains("tick_to_decision"), "{table}");
-    // The journal alone gives the stamped stages, in both layouts (the
-    // record carries the journal stamp whoever wrote it).
+    // The journal alone gives every stage the run measured, value for
+    // value, in both layouts: the header stamps, and the stamp records of
+    // the core and the execution thread (which ends after the core).
     let stamped = autobot_tools::latency::from_journal(&out.run_dir).unwrap();
     let names: Vec<&str> = stamped.iter().map(|(s, _)| s.name()).collect();
-    assert_eq!(names, ["parse", "publish", "journal"], "{layout:?}");
+    let measured: Vec<&str> = stages.iter().map(|(s, _)| s.name()).collect();
+    assert_eq!(names, measured, "{layout:?}");
+    for ((stage, from_journal), (_, from_run)) in stamped.iter().zip(&stages) {
+        assert_eq!(
+            (from_journal.count, from_journal.max_ns),
+            (from_run.count, from_run.max_ns),
+            "{} ({layout:?})",
+            stage.name()
+        );
+    }
     assert!(stamped[0].1.count >= n, "every market event is stamped");
 
     let contents = read_journal(&out.run_dir.join("journal")).unwrap();

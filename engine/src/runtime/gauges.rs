@@ -20,6 +20,8 @@ pub struct PipelineGauges {
     published: CachePadded<AtomicU64>,
     journaled: CachePadded<AtomicU64>,
     processed: CachePadded<AtomicU64>,
+    /// Order-sent latency stamps lost to a full stamp ring (see `stamps`).
+    stamps_dropped: AtomicU64,
     ring_size: u64,
 }
 
@@ -34,6 +36,8 @@ pub struct GaugeReading {
     pub processed: u64,
     /// Input ring slots.
     pub ring_size: u64,
+    /// Order-sent latency stamps not journaled because their ring was full.
+    pub stamps_dropped: u64,
 }
 
 impl GaugeReading {
@@ -72,6 +76,11 @@ impl PipelineGauges {
         self.processed.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Rare (a full stamp ring), so it shares a line with the struct's tail.
+    pub(crate) fn stamps_dropped(&self, n: u64) {
+        self.stamps_dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// The counters now (read one after the other, so fill and lag are
     /// approximate and saturate at zero).
     pub fn read(&self) -> GaugeReading {
@@ -82,6 +91,7 @@ impl PipelineGauges {
             journaled,
             processed,
             ring_size: self.ring_size,
+            stamps_dropped: self.stamps_dropped.load(Ordering::Relaxed),
         }
     }
 }

@@ -74,6 +74,26 @@ impl Checkpoint {
     }
 }
 
+/// What the core thread hands the dedicated journaller besides the inputs
+/// (over the meta ring; the inline layout appends them directly).
+#[derive(Clone, Copy, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "ring slots are fixed-size anyway; boxing would allocate on the hot path"
+)]
+pub(crate) enum CoreMeta {
+    /// An output-digest checkpoint.
+    Checkpoint(Checkpoint),
+    /// A batch of the core's latency stamps.
+    Stamps(super::stamps::StampBatch<super::stamps::CoreStamp>),
+}
+
+impl Default for CoreMeta {
+    fn default() -> Self {
+        CoreMeta::Checkpoint(Checkpoint::default())
+    }
+}
+
 /// Appends input events and checkpoints to the journal.
 #[derive(Debug)]
 pub struct Journaller {
@@ -122,6 +142,28 @@ impl Journaller {
     pub fn checkpoint(&mut self, cp: &Checkpoint) -> Result<(), JournalError> {
         self.app
             .append_meta(KIND_DIGEST, cp.last_seq.0, &cp.encode())
+    }
+
+    /// Appends what the core sent.
+    pub(crate) fn core_meta(&mut self, meta: &CoreMeta) -> Result<(), JournalError> {
+        match meta {
+            CoreMeta::Checkpoint(cp) => self.checkpoint(cp),
+            CoreMeta::Stamps(batch) => self.stamps(batch),
+        }
+    }
+
+    /// Appends a batch of latency stamps (see `stamps`); an empty batch
+    /// appends nothing.
+    pub fn stamps<T: super::stamps::StampEntry>(
+        &mut self,
+        batch: &super::stamps::StampBatch<T>,
+    ) -> Result<(), JournalError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut buf = [0u8; super::stamps::RECORD_BYTES];
+        let payload = batch.encode(&mut buf);
+        self.app.append_meta(T::KIND, batch.last_seq().0, payload)
     }
 
     /// Ends a batch (durability per policy) before the batch is released.

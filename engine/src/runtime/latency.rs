@@ -16,9 +16,11 @@
 //! | `delivery`         | intended send         | socket read             | market gateway (load generator only) |
 //!
 //! `parse`, `publish` and `journal` are stamps in the event header
-//! (`Stamps`, nanoseconds after `recv`), so they are journaled and can be
-//! read back from a journal alone; `dispatch` includes waiting for the
-//! journal (the core consumes only journaled events). "Decision out" is
+//! (`Stamps`, nanoseconds after `recv`), journaled with the event; core
+//! start, decision out and order sent happen after the event's record is
+//! written and are journaled as stamp records (`stamps`), so every stage
+//! but `delivery` can be read back from a journal alone. `dispatch`
+//! includes waiting for the journal (the core consumes only journaled events). "Decision out" is
 //! when the core has processed the event and its outputs are in the output
 //! ring; "core start" is when its batch began or the event before it in
 //! the batch was out (one clock read per event). `tick_to_decision`
@@ -205,14 +207,28 @@ impl StageHistograms {
     #[inline]
     pub fn record_core(&mut self, ev: &InputEvent, start: MonoNanos, done: MonoNanos) {
         let recv = ev.header.recv;
-        let published = recv.0.saturating_add(u64::from(ev.header.stamps.published));
-        if ev.header.stamps.published != 0 {
-            self.record(Stage::Dispatch, start.0.saturating_sub(published));
-            self.record(Stage::PublishToDecision, done.0.saturating_sub(published));
+        self.record_core_since(
+            ev.header.stamps.published,
+            start.saturating_since(recv),
+            done.saturating_since(recv),
+            is_market_data(&ev.body) && recv.0 != 0,
+        );
+    }
+
+    /// The core's stages of one event from its stamps, in ns after its
+    /// `recv`: ring publish (`published`, 0 when not stamped), core start
+    /// and decision out. `tick`: a market-data event (`tick_to_decision`).
+    /// What a journal's core stamps give back.
+    #[inline]
+    pub fn record_core_since(&mut self, published: u32, start: u64, done: u64, tick: bool) {
+        if published != 0 {
+            let published = u64::from(published);
+            self.record(Stage::Dispatch, start.saturating_sub(published));
+            self.record(Stage::PublishToDecision, done.saturating_sub(published));
         }
-        self.record(Stage::Decide, done.0.saturating_sub(start.0));
-        if is_market_data(&ev.body) && recv.0 != 0 {
-            self.record(Stage::TickToDecision, done.0.saturating_sub(recv.0));
+        self.record(Stage::Decide, done.saturating_sub(start));
+        if tick {
+            self.record(Stage::TickToDecision, done);
         }
     }
 

@@ -9,10 +9,12 @@ pub mod clock;
 mod gauges;
 mod journaller;
 pub mod latency;
+mod meta_writer;
 mod pipeline;
 pub mod recorder;
 mod ring;
 mod snapshotter;
+pub mod stamps;
 mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
@@ -28,6 +30,7 @@ pub use pipeline::{
 pub use recorder::{LatencyHub, LatencyRecorder};
 pub use ring::{Closed, HaltFlag, Halted, InputPublisher, InputView, OutputReader, RingReader};
 pub use snapshotter::{SnapshotPlan, Snapshotter, SnapshotterError, SnapshotterReport};
+pub use stamps::OrderStampWriter;
 pub use wait::Waiter;
 
 use crate::event::InputEvent;

@@ -21,6 +21,9 @@
 //! its publisher once it has seen the core's `StateChange{to: Stopped}`
 //! output (the core sends that in answer to an `OperatorAction::Shutdown`
 //! input and emits no order after it), otherwise neither ring can close.
+//! The execution thread that took [`Started::order_stamp_writer`] drops it
+//! when it ends (after the output ring closed); the journal's owner appends
+//! its last order stamps until then, and only then finishes the journal.
 //!
 //! # Failure
 //! If the journal cannot be written the stage sets the shared [`HaltFlag`]:
@@ -34,13 +37,15 @@ use std::thread::JoinHandle;
 use disruptor::{BusySpin, build_multi_producer, build_single_producer};
 
 use super::clock::mono_now;
-use super::journaller::{Checkpoint, Journaller};
+use super::journaller::{CoreMeta, Journaller};
 use super::latency::is_market_data;
+use super::meta_writer::{MetaSink, MetaWriter};
 use super::recorder::LatencyRecorder;
 use super::ring::{
-    CheckpointPublisher, CheckpointReader, Closed, CorePublisher, HaltFlag, InputPublisher,
-    InputView, OutputPublisher, OutputReader, RingReader,
+    Closed, CorePublisher, HaltFlag, InputPublisher, InputView, MetaPublisher, MetaReader,
+    OutputPublisher, OutputReader, RingReader,
 };
+use super::stamps::{OrderStampReader, OrderStampWriter, UnclaimedWriter, order_stamp_ring};
 use super::wait::Waiter;
 use super::{InputFingerprint, affinity};
 use crate::config::{CoreConfig, EngineConfig, JournalConfig, Layout, WaitKind};
@@ -51,10 +56,14 @@ use crate::types::MonoNanos;
 /// Most events a stage takes per batch (bounds the latency of a batch).
 const MAX_BATCH: u64 = 256;
 
-/// Slots of the core → journaller checkpoint ring (dedicated layout). The
+/// Slots of the core → journaller meta ring (dedicated layout). The
 /// journaller drains it after every batch; the core waits only if it falls
-/// this many checkpoints behind.
-const CHECKPOINT_RING_SIZE: usize = 4096;
+/// this many checkpoints (or stamp batches) behind.
+const META_RING_SIZE: usize = 4096;
+
+/// Slots of the execution → journal order-stamp ring, in batches of
+/// `stamps::STAMPS_PER_RECORD`; a batch that finds it full is dropped.
+const ORDER_STAMP_RING_SIZE: usize = 256;
 
 /// Why the pipeline stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -153,8 +162,21 @@ pub struct Started {
     pub latency: Arc<super::LatencyHub>,
     /// Published, journaled and processed counts (ring fill, journal lag).
     pub gauges: Arc<super::PipelineGauges>,
+    /// The journal's end for order-sent stamps, until the execution thread
+    /// takes it ([`Started::order_stamp_writer`]).
+    order_stamps: Option<UnclaimedWriter>,
     /// Joins the stage threads.
     pub handle: PipelineHandle,
+}
+
+impl Started {
+    /// The writer for the execution thread's order-sent stamps (once; give
+    /// it to the thread's recorder with [`LatencyRecorder::journaling`]).
+    /// Once taken, the journal's end of the run waits until it is dropped,
+    /// which the execution thread does when it finishes, after the core.
+    pub fn order_stamp_writer(&mut self) -> Option<OrderStampWriter> {
+        self.order_stamps.take().map(UnclaimedWriter::claim)
+    }
 }
 
 /// What a stage thread returns: its result and its warnings for the operator.
@@ -288,6 +310,8 @@ pub fn start(
     board.publish(&core, &super::CommandOutcome::default());
     let latency = super::LatencyHub::new();
     let gauges = Arc::new(super::PipelineGauges::new(engine.ring_size as u64));
+    let (order_stamps, order_stamp_writer) =
+        order_stamp_ring(ORDER_STAMP_RING_SIZE, Arc::clone(&gauges));
     let stage = CoreStage {
         board: Arc::clone(&board),
         core,
@@ -313,9 +337,9 @@ pub fn start(
                 (None, b.build())
             };
             let (cp_poller, cp_builder) =
-                build_single_producer(CHECKPOINT_RING_SIZE, Checkpoint::default, BusySpin)
+                build_single_producer(META_RING_SIZE, CoreMeta::default, BusySpin)
                     .new_event_poller();
-            let cp_publisher: CheckpointPublisher =
+            let cp_publisher: MetaPublisher =
                 CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt));
             let h = Arc::clone(&halt);
             let recorder = latency.recorder();
@@ -330,13 +354,13 @@ pub fn start(
                     latency: recorder,
                     gauges: journal_gauges,
                 };
-                let r = journal_loop(journal_poller, cp_poller, stage, &h);
+                let r = journal_loop(journal_poller, cp_poller, order_stamps, stage, &h);
                 (r, Vec::from_iter(warn))
             })?;
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
-                let mut sink = CheckpointWriter::new(CheckpointSink::Ring(cp_publisher));
+                let mut sink = MetaWriter::new(MetaSink::Ring(cp_publisher));
                 let r = core_loop(core_poller, stage, &mut sink, &h);
                 (
                     r.map(|c| (c, None)),
@@ -356,9 +380,9 @@ pub fn start(
             let h = Arc::clone(&halt);
             let core_thread = spawn("autobot-core", &halt, move || {
                 let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
-                let mut sink = CheckpointWriter::new(CheckpointSink::Inline(journaller));
+                let mut sink = MetaWriter::new(MetaSink::Inline(journaller, order_stamps));
                 let r = core_loop(core_poller, stage, &mut sink, &h);
-                let CheckpointSink::Inline(j) = sink.to else {
+                let MetaSink::Inline(j, _) = sink.to else {
                     unreachable!("the inline sink stays inline")
                 };
                 let report = JournalReport {
@@ -408,6 +432,7 @@ pub fn start(
         first_seq: next_seq,
         latency,
         gauges,
+        order_stamps: Some(order_stamp_writer),
         handle: PipelineHandle {
             core: core_thread,
             journal: journal_thread,
@@ -459,7 +484,8 @@ struct JournalStage {
 
 fn journal_loop<R: RingReader<InputEvent>>(
     mut reader: R,
-    mut checkpoints: CheckpointReader,
+    mut checkpoints: MetaReader,
+    mut order_stamps: OrderStampReader,
     stage: JournalStage,
     halt: &HaltFlag,
 ) -> Result<JournalReport, RuntimeError> {
@@ -476,9 +502,9 @@ fn journal_loop<R: RingReader<InputEvent>>(
         RuntimeError::from(e)
     };
     let mut append_checkpoints = |journal: &mut Journaller| {
-        checkpoints.with_batch(MAX_BATCH, |cps| {
-            for cp in cps {
-                journal.checkpoint(cp)?;
+        checkpoints.with_batch(MAX_BATCH, |metas| {
+            for m in metas {
+                journal.core_meta(m)?;
             }
             Ok(())
         })
@@ -504,11 +530,12 @@ fn journal_loop<R: RingReader<InputEvent>>(
             Ok(None) => true,
             Err(Closed) => break,
         };
-        // The checkpoint ring closes only when the core thread ends, which
+        // The meta ring closes only when the core thread ends, which
         // the loop below waits for; here it is drained as it fills.
         if let Ok(Some(r)) = append_checkpoints(&mut journal) {
             r.map_err(fail)?;
         }
+        order_stamps.drain(&mut journal).map_err(fail)?;
         latency.tick(mono_now());
         if idle {
             waiter.idle();
@@ -530,6 +557,11 @@ fn journal_loop<R: RingReader<InputEvent>>(
             Err(Closed) => break,
         }
     }
+    // The execution thread ends after the core (the output ring closes
+    // with it): its last order stamps come now.
+    order_stamps
+        .drain_to_end(&mut journal, halt, &mut waiter)
+        .map_err(fail)?;
     journal.end_batch().map_err(fail)?;
     Ok(JournalReport {
         path,
@@ -537,75 +569,6 @@ fn journal_loop<R: RingReader<InputEvent>>(
         bytes: journal.bytes(),
         next_seq: journal.next_seq().0,
     })
-}
-
-/// Where the core thread's checkpoints go: straight into the journal it owns
-/// (inline layout), or over a ring to the journaller thread (dedicated).
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one value per core thread, created once and never moved on the hot path"
-)]
-enum CheckpointSink {
-    Inline(Journaller),
-    Ring(CheckpointPublisher),
-}
-
-/// Writes the core's checkpoints, at most one per input.
-struct CheckpointWriter {
-    to: CheckpointSink,
-    last: Option<crate::types::Seq>,
-}
-
-impl CheckpointWriter {
-    fn new(to: CheckpointSink) -> Self {
-        CheckpointWriter { to, last: None }
-    }
-
-    fn journal(&mut self) -> Option<&mut Journaller> {
-        match &mut self.to {
-            CheckpointSink::Inline(j) => Some(j),
-            CheckpointSink::Ring(_) => None,
-        }
-    }
-
-    /// Records the core's digest after its last input (once per input).
-    /// `dense`: every input since the previous checkpoint that emitted an
-    /// output has its own checkpoint.
-    fn checkpoint(
-        &mut self,
-        core: &Core,
-        dense: bool,
-    ) -> Result<(), autobot_journal::JournalError> {
-        let Some(last_seq) = core.last_seq() else {
-            return Ok(());
-        };
-        if self.last == Some(last_seq) {
-            return Ok(());
-        }
-        self.last = Some(last_seq);
-        let cp = Checkpoint {
-            last_seq,
-            digest: core.digest(),
-            outputs: core.outputs(),
-            dense,
-        };
-        match &mut self.to {
-            CheckpointSink::Inline(j) => j.checkpoint(&cp),
-            CheckpointSink::Ring(r) => {
-                r.push(&cp);
-                Ok(())
-            }
-        }
-    }
-
-    /// Makes the checkpoints written so far durable (inline layout; the
-    /// dedicated journaller does so when the core drops its end of the ring).
-    fn flush(&mut self) -> Result<(), autobot_journal::JournalError> {
-        match &mut self.to {
-            CheckpointSink::Inline(j) => j.end_batch(),
-            CheckpointSink::Ring(_) => Ok(()),
-        }
-    }
 }
 
 /// The core and what its thread needs besides the ring.
@@ -626,7 +589,7 @@ struct CoreStage {
 fn core_loop<R: RingReader<InputEvent>>(
     mut reader: R,
     stage: CoreStage,
-    checkpoints: &mut CheckpointWriter,
+    checkpoints: &mut MetaWriter,
     halt: &HaltFlag,
 ) -> Result<CoreReport, RuntimeError> {
     let CoreStage {
@@ -689,6 +652,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                 }
                 let done = mono_now();
                 latency.stages().record_core(ev, start, done);
+                checkpoints.core_stamp(ev, start, done)?;
                 start = done;
                 // The digest moved: record it, so the digest after every
                 // input stays known (see `journaller`, Checkpoints).
@@ -699,6 +663,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                 latency.stages().record_stamps(ev);
             }
             latency.tick(start);
+            checkpoints.tick(start)?;
             board.publish(&core, &last_command);
             gauges.processed(batch.len() as u64);
             since_checkpoint += batch.len() as u64;
@@ -718,20 +683,26 @@ fn core_loop<R: RingReader<InputEvent>>(
                     // The journaller failed; its error is reported by join.
                     break;
                 }
-                latency.tick(mono_now());
+                let now = mono_now();
+                latency.tick(now);
+                checkpoints.tick(now).map_err(fail)?;
                 waiter.idle();
             }
             Err(Closed) => break,
         }
     }
+    // Closes the output ring, so the execution thread can finish (and hand
+    // over its last order stamps).
+    let dropped_outputs = output.dropped();
+    drop(output);
     if !halt.is_halted() {
         checkpoints.checkpoint(&core, true).map_err(fail)?;
-        checkpoints.flush().map_err(fail)?;
+        checkpoints.flush(halt, &mut waiter).map_err(fail)?;
     }
     latency.finish();
     Ok(CoreReport {
         core,
         fingerprint,
-        dropped_outputs: output.dropped(),
+        dropped_outputs,
     })
 }

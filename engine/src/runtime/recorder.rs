@@ -77,6 +77,7 @@ impl LatencyHub {
             active: Box::default(),
             mailbox,
             next_handoff: MonoNanos(0),
+            journal: None,
         }
     }
 
@@ -114,6 +115,8 @@ pub struct LatencyRecorder {
     active: Box<StageHistograms>,
     mailbox: Arc<Mailbox>,
     next_handoff: MonoNanos,
+    /// An execution thread's order-sent stamps, journaled as well.
+    journal: Option<super::OrderStampWriter>,
 }
 
 impl LatencyRecorder {
@@ -123,10 +126,36 @@ impl LatencyRecorder {
         &mut self.active
     }
 
+    /// Also journals the order-sent stamps [`order_sent`](Self::order_sent)
+    /// is given (an execution thread's recorder; see `stamps`).
+    pub fn journaling(mut self, writer: Option<super::OrderStampWriter>) -> Self {
+        self.journal = writer;
+        self
+    }
+
+    /// An order caused by input `cause`, received at `recv`, was sent at
+    /// `sent`: the `tick_to_order` stage when the cause is market data
+    /// (`recv` non-zero; see `OutputEvent::recv`), also journaled if this
+    /// recorder is [`journaling`](Self::journaling).
+    #[inline]
+    pub fn order_sent(&mut self, cause: crate::types::Seq, recv: MonoNanos, sent: MonoNanos) {
+        if recv.0 == 0 {
+            return;
+        }
+        self.active.record_order_sent(recv, sent);
+        if let Some(j) = self.journal.as_mut() {
+            j.sent(cause, recv, sent);
+        }
+    }
+
     /// Offers the active set to the collector if a hand-off is due at
-    /// `now`. Never blocks, never allocates.
+    /// `now` (and hands over order stamps that are due). Never blocks,
+    /// never allocates.
     #[inline]
     pub fn tick(&mut self, now: MonoNanos) {
+        if let Some(j) = self.journal.as_mut() {
+            j.tick(now);
+        }
         if now.0 < self.next_handoff.0 {
             return;
         }

@@ -17,8 +17,8 @@ use disruptor::{
     SingleProducer, SingleProducerBarrier,
 };
 
-use super::Checkpoint;
 use super::clock::mono_now;
+use super::journaller::CoreMeta;
 use super::wait::Waiter;
 use crate::config::WaitKind;
 use crate::event::{InputEvent, OutputEvent};
@@ -191,7 +191,7 @@ impl InputPublisher {
 }
 
 /// The core thread's handle on a ring it alone produces into (outputs, and
-/// checkpoints for the dedicated journaller). A full ring is waited on with
+/// checkpoints and latency stamps for the dedicated journaller). A full ring is waited on with
 /// the thread's [`Waiter`]; once the pipeline halted the event is dropped and
 /// counted instead, so the core never hangs on a stage that died.
 pub(crate) struct CorePublisher<E> {
@@ -257,10 +257,11 @@ impl OutputPublisher {
         self.ring.dropped
     }
 }
-/// The core's handle on the checkpoint ring (dedicated layout).
-pub(crate) type CheckpointPublisher = CorePublisher<Checkpoint>;
-/// The dedicated journaller's reader of the checkpoint ring.
-pub(crate) type CheckpointReader = EventPoller<Checkpoint, SingleProducerBarrier>;
+/// The core's handle on the meta ring: checkpoints and latency stamps for
+/// the dedicated journaller.
+pub(crate) type MetaPublisher = CorePublisher<CoreMeta>;
+/// The dedicated journaller's reader of the meta ring.
+pub(crate) type MetaReader = EventPoller<CoreMeta, SingleProducerBarrier>;
 
 impl crate::core::OutputSink for OutputPublisher {
     #[inline]

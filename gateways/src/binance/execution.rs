@@ -373,7 +373,7 @@ pub fn run(
                     ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
                     let refused = client.place(&o).err();
                     let sent = client.rest.last_sent;
-                    latency.stages().record_order_sent(out.recv, sent);
+                    latency.order_sent(out.cause, out.recv, sent);
                     latency.tick(sent);
                     match refused {
                         Some(_) => ledger.refused(o.client_id),

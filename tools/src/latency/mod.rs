@@ -8,12 +8,15 @@
 //! without its footer (a file cut short). Nothing is printed or written
 //! for a run until every one of its files has been read.
 //!
-//! A journal alone also gives the stamped stages (`parse`, `publish`,
-//! `journal`: the stamps ride in every journaled event header), so an
-//! incident's latency can be read after the fact ([`from_journal`]).
+//! A journal alone also gives every stage but `delivery` (the event
+//! headers' stamps and the journal's stamp records), so an incident's
+//! latency can be read after the fact ([`from_journal`]).
 
 pub mod collector;
 pub mod html;
+mod journal;
+
+pub use journal::from_journal;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -270,35 +273,6 @@ pub fn read_run(run_dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyErr
         return Err(LatencyError::NoHistograms { dir });
     }
     found.sort_by_key(|(s, _)| *s);
-    Ok(found)
-}
-
-/// The stamped stages of every input in a journal (a run directory or
-/// the journal directory itself), as distributions.
-pub fn from_journal(dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyError> {
-    let path = crate::journal_cmd::journal_dir(dir);
-    let fail = |reason: String| LatencyError::Journal {
-        path: path.clone(),
-        reason,
-    };
-    let journal = autobot_journal::Journal::open(&path).map_err(|e| fail(e.to_string()))?;
-    let mut stages = StageHistograms::new();
-    for rec in journal.records() {
-        if rec.meta.is_meta() {
-            continue;
-        }
-        let ev = autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
-            fail(format!(
-                "input {} (segment {}, offset {}): {}",
-                rec.meta.seq, rec.segment, rec.offset, e.0
-            ))
-        })?;
-        stages.record_stamps(&ev);
-    }
-    let found = distributions(&stages);
-    if found.is_empty() {
-        return Err(LatencyError::NoStamps { path });
-    }
     Ok(found)
 }
 
