@@ -82,11 +82,15 @@ fn check(layout: Layout, name: &str) {
     let measured: Vec<&str> = stages.iter().map(|(s, _)| s.name()).collect();
     assert_eq!(names, measured, "{layout:?}");
     for ((stage, from_journal), (_, from_run)) in stamped.iter().zip(&stages) {
-        assert_eq!(
-            (from_journal.count, from_journal.max_ns),
-            (from_run.count, from_run.max_ns),
-            "{} ({layout:?})",
-            stage.name()
+        let what = format!("{} ({layout:?})", stage.name());
+        assert_eq!(from_journal.count, from_run.count, "{what}");
+        // The .hgrm text holds µs with 3 decimals: equal to the ns, give or
+        // take the float parse.
+        assert!(
+            (from_journal.max_ns - from_run.max_ns).abs() < 0.5,
+            "{what}: max {} against {}",
+            from_journal.max_ns,
+            from_run.max_ns
         );
     }
     assert!(stamped[0].1.count >= n, "every market event is stamped");

@@ -48,15 +48,28 @@ pub fn pin_current(
              competes with other tasks"
         ));
     }
-    if realtime > 0
-        && let Err(e) = set_fifo(realtime)
-    {
-        warnings.push(format!(
-            "{thread}: SCHED_FIFO priority {realtime} not permitted ({e}); normal scheduling \
-             (grant CAP_SYS_NICE or an rtprio limit: docs/tuning.md)"
-        ));
+    if realtime > 0 {
+        match set_fifo(realtime) {
+            Err(e) => warnings.push(format!(
+                "{thread}: SCHED_FIFO priority {realtime} not permitted ({e}); normal scheduling \
+                 (grant CAP_SYS_NICE or an rtprio limit: docs/tuning.md)"
+            )),
+            Ok(()) => warnings.extend(rt_throttled().map(|runtime| {
+                format!(
+                    "{thread}: SCHED_FIFO under real-time throttling (sched_rt_runtime_us = \
+                     {runtime}): a thread that never sleeps is stopped for the rest of every \
+                     period, tens of ms (set kernel.sched_rt_runtime_us = -1: docs/tuning.md)"
+                )
+            })),
+        }
     }
     (!warnings.is_empty()).then(|| warnings.join("; "))
+}
+
+/// The kernel's real-time runtime per period, if throttling is on.
+fn rt_throttled() -> Option<i64> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/sched_rt_runtime_us").ok()?;
+    text.trim().parse::<i64>().ok().filter(|r| *r >= 0)
 }
 
 /// Moves the calling thread to SCHED_FIFO at `priority`.

@@ -35,6 +35,11 @@ fn tuned(name: &str, extra: &[(&str, &str)]) -> PathBuf {
             "sys/devices/system/clocksource/clocksource0/current_clocksource".into(),
             "tsc\n".into(),
         ),
+        ("proc/sys/kernel/sched_rt_runtime_us".into(), "-1\n".into()),
+        (
+            "proc/sys/kernel/sched_rt_period_us".into(),
+            "1000000\n".into(),
+        ),
     ];
     for c in 0..8 {
         files.push((
@@ -143,6 +148,12 @@ fn each_untuned_setting_is_named() {
             ("sys/devices/system/cpu/nohz_full", "\n"),
             ("proc/cpuinfo", "flags : fpu tsc\n"),
             ("sys/devices/system/cpu/cpu3/node1/x", ""),
+            ("proc/sys/kernel/sched_rt_runtime_us", "950000\n"),
+            ("sys/kernel/mm/damon/admin/kdamonds/0/state", "on\n"),
+            (
+                "sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/schemes/0/action",
+                "pageout\n",
+            ),
         ],
     );
     // The pinned CPU 6 is outside the isolated 2-5.
@@ -165,6 +176,22 @@ fn each_untuned_setting_is_named() {
         level(&f, "SCHED_FIFO permission"),
         Level::Fail,
         "priority 10 asked"
+    );
+    assert_eq!(level(&f, "real-time throttling"), Level::Fail, "{text}");
+    assert!(
+        text.contains("stopped for 50 ms of every 1000 ms") && text.contains("=-1"),
+        "{text}"
+    );
+    // mlockall is on in this config: DAMON cannot take the journal's pages.
+    assert_eq!(level(&f, "proactive reclaim"), Level::Ok, "{text}");
+    let mut unlocked = engine(Some(2), Some(6), 0);
+    unlocked.mlockall = false;
+    let f = examine(&root, &unlocked, &USER);
+    assert_eq!(level(&f, "proactive reclaim"), Level::Warn);
+    assert_eq!(
+        level(&f, "real-time throttling"),
+        Level::Ok,
+        "no SCHED_FIFO asked"
     );
 }
 
