@@ -127,10 +127,8 @@ fn main() {
     // stopped for 50 ms of every second: far worse than no priority).
     let mut tuned = cfg.clone();
     tuned.engine.mlockall = true;
-    let runtime = std::fs::read_to_string("/proc/sys/kernel/sched_rt_runtime_us")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
-    let fifo = runtime == "-1";
+    let throttled = autobot_engine::runtime::rt_throttled();
+    let fifo = throttled.is_none();
     if fifo {
         tuned.engine.cpus.realtime_priority = 50;
     }
@@ -141,7 +139,8 @@ fn main() {
             String::new()
         } else {
             format!(
-                " (no SCHED_FIFO: kernel.sched_rt_runtime_us = {runtime}, set it to -1 to measure with it)"
+                " (no SCHED_FIFO: kernel.sched_rt_runtime_us = {}, set it to -1 to measure with it)",
+                throttled.unwrap_or_default()
             )
         }
     );

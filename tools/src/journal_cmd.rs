@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use autobot_engine::event::{InputBody, InputEvent, input_from_bytes};
 use autobot_engine::runtime::stamps::{
-    CoreStamp, KIND_CORE_STAMPS, KIND_SENT_STAMPS, SentStamp, StampEntry,
+    CoreStamp, KIND_CORE_STAMPS, KIND_SENT_STAMPS, SentStamp, StampEntry, decode_record,
 };
 use autobot_engine::runtime::{Checkpoint, KIND_DIGEST};
 use autobot_journal::{Journal, Record};
@@ -115,13 +115,12 @@ pub fn inspect(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 /// A stamp record's payload decodes, and no stamp is about an input after
 /// the record's sequence (its highest).
 fn check_stamps<T: StampEntry>(r: &Record<'_>) -> anyhow::Result<()> {
-    let at = || format!("stamp record at segment {}, offset {}", r.segment, r.offset);
-    let stamps = autobot_engine::runtime::stamps::decode::<T>(r.payload)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+    let stamps = decode_record::<T>(r).map_err(anyhow::Error::msg)?;
     if let Some(s) = stamps.iter().find(|s| s.seq().0 > r.meta.seq) {
         anyhow::bail!(
-            "{}: a stamp of input {} in a record for inputs up to {}",
-            at(),
+            "stamp record at segment {}, offset {}: a stamp of input {} in a record for inputs up to {}",
+            r.segment,
+            r.offset,
             s.seq(),
             r.meta.seq
         );

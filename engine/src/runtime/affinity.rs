@@ -66,8 +66,9 @@ pub fn pin_current(
     (!warnings.is_empty()).then(|| warnings.join("; "))
 }
 
-/// The kernel's real-time runtime per period, if throttling is on.
-fn rt_throttled() -> Option<i64> {
+/// The kernel's real-time runtime per period (`sched_rt_runtime_us`), if
+/// throttling is on.
+pub fn rt_throttled() -> Option<i64> {
     let text = std::fs::read_to_string("/proc/sys/kernel/sched_rt_runtime_us").ok()?;
     text.trim().parse::<i64>().ok().filter(|r| *r >= 0)
 }

@@ -183,13 +183,12 @@ impl StageHistograms {
         }
     }
 
-    /// The market-data input received at `recv` caused an order sent at
-    /// `sent` (execution threads).
+    /// The market-data input received at `recv` (non-zero) caused an
+    /// order sent at `sent` (execution threads, through
+    /// `LatencyRecorder::order_sent`).
     #[inline]
     pub fn record_order_sent(&mut self, recv: MonoNanos, sent: MonoNanos) {
-        if recv.0 != 0 {
-            self.record(Stage::TickToOrder, sent.0.saturating_sub(recv.0));
-        }
+        self.record(Stage::TickToOrder, sent.0.saturating_sub(recv.0));
     }
 
     /// Empties every histogram (keeps their memory).

@@ -17,7 +17,7 @@ mod snapshotter;
 pub mod stamps;
 mod wait;
 
-pub use affinity::{isolated_cpus, parse_cpu_list, pin_current};
+pub use affinity::{isolated_cpus, parse_cpu_list, pin_current, rt_throttled};
 pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
 pub use gauges::{GaugeReading, PipelineGauges};
 pub use journaller::{

@@ -226,6 +226,17 @@ pub fn decode<T: StampEntry>(payload: &[u8]) -> Result<Vec<T>, String> {
         .collect()
 }
 
+/// The stamps of a journal record of kind `T::KIND`, or why it is not a
+/// valid one, saying where the record is.
+pub fn decode_record<T: StampEntry>(rec: &autobot_journal::Record<'_>) -> Result<Vec<T>, String> {
+    decode::<T>(rec.payload).map_err(|e| {
+        format!(
+            "stamp record at segment {}, offset {}: {e}",
+            rec.segment, rec.offset
+        )
+    })
+}
+
 /// The ring the execution thread's batches travel on.
 type SentRing = SingleProducer<StampBatch<SentStamp>, SingleConsumerBarrier>;
 

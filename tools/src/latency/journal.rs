@@ -16,7 +16,7 @@ use std::path::Path;
 
 use autobot_engine::runtime::latency::{Stage, StageHistograms, is_market_data};
 use autobot_engine::runtime::stamps::{
-    CoreStamp, KIND_CORE_STAMPS, KIND_SENT_STAMPS, SentStamp, StampEntry, decode,
+    CoreStamp, KIND_CORE_STAMPS, KIND_SENT_STAMPS, SentStamp, decode_record,
 };
 use autobot_engine::types::Seq;
 
@@ -48,16 +48,15 @@ pub fn from_journal(dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyErr
     let mut stages = StageHistograms::new();
     let mut waiting: VecDeque<Waiting> = VecDeque::new();
     for rec in journal.records() {
-        let at = || format!("segment {}, offset {}", rec.segment, rec.offset);
         if rec.meta.is_meta() {
             match rec.meta.kind {
                 KIND_CORE_STAMPS => {
-                    for s in stamps::<CoreStamp>(rec.payload, &at).map_err(&fail)? {
+                    for s in decode_record::<CoreStamp>(&rec).map_err(&fail)? {
                         core_stamp(&mut stages, &mut waiting, s);
                     }
                 }
                 KIND_SENT_STAMPS => {
-                    for s in stamps::<SentStamp>(rec.payload, &at).map_err(&fail)? {
+                    for s in decode_record::<SentStamp>(&rec).map_err(&fail)? {
                         stages.record(Stage::TickToOrder, u64::from(s.sent));
                     }
                 }
@@ -65,8 +64,12 @@ pub fn from_journal(dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyErr
             }
             continue;
         }
-        let ev = autobot_engine::event::input_from_bytes(rec.payload)
-            .map_err(|e| fail(format!("input {} ({}): {}", rec.meta.seq, at(), e.0)))?;
+        let ev = autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
+            fail(format!(
+                "input {} (segment {}, offset {}): {}",
+                rec.meta.seq, rec.segment, rec.offset, e.0
+            ))
+        })?;
         stages.record_stamps(&ev);
         if waiting.len() == MAX_WAITING {
             waiting.pop_front();
@@ -82,10 +85,6 @@ pub fn from_journal(dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyErr
         return Err(LatencyError::NoStamps { path });
     }
     Ok(found)
-}
-
-fn stamps<T: StampEntry>(payload: &[u8], at: &dyn Fn() -> String) -> Result<Vec<T>, String> {
-    decode::<T>(payload).map_err(|e| format!("stamp record ({}): {e}", at()))
 }
 
 /// Records the core stages of the input `s` is about, if it is waiting.
