@@ -644,101 +644,6 @@ fn reclaim(root: &Path, engine: &EngineConfig) -> Finding {
     }
 }
 
-/// Gaps a spinning thread saw on one CPU.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Hiccups {
-    /// The CPU.
-    pub cpu: usize,
-    /// Gaps longer than 10 µs.
-    pub over_10us: u64,
-    /// Gaps longer than 100 µs.
-    pub over_100us: u64,
-    /// The longest gap, ns.
-    pub max_ns: u64,
-    /// How long it spun, ns.
-    pub spun_ns: u64,
-}
-
-/// Spins on `cpu` for `span`, reading the latency clock back to back: every
-/// gap is time the thread did not run (interrupts, other tasks, the
-/// hypervisor). `None` if the thread could not be pinned there.
-pub fn hiccups(cpu: usize, span: std::time::Duration) -> Option<Hiccups> {
-    std::thread::spawn(move || {
-        if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
-            return None;
-        }
-        let clock = autobot_engine::runtime::clock::mono_now;
-        let start = clock().0;
-        let end = start + u64::try_from(span.as_nanos()).unwrap_or(u64::MAX);
-        let mut h = Hiccups {
-            cpu,
-            ..Hiccups::default()
-        };
-        let mut last = start;
-        while last < end {
-            let now = clock().0;
-            let gap = now.saturating_sub(last);
-            h.over_10us += u64::from(gap > 10_000);
-            h.over_100us += u64::from(gap > 100_000);
-            h.max_ns = h.max_ns.max(gap);
-            last = now;
-        }
-        h.spun_ns = last - start;
-        Some(h)
-    })
-    .join()
-    .ok()
-    .flatten()
-}
-
-/// The scheduling-jitter check of this host: [`hiccups`] on each pinned
-/// CPU (every online CPU when none is pinned), `span` each. A pinned
-/// thread that loses its CPU for more than 100 µs, or more than 10 µs
-/// over 100 times a second, cannot hold microsecond percentiles.
-pub fn jitter(engine: &EngineConfig, span: std::time::Duration) -> Finding {
-    const CHECK: &str = "scheduling jitter";
-    let mut cpus: Vec<usize> = pinned(engine).iter().map(|p| p.1).collect();
-    if cpus.is_empty() {
-        cpus = (0..std::thread::available_parallelism().map_or(1, usize::from)).collect();
-    }
-    cpus.sort_unstable();
-    cpus.dedup();
-    let measured: Vec<Hiccups> = cpus.iter().filter_map(|&c| hiccups(c, span)).collect();
-    if measured.is_empty() {
-        return finding(CHECK, Level::Warn, "no CPU could be measured".into(), None);
-    }
-    let per_sec = |h: &Hiccups| h.over_10us as f64 * 1e9 / h.spun_ns.max(1) as f64;
-    let shown = measured
-        .iter()
-        .map(|h| {
-            format!(
-                "cpu{}: {:.0}/s over 10 µs, {} over 100 µs, max {:.0} µs",
-                h.cpu,
-                per_sec(h),
-                h.over_100us,
-                h.max_ns as f64 / 1e3
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    let bad = measured
-        .iter()
-        .any(|h| h.max_ns > 100_000 || per_sec(h) > 100.0);
-    if bad {
-        return finding(
-            CHECK,
-            Level::Warn,
-            shown,
-            Some(
-                "isolate the CPUs (isolcpus, nohz_full, rcu_nocbs), keep IRQs off them; on a \
-                 virtual machine, dedicated (not overcommitted) vCPUs"
-                    .into(),
-            ),
-        );
-    }
-    finding(CHECK, Level::Ok, shown, None)
-}
-
 /// The report: one block per finding, then the verdict. `true`: ready.
 pub fn render(findings: &[Finding]) -> (String, bool) {
     let mut s = String::new();
@@ -763,6 +668,9 @@ pub fn render(findings: &[Finding]) -> (String, bool) {
     );
     (s, ready)
 }
+
+mod jitter;
+pub use jitter::{Hiccups, hiccups, jitter};
 
 #[cfg(test)]
 mod tests;

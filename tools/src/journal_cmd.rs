@@ -195,6 +195,30 @@ pub fn dump(
             break;
         }
         if r.meta.is_meta() {
+            match r.meta.kind {
+                KIND_CORE_STAMPS => {
+                    for s in decode_record::<CoreStamp>(&r).map_err(anyhow::Error::msg)? {
+                        writeln!(
+                            out,
+                            "-- #{} core start {}, decision out {} after recv",
+                            s.seq,
+                            since(s.start),
+                            since(s.done)
+                        )?;
+                    }
+                }
+                KIND_SENT_STAMPS => {
+                    for s in decode_record::<SentStamp>(&r).map_err(anyhow::Error::msg)? {
+                        writeln!(
+                            out,
+                            "-- #{} caused an order sent {} after recv",
+                            s.cause,
+                            since(s.sent)
+                        )?;
+                    }
+                }
+                _ => {}
+            }
             if let Some(cp) = Checkpoint::from_record(&r) {
                 writeln!(
                     out,
@@ -212,19 +236,32 @@ pub fn dump(
             continue;
         }
         let ev = decode(&r)?;
+        let st = ev.header.stamps;
         writeln!(
             out,
-            "#{} {} {:?} sym {} recv {} exch {} {}",
+            "#{} {} {:?} sym {} recv {} (parsed {}, published {}, journaled {}) exch {} {}",
             r.meta.seq,
             InputBody::KIND_NAMES[ev.body.kind_index()],
             ev.header.source,
             ev.header.symbol,
             ev.header.recv,
+            since(st.parsed),
+            since(st.published),
+            since(st.journaled),
             format_utc(ev.header.exchange.0),
             serde_json::to_string(&ev.body)?
         )?;
     }
     Ok(())
+}
+
+/// A stamp (nanoseconds after `recv`) as `+1.234 µs`; 0 is "not stamped".
+fn since(ns: u32) -> String {
+    if ns == 0 {
+        "-".into()
+    } else {
+        format!("+{:.3} µs", f64::from(ns) / 1e3)
+    }
 }
 
 /// Export formats.

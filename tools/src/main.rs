@@ -383,7 +383,8 @@ enum JournalAction {
         /// Run directory or journal directory.
         dir: PathBuf,
     },
-    /// One readable line per record.
+    /// One readable line per input (with its parse, publish and journal
+    /// stamps) and per latency stamp (core start, decision out, order sent).
     Dump {
         /// Run directory or journal directory.
         dir: PathBuf,

@@ -178,6 +178,25 @@ fn a_journal_alone_gives_the_core_and_order_stages() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("2 latency stamp records"), "{text}");
+    let out = autobot()
+        .args(["journal", "dump"])
+        .arg(run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("#0 operator") && text.contains("(parsed -, published +0.500 µs, journaled "),
+        "{text}"
+    );
+    assert!(
+        text.contains("-- #0 core start +1.500 µs, decision out +2.500 µs after recv"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-- #0 caused an order sent +8.000 µs after recv"),
+        "{text}"
+    );
 
     let (ok, out, err) = report_with(&["--journal"], &[&dir]);
     assert!(ok, "{err}");

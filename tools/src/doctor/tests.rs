@@ -213,6 +213,11 @@ fn a_spinning_thread_counts_the_gaps_it_sees() {
     assert_eq!(h.cpu, 0);
     assert!(h.spun_ns >= 50_000_000, "{h:?}");
     assert!(h.over_100us <= h.over_10us, "{h:?}");
+    // Each counted gap is over 10 µs, and all of them fit in the time spun.
+    assert!(
+        h.lost_ns >= h.over_10us * 10_000 && h.lost_ns <= h.spun_ns,
+        "{h:?}"
+    );
     // The longest gap is at least as long as any it counted.
     if h.over_100us > 0 {
         assert!(h.max_ns > 100_000, "{h:?}");
