@@ -104,6 +104,8 @@ pub struct Appender {
     stopped: bool,
     prepare_tx: Option<Sender<u64>>,
     prepared_rx: Receiver<Result<Prepared, JournalError>>,
+    /// The next segment, taken from the helper by [`Appender::await_next_segment`].
+    next: Option<Prepared>,
     helper: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -184,6 +186,7 @@ impl Appender {
             stopped: false,
             prepare_tx,
             prepared_rx,
+            next: None,
             helper,
         };
         Ok((appender, report))
@@ -317,10 +320,13 @@ impl Appender {
             self.sync()?;
         }
         let id = self.seg.header.segment_id + 1;
-        let prepared = match self.prepared_rx.recv() {
-            Ok(p) => p?,
-            // The helper is gone: prepare inline.
-            Err(_) => prepare(&self.cfg.dir, id, self.cfg.segment_size)?,
+        let prepared = match self.next.take() {
+            Some(p) => p,
+            None => match self.prepared_rx.recv() {
+                Ok(p) => p?,
+                // The helper is gone: prepare inline.
+                Err(_) => prepare(&self.cfg.dir, id, self.cfg.segment_size)?,
+            },
         };
         self.seg = new_active(
             &self.cfg.dir,
@@ -331,6 +337,21 @@ impl Appender {
         )?;
         if let Some(tx) = &self.prepare_tx {
             let _ = tx.send(id + 1);
+        }
+        Ok(())
+    }
+
+    /// Waits until the helper has prepared the next segment (allocated it
+    /// and faulted in every page). Called once before the first input, so
+    /// that work (a second or so for 256 MiB) does not share the host with
+    /// the run's first inputs; later segments are prepared while the
+    /// current one fills. A failure to prepare (no space) is reported here,
+    /// at start, rather than when the current segment is full.
+    pub fn await_next_segment(&mut self) -> Result<(), JournalError> {
+        if self.next.is_none()
+            && let Ok(p) = self.prepared_rx.recv()
+        {
+            self.next = Some(p?);
         }
         Ok(())
     }
@@ -383,10 +404,9 @@ impl Drop for Appender {
         if let Some(h) = self.helper.take() {
             let _ = h.join();
         }
-        while let Ok(p) = self.prepared_rx.try_recv() {
-            if let Ok(p) = p {
-                let _ = std::fs::remove_file(&p.path);
-            }
+        let waiting = self.prepared_rx.try_iter().filter_map(Result::ok);
+        for p in self.next.take().into_iter().chain(waiting) {
+            let _ = std::fs::remove_file(&p.path);
         }
     }
 }

@@ -116,6 +116,52 @@ fn round_trip_across_rolled_segments() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+fn prepared_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "prep")
+        })
+        .count()
+}
+
+#[test]
+fn an_awaited_next_segment_is_ready_before_the_first_record_and_used_by_the_roll() {
+    let dir = tmp("awaited");
+    let (mut app, _) = Appender::open(cfg(&dir, Durability::None)).unwrap();
+    app.await_next_segment().unwrap();
+    // Waiting again is a no-op: the one it holds is kept.
+    app.await_next_segment().unwrap();
+    assert_eq!(prepared_files(&dir), 1, "the next segment is on disk");
+    assert_eq!(segment_files(&dir).len(), 1);
+    let mut seq = 0;
+    while segment_files(&dir).len() < 3 {
+        app.append(&meta(seq), &payload(seq, 200)).unwrap();
+        seq += 1;
+    }
+    app.end_batch().unwrap();
+    drop(app);
+    assert_eq!(
+        prepared_files(&dir),
+        0,
+        "no prepared file outlives the appender"
+    );
+    let j = Journal::open(&dir).unwrap();
+    assert_eq!(j.next_seq(), seq);
+    assert_eq!(j.records().count() as u64, seq);
+
+    // Awaited and never rolled into: removed at the end too.
+    let (mut app, _) = Appender::open(cfg(&dir, Durability::None)).unwrap();
+    app.await_next_segment().unwrap();
+    drop(app);
+    assert_eq!(prepared_files(&dir), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn checkpoints_ride_along_without_taking_sequences() {
     let dir = tmp("meta");

@@ -30,8 +30,11 @@ pub struct RateReport {
     /// Market messages sent (the same as processed: the run ends when
     /// the core has all of them).
     pub messages: u64,
-    /// Wall time of the run.
+    /// Wall time of the market data, from starting the gateway to its end
+    /// (the rate achieved is over this).
     pub elapsed: Duration,
+    /// Wall time of the whole run, start (journal, core) and stop included.
+    pub wall: Duration,
     /// Orders the core sent.
     pub orders: u64,
     /// Per-stage distributions.
@@ -61,11 +64,12 @@ impl RateReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "rate {} msgs/s: {} messages in {:.2} s ({:.0} msgs/s achieved), {} orders; {}",
+            "rate {} msgs/s: {} messages in {:.2} s ({:.0} msgs/s achieved; {:.2} s with start and stop), {} orders; {}",
             self.rate,
             self.messages,
             self.elapsed.as_secs_f64(),
             self.achieved(),
+            self.wall.as_secs_f64(),
             self.orders,
             self.placement
         );
@@ -155,7 +159,8 @@ pub fn run_rate(
     Ok(RateReport {
         rate,
         messages: out.market.events,
-        elapsed: out.elapsed,
+        elapsed: out.market_elapsed,
+        wall: out.elapsed,
         orders: out.pipeline.core.core.stats().orders,
         stages: distributions(&out.latency),
         run_dir: out.run_dir,

@@ -123,6 +123,10 @@ pub struct RunOutcome {
     pub latency: autobot_engine::runtime::latency::StageHistograms,
     /// Wall-clock length.
     pub elapsed: Duration,
+    /// Wall-clock time from starting the market gateway to its end: the
+    /// market data's span, without the journal's and core's start and the
+    /// stop.
+    pub market_elapsed: Duration,
 }
 
 /// Runs the paper engine to completion.
@@ -303,6 +307,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         }
     };
 
+    let market_began = Instant::now();
     let market = MarketSide::start(MarketStart {
         cfg,
         instruments: &core_cfg.instruments,
@@ -342,6 +347,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // No execution thread took it: the journal must not wait for it.
     drop(order_stamps);
     let (market, sim) = market.finish()?;
+    let market_elapsed = market_began.elapsed();
     // The endpoint's publisher must be gone before `Shutdown`: it is the
     // last input, and the ring shuts down only when every publisher is.
     let control_outcome = operator.map(crate::control::OperatorSide::finish);
@@ -419,6 +425,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         clock,
         metrics,
         elapsed: began.elapsed(),
+        market_elapsed,
     })
 }
 

@@ -34,6 +34,9 @@ fn a_fixed_rate_run_measures_every_message_from_its_intended_send_time() {
     assert!(p50(Stage::TickToDecision) >= p50(Stage::Delivery));
     // The schedule paces the sends: 2 000 messages at 5 000/s take 0.4 s.
     assert!(r.elapsed.as_secs_f64() >= 0.39, "{:?}", r.elapsed);
+    // The rate is over the market data's span; the run's start and stop
+    // (journal, core, snapshot) come on top.
+    assert!(r.wall > r.elapsed, "{:?} {:?}", r.wall, r.elapsed);
     let text = r.render();
     assert!(text.contains("rate 5000 msgs/s: 2000 messages"), "{text}");
     assert!(text.contains("intended send"), "{text}");

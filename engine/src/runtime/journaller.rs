@@ -114,6 +114,11 @@ impl Journaller {
         ))
     }
 
+    /// See [`Appender::await_next_segment`].
+    pub fn await_next_segment(&mut self) -> Result<(), JournalError> {
+        self.app.await_next_segment()
+    }
+
     /// Stamps the next sequence into `ev` and appends it.
     #[inline]
     pub fn append(&mut self, ev: &mut InputEvent) -> Result<(), JournalError> {
