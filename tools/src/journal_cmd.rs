@@ -256,6 +256,8 @@ pub fn dump(
 }
 
 /// A stamp (nanoseconds after `recv`) as `+1.234 µs`; 0 is "not stamped".
+/// One fixed unit (not [`crate::latency::ns`]'s best-reading one), so the
+/// stamps of a dump's lines compare by eye and sort and filter as numbers.
 fn since(ns: u32) -> String {
     if ns == 0 {
         "-".into()

@@ -24,6 +24,20 @@ fn recorded(scale: u64) -> StageHistograms {
     h
 }
 
+/// `autobot journal <action> <dir>`: success, stdout, stderr.
+fn journal(action: &str, dir: &std::path::Path) -> (bool, String, String) {
+    let out = autobot()
+        .args(["journal", action])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn report(args: &[&std::path::Path]) -> (bool, String, String) {
     report_with(&[], args)
 }
@@ -165,26 +179,12 @@ fn stamped_journal(name: &str) -> std::path::PathBuf {
 fn a_journal_alone_gives_the_core_and_order_stages() {
     let dir = stamped_journal("stamped");
     let run = dir.parent().unwrap();
-    let out = autobot()
-        .args(["journal", "verify"])
-        .arg(run)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let out = autobot()
-        .args(["journal", "inspect"])
-        .arg(run)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (ok, _, err) = journal("verify", run);
+    assert!(ok, "{err}");
+    let (_, text, _) = journal("inspect", run);
     assert!(text.contains("2 latency stamp records"), "{text}");
-    let out = autobot()
-        .args(["journal", "dump"])
-        .arg(run)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (ok, text, err) = journal("dump", run);
+    assert!(ok, "{err}");
     assert!(
         text.contains("#0 operator") && text.contains("(parsed -, published +0.500 µs, journaled "),
         "{text}"
@@ -232,13 +232,8 @@ fn a_bad_stamp_record_is_refused_by_verify_and_the_report() {
         app.append_meta(kind, 0, &[0u8; 16]).unwrap();
         app.end_batch().unwrap();
     }
-    let out = autobot()
-        .args(["journal", "verify"])
-        .arg(&run)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{out:?}");
+    let (ok, _, err) = journal("verify", &run);
+    assert!(!ok, "{err}");
     assert!(
         err.contains("stamp record at segment 0") && err.contains("stamp of input 0"),
         "{err}"
