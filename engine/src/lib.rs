@@ -14,6 +14,7 @@ pub mod core;
 pub mod depth;
 pub mod event;
 pub mod features;
+pub mod plausible;
 pub mod regime;
 pub mod replay;
 pub mod runtime;

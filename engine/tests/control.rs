@@ -380,7 +380,7 @@ fn pnl_fees_and_funding_match_the_hand_computed_example() {
     assert_eq!(acct.unrealized(), m("6"));
     assert_eq!(acct.equity(), m("10005.6394"));
     // The stream announces the next funding time: the one before has passed.
-    h.now = funding_at + 1;
+    h.jump_to(funding_at + 1);
     let outs = h.mark(0, "60500", "0.0002", funding_at + 8 * 3600 * SEC);
     let paid = outs
         .iter()

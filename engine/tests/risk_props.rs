@@ -2,8 +2,10 @@
 //! operator commands, feed gaps — checking the safety invariants of SPEC 5
 //! and 6 after every event:
 //!
-//! - no order leaves while the kill switch is on or the system is HALTED;
-//! - in Emergency and SAFE_MODE no order adds exposure;
+//! - while the kill switch is on, the system is HALTED or SAFE_MODE, or the
+//!   mode is Emergency, every order that leaves is reduce-only and brings
+//!   the exposure toward zero (reducing risk is always possible, adding it
+//!   is not); nothing leaves once STOPPED;
 //! - an order that adds exposure keeps |position + live orders| within the
 //!   mode-scaled limit, so the position never exceeds the rulebook's;
 //! - realized PnL − fees + funding equals the change in balance, exactly.
@@ -128,15 +130,7 @@ impl World {
                 OutputBody::StateChange(c) => self.state = c.to,
                 OutputBody::ModeChange(c) => self.mode = c.to,
                 OutputBody::NewOrder(o) => {
-                    assert!(!self.kill, "order sent with the kill switch on: {o:?}");
-                    assert!(
-                        !matches!(self.state, SystemState::Halted | SystemState::Stopped),
-                        "order sent while {:?}",
-                        self.state
-                    );
-                    if self.mode == ControlMode::Emergency || self.state == SystemState::SafeMode {
-                        assert!(o.reduce_only, "{:?}/{:?} sent {o:?}", self.mode, self.state);
-                    }
+                    assert_ne!(self.state, SystemState::Stopped, "order sent while stopped");
                     // Exposure with this order live (nothing fills within
                     // the event that sends it here).
                     let held = i128::from(self.h.core.position(sym).unwrap().qty().raw());
@@ -148,6 +142,21 @@ impl World {
                         .map(|x| i128::from(x.signed_remaining()))
                         .sum();
                     let exposure = held + live;
+                    let closed = self.kill
+                        || matches!(self.state, SystemState::Halted | SystemState::SafeMode)
+                        || self.mode == ControlMode::Emergency;
+                    if closed {
+                        let before = exposure - i128::from(o.qty.raw()) * i128::from(o.side.sign());
+                        assert!(
+                            o.reduce_only
+                                && exposure.abs() < before.abs()
+                                && exposure.signum() * before.signum() >= 0,
+                            "kill {} / {:?} / {:?} sent {o:?} (exposure {before} -> {exposure})",
+                            self.kill,
+                            self.mode,
+                            self.state
+                        );
+                    }
                     let adds = !o.reduce_only && exposure.signum() == i128::from(o.side.sign());
                     if adds {
                         let cap = self.h.core.limits().scaled_position(self.mode).raw();

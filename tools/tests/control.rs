@@ -202,7 +202,14 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
 
     // A post-only buy 8% under the mark (inside the widened price band)
     // rests at the paper exchange; the kill switch cancels it.
-    let mark: f64 = v["symbols"][0]["mark"].as_str().unwrap().parse().unwrap();
+    let mark: f64 = loop {
+        let o = ctl(&run, &["--json", "status"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        if let Some(m) = v["symbols"][0]["mark"].as_str() {
+            break m.parse().unwrap();
+        }
+        std::thread::yield_now();
+    };
     let price = format!("{:.1}", (mark * 0.92 * 10.0).floor() / 10.0);
     let order = ctl(
         &run,

@@ -6,8 +6,8 @@
 
 use super::{
     AccountConfig, BracketConfig, BreakerConfig, ControlConfig, CoreConfig, ForbiddenConfig,
-    InstrumentConfig, PortfolioConfig, RiskConfig, SanityConfig, StartMode, StrategyConfig,
-    WatchConfig,
+    GuardConfig, InstrumentConfig, PortfolioConfig, RiskConfig, SanityConfig, StartMode,
+    StrategyConfig, WatchConfig,
 };
 use crate::types::{Money, Price, Qty, Rate};
 
@@ -112,6 +112,16 @@ pub fn risk() -> RiskConfig {
             reduce: r("0.05"),
             close: r("0.03"),
         },
+        guards: guards(),
+    }
+}
+
+/// Five minutes of time, 10^9 update ids, 10% of price per input.
+pub fn guards() -> GuardConfig {
+    GuardConfig {
+        time_window_secs: 300,
+        max_update_jump: 1_000_000_000,
+        max_price_jump: r("0.10"),
     }
 }
 

@@ -24,6 +24,27 @@ fn check_rate(at: &str, key: &str, v: Rate, min: &str, max: &str) -> Result<(), 
     Ok(())
 }
 
+/// Reads a count that may be switched off: a number, or `"off"` (= 0).
+fn number_or_off<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrOff<T> {
+        Number(T),
+        Word(String),
+    }
+    match NumberOrOff::<T>::deserialize(d)? {
+        NumberOrOff::Number(n) => Ok(n),
+        NumberOrOff::Word(w) if w == "off" => Ok(T::default()),
+        NumberOrOff::Word(w) => Err(serde::de::Error::custom(format!(
+            "expected a whole number or \"off\", not {w:?}"
+        ))),
+    }
+}
+
 fn check_positive_money(at: &str, key: &str, v: Money) -> Result<(), RangeError> {
     if !v.is_positive() {
         return Err(RangeError::new(at, key, v, "> 0"));
@@ -49,7 +70,9 @@ pub struct RiskConfig {
     /// Drawdown from the equity high-water mark that halts trading
     /// (0.001 ..= 0.9).
     pub max_drawdown: Rate,
-    /// Losing round trips in a row that start a SAFE_MODE cool-down (1 ..= 1000).
+    /// Losing round trips in a row that start a SAFE_MODE cool-down and
+    /// refuse new risk (1 ..= 1000; 0 or `"off"`: no losing-streak breaker).
+    #[serde(deserialize_with = "number_or_off")]
     pub max_consecutive_losses: u32,
     /// Symbols with a position at once (1 ..= 256).
     pub max_open_positions: u32,
@@ -69,6 +92,8 @@ pub struct RiskConfig {
     pub breakers: BreakerConfig,
     /// Liquidation watch.
     pub liquidation_watch: WatchConfig,
+    /// Plausibility of inputs.
+    pub guards: GuardConfig,
 }
 
 impl Validate for RiskConfig {
@@ -89,7 +114,7 @@ impl Validate for RiskConfig {
             at,
             "max_consecutive_losses",
             self.max_consecutive_losses,
-            1,
+            0,
             1000,
         )?;
         check_range(at, "max_open_positions", self.max_open_positions, 1, 256)?;
@@ -109,7 +134,8 @@ impl Validate for RiskConfig {
         self.portfolio.validate(&sub("portfolio"))?;
         self.sanity.validate(&sub("sanity"))?;
         self.breakers.validate(&sub("breakers"))?;
-        self.liquidation_watch.validate(&sub("liquidation_watch"))
+        self.liquidation_watch.validate(&sub("liquidation_watch"))?;
+        self.guards.validate(&sub("guards"))
     }
 }
 
@@ -227,7 +253,9 @@ impl Validate for SanityConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerConfig {
-    /// SAFE_MODE cool-down after a losing streak (1 ..= 86400 s).
+    /// SAFE_MODE cool-down after a losing streak (1 ..= 86400 s; 0 or
+    /// `"off"`: the streak is counted and restarts, with no pause).
+    #[serde(deserialize_with = "number_or_off")]
     pub loss_cooldown_secs: u64,
     /// Order results remembered for the error rate (1 ..= 64).
     pub error_window: u32,
@@ -237,7 +265,7 @@ pub struct BreakerConfig {
 
 impl Validate for BreakerConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        check_range(at, "loss_cooldown_secs", self.loss_cooldown_secs, 1, 86_400)?;
+        check_range(at, "loss_cooldown_secs", self.loss_cooldown_secs, 0, 86_400)?;
         check_range(at, "error_window", self.error_window, 1, 64)?;
         check_range(at, "max_errors", self.max_errors, 1, self.error_window)
     }
@@ -276,6 +304,37 @@ impl Validate for WatchConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// `[risk.guards]`: what an input from outside may plausibly carry
+/// (`plausible`). Refused inputs are counted by reason and alerted; a jump
+/// is accepted when the next input of its kind confirms it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Largest step of exchange time per input, either way, in the core and
+    /// against the receive clock at the gateway (1 ..= 86400 s). Bar data
+    /// read from files steps by up to two bars besides.
+    pub time_window_secs: u64,
+    /// Largest jump of a book ticker's update id (1000 ..= 10^18).
+    pub max_update_jump: u64,
+    /// Largest move of a book ticker's mid, a trade or a mark price from the
+    /// last accepted one, as a fraction (0.001 ..= 10).
+    pub max_price_jump: Rate,
+}
+
+impl Validate for GuardConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_range(at, "time_window_secs", self.time_window_secs, 1, 86_400)?;
+        check_range(
+            at,
+            "max_update_jump",
+            self.max_update_jump,
+            1000,
+            1_000_000_000_000_000_000,
+        )?;
+        check_rate(at, "max_price_jump", self.max_price_jump, "0.001", "10")
     }
 }
 

@@ -9,6 +9,13 @@
 //!   incrementally from per-symbol changes, so reading it is O(1).
 //! - The day is the UTC day of event time (`now / 86400 s`); day 0 means
 //!   "no time seen yet".
+//! - The accounting (the day's PnL from the day's starting equity, the
+//!   drawdown from the high-water mark) is never rebased by an operator.
+//!   The daily-loss and drawdown *limits* compare against their own bases,
+//!   equal to the accounting's unless an operator overrode a halt: the
+//!   override re-arms that limit from the equity at that moment (the day
+//!   base until the next UTC day; the limit's high-water mark from then on)
+//!   and is flagged for the status.
 
 use crate::types::{Money, Rate, Rounding, SCALE, UnixNanos, div_round_i128 as div_round};
 
@@ -26,6 +33,16 @@ pub struct Account {
     day: u64,
     day_start_equity: Money,
     high_water: Money,
+    /// Equity the daily-loss limit counts from (the day's start, or an
+    /// override later that day).
+    limit_day_start: Money,
+    /// High-water mark the drawdown limit counts from (the account's, or
+    /// one restarted by an override).
+    limit_high_water: Money,
+    /// The day-loss limit was re-armed by an operator override today.
+    day_loss_overridden: bool,
+    /// The drawdown limit was re-armed by an operator override.
+    drawdown_overridden: bool,
 }
 
 /// `part / whole` as a ratio, rounded toward zero; zero for a
@@ -53,28 +70,63 @@ fn ratio_reaches(part: Money, whole: Money, limit: Rate) -> bool {
 }
 
 impl Account {
-    /// `daily_loss() >= limit`, without dividing.
+    /// `limit_daily_loss() >= limit`, without dividing.
     pub fn daily_loss_reaches(&self, limit: Rate) -> bool {
-        let pnl = self.daily_pnl();
-        if pnl.is_negative() {
-            let loss = pnl.checked_neg().unwrap_or(Money::MAX);
-            ratio_reaches(loss, self.day_start_equity, limit)
-        } else {
-            Rate::ZERO >= limit
+        match self.loss_from(self.limit_day_start) {
+            Some(loss) => ratio_reaches(loss, self.limit_day_start, limit),
+            None => Rate::ZERO >= limit,
         }
     }
 
-    /// `drawdown() >= limit`, without dividing.
+    /// `limit_drawdown() >= limit`, without dividing.
     pub fn drawdown_reaches(&self, limit: Rate) -> bool {
-        let below = self
-            .high_water
-            .checked_sub(self.equity())
-            .unwrap_or(Money::ZERO);
-        if below.is_positive() {
-            ratio_reaches(below, self.high_water, limit)
-        } else {
-            Rate::ZERO >= limit
+        match self.loss_from(self.limit_high_water) {
+            Some(below) => ratio_reaches(below, self.limit_high_water, limit),
+            None => Rate::ZERO >= limit,
         }
+    }
+
+    /// How far equity is below `base`, if it is.
+    fn loss_from(&self, base: Money) -> Option<Money> {
+        base.checked_sub(self.equity()).filter(|m| m.is_positive())
+    }
+
+    /// The day's loss the daily-loss limit compares (as [`Account::daily_loss`],
+    /// from an override's base after an override).
+    pub fn limit_daily_loss(&self) -> Rate {
+        self.loss_from(self.limit_day_start)
+            .map_or(Rate::ZERO, |l| ratio(l, self.limit_day_start))
+    }
+
+    /// The drawdown the drawdown limit compares (as [`Account::drawdown`],
+    /// from an override's high-water mark after an override).
+    pub fn limit_drawdown(&self) -> Rate {
+        self.loss_from(self.limit_high_water)
+            .map_or(Rate::ZERO, |l| ratio(l, self.limit_high_water))
+    }
+
+    /// The day-loss limit counts from the equity now until the next UTC
+    /// day (an operator's explicit override of a daily-loss halt).
+    pub fn override_day_loss(&mut self) {
+        self.limit_day_start = self.equity();
+        self.day_loss_overridden = true;
+    }
+
+    /// The drawdown limit counts from a high-water mark at the equity now
+    /// (an operator's explicit override of a drawdown halt).
+    pub fn override_drawdown(&mut self) {
+        self.limit_high_water = self.equity();
+        self.drawdown_overridden = true;
+    }
+
+    /// Whether today's day-loss limit was re-armed by an override.
+    pub fn day_loss_overridden(&self) -> bool {
+        self.day_loss_overridden
+    }
+
+    /// Whether the drawdown limit was re-armed by an override.
+    pub fn drawdown_overridden(&self) -> bool {
+        self.drawdown_overridden
     }
 
     /// A fresh account holding `start`.
@@ -89,6 +141,10 @@ impl Account {
             day: 0,
             day_start_equity: start,
             high_water: start,
+            limit_day_start: start,
+            limit_high_water: start,
+            day_loss_overridden: false,
+            drawdown_overridden: false,
         }
     }
 
@@ -201,7 +257,9 @@ impl Account {
     }
 
     fn mark_high_water(&mut self) {
-        self.high_water = self.high_water.max(self.equity());
+        let e = self.equity();
+        self.high_water = self.high_water.max(e);
+        self.limit_high_water = self.limit_high_water.max(e);
     }
 
     /// Enters the UTC day of `now`; `true` if a new day began (not on the
@@ -214,6 +272,8 @@ impl Account {
         let first = self.day == 0;
         self.day = day;
         self.day_start_equity = self.equity();
+        self.limit_day_start = self.day_start_equity;
+        self.day_loss_overridden = false;
         !first
     }
 
@@ -237,10 +297,15 @@ impl Account {
         a
     }
 
-    /// Operator reset: the day's loss and the drawdown count from here.
+    /// The account as found at start (reconciliation with the exchange):
+    /// the day's loss and the drawdown count from here. Never an operator's
+    /// reset, which keeps the accounting.
     pub fn rebase(&mut self) {
-        self.day_start_equity = self.equity();
-        self.high_water = self.equity();
+        let e = self.equity();
+        self.day_start_equity = e;
+        self.high_water = e;
+        self.limit_day_start = e;
+        self.limit_high_water = e;
     }
 }
 

@@ -14,7 +14,9 @@
 //! ([`Conditions::state`]): stopped > HALTED (daily loss, drawdown, auth
 //! failure) > SAFE_MODE (losing-streak cool-down, stale feed) > DEGRADED
 //! (order error rate) > RUNNING. Breakers set and clear conditions; the state
-//! follows, and every change is an output naming its cause.
+//! follows, and every change is an output naming its cause. Whenever the
+//! state, the mode or the kill switch stops new risk (`allowed`), the live
+//! orders that could add risk are cancelled; exits keep working.
 
 use super::{Core, OutputSink};
 use crate::event::{
@@ -54,7 +56,17 @@ pub const fn mode_rule(from: ControlMode, to: ControlMode) -> ModeRule {
 }
 
 /// Why a mode change was refused (the low byte of the alert's value).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
 #[repr(u8)]
 pub enum ModeRefusal {
     /// The table forbids the move (e.g. Manual → FullAuto in one step).
@@ -185,9 +197,7 @@ impl Core {
             OutputBody::StateChange(StateChange { from, to, cause }),
             out,
         );
-        if to == SystemState::Halted {
-            self.cancel_all(seq, None, out);
-        }
+        self.cancel_entries_if_closed(seq, out);
     }
 
     /// Moves to `to` if the table and its checks allow; otherwise alerts
@@ -210,6 +220,7 @@ impl Core {
             None => self.set_mode(seq, to, cause, out),
             Some(r) => {
                 self.stats.mode_refusals += 1;
+                self.last_command.mode_refusal = Some((to, r));
                 let value = ((to as i64) << 8) | r as i64;
                 self.alert(
                     seq,
@@ -267,6 +278,7 @@ impl Core {
             OutputBody::ModeChange(ModeChange { from, to, cause }),
             out,
         );
+        self.cancel_entries_if_closed(seq, out);
     }
 
     /// At a run's start: a restored core whose positions exceed what its

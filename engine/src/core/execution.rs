@@ -50,6 +50,10 @@ impl Core {
 
     pub(super) fn record_veto<S: OutputSink>(&mut self, seq: Seq, veto: Audit, out: &mut S) {
         self.stats.vetoes += 1;
+        self.stats.vetoes_by_rule.add(veto.rule);
+        if self.last_command.veto.is_none() {
+            self.last_command.veto = Some(veto);
+        }
         self.emit(seq, OutputBody::Audit(veto), out);
     }
 
@@ -77,6 +81,7 @@ impl Core {
             sent_at: self.now,
             cancel_sent: false,
             replace: false,
+            plan: intent.plan,
         });
         if !inserted {
             let open = self.orders.open_count() as i64;
@@ -111,11 +116,34 @@ impl Core {
         symbol: Option<SymbolId>,
         out: &mut S,
     ) {
+        self.cancel_where(seq, symbol, false, out);
+    }
+
+    /// Where no new risk may be taken (`allowed::takes_new_risk`), cancels
+    /// the resting orders that could add it (every limit order not sent
+    /// reduce-only); exits keep working, and a market order, which the
+    /// exchange fills or expires at once, is not chased with a cancel.
+    pub(super) fn cancel_entries_if_closed<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
+        if !super::takes_new_risk(self.state, self.mode, self.kill_switch) {
+            self.cancel_where(seq, None, true, out);
+        }
+    }
+
+    fn cancel_where<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        symbol: Option<SymbolId>,
+        entries_only: bool,
+        out: &mut S,
+    ) {
         for i in 0..self.orders.capacity() {
             let Some(o) = self.orders.live_at(i) else {
                 continue;
             };
-            if o.cancel_sent || symbol.is_some_and(|s| s != o.symbol) {
+            if o.cancel_sent
+                || symbol.is_some_and(|s| s != o.symbol)
+                || (entries_only && (o.reduce_only || o.kind != OrderKind::Limit))
+            {
                 continue;
             }
             self.orders.flag_cancel(i, true, false);
@@ -202,6 +230,7 @@ impl Core {
             sent_at: self.now,
             cancel_sent: false,
             replace: false,
+            plan: super::Plan::NONE,
         };
         let closed = u.last_qty.raw() * u.side.sign();
         self.alert(seq, AlertCode::Liquidated, sym, closed, out);
@@ -274,7 +303,7 @@ impl Core {
             st.opened_at = self.now;
             st.watch = 0;
         }
-        self.strategy_fill(sym, was, now);
+        self.strategy_fill(sym, was, now, &super::Plan::NONE);
         self.alert(seq, AlertCode::PositionReconciled, sym, now, out);
         self.revalue(seq, sym, out);
         if fresh {
@@ -333,7 +362,7 @@ impl Core {
             self.strategy_trip(seq, sym, trip, out);
             self.end_trip(seq, trip, out);
         }
-        self.strategy_fill(sym, was, now);
+        self.strategy_fill(sym, was, now, &order.plan);
         let st = &mut self.symbols[i];
         if now != 0 && (was == 0 || now.signum() != was.signum()) {
             st.opened_at = self.now;
@@ -349,11 +378,15 @@ impl Core {
         } else if trip.is_positive() {
             self.losses = 0;
         }
-        if self.losses >= self.limits.max_losses {
+        // max_losses 0: no losing-streak breaker; cooldown 0: the streak
+        // restarts without a pause.
+        if self.limits.max_losses > 0 && self.losses >= self.limits.max_losses {
             self.losses = 0;
-            let until = self.now.0.saturating_add(self.limits.cooldown).max(1);
-            self.cond.cooldown_until = UnixNanos(until);
-            self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
+            if self.limits.cooldown > 0 {
+                let until = self.now.0.saturating_add(self.limits.cooldown).max(1);
+                self.cond.cooldown_until = UnixNanos(until);
+                self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
+            }
         }
     }
 
@@ -371,8 +404,7 @@ impl Core {
             (UpdateCheck::Apply { .. }, Some(order)) => {
                 self.stats.rejects += 1;
                 // Do not chase the target again until the next cross.
-                let s = &mut self.symbols[usize::from(order.symbol.0)];
-                s.target = s.position.qty().raw();
+                self.drop_target(order.symbol);
                 self.alert(
                     seq,
                     AlertCode::OrderRejected,
@@ -479,6 +511,7 @@ impl Core {
             post_only: o.post_only,
             origin: Origin::Replace,
             edge: None,
+            plan: o.plan,
         };
         self.submit(seq, intent, out);
     }

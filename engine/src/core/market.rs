@@ -2,11 +2,12 @@
 //! funding, volatility, feed staleness, unrealized PnL and the breakers that
 //! watch equity; each book ticker then runs the strategies (`strategies`).
 //!
-//! Event time only moves forward (`advance_time`); everything timed in the
-//! core (staleness, cool-downs, approvals, funding, the UTC day, resting
-//! limit orders) reads it, never a clock.
+//! Event time only moves forward (`advance_time`), and only from inputs
+//! `guard` admitted; everything timed in the core (staleness, cool-downs,
+//! approvals, funding, the UTC day, resting limit orders) reads it, never a
+//! clock.
 
-use super::{BookReject, Core, Intent, OutputSink};
+use super::{Core, Intent, OutputSink};
 use crate::depth::Outcome;
 use crate::event::{
     AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FeedHealth, FundingPaid,
@@ -81,18 +82,9 @@ impl Core {
         out: &mut S,
     ) {
         let i = usize::from(sym.0);
-        match self.symbols[i].book.apply(t, exchange) {
-            Ok(()) => {}
-            Err(BookReject::Crossed) => {
-                self.stats.crossed += 1;
-                let raw = t.bid_price.raw();
-                self.alert(seq, AlertCode::CrossedBook, sym, raw, out);
-                return;
-            }
-            Err(BookReject::OutOfOrder) => {
-                self.stats.out_of_order += 1;
-                return;
-            }
+        // `guard::admit` refused crossed and out-of-order tickers already.
+        if self.symbols[i].book.apply(t, exchange).is_err() {
+            return;
         }
         if self.on_market_data(sym, exchange) {
             self.recount_stale(seq, out);
@@ -137,12 +129,6 @@ impl Core {
         exchange: UnixNanos,
         out: &mut S,
     ) {
-        if !m.mark_price.is_positive() {
-            self.stats.invalid_inputs += 1;
-            let raw = m.mark_price.raw();
-            self.alert(seq, AlertCode::InvalidReport, sym, raw, out);
-            return;
-        }
         if self.on_market_data(sym, exchange) {
             self.recount_stale(seq, out);
         }
@@ -261,13 +247,16 @@ impl Core {
         }
         let side = if delta > 0 { Side::Buy } else { Side::Sell };
         let qty = Qty::from_raw(i64::try_from(delta.unsigned_abs()).unwrap_or(i64::MAX));
-        let intent = Intent::market(sym, side, qty, Origin::Strategy);
+        let intent = Intent {
+            plan: s.plan,
+            ..Intent::market(sym, side, qty, Origin::Strategy)
+        };
         if !self.submit(seq, intent, out) {
             let s = &mut self.symbols[usize::from(sym.0)];
-            // The strategy's proposal is not repeated while it persists
+            // The strategy's proposal is not repeated until it changes
             // (`strategies::consider`), so a veto is recorded once.
             s.refused = (s.owner, Stance::of(s.target));
-            s.target = s.position.qty().raw();
+            self.drop_target(sym);
         }
     }
 }

@@ -16,7 +16,8 @@
 //!   (`tests/no_alloc.rs` proves it with a counting allocator).
 //! - Every order intent produces exactly one audit record (approved, pending,
 //!   or the vetoing rule with the values compared) before any order leaves;
-//!   nothing is sent while the kill switch is on or the system is HALTED.
+//!   an order that adds risk is sent only where `allowed` says so, and one
+//!   that only reduces |position| is never refused by levels 1–2.
 //! - An execution report is applied at most once, and only as the order
 //!   state machine's one transition table allows (`order_state`);
 //!   duplicates, illegal transitions, impossible values and reports for
@@ -24,10 +25,13 @@
 //! - `balance = start + realized − fees + funding` (see `account`).
 
 mod account;
+mod allowed;
 mod book;
 mod control;
 mod digest;
 mod execution;
+pub mod explain;
+mod guard;
 mod market;
 mod operator;
 mod order_state;
@@ -40,14 +44,18 @@ mod volatility;
 mod watch;
 
 pub use account::Account;
+pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
 pub use book::{BookReject, TopOfBook};
 pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use digest::{DIGEST_SEED, OutputDigest};
-pub use operator::{MAX_PENDING_APPROVALS, Pending};
+pub use operator::{
+    CommandResult, KILL_FLATTEN, MAX_PENDING_APPROVALS, Pending, RESET_OVERRIDE_DAY_LOSS,
+    RESET_OVERRIDE_DRAWDOWN, Refusal,
+};
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
-pub use veto::{Edge, Intent, Limits};
+pub use veto::{Edge, Intent, Limits, Plan};
 pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
 pub use volatility::Volatility;
 
@@ -100,6 +108,8 @@ pub struct CoreStats {
     pub rejects: u64,
     /// Order intents vetoed.
     pub vetoes: u64,
+    /// Vetoes by rule (see [`CoreStats::vetoes_by`]).
+    pub vetoes_by_rule: RuleCounts,
     /// Alerts raised.
     pub alerts: u64,
     /// Book tickers refused as crossed.
@@ -131,6 +141,8 @@ pub struct CoreStats {
     pub depth_resyncs: u64,
     /// Reports and market events with impossible values (not applied).
     pub invalid_inputs: u64,
+    /// Inputs refused as implausible, by `plausible::Implausible` reason.
+    pub implausible: crate::plausible::ImplausibleCounts,
     /// Operator commands refused (unknown id, not allowed now).
     pub operator_refused: u64,
     /// Control-mode changes refused.
@@ -147,6 +159,44 @@ pub struct CoreStats {
     pub watch_actions: u64,
 }
 
+/// Slots of [`RuleCounts`]: one per `Rule` number (the largest is 66).
+pub const RULE_SLOTS: usize = 67;
+
+/// A count per veto-chain rule, indexed by `Rule as u8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct RuleCounts(pub [u64; RULE_SLOTS]);
+
+impl Default for RuleCounts {
+    fn default() -> Self {
+        RuleCounts([0; RULE_SLOTS])
+    }
+}
+
+impl RuleCounts {
+    /// One more for `rule`.
+    pub fn add(&mut self, rule: crate::event::Rule) {
+        if let Some(c) = self.0.get_mut(usize::from(rule as u8)) {
+            *c += 1;
+        }
+    }
+
+    /// The count of `rule`.
+    pub fn get(&self, rule: crate::event::Rule) -> u64 {
+        self.0.get(usize::from(rule as u8)).copied().unwrap_or(0)
+    }
+
+    /// The rules with a count, largest first (ties in rule order).
+    pub fn ranked(&self) -> Vec<(crate::event::Rule, u64)> {
+        let mut v: Vec<_> = crate::event::Rule::ALL
+            .iter()
+            .map(|&r| (r, self.get(r)))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        v.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+        v
+    }
+}
+
 /// Per-symbol state.
 #[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct SymbolState {
@@ -157,11 +207,17 @@ struct SymbolState {
     book: TopOfBook,
     /// Signed position the strategies want.
     target: i64,
-    /// Strategy instance that set `target` (`NO_STRATEGY`: none).
+    /// Strategy instance whose target is pursued, or the holder while the
+    /// position is the target (`NO_STRATEGY`: none).
     owner: u8,
-    /// Strategy instance whose signal opened the position.
+    /// The plan (instance, stop, target) of the targeted position while an
+    /// order toward it is wanted: it goes out with the order, and becomes
+    /// the holder's only when that order fills.
+    plan: Plan,
+    /// Strategy instance whose own order opened the position
+    /// (`NO_STRATEGY`: an operator's fill or none).
     holder: u8,
-    /// Stop-loss level of the position's strategy (zero: none).
+    /// Stop-loss level of the holder's position (zero: none).
     stop: Price,
     /// Take-profit level (zero: none).
     take: Price,
@@ -194,6 +250,8 @@ struct SymbolState {
     opened_at: UnixNanos,
     /// Realized PnL net of fees of the current round trip.
     trip: Money,
+    /// Plausibility memory of this symbol's inputs.
+    guards: guard::SymbolGuards,
 }
 
 impl SymbolState {
@@ -245,8 +303,10 @@ pub struct Core {
     state: SystemState,
     cond: Conditions,
     account: Account,
-    /// Event time: the largest exchange or timer time seen.
+    /// Event time: the largest exchange or timer time admitted.
     now: UnixNanos,
+    /// A market time beyond the window, waiting for the next to confirm it.
+    time_candidate: crate::plausible::Candidate,
     /// Client ids taken by the current input (`ClientOrderId::derive` index).
     ids_used: u8,
     /// When the stale-feed scan is next due (event time).
@@ -257,6 +317,8 @@ pub struct Core {
     losses: u32,
     /// Results of the last orders, newest in bit 0 (1 = refused).
     recent_errors: u64,
+    /// What the last operator command did (for the operator's answer).
+    last_command: CommandResult,
     digest: OutputDigest,
     stats: CoreStats,
     last_seq: Option<Seq>,
@@ -284,6 +346,7 @@ impl Core {
                 book: TopOfBook::default(),
                 target: 0,
                 owner: strategies::NO_STRATEGY,
+                plan: Plan::NONE,
                 holder: strategies::NO_STRATEGY,
                 stop: Price::ZERO,
                 take: Price::ZERO,
@@ -302,6 +365,7 @@ impl Core {
                 liq: crate::types::LiquidationMemo::default(),
                 opened_at: UnixNanos(0),
                 trip: Money::ZERO,
+                guards: guard::SymbolGuards::default(),
             })
             .collect();
         let sc = &cfg.strategy;
@@ -347,11 +411,13 @@ impl Core {
             cond: Conditions::default(),
             account: Account::new(cfg.account.starting_balance),
             now: UnixNanos(0),
+            time_candidate: crate::plausible::Candidate::default(),
             ids_used: 0,
             next_stale_scan: UnixNanos(0),
             next_replace_scan: UnixNanos(u64::MAX),
             losses: 0,
             recent_errors: 0,
+            last_command: CommandResult::default(),
             digest: OutputDigest::default(),
             stats: CoreStats::default(),
             last_seq: None,
@@ -388,7 +454,15 @@ impl Core {
             InputBody::Timer(t) => t.now,
             _ => ev.header.exchange,
         };
-        self.advance_time(seq, time, out);
+        match self.admit(seq, ev, time, out) {
+            guard::Admit::Apply { advance: true } => self.advance_time(seq, time, out),
+            guard::Admit::Apply { advance: false } => self.ids_used = 0,
+            guard::Admit::Refuse(why) => {
+                self.ids_used = 0;
+                self.refuse_input(seq, sym, why, out);
+                return;
+            }
+        }
         match &ev.body {
             InputBody::BookTicker(t) => self.on_book_ticker(seq, sym, t, ev.header.exchange, out),
             InputBody::AggTrade(t) => self.on_trade(seq, sym, t, ev.header.exchange, out),
@@ -483,6 +557,12 @@ impl Core {
     /// Counters.
     pub fn stats(&self) -> &CoreStats {
         &self.stats
+    }
+
+    /// What the last operator command did: refused and why, the first veto
+    /// of an order it caused.
+    pub fn last_command(&self) -> &CommandResult {
+        &self.last_command
     }
 
     /// Current system state.

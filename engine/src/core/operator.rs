@@ -9,6 +9,7 @@
 //! time) is declined as `Verdict::Expired`. At most
 //! [`MAX_PENDING_APPROVALS`] wait at once; more are vetoed (`OrderPool`).
 
+use super::ModeRefusal;
 use super::{Core, Intent, OutputSink};
 use crate::event::{
     AlertCode, Audit, ChangeCause, ControlMode, OperatorAction, OperatorCommand, OrderKind, Origin,
@@ -21,16 +22,68 @@ pub const MAX_PENDING_APPROVALS: usize = 16;
 
 /// What an operator refusal alert's value means: the command's action in
 /// the high byte, the reason in the low one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
 #[repr(u8)]
-enum Refusal {
+pub enum Refusal {
     /// No pending order has that id.
     UnknownApproval = 1,
     /// The symbol is not configured.
     UnknownSymbol = 2,
     /// An argument is out of range (mode number, quantity).
     BadArgument = 3,
+    /// A reset left the system HALTED by the day's loss (it lifts at the
+    /// next UTC day, or with the day-loss override).
+    HaltedByDailyLoss = 4,
+    /// A reset left the system HALTED: the drawdown is still at or beyond
+    /// the limit (it lifts when equity recovers, or with the drawdown
+    /// override).
+    HaltedByDrawdown = 5,
 }
+
+/// What the core did with the last operator command, for the operator's
+/// answer (`runtime::board`): whether it was refused and why, and the first
+/// veto of an order it caused, with the values compared.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+)]
+pub struct CommandResult {
+    /// The command itself was refused (or left the system halted).
+    pub refusal: Option<Refusal>,
+    /// A mode change the table or its checks refused: the mode asked for
+    /// and why.
+    pub mode_refusal: Option<(ControlMode, ModeRefusal)>,
+    /// The first veto of an order the command caused.
+    pub veto: Option<Audit>,
+}
+
+/// `Reset` argument bit: also lift a daily-loss halt for the rest of the
+/// UTC day; the day-loss limit then counts from the equity at the reset.
+pub const RESET_OVERRIDE_DAY_LOSS: u64 = 1;
+/// `Reset` argument bit: also lift a drawdown halt; the drawdown limit then
+/// counts from a high-water mark at the equity at the reset.
+pub const RESET_OVERRIDE_DRAWDOWN: u64 = 2;
+/// `Kill` argument bit: also flatten every position (reduce-only market
+/// orders, which the kill switch lets through).
+pub const KILL_FLATTEN: u64 = 1;
 
 /// An order waiting for the operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -51,20 +104,19 @@ impl Core {
         c: &OperatorCommand,
         out: &mut S,
     ) {
+        self.last_command = CommandResult::default();
         match c.action {
             OperatorAction::Kill => {
                 self.kill_switch = true;
                 self.set_mode(seq, ControlMode::Emergency, ChangeCause::KillSwitch, out);
-                self.cancel_all(seq, None, out);
+                self.cancel_entries_if_closed(seq, out);
+                if c.arg & KILL_FLATTEN != 0 {
+                    for i in 0..self.symbols.len() {
+                        self.flatten(seq, SymbolId(i as u16), out);
+                    }
+                }
             }
-            OperatorAction::Reset => {
-                self.kill_switch = false;
-                self.cond.daily_loss = false;
-                self.cond.drawdown = false;
-                self.cond.auth = false;
-                self.account.rebase();
-                self.refresh_state(seq, ChangeCause::Operator, out);
-            }
+            OperatorAction::Reset => self.reset(seq, c, out),
             OperatorAction::Shutdown => {
                 self.cond.stopped = true;
                 self.refresh_state(seq, ChangeCause::Shutdown, out);
@@ -114,10 +166,41 @@ impl Core {
                         post_only: c.flags & OperatorCommand::POST_ONLY != 0,
                         origin: Origin::Operator,
                         edge: None,
+                        plan: super::Plan::NONE,
                     };
                     self.submit(seq, intent, out);
                 }
             }
+        }
+    }
+
+    /// Releases the kill switch and the breakers that wait for an operator
+    /// (drawdown, auth failure); never the accounting: the day's PnL and the
+    /// high-water mark stay. A daily-loss halt stays until the next UTC day
+    /// unless the command carries [`RESET_OVERRIDE_DAY_LOSS`]; a drawdown
+    /// still at the limit stays unless it carries [`RESET_OVERRIDE_DRAWDOWN`].
+    /// Overrides re-arm the limit from the equity now (`Account`), and are
+    /// shown in the status. What stays halted is a refusal, with its reason.
+    fn reset<S: OutputSink>(&mut self, seq: Seq, c: &OperatorCommand, out: &mut S) {
+        self.kill_switch = false;
+        self.cond.auth = false;
+        if self.cond.daily_loss && c.arg & RESET_OVERRIDE_DAY_LOSS != 0 {
+            self.account.override_day_loss();
+            self.cond.daily_loss = false;
+        }
+        if self.cond.drawdown {
+            if c.arg & RESET_OVERRIDE_DRAWDOWN != 0 {
+                self.account.override_drawdown();
+                self.cond.drawdown = false;
+            } else if !self.account.drawdown_reaches(self.limits.max_drawdown) {
+                self.cond.drawdown = false;
+            }
+        }
+        self.refresh_state(seq, ChangeCause::Operator, out);
+        if self.cond.daily_loss {
+            self.refuse_operator(seq, c, Refusal::HaltedByDailyLoss, out);
+        } else if self.cond.drawdown {
+            self.refuse_operator(seq, c, Refusal::HaltedByDrawdown, out);
         }
     }
 
@@ -129,6 +212,7 @@ impl Core {
         out: &mut S,
     ) {
         self.stats.operator_refused += 1;
+        self.last_command.refusal = Some(why);
         let value = ((c.action as i64) << 8) | why as i64;
         self.alert(seq, AlertCode::OperatorRefused, SymbolId(0), value, out);
     }
@@ -212,8 +296,7 @@ impl Core {
         verdict: Verdict,
         out: &mut S,
     ) {
-        let s = &mut self.symbols[usize::from(p.intent.symbol.0)];
-        s.target = s.position.qty().raw();
+        self.drop_target(p.intent.symbol);
         let audit = Audit {
             id: p.id,
             symbol: p.intent.symbol,
@@ -244,8 +327,7 @@ impl Core {
                 self.send(seq, p.id, &p.intent, ok, out);
             }
             Err(veto) => {
-                let s = &mut self.symbols[usize::from(p.intent.symbol.0)];
-                s.target = s.position.qty().raw();
+                self.drop_target(p.intent.symbol);
                 self.record_veto(seq, veto, out);
             }
         }

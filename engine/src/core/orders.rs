@@ -42,6 +42,8 @@ pub struct OpenOrder {
     pub cancel_sent: bool,
     /// Re-place it when the cancel is confirmed (cancel-replace).
     pub replace: bool,
+    /// The strategy instance it serves, with its stop and target.
+    pub plan: super::Plan,
 }
 
 impl OpenOrder {
@@ -303,6 +305,7 @@ mod tests {
             sent_at: UnixNanos(0),
             cancel_sent: false,
             replace: false,
+            plan: super::super::Plan::NONE,
         }
     }
 

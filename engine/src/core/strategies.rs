@@ -7,6 +7,11 @@
 //!   regime is in its `regimes`; proposals outside are counted, not acted on.
 //! - One instance owns a symbol's position at a time: proposals of other
 //!   instances are counted as shadowed until the position is flat again.
+//!   A position belongs to the instance whose own order opened it (the
+//!   order carries a `Plan`): a vetoed or unfilled proposal changes nothing,
+//!   and an operator's fill belongs to no instance (no stop, no target).
+//! - A vetoed entry is not proposed again until the instance's proposal
+//!   changes stance; a tick without a proposal is not a change.
 //! - Size = `order_qty × weight`, rounded down to the step (at least the
 //!   minimum quantity); the weight adapts at the end of each round trip.
 //! - Stops apply at once; the owner's own exits, its take-profit and the
@@ -15,9 +20,9 @@
 //!   output before the order's audit record.
 
 use super::{Core, OutputSink, SymbolState};
-use crate::event::{AlertCode, Origin, SystemState, WeightChange};
 use crate::event::{Kline, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
-use crate::features::candles::{self, MAX_TIMEFRAMES};
+use crate::event::{Origin, WeightChange};
+use crate::features::candles::MAX_TIMEFRAMES;
 use crate::features::flow::book_quantities;
 use crate::strategy::{BarSource, Market, Proposal, Strategy};
 use crate::types::{Money, Price, Qty, Rounding, Seq, SymbolId, UnixNanos};
@@ -48,7 +53,7 @@ impl Core {
         }
     }
 
-    /// A trade print: checked, then into the features (and bars).
+    /// A trade print (admitted by `guard`) into the features (and bars).
     pub(super) fn on_trade<S: OutputSink>(
         &mut self,
         seq: Seq,
@@ -57,11 +62,6 @@ impl Core {
         exchange: UnixNanos,
         out: &mut S,
     ) {
-        if !t.price.is_positive() || !t.qty.is_positive() {
-            self.stats.invalid_inputs += 1;
-            self.alert(seq, AlertCode::InvalidReport, sym, t.price.raw(), out);
-            return;
-        }
         if self.on_market_data(sym, exchange) {
             self.recount_stale(seq, out);
         }
@@ -77,8 +77,8 @@ impl Core {
         }
     }
 
-    /// A closed kline: refused (counted, alerted) unless consistent; a bar
-    /// when bars come from klines and its interval is configured.
+    /// A closed kline (admitted by `guard`): a bar when bars come from
+    /// klines and its interval is configured.
     pub(super) fn on_kline<S: OutputSink>(
         &mut self,
         seq: Seq,
@@ -86,11 +86,6 @@ impl Core {
         k: &Kline,
         out: &mut S,
     ) {
-        if candles::check(k).is_err() {
-            self.stats.invalid_inputs += 1;
-            self.alert(seq, AlertCode::InvalidReport, sym, k.high.raw(), out);
-            return;
-        }
         if self.bars != BarSource::Klines {
             return;
         }
@@ -161,9 +156,7 @@ impl Core {
     /// `false` while the kill switch, the system state or the control mode
     /// refuses new risk (entries are then held back, exits still go).
     fn takes_new_risk(&self) -> bool {
-        !self.kill_switch
-            && matches!(self.state, SystemState::Running | SystemState::Degraded)
-            && super::ModeProfile::of(self.mode).new_risk
+        super::takes_new_risk(self.state, self.mode, self.kill_switch)
     }
 
     /// How long the position of `s` has been open.
@@ -184,12 +177,17 @@ impl Core {
         let inst = k as u8;
         let (by, stance) = self.symbols[i].refused;
         if by == inst {
-            if p.is_some_and(|p| p.stance == stance) {
-                // The same proposal as the one vetoed: it must arise anew.
-                self.stats.signals_repeated += 1;
-                return;
+            match p {
+                // The same stance as the one vetoed: the proposal has not
+                // changed, and a tick without a proposal does not change it
+                // either. It must become something else first.
+                Some(p) if p.stance == stance => {
+                    self.stats.signals_repeated += 1;
+                    return;
+                }
+                Some(_) => self.symbols[i].refused = (NO_STRATEGY, Stance::Flat),
+                None => return,
             }
-            self.symbols[i].refused = (NO_STRATEGY, Stance::Flat);
         }
         let Some(p) = p else { return };
         let s = self.symbols[i];
@@ -198,7 +196,8 @@ impl Core {
         let owned_elsewhere = s.owner != NO_STRATEGY && s.owner != inst;
         let busy = s.target != 0 || held != Stance::Flat;
         if p.stance == Stance::Flat {
-            if s.owner == inst && s.target != 0 && self.held_for(&s) >= w.min_hold {
+            let mine = s.holder == inst || s.owner == inst;
+            if mine && s.target != 0 && self.held_for(&s) >= w.min_hold {
                 self.set_target(seq, sym, inst, p, 0, out);
             }
             return;
@@ -252,10 +251,17 @@ impl Core {
         let s = &mut self.symbols[usize::from(sym.0)];
         s.target = target;
         s.owner = inst;
-        if target != 0 {
-            s.stop = p.stop;
-            s.take = p.take;
-        }
+        // The stop and target belong to the order toward this target; they
+        // become the position's only when that order fills (`strategy_fill`).
+        s.plan = if target != 0 {
+            super::Plan {
+                strategy: inst,
+                stop: p.stop,
+                take: p.take,
+            }
+        } else {
+            super::Plan::NONE
+        };
         self.stats.signals += 1;
         let signal = Signal {
             symbol: sym,
@@ -334,18 +340,38 @@ impl Core {
         }
     }
 
-    /// After a fill moved the position from `was` to `now` (raw quantities).
-    pub(super) fn strategy_fill(&mut self, sym: SymbolId, was: i64, now: i64) {
+    /// After a fill of an order with `plan` moved the position from `was`
+    /// to `now` (raw quantities). A position that (re)opens belongs to the
+    /// instance whose own order filled, with that order's stop and target;
+    /// an operator's or protective fill leaves it to no instance.
+    pub(super) fn strategy_fill(&mut self, sym: SymbolId, was: i64, now: i64, plan: &super::Plan) {
         let s = &mut self.symbols[usize::from(sym.0)];
         if now != 0 && (was == 0 || now.signum() != was.signum()) {
-            // The position (re)opened: its strategy is the one that asked.
-            s.holder = s.owner;
+            s.holder = plan.strategy;
+            s.stop = plan.stop;
+            s.take = plan.take;
+            if s.target == now || !plan.is_strategy() {
+                s.owner = plan.strategy;
+                s.plan = super::Plan::NONE;
+            }
         }
-        if now == 0 && s.target == 0 {
-            s.owner = NO_STRATEGY;
+        if now == 0 {
             s.holder = NO_STRATEGY;
             s.stop = Price::ZERO;
             s.take = Price::ZERO;
+            if s.target == 0 {
+                s.owner = NO_STRATEGY;
+                s.plan = super::Plan::NONE;
+            }
         }
+    }
+
+    /// Gives up the pursued target (vetoed, rejected, declined): the target
+    /// is the position again, and the position's holder keeps it.
+    pub(super) fn drop_target(&mut self, sym: SymbolId) {
+        let s = &mut self.symbols[usize::from(sym.0)];
+        s.target = s.position.qty().raw();
+        s.owner = s.holder;
+        s.plan = super::Plan::NONE;
     }
 }

@@ -1,10 +1,12 @@
 //! The veto chain (SPEC 5): every order intent passes six levels in order,
 //! and the first level that objects decides:
 //!
-//! 1. kill switch;
-//! 2. system state and control mode (HALTED refuses everything; SAFE_MODE
-//!    and Emergency allow only orders that reduce; Manual refuses strategy
-//!    orders; DRY_RUN refuses all);
+//! 1. kill switch and
+//! 2. system state and control mode — one table (`allowed`): an order that
+//!    only reduces |position| passes both whatever the state, mode or kill
+//!    switch, and goes out reduce-only (capped at the position); one that
+//!    adds risk passes only while trading. DRY_RUN refuses all, and Manual
+//!    refuses strategy orders;
 //! 3. forbidden conditions (feed health and a market for every order;
 //!    spread, imminent adverse funding and volatility for new risk);
 //! 4. the rulebook (hard limits fixed at start, scaled by the mode);
@@ -27,6 +29,7 @@ use crate::types::{
     SymbolId, div_round_i128 as div_round, liquidation_gap,
 };
 
+use super::allowed::{Effect, Gate, gate, takes_new_risk};
 use super::control::ModeProfile;
 
 const NANOS: u64 = 1_000_000_000;
@@ -42,6 +45,42 @@ pub struct Edge {
     pub payoff: Rate,
     /// Stop distance as a fraction of the entry price (> 0).
     pub stop_distance: Rate,
+}
+
+/// Which strategy instance an order serves and the stop and target of the
+/// proposal behind it. It travels with the order, so the fill that opens a
+/// position hands it to the instance that actually sent the order (an
+/// operator's or a protective order carries [`Plan::NONE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Plan {
+    /// Strategy instance (`Plan::NO_STRATEGY`: none).
+    pub strategy: u8,
+    /// Stop-loss level (zero: none).
+    pub stop: Price,
+    /// Take-profit level (zero: none).
+    pub take: Price,
+}
+
+impl Plan {
+    /// No strategy instance.
+    pub const NO_STRATEGY: u8 = u8::MAX;
+    /// An order no strategy asked for.
+    pub const NONE: Plan = Plan {
+        strategy: Plan::NO_STRATEGY,
+        stop: Price::ZERO,
+        take: Price::ZERO,
+    };
+
+    /// `true` when a strategy instance asked for the order.
+    pub const fn is_strategy(&self) -> bool {
+        self.strategy != Plan::NO_STRATEGY
+    }
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan::NONE
+    }
 }
 
 /// Something that wants an order.
@@ -67,6 +106,8 @@ pub struct Intent {
     pub origin: Origin,
     /// The signal's edge, when it states one.
     pub edge: Option<Edge>,
+    /// The strategy instance and its stop and target (strategy orders).
+    pub plan: Plan,
 }
 
 impl Intent {
@@ -82,6 +123,7 @@ impl Intent {
             post_only: false,
             origin,
             edge: None,
+            plan: Plan::NONE,
         }
     }
 }
@@ -161,6 +203,13 @@ pub struct Limits {
     pub leverage: u32,
     /// DRY_RUN: signals only.
     pub dry_run: bool,
+    /// Largest step of exchange time per input (ns): bar data read from
+    /// files may step by two bars besides.
+    pub time_window: u64,
+    /// Largest jump of a book ticker's update id.
+    pub max_update_jump: u64,
+    /// Largest move of a price from the last accepted one (fraction).
+    pub max_price_jump: Rate,
     /// The mode-scaled limits, indexed by `ControlMode as usize`: computed
     /// once, since the chain asks for them on every intent.
     by_mode: [ModeLimits; 4],
@@ -210,6 +259,17 @@ impl Limits {
             replace_after: cfg.control.replace_after_secs * NANOS,
             leverage: cfg.account.leverage,
             dry_run: cfg.dry_run,
+            time_window: {
+                let bars = match cfg.strategy.bars {
+                    crate::strategy::BarSource::Klines => {
+                        2 * u64::from(cfg.strategy.bar_secs.iter().copied().max().unwrap_or(0))
+                    }
+                    crate::strategy::BarSource::Trades => 0,
+                };
+                r.guards.time_window_secs.max(bars) * NANOS
+            },
+            max_update_jump: r.guards.max_update_jump,
+            max_price_jump: r.guards.max_price_jump,
             by_mode: ControlMode::ALL.map(|mode| {
                 let profile = ModeProfile::of(mode);
                 ModeLimits {
@@ -298,18 +358,24 @@ impl Core {
         };
         let sign = i128::from(side.sign());
 
-        // Level 1: kill switch.
-        if self.kill_switch {
-            return veto(Rule::KillSwitch, 1, 0);
-        }
-
-        // Level 2: system state and control mode.
-        if matches!(self.state, SystemState::Halted | SystemState::Stopped) {
-            return veto(
-                Rule::SystemState,
-                self.state as i64,
-                SystemState::SafeMode as i64,
-            );
+        // Levels 1 and 2: kill switch, system state, control mode — one
+        // table (`allowed`): an order that only reduces |position| always
+        // passes them, as reduce-only; one that adds risk only while trading.
+        let held = i128::from(s.position.qty().raw());
+        let exposure = held + i128::from(self.orders.pending(sym));
+        let adds_only = exposure == 0 || exposure.signum() == sign;
+        let effect = if adds_only {
+            Effect::AddsRisk
+        } else {
+            Effect::Reduces
+        };
+        if let Gate::Veto(rule) = gate(self.state, self.mode, self.kill_switch, effect) {
+            let (value, limit) = match rule {
+                Rule::KillSwitch => (1, 0),
+                Rule::SystemState => (self.state as i64, SystemState::SafeMode as i64),
+                _ => (sat(exposure), 0),
+            };
+            return veto(rule, value, limit);
         }
         if self.limits.dry_run {
             return veto(Rule::DryRun, 1, 0);
@@ -322,15 +388,10 @@ impl Core {
                 ControlMode::SemiAuto as i64,
             );
         }
-        let held = i128::from(s.position.qty().raw());
-        let exposure = held + i128::from(self.orders.pending(sym));
         let mut reduce_only = intent.reduce_only;
-        let no_new_risk = self.state == SystemState::SafeMode || !profile.new_risk;
-        if no_new_risk {
-            // Only what brings the position toward zero may go.
-            if exposure == 0 || exposure.signum() == sign {
-                return veto(Rule::ReduceOnlyMode, sat(exposure), 0);
-            }
+        if !takes_new_risk(self.state, self.mode, self.kill_switch) {
+            // Only what brings the position toward zero may go, and only that
+            // part of the order: a flip is cut to a close.
             reduce_only = true;
         }
         if reduce_only {
@@ -533,15 +594,15 @@ impl Core {
             let leverage = ratio(gross / i128::from(SCALE), equity);
             return Some((Rule::MaxLeverage, leverage, cap));
         }
-        let daily = self.account.daily_loss().raw();
+        let daily = self.account.limit_daily_loss().raw();
         if daily >= l.max_daily_loss.raw() {
             return Some((Rule::DailyLoss, daily, l.max_daily_loss.raw()));
         }
-        let dd = self.account.drawdown().raw();
+        let dd = self.account.limit_drawdown().raw();
         if dd >= l.max_drawdown.raw() {
             return Some((Rule::Drawdown, dd, l.max_drawdown.raw()));
         }
-        if self.losses >= l.max_losses {
+        if l.max_losses > 0 && self.losses >= l.max_losses {
             return Some((
                 Rule::ConsecutiveLosses,
                 i64::from(self.losses),

@@ -62,6 +62,12 @@ pub struct AccountView {
     pub drawdown: Rate,
     /// Losing round trips in a row.
     pub consecutive_losses: u32,
+    /// Today's daily-loss halt was lifted by an operator override: the
+    /// day-loss limit counts from the equity at that moment.
+    pub day_loss_override: bool,
+    /// A drawdown halt was lifted by an operator override: the drawdown
+    /// limit counts from a high-water mark restarted then.
+    pub drawdown_override: bool,
 }
 
 /// Counters, by name.
@@ -206,6 +212,8 @@ impl Core {
             high_water: self.account.high_water(),
             drawdown: self.account.drawdown(),
             consecutive_losses: self.losses,
+            day_loss_override: self.account.day_loss_overridden(),
+            drawdown_override: self.account.drawdown_overridden(),
         }
     }
 

@@ -142,6 +142,12 @@ pub enum AlertCode {
     /// The exchange closed a position itself because the margin ran out
     /// (value = the signed quantity it closed, raw).
     Liquidated = 16,
+    /// An input was refused as implausible, not applied (value = the
+    /// `plausible::Implausible` reason).
+    ImplausibleInput = 17,
+    /// Exchange time jumped further than the window, confirmed by a second
+    /// input (value = the jump in milliseconds).
+    TimeJump = 18,
 }
 
 /// An alert.
@@ -444,6 +450,41 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in number order.
+    pub const ALL: [Rule; 31] = [
+        Rule::AllPassed,
+        Rule::KillSwitch,
+        Rule::SystemState,
+        Rule::ControlMode,
+        Rule::ReduceOnlyMode,
+        Rule::DryRun,
+        Rule::FeedUnhealthy,
+        Rule::NoMarket,
+        Rule::Spread,
+        Rule::FundingImminent,
+        Rule::Volatility,
+        Rule::MaxPosition,
+        Rule::MaxLeverage,
+        Rule::DailyLoss,
+        Rule::Drawdown,
+        Rule::ConsecutiveLosses,
+        Rule::MaxOpenPositions,
+        Rule::MaxOrderNotional,
+        Rule::MinHold,
+        Rule::Sizing,
+        Rule::Correlation,
+        Rule::Liquidity,
+        Rule::Margin,
+        Rule::LiquidationDistance,
+        Rule::PriceBand,
+        Rule::ZeroQuantity,
+        Rule::MinNotional,
+        Rule::LotSize,
+        Rule::PostOnlyCross,
+        Rule::ReduceOnly,
+        Rule::OrderPool,
+    ];
+
     /// The veto-chain level (1 ..= 6) the rule belongs to (the tens digit
     /// of its number); 0 for approvals.
     pub const fn level(self) -> u8 {
@@ -518,6 +559,19 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// Every origin, in number order.
+    pub const ALL: [Origin; 9] = [
+        Origin::Strategy,
+        Origin::Operator,
+        Origin::Flatten,
+        Origin::LiquidationWatch,
+        Origin::MaxHold,
+        Origin::Replace,
+        Origin::StopLoss,
+        Origin::TakeProfit,
+        Origin::Liquidation,
+    ];
+
     /// Orders that only ever reduce risk (they skip sizing and forbidden
     /// conditions that guard against new risk).
     pub const fn is_protective(self) -> bool {

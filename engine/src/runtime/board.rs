@@ -17,7 +17,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering, fence};
 
-use crate::core::{AccountView, Core, MAX_PENDING_APPROVALS};
+use crate::core::{AccountView, CommandResult, Core, MAX_PENDING_APPROVALS};
 use crate::event::{ControlMode, SystemState};
 use crate::types::{ClientOrderId, Money, Price, Qty, Rate, Seq, Side, SymbolId};
 
@@ -31,8 +31,12 @@ pub struct CommandOutcome {
     pub vetoes: u64,
     /// Orders parked for approval.
     pub pending: u64,
-    /// 1 if the core refused the command itself (unknown id, symbol, argument).
+    /// 1 if the core refused the command itself (unknown id, symbol,
+    /// argument, a mode change the table refuses, a reset that left the
+    /// system halted).
     pub refused: u64,
+    /// Why, and the first veto of an order it caused.
+    pub result: CommandResult,
 }
 
 impl CommandOutcome {
@@ -42,7 +46,7 @@ impl CommandOutcome {
             s.orders,
             s.vetoes,
             s.approvals_requested,
-            s.operator_refused,
+            s.operator_refused + s.mode_refusals,
         ]
     }
 
@@ -56,8 +60,104 @@ impl CommandOutcome {
             orders: d(0),
             vetoes: d(1),
             pending: d(2),
-            refused: d(3),
+            refused: d(3).min(1),
+            result: *core.last_command(),
         }
+    }
+}
+
+/// Words of [`result_words`].
+const RESULT_WORDS: usize = 7;
+
+/// A command's result as words: the refusal, the mode refusal, then the
+/// veto (a flag word with its small fields, its id, quantity, value and
+/// limit). Zero words mean "none".
+fn result_words(r: &CommandResult) -> [u64; RESULT_WORDS] {
+    let refusal = r.refusal.map_or(0, |x| x as u64);
+    let mode = r
+        .mode_refusal
+        .map_or(0, |(to, why)| 1 + ((to as u64) << 8 | why as u64));
+    let Some(a) = r.veto else {
+        return [refusal, mode, 0, 0, 0, 0, 0];
+    };
+    let small = 1
+        | u64::from(a.symbol.0) << 8
+        | (a.rule as u64) << 24
+        | u64::from(a.side == Side::Sell) << 32
+        | (a.origin as u64) << 40
+        | (a.verdict as u64) << 48;
+    [
+        refusal,
+        mode,
+        small,
+        a.id.0,
+        a.qty.raw() as u64,
+        a.value as u64,
+        a.limit as u64,
+    ]
+}
+
+/// [`result_words`] back (a word that names no known value reads as none).
+fn result_of(w: [u64; RESULT_WORDS]) -> CommandResult {
+    use crate::core::{ModeRefusal, Refusal};
+    use crate::event::{Origin, Rule, Verdict};
+    let refusal = [
+        Refusal::UnknownApproval,
+        Refusal::UnknownSymbol,
+        Refusal::BadArgument,
+        Refusal::HaltedByDailyLoss,
+        Refusal::HaltedByDrawdown,
+    ]
+    .into_iter()
+    .find(|r| *r as u64 == w[0]);
+    let mode_refusal = w[1].checked_sub(1).and_then(|m| {
+        let to = ControlMode::from_index(m >> 8)?;
+        let why = [
+            ModeRefusal::NotAllowed,
+            ModeRefusal::KillSwitch,
+            ModeRefusal::NotTrading,
+            ModeRefusal::FeedsUnhealthy,
+            ModeRefusal::NoLimits,
+            ModeRefusal::NotFlat,
+        ]
+        .into_iter()
+        .find(|r| *r as u64 == m & 0xff)?;
+        Some((to, why))
+    });
+    let small = w[2];
+    let veto = (small & 1 == 1).then(|| {
+        let byte = |shift: u32| ((small >> shift) & 0xff) as u8;
+        crate::event::Audit {
+            id: ClientOrderId(w[3]),
+            symbol: SymbolId(((small >> 8) & 0xffff) as u16),
+            verdict: [
+                Verdict::Approved,
+                Verdict::Vetoed,
+                Verdict::Pending,
+                Verdict::Declined,
+                Verdict::Expired,
+            ]
+            .into_iter()
+            .find(|v| *v as u8 == byte(48))
+            .unwrap_or(Verdict::Vetoed),
+            rule: Rule::ALL
+                .into_iter()
+                .find(|r| *r as u8 == byte(24))
+                .unwrap_or_default(),
+            side: if byte(32) == 1 { Side::Sell } else { Side::Buy },
+            origin: Origin::ALL
+                .into_iter()
+                .find(|o| *o as u8 == byte(40))
+                .unwrap_or_default(),
+            qty: Qty::from_raw(w[4] as i64),
+            value: w[5] as i64,
+            limit: w[6] as i64,
+        }
+    });
+    CommandResult {
+        refusal,
+        mode_refusal,
+        veto,
     }
 }
 
@@ -95,7 +195,7 @@ pub struct StatusBoard {
     mode: AtomicU8,
     kill_switch: AtomicBool,
     /// [`AccountView`], as [`account_words`] packs it.
-    account: [AtomicI64; 11],
+    account: [AtomicI64; ACCOUNT_WORDS],
     orders: AtomicU64,
     fills: AtomicU64,
     rejects: AtomicU64,
@@ -105,8 +205,10 @@ pub struct StatusBoard {
     open_orders: AtomicU64,
     pending_len: AtomicU64,
     pending: [PendingRow; MAX_PENDING_APPROVALS],
-    /// [`CommandOutcome`] fields, in order.
+    /// [`CommandOutcome`] counters, in order.
     last_command: [AtomicU64; 4],
+    /// [`CommandOutcome::result`] as [`result_words`].
+    last_result: [AtomicU64; RESULT_WORDS],
     symbols: Box<[SymbolRow]>,
 }
 
@@ -179,8 +281,12 @@ pub struct SymbolStatus {
     pub fills: u64,
 }
 
-/// An account view as eleven words (raw decimals, then the loss count).
-fn account_words(a: &AccountView) -> [i64; 11] {
+/// Words of [`account_words`].
+const ACCOUNT_WORDS: usize = 12;
+
+/// An account view as words (raw decimals, the loss count, the override
+/// flags as bits).
+fn account_words(a: &AccountView) -> [i64; ACCOUNT_WORDS] {
     [
         a.start.raw(),
         a.balance.raw(),
@@ -193,11 +299,12 @@ fn account_words(a: &AccountView) -> [i64; 11] {
         a.high_water.raw(),
         a.drawdown.raw(),
         i64::from(a.consecutive_losses),
+        i64::from(a.day_loss_override) | i64::from(a.drawdown_override) << 1,
     ]
 }
 
 /// [`account_words`] back.
-fn account_of(w: [i64; 11]) -> AccountView {
+fn account_of(w: [i64; ACCOUNT_WORDS]) -> AccountView {
     let m = Money::from_raw;
     AccountView {
         start: m(w[0]),
@@ -211,6 +318,8 @@ fn account_of(w: [i64; 11]) -> AccountView {
         high_water: m(w[8]),
         drawdown: Rate::from_raw(w[9]),
         consecutive_losses: u32::try_from(w[10]).unwrap_or(u32::MAX),
+        day_loss_override: w[11] & 1 != 0,
+        drawdown_override: w[11] & 2 != 0,
     }
 }
 
@@ -246,6 +355,7 @@ impl StatusBoard {
             pending_len: AtomicU64::new(0),
             pending: Default::default(),
             last_command: Default::default(),
+            last_result: Default::default(),
             symbols: (0..symbols).map(|_| SymbolRow::default()).collect(),
         }
     }
@@ -299,6 +409,9 @@ impl StatusBoard {
             .iter()
             .zip([c.orders, c.vetoes, c.pending, c.refused])
         {
+            cell.store(v, r);
+        }
+        for (cell, v) in self.last_result.iter().zip(result_words(&c.result)) {
             cell.store(v, r);
         }
         for (i, row) in self.symbols.iter().enumerate() {
@@ -378,6 +491,7 @@ impl StatusBoard {
                     vetoes: c(1),
                     pending: c(2),
                     refused: c(3),
+                    result: result_of(std::array::from_fn(|i| self.last_result[i].load(r))),
                 }
             },
             symbols: self

@@ -1,6 +1,8 @@
 //! Builders shared by the engine's integration tests.
 #![allow(dead_code)]
 
+pub mod scene;
+
 use autobot_engine::config::{
     CoreConfig, CpuMap, DurabilityKind, EngineConfig, InstrumentConfig, JournalConfig, Layout,
     StrategyConfig, WaitKind, presets,
@@ -127,6 +129,15 @@ impl Harness {
     /// Moves event time forward by `ns`.
     pub fn wait(&mut self, ns: u64) {
         self.now += ns;
+    }
+
+    /// Jumps event time to `t` with two timer ticks: a jump beyond the
+    /// plausibility window is refused once and confirmed by the second.
+    pub fn jump_to(&mut self, t: u64) -> Vec<autobot_engine::event::OutputEvent> {
+        self.now = t;
+        let mut outs = self.timer();
+        outs.extend(self.timer());
+        outs
     }
 
     /// A book ticker at the current time (1 ms later than the last event).
