@@ -52,7 +52,7 @@ fn report(name: &str, h: &Histogram<u64>, empty: &Histogram<u64>) {
 
 fn main() {
     let placement = pin(1);
-    let mut cfg = StrategyConfig::features(Qty::ONE);
+    let mut cfg = StrategyConfig::features();
     cfg.bar_secs = vec![1, 5, 60];
     cfg.regime_bar_secs = 60;
     let mut set = FeatureSet::new(&cfg, Price::parse("0.1").unwrap());

@@ -152,11 +152,10 @@ fn append_latency(dir: &Path, len: usize) -> (Histogram<u64>, f64) {
 fn core_config() -> CoreConfig {
     let mut ins = presets::btcusdt();
     ins.min_notional = Money::parse("5").unwrap();
-    let mut c = presets::core(
-        &[ins],
-        StrategyConfig::ema_cross(20, 100, Qty::parse("0.001").unwrap()),
-    );
-    c.risk.max_position = Qty::parse("0.01").unwrap();
+    let mut c = presets::core(&[ins], StrategyConfig::ema_cross(20, 100));
+    // 0.001 BTC entries near 60 000, 0.01 at most.
+    c.risk.sizing.notional = Money::parse("60").unwrap();
+    c.risk.max_position_notional = Money::parse("600").unwrap();
     c
 }
 

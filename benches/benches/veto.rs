@@ -35,7 +35,7 @@ fn event(seq: u64, sym: u16, t: u64, source: Source, body: InputBody) -> InputEv
 fn prepared() -> Core {
     let mut cfg = presets::core(
         &[presets::btcusdt(), presets::ethusdt()],
-        StrategyConfig::ema_cross(99_999, 100_000, Qty::parse("0.001").unwrap()),
+        StrategyConfig::ema_cross(99_999, 100_000),
     );
     cfg.risk.portfolio.correlated = vec![vec!["BTCUSDT".into(), "ETHUSDT".into()]];
     cfg.risk.forbidden.volatility_span = 50;

@@ -114,7 +114,7 @@ fn long_with_resting_order(h: &mut Harness) -> autobot_engine::event::NewOrder {
 #[test]
 fn a_daily_loss_halts_cancels_open_orders_and_lifts_the_next_utc_day() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("2");
+    cfg.risk.max_position_notional = Money::parse("20000").unwrap();
     let mut h = Harness::new(&cfg); // 3% of 10000 = 300
     let resting = long_with_resting_order(&mut h);
     // Mid 9700.2: unrealized −299.9 → 2.999% (under).

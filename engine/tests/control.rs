@@ -119,9 +119,9 @@ fn mode_moves_legal_and_illegal() {
 fn a_restored_state_that_does_not_validate_starts_in_emergency() {
     let mut h = Harness::new(&risk_config());
     books(&mut h);
-    let o = new_orders(&h.market_order(0, Side::Buy, "0.8"))[0];
+    let o = new_orders(&h.market_order(0, Side::Buy, "1.2"))[0];
     h.fill(&o, "10000.1", "0");
-    // Manual allows 0.5: the downgrade itself is immediate …
+    // Manual allows 10 000 USDT (1 BTC): the downgrade itself is immediate …
     set_mode(&mut h, ControlMode::Manual);
     // … but a run that starts from this state does not validate.
     let outs = h.op(0, OperatorCommand::new(OperatorAction::Start, 0));

@@ -173,7 +173,7 @@ fn body() -> impl Strategy<Value = InputBody> {
 /// cool-down, holding 1 BTC near 9700.
 fn warm() -> Harness {
     let mut cfg = risk_config();
-    cfg.risk.max_position = Qty::parse("2").unwrap();
+    cfg.risk.max_position_notional = Money::parse("20000").unwrap();
     cfg.risk.max_consecutive_losses = 2;
     cfg.risk.breakers.loss_cooldown_secs = 3600;
     let mut h = Harness::new(&cfg);

@@ -402,7 +402,7 @@ fn strategies_allocate_nothing_after_warm_up() {
             reversion,
             ema,
         ],
-        ..StrategyConfig::features(Qty::parse("0.01").unwrap())
+        ..StrategyConfig::features()
     };
     // One symbol, so no other feed goes stale.
     cfg.instruments.truncate(1);

@@ -124,7 +124,8 @@ impl World {
     /// mode as the outputs change them, and checks every order against them.
     fn check(&mut self, from: usize) {
         let sym = SymbolId(0);
-        let limit = self.h.core.limits().max_position.raw();
+        // The largest position the limit allows anywhere the mid goes.
+        let limit = self.h.core.limits().max_position_notional.raw() / 8_000;
         for i in from..self.h.outs.len() {
             match self.h.outs[i].body {
                 OutputBody::StateChange(c) => self.state = c.to,
@@ -159,9 +160,12 @@ impl World {
                     }
                     let adds = !o.reduce_only && exposure.signum() == i128::from(o.side.sign());
                     if adds {
-                        let cap = self.h.core.limits().scaled_position(self.mode).raw();
+                        // The chain judged it at the taking price, at least the bid.
+                        let cap = i128::from(self.h.core.limits().scaled_position(self.mode).raw())
+                            * i128::from(autobot_engine::types::SCALE);
+                        let bid = i128::from(self.mid_ticks) * 10_000_000;
                         assert!(
-                            exposure.abs() <= i128::from(cap),
+                            exposure.abs() * bid <= cap,
                             "{:?}: exposure {exposure} above the scaled limit {cap} after {o:?}",
                             self.mode
                         );
@@ -194,7 +198,7 @@ proptest! {
     #[test]
     fn safety_invariants_hold_over_random_sequences(steps in prop::collection::vec(step(), 1..150)) {
         let mut cfg = risk_config();
-        cfg.risk.max_position = Qty::parse("0.5").unwrap();
+        cfg.risk.max_position_notional = autobot_engine::types::Money::parse("5000").unwrap();
         let mut w = World {
             h: Harness::new(&cfg),
             mid_ticks: 100_000,
@@ -212,5 +216,160 @@ proptest! {
         let audits = common::audits(&w.h.outs).len();
         let orders = common::new_orders(&w.h.outs).len();
         prop_assert!(audits >= orders);
+    }
+}
+
+/// The system state a case drives the core into before its order.
+#[derive(Clone, Copy, Debug)]
+enum Setup {
+    Running,
+    /// One refused order in a window of one.
+    Degraded,
+    /// A losing-streak cool-down (one losing ETHUSDT round trip).
+    SafeMode,
+    /// The exchange refused our credentials.
+    Halted,
+}
+
+fn setup() -> impl Strategy<Value = Setup> {
+    prop_oneof![
+        Just(Setup::Running),
+        Just(Setup::Degraded),
+        Just(Setup::SafeMode),
+        Just(Setup::Halted),
+    ]
+}
+
+fn start_mode() -> impl Strategy<Value = autobot_engine::config::StartMode> {
+    use autobot_engine::config::StartMode;
+    prop_oneof![
+        Just(StartMode::Manual),
+        Just(StartMode::SemiAuto),
+        Just(StartMode::FullAuto)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Over (control mode, system state, kill switch, position, order side
+    /// and size, reduce-only flag): exposure never grows where the
+    /// allowed-orders table forbids adding, and an order that only reduces
+    /// is never refused by levels 1–2.
+    #[test]
+    fn reducing_is_always_possible_and_adding_only_where_allowed(
+        mode in start_mode(),
+        emergency in any::<bool>(),
+        state in setup(),
+        kill in any::<bool>(),
+        held in -300i64..300,
+        buy in any::<bool>(),
+        steps in 1i64..600,
+        reduce_only in any::<bool>(),
+    ) {
+        use autobot_engine::core::{Effect, Gate, gate};
+        use autobot_engine::event::{
+            InputBody, OperatorCommand, OrderKind, OrderRejected, RejectReason, Request, Source,
+            Verdict,
+        };
+        let mut cfg = risk_config();
+        cfg.control.mode = mode;
+        cfg.risk.max_position_notional = autobot_engine::types::Money::parse("10000").unwrap();
+        cfg.risk.max_consecutive_losses = 1;
+        cfg.risk.breakers.loss_cooldown_secs = 3600;
+        cfg.risk.breakers.error_window = 1;
+        cfg.risk.breakers.max_errors = 1;
+        let mut h = Harness::new(&cfg);
+        h.book(0, "9999.9", "10000.1", "50");
+        h.book(1, "2499.99", "2500.01", "100");
+        let step = |n: i64| Qty::from_raw(n.abs() * 100_000).to_string();
+        // The position, opened by the operator (Manual accepts operator orders).
+        if held != 0 {
+            let side = if held > 0 { Side::Buy } else { Side::Sell };
+            let o = common::new_orders(&h.market_order(0, side, &step(held)))[0];
+            let px = if held > 0 { "10000.1" } else { "9999.9" };
+            h.fill(&o, px, "0");
+        }
+        let reject = |h: &mut Harness, reason| {
+            let probe = OperatorCommand {
+                action: OperatorAction::Order,
+                side: Side::Buy,
+                kind: OrderKind::Limit,
+                qty: Qty::parse("0.01").unwrap(),
+                price: autobot_engine::types::Price::parse("2450.00").unwrap(),
+                ..OperatorCommand::default()
+            };
+            let o = common::new_orders(&h.op(1, probe))[0];
+            let body = InputBody::OrderRejected(OrderRejected {
+                client_id: o.client_id,
+                request: Request::New,
+                code: -1,
+                reason,
+            });
+            h.feed(Source::Execution, 1, 0, body);
+        };
+        match state {
+            Setup::Running => {}
+            Setup::Degraded => reject(&mut h, RejectReason::Filter),
+            Setup::SafeMode => {
+                let o = common::new_orders(&h.market_order(1, Side::Buy, "0.1"))[0];
+                h.fill(&o, "2500.01", "0");
+                let o = common::new_orders(&h.market_order(1, Side::Sell, "0.1"))[0];
+                h.fill(&o, "2499.99", "0");
+            }
+            Setup::Halted => reject(&mut h, RejectReason::Auth),
+        }
+        if emergency {
+            h.op(0, OperatorCommand::new(OperatorAction::SetMode, ControlMode::Emergency as u64));
+        }
+        if kill {
+            h.op(0, OperatorCommand::new(OperatorAction::Kill, 0));
+        }
+        let sym = SymbolId(0);
+        let exposure = |h: &Harness| -> i128 {
+            let held = i128::from(h.core.position(sym).unwrap().qty().raw());
+            held + h
+                .core
+                .open_order_list()
+                .iter()
+                .filter(|o| o.symbol == sym)
+                .map(|o| i128::from(o.signed_remaining()))
+                .sum::<i128>()
+        };
+        let before = exposure(&h);
+        let side = if buy { Side::Buy } else { Side::Sell };
+        let reduces = before != 0 && before.signum() == -i128::from(side.sign());
+        let effect = if reduces { Effect::Reduces } else { Effect::AddsRisk };
+        let adds_allowed = gate(h.core.state(), h.core.mode(), h.core.kill_switch(), Effect::AddsRisk)
+            .passes();
+        let expected = gate(h.core.state(), h.core.mode(), h.core.kill_switch(), effect);
+        let outs = h.op(0, OperatorCommand {
+            action: OperatorAction::Order,
+            side,
+            kind: OrderKind::Market,
+            flags: if reduce_only { OperatorCommand::REDUCE_ONLY } else { 0 },
+            qty: Qty::from_raw(steps * 100_000),
+            ..OperatorCommand::default()
+        });
+        let audit = common::audits(&outs)[0];
+        let after = exposure(&h);
+        if reduces {
+            prop_assert!(
+                audit.verdict != Verdict::Vetoed || audit.rule.level() > 2,
+                "{:?} / {:?} / kill {}: a reducing order vetoed at level 1–2: {audit:?}",
+                h.core.state(), h.core.mode(), h.core.kill_switch()
+            );
+        }
+        if !adds_allowed {
+            prop_assert!(after.abs() <= before.abs() && after.signum() * before.signum() >= 0,
+                "exposure grew {before} -> {after} where adding is refused: {audit:?}");
+            if let Some(o) = common::new_orders(&outs).first() {
+                prop_assert!(o.reduce_only, "{o:?}");
+            }
+            if !reduces {
+                prop_assert_eq!(audit.verdict, Verdict::Vetoed);
+                prop_assert_eq!(Gate::Veto(audit.rule), expected);
+            }
+        }
     }
 }

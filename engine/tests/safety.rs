@@ -174,10 +174,10 @@ fn stops_stay_enforced_while_halted() {
     // An order the exchange refuses for bad credentials halts the system.
     let probe = OperatorCommand {
         action: OperatorAction::Order,
-        side: Side::Buy,
+        side: Side::Sell,
         kind: OrderKind::Limit,
         qty: q("0.001"),
-        price: Price::parse("59000.0").unwrap(),
+        price: Price::parse("61000.0").unwrap(),
         ..OperatorCommand::default()
     };
     let o = new_orders(&s.h.op(0, probe))[0];
@@ -207,6 +207,7 @@ fn stops_stay_enforced_while_halted() {
 fn an_operators_fill_belongs_to_no_strategy() {
     let mut cfg = config(trend_instance(&[Regime::Bull, Regime::Bear]));
     cfg.control.mode = autobot_engine::config::StartMode::Manual;
+    cfg.risk.max_position_notional = Money::parse("100000").unwrap();
     let mut s = Scene {
         h: Harness::new(&cfg),
     };
@@ -293,7 +294,7 @@ fn long_one(h: &mut Harness) {
 #[test]
 fn a_reset_never_forgives_the_days_loss() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("2");
+    cfg.risk.max_position_notional = Money::parse("20000").unwrap();
     let mut h = Harness::new(&cfg);
     long_one(&mut h);
     books(&mut h, "9700.0", "9700.2"); // −300.0: the limit
@@ -428,7 +429,7 @@ fn ticker(u: u64, bid: &str, ask: &str) -> InputBody {
 #[test]
 fn a_ticker_from_the_far_future_moves_no_time_and_lifts_no_halt() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("2");
+    cfg.risk.max_position_notional = Money::parse("20000").unwrap();
     let mut h = Harness::new(&cfg);
     long_one(&mut h);
     books(&mut h, "9700.0", "9700.2");

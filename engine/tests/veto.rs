@@ -228,14 +228,15 @@ fn level_3_volatility_at_and_over_the_limit() {
 
 #[test]
 fn level_4_max_position_scaled_by_the_mode() {
-    let cfg = risk_config(); // max_position 1
+    let mut cfg = risk_config();
+    cfg.risk.max_position_notional = m("10000.1"); // 1 BTC at the ask
     approved(&buy(&mut market(&cfg, "10"), "0.999"));
     approved(&buy(&mut market(&cfg, "10"), "1"));
     vetoed(
         &buy(&mut market(&cfg, "10"), "1.001"),
         Rule::MaxPosition,
-        q("1.001").raw(),
-        q("1").raw(),
+        m("10010.1001").raw(),
+        m("10000.1").raw(),
     );
     // Manual: × 0.5.
     let mut h = market(&cfg, "10");
@@ -252,14 +253,15 @@ fn level_4_max_position_scaled_by_the_mode() {
     vetoed(
         &buy(&mut h, "0.501"),
         Rule::MaxPosition,
-        q("0.501").raw(),
-        q("0.5").raw(),
+        m("5010.0501").raw(),
+        m("5000.05").raw(),
     );
 }
 
 #[test]
 fn level_4_max_order_notional() {
     let mut cfg = risk_config();
+    cfg.risk.max_position_notional = m("100000");
     cfg.risk.max_order_notional = m("10000.1"); // 1 BTC at the ask
     approved(&buy(&mut market(&cfg, "10"), "1"));
     cfg.risk.max_order_notional = m("10000.09999999");
@@ -274,7 +276,7 @@ fn level_4_max_order_notional() {
 #[test]
 fn level_4_leverage_at_under_and_over_three() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("10");
+    cfg.risk.max_position_notional = m("100000");
     cfg.risk.portfolio.min_liquidation_distance = Rate::ZERO;
     let mut h = Harness::new(&cfg);
     h.book(0, "9999.9", "10000.0", "10");
@@ -308,7 +310,7 @@ fn level_4_max_open_positions() {
 #[test]
 fn level_5_liquidity_share_of_the_opposite_top_of_book() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("10");
+    cfg.risk.max_position_notional = m("100000");
     cfg.risk.portfolio.liquidity_fraction = r("0.5");
     approved(&buy(&mut market(&cfg, "2"), "1"));
     approved(&buy(&mut market(&cfg, "2"), "0.999"));
@@ -323,7 +325,7 @@ fn level_5_liquidity_share_of_the_opposite_top_of_book() {
 #[test]
 fn level_5_margin_after_the_trade() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("10");
+    cfg.risk.max_position_notional = m("100000");
     cfg.account.leverage = 2; // initial margin = notional / 2
     cfg.risk.portfolio.min_liquidation_distance = Rate::ZERO;
     let book = |h: &mut Harness| {
@@ -345,7 +347,7 @@ fn level_5_margin_after_the_trade() {
 #[test]
 fn level_5_liquidation_distance_after_the_trade() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("10");
+    cfg.risk.max_position_notional = m("100000");
     cfg.risk.portfolio.min_liquidation_distance = Rate::ZERO;
     // What the distance is once 2 BTC are bought at 10000.1 (fee-free).
     let d = {
@@ -370,7 +372,7 @@ fn level_5_liquidation_distance_after_the_trade() {
 #[test]
 fn level_5_correlated_exposure_cap() {
     let mut cfg = risk_config();
-    cfg.risk.max_position = q("10");
+    cfg.risk.max_position_notional = m("100000");
     cfg.risk.portfolio.correlated = vec![vec!["BTCUSDT".into(), "ETHUSDT".into()]];
     // 1 BTC at mark 10000 plus 2 ETH at 2500.01 = 15000.02.
     let run = |cap: &str| {
@@ -397,7 +399,7 @@ fn level_5_correlated_exposure_cap() {
 }
 
 #[test]
-fn level_5_volatility_shrinks_the_size_cap() {
+fn level_5_volatility_shrinks_the_size() {
     let mut cfg = risk_config();
     cfg.risk.forbidden.volatility_span = 10;
     cfg.risk.forbidden.max_volatility_bps = r("1000");
@@ -407,15 +409,20 @@ fn level_5_volatility_shrinks_the_size_cap() {
     cfg.risk.portfolio.volatility_target_bps = target;
     let mut h = Harness::new(&cfg);
     warm_volatility(&mut h);
-    // Cap = 1 × target / vol, rounded down to the step by sanity.
-    let cap = i128::from(q("1").raw()) * i128::from(target.raw()) / i128::from(vol.raw());
+    // Size = 0.9 × target / vol, rounded down to the step by sanity.
+    let sized = i128::from(q("0.9").raw()) * i128::from(target.raw()) / i128::from(vol.raw());
     let a = buy(&mut h, "0.9");
     assert_eq!(
         (a.verdict, a.rule, a.value, a.limit),
-        (Verdict::Approved, Rule::Sizing, q("0.9").raw(), cap as i64)
+        (
+            Verdict::Approved,
+            Rule::Sizing,
+            q("0.9").raw(),
+            sized as i64
+        )
     );
     let step = i128::from(q("0.001").raw());
-    assert_eq!(i128::from(a.qty.raw()), cap / step * step);
+    assert_eq!(i128::from(a.qty.raw()), sized / step * step);
     assert!(a.qty < q("0.9") && a.qty > q("0.4"), "{a:?}");
 }
 
@@ -542,5 +549,88 @@ fn manual_mode_computes_signals_but_sends_no_strategy_order() {
         vetoes
             .iter()
             .all(|a| a.rule == Rule::ControlMode && a.verdict == Verdict::Vetoed)
+    );
+}
+
+#[test]
+fn level_5_a_soft_drawdown_halves_the_size() {
+    let mut cfg = risk_config(); // soft drawdown 5%, hard 10%
+    cfg.risk.max_daily_loss = r("0.5");
+    let mut h = market(&cfg, "10");
+    hold(&mut h, "1");
+    // 4.9% down: full size.
+    h.book(0, "9509.9", "9510.1", "10");
+    let a = buy(&mut h, "0.2");
+    assert_eq!((a.verdict, a.qty), (Verdict::Approved, q("0.2")), "{a:?}");
+    // 7% down from the high-water mark: half.
+    let mut h = market(&cfg, "10");
+    hold(&mut h, "1");
+    h.book(0, "9299.9", "9300.1", "10");
+    assert!(h.core.account().drawdown() > r("0.05"));
+    let a = buy(&mut h, "0.2");
+    assert_eq!(
+        (a.verdict, a.rule, a.value, a.limit, a.qty),
+        (
+            Verdict::Approved,
+            Rule::Sizing,
+            q("0.2").raw(),
+            q("0.1").raw(),
+            q("0.1")
+        ),
+        "{a:?}"
+    );
+}
+
+/// Twenty minutes of one-minute moves: BTCUSDT always steps by `btc`
+/// ticks; ETHUSDT by `eth(i)` ticks in minute `i`.
+fn minutes(h: &mut Harness, btc: i64, eth: impl Fn(i64) -> i64) {
+    let (mut b, mut e) = (100_000i64, 250_000i64);
+    for i in 0..20 {
+        h.wait(60 * SEC);
+        let step = if i % 2 == 0 { 1 } else { -1 };
+        b += btc * step;
+        e += eth(i) * step;
+        let px = |t: i64, places: usize| {
+            let s = 10i64.pow(places as u32);
+            format!("{}.{:0places$}", t / s, t % s)
+        };
+        h.book(0, &px(b, 1), &px(b + 1, 1), "10");
+        h.book(1, &px(e, 2), &px(e + 1, 2), "100");
+    }
+}
+
+#[test]
+fn level_5_measured_correlation_caps_same_direction_exposure() {
+    let mut cfg = risk_config();
+    cfg.risk.max_position_notional = m("100000");
+    cfg.risk.portfolio.correlated = Vec::new();
+    cfg.risk.portfolio.correlation_span = 10;
+    cfg.risk.portfolio.max_correlated_notional = m("12000");
+    // Moving together, minute after minute: correlated without any config
+    // group, so 1 BTC plus 1 ETH long is over the 12 000 cap...
+    let mut h = Harness::new(&cfg);
+    minutes(&mut h, 50, |_| 10);
+    hold(&mut h, "1");
+    let a = verdict(&h.market_order(1, Side::Buy, "1"));
+    assert_eq!(
+        (a.verdict, a.rule),
+        (Verdict::Vetoed, Rule::Correlation),
+        "{a:?}"
+    );
+    // ... while moving independently they are not.
+    let mut h = Harness::new(&cfg);
+    minutes(&mut h, 50, |i| if i % 4 < 2 { 10 } else { -10 });
+    hold(&mut h, "1");
+    approved(&verdict(&h.market_order(1, Side::Buy, "1")));
+    // Moving against each other: a short on the other symbol is the same
+    // exposure.
+    let mut h = Harness::new(&cfg);
+    minutes(&mut h, 50, |_| -10);
+    hold(&mut h, "1");
+    let a = verdict(&h.market_order(1, Side::Sell, "1"));
+    assert_eq!(
+        (a.verdict, a.rule),
+        (Verdict::Vetoed, Rule::Correlation),
+        "{a:?}"
     );
 }

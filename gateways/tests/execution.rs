@@ -256,10 +256,7 @@ impl UserPipeline {
             snapshot_every: 0,
             snapshot_keep: 3,
         };
-        let core = presets::core(
-            &[presets::btcusdt()],
-            StrategyConfig::ema_cross(5, 20, Qty::parse("0.01").unwrap()),
-        );
+        let core = presets::core(&[presets::btcusdt()], StrategyConfig::ema_cross(5, 20));
         let started =
             start_pipeline(&engine, &journal, &core, &dir.join("journal"), None, false).unwrap();
         let mut outputs = started.outputs;

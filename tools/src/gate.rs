@@ -105,17 +105,22 @@ pub fn announcement(cfg: &AppConfig, credentials: &Credentials) -> String {
     format!(
         "LIVE TRADING WITH REAL MONEY on Binance USD-M\n\
          \x20 instruments:    {}\n\
-         \x20 limits:         max position {} per symbol, max order {} USDT, \
+         \x20 limits:         max position {} USDT per symbol, max order {} USDT, \
          max leverage {}x, daily loss {}, drawdown {}\n\
+         \x20 sizing:         {} of equity at risk per stopped entry, {} USDT without a stop, \
+         Kelly x{}\n\
          \x20 control mode:   {:?} at start (a restored journal keeps its own)\n\
          \x20 account:        leverage {}x\n\
          \x20 API keys from:  {}\n",
         symbols.join(", "),
-        r.max_position,
+        r.max_position_notional,
         r.max_order_notional,
         r.max_leverage,
         r.max_daily_loss,
         r.max_drawdown,
+        r.sizing.risk_per_trade,
+        r.sizing.notional,
+        r.sizing.kelly_fraction,
         cfg.control.mode,
         cfg.account.leverage,
         credentials.source,

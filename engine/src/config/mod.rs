@@ -23,8 +23,8 @@ mod risk;
 pub use crate::strategy::StrategyConfig;
 
 pub use risk::{
-    AccountConfig, BreakerConfig, ControlConfig, ForbiddenConfig, GuardConfig, PortfolioConfig,
-    RiskConfig, SanityConfig, StartMode, WatchConfig,
+    AccountConfig, BreakerConfig, ControlConfig, ForbiddenConfig, GuardConfig, NoEdge,
+    PortfolioConfig, RiskConfig, SanityConfig, SizingConfig, StartMode, WatchConfig,
 };
 
 use crate::types::{

@@ -6,8 +6,8 @@
 
 use super::{
     AccountConfig, BracketConfig, BreakerConfig, ControlConfig, CoreConfig, ForbiddenConfig,
-    GuardConfig, InstrumentConfig, PortfolioConfig, RiskConfig, SanityConfig, StartMode,
-    StrategyConfig, WatchConfig,
+    GuardConfig, InstrumentConfig, NoEdge, PortfolioConfig, RiskConfig, SanityConfig, SizingConfig,
+    StartMode, StrategyConfig, WatchConfig,
 };
 use crate::types::{Money, Price, Qty, Rate};
 
@@ -70,11 +70,12 @@ pub fn ethusdt() -> InstrumentConfig {
     }
 }
 
-/// The example limits of SPEC section 5 (max position 0.5, 3x, 3% daily
-/// loss, 10% drawdown, 5 losses, 10 bps spread, 30 s stale feed, …).
+/// The example limits of SPEC section 5 (max position 50 000 USDT per
+/// symbol — 0.5 BTC at 100 000 —, 3x, 3% daily loss, 10% drawdown, 5
+/// losses, 10 bps spread, 30 s stale feed, …).
 pub fn risk() -> RiskConfig {
     RiskConfig {
-        max_position: q("0.5"),
+        max_position_notional: m("50000"),
         max_order_notional: m("50000"),
         max_leverage: r("3"),
         max_daily_loss: r("0.03"),
@@ -91,10 +92,12 @@ pub fn risk() -> RiskConfig {
             max_volatility_bps: r("20"),
             volatility_span: 500,
         },
+        sizing: sizing(),
         portfolio: PortfolioConfig {
-            kelly_fraction: r("0.25"),
             volatility_target_bps: r("5"),
             correlated: Vec::new(),
+            correlation_threshold: r("0.7"),
+            correlation_span: 300,
             max_correlated_notional: m("100000"),
             liquidity_fraction: r("1"),
             min_liquidation_distance: r("0.10"),
@@ -113,6 +116,21 @@ pub fn risk() -> RiskConfig {
             close: r("0.03"),
         },
         guards: guards(),
+    }
+}
+
+/// 0.5% of equity at risk per stopped entry, 1000 USDT without a stop,
+/// quarter Kelly over 30 trips from a prior of 0.1, minimum size without an
+/// edge, sizes halved beyond a 5% drawdown.
+pub fn sizing() -> SizingConfig {
+    SizingConfig {
+        risk_per_trade: r("0.005"),
+        notional: m("1000"),
+        kelly_fraction: r("0.25"),
+        kelly_trips: 30,
+        kelly_prior: r("0.1"),
+        no_edge: NoEdge::MinSize,
+        soft_drawdown: r("0.05"),
     }
 }
 

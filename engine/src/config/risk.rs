@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{RangeError, Validate, check_range};
 use crate::event::ControlMode;
-use crate::types::{Money, Qty, Rate};
+use crate::types::{Money, Rate};
 
 fn rate(s: &str) -> Rate {
     Rate::parse(s).unwrap_or(Rate::ZERO)
@@ -57,8 +57,10 @@ fn check_positive_money(at: &str, key: &str, v: Money) -> Result<(), RangeError>
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskConfig {
-    /// Largest |position| per symbol in base units, e.g. `"0.5"` (>= 0).
-    pub max_position: Qty,
+    /// Largest |position| per symbol as a USDT notional at the order's
+    /// price, e.g. `"30000"` (> 0): one limit that means the same on every
+    /// symbol (× the mode's percentage).
+    pub max_position_notional: Money,
     /// Largest notional of one order in USDT (> 0).
     pub max_order_notional: Money,
     /// Largest account leverage, Σ|notional| / equity (1 ..= 125); the
@@ -84,6 +86,8 @@ pub struct RiskConfig {
     pub max_hold_secs: u64,
     /// Forbidden conditions (level 3).
     pub forbidden: ForbiddenConfig,
+    /// Position sizing (level 5).
+    pub sizing: SizingConfig,
     /// Portfolio checks (level 5).
     pub portfolio: PortfolioConfig,
     /// Sanity checks (level 6).
@@ -98,14 +102,7 @@ pub struct RiskConfig {
 
 impl Validate for RiskConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        if self.max_position.is_negative() {
-            return Err(RangeError::new(
-                at,
-                "max_position",
-                self.max_position,
-                ">= 0",
-            ));
-        }
+        check_positive_money(at, "max_position_notional", self.max_position_notional)?;
         check_positive_money(at, "max_order_notional", self.max_order_notional)?;
         check_rate(at, "max_leverage", self.max_leverage, "1", "125")?;
         check_rate(at, "max_daily_loss", self.max_daily_loss, "0.001", "0.5")?;
@@ -131,6 +128,15 @@ impl Validate for RiskConfig {
         }
         let sub = |s: &str| super::join_key(at, s);
         self.forbidden.validate(&sub("forbidden"))?;
+        self.sizing.validate(&sub("sizing"))?;
+        if self.sizing.soft_drawdown >= self.max_drawdown {
+            return Err(RangeError::new(
+                &sub("sizing"),
+                "soft_drawdown",
+                self.sizing.soft_drawdown,
+                format!("0 (off) or less than max_drawdown ({})", self.max_drawdown),
+            ));
+        }
         self.portfolio.validate(&sub("portfolio"))?;
         self.sanity.validate(&sub("sanity"))?;
         self.breakers.validate(&sub("breakers"))?;
@@ -182,20 +188,71 @@ impl Validate for ForbiddenConfig {
     }
 }
 
-/// `[risk.portfolio]`: sizing and the account as a whole (SPEC 5, level 5).
+/// What a strategy entry gets when its instance shows no edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoEdge {
+    /// The instrument's minimum order (the strategy keeps trading small).
+    MinSize,
+    /// No entry (vetoed by `Sizing`).
+    Skip,
+}
+
+/// `[risk.sizing]`: how big a strategy's entry is, in risk terms (SPEC 5,
+/// level 5). Never a base quantity, so one config sizes every symbol.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizingConfig {
+    /// Fraction of equity lost if an entry's stop is hit: notional =
+    /// equity × risk_per_trade ÷ stop distance (0.0001 ..= 0.05).
+    pub risk_per_trade: Rate,
+    /// USDT notional of an entry without a stop (> 0).
+    pub notional: Money,
+    /// Fraction of the Kelly bet that caps the risk of an entry (0.01 ..= 1).
+    pub kelly_fraction: Rate,
+    /// Closed round trips of an instance its Kelly estimate reads, the
+    /// newest first (5 ..= 1000).
+    pub kelly_trips: u32,
+    /// The Kelly fraction f* assumed for an instance with no round trips;
+    /// blended out as its own trips arrive (0.01 ..= 1).
+    pub kelly_prior: Rate,
+    /// An instance whose estimate shows no edge (f* ≤ 0) enters at the
+    /// minimum size (`"min-size"`) or not at all (`"skip"`).
+    pub no_edge: NoEdge,
+    /// Drawdown beyond which every entry's size is halved, before the hard
+    /// halt at max_drawdown (0 = off; less than max_drawdown).
+    pub soft_drawdown: Rate,
+}
+
+impl Validate for SizingConfig {
+    fn validate(&self, at: &str) -> Result<(), RangeError> {
+        check_rate(at, "risk_per_trade", self.risk_per_trade, "0.0001", "0.05")?;
+        check_positive_money(at, "notional", self.notional)?;
+        check_rate(at, "kelly_fraction", self.kelly_fraction, "0.01", "1")?;
+        check_range(at, "kelly_trips", self.kelly_trips, 5, 1000)?;
+        check_rate(at, "kelly_prior", self.kelly_prior, "0.01", "1")?;
+        check_rate(at, "soft_drawdown", self.soft_drawdown, "0", "0.9")
+    }
+}
+
+/// `[risk.portfolio]`: the account as a whole (SPEC 5, level 5).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortfolioConfig {
-    /// Fraction of the Kelly bet used, for signals that state their edge
-    /// (0.01 ..= 1).
-    pub kelly_fraction: Rate,
     /// Volatility (bps per update) above which the position cap shrinks in
     /// proportion (0.01 ..= 1000).
     pub volatility_target_bps: Rate,
-    /// Groups of correlated symbols; same-direction exposure within a group
-    /// is capped by `max_correlated_notional`.
+    /// Groups of symbols always treated as correlated, whatever the
+    /// measured correlation says (an override).
     pub correlated: Vec<Vec<String>>,
-    /// Largest same-direction notional within a correlated group (> 0).
+    /// Measured correlation of returns (per base bar) at or beyond which two
+    /// symbols count as correlated (0.1 ..= 1; a negative correlation makes
+    /// opposite positions the same exposure).
+    pub correlation_threshold: Rate,
+    /// Span of the EWMA correlation, in base bars; it is used after that
+    /// many bars (10 ..= 100000).
+    pub correlation_span: u32,
+    /// Largest same-direction notional of correlated symbols (> 0).
     pub max_correlated_notional: Money,
     /// Largest order as a fraction of the opposite top-of-book size (0.01 ..= 100).
     pub liquidity_fraction: Rate,
@@ -206,7 +263,14 @@ pub struct PortfolioConfig {
 
 impl Validate for PortfolioConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        check_rate(at, "kelly_fraction", self.kelly_fraction, "0.01", "1")?;
+        check_rate(
+            at,
+            "correlation_threshold",
+            self.correlation_threshold,
+            "0.1",
+            "1",
+        )?;
+        check_range(at, "correlation_span", self.correlation_span, 10, 100_000)?;
         check_rate(
             at,
             "volatility_target_bps",

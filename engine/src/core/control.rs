@@ -77,7 +77,7 @@ pub enum ModeRefusal {
     NotTrading = 3,
     /// A market-data feed is not healthy.
     FeedsUnhealthy = 4,
-    /// No position limit is configured (max_position = 0).
+    /// No position limit is configured (max_position_notional = 0).
     NoLimits = 5,
     /// A position or live order remains.
     NotFlat = 6,
@@ -240,7 +240,7 @@ impl Core {
             Some(ModeRefusal::NotTrading)
         } else if self.symbols.iter().any(|s| !s.feed_ok()) {
             Some(ModeRefusal::FeedsUnhealthy)
-        } else if !self.limits.max_position.is_positive() {
+        } else if !self.limits.max_position_notional.is_positive() {
             Some(ModeRefusal::NoLimits)
         } else {
             None
@@ -284,11 +284,11 @@ impl Core {
     /// At a run's start: a restored core whose positions exceed what its
     /// mode allows does not validate, and starts in Emergency.
     pub(super) fn validate_restored<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        let cap = self.limits.scaled_position(self.mode);
-        let over = self
-            .symbols
-            .iter()
-            .any(|s| i128::from(s.position.qty().raw()).abs() > i128::from(cap.raw()));
+        let cap = i128::from(self.limits.scaled_position(self.mode).raw());
+        let over = self.symbols.iter().any(|s| {
+            let mark = s.mark_or_mid().map_or(0, |p| i128::from(p.raw()));
+            i128::from(s.position.qty().raw()).abs() * mark > cap * i128::from(crate::types::SCALE)
+        });
         if over || self.kill_switch {
             self.set_mode(
                 seq,

@@ -11,7 +11,7 @@ use crate::event::{
     NewOrder, OrderKind, OrderRejected, OrderUpdate, Origin, OutputBody, RejectReason, Request,
     Rule, Verdict,
 };
-use crate::types::{ClientOrderId, Money, Qty, Seq, Side, SymbolId, UnixNanos};
+use crate::types::{ClientOrderId, Money, Qty, Rounding, Seq, Side, SymbolId, UnixNanos};
 
 impl Core {
     /// The next client id for an order caused by the input at `seq`;
@@ -368,6 +368,13 @@ impl Core {
             st.opened_at = self.now;
             st.watch = 0;
         }
+        if now == 0 {
+            st.trip_notional = Money::ZERO;
+        } else if let Some(entry) = pos.avg_entry() {
+            let held = Money::notional(entry, pos.qty(), Rounding::HalfEven).unwrap_or(Money::MAX);
+            let held = held.checked_abs().unwrap_or(Money::MAX);
+            st.trip_notional = st.trip_notional.max(held);
+        }
         self.revalue(seq, sym, out);
     }
 
@@ -510,7 +517,6 @@ impl Core {
             reduce_only: o.reduce_only,
             post_only: o.post_only,
             origin: Origin::Replace,
-            edge: None,
             plan: o.plan,
         };
         self.submit(seq, intent, out);

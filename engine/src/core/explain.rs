@@ -65,7 +65,11 @@ fn state_of(raw: i64) -> &'static str {
 pub fn rule_values(a: &Audit) -> String {
     let (v, l) = (a.value, a.limit);
     match a.rule {
-        Rule::AllPassed => format!("every check passed; |position| after {}", qty(v)),
+        Rule::AllPassed => format!(
+            "every check passed; position after {} of at most {}",
+            usdt(v),
+            usdt(l)
+        ),
         Rule::KillSwitch => "the kill switch is on: only orders that reduce a position go".into(),
         Rule::SystemState => format!(
             "the system is {}: only orders that reduce a position go",
@@ -94,7 +98,7 @@ pub fn rule_values(a: &Audit) -> String {
             secs(l)
         ),
         Rule::Volatility => format!("volatility {} per update > max {}", bps(v), bps(l)),
-        Rule::MaxPosition => format!("|position| after {} > max {}", qty(v), qty(l)),
+        Rule::MaxPosition => format!("position after {} > max {}", usdt(v), usdt(l)),
         Rule::MaxLeverage => format!(
             "leverage after {:.2}x > cap {:.2}x",
             Rate::from_raw(v).to_f64(),
@@ -113,7 +117,11 @@ pub fn rule_values(a: &Audit) -> String {
         Rule::Sizing if a.verdict == Verdict::Vetoed => {
             format!("size cap {} leaves no room (exposure {})", qty(l), qty(v))
         }
-        Rule::Sizing => format!("size cut from {} to the cap {}", qty(v), qty(l)),
+        Rule::Sizing => format!(
+            "sized from {} to {} (Kelly, volatility, soft drawdown, DEGRADED)",
+            qty(v),
+            qty(l)
+        ),
         Rule::Correlation => format!(
             "same-direction notional of correlated symbols {} > cap {}",
             usdt(v),

@@ -42,8 +42,21 @@ impl Core {
         if t >= self.next_stale_scan {
             self.recount_stale(seq, out);
         }
+        if t >= self.next_sample {
+            self.sample_correlations();
+        }
         self.expire_approvals(seq, out);
         self.replace_resting(seq, out);
+    }
+
+    /// Samples every symbol's price for the correlations, at a base-bar
+    /// boundary of event time.
+    fn sample_correlations(&mut self) {
+        let symbols = &self.symbols;
+        self.correlations
+            .sample(symbols.iter().map(super::SymbolState::mark_or_mid));
+        let every = self.sample_every;
+        self.next_sample = UnixNanos((self.now.0 / every).saturating_add(1).saturating_mul(every));
     }
 
     /// Re-derives which feeds are stale or down, and the state from that.

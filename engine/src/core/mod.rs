@@ -28,10 +28,12 @@ mod account;
 mod allowed;
 mod book;
 mod control;
+mod correlation;
 mod digest;
 mod execution;
 pub mod explain;
 mod guard;
+mod kelly;
 mod market;
 mod operator;
 mod order_state;
@@ -47,7 +49,9 @@ pub use account::Account;
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
 pub use book::{BookReject, TopOfBook};
 pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
+pub use correlation::Correlations;
 pub use digest::{DIGEST_SEED, OutputDigest};
+pub use kelly::TripRecord;
 pub use operator::{
     CommandResult, KILL_FLATTEN, MAX_PENDING_APPROVALS, Pending, RESET_OVERRIDE_DAY_LOSS,
     RESET_OVERRIDE_DRAWDOWN, Refusal,
@@ -55,7 +59,7 @@ pub use operator::{
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
-pub use veto::{Edge, Intent, Limits, Plan};
+pub use veto::{Intent, Limits, Plan};
 pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
 pub use volatility::Volatility;
 
@@ -250,6 +254,9 @@ struct SymbolState {
     opened_at: UnixNanos,
     /// Realized PnL net of fees of the current round trip.
     trip: Money,
+    /// Largest entry notional (|position| × average entry) of the round
+    /// trip: what its return is measured on.
+    trip_notional: Money,
     /// Plausibility memory of this symbol's inputs.
     guards: guard::SymbolGuards,
 }
@@ -297,7 +304,14 @@ pub struct Core {
     orders: OrderTable,
     approvals: Vec<Option<Pending>>,
     limits: Limits,
-    order_qty: crate::types::Qty,
+    /// Each strategy instance's closed round trips (Kelly sizing).
+    trips: Vec<TripRecord>,
+    /// Pairwise return correlations of the symbols (sampled each base bar).
+    correlations: Correlations,
+    /// Event time of the next correlation sample.
+    next_sample: UnixNanos,
+    /// Correlation sampling period (the base bar), ns.
+    sample_every: u64,
     kill_switch: bool,
     mode: ControlMode,
     state: SystemState,
@@ -365,6 +379,7 @@ impl Core {
                 liq: crate::types::LiquidationMemo::default(),
                 opened_at: UnixNanos(0),
                 trip: Money::ZERO,
+                trip_notional: Money::ZERO,
                 guards: guard::SymbolGuards::default(),
             })
             .collect();
@@ -404,7 +419,18 @@ impl Core {
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
             approvals: vec![None; MAX_PENDING_APPROVALS],
             limits: Limits::new(cfg),
-            order_qty: cfg.strategy.order_qty,
+            trips: sc
+                .instances
+                .iter()
+                .map(|_| TripRecord::new(cfg.risk.sizing.kelly_trips))
+                .collect(),
+            correlations: Correlations::new(
+                cfg.instruments.len(),
+                cfg.risk.portfolio.correlation_span,
+            ),
+            next_sample: UnixNanos(0),
+            sample_every: u64::from(sc.bar_secs.first().copied().unwrap_or(1).max(1))
+                * 1_000_000_000,
             kill_switch: false,
             mode: cfg.control.mode.into(),
             state: SystemState::Running,
@@ -659,5 +685,7 @@ impl Core {
     }
 }
 
+#[cfg(test)]
+mod sizing_tests;
 #[cfg(test)]
 mod tests;

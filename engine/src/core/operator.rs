@@ -165,7 +165,6 @@ impl Core {
                         reduce_only: c.flags & OperatorCommand::REDUCE_ONLY != 0,
                         post_only: c.flags & OperatorCommand::POST_ONLY != 0,
                         origin: Origin::Operator,
-                        edge: None,
                         plan: super::Plan::NONE,
                     };
                     self.submit(seq, intent, out);

@@ -12,8 +12,12 @@
 //!   and an operator's fill belongs to no instance (no stop, no target).
 //! - A vetoed entry is not proposed again until the instance's proposal
 //!   changes stance; a tick without a proposal is not a change.
-//! - Size = `order_qty × weight`, rounded down to the step (at least the
-//!   minimum quantity); the weight adapts at the end of each round trip.
+//! - Size in risk terms: the notional that loses `risk_per_trade` of equity
+//!   at the proposal's stop (a configured notional without a stop), × the
+//!   instance's weight, within the mode's position limit; the veto chain
+//!   caps it by the instance's Kelly estimate, volatility, the soft
+//!   drawdown. The weight adapts, and the instance's trip record grows, at
+//!   the end of each round trip.
 //! - Stops apply at once; the owner's own exits, its take-profit and the
 //!   regime exit wait for `min_hold`; `max_hold` closes in any case.
 //! - Each change of the targeted position is recorded as a `Signal`
@@ -221,21 +225,55 @@ impl Core {
         if held != Stance::Flat && held != p.stance && self.held_for(&s) < w.min_hold {
             return;
         }
-        let target = p.stance.sign() * self.sized(&s, w.weight).raw();
-        if target == s.target && s.owner == inst {
+        // Already targeting this stance: the size was set at entry and is
+        // not chased as equity moves.
+        if Stance::of(s.target) == p.stance && s.owner == inst {
+            return;
+        }
+        let target = p.stance.sign() * self.entry_size(&s, w.weight, p).raw();
+        if target == 0 {
             return;
         }
         self.set_target(seq, sym, inst, p, target, out);
     }
 
-    /// `order_qty × weight`, down to the step, at least the minimum.
-    fn sized(&self, s: &SymbolState, weight: crate::types::Rate) -> Qty {
-        let raw = i128::from(self.order_qty.raw()) * i128::from(weight.raw())
-            / i128::from(crate::types::SCALE);
-        let q = Qty::from_raw(i64::try_from(raw).unwrap_or(i64::MAX));
+    /// An entry's size in risk terms: the notional that loses
+    /// `risk_per_trade` of equity if the proposal's stop is hit (the
+    /// configured notional when it has none), × the instance's weight,
+    /// within the mode's position limit, down to the step. The veto chain
+    /// then caps it by the instance's Kelly estimate (level 5).
+    pub(super) fn entry_size(
+        &self,
+        s: &SymbolState,
+        weight: crate::types::Rate,
+        p: &Proposal,
+    ) -> Qty {
+        let l = &self.limits;
+        let scale = i128::from(crate::types::SCALE);
+        let price = if p.entry.is_positive() {
+            p.entry
+        } else {
+            s.book.mid().unwrap_or(Price::ZERO)
+        };
+        if !price.is_positive() {
+            return Qty::ZERO;
+        }
+        let notional = match super::veto::stop_distance(price, p.stop) {
+            Some(d) => {
+                i128::from(self.account.equity().raw().max(0)) * i128::from(l.risk_per_trade.raw())
+                    / i128::from(d.raw())
+            }
+            None => i128::from(l.entry_notional.raw()),
+        };
+        // The weight applies after the limit, so adaptation shows even
+        // where the limit binds.
+        let notional = notional.min(i128::from(l.scaled_position(self.mode).raw()))
+            * i128::from(weight.raw())
+            / scale;
+        let q =
+            Qty::from_raw(i64::try_from(notional * scale / i128::from(price.raw())).unwrap_or(0));
         q.round_to(s.instrument.step_size, Rounding::TowardZero)
             .unwrap_or(Qty::ZERO)
-            .max(s.instrument.min_qty)
     }
 
     /// Records the signal and moves the target.
@@ -318,7 +356,8 @@ impl Core {
         self.close_part(seq, sym, qty, origin, out);
     }
 
-    /// A round trip of `sym` ended with `pnl`: the holder's weight adapts.
+    /// A round trip of `sym` ended with `pnl`: the holder's trip record
+    /// grows (Kelly sizing) and its weight adapts.
     pub(super) fn strategy_trip<S: OutputSink>(
         &mut self,
         seq: Seq,
@@ -326,7 +365,11 @@ impl Core {
         pnl: Money,
         out: &mut S,
     ) {
-        let holder = self.symbols[usize::from(sym.0)].holder;
+        let st = &mut self.symbols[usize::from(sym.0)];
+        let (holder, notional) = (st.holder, std::mem::take(&mut st.trip_notional));
+        if let Some(t) = self.trips.get_mut(usize::from(holder)) {
+            t.record(pnl, notional);
+        }
         let Some(w) = self.weights.get_mut(usize::from(holder)) else {
             return;
         };

@@ -9,16 +9,15 @@ use crate::event::{
 use crate::types::{ExchangeOrderId, Money, MonoNanos, Qty, Rate, Rounding, Side, UnixNanos};
 
 /// One symbol priced around 100 with a one-unit spread (about 100 bps, so
-/// the spread limit is opened up), tiny minimums.
+/// the spread limit is opened up), tiny minimums, entries of 0.25 USDT
+/// (0.002 between 97 and 124) and a position limit of `max_position` USDT.
 fn cfg(max_position: &str) -> CoreConfig {
     let mut ins = presets::btcusdt();
     ins.tick_size = Price::parse("0.1").unwrap();
     ins.min_notional = Money::parse("0.1").unwrap();
-    let mut c = presets::core(
-        &[ins],
-        StrategyConfig::ema_cross(2, 4, Qty::parse("0.002").unwrap()),
-    );
-    c.risk.max_position = Qty::parse(max_position).unwrap();
+    let mut c = presets::core(&[ins], StrategyConfig::ema_cross(2, 4));
+    c.risk.max_position_notional = Money::parse(max_position).unwrap();
+    c.risk.sizing.notional = Money::parse("0.25").unwrap();
     c.risk.max_open_orders = 4;
     c.risk.forbidden.max_spread_bps = Rate::parse("1000").unwrap();
     c
@@ -86,7 +85,7 @@ const DOWN_THEN_UP: [i64; 10] = [100, 100, 100, 100, 99, 98, 97, 101, 104, 108];
 
 #[test]
 fn a_cross_sends_one_audited_market_order_and_a_fill_moves_the_position() {
-    let mut core = Core::new(&cfg("0.01"));
+    let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     let sent = orders(&outs);
@@ -124,26 +123,42 @@ fn a_cross_sends_one_audited_market_order_and_a_fill_moves_the_position() {
 
 #[test]
 fn max_position_vetoes_with_the_values_compared() {
-    let mut core = Core::new(&cfg("0.001"));
+    // 0.15 USDT: an entry (0.25 USDT) is cut to the limit by the strategy's
+    // sizing (0.001 at ~100), and an operator order beyond it is vetoed.
+    let mut core = Core::new(&cfg("0.15"));
     let mut feed = Feed { seq: 0 };
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
-    assert!(orders(&outs).is_empty());
-    let vetoes: Vec<Audit> = outs
+    let sent = orders(&outs);
+    assert_eq!(sent.len(), 1, "{outs:#?}");
+    assert_eq!(sent[0].qty, Qty::parse("0.001").unwrap());
+    let mut outs = Vec::new();
+    let buy = OperatorCommand {
+        action: OperatorAction::Order,
+        side: Side::Buy,
+        kind: OrderKind::Market,
+        qty: Qty::parse("0.002").unwrap(),
+        ..OperatorCommand::default()
+    };
+    core.on_event(
+        &feed.event(Source::Operator, InputBody::Operator(buy)),
+        &mut outs,
+    );
+    let veto = outs
         .iter()
-        .filter_map(|o| match o.body {
+        .find_map(|o| match o.body {
             OutputBody::Audit(a) if a.verdict == Verdict::Vetoed => Some(a),
             _ => None,
         })
-        .collect();
-    assert_eq!(vetoes.len(), 1, "one veto per cross, not per tick");
-    assert_eq!(vetoes[0].rule, Rule::MaxPosition);
-    assert_eq!(vetoes[0].value, Qty::parse("0.002").unwrap().raw());
-    assert_eq!(vetoes[0].limit, Qty::parse("0.001").unwrap().raw());
+        .unwrap();
+    assert_eq!(veto.rule, Rule::MaxPosition);
+    // 0.001 live + 0.002 at the ask of 109: 0.327 USDT against 0.15.
+    assert_eq!(veto.value, Money::parse("0.327").unwrap().raw());
+    assert_eq!(veto.limit, Money::parse("0.15").unwrap().raw());
 }
 
 #[test]
 fn kill_switch_vetoes_first_and_reset_releases_it() {
-    let mut core = Core::new(&cfg("0.0001"));
+    let mut core = Core::new(&cfg("0.01"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
     let kill = OperatorCommand::new(OperatorAction::Kill, 0);
@@ -181,7 +196,7 @@ fn kill_switch_vetoes_first_and_reset_releases_it() {
 
 #[test]
 fn shutdown_stops_new_orders_and_reports_the_state_change() {
-    let mut core = Core::new(&cfg("1"));
+    let mut core = Core::new(&cfg("100"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
     let stop = OperatorCommand::new(OperatorAction::Shutdown, 0);
@@ -209,7 +224,7 @@ fn shutdown_stops_new_orders_and_reports_the_state_change() {
 fn start_after_shutdown_trades_again() {
     // Regression: a core restored from a cleanly stopped run stayed Stopped,
     // so the next run neither traded nor acknowledged its own shutdown.
-    let mut core = Core::new(&cfg("1"));
+    let mut core = Core::new(&cfg("100"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
     let cmd = |action| InputBody::Operator(OperatorCommand::new(action, 0));
@@ -242,7 +257,7 @@ fn start_after_shutdown_trades_again() {
 
 #[test]
 fn crossed_tickers_are_refused_and_counted() {
-    let mut core = Core::new(&cfg("1"));
+    let mut core = Core::new(&cfg("100"));
     let mut feed = Feed { seq: 0 };
     let mut bad = feed.ticker(100);
     if let InputBody::BookTicker(t) = &mut bad.body {
@@ -264,7 +279,7 @@ fn crossed_tickers_are_refused_and_counted() {
 #[test]
 fn the_digest_is_a_function_of_the_inputs() {
     let run = |prices: &[i64]| {
-        let mut core = Core::new(&cfg("0.01"));
+        let mut core = Core::new(&cfg("1"));
         let mut feed = Feed { seq: 0 };
         run_trend(&mut core, &mut feed, prices);
         (core.digest(), core.outputs())
@@ -304,7 +319,7 @@ fn alerts(outs: &[OutputEvent], code: AlertCode) -> Vec<i64> {
 
 #[test]
 fn an_account_snapshot_is_adopted_and_a_streamed_update_is_not() {
-    let mut core = Core::new(&cfg("1"));
+    let mut core = Core::new(&cfg("100"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
     // At start: the exchange holds 0.003 short at 101.5 and 2500 USDT.
@@ -341,7 +356,7 @@ fn an_account_snapshot_is_adopted_and_a_streamed_update_is_not() {
 
 #[test]
 fn a_snapshot_after_trading_adopts_the_position_but_not_the_balance() {
-    let mut core = Core::new(&cfg("0.01"));
+    let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     let o = orders(&outs)[0];
@@ -378,7 +393,7 @@ fn exchange_close(feed: &mut Feed, side: Side, qty: Qty, price: &str, fee: &str)
 
 #[test]
 fn a_liquidation_closes_the_position_and_books_the_loss() {
-    let mut core = Core::new(&cfg("0.01"));
+    let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     let o = orders(&outs)[0];
@@ -422,7 +437,7 @@ fn a_liquidation_closes_the_position_and_books_the_loss() {
 
 #[test]
 fn a_settled_funding_is_paid_at_its_price_and_leaves_the_mark_alone() {
-    let mut core = Core::new(&cfg("1"));
+    let mut core = Core::new(&cfg("100"));
     let mut feed = Feed { seq: 0 };
     let mut outs = Vec::new();
     let funding = |feed: &mut Feed, mark: &str, rate: &str| {

@@ -34,19 +34,6 @@ use super::control::ModeProfile;
 
 const NANOS: u64 = 1_000_000_000;
 
-/// A signal's statement of its edge, for Kelly sizing.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
-)]
-pub struct Edge {
-    /// Probability of reaching the target before the stop (0 ..= 1).
-    pub win_prob: Rate,
-    /// Target distance / stop distance (> 0).
-    pub payoff: Rate,
-    /// Stop distance as a fraction of the entry price (> 0).
-    pub stop_distance: Rate,
-}
-
 /// Which strategy instance an order serves and the stop and target of the
 /// proposal behind it. It travels with the order, so the fill that opens a
 /// position hands it to the instance that actually sent the order (an
@@ -104,9 +91,8 @@ pub struct Intent {
     pub post_only: bool,
     /// Who wants it.
     pub origin: Origin,
-    /// The signal's edge, when it states one.
-    pub edge: Option<Edge>,
-    /// The strategy instance and its stop and target (strategy orders).
+    /// The strategy instance and its stop and target (strategy orders:
+    /// sized by that instance's Kelly estimate and the stop's distance).
     pub plan: Plan,
 }
 
@@ -122,7 +108,6 @@ impl Intent {
             reduce_only: origin.is_protective(),
             post_only: false,
             origin,
-            edge: None,
             plan: Plan::NONE,
         }
     }
@@ -145,8 +130,8 @@ pub struct Approved {
 /// never changed (raw fixed point; times in nanoseconds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Limits {
-    /// Largest |position| per symbol (× the mode's percentage).
-    pub max_position: Qty,
+    /// Largest |position| per symbol as a notional (× the mode's percentage).
+    pub max_position_notional: Money,
     /// Largest order notional (× the mode's percentage).
     pub max_order_notional: Money,
     /// Largest account leverage (also capped by the mode).
@@ -171,12 +156,24 @@ pub struct Limits {
     pub funding_window: u64,
     /// Highest volatility for new risk (bps per update).
     pub max_volatility: Rate,
+    /// Fraction of equity at risk per stopped entry.
+    pub risk_per_trade: Rate,
+    /// Notional of an entry without a stop.
+    pub entry_notional: Money,
     /// Kelly fraction.
     pub kelly_fraction: Rate,
-    /// Volatility above which the position cap shrinks.
+    /// The Kelly f* of an instance without trips.
+    pub kelly_prior: Rate,
+    /// No edge: the entry is vetoed (else it goes at the minimum size).
+    pub no_edge_skips: bool,
+    /// Drawdown beyond which sizes are halved (0: off).
+    pub soft_drawdown: Rate,
+    /// Volatility above which sizes shrink in proportion.
     pub volatility_target: Rate,
-    /// Same-direction notional cap within a correlated group.
+    /// Same-direction notional cap of correlated symbols.
     pub max_correlated: Money,
+    /// Measured correlation at which two symbols count as correlated.
+    pub correlation_threshold: Rate,
     /// Largest order as a fraction of the opposite top-of-book size.
     pub liquidity_fraction: Rate,
     /// Smallest liquidation distance after an order.
@@ -230,7 +227,7 @@ impl Limits {
     pub fn new(cfg: &CoreConfig) -> Limits {
         let r = &cfg.risk;
         Limits {
-            max_position: r.max_position,
+            max_position_notional: r.max_position_notional,
             max_order_notional: r.max_order_notional,
             max_leverage: r.max_leverage,
             max_daily_loss: r.max_daily_loss,
@@ -243,9 +240,15 @@ impl Limits {
             stale_after: r.forbidden.stale_feed_secs * NANOS,
             funding_window: r.forbidden.funding_window_secs * NANOS,
             max_volatility: r.forbidden.max_volatility_bps,
-            kelly_fraction: r.portfolio.kelly_fraction,
+            risk_per_trade: r.sizing.risk_per_trade,
+            entry_notional: r.sizing.notional,
+            kelly_fraction: r.sizing.kelly_fraction,
+            kelly_prior: r.sizing.kelly_prior,
+            no_edge_skips: r.sizing.no_edge == crate::config::NoEdge::Skip,
+            soft_drawdown: r.sizing.soft_drawdown,
             volatility_target: r.portfolio.volatility_target_bps,
             max_correlated: r.portfolio.max_correlated_notional,
+            correlation_threshold: r.portfolio.correlation_threshold,
             liquidity_fraction: r.portfolio.liquidity_fraction,
             min_liquidation_distance: r.portfolio.min_liquidation_distance,
             price_band: r.sanity.price_band,
@@ -273,7 +276,7 @@ impl Limits {
             by_mode: ControlMode::ALL.map(|mode| {
                 let profile = ModeProfile::of(mode);
                 ModeLimits {
-                    position: pct_of(r.max_position.raw(), profile.limit_pct),
+                    position: pct_of(r.max_position_notional.raw(), profile.limit_pct),
                     notional: pct_of(r.max_order_notional.raw(), profile.limit_pct),
                     leverage: r.max_leverage.raw().min(profile.leverage_cap * SCALE),
                 }
@@ -281,9 +284,9 @@ impl Limits {
         }
     }
 
-    /// Largest |position| in `mode`.
-    pub fn scaled_position(&self, mode: ControlMode) -> Qty {
-        Qty::from_raw(self.by_mode[mode as usize].position)
+    /// Largest |position| notional in `mode`.
+    pub fn scaled_position(&self, mode: ControlMode) -> Money {
+        Money::from_raw(self.by_mode[mode as usize].position)
     }
 
     /// Largest order notional in `mode`.
@@ -460,22 +463,17 @@ impl Core {
             }
         }
 
-        // Level 5: portfolio.
+        // Level 5: portfolio — size in risk terms, then the portfolio's
+        // checks.
         let mut cut: Option<(i64, i64)> = None;
         if facts.adds_risk && !intent.origin.is_protective() {
-            let cap = self.size_cap(s, intent, price);
-            let over = facts.after.abs() - i128::from(cap.raw());
-            if over > 0 && facts.after.signum() == sign {
-                let left = i128::from(qty.raw()) - over;
-                if left <= 0 {
-                    return veto(Rule::Sizing, sat(facts.exposure.abs()), cap.raw());
-                }
-                cut = Some((qty.raw(), cap.raw()));
-                qty = Qty::from_raw(sat(left));
-            }
-            if self.state == SystemState::Degraded {
-                // DEGRADED: sizes halved.
-                qty = Qty::from_raw(qty.raw() / 2);
+            let wanted = qty;
+            qty = match self.size_risk(s, intent, qty, price) {
+                Ok(q) => q,
+                Err(kelly) => return veto(Rule::Sizing, kelly, 0),
+            };
+            if qty != wanted {
+                cut = Some((wanted.raw(), qty.raw()));
             }
             if let Some((rule, v, l)) = self.portfolio(s, side, qty, price, held) {
                 return veto(rule, v, l);
@@ -520,12 +518,15 @@ impl Core {
 
         let scaled = self.limits.scaled_position(self.mode).raw();
         let approval = match cut {
-            Some((wanted, cap)) => audit(Rule::Sizing, Verdict::Approved, qty, wanted, cap),
+            Some((wanted, sized)) => audit(Rule::Sizing, Verdict::Approved, qty, wanted, sized),
             None => audit(
                 Rule::AllPassed,
                 Verdict::Approved,
                 qty,
-                sat((exposure + i128::from(qty.raw()) * sign).abs()),
+                sat(
+                    (exposure + i128::from(qty.raw()) * sign).abs() * i128::from(price.raw())
+                        / i128::from(SCALE),
+                ),
                 scaled,
             ),
         };
@@ -578,8 +579,10 @@ impl Core {
     ) -> Option<(Rule, i64, i64)> {
         let l = &self.limits;
         let max_pos = l.scaled_position(self.mode).raw();
-        if f.after.abs() > i128::from(max_pos) {
-            return Some((Rule::MaxPosition, sat(f.after.abs()), max_pos));
+        // |after| × price > cap, at scale 10^16: no division to pass.
+        let after16 = f.after.abs() * i128::from(price.raw());
+        if after16 > i128::from(max_pos) * i128::from(SCALE) {
+            return Some((Rule::MaxPosition, sat(after16 / i128::from(SCALE)), max_pos));
         }
         let notional = Money::notional(price, qty, Rounding::HalfEven).unwrap_or(Money::MAX);
         let max_notional = l.scaled_notional(self.mode);
@@ -644,29 +647,65 @@ impl Core {
             .sum()
     }
 
-    /// Level 5 size cap on |position|: the mode-scaled maximum, or less by
-    /// fractional Kelly when the signal states its edge, then shrunk in
-    /// proportion when volatility is above target.
-    fn size_cap(&self, s: &SymbolState, intent: &Intent, price: Price) -> Qty {
+    /// Level 5 sizing of an order that adds risk: a strategy entry is
+    /// capped by its instance's fractional Kelly (no edge: the minimum size,
+    /// or `Err` with the Kelly risk when the config skips); every order
+    /// shrinks in proportion to volatility above target, and halves beyond
+    /// the soft drawdown and while DEGRADED.
+    fn size_risk(
+        &self,
+        s: &SymbolState,
+        intent: &Intent,
+        qty: Qty,
+        price: Price,
+    ) -> Result<Qty, i64> {
         let l = &self.limits;
-        let mut cap = i128::from(l.scaled_position(self.mode).raw());
-        if let Some(e) = intent.edge {
-            // f* = p − (1 − p) / b; notional = equity × fraction × f* / stop.
-            let p = i128::from(e.win_prob.raw());
-            let b = i128::from(e.payoff.raw()).max(1);
-            let scale = i128::from(SCALE);
-            let f = p - (scale - p) * scale / b;
-            let stop = i128::from(e.stop_distance.raw()).max(1);
-            let bet = f.max(0) * i128::from(l.kelly_fraction.raw()) / scale;
-            let notional = i128::from(self.account.equity().raw().max(0)) * bet / stop;
-            let kelly_qty = notional * scale / i128::from(price.raw()).max(1);
-            cap = cap.min(kelly_qty);
+        let scale = i128::from(SCALE);
+        let mut q = i128::from(qty.raw());
+        if intent.plan.is_strategy() {
+            let f = self
+                .trips
+                .get(usize::from(intent.plan.strategy))
+                .map_or(l.kelly_prior, |t| t.kelly(l.kelly_prior));
+            let kelly = i128::from(f.raw()) * i128::from(l.kelly_fraction.raw()) / scale;
+            if kelly <= 0 {
+                if l.no_edge_skips {
+                    return Err(sat(kelly));
+                }
+                q = q.min(i128::from(min_size(s, price).raw()));
+            } else {
+                let px = i128::from(price.raw()).max(1);
+                let notional = match stop_distance(price, intent.plan.stop) {
+                    // equity × kelly ÷ distance: the notional whose stop
+                    // loses the Kelly fraction of equity.
+                    Some(d) => {
+                        i128::from(self.account.equity().raw().max(0)) * kelly / i128::from(d.raw())
+                    }
+                    // Without a stop the configured notional stands for the
+                    // risk per trade; Kelly scales it in proportion.
+                    None => {
+                        i128::from(l.entry_notional.raw()) * kelly
+                            / i128::from(l.risk_per_trade.raw()).max(1)
+                    }
+                };
+                q = q.min(notional * scale / px);
+                // A thin edge trades small, not zero: never below the
+                // exchange's minimum (unless the config skips no-edge).
+                if !l.no_edge_skips {
+                    q = q.max(i128::from(min_size(s, price).raw()).min(i128::from(qty.raw())));
+                }
+            }
         }
         if s.vol.is_warm() && s.vol.bps() > l.volatility_target {
-            cap =
-                cap * i128::from(l.volatility_target.raw()) / i128::from(s.vol.bps().raw()).max(1);
+            q = q * i128::from(l.volatility_target.raw()) / i128::from(s.vol.bps().raw()).max(1);
         }
-        Qty::from_raw(sat(cap.max(0)))
+        if l.soft_drawdown.is_positive() && self.account.drawdown_reaches(l.soft_drawdown) {
+            q /= 2;
+        }
+        if self.state == SystemState::Degraded {
+            q /= 2;
+        }
+        Ok(Qty::from_raw(sat(q.max(0))))
     }
 
     /// Level 5 checks after sizing.
@@ -681,26 +720,7 @@ impl Core {
         let l = &self.limits;
         let sign = i128::from(side.sign());
         let scale = i128::from(SCALE);
-        if s.group != 0 {
-            let same_dir: i128 = self
-                .symbols
-                .iter()
-                .filter(|o| o.group == s.group)
-                .map(|o| {
-                    let (q, px) = if o.instrument.id == s.instrument.id {
-                        (
-                            i128::from(o.position.qty().raw()) + i128::from(qty.raw()) * sign,
-                            i128::from(price.raw()),
-                        )
-                    } else {
-                        (
-                            i128::from(o.position.qty().raw()),
-                            o.mark_or_mid().map_or(0, |p| i128::from(p.raw())),
-                        )
-                    };
-                    (q * sign).max(0) * px
-                })
-                .sum();
+        if let Some(same_dir) = self.correlated_exposure(s, side, qty, price) {
             // Scale 10^16 against the cap at 10^8: no division to pass.
             if same_dir > i128::from(l.max_correlated.raw()) * scale {
                 return Some((
@@ -744,6 +764,49 @@ impl Core {
         None
     }
 
+    /// The same-direction notional (scale 10^16) of `s` after this order
+    /// and of the symbols correlated with it: in a config group with it, or
+    /// with a measured correlation beyond the threshold (a negative one
+    /// counts the opposite position as the same exposure). `None` when no
+    /// other symbol is correlated.
+    fn correlated_exposure(
+        &self,
+        s: &SymbolState,
+        side: Side,
+        qty: Qty,
+        price: Price,
+    ) -> Option<i128> {
+        let i = usize::from(s.instrument.id.0);
+        let sign = i128::from(side.sign());
+        let threshold = self.limits.correlation_threshold.to_f64();
+        let mut partners = 0;
+        let mut sum = 0i128;
+        for (j, o) in self.symbols.iter().enumerate() {
+            let (direction, q, px) = if j == i {
+                let q = i128::from(o.position.qty().raw()) + i128::from(qty.raw()) * sign;
+                (1, q, i128::from(price.raw()))
+            } else {
+                let direction = if s.group != 0 && o.group == s.group {
+                    1
+                } else {
+                    match self.correlations.get(i, j) {
+                        Some(c) if c >= threshold => 1,
+                        Some(c) if c <= -threshold => -1,
+                        _ => 0,
+                    }
+                };
+                if direction == 0 {
+                    continue;
+                }
+                partners += 1;
+                let mark = o.mark_or_mid().map_or(0, |p| i128::from(p.raw()));
+                (direction, i128::from(o.position.qty().raw()), mark)
+            };
+            sum += (q * sign * direction).max(0) * px;
+        }
+        (partners > 0).then_some(sum)
+    }
+
     /// Wallet balance and the other positions' maintenance margin and
     /// unrealized PnL, as the liquidation price of `sym` depends on them.
     pub(super) fn cross_margin(&self, sym: SymbolId) -> CrossMargin {
@@ -766,6 +829,36 @@ impl Core {
             other_unrealized: other_upnl,
         }
     }
+}
+
+/// |price − stop| / price, when there is a stop (positive) on the other
+/// side of nothing: `None` without a stop or at a zero distance.
+pub(super) fn stop_distance(price: Price, stop: Price) -> Option<Rate> {
+    if !stop.is_positive() || !price.is_positive() {
+        return None;
+    }
+    let gap = (i128::from(price.raw()) - i128::from(stop.raw())).abs();
+    let d = div_round(
+        gap * i128::from(SCALE),
+        i128::from(price.raw()),
+        Rounding::Ceil,
+    );
+    i64::try_from(d).ok().filter(|&d| d > 0).map(Rate::from_raw)
+}
+
+/// The smallest order the instrument takes at `price`: the minimum
+/// quantity, or the minimum notional's worth rounded up to the step.
+pub(super) fn min_size(s: &SymbolState, price: Price) -> Qty {
+    let ins = &s.instrument;
+    let step = i128::from(ins.step_size.raw()).max(1);
+    let px = i128::from(price.raw()).max(1);
+    let for_notional = div_round(
+        i128::from(ins.min_notional.raw()) * i128::from(SCALE),
+        px,
+        Rounding::Ceil,
+    );
+    let steps = div_round(for_notional, step, Rounding::Ceil);
+    Qty::from_raw(sat(steps * step)).max(ins.min_qty)
 }
 
 /// A limit at `price` on `side` would trade against the book at once.

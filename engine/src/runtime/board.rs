@@ -527,10 +527,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_shows_what_the_core_holds() {
-        let cfg = presets::core(
-            &[presets::btcusdt()],
-            StrategyConfig::ema_cross(2, 4, Qty::parse("0.002").unwrap()),
-        );
+        let cfg = presets::core(&[presets::btcusdt()], StrategyConfig::ema_cross(2, 4));
         let mut core = Core::new(&cfg);
         let board = StatusBoard::new(cfg.instruments.len());
         assert_eq!(board.snapshot().last_seq, None);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::config::{RangeError, Validate, check_range};
 use crate::regime::{Regime, RegimeConfig};
-use crate::types::{Qty, Rate};
+use crate::types::Rate;
 
 /// Where bars come from.
 #[derive(
@@ -369,8 +369,6 @@ impl Validate for InstanceConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
-    /// Position size of a signal at weight 1, e.g. `"0.001"` (> 0).
-    pub order_qty: Qty,
     /// Candle timeframes in seconds built from trades (1 ..= 4 of them,
     /// ascending, each 1 ..= 86400); bar strategies read the first.
     pub bar_secs: Vec<u32>,
@@ -399,20 +397,19 @@ pub const MAX_INSTANCES: usize = 32;
 impl StrategyConfig {
     /// One EMA cross over book tickers, in every regime (the benchmark and
     /// test configuration).
-    pub fn ema_cross(fast: u32, slow: u32, order_qty: Qty) -> StrategyConfig {
+    pub fn ema_cross(fast: u32, slow: u32) -> StrategyConfig {
         let mut ema = InstanceConfig::new(StrategyKind::EmaCross, &Regime::ALL);
         ema.fast = Some(fast);
         ema.slow = Some(slow);
         StrategyConfig {
             instances: vec![ema],
-            ..StrategyConfig::features(order_qty)
+            ..StrategyConfig::features()
         }
     }
 
     /// Default feature settings and no strategy.
-    pub fn features(order_qty: Qty) -> StrategyConfig {
+    pub fn features() -> StrategyConfig {
         StrategyConfig {
-            order_qty,
             bar_secs: vec![60],
             regime_bar_secs: 60,
             bars: BarSource::Trades,
@@ -428,9 +425,6 @@ impl StrategyConfig {
 
 impl Validate for StrategyConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        if !self.order_qty.is_positive() {
-            return Err(RangeError::new(at, "order_qty", self.order_qty, "> 0"));
-        }
         let bars = &self.bar_secs;
         let listed = format!("{bars:?}");
         let ascending = bars.windows(2).all(|w| w[0] < w[1]);
@@ -505,7 +499,7 @@ mod tests {
 
     #[test]
     fn regime_bars_must_be_built() {
-        let mut c = StrategyConfig::ema_cross(2, 5, Qty::ONE);
+        let mut c = StrategyConfig::ema_cross(2, 5);
         c.regime_bar_secs = 30;
         let e = c.validate("strategy").unwrap_err();
         assert_eq!(e.key, "strategy.regime_bar_secs");

@@ -43,9 +43,11 @@ pub fn core_config() -> CoreConfig {
     };
     let mut c = presets::core(
         &[small(presets::btcusdt()), small(presets::ethusdt())],
-        StrategyConfig::ema_cross(5, 20, Qty::parse("0.01").unwrap()),
+        StrategyConfig::ema_cross(5, 20),
     );
-    c.risk.max_position = Qty::parse("0.05").unwrap();
+    // 0.05 BTC and 600 USDT (0.01 BTC) entries near 60 000.
+    c.risk.max_position_notional = Money::parse("3000").unwrap();
+    c.risk.sizing.notional = Money::parse("600").unwrap();
     c.risk.max_open_orders = 16;
     c
 }
@@ -267,8 +269,9 @@ pub fn risk_config() -> CoreConfig {
     ins.min_notional = Money::parse("5").unwrap();
     let mut c = presets::core(
         &[ins, presets::ethusdt()],
-        StrategyConfig::ema_cross(99_999, 100_000, Qty::parse("0.001").unwrap()),
+        StrategyConfig::ema_cross(99_999, 100_000),
     );
-    c.risk.max_position = Qty::parse("1").unwrap();
+    // 2 BTC at 10 000.
+    c.risk.max_position_notional = Money::parse("20000").unwrap();
     c
 }

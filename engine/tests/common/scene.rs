@@ -38,8 +38,11 @@ pub fn config(inst: InstanceConfig) -> CoreConfig {
             min_dwell_bars: 2,
         },
         instances: vec![inst],
-        ..StrategyConfig::features(Qty::parse("0.010").unwrap())
+        ..StrategyConfig::features()
     };
+    // Stops a few ticks away make risk-sized entries large: the position
+    // limit binds, at 0.010 BTC near 60 000.
+    c.risk.max_position_notional = autobot_engine::types::Money::parse("610").unwrap();
     c.risk.max_consecutive_losses = 100;
     c.risk.forbidden.max_spread_bps = r("1000");
     c

@@ -29,10 +29,7 @@ fn m(s: &str) -> Money {
 /// BTCUSDT (tick 0.1), taker 4 bp, maker 2 bp, `latency_ms`, funding
 /// 1 bp every 8 h, liquidation fee 1.25 %, wallet `balance`.
 fn exchange(latency_ms: u32, slippage_ticks: u32, balance: &str) -> SimExchange {
-    let mut core = presets::core(
-        &[presets::btcusdt()],
-        StrategyConfig::ema_cross(2, 4, q("0.001")),
-    );
+    let mut core = presets::core(&[presets::btcusdt()], StrategyConfig::ema_cross(2, 4));
     core.account.starting_balance = m(balance);
     let paper = PaperConfig {
         taker_fee: Rate::parse("0.0004").unwrap(),
