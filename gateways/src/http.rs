@@ -1,19 +1,52 @@
-//! A loopback-only HTTP endpoint answered on a thread of its own: the
-//! operator endpoint (`control`) and the metrics endpoint run on it.
+//! A loopback-only HTTP/1.1 endpoint on one thread that no client can
+//! starve: the operator endpoint (`control`) and the metrics endpoint run
+//! on it.
 //!
-//! # Why tiny_http
-//! A handful of requests from one local client: one thread, one request
-//! at a time, no async runtime. `unblock` lets the run stop it promptly.
+//! # Why by hand, on mio
+//! The operator's kill switch must get through while anything else hangs
+//! on the socket. A thread-per-connection server (tiny_http, which this
+//! replaced) let one client that announced a 1 GB body and sent a byte a
+//! second stall every request behind it, and 300 such clients made 300
+//! threads. Here one thread polls every socket without blocking (mio), and:
+//! - the request head is read first (at most [`MAX_HEAD`] bytes) and the
+//!   handler decides from it (the token) before any body is read;
+//! - a body larger than [`MAX_BODY`] is refused (413) unread;
+//! - every request must arrive whole within [`REQUEST_DEADLINE`] (408);
+//! - at most [`MAX_CONNECTIONS`] sockets are held; a new one evicts the
+//!   oldest that has not sent a whole request, so a fresh client (`ctl
+//!   kill`, which sends its request at once) is always served;
+//! - an answer the handler must wait for (the core processing a command)
+//!   waits in the poll loop, not in a thread.
+//!
+//! Responses close the connection (`Connection: close`): a handful of
+//! requests from a local tool, so keep-alive buys nothing.
 //!
 //! # Invariants
 //! - It listens only on a loopback address.
-//! - Stopping (or dropping) it unblocks the accept loop and joins the
-//!   thread, so whatever the handler owns (an input publisher) is gone
-//!   once `stop` returns.
+//! - Stopping (or dropping) it wakes the loop and joins the thread, so what
+//!   the handler owns (an input publisher) is gone once `stop` returns.
 
+use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+/// Largest request head (request line and headers).
+pub const MAX_HEAD: usize = 8 * 1024;
+/// Largest request body (commands carry their arguments in the query).
+pub const MAX_BODY: usize = 4 * 1024;
+/// A request must arrive whole within this.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
+/// Sockets held at once.
+pub const MAX_CONNECTIONS: usize = 64;
+/// How often an answer that waits is asked again.
+const WAIT_POLL: Duration = Duration::from_millis(1);
+
+const LISTENER: Token = Token(usize::MAX - 1);
+const WAKER: Token = Token(usize::MAX - 2);
 
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +64,111 @@ pub enum ListenError {
     },
 }
 
+/// A request's head, as the handler sees it.
+#[derive(Debug)]
+pub struct Head<'a> {
+    /// `GET`, `POST`, …
+    pub method: &'a str,
+    /// The path and query as sent (`/mode?to=manual`).
+    pub target: &'a str,
+    headers: Vec<(&'a str, &'a str)>,
+}
+
+impl Head<'_> {
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
+    /// A header's value (name compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// An answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: String,
+}
+
+impl Response {
+    /// A JSON answer.
+    pub fn json(status: u16, body: String) -> Response {
+        Response {
+            status,
+            content_type: "application/json",
+            body,
+        }
+    }
+
+    /// A plain-text answer.
+    pub fn text(status: u16, body: impl Into<String>) -> Response {
+        Response {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
+        }
+    }
+}
+
+/// What the handler does with a whole request.
+#[derive(Debug)]
+pub enum Handled {
+    /// Answer now.
+    Done(Response),
+    /// Answer when [`Handler::poll`] says so for this ticket.
+    Wait(u64),
+}
+
+/// Answers requests. Runs on the endpoint's thread only.
+pub trait Handler: Send + 'static {
+    /// The head arrived: `Err` answers (and closes) before any body is read
+    /// — the place to check a token.
+    fn admit(&mut self, head: &Head<'_>) -> Result<(), Response>;
+    /// The whole request.
+    fn handle(&mut self, head: &Head<'_>, body: &[u8]) -> Handled;
+    /// An answer that waits: `Some` once ready. Asked about every
+    /// millisecond while any waits.
+    fn poll(&mut self, _ticket: u64) -> Option<Response> {
+        None
+    }
+    /// A request refused by the server itself (too large, too slow,
+    /// malformed, evicted), for counting and logging.
+    fn refused(&mut self, _status: u16, _why: &str) {}
+}
+
+enum Stage {
+    /// Reading the head (and body), due by `opened + REQUEST_DEADLINE`.
+    Reading,
+    /// Waiting for the handler's answer.
+    Waiting(u64),
+    /// Writing the answer from `pos`.
+    Writing(Vec<u8>, usize),
+}
+
+struct Conn {
+    stream: TcpStream,
+    /// Its slot, as registered with the poll.
+    token: Token,
+    buf: Vec<u8>,
+    stage: Stage,
+    opened: Instant,
+}
+
 /// A running endpoint; stopped on drop.
 pub struct LoopbackServer {
     addr: SocketAddr,
-    server: Arc<tiny_http::Server>,
+    waker: std::sync::Arc<Waker>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// `None` once stopped.
     thread: Option<JoinHandle<()>>,
 }
@@ -48,12 +182,11 @@ impl std::fmt::Debug for LoopbackServer {
 }
 
 impl LoopbackServer {
-    /// Binds `listen` and answers each request with `answer` on a thread
-    /// named `thread`.
+    /// Binds `listen` and serves `handler` on a thread named `thread`.
     pub fn start(
         listen: SocketAddr,
         thread: &str,
-        mut answer: impl FnMut(tiny_http::Request) + Send + 'static,
+        handler: impl Handler,
     ) -> Result<LoopbackServer, ListenError> {
         if !listen.ip().is_loopback() {
             return Err(ListenError::NotLoopback(listen));
@@ -62,24 +195,25 @@ impl LoopbackServer {
             addr: listen,
             reason,
         };
-        let server = tiny_http::Server::http(listen).map_err(|e| bind_err(e.to_string()))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| bind_err("not an IP listener".into()))?;
-        let server = Arc::new(server);
-        let s = Arc::clone(&server);
+        let mut listener = TcpListener::bind(listen).map_err(|e| bind_err(e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| bind_err(e.to_string()))?;
+        let poll = Poll::new().map_err(|e| bind_err(e.to_string()))?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .map_err(|e| bind_err(e.to_string()))?;
+        let waker = std::sync::Arc::new(
+            Waker::new(poll.registry(), WAKER).map_err(|e| bind_err(e.to_string()))?,
+        );
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name(thread.into())
-            .spawn(move || {
-                for rq in s.incoming_requests() {
-                    answer(rq);
-                }
-            })
+            .spawn(move || serve(poll, listener, handler, &flag))
             .map_err(|e| bind_err(e.to_string()))?;
         Ok(LoopbackServer {
             addr,
-            server,
+            waker,
+            stop,
             thread: Some(thread),
         })
     }
@@ -91,7 +225,8 @@ impl LoopbackServer {
 
     /// Stops answering and waits for the thread (idempotent).
     pub fn stop(&mut self) {
-        self.server.unblock();
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        let _ = self.waker.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -101,5 +236,301 @@ impl LoopbackServer {
 impl Drop for LoopbackServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+fn encode(r: &Response) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        r.status,
+        reason(r.status),
+        r.content_type,
+        r.body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(r.body.as_bytes());
+    out
+}
+
+/// Where the head ends (after `\r\n\r\n`), if it has.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+fn parse_head(bytes: &[u8]) -> Option<Head<'_>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.split("\r\n");
+    let mut request = lines.next()?.split(' ');
+    let (method, target, version) = (request.next()?, request.next()?, request.next()?);
+    if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
+        return None;
+    }
+    let headers = lines
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_once(':').map(|(n, v)| (n.trim(), v.trim())))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Head {
+        method,
+        target,
+        headers,
+    })
+}
+
+/// What a connection's read came to.
+enum Progress {
+    /// Need more bytes.
+    More,
+    /// The peer closed or failed.
+    Gone,
+    /// Answer this (and close).
+    Answer(Response),
+    /// Wait for the handler.
+    Wait(u64),
+}
+
+fn serve(
+    mut poll: Poll,
+    listener: TcpListener,
+    mut handler: impl Handler,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut events = Events::with_capacity(256);
+    let mut conns: Vec<Option<Conn>> = (0..MAX_CONNECTIONS).map(|_| None).collect();
+    while !stop.load(std::sync::atomic::Ordering::Acquire) {
+        let now = Instant::now();
+        let waiting = conns
+            .iter()
+            .flatten()
+            .any(|c| matches!(c.stage, Stage::Waiting(_)));
+        let next_deadline = conns
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c.stage, Stage::Reading))
+            .map(|c| (c.opened + REQUEST_DEADLINE).saturating_duration_since(now))
+            .min();
+        let timeout = match (waiting, next_deadline) {
+            (true, d) => Some(d.map_or(WAIT_POLL, |d| d.min(WAIT_POLL))),
+            (false, d) => d.or(Some(Duration::from_millis(500))),
+        };
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        for ev in &events {
+            match ev.token() {
+                WAKER => {}
+                LISTENER => accept(&poll, &listener, &mut conns, &mut handler),
+                Token(i) => {
+                    if let Some(slot) = conns.get_mut(i) {
+                        step(&poll, slot, &mut handler);
+                    }
+                }
+            }
+        }
+        // Deadlines and answers that wait.
+        let now = Instant::now();
+        for slot in &mut conns {
+            let Some(c) = slot else { continue };
+            match c.stage {
+                Stage::Reading if now >= c.opened + REQUEST_DEADLINE => {
+                    handler.refused(408, "the request did not arrive in time");
+                    answer(&poll, slot, &Response::text(408, "request timeout\n"));
+                }
+                Stage::Waiting(ticket) => {
+                    if let Some(r) = handler.poll(ticket) {
+                        answer(&poll, slot, &r);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn accept(
+    poll: &Poll,
+    listener: &TcpListener,
+    conns: &mut [Option<Conn>],
+    handler: &mut impl Handler,
+) {
+    loop {
+        let (mut stream, _) = match listener.accept() {
+            Ok(s) => s,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        };
+        let free = conns.iter().position(Option::is_none).or_else(|| {
+            // Full: the oldest socket that has not sent a whole request
+            // makes room. Whoever holds a slot without asking anything is
+            // the one to go; a client that asks at once always gets in.
+            let victim = conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+                .filter(|(_, c)| matches!(c.stage, Stage::Reading))
+                .min_by_key(|(_, c)| c.opened)
+                .map(|(i, _)| i)?;
+            if let Some(mut old) = conns[victim].take() {
+                let _ = poll.registry().deregister(&mut old.stream);
+                handler.refused(503, "evicted to make room for a new connection");
+            }
+            Some(victim)
+        });
+        let Some(i) = free else {
+            // Every slot is answering or waiting for the core: refuse.
+            handler.refused(503, "too many connections");
+            let _ = stream.write(&encode(&Response::text(503, "busy\n")));
+            continue;
+        };
+        if poll
+            .registry()
+            .register(&mut stream, Token(i), Interest::READABLE)
+            .is_err()
+        {
+            continue;
+        }
+        conns[i] = Some(Conn {
+            stream,
+            token: Token(i),
+            buf: Vec::with_capacity(1024),
+            stage: Stage::Reading,
+            opened: Instant::now(),
+        });
+        // A client that sent its request with the handshake is read now.
+        step(poll, &mut conns[i], handler);
+    }
+}
+
+/// Reads and writes what the socket allows.
+fn step(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler) {
+    let Some(c) = slot else { return };
+    match &mut c.stage {
+        Stage::Reading => match read(c, handler) {
+            Progress::More => {}
+            Progress::Gone => close(poll, slot),
+            Progress::Answer(r) => answer(poll, slot, &r),
+            Progress::Wait(ticket) => c.stage = Stage::Waiting(ticket),
+        },
+        Stage::Waiting(_) => {
+            // Bytes after the request, or the peer left: nothing to do
+            // until the answer, unless the socket is gone.
+            let mut scratch = [0u8; 256];
+            if matches!(c.stream.read(&mut scratch), Ok(0)) {
+                close(poll, slot);
+            }
+        }
+        Stage::Writing(..) => flush(poll, slot),
+    }
+}
+
+fn read(c: &mut Conn, handler: &mut impl Handler) -> Progress {
+    let mut chunk = [0u8; 2048];
+    loop {
+        match c.stream.read(&mut chunk) {
+            Ok(0) => return Progress::Gone,
+            Ok(n) => {
+                c.buf.extend_from_slice(&chunk[..n]);
+                if c.buf.len() > MAX_HEAD + MAX_BODY {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Progress::Gone,
+        }
+    }
+    let Some(end) = head_end(&c.buf) else {
+        if c.buf.len() > MAX_HEAD {
+            handler.refused(431, "request head too large");
+            return Progress::Answer(Response::text(431, "request head too large\n"));
+        }
+        return Progress::More;
+    };
+    let Some(head) = parse_head(&c.buf[..end]) else {
+        handler.refused(400, "malformed request");
+        return Progress::Answer(Response::text(400, "malformed request\n"));
+    };
+    // The token (or whatever the handler checks) before any body.
+    if let Err(r) = handler.admit(&head) {
+        return Progress::Answer(r);
+    }
+    if head.header("Transfer-Encoding").is_some() {
+        handler.refused(411, "chunked body");
+        return Progress::Answer(Response::text(411, "send Content-Length\n"));
+    }
+    let length = match head.header("Content-Length").map(str::parse::<usize>) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            handler.refused(400, "bad Content-Length");
+            return Progress::Answer(Response::text(400, "bad Content-Length\n"));
+        }
+    };
+    if length > MAX_BODY {
+        handler.refused(413, "body too large");
+        return Progress::Answer(Response::text(
+            413,
+            format!("a body of at most {MAX_BODY} bytes\n"),
+        ));
+    }
+    if c.buf.len() < end + length {
+        return Progress::More;
+    }
+    match handler.handle(&head, &c.buf[end..end + length]) {
+        Handled::Done(r) => Progress::Answer(r),
+        Handled::Wait(t) => Progress::Wait(t),
+    }
+}
+
+fn answer(poll: &Poll, slot: &mut Option<Conn>, r: &Response) {
+    let Some(c) = slot else { return };
+    c.stage = Stage::Writing(encode(r), 0);
+    let _ = poll
+        .registry()
+        .reregister(&mut c.stream, c.token, Interest::WRITABLE);
+    flush(poll, slot);
+}
+
+fn flush(poll: &Poll, slot: &mut Option<Conn>) {
+    let Some(c) = slot else { return };
+    let Stage::Writing(out, pos) = &mut c.stage else {
+        return;
+    };
+    while *pos < out.len() {
+        match c.stream.write(&out[*pos..]) {
+            Ok(0) => break,
+            Ok(n) => *pos += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    close(poll, slot);
+}
+
+fn close(poll: &Poll, slot: &mut Option<Conn>) {
+    if let Some(mut c) = slot.take() {
+        let _ = poll.registry().deregister(&mut c.stream);
+        let _ = c.stream.shutdown(std::net::Shutdown::Both);
     }
 }

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use autobot_engine::runtime::{InputPublisher, StatusBoard};
-use autobot_gateways::control::{ControlConfig, ControlServer};
+use autobot_gateways::control::{ControlConfig, ControlServer, KillSignal, OperatorInbox};
 use autobot_gateways::credentials::Hidden;
 
 use crate::config::AppConfig;
@@ -42,13 +42,18 @@ pub struct ControlOutcome {
     pub commands: u64,
     /// Requests refused for a missing or wrong token.
     pub unauthorized: u64,
-    /// Requests refused as malformed.
+    /// Requests refused as malformed, too large or too slow.
     pub bad_requests: u64,
+    /// Kill switches engaged by SIGUSR1.
+    pub signal_kills: u64,
 }
 
-/// The running endpoint of a run.
+/// The operator's ways into a run: the endpoint (when `[operator] listen`
+/// is set) and SIGUSR1, both through one inbox.
 pub struct OperatorSide {
-    server: ControlServer,
+    inbox: OperatorInbox,
+    server: Option<ControlServer>,
+    signal: Option<KillSignal>,
     files: Vec<PathBuf>,
 }
 
@@ -82,27 +87,41 @@ fn write_owner_only(path: &Path, text: &str) -> Result<(), RunError> {
 }
 
 impl OperatorSide {
-    /// Starts the endpoint if `[operator] listen` is set. `operator_base`:
+    /// Opens the operator's inbox over `publisher`, watches SIGUSR1 and
+    /// starts the endpoint if `[operator] listen` is set. `operator_base`:
     /// operator inputs the core will have processed before the first
-    /// command (see [`ControlConfig::operator_base`]).
+    /// command (the restored count plus the run's `Start`).
     pub fn start(
         cfg: &AppConfig,
         run_dir: &Path,
         publisher: InputPublisher,
         board: Arc<StatusBoard>,
         operator_base: u64,
-    ) -> Result<Option<OperatorSide>, RunError> {
-        let Some(listen) = cfg.operator.addr() else {
-            return Ok(None);
+    ) -> Result<OperatorSide, RunError> {
+        let inbox = OperatorInbox::new(publisher, operator_base);
+        let signal = match KillSignal::watch(inbox.clone()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("autobot: warning: SIGUSR1 (kill switch) not watched: {e}");
+                None
+            }
         };
-        let mut files = Vec::new();
+        let mut side = OperatorSide {
+            inbox,
+            server: None,
+            signal,
+            files: Vec::new(),
+        };
+        let Some(listen) = cfg.operator.addr() else {
+            return Ok(side);
+        };
         let token = match std::env::var(ENV_TOKEN) {
             Ok(t) if !t.trim().is_empty() => Hidden::new(t.trim().to_string()),
             _ => {
                 let t = random_hex(32, "random source for the control token")?;
                 let path = run_dir.join(TOKEN_FILE);
                 write_owner_only(&path, &t)?;
-                files.push(path);
+                side.files.push(path);
                 Hidden::new(t)
             }
         };
@@ -111,10 +130,9 @@ impl OperatorSide {
                 listen,
                 token,
                 symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
-                operator_base,
                 answer_within: Duration::from_secs(5),
             },
-            publisher,
+            side.inbox.clone(),
             board,
         )?;
         let addr_path = run_dir.join(ADDR_FILE);
@@ -124,30 +142,36 @@ impl OperatorSide {
                 source,
             }
         })?;
-        files.push(addr_path);
+        side.files.push(addr_path);
         eprintln!(
-            "autobot: operator control on http://{} (autobot ctl --run {} status)",
+            "autobot: operator control on http://{} (autobot ctl --run {} status; kill -USR1 {} engages the kill switch)",
             server.addr(),
-            run_dir.display()
+            run_dir.display(),
+            std::process::id()
         );
-        Ok(Some(OperatorSide { server, files }))
+        side.server = Some(server);
+        Ok(side)
     }
 
-    /// Stops the endpoint (its publisher is dropped) and removes its files.
-    pub fn finish(self) -> ControlOutcome {
-        let addr = self.server.addr();
-        let stats = self.server.stop();
+    /// Stops the endpoint and the signal watch, lets go of the input ring
+    /// (the run journals `Shutdown` after this) and removes the endpoint's
+    /// files.
+    pub fn finish(self) -> Option<ControlOutcome> {
+        let stats = self.server.map(|s| (s.addr(), s.stop()));
+        let signal_kills = self.signal.map_or(0, KillSignal::stop);
+        self.inbox.close();
         for f in &self.files {
             let _ = std::fs::remove_file(f);
         }
         let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-        ControlOutcome {
+        stats.map(|(addr, stats)| ControlOutcome {
             addr,
             requests: n(&stats.requests),
             commands: n(&stats.commands),
             unauthorized: n(&stats.unauthorized),
             bad_requests: n(&stats.bad_requests),
-        }
+            signal_kills,
+        })
     }
 }
 
@@ -338,6 +362,20 @@ pub fn render_status(v: &serde_json::Value) -> String {
     line(&mut out, "fees", s(&v["account"]["fees"]));
     line(&mut out, "daily PnL", s(&v["account"]["daily_pnl"]));
     line(&mut out, "drawdown", s(&v["account"]["drawdown"]));
+    let overrides: Vec<&str> = [
+        (
+            "day_loss_override",
+            "today's daily-loss halt lifted by the operator",
+        ),
+        ("drawdown_override", "drawdown halt lifted by the operator"),
+    ]
+    .iter()
+    .filter(|(k, _)| v["account"][k].as_bool() == Some(true))
+    .map(|(_, text)| *text)
+    .collect();
+    if !overrides.is_empty() {
+        line(&mut out, "overrides", overrides.join("; "));
+    }
     line(
         &mut out,
         "orders",
@@ -395,10 +433,19 @@ pub fn render_status(v: &serde_json::Value) -> String {
 pub enum CtlCommand {
     /// Print the status.
     Status,
-    /// Engage the kill switch.
-    Kill,
-    /// Release the kill switch and the breakers that wait for an operator.
-    Reset,
+    /// Engage the kill switch (`flatten`: and close every position).
+    Kill {
+        /// Also close every position.
+        flatten: bool,
+    },
+    /// Release the kill switch and the breakers that wait for an operator,
+    /// optionally overriding a daily-loss or drawdown halt.
+    Reset {
+        /// Lift today's daily-loss halt.
+        override_day_loss: bool,
+        /// Lift a drawdown halt still at the limit.
+        override_drawdown: bool,
+    },
     /// Change the control mode.
     Mode(String),
     /// Approve a pending order.
@@ -443,8 +490,25 @@ impl CtlCommand {
         };
         match self {
             CtlCommand::Status => (false, "/status".into()),
-            CtlCommand::Kill => (true, "/kill".into()),
-            CtlCommand::Reset => (true, "/reset".into()),
+            CtlCommand::Kill { flatten: false } => (true, "/kill".into()),
+            CtlCommand::Kill { flatten: true } => (true, "/kill?flatten".into()),
+            CtlCommand::Reset {
+                override_day_loss,
+                override_drawdown,
+            } => {
+                let overrides: Vec<&str> = [
+                    (*override_day_loss, "day-loss"),
+                    (*override_drawdown, "drawdown"),
+                ]
+                .iter()
+                .filter_map(|&(on, name)| on.then_some(name))
+                .collect();
+                if overrides.is_empty() {
+                    (true, "/reset".into())
+                } else {
+                    (true, format!("/reset?override={}", overrides.join(",")))
+                }
+            }
             CtlCommand::Mode(m) => (true, format!("/mode?to={}", enc(m))),
             CtlCommand::Approve(id) => (true, format!("/approve?id={id}")),
             CtlCommand::Reject(id) => (true, format!("/reject?id={id}")),
@@ -476,8 +540,22 @@ impl std::fmt::Display for CtlCommand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CtlCommand::Status => f.write_str("status"),
-            CtlCommand::Kill => f.write_str("kill"),
-            CtlCommand::Reset => f.write_str("reset"),
+            CtlCommand::Kill { flatten } => {
+                f.write_str(if *flatten { "kill --flatten" } else { "kill" })
+            }
+            CtlCommand::Reset {
+                override_day_loss,
+                override_drawdown,
+            } => {
+                f.write_str("reset")?;
+                if *override_day_loss {
+                    f.write_str(" --override-day-loss")?;
+                }
+                if *override_drawdown {
+                    f.write_str(" --override-drawdown")?;
+                }
+                Ok(())
+            }
             CtlCommand::Mode(m) => write!(f, "mode {m}"),
             CtlCommand::Approve(id) => write!(f, "approve {id}"),
             CtlCommand::Reject(id) => write!(f, "reject {id}"),
@@ -505,6 +583,8 @@ pub struct CtlAnswer {
 }
 
 /// Sends `cmd` to `target` and renders the answer (`json`: the raw answer).
+/// A command the core refused, or one whose orders the risk chain vetoed,
+/// is not `ok` (the CLI exits non-zero), and the answer says why.
 pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, CtlError> {
     let (post, path) = cmd.request();
     let v = target.request(post, &path)?;
@@ -512,9 +592,10 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
     let refused = v["refused"].as_bool().unwrap_or(false);
     let n = |k: &str| v[k].as_u64().unwrap_or(0);
     let (sent, vetoed, parked) = (n("orders_sent"), n("vetoed"), n("parked"));
-    // An operator order that the risk chain vetoed did not take effect.
+    let reason = v["reason"].as_str().map(str::to_string);
+    // An operator order that went nowhere did not take effect.
     let order_went = !matches!(cmd, CtlCommand::Order(_)) || sent + parked > 0;
-    let ok = processed && !refused && order_went;
+    let ok = processed && !refused && vetoed == 0 && order_went;
     if json {
         return Ok(CtlAnswer {
             text: format!("{v:#}\n"),
@@ -528,31 +609,25 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
         });
     }
     let what = cmd.to_string();
+    let why = reason.map_or(String::new(), |r| format!("\n  why: {r}"));
     let head = if !processed {
         format!(
             "{what}: journaled, but the core had not processed it within 5 s (it is behind); \
              check with `autobot ctl status`\n"
         )
     } else if refused {
-        let why = match cmd {
-            CtlCommand::Approve(_) | CtlCommand::Reject(_) => {
-                " (no order with that id is waiting for approval; see `autobot ctl status`)"
-            }
-            CtlCommand::Order(_) => " (unknown symbol, or a quantity or price it cannot use)",
-            _ => " (see the run's alerts)",
-        };
-        format!("{what}: refused by the core{why}\n")
+        format!("{what}: REFUSED by the core{why}\n")
     } else if sent + vetoed + parked > 0 || matches!(cmd, CtlCommand::Order(_)) {
         let mut parts = vec![format!("{sent} order(s) sent")];
         if vetoed > 0 {
-            parts.push(format!(
-                "{vetoed} vetoed by the risk chain (`autobot replay RUN --trace` shows the rule)"
-            ));
+            parts.push(format!("{vetoed} VETOED by the risk chain"));
         }
         if parked > 0 {
             parts.push(format!("{parked} waiting for approval"));
         }
-        format!("{what}: {}\n", parts.join(", "))
+        format!("{what}: {}{why}\n", parts.join(", "))
+    } else if v["known"].as_bool() == Some(false) {
+        format!("{what}: processed (another command followed at once; see `autobot ctl status`)\n")
     } else {
         format!("{what}: done\n")
     };

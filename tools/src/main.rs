@@ -311,10 +311,26 @@ enum ReportWhat {
 enum CtlAction {
     /// State, mode, kill switch, PnL, positions and pending approvals.
     Status,
-    /// Engage the kill switch: no new orders, open orders cancelled, mode emergency.
-    Kill,
-    /// Release the kill switch and the breakers that wait for an operator.
-    Reset,
+    /// Engage the kill switch: nothing that adds risk goes out, resting
+    /// entries are cancelled, mode emergency; exits (stops, flatten) still go.
+    Kill {
+        /// Also close every position (reduce-only market orders).
+        #[arg(long)]
+        flatten: bool,
+    },
+    /// Release the kill switch and the breakers that wait for an operator
+    /// (drawdown once recovered, auth failure). Never the day's accounting:
+    /// a daily-loss halt stays until the next UTC day.
+    Reset {
+        /// Also lift today's daily-loss halt; the day-loss limit then counts
+        /// from the equity now (journaled, shown in status).
+        #[arg(long)]
+        override_day_loss: bool,
+        /// Also lift a drawdown halt still at the limit; the drawdown limit
+        /// then counts from a high-water mark at the equity now.
+        #[arg(long)]
+        override_drawdown: bool,
+    },
     /// Change the control mode.
     Mode {
         /// manual | semi-auto | full-auto | emergency
@@ -685,8 +701,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let target = Target::find(run.as_deref(), addr)?;
             let cmd = match action {
                 CtlAction::Status => CtlCommand::Status,
-                CtlAction::Kill => CtlCommand::Kill,
-                CtlAction::Reset => CtlCommand::Reset,
+                CtlAction::Kill { flatten } => CtlCommand::Kill { flatten },
+                CtlAction::Reset {
+                    override_day_loss,
+                    override_drawdown,
+                } => CtlCommand::Reset {
+                    override_day_loss,
+                    override_drawdown,
+                },
                 CtlAction::Mode { mode } => CtlCommand::Mode(mode),
                 CtlAction::Approve { id } => CtlCommand::Approve(id),
                 CtlAction::Reject { id } => CtlCommand::Reject(id),

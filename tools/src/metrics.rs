@@ -20,7 +20,7 @@ use std::sync::{Arc, PoisonError};
 
 use autobot_engine::event::{ControlMode, SystemState};
 use autobot_engine::runtime::{PipelineGauges, StatusBoard};
-use autobot_gateways::http::{ListenError, LoopbackServer};
+use autobot_gateways::http::{Handled, Handler, Head, ListenError, LoopbackServer, Response};
 
 use crate::latency::collector::Latest;
 use crate::run::RunError;
@@ -309,6 +309,31 @@ pub enum MetricsError {
     },
 }
 
+/// Answers `GET /metrics` (Prometheus scrapers send no token: the
+/// endpoint is loopback-only and read-only).
+struct Scrapes {
+    sources: Sources,
+    count: Arc<AtomicU64>,
+}
+
+impl Handler for Scrapes {
+    fn admit(&mut self, _head: &Head<'_>) -> Result<(), Response> {
+        Ok(())
+    }
+
+    fn handle(&mut self, head: &Head<'_>, _body: &[u8]) -> Handled {
+        if head.method == "GET" && head.path() == "/metrics" {
+            self.count.fetch_add(1, Ordering::Relaxed);
+            return Handled::Done(Response {
+                status: 200,
+                content_type: "text/plain; version=0.0.4; charset=utf-8",
+                body: render(&self.sources),
+            });
+        }
+        Handled::Done(Response::text(404, "only GET /metrics is served\n"))
+    }
+}
+
 /// A running endpoint. Stopped (and its address file removed) on drop.
 #[derive(Debug)]
 pub struct MetricsServer {
@@ -321,32 +346,14 @@ impl MetricsServer {
     /// Binds `listen` and serves `sources`.
     pub fn start(listen: SocketAddr, sources: Sources) -> Result<MetricsServer, MetricsError> {
         let scrapes = Arc::new(AtomicU64::new(0));
-        let count = Arc::clone(&scrapes);
-        let server = LoopbackServer::start(listen, "autobot-metrics", move |rq| {
-            let ok = *rq.method() == tiny_http::Method::Get
-                && rq.url().split('?').next() == Some("/metrics");
-            let (status, body, kind) = if ok {
-                count.fetch_add(1, Ordering::Relaxed);
-                (
-                    200,
-                    render(&sources),
-                    "text/plain; version=0.0.4; charset=utf-8",
-                )
-            } else {
-                (
-                    404,
-                    "only GET /metrics is served\n".into(),
-                    "text/plain; charset=utf-8",
-                )
-            };
-            let header = tiny_http::Header::from_bytes("Content-Type", kind)
-                .expect("a static, valid header");
-            let _ = rq.respond(
-                tiny_http::Response::from_string(body)
-                    .with_status_code(status)
-                    .with_header(header),
-            );
-        })
+        let server = LoopbackServer::start(
+            listen,
+            "autobot-metrics",
+            Scrapes {
+                sources,
+                count: Arc::clone(&scrapes),
+            },
+        )
         .map_err(|e| match e {
             ListenError::NotLoopback(a) => MetricsError::NotLoopback(a),
             ListenError::Bind { addr, reason } => MetricsError::Bind { addr, reason },

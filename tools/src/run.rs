@@ -348,9 +348,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     drop(order_stamps);
     let (market, sim) = market.finish()?;
     let market_elapsed = market_began.elapsed();
-    // The endpoint's publisher must be gone before `Shutdown`: it is the
-    // last input, and the ring shuts down only when every publisher is.
-    let control_outcome = operator.map(crate::control::OperatorSide::finish);
+    // The operator's inbox (endpoint, SIGUSR1) must let go of the ring
+    // before `Shutdown`: it is the last input, and the ring shuts down only
+    // when every publisher is gone.
+    let control_outcome = operator.finish();
     let shutdown = InputEvent::new(
         Source::Runtime,
         SymbolId(0),

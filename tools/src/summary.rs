@@ -143,8 +143,8 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
     if let Some(c) = &o.control {
         let _ = writeln!(
             s,
-            "  operator control  {}: {} requests, {} commands, {} without the token, {} malformed",
-            c.addr, c.requests, c.commands, c.unauthorized, c.bad_requests
+            "  operator control  {}: {} requests, {} commands, {} without the token, {} malformed; kill switch {} by SIGUSR1",
+            c.addr, c.requests, c.commands, c.unauthorized, c.bad_requests, c.signal_kills
         );
     }
     if let Some((addr, scrapes)) = &o.metrics {

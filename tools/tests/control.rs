@@ -162,14 +162,15 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
     // Approval runs the veto chain again (the market moved), so the order
     // may be vetoed now; the approval itself must be taken.
     assert!(
-        a.contains("1 order(s) sent") || a.contains("1 vetoed"),
+        a.contains("1 order(s) sent") || a.contains("1 VETOED"),
         "approve {pending_id}: {a}"
     );
 
     let unknown = ctl(&run, &["approve", "987654321"]);
     assert_eq!(unknown.status.code(), Some(3), "{}", text(&unknown));
     assert!(
-        text(&unknown).contains("refused by the core"),
+        text(&unknown).contains("REFUSED by the core")
+            && text(&unknown).contains("no order with that id is waiting"),
         "{}",
         text(&unknown)
     );
