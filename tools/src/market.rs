@@ -235,6 +235,8 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         backoff_min: Duration::from_millis(ex.backoff_min_ms),
         backoff_max: Duration::from_millis(ex.backoff_max_ms),
         due_prefix: s.opts.load && sim.is_some(),
+        time_window: Duration::from_secs(s.cfg.risk.guards.time_window_secs),
+        max_update_jump: s.cfg.risk.guards.max_update_jump,
         ..MarketFeedConfig::public(
             ws_url.clone(),
             rest_url.clone(),

@@ -490,3 +490,105 @@ fn a_recording_survives_a_dropped_connection() {
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_dir_all(&out.run_dir);
 }
+
+/// The first `n` book tickers and trades of the capture, with two lines
+/// from nowhere spliced in (issue 25, items 7 and 8): a ticker whose `E`
+/// is 9999999999999999999 and one whose `u` is; returns the file and the
+/// last genuine ticker's update id.
+fn spiked_capture(dir: &Path, n: usize) -> (PathBuf, u64) {
+    use std::io::{BufRead as _, Write as _};
+    let gz = flate2::read::MultiGzDecoder::new(std::fs::File::open(capture()).unwrap());
+    let lines: Vec<String> = std::io::BufReader::new(gz)
+        .lines()
+        .map(Result::unwrap)
+        .filter(|l| l.contains("@bookTicker") || l.contains("@trade"))
+        .take(n)
+        .collect();
+    let ticker = |l: &str| l.contains("@bookTicker");
+    let last_u = lines
+        .iter()
+        .rev()
+        .find(|l| ticker(l))
+        .and_then(|l| l.split("\"u\":").nth(1)?.split(',').next()?.parse().ok())
+        .unwrap();
+    let mut out = Vec::with_capacity(lines.len() + 2);
+    for (i, l) in lines.iter().enumerate() {
+        out.push(l.clone());
+        if ticker(l) && (i == n / 3 || i == 2 * n / 3) {
+            let (head, _) = l.split_once("\"E\":").unwrap();
+            let spike = if i == n / 3 {
+                format!("{head}\"E\":9999999999999999999}}}}")
+            } else {
+                let (pre, post) = l.split_once("\"u\":").unwrap();
+                let post = post.split_once(',').unwrap().1;
+                format!("{pre}\"u\":9999999999999999999,{post}")
+            };
+            out.push(spike);
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("spiked.txt");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for l in &out {
+        writeln!(f, "{l}").unwrap();
+    }
+    (path, last_u)
+}
+
+#[test]
+fn messages_from_nowhere_are_refused_at_the_edge_and_never_echoed() {
+    let mut cfg = config("spiked");
+    let (file, last_u) = spiked_capture(Path::new(&cfg.run.run_dir), 30_000);
+    cfg.exchange.simulator_source = file.to_str().unwrap().into();
+    cfg.exchange.streams = vec!["bookTicker".into(), "trade".into()];
+    let out = run_paper(&cfg, &RunOptions::default()).unwrap();
+    let g = out.market.gateway.as_ref().unwrap();
+    // Both refused at the gateway, counted by reason.
+    assert_eq!((g.refused[8], g.refused[9]), (1, 1), "{g:?}");
+    let core = &out.pipeline.core.core;
+    assert_eq!(
+        core.stats().implausible,
+        [0; 5],
+        "nothing implausible got past"
+    );
+    // Time stayed in August 2024; the day did not roll into the far future.
+    assert!(core.now().0 < 1_723_300_000_000_000_000, "{:?}", core.now());
+    // Every later ticker applied: the book ends on the last genuine one.
+    assert_eq!(core.book(SymbolId(0)).unwrap().update_id, last_u);
+    assert_eq!(core.stats().out_of_order, 0);
+    replays_to_the_same_digest(&out);
+
+    // The simulator streams the spikes as recorded, but its own book and
+    // clock never take them: its REST snapshot does not echo them.
+    let mut sim_cfg = SimConfig::loopback(
+        SimSource::Capture(file.clone()),
+        cfg.core().instruments.to_vec(),
+    );
+    sim_cfg.speed = 0.0;
+    sim_cfg.start_on_first_client = false;
+    let sim = SimExchange::start(sim_cfg).unwrap();
+    let h = sim.handle();
+    wait_for("the feed's end", || h.finished());
+    assert_eq!(h.stats().implausible.load(Ordering::Relaxed), 2);
+    let body = ureq::get(&format!(
+        "{}/fapi/v1/depth?symbol=BTCUSDT&limit=5",
+        sim.rest_url()
+    ))
+    .call()
+    .unwrap()
+    .body_mut()
+    .read_to_string()
+    .unwrap();
+    let snapshot: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        snapshot["lastUpdateId"].as_u64(),
+        Some(last_u),
+        "{snapshot}"
+    );
+    assert!(
+        snapshot["E"].as_u64().unwrap() < 1_723_300_000_000,
+        "{snapshot}"
+    );
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&cfg.run.run_dir);
+}

@@ -22,6 +22,10 @@
 //!   `Healthy` on the next message.
 //! - Parsing into fixed-size events; a message is published whole or not
 //!   at all, and every refusal is counted by reason.
+//! - Plausibility at the edge: a message whose exchange time drifts from
+//!   the receive clock by more than the window, or a book ticker whose
+//!   update id jumps beyond `max_update_jump` unconfirmed, is refused and
+//!   counted (`plausible`).
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
@@ -29,6 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{Feed, FeedHealth, FeedStatus, InputBody, InputEvent, Source};
+use autobot_engine::plausible::{Candidate, FeedClock};
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::runtime::latency::Stage;
 use autobot_engine::runtime::{InputPublisher, LatencyRecorder};
@@ -79,6 +84,12 @@ pub struct MarketFeedConfig {
     /// was due instead: sender lag and socket queueing included
     /// (coordinated-omission correction). Never set against an exchange.
     pub due_prefix: bool,
+    /// Largest drift of exchange time from the receive clock between two
+    /// messages (`plausible::FeedClock`); beyond it a message is refused.
+    pub time_window: Duration,
+    /// Largest jump of a symbol's book-ticker update id before it needs a
+    /// second ticker to confirm it.
+    pub max_update_jump: u64,
 }
 
 impl MarketFeedConfig {
@@ -120,6 +131,8 @@ impl MarketFeedConfig {
             max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
             poll: Duration::from_millis(10),
             due_prefix: false,
+            time_window: Duration::from_secs(300),
+            max_update_jump: 1_000_000_000,
         }
     }
 
@@ -166,7 +179,7 @@ impl ResyncRequests {
 }
 
 /// Refusal reasons counted by [`MarketStats::refused`].
-pub const REFUSAL_REASONS: [&str; 8] = [
+pub const REFUSAL_REASONS: [&str; 10] = [
     "not json",
     "missing field",
     "bad decimal",
@@ -175,7 +188,15 @@ pub const REFUSAL_REASONS: [&str; 8] = [
     "unhandled event",
     "too many levels",
     "binary or oversized frame",
+    "implausible time",
+    "implausible update id",
 ];
+
+/// [`REFUSAL_REASONS`] index of a message whose exchange time drifts from
+/// the receive clock.
+const IMPLAUSIBLE_TIME: usize = 8;
+/// [`REFUSAL_REASONS`] index of a book ticker whose update id jumps.
+const IMPLAUSIBLE_ID: usize = 9;
 
 fn reason_index(e: &ParseError) -> usize {
     match e {
@@ -199,7 +220,7 @@ pub struct MarketStats {
     /// Well-formed messages with nothing for the core.
     pub ignored: u64,
     /// Messages refused, by [`REFUSAL_REASONS`].
-    pub refused: [u64; 8],
+    pub refused: [u64; 10],
     /// Connections made.
     pub connects: u64,
     /// Connection attempts that failed.
@@ -234,6 +255,10 @@ struct SymState {
     need_snapshot: bool,
     /// `u` of the last diff sent, 0 before one.
     last_u: u64,
+    /// Update id of the last book ticker sent, 0 before one.
+    ticker_u: u64,
+    /// A ticker id beyond the jump, waiting for the next to confirm it.
+    ticker_jump: Candidate,
 }
 
 /// The gateway.
@@ -257,6 +282,8 @@ pub struct MarketGateway {
     /// Load generator: where the `delivery` stage (intended send → socket
     /// read) is recorded.
     delivery: Option<LatencyRecorder>,
+    /// Exchange time against the receive clock (the edge's plausibility).
+    clock: FeedClock,
 }
 
 /// Why [`MarketGateway::run`] returned.
@@ -320,7 +347,9 @@ impl MarketGateway {
     pub fn new(cfg: MarketFeedConfig, parser: Parser) -> MarketGateway {
         let now = mono_now();
         let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
+        let window = u64::try_from(cfg.time_window.as_nanos()).unwrap_or(u64::MAX);
         MarketGateway {
+            clock: FeedClock::new(window),
             has_depth: cfg.has_depth(),
             snapshot_due: false,
             syms: vec![
@@ -329,6 +358,8 @@ impl MarketGateway {
                     last_data: now,
                     need_snapshot: false,
                     last_u: 0,
+                    ticker_u: 0,
+                    ticker_jump: Candidate::default(),
                 };
                 cfg.symbols.len()
             ],
@@ -546,9 +577,19 @@ impl MarketGateway {
             }
         }
         autobot_engine::runtime::clock::stamp_parsed(&mut self.events);
-        let Some(first) = self.events.first() else {
+        let Some(&first) = self.events.first() else {
             return Ok(());
         };
+        if let Some(i) = self.implausible(&first) {
+            self.stats.refused[i] += 1;
+            if self.stats.refused[i] <= 5 || self.stats.refused[i].is_power_of_two() {
+                eprintln!(
+                    "market gateway: message refused ({}), {} so far",
+                    REFUSAL_REASONS[i], self.stats.refused[i]
+                );
+            }
+            return Ok(());
+        }
         let sym = usize::from(first.header.symbol.0);
         if let InputBody::Depth(d) = first.body {
             let s = &mut self.syms[sym];
@@ -571,6 +612,36 @@ impl MarketGateway {
             self.set_health(sym, FeedHealth::Healthy, publisher)?;
         }
         Ok(())
+    }
+
+    /// The edge's plausibility of a parsed message (its first event
+    /// stands for the whole): its exchange time against the receive clock,
+    /// a book ticker's update id against the symbol's last. `Some` with the
+    /// [`REFUSAL_REASONS`] index when it is refused. The core checks again
+    /// (`core::guard`), with the instrument's rules besides.
+    fn implausible(&mut self, ev: &InputEvent) -> Option<usize> {
+        if !self.clock.check(ev.header.exchange.0, ev.header.recv.0) {
+            return Some(IMPLAUSIBLE_TIME);
+        }
+        let InputBody::BookTicker(t) = ev.body else {
+            return None;
+        };
+        let jump = self.cfg.max_update_jump;
+        let s = self.syms.get_mut(usize::from(ev.header.symbol.0))?;
+        if s.ticker_u != 0 && t.update_id > s.ticker_u.saturating_add(jump) {
+            let confirmed = s
+                .ticker_jump
+                .confirms(t.update_id, |c, v| v >= c && v - c <= jump);
+            if !confirmed {
+                return Some(IMPLAUSIBLE_ID);
+            }
+        } else {
+            s.ticker_jump.clear();
+        }
+        // An older id is the core's to refuse (out of order on a combined
+        // stream), and does not move this one back.
+        s.ticker_u = s.ticker_u.max(t.update_id);
+        None
     }
 
     /// Stale checks, resync requests, due snapshots.

@@ -11,16 +11,23 @@
 //!   latest ticker, its update id as `lastUpdateId`.
 //!
 //! The simulator is not the deterministic core: ordered maps are fine here.
+//!
+//! It never adopts what an exchange would not send: a message whose
+//! exchange time drifts from the feed's own timeline by more than five
+//! minutes, or whose update id jumps by more than 10⁹ unconfirmed, leaves
+//! the book and the clock as they were (`plausible`), so a REST snapshot
+//! never echoes a refused value.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use autobot_engine::plausible::{Candidate, FeedClock};
 use autobot_engine::types::{Price, Qty};
 use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 
 /// One symbol's book.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SimBook {
     bids: BTreeMap<Price, Qty>,
     asks: BTreeMap<Price, Qty>,
@@ -31,8 +38,33 @@ pub struct SimBook {
     ticker_only: bool,
     /// The capture's snapshot line, served until the stream passes it.
     pending: Option<String>,
-    /// Latest exchange time seen (ms).
+    /// Latest exchange time adopted (ms).
     time_ms: u64,
+    /// Exchange time against the feed's timeline.
+    clock: FeedClock,
+    /// An update id beyond the jump, waiting for the next to confirm it.
+    id_jump: Candidate,
+}
+
+/// Largest drift of a message's exchange time from the feed's timeline.
+const TIME_WINDOW_NS: u64 = 300_000_000_000;
+/// Largest jump of an update id before it needs confirming.
+const MAX_ID_JUMP: u64 = 1_000_000_000;
+
+impl Default for SimBook {
+    fn default() -> Self {
+        SimBook {
+            bids: BTreeMap::new(),
+            asks: BTreeMap::new(),
+            last_update_id: 0,
+            based: false,
+            ticker_only: false,
+            pending: None,
+            time_ms: 0,
+            clock: FeedClock::new(TIME_WINDOW_NS),
+            id_jump: Candidate::default(),
+        }
+    }
 }
 
 /// Reads `[["price","qty"],…]` into `(price, qty)` pairs.
@@ -95,16 +127,37 @@ impl SimBook {
         self.pending = None;
     }
 
-    /// Takes in a streamed message (the `data` of an envelope).
-    pub fn on_stream(&mut self, data: &Value<'_>) {
-        if let Some(t) = data.get("E").and_then(|x| x.as_u64()) {
+    /// Takes in a streamed message (the `data` of an envelope) due at
+    /// `due_ns` of the feed's timeline; `false` (nothing changed) when it is
+    /// implausible.
+    pub fn on_stream(&mut self, data: &Value<'_>, due_ns: u64) -> bool {
+        let time = data.get("E").and_then(|x| x.as_u64());
+        if let Some(t) = time
+            && !self.clock.check(t.saturating_mul(1_000_000), due_ns)
+        {
+            return false;
+        }
+        let id = data.get("u").and_then(|x| x.as_u64());
+        if let Some(u) = id.filter(|_| self.based) {
+            if u > self.last_update_id.saturating_add(MAX_ID_JUMP) {
+                if !self
+                    .id_jump
+                    .confirms(u, |c, v| v >= c && v - c <= MAX_ID_JUMP)
+                {
+                    return false;
+                }
+            } else {
+                self.id_jump.clear();
+            }
+        }
+        if let Some(t) = time {
             self.time_ms = self.time_ms.max(t);
         }
         match data.get("e").and_then(|x| x.as_str()) {
             Some("depthUpdate") => {
                 let u = data.get("u").and_then(|x| x.as_u64()).unwrap_or(0);
                 if !self.based || u <= self.last_update_id {
-                    return;
+                    return true;
                 }
                 apply(&mut self.bids, &levels(data.get("b")));
                 apply(&mut self.asks, &levels(data.get("a")));
@@ -128,6 +181,7 @@ impl SimBook {
             }
             _ => {}
         }
+        true
     }
 
     /// The levels an order on `side` takes from, best first (asks for a
@@ -206,11 +260,11 @@ mod tests {
         let mut d = data(
             r#"{"e":"depthUpdate","E":5,"U":9,"u":12,"pu":8,"b":[["100.0","0"],["99.5","3"]],"a":[]}"#,
         );
-        b.on_stream(&simd_json::to_borrowed_value(&mut d).unwrap());
+        b.on_stream(&simd_json::to_borrowed_value(&mut d).unwrap(), 0);
         // A diff the book already covers changes nothing.
         let mut old =
             data(r#"{"e":"depthUpdate","E":5,"U":1,"u":2,"pu":0,"b":[["1","1"]],"a":[]}"#);
-        b.on_stream(&simd_json::to_borrowed_value(&mut old).unwrap());
+        b.on_stream(&simd_json::to_borrowed_value(&mut old).unwrap(), 0);
         assert_eq!(
             b.snapshot(5).unwrap(),
             r#"{"lastUpdateId":12,"E":5,"T":5,"bids":[["99.5","3"]],"asks":[["101","2"]]}"#
@@ -223,10 +277,32 @@ mod tests {
         assert_eq!(b.snapshot(5), None);
         let mut t =
             data(r#"{"e":"bookTicker","u":7,"s":"X","b":"1.5","B":"2","a":"1.6","A":"3","E":9}"#);
-        b.on_stream(&simd_json::to_borrowed_value(&mut t).unwrap());
+        b.on_stream(&simd_json::to_borrowed_value(&mut t).unwrap(), 0);
         assert_eq!(
             b.snapshot(5).unwrap(),
             r#"{"lastUpdateId":7,"E":9,"T":9,"bids":[["1.5","2"]],"asks":[["1.6","3"]]}"#
         );
+    }
+
+    #[test]
+    fn a_message_from_nowhere_is_not_echoed() {
+        let mut b = SimBook::default();
+        let mut t =
+            data(r#"{"e":"bookTicker","u":7,"s":"X","b":"1.5","B":"2","a":"1.6","A":"3","E":9}"#);
+        assert!(b.on_stream(&simd_json::to_borrowed_value(&mut t).unwrap(), 0));
+        let before = b.snapshot(5);
+        for bogus in [
+            r#"{"e":"bookTicker","u":8,"s":"X","b":"1.5","B":"2","a":"1.6","A":"3","E":9999999999999999999}"#,
+            r#"{"e":"bookTicker","u":9999999999999999999,"s":"X","b":"1.4","B":"2","a":"1.6","A":"3","E":10}"#,
+        ] {
+            let mut m = data(bogus);
+            assert!(!b.on_stream(&simd_json::to_borrowed_value(&mut m).unwrap(), 1_000_000));
+        }
+        assert_eq!(
+            b.snapshot(5),
+            before,
+            "neither the time nor the id nor the price moved"
+        );
+        assert_eq!(b.time_ms(), 9);
     }
 }

@@ -166,6 +166,10 @@ pub struct SimStats {
     pub throttled: AtomicU64,
     /// User-data events written to clients.
     pub user_events: AtomicU64,
+    /// Streamed messages the simulator's own book and clock did not adopt
+    /// (an implausible time or update id: `SimBook::on_stream`). They are
+    /// still streamed as recorded, so clients meet them too.
+    pub implausible: AtomicU64,
 }
 
 struct Client {
@@ -611,7 +615,7 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                 }
             }
             ItemKind::Stream(name) => {
-                track(shared, &item.text, &mut scratch);
+                track(shared, &item.text, item.due_ns, &mut scratch);
                 let injected = std::mem::take(&mut *lock(&shared.inject));
                 let mut clients = lock(&shared.clients);
                 for (stream, text) in &injected {
@@ -653,9 +657,10 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     shared.finished.store(true, Ordering::Release);
 }
 
-/// Feeds a streamed message to its symbol's book, then lets the account
-/// fill the resting orders the market traded through.
-fn track(shared: &Shared, text: &str, scratch: &mut Vec<u8>) {
+/// Feeds a streamed message (due at `due_ns` of the feed) to its symbol's
+/// book, then lets the account fill the resting orders the market traded
+/// through. A message the book refuses as implausible changes nothing.
+fn track(shared: &Shared, text: &str, due_ns: u64, scratch: &mut Vec<u8>) {
     scratch.clear();
     scratch.extend_from_slice(text.as_bytes());
     let Ok(v) = simd_json::to_borrowed_value(scratch) else {
@@ -669,7 +674,10 @@ fn track(shared: &Shared, text: &str, scratch: &mut Vec<u8>) {
     let (top, time) = {
         let mut books = lock(&shared.books);
         let Some(b) = books.get_mut(sym) else { return };
-        b.on_stream(data);
+        if !b.on_stream(data, due_ns) {
+            shared.stats.implausible.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         (b.top(), b.time_ms())
     };
     let trade = match data.get("e").and_then(|e| e.as_str()) {
