@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use autobot_engine::core::CoreStats;
 use autobot_engine::event::InputBody;
 use autobot_engine::types::{Money, Rounding};
 
@@ -18,6 +19,45 @@ pub fn group(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `time in state  RUNNING 91.2% · DEGRADED 0.0% · SAFE_MODE 8.8% · HALTED 0.0%`:
+/// the share of event time the core spent in each system state
+/// (`CoreStats::state_shares`).
+pub fn time_in_state(shares: [f64; 4]) -> String {
+    let names = ["RUNNING", "DEGRADED", "SAFE_MODE", "HALTED"];
+    let parts: Vec<String> = names
+        .iter()
+        .zip(shares)
+        .map(|(n, f)| format!("{n} {:.1}%", f * 100.0))
+        .collect();
+    format!("time in state  {}", parts.join(" · "))
+}
+
+/// The vetoes by rule, most first, as names and counts.
+pub fn ranked_vetoes(st: &CoreStats) -> Vec<(String, u64)> {
+    st.vetoes_by_rule
+        .ranked()
+        .into_iter()
+        .map(|(r, n)| (format!("{r:?}"), n))
+        .collect()
+}
+
+/// The `top` rules of `ranked` with their counts (`none` without a veto).
+pub fn vetoes_by_rule(ranked: &[(String, u64)], top: usize) -> String {
+    if ranked.is_empty() {
+        return "none".into();
+    }
+    let mut parts: Vec<String> = ranked
+        .iter()
+        .take(top)
+        .map(|(rule, n)| format!("{rule} {}", group(*n)))
+        .collect();
+    let rest: u64 = ranked.iter().skip(top).map(|(_, n)| n).sum();
+    if rest > 0 {
+        parts.push(format!("{} other {}", ranked.len() - top, group(rest)));
+    }
+    parts.join(" · ")
 }
 
 /// Renders the summary printed at the end of `autobot run` (and saved as
@@ -190,6 +230,12 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
     );
     let _ = writeln!(
         s,
+        "  vetoes by rule    {}",
+        vetoes_by_rule(&ranked_vetoes(st), 5)
+    );
+    let _ = writeln!(s, "  {}", time_in_state(st.state_shares()));
+    let _ = writeln!(
+        s,
         "  strategies        {} signals; entries not acted on: {} off-regime, {} shadowed, {} held (no new risk), {} repeated; {} regime changes",
         group(st.signals),
         group(st.signals_off_regime),
@@ -220,17 +266,35 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
         acct.drawdown().to_f64() * 100.0,
         acct.funding()
     );
-    if st.crossed + st.out_of_order + st.duplicate_updates + st.unknown_orders + st.unknown_symbols
+    let implausible: u64 = st.implausible.iter().sum();
+    if st.crossed
+        + st.out_of_order
+        + st.duplicate_updates
+        + st.unknown_orders
+        + st.unknown_symbols
+        + implausible
         > 0
     {
+        let reasons: Vec<String> = autobot_engine::plausible::Implausible::ALL
+            .iter()
+            .zip(st.implausible)
+            .filter(|(_, n)| *n > 0)
+            .map(|(r, n)| format!("{} {n}", r.name()))
+            .collect();
         let _ = writeln!(
             s,
-            "  refused input     crossed {}, out of order {}, duplicate reports {}, unknown orders {}, unknown symbols {}",
+            "  refused input     crossed {}, out of order {}, duplicate reports {}, unknown orders {}, unknown symbols {}, implausible {}{}",
             st.crossed,
             st.out_of_order,
             st.duplicate_updates,
             st.unknown_orders,
-            st.unknown_symbols
+            st.unknown_symbols,
+            implausible,
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            }
         );
     }
     let mut net_total = Money::ZERO;

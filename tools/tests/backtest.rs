@@ -421,3 +421,72 @@ fn a_bad_sweep_is_refused_before_anything_runs() {
     }
     let _ = std::fs::remove_dir_all(&base);
 }
+
+// Issue 25, item 2: a backtest on these bars ended HALTED (drawdown) holding
+// a trend entry for 38 days with its stop never enforced, and neither the
+// summary nor the HTML mentioned the halt.
+#[test]
+fn a_halt_is_reported_and_stops_are_enforced_while_halted() {
+    let base = temp("halt");
+    let shipped = read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/backtest-1m.toml"));
+    let strict = shipped
+        .replace("max_drawdown = \"0.10\"", "max_drawdown = \"0.05\"")
+        .replace("soft_drawdown = \"0.05\"", "soft_drawdown = \"0.02\"");
+    assert_ne!(strict, shipped);
+    let cfg = base.join("strict.toml");
+    std::fs::write(&cfg, strict).unwrap();
+    let out = autobot()
+        .args(["backtest", "-c"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(base.join("r"))
+        .arg(BARS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    let r = json(base.join("r/report.json"));
+    let halt = &r["halts"][0];
+    assert_eq!(halt["cause"], "Drawdown", "{r}");
+    assert!(
+        summary.contains("HALTED ") && summary.contains("by Drawdown"),
+        "{summary}"
+    );
+    assert!(summary.contains("time in state  RUNNING "), "{summary}");
+    // What was open at the halt is named, and its stop still closed it.
+    let open = halt["open"].as_array().unwrap();
+    assert!(!open.is_empty(), "{halt}");
+    assert!(summary.contains(&format!(
+        "open: BTCUSDT {}",
+        open[0]["qty"].as_str().unwrap()
+    )));
+    let at = halt["at_ms"].as_u64().unwrap();
+    let trades = read(base.join("r/trades.csv"));
+    let exits_while_halted = trades
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[0].parse::<u64>().unwrap() >= at
+                && matches!(f[7], "StopLoss" | "TakeProfit" | "MaxHold")
+        })
+        .count();
+    assert!(exits_while_halted >= 1, "no exit after the halt at {at}");
+    assert!(
+        trades.lines().skip(1).all(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[0].parse::<u64>().unwrap() < at || f[7] != "Strategy"
+        }),
+        "nothing but exits after the halt"
+    );
+    let html = read(base.join("r/report.html"));
+    assert!(
+        html.contains("Halts (") && html.contains("Drawdown"),
+        "the page shows it"
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -72,6 +72,28 @@ fn check(layout: Layout, name: &str) {
         st.orders,
         count(Stage::TickToOrder)
     );
+    // The summary names the vetoes by rule and the time in each state;
+    // the shares are the core's event time, summing to 100%.
+    let summary = autobot_tools::summary::render(&out, "the synthetic market");
+    let line = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("time in state  RUNNING "))
+        .unwrap_or_else(|| panic!("{summary}"));
+    let shares: f64 = line
+        .split('·')
+        .map(|p| p.trim().trim_end_matches('%').rsplit(' ').next().unwrap())
+        .map(|x| x.parse::<f64>().unwrap())
+        .sum();
+    assert!((shares - 100.0).abs() < 0.3, "{line}");
+    assert!(summary.contains("vetoes by rule    "), "{summary}");
+    let ranked = st.vetoes_by_rule.ranked();
+    assert_eq!(ranked.iter().map(|(_, n)| n).sum::<u64>(), st.vetoes);
+    if let Some((rule, n)) = ranked.first() {
+        assert!(
+            summary.contains(&format!("{rule:?} {}", group(*n))),
+            "{summary}"
+        );
+    }
     let table = autobot_tools::latency::table(&[("run".into(), stages.clone())]);
     assert!(table.contains("tick_to_decision"), "{table}");
     // The journal alone gives every stage the run measured, value for

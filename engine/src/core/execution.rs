@@ -88,6 +88,17 @@ impl Core {
             self.record_veto(seq, pool_veto(intent, id, open), out);
             return false;
         }
+        if intent.origin == Origin::Strategy {
+            // The chain may have cut the order (sizing, reduce-only): the
+            // target is where this order takes the position, not the size
+            // first asked for, which would be chased an order at a time.
+            let s = &mut self.symbols[usize::from(intent.symbol.0)];
+            s.target = s
+                .position
+                .qty()
+                .raw()
+                .saturating_add(self.orders.pending(intent.symbol));
+        }
         self.stats.orders += 1;
         if intent.kind == OrderKind::Limit && self.limits.replace_after > 0 {
             let due = self.now.0.saturating_add(self.limits.replace_after);

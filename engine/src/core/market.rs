@@ -23,6 +23,10 @@ impl Core {
             return;
         }
         let first = self.now.0 == 0;
+        if !first {
+            // The time since the last input belongs to the state it left.
+            self.stats.state_ns[self.state as usize] += t.0 - self.now.0;
+        }
         self.now = t;
         if first {
             // Every feed gets the stale limit from the first time seen.

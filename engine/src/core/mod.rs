@@ -161,6 +161,22 @@ pub struct CoreStats {
     pub approvals_requested: u64,
     /// Liquidation-watch actions (alerts, reductions, closes).
     pub watch_actions: u64,
+    /// Event time spent in each system state (ns), indexed by
+    /// `SystemState as usize`.
+    pub state_ns: [u64; 5],
+}
+
+impl CoreStats {
+    /// The share of event time spent in RUNNING, DEGRADED, SAFE_MODE and
+    /// HALTED (STOPPED left out), as fractions summing to 1 (all zero
+    /// before any time passed).
+    pub fn state_shares(&self) -> [f64; 4] {
+        let total: u64 = self.state_ns[..4].iter().sum();
+        if total == 0 {
+            return [0.0; 4];
+        }
+        std::array::from_fn(|i| self.state_ns[i] as f64 / total as f64)
+    }
 }
 
 /// Slots of [`RuleCounts`]: one per `Rule` number (the largest is 66).

@@ -257,6 +257,18 @@ impl Core {
             return false;
         };
         let expires = UnixNanos(self.now.0.saturating_add(self.limits.approval_timeout));
+        // What waits is what the chain approved (sizing may have cut it),
+        // and the target is where it would take the position.
+        let intent = Intent {
+            qty: approval.qty,
+            ..intent
+        };
+        let s = &mut self.symbols[usize::from(intent.symbol.0)];
+        s.target = s
+            .position
+            .qty()
+            .raw()
+            .saturating_add(intent.qty.raw().saturating_mul(intent.side.sign()));
         self.approvals[slot] = Some(Pending {
             id,
             intent,

@@ -672,7 +672,7 @@ impl Core {
                 if l.no_edge_skips {
                     return Err(sat(kelly));
                 }
-                q = q.min(i128::from(min_size(s, price).raw()));
+                q = 0;
             } else {
                 let px = i128::from(price.raw()).max(1);
                 let notional = match stop_distance(price, intent.plan.stop) {
@@ -689,11 +689,6 @@ impl Core {
                     }
                 };
                 q = q.min(notional * scale / px);
-                // A thin edge trades small, not zero: never below the
-                // exchange's minimum (unless the config skips no-edge).
-                if !l.no_edge_skips {
-                    q = q.max(i128::from(min_size(s, price).raw()).min(i128::from(qty.raw())));
-                }
             }
         }
         if s.vol.is_warm() && s.vol.bps() > l.volatility_target {
@@ -704,6 +699,14 @@ impl Core {
         }
         if self.state == SystemState::Degraded {
             q /= 2;
+        }
+        // A strategy entry the sizing shrank below what the exchange takes
+        // (no edge, a thin one, high volatility) goes at the exchange's
+        // minimum, never more than it asked for, unless the config skips
+        // entries without an edge.
+        if intent.plan.is_strategy() && !l.no_edge_skips {
+            let min = i128::from(min_size(s, price).raw());
+            q = q.max(min.min(i128::from(qty.raw())));
         }
         Ok(Qty::from_raw(sat(q.max(0))))
     }

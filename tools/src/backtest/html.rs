@@ -133,6 +133,61 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The halts (when, why, what was open, when lifted), the time in each
+/// state and the vetoes by rule: right under the headline figures, since a
+/// run that ended HALTED is not the run its return suggests.
+fn halts(s: &mut String, report: &Report) {
+    let c = &report.core;
+    let _ = writeln!(
+        s,
+        "<p>{} · vetoes by rule: {}</p>",
+        esc(&crate::summary::time_in_state(c.time_in_state)),
+        esc(&crate::summary::vetoes_by_rule(&c.vetoes_by_rule, 5))
+    );
+    if report.halts.is_empty() {
+        s.push_str("<p>No halt.</p>\n");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "<h2 style=\"color:#cf222e\">Halts ({})</h2>\n<table><tr><th>from</th><th>cause</th><th>equity</th><th>open then</th><th>until</th></tr>",
+        report.halts.len()
+    );
+    for h in &report.halts {
+        let open = if h.open.is_empty() {
+            "nothing".to_string()
+        } else {
+            h.open
+                .iter()
+                .map(|p| {
+                    esc(&format!(
+                        "{} {} @ {} (unrealized {})",
+                        p.symbol,
+                        p.qty,
+                        p.entry.as_deref().unwrap_or("–"),
+                        p.unrealized
+                    ))
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let until = h.lifted.as_ref().map_or_else(
+            || "still HALTED at the end".to_string(),
+            |(at, why)| format!("{at} ({why})"),
+        );
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&h.at),
+            esc(&h.cause),
+            esc(&h.equity),
+            open,
+            esc(&until)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
 /// The page. A chart that cannot be drawn is replaced by its error, so
 /// the figures still reach the reader.
 pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
@@ -192,6 +247,7 @@ pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
         let _ = writeln!(s, "<tr><td>{k}</td><td>{}</td></tr>", esc(&v));
     }
     s.push_str("</table>\n");
+    halts(&mut s, report);
     s.push_str(&chart(line_chart("Equity (USDT)", "USDT", &equity, false)));
     s.push_str(&chart(line_chart(
         "Drawdown (%)",

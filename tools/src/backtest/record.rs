@@ -6,6 +6,8 @@
 //! # Invariants
 //! - Everything is a function of the inputs and the core's outputs; no
 //!   clock is read, so the same backtest records the same thing.
+//! - Every HALT is kept with when and why it began, what was open at that
+//!   moment, and when and why it lifted (if it did).
 //! - A round trip runs from a flat (or just flipped) position to the next
 //!   flat or flip; its PnL is its realized PnL, less its fees, plus the
 //!   funding paid or received while it was open (the core's rule for the
@@ -13,7 +15,8 @@
 
 use autobot_engine::core::Core;
 use autobot_engine::event::{
-    InputBody, InputEvent, Liquidity, OrderUpdate, Origin, OutputBody, OutputEvent,
+    ChangeCause, InputBody, InputEvent, Liquidity, OrderUpdate, Origin, OutputBody, OutputEvent,
+    StateChange, SystemState,
 };
 use autobot_engine::regime::Regime;
 use autobot_engine::types::{ClientOrderId, Money, Price, Qty, Side, SymbolId};
@@ -41,6 +44,36 @@ pub struct FillRecord {
     pub strategy: Option<u8>,
     /// Realized PnL this fill booked.
     pub realized: Money,
+}
+
+/// A position open when the system halted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenAtHalt {
+    /// Symbol.
+    pub symbol: SymbolId,
+    /// Signed quantity.
+    pub qty: Qty,
+    /// Average entry price.
+    pub entry: Option<Price>,
+    /// Its unrealized PnL at the core's mark.
+    pub unrealized: Money,
+}
+
+/// A stretch of HALTED.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Halt {
+    /// Exchange time it began, ms.
+    pub at_ms: u64,
+    /// Why.
+    pub cause: ChangeCause,
+    /// The input that caused it.
+    pub seq: u64,
+    /// Equity then.
+    pub equity: Money,
+    /// Positions open at that moment.
+    pub open: Vec<OpenAtHalt>,
+    /// When it lifted, and why (`None`: still halted at the end).
+    pub lifted: Option<(u64, ChangeCause)>,
 }
 
 /// One round trip.
@@ -104,6 +137,8 @@ pub struct Recorder {
     pub exposed_ns: u64,
     /// First and last exchange time seen.
     pub span: Option<(u64, u64)>,
+    /// Every HALT, in order.
+    pub halts: Vec<Halt>,
     held_since: Option<u64>,
     symbols: Vec<SymbolTrack>,
     /// Strategy of each recent strategy order.
@@ -132,6 +167,7 @@ impl Recorder {
             funding: Money::ZERO,
             exposed_ns: 0,
             span: None,
+            halts: Vec::new(),
             held_since: None,
             symbols: vec![SymbolTrack::default(); symbols],
             order_strategy: Vec::with_capacity(256),
@@ -174,6 +210,9 @@ impl Recorder {
         }
         for o in outs {
             self.on_output(o, ms);
+            if let OutputBody::StateChange(c) = o.body {
+                self.on_state(c, o.cause.0, ms, core);
+            }
         }
         if let (InputBody::OrderUpdate(u), Some(b)) = (&ev.body, before) {
             self.on_fill(ev.header.symbol, u, b, ms, core);
@@ -196,6 +235,37 @@ impl Recorder {
                 self.held_since = None;
             }
             _ => {}
+        }
+    }
+
+    /// A state change: a HALT begins (with what was open) or lifts.
+    fn on_state(&mut self, c: StateChange, seq: u64, ms: u64, core: &Core) {
+        let ms = ms.max(self.span.map_or(0, |s| s.1 / 1_000_000));
+        if c.to == SystemState::Halted {
+            let open = core
+                .instruments()
+                .filter_map(|i| {
+                    let p = core.position(i.id)?;
+                    (!p.qty().is_zero()).then(|| OpenAtHalt {
+                        symbol: i.id,
+                        qty: p.qty(),
+                        entry: p.avg_entry(),
+                        unrealized: core.unrealized(i.id),
+                    })
+                })
+                .collect();
+            self.halts.push(Halt {
+                at_ms: ms,
+                cause: c.cause,
+                seq,
+                equity: core.account().equity(),
+                open,
+                lifted: None,
+            });
+        } else if c.from == SystemState::Halted
+            && let Some(h) = self.halts.last_mut()
+        {
+            h.lifted = Some((ms, c.cause));
         }
     }
 

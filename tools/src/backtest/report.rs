@@ -93,6 +93,75 @@ pub struct CoreInfo {
     pub mode: String,
     /// Digest of every output (equal digests: equal decisions).
     pub digest: String,
+    /// Vetoes by rule, most first.
+    pub vetoes_by_rule: Vec<(String, u64)>,
+    /// Share of event time in RUNNING, DEGRADED, SAFE_MODE, HALTED.
+    pub time_in_state: [f64; 4],
+}
+
+/// A position open when the system halted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpenPosition {
+    /// Symbol.
+    pub symbol: String,
+    /// Signed quantity.
+    pub qty: String,
+    /// Average entry price.
+    pub entry: Option<String>,
+    /// Unrealized PnL then, USDT.
+    pub unrealized: String,
+}
+
+/// A stretch of HALTED: when, why, what was open, when it lifted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HaltInfo {
+    /// When it began, UTC.
+    pub at: String,
+    /// When it began, ms since the epoch.
+    pub at_ms: u64,
+    /// Why (the state change's cause).
+    pub cause: String,
+    /// The input that caused it.
+    pub input: u64,
+    /// Equity then, USDT.
+    pub equity: String,
+    /// Positions open at that moment (reducing them stays possible while
+    /// halted: stops, targets, flatten).
+    pub open: Vec<OpenPosition>,
+    /// When it lifted, UTC, and why; `None`: still halted at the end.
+    pub lifted: Option<(String, String)>,
+}
+
+impl HaltInfo {
+    /// One line for the terminal.
+    pub fn line(&self) -> String {
+        let open = if self.open.is_empty() {
+            "nothing open".to_string()
+        } else {
+            let list: Vec<String> = self
+                .open
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} @ {} (unrealized {})",
+                        p.symbol,
+                        p.qty,
+                        p.entry.as_deref().unwrap_or("-"),
+                        p.unrealized
+                    )
+                })
+                .collect();
+            format!("open: {}", list.join(", "))
+        };
+        let lifted = self.lifted.as_ref().map_or_else(
+            || "still HALTED at the end".to_string(),
+            |(at, why)| format!("lifted {at} ({why})"),
+        );
+        format!(
+            "HALTED {} by {} at input {}, equity {}; {open}; {lifted}",
+            self.at, self.cause, self.input, self.equity
+        )
+    }
 }
 
 /// The whole report.
@@ -128,6 +197,8 @@ pub struct Report {
     pub exchange: SimStats,
     /// The core's counters.
     pub core: CoreInfo,
+    /// Every HALT (when, why, what was open).
+    pub halts: Vec<HaltInfo>,
 }
 
 fn f(m: Money) -> f64 {
@@ -275,7 +346,10 @@ impl Report {
                 state: format!("{:?}", bt.core.state()),
                 mode: format!("{:?}", bt.core.mode()),
                 digest: format!("{:016x}", bt.core.digest()),
+                vetoes_by_rule: crate::summary::ranked_vetoes(st),
+                time_in_state: st.state_shares(),
             },
+            halts: r.halts.iter().map(|h| halt_info(h, core)).collect(),
         }
     }
 
@@ -325,6 +399,19 @@ impl Report {
             self.fills,
             self.exchange.liquidations
         );
+        let _ = writeln!(
+            s,
+            "  vetoes by rule {}",
+            crate::summary::vetoes_by_rule(&self.core.vetoes_by_rule, 5)
+        );
+        let _ = writeln!(
+            s,
+            "  {}",
+            crate::summary::time_in_state(self.core.time_in_state)
+        );
+        for h in &self.halts {
+            let _ = writeln!(s, "  {}", h.line());
+        }
         for b in self.per_strategy.iter().filter(|b| b.trips.trades > 0) {
             let _ = writeln!(
                 s,
@@ -340,6 +427,32 @@ impl Report {
             );
         }
         s
+    }
+}
+
+fn halt_info(h: &super::record::Halt, core: &CoreConfig) -> HaltInfo {
+    HaltInfo {
+        at: crate::position::format_utc(h.at_ms.saturating_mul(1_000_000)),
+        at_ms: h.at_ms,
+        cause: format!("{:?}", h.cause),
+        input: h.seq,
+        equity: format!("{:.2}", h.equity),
+        open: h
+            .open
+            .iter()
+            .map(|p| OpenPosition {
+                symbol: symbol_name(core, p.symbol).to_string(),
+                qty: p.qty.to_string(),
+                entry: p.entry.map(|e| e.to_string()),
+                unrealized: format!("{:.2}", p.unrealized),
+            })
+            .collect(),
+        lifted: h.lifted.map(|(ms, why)| {
+            (
+                crate::position::format_utc(ms.saturating_mul(1_000_000)),
+                format!("{why:?}"),
+            )
+        }),
     }
 }
 
