@@ -236,12 +236,13 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
     let _ = writeln!(s, "  {}", time_in_state(st.state_shares()));
     let _ = writeln!(
         s,
-        "  strategies        {} signals; entries not acted on: {} off-regime, {} shadowed, {} held (no new risk), {} repeated; {} regime changes",
+        "  strategies        {} signals; entries not acted on: {} off-regime, {} shadowed, {} held (no new risk), {} repeated, {} sized below one step; {} regime changes",
         group(st.signals),
         group(st.signals_off_regime),
         group(st.signals_shadowed),
         group(st.signals_held),
         group(st.signals_repeated),
+        group(st.signals_too_small),
         group(st.regime_changes)
     );
     let acct = core.account();

@@ -81,7 +81,11 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
             "max_volatility_bps = \"2.5\"",
             "max_volatility_bps = \"1000\"",
         )
-        .replace("price_band = \"0.05\"", "price_band = \"0.25\"");
+        .replace("price_band = \"0.05\"", "price_band = \"0.25\"")
+        .replace(
+            "liquidity_fraction = \"0.5\"",
+            "liquidity_fraction = \"100\"",
+        );
     assert_ne!(relaxed, text_cfg);
     std::fs::write(&cfg, relaxed).unwrap();
     let runs = base.clone();

@@ -137,6 +137,9 @@ pub struct CoreStats {
     pub signals_held: u64,
     /// Proposals repeating one whose order was vetoed (not acted on).
     pub signals_repeated: u64,
+    /// Entry proposals whose risk size rounds to less than one step (the
+    /// configured risk or notional buys nothing at the price: not acted on).
+    pub signals_too_small: u64,
     /// Regime changes.
     pub regime_changes: u64,
     /// Events naming a symbol that is not configured.

@@ -232,6 +232,7 @@ impl Core {
         }
         let target = p.stance.sign() * self.entry_size(&s, w.weight, p).raw();
         if target == 0 {
+            self.stats.signals_too_small += 1;
             return;
         }
         self.set_target(seq, sym, inst, p, target, out);
@@ -240,8 +241,10 @@ impl Core {
     /// An entry's size in risk terms: the notional that loses
     /// `risk_per_trade` of equity if the proposal's stop is hit (the
     /// configured notional when it has none), × the instance's weight,
-    /// within the mode's position limit, down to the step. The veto chain
-    /// then caps it by the instance's Kelly estimate (level 5).
+    /// within the mode's position limit, down to the step; below the
+    /// exchange's minimum, the minimum (`no_edge = "min-size"`) or nothing
+    /// (`"skip"`). The veto chain then caps it by the instance's Kelly
+    /// estimate (level 5).
     pub(super) fn entry_size(
         &self,
         s: &SymbolState,
@@ -272,8 +275,15 @@ impl Core {
             / scale;
         let q =
             Qty::from_raw(i64::try_from(notional * scale / i128::from(price.raw())).unwrap_or(0));
-        q.round_to(s.instrument.step_size, Rounding::TowardZero)
-            .unwrap_or(Qty::ZERO)
+        let q = q
+            .round_to(s.instrument.step_size, Rounding::TowardZero)
+            .unwrap_or(Qty::ZERO);
+        // Shrunk (a small notional, a shrunk weight) below what the exchange
+        // takes: the minimum, unless the config skips such entries.
+        if l.no_edge_skips || notional <= 0 {
+            return q;
+        }
+        q.max(super::veto::min_size(s, price))
     }
 
     /// Records the signal and moves the target.

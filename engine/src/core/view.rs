@@ -193,6 +193,7 @@ fn counters(s: &CoreStats) -> BTreeMap<&'static str, u64> {
         ("fundings", s.fundings),
         ("approvals_requested", s.approvals_requested),
         ("watch_actions", s.watch_actions),
+        ("signals_too_small", s.signals_too_small),
     ])
 }
 
