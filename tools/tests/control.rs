@@ -91,6 +91,8 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
     let runs = base.clone();
     let (mut child, run) = start_run(&["--duration", "600"], &cfg, &runs);
     wait_for_endpoint(&run, &mut child);
+    // Killed if the test fails before it stops the run itself.
+    let child = common::RunGuard(Some(child));
 
     // The token file is the owner's alone.
     use std::os::unix::fs::MetadataExt as _;
@@ -265,7 +267,7 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
         .status()
         .unwrap();
     assert!(int.success());
-    let exit = child.wait().unwrap();
+    let exit = child.take().wait().unwrap();
     assert!(exit.success(), "autobot run failed: {exit:?}");
     assert!(
         !run.join("control.addr").exists(),

@@ -8,14 +8,14 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{InputBody, OperatorAction, Source};
 use autobot_engine::runtime::read_journal;
 
 mod common;
-use common::{autobot, config, wait_for_journal};
+use common::{RunGuard, autobot, config, wait_for_journal};
 
 fn ctl(run: &Path, args: &[&str]) -> Output {
     autobot()
@@ -53,7 +53,7 @@ fn until(run: &Path, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
 
 /// A run of the fast paper config in Manual mode (so the positions are the
 /// operator's), its stderr kept in `stderr.log`.
-fn start(base: &Path) -> (Child, PathBuf) {
+fn start(base: &Path) -> (RunGuard, PathBuf) {
     let _ = std::fs::remove_dir_all(base);
     std::fs::create_dir_all(base).unwrap();
     let cfg = config(base);
@@ -90,12 +90,14 @@ fn start(base: &Path) -> (Child, PathBuf) {
         assert!(Instant::now() < deadline, "no control endpoint after 60 s");
         std::thread::yield_now();
     }
+    let child = RunGuard(Some(child));
     // Wait for a market: the mark is on the board.
     until(&run, "a market", |v| v["symbols"][0]["mark"].is_string());
     (child, run)
 }
 
-fn stop(mut child: Child) {
+fn stop(child: RunGuard) {
+    let mut child = child.take();
     let int = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -95,3 +95,28 @@ pub fn replays_to_the_same_digest(dir: &Path) {
         String::from_utf8_lossy(&text)
     );
 }
+
+/// An `autobot run` child killed when dropped, so a failing test does not
+/// leave a long run behind it.
+pub struct RunGuard(pub Option<Child>);
+
+impl RunGuard {
+    /// The child's pid.
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    /// Takes the child out (the caller stops it).
+    pub fn take(mut self) -> Child {
+        self.0.take().expect("a child")
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
