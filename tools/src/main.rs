@@ -16,6 +16,10 @@ use autobot_tools::replay::{self, ReplayArgs};
 use autobot_tools::run::{RunOptions, run_paper};
 use clap::{Parser, Subcommand};
 
+mod cli;
+use cli::Reported;
+use cli::ctl::CtlAction;
+
 /// autobot — an event-sourced trading engine for Binance USD-M futures.
 ///
 /// Every input is journaled before the deterministic core acts on it, so any
@@ -307,75 +311,6 @@ enum ReportWhat {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum CtlAction {
-    /// State, mode, kill switch, PnL, positions and pending approvals.
-    Status,
-    /// Engage the kill switch: nothing that adds risk goes out, resting
-    /// entries are cancelled, mode emergency; exits (stops, flatten) still go.
-    Kill {
-        /// Also close every position (reduce-only market orders).
-        #[arg(long)]
-        flatten: bool,
-    },
-    /// Release the kill switch and the breakers that wait for an operator
-    /// (drawdown once recovered, auth failure). Never the day's accounting:
-    /// a daily-loss halt stays until the next UTC day.
-    Reset {
-        /// Also lift today's daily-loss halt; the day-loss limit then counts
-        /// from the equity now (journaled, shown in status).
-        #[arg(long)]
-        override_day_loss: bool,
-        /// Also lift a drawdown halt still at the limit; the drawdown limit
-        /// then counts from a high-water mark at the equity now.
-        #[arg(long)]
-        override_drawdown: bool,
-    },
-    /// Change the control mode.
-    Mode {
-        /// manual | semi-auto | full-auto | emergency
-        mode: String,
-    },
-    /// Approve an order waiting in semi-auto (its id is in `status`).
-    Approve {
-        /// The pending order's id.
-        id: u64,
-    },
-    /// Decline an order waiting in semi-auto.
-    Reject {
-        /// The pending order's id.
-        id: u64,
-    },
-    /// Send an operator order (market, or limit with --limit). It passes
-    /// the whole veto chain like any order; in manual mode only these trade.
-    Order {
-        /// The symbol, e.g. BTCUSDT.
-        symbol: String,
-        /// buy | sell
-        side: String,
-        /// Quantity in base units, e.g. 0.002.
-        qty: String,
-        /// Limit price (else a market order).
-        #[arg(long, value_name = "PRICE")]
-        limit: Option<String>,
-        /// Rest only: refused if it would take.
-        #[arg(long, requires = "limit")]
-        post_only: bool,
-        /// Only reduce the position.
-        #[arg(long)]
-        reduce_only: bool,
-    },
-    /// Close a position with a reduce-only market order (--all: every symbol).
-    Flatten {
-        /// The symbol, e.g. BTCUSDT.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
-        symbol: Option<String>,
-        /// Every symbol.
-        #[arg(long)]
-        all: bool,
-    },
-}
-
 /// The inputs a journal command covers.
 #[derive(Debug, clap::Args)]
 struct Range {
@@ -420,71 +355,6 @@ enum JournalAction {
         #[command(flatten)]
         range: Range,
     },
-}
-
-/// Failure that has already been reported in the command's output.
-#[derive(Debug)]
-struct Reported;
-
-impl std::fmt::Display for Reported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("verification failed")
-    }
-}
-
-impl std::error::Error for Reported {}
-
-/// `autobot backtest --sweep ... | --walk-forward K`.
-fn backtest_grid(
-    config: &std::path::Path,
-    cfg: &AppConfig,
-    data: &autobot_tools::backtest::run::DataSource,
-    sweep: &[String],
-    walk_forward: Option<u32>,
-    jobs: usize,
-    out: &std::path::Path,
-) -> anyhow::Result<()> {
-    use autobot_tools::backtest::{run, sweep as grid};
-    let axes = sweep
-        .iter()
-        .map(|s| s.parse::<grid::Axis>())
-        .collect::<Result<Vec<_>, _>>()?;
-    let points = grid::grid(config, &axes)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let write = |name: &str, text: String| {
-        let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    };
-    let began = std::time::Instant::now();
-    if let Some(folds) = walk_forward {
-        // Every 64th input's time: windows within 64 inputs of equal.
-        let times = run::data_times(cfg, data, 64)?;
-        eprintln!(
-            "walk-forward: {folds} folds x {} grid points on {jobs} threads",
-            points.len()
-        );
-        let wf = grid::walk_forward(&points, data, &times, folds, jobs, out)?;
-        write(
-            "walk_forward.json",
-            autobot_tools::backtest::report::pretty_json(&wf),
-        )?;
-        print!("{}", grid::walk_forward_table(&points, &wf));
-    } else {
-        eprintln!("sweep: {} grid points on {jobs} threads", points.len());
-        let outcomes = grid::sweep(&points, data, jobs, out)?;
-        write(
-            "sweep.json",
-            autobot_tools::backtest::report::pretty_json(&outcomes),
-        )?;
-        write("sweep.csv", grid::outcomes_csv(&outcomes))?;
-        print!("{}", grid::sweep_table(&outcomes));
-    }
-    eprintln!(
-        "done in {:.1} s; reports in {}",
-        began.elapsed().as_secs_f64(),
-        out.display()
-    );
-    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -692,51 +562,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             runs,
             json,
             action,
-        } => {
-            use autobot_tools::control::{CtlCommand, Target, ctl, newest_running};
-            let run = match (run, addr) {
-                (None, None) => Some(newest_running(&runs)?),
-                (r, _) => r,
-            };
-            let target = Target::find(run.as_deref(), addr)?;
-            let cmd = match action {
-                CtlAction::Status => CtlCommand::Status,
-                CtlAction::Kill { flatten } => CtlCommand::Kill { flatten },
-                CtlAction::Reset {
-                    override_day_loss,
-                    override_drawdown,
-                } => CtlCommand::Reset {
-                    override_day_loss,
-                    override_drawdown,
-                },
-                CtlAction::Mode { mode } => CtlCommand::Mode(mode),
-                CtlAction::Approve { id } => CtlCommand::Approve(id),
-                CtlAction::Reject { id } => CtlCommand::Reject(id),
-                CtlAction::Flatten { symbol, .. } => CtlCommand::Flatten(symbol),
-                CtlAction::Order {
-                    symbol,
-                    side,
-                    qty,
-                    limit,
-                    post_only,
-                    reduce_only,
-                } => CtlCommand::Order(autobot_tools::control::OrderArgs {
-                    symbol,
-                    side,
-                    qty,
-                    price: limit,
-                    post_only,
-                    reduce_only,
-                }),
-            };
-            let answer = ctl(&target, &cmd, json)?;
-            print!("{}", answer.text);
-            if answer.ok {
-                Ok(())
-            } else {
-                Err(Reported.into())
-            }
-        }
+        } => cli::ctl::run(run.as_deref(), addr, &runs, json, action),
         Command::Record {
             out: path,
             symbols,
@@ -811,7 +637,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 let jobs = jobs.unwrap_or_else(|| {
                     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
                 });
-                return backtest_grid(&config, &cfg, &data, &sweep, walk_forward, jobs, &out);
+                return cli::grid::backtest_grid(
+                    &config,
+                    &cfg,
+                    &data,
+                    &sweep,
+                    walk_forward,
+                    jobs,
+                    &out,
+                );
             }
             let done = run::run_backtest(&cfg, &data, None, true)?;
             let rep = report::Report::new(&done.backtest, &done.core, &cfg.backtest);
@@ -854,7 +688,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             speed,
             ws,
             rest,
-        } => simexchange(
+        } => cli::simexchange::simexchange(
             &config.unwrap_or_else(|| PathBuf::from("config/paper.toml")),
             capture,
             speed,
@@ -935,66 +769,4 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// `autobot simexchange`.
-fn simexchange(
-    config: &std::path::Path,
-    capture: Option<PathBuf>,
-    speed: f64,
-    ws: std::net::SocketAddr,
-    rest: std::net::SocketAddr,
-) -> anyhow::Result<()> {
-    use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
-    anyhow::ensure!(
-        speed.is_finite() && (0.0..=1000.0).contains(&speed),
-        "--speed {speed} is out of range; allowed: 0 ..= 1000"
-    );
-    let cfg = AppConfig::load(config)?;
-    let is_capture = capture.is_some();
-    let source = match capture {
-        Some(path) => SimSource::Capture(path),
-        None => SimSource::Synthetic {
-            config: cfg.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-    };
-    let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
-    sim_cfg.speed = speed;
-    sim_cfg.ws_bind = ws;
-    sim_cfg.rest_bind = rest;
-    let sim = SimExchange::start(sim_cfg)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
-        .context("cannot install the Ctrl-C handler")?;
-    eprintln!(
-        "simexchange: streams {}/stream?streams=<symbol>@<stream>/…, REST {}; Ctrl-C stops",
-        sim.ws_url(),
-        sim.rest_url()
-    );
-    let h = sim.handle();
-    let mut told = false;
-    while !stop.load(Ordering::Relaxed) {
-        if is_capture && h.finished() && !told {
-            eprintln!("simexchange: the capture has been streamed to its end");
-            told = true;
-        }
-        if let Some(e) = h.feed_error() {
-            anyhow::bail!("capture: {e}");
-        }
-        // An idle server loop, not a test: check its end a few times a second.
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    let st = h.stats();
-    eprintln!(
-        "simexchange: {} items, {} messages sent, {} connections ({} dropped), {} REST requests",
-        st.items.load(Ordering::Relaxed),
-        st.sent.load(Ordering::Relaxed),
-        st.connections.load(Ordering::Relaxed),
-        st.dropped.load(Ordering::Relaxed),
-        st.rest_requests.load(Ordering::Relaxed)
-    );
-    Ok(())
 }

@@ -38,6 +38,7 @@ mod market;
 mod operator;
 mod order_state;
 mod orders;
+mod portfolio;
 mod position;
 mod strategies;
 mod veto;

@@ -261,7 +261,7 @@ impl Core {
         if !price.is_positive() {
             return Qty::ZERO;
         }
-        let notional = match super::veto::stop_distance(price, p.stop) {
+        let notional = match super::portfolio::stop_distance(price, p.stop) {
             Some(d) => {
                 i128::from(self.account.equity().raw().max(0)) * i128::from(l.risk_per_trade.raw())
                     / i128::from(d.raw())
@@ -283,7 +283,7 @@ impl Core {
         if l.no_edge_skips || notional <= 0 {
             return q;
         }
-        q.max(super::veto::min_size(s, price))
+        q.max(super::portfolio::min_size(s, price))
     }
 
     /// Records the signal and moves the target.

@@ -4,10 +4,12 @@
 mod decision;
 mod input;
 mod output;
+mod report;
 
 pub use decision::*;
 pub use input::*;
 pub use output::*;
+pub use report::*;
 
 use rkyv::rancor::Failure;
 use rkyv::ser::allocator::SubAllocator;

@@ -1,0 +1,70 @@
+//! `autobot simexchange`: the exchange simulator on its own.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use autobot_tools::config::AppConfig;
+
+/// `autobot simexchange`.
+pub fn simexchange(
+    config: &std::path::Path,
+    capture: Option<PathBuf>,
+    speed: f64,
+    ws: std::net::SocketAddr,
+    rest: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+    anyhow::ensure!(
+        speed.is_finite() && (0.0..=1000.0).contains(&speed),
+        "--speed {speed} is out of range; allowed: 0 ..= 1000"
+    );
+    let cfg = AppConfig::load(config)?;
+    let is_capture = capture.is_some();
+    let source = match capture {
+        Some(path) => SimSource::Capture(path),
+        None => SimSource::Synthetic {
+            config: cfg.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+    };
+    let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
+    sim_cfg.speed = speed;
+    sim_cfg.ws_bind = ws;
+    sim_cfg.rest_bind = rest;
+    let sim = SimExchange::start(sim_cfg)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
+    eprintln!(
+        "simexchange: streams {}/stream?streams=<symbol>@<stream>/…, REST {}; Ctrl-C stops",
+        sim.ws_url(),
+        sim.rest_url()
+    );
+    let h = sim.handle();
+    let mut told = false;
+    while !stop.load(Ordering::Relaxed) {
+        if is_capture && h.finished() && !told {
+            eprintln!("simexchange: the capture has been streamed to its end");
+            told = true;
+        }
+        if let Some(e) = h.feed_error() {
+            anyhow::bail!("capture: {e}");
+        }
+        // An idle server loop, not a test: check its end a few times a second.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let st = h.stats();
+    eprintln!(
+        "simexchange: {} items, {} messages sent, {} connections ({} dropped), {} REST requests",
+        st.items.load(Ordering::Relaxed),
+        st.sent.load(Ordering::Relaxed),
+        st.connections.load(Ordering::Relaxed),
+        st.dropped.load(Ordering::Relaxed),
+        st.rest_requests.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
