@@ -90,6 +90,19 @@ impl Candidate {
     pub fn clear(&mut self) {
         self.0 = 0;
     }
+
+    /// An update id after `last` (`None`: no id yet): `true` when it is
+    /// within `max_jump`, or beyond it and confirming the id remembered
+    /// before (the next id continues from it); `false` (refuse it)
+    /// otherwise. An id at or below `last` is the caller's to judge (out of
+    /// order).
+    pub fn admits_id(&mut self, last: Option<u64>, id: u64, max_jump: u64) -> bool {
+        if last.is_none_or(|last| id <= last.saturating_add(max_jump)) {
+            self.clear();
+            return true;
+        }
+        self.confirms(id, |c, v| v >= c && v - c <= max_jump)
+    }
 }
 
 /// `|a − b| > band × b` for positive prices, exactly (cross-multiplied).
@@ -194,6 +207,22 @@ mod tests {
         assert!(!c.confirms(5000, close));
         c.clear();
         assert!(!c.confirms(5001, close), "cleared by a plausible value");
+        let mut ids = Candidate::default();
+        assert!(
+            ids.admits_id(None, u64::MAX, 100),
+            "nothing to compare with"
+        );
+        assert!(ids.admits_id(Some(100), 150, 100));
+        assert!(
+            !ids.admits_id(Some(100), 1_000_000, 100),
+            "a jump alone is refused"
+        );
+        assert!(
+            ids.admits_id(Some(100), 1_000_050, 100),
+            "the next id continues it"
+        );
+        assert!(!ids.admits_id(Some(100), u64::MAX, 100));
+        assert!(ids.admits_id(Some(100), 120, 100), "the stream goes on");
     }
 
     #[test]

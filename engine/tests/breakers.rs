@@ -7,19 +7,10 @@ use autobot_engine::event::{
     OrderRejected, OutputBody, OutputEvent, RejectReason, Request, Rule, Source, StateChange,
     SystemState, Verdict,
 };
-use autobot_engine::types::{Money, Price, Qty, Rate, Side, SymbolId};
+use autobot_engine::types::{Money, Price, Rate, Side, SymbolId};
 
 mod common;
-use common::{Harness, SEC, T0, audits, new_orders, risk_config};
-
-fn q(s: &str) -> Qty {
-    Qty::parse(s).unwrap()
-}
-
-fn books(h: &mut Harness, bid: &str, ask: &str) {
-    h.book(0, bid, ask, "10");
-    h.book(1, "2499.99", "2500.01", "100");
-}
+use common::{Harness, SEC, T0, audits, books, new_orders, q, risk_config};
 
 /// Lets `secs` of event time pass with fresh books every 10 s.
 fn pass(h: &mut Harness, secs: u64, bid: &str, ask: &str) {

@@ -19,22 +19,7 @@ use autobot_engine::types::{Money, Price, Qty, Rate, Side, SymbolId};
 
 mod common;
 use common::scene::{Scene, bid_pressure, config, scalper, signals, trend_instance};
-use common::{Harness, audits, new_orders, risk_config};
-
-fn q(s: &str) -> Qty {
-    Qty::parse(s).unwrap()
-}
-
-fn books(h: &mut Harness, bid: &str, ask: &str) {
-    h.book(0, bid, ask, "10");
-    h.book(1, "2499.99", "2500.01", "100");
-}
-
-/// Buys `qty` BTC at the ask and fills it, fee-free.
-fn hold(h: &mut Harness, qty: &str) {
-    let o = new_orders(&h.market_order(0, Side::Buy, qty))[0];
-    h.fill(&o, "10000.1", "0");
-}
+use common::{Harness, audits, books, hold, new_orders, q, risk_config};
 
 fn cmd(action: OperatorAction, arg: u64) -> OperatorCommand {
     OperatorCommand::new(action, arg)

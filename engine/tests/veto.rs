@@ -10,7 +10,7 @@ use autobot_engine::event::{
 use autobot_engine::types::{Money, Price, Qty, Rate, Side};
 
 mod common;
-use common::{Harness, SEC, audits, new_orders, risk_config};
+use common::{Harness, SEC, audits, hold, new_orders, risk_config};
 
 fn r(s: &str) -> Rate {
     Rate::parse(s).unwrap()
@@ -65,13 +65,6 @@ fn limit_order(h: &mut Harness, side: Side, qty: &str, price: &str, flags: u8) -
         ..OperatorCommand::default()
     };
     verdict(&h.op(0, cmd))
-}
-
-/// Buys `qty` and fills it at the ask, fee-free.
-fn hold(h: &mut Harness, qty: &str) {
-    let outs = h.market_order(0, Side::Buy, qty);
-    let o = new_orders(&outs)[0];
-    h.fill(&o, "10000.1", "0");
 }
 
 #[test]

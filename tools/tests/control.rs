@@ -4,32 +4,12 @@
 //! journal keeps, so `autobot replay --verify` reproduces the run.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use autobot_engine::runtime::read_journal;
 
 mod common;
-use common::{autobot, config, start_run};
-
-fn ctl(run: &Path, args: &[&str]) -> Output {
-    autobot()
-        .arg("ctl")
-        .arg("--run")
-        .arg(run)
-        .args(args)
-        .env_remove("AUTOBOT_CONTROL_TOKEN")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{autobot, config, ctl, start_run, text};
 
 /// `ctl status` until it answers (the endpoint starts after the journal).
 fn wait_for_endpoint(run: &Path, child: &mut std::process::Child) {

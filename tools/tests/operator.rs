@@ -8,33 +8,14 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{InputBody, OperatorAction, Source};
 use autobot_engine::runtime::read_journal;
 
 mod common;
-use common::{RunGuard, autobot, config, wait_for_journal};
-
-fn ctl(run: &Path, args: &[&str]) -> Output {
-    autobot()
-        .arg("ctl")
-        .arg("--run")
-        .arg(run)
-        .args(args)
-        .env_remove("AUTOBOT_CONTROL_TOKEN")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{RunGuard, autobot, config, ctl, text, wait_for_journal};
 
 fn status(run: &Path) -> serde_json::Value {
     let o = ctl(run, &["--json", "status"]);

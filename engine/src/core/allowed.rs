@@ -70,51 +70,24 @@ pub const fn takes_new_risk(state: SystemState, mode: ControlMode, kill: bool) -
     gate(state, mode, kill, Effect::AddsRisk).passes()
 }
 
-const STATES: [SystemState; 5] = [
-    SystemState::Running,
-    SystemState::Degraded,
-    SystemState::SafeMode,
-    SystemState::Halted,
-    SystemState::Stopped,
-];
-
-fn state_name(s: SystemState) -> &'static str {
-    match s {
-        SystemState::Running => "RUNNING",
-        SystemState::Degraded => "DEGRADED",
-        SystemState::SafeMode => "SAFE_MODE",
-        SystemState::Halted => "HALTED",
-        SystemState::Stopped => "STOPPED",
-    }
-}
-
-fn mode_name(m: ControlMode) -> &'static str {
-    match m {
-        ControlMode::Manual => "Manual",
-        ControlMode::SemiAuto => "SemiAuto",
-        ControlMode::FullAuto => "FullAuto",
-        ControlMode::Emergency => "Emergency",
-    }
-}
-
 /// The whole table as Markdown: a row per state and kill switch, a column
 /// per mode; each cell says what may go ("add + reduce", "reduce only",
 /// "nothing") and, where adding is refused, the vetoing rule.
 pub fn render_markdown() -> String {
     let mut s = String::from("| state | kill switch |");
     for m in ControlMode::ALL {
-        s.push_str(&format!(" {} |", mode_name(m)));
+        s.push_str(&format!(" {m:?} |"));
     }
     s.push_str("\n|---|---|");
     for _ in ControlMode::ALL {
         s.push_str("---|");
     }
     s.push('\n');
-    for state in STATES {
+    for state in SystemState::ALL {
         for kill in [false, true] {
             s.push_str(&format!(
                 "| {} | {} |",
-                state_name(state),
+                super::explain::state_name(state),
                 if kill { "on" } else { "off" }
             ));
             for m in ControlMode::ALL {
@@ -139,7 +112,7 @@ mod tests {
 
     #[test]
     fn reducing_passes_everywhere_but_stopped_and_adding_only_when_trading() {
-        for state in STATES {
+        for state in SystemState::ALL {
             for mode in ControlMode::ALL {
                 for kill in [false, true] {
                     let reduce = gate(state, mode, kill, Effect::Reduces);

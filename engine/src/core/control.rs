@@ -83,6 +83,18 @@ pub enum ModeRefusal {
     NotFlat = 6,
 }
 
+impl ModeRefusal {
+    /// Every reason, in `repr` order.
+    pub const ALL: [ModeRefusal; 6] = [
+        ModeRefusal::NotAllowed,
+        ModeRefusal::KillSwitch,
+        ModeRefusal::NotTrading,
+        ModeRefusal::FeedsUnhealthy,
+        ModeRefusal::NoLimits,
+        ModeRefusal::NotFlat,
+    ];
+}
+
 /// What a control mode allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModeProfile {

@@ -52,13 +52,9 @@ pub fn mode_name(m: ControlMode) -> &'static str {
 }
 
 fn state_of(raw: i64) -> &'static str {
-    match raw {
-        0 => "RUNNING",
-        1 => "DEGRADED",
-        2 => "SAFE_MODE",
-        3 => "HALTED",
-        _ => "STOPPED",
-    }
+    state_name(SystemState::from_index(
+        u64::try_from(raw).unwrap_or(u64::MAX),
+    ))
 }
 
 /// What the rule of `a` measured against what, in words.

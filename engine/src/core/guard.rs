@@ -158,18 +158,11 @@ impl Core {
                 return Err(Refused::OutOfOrder);
             }
             reanchor = true;
-        } else if t.update_id - last > jump {
-            s.guards.behind = (0, 0);
-            let ok = s
-                .guards
-                .update_id
-                .confirms(t.update_id, |c, v| v >= c && v - c <= jump);
-            if !ok {
-                return Err(Refused::Implausible(Implausible::UpdateId));
-            }
         } else {
             s.guards.behind = (0, 0);
-            s.guards.update_id.clear();
+            if !s.guards.update_id.admits_id(Some(last), t.update_id, jump) {
+                return Err(Refused::Implausible(Implausible::UpdateId));
+            }
         }
         let mid = Price::mid(t.bid_price, t.ask_price);
         let was = s.book.mid().unwrap_or(mid);

@@ -50,6 +50,17 @@ pub enum Refusal {
     HaltedByDrawdown = 5,
 }
 
+impl Refusal {
+    /// Every refusal, in `repr` order.
+    pub const ALL: [Refusal; 5] = [
+        Refusal::UnknownApproval,
+        Refusal::UnknownSymbol,
+        Refusal::BadArgument,
+        Refusal::HaltedByDailyLoss,
+        Refusal::HaltedByDrawdown,
+    ];
+}
+
 /// What the core did with the last operator command, for the operator's
 /// answer (`runtime::board`): whether it was refused and why, and the first
 /// veto of an order it caused, with the values compared.

@@ -290,6 +290,26 @@ pub enum SystemState {
     Stopped = 4,
 }
 
+impl SystemState {
+    /// Every state, in `repr` order.
+    pub const ALL: [SystemState; 5] = [
+        SystemState::Running,
+        SystemState::Degraded,
+        SystemState::SafeMode,
+        SystemState::Halted,
+        SystemState::Stopped,
+    ];
+
+    /// The state with this `repr` value; anything beyond reads as
+    /// `Stopped` (the most restrictive).
+    pub fn from_index(i: u64) -> SystemState {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
+            .unwrap_or(SystemState::Stopped)
+    }
+}
+
 /// A change of system state.
 #[derive(
     Clone,
@@ -519,6 +539,17 @@ pub enum Verdict {
     Declined = 3,
     /// A pending order was not approved in time.
     Expired = 4,
+}
+
+impl Verdict {
+    /// Every verdict, in `repr` order.
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Approved,
+        Verdict::Vetoed,
+        Verdict::Pending,
+        Verdict::Declined,
+        Verdict::Expired,
+    ];
 }
 
 /// Who wanted an order.

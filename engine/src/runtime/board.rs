@@ -40,14 +40,9 @@ pub struct CommandOutcome {
 }
 
 impl CommandOutcome {
-    fn counters(core: &Core) -> [u64; 4] {
+    fn counters(core: &Core) -> [u64; 3] {
         let s = core.stats();
-        [
-            s.orders,
-            s.vetoes,
-            s.approvals_requested,
-            s.operator_refused + s.mode_refusals,
-        ]
+        [s.orders, s.vetoes, s.approvals_requested]
     }
 
     /// Counts what `process` (one operator input) did to the core.
@@ -56,12 +51,13 @@ impl CommandOutcome {
         process(core);
         let after = Self::counters(core);
         let d = |i: usize| after[i].saturating_sub(before[i]);
+        let result = *core.last_command();
         CommandOutcome {
             orders: d(0),
             vetoes: d(1),
             pending: d(2),
-            refused: d(3).min(1),
-            result: *core.last_command(),
+            refused: u64::from(result.refusal.is_some() || result.mode_refusal.is_some()),
+            result,
         }
     }
 }
@@ -101,27 +97,12 @@ fn result_words(r: &CommandResult) -> [u64; RESULT_WORDS] {
 fn result_of(w: [u64; RESULT_WORDS]) -> CommandResult {
     use crate::core::{ModeRefusal, Refusal};
     use crate::event::{Origin, Rule, Verdict};
-    let refusal = [
-        Refusal::UnknownApproval,
-        Refusal::UnknownSymbol,
-        Refusal::BadArgument,
-        Refusal::HaltedByDailyLoss,
-        Refusal::HaltedByDrawdown,
-    ]
-    .into_iter()
-    .find(|r| *r as u64 == w[0]);
+    let refusal = Refusal::ALL.into_iter().find(|r| *r as u64 == w[0]);
     let mode_refusal = w[1].checked_sub(1).and_then(|m| {
         let to = ControlMode::from_index(m >> 8)?;
-        let why = [
-            ModeRefusal::NotAllowed,
-            ModeRefusal::KillSwitch,
-            ModeRefusal::NotTrading,
-            ModeRefusal::FeedsUnhealthy,
-            ModeRefusal::NoLimits,
-            ModeRefusal::NotFlat,
-        ]
-        .into_iter()
-        .find(|r| *r as u64 == m & 0xff)?;
+        let why = ModeRefusal::ALL
+            .into_iter()
+            .find(|r| *r as u64 == m & 0xff)?;
         Some((to, why))
     });
     let small = w[2];
@@ -130,16 +111,10 @@ fn result_of(w: [u64; RESULT_WORDS]) -> CommandResult {
         crate::event::Audit {
             id: ClientOrderId(w[3]),
             symbol: SymbolId(((small >> 8) & 0xffff) as u16),
-            verdict: [
-                Verdict::Approved,
-                Verdict::Vetoed,
-                Verdict::Pending,
-                Verdict::Declined,
-                Verdict::Expired,
-            ]
-            .into_iter()
-            .find(|v| *v as u8 == byte(48))
-            .unwrap_or(Verdict::Vetoed),
+            verdict: Verdict::ALL
+                .into_iter()
+                .find(|v| *v as u8 == byte(48))
+                .unwrap_or(Verdict::Vetoed),
             rule: Rule::ALL
                 .into_iter()
                 .find(|r| *r as u8 == byte(24))
@@ -323,16 +298,6 @@ fn account_of(w: [i64; ACCOUNT_WORDS]) -> AccountView {
     }
 }
 
-fn state_of(v: u8) -> SystemState {
-    match v {
-        0 => SystemState::Running,
-        1 => SystemState::Degraded,
-        2 => SystemState::SafeMode,
-        3 => SystemState::Halted,
-        _ => SystemState::Stopped,
-    }
-}
-
 impl StatusBoard {
     /// A board for `symbols` configured symbols, before any input.
     pub fn new(symbols: usize) -> StatusBoard {
@@ -460,7 +425,7 @@ impl StatusBoard {
             last_seq: self.seq.load(r).checked_sub(1).map(Seq),
             events: self.events.load(r),
             operator_inputs: self.operator_inputs.load(r),
-            state: state_of(self.state.load(r)),
+            state: SystemState::from_index(u64::from(self.state.load(r))),
             mode: ControlMode::from_index(u64::from(self.mode.load(r))).unwrap_or_default(),
             kill_switch: self.kill_switch.load(r),
             account: account_of(std::array::from_fn(|i| self.account[i].load(r))),

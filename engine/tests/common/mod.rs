@@ -239,6 +239,23 @@ impl Harness {
     }
 }
 
+/// A quantity from its decimal text.
+pub fn q(s: &str) -> Qty {
+    Qty::parse(s).unwrap()
+}
+
+/// BTCUSDT at `bid` / `ask` (size 10), then ETHUSDT at 2499.99 / 2500.01.
+pub fn books(h: &mut Harness, bid: &str, ask: &str) {
+    h.book(0, bid, ask, "10");
+    h.book(1, "2499.99", "2500.01", "100");
+}
+
+/// Buys `qty` BTC at market and fills it at 10000.1, fee-free.
+pub fn hold(h: &mut Harness, qty: &str) {
+    let o = new_orders(&h.market_order(0, autobot_engine::types::Side::Buy, qty))[0];
+    h.fill(&o, "10000.1", "0");
+}
+
 /// The orders among `outs`.
 pub fn new_orders(
     outs: &[autobot_engine::event::OutputEvent],

@@ -628,15 +628,9 @@ impl MarketGateway {
         };
         let jump = self.cfg.max_update_jump;
         let s = self.syms.get_mut(usize::from(ev.header.symbol.0))?;
-        if s.ticker_u != 0 && t.update_id > s.ticker_u.saturating_add(jump) {
-            let confirmed = s
-                .ticker_jump
-                .confirms(t.update_id, |c, v| v >= c && v - c <= jump);
-            if !confirmed {
-                return Some(IMPLAUSIBLE_ID);
-            }
-        } else {
-            s.ticker_jump.clear();
+        let last = (s.ticker_u != 0).then_some(s.ticker_u);
+        if !s.ticker_jump.admits_id(last, t.update_id, jump) {
+            return Some(IMPLAUSIBLE_ID);
         }
         // An older id is the core's to refuse (out of order on a combined
         // stream), and does not move this one back.

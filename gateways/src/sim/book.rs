@@ -138,17 +138,12 @@ impl SimBook {
             return false;
         }
         let id = data.get("u").and_then(|x| x.as_u64());
-        if let Some(u) = id.filter(|_| self.based) {
-            if u > self.last_update_id.saturating_add(MAX_ID_JUMP) {
-                if !self
-                    .id_jump
-                    .confirms(u, |c, v| v >= c && v - c <= MAX_ID_JUMP)
-                {
-                    return false;
-                }
-            } else {
-                self.id_jump.clear();
-            }
+        if let Some(u) = id.filter(|_| self.based)
+            && !self
+                .id_jump
+                .admits_id(Some(self.last_update_id), u, MAX_ID_JUMP)
+        {
+            return false;
         }
         if let Some(t) = time {
             self.time_ms = self.time_ms.max(t);

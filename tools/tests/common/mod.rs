@@ -12,6 +12,28 @@ pub fn autobot() -> Command {
     c
 }
 
+/// `autobot ctl --run RUN ARGS…` with the run's token file (not the
+/// environment's token).
+pub fn ctl(run: &Path, args: &[&str]) -> std::process::Output {
+    autobot()
+        .arg("ctl")
+        .arg("--run")
+        .arg(run)
+        .args(args)
+        .env_remove("AUTOBOT_CONTROL_TOKEN")
+        .output()
+        .unwrap()
+}
+
+/// A command's stdout and stderr together.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// The shipped paper config with small segments (many rolls, so kills land
 /// on rolls too), frequent checkpoints and a fast market.
 pub fn config(base: &Path) -> PathBuf {
