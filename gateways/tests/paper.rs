@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use autobot_engine::config::{instruments, presets};
+use autobot_engine::config::{StrategyConfig, presets};
 use autobot_engine::event::{
     BookTicker, CancelOrder, InputBody, InputEvent, Liquidity, NewOrder, OrderKind, OrderStatus,
     OutputBody, OutputEvent, RejectReason, Request, Source, Trade,
@@ -12,17 +12,19 @@ use autobot_engine::event::{
 use autobot_engine::types::{
     ClientOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId, UnixNanos,
 };
-use autobot_gateways::paper::{PaperConfig, PaperExchange};
+use autobot_exchange::FillConfig;
+use autobot_gateways::paper::PaperExchange;
 
 fn exchange_with(slippage_ticks: u32, latency_ms: u32) -> PaperExchange {
-    let ins = instruments(&[presets::btcusdt()]);
-    let cfg = PaperConfig {
+    let core = presets::core(&[presets::btcusdt()], StrategyConfig::ema_cross(2, 4));
+    let cfg = FillConfig {
         taker_fee: Rate::parse("0.0004").unwrap(),
         maker_fee: Rate::parse("0.0002").unwrap(),
         slippage_ticks,
         latency_ms,
+        ..FillConfig::default()
     };
-    PaperExchange::new(&cfg, &ins, Seq(0))
+    PaperExchange::new(&cfg, &core, Seq(0))
 }
 
 fn exchange(slippage_ticks: u32) -> PaperExchange {
@@ -128,7 +130,6 @@ fn an_order_waits_until_the_view_has_passed_its_cause() {
     ex.on_output(&order(1, Side::Sell, OrderKind::Market), &mut reports);
     assert!(reports.is_empty(), "cause 1 not seen yet");
     ex.on_market(&ticker("99.0", "99.5"), &mut reports); // seq 1
-    ex.match_waiting(&mut reports);
     let InputBody::OrderUpdate(u) = reports[0].body else {
         panic!("{reports:?}")
     };
@@ -168,20 +169,19 @@ fn refusals_are_reports_not_silence() {
     assert_eq!(
         reasons,
         vec![
-            (RejectReason::NoLiquidity, 0),
-            (RejectReason::NoLiquidity, 0),
+            (RejectReason::NoLiquidity, -2020),
+            (RejectReason::NoLiquidity, -2020),
             (RejectReason::Other, -2011)
         ]
     );
-    assert_eq!(ex.stats().rejects, 3);
+    assert_eq!(ex.stats().exchange.rejects, 3);
 }
 
 #[test]
-fn a_cancel_takes_back_an_order_still_waiting_and_is_refused_after_the_fill() {
+fn requests_arrive_in_the_order_sent_so_a_cancel_behind_a_fill_is_refused() {
     let mut ex = exchange(0);
     let mut reports = VecDeque::new();
     ex.on_market(&ticker("100.0", "100.5"), &mut reports); // seq 0
-    ex.on_output(&order(1, Side::Sell, OrderKind::Market), &mut reports);
     let cancel = |id| OutputEvent {
         cause: Seq(1),
         recv: Default::default(),
@@ -190,19 +190,31 @@ fn a_cancel_takes_back_an_order_still_waiting_and_is_refused_after_the_fill() {
             symbol: SymbolId(0),
         }),
     };
+    // A resting limit and its cancel, both caused by input 1: nothing
+    // reaches the exchange before the view passes input 1.
+    ex.on_output(
+        &limit(1, Side::Buy, OrderKind::Limit, "99.0", false),
+        &mut reports,
+    );
     ex.on_output(&cancel(16), &mut reports);
+    assert_eq!(ex.waiting(), 2);
+    ex.on_market(&ticker("100.0", "100.5"), &mut reports); // seq 1
     assert_eq!(ex.waiting(), 0);
-    let InputBody::OrderUpdate(u) = reports[0].body else {
+    let statuses: Vec<_> = updates(&reports).iter().map(|u| u.0).collect();
+    assert_eq!(
+        statuses,
+        vec![OrderStatus::Accepted, OrderStatus::Cancelled]
+    );
+    // A market order fills on arrival; its cancel, right behind it, finds
+    // an order Binance no longer knows.
+    ex.on_output(&order(2, Side::Buy, OrderKind::Market), &mut reports);
+    ex.on_output(&cancel(32), &mut reports);
+    ex.on_market(&ticker("100.0", "100.5"), &mut reports); // seq 2
+    let InputBody::OrderUpdate(u) = reports[2].body else {
         panic!("{reports:?}")
     };
-    assert_eq!((u.status, u.cum_qty), (OrderStatus::Cancelled, Qty::ZERO));
-    // Filled first, cancelled after: Binance no longer knows the order.
-    ex.on_output(&order(2, Side::Buy, OrderKind::Market), &mut reports);
-    ex.on_market(&ticker("100.0", "100.5"), &mut reports); // seq 1
-    ex.on_market(&ticker("100.0", "100.5"), &mut reports); // seq 2
-    ex.match_waiting(&mut reports);
-    ex.on_output(&cancel(32), &mut reports);
-    let InputBody::OrderRejected(r) = reports[2].body else {
+    assert_eq!(u.status, OrderStatus::Filled);
+    let InputBody::OrderRejected(r) = reports[3].body else {
         panic!("{reports:?}")
     };
     assert_eq!((r.request, r.code), (Request::Cancel, -2011));
@@ -244,7 +256,7 @@ fn a_limit_rests_and_fills_as_maker_only_when_the_market_trades_through() {
             ),
         ]
     );
-    let stats = ex.stats();
+    let stats = ex.stats().exchange;
     assert_eq!((stats.rested, stats.maker_fills, stats.fills), (1, 1, 1));
 }
 
@@ -367,15 +379,14 @@ fn an_order_arrives_after_the_configured_latency_of_market_time() {
     ex.on_output(&order(0, Side::Buy, OrderKind::Market), &mut reports);
     assert!(reports.is_empty(), "5 ms of market time must pass first");
     ex.on_market(&ticker_at("101.0", "101.5", 1_004 * ms), &mut reports);
-    ex.match_waiting(&mut reports);
     assert!(reports.is_empty(), "4 ms is not 5");
     assert_eq!(ex.waiting(), 1);
     ex.on_market(&ticker_at("102.0", "102.5", 1_005 * ms), &mut reports);
-    ex.match_waiting(&mut reports);
     assert_eq!(
         updates(&reports)[0].2,
-        p("102.5"),
-        "it meets the book of its arrival, not of its cause"
+        p("101.5"),
+        "it meets the book standing at its arrival (not of its cause); \
+         the input stamped with the arrival time comes after it, as in a backtest"
     );
     assert_eq!(ex.waiting(), 0);
 }

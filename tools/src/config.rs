@@ -6,7 +6,7 @@ use autobot_engine::config::{
     self as cfg, AccountConfig, ConfigError, ControlConfig, CoreConfig, EngineConfig,
     InstrumentConfig, JournalConfig, RangeError, RiskConfig, StrategyConfig, Validate, check_range,
 };
-use autobot_gateways::paper::PaperConfig;
+use autobot_exchange::FillConfig;
 use autobot_gateways::synthetic::SyntheticConfig;
 use serde::Deserialize;
 
@@ -287,7 +287,7 @@ pub struct AppConfig {
     /// `[market]`.
     pub market: SyntheticConfig,
     /// `[paper]`.
-    pub paper: PaperConfig,
+    pub paper: FillConfig,
     /// `[operator]`.
     pub operator: OperatorConfig,
     /// `[metrics]`.

@@ -276,8 +276,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         Some(view) if !on_exchange => {
             let paper_resync = Arc::clone(&resync);
             let outputs = outputs.take().ok_or(RunError::Gateway("paper execution"))?;
-            let mut exchange =
-                PaperExchange::new(&cfg.paper, &core_cfg.instruments, started.first_seq);
+            let mut exchange = PaperExchange::new(&cfg.paper, &core_cfg, started.first_seq);
             exchange.adopt(&started.open_orders);
             let halt = paper_pub.halt_flag();
             let latency = started.latency.recorder().journaling(order_stamps.take());

@@ -357,17 +357,17 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             group(p.inputs)
         );
     }
-    let p = &o.paper;
+    let (p, backlog) = (&o.paper.exchange, o.paper.max_backlog);
     let _ = writeln!(
         s,
-        "  paper execution   {} orders, {} fills ({} resting limits filled as maker), {} rested, {} cancelled, {} rejects, max report backlog {}",
+        "  paper execution   {} orders, {} fills ({} by resting limits as maker), {} rested, {} cancelled, {} expired, {} rejects, max report backlog {backlog}",
         group(p.orders),
         group(p.fills),
         group(p.maker_fills),
         group(p.rested),
         group(p.cancelled),
+        group(p.expired),
         group(p.rejects),
-        p.max_backlog
     );
     let stages = crate::latency::distributions(&o.latency);
     let _ = writeln!(

@@ -47,7 +47,7 @@ fn check(layout: Layout, name: &str) {
     let st = core.stats();
     assert!(st.orders > 10, "the run must trade: {st:?}");
     assert_eq!(st.fills, st.orders, "every paper order filled");
-    assert_eq!(out.paper.fills, st.fills);
+    assert_eq!(out.paper.exchange.fills, st.fills);
     assert_eq!(
         core.open_orders(),
         0,

@@ -152,7 +152,10 @@ fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
     // still be delivering when the stream stops.
     let events = u.events.load(Ordering::Relaxed);
     assert!(events >= st.orders, "{events} user events, {st:?}");
-    assert_eq!(out.paper.orders, 0, "paper execution stayed out of it");
+    assert_eq!(
+        out.paper.exchange.orders, 0,
+        "paper execution stayed out of it"
+    );
     let held = core.position(SymbolId(0)).unwrap().qty();
     let exchange = x.positions.as_ref().unwrap();
     assert_eq!(exchange.len(), 1, "{exchange:?}");

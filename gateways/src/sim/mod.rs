@@ -10,12 +10,13 @@
 //!   file replayed at a chosen speed ([`feed`]).
 //! - REST (tiny_http) on another port: `/fapi/v1/ping`, `/fapi/v1/time`,
 //!   `/fapi/v1/exchangeInfo` (from the instruments) and `/fapi/v1/depth`
-//!   (a snapshot the stream bridges, [`book`]), with the
+//!   (a snapshot the stream bridges, from the model's book), with the
 //!   `X-MBX-USED-WEIGHT-1M` header and Binance-shaped error bodies.
 //! - Signed trading (when given an API key and secret): new, cancel and
 //!   query order, positions and account, each checked like Binance checks
 //!   it (API key, `timestamp` within `recvWindow`, HMAC-SHA256 signature),
-//!   matched by [`matching`] against the streamed book; listen keys and a
+//!   matched by the exchange model ([`venue`] adapts it) against the
+//!   streamed book; listen keys and a
 //!   user-data stream (`/ws/<listenKey>`) carrying `ORDER_TRADE_UPDATE`
 //!   and `ACCOUNT_UPDATE`.
 //! - Fault injection for tests ([`SimHandle`]): drop every connection,
@@ -29,12 +30,11 @@
 //! a stuck client is dropped instead of stalling the market), one serving
 //! REST.
 
-pub mod book;
 pub mod feed;
-pub mod matching;
 mod rest;
+pub mod venue;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -52,9 +52,8 @@ use tungstenite::{Message, WebSocket};
 use crate::binance::sign::Signer;
 use crate::credentials::Hidden;
 use crate::synthetic::SyntheticConfig;
-use book::SimBook;
 use feed::{CaptureFeed, Feed, FeedError, ItemKind, SyntheticFeed};
-use matching::{AccountConfig, SimAccount};
+use venue::{AccountConfig, Venue};
 
 /// What the simulator streams.
 #[derive(Clone, Debug)]
@@ -167,7 +166,7 @@ pub struct SimStats {
     /// User-data events written to clients.
     pub user_events: AtomicU64,
     /// Streamed messages the simulator's own book and clock did not adopt
-    /// (an implausible time or update id: `SimBook::on_stream`). They are
+    /// (an implausible time or update id: `Venue::on_stream`). They are
     /// still streamed as recorded, so clients meet them too.
     pub implausible: AtomicU64,
 }
@@ -185,12 +184,12 @@ struct Shared {
     /// User-data connections are refused (fault injection).
     user_outage: AtomicBool,
     signer: Option<Signer>,
-    account: Mutex<SimAccount>,
+    /// The exchange model and its Binance-shaped account.
+    venue: Mutex<Venue>,
     /// Added to the exchange clock (fault injection).
     clock_skew_ms: AtomicI64,
     /// Signed requests still to refuse with -1003 (fault injection).
     throttle: AtomicU64,
-    books: Mutex<BTreeMap<String, SimBook>>,
     instruments: Vec<Instrument>,
     stop: AtomicBool,
     finished: AtomicBool,
@@ -321,7 +320,7 @@ impl SimHandle {
 
     /// Fills the account has made.
     pub fn fills(&self) -> u64 {
-        lock(&self.shared.account).fills
+        lock(&self.shared.venue).fills
     }
 
     /// User-data stream connections open now.
@@ -355,19 +354,14 @@ impl SimExchange {
             SimSource::Capture(path) => Feed::Capture(CaptureFeed::open(path, only.clone())?),
         };
         let speed = cfg.speed;
-        let mut books = BTreeMap::new();
-        for i in &cfg.instruments {
-            books.insert(i.name.to_string(), SimBook::default());
-        }
+        let mut venue = Venue::new(&cfg.account, &cfg.instruments);
         if let SimSource::Capture(path) = &cfg.source {
             // The first snapshot of each symbol is served before the stream
-            // reaches it (see `book`).
+            // reaches it (see `venue`).
             let mut scan = CaptureFeed::open(path, only)?;
             while let Some(item) = scan.next_item()? {
-                if let ItemKind::Snapshot(sym) = item.kind
-                    && books.get(&sym).is_none_or(|b| !b.has_pending())
-                {
-                    books.insert(sym, SimBook::with_pending(item.text));
+                if let ItemKind::Snapshot(sym) = item.kind {
+                    venue.hold_snapshot(&sym, item.text);
                 }
             }
         }
@@ -397,10 +391,9 @@ impl SimExchange {
                 .api
                 .as_ref()
                 .map(|(k, s)| Signer::from_parts(k.clone(), s)),
-            account: Mutex::new(SimAccount::new(cfg.account)),
+            venue: Mutex::new(venue),
             clock_skew_ms: AtomicI64::new(0),
             throttle: AtomicU64::new(0),
-            books: Mutex::new(books),
             instruments: cfg.instruments.clone(),
             stop: AtomicBool::new(false),
             finished: AtomicBool::new(false),
@@ -573,7 +566,6 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     let mut start_mono = mono_now().0;
     let mut last_ping = Instant::now();
     let mut framed = String::with_capacity(1024);
-    let mut scratch = Vec::with_capacity(1 << 16);
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -609,13 +601,9 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
         }
         shared.stats.items.fetch_add(1, Ordering::Relaxed);
         match &item.kind {
-            ItemKind::Snapshot(sym) => {
-                if let Some(b) = lock(&shared.books).get_mut(sym) {
-                    b.on_snapshot(&item.text);
-                }
-            }
+            ItemKind::Snapshot(sym) => lock(&shared.venue).on_snapshot(sym, &item.text),
             ItemKind::Stream(name) => {
-                track(shared, &item.text, item.due_ns, &mut scratch);
+                track(shared, &item.text, item.due_ns);
                 let injected = std::mem::take(&mut *lock(&shared.inject));
                 let mut clients = lock(&shared.clients);
                 for (stream, text) in &injected {
@@ -657,40 +645,16 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     shared.finished.store(true, Ordering::Release);
 }
 
-/// Feeds a streamed message (due at `due_ns` of the feed) to its symbol's
-/// book, then lets the account fill the resting orders the market traded
-/// through. A message the book refuses as implausible changes nothing.
-fn track(shared: &Shared, text: &str, due_ns: u64, scratch: &mut Vec<u8>) {
-    scratch.clear();
-    scratch.extend_from_slice(text.as_bytes());
-    let Ok(v) = simd_json::to_borrowed_value(scratch) else {
-        return;
-    };
-    use simd_json::prelude::*;
-    let Some(data) = v.get("data") else { return };
-    let Some(sym) = data.get("s").and_then(|s| s.as_str()) else {
-        return;
-    };
-    let (top, time) = {
-        let mut books = lock(&shared.books);
-        let Some(b) = books.get_mut(sym) else { return };
-        if !b.on_stream(data, due_ns) {
-            shared.stats.implausible.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        (b.top(), b.time_ms())
-    };
-    let trade = match data.get("e").and_then(|e| e.as_str()) {
-        Some("trade" | "aggTrade") => data
-            .get("p")
-            .and_then(|p| p.as_str())
-            .and_then(|p| autobot_engine::types::Price::parse(p).ok()),
-        _ => None,
-    };
+/// Feeds a streamed message (due at `due_ns` of the feed) to the
+/// exchange model, then sends the user-data events it caused. A message
+/// the venue refuses as implausible changes nothing.
+fn track(shared: &Shared, text: &str, due_ns: u64) {
     let events = {
-        let mut account = lock(&shared.account);
-        account.on_market(sym, trade, top, time);
-        account.take_events()
+        let mut venue = lock(&shared.venue);
+        if !venue.on_stream(text, due_ns) {
+            shared.stats.implausible.fetch_add(1, Ordering::Relaxed);
+        }
+        venue.take_events()
     };
     send_user(shared, &events);
 }

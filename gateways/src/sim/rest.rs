@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::matching::{OrderRequest, Refusal};
+use super::venue::Refusal;
 use super::{Shared, lock, send_user};
 
 /// Request weight of each endpoint (Binance's figures for `limit` ≤ 1000).
@@ -161,15 +161,13 @@ fn route(path: &str, url: &str, limit: usize, shared: &Shared) -> (u16, String) 
                     error(-1100, "Illegal characters found in parameter 'limit'."),
                 );
             }
-            match lock(&shared.books).get(sym) {
-                None => (400, error(-1121, "Invalid symbol.")),
-                Some(b) => match b.snapshot(limit) {
-                    Some(s) => (200, s),
-                    None => (
-                        503,
-                        error(-1007, "Timeout waiting for response from backend server."),
-                    ),
-                },
+            match lock(&shared.venue).depth_json(sym, limit) {
+                Err(r) => refusal(r),
+                Ok(Some(s)) => (200, s),
+                Ok(None) => (
+                    503,
+                    error(-1007, "Timeout waiting for response from backend server."),
+                ),
             }
         }
         _ => (404, error(-1000, "unknown endpoint")),
@@ -292,13 +290,13 @@ fn signed(
             return refusal(r).into();
         }
     };
-    let now = now_ms(shared);
     let symbol = params.get("symbol").copied().unwrap_or_default();
+    let mut venue = lock(&shared.venue);
     // An order is named by our client id or by the exchange's id.
     let by_order_id = params
         .get("orderId")
         .and_then(|o| o.parse().ok())
-        .and_then(|o| lock(&shared.account).client_of(symbol, o));
+        .and_then(|o| venue.client_of(symbol, o));
     let id = match (params.get("origClientOrderId"), &by_order_id) {
         (Some(c), _) => c,
         (None, Some(c)) => c.as_str(),
@@ -306,37 +304,29 @@ fn signed(
     };
     let result = match (method, path) {
         (tiny_http::Method::Post, "/fapi/v1/order") => {
-            OrderRequest::parse(&params).and_then(|req| {
-                let books = lock(&shared.books);
-                let book = books
-                    .get(&req.symbol)
-                    .ok_or((400, -1121, "Invalid symbol."))?;
-                let ack = lock(&shared.account).place(req, book, now)?;
+            let ack = venue.place(&params);
+            if ack.is_ok() {
                 shared.stats.orders.fetch_add(1, Ordering::Relaxed);
-                Ok(ack)
-            })
+            }
+            ack
         }
-        (tiny_http::Method::Delete, "/fapi/v1/order") => {
-            lock(&shared.account).cancel(symbol, id, now)
-        }
-        (tiny_http::Method::Get, "/fapi/v1/order") => lock(&shared.account).query(symbol, id, now),
+        (tiny_http::Method::Delete, "/fapi/v1/order") => venue.cancel(symbol, id),
+        (tiny_http::Method::Get, "/fapi/v1/order") => venue.query(symbol, id),
         (tiny_http::Method::Get, "/fapi/v1/openOrders") => {
-            let symbol = params.get("symbol").copied();
-            Ok(lock(&shared.account).open_orders(symbol, now))
+            Ok(venue.open_orders(params.get("symbol").copied()))
         }
         (tiny_http::Method::Get, "/fapi/v1/userTrades") => {
             match params.get("orderId").and_then(|o| o.parse().ok()) {
-                Some(order) => Ok(lock(&shared.account).user_trades(symbol, order)),
+                Some(order) => Ok(venue.user_trades(symbol, order)),
                 None => Err((400, -1102, "The simulator needs orderId for userTrades.")),
             }
         }
-        (tiny_http::Method::Get, "/fapi/v3/positionRisk") => {
-            Ok(lock(&shared.account).positions_json())
-        }
-        (tiny_http::Method::Get, "/fapi/v3/account") => Ok(lock(&shared.account).account_json()),
+        (tiny_http::Method::Get, "/fapi/v3/positionRisk") => Ok(venue.positions_json()),
+        (tiny_http::Method::Get, "/fapi/v3/account") => Ok(venue.account_json()),
         _ => Err((405, -1000, "method not supported by the simulator")),
     };
-    let events = lock(&shared.account).take_events();
+    let events = venue.take_events();
+    drop(venue);
     send_user(shared, &events);
     match result {
         Ok(body) => (200, body).into(),

@@ -11,7 +11,7 @@ use autobot_engine::event::{
 use autobot_engine::types::{
     ClientOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId, UnixNanos,
 };
-use autobot_gateways::paper::PaperConfig;
+use autobot_exchange::FillConfig;
 
 use super::SimExchange;
 use crate::backtest::settings::{BacktestConfig, LatencyModel};
@@ -31,11 +31,15 @@ fn m(s: &str) -> Money {
 fn exchange(latency_ms: u32, slippage_ticks: u32, balance: &str) -> SimExchange {
     let mut core = presets::core(&[presets::btcusdt()], StrategyConfig::ema_cross(2, 4));
     core.account.starting_balance = m(balance);
-    let paper = PaperConfig {
+    // Binance's default leverage, so the liquidation test's 5x fits the
+    // initial margin at entry.
+    core.account.leverage = 20;
+    let paper = FillConfig {
         taker_fee: Rate::parse("0.0004").unwrap(),
         maker_fee: Rate::parse("0.0002").unwrap(),
         slippage_ticks,
         latency_ms,
+        ..FillConfig::default()
     };
     let cfg = BacktestConfig {
         latency: LatencyModel::Constant,

@@ -14,10 +14,10 @@ use autobot_engine::strategy::InstanceConfig;
 use autobot_engine::types::{Money, SymbolId};
 use serde::Serialize;
 
-use super::exchange::SimStats;
 use super::metrics::{self, TripStats};
 use super::record::Recorder;
 use super::run::Backtest;
+use autobot_exchange::ExchangeStats as SimStats;
 
 /// What the backtest ran on.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -23,7 +23,7 @@ use autobot_engine::config::CoreConfig;
 use autobot_engine::core::Core;
 use autobot_engine::event::{InputEvent, OutputEvent};
 use autobot_engine::types::{Seq, SymbolId, UnixNanos};
-use autobot_gateways::paper::PaperConfig;
+use autobot_exchange::FillConfig;
 use autobot_journal::Journal;
 
 use super::exchange::SimExchange;
@@ -144,7 +144,7 @@ pub struct Backtest {
 impl Backtest {
     /// A backtest of `core` against an exchange with `paper`'s fees and
     /// latency and `cfg`'s rules.
-    pub fn new(core: &CoreConfig, paper: &PaperConfig, cfg: &BacktestConfig) -> Backtest {
+    pub fn new(core: &CoreConfig, paper: &FillConfig, cfg: &BacktestConfig) -> Backtest {
         Backtest {
             core: Core::new(core),
             exchange: SimExchange::new(core, paper, cfg),

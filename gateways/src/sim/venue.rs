@@ -1,0 +1,652 @@
+//! The simulator's REST/WebSocket adapter over the exchange model
+//! (`autobot_exchange`, whose docs give the fill model): Binance's string
+//! client ids and JSON on one side, the model's orders and reports on the
+//! other. One USDT-margined account in one-way mode.
+//!
+//! - Streamed messages go through the gateway's own parser into input
+//!   events, and the model's book follows them; a message whose exchange
+//!   time drifts from the feed's timeline by more than five minutes, or
+//!   whose update id jumps by more than 10⁹ unconfirmed, is not adopted
+//!   (it is still streamed as recorded).
+//! - A capture's REST snapshot line is served for `/fapi/v1/depth` until
+//!   the stream reaches it, as on Binance; then the model's book answers.
+//! - Time is the market's exchange time: user-data events carry it.
+//! - Orders arrive with no latency: the REST answer follows the match.
+//!
+//! The simulator is not the deterministic core: ordered maps are fine here.
+
+use std::collections::BTreeMap;
+
+use autobot_engine::event::{InputBody, InputEvent, OrderStatus};
+use autobot_engine::plausible::{Candidate, FeedClock};
+use autobot_engine::types::{
+    Brackets, ClientOrderId, Instrument, Money, MonoNanos, Price, Qty, Rounding, Side, SymbolId,
+};
+use autobot_exchange::{
+    AccountRules, Exchange, Execution, FillConfig, Order, OrderType, ReportBody, Reports, Request,
+    Tif, Trigger, WorkingType,
+};
+use serde_json::{Value, json};
+
+use crate::binance::parse::{Parser, Symbols};
+use crate::binance::sign::side_name;
+
+/// A refusal: HTTP status, Binance code, message.
+pub type Refusal = (u16, i32, &'static str);
+
+fn refusal(r: autobot_exchange::Refusal) -> Refusal {
+    (r.http, r.code, r.msg)
+}
+
+/// `-1102`: a mandatory parameter is missing.
+const MISSING: Refusal = (
+    400,
+    -1102,
+    "Mandatory parameter was not sent, was empty/null, or malformed.",
+);
+
+/// Largest drift of a message's exchange time from the feed's timeline.
+const TIME_WINDOW_NS: u64 = 300_000_000_000;
+/// Largest jump of an update id before it needs confirming.
+const MAX_ID_JUMP: u64 = 1_000_000_000;
+
+/// Fees and margin of the simulated account.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AccountConfig {
+    /// Fees, slippage and the fill switches (latency is ignored: orders
+    /// arrive when their REST request does).
+    pub fills: FillConfig,
+    /// Wallet, leverage, funding, liquidation.
+    pub rules: AccountRules,
+    /// Maintenance brackets by instrument (none: no maintenance margin).
+    pub brackets: Vec<Brackets>,
+}
+
+/// What `POST /fapi/v1/order` asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderParams {
+    /// `symbol`.
+    pub symbol: String,
+    /// `newClientOrderId` (the exchange names it when absent).
+    pub client: Option<String>,
+    /// `type`, `timeInForce`, `stopPrice`, `workingType`, `closePosition`.
+    pub kind: OrderType,
+    /// `side`.
+    pub side: Side,
+    /// `quantity` (zero for `closePosition`).
+    pub qty: Qty,
+    /// `price` (zero for the market types).
+    pub price: Price,
+    /// `reduceOnly`.
+    pub reduce_only: bool,
+}
+
+/// Reads `POST /fapi/v1/order`'s parameters.
+pub fn parse_order(params: &BTreeMap<&str, &str>) -> Result<OrderParams, Refusal> {
+    let get = |k: &str| params.get(k).copied().filter(|v| !v.is_empty());
+    let side = match get("side").ok_or(MISSING)? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err((400, -1117, "Invalid side.")),
+    };
+    let close_position = get("closePosition") == Some("true");
+    let trigger = || -> Result<Trigger, Refusal> {
+        let stop = get("stopPrice")
+            .and_then(|p| Price::parse(p).ok())
+            .filter(|p| p.is_positive())
+            .ok_or(MISSING)?;
+        let working = match get("workingType") {
+            None | Some("CONTRACT_PRICE") => WorkingType::Contract,
+            Some("MARK_PRICE") => WorkingType::Mark,
+            Some(_) => return Err((400, -1116, "Invalid workingType.")),
+        };
+        Ok(Trigger {
+            stop,
+            working,
+            close_position,
+        })
+    };
+    let kind = match (get("type").ok_or(MISSING)?, get("timeInForce")) {
+        ("MARKET", _) => OrderType::Market,
+        ("LIMIT", Some("GTC")) => OrderType::Limit(Tif::Gtc),
+        ("LIMIT", Some("IOC")) => OrderType::Limit(Tif::Ioc),
+        ("LIMIT", Some("FOK")) => OrderType::Limit(Tif::Fok),
+        ("LIMIT", Some("GTX")) => OrderType::Limit(Tif::Gtx),
+        ("LIMIT", None) => return Err(MISSING),
+        ("LIMIT", Some(_)) => return Err((400, -1115, "Invalid timeInForce.")),
+        ("STOP_MARKET", _) => OrderType::StopMarket(trigger()?),
+        ("TAKE_PROFIT_MARKET", _) => OrderType::TakeProfitMarket(trigger()?),
+        _ => return Err((400, -1116, "Invalid orderType.")),
+    };
+    let qty = match get("quantity") {
+        None if close_position => Qty::ZERO,
+        q => q
+            .and_then(|q| Qty::parse(q).ok())
+            .filter(|q| q.is_positive())
+            .ok_or((400, -1013, "Invalid quantity."))?,
+    };
+    let price = match kind {
+        OrderType::Limit(_) => get("price")
+            .and_then(|p| Price::parse(p).ok())
+            .filter(|p| p.is_positive())
+            .ok_or((400, -4014, "Price not increased by tick size."))?,
+        _ => Price::ZERO,
+    };
+    Ok(OrderParams {
+        symbol: get("symbol").ok_or(MISSING)?.to_string(),
+        client: get("newClientOrderId").map(str::to_string),
+        kind,
+        side,
+        qty,
+        price,
+        reduce_only: get("reduceOnly") == Some("true"),
+    })
+}
+
+/// An order the exchange no longer holds, kept for queries.
+#[derive(Clone, Debug)]
+struct Done {
+    order: Order,
+    id: u64,
+    status: OrderStatus,
+    filled: Qty,
+}
+
+/// One fill of one of the account's orders (`GET /fapi/v1/userTrades`).
+#[derive(Clone, Debug)]
+struct TradeRow {
+    id: u64,
+    order_id: u64,
+    symbol: SymbolId,
+    side: Side,
+    price: Price,
+    qty: Qty,
+    fee: Money,
+    realized: Money,
+    maker: bool,
+    time_ms: u64,
+}
+
+/// The simulated venue: the model and Binance's view of it.
+#[derive(Debug)]
+pub struct Venue {
+    model: Exchange,
+    symbols: Symbols,
+    parser: Parser,
+    /// Client id strings, indexed by the model's `ClientOrderId`.
+    names: Vec<String>,
+    by_name: BTreeMap<String, ClientOrderId>,
+    /// Orders no longer held, by exchange id.
+    done: BTreeMap<u64, Done>,
+    trades: Vec<TradeRow>,
+    /// Per symbol: the exchange time against the feed's timeline, the
+    /// last adopted update id, and an id beyond the jump waiting for the
+    /// next to confirm it.
+    clocks: Vec<(FeedClock, Option<u64>, Candidate)>,
+    /// A capture's REST snapshot line per symbol, served until the stream
+    /// reaches it.
+    pending: BTreeMap<SymbolId, String>,
+    out: Reports,
+    events: Vec<String>,
+    parsed: Vec<InputEvent>,
+    /// Fills made.
+    pub fills: u64,
+}
+
+impl Venue {
+    /// A venue listing `instruments`.
+    pub fn new(cfg: &AccountConfig, instruments: &[Instrument]) -> Venue {
+        let names: Vec<String> = instruments.iter().map(|i| i.name.to_string()).collect();
+        Venue {
+            model: Exchange::new(&cfg.fills, &cfg.rules, instruments, &cfg.brackets),
+            symbols: Symbols::new(&names),
+            parser: Parser::new(Symbols::new(&names)),
+            names: Vec::new(),
+            by_name: BTreeMap::new(),
+            done: BTreeMap::new(),
+            trades: Vec::new(),
+            clocks: vec![(FeedClock::new(TIME_WINDOW_NS), None, Candidate::default()); names.len()],
+            pending: BTreeMap::new(),
+            out: Reports::new(),
+            events: Vec::new(),
+            parsed: Vec::new(),
+            fills: 0,
+        }
+    }
+
+    /// The symbol named `name`.
+    pub fn symbol(&self, name: &str) -> Option<SymbolId> {
+        self.symbols.id(name)
+    }
+
+    fn name(&self, sym: SymbolId) -> &str {
+        self.model
+            .instruments()
+            .get(usize::from(sym.0))
+            .map_or("", |i| i.name.as_str())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.model.now().0 / 1_000_000
+    }
+
+    /// User-data events produced since the last call, in order.
+    pub fn take_events(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Serves `text` (a capture's snapshot line for `sym`) for depth
+    /// requests until the stream reaches it.
+    pub fn hold_snapshot(&mut self, sym: &str, text: String) {
+        if let Some(id) = self.symbol(sym) {
+            self.pending.entry(id).or_insert(text);
+        }
+    }
+
+    /// A capture's snapshot line met in stream order: the book restarts from it.
+    pub fn on_snapshot(&mut self, sym: &str, text: &str) {
+        let Some(id) = self.symbol(sym) else { return };
+        self.pending.remove(&id);
+        let mut bytes = text.as_bytes().to_vec();
+        self.parsed.clear();
+        let parsed = &mut self.parsed;
+        if self
+            .parser
+            .parse(&mut bytes, MonoNanos(0), Some(id), |e| parsed.push(e))
+            .is_err()
+        {
+            return;
+        }
+        self.feed();
+    }
+
+    /// A streamed message due at `due_ns` of the feed's timeline; `false`
+    /// when it was implausible and not adopted.
+    pub fn on_stream(&mut self, text: &str, due_ns: u64) -> bool {
+        let mut bytes = text.as_bytes().to_vec();
+        self.parsed.clear();
+        let parsed = &mut self.parsed;
+        if self
+            .parser
+            .parse(&mut bytes, MonoNanos(due_ns), None, |e| parsed.push(e))
+            .is_err()
+        {
+            return true;
+        }
+        for k in 0..self.parsed.len() {
+            if !self.admit(k, due_ns) {
+                self.parsed.clear();
+                return false;
+            }
+        }
+        self.feed();
+        true
+    }
+
+    /// The time and update-id guards of parsed event `k`.
+    fn admit(&mut self, k: usize, due_ns: u64) -> bool {
+        let ev = self.parsed[k];
+        let Some((clock, last, jump)) = self.clocks.get_mut(usize::from(ev.header.symbol.0)) else {
+            return false;
+        };
+        if !clock.check(ev.header.exchange.0, due_ns) {
+            return false;
+        }
+        let id = match &ev.body {
+            InputBody::BookTicker(t) => Some(t.update_id),
+            InputBody::Depth(d) => Some(d.final_update_id),
+            _ => None,
+        };
+        if let Some(u) = id {
+            if last.is_some() && !jump.admits_id(*last, u, MAX_ID_JUMP) {
+                return false;
+            }
+            *last = Some(last.map_or(u, |l| l.max(u)));
+        }
+        true
+    }
+
+    fn feed(&mut self) {
+        for k in 0..self.parsed.len() {
+            let ev = self.parsed[k];
+            self.model.on_market(&ev, &mut self.out);
+        }
+        self.parsed.clear();
+        self.render();
+    }
+
+    /// `GET /fapi/v1/depth`: the held snapshot line, or the model's book.
+    pub fn depth_json(&self, sym: &str, limit: usize) -> Result<Option<String>, Refusal> {
+        let id = self.symbol(sym).ok_or((400, -1121, "Invalid symbol."))?;
+        if let Some(text) = self.pending.get(&id) {
+            return Ok(Some(text.clone()));
+        }
+        let Some(book) = self.model.depth_snapshot(id, limit) else {
+            return Ok(None);
+        };
+        let side = |l: &[(Price, Qty)]| {
+            l.iter()
+                .map(|(p, q)| json!([p.to_string(), q.to_string()]))
+                .collect::<Vec<_>>()
+        };
+        let t = self.now_ms();
+        Ok(Some(
+            json!({"lastUpdateId": book.update_id, "E": t, "T": t,
+                   "bids": side(&book.bids), "asks": side(&book.asks)})
+            .to_string(),
+        ))
+    }
+
+    fn intern(&mut self, name: String) -> ClientOrderId {
+        let id = ClientOrderId(self.names.len() as u64);
+        self.by_name.insert(name.clone(), id);
+        self.names.push(name);
+        id
+    }
+
+    /// `POST /fapi/v1/order`: places an order; the `ACK` body.
+    pub fn place(&mut self, params: &BTreeMap<&str, &str>) -> Result<String, Refusal> {
+        let p = parse_order(params)?;
+        let sym = self
+            .symbol(&p.symbol)
+            .ok_or((400, -1121, "Invalid symbol."))?;
+        let name = p
+            .client
+            .unwrap_or_else(|| format!("sim-{}", self.names.len()));
+        if self.by_name.contains_key(&name) {
+            return Err((400, -4116, "ClientOrderId is duplicated."));
+        }
+        let client = self.intern(name);
+        let order = Order {
+            client,
+            symbol: sym,
+            side: p.side,
+            kind: p.kind,
+            price: p.price,
+            qty: p.qty,
+            reduce_only: p.reduce_only,
+        };
+        let now = self.model.now();
+        self.model.submit(Request::Place(order), now, 0);
+        while self.model.advance(now, &mut self.out) {}
+        if let Some(ReportBody::Refused { refusal: r, .. }) = self.out.front().map(|r| r.body) {
+            self.out.pop_front();
+            self.render();
+            return Err(refusal(r));
+        }
+        // Binance acknowledges every order before it trades.
+        let id = match self.out.front().map(|r| r.body) {
+            Some(ReportBody::Execution(e)) => {
+                if e.status != OrderStatus::Accepted {
+                    let ack = Execution {
+                        status: OrderStatus::Accepted,
+                        last_price: Price::ZERO,
+                        last_qty: Qty::ZERO,
+                        cum_qty: Qty::ZERO,
+                        fee: Money::ZERO,
+                        realized: Money::ZERO,
+                        ..e
+                    };
+                    self.order_event(&ack);
+                }
+                e.id.0
+            }
+            _ => 0,
+        };
+        self.render();
+        Ok(self.order_json(&order, id, OrderStatus::Accepted, Qty::ZERO))
+    }
+
+    /// `DELETE /fapi/v1/order`.
+    pub fn cancel(&mut self, symbol: &str, client: &str) -> Result<String, Refusal> {
+        let sym = self.symbol(symbol).ok_or((400, -1121, "Invalid symbol."))?;
+        let Some(&id) = self.by_name.get(client) else {
+            return Err((400, -2011, "Unknown order sent."));
+        };
+        let now = self.model.now();
+        self.model.submit(
+            Request::Cancel {
+                symbol: sym,
+                client: id,
+            },
+            now,
+            0,
+        );
+        while self.model.advance(now, &mut self.out) {}
+        let first = self.out.front().map(|r| r.body);
+        self.render();
+        match first {
+            Some(ReportBody::Execution(e)) => {
+                Ok(self.order_json(&e.order, e.id.0, e.status, e.cum_qty))
+            }
+            Some(ReportBody::Refused { refusal: r, .. }) => Err(refusal(r)),
+            _ => Err((400, -2011, "Unknown order sent.")),
+        }
+    }
+
+    /// The client id of the exchange's order `order_id` on `symbol`.
+    pub fn client_of(&self, symbol: &str, order_id: u64) -> Option<String> {
+        let sym = self.symbol(symbol)?;
+        let held = self
+            .model
+            .held()
+            .find(|(o, id, _)| id.0 == order_id && o.symbol == sym)
+            .map(|(o, _, _)| o.client);
+        let done = self.done.get(&order_id).filter(|d| d.order.symbol == sym);
+        let client = held.or(done.map(|d| d.order.client))?;
+        self.names.get(usize::try_from(client.0).ok()?).cloned()
+    }
+
+    /// `GET /fapi/v1/order`.
+    pub fn query(&self, symbol: &str, client: &str) -> Result<String, Refusal> {
+        const MISSING_ORDER: Refusal = (400, -2013, "Order does not exist.");
+        let sym = self.symbol(symbol).ok_or(MISSING_ORDER)?;
+        let id = *self.by_name.get(client).ok_or(MISSING_ORDER)?;
+        if let Some((o, ex, filled)) = self.model.held_order(sym, id) {
+            return Ok(self.order_json(&o, ex.0, open_status(filled), filled));
+        }
+        self.done
+            .values()
+            .find(|d| d.order.client == id && d.order.symbol == sym)
+            .map(|d| self.order_json(&d.order, d.id, d.status, d.filled))
+            .ok_or(MISSING_ORDER)
+    }
+
+    /// `GET /fapi/v1/openOrders`, of `symbol` or all.
+    pub fn open_orders(&self, symbol: Option<&str>) -> String {
+        let sym = symbol.map(|s| self.symbol(s));
+        let list: Vec<Value> = self
+            .model
+            .held()
+            .filter(|(o, _, _)| sym.is_none_or(|s| s == Some(o.symbol)))
+            .map(|(o, id, filled)| self.order_value(&o, id.0, open_status(filled), filled))
+            .collect();
+        Value::Array(list).to_string()
+    }
+
+    /// `GET /fapi/v1/userTrades?orderId=`: the order's fills, oldest first.
+    pub fn user_trades(&self, symbol: &str, order_id: u64) -> String {
+        let sym = self.symbol(symbol);
+        let list: Vec<Value> = self
+            .trades
+            .iter()
+            .filter(|t| Some(t.symbol) == sym && t.order_id == order_id)
+            .map(|t| {
+                let quote =
+                    Money::notional(t.price, t.qty, Rounding::HalfEven).unwrap_or(Money::ZERO);
+                json!({"buyer": t.side == Side::Buy, "commission": t.fee.to_string(),
+                       "commissionAsset": "USDT", "id": t.id, "maker": t.maker,
+                       "orderId": t.order_id, "price": t.price.to_string(),
+                       "qty": t.qty.to_string(), "quoteQty": quote.to_string(),
+                       "realizedPnl": t.realized.to_string(), "side": side_name(t.side),
+                       "positionSide": "BOTH", "symbol": self.name(t.symbol), "time": t.time_ms})
+            })
+            .collect();
+        Value::Array(list).to_string()
+    }
+
+    fn positions(&self) -> Vec<Value> {
+        (0..self.model.instruments().len())
+            .map(|i| {
+                let sym = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+                let (qty, entry) = self.model.position(sym);
+                json!({"symbol": self.name(sym), "positionSide": "BOTH",
+                       "positionAmt": qty.to_string(), "entryPrice": entry.to_string()})
+            })
+            .collect()
+    }
+
+    /// `GET /fapi/v3/positionRisk`.
+    pub fn positions_json(&self) -> String {
+        Value::Array(self.positions()).to_string()
+    }
+
+    /// `GET /fapi/v3/account` (the fields the engine reads).
+    pub fn account_json(&self) -> String {
+        let w = self.model.wallet().to_string();
+        json!({"totalWalletBalance": w, "availableBalance": w,
+               "assets": [{"asset": "USDT", "walletBalance": w}],
+               "positions": self.positions()})
+        .to_string()
+    }
+
+    /// Turns the model's reports into user-data events and records.
+    fn render(&mut self) {
+        while let Some(r) = self.out.pop_front() {
+            match r.body {
+                ReportBody::Execution(e) => {
+                    if e.is_fill() {
+                        self.fills += 1;
+                        self.trades.push(TradeRow {
+                            id: self.trades.len() as u64 + 1,
+                            order_id: e.id.0,
+                            symbol: e.order.symbol,
+                            side: e.order.side,
+                            price: e.last_price,
+                            qty: e.last_qty,
+                            fee: e.fee,
+                            realized: e.realized,
+                            maker: e.liquidity == autobot_engine::event::Liquidity::Maker,
+                            time_ms: r.time.0 / 1_000_000,
+                        });
+                    }
+                    if !matches!(
+                        e.status,
+                        OrderStatus::Accepted | OrderStatus::PartiallyFilled
+                    ) {
+                        let done = Done {
+                            order: e.order,
+                            id: e.id.0,
+                            status: e.status,
+                            filled: e.cum_qty,
+                        };
+                        self.done.insert(e.id.0, done);
+                    }
+                    self.order_event(&e);
+                    if e.is_fill() {
+                        self.account_event("ORDER", e.order.symbol, e.wallet);
+                    }
+                }
+                ReportBody::Funding { wallet, .. } => {
+                    self.account_event("FUNDING_FEE", r.symbol, wallet);
+                }
+                ReportBody::Refused { .. } => {}
+            }
+        }
+    }
+
+    fn client_name(&self, e: &Execution) -> String {
+        if e.by_exchange {
+            return format!("autoclose-{}", e.id.0);
+        }
+        let k = usize::try_from(e.order.client.0).unwrap_or(usize::MAX);
+        self.names.get(k).cloned().unwrap_or_default()
+    }
+
+    fn order_event(&mut self, e: &Execution) {
+        let t = self.now_ms();
+        let o = &e.order;
+        let (exec, trade) = match e.status {
+            _ if e.is_fill() => ("TRADE", self.trades.len() as u64),
+            OrderStatus::Accepted => ("NEW", 0),
+            OrderStatus::Cancelled => ("CANCELED", 0),
+            OrderStatus::Expired => ("EXPIRED", 0),
+            _ => ("REJECTED", 0),
+        };
+        let trigger = o.kind.trigger();
+        let body = json!({"e": "ORDER_TRADE_UPDATE", "E": t, "T": t, "o": {
+            "s": self.name(o.symbol), "c": self.client_name(e), "S": side_name(o.side),
+            "o": if e.is_fill() && trigger.is_some() { "MARKET" } else { o.kind.name() },
+            "f": o.kind.tif_name(), "q": o.qty.to_string(), "p": o.price.to_string(),
+            "ap": e.last_price.to_string(),
+            "sp": trigger.map_or(Price::ZERO, |t| t.stop).to_string(),
+            "x": exec, "X": status_name(e.status), "i": e.id.0,
+            "l": e.last_qty.to_string(), "z": e.cum_qty.to_string(),
+            "L": e.last_price.to_string(), "n": e.fee.to_string(), "N": "USDT", "T": t,
+            "t": trade, "b": "0", "a": "0",
+            "m": e.liquidity == autobot_engine::event::Liquidity::Maker,
+            "R": o.reduce_only,
+            "wt": match trigger.map(|t| t.working) {
+                Some(WorkingType::Mark) => "MARK_PRICE",
+                _ => "CONTRACT_PRICE",
+            },
+            "ot": o.kind.name(), "ps": "BOTH",
+            "cp": trigger.is_some_and(|t| t.close_position),
+            "rp": e.realized.to_string(), "pP": false, "si": 0, "ss": 0,
+            "V": "EXPIRE_TAKER", "pm": "NONE", "gtd": 0}});
+        self.events.push(body.to_string());
+    }
+
+    fn account_event(&mut self, why: &str, sym: SymbolId, wallet: Money) {
+        let t = self.now_ms();
+        let (qty, entry) = self.model.position(sym);
+        let w = wallet.to_string();
+        let body = json!({"e": "ACCOUNT_UPDATE", "E": t, "T": t, "a": {"m": why,
+            "B": [{"a": "USDT", "wb": w, "cw": w, "bc": "0"}],
+            "P": [{"s": self.name(sym), "pa": qty.to_string(), "ep": entry.to_string(),
+                   "bep": entry.to_string(), "cr": "0", "up": "0", "mt": "cross",
+                   "iw": "0", "ps": "BOTH", "ma": "USDT"}]}});
+        self.events.push(body.to_string());
+    }
+
+    fn order_value(&self, o: &Order, id: u64, status: OrderStatus, filled: Qty) -> Value {
+        let k = usize::try_from(o.client.0).unwrap_or(usize::MAX);
+        let trigger = o.kind.trigger();
+        json!({"orderId": id, "symbol": self.name(o.symbol), "status": status_name(status),
+               "clientOrderId": self.names.get(k).cloned().unwrap_or_default(),
+               "price": o.price.to_string(), "origQty": o.qty.to_string(),
+               "executedQty": filled.to_string(), "side": side_name(o.side),
+               "type": o.kind.name(), "origType": o.kind.name(),
+               "timeInForce": o.kind.tif_name(), "reduceOnly": o.reduce_only,
+               "closePosition": trigger.is_some_and(|t| t.close_position),
+               "stopPrice": trigger.map_or(Price::ZERO, |t| t.stop).to_string(),
+               "positionSide": "BOTH", "updateTime": self.now_ms()})
+    }
+
+    fn order_json(&self, o: &Order, id: u64, status: OrderStatus, filled: Qty) -> String {
+        self.order_value(o, id, status, filled).to_string()
+    }
+}
+
+fn open_status(filled: Qty) -> OrderStatus {
+    if filled.is_positive() {
+        OrderStatus::PartiallyFilled
+    } else {
+        OrderStatus::Accepted
+    }
+}
+
+fn status_name(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Accepted => "NEW",
+        OrderStatus::PartiallyFilled => "PARTIALLY_FILLED",
+        OrderStatus::Filled => "FILLED",
+        OrderStatus::Cancelled => "CANCELED",
+        OrderStatus::Rejected => "REJECTED",
+        OrderStatus::Expired => "EXPIRED",
+    }
+}
+
+#[cfg(test)]
+#[path = "venue_tests.rs"]
+mod tests;

@@ -1,0 +1,270 @@
+//! Tests of the simulator's adapter over the exchange model: Binance's
+//! parameters in, Binance's JSON out (the fill rules themselves are the
+//! model's, tested in `gateways/exchange/tests`).
+
+use super::*;
+use autobot_engine::config::{instruments, presets};
+
+const SNAPSHOT: &str = r#"{"lastUpdateId":1,"E":1000,"T":1000,"bids":[["99","1"],["98","2"]],"asks":[["101","0.5"],["102","1"],["103","5"]]}"#;
+
+/// BTCUSDT with the depth of [`SNAPSHOT`], bridged by an empty diff.
+fn venue() -> Venue {
+    let mut v = Venue::new(
+        &AccountConfig::default(),
+        &instruments(&[presets::btcusdt()]),
+    );
+    v.on_snapshot("BTCUSDT", SNAPSHOT);
+    let bridge = r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1000,"T":1000,"s":"BTCUSDT","U":1,"u":2,"pu":0,"b":[],"a":[]}}"#;
+    assert!(v.on_stream(bridge, 0));
+    v
+}
+
+fn params<'a>(kv: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
+    let mut p: BTreeMap<&str, &str> = kv.iter().copied().collect();
+    p.insert("symbol", "BTCUSDT");
+    p
+}
+
+fn market(
+    side: &'static str,
+    qty: &'static str,
+    id: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("side", side),
+        ("type", "MARKET"),
+        ("quantity", qty),
+        ("newClientOrderId", id),
+    ]
+}
+
+fn limit(
+    side: &'static str,
+    tif: &'static str,
+    qty: &'static str,
+    price: &'static str,
+    id: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("side", side),
+        ("type", "LIMIT"),
+        ("timeInForce", tif),
+        ("quantity", qty),
+        ("price", price),
+        ("newClientOrderId", id),
+    ]
+}
+
+fn trade(price: &str) -> String {
+    format!(
+        r#"{{"stream":"btcusdt@aggTrade","data":{{"e":"aggTrade","E":2000,"s":"BTCUSDT","a":1,"p":"{price}","q":"1","f":1,"l":1,"T":2000,"m":true}}}}"#
+    )
+}
+
+fn fills(events: &[String]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .filter(|v| v["o"]["x"] == "TRADE")
+        .map(|v| {
+            (
+                v["o"]["L"].as_str().unwrap().into(),
+                v["o"]["l"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_market_order_walks_the_levels_acknowledges_first_and_pays_taker_fees() {
+    let mut v = venue();
+    v.place(&params(&market("BUY", "2", "ab1"))).unwrap();
+    let ev = v.take_events();
+    assert!(
+        ev[0].contains(r#""x":"NEW""#),
+        "Binance acknowledges first: {}",
+        ev[0]
+    );
+    assert_eq!(
+        fills(&ev),
+        [
+            ("101".into(), "0.5".into()),
+            ("102".into(), "1".into()),
+            ("103".into(), "0.5".into())
+        ]
+    );
+    let last = ev
+        .iter()
+        .rfind(|e| e.contains("ORDER_TRADE_UPDATE"))
+        .unwrap();
+    assert!(last.contains(r#""X":"FILLED""#), "{last}");
+    assert!(ev.last().unwrap().contains(r#""pa":"2""#));
+    // Fees: (50.5 + 102 + 51.5) × 0.0004 = 0.0816.
+    assert!(
+        v.account_json()
+            .contains(r#""totalWalletBalance":"99999.9184""#)
+    );
+    assert!(v.positions_json().contains(r#""entryPrice":"102""#));
+}
+
+#[test]
+fn limits_rest_until_traded_through_and_post_only_never_takes() {
+    let mut v = venue();
+    assert_eq!(
+        v.place(&params(&limit("BUY", "GTX", "1", "101", "ab1")))
+            .unwrap_err()
+            .1,
+        -5022
+    );
+    v.place(&params(&limit("BUY", "GTX", "1", "99", "ab2")))
+        .unwrap();
+    // Behind the 1 at 99 in the queue: a trade of 1 at the price fills nothing.
+    v.on_stream(&trade("99"), 0);
+    assert!(fills(&v.take_events()).is_empty());
+    assert!(
+        v.query("BTCUSDT", "ab2")
+            .unwrap()
+            .contains(r#""status":"NEW""#)
+    );
+    v.on_stream(&trade("98.9"), 0);
+    let ev = v.take_events();
+    assert_eq!(fills(&ev), [("99".into(), "1".into())]);
+    assert!(ev[0].contains(r#""m":true"#));
+    assert!(v.query("BTCUSDT", "ab2").unwrap().contains(r#""FILLED""#));
+    // Maker fee 99 × 0.0002.
+    assert!(
+        v.account_json().contains("99999.9802"),
+        "{}",
+        v.account_json()
+    );
+}
+
+#[test]
+fn a_crossing_limit_takes_then_rests_and_can_be_cancelled() {
+    let mut v = venue();
+    v.place(&params(&limit("BUY", "GTC", "1", "101", "ab1")))
+        .unwrap();
+    let ev = v.take_events();
+    assert_eq!(fills(&ev), [("101".into(), "0.5".into())]);
+    let open = v.open_orders(Some("BTCUSDT"));
+    assert!(
+        open.contains(r#""status":"PARTIALLY_FILLED""#) && open.contains(r#""executedQty":"0.5""#),
+        "{open}"
+    );
+    v.cancel("BTCUSDT", "ab1").unwrap();
+    assert!(v.take_events()[0].contains(r#""X":"CANCELED""#));
+    assert!(
+        v.query("BTCUSDT", "ab1")
+            .unwrap()
+            .contains(r#""executedQty":"0.5""#)
+    );
+    let trades = v.user_trades("BTCUSDT", 1);
+    assert!(
+        trades.contains(r#""qty":"0.5""#) && trades.contains(r#""price":"101""#),
+        "{trades}"
+    );
+    assert_eq!(v.cancel("BTCUSDT", "ab1").unwrap_err().1, -2011);
+    assert_eq!(v.query("BTCUSDT", "nope").unwrap_err().1, -2013);
+}
+
+#[test]
+fn ioc_expires_its_rest_and_fok_all_or_nothing() {
+    let mut v = venue();
+    v.place(&params(&limit("BUY", "IOC", "1", "101", "ab1")))
+        .unwrap();
+    let ev = v.take_events();
+    assert_eq!(fills(&ev), [("101".into(), "0.5".into())]);
+    assert!(ev.iter().any(|e| e.contains(r#""X":"EXPIRED""#)), "{ev:?}");
+    v.place(&params(&limit("SELL", "FOK", "5", "98", "ab2")))
+        .unwrap();
+    let ev = v.take_events();
+    assert!(
+        fills(&ev).is_empty() && ev.iter().any(|e| e.contains(r#""X":"EXPIRED""#)),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn reduce_only_margin_and_duplicates_are_enforced() {
+    let mut v = venue();
+    let mut reduce = market("SELL", "1", "ab1");
+    reduce.push(("reduceOnly", "true"));
+    assert_eq!(v.place(&params(&reduce)).unwrap_err().1, -2022);
+    v.place(&params(&market("BUY", "0.5", "ab2"))).unwrap();
+    reduce[3] = ("newClientOrderId", "ab3");
+    v.place(&params(&reduce)).unwrap();
+    // Cut to the 0.5 held: never a flip.
+    assert!(
+        v.positions_json().contains(r#""positionAmt":"0""#),
+        "{}",
+        v.positions_json()
+    );
+    assert_eq!(
+        v.place(&params(&market("BUY", "100000", "ab4")))
+            .unwrap_err()
+            .1,
+        -2019
+    );
+    assert_eq!(
+        v.place(&params(&market("BUY", "1", "ab2"))).unwrap_err().1,
+        -4116
+    );
+}
+
+#[test]
+fn a_stop_market_close_position_triggers_on_the_contract_price() {
+    let mut v = venue();
+    v.place(&params(&market("BUY", "0.5", "ab1"))).unwrap();
+    let stop = vec![
+        ("side", "SELL"),
+        ("type", "STOP_MARKET"),
+        ("stopPrice", "98.5"),
+        ("closePosition", "true"),
+        ("newClientOrderId", "ab2"),
+    ];
+    v.place(&params(&stop)).unwrap();
+    v.take_events();
+    v.on_stream(&trade("98.6"), 0);
+    assert!(fills(&v.take_events()).is_empty());
+    v.on_stream(&trade("98.5"), 0);
+    let ev = v.take_events();
+    // Sells the 0.5 held into the bids: 99 has 1.
+    assert_eq!(fills(&ev), [("99".into(), "0.5".into())]);
+    assert!(ev.iter().any(|e| e.contains(r#""ot":"STOP_MARKET""#)));
+    assert!(v.positions_json().contains(r#""positionAmt":"0""#));
+}
+
+#[test]
+fn depth_is_the_held_snapshot_until_the_stream_reaches_it() {
+    let mut v = Venue::new(
+        &AccountConfig::default(),
+        &instruments(&[presets::btcusdt()]),
+    );
+    v.hold_snapshot("BTCUSDT", SNAPSHOT.into());
+    assert_eq!(v.depth_json("BTCUSDT", 5).unwrap().unwrap(), SNAPSHOT);
+    v.on_snapshot("BTCUSDT", SNAPSHOT);
+    let d = v.depth_json("BTCUSDT", 1).unwrap().unwrap();
+    assert!(
+        d.contains(r#""bids":[["99","1"]]"#) && d.contains(r#""lastUpdateId":1"#),
+        "{d}"
+    );
+    assert_eq!(v.depth_json("ETHUSDT", 5).unwrap_err().1, -1121);
+}
+
+#[test]
+fn a_message_from_nowhere_is_not_adopted() {
+    let mut v = Venue::new(
+        &AccountConfig::default(),
+        &instruments(&[presets::btcusdt()]),
+    );
+    let ticker = |u: &str, bid: &str, e: &str| {
+        format!(
+            r#"{{"stream":"btcusdt@bookTicker","data":{{"e":"bookTicker","u":{u},"s":"BTCUSDT","b":"{bid}","B":"2","a":"101","A":"3","T":{e},"E":{e}}}}}"#
+        )
+    };
+    assert!(v.on_stream(&ticker("7", "100", "9"), 0));
+    let before = v.depth_json("BTCUSDT", 5).unwrap();
+    assert!(!v.on_stream(&ticker("8", "99", "9999999999999"), 1_000_000));
+    assert!(!v.on_stream(&ticker("9999999999999", "99", "10"), 2_000_000));
+    assert_eq!(v.depth_json("BTCUSDT", 5).unwrap(), before);
+}
