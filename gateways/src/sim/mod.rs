@@ -38,7 +38,7 @@ use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -104,6 +104,10 @@ pub struct SimConfig {
     /// and a space), for a gateway that measures from it (see
     /// `MarketFeedConfig::due_prefix`). Never set for a Binance-shaped feed.
     pub due_prefix: bool,
+    /// Lockstep: the feed sends one item per permit given with
+    /// [`SimHandle::release`], so a test can hold the market still while
+    /// a client answers it (parity tests against the backtest).
+    pub lockstep: bool,
 }
 
 /// Length of a frame's due-time prefix (20 digits and a space).
@@ -124,6 +128,7 @@ impl SimConfig {
             api: None,
             account: AccountConfig::default(),
             due_prefix: false,
+            lockstep: false,
         }
     }
 }
@@ -199,6 +204,9 @@ struct Shared {
     feed_error: Mutex<Option<String>>,
     /// Raw messages to send before the next feed item (fault injection).
     inject: Mutex<Vec<(String, String)>>,
+    /// Feed items still allowed in lockstep (`None`: not in lockstep).
+    permits: Mutex<Option<u64>>,
+    permit_given: Condvar,
 }
 
 /// Locks, recovering the data if a holder panicked (the simulator keeps
@@ -223,6 +231,14 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
+    /// Lockstep: lets the feed send `n` more items.
+    pub fn release(&self, n: u64) {
+        if let Some(p) = lock(&self.shared.permits).as_mut() {
+            *p += n;
+        }
+        self.shared.permit_given.notify_all();
+    }
+
     /// Closes every client connection at once, mid-stream.
     pub fn drop_connections(&self) {
         let mut clients = lock(&self.shared.clients);
@@ -401,6 +417,8 @@ impl SimExchange {
             stats: SimStats::default(),
             feed_error: Mutex::new(None),
             inject: Mutex::new(Vec::new()),
+            permits: Mutex::new(cfg.lockstep.then_some(0)),
+            permit_given: Condvar::new(),
         });
         let mut threads = Vec::new();
         let s = Arc::clone(&shared);
@@ -445,6 +463,10 @@ impl SimExchange {
 impl Drop for SimExchange {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
+        // Taking the lock orders this after a lockstep feed's check of
+        // `stop`, so the wake-up below cannot be missed.
+        drop(lock(&self.shared.permits));
+        self.shared.permit_given.notify_all();
         self.rest.unblock();
         // Wake the blocking accept.
         let _ = TcpStream::connect_timeout(&self.ws_addr, Duration::from_millis(200));
@@ -580,6 +602,9 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                 start_mono += u64::try_from((until - now).as_nanos()).unwrap_or(0);
             }
         }
+        if !take_permit(shared) {
+            return;
+        }
         let item = match feed.next_item() {
             Ok(Some(item)) => item,
             Ok(None) => break,
@@ -643,6 +668,29 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
         }
     }
     shared.finished.store(true, Ordering::Release);
+}
+
+/// Lockstep: waits for a permit and takes it (`true` at once when not in
+/// lockstep); `false` when the simulator stops first.
+fn take_permit(shared: &Shared) -> bool {
+    let mut permits = lock(&shared.permits);
+    loop {
+        match permits.as_mut() {
+            None => return true,
+            Some(p) if *p > 0 => {
+                *p -= 1;
+                return true;
+            }
+            Some(_) if shared.stop.load(Ordering::Acquire) => return false,
+            Some(_) => {
+                // Woken by `release`, or by `Drop` when the simulator stops.
+                permits = shared
+                    .permit_given
+                    .wait(permits)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+    }
 }
 
 /// Feeds a streamed message (due at `due_ns` of the feed) to the
