@@ -173,7 +173,7 @@ fn event_journal(dir: &Path, n: u64) -> u64 {
         snapshot_every: 0,
         snapshot_keep: 3,
     };
-    let (mut j, _) = Journaller::open(cfg.appender(dir)).unwrap();
+    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(&cfg, dir)).unwrap();
     let mut core = Core::new(&core_config());
     let mut checkpoints = 0;
     for i in 0..n {

@@ -24,22 +24,6 @@ pub fn fingerprint(cfg: &CoreConfig) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
-impl Core {
-    /// The state as bytes (an rkyv archive).
-    pub fn to_snapshot(&self) -> Vec<u8> {
-        rkyv::to_bytes::<rkyv::rancor::Error>(self)
-            .map(|b| b.to_vec())
-            .unwrap_or_default()
-    }
-
-    /// A core from snapshot bytes, validated by rkyv's checked access.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Core, String> {
-        let mut aligned = rkyv::util::AlignedVec::<16>::with_capacity(bytes.len());
-        aligned.extend_from_slice(bytes);
-        rkyv::from_bytes::<Core, rkyv::rancor::Error>(&aligned).map_err(|e| e.to_string())
-    }
-}
-
 /// Writes `core`'s state (at its last input) into `dir`.
 pub fn save(dir: &Path, core: &Core, cfg: &CoreConfig) -> Result<Option<PathBuf>, JournalError> {
     let Some(seq) = core.last_seq() else {

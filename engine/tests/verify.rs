@@ -41,7 +41,7 @@ const LAG: u64 = 37;
 
 fn record(dir: &std::path::Path, gap: Gap, tamper: Tamper) -> (Journal, u64) {
     let _ = std::fs::remove_dir_all(dir);
-    let (mut j, _) = Journaller::open(common::journal_config().appender(dir)).unwrap();
+    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(&common::journal_config(), dir)).unwrap();
     let mut core = Core::new(&common::core_config());
     let mut in_gap_with_output = 0;
     let mut late = std::collections::VecDeque::new();

@@ -13,7 +13,13 @@
 //! inputs the crashed run processed after its last journaled checkpoint have
 //! no record of their outputs.
 
-use autobot_journal::{Appender, AppenderConfig, Journal, JournalError, OpenReport, RecordMeta};
+use std::path::Path;
+
+use autobot_journal::{
+    Appender, AppenderConfig, Durability, Journal, JournalError, OpenReport, RecordMeta,
+};
+
+use crate::config::{DurabilityKind, JournalConfig};
 
 use crate::event::{ArchiveBuf, InputEvent};
 use crate::types::Seq;
@@ -99,6 +105,19 @@ impl Default for CoreMeta {
 pub struct Journaller {
     app: Appender,
     buf: ArchiveBuf,
+}
+
+/// The appender settings of `[journal]` for a journal in `dir`.
+pub fn appender_config(cfg: &JournalConfig, dir: &Path) -> AppenderConfig {
+    AppenderConfig {
+        dir: dir.to_path_buf(),
+        segment_size: cfg.segment_mib << 20,
+        durability: match cfg.durability {
+            DurabilityKind::None => Durability::None,
+            DurabilityKind::EveryBatch => Durability::EveryBatch,
+            DurabilityKind::EveryN => Durability::EveryRecords(cfg.sync_every),
+        },
+    }
 }
 
 impl Journaller {

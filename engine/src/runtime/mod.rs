@@ -21,7 +21,8 @@ pub use affinity::{isolated_cpus, parse_cpu_list, pin_current, rt_throttled};
 pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
 pub use gauges::{GaugeReading, PipelineGauges};
 pub use journaller::{
-    Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, read_journal,
+    Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, appender_config,
+    read_journal,
 };
 pub use pipeline::{
     CoreReport, HaltOnPanic, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started,

@@ -266,7 +266,7 @@ pub fn start(
     with_view: bool,
 ) -> Result<Started, RuntimeError> {
     let halt = Arc::new(HaltFlag::default());
-    let (mut journaller, recovery) = Journaller::open(journal_cfg.appender(journal_dir))?;
+    let (mut journaller, recovery) = Journaller::open(super::appender_config(journal_cfg, journal_dir))?;
     journaller.await_next_segment()?;
     let (core, restore) = if journaller.next_seq().0 > 0 {
         let journal = autobot_journal::Journal::open(journal_dir)?;

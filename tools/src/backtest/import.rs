@@ -109,7 +109,7 @@ pub fn import(
         dir: dir.clone(),
         source,
     };
-    let mut appender = journal.appender(&dir);
+    let mut appender = autobot_engine::runtime::appender_config(journal, &dir);
     appender.segment_size = appender.segment_size.min(IMPORT_SEGMENT_BYTES);
     let (mut journaller, _) = Journaller::open(appender).map_err(failed)?;
     let mut events = 0u64;

@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn the_table_in_docs_is_the_table_in_code() {
-        let docs = include_str!("../../../docs/risk.md");
+        let docs = include_str!("../../../../docs/risk.md");
         let table = render_markdown();
         assert!(
             docs.contains(&table),

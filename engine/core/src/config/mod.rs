@@ -294,7 +294,8 @@ impl Validate for EngineConfig {
     }
 }
 
-/// When journal records are made durable (see `autobot_journal::Durability`).
+/// When journal records are made durable (the runtime maps it onto the
+/// journal's `Durability`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DurabilityKind {
@@ -349,23 +350,6 @@ impl Validate for JournalConfig {
             )?;
         }
         check_range(at, "snapshot_keep", self.snapshot_keep, 2, 1_000)
-    }
-}
-
-impl JournalConfig {
-    /// The appender settings for a journal in `dir`.
-    pub fn appender(&self, dir: &Path) -> autobot_journal::AppenderConfig {
-        autobot_journal::AppenderConfig {
-            dir: dir.to_path_buf(),
-            segment_size: self.segment_mib << 20,
-            durability: match self.durability {
-                DurabilityKind::None => autobot_journal::Durability::None,
-                DurabilityKind::EveryBatch => autobot_journal::Durability::EveryBatch,
-                DurabilityKind::EveryN => {
-                    autobot_journal::Durability::EveryRecords(self.sync_every)
-                }
-            },
-        }
     }
 }
 

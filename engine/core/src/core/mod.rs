@@ -41,6 +41,7 @@ mod orders;
 mod portfolio;
 mod position;
 mod strategies;
+mod state;
 mod veto;
 mod view;
 mod volatility;
