@@ -11,7 +11,7 @@ help:
 	@echo "make run    paper-trade on the synthetic market via the loopback exchange simulator (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
 	@echo "make test   every test of the workspace"
 	@echo "make bench  ring handoff (disruptor vs crossbeam), journal (append, replay, recovery), veto-chain, L2-book, feature, SIMD-kernel, message-parsing (simd-json vs serde_json), order-signing, backtest-throughput (config/bench-emaflip.toml) and load-generator (10k/100k/1M msgs/s, latency clock) benchmarks"
-	@echo "make lint   rustfmt check + clippy -D warnings"
+	@echo "make lint   rustfmt check + clippy -D warnings + no module cycles + no I/O crate under autobot-core"
 	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"
 
 deps:
@@ -38,6 +38,8 @@ lint: deps
 	@rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	python3 .ci/module-cycles
+	sh .ci/core-purity
 
 fmt:
 	$(CARGO) fmt --all

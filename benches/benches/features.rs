@@ -17,7 +17,6 @@ use autobot_benches::pin;
 use autobot_engine::depth::DepthBook;
 use autobot_engine::event::{DepthDiff, Level, Trade};
 use autobot_engine::features::flow::{book_imbalance, spread_bps};
-use autobot_engine::features::set::FeatureSet;
 use autobot_engine::features::ta::{Atr, Bollinger};
 use autobot_engine::regime::{RegimeConfig, RegimeDetector};
 use autobot_engine::strategy::StrategyConfig;
@@ -55,7 +54,7 @@ fn main() {
     let mut cfg = StrategyConfig::features();
     cfg.bar_secs = vec![1, 5, 60];
     cfg.regime_bar_secs = 60;
-    let mut set = FeatureSet::new(&cfg, Price::parse("0.1").unwrap());
+    let mut set = cfg.feature_set(Price::parse("0.1").unwrap());
     let mut seed = 7u64;
     let mut rnd = move || {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);

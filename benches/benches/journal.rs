@@ -198,7 +198,7 @@ fn event_journal(dir: &Path, n: u64) -> u64 {
         if core.outputs() != outputs || i % 100_000 == 99_999 {
             checkpoints += 1;
             j.checkpoint(&Checkpoint {
-                last_seq: ev.header.seq,
+                last_seq: ev.header.seq.0,
                 digest: core.digest(),
                 outputs: core.outputs(),
                 dense: true,

@@ -12,9 +12,7 @@
 //! `unsafe` is denied crate-wide; the few modules that need it opt in with a
 //! reason and a `// SAFETY:` comment per block.
 
-pub use autobot_core::{
-    config, core, depth, event, features, plausible, regime, strategy, types,
-};
+pub use autobot_core::{config, core, depth, event, features, plausible, regime, strategy, types};
 
 pub mod replay;
 pub mod runtime;

@@ -9,8 +9,8 @@ use autobot_journal::Journal;
 
 use crate::core::{Core, OutputSink};
 use crate::event::{InputEvent, OutputEvent};
-use crate::runtime::Checkpoint;
 use crate::types::Seq;
+use autobot_journal::checkpoint::Checkpoint;
 
 /// Where the replay's output digest first departs from the recorded one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub fn feed<S: OutputSink>(
         if rec.meta.is_meta() {
             match Checkpoint::from_record(&rec) {
                 // Checkpoints are in input order: none about a fed input follows.
-                Some(cp) if cp.last_seq.0 > last => break,
+                Some(cp) if cp.last_seq > last => break,
                 Some(cp) => verifier.checkpoint(&cp, &mut report),
                 None => {}
             }
@@ -160,7 +160,7 @@ impl Verifier {
     }
 
     fn checkpoint(&mut self, cp: &Checkpoint, report: &mut ReplayReport) {
-        let at = cp.last_seq;
+        let at = Seq(cp.last_seq);
         if at < self.unverified_from || !self.active {
             return; // before the replay's start, or a second one about the same input
         }

@@ -124,7 +124,11 @@ fn every_event_kind_round_trips_through_the_journal() {
     let _ = std::fs::remove_dir_all(&dir);
     let bodies = every_kind();
     assert_eq!(bodies.len(), INPUT_KINDS, "one of each kind");
-    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(&common::journal_config(), &dir)).unwrap();
+    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(
+        &common::journal_config(),
+        &dir,
+    ))
+    .unwrap();
     let mut written = Vec::new();
     for (i, body) in bodies.iter().enumerate() {
         let mut ev = InputEvent::new(

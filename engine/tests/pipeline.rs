@@ -130,14 +130,14 @@ fn check_layout(layout: Layout, name: &str) {
     );
     let last = cps.last().unwrap();
     assert_eq!(
-        (last.last_seq.0, last.digest),
+        (last.last_seq, last.digest),
         (total - 1, core.core.digest())
     );
     let mut replay = Core::new(&cfg);
     let mut at = cps.iter().peekable();
     for ev in &events {
         replay.on_event(ev, &mut DiscardSink);
-        while let Some(cp) = at.peek().filter(|c| c.last_seq == ev.header.seq) {
+        while let Some(cp) = at.peek().filter(|c| c.last_seq == ev.header.seq.0) {
             assert_eq!(cp.digest, replay.digest(), "checkpoint at {}", cp.last_seq);
             at.next();
         }

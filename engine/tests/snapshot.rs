@@ -15,7 +15,11 @@ mod common;
 const N: u64 = 30_000;
 
 fn journal(dir: &std::path::Path) -> Journal {
-    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(&common::journal_config(), dir)).unwrap();
+    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(
+        &common::journal_config(),
+        dir,
+    ))
+    .unwrap();
     for i in 0..N {
         let mut ev = common::market_event(i % 2, i);
         j.append(&mut ev).unwrap();

@@ -41,20 +41,24 @@ const LAG: u64 = 37;
 
 fn record(dir: &std::path::Path, gap: Gap, tamper: Tamper) -> (Journal, u64) {
     let _ = std::fs::remove_dir_all(dir);
-    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(&common::journal_config(), dir)).unwrap();
+    let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(
+        &common::journal_config(),
+        dir,
+    ))
+    .unwrap();
     let mut core = Core::new(&common::core_config());
     let mut in_gap_with_output = 0;
     let mut late = std::collections::VecDeque::new();
     for i in 0..N {
         let mut ev = common::market_event(i % 2, i);
         j.append(&mut ev).unwrap();
-        while let Some(cp) = late.pop_front_if(|cp: &mut Checkpoint| cp.last_seq.0 + LAG <= i) {
+        while let Some(cp) = late.pop_front_if(|cp: &mut Checkpoint| cp.last_seq + LAG <= i) {
             j.checkpoint(&cp).unwrap();
         }
         let before = core.outputs();
         core.on_event(&ev, &mut DiscardSink);
         let mut cp = Checkpoint {
-            last_seq: Seq(i),
+            last_seq: i,
             digest: core.digest(),
             outputs: core.outputs(),
             dense: true,

@@ -10,13 +10,21 @@
 //! - [`synthetic`]: a seeded market generator (book tickers and trades through
 //!   trending, ranging and volatile regimes), identical for the same seed.
 //! - [`sim`]: the local exchange simulator (WebSocket + REST on loopback).
-//! - [`paper`]: paper execution that fills market orders at the opposite best
-//!   price of the book the engine has seen, fed back as execution reports.
+//! - [`paper`]: paper execution: the exchange model (`autobot_exchange`)
+//!   fills the core's orders against the book the engine has seen, and the
+//!   reports go back into the input ring.
+//! - [`resync`]: book resyncs the core asks for, from execution to the
+//!   market gateway.
+//!
+//! Data flows one way: `sim` may use `binance` (it speaks the protocol);
+//! `binance` and `paper` use neither `sim` nor each other
+//! (`.ci/module-cycles` holds that).
 
 pub mod binance;
 pub mod control;
 pub mod credentials;
 pub mod http;
 pub mod paper;
+pub mod resync;
 pub mod sim;
 pub mod synthetic;

@@ -25,7 +25,7 @@
 
 use std::collections::VecDeque;
 
-use crate::binance::market::ResyncRequests;
+use crate::resync::ResyncRequests;
 use autobot_engine::config::CoreConfig;
 use autobot_engine::core::{OpenOrder, OrderState};
 use autobot_engine::event::{
@@ -187,21 +187,6 @@ impl PaperExchange {
     }
 }
 
-/// Publishes queued reports until the input ring is full; `true` if any
-/// went out. Execution threads consume the output ring and must never
-/// block on the input ring (the core may be waiting on them).
-pub(crate) fn publish_queued(p: &mut InputPublisher, reports: &mut VecDeque<InputEvent>) -> bool {
-    let mut any = false;
-    while let Some(ev) = reports.front() {
-        if !p.try_publish(ev) {
-            break;
-        }
-        reports.pop_front();
-        any = true;
-    }
-    any
-}
-
 /// Runs the paper exchange on the calling thread until both rings close.
 /// Drops `publisher` after the core reports `Stopped` and every report is
 /// out, which lets the input ring shut down (see the runtime's shutdown docs).
@@ -272,7 +257,7 @@ pub fn run(
         }
         exchange.max_backlog = exchange.max_backlog.max(reports.len());
         if let Some(p) = publisher.as_mut() {
-            progress |= publish_queued(p, &mut reports);
+            progress |= p.publish_queued(&mut reports);
             // After Stopped the core sends no order; once every order before
             // it is answered, release the input ring.
             if stopped && reports.is_empty() && exchange.waiting() == 0 {

@@ -40,7 +40,7 @@ use crate::format::{
     FLAG_META, RECORD_HEADER_LEN, RecordMeta, SEAL, SEGMENT_HEADER_LEN, SegmentHeader,
     record_check, record_span,
 };
-use crate::recovery::{Recovered, recover};
+use crate::recovery::{OpenReport, Recovered, recover};
 use crate::segment::{PAGE, Prepared, check_segment_size, install, prepare};
 
 /// When appended records are made durable.
@@ -63,23 +63,6 @@ pub struct AppenderConfig {
     pub segment_size: u64,
     /// Durability policy.
     pub durability: Durability,
-}
-
-/// What opening found and did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OpenReport {
-    /// A new journal was created.
-    pub created: bool,
-    /// Segments found.
-    pub segments: usize,
-    /// Input records found.
-    pub records: u64,
-    /// A torn tail that was removed: (segment, offset, bytes, reason).
-    pub truncated: Option<(PathBuf, u64, u64, String)>,
-    /// The last segment was shorter than its header said and was restored.
-    pub extended: Option<(PathBuf, u64, u64)>,
-    /// Stale prepared files deleted.
-    pub removed_prepared: usize,
 }
 
 struct Active {

@@ -17,6 +17,7 @@
 //!   and offset; it is never skipped.
 
 mod appender;
+pub mod checkpoint;
 mod error;
 pub mod format;
 mod reader;
@@ -25,10 +26,11 @@ mod scan;
 mod segment;
 mod snapshot;
 
-pub use appender::{Appender, AppenderConfig, Durability, OpenReport};
+pub use appender::{Appender, AppenderConfig, Durability};
 pub use error::JournalError;
 pub use format::RecordMeta;
 pub use reader::{INDEX_EVERY, IndexPoint, Journal, Record, Records, SegmentView, Tailer};
+pub use recovery::OpenReport;
 pub use scan::Torn;
 pub use snapshot::{
     SNAPSHOT_VERSION, Skipped, Snapshot, newest_valid, prune_snapshots, read_snapshot,

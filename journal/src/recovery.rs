@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use memmap2::MmapMut;
 
-use crate::appender::OpenReport;
 use crate::error::{JournalError, io};
 use crate::format::SegmentHeader;
 use crate::reader::open_segments;
@@ -19,6 +18,23 @@ pub(crate) struct LastSegment {
     pub header: SegmentHeader,
     pub end: usize,
     pub sealed: bool,
+}
+
+/// What opening found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// A new journal was created.
+    pub created: bool,
+    /// Segments found.
+    pub segments: usize,
+    /// Input records found.
+    pub records: u64,
+    /// A torn tail that was removed: (segment, offset, bytes, reason).
+    pub truncated: Option<(PathBuf, u64, u64, String)>,
+    /// The last segment was shorter than its header said and was restored.
+    pub extended: Option<(PathBuf, u64, u64)>,
+    /// Stale prepared files deleted.
+    pub removed_prepared: usize,
 }
 
 pub(crate) struct Recovered {

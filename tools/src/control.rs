@@ -22,7 +22,7 @@ use autobot_gateways::control::{ControlConfig, ControlServer, KillSignal, Operat
 use autobot_gateways::credentials::Hidden;
 
 use crate::config::AppConfig;
-use crate::run::RunError;
+use crate::stage::{RunError, random_hex};
 
 /// Environment variable with the operator's token (else a fresh one per run).
 pub const ENV_TOKEN: &str = "AUTOBOT_CONTROL_TOKEN";
@@ -55,16 +55,6 @@ pub struct OperatorSide {
     server: Option<ControlServer>,
     signal: Option<KillSignal>,
     files: Vec<PathBuf>,
-}
-
-/// `n` random bytes from the kernel, as hex.
-pub fn random_hex(n: usize, what: &'static str) -> Result<String, RunError> {
-    use std::io::Read as _;
-    let mut bytes = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|_| RunError::Gateway(what))?;
-    Ok(bytes.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 fn write_owner_only(path: &Path, text: &str) -> Result<(), RunError> {

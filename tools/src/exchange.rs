@@ -29,14 +29,14 @@ use autobot_engine::runtime::{InputPublisher, OutputReader, Waiter};
 use autobot_engine::types::Qty;
 use autobot_gateways::binance::execution::{self, ExecClient, ExecConfig, ExecStats};
 use autobot_gateways::binance::ledger::OrderLedger;
-use autobot_gateways::binance::market::ResyncRequests;
 use autobot_gateways::binance::parse::Symbols;
 use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::binance::user::{UserStats, UserStream, UserStreamConfig};
 use autobot_gateways::credentials::Hidden;
+use autobot_gateways::resync::ResyncRequests;
 
 use crate::config::{AppConfig, ForeignOrders};
-use crate::run::{RunError, StageThread, spawn_stage};
+use crate::stage::{RunError, StageThread, spawn_stage};
 use autobot_gateways::binance::account::ExchangeOrder;
 
 /// Longest wait for the user stream at shutdown.
@@ -47,8 +47,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 pub fn simulator_keys() -> Result<(Hidden, Hidden), RunError> {
     let what = "random source for the simulator keys";
     Ok((
-        Hidden::new(crate::control::random_hex(32, what)?),
-        Hidden::new(crate::control::random_hex(32, what)?),
+        Hidden::new(crate::stage::random_hex(32, what)?),
+        Hidden::new(crate::stage::random_hex(32, what)?),
     ))
 }
 

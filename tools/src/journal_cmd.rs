@@ -12,16 +12,9 @@ use autobot_engine::runtime::{Checkpoint, KIND_DIGEST};
 use autobot_journal::{Journal, Record};
 
 use crate::position::{Position, format_utc};
-use crate::summary::group;
+use crate::text::group;
 
-/// A journal directory: the argument itself, or its `journal/` if it is a run directory.
-pub fn journal_dir(dir: &Path) -> std::path::PathBuf {
-    if dir.join("journal").is_dir() {
-        dir.join("journal")
-    } else {
-        dir.to_path_buf()
-    }
-}
+pub use crate::text::journal_dir;
 
 fn decode(rec: &Record<'_>) -> anyhow::Result<InputEvent> {
     input_from_bytes(rec.payload).map_err(|e| {

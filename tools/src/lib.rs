@@ -16,4 +16,6 @@ pub mod metrics;
 pub mod position;
 pub mod replay;
 pub mod run;
+pub mod stage;
 pub mod summary;
+pub mod text;

@@ -629,7 +629,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             walk_forward,
             jobs,
         } => {
-            use autobot_tools::backtest::{report, run};
+            use autobot_tools::backtest::{output, report, run};
             let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
             let cfg = AppConfig::load(&config)?;
             let data = journal.map_or(run::DataSource::Files(files), run::DataSource::Imported);
@@ -649,7 +649,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             let done = run::run_backtest(&cfg, &data, None, true)?;
             let rep = report::Report::new(&done.backtest, &done.core, &cfg.backtest);
-            report::write(&out, &rep, &done.backtest, &done.core)
+            output::write(&out, &rep, &done.backtest, &done.core)
                 .with_context(|| format!("writing the report into {}", out.display()))?;
             print!("{}", rep.summary());
             let secs = done.elapsed.as_secs_f64().max(1e-9);

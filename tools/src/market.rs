@@ -15,16 +15,15 @@ use std::time::{Duration, Instant};
 use autobot_engine::config::CpuMap;
 use autobot_engine::runtime::InputPublisher;
 use autobot_engine::types::Instrument;
-use autobot_gateways::binance::market::{
-    MarketFeedConfig, MarketGateway, MarketStats, ResyncRequests,
-};
+use autobot_gateways::binance::market::{MarketFeedConfig, MarketGateway, MarketStats};
 use autobot_gateways::binance::parse::{Parser, Symbols};
 use autobot_gateways::credentials::Hidden;
+use autobot_gateways::resync::ResyncRequests;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
 
 use crate::config::{AppConfig, Endpoint};
-use crate::run::{RunError, RunOptions, StageThread, spawn_stage};
+use crate::stage::{RunError, RunOptions, StageThread, spawn_stage};
 
 /// What the market side did.
 #[derive(Debug, Default)]

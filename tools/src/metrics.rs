@@ -23,7 +23,8 @@ use autobot_engine::runtime::{PipelineGauges, StatusBoard};
 use autobot_gateways::http::{Handled, Handler, Head, ListenError, LoopbackServer, Response};
 
 use crate::latency::collector::Latest;
-use crate::run::RunError;
+pub use crate::stage::MetricsError;
+use crate::stage::RunError;
 
 /// File in the run directory with the endpoint's address.
 pub const ADDR_FILE: &str = "metrics.addr";
@@ -291,22 +292,6 @@ pub fn render(src: &Sources) -> String {
         );
     }
     s
-}
-
-/// Why the endpoint could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum MetricsError {
-    /// Only loopback addresses are allowed.
-    #[error("the metrics endpoint must listen on a loopback address, not {0}")]
-    NotLoopback(SocketAddr),
-    /// The address could not be bound.
-    #[error("the metrics endpoint cannot listen on {addr}: {reason}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// Why.
-        reason: String,
-    },
 }
 
 /// Answers `GET /metrics` (Prometheus scrapers send no token: the

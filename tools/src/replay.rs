@@ -14,7 +14,7 @@ use autobot_journal::Journal;
 
 use crate::config::AppConfig;
 use crate::position::{Position, format_utc};
-use crate::summary::group;
+use crate::text::group;
 
 /// What to replay and how (also the arguments of `autobot replay`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -54,7 +54,7 @@ fn locate(
 ) -> anyhow::Result<(PathBuf, AppConfig, Option<PathBuf>)> {
     let snapshots = dir.join("snapshots");
     let snapshots = snapshots.is_dir().then_some(snapshots);
-    let journal = crate::journal_cmd::journal_dir(dir);
+    let journal = crate::text::journal_dir(dir);
     let default_cfg = (journal != dir).then(|| dir.join("config.toml"));
     let cfg_path = match (config, default_cfg) {
         (Some(c), _) => c.to_path_buf(),

@@ -9,17 +9,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
 use autobot_engine::runtime::clock::{mono_now, unix_now};
-use autobot_engine::runtime::{
-    HaltOnPanic, PipelineReport, RuntimeError, Waiter, pin_current, start,
-};
+use autobot_engine::runtime::{PipelineReport, RuntimeError, Waiter, start};
 use autobot_engine::types::{SymbolId, UnixNanos};
-use autobot_gateways::binance::market::ResyncRequests;
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
+use autobot_gateways::resync::ResyncRequests;
 
 use crate::exchange::{ExchangeSide, ExchangeStart};
 use crate::market::{MarketOutcome, MarketSide, MarketStart};
@@ -28,66 +25,8 @@ use crate::config::{AppConfig, Deployment, Endpoint, Execution};
 use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::credentials::Credentials;
 
-/// Knobs of one run beyond the config file.
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    /// Stop after this many market events (tests; overrides the duration).
-    pub max_events: Option<u64>,
-    /// Publish as fast as the ring accepts instead of at `events_per_sec`.
-    pub unpaced: bool,
-    /// Load generator: the built-in simulator sends each frame with its
-    /// intended send time, and the market gateway measures from it
-    /// (`MarketFeedConfig::due_prefix`). Only with the simulator endpoint.
-    pub load: bool,
-    /// Set to stop early (Ctrl-C).
-    pub stop: Arc<AtomicBool>,
-    /// Continue the run in this directory (recovering its journal and
-    /// restoring the core from it) instead of starting a new one.
-    pub resume: Option<PathBuf>,
-    /// API keys for exchange execution to a URL; `None` reads them from the
-    /// environment or `AUTOBOT_KEY_FILE` (the CLI always does).
-    pub credentials: Option<Credentials>,
-}
-
-/// Why a run failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The run directory could not be created or written.
-    #[error("run directory {path}: {source}")]
-    RunDir {
-        /// The directory.
-        path: PathBuf,
-        /// OS error.
-        source: std::io::Error,
-    },
-    /// The pipeline failed.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    /// Testnet and live need exchange execution to a URL.
-    #[error("run.mode = \"{0}\" passed the deployment gate, but {1}")]
-    NoExchangeGateway(&'static str, &'static str),
-    /// Exchange execution to a URL needs API keys.
-    #[error("exchange execution: {0}")]
-    Credentials(#[from] autobot_gateways::credentials::CredentialError),
-    /// The operator's endpoint could not start.
-    #[error(transparent)]
-    Control(#[from] autobot_gateways::control::ControlError),
-    /// The metrics endpoint could not start.
-    #[error(transparent)]
-    Metrics(#[from] crate::metrics::MetricsError),
-    /// The instrument table could not be checked against the exchange.
-    #[error("{0}")]
-    Instruments(String),
-    /// The account could not be read or reconciled at start.
-    #[error("{0}")]
-    Reconcile(String),
-    /// The built-in simulator could not start.
-    #[error("exchange simulator: {0}")]
-    Simulator(#[from] autobot_gateways::sim::SimError),
-    /// A gateway thread panicked or could not start.
-    #[error("{0} thread failed")]
-    Gateway(&'static str),
-}
+use crate::stage::spawn_stage;
+pub use crate::stage::{RunError, RunOptions};
 
 /// Everything a finished run reports.
 #[derive(Debug)]
@@ -427,32 +366,6 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         elapsed: began.elapsed(),
         market_elapsed,
     })
-}
-
-/// A stage thread's result and its pinning warning.
-pub(crate) type StageThread<T> = std::thread::JoinHandle<(T, Option<String>)>;
-
-/// Starts a pipeline stage thread named `thread`: pinned to `cpu` (if
-/// any; `role` names it in the warning), halting the pipeline if `work`
-/// panics. What `work` owns (its publisher) is dropped when it returns,
-/// which lets the input ring shut down.
-pub(crate) fn spawn_stage<T: Send + 'static>(
-    thread: &str,
-    role: &'static str,
-    (cpu, realtime): (Option<usize>, u8),
-    busy: bool,
-    halt: Arc<autobot_engine::runtime::HaltFlag>,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<StageThread<T>, RunError> {
-    let guard = HaltOnPanic(halt);
-    std::thread::Builder::new()
-        .name(thread.into())
-        .spawn(move || {
-            let _guard = guard;
-            let warning = pin_current(role, cpu, busy, realtime);
-            (work(), warning)
-        })
-        .map_err(|_| RunError::Gateway(role))
 }
 
 /// Creates `<base>/<UTC date-time>-seed<seed>[-n]`.

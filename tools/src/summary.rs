@@ -7,19 +7,7 @@ use autobot_engine::event::InputBody;
 use autobot_engine::types::{Money, Rounding};
 
 use crate::run::RunOutcome;
-
-/// Thousands separators for counts.
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::text::group;
 
 /// `time in state  RUNNING 91.2% · DEGRADED 0.0% · SAFE_MODE 8.8% · HALTED 0.0%`:
 /// the share of event time the core spent in each system state

@@ -12,7 +12,7 @@ use autobot_engine::runtime::{InputFingerprint, read_journal};
 use autobot_tools::config::AppConfig;
 use autobot_tools::replay::{ReplayArgs, run as replay};
 use autobot_tools::run::{RunOptions, run_paper};
-use autobot_tools::summary::group;
+use autobot_tools::text::group;
 
 fn config(layout: Layout, dir: &Path) -> AppConfig {
     let mut cfg =
@@ -155,7 +155,7 @@ fn check(layout: Layout, name: &str) {
             let cp = contents
                 .checkpoints
                 .iter()
-                .find(|c| c.last_seq == ev.header.seq)
+                .find(|c| c.last_seq == ev.header.seq.0)
                 .unwrap_or_else(|| panic!("no checkpoint after input {}", ev.header.seq));
             assert_eq!((cp.digest, cp.dense), (direct.digest(), true));
         }

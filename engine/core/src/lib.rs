@@ -24,3 +24,4 @@ pub mod plausible;
 pub mod regime;
 pub mod strategy;
 pub mod types;
+pub mod validate;

@@ -24,56 +24,7 @@
 use crate::features::ta::{Atr, Ema};
 use crate::types::Rate;
 
-/// A market regime.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
-#[serde(rename_all = "snake_case")]
-#[repr(u8)]
-pub enum Regime {
-    /// No trend strong enough (and the regime before the detector is warm).
-    #[default]
-    Range = 0,
-    /// Trending up.
-    Bull = 1,
-    /// Trending down.
-    Bear = 2,
-    /// Volatility above the configured level, whatever the trend.
-    HighVol = 3,
-}
-
-impl Regime {
-    /// Every regime, by index.
-    pub const ALL: [Regime; 4] = [Regime::Range, Regime::Bull, Regime::Bear, Regime::HighVol];
-
-    /// Name as written in configs and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Regime::Range => "range",
-            Regime::Bull => "bull",
-            Regime::Bear => "bear",
-            Regime::HighVol => "high_vol",
-        }
-    }
-
-    /// Bit of this regime in a [`RegimeSet`].
-    pub const fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
+pub use crate::event::Regime;
 
 /// A set of regimes (bit `i` = `Regime::ALL[i]`).
 #[derive(
@@ -139,9 +90,9 @@ impl Default for RegimeConfig {
     }
 }
 
-impl crate::config::Validate for RegimeConfig {
-    fn validate(&self, at: &str) -> Result<(), crate::config::RangeError> {
-        use crate::config::{RangeError, check_range};
+impl crate::validate::Validate for RegimeConfig {
+    fn validate(&self, at: &str) -> Result<(), crate::validate::RangeError> {
+        use crate::validate::{RangeError, check_range};
         check_range(at, "slow", self.slow, 2, 10_000)?;
         check_range(at, "fast", self.fast, 1, (self.slow - 1).min(1000))?;
         check_range(at, "atr", self.atr, 1, 1000)?;

@@ -2,19 +2,12 @@
 //! appends it to the journal before any later stage may see it; appends the
 //! core's output-digest checkpoints.
 //!
-//! # Checkpoints
-//! The core writes a checkpoint after every input that produced an output,
-//! every `checkpoint_every` inputs, and at shutdown. Its digest only changes
-//! when an output is emitted, so while checkpoints are *dense* (none missing
-//! since the previous one) the recorded digest after **every** input is
-//! known: that of the latest checkpoint at or before it. That is what lets
-//! `replay --verify` name the exact first divergent input. The first
-//! checkpoint of a run that resumed from an earlier one is not dense: the
-//! inputs the crashed run processed after its last journaled checkpoint have
-//! no record of their outputs.
+//! Checkpoints are encoded beside the journal's format
+//! (`autobot_journal::checkpoint`).
 
 use std::path::Path;
 
+use autobot_journal::checkpoint::{Checkpoint, KIND_DIGEST};
 use autobot_journal::{
     Appender, AppenderConfig, Durability, Journal, JournalError, OpenReport, RecordMeta,
 };
@@ -23,62 +16,6 @@ use crate::config::{DurabilityKind, JournalConfig};
 
 use crate::event::{ArchiveBuf, InputEvent};
 use crate::types::Seq;
-
-/// Meta-record kind of an output-digest checkpoint.
-pub const KIND_DIGEST: u16 = 1;
-
-/// Length of an encoded checkpoint.
-const CHECKPOINT_LEN: usize = 32;
-
-/// The core's output digest after processing input `last_seq`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Checkpoint {
-    /// Last input processed.
-    pub last_seq: Seq,
-    /// Running output digest at that point.
-    pub digest: u64,
-    /// Outputs emitted so far.
-    pub outputs: u64,
-    /// Every input since the previous checkpoint that emitted an output has
-    /// a checkpoint of its own (so the digest between them is known).
-    pub dense: bool,
-}
-
-impl Checkpoint {
-    /// Fixed little-endian encoding: last_seq, digest, outputs, flags (bit 0: dense).
-    pub fn encode(&self) -> [u8; CHECKPOINT_LEN] {
-        let mut b = [0u8; CHECKPOINT_LEN];
-        b[0..8].copy_from_slice(&self.last_seq.0.to_le_bytes());
-        b[8..16].copy_from_slice(&self.digest.to_le_bytes());
-        b[16..24].copy_from_slice(&self.outputs.to_le_bytes());
-        b[24..32].copy_from_slice(&u64::from(self.dense).to_le_bytes());
-        b
-    }
-
-    /// The checkpoint a journal record holds, if it is one.
-    pub fn from_record(rec: &autobot_journal::Record<'_>) -> Option<Checkpoint> {
-        if !rec.meta.is_meta() || rec.meta.kind != KIND_DIGEST {
-            return None;
-        }
-        Checkpoint::decode(rec.payload)
-    }
-
-    /// Decodes a checkpoint payload (`None` if malformed, unknown flags included).
-    pub fn decode(b: &[u8]) -> Option<Checkpoint> {
-        let word = |i: usize| -> Option<u64> {
-            Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
-        };
-        (b.len() == CHECKPOINT_LEN).then_some(())?;
-        let flags = word(24)?;
-        (flags <= 1).then_some(())?;
-        Some(Checkpoint {
-            last_seq: Seq(word(0)?),
-            digest: word(8)?,
-            outputs: word(16)?,
-            dense: flags == 1,
-        })
-    }
-}
 
 /// What the core thread hands the dedicated journaller besides the inputs
 /// (over the meta ring; the inline layout appends them directly).
@@ -93,6 +30,12 @@ pub(crate) enum CoreMeta {
     /// A batch of the core's latency stamps.
     Stamps(super::stamps::StampBatch<super::stamps::CoreStamp>),
 }
+
+/// The core's handle on the meta ring: checkpoints and latency stamps for
+/// the dedicated journaller.
+pub(crate) type MetaPublisher = super::ring::CorePublisher<CoreMeta>;
+/// The dedicated journaller's reader of the meta ring.
+pub(crate) type MetaReader = disruptor::EventPoller<CoreMeta, disruptor::SingleProducerBarrier>;
 
 impl Default for CoreMeta {
     fn default() -> Self {
@@ -164,8 +107,7 @@ impl Journaller {
 
     /// Appends an output-digest checkpoint.
     pub fn checkpoint(&mut self, cp: &Checkpoint) -> Result<(), JournalError> {
-        self.app
-            .append_meta(KIND_DIGEST, cp.last_seq.0, &cp.encode())
+        self.app.append_meta(KIND_DIGEST, cp.last_seq, &cp.encode())
     }
 
     /// Appends what the core sent.

@@ -5,13 +5,13 @@
 //! thread's order stamps, since the core thread owns the journal there.
 
 use super::HaltFlag;
-use super::journaller::{Checkpoint, CoreMeta, Journaller};
-use super::ring::MetaPublisher;
+use super::journaller::{CoreMeta, Journaller, MetaPublisher};
 use super::stamps::{CoreStamp, OrderStampReader, StampBatch};
 use super::wait::Waiter;
 use crate::core::Core;
 use crate::event::InputEvent;
 use crate::types::MonoNanos;
+use autobot_journal::checkpoint::Checkpoint;
 
 /// Where the core thread's checkpoints and stamps go: straight into the
 /// journal it owns (inline layout, which then also appends the execution
@@ -106,7 +106,7 @@ impl MetaWriter {
         }
         self.last = Some(last_seq);
         let cp = Checkpoint {
-            last_seq,
+            last_seq: last_seq.0,
             digest: core.digest(),
             outputs: core.outputs(),
             dense,

@@ -18,11 +18,11 @@ pub mod stamps;
 mod wait;
 
 pub use affinity::{isolated_cpus, parse_cpu_list, pin_current, rt_throttled};
+pub use autobot_journal::checkpoint::{Checkpoint, KIND_DIGEST};
 pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
 pub use gauges::{GaugeReading, PipelineGauges};
 pub use journaller::{
-    Checkpoint, JournalContents, Journaller, KIND_DIGEST, ReadJournalError, appender_config,
-    read_journal,
+    JournalContents, Journaller, ReadJournalError, appender_config, read_journal,
 };
 pub use pipeline::{
     CoreReport, HaltOnPanic, JournalReport, PipelineHandle, PipelineReport, RuntimeError, Started,

@@ -37,13 +37,13 @@ use std::thread::JoinHandle;
 use disruptor::{BusySpin, build_multi_producer, build_single_producer};
 
 use super::clock::mono_now;
-use super::journaller::{CoreMeta, Journaller};
+use super::journaller::{CoreMeta, Journaller, MetaPublisher, MetaReader};
 use super::latency::is_market_data;
 use super::meta_writer::{MetaSink, MetaWriter};
 use super::recorder::LatencyRecorder;
 use super::ring::{
-    Closed, CorePublisher, HaltFlag, InputPublisher, InputView, MetaPublisher, MetaReader,
-    OutputPublisher, OutputReader, RingReader,
+    Closed, CorePublisher, HaltFlag, InputPublisher, InputView, OutputPublisher, OutputReader,
+    RingReader,
 };
 use super::stamps::{OrderStampReader, OrderStampWriter, UnclaimedWriter, order_stamp_ring};
 use super::wait::Waiter;
@@ -266,7 +266,8 @@ pub fn start(
     with_view: bool,
 ) -> Result<Started, RuntimeError> {
     let halt = Arc::new(HaltFlag::default());
-    let (mut journaller, recovery) = Journaller::open(super::appender_config(journal_cfg, journal_dir))?;
+    let (mut journaller, recovery) =
+        Journaller::open(super::appender_config(journal_cfg, journal_dir))?;
     journaller.await_next_segment()?;
     let (core, restore) = if journaller.next_seq().0 > 0 {
         let journal = autobot_journal::Journal::open(journal_dir)?;

@@ -18,7 +18,6 @@ use disruptor::{
 };
 
 use super::clock::mono_now;
-use super::journaller::CoreMeta;
 use super::wait::Waiter;
 use crate::config::WaitKind;
 use crate::event::{InputEvent, OutputEvent};
@@ -155,6 +154,22 @@ impl InputPublisher {
         ok
     }
 
+    /// Publishes queued events from the front until the ring is full;
+    /// `true` if any went out. For execution threads, which consume the
+    /// output ring and so must never block on the input ring (the core may
+    /// be waiting on them).
+    pub fn publish_queued(&mut self, queue: &mut std::collections::VecDeque<InputEvent>) -> bool {
+        let mut any = false;
+        while let Some(ev) = queue.front() {
+            if !self.try_publish(ev) {
+                break;
+            }
+            queue.pop_front();
+            any = true;
+        }
+        any
+    }
+
     /// Publishes a batch with one claim, waiting while the ring lacks room.
     pub fn publish_batch(&mut self, events: &[InputEvent]) -> Result<(), Halted> {
         if events.is_empty() {
@@ -257,11 +272,6 @@ impl OutputPublisher {
         self.ring.dropped
     }
 }
-/// The core's handle on the meta ring: checkpoints and latency stamps for
-/// the dedicated journaller.
-pub(crate) type MetaPublisher = CorePublisher<CoreMeta>;
-/// The dedicated journaller's reader of the meta ring.
-pub(crate) type MetaReader = EventPoller<CoreMeta, SingleProducerBarrier>;
 
 impl crate::core::OutputSink for OutputPublisher {
     #[inline]

@@ -42,9 +42,9 @@ use autobot_engine::types::{ClientOrderId, SymbolId, UnixNanos};
 use simd_json::prelude::*;
 
 use super::ledger::OrderLedger;
-use super::market::ResyncRequests;
 use super::rest::{ErrorAction, Method, RestClient, RestError};
 use super::sign::{Signer, Stamp, new_order_query, order_ref_query, stamp_only_query};
+use crate::resync::ResyncRequests;
 
 /// How to reach the exchange's order endpoints.
 #[derive(Clone, Debug)]
@@ -402,7 +402,7 @@ pub fn run(
             }
         }
         if let Some(p) = publisher.as_mut() {
-            progress |= crate::paper::publish_queued(p, &mut reports);
+            progress |= p.publish_queued(&mut reports);
             if stopped && todo.is_empty() && reports.is_empty() {
                 publisher = None;
                 released.store(true, std::sync::atomic::Ordering::Release);

@@ -23,7 +23,7 @@
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source, Trade};
 use autobot_engine::types::{MonoNanos, Price, Qty, UnixNanos};
 
-use super::parse::{ParseError, Parsed, Symbols};
+use super::wire::{ParseError, Parsed, Symbols};
 
 /// The fast path's verdict.
 pub(super) enum Fast {

@@ -14,7 +14,7 @@
 //!   fraction of it is slept, so many clients do not retry in step); the
 //!   forced reconnect before the exchange's 24 h limit.
 //! - Depth snapshots: after each (re)connect, and whenever the `pu` chain
-//!   breaks or the core asks ([`ResyncRequests`], from its `BookResync`
+//!   breaks or the core asks ([`crate::resync::ResyncRequests`], from its `BookResync`
 //!   alert), the REST snapshot of the symbol is fetched and published
 //!   after the diffs already sent (the core buffers diffs until then).
 //! - Feed health per symbol as `FeedStatus` events: `Stale` after
@@ -27,6 +27,7 @@
 //!   update id jumps beyond `max_update_jump` unconfirmed, is refused and
 //!   counted (`plausible`).
 
+use crate::resync::ResyncRequests;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -79,7 +80,7 @@ pub struct MarketFeedConfig {
     /// Socket read timeout: the tick of the gateway's checks.
     pub poll: Duration,
     /// Load generator only: each text frame starts with its intended send
-    /// time (`sim::DUE_PREFIX_LEN` bytes), which becomes the events' `recv`,
+    /// time ([`DUE_PREFIX_LEN`] bytes), which becomes the events' `recv`,
     /// so every stage "from socket read" is measured from when the message
     /// was due instead: sender lag and socket queueing included
     /// (coordinated-omission correction). Never set against an exchange.
@@ -141,41 +142,20 @@ impl MarketFeedConfig {
     }
 }
 
+/// Length of a load-test frame's due-time prefix (20 digits of
+/// `clock::mono_now` ns and a space; the simulator writes it).
+pub const DUE_PREFIX_LEN: usize = 21;
+
 /// `<20-digit due ns> <message>` → (due, message); `None` for a frame
 /// without the prefix (it then goes to the parser whole, and is refused).
 fn due_prefixed(frame: &[u8]) -> Option<(MonoNanos, &[u8])> {
-    let n = crate::sim::DUE_PREFIX_LEN;
+    let n = DUE_PREFIX_LEN;
     let (head, rest) = (frame.get(..n)?, frame.get(n..)?);
     if head[n - 1] != b' ' {
         return None;
     }
     let due = std::str::from_utf8(&head[..n - 1]).ok()?.parse().ok()?;
     Some((MonoNanos(due), rest))
-}
-
-/// Book resyncs the core asked for, one flag per symbol (set by whoever
-/// reads the core's outputs, taken by the gateway).
-#[derive(Debug)]
-pub struct ResyncRequests(Vec<AtomicBool>);
-
-impl ResyncRequests {
-    /// Flags for `n` symbols.
-    pub fn new(n: usize) -> ResyncRequests {
-        ResyncRequests((0..n).map(|_| AtomicBool::new(false)).collect())
-    }
-
-    /// Asks for a new snapshot of `sym`.
-    pub fn request(&self, sym: SymbolId) {
-        if let Some(f) = self.0.get(usize::from(sym.0)) {
-            f.store(true, Ordering::Release);
-        }
-    }
-
-    fn take(&self, i: usize) -> bool {
-        self.0
-            .get(i)
-            .is_some_and(|f| f.swap(false, Ordering::AcqRel))
-    }
 }
 
 /// Refusal reasons counted by [`MarketStats::refused`].

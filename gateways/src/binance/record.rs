@@ -23,7 +23,7 @@ use tungstenite::Message;
 
 use super::market::{MarketFeedConfig, connect, is_tick};
 use super::rest::RestClient;
-use crate::sim::feed::stream_name;
+use super::wire::stream_name;
 
 /// Why recording stopped early.
 #[derive(Debug, thiserror::Error)]

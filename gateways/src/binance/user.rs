@@ -42,9 +42,10 @@ use simd_json::prelude::*;
 use tungstenite::Message;
 
 use super::execution::ExecClient;
-use super::ledger::{OrderLedger, reconcile};
+use super::ledger::OrderLedger;
 use super::market::{Socket, connect_url, is_tick};
 use super::parse::{ParseError, Symbols};
+use super::reconcile::reconcile;
 use super::rest::{Method, RestClient, RestError};
 use super::sign::parse_client_id;
 use crate::credentials::Hidden;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use autobot_engine::event::InputBody;
 use autobot_engine::types::Instrument;
 
+use crate::binance::parse::stream_name;
 use crate::synthetic::{SyntheticConfig, SyntheticMarket};
 
 /// One message of the feed.
@@ -252,25 +253,5 @@ impl CaptureFeed {
                 text: json.to_string(),
             }));
         }
-    }
-}
-
-/// The `stream` of a combined-stream envelope (`{"stream":"…","data":…}`).
-pub fn stream_name(json: &str) -> Option<&str> {
-    let rest = json.strip_prefix(r#"{"stream":""#)?;
-    rest.split_once('"').map(|(s, _)| s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_names_come_from_the_envelope() {
-        assert_eq!(
-            stream_name(r#"{"stream":"btcusdt@depth@0ms","data":{}}"#),
-            Some("btcusdt@depth@0ms")
-        );
-        assert_eq!(stream_name(r#"{"lastUpdateId":1}"#), None);
     }
 }

@@ -100,7 +100,7 @@ pub struct SimConfig {
     /// The simulated account.
     pub account: AccountConfig,
     /// Load generator: prefix every stream frame with its intended send
-    /// time ([`DUE_PREFIX_LEN`] bytes: 20 digits of `clock::mono_now` ns
+    /// time (`binance::market::DUE_PREFIX_LEN` bytes: 20 digits of `clock::mono_now` ns
     /// and a space), for a gateway that measures from it (see
     /// `MarketFeedConfig::due_prefix`). Never set for a Binance-shaped feed.
     pub due_prefix: bool,
@@ -109,9 +109,6 @@ pub struct SimConfig {
     /// a client answers it (parity tests against the backtest).
     pub lockstep: bool,
 }
-
-/// Length of a frame's due-time prefix (20 digits and a space).
-pub const DUE_PREFIX_LEN: usize = 21;
 
 impl SimConfig {
     /// Defaults on free loopback ports.

@@ -13,6 +13,7 @@ use super::metrics;
 use super::record::Recorder;
 use super::report::Report;
 use crate::position::format_utc;
+use crate::text::esc;
 
 const WIDTH: u32 = 960;
 /// Most points a line chart draws (the series is thinned evenly beyond).
@@ -124,13 +125,6 @@ fn regime_chart(r: &Recorder, core: &CoreConfig, start_ms: u64, end_ms: u64) -> 
         root.present()?;
     }
     Ok(svg)
-}
-
-/// `s` with the HTML metacharacters of text content escaped.
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The halts (when, why, what was open, when lifted), the time in each

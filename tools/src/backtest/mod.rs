@@ -19,11 +19,12 @@ pub mod html;
 pub mod import;
 pub mod merge;
 pub mod metrics;
+pub mod output;
 pub mod record;
 pub mod report;
 pub mod rows;
 pub mod run;
-pub mod settings;
+pub use crate::config::backtest as settings;
 pub mod source;
 pub mod sweep;
 

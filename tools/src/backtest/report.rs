@@ -6,7 +6,6 @@
 //! Nothing in the report depends on the wall clock.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use autobot_engine::config::CoreConfig;
 use autobot_engine::regime::Regime;
@@ -514,14 +513,4 @@ fn symbol_name(core: &CoreConfig, sym: SymbolId) -> &str {
     core.instruments
         .get(usize::from(sym.0))
         .map_or("?", |i| i.name.as_str())
-}
-
-/// Writes the report's files into `dir` (created if need be).
-pub fn write(dir: &Path, report: &Report, bt: &Backtest, core: &CoreConfig) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("report.json"), report.to_json())?;
-    std::fs::write(dir.join("trades.csv"), trades_csv(&bt.recorder, core))?;
-    std::fs::write(dir.join("round_trips.csv"), trips_csv(&bt.recorder, core))?;
-    let html = super::html::page(report, &bt.recorder, core);
-    std::fs::write(dir.join("report.html"), html)
 }

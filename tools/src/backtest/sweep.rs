@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
-use super::report::{self, Report};
+use super::output;
+use super::report::Report;
 use super::run::{BacktestError, DataSource, Window, run_backtest};
 use crate::config::AppConfig;
 
@@ -329,7 +330,7 @@ fn run_point(
     let done = run_backtest(&point.config, data, window, false).map_err(failed)?;
     let rep = Report::new(&done.backtest, &done.core, &point.config.backtest);
     if let Some(dir) = out {
-        report::write(dir, &rep, &done.backtest, &done.core)
+        output::write(dir, &rep, &done.backtest, &done.core)
             .map_err(|e| SweepError::Write(format!("{}: {e}", dir.display())))?;
     }
     Ok(Outcome::of(&point.settings, window, &rep))

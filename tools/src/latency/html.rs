@@ -15,7 +15,7 @@ use autobot_engine::runtime::latency::Stage;
 use plotters::prelude::*;
 
 use super::{Distribution, QUANTILES, ns};
-use crate::backtest::html::esc;
+use crate::text::esc;
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 560;

@@ -39,7 +39,7 @@ struct Waiting {
 /// Every stage a journal's stamps give (a run directory or the journal
 /// directory itself), as distributions.
 pub fn from_journal(dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyError> {
-    let path = crate::journal_cmd::journal_dir(dir);
+    let path = crate::text::journal_dir(dir);
     let fail = |reason: String| LatencyError::Journal {
         path: path.clone(),
         reason,

@@ -11,7 +11,6 @@
 //! Other crates add their own sections and implement [`Validate`] for them;
 //! the CLI composes the whole file.
 
-use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -21,6 +20,7 @@ pub mod presets;
 mod risk;
 
 pub use crate::strategy::StrategyConfig;
+pub use crate::validate::{RangeError, Validate, check_range, join_key};
 
 pub use risk::{
     AccountConfig, BreakerConfig, ControlConfig, ForbiddenConfig, GuardConfig, NoEdge,
@@ -66,56 +66,6 @@ pub enum ConfigError {
         /// The allowed range, in words.
         allowed: String,
     },
-}
-
-/// A value outside its allowed range, before the file name is attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RangeError {
-    /// Full dotted key path.
-    pub key: String,
-    /// The value given.
-    pub value: String,
-    /// The allowed range, in words.
-    pub allowed: String,
-}
-
-impl RangeError {
-    /// A range error for `key` under the section path `at`.
-    pub fn new(at: &str, key: &str, value: impl Display, allowed: impl Into<String>) -> Self {
-        RangeError {
-            key: join_key(at, key),
-            value: value.to_string(),
-            allowed: allowed.into(),
-        }
-    }
-}
-
-fn join_key(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_string()
-    } else {
-        format!("{at}.{key}")
-    }
-}
-
-/// Checks `min <= value <= max` for the key `at.key`.
-pub fn check_range<T: PartialOrd + Display>(
-    at: &str,
-    key: &str,
-    value: T,
-    min: T,
-    max: T,
-) -> Result<(), RangeError> {
-    if value < min || value > max {
-        return Err(RangeError::new(at, key, value, format!("{min} ..= {max}")));
-    }
-    Ok(())
-}
-
-/// Range checks of a config section. `at` is the section's dotted path.
-pub trait Validate {
-    /// Returns the first out-of-range value.
-    fn validate(&self, at: &str) -> Result<(), RangeError>;
 }
 
 /// Reads, parses and validates a TOML file.

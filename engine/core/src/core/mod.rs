@@ -26,7 +26,7 @@
 
 mod account;
 mod allowed;
-mod book;
+
 mod control;
 mod correlation;
 mod digest;
@@ -40,16 +40,16 @@ mod order_state;
 mod orders;
 mod portfolio;
 mod position;
-mod strategies;
 mod state;
+mod strategies;
 mod veto;
 mod view;
 mod volatility;
 mod watch;
 
+pub use crate::depth::{BookReject, TopOfBook};
 pub use account::Account;
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
-pub use book::{BookReject, TopOfBook};
 pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use correlation::Correlations;
 pub use digest::{DIGEST_SEED, OutputDigest};
@@ -416,7 +416,7 @@ impl Core {
             features: cfg
                 .instruments
                 .iter()
-                .map(|ins| FeatureSet::new(sc, ins.tick_size))
+                .map(|ins| sc.feature_set(ins.tick_size))
                 .collect(),
             regimes: (0..cfg.instruments.len())
                 .map(|_| RegimeDetector::new(&sc.regime))

@@ -19,4 +19,3 @@ impl Core {
         rkyv::from_bytes::<Core, rkyv::rancor::Error>(&aligned).map_err(|e| e.to_string())
     }
 }
-

@@ -3,8 +3,58 @@
 //! strategies' adapted weights. They are audit records: journaled replay
 //! reproduces them bit for bit, and nothing outside the core acts on them.
 
-use crate::regime::Regime;
 use crate::types::{Price, Qty, Rate, SymbolId};
+
+/// A market regime.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[rkyv(derive(Debug, PartialEq))]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Regime {
+    /// No trend strong enough (and the regime before the detector is warm).
+    #[default]
+    Range = 0,
+    /// Trending up.
+    Bull = 1,
+    /// Trending down.
+    Bear = 2,
+    /// Volatility above the configured level, whatever the trend.
+    HighVol = 3,
+}
+
+impl Regime {
+    /// Every regime, by index.
+    pub const ALL: [Regime; 4] = [Regime::Range, Regime::Bull, Regime::Bear, Regime::HighVol];
+
+    /// Name as written in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Regime::Range => "range",
+            Regime::Bull => "bull",
+            Regime::Bear => "bear",
+            Regime::HighVol => "high_vol",
+        }
+    }
+
+    /// Bit of this regime in a `regime::RegimeSet`.
+    pub const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
 
 /// The position a signal asks for.
 #[derive(

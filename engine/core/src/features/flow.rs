@@ -14,8 +14,8 @@
 //! Each update is O(1): the window's oldest entry leaves the sums as the new
 //! one enters. Book imbalance reads `levels` levels per call.
 
-use crate::core::TopOfBook;
 use crate::depth::DepthBook;
+use crate::depth::TopOfBook;
 use crate::event::Trade;
 use crate::types::{Price, Rate, Rounding, SCALE, div_round_i128 as div_round};
 

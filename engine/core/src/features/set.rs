@@ -8,7 +8,6 @@ use super::candles::Candles;
 use super::flow::{RealizedVol, TradeWindow};
 use super::profile::VolumeProfile;
 use crate::event::{Kline, Trade};
-use crate::strategy::StrategyConfig;
 use crate::types::{Price, UnixNanos};
 
 const DAY_NANOS: u64 = 86_400 * 1_000_000_000;
@@ -32,13 +31,22 @@ pub struct FeatureSet {
 }
 
 impl FeatureSet {
-    /// All memory allocated here.
-    pub fn new(cfg: &StrategyConfig, tick: Price) -> FeatureSet {
-        let width = Price::from_raw(tick.raw().saturating_mul(i64::from(cfg.profile_ticks)));
+    /// All memory allocated here: candles of `bar_secs`, a window of
+    /// `trade_window` trades, a volume profile of `profile_buckets` buckets
+    /// of `profile_ticks` ticks (`[strategy]` gives each;
+    /// `StrategyConfig::feature_set` reads them from there).
+    pub fn new(
+        bar_secs: &[u32],
+        trade_window: u32,
+        profile_buckets: u32,
+        profile_ticks: u32,
+        tick: Price,
+    ) -> FeatureSet {
+        let width = Price::from_raw(tick.raw().saturating_mul(i64::from(profile_ticks)));
         FeatureSet {
-            candles: Candles::new(&cfg.bar_secs),
-            trades: TradeWindow::new(cfg.trade_window as usize),
-            profile: VolumeProfile::new(cfg.profile_buckets as usize, width),
+            candles: Candles::new(bar_secs),
+            trades: TradeWindow::new(trade_window as usize),
+            profile: VolumeProfile::new(profile_buckets as usize, width),
             realized: RealizedVol::new(REALIZED_BARS),
             day: 0,
         }

@@ -8,9 +8,9 @@
 
 use serde::Deserialize;
 
-use crate::config::{RangeError, Validate, check_range};
 use crate::regime::{Regime, RegimeConfig};
 use crate::types::Rate;
+use crate::validate::{RangeError, Validate, check_range};
 
 /// Where bars come from.
 #[derive(
@@ -420,6 +420,19 @@ impl StrategyConfig {
             regime: RegimeConfig::default(),
             instances: Vec::new(),
         }
+    }
+}
+
+impl StrategyConfig {
+    /// The features of one symbol with tick `tick`, shaped by this section.
+    pub fn feature_set(&self, tick: crate::types::Price) -> crate::features::set::FeatureSet {
+        crate::features::set::FeatureSet::new(
+            &self.bar_secs,
+            self.trade_window,
+            self.profile_buckets,
+            self.profile_ticks,
+            tick,
+        )
     }
 }
 

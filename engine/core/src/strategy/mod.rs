@@ -28,7 +28,7 @@ pub use config::{BarSource, InstanceConfig, MAX_INSTANCES, StrategyConfig, Strat
 pub use cross::{Cross, EmaCross};
 pub use kinds::{EmaFlip, MeanReversion, Scalper, Trend};
 
-use crate::core::TopOfBook;
+use crate::depth::TopOfBook;
 use crate::event::{Kline, SignalReason, Stance};
 use crate::features::flow::{TradeSums, imbalance, spread_bps, top_imbalance};
 use crate::regime::{Regime, RegimeSet};

@@ -1,5 +1,7 @@
 //! The whole configuration file: every section, composed and cross-checked.
 
+pub mod backtest;
+
 use std::path::Path;
 
 use autobot_engine::config::{
@@ -293,7 +295,7 @@ pub struct AppConfig {
     /// `[metrics]`.
     pub metrics: MetricsConfig,
     /// `[backtest]`.
-    pub backtest: crate::backtest::settings::BacktestConfig,
+    pub backtest: backtest::BacktestConfig,
 }
 
 impl Validate for AppConfig {

@@ -1,0 +1,25 @@
+//! The report's files: `report.json`, `trades.csv`, `round_trips.csv` and
+//! `report.html` (the page drawn by `html` from the `report`).
+
+use std::path::Path;
+
+use autobot_engine::config::CoreConfig;
+
+use super::report::Report;
+use super::run::Backtest;
+
+/// Writes the report's files into `dir` (created if need be).
+pub fn write(dir: &Path, report: &Report, bt: &Backtest, core: &CoreConfig) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("report.json"), report.to_json())?;
+    std::fs::write(
+        dir.join("trades.csv"),
+        super::report::trades_csv(&bt.recorder, core),
+    )?;
+    std::fs::write(
+        dir.join("round_trips.csv"),
+        super::report::trips_csv(&bt.recorder, core),
+    )?;
+    let html = super::html::page(report, &bt.recorder, core);
+    std::fs::write(dir.join("report.html"), html)
+}
