@@ -3,52 +3,15 @@
 //! (the DOM-free path), and checks that the DOM path, by contrast, does
 //! allocate, so the counter is known to see the parser's allocations.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::BufRead as _;
 
 use autobot_engine::types::MonoNanos;
 use autobot_gateways::binance::parse::{Parsed, Parser, Symbols};
 
-struct Counting;
-
-thread_local! {
-    // Per thread, so tests running in parallel do not count each other's
-    // allocations; const-initialised, so reading it never allocates.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while a thread exits.
-    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; it only
-// counts allocations on the side.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: autobot_test_support::Counting = autobot_test_support::Counting;
+
+use autobot_test_support::allocations as allocs;
 
 #[test]
 fn book_tickers_and_trades_parse_without_allocating() {

@@ -136,12 +136,10 @@ pub fn run(
     let atr = series::atr(kernels, &bars.high, &bars.low, &bars.close, 14);
     let ret = series::returns_bps(kernels, &bars.close);
     let rvol = series::realized_vol(kernels, &bars.close, RVOL_WINDOW);
-    writeln!(
-        out,
-        "open_time,{},{}",
-        Standard::COLUMNS.join(","),
-        EXTRA_COLUMNS.join(",")
-    )?;
+    let mut csv = csv::Writer::from_writer(&mut out);
+    let header = ["open_time"].into_iter();
+    csv.write_record(header.chain(Standard::COLUMNS).chain(EXTRA_COLUMNS))
+        .map_err(std::io::Error::from)?;
     let mut set = Standard::new();
     for i in 0..bars.time.len() {
         let mut row = set.update(bars.high[i], bars.low[i], bars.close[i]);
@@ -151,12 +149,14 @@ pub fn run(
             atr[i].to_bits()
         );
         row[ATR_COLUMN] = Some(atr[i]).filter(|v| !v.is_nan());
-        write!(out, "{}", bars.time[i])?;
         let extra = [ret[i], rvol[i]].map(|v| Some(v).filter(|v| !v.is_nan()));
-        for v in row.into_iter().chain(extra) {
-            write!(out, ",{}", v.map(|x| x.to_string()).unwrap_or_default())?;
-        }
-        writeln!(out)?;
+        let values = row
+            .into_iter()
+            .chain(extra)
+            .map(|v| v.map(|x| x.to_string()).unwrap_or_default());
+        csv.write_record(std::iter::once(bars.time[i].to_string()).chain(values))
+            .map_err(std::io::Error::from)?;
     }
+    csv.flush()?;
     Ok(counts)
 }

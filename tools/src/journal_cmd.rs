@@ -270,7 +270,7 @@ pub enum Format {
 
 const CSV_HEADER: &str = "seq,recv_ns,exchange_ns,source,symbol,kind,price,qty,bid_price,bid_qty,ask_price,ask_qty,side,order_id,status,fee";
 
-fn csv_row(ev: &InputEvent) -> String {
+fn csv_row(ev: &InputEvent) -> Vec<String> {
     let h = &ev.header;
     let mut cols: [String; 10] = Default::default();
     match &ev.body {
@@ -315,16 +315,15 @@ fn csv_row(ev: &InputEvent) -> String {
         | InputBody::Timer(_)
         | InputBody::FeedStatus(_) => {}
     }
-    format!(
-        "{},{},{},{:?},{},{},{}",
-        h.seq,
-        h.recv,
-        h.exchange,
-        h.source,
-        h.symbol,
-        InputBody::KIND_NAMES[ev.body.kind_index()],
-        cols.join(",")
-    )
+    let head = [
+        h.seq.to_string(),
+        h.recv.to_string(),
+        h.exchange.to_string(),
+        format!("{:?}", h.source),
+        h.symbol.to_string(),
+        InputBody::KIND_NAMES[ev.body.kind_index()].to_string(),
+    ];
+    head.into_iter().chain(cols).collect()
 }
 
 /// Writes every input in the range as JSON lines or CSV.
@@ -337,26 +336,30 @@ pub fn export(
 ) -> anyhow::Result<u64> {
     let j = Journal::open(&journal_dir(dir))?;
     let (from, until) = range(&j, from, until);
-    if format == Format::Csv {
-        writeln!(out, "{CSV_HEADER}")?;
-    }
+    let events = j
+        .records_from(from)
+        .take_while(|r| r.meta.seq <= until)
+        .filter(|r| !r.meta.is_meta())
+        .map(|r| decode(&r));
     let mut n = 0;
-    for r in j.records_from(from) {
-        if r.meta.seq > until {
-            break;
-        }
-        if r.meta.is_meta() {
-            continue;
-        }
-        let ev = decode(&r)?;
-        match format {
-            Format::Jsonl => {
-                serde_json::to_writer(&mut *out, &ev).context("writing JSON")?;
+    match format {
+        Format::Jsonl => {
+            for ev in events {
+                serde_json::to_writer(&mut *out, &ev?).context("writing JSON")?;
                 writeln!(out)?;
+                n += 1;
             }
-            Format::Csv => writeln!(out, "{}", csv_row(&ev))?,
         }
-        n += 1;
+        Format::Csv => {
+            // Fields with commas or quotes are quoted (the `csv` crate).
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(CSV_HEADER.split(','))?;
+            for ev in events {
+                csv.write_record(csv_row(&ev?))?;
+                n += 1;
+            }
+            csv.flush()?;
+        }
     }
     Ok(n)
 }

@@ -37,63 +37,32 @@ impl Position {
     }
 }
 
-/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` into Unix nanoseconds.
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` into Unix nanoseconds (`None`
+/// for anything else, a day the month does not have included).
 pub fn parse_utc(s: &str) -> Option<u64> {
-    let s = s.strip_suffix('Z')?;
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.splitn(3, '-').map(|x| x.parse::<i64>().ok());
-    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-    let mut t = hms.splitn(3, ':').map(|x| x.parse::<i64>().ok());
-    let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+    // jiff would take any offset; these arguments are UTC, said with `Z`.
+    if !s.ends_with('Z') {
         return None;
     }
-    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let nanos: i64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse::<i64>().ok()? * 10i64.pow(9 - frac.len() as u32)
-    };
-    let secs = days_from_civil(y, mo, da) * 86_400 + h * 3600 + mi * 60 + se;
-    u64::try_from(secs.checked_mul(1_000_000_000)?.checked_add(nanos)?).ok()
+    let t: jiff::Timestamp = s.parse().ok()?;
+    u64::try_from(t.as_nanosecond()).ok()
 }
 
-/// UTC calendar fields of Unix seconds: (year, month, day, hour, minute,
-/// second), by H. Hinnant's civil-from-days (no date-time dependency).
-pub fn civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+/// The UTC time of Unix nanoseconds.
+fn utc(ns: u64) -> jiff::Timestamp {
+    jiff::Timestamp::from_nanosecond(i128::from(ns)).unwrap_or(jiff::Timestamp::MAX)
 }
 
 /// Formats Unix nanoseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_utc(ns: u64) -> String {
-    let (y, m, d, hh, mm, ss) = civil(ns / 1_000_000_000);
-    let ms = ns % 1_000_000_000 / 1_000_000;
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{ms:03}Z")
+    utc(ns).strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Formats Unix seconds as `YYYYMMDD-HHMMSS` (run directory names).
+pub fn compact_utc(secs: u64) -> String {
+    utc(secs.saturating_mul(1_000_000_000))
+        .strftime("%Y%m%d-%H%M%S")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -113,6 +82,14 @@ mod tests {
         );
         assert!("yesterday".parse::<Position>().is_err());
         assert_eq!(parse_utc("2024-13-01T00:00:00Z"), None);
+        // Days a month does not have, and a leap day of a common year.
+        assert_eq!(parse_utc("2024-02-31T00:00:00Z"), None);
+        assert_eq!(parse_utc("2023-02-29T00:00:00Z"), None);
+        assert_eq!(parse_utc("2024-04-31T12:00:00Z"), None);
+        assert_eq!(
+            parse_utc("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000_000_000)
+        );
         assert_eq!(
             format_utc(1_704_067_205_250_000_000),
             "2024-01-01T00:00:05.250Z"

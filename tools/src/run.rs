@@ -388,8 +388,7 @@ fn new_run_dir(base: &Path, seed: u64) -> Result<PathBuf, RunError> {
 
 /// `YYYYmmdd-HHMMSS` in UTC, to name run directories.
 fn utc_stamp(secs: u64) -> String {
-    let (y, m, d, hh, mm, ss) = crate::position::civil(secs);
-    format!("{y:04}{m:02}{d:02}-{hh:02}{mm:02}{ss:02}")
+    crate::position::compact_utc(secs)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Small helpers the commands' outputs share: thousands grouping, HTML
-//! escaping, and where a run directory keeps its journal.
+//! escaping, CSV (through the `csv` crate, so fields with commas or quotes
+//! are quoted), and where a run directory keeps its journal.
 
 use std::path::{Path, PathBuf};
 
@@ -30,4 +31,21 @@ pub fn journal_dir(dir: &Path) -> PathBuf {
     } else {
         dir.to_path_buf()
     }
+}
+
+/// CSV text of `header` and `rows`, each field quoted where it needs it.
+pub fn csv_text<R, F>(header: &[&str], rows: R) -> String
+where
+    R: IntoIterator<Item = F>,
+    F: IntoIterator<Item = String>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into memory cannot fail; a row of the wrong length is a bug
+    // the tests catch, so it is not hidden behind an error.
+    let _ = w.write_record(header);
+    for row in rows {
+        let _ = w.write_record(row.into_iter().collect::<Vec<String>>());
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }

@@ -8,12 +8,11 @@
 //! capture's REST depth snapshot line is not streamed: it becomes the
 //! snapshot the simulator's REST side serves.
 
-use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use autobot_engine::event::InputBody;
-use autobot_engine::types::Instrument;
+use autobot_engine::types::{Instrument, Price, Qty};
 
 use crate::binance::parse::stream_name;
 use crate::synthetic::{SyntheticConfig, SyntheticMarket};
@@ -128,36 +127,43 @@ impl SyntheticFeed {
         let sym = usize::from(e.symbol.0);
         let (name, streams) = (&self.names[sym], &self.streams[sym]);
         let ms = e.exchange_time.0 / 1_000_000;
-        let mut text = String::with_capacity(256);
-        let stream = match e.body {
-            InputBody::BookTicker(t) => {
-                let _ = write!(
-                    text,
-                    r#"{{"stream":"{s}","data":{{"e":"bookTicker","u":{u},"s":"{name}","b":"{b}","B":"{bq}","a":"{a}","A":"{aq}","T":{ms},"E":{ms}}}}}"#,
-                    s = streams[0],
-                    u = t.update_id,
-                    b = t.bid_price,
-                    bq = t.bid_qty,
-                    a = t.ask_price,
-                    aq = t.ask_qty,
-                );
-                streams[0].clone()
-            }
-            InputBody::AggTrade(t) => {
-                let _ = write!(
-                    text,
-                    r#"{{"stream":"{s}","data":{{"e":"aggTrade","E":{ms},"a":{id},"s":"{name}","p":"{p}","q":"{q}","f":{id},"l":{id},"T":{ms},"m":{m}}}}}"#,
-                    s = streams[1],
-                    id = t.trade_id,
-                    p = t.price,
-                    q = t.qty,
-                    m = t.buyer_is_maker,
-                );
-                streams[1].clone()
-            }
+        let json = match e.body {
+            InputBody::BookTicker(t) => serde_json::to_string(&Envelope {
+                stream: &streams[0],
+                data: TickerMsg {
+                    e: "bookTicker",
+                    u: t.update_id,
+                    s: name,
+                    b: t.bid_price,
+                    bq: t.bid_qty,
+                    a: t.ask_price,
+                    aq: t.ask_qty,
+                    t: ms,
+                    time: ms,
+                },
+            })
+            .map(|text| (text, streams[0].clone())),
+            InputBody::AggTrade(t) => serde_json::to_string(&Envelope {
+                stream: &streams[1],
+                data: TradeMsg {
+                    e: "aggTrade",
+                    time: ms,
+                    a: t.trade_id,
+                    s: name,
+                    p: t.price,
+                    q: t.qty,
+                    f: t.trade_id,
+                    l: t.trade_id,
+                    t: ms,
+                    m: t.buyer_is_maker,
+                },
+            })
+            .map(|text| (text, streams[1].clone())),
             // The generator makes only tickers and trades.
             _ => unreachable!("synthetic market emitted {:?}", e.body),
         };
+        // Serializing plain structs of numbers and strings cannot fail.
+        let (text, stream) = json.unwrap_or_default();
         let due_ns = self.count * self.period_ns;
         self.count += 1;
         Some(FeedItem {
@@ -254,4 +260,46 @@ impl CaptureFeed {
             }));
         }
     }
+}
+
+/// A combined-stream envelope, as Binance sends it.
+#[derive(serde::Serialize)]
+struct Envelope<'a, T> {
+    stream: &'a str,
+    data: T,
+}
+
+/// A `bookTicker` message (fields in Binance's order).
+#[derive(serde::Serialize)]
+struct TickerMsg<'a> {
+    e: &'static str,
+    u: u64,
+    s: &'a str,
+    b: Price,
+    #[serde(rename = "B")]
+    bq: Qty,
+    a: Price,
+    #[serde(rename = "A")]
+    aq: Qty,
+    #[serde(rename = "T")]
+    t: u64,
+    #[serde(rename = "E")]
+    time: u64,
+}
+
+/// An `aggTrade` message (fields in Binance's order).
+#[derive(serde::Serialize)]
+struct TradeMsg<'a> {
+    e: &'static str,
+    #[serde(rename = "E")]
+    time: u64,
+    a: u64,
+    s: &'a str,
+    p: Price,
+    q: Qty,
+    f: u64,
+    l: u64,
+    #[serde(rename = "T")]
+    t: u64,
+    m: bool,
 }

@@ -311,7 +311,9 @@ impl SimHandle {
         lock(&self.shared.listen_keys).clear();
         let mut users = lock(&self.shared.users);
         for (key, mut ws) in users.drain(..) {
-            let text = format!(r#"{{"e":"listenKeyExpired","E":"{now}","listenKey":"{key}"}}"#);
+            // Binance sends this event's `E` as a string.
+            let text = serde_json::json!({"e": "listenKeyExpired", "E": now.to_string(), "listenKey": key})
+                .to_string();
             let _ = ws.send(Message::text(text));
             let _ = ws.close(None);
             let _ = ws.flush();

@@ -9,7 +9,6 @@
 //! everything before `&signature=` (-1022).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -65,7 +64,7 @@ fn query<'a>(url: &'a str, key: &str) -> Option<&'a str> {
 }
 
 fn error(code: i32, msg: &str) -> String {
-    format!(r#"{{"code":{code},"msg":"{msg}"}}"#)
+    serde_json::json!({"code": code, "msg": msg}).to_string()
 }
 
 fn refusal((status, code, msg): Refusal) -> (u16, String) {
@@ -143,7 +142,10 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
 fn route(path: &str, url: &str, limit: usize, shared: &Shared) -> (u16, String) {
     match path {
         "/fapi/v1/ping" => (200, "{}".into()),
-        "/fapi/v1/time" => (200, format!(r#"{{"serverTime":{}}}"#, now_ms(shared))),
+        "/fapi/v1/time" => (
+            200,
+            serde_json::json!({"serverTime": now_ms(shared)}).to_string(),
+        ),
         "/fapi/v1/exchangeInfo" => (200, exchange_info(shared)),
         "/fapi/v1/depth" => {
             let Some(sym) = query(url, "symbol") else {
@@ -175,28 +177,35 @@ fn route(path: &str, url: &str, limit: usize, shared: &Shared) -> (u16, String) 
 }
 
 fn exchange_info(shared: &Shared) -> String {
-    let mut s = format!(
-        r#"{{"timezone":"UTC","serverTime":{},"rateLimits":[{{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":2400}}],"symbols":["#,
-        now_ms(shared)
-    );
-    for (k, i) in shared.instruments.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        let _ = write!(
-            s,
-            r#"{{"symbol":"{n}","pair":"{n}","contractType":"PERPETUAL","status":"TRADING","quoteAsset":"USDT","marginAsset":"USDT","filters":[{{"filterType":"PRICE_FILTER","tickSize":"{t}","minPrice":"{t}","maxPrice":"10000000"}},{{"filterType":"LOT_SIZE","stepSize":"{st}","minQty":"{mq}","maxQty":"{xq}"}},{{"filterType":"MARKET_LOT_SIZE","stepSize":"{st}","minQty":"{mq}","maxQty":"{xm}"}},{{"filterType":"MIN_NOTIONAL","notional":"{mn}"}}]}}"#,
-            n = i.name,
-            t = i.tick_size,
-            st = i.step_size,
-            mq = i.min_qty,
-            xq = i.max_qty,
-            xm = i.max_market_qty,
-            mn = i.min_notional,
-        );
-    }
-    s.push_str("]}");
-    s
+    use serde_json::json;
+    let symbols: Vec<serde_json::Value> = shared
+        .instruments
+        .iter()
+        .map(|i| {
+            json!({
+                "symbol": i.name.as_str(), "pair": i.name.as_str(),
+                "contractType": "PERPETUAL", "status": "TRADING",
+                "quoteAsset": "USDT", "marginAsset": "USDT",
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "tickSize": i.tick_size,
+                     "minPrice": i.tick_size, "maxPrice": "10000000"},
+                    {"filterType": "LOT_SIZE", "stepSize": i.step_size,
+                     "minQty": i.min_qty, "maxQty": i.max_qty},
+                    {"filterType": "MARKET_LOT_SIZE", "stepSize": i.step_size,
+                     "minQty": i.min_qty, "maxQty": i.max_market_qty},
+                    {"filterType": "MIN_NOTIONAL", "notional": i.min_notional},
+                ],
+            })
+        })
+        .collect();
+    json!({
+        "timezone": "UTC",
+        "serverTime": now_ms(shared),
+        "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+                        "intervalNum": 1, "limit": 2400}],
+        "symbols": symbols,
+    })
+    .to_string()
 }
 
 fn is_signed(path: &str) -> bool {
@@ -231,7 +240,7 @@ fn listen_key(
                 format!("simkey{:016x}{n:08x}", now_ms(shared))
             });
             keys.insert(key.clone());
-            (200, format!(r#"{{"listenKey":"{key}"}}"#))
+            (200, serde_json::json!({"listenKey": key}).to_string())
         }
         tiny_http::Method::Put => match query(url, "listenKey") {
             Some(k) if keys.contains(k) => (200, "{}".into()),

@@ -5,7 +5,6 @@
 //! The same seed and row count give the same bytes.
 
 use std::fs::File;
-use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use autobot_engine::event::InputBody;
@@ -24,8 +23,8 @@ pub struct Generated {
 }
 
 struct Pair {
-    tickers: BufWriter<File>,
-    trades: BufWriter<File>,
+    tickers: csv::Writer<File>,
+    trades: csv::Writer<File>,
 }
 
 /// Writes `rows` book-ticker rows (over all instruments, with the trades
@@ -44,10 +43,12 @@ pub fn generate(
     };
     let mut pairs = Vec::with_capacity(instruments.len());
     for ins in instruments {
-        let mut open = |kind: &str, header: &str| -> std::io::Result<BufWriter<File>> {
+        let mut open = |kind: &str, header: &str| -> std::io::Result<csv::Writer<File>> {
             let path = out.join(format!("{}-{kind}-synthetic.csv", ins.name));
-            let mut w = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-            writeln!(w, "{header}")?;
+            let mut w = csv::WriterBuilder::new()
+                .buffer_capacity(1 << 20)
+                .from_writer(File::create(&path)?);
+            w.write_record(header.split(','))?;
             done.files.push(path);
             Ok(w)
         };
@@ -71,22 +72,28 @@ pub fn generate(
         };
         match ev.body {
             InputBody::BookTicker(t) => {
-                writeln!(
-                    p.tickers,
-                    "{},{},{},{},{},{ms},{ms}",
-                    t.update_id, t.bid_price, t.bid_qty, t.ask_price, t.ask_qty
-                )?;
+                p.tickers.write_record([
+                    t.update_id.to_string(),
+                    t.bid_price.to_string(),
+                    t.bid_qty.to_string(),
+                    t.ask_price.to_string(),
+                    t.ask_qty.to_string(),
+                    ms.to_string(),
+                    ms.to_string(),
+                ])?;
                 done.book_tickers += 1;
             }
             InputBody::AggTrade(t) => {
-                writeln!(
-                    p.trades,
-                    "{id},{},{},{id},{id},{ms},{}",
-                    t.price,
-                    t.qty,
-                    t.buyer_is_maker,
-                    id = t.trade_id
-                )?;
+                let id = t.trade_id.to_string();
+                p.trades.write_record([
+                    id.as_str(),
+                    &t.price.to_string(),
+                    &t.qty.to_string(),
+                    &id,
+                    &id,
+                    &ms.to_string(),
+                    if t.buyer_is_maker { "true" } else { "false" },
+                ])?;
                 done.trades += 1;
             }
             _ => {}

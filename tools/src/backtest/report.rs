@@ -457,56 +457,71 @@ fn halt_info(h: &super::record::Halt, core: &CoreConfig) -> HaltInfo {
 
 /// `trades.csv`: every fill.
 pub fn trades_csv(r: &Recorder, core: &CoreConfig) -> String {
-    let mut s =
-        String::from("time_ms,symbol,side,price,qty,fee,liquidity,origin,strategy,realized_pnl\n");
-    for x in &r.fills {
-        let _ = writeln!(
-            s,
-            "{},{},{:?},{},{},{},{:?},{:?},{},{}",
-            x.time_ms,
-            symbol_name(core, x.symbol),
-            x.side,
-            x.price,
-            x.qty,
-            x.fee,
-            x.liquidity,
-            x.origin,
-            x.strategy.map_or(String::new(), |i| strategy_name(
-                i,
-                &core.strategy.instances
-            )),
-            x.realized
-        );
-    }
-    s
+    let header = [
+        "time_ms",
+        "symbol",
+        "side",
+        "price",
+        "qty",
+        "fee",
+        "liquidity",
+        "origin",
+        "strategy",
+        "realized_pnl",
+    ];
+    let rows = r.fills.iter().map(|x| {
+        [
+            x.time_ms.to_string(),
+            symbol_name(core, x.symbol).to_string(),
+            format!("{:?}", x.side),
+            x.price.to_string(),
+            x.qty.to_string(),
+            x.fee.to_string(),
+            format!("{:?}", x.liquidity),
+            format!("{:?}", x.origin),
+            x.strategy.map_or(String::new(), |i| {
+                strategy_name(i, &core.strategy.instances)
+            }),
+            x.realized.to_string(),
+        ]
+    });
+    crate::text::csv_text(&header, rows)
 }
 
 /// `round_trips.csv`: every closed round trip.
 pub fn trips_csv(r: &Recorder, core: &CoreConfig) -> String {
-    let mut s = String::from("opened_ms,closed_ms,symbol,side,strategy,origin,regime,pnl,fees\n");
-    for t in &r.trips {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{:?},{},{},{}",
-            t.opened_ms,
-            t.closed_ms,
-            symbol_name(core, t.symbol),
-            if t.side == autobot_engine::types::Side::Buy {
-                "long"
-            } else {
-                "short"
-            },
-            t.strategy.map_or(String::new(), |i| strategy_name(
-                i,
-                &core.strategy.instances
-            )),
-            t.origin,
-            t.regime.name(),
-            t.pnl,
-            t.fees
-        );
-    }
-    s
+    let header = [
+        "opened_ms",
+        "closed_ms",
+        "symbol",
+        "side",
+        "strategy",
+        "origin",
+        "regime",
+        "pnl",
+        "fees",
+    ];
+    let rows = r.trips.iter().map(|t| {
+        let side = if t.side == autobot_engine::types::Side::Buy {
+            "long"
+        } else {
+            "short"
+        };
+        [
+            t.opened_ms.to_string(),
+            t.closed_ms.to_string(),
+            symbol_name(core, t.symbol).to_string(),
+            side.to_string(),
+            t.strategy.map_or(String::new(), |i| {
+                strategy_name(i, &core.strategy.instances)
+            }),
+            format!("{:?}", t.origin),
+            t.regime.name().to_string(),
+            t.pnl.to_string(),
+            t.fees.to_string(),
+        ]
+    });
+    crate::text::csv_text(&header, rows)
 }
 
 fn symbol_name(core: &CoreConfig, sym: SymbolId) -> &str {

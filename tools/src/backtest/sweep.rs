@@ -522,29 +522,42 @@ fn mean(xs: impl Iterator<Item = Option<f64>>) -> Option<f64> {
 /// The grid's outcomes as CSV, one row per point.
 pub fn outcomes_csv(outcomes: &[Outcome]) -> String {
     let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
-    let mut s = String::from(
-        "point,settings,events,total_return,pnl,fees,sharpe,sortino,max_drawdown,trades,win_rate,profit_factor,fills,digest\n",
-    );
-    for (i, o) in outcomes.iter().enumerate() {
+    let header = [
+        "point",
+        "settings",
+        "events",
+        "total_return",
+        "pnl",
+        "fees",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "trades",
+        "win_rate",
+        "profit_factor",
+        "fills",
+        "digest",
+    ];
+    let rows = outcomes.iter().enumerate().map(|(i, o)| {
         let settings: Vec<String> = o.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        s.push_str(&format!(
-            "{i},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        [
+            i.to_string(),
             settings.join(";"),
-            o.events,
-            o.total_return,
-            o.pnl,
-            o.fees,
+            o.events.to_string(),
+            o.total_return.to_string(),
+            o.pnl.clone(),
+            o.fees.clone(),
             opt(o.sharpe),
             opt(o.sortino),
-            o.max_drawdown,
-            o.trades,
+            o.max_drawdown.to_string(),
+            o.trades.to_string(),
             opt(o.win_rate),
             opt(o.profit_factor),
-            o.fills,
-            o.digest
-        ));
-    }
-    s
+            o.fills.to_string(),
+            o.digest.clone(),
+        ]
+    });
+    crate::text::csv_text(&header, rows)
 }
 
 fn opt2(x: Option<f64>) -> String {
@@ -612,6 +625,42 @@ pub fn walk_forward_table(points: &[Point], wf: &WalkForward) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_csv_quotes_what_needs_quoting() {
+        // A sweep over a list value puts quotes and commas in `settings`.
+        let o = Outcome {
+            settings: vec![
+                (
+                    "strategy.instances.0.regimes".into(),
+                    r#"["range", "bull"]"#.into(),
+                ),
+                ("strategy.instances.0.fast".into(), "20".into()),
+            ],
+            window: None,
+            events: 7,
+            total_return: 0.5,
+            pnl: "1.5".into(),
+            fees: "0.1".into(),
+            sharpe: None,
+            sortino: Some(1.25),
+            max_drawdown: 0.1,
+            trades: 3,
+            win_rate: None,
+            profit_factor: None,
+            fills: 6,
+            digest: "abc".into(),
+        };
+        let text = outcomes_csv(&[o]);
+        let mut rd = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            &rows[0][1],
+            r#"strategy.instances.0.regimes=["range", "bull"];strategy.instances.0.fast=20"#
+        );
+        assert_eq!((&rows[0][2], &rows[0][13]), ("7", "abc"));
+    }
 
     fn table(text: &str) -> toml::Table {
         toml::from_str(text).unwrap()
