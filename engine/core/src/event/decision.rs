@@ -56,20 +56,8 @@ impl Regime {
     }
 }
 
+wire! {
 /// The position a signal asks for.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum Stance {
@@ -80,6 +68,7 @@ pub enum Stance {
     Long = 1,
     /// Short.
     Short = 2,
+}
 }
 
 impl Stance {
@@ -102,20 +91,8 @@ impl Stance {
     }
 }
 
+wire! {
 /// Why a signal was given.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum SignalReason {
@@ -151,22 +128,11 @@ pub enum SignalReason {
     /// The regime left the ones the strategy trades in.
     RegimeExit = 14,
 }
+}
 
+wire! {
 /// A strategy's signal as the core accepted it (entries) or decided it
 /// (exits). One is recorded each time the targeted position changes.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Signal {
     /// Instrument.
     pub symbol: SymbolId,
@@ -188,21 +154,10 @@ pub struct Signal {
     /// Position size targeted (the strategy's weight applied; zero for an exit).
     pub qty: Qty,
 }
+}
 
+wire! {
 /// The regime of a symbol changed.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct RegimeChange {
     /// Instrument.
     pub symbol: SymbolId,
@@ -215,21 +170,10 @@ pub struct RegimeChange {
     /// ATR in basis points of the close at the change.
     pub vol_bps: Rate,
 }
+}
 
+wire! {
 /// A strategy's weight changed after a round trip (bounded adaptation).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct WeightChange {
     /// Index of the strategy instance.
     pub strategy: u8,
@@ -237,4 +181,5 @@ pub struct WeightChange {
     pub losses: u32,
     /// The new weight (within the configured bounds).
     pub weight: Rate,
+}
 }

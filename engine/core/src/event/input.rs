@@ -14,20 +14,8 @@
 use super::{AccountUpdate, OrderRejected, OrderUpdate};
 use crate::types::{MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId, UnixNanos};
 
+wire! {
 /// Which gateway produced an event.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Source {
     /// Market data stream (exchange, simulator or synthetic generator).
@@ -44,22 +32,11 @@ pub enum Source {
     /// The runtime itself (e.g. the shutdown command).
     Runtime = 5,
 }
+}
 
+wire! {
 /// Latency stamps taken before the event is journaled, as nanosecond offsets
 /// from [`EventHeader::recv`] (saturating at `u32::MAX`, about 4.3 s).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(C)]
 pub struct Stamps {
     /// Parse finished.
@@ -69,21 +46,10 @@ pub struct Stamps {
     /// The journal record is being written (stamped into the record).
     pub journaled: u32,
 }
+}
 
+wire! {
 /// The header every input event carries.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(C)]
 pub struct EventHeader {
     /// Ring = journal sequence. Written by the stage that journals the event
@@ -100,21 +66,10 @@ pub struct EventHeader {
     /// Producing gateway.
     pub source: Source,
 }
+}
 
+wire! {
 /// Best bid and ask (`<symbol>@bookTicker`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct BookTicker {
     /// Order book update id (`u`).
     pub update_id: u64,
@@ -127,21 +82,10 @@ pub struct BookTicker {
     /// Best ask quantity.
     pub ask_qty: Qty,
 }
+}
 
+wire! {
 /// An aggregate trade (`<symbol>@aggTrade`) or a single trade.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Trade {
     /// Aggregate trade id (`a`) or trade id (`t`).
     pub trade_id: u64,
@@ -152,49 +96,27 @@ pub struct Trade {
     /// The aggressor sold (the buyer was the maker, `m`).
     pub buyer_is_maker: bool,
 }
+}
 
+wire! {
 /// One price level of a depth diff; a zero quantity removes the level.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Level {
     /// Price of the level.
     pub price: Price,
     /// New total quantity at the level.
     pub qty: Qty,
 }
+}
 
 /// Levels carried by one [`DepthDiff`] event; larger diffs are split.
 pub const DEPTH_LEVELS_PER_EVENT: usize = 3;
 
+wire! {
 /// A part of an L2 diff-depth update (`<symbol>@depth`) or of a REST depth
 /// snapshot. A diff with more levels than fit is split into consecutive
 /// events with the same ids ([`DepthDiff::split`]); [`DepthDiff::FIRST_PART`]
 /// and [`DepthDiff::LAST_PART`] mark its ends. A snapshot's parts carry
 /// [`DepthDiff::SNAPSHOT`] and its `lastUpdateId` as `final_update_id`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct DepthDiff {
     /// First update id in the event (`U`).
     pub first_update_id: u64,
@@ -210,6 +132,7 @@ pub struct DepthDiff {
     pub flags: u8,
     /// Bids first, then asks.
     pub levels: [Level; DEPTH_LEVELS_PER_EVENT],
+}
 }
 
 impl DepthDiff {
@@ -285,20 +208,8 @@ impl DepthDiff {
     }
 }
 
+wire! {
 /// Mark price and funding (`<symbol>@markPrice`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct MarkPrice {
     /// Mark price (`p`).
     pub mark_price: Price,
@@ -309,25 +220,14 @@ pub struct MarkPrice {
     /// Next funding time (`T`).
     pub next_funding: UnixNanos,
 }
+}
 
+wire! {
 /// A funding time settled at a known rate: the position pays its notional
 /// at `mark` times `rate` (longs pay a positive rate). Funding-rate data
 /// and the backtest's exchange send this; a live feed announces funding
 /// through [`MarkPrice`] instead, and the core settles those itself. The
 /// core's mark is left alone, so positions stay valued at the market.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct FundingSettled {
     /// The price the position's notional is taken at (zero when no price
     /// was known yet: nothing can be held then).
@@ -335,21 +235,10 @@ pub struct FundingSettled {
     /// The funding rate charged.
     pub rate: Rate,
 }
+}
 
+wire! {
 /// A liquidation order seen on the market (`<symbol>@forceOrder`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Liquidation {
     /// Side of the liquidation order.
     pub side: Side,
@@ -360,21 +249,10 @@ pub struct Liquidation {
     /// Filled quantity.
     pub filled_qty: Qty,
 }
+}
 
+wire! {
 /// A closed candle (`<symbol>@kline_<interval>` with `x = true`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Kline {
     /// Candle open time.
     pub open_time: UnixNanos,
@@ -393,21 +271,10 @@ pub struct Kline {
     /// Base volume.
     pub volume: Qty,
 }
+}
 
+wire! {
 /// What an operator asked for.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum OperatorAction {
     /// Engage the kill switch: no new orders, open orders cancelled, mode
@@ -437,21 +304,10 @@ pub enum OperatorAction {
     /// `price` (limit price; ignored for market), `flags`.
     Order = 8,
 }
+}
 
+wire! {
 /// An operator command (journaled like everything else).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct OperatorCommand {
     /// The action.
     pub action: OperatorAction,
@@ -467,6 +323,7 @@ pub struct OperatorCommand {
     pub qty: Qty,
     /// Operator order: limit price.
     pub price: Price,
+}
 }
 
 impl OperatorCommand {
@@ -485,39 +342,16 @@ impl OperatorCommand {
     }
 }
 
+wire! {
 /// A timer tick: the only way wall-clock time reaches the core without data.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Timer {
     /// Wall-clock time of the tick.
     pub now: UnixNanos,
 }
+}
 
+wire! {
 /// Which feed a status event is about.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Feed {
     /// Market data.
@@ -526,21 +360,10 @@ pub enum Feed {
     /// User data.
     UserData = 1,
 }
+}
 
+wire! {
 /// Health of a feed.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum FeedHealth {
     /// Connected and current.
@@ -553,26 +376,16 @@ pub enum FeedHealth {
     /// Book resynchronising after a gap.
     Resyncing = 3,
 }
+}
 
+wire! {
 /// A change in the health of a feed for one symbol.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct FeedStatus {
     /// The feed.
     pub feed: Feed,
     /// Its new health.
     pub health: FeedHealth,
+}
 }
 
 /// The payload of an input event, one variant per kind of SPEC section 3.
@@ -667,26 +480,15 @@ impl InputBody {
     ];
 }
 
+wire! {
 /// One input event: header and payload, two cache lines.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(C, align(64))]
 pub struct InputEvent {
     /// Common header.
     pub header: EventHeader,
     /// Kind-specific payload.
     pub body: InputBody,
+}
 }
 
 impl InputEvent {

@@ -1,6 +1,30 @@
 //! The event model: fixed-size input events (everything that changes core
 //! state) and output events (everything the core decides).
 
+/// Declares a wire type: an event, or a part of one, that is journaled
+/// (rkyv, with an archived form tests can compare) and exported (serde),
+/// plain data that copies and has a default. One derive list, so every
+/// wire type derives the same; the item's own attributes (docs, `repr`,
+/// `serde`) follow it.
+macro_rules! wire {
+    ($($item:tt)*) => {
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Default,
+            rkyv::Archive,
+            rkyv::Serialize,
+            rkyv::Deserialize,
+            serde::Serialize,
+        )]
+        #[rkyv(derive(Debug, PartialEq))]
+        $($item)*
+    };
+}
+
 mod decision;
 mod input;
 mod output;

@@ -7,20 +7,8 @@
 use super::{RegimeChange, Signal, WeightChange};
 use crate::types::{ClientOrderId, Money, MonoNanos, Price, Qty, Rate, Seq, Side, SymbolId};
 
+wire! {
 /// Order type.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum OrderKind {
     /// Market order; `price` carries the reference price seen at decision time.
@@ -29,21 +17,10 @@ pub enum OrderKind {
     /// Limit order at `price`.
     Limit = 1,
 }
+}
 
+wire! {
 /// A new order to send.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct NewOrder {
     /// Deterministic client order id.
     pub client_id: ClientOrderId,
@@ -62,42 +39,20 @@ pub struct NewOrder {
     /// Quantity (> 0, a multiple of the step size).
     pub qty: Qty,
 }
+}
 
+wire! {
 /// Cancel an open order.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct CancelOrder {
     /// Order to cancel.
     pub client_id: ClientOrderId,
     /// Instrument.
     pub symbol: SymbolId,
 }
+}
 
+wire! {
 /// Conditions worth an operator's attention.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum AlertCode {
     /// An execution report for an order we do not know.
@@ -149,21 +104,10 @@ pub enum AlertCode {
     /// input (value = the jump in milliseconds).
     TimeJump = 18,
 }
+}
 
+wire! {
 /// An alert.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Alert {
     /// What happened.
     pub code: AlertCode,
@@ -172,21 +116,10 @@ pub struct Alert {
     /// Code-specific value (an order id, an exchange code).
     pub value: i64,
 }
+}
 
+wire! {
 /// Operator intent: how much the engine may do on its own (SPEC section 6).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum ControlMode {
     /// Operator orders only; limits × 0.5, leverage 1x.
@@ -199,6 +132,7 @@ pub enum ControlMode {
     FullAuto = 2,
     /// Close and reduce only.
     Emergency = 3,
+}
 }
 
 impl ControlMode {
@@ -218,20 +152,8 @@ impl ControlMode {
     }
 }
 
+wire! {
 /// Why a system state or control mode changed.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum ChangeCause {
     /// An operator command.
@@ -260,21 +182,10 @@ pub enum ChangeCause {
     /// A restored state did not validate at start.
     RestoreInvalid = 11,
 }
+}
 
+wire! {
 /// Health of the engine (SPEC section 6) plus the final `Stopped`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum SystemState {
     /// Trading.
@@ -288,6 +199,7 @@ pub enum SystemState {
     Halted = 3,
     /// Shutting down: nothing new is sent; the runtime drains the rings.
     Stopped = 4,
+}
 }
 
 impl SystemState {
@@ -310,20 +222,8 @@ impl SystemState {
     }
 }
 
+wire! {
 /// A change of system state.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct StateChange {
     /// State before.
     pub from: SystemState,
@@ -332,21 +232,10 @@ pub struct StateChange {
     /// What caused it.
     pub cause: ChangeCause,
 }
+}
 
+wire! {
 /// A change of control mode.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct ModeChange {
     /// Mode before.
     pub from: ControlMode,
@@ -355,21 +244,10 @@ pub struct ModeChange {
     /// What caused it.
     pub cause: ChangeCause,
 }
+}
 
+wire! {
 /// A funding payment applied to a position at a funding time.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct FundingPaid {
     /// Instrument.
     pub symbol: SymbolId,
@@ -380,22 +258,11 @@ pub struct FundingPaid {
     /// Amount credited to the balance (negative = paid).
     pub amount: Money,
 }
+}
 
+wire! {
 /// The rule an audit record is about, grouped by veto-chain level
 /// ([`Rule::level`]).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Rule {
     /// Every check passed (approval record).
@@ -468,6 +335,7 @@ pub enum Rule {
     /// The order pool is exhausted (every slot holds a live order).
     OrderPool = 66,
 }
+}
 
 impl Rule {
     /// Every rule, in number order.
@@ -512,20 +380,8 @@ impl Rule {
     }
 }
 
+wire! {
 /// Verdict of the veto chain.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Verdict {
     /// Sent (`rule` names a rule that cut the size, if one did).
@@ -540,6 +396,7 @@ pub enum Verdict {
     /// A pending order was not approved in time.
     Expired = 4,
 }
+}
 
 impl Verdict {
     /// Every verdict, in `repr` order.
@@ -552,20 +409,8 @@ impl Verdict {
     ];
 }
 
+wire! {
 /// Who wanted an order.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Origin {
     /// A strategy signal.
@@ -587,6 +432,7 @@ pub enum Origin {
     TakeProfit = 7,
     /// The exchange's liquidation of a position whose margin ran out.
     Liquidation = 8,
+}
 }
 
 impl Origin {
@@ -618,20 +464,8 @@ impl Origin {
     }
 }
 
+wire! {
 /// Why an order intent was approved or vetoed, with the values compared.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct Audit {
     /// The client id the order has (approved) or would have had.
     pub id: ClientOrderId,
@@ -651,6 +485,7 @@ pub struct Audit {
     pub value: i64,
     /// The limit it was compared with (raw fixed-point).
     pub limit: i64,
+}
 }
 
 /// The payload of an output event.
@@ -695,20 +530,8 @@ impl Default for OutputBody {
     }
 }
 
+wire! {
 /// One output: the decision and the input that caused it. One cache line.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(C, align(64))]
 pub struct OutputEvent {
     /// Sequence of the input event that caused this output.
@@ -720,4 +543,5 @@ pub struct OutputEvent {
     /// (for the `tick_to_order` latency stage). The core always emits 0,
     /// so digests and replays never depend on a clock.
     pub recv: MonoNanos,
+}
 }

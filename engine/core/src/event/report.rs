@@ -5,20 +5,8 @@
 
 use crate::types::{ClientOrderId, ExchangeOrderId, Money, Price, Qty, Side};
 
+wire! {
 /// Exchange-side status of an order after an update.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum OrderStatus {
     /// Accepted and resting (`NEW`).
@@ -35,21 +23,10 @@ pub enum OrderStatus {
     /// Expired (`EXPIRED`, e.g. IOC remainder).
     Expired = 5,
 }
+}
 
+wire! {
 /// Whether a fill added or took liquidity.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Liquidity {
     /// Not a fill.
@@ -60,21 +37,10 @@ pub enum Liquidity {
     /// Order took liquidity.
     Taker = 2,
 }
+}
 
+wire! {
 /// An execution report (`ORDER_TRADE_UPDATE`, or a paper fill).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct OrderUpdate {
     /// Our id for the order.
     pub client_id: ClientOrderId,
@@ -95,21 +61,10 @@ pub struct OrderUpdate {
     /// Fee charged for this fill (positive = paid).
     pub fee: Money,
 }
+}
 
+wire! {
 /// Why an account update was sent (`ACCOUNT_UPDATE.a.m`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum AccountReason {
     /// An order fill.
@@ -126,21 +81,10 @@ pub enum AccountReason {
     /// adopts it.
     Snapshot = 4,
 }
+}
 
+wire! {
 /// Balance and position of one symbol after an account change.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct AccountUpdate {
     /// Reason for the update.
     pub reason: AccountReason,
@@ -153,21 +97,10 @@ pub struct AccountUpdate {
     /// Unrealized PnL reported by the exchange.
     pub unrealized_pnl: Money,
 }
+}
 
+wire! {
 /// Classification of a refused order, chosen from the exchange's error code.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum RejectReason {
     /// Unclassified code.
@@ -186,21 +119,10 @@ pub enum RejectReason {
     /// Nothing to match against (paper: no book for the symbol yet).
     NoLiquidity = 6,
 }
+}
 
+wire! {
 /// A request about one order.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum Request {
     /// Place the order.
@@ -209,21 +131,10 @@ pub enum Request {
     /// Cancel the order.
     Cancel = 1,
 }
+}
 
+wire! {
 /// An order refused before reaching the book (REST error, paper refusal).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub struct OrderRejected {
     /// Our id for the refused order.
     pub client_id: ClientOrderId,
@@ -233,4 +144,5 @@ pub struct OrderRejected {
     pub code: i32,
     /// Classification of `code`.
     pub reason: RejectReason,
+}
 }
