@@ -103,7 +103,10 @@ fn the_real_capture_replays_over_loopback_with_the_book_in_sync() {
     );
     let st = core.stats();
     assert!(st.orders > 0, "the run must trade on the capture: {st:?}");
-    assert_eq!(st.fills, st.orders, "every paper order filled: {st:?}");
+    // Every order filled: none refused, none left open. An order can fill
+    // in parts when it walks more than one L2 level, so fills >= orders.
+    assert_eq!(st.rejects, 0, "{st:?}");
+    assert!(st.fills >= st.orders, "every paper order filled: {st:?}");
     assert_eq!(core.open_orders(), 0);
     replays_to_the_same_digest(&out);
     let _ = std::fs::remove_dir_all(&out.run_dir);
