@@ -102,6 +102,32 @@ pub fn lock_memory() -> Option<String> {
     })
 }
 
+/// The CPUs `[engine.cpus]` names exist on this host (`at` is the section's
+/// dotted path, for the message).
+pub fn check_host_cpus(
+    cpus: &crate::config::CpuMap,
+    at: &str,
+) -> Result<(), crate::config::RangeError> {
+    let online = std::thread::available_parallelism().map_or(1, usize::from);
+    let path = crate::config::join_key(at, "cpus");
+    for (key, cpu) in [
+        ("market", cpus.market),
+        ("journal", cpus.journal),
+        ("core", cpus.core),
+        ("execution", cpus.execution),
+    ] {
+        if let Some(c) = cpu.filter(|c| *c >= online) {
+            return Err(crate::config::RangeError::new(
+                &path,
+                key,
+                c,
+                format!("a CPU of this host, 0 ..= {}", online - 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ mod snapshotter;
 pub mod stamps;
 mod wait;
 
-pub use affinity::{isolated_cpus, parse_cpu_list, pin_current, rt_throttled};
+pub use affinity::{check_host_cpus, isolated_cpus, parse_cpu_list, pin_current, rt_throttled};
 pub use autobot_journal::checkpoint::{Checkpoint, KIND_DIGEST};
 pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
 pub use gauges::{GaugeReading, PipelineGauges};

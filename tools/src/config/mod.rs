@@ -302,6 +302,7 @@ impl Validate for AppConfig {
     fn validate(&self, _at: &str) -> Result<(), RangeError> {
         self.run.validate("run")?;
         self.engine.validate("engine")?;
+        autobot_engine::runtime::check_host_cpus(&self.engine.cpus, "engine")?;
         self.journal.validate("journal")?;
         self.instruments.as_slice().validate("instruments")?;
         self.strategy.validate("strategy")?;
@@ -331,7 +332,11 @@ impl Validate for AppConfig {
 impl AppConfig {
     /// Loads and validates a configuration file.
     pub fn load(path: &Path) -> Result<AppConfig, ConfigError> {
-        cfg::load(path)
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+            file: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        cfg::parse(path, &text)
     }
 
     /// The configuration as TOML (saved in each run directory, so a replay
