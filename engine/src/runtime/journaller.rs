@@ -48,6 +48,9 @@ impl Default for CoreMeta {
 pub struct Journaller {
     app: Appender,
     buf: ArchiveBuf,
+    /// The inputs appended, as the journal numbered them (compared with
+    /// the core's own fold at shutdown: one `seq` authority).
+    fingerprint: super::InputFingerprint,
 }
 
 /// The appender settings of `[journal]` for a journal in `dir`.
@@ -71,6 +74,7 @@ impl Journaller {
             Journaller {
                 app,
                 buf: ArchiveBuf::default(),
+                fingerprint: super::InputFingerprint::default(),
             },
             report,
         ))
@@ -81,10 +85,13 @@ impl Journaller {
         self.app.await_next_segment()
     }
 
-    /// Stamps the next sequence into `ev` and appends it.
+    /// Stamps the next sequence into `ev` and appends it. The journal is
+    /// the one authority on an input's sequence: the core thread counts the
+    /// same inputs, and the pipeline checks the two agree (in debug builds).
     #[inline]
     pub fn append(&mut self, ev: &mut InputEvent) -> Result<(), JournalError> {
         ev.header.seq = Seq(self.app.next_seq());
+        self.fingerprint.add(ev);
         let meta = RecordMeta {
             kind: ev.body.kind_index() as u16,
             flags: 0,
@@ -103,6 +110,11 @@ impl Journaller {
         ev.header.stamps.journaled =
             super::clock::stamp_since(ev.header.recv, super::clock::mono_now());
         self.append(ev)
+    }
+
+    /// The inputs this journaller appended, folded in order.
+    pub fn fingerprint(&self) -> super::InputFingerprint {
+        self.fingerprint
     }
 
     /// Appends an output-digest checkpoint.

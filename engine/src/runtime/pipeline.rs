@@ -117,6 +117,9 @@ pub struct JournalReport {
     pub bytes: u64,
     /// The sequence after the last input journaled.
     pub next_seq: u64,
+    /// Fingerprint of the inputs journaled by this run, as the journal
+    /// numbered them.
+    pub fingerprint: InputFingerprint,
 }
 
 /// Everything a finished pipeline reports.
@@ -245,6 +248,18 @@ impl PipelineHandle {
             (Some(j), _) | (None, Some(j)) => j,
             (None, None) => unreachable!("every layout has exactly one journal stage"),
         };
+        // One `seq` authority: the core thread counts the inputs itself
+        // (it must number them before acting, in either layout); the
+        // journal's numbering is the one that counts, and the two agree
+        // whenever the core consumed all that was journaled (a halt may
+        // stop it short).
+        debug_assert!(
+            core.fingerprint.count() != journal.fingerprint.count()
+                || core.fingerprint == journal.fingerprint,
+            "the core and the journal numbered the inputs differently: {:?} vs {:?}",
+            core.fingerprint,
+            journal.fingerprint
+        );
         Ok(PipelineReport {
             core,
             journal,
@@ -392,6 +407,7 @@ pub fn start(
                     records: j.records(),
                     bytes: j.bytes(),
                     next_seq: j.next_seq().0,
+                    fingerprint: j.fingerprint(),
                 };
                 (
                     r.map(|c| (c, Some(report))),
@@ -570,6 +586,7 @@ fn journal_loop<R: RingReader<InputEvent>>(
         records: journal.records(),
         bytes: journal.bytes(),
         next_seq: journal.next_seq().0,
+        fingerprint: journal.fingerprint(),
     })
 }
 
@@ -630,7 +647,9 @@ fn core_loop<R: RingReader<InputEvent>>(
             // per policy) before the core acts on any of it.
             if let Some(j) = checkpoints.journal() {
                 for ev in batch.iter_mut() {
+                    let counted = ev.header.seq;
                     j.append_stamped(ev)?;
+                    debug_assert_eq!(ev.header.seq, counted, "core and journal sequences");
                 }
                 j.end_batch()?;
                 gauges.journaled(batch.len() as u64);
