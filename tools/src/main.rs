@@ -2,22 +2,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Context as _;
-use autobot_engine::features::kernels::{Isa, Kernels};
-use autobot_gateways::credentials::Credentials;
-use autobot_tools::config::{AppConfig, Deployment};
-use autobot_tools::gate;
-use autobot_tools::journal_cmd::{self, Format};
+use autobot_tools::journal_cmd::Format;
 use autobot_tools::position::Position;
 use autobot_tools::replay::{self, ReplayArgs};
-use autobot_tools::run::{RunOptions, run_paper};
 use clap::{Parser, Subcommand};
 
 mod cli;
 use cli::Reported;
+use cli::commands;
 use cli::ctl::CtlAction;
 
 /// autobot — an event-sourced trading engine for Binance USD-M futures.
@@ -392,31 +385,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             input,
             out: path,
             simd,
-        } => {
-            let (isa, source) = Isa::choose(simd.as_deref())?;
-            let kernels = Kernels::new(isa).context("kernel path vanished after detection")?;
-            eprintln!("kernels: {isa} ({source})");
-            let file = std::fs::File::open(&input)
-                .with_context(|| format!("cannot open {}", input.display()))?;
-            let dest = std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(dest);
-            let counts = autobot_tools::indicators::run(
-                std::io::BufReader::new(file),
-                &mut w,
-                std::io::stderr().lock(),
-                &kernels,
-            )
-            .with_context(|| input.display().to_string())?;
-            w.flush()?;
-            eprintln!(
-                "wrote indicators of {} bars to {} ({} skipped)",
-                counts.bars,
-                path.display(),
-                counts.skipped
-            );
-            Ok(())
-        }
+        } => commands::indicators(input, path, simd),
         Command::Replay(args) => {
             let ok = replay::run(&args, &mut out)?;
             out.flush()?;
@@ -432,51 +401,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             run_dir,
             core,
             housekeeping,
-        } => {
-            let config = config.unwrap_or_else(|| PathBuf::from("config/bench-emaflip.toml"));
-            let cfg = AppConfig::load(&config)?;
-            if !(secs > 0.0 && secs <= 3600.0) || rates.iter().any(|r| *r == 0 || *r > 10_000_000) {
-                anyhow::bail!("--secs must be in (0, 3600] and each rate in 1 ..= 10000000");
-            }
-            for rate in rates {
-                let place = autobot_tools::loadtest::Placement { core, housekeeping };
-                let report = autobot_tools::loadtest::run_rate(&cfg, rate, secs, &run_dir, place)?;
-                writeln!(out, "{}", report.render())?;
-                out.flush()?;
-            }
-            Ok(())
-        }
-        Command::Doctor { config, root } => {
-            use autobot_tools::doctor;
-            let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
-            let cfg = AppConfig::load(&config)?;
-            writeln!(
-                out,
-                "autobot doctor: {} against {}",
-                if root == std::path::Path::new("/") {
-                    "this host".to_string()
-                } else {
-                    root.display().to_string()
-                },
-                config.display()
-            )?;
-            let mut findings =
-                doctor::examine(&root, &cfg.engine, &doctor::Limits::of_process(&root));
-            // Only this host can be measured, not a copy of another's files.
-            if root == std::path::Path::new("/") {
-                findings.push(doctor::jitter(
-                    &cfg.engine,
-                    std::time::Duration::from_millis(500),
-                ));
-            }
-            let (text, ready) = doctor::render(&findings);
-            write!(out, "{text}")?;
-            out.flush()?;
-            if !ready {
-                return Err(Reported.into());
-            }
-            Ok(())
-        }
+        } => commands::loadtest(config, rates, secs, run_dir, core, housekeeping, &mut out),
+        Command::Doctor { config, root } => commands::doctor(config, root, &mut out),
         Command::Report {
             what:
                 ReportWhat::Latency {
@@ -485,77 +411,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     html,
                     journal,
                 },
-        } => {
-            use autobot_tools::latency;
-            let read = |dir: &std::path::Path| {
-                if journal {
-                    latency::from_journal(dir)
-                } else {
-                    latency::read_run(dir)
-                }
-            };
-            // Everything is read and drawn before anything is written.
-            let mut runs = vec![("this".to_string(), read(&run_dir)?)];
-            if let Some(o) = &other {
-                runs.push(("other".to_string(), read(o)?));
-            }
-            let source = if journal {
-                "from the journal's stamps (every stage but delivery)"
-            } else {
-                "from the run's .hgrm files"
-            };
-            let title = match &other {
-                Some(o) => format!(
-                    "{} (solid) against {} (dashed)",
-                    run_dir.display(),
-                    o.display()
-                ),
-                None => run_dir.display().to_string(),
-            };
-            let page = latency::html::page(&title, source, &runs)?;
-            let html = html.unwrap_or_else(|| latency::run_root(&run_dir).join("latency.html"));
-            latency::write_whole(&html, &page)
-                .with_context(|| format!("cannot write {}", html.display()))?;
-            writeln!(out, "latency of {}, {source}", run_dir.display())?;
-            if let Some(o) = &other {
-                writeln!(out, "compared with {} (run \"other\")", o.display())?;
-            }
-            write!(out, "{}", latency::table(&runs))?;
-            writeln!(out, "page: {}", html.display())?;
-            out.flush()?;
-            Ok(())
-        }
-        Command::Journal { action } => {
-            match action {
-                JournalAction::Inspect { dir } => journal_cmd::inspect(&dir, &mut out)?,
-                JournalAction::Verify { dir } => journal_cmd::verify(&dir, &mut out)?,
-                JournalAction::Dump { dir, range } => {
-                    journal_cmd::dump(&dir, range.from, range.until, &mut out)?
-                }
-                JournalAction::Export {
-                    dir,
-                    format,
-                    out: file,
-                    range: Range { from, until },
-                } => {
-                    let n = match file {
-                        Some(path) => {
-                            let f = std::fs::File::create(&path)
-                                .with_context(|| format!("cannot create {}", path.display()))?;
-                            let mut w = std::io::BufWriter::new(f);
-                            let n = journal_cmd::export(&dir, format, from, until, &mut w)?;
-                            w.flush()?;
-                            eprintln!("wrote {n} inputs to {}", path.display());
-                            n
-                        }
-                        None => journal_cmd::export(&dir, format, from, until, &mut out)?,
-                    };
-                    let _ = n;
-                }
-            }
-            out.flush()?;
-            Ok(())
-        }
+        } => commands::report_latency(run_dir, other, html, journal, &mut out),
+        Command::Journal { action } => commands::journal(action, &mut out),
         Command::Ctl {
             run,
             addr,
@@ -571,55 +428,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             rest,
             duration,
             messages,
-        } => {
-            use autobot_gateways::binance::market::MarketFeedConfig;
-            let feed = MarketFeedConfig::public(ws, rest, symbols, streams);
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = Arc::clone(&stop);
-            ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
-                .context("cannot install the Ctrl-C handler")?;
-            eprintln!("record: {} → {}; Ctrl-C stops", feed.url(), path.display());
-            let st = autobot_gateways::binance::record::record(
-                &feed,
-                &path,
-                duration.map(std::time::Duration::from_secs),
-                messages,
-                &stop,
-            )?;
-            eprintln!(
-                "record: {} messages and {} snapshots ({} bytes of JSON, {} reconnects) in {}",
-                st.messages,
-                st.snapshots,
-                st.bytes,
-                st.reconnects,
-                path.display()
-            );
-            Ok(())
-        }
+        } => commands::record(path, symbols, streams, ws, rest, duration, messages),
         Command::Generate {
             rows,
             seed,
             out,
             config,
-        } => {
-            let mut cfg =
-                AppConfig::load(&config.unwrap_or_else(|| PathBuf::from("config/paper.toml")))?;
-            if let Some(s) = seed {
-                cfg.market.seed = s;
-            }
-            let ins = cfg.core().instruments;
-            let done = autobot_tools::backtest::generate::generate(&cfg.market, &ins, rows, &out)
-                .with_context(|| format!("writing {}", out.display()))?;
-            eprintln!(
-                "wrote {} book tickers and {} trades (seed {}) to {} files in {}",
-                done.book_tickers,
-                done.trades,
-                cfg.market.seed,
-                done.files.len(),
-                out.display()
-            );
-            Ok(())
-        }
+        } => commands::generate(rows, seed, out, config),
         Command::Backtest {
             files,
             journal,
@@ -628,60 +443,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             sweep,
             walk_forward,
             jobs,
-        } => {
-            use autobot_tools::backtest::{output, report, run};
-            let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
-            let cfg = AppConfig::load(&config)?;
-            let data = journal.map_or(run::DataSource::Files(files), run::DataSource::Imported);
-            if !sweep.is_empty() || walk_forward.is_some() {
-                let jobs = jobs.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-                });
-                return cli::grid::backtest_grid(
-                    &config,
-                    &cfg,
-                    &data,
-                    &sweep,
-                    walk_forward,
-                    jobs,
-                    &out,
-                );
-            }
-            let done = run::run_backtest(&cfg, &data, None, true)?;
-            let rep = report::Report::new(&done.backtest, &done.core, &cfg.backtest);
-            output::write(&out, &rep, &done.backtest, &done.core)
-                .with_context(|| format!("writing the report into {}", out.display()))?;
-            print!("{}", rep.summary());
-            let secs = done.elapsed.as_secs_f64().max(1e-9);
-            eprintln!(
-                "replayed {} events in {:.2} s ({:.2} M events/s); report in {}",
-                rep.data.events,
-                secs,
-                rep.data.events as f64 / secs / 1e6,
-                out.display()
-            );
-            Ok(())
-        }
-        Command::Import { files, out, config } => {
-            use autobot_tools::backtest::{SymbolFiles, import::import};
-            let cfg =
-                AppConfig::load(&config.unwrap_or_else(|| PathBuf::from("config/paper.toml")))?;
-            let configured: Vec<String> =
-                cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
-            let input = SymbolFiles::of_data(&files, &configured)?;
-            let report = import(&input, &cfg.journal, &out)?;
-            for f in &report.manifest.files {
-                eprintln!("  {}  {} rows ({})", f.path, f.rows, f.format);
-            }
-            eprintln!(
-                "imported {} events into {} in {:.2} s ({:.2} M rows/s)",
-                report.manifest.events,
-                out.join("journal").display(),
-                report.elapsed.as_secs_f64(),
-                report.rows_per_sec() / 1e6
-            );
-            Ok(())
-        }
+        } => commands::backtest(files, journal, out, config, sweep, walk_forward, jobs),
+        Command::Import { files, out, config } => commands::import(files, out, config),
         Command::Simexchange {
             config,
             capture,
@@ -703,70 +466,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             events,
             resume,
             live,
-        } => {
-            let config = match (&resume, config) {
-                (Some(dir), None) => dir.join("config.toml"),
-                (_, Some(c)) => c,
-                (None, None) => PathBuf::from("config/paper.toml"),
-            };
-            let mut cfg = AppConfig::load(&config)?;
-            if let Some(d) = duration {
-                anyhow::ensure!(
-                    (1..=604_800).contains(&d),
-                    "--duration {d} is out of range; allowed: 1 ..= 604800"
-                );
-                cfg.run.duration_secs = d;
-            }
-            if let Some(s) = seed {
-                cfg.market.seed = s;
-            }
-            if let Some(r) = run_dir {
-                cfg.run.run_dir = r;
-            }
-            let file = config.display().to_string();
-            let cleared = gate::check(&cfg, &file, live, Credentials::from_env)?;
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = Arc::clone(&stop);
-            ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
-                .context("cannot install the Ctrl-C handler")?;
-            if let (Deployment::Live, Some(keys)) = (cleared.mode, &cleared.credentials) {
-                let mut err = std::io::stderr().lock();
-                let _ = err.write_all(gate::announcement(&cfg, keys).as_bytes());
-                gate::countdown(gate::COUNTDOWN_SECS, &stop, &mut err)?;
-            }
-            let opts = RunOptions {
-                max_events: events,
-                unpaced: events.is_some(),
-                load: false,
-                stop,
-                resume,
-                // The keys the gate checked, so the run signs with exactly those.
-                credentials: cleared.credentials.clone(),
-            };
-            eprintln!(
-                "autobot: {} {} for {} on {}; Ctrl-C stops early",
-                match cfg.run.mode {
-                    Deployment::DryRun => "dry run (signals only) of",
-                    Deployment::Testnet => "testnet trading",
-                    Deployment::Live => "LIVE trading",
-                    _ => "paper trading",
-                },
-                cfg.instruments
-                    .iter()
-                    .map(|i| i.symbol.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                events.map_or(format!("{} s", cfg.run.duration_secs), |n| format!(
-                    "{n} events"
-                )),
-                cfg.market_description()
-            );
-            let outcome = run_paper(&cfg, &opts)?;
-            let text = autobot_tools::summary::render(&outcome, &cfg.market_description());
-            print!("{text}");
-            std::fs::write(outcome.run_dir.join("summary.txt"), &text)
-                .context("cannot write summary.txt")?;
-            Ok(())
-        }
+        } => commands::run(config, duration, seed, run_dir, events, resume, live),
     }
 }
