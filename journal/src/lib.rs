@@ -20,6 +20,7 @@ mod appender;
 pub mod checkpoint;
 mod error;
 pub mod format;
+mod os;
 mod reader;
 mod recovery;
 mod scan;

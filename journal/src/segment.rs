@@ -103,19 +103,13 @@ pub fn map_write(path: &Path) -> Result<(File, MmapMut), JournalError> {
 /// supports it (so appends never hit ENOSPC or allocate on the hot path),
 /// else a sparse extension.
 pub fn allocate(file: &File, path: &Path, size: u64) -> Result<(), JournalError> {
-    use std::os::fd::AsRawFd;
-    let Ok(len) = libc::off_t::try_from(size) else {
-        return Err(JournalError::BadSegmentSize(size));
-    };
-    // SAFETY: a valid open file descriptor and non-negative offsets.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
-    match rc {
-        0 => Ok(()),
-        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(size).map_err(io(path)),
-        e => Err(JournalError::Io {
+    match crate::os::fallocate(file, size) {
+        Ok(crate::os::Allocated::Blocks) => Ok(()),
+        Ok(crate::os::Allocated::Unsupported) => file.set_len(size).map_err(io(path)),
+        Err(crate::os::FallocateError::TooLarge) => Err(JournalError::BadSegmentSize(size)),
+        Err(crate::os::FallocateError::Os(source)) => Err(JournalError::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::from_raw_os_error(e),
+            source,
         }),
     }
 }

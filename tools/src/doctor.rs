@@ -93,34 +93,13 @@ impl Limits {
             })
             .unwrap_or(0);
         Limits {
-            memlock: rlimit(libc::RLIMIT_MEMLOCK),
-            rtprio: rlimit(libc::RLIMIT_RTPRIO).unwrap_or(u64::MAX),
-            root: effective_uid() == 0,
+            memlock: crate::os::rlimit(crate::os::Limit::Memlock),
+            rtprio: crate::os::rlimit(crate::os::Limit::RtPrio).unwrap_or(u64::MAX),
+            root: crate::os::effective_uid() == 0,
             cap_sys_nice: caps & (1 << 23) != 0,
             cap_ipc_lock: caps & (1 << 14) != 0,
         }
     }
-}
-
-#[allow(unsafe_code)]
-fn effective_uid() -> u32 {
-    // SAFETY: geteuid has no arguments and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
-/// A soft limit (`None`: unlimited).
-#[allow(unsafe_code)]
-fn rlimit(resource: libc::__rlimit_resource_t) -> Option<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable rlimit for the call's duration.
-    let rc = unsafe { libc::getrlimit(resource, &mut lim) };
-    if rc != 0 || lim.rlim_cur == libc::RLIM_INFINITY {
-        return None;
-    }
-    Some(lim.rlim_cur)
 }
 
 fn read(root: &Path, rel: &str) -> Option<String> {

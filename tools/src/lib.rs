@@ -13,6 +13,7 @@ pub mod latency;
 pub mod loadtest;
 pub mod market;
 pub mod metrics;
+mod os;
 pub mod position;
 pub mod replay;
 pub mod run;

@@ -49,7 +49,7 @@ pub fn pin_current(
         ));
     }
     if realtime > 0 {
-        match set_fifo(realtime) {
+        match super::os::set_fifo(realtime) {
             Err(e) => warnings.push(format!(
                 "{thread}: SCHED_FIFO priority {realtime} not permitted ({e}); normal scheduling \
                  (grant CAP_SYS_NICE or an rtprio limit: docs/tuning.md)"
@@ -73,31 +73,12 @@ pub fn rt_throttled() -> Option<i64> {
     text.trim().parse::<i64>().ok().filter(|r| *r >= 0)
 }
 
-/// Moves the calling thread to SCHED_FIFO at `priority`.
-#[allow(unsafe_code)]
-fn set_fifo(priority: u8) -> Result<(), std::io::Error> {
-    let param = libc::sched_param {
-        sched_priority: i32::from(priority),
-    };
-    // SAFETY: `pthread_self()` is the calling thread, always valid; `param`
-    // is a valid, initialised sched_param that outlives the call.
-    let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
-    match rc {
-        0 => Ok(()),
-        e => Err(std::io::Error::from_raw_os_error(e)),
-    }
-}
-
 /// Locks every current and future page of the process in memory
 /// (`mlockall`). A warning when the host does not permit it.
-#[allow(unsafe_code)]
 pub fn lock_memory() -> Option<String> {
-    // SAFETY: mlockall takes flags only and touches no memory of ours.
-    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
-    (rc != 0).then(|| {
+    super::os::lock_all_memory().err().map(|e| {
         format!(
-            "mlockall not permitted ({}); memory may be paged (raise RLIMIT_MEMLOCK: docs/tuning.md)",
-            std::io::Error::last_os_error()
+            "mlockall not permitted ({e}); memory may be paged (raise RLIMIT_MEMLOCK: docs/tuning.md)"
         )
     })
 }

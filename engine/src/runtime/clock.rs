@@ -59,21 +59,6 @@ struct Tsc {
 
 static CLOCK: OnceLock<(Option<Tsc>, ClockSource)> = OnceLock::new();
 
-/// `CLOCK_MONOTONIC` in nanoseconds.
-#[inline]
-#[allow(unsafe_code)]
-fn clock_gettime() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists on
-    // every Linux kernel, so the call cannot fail with these arguments.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    debug_assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC) failed");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[allow(unsafe_code)]
@@ -102,7 +87,7 @@ fn paired() -> (u64, u64) {
     let mut best = (u64::MAX, 0, 0);
     for _ in 0..16 {
         let a = rdtsc();
-        let ns = clock_gettime();
+        let ns = crate::runtime::os::monotonic_ns();
         let b = rdtsc();
         if b.saturating_sub(a) < best.0 {
             best = (b.saturating_sub(a), a / 2 + b / 2, ns);
@@ -178,14 +163,14 @@ pub fn init() -> ClockSource {
 pub fn mono_now() -> MonoNanos {
     match CLOCK.get() {
         Some((Some(tsc), _)) => MonoNanos(tsc.now()),
-        _ => MonoNanos(clock_gettime()),
+        _ => MonoNanos(crate::runtime::os::monotonic_ns()),
     }
 }
 
 /// `clock_gettime(CLOCK_MONOTONIC)` itself, whatever [`init`] chose (for
 /// benchmarks that compare the two).
 pub fn monotonic_now() -> MonoNanos {
-    MonoNanos(clock_gettime())
+    MonoNanos(crate::runtime::os::monotonic_ns())
 }
 
 /// A latency stamp: nanoseconds from `recv` to `now`, at least 1 (zero
@@ -232,7 +217,11 @@ mod tests {
         // Within 100 µs of CLOCK_MONOTONIC (the calibration error over a
         // test's lifetime is far below; the two reads are not simultaneous).
         for _ in 0..100 {
-            let (a, m, b) = (mono_now().0, clock_gettime(), mono_now().0);
+            let (a, m, b) = (
+                mono_now().0,
+                crate::runtime::os::monotonic_ns(),
+                mono_now().0,
+            );
             assert!(
                 m + 100_000 >= a && b + 100_000 >= m,
                 "{a} {m} {b} ({source})"
