@@ -316,6 +316,9 @@ pub(super) fn sat(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
 
+/// A veto's rule and the values it compared.
+type Veto = (Rule, i64, i64);
+
 /// The facts the rules compare, computed once per intent.
 struct Facts {
     /// Position held (raw, signed).
@@ -341,7 +344,6 @@ impl Core {
     pub(super) fn check(&self, intent: &Intent, id: ClientOrderId) -> Result<Approved, Audit> {
         let sym = intent.symbol;
         let side = intent.side;
-        let mut qty = intent.qty;
         let audit = |rule: Rule, verdict: Verdict, qty: Qty, value: i64, limit: i64| Audit {
             id,
             symbol: sym,
@@ -360,64 +362,11 @@ impl Core {
             return veto(Rule::NoMarket, i64::from(sym.0), self.symbols.len() as i64);
         };
         let sign = i128::from(side.sign());
-
-        // Levels 1 and 2: kill switch, system state, control mode — one
-        // table (`allowed`): an order that only reduces |position| always
-        // passes them, as reduce-only; one that adds risk only while trading.
-        let held = i128::from(s.position.qty().raw());
-        let exposure = held + i128::from(self.orders.pending(sym));
-        let adds_only = exposure == 0 || exposure.signum() == sign;
-        let effect = if adds_only {
-            Effect::AddsRisk
-        } else {
-            Effect::Reduces
+        let (facts, mut qty, reduce_only) = match self.levels_1_2(s, intent) {
+            Ok(passed) => passed,
+            Err((rule, v, l)) => return veto(rule, v, l),
         };
-        if let Gate::Veto(rule) = gate(self.state, self.mode, self.kill_switch, effect) {
-            let (value, limit) = match rule {
-                Rule::KillSwitch => (1, 0),
-                Rule::SystemState => (self.state as i64, SystemState::SafeMode as i64),
-                _ => (sat(exposure), 0),
-            };
-            return veto(rule, value, limit);
-        }
-        if self.limits.dry_run {
-            return veto(Rule::DryRun, 1, 0);
-        }
-        let profile = ModeProfile::of(self.mode);
-        if intent.origin == Origin::Strategy && !profile.automated {
-            return veto(
-                Rule::ControlMode,
-                self.mode as i64,
-                ControlMode::SemiAuto as i64,
-            );
-        }
-        let mut reduce_only = intent.reduce_only;
-        if !takes_new_risk(self.state, self.mode, self.kill_switch) {
-            // Only what brings the position toward zero may go, and only that
-            // part of the order: a flip is cut to a close.
-            reduce_only = true;
-        }
-        if reduce_only {
-            // Never more than the position still open after the live orders
-            // that already reduce it.
-            let room = if exposure.signum() == -sign {
-                exposure.abs().min(held.abs())
-            } else {
-                0
-            };
-            if room == 0 {
-                return veto(Rule::ReduceOnly, sat(exposure), 0);
-            }
-            qty = Qty::from_raw(sat(i128::from(qty.raw()).min(room)));
-        }
-        let after = |q: Qty| exposure + i128::from(q.raw()) * sign;
-        let facts = Facts {
-            held,
-            exposure,
-            after: after(qty),
-            adds_risk: after(qty).abs() > exposure.abs()
-                || after(qty).signum() == sign && exposure.signum() == -sign,
-        };
+        let (held, exposure) = (facts.held, facts.exposure);
 
         // Level 3: forbidden conditions.
         if !s.feed_ok() {
@@ -481,40 +430,10 @@ impl Core {
         }
 
         // Level 6: sanity.
-        let qty = match s.instrument.round_qty(qty) {
-            Some(q) if q.is_positive() => q,
-            _ => return veto(Rule::ZeroQuantity, qty.raw(), s.instrument.step_size.raw()),
+        let qty = match self.sanity(s, intent, qty, price, taking, reduce_only) {
+            Ok(q) => q,
+            Err((rule, v, l)) => return veto(rule, v, l),
         };
-        let max_qty = match intent.kind {
-            OrderKind::Market => s.instrument.max_market_qty,
-            OrderKind::Limit => s.instrument.max_qty,
-        };
-        if qty < s.instrument.min_qty {
-            return veto(Rule::LotSize, qty.raw(), s.instrument.min_qty.raw());
-        }
-        if qty > max_qty {
-            return veto(Rule::LotSize, qty.raw(), max_qty.raw());
-        }
-        if let Some(mark) = s.mark_or_mid() {
-            let gap = (i128::from(price.raw()) - i128::from(mark.raw())).abs();
-            // gap / mark > band, without the division on the passing path.
-            let band = self.limits.price_band.raw();
-            if gap * i128::from(SCALE) > i128::from(band) * i128::from(mark.raw()) {
-                return veto(Rule::PriceBand, ratio(gap, i128::from(mark.raw())), band);
-            }
-        }
-        if intent.kind == OrderKind::Limit && intent.post_only && price_crosses(s, side, price) {
-            return veto(Rule::PostOnlyCross, price.raw(), taking.raw());
-        }
-        let notional = Money::notional(price, qty, Rounding::HalfEven).unwrap_or(Money::MAX);
-        // Binance exempts reduce-only orders from MIN_NOTIONAL.
-        if !reduce_only && notional < s.instrument.min_notional {
-            return veto(
-                Rule::MinNotional,
-                notional.raw(),
-                s.instrument.min_notional.raw(),
-            );
-        }
 
         let scaled = self.limits.scaled_position(self.mode).raw();
         let approval = match cut {
@@ -536,6 +455,120 @@ impl Core {
             reduce_only,
             audit: approval,
         })
+    }
+
+    /// Levels 1 and 2: kill switch, system state, control mode — one table
+    /// (`allowed`): an order that only reduces |position| always passes
+    /// them, as reduce-only; one that adds risk only while trading. The
+    /// facts the later levels compare, the quantity left (a reduce-only
+    /// order is cut to what is still open) and whether it goes reduce-only.
+    fn levels_1_2(&self, s: &SymbolState, intent: &Intent) -> Result<(Facts, Qty, bool), Veto> {
+        let sign = i128::from(intent.side.sign());
+        let mut qty = intent.qty;
+        let held = i128::from(s.position.qty().raw());
+        let exposure = held + i128::from(self.orders.pending(intent.symbol));
+        let adds_only = exposure == 0 || exposure.signum() == sign;
+        let effect = if adds_only {
+            Effect::AddsRisk
+        } else {
+            Effect::Reduces
+        };
+        if let Gate::Veto(rule) = gate(self.state, self.mode, self.kill_switch, effect) {
+            let (value, limit) = match rule {
+                Rule::KillSwitch => (1, 0),
+                Rule::SystemState => (self.state as i64, SystemState::SafeMode as i64),
+                _ => (sat(exposure), 0),
+            };
+            return Err((rule, value, limit));
+        }
+        if self.limits.dry_run {
+            return Err((Rule::DryRun, 1, 0));
+        }
+        let profile = ModeProfile::of(self.mode);
+        if intent.origin == Origin::Strategy && !profile.automated {
+            return Err((
+                Rule::ControlMode,
+                self.mode as i64,
+                ControlMode::SemiAuto as i64,
+            ));
+        }
+        let mut reduce_only = intent.reduce_only;
+        if !takes_new_risk(self.state, self.mode, self.kill_switch) {
+            // Only what brings the position toward zero may go, and only that
+            // part of the order: a flip is cut to a close.
+            reduce_only = true;
+        }
+        if reduce_only {
+            // Never more than the position still open after the live orders
+            // that already reduce it.
+            let room = if exposure.signum() == -sign {
+                exposure.abs().min(held.abs())
+            } else {
+                0
+            };
+            if room == 0 {
+                return Err((Rule::ReduceOnly, sat(exposure), 0));
+            }
+            qty = Qty::from_raw(sat(i128::from(qty.raw()).min(room)));
+        }
+        let after = |q: Qty| exposure + i128::from(q.raw()) * sign;
+        let facts = Facts {
+            held,
+            exposure,
+            after: after(qty),
+            adds_risk: after(qty).abs() > exposure.abs()
+                || after(qty).signum() == sign && exposure.signum() == -sign,
+        };
+        Ok((facts, qty, reduce_only))
+    }
+
+    /// Level 6: the exchange's filters and the price band, on the quantity
+    /// rounded to the step; the quantity that goes.
+    fn sanity(
+        &self,
+        s: &SymbolState,
+        intent: &Intent,
+        qty: Qty,
+        price: Price,
+        taking: Price,
+        reduce_only: bool,
+    ) -> Result<Qty, Veto> {
+        let side = intent.side;
+        let qty = match s.instrument.round_qty(qty) {
+            Some(q) if q.is_positive() => q,
+            _ => return Err((Rule::ZeroQuantity, qty.raw(), s.instrument.step_size.raw())),
+        };
+        let max_qty = match intent.kind {
+            OrderKind::Market => s.instrument.max_market_qty,
+            OrderKind::Limit => s.instrument.max_qty,
+        };
+        if qty < s.instrument.min_qty {
+            return Err((Rule::LotSize, qty.raw(), s.instrument.min_qty.raw()));
+        }
+        if qty > max_qty {
+            return Err((Rule::LotSize, qty.raw(), max_qty.raw()));
+        }
+        if let Some(mark) = s.mark_or_mid() {
+            let gap = (i128::from(price.raw()) - i128::from(mark.raw())).abs();
+            // gap / mark > band, without the division on the passing path.
+            let band = self.limits.price_band.raw();
+            if gap * i128::from(SCALE) > i128::from(band) * i128::from(mark.raw()) {
+                return Err((Rule::PriceBand, ratio(gap, i128::from(mark.raw())), band));
+            }
+        }
+        if intent.kind == OrderKind::Limit && intent.post_only && price_crosses(s, side, price) {
+            return Err((Rule::PostOnlyCross, price.raw(), taking.raw()));
+        }
+        let notional = Money::notional(price, qty, Rounding::HalfEven).unwrap_or(Money::MAX);
+        // Binance exempts reduce-only orders from MIN_NOTIONAL.
+        if !reduce_only && notional < s.instrument.min_notional {
+            return Err((
+                Rule::MinNotional,
+                notional.raw(),
+                s.instrument.min_notional.raw(),
+            ));
+        }
+        Ok(qty)
     }
 
     /// Level 3 for orders that add risk.
