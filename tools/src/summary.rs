@@ -51,10 +51,18 @@ pub fn vetoes_by_rule(ranked: &[(String, u64)], top: usize) -> String {
 /// Renders the summary printed at the end of `autobot run` (and saved as
 /// `summary.txt` in the run directory).
 pub fn render(o: &RunOutcome, market: &str) -> String {
-    let core = &o.pipeline.core.core;
-    let st = core.stats();
-    let secs = o.elapsed.as_secs_f64().max(1e-9);
     let mut s = String::new();
+    header(&mut s, o, market);
+    market_and_exchange(&mut s, o);
+    core_counts(&mut s, o);
+    positions(&mut s, o);
+    journal_and_paper(&mut s, o);
+    latency_and_warnings(&mut s, o);
+    s
+}
+
+/// The title, the run directory, and what opening the journal restored or repaired.
+fn header(s: &mut String, o: &RunOutcome, market: &str) {
     let _ = writeln!(s, "autobot paper run — {market}");
     let _ = writeln!(s, "  run directory     {}", o.run_dir.display());
     if o.restored > 0 || o.restored_from.is_some() {
@@ -81,6 +89,11 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             path.display()
         );
     }
+}
+
+/// The market that ran, its gateway, and the exchange side (reconciliation, execution, the account at the end), the operator and metrics endpoints.
+fn market_and_exchange(s: &mut String, o: &RunOutcome) {
+    let secs = o.elapsed.as_secs_f64().max(1e-9);
     let m = &o.market;
     let what = if m.gateway.is_some() {
         "market messages"
@@ -181,6 +194,13 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             "  metrics           http://{addr}/metrics: {scrapes} scrapes"
         );
     }
+}
+
+/// What the core saw and did: regimes, inputs by kind, decisions, time in each state, the account, anything refused as implausible.
+fn core_counts(s: &mut String, o: &RunOutcome) {
+    let core = &o.pipeline.core.core;
+    let st = core.stats();
+    let m = &o.market;
     if let Some(regime_events) = m.regime_events {
         let regimes = [
             "trending up",
@@ -286,6 +306,11 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
             }
         );
     }
+}
+
+/// Positions and PnL per symbol, and the totals.
+fn positions(s: &mut String, o: &RunOutcome) {
+    let core = &o.pipeline.core.core;
     let mut net_total = Money::ZERO;
     for ins in core.instruments() {
         let Some(pos) = core.position(ins.id) else {
@@ -325,6 +350,10 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
         core.digest(),
         group(core.outputs())
     );
+}
+
+/// The journal, snapshots and paper execution.
+fn journal_and_paper(s: &mut String, o: &RunOutcome) {
     let j = &o.pipeline.journal;
     let _ = writeln!(
         s,
@@ -357,6 +386,10 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
         group(p.expired),
         group(p.rejects),
     );
+}
+
+/// Latency per stage, then the warnings.
+fn latency_and_warnings(s: &mut String, o: &RunOutcome) {
     let stages = crate::latency::distributions(&o.latency);
     let _ = writeln!(
         s,
@@ -370,7 +403,6 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
     for w in &o.pipeline.warnings {
         let _ = writeln!(s, "warning: {w}");
     }
-    s
 }
 
 #[cfg(test)]
