@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 
 use autobot_engine::event::{ControlMode, SystemState};
-use autobot_engine::runtime::{PipelineGauges, StatusBoard};
+use autobot_engine::runtime::{BoardSnapshot, GaugeReading, PipelineGauges, StatusBoard};
 use autobot_gateways::http::{Handled, Handler, Head, ListenError, LoopbackServer, Response};
 
 use crate::latency::collector::Latest;
@@ -69,8 +69,18 @@ pub fn render(src: &Sources) -> String {
     let snap = src.board.snapshot();
     let g = src.gauges.read();
     let mut s = String::with_capacity(8 * 1024);
+    states(&mut s, &snap);
+    account(&mut s, &snap, src);
+    counters(&mut s, &snap);
+    pipeline(&mut s, &g);
+    latency(&mut s, src);
+    s
+}
+
+/// Writes the system state, control mode and kill switch.
+fn states(s: &mut String, snap: &BoardSnapshot) {
     family(
-        &mut s,
+        s,
         "autobot_system_state",
         "gauge",
         "1 for the system's current state.",
@@ -80,7 +90,7 @@ pub fn render(src: &Sources) -> String {
         let _ = writeln!(s, "autobot_system_state{{state=\"{name}\"}} {on}");
     }
     family(
-        &mut s,
+        s,
         "autobot_control_mode",
         "gauge",
         "1 for the current control mode.",
@@ -90,13 +100,16 @@ pub fn render(src: &Sources) -> String {
         let _ = writeln!(s, "autobot_control_mode{{mode=\"{}\"}} {on}", mode_name(m));
     }
     family(
-        &mut s,
+        s,
         "autobot_kill_switch",
         "gauge",
         "1 while the kill switch is engaged.",
     );
     let _ = writeln!(s, "autobot_kill_switch {}", u8::from(snap.kill_switch));
+}
 
+/// Writes the account, positions and PnL per symbol.
+fn account(s: &mut String, snap: &BoardSnapshot, src: &Sources) {
     let a = &snap.account;
     for (name, help, v) in [
         (
@@ -136,11 +149,11 @@ pub fn render(src: &Sources) -> String {
             a.drawdown.to_f64(),
         ),
     ] {
-        family(&mut s, name, "gauge", help);
+        family(s, name, "gauge", help);
         let _ = writeln!(s, "{name} {v}");
     }
     family(
-        &mut s,
+        s,
         "autobot_position",
         "gauge",
         "Signed position per symbol (base asset).",
@@ -154,7 +167,7 @@ pub fn render(src: &Sources) -> String {
         );
     }
     family(
-        &mut s,
+        s,
         "autobot_symbol_pnl_usdt",
         "gauge",
         "Realized and unrealized PnL per symbol.",
@@ -169,6 +182,10 @@ pub fn render(src: &Sources) -> String {
             );
         }
     }
+}
+
+/// Writes the core's counters and open orders.
+fn counters(s: &mut String, snap: &BoardSnapshot) {
     for (name, help, v) in [
         (
             "autobot_events_total",
@@ -194,11 +211,15 @@ pub fn render(src: &Sources) -> String {
             snap.operator_refused,
         ),
     ] {
-        family(&mut s, name, "counter", help);
+        family(s, name, "counter", help);
         let _ = writeln!(s, "{name} {v}");
     }
-    family(&mut s, "autobot_open_orders", "gauge", "Orders open.");
+    family(s, "autobot_open_orders", "gauge", "Orders open.");
     let _ = writeln!(s, "autobot_open_orders {}", snap.open_orders);
+}
+
+/// Writes the pipeline's inputs, ring and journal lag.
+fn pipeline(s: &mut String, g: &GaugeReading) {
     for (name, kind, help, v) in [
         (
             "autobot_inputs_published_total",
@@ -243,16 +264,20 @@ pub fn render(src: &Sources) -> String {
             g.stamps_dropped,
         ),
     ] {
-        family(&mut s, name, kind, help);
+        family(s, name, kind, help);
         let _ = writeln!(s, "{name} {v}");
     }
+}
+
+/// Writes the per-stage latency summaries.
+fn latency(s: &mut String, src: &Sources) {
     let latency = src
         .latency
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     family(
-        &mut s,
+        s,
         "autobot_latency_seconds",
         "summary",
         "Per-stage latency of the run so far (docs/tuning.md lists the stages).",
@@ -278,7 +303,7 @@ pub fn render(src: &Sources) -> String {
         );
     }
     family(
-        &mut s,
+        s,
         "autobot_latency_max_seconds",
         "gauge",
         "Largest latency per stage so far.",
@@ -291,7 +316,6 @@ pub fn render(src: &Sources) -> String {
             st.max_ns / 1e9
         );
     }
-    s
 }
 
 /// Answers `GET /metrics` (Prometheus scrapers send no token: the
