@@ -68,9 +68,15 @@ pub struct RunOutcome {
     pub market_elapsed: Duration,
 }
 
-/// Runs the paper engine to completion.
-pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
-    let on_exchange = cfg.exchange.execution == Execution::Exchange;
+/// The configuration the run trades with: testnet and live need exchange
+/// execution to a URL, and against an exchange its trading rules replace
+/// the config's (`Some`, with what changed); a resumed run refuses rules
+/// that changed since it started.
+fn trading_rules(
+    cfg: &AppConfig,
+    opts: &RunOptions,
+    on_exchange: bool,
+) -> Result<(Option<AppConfig>, Vec<String>), RunError> {
     match cfg.run.mode {
         Deployment::Testnet | Deployment::Live
             if !on_exchange || cfg.exchange.endpoint != Endpoint::Url =>
@@ -82,23 +88,39 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         }
         _ => {}
     }
-    // Against an exchange, its trading rules win over the config's; the
-    // adopted table is what this run records and replays with.
-    let mut adopted = None;
-    let mut rule_warnings = Vec::new();
-    if cfg.exchange.endpoint == Endpoint::Url {
-        let mut c = cfg.clone();
-        rule_warnings = crate::exchange::adopt_exchange_rules(&mut c, &cfg.exchange.rest_url)?;
-        if opts.resume.is_some() && !rule_warnings.is_empty() {
-            return Err(RunError::Instruments(format!(
-                "the exchange's trading rules changed since this run started ({}); \
-                 its journal was recorded with the old ones, so start a new run",
-                rule_warnings.join("; ")
-            )));
-        }
-        adopted = Some(c);
+    if cfg.exchange.endpoint != Endpoint::Url {
+        return Ok((None, Vec::new()));
     }
-    let cfg = adopted.as_ref().unwrap_or(cfg);
+    let mut c = cfg.clone();
+    let warnings = crate::exchange::adopt_exchange_rules(&mut c, &cfg.exchange.rest_url)?;
+    if opts.resume.is_some() && !warnings.is_empty() {
+        return Err(RunError::Instruments(format!(
+            "the exchange's trading rules changed since this run started ({}); \
+             its journal was recorded with the old ones, so start a new run",
+            warnings.join("; ")
+        )));
+    }
+    Ok((Some(c), warnings))
+}
+
+/// How the run reaches the exchange: the built-in simulator's fresh keys,
+/// the signer, and (to a URL) the account as it stands before anything
+/// starts.
+struct Access {
+    sim_api: Option<(
+        autobot_gateways::credentials::Hidden,
+        autobot_gateways::credentials::Hidden,
+    )>,
+    signer: Option<Signer>,
+    account: Option<crate::exchange::AccountAtStart>,
+}
+
+fn exchange_access(
+    cfg: &AppConfig,
+    opts: &RunOptions,
+    on_exchange: bool,
+    names: &[String],
+) -> Result<Access, RunError> {
     let sim_api = match (on_exchange, cfg.exchange.endpoint) {
         (true, Endpoint::Simulator) => Some(crate::exchange::simulator_keys()?),
         _ => None,
@@ -111,12 +133,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         })),
         (None, false) => None,
     };
-    let names: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
     // An account outlives runs, so it is read before anything starts. (The
     // built-in simulator's account is new each run, with nothing to read.)
     let account = match (&signer, cfg.exchange.endpoint) {
         (Some(signer), Endpoint::Url) => {
-            let a = crate::exchange::read_account(cfg, signer, &names)?;
+            let a = crate::exchange::read_account(cfg, signer, names)?;
             if opts.resume.is_none() {
                 // A new run holds no order: refuse foreign ones before a
                 // run directory exists.
@@ -126,6 +147,24 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         }
         _ => None,
     };
+    Ok(Access {
+        sim_api,
+        signer,
+        account,
+    })
+}
+
+/// Runs the paper engine to completion.
+pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    let on_exchange = cfg.exchange.execution == Execution::Exchange;
+    let (adopted, rule_warnings) = trading_rules(cfg, opts, on_exchange)?;
+    let cfg = adopted.as_ref().unwrap_or(cfg);
+    let names: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let Access {
+        sim_api,
+        signer,
+        account,
+    } = exchange_access(cfg, opts, on_exchange, &names)?;
     let run_dir = match &opts.resume {
         Some(dir) => dir.clone(),
         None => new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?,
