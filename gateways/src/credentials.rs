@@ -12,7 +12,6 @@
 //! parse error is on: it may hold the secret), only its line number.
 
 use std::fmt;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 /// Environment variable holding the API key.
@@ -167,8 +166,8 @@ impl Credentials {
             reason: e.kind().to_string(),
         };
         let meta = std::fs::metadata(path).map_err(unreadable)?;
-        let mode = meta.mode() & 0o7777;
-        if mode & 0o077 != 0 {
+        let mode = crate::os::permission_bits(&meta);
+        if crate::os::shared(mode) {
             return Err(CredentialError::Shared {
                 path: path.to_path_buf(),
                 mode,

@@ -9,9 +9,7 @@
 //! holds a fresh random token readable by its owner only. Both are removed
 //! when the run stops, so a stale run is told apart from a live one.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -67,13 +65,7 @@ fn write_owner_only(path: &Path, text: &str) -> Result<(), RunError> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
         _ => {}
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(fail)
+    crate::os::write_owner_only(path, text).map_err(fail)
 }
 
 impl OperatorSide {
@@ -266,13 +258,10 @@ impl Target {
                     return Err(CtlError::NoToken);
                 }
                 // Refuse a token file others could have read or written.
-                let mode =
-                    std::fs::metadata(&path)
-                        .map(|m| m.mode())
-                        .map_err(|e| CtlError::File {
-                            path: path.clone(),
-                            reason: e.to_string(),
-                        })?;
+                let mode = crate::os::permission_bits(&path).map_err(|e| CtlError::File {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
                 if mode & 0o077 != 0 {
                     return Err(CtlError::File {
                         path,

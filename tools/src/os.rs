@@ -1,5 +1,6 @@
 //! The command line's calls into the operating system (Linux only): the
-//! effective user and resource limits the doctor reports.
+//! effective user and resource limits the doctor reports, owner-only files
+//! for a run's secrets, and the kernel's random bytes.
 
 #[cfg(not(target_os = "linux"))]
 compile_error!(
@@ -38,4 +39,31 @@ pub(crate) fn rlimit(which: Limit) -> Option<u64> {
         return None;
     }
     Some(lim.rlim_cur)
+}
+
+/// Creates `path` (which must not exist) readable and writable by its
+/// owner only, and writes `text`.
+pub(crate) fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+}
+
+/// The permission bits of `path`.
+pub(crate) fn permission_bits(path: &std::path::Path) -> std::io::Result<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).map(|m| m.mode() & 0o7777)
+}
+
+/// `n` random bytes from the kernel.
+pub(crate) fn random_bytes(n: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes))?;
+    Ok(bytes)
 }

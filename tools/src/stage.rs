@@ -116,10 +116,6 @@ pub(crate) fn spawn_stage<T: Send + 'static>(
 
 /// `n` random bytes from the kernel, as hex.
 pub fn random_hex(n: usize, what: &'static str) -> Result<String, RunError> {
-    use std::io::Read as _;
-    let mut bytes = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|_| RunError::Gateway(what))?;
+    let bytes = crate::os::random_bytes(n).map_err(|_| RunError::Gateway(what))?;
     Ok(bytes.iter().map(|x| format!("{x:02x}")).collect())
 }
