@@ -288,6 +288,7 @@ impl Exchange {
     /// Handles the next thing due at or before `t` (an arriving request
     /// or a funding time the exchange announces) into `out`; `false` when
     /// nothing is due by `t`. Call until `false` before each market input.
+    #[inline]
     pub fn advance(&mut self, t: UnixNanos, out: &mut Reports) -> bool {
         let arrival = self.in_flight.front().map(|f| f.due).filter(|d| *d <= t);
         let funding = Some(self.next_funding).filter(|f| f.0 != 0 && *f <= t);
@@ -324,6 +325,7 @@ impl Exchange {
     /// funding): updates the book, fills resting orders the market
     /// reached, triggers conditional orders, settles funding, and
     /// liquidates when the margin has run out.
+    #[inline]
     pub fn on_market(&mut self, ev: &InputEvent, out: &mut Reports) {
         self.see(ev, true, out);
     }
