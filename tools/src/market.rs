@@ -220,6 +220,7 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
             sim_cfg.speed = speed;
             sim_cfg.api.clone_from(&s.sim_api);
             sim_cfg.due_prefix = s.opts.load;
+            sim_cfg.account = s.cfg.simulated_account();
             let sim = SimExchange::start(sim_cfg).map_err(RunError::Simulator)?;
             let (w, r) = (sim.ws_url(), sim.rest_url());
             (Some(sim), w, r)

@@ -21,13 +21,11 @@ use std::path::{Path, PathBuf};
 use autobot_engine::core::Core;
 use autobot_engine::event::{InputBody, InputEvent, Liquidity, OutputBody, OutputEvent};
 use autobot_engine::types::{Money, MonoNanos, Price, Qty, Seq, Side};
-use autobot_exchange::AccountRules;
 use autobot_gateways::binance::execution::{ExecClient, ExecConfig};
 use autobot_gateways::binance::parse::{Parser, Symbols};
 use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::binance::user::parse_user;
 use autobot_gateways::credentials::Hidden;
-use autobot_gateways::sim::venue::AccountConfig;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_tools::backtest::run::{DataSource, run_backtest};
 use autobot_tools::config::AppConfig;
@@ -95,18 +93,7 @@ impl Venue {
         sim_cfg.lockstep = true;
         sim_cfg.ping_every = std::time::Duration::from_secs(3600);
         sim_cfg.api = Some((Hidden::new(key.clone()), Hidden::new(secret.clone())));
-        sim_cfg.account = AccountConfig {
-            fills: cfg.paper.clone(),
-            rules: AccountRules {
-                wallet: core.account.starting_balance,
-                leverage: core.account.leverage,
-                funding_rate: cfg.backtest.funding_rate,
-                funding_interval_hours: cfg.backtest.funding_interval_hours,
-                liquidation_fee: cfg.backtest.liquidation_fee,
-                bar_book_qty: cfg.backtest.bar_book_qty,
-            },
-            brackets: core.brackets.clone(),
-        };
+        sim_cfg.account = cfg.simulated_account();
         let sim = SimExchange::start(sim_cfg).unwrap();
         let names: Vec<String> = core
             .instruments

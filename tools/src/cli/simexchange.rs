@@ -34,6 +34,7 @@ pub fn simexchange(
     sim_cfg.speed = speed;
     sim_cfg.ws_bind = ws;
     sim_cfg.rest_bind = rest;
+    sim_cfg.account = cfg.simulated_account();
     let sim = SimExchange::start(sim_cfg)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);

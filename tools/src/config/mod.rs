@@ -339,6 +339,27 @@ impl AppConfig {
         cfg::parse(path, &text)
     }
 
+    /// The simulated exchange's account for this configuration: the
+    /// `[paper]` fill model, `[account]` balance and leverage, the
+    /// instruments' maintenance brackets, `[backtest]` funding and
+    /// liquidation rules — so a run against the built-in simulator, a paper
+    /// run and a backtest of the same config fill alike.
+    pub fn simulated_account(&self) -> autobot_gateways::sim::venue::AccountConfig {
+        let core = self.core();
+        autobot_gateways::sim::venue::AccountConfig {
+            fills: self.paper.clone(),
+            rules: autobot_exchange::AccountRules {
+                wallet: core.account.starting_balance,
+                leverage: core.account.leverage,
+                funding_rate: self.backtest.funding_rate,
+                funding_interval_hours: self.backtest.funding_interval_hours,
+                liquidation_fee: self.backtest.liquidation_fee,
+                bar_book_qty: self.backtest.bar_book_qty,
+            },
+            brackets: core.brackets,
+        }
+    }
+
     /// The configuration as TOML (saved in each run directory, so a replay
     /// uses exactly what the run used).
     pub fn to_toml(&self) -> String {
