@@ -76,6 +76,7 @@ impl SimExchange {
 
     /// Handles the next thing due at or before `t` into `reports`;
     /// `false` when nothing is due by `t`.
+    #[inline]
     pub fn advance(&mut self, t: UnixNanos, reports: &mut VecDeque<InputEvent>) -> bool {
         let any = self.model.advance(t, &mut self.out);
         self.pass(reports);
@@ -122,6 +123,7 @@ impl SimExchange {
     }
 
     /// Sees one market input after the core has.
+    #[inline]
     pub fn on_market(&mut self, ev: &InputEvent, reports: &mut VecDeque<InputEvent>) {
         self.model.on_market(ev, &mut self.out);
         self.pass(reports);
@@ -139,12 +141,19 @@ impl SimExchange {
         self.pass(reports);
     }
 
+    /// Hands the model's reports on as input events. Most inputs fill
+    /// nothing, so the per-input path only tests for reports inline and
+    /// calls this when there are some.
     #[inline]
     fn pass(&mut self, reports: &mut VecDeque<InputEvent>) {
-        // Most inputs fill nothing: skip the drain on the per-event path.
-        if self.out.is_empty() {
-            return;
+        if !self.out.is_empty() {
+            self.drain_reports(reports);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn drain_reports(&mut self, reports: &mut VecDeque<InputEvent>) {
         reports.extend(self.out.drain(..).map(|r| r.input()));
     }
 }
