@@ -141,13 +141,8 @@ impl PaperExchange {
 
     /// Takes one output of the core; reports go to `reports`.
     pub fn on_output(&mut self, out: &OutputEvent, reports: &mut VecDeque<InputEvent>) {
-        let request = match out.body {
-            OutputBody::NewOrder(o) => Request::Place(Order::from_core(&o)),
-            OutputBody::Cancel(c) => Request::Cancel {
-                symbol: c.symbol,
-                client: c.client_id,
-            },
-            _ => return,
+        let Some(request) = Request::from_core(out) else {
+            return;
         };
         self.pending.push_back((out.cause, request));
         self.release();

@@ -2,7 +2,7 @@
 //! model matches, cancels, and the refusals it answers with (Binance's
 //! HTTP status, code and message, so a REST adapter can send them as is).
 
-use autobot_engine::event::{NewOrder, OrderKind, RejectReason};
+use autobot_engine::event::{NewOrder, OrderKind, OutputBody, OutputEvent, RejectReason};
 use autobot_engine::types::{ClientOrderId, Price, Qty, Side, SymbolId};
 
 /// How long a limit order lives (`timeInForce`).
@@ -147,6 +147,21 @@ pub enum Request {
         /// The order's client id.
         client: ClientOrderId,
     },
+}
+
+impl Request {
+    /// The request a core output makes of the exchange: its orders and
+    /// cancels (`None` for every other output).
+    pub fn from_core(out: &OutputEvent) -> Option<Request> {
+        match out.body {
+            OutputBody::NewOrder(o) => Some(Request::Place(Order::from_core(&o))),
+            OutputBody::Cancel(c) => Some(Request::Cancel {
+                symbol: c.symbol,
+                client: c.client_id,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A refusal: what Binance answers (HTTP status, code, message) and how

@@ -11,11 +11,9 @@
 use std::collections::VecDeque;
 
 use autobot_engine::config::CoreConfig;
-use autobot_engine::event::{InputEvent, OutputBody, OutputEvent};
+use autobot_engine::event::{InputEvent, OutputEvent};
 use autobot_engine::types::{Money, Qty, SymbolId, UnixNanos};
-use autobot_exchange::{
-    AccountRules, Exchange, ExchangeStats, FillConfig, Order, Reports, Request,
-};
+use autobot_exchange::{AccountRules, Exchange, ExchangeStats, FillConfig, Reports, Request};
 
 use super::settings::{BacktestConfig, LatencyModel};
 
@@ -92,13 +90,8 @@ impl SimExchange {
     /// Takes one output of the core, caused by an input at `cause_time`
     /// whose feed gap (receive minus exchange time) was `gap_ns`.
     pub fn on_output(&mut self, out: &OutputEvent, cause_time: UnixNanos, gap_ns: Option<i64>) {
-        let request = match out.body {
-            OutputBody::NewOrder(o) => Request::Place(Order::from_core(&o)),
-            OutputBody::Cancel(c) => Request::Cancel {
-                symbol: c.symbol,
-                client: c.client_id,
-            },
-            _ => return,
+        let Some(request) = Request::from_core(out) else {
+            return;
         };
         let mut extra = 0;
         if self.latency == LatencyModel::Capture
