@@ -309,6 +309,9 @@ impl Venue {
     fn feed(&mut self) {
         for k in 0..self.parsed.len() {
             let ev = self.parsed[k];
+            // What falls due by this input's time first (funding the
+            // exchange charges), as in a backtest.
+            while self.model.advance(ev.header.exchange, &mut self.out) {}
             self.model.on_market(&ev, &mut self.out);
         }
         self.parsed.clear();
@@ -369,13 +372,21 @@ impl Venue {
         let now = self.model.now();
         self.model.submit(Request::Place(order), now, 0);
         while self.model.advance(now, &mut self.out) {}
-        if let Some(ReportBody::Refused { refusal: r, .. }) = self.out.front().map(|r| r.body) {
-            self.out.pop_front();
+        // This order's first report: a refusal is the REST answer.
+        let first = self.out.iter().position(|r| match r.body {
+            ReportBody::Refused { client: c, .. } => c == client,
+            ReportBody::Execution(e) => e.order.client == client,
+            ReportBody::Funding { .. } => false,
+        });
+        if let Some(k) = first
+            && let ReportBody::Refused { refusal: r, .. } = self.out[k].body
+        {
+            self.out.remove(k);
             self.render();
             return Err(refusal(r));
         }
         // Binance acknowledges every order before it trades.
-        let id = match self.out.front().map(|r| r.body) {
+        let id = match first.map(|k| self.out[k].body) {
             Some(ReportBody::Execution(e)) => {
                 if e.status != OrderStatus::Accepted {
                     let ack = Execution {

@@ -268,3 +268,26 @@ fn a_message_from_nowhere_is_not_adopted() {
     assert!(!v.on_stream(&ticker("9999999999999", "99", "10"), 2_000_000));
     assert_eq!(v.depth_json("BTCUSDT", 5).unwrap(), before);
 }
+
+#[test]
+fn funding_the_exchange_charges_falls_due_with_the_market_not_with_the_next_order() {
+    let mut cfg = AccountConfig::default();
+    cfg.rules.funding_rate = autobot_engine::types::Rate::parse("0.0001").unwrap();
+    let mut v = Venue::new(&cfg, &instruments(&[presets::btcusdt()]));
+    let hour = 3_600_000u64;
+    let ticker = |u: u64, ms: u64| {
+        format!(
+            r#"{{"stream":"btcusdt@bookTicker","data":{{"e":"bookTicker","u":{u},"s":"BTCUSDT","b":"100","B":"5","a":"100.1","A":"5","T":{ms},"E":{ms}}}}}"#
+        )
+    };
+    // 07:00 on day 0: buy 1, then the market crosses 08:00.
+    assert!(v.on_stream(&ticker(1, 7 * hour), 0));
+    v.place(&params(&market("BUY", "1", "ab1"))).unwrap();
+    v.take_events();
+    assert!(v.on_stream(&ticker(2, 8 * hour + 1), 3_600_000_000_001));
+    let ev = v.take_events();
+    assert!(
+        ev.iter().any(|e| e.contains(r#""m":"FUNDING_FEE""#)),
+        "funding at 08:00 is charged when the market passes it: {ev:?}"
+    );
+}
