@@ -78,7 +78,7 @@ impl Core {
             reduce_only: ok.reduce_only,
             post_only: intent.post_only,
             origin: intent.origin,
-            sent_at: self.now,
+            sent_at: self.clock.now(),
             cancel_sent: false,
             replace: false,
             plan: intent.plan,
@@ -101,7 +101,7 @@ impl Core {
         }
         self.stats.orders += 1;
         if intent.kind == OrderKind::Limit && self.limits.replace_after > 0 {
-            let due = self.now.0.saturating_add(self.limits.replace_after);
+            let due = self.clock.now().0.saturating_add(self.limits.replace_after);
             self.next_replace_scan = UnixNanos(self.next_replace_scan.0.min(due));
         }
         self.emit(seq, OutputBody::Audit(ok.audit), out);
@@ -238,7 +238,7 @@ impl Core {
             reduce_only: true,
             post_only: false,
             origin: Origin::Liquidation,
-            sent_at: self.now,
+            sent_at: self.clock.now(),
             cancel_sent: false,
             replace: false,
             plan: super::Plan::NONE,
@@ -311,7 +311,7 @@ impl Core {
         st.target = now;
         st.trip = Money::ZERO;
         if now != 0 && (was == 0 || now.signum() != was.signum()) {
-            st.opened_at = self.now;
+            st.opened_at = self.clock.now();
             st.watch = 0;
         }
         self.strategy_fill(sym, was, now, &super::Plan::NONE);
@@ -376,7 +376,7 @@ impl Core {
         self.strategy_fill(sym, was, now, &order.plan);
         let st = &mut self.symbols[i];
         if now != 0 && (was == 0 || now.signum() != was.signum()) {
-            st.opened_at = self.now;
+            st.opened_at = self.clock.now();
             st.watch = 0;
         }
         if now == 0 {
@@ -401,7 +401,12 @@ impl Core {
         if self.limits.max_losses > 0 && self.losses >= self.limits.max_losses {
             self.losses = 0;
             if self.limits.cooldown > 0 {
-                let until = self.now.0.saturating_add(self.limits.cooldown).max(1);
+                let until = self
+                    .clock
+                    .now()
+                    .0
+                    .saturating_add(self.limits.cooldown)
+                    .max(1);
                 self.cond.cooldown_until = UnixNanos(until);
                 self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
             }
@@ -488,7 +493,7 @@ impl Core {
     /// configured time; each is re-placed when its cancel is confirmed.
     pub(super) fn replace_resting<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
         let after = self.limits.replace_after;
-        if after == 0 || self.now < self.next_replace_scan {
+        if after == 0 || self.clock.now() < self.next_replace_scan {
             return;
         }
         let mut next = u64::MAX;
@@ -500,11 +505,11 @@ impl Core {
                 continue;
             }
             let due = o.sent_at.0.saturating_add(after);
-            if o.state == OrderState::Accepted && self.now.0 >= due {
+            if o.state == OrderState::Accepted && self.clock.now().0 >= due {
                 self.orders.flag_cancel(i, true, true);
                 self.send_cancel(seq, &o, out);
             } else {
-                next = next.min(due.max(self.now.0 + 1));
+                next = next.min(due.max(self.clock.now().0 + 1));
             }
         }
         self.next_replace_scan = UnixNanos(next);

@@ -28,10 +28,11 @@
 //! A refusal is counted by its reason and alerted; it never reaches the
 //! book, the features, the strategies or the account.
 
+use super::clock::TimeVerdict;
 use super::{Core, OutputSink, SymbolState};
 use crate::event::{AlertCode, BookTicker, InputBody, InputEvent, Kline, MarkPrice, Trade};
 use crate::features::candles;
-use crate::plausible::{Implausible, jumps, near, within};
+use crate::plausible::{Implausible, jumps, near};
 use crate::types::{Price, Qty, Seq, SymbolId, UnixNanos};
 
 /// Why an input is not applied.
@@ -101,26 +102,16 @@ impl Core {
         market: bool,
         out: &mut S,
     ) -> Result<bool, Refused> {
-        let (t, now, window) = (time.0, self.now.0, self.limits.time_window);
-        if t == 0 || now == 0 || within(t, now, window) {
-            if market && t != 0 {
-                self.time_candidate.clear();
+        match self.clock.judge(time, market, self.limits.time_window) {
+            TimeVerdict::Moves => Ok(true),
+            TimeVerdict::Stays => Ok(false),
+            TimeVerdict::Jumps(ms) => {
+                let jump_ms = i64::try_from(ms).unwrap_or(i64::MAX);
+                self.alert(seq, AlertCode::TimeJump, SymbolId(0), jump_ms, out);
+                Ok(true)
             }
-            return Ok(true);
+            TimeVerdict::Refused => Err(Refused::Implausible(Implausible::Time)),
         }
-        if !market {
-            return Ok(false);
-        }
-        if t > now
-            && self
-                .time_candidate
-                .confirms(t, |c, v| v >= c && within(c, v, window))
-        {
-            let jump_ms = i64::try_from((t - now) / 1_000_000).unwrap_or(i64::MAX);
-            self.alert(seq, AlertCode::TimeJump, SymbolId(0), jump_ms, out);
-            return Ok(true);
-        }
-        Err(Refused::Implausible(Implausible::Time))
     }
 
     fn admit_ticker(&mut self, sym: SymbolId, t: &BookTicker) -> Result<(), Refused> {

@@ -19,15 +19,14 @@ impl Core {
     /// Moves event time to `t` (if later) and runs what is due by then.
     pub(super) fn advance_time<S: OutputSink>(&mut self, seq: Seq, t: UnixNanos, out: &mut S) {
         self.ids_used = 0;
-        if t <= self.now {
+        let Some(before) = self.clock.advance(t) else {
             return;
-        }
-        let first = self.now.0 == 0;
+        };
+        let first = before.0 == 0;
         if !first {
             // The time since the last input belongs to the state it left.
-            self.stats.state_ns[self.state as usize] += t.0 - self.now.0;
+            self.stats.state_ns[self.state as usize] += t.0 - before.0;
         }
-        self.now = t;
         if first {
             // Every feed gets the stale limit from the first time seen.
             for s in &mut self.symbols {
@@ -60,12 +59,16 @@ impl Core {
         self.correlations
             .sample(symbols.iter().map(super::SymbolState::mark_or_mid));
         let every = self.sample_every;
-        self.next_sample = UnixNanos((self.now.0 / every).saturating_add(1).saturating_mul(every));
+        self.next_sample = UnixNanos(
+            (self.clock.now().0 / every)
+                .saturating_add(1)
+                .saturating_mul(every),
+        );
     }
 
     /// Re-derives which feeds are stale or down, and the state from that.
     pub(super) fn recount_stale<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        let now = self.now.0;
+        let now = self.clock.now().0;
         let limit = self.limits.stale_after;
         let mut down = 0u16;
         let mut next = u64::MAX;

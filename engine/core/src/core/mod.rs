@@ -26,6 +26,7 @@
 
 mod account;
 mod allowed;
+mod clock;
 
 mod control;
 mod correlation;
@@ -50,6 +51,7 @@ mod watch;
 pub use crate::depth::{BookReject, TopOfBook};
 pub use account::Account;
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
+use clock::EventClock;
 pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use correlation::Correlations;
 pub use digest::{DIGEST_SEED, OutputDigest};
@@ -338,10 +340,8 @@ pub struct Core {
     state: SystemState,
     cond: Conditions,
     account: Account,
-    /// Event time: the largest exchange or timer time admitted.
-    now: UnixNanos,
-    /// A market time beyond the window, waiting for the next to confirm it.
-    time_candidate: crate::plausible::Candidate,
+    /// Event time (see `clock`).
+    clock: EventClock,
     /// Client ids taken by the current input (`ClientOrderId::derive` index).
     ids_used: u8,
     /// When the stale-feed scan is next due (event time).
@@ -457,8 +457,7 @@ impl Core {
             state: SystemState::Running,
             cond: Conditions::default(),
             account: Account::new(cfg.account.starting_balance),
-            now: UnixNanos(0),
-            time_candidate: crate::plausible::Candidate::default(),
+            clock: EventClock::default(),
             ids_used: 0,
             next_stale_scan: UnixNanos(0),
             next_replace_scan: UnixNanos(u64::MAX),
@@ -629,7 +628,7 @@ impl Core {
 
     /// Event time (largest exchange or timer time seen).
     pub fn now(&self) -> UnixNanos {
-        self.now
+        self.clock.now()
     }
 
     /// The conditions holding the system state.

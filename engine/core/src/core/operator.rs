@@ -267,7 +267,12 @@ impl Core {
             self.record_veto(seq, veto, out);
             return false;
         };
-        let expires = UnixNanos(self.now.0.saturating_add(self.limits.approval_timeout));
+        let expires = UnixNanos(
+            self.clock
+                .now()
+                .0
+                .saturating_add(self.limits.approval_timeout),
+        );
         // What waits is what the chain approved (sizing may have cut it),
         // and the target is where it would take the position.
         let intent = Intent {
@@ -327,7 +332,7 @@ impl Core {
             side: p.intent.side,
             origin: p.intent.origin,
             qty: p.intent.qty,
-            value: i64::try_from(self.now.0).unwrap_or(i64::MAX),
+            value: i64::try_from(self.clock.now().0).unwrap_or(i64::MAX),
             limit: i64::try_from(p.expires.0).unwrap_or(i64::MAX),
         };
         self.emit(seq, OutputBody::Audit(audit), out);
@@ -338,7 +343,7 @@ impl Core {
             self.refuse_operator(seq, c, Refusal::UnknownApproval, out);
             return;
         };
-        if self.now > p.expires {
+        if self.clock.now() > p.expires {
             self.close_pending(seq, &p, Verdict::Expired, out);
             return;
         }
@@ -358,7 +363,7 @@ impl Core {
     /// Declines every pending order whose time ran out.
     pub(super) fn expire_approvals<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
         for i in 0..self.approvals.len() {
-            if let Some(p) = self.approvals[i].filter(|p| self.now > p.expires) {
+            if let Some(p) = self.approvals[i].filter(|p| self.clock.now() > p.expires) {
                 self.approvals[i] = None;
                 self.close_pending(seq, &p, Verdict::Expired, out);
             }

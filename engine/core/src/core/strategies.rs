@@ -47,7 +47,7 @@ impl Core {
         let s = &self.symbols[i];
         let f = &self.features[i];
         Market {
-            now: self.now,
+            now: self.clock.now(),
             top: s.book,
             tick: s.instrument.tick_size,
             regime: s.regime,
@@ -165,7 +165,7 @@ impl Core {
 
     /// How long the position of `s` has been open.
     fn held_for(&self, s: &SymbolState) -> u64 {
-        self.now.0.saturating_sub(s.opened_at.0)
+        self.clock.now().0.saturating_sub(s.opened_at.0)
     }
 
     /// A proposal (or none) of instance `k` for `sym`: maybe a new target.

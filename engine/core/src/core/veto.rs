@@ -402,7 +402,7 @@ impl Core {
                 return veto(rule, v, l);
             }
         } else if intent.origin == Origin::Strategy && self.limits.min_hold > 0 {
-            let age = self.now.0.saturating_sub(s.opened_at.0);
+            let age = self.clock.now().0.saturating_sub(s.opened_at.0);
             if held != 0 && age < self.limits.min_hold {
                 return veto(
                     Rule::MinHold,
@@ -585,13 +585,16 @@ impl Core {
             return Some((Rule::Spread, ratio(gap, mid), max));
         }
         let next = s.next_funding.0;
-        if l.funding_window > 0 && next > self.now.0 && next - self.now.0 <= l.funding_window {
+        if l.funding_window > 0
+            && next > self.clock.now().0
+            && next - self.clock.now().0 <= l.funding_window
+        {
             let rate = s.funding_rate.raw();
             // Longs pay a positive rate, shorts a negative one.
             if rate * side.sign() > 0 {
                 return Some((
                     Rule::FundingImminent,
-                    sat(i128::from(next - self.now.0)),
+                    sat(i128::from(next - self.clock.now().0)),
                     sat(i128::from(l.funding_window)),
                 ));
             }

@@ -298,7 +298,7 @@ impl Core {
             state: self.state,
             mode: self.mode,
             kill_switch: self.kill_switch,
-            now: self.now.0,
+            now: self.clock.now().0,
             account: self.account_view(),
             digest: format!("{:016x}", self.digest()),
             outputs: self.outputs(),

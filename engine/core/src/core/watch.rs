@@ -27,7 +27,7 @@ impl Core {
         let busy = self.orders.has_open(sym);
         let l = &self.limits;
         let (close_at, reduce_at, alert_at) = (l.watch_close, l.watch_reduce, l.watch_alert);
-        if l.max_hold > 0 && !busy && self.now.0.saturating_sub(opened_at.0) >= l.max_hold {
+        if l.max_hold > 0 && !busy && self.clock.now().0.saturating_sub(opened_at.0) >= l.max_hold {
             self.close_part(seq, sym, held, Origin::MaxHold, out);
             return;
         }
