@@ -189,6 +189,8 @@ pub struct Venue {
     out: Reports,
     events: Vec<String>,
     parsed: Vec<InputEvent>,
+    /// The message being parsed (simd-json parses in place); reused.
+    scratch: Vec<u8>,
     /// Fills made.
     pub fills: u64,
 }
@@ -210,6 +212,7 @@ impl Venue {
             out: Reports::new(),
             events: Vec::new(),
             parsed: Vec::new(),
+            scratch: Vec::with_capacity(1 << 16),
             fills: 0,
         }
     }
@@ -247,12 +250,15 @@ impl Venue {
     pub fn on_snapshot(&mut self, sym: &str, text: &str) {
         let Some(id) = self.symbol(sym) else { return };
         self.pending.remove(&id);
-        let mut bytes = text.as_bytes().to_vec();
+        self.scratch.clear();
+        self.scratch.extend_from_slice(text.as_bytes());
         self.parsed.clear();
         let parsed = &mut self.parsed;
         if self
             .parser
-            .parse(&mut bytes, MonoNanos(0), Some(id), |e| parsed.push(e))
+            .parse(&mut self.scratch, MonoNanos(0), Some(id), |e| {
+                parsed.push(e)
+            })
             .is_err()
         {
             return;
@@ -263,12 +269,15 @@ impl Venue {
     /// A streamed message due at `due_ns` of the feed's timeline; `false`
     /// when it was implausible and not adopted.
     pub fn on_stream(&mut self, text: &str, due_ns: u64) -> bool {
-        let mut bytes = text.as_bytes().to_vec();
+        self.scratch.clear();
+        self.scratch.extend_from_slice(text.as_bytes());
         self.parsed.clear();
         let parsed = &mut self.parsed;
         if self
             .parser
-            .parse(&mut bytes, MonoNanos(due_ns), None, |e| parsed.push(e))
+            .parse(&mut self.scratch, MonoNanos(due_ns), None, |e| {
+                parsed.push(e)
+            })
             .is_err()
         {
             return true;

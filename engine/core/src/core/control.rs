@@ -55,18 +55,8 @@ pub const fn mode_rule(from: ControlMode, to: ControlMode) -> ModeRule {
     MODE_TABLE[from as usize][to as usize]
 }
 
+crate::event::wire! { no_default:
 /// Why a mode change was refused (the low byte of the alert's value).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
 #[repr(u8)]
 pub enum ModeRefusal {
     /// The table forbids the move (e.g. Manual → FullAuto in one step).
@@ -81,6 +71,7 @@ pub enum ModeRefusal {
     NoLimits = 5,
     /// A position or live order remains.
     NotFlat = 6,
+}
 }
 
 impl ModeRefusal {

@@ -20,19 +20,9 @@ use crate::types::{ClientOrderId, Qty, Seq, Side, SymbolId, UnixNanos};
 /// Most orders waiting for approval at once.
 pub const MAX_PENDING_APPROVALS: usize = 16;
 
+crate::event::wire! { no_default:
 /// What an operator refusal alert's value means: the command's action in
 /// the high byte, the reason in the low one.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
 #[repr(u8)]
 pub enum Refusal {
     /// No pending order has that id.
@@ -49,6 +39,7 @@ pub enum Refusal {
     /// override).
     HaltedByDrawdown = 5,
 }
+}
 
 impl Refusal {
     /// Every refusal, in `repr` order.
@@ -61,21 +52,10 @@ impl Refusal {
     ];
 }
 
+crate::event::wire! {
 /// What the core did with the last operator command, for the operator's
 /// answer (`runtime::board`): whether it was refused and why, and the first
 /// veto of an order it caused, with the values compared.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
 pub struct CommandResult {
     /// The command itself was refused (or left the system halted).
     pub refusal: Option<Refusal>,
@@ -84,6 +64,7 @@ pub struct CommandResult {
     pub mode_refusal: Option<(ControlMode, ModeRefusal)>,
     /// The first veto of an order the command caused.
     pub veto: Option<Audit>,
+}
 }
 
 /// `Reset` argument bit: also lift a daily-loss halt for the rest of the

@@ -16,20 +16,8 @@
 //! expiries directly. A rejection after acceptance is illegal: Binance
 //! rejects only before an order reaches the book.
 
+crate::event::wire! {
 /// Where an order is in its life.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Default,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 #[repr(u8)]
 pub enum OrderState {
     /// Decided by the core, not yet sent.
@@ -49,6 +37,7 @@ pub enum OrderState {
     Rejected = 6,
     /// Expired, e.g. an IOC remainder (terminal).
     Expired = 7,
+}
 }
 
 /// What happened to an order.

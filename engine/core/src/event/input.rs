@@ -388,19 +388,8 @@ pub struct FeedStatus {
 }
 }
 
+wire! { no_default:
 /// The payload of an input event, one variant per kind of SPEC section 3.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub enum InputBody {
     /// Best bid/ask.
     BookTicker(BookTicker),
@@ -428,6 +417,7 @@ pub enum InputBody {
     FeedStatus(FeedStatus),
     /// A funding time settled at a known rate.
     Funding(FundingSettled),
+}
 }
 
 impl Default for InputBody {

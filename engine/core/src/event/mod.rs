@@ -3,10 +3,27 @@
 
 /// Declares a wire type: an event, or a part of one, that is journaled
 /// (rkyv, with an archived form tests can compare) and exported (serde),
-/// plain data that copies and has a default. One derive list, so every
+/// plain data that copies (with a default unless `no_default:`). One list, so every
 /// wire type derives the same; the item's own attributes (docs, `repr`,
 /// `serde`) follow it.
 macro_rules! wire {
+    // The few wire types with no neutral value to default to (every
+    // refusal has a reason).
+    (no_default: $($item:tt)*) => {
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            rkyv::Archive,
+            rkyv::Serialize,
+            rkyv::Deserialize,
+            serde::Serialize,
+        )]
+        #[rkyv(derive(Debug, PartialEq))]
+        $($item)*
+    };
     ($($item:tt)*) => {
         #[derive(
             Clone,
@@ -24,6 +41,7 @@ macro_rules! wire {
         $($item)*
     };
 }
+pub(crate) use wire;
 
 mod decision;
 mod input;

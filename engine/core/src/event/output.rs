@@ -488,19 +488,8 @@ pub struct Audit {
 }
 }
 
+wire! { no_default:
 /// The payload of an output event.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-    serde::Serialize,
-)]
-#[rkyv(derive(Debug, PartialEq))]
 pub enum OutputBody {
     /// Send an order.
     NewOrder(NewOrder),
@@ -522,6 +511,7 @@ pub enum OutputBody {
     Regime(RegimeChange),
     /// A strategy's weight adapted.
     Weight(WeightChange),
+}
 }
 
 impl Default for OutputBody {
