@@ -91,12 +91,7 @@ pub fn check_host_cpus(
 ) -> Result<(), crate::config::RangeError> {
     let online = std::thread::available_parallelism().map_or(1, usize::from);
     let path = crate::config::join_key(at, "cpus");
-    for (key, cpu) in [
-        ("market", cpus.market),
-        ("journal", cpus.journal),
-        ("core", cpus.core),
-        ("execution", cpus.execution),
-    ] {
+    for (key, cpu) in cpus.threads() {
         if let Some(c) = cpu.filter(|c| *c >= online) {
             return Err(crate::config::RangeError::new(
                 &path,

@@ -152,7 +152,7 @@ impl Exchange {
                 amount,
                 wallet: self.wallet,
             };
-            out.push_back(self.report(Self::sym(i), body));
+            out.push_back(self.report(crate::market::symbol(i), body));
         }
     }
 
@@ -240,7 +240,7 @@ impl Exchange {
             let realized = self.book_fill(i, side, mark, abs, fee);
             let order = Order {
                 client: autobot_engine::types::ClientOrderId::EXCHANGE_CLOSE,
-                symbol: Self::sym(i),
+                symbol: crate::market::symbol(i),
                 side,
                 kind: OrderType::Market,
                 price: Price::ZERO,

@@ -6,7 +6,6 @@ use autobot_engine::types::{
     ClientOrderId, ExchangeOrderId, Money, Price, Qty, Rounding, SCALE, Side, SymbolId,
 };
 
-use crate::market::symbol;
 use crate::order::{Order, OrderType, Refusal, Tif, Trigger, WorkingType};
 use crate::report::{Execution, ReportBody};
 use crate::{Exchange, Reports, Resting};
@@ -482,10 +481,5 @@ impl Exchange {
             self.stats.cancelled += 1;
             self.status(&r.order, r.id, OrderStatus::Cancelled, r.filled, out);
         }
-    }
-
-    /// Market index `i` as a symbol.
-    pub(crate) fn sym(i: usize) -> SymbolId {
-        symbol(i)
     }
 }

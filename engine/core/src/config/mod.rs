@@ -166,6 +166,18 @@ pub struct CpuMap {
     pub realtime_priority: u8,
 }
 
+impl CpuMap {
+    /// Each pinned stage's key and CPU, in config order.
+    pub fn threads(&self) -> [(&'static str, Option<usize>); 4] {
+        [
+            ("market", self.market),
+            ("journal", self.journal),
+            ("core", self.core),
+            ("execution", self.execution),
+        ]
+    }
+}
+
 /// `[engine]`: the rings and threads.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -205,12 +217,7 @@ impl Validate for EngineConfig {
         check_pow2(at, "ring_size", self.ring_size, 64, 1 << 24)?;
         check_pow2(at, "output_ring_size", self.output_ring_size, 64, 1 << 22)?;
         let cpus = join_key(at, "cpus");
-        for (key, cpu) in [
-            ("market", self.cpus.market),
-            ("journal", self.cpus.journal),
-            ("core", self.cpus.core),
-            ("execution", self.cpus.execution),
-        ] {
+        for (key, cpu) in self.cpus.threads() {
             if let Some(c) = cpu {
                 // Whether the host has that CPU is the runtime's check
                 // (`runtime::check_host_cpus`): the core reads no host.
