@@ -3,6 +3,7 @@
 use autobot_engine::event::*;
 use autobot_engine::runtime::{Journaller, read_journal};
 use autobot_engine::types::*;
+use autobot_test_support::Scratch;
 
 mod common;
 
@@ -120,8 +121,8 @@ fn every_kind() -> Vec<InputBody> {
 
 #[test]
 fn every_event_kind_round_trips_through_the_journal() {
-    let dir = std::env::temp_dir().join(format!("autobot-kinds-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = Scratch::new("kinds");
+    let dir = scratch.path().to_path_buf();
     let bodies = every_kind();
     assert_eq!(bodies.len(), INPUT_KINDS, "one of each kind");
     let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(
@@ -152,5 +153,4 @@ fn every_event_kind_round_trips_through_the_journal() {
     assert_eq!(back, written);
     let kinds: Vec<usize> = back.iter().map(|e| e.body.kind_index()).collect();
     assert_eq!(kinds, (0..INPUT_KINDS).collect::<Vec<_>>());
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -7,6 +7,7 @@
 
 use autobot_engine::config::{CpuMap, EngineConfig, Layout, WaitKind};
 use autobot_engine::runtime::{RuntimeError, start};
+use autobot_test_support::Scratch;
 
 mod common;
 
@@ -27,9 +28,7 @@ fn set_nofile(soft: u64) -> u64 {
 }
 
 fn check(layout: Layout, name: &str) {
-    let dir = std::env::temp_dir().join(format!("autobot-jfail-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new(&format!("jfail-{name}"));
     let engine = EngineConfig {
         ring_size: 1024,
         output_ring_size: 256,
@@ -83,10 +82,7 @@ fn check(layout: Layout, name: &str) {
     assert!(matches!(err, RuntimeError::Journal(_)), "{err}");
     let text = err.to_string();
     assert!(
-        text.contains(&format!(
-            "autobot-jfail-{}-{name}/journal",
-            std::process::id()
-        )),
+        text.contains(&format!("{}/journal", dir.display())),
         "{text}"
     );
     assert!(text.contains("Too many open files"), "{text}");
@@ -94,7 +90,6 @@ fn check(layout: Layout, name: &str) {
     // What reached the journal stays readable; nothing past it was acted on.
     let journal = autobot_journal::Journal::open(&dir.join("journal")).unwrap();
     assert!(journal.next_seq() > 0 && journal.next_seq() <= published);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

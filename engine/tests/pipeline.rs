@@ -3,8 +3,8 @@
 //! The core must see every event exactly once, in sequence order, and its
 //! digest must equal feeding the journaled events to a fresh core directly.
 
+use autobot_test_support::Scratch;
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use autobot_engine::config::{Layout, WaitKind};
 use autobot_engine::core::{Core, DiscardSink};
@@ -16,11 +16,8 @@ mod common;
 const PRODUCERS: u64 = 3;
 const PER_PRODUCER: u64 = 40_000;
 
-fn run_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("autobot-pipeline-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn run_dir(name: &str) -> Scratch {
+    Scratch::new(&format!("pipeline-{name}"))
 }
 
 fn check_layout(layout: Layout, name: &str) {

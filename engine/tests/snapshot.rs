@@ -9,6 +9,7 @@ use autobot_engine::runtime::Journaller;
 use autobot_engine::snapshot::{restore, save};
 use autobot_engine::types::Seq;
 use autobot_journal::Journal;
+use autobot_test_support::Scratch;
 
 mod common;
 
@@ -45,8 +46,8 @@ fn replay_to(j: &Journal, until: u64) -> Core {
 
 #[test]
 fn snapshot_plus_tail_is_a_full_replay() {
-    let base = std::env::temp_dir().join(format!("autobot-snap-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    let scratch = Scratch::new("snap");
+    let base = scratch.path().to_path_buf();
     let (jdir, sdir) = (base.join("journal"), base.join("snapshots"));
     let j = journal(&jdir);
     let cfg = common::core_config();
@@ -104,7 +105,6 @@ fn snapshot_plus_tail_is_a_full_replay() {
     assert!(how.snapshot.is_none());
     assert_eq!(how.replayed, N);
     assert_eq!(core.view(), full.view());
-    std::fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
@@ -112,8 +112,8 @@ fn the_pipeline_snapshots_periodically_off_the_hot_path() {
     use autobot_engine::config::{Layout, WaitKind};
     use autobot_engine::runtime::{RingReader, Waiter, start};
 
-    let base = std::env::temp_dir().join(format!("autobot-periodic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    let scratch = Scratch::new("periodic");
+    let base = scratch.path().to_path_buf();
     let (jdir, sdir) = (base.join("journal"), base.join("snapshots"));
     let cfg = common::core_config();
     let jcfg = autobot_engine::config::JournalConfig {
@@ -175,5 +175,4 @@ fn the_pipeline_snapshots_periodically_off_the_hot_path() {
     assert_eq!(how.snapshot.map(|s| s.1), Some(Seq(N - 1)));
     assert_eq!(how.replayed, 0);
     assert_eq!(core.digest(), report.core.core.digest());
-    std::fs::remove_dir_all(&base).unwrap();
 }

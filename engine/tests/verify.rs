@@ -7,6 +7,7 @@ use autobot_engine::replay::{Divergence, ReplayReport, feed};
 use autobot_engine::runtime::{Checkpoint, Journaller};
 use autobot_engine::types::Seq;
 use autobot_journal::Journal;
+use autobot_test_support::Scratch;
 
 mod common;
 
@@ -40,6 +41,7 @@ enum Tamper {
 const LAG: u64 = 37;
 
 fn record(dir: &std::path::Path, gap: Gap, tamper: Tamper) -> (Journal, u64) {
+    // Each recording starts a new journal in the same directory.
     let _ = std::fs::remove_dir_all(dir);
     let (mut j, _) = Journaller::open(autobot_engine::runtime::appender_config(
         &common::journal_config(),
@@ -121,7 +123,8 @@ fn emitting() -> Vec<u64> {
 
 #[test]
 fn divergence_is_exact_where_dense_and_a_range_across_a_crash_gap() {
-    let dir = std::env::temp_dir().join(format!("autobot-verify-{}", std::process::id()));
+    let scratch = Scratch::new("verify");
+    let dir = scratch.path().to_path_buf();
     let emitting = emitting();
     assert!(
         emitting.len() >= 2,
@@ -167,5 +170,4 @@ fn divergence_is_exact_where_dense_and_a_range_across_a_crash_gap() {
     let (j, _) = record(&dir, gap, Tamper::DigestAt(at));
     let d = verify(&j).divergence.unwrap();
     assert_eq!((d.from, d.at), (Seq(at), Seq(at)));
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -234,6 +234,7 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use autobot_test_support::Scratch;
     use std::collections::BTreeMap;
     use std::os::unix::fs::PermissionsExt as _;
 
@@ -247,9 +248,7 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    fn key_file(name: &str, text: &str, mode: u32) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("autobot-keys-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn key_file(dir: &Scratch, name: &str, text: &str, mode: u32) -> PathBuf {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -283,13 +282,14 @@ mod tests {
 
     #[test]
     fn an_owner_only_file_loads_and_a_shared_one_is_refused() {
+        let dir = Scratch::new("keys");
         let text = format!("# test keys\napi_key = \"abc\"\napi_secret = \"{SECRET}\"\n");
-        let path = key_file("ok", &text, 0o600);
+        let path = key_file(&dir, "ok", &text, 0o600);
         let name = path.to_str().unwrap().to_string();
         let c = Credentials::from_vars(vars(&[(ENV_FILE, &name)])).unwrap();
         assert_eq!(c.api_key.expose(), "abc");
         assert_eq!(c.api_secret.expose(), SECRET);
-        let shared = key_file("shared", &text, 0o644);
+        let shared = key_file(&dir, "shared", &text, 0o644);
         let err = Credentials::from_file(&shared).unwrap_err();
         assert!(matches!(err, CredentialError::Shared { mode: 0o644, .. }));
         assert!(err.to_string().contains("chmod 600"), "{err}");
@@ -297,6 +297,7 @@ mod tests {
 
     #[test]
     fn format_errors_name_the_line_never_its_text() {
+        let dir = Scratch::new("keys");
         for (text, line) in [
             (format!("api_key = \"a\"\napi_secret = {SECRET}\n"), 2),
             (format!("api_key = \"a\"\nsecret = \"{SECRET}\"\n"), 2),
@@ -306,7 +307,7 @@ mod tests {
                 2,
             ),
         ] {
-            let path = key_file("bad", &text, 0o600);
+            let path = key_file(&dir, "bad", &text, 0o600);
             let err = Credentials::from_file(&path).unwrap_err();
             assert!(
                 matches!(err, CredentialError::Format { line: l, .. } if l == line),
@@ -314,7 +315,7 @@ mod tests {
             );
             assert!(!err.to_string().contains(SECRET), "{err}");
         }
-        let path = key_file("half", "api_key = \"a\"\n", 0o600);
+        let path = key_file(&dir, "half", "api_key = \"a\"\n", 0o600);
         assert!(matches!(
             Credentials::from_file(&path),
             Err(CredentialError::Empty {

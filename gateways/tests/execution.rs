@@ -22,6 +22,7 @@ use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::binance::user::{UserEnded, UserStats, UserStream};
 use autobot_gateways::credentials::Hidden;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+use autobot_test_support::Scratch;
 use tungstenite::Message;
 
 fn capture() -> PathBuf {
@@ -221,7 +222,7 @@ fn clock_skew_is_resynced_and_a_rate_limit_backs_off() {
 /// The user-data stream thread as the run starts it, publishing into a real
 /// pipeline (ring, journal, core) whose outputs are drained.
 struct UserPipeline {
-    dir: PathBuf,
+    dir: Scratch,
     stats: Arc<UserStats>,
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<UserEnded>,
@@ -238,8 +239,7 @@ impl UserPipeline {
         use autobot_gateways::binance::parse::Symbols;
         use autobot_gateways::binance::user::UserStreamConfig;
 
-        let dir = std::env::temp_dir().join(format!("autobot-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = Scratch::new(name);
         let engine = EngineConfig {
             ring_size: 1024,
             output_ring_size: 256,
@@ -309,9 +309,7 @@ impl UserPipeline {
         assert_eq!(self.stats.refused.load(Ordering::Relaxed), 0);
         self.pipeline.join().unwrap();
         self.drain.join().unwrap();
-        let events = read_journal(&self.dir.join("journal")).unwrap().events;
-        let _ = std::fs::remove_dir_all(&self.dir);
-        events
+        read_journal(&self.dir.join("journal")).unwrap().events
     }
 }
 

@@ -1,6 +1,7 @@
 //! The journal on real files: round trip, rolling, tailing while writing,
 //! torn-write recovery, corruption with its offset, and refusals.
 
+use autobot_test_support::Scratch;
 use std::path::{Path, PathBuf};
 
 use autobot_journal::{
@@ -10,13 +11,8 @@ use proptest::prelude::*;
 
 const SEG: u64 = 64 * 1024;
 
-fn tmp(name: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!("autobot-j-{}-{name}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn tmp(name: &str) -> Scratch {
+    Scratch::new(&format!("j-{name}"))
 }
 
 fn cfg(dir: &Path, durability: Durability) -> AppenderConfig {
@@ -113,7 +109,6 @@ fn round_trip_across_rolled_segments() {
     app.append(&meta(5_000), b"more").unwrap();
     drop(app);
     assert_eq!(Journal::open(&dir).unwrap().next_seq(), 5_001);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn prepared_files(dir: &Path) -> usize {
@@ -159,7 +154,6 @@ fn an_awaited_next_segment_is_ready_before_the_first_record_and_used_by_the_roll
     app.await_next_segment().unwrap();
     drop(app);
     assert_eq!(prepared_files(&dir), 0);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -177,7 +171,6 @@ fn checkpoints_ride_along_without_taking_sequences() {
         .map(|r| (r.meta.is_meta(), r.meta.seq))
         .collect();
     assert_eq!(recs, vec![(false, 0), (false, 1), (true, 1), (false, 2)]);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -200,7 +193,6 @@ fn durability_policies_report_what_was_synced() {
     app.end_batch().unwrap();
     assert_eq!(app.durable_seq(), Some(25));
     drop(app);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -233,7 +225,6 @@ fn a_tailer_reads_while_another_thread_writes() {
     }
     writer.join().unwrap();
     assert_eq!(tail.next_seq(), n);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The last record's segment, offset and span.
@@ -301,7 +292,6 @@ proptest! {
                 }
             }
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 
@@ -326,7 +316,6 @@ fn a_flipped_bit_in_the_middle_is_an_error_with_its_offset() {
     let err = Appender::open(cfg(&dir, Durability::None)).unwrap_err();
     assert!(err.to_string().contains(&format!("offset {off}")), "{err}");
     assert_eq!(snapshot(&dir), before, "nothing modified");
-    std::fs::remove_dir_all(&dir).unwrap();
     // The same damage in the last segment, followed by valid records, is
     // corruption too, not a torn tail.
     let dir = tmp("flip-last");
@@ -342,7 +331,6 @@ fn a_flipped_bit_in_the_middle_is_an_error_with_its_offset() {
         Appender::open(cfg(&dir, Durability::None)).unwrap_err(),
         JournalError::Corrupt { offset, .. } if offset == off as u64
     ));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -358,7 +346,6 @@ fn refusals_name_the_file_and_modify_nothing() {
         Appender::open(cfg(&dir, Durability::None)),
         Err(JournalError::NotAJournal { .. })
     ));
-    std::fs::remove_dir_all(&dir).unwrap();
 
     // A newer format version.
     let dir = tmp("newer");
@@ -373,7 +360,6 @@ fn refusals_name_the_file_and_modify_nothing() {
         "{e}"
     );
     assert!(e.to_string().contains(first.to_str().unwrap()));
-    std::fs::remove_dir_all(&dir).unwrap();
 
     // A missing segment in the middle, then a truncated middle segment.
     let dir = tmp("missing");
@@ -391,7 +377,6 @@ fn refusals_name_the_file_and_modify_nothing() {
     let e = Journal::open(&dir).unwrap_err();
     assert!(matches!(e, JournalError::Truncated { .. }), "{e}");
     assert!(e.to_string().contains(segs[1].to_str().unwrap()));
-    std::fs::remove_dir_all(&dir).unwrap();
 
     // An empty directory is no journal for a reader, a new one for the appender.
     let dir = tmp("empty");
@@ -400,5 +385,4 @@ fn refusals_name_the_file_and_modify_nothing() {
         Journal::open(&dir),
         Err(JournalError::Empty { .. })
     ));
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,6 +21,7 @@ use autobot_gateways::binance::execution::{ExecClient, ExecConfig};
 use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::credentials::{Credentials, Hidden, KeySource};
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+use autobot_test_support::Scratch;
 use autobot_tools::config::{AppConfig, Deployment, Endpoint, Execution, ForeignOrders};
 use autobot_tools::run::{RunOptions, run_paper};
 
@@ -31,14 +32,14 @@ fn keys() -> (Hidden, Hidden) {
     (Hidden::new(KEY.into()), Hidden::new(SECRET.into()))
 }
 
-/// The shipped config trading BTCUSDT live on the simulator's account.
-fn config(sim: &SimExchange, name: &str) -> AppConfig {
+/// The shipped config trading BTCUSDT live on the simulator's account; its
+/// runs go when the returned [`Scratch`] is dropped.
+fn config(sim: &SimExchange, name: &str) -> (AppConfig, Scratch) {
     let mut cfg =
         AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
             .unwrap();
-    let dir = std::env::temp_dir().join(format!("autobot-account-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    cfg.run.run_dir = dir.to_str().unwrap().into();
+    let dir = Scratch::new(&format!("account-{name}"));
+    cfg.run.run_dir = dir.join("runs").to_str().unwrap().into();
     cfg.run.mode = Deployment::Live;
     cfg.run.duration_secs = 2;
     cfg.instruments.truncate(1);
@@ -48,7 +49,7 @@ fn config(sim: &SimExchange, name: &str) -> AppConfig {
     cfg.exchange.execution = Execution::Exchange;
     cfg.exchange.ws_url = sim.ws_url();
     cfg.exchange.rest_url = sim.rest_url();
-    cfg
+    (cfg, dir)
 }
 
 fn options() -> RunOptions {
@@ -116,7 +117,7 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     hand.place(&order(2, Side::Buy, OrderKind::Limit, "1000"))
         .unwrap();
 
-    let mut cfg = config(&sim, "refuse");
+    let (mut cfg, _dir) = config(&sim, "refuse");
     cfg.exchange.foreign_orders = ForeignOrders::Refuse;
     let err = run_paper(&cfg, &options()).unwrap_err().to_string();
     assert!(
@@ -129,7 +130,7 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
         "no run directory for a refused run"
     );
 
-    let mut cfg = config(&sim, "cancel");
+    let (mut cfg, _dir) = config(&sim, "cancel");
     cfg.exchange.foreign_orders = ForeignOrders::Cancel;
     let out = run_paper(&cfg, &options()).unwrap();
     let r = out.reconciled.as_ref().expect("the account was read");
@@ -184,5 +185,4 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
         x.user
     );
     common::replays_to_the_same_digest(&out.run_dir);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use autobot_test_support::Scratch;
 use std::path::{Path, PathBuf};
 
 use common::autobot;
@@ -12,11 +13,8 @@ use common::autobot;
 const BARS: &str = "../shared/data/klines/BTCUSDT_perp_1m.csv";
 const TICKS: &str = "../shared/data/ticks/btcusdt_20240808.gz";
 
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("autobot-backtest-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp(name: &str) -> Scratch {
+    Scratch::new(&format!("backtest-{name}"))
 }
 
 fn backtest(config: &str, data: &[&str], out: &Path) -> serde_json::Value {
@@ -167,7 +165,6 @@ fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
         read(base.join("a/trades.csv")),
         read(base.join("c/trades.csv"))
     );
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -192,7 +189,6 @@ fn the_tick_capture_backtests_with_l2_fills_and_funding_at_midnight() {
         read(base.join("a/report.json")),
         read(base.join("c/report.json"))
     );
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 /// A Binance funding-rate file for the bar file's span: every 8 hours,
@@ -236,7 +232,6 @@ fn a_funding_rate_file_replaces_the_configured_rate() {
     consistent(&r, &out("a"));
     replay_import(cfg, &data, &base);
     assert_eq!(read(out("a/report.json")), read(out("c/report.json")));
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -282,7 +277,6 @@ fn bad_backtest_input_is_refused_with_a_clear_message() {
         !Path::new(out).join("report.json").exists(),
         "no half report"
     );
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 fn json(p: PathBuf) -> serde_json::Value {
@@ -347,7 +341,6 @@ fn a_sweep_runs_each_point_as_its_own_backtest_and_the_same_every_time() {
         read(base.join("a/sweep.json")),
         read(base.join("b/sweep.json"))
     );
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -390,7 +383,6 @@ fn walk_forward_chooses_in_sample_and_reports_out_of_sample() {
             assert_eq!(f["result"]["pnl"], next["grid"][chosen]["pnl"]);
         }
     }
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -419,7 +411,6 @@ fn a_bad_sweep_is_refused_before_anything_runs() {
         assert!(!o.status.success() && e.contains(want), "{sweep}: {e}");
         assert!(!out.exists(), "nothing written");
     }
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 // Issue 25, item 2: a backtest on these bars ended HALTED (drawdown) holding
@@ -488,5 +479,4 @@ fn a_halt_is_reported_and_stops_are_enforced_while_halted() {
         html.contains("Halts (") && html.contains("Drawdown"),
         "the page shows it"
     );
-    let _ = std::fs::remove_dir_all(&base);
 }

@@ -1,5 +1,6 @@
 //! The binary refuses bad input with one line and a non-zero exit.
 
+use autobot_test_support::Scratch;
 use std::process::Command;
 
 fn autobot() -> Command {
@@ -32,7 +33,8 @@ fn missing_config_file() {
 
 #[test]
 fn config_error() {
-    let p = std::env::temp_dir().join(format!("autobot-cli-{}.toml", std::process::id()));
+    let dir = Scratch::new("cli");
+    let p = dir.join("bad.toml");
     std::fs::write(&p, "[run]\nmode = \"paper\"\nspeed = 3\n").unwrap();
     let e = one_line_failure(&["run", "--config", p.to_str().unwrap()]);
     assert!(

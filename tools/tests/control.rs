@@ -3,6 +3,7 @@
 //! through the run directory, and every command it sends is an input the
 //! journal keeps, so `autobot replay --verify` reproduces the run.
 
+use autobot_test_support::Scratch;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -43,9 +44,8 @@ fn operator_inputs(run: &Path) -> Vec<autobot_engine::event::OperatorCommand> {
 #[test]
 fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
     use autobot_engine::event::OperatorAction as A;
-    let base = std::env::temp_dir().join(format!("autobot-ctl-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    std::fs::create_dir_all(&base).unwrap();
+    let scratch = Scratch::new("ctl");
+    let base = scratch.path().to_path_buf();
     // Losing streaks and volatility would put the engine in SAFE_MODE at
     // moments the test cannot choose, vetoing the orders it checks; the
     // fast test market can move the mark past a 5% price band between the
@@ -286,5 +286,4 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
         .output()
         .unwrap();
     assert!(replay.status.success(), "{}", text(&replay));
-    let _ = std::fs::remove_dir_all(&base);
 }

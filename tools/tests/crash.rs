@@ -7,6 +7,7 @@
 //! `CRASH_ITERATIONS` sets the number of kills (20 in `make test`; `make
 //! crash-test` runs more).
 
+use autobot_test_support::Scratch;
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,9 +55,8 @@ fn killed_runs_recover_resume_and_replay_identically() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let base = std::env::temp_dir().join(format!("autobot-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    std::fs::create_dir_all(&base).unwrap();
+    let scratch = Scratch::new("crash");
+    let base = scratch.path().to_path_buf();
     let cfg = config(&base);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut torn_seen = 0;
@@ -129,5 +129,4 @@ fn killed_runs_recover_resume_and_replay_identically() {
         std::fs::remove_dir_all(&runs).unwrap();
     }
     eprintln!("{iterations} kills, {torn_seen} left an incomplete record behind");
-    std::fs::remove_dir_all(&base).unwrap();
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use autobot_test_support::Scratch;
 use common::autobot;
 
 #[test]
@@ -34,8 +35,8 @@ fn this_host_is_examined_and_the_exit_status_tells_a_script() {
 
 #[test]
 fn a_tuned_host_with_a_matching_cpu_map_is_ready() {
-    let root = std::env::temp_dir().join(format!("autobot-doctor-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let scratch = Scratch::new("doctor-cli");
+    let root = scratch.path().to_path_buf();
     let files = [
         ("sys/devices/system/cpu/isolated", "1\n"),
         ("sys/devices/system/cpu/nohz_full", "1\n"),
@@ -84,5 +85,4 @@ fn a_tuned_host_with_a_matching_cpu_map_is_ready() {
         text.contains("READY for live trading") && !text.contains("NOT READY"),
         "{text}"
     );
-    let _ = std::fs::remove_dir_all(&root);
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use autobot_test_support::Scratch;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,11 +26,8 @@ fn config(base: &Path, mode: &str) -> PathBuf {
     path
 }
 
-fn base(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("autobot-gate-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn base(name: &str) -> Scratch {
+    Scratch::new(&format!("gate-{name}"))
 }
 
 /// `autobot run` with no credentials in its environment.
@@ -118,7 +116,6 @@ fn live_needs_the_flag_and_keys_and_paper_refuses_the_flag() {
         &dir,
         "passed the deployment gate, but it needs [exchange] execution = \"exchange\" and endpoint = \"url\"",
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -167,5 +164,4 @@ fn the_live_countdown_names_what_will_trade_and_ctrl_c_aborts_it() {
         !dir.join("runs").exists(),
         "an aborted start made a run directory"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,7 @@
 //! synthetic market as Binance CSVs, the real bar file, header-less klines
 //! in a zip, and every kind of bad input refused with its file and line.
 
+use autobot_test_support::Scratch;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -16,11 +17,8 @@ fn shipped() -> AppConfig {
     AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml")).unwrap()
 }
 
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("autobot-import-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp(name: &str) -> Scratch {
+    Scratch::new(&format!("import-{name}"))
 }
 
 fn symbols() -> Vec<String> {
@@ -115,8 +113,6 @@ fn the_generated_market_imports_in_time_order_and_the_same_seed_gives_the_same_b
     // A second import into the same place is refused, not appended.
     let again = import(&input, &cfg.journal, &out).unwrap_err().to_string();
     assert!(again.contains("already holds a journal"), "{again}");
-    let _ = std::fs::remove_dir_all(&a);
-    let _ = std::fs::remove_dir_all(&b);
 }
 
 #[test]
@@ -186,7 +182,6 @@ fn headerless_klines_in_a_zip_and_a_gzip_read_like_plain_files() {
         e.contains("BTCUSDT-torn.csv.gz") && e.contains("ends early"),
         "{e}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -261,7 +256,6 @@ fn bad_files_are_refused_with_file_line_and_column() {
         e.contains("BTCUSDT-hl.csv:2: high 1 and low 1 do not hold open 1 and close 2"),
         "{e}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -336,5 +330,4 @@ fn funding_rows_take_the_last_price_before_them_and_bad_ones_are_refused() {
         Ok(_) => panic!("a capture and a funding file were merged"),
     };
     assert!(e.contains("give one of them"), "{e}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

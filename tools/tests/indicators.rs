@@ -6,15 +6,12 @@
 
 mod common;
 
-use std::path::PathBuf;
+use autobot_test_support::Scratch;
 
 use common::autobot;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("autobot-ind-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn dir(name: &str) -> Scratch {
+    Scratch::new(&format!("ind-{name}"))
 }
 
 fn first_bars(n: usize) -> String {
@@ -75,7 +72,6 @@ fn values_agree_with_ta_lib_and_bad_bars_are_skipped() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -97,7 +93,6 @@ fn a_file_without_the_bar_header_is_refused() {
         ),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// Runs `autobot indicators` on `bars` with `--simd path`.
@@ -155,7 +150,6 @@ fn every_kernel_path_writes_the_same_bytes() {
         "paths compared: {:?}",
         outputs.iter().map(|o| o.0).collect::<Vec<_>>()
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -170,5 +164,4 @@ fn an_unknown_kernel_path_is_refused() {
         "{err}"
     );
     assert!(!d.join("values-sse9.csv").exists());
-    let _ = std::fs::remove_dir_all(&d);
 }

@@ -5,13 +5,11 @@
 mod common;
 
 use autobot_engine::runtime::latency::{Stage, StageHistograms};
+use autobot_test_support::Scratch;
 use common::autobot;
 
-fn run_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("autobot-latency-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn run_dir(name: &str) -> Scratch {
+    Scratch::new(&format!("latency-{name}"))
 }
 
 fn recorded(scale: u64) -> StageHistograms {
@@ -89,8 +87,6 @@ fn the_table_has_every_stage_of_both_runs() {
         }
     }
     assert!(page.contains("99.9%"), "the percentile axis reads in nines");
-    let _ = std::fs::remove_dir_all(&a);
-    let _ = std::fs::remove_dir_all(&b);
 }
 
 #[test]
@@ -127,20 +123,18 @@ fn bad_run_directories_are_refused_with_what_is_wrong() {
         !good.join("latency.html").exists() && !good.join("latency.html.tmp").exists(),
         "never a half page"
     );
-    let _ = std::fs::remove_dir_all(good);
-    for d in [empty, unknown, corrupt] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }
 
 /// A journal whose only input is stamped by its header (ring publish) and
-/// by stamp records (core start, decision out, order sent).
-fn stamped_journal(name: &str) -> std::path::PathBuf {
+/// by stamp records (core start, decision out, order sent); it lives as
+/// long as the returned [`Scratch`].
+fn stamped_journal(name: &str) -> (Scratch, std::path::PathBuf) {
     use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
     use autobot_engine::runtime::Journaller;
     use autobot_engine::runtime::stamps::{CoreStamp, SentStamp, StampBatch};
     use autobot_engine::types::{MonoNanos, Seq, SymbolId, UnixNanos};
-    let dir = run_dir(name).join("journal");
+    let run = run_dir(name);
+    let dir = run.join("journal");
     let (mut journal, _) = Journaller::open(autobot_journal::AppenderConfig {
         dir: dir.clone(),
         segment_size: 1 << 16,
@@ -172,12 +166,12 @@ fn stamped_journal(name: &str) -> std::path::PathBuf {
     sent.push(stamp, MonoNanos(0));
     journal.stamps(&sent).unwrap();
     journal.end_batch().unwrap();
-    dir
+    (run, dir)
 }
 
 #[test]
 fn a_journal_alone_gives_the_core_and_order_stages() {
-    let dir = stamped_journal("stamped");
+    let (_run, dir) = stamped_journal("stamped");
     let run = dir.parent().unwrap();
     let (ok, _, err) = journal("verify", run);
     assert!(ok, "{err}");
@@ -213,12 +207,11 @@ fn a_journal_alone_gives_the_core_and_order_stages() {
     assert!(row("publish_to_decision").contains("2.00 µs"), "{out}");
     assert!(row("tick_to_order").contains("8.00 µs"), "{out}");
     assert!(run.join("latency.html").exists());
-    let _ = std::fs::remove_dir_all(run);
 }
 
 #[test]
 fn a_bad_stamp_record_is_refused_by_verify_and_the_report() {
-    let dir = stamped_journal("bad-stamps");
+    let (_run, dir) = stamped_journal("bad-stamps");
     let run = dir.parent().unwrap().to_path_buf();
     {
         // A core stamp of zeros: "not stamped", which a run never writes.
@@ -242,5 +235,4 @@ fn a_bad_stamp_record_is_refused_by_verify_and_the_report() {
     assert!(!ok && out.is_empty(), "no half table: {out}");
     assert!(err.contains("stamp record"), "{err}");
     assert!(!run.join("latency.html").exists(), "never a half page");
-    let _ = std::fs::remove_dir_all(run);
 }

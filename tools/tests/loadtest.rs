@@ -3,6 +3,7 @@
 //! intended send time (the `delivery` stage counts each once), orders
 //! flow, and the report names the rate and the placement.
 
+use autobot_test_support::Scratch;
 use std::path::Path;
 
 use autobot_engine::runtime::latency::Stage;
@@ -15,8 +16,8 @@ fn a_fixed_rate_run_measures_every_message_from_its_intended_send_time() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/bench-emaflip.toml"),
     )
     .unwrap();
-    let dir = std::env::temp_dir().join(format!("autobot-loadtest-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = Scratch::new("loadtest");
+    let dir = scratch.path().to_path_buf();
     let r = run_rate(&cfg, 5_000, 0.4, &dir, Placement::default()).unwrap();
     assert_eq!(r.messages, 2_000);
     let count = |stage| {
@@ -41,5 +42,4 @@ fn a_fixed_rate_run_measures_every_message_from_its_intended_send_time() {
     assert!(text.contains("rate 5000 msgs/s: 2000 messages"), "{text}");
     assert!(text.contains("intended send"), "{text}");
     assert!(r.run_dir.join("latency/delivery.hgrm").is_file());
-    let _ = std::fs::remove_dir_all(&dir);
 }

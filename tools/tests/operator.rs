@@ -5,6 +5,7 @@
 //! engages it without the endpoint (item 9); refused requests are logged
 //! escaped, cut and rate-limited.
 
+use autobot_test_support::Scratch;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -35,8 +36,6 @@ fn until(run: &Path, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
 /// A run of the fast paper config in Manual mode (so the positions are the
 /// operator's), its stderr kept in `stderr.log`.
 fn start(base: &Path) -> (RunGuard, PathBuf) {
-    let _ = std::fs::remove_dir_all(base);
-    std::fs::create_dir_all(base).unwrap();
     let cfg = config(base);
     let text = std::fs::read_to_string(&cfg).unwrap();
     let quiet = text
@@ -101,7 +100,8 @@ fn operator_actions(run: &Path) -> Vec<OperatorAction> {
 
 #[test]
 fn kill_flatten_refusals_and_vetoes_say_what_happened() {
-    let base = std::env::temp_dir().join(format!("autobot-operator-{}", std::process::id()));
+    let scratch = Scratch::new("operator");
+    let base = scratch.path().to_path_buf();
     let (child, run) = start(&base);
 
     // Item 4: a refused mode change exits non-zero and names the reason.
@@ -186,7 +186,6 @@ fn kill_flatten_refusals_and_vetoes_say_what_happened() {
         .output()
         .unwrap();
     assert!(replay.status.success(), "{}", text(&replay));
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 /// Opens a connection and sends `bytes` (and nothing more).
@@ -198,7 +197,8 @@ fn open(addr: &str, bytes: &[u8]) -> TcpStream {
 
 #[test]
 fn the_kill_switch_gets_through_a_starved_endpoint_and_by_signal() {
-    let base = std::env::temp_dir().join(format!("autobot-starve-{}", std::process::id()));
+    let scratch = Scratch::new("starve");
+    let base = scratch.path().to_path_buf();
     let (child, run) = start(&base);
     let addr = std::fs::read_to_string(run.join("control.addr")).unwrap();
     let addr = addr.trim();
@@ -289,5 +289,4 @@ fn the_kill_switch_gets_through_a_starved_endpoint_and_by_signal() {
     assert!(refused.iter().any(|l| l.contains("\\u{1b}")), "{refused:?}");
     let summary = std::fs::read_to_string(run.join("summary.txt")).unwrap();
     assert!(summary.contains("1 by SIGUSR1"), "{summary}");
-    let _ = std::fs::remove_dir_all(&base);
 }

@@ -13,6 +13,7 @@
 //! comparable: in a threaded run the market would move on while an order
 //! is on its way.
 
+use autobot_test_support::Scratch;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -222,8 +223,8 @@ fn step(core: &mut Core, seq: &mut u64, venue: &mut Venue, ev: InputEvent, fills
 
 #[test]
 fn the_capture_fills_the_same_in_a_backtest_and_through_the_simulator() {
-    let dir = std::env::temp_dir().join(format!("autobot-parity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = Scratch::new("parity");
+    let dir = scratch.path().to_path_buf();
     let capture = prefix(&dir);
     let cfg = config();
 
@@ -254,5 +255,4 @@ fn the_capture_fills_the_same_in_a_backtest_and_through_the_simulator() {
         assert_eq!(g, w, "fill {k}: (ms, side, price, qty, fee, liquidity)");
     }
     eprintln!("parity: {} fills, each field equal", want.len());
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,7 @@
 //! feeding fills back) for a bounded number of events; then the journal,
 //! fed to a fresh core without threads, must reproduce the digest.
 
+use autobot_test_support::Scratch;
 use std::path::Path;
 
 use autobot_engine::config::Layout;
@@ -32,8 +33,7 @@ fn config(layout: Layout, dir: &Path) -> AppConfig {
 }
 
 fn check(layout: Layout, name: &str) {
-    let dir = std::env::temp_dir().join(format!("autobot-run-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = Scratch::new(&format!("run-{name}"));
     let cfg = config(layout, &dir);
     let n = 60_000;
     let opts = RunOptions {

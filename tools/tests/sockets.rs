@@ -20,6 +20,7 @@ use autobot_engine::event::{FeedHealth, InputBody, OutputBody, OutputEvent, Syst
 use autobot_engine::runtime::read_journal;
 use autobot_engine::types::SymbolId;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
+use autobot_test_support::Scratch;
 use autobot_tools::config::{AppConfig, Endpoint};
 use autobot_tools::run::{RunOptions, RunOutcome, run_paper};
 
@@ -28,19 +29,19 @@ fn capture() -> PathBuf {
 }
 
 /// The shipped config, writing runs under a fresh directory for `name`.
-fn shipped(name: &str) -> AppConfig {
+/// The directory goes when the returned [`Scratch`] is dropped.
+fn shipped(name: &str) -> (AppConfig, Scratch) {
     let mut cfg =
         AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
             .unwrap();
-    let dir = std::env::temp_dir().join(format!("autobot-sockets-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    cfg.run.run_dir = dir.to_str().unwrap().into();
-    cfg
+    let dir = Scratch::new(&format!("sockets-{name}"));
+    cfg.run.run_dir = dir.join("runs").to_str().unwrap().into();
+    (cfg, dir)
 }
 
 /// The shipped config, BTCUSDT only, reading the capture's streams.
-fn config(name: &str) -> AppConfig {
-    let mut cfg = shipped(name);
+fn config(name: &str) -> (AppConfig, Scratch) {
+    let (mut cfg, dir) = shipped(name);
     cfg.run.duration_secs = 120;
     cfg.instruments.truncate(1);
     cfg.market.start_prices.truncate(1);
@@ -48,7 +49,7 @@ fn config(name: &str) -> AppConfig {
     cfg.exchange.simulator_source = capture().to_str().unwrap().into();
     cfg.exchange.simulator_speed = 0.0;
     cfg.exchange.streams = vec!["bookTicker".into(), "trade".into(), "depth@0ms".into()];
-    cfg
+    (cfg, dir)
 }
 
 fn journal_inputs(out: &RunOutcome) -> Vec<autobot_engine::event::InputEvent> {
@@ -71,7 +72,7 @@ fn replays_to_the_same_digest(out: &RunOutcome) {
 
 #[test]
 fn the_real_capture_replays_over_loopback_with_the_book_in_sync() {
-    let cfg = config("capture");
+    let (cfg, _dir) = config("capture");
     let out = run_paper(&cfg, &RunOptions::default()).unwrap();
     let g = out.market.gateway.as_ref().expect("socket gateway");
     // 66,089 book tickers + 21,313 trades + 6,551 diffs; the snapshot line
@@ -109,7 +110,6 @@ fn the_real_capture_replays_over_loopback_with_the_book_in_sync() {
     assert!(st.fills >= st.orders, "every paper order filled: {st:?}");
     assert_eq!(core.open_orders(), 0);
     replays_to_the_same_digest(&out);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 /// The same capture, with the orders sent as signed REST requests to the
@@ -118,7 +118,7 @@ fn the_real_capture_replays_over_loopback_with_the_book_in_sync() {
 /// stream: the core's position ends equal to the exchange's.
 #[test]
 fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
-    let mut cfg = config("signed");
+    let (mut cfg, _dir) = config("signed");
     cfg.exchange.execution = autobot_tools::config::Execution::Exchange;
     let out = run_paper(&cfg, &RunOptions::default()).unwrap();
     assert_eq!(out.market.events, 93_953);
@@ -164,7 +164,6 @@ fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
     assert_eq!(exchange.len(), 1, "{exchange:?}");
     assert_eq!(exchange[0], ("BTCUSDT".to_string(), held));
     replays_to_the_same_digest(&out);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 /// Runs the engine against `sim` (endpoint = url) on a thread.
@@ -208,7 +207,7 @@ fn capture_sim(speed: f64, cfg: &AppConfig) -> SimExchange {
 
 #[test]
 fn dropped_connections_are_reconnected_and_the_book_resynced() {
-    let mut cfg = config("drop");
+    let (mut cfg, _dir) = config("drop");
     cfg.run.duration_secs = 20;
     cfg.exchange.backoff_min_ms = 20;
     cfg.exchange.backoff_max_ms = 200;
@@ -236,12 +235,11 @@ fn dropped_connections_are_reconnected_and_the_book_resynced() {
     assert_eq!(lost, 2, "one Disconnected per drop");
     replays_to_the_same_digest(&out);
     drop(sim);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 #[test]
 fn a_stalled_feed_goes_stale_trips_safe_mode_and_recovers() {
-    let mut cfg = config("stall");
+    let (mut cfg, _dir) = config("stall");
     cfg.run.duration_secs = 12;
     cfg.exchange.stale_after_ms = 300;
     cfg.exchange.dead_after_ms = 60_000;
@@ -289,16 +287,15 @@ fn a_stalled_feed_goes_stale_trips_safe_mode_and_recovers() {
         "{states:?}"
     );
     drop(sim);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 #[test]
 fn a_recording_of_the_simulator_replays_with_the_book_in_sync() {
     use autobot_gateways::binance::market::MarketFeedConfig;
     use autobot_gateways::binance::record::record;
-    let cfg = config("record");
+    let (cfg, dir) = config("record");
     let sim = capture_sim(0.0, &cfg);
-    let file = std::env::temp_dir().join(format!("autobot-record-{}.gz", std::process::id()));
+    let file = dir.join("record.gz");
     let feed = MarketFeedConfig::public(
         sim.ws_url(),
         sim.rest_url(),
@@ -312,7 +309,7 @@ fn a_recording_of_the_simulator_replays_with_the_book_in_sync() {
 
     // The recording is a capture like the shipped one: the engine replays
     // it through the simulator and syncs its book without a gap.
-    let mut cfg = config("record-replay");
+    let (mut cfg, _dir) = config("record-replay");
     cfg.exchange.simulator_source = file.to_str().unwrap().into();
     let out = run_paper(&cfg, &RunOptions::default()).unwrap();
     assert_eq!(out.market.events, 30_000);
@@ -320,13 +317,11 @@ fn a_recording_of_the_simulator_replays_with_the_book_in_sync() {
     let ds = depth.stats();
     assert!(depth.is_synced(), "{ds:?}");
     assert_eq!((ds.gaps, ds.resyncs), (0, 0), "{ds:?}");
-    let _ = std::fs::remove_file(&file);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 #[test]
 fn bad_messages_are_counted_and_an_oversized_frame_costs_one_reconnect() {
-    let mut cfg = shipped("bad");
+    let (mut cfg, _dir) = shipped("bad");
     cfg.run.duration_secs = 6;
     cfg.exchange.backoff_min_ms = 20;
     let sim = synthetic_sim(&cfg, cfg.instruments.len());
@@ -368,12 +363,11 @@ fn bad_messages_are_counted_and_an_oversized_frame_costs_one_reconnect() {
     assert!(core.stats().orders > 0);
     replays_to_the_same_digest(&out);
     drop(sim);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 #[test]
 fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
-    let mut cfg = shipped("midframe");
+    let (mut cfg, _dir) = shipped("midframe");
     cfg.run.duration_secs = 5;
     cfg.exchange.backoff_min_ms = 20;
     let sim = synthetic_sim(&cfg, cfg.instruments.len());
@@ -397,13 +391,12 @@ fn a_server_that_dies_mid_frame_costs_one_reconnect_and_no_event() {
     assert_eq!(lost, 2, "one Disconnected per symbol for the cut");
     replays_to_the_same_digest(&out);
     drop(sim);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 #[test]
 fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_the_run() {
     use autobot_engine::types::{Money, Price};
-    let exchange_cfg = shipped("rules");
+    let (exchange_cfg, _dir) = shipped("rules");
     let sim = synthetic_sim(&exchange_cfg, exchange_cfg.instruments.len());
     // The config disagrees with the exchange about BTCUSDT.
     let mut cfg = exchange_cfg.clone();
@@ -431,13 +424,12 @@ fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_t
         Money::parse("100").unwrap()
     );
     replays_to_the_same_digest(&out);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
     drop(sim);
 
     // An exchange listing BTCUSDT only: a config trading ETHUSDT too is refused
     // before anything starts.
     let btc_only = synthetic_sim(&exchange_cfg, 1);
-    let mut cfg = shipped("unlisted");
+    let (mut cfg, _dir) = shipped("unlisted");
     cfg.exchange.endpoint = Endpoint::Url;
     cfg.exchange.ws_url = btc_only.ws_url();
     cfg.exchange.rest_url = btc_only.rest_url();
@@ -458,10 +450,10 @@ fn the_instrument_table_takes_the_exchanges_rules_and_an_unlisted_symbol_stops_t
 fn a_recording_survives_a_dropped_connection() {
     use autobot_gateways::binance::market::MarketFeedConfig;
     use autobot_gateways::binance::record::record;
-    let cfg = config("record-drop");
+    let (cfg, dir) = config("record-drop");
     let sim = capture_sim(0.0, &cfg);
     let h = sim.handle();
-    let file = std::env::temp_dir().join(format!("autobot-record-drop-{}.gz", std::process::id()));
+    let file = dir.join("record.gz");
     let mut feed = MarketFeedConfig::public(
         sim.ws_url(),
         sim.rest_url(),
@@ -487,14 +479,12 @@ fn a_recording_survives_a_dropped_connection() {
     );
     drop(sim);
     // The recording replays: the engine's book resyncs across the gap.
-    let mut cfg = config("record-drop-replay");
+    let (mut cfg, _dir) = config("record-drop-replay");
     cfg.exchange.simulator_source = file.to_str().unwrap().into();
     let out = run_paper(&cfg, &RunOptions::default()).unwrap();
     assert_eq!(out.market.events, 40_000);
     let depth = out.pipeline.core.core.depth(SymbolId(0)).unwrap();
     assert!(depth.is_synced(), "{:?}", depth.stats());
-    let _ = std::fs::remove_file(&file);
-    let _ = std::fs::remove_dir_all(&out.run_dir);
 }
 
 /// The first `n` book tickers and trades of the capture, with two lines
@@ -543,8 +533,8 @@ fn spiked_capture(dir: &Path, n: usize) -> (PathBuf, u64) {
 
 #[test]
 fn messages_from_nowhere_are_refused_at_the_edge_and_never_echoed() {
-    let mut cfg = config("spiked");
-    let (file, last_u) = spiked_capture(Path::new(&cfg.run.run_dir), 30_000);
+    let (mut cfg, dir) = config("spiked");
+    let (file, last_u) = spiked_capture(dir.path(), 30_000);
     cfg.exchange.simulator_source = file.to_str().unwrap().into();
     cfg.exchange.streams = vec!["bookTicker".into(), "trade".into()];
     let out = run_paper(&cfg, &RunOptions::default()).unwrap();
@@ -596,5 +586,4 @@ fn messages_from_nowhere_are_refused_at_the_edge_and_never_echoed() {
         "{snapshot}"
     );
     drop(sim);
-    let _ = std::fs::remove_dir_all(&cfg.run.run_dir);
 }

@@ -2,6 +2,7 @@
 //! tailer delivers every input, once, in order, byte-identical to what the
 //! journal holds afterwards, across segment rolls.
 
+use autobot_test_support::Scratch;
 use std::time::{Duration, Instant};
 
 use autobot_journal::{Journal, Tailer};
@@ -11,8 +12,8 @@ use common::{config, start_run};
 
 #[test]
 fn a_journal_written_by_another_process_is_tailed_whole_and_in_order() {
-    let base = std::env::temp_dir().join(format!("autobot-tail-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    let scratch = Scratch::new("tail");
+    let base = scratch.path().to_path_buf();
     let runs = base.join("runs");
     std::fs::create_dir_all(&runs).unwrap();
     let cfg = config(&base);
@@ -62,5 +63,4 @@ fn a_journal_written_by_another_process_is_tailed_whole_and_in_order() {
         seen.len(),
         j.segments().len()
     );
-    std::fs::remove_dir_all(&base).unwrap();
 }

@@ -455,8 +455,8 @@ mod tests {
     /// over its partial batch and closes the ring.
     #[test]
     fn order_stamps_reach_the_journal_and_a_full_ring_drops_and_counts() {
-        let dir = std::env::temp_dir().join(format!("autobot-stamps-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = autobot_test_support::Scratch::new("stamps");
+        let dir = scratch.path().to_path_buf();
         let (mut journal, _) = super::super::Journaller::open(autobot_journal::AppenderConfig {
             dir: dir.clone(),
             segment_size: 1 << 20,
@@ -495,6 +495,5 @@ mod tests {
             sent[STAMPS_PER_RECORD].sent,
             1_000 + 2 * STAMPS_PER_RECORD as u32
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

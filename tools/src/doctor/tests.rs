@@ -3,10 +3,10 @@
 
 use super::*;
 use autobot_engine::config::{CpuMap, EngineConfig, Layout, WaitKind};
+use autobot_test_support::Scratch;
 
-fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("autobot-doctor-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+fn tree(name: &str, files: &[(&str, &str)]) -> Scratch {
+    let root = Scratch::new(&format!("doctor-{name}"));
     for (rel, text) in files {
         let path = root.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -17,7 +17,7 @@ fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 /// A tuned 8-CPU host: 2-5 isolated and tick-less, performance governor,
 /// THP on madvise, an invariant TSC as the clock source, one NUMA node.
-fn tuned(name: &str, extra: &[(&str, &str)]) -> PathBuf {
+fn tuned(name: &str, extra: &[(&str, &str)]) -> Scratch {
     let mut files: Vec<(String, String)> = vec![
         ("sys/devices/system/cpu/isolated".into(), "2-5\n".into()),
         ("sys/devices/system/cpu/nohz_full".into(), "2-5\n".into()),

@@ -13,6 +13,13 @@
 //! and reads [`allocations`] before and after the code under test. The
 //! count is per thread, so tests running in parallel do not count each
 //! other's allocations.
+//!
+//! [`Scratch`]: a temp directory for a test's runs and journals, removed
+//! when the test passes.
+
+mod scratch;
+
+pub use scratch::Scratch;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
