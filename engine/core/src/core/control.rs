@@ -175,32 +175,166 @@ impl Conditions {
     }
 }
 
+/// The facts outside the control part that a mode upgrade or clearance
+/// checks (`Core` gathers them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ModeFacts {
+    /// Every market-data feed is healthy.
+    pub feeds_ok: bool,
+    /// A position limit is configured.
+    pub limits_set: bool,
+    /// No position and no live order.
+    pub flat: bool,
+}
+
+/// What a mode request comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ModeVerdict {
+    /// Already in that mode: nothing happens.
+    Same,
+    /// The move may happen.
+    Move,
+    /// The move is refused, and why.
+    Refused(ModeRefusal),
+}
+
+/// The control part of the core: the kill switch, the control mode, the
+/// system state and the conditions that hold it.
+///
+/// It decides and emits nothing itself: a change comes back as the
+/// `StateChange` / `ModeChange` that happened, and `Core` records it and
+/// cancels the entries that may no longer add risk.
+#[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub(super) struct Control {
+    kill_switch: bool,
+    mode: ControlMode,
+    state: SystemState,
+    cond: Conditions,
+}
+
+impl Control {
+    /// RUNNING in `mode`, the kill switch released, no condition set.
+    pub(super) fn new(mode: ControlMode) -> Control {
+        Control {
+            kill_switch: false,
+            mode,
+            state: SystemState::Running,
+            cond: Conditions::default(),
+        }
+    }
+
+    pub(super) fn mode(&self) -> ControlMode {
+        self.mode
+    }
+
+    pub(super) fn state(&self) -> SystemState {
+        self.state
+    }
+
+    pub(super) fn kill_switch(&self) -> bool {
+        self.kill_switch
+    }
+
+    pub(super) fn conditions(&self) -> &Conditions {
+        &self.cond
+    }
+
+    /// The conditions, to set or clear one; the state follows on the next
+    /// [`Control::refresh`].
+    pub(super) fn conditions_mut(&mut self) -> &mut Conditions {
+        &mut self.cond
+    }
+
+    /// Engages or releases the kill switch.
+    pub(super) fn set_kill_switch(&mut self, on: bool) {
+        self.kill_switch = on;
+    }
+
+    /// `false` while the state, the mode or the kill switch refuses new
+    /// risk (`allowed`).
+    pub(super) fn takes_new_risk(&self) -> bool {
+        super::takes_new_risk(self.state, self.mode, self.kill_switch)
+    }
+
+    /// Brings the state in line with the conditions: the change, if any,
+    /// with `cause` (a move to a better state is a recovery, except at the
+    /// new UTC day).
+    pub(super) fn refresh(&mut self, cause: ChangeCause) -> Option<StateChange> {
+        let to = self.cond.state();
+        if to == self.state {
+            return None;
+        }
+        let from = std::mem::replace(&mut self.state, to);
+        let cause = if (to as u8) < (from as u8) && cause != ChangeCause::NewDay {
+            ChangeCause::Recovered
+        } else {
+            cause
+        };
+        Some(StateChange { from, to, cause })
+    }
+
+    /// Whether the table and its checks let the mode move to `to`.
+    pub(super) fn request(&self, to: ControlMode, facts: ModeFacts) -> ModeVerdict {
+        let refusal = match mode_rule(self.mode, to) {
+            Same => return ModeVerdict::Same,
+            Immediate => None,
+            Refused => Some(ModeRefusal::NotAllowed),
+            Validated => self.upgrade_refusal(facts),
+            Cleared => self.clearance_refusal(facts),
+        };
+        refusal.map_or(ModeVerdict::Move, ModeVerdict::Refused)
+    }
+
+    fn upgrade_refusal(&self, facts: ModeFacts) -> Option<ModeRefusal> {
+        if self.kill_switch {
+            Some(ModeRefusal::KillSwitch)
+        } else if !matches!(self.state, SystemState::Running | SystemState::Degraded) {
+            Some(ModeRefusal::NotTrading)
+        } else if !facts.feeds_ok {
+            Some(ModeRefusal::FeedsUnhealthy)
+        } else if !facts.limits_set {
+            Some(ModeRefusal::NoLimits)
+        } else {
+            None
+        }
+    }
+
+    fn clearance_refusal(&self, facts: ModeFacts) -> Option<ModeRefusal> {
+        if self.kill_switch {
+            Some(ModeRefusal::KillSwitch)
+        } else if matches!(self.state, SystemState::Halted | SystemState::Stopped) {
+            Some(ModeRefusal::NotTrading)
+        } else if !facts.flat {
+            Some(ModeRefusal::NotFlat)
+        } else {
+            None
+        }
+    }
+
+    /// Sets the mode unconditionally (the caller checked the table): the
+    /// change, if it is one.
+    pub(super) fn set_mode(&mut self, to: ControlMode, cause: ChangeCause) -> Option<ModeChange> {
+        if self.mode == to {
+            return None;
+        }
+        let from = std::mem::replace(&mut self.mode, to);
+        Some(ModeChange { from, to, cause })
+    }
+}
+
 impl Core {
     /// Brings the system state in line with the conditions; a change is an
-    /// output with `cause`, and entering HALTED cancels every live order.
+    /// output with `cause`, and one that stops new risk cancels the entries.
     pub(super) fn refresh_state<S: OutputSink>(
         &mut self,
         seq: Seq,
         cause: ChangeCause,
         out: &mut S,
     ) {
-        let to = self.cond.state();
-        if to == self.state {
-            return;
+        if let Some(change) = self.control.refresh(cause) {
+            self.emit(seq, OutputBody::StateChange(change), out);
+            self.cancel_entries_if_closed(seq, out);
         }
-        let from = std::mem::replace(&mut self.state, to);
-        // Getting better is a recovery, whatever event noticed it.
-        let cause = if (to as u8) < (from as u8) && cause != ChangeCause::NewDay {
-            ChangeCause::Recovered
-        } else {
-            cause
-        };
-        self.emit(
-            seq,
-            OutputBody::StateChange(StateChange { from, to, cause }),
-            out,
-        );
-        self.cancel_entries_if_closed(seq, out);
     }
 
     /// Moves to `to` if the table and its checks allow; otherwise alerts
@@ -212,16 +346,16 @@ impl Core {
         cause: ChangeCause,
         out: &mut S,
     ) {
-        let refusal = match mode_rule(self.mode, to) {
-            Same => return,
-            Immediate => None,
-            Refused => Some(ModeRefusal::NotAllowed),
-            Validated => self.upgrade_refusal(),
-            Cleared => self.clearance_refusal(),
+        let facts = ModeFacts {
+            feeds_ok: self.symbols.iter().all(|s| s.feed_ok()),
+            limits_set: self.limits.max_position_notional.is_positive(),
+            flat: self.orders.open_count() == 0
+                && self.symbols.iter().all(|s| s.position.qty().is_zero()),
         };
-        match refusal {
-            None => self.set_mode(seq, to, cause, out),
-            Some(r) => {
+        match self.control.request(to, facts) {
+            ModeVerdict::Same => {}
+            ModeVerdict::Move => self.set_mode(seq, to, cause, out),
+            ModeVerdict::Refused(r) => {
                 self.stats.mode_refusals += 1;
                 self.last_command.mode_refusal = Some((to, r));
                 let value = ((to as i64) << 8) | r as i64;
@@ -236,34 +370,6 @@ impl Core {
         }
     }
 
-    fn upgrade_refusal(&self) -> Option<ModeRefusal> {
-        if self.kill_switch {
-            Some(ModeRefusal::KillSwitch)
-        } else if !matches!(self.state, SystemState::Running | SystemState::Degraded) {
-            Some(ModeRefusal::NotTrading)
-        } else if self.symbols.iter().any(|s| !s.feed_ok()) {
-            Some(ModeRefusal::FeedsUnhealthy)
-        } else if !self.limits.max_position_notional.is_positive() {
-            Some(ModeRefusal::NoLimits)
-        } else {
-            None
-        }
-    }
-
-    fn clearance_refusal(&self) -> Option<ModeRefusal> {
-        if self.kill_switch {
-            Some(ModeRefusal::KillSwitch)
-        } else if matches!(self.state, SystemState::Halted | SystemState::Stopped) {
-            Some(ModeRefusal::NotTrading)
-        } else if self.orders.open_count() > 0
-            || self.symbols.iter().any(|s| !s.position.qty().is_zero())
-        {
-            Some(ModeRefusal::NotFlat)
-        } else {
-            None
-        }
-    }
-
     /// Sets the mode unconditionally (the caller checked the table).
     pub(super) fn set_mode<S: OutputSink>(
         &mut self,
@@ -272,27 +378,21 @@ impl Core {
         cause: ChangeCause,
         out: &mut S,
     ) {
-        if self.mode == to {
-            return;
+        if let Some(change) = self.control.set_mode(to, cause) {
+            self.emit(seq, OutputBody::ModeChange(change), out);
+            self.cancel_entries_if_closed(seq, out);
         }
-        let from = std::mem::replace(&mut self.mode, to);
-        self.emit(
-            seq,
-            OutputBody::ModeChange(ModeChange { from, to, cause }),
-            out,
-        );
-        self.cancel_entries_if_closed(seq, out);
     }
 
     /// At a run's start: a restored core whose positions exceed what its
     /// mode allows does not validate, and starts in Emergency.
     pub(super) fn validate_restored<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        let cap = i128::from(self.limits.scaled_position(self.mode).raw());
+        let cap = i128::from(self.limits.scaled_position(self.control.mode()).raw());
         let over = self.symbols.iter().any(|s| {
             let mark = s.mark_or_mid().map_or(0, |p| i128::from(p.raw()));
             i128::from(s.position.qty().raw()).abs() * mark > cap * i128::from(crate::types::SCALE)
         });
-        if over || self.kill_switch {
+        if over || self.control.kill_switch() {
             self.set_mode(
                 seq,
                 ControlMode::Emergency,
@@ -329,6 +429,76 @@ mod tests {
                 assert_eq!(rule, expected, "{from:?} -> {to:?}");
             }
         }
+    }
+
+    fn facts(feeds_ok: bool, flat: bool) -> ModeFacts {
+        ModeFacts {
+            feeds_ok,
+            limits_set: true,
+            flat,
+        }
+    }
+
+    #[test]
+    fn the_control_part_moves_by_its_table_and_facts() {
+        let mut c = Control::new(ControlMode::Manual);
+        let ok = facts(true, true);
+        assert_eq!(c.request(ControlMode::Manual, ok), ModeVerdict::Same);
+        assert_eq!(c.request(ControlMode::SemiAuto, ok), ModeVerdict::Move);
+        assert_eq!(
+            c.request(ControlMode::FullAuto, ok),
+            ModeVerdict::Refused(ModeRefusal::NotAllowed)
+        );
+        assert_eq!(
+            c.request(ControlMode::SemiAuto, facts(false, true)),
+            ModeVerdict::Refused(ModeRefusal::FeedsUnhealthy)
+        );
+        c.set_kill_switch(true);
+        assert!(!c.takes_new_risk());
+        assert_eq!(
+            c.request(ControlMode::SemiAuto, ok),
+            ModeVerdict::Refused(ModeRefusal::KillSwitch)
+        );
+        let change = c.set_mode(ControlMode::Emergency, ChangeCause::Operator);
+        assert_eq!(change.map(|m| m.to), Some(ControlMode::Emergency));
+        assert_eq!(
+            c.set_mode(ControlMode::Emergency, ChangeCause::Operator),
+            None
+        );
+        c.set_kill_switch(false);
+        assert_eq!(
+            c.request(ControlMode::Manual, facts(true, false)),
+            ModeVerdict::Refused(ModeRefusal::NotFlat)
+        );
+        assert_eq!(c.request(ControlMode::Manual, ok), ModeVerdict::Move);
+    }
+
+    #[test]
+    fn the_state_follows_the_conditions_and_a_recovery_says_so() {
+        let mut c = Control::new(ControlMode::FullAuto);
+        assert_eq!(c.refresh(ChangeCause::StaleFeed), None);
+        c.conditions_mut().stale_feeds = 1;
+        let ch = c.refresh(ChangeCause::StaleFeed).unwrap();
+        assert_eq!(
+            (ch.from, ch.to, ch.cause),
+            (
+                SystemState::Running,
+                SystemState::SafeMode,
+                ChangeCause::StaleFeed
+            )
+        );
+        assert!(!c.takes_new_risk());
+        c.conditions_mut().stale_feeds = 0;
+        let ch = c.refresh(ChangeCause::StaleFeed).unwrap();
+        assert_eq!(
+            (ch.to, ch.cause),
+            (SystemState::Running, ChangeCause::Recovered)
+        );
+        c.conditions_mut().daily_loss = true;
+        c.refresh(ChangeCause::DailyLoss);
+        c.conditions_mut().daily_loss = false;
+        let ch = c.refresh(ChangeCause::NewDay).unwrap();
+        assert_eq!(ch.cause, ChangeCause::NewDay, "the new day is named");
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl Core {
             }
             Ok(ok)
                 if intent.origin == Origin::Strategy
-                    && ModeProfile::of(self.mode).needs_approval =>
+                    && ModeProfile::of(self.control.mode()).needs_approval =>
             {
                 self.park(seq, id, intent, ok.audit, out)
             }
@@ -135,7 +135,7 @@ impl Core {
     /// reduce-only); exits keep working, and a market order, which the
     /// exchange fills or expires at once, is not chased with a cancel.
     pub(super) fn cancel_entries_if_closed<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        if !super::takes_new_risk(self.state, self.mode, self.kill_switch) {
+        if !self.control.takes_new_risk() {
             self.cancel_where(seq, None, true, out);
         }
     }
@@ -407,7 +407,7 @@ impl Core {
                     .0
                     .saturating_add(self.limits.cooldown)
                     .max(1);
-                self.cond.cooldown_until = UnixNanos(until);
+                self.control.conditions_mut().cooldown_until = UnixNanos(until);
                 self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
             }
         }
@@ -436,8 +436,8 @@ impl Core {
                     out,
                 );
                 self.record_result(seq, true, out);
-                if r.reason == RejectReason::Auth && !self.cond.auth {
-                    self.cond.auth = true;
+                if r.reason == RejectReason::Auth && !self.control.conditions().auth {
+                    self.control.conditions_mut().auth = true;
                     self.refresh_state(seq, ChangeCause::AuthFailure, out);
                     self.set_mode(seq, ControlMode::Emergency, ChangeCause::AuthFailure, out);
                 }
@@ -483,8 +483,8 @@ impl Core {
         };
         self.recent_errors = ((self.recent_errors << 1) | u64::from(refused)) & mask;
         let degraded = self.recent_errors.count_ones() >= self.limits.max_errors;
-        if degraded != self.cond.error_rate {
-            self.cond.error_rate = degraded;
+        if degraded != self.control.conditions().error_rate {
+            self.control.conditions_mut().error_rate = degraded;
             self.refresh_state(seq, ChangeCause::ErrorRate, out);
         }
     }

@@ -25,7 +25,7 @@ impl Core {
         let first = before.0 == 0;
         if !first {
             // The time since the last input belongs to the state it left.
-            self.stats.state_ns[self.state as usize] += t.0 - before.0;
+            self.stats.state_ns[self.control.state() as usize] += t.0 - before.0;
         }
         if first {
             // Every feed gets the stale limit from the first time seen.
@@ -34,12 +34,14 @@ impl Core {
             }
             self.next_stale_scan = UnixNanos(t.0.saturating_add(self.limits.stale_after));
         }
-        if self.account.roll_day(t) && self.cond.daily_loss {
-            self.cond.daily_loss = false;
+        if self.account.roll_day(t) && self.control.conditions().daily_loss {
+            self.control.conditions_mut().daily_loss = false;
             self.refresh_state(seq, ChangeCause::NewDay, out);
         }
-        if self.cond.cooldown_until.0 != 0 && t >= self.cond.cooldown_until {
-            self.cond.cooldown_until = UnixNanos(0);
+        if self.control.conditions().cooldown_until.0 != 0
+            && t >= self.control.conditions().cooldown_until
+        {
+            self.control.conditions_mut().cooldown_until = UnixNanos(0);
             self.refresh_state(seq, ChangeCause::Recovered, out);
         }
         if t >= self.next_stale_scan {
@@ -81,7 +83,7 @@ impl Core {
             }
         }
         self.next_stale_scan = UnixNanos(next.max(now.saturating_add(1)));
-        self.cond.stale_feeds = down;
+        self.control.conditions_mut().stale_feeds = down;
         self.refresh_state(seq, ChangeCause::StaleFeed, out);
     }
 
@@ -242,12 +244,16 @@ impl Core {
 
     /// Daily-loss and drawdown breakers (HALTED; drawdown also Emergency).
     pub(super) fn check_equity<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        if !self.cond.daily_loss && self.account.daily_loss_reaches(self.limits.max_daily_loss) {
-            self.cond.daily_loss = true;
+        if !self.control.conditions().daily_loss
+            && self.account.daily_loss_reaches(self.limits.max_daily_loss)
+        {
+            self.control.conditions_mut().daily_loss = true;
             self.refresh_state(seq, ChangeCause::DailyLoss, out);
         }
-        if !self.cond.drawdown && self.account.drawdown_reaches(self.limits.max_drawdown) {
-            self.cond.drawdown = true;
+        if !self.control.conditions().drawdown
+            && self.account.drawdown_reaches(self.limits.max_drawdown)
+        {
+            self.control.conditions_mut().drawdown = true;
             self.refresh_state(seq, ChangeCause::Drawdown, out);
             self.set_mode(seq, ControlMode::Emergency, ChangeCause::Drawdown, out);
         }

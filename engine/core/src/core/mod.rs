@@ -7,6 +7,11 @@
 //! breakers, the liquidation watch, control modes and system states;
 //! pending SemiAuto approvals; and the running digest of every output.
 //!
+//! Owned parts (each with its own state, rules and tests, returning what
+//! happened for `Core` to record): `clock` (event time), `signals`
+//! (features, regimes, strategy instances, weights, trip records) and
+//! `control` (kill switch, mode, state, conditions).
+//!
 //! # Invariants
 //! - Reads no clock, does no I/O, uses no randomness and iterates no hash map:
 //!   the outputs are a function of the input sequence alone, which is why
@@ -41,6 +46,7 @@ mod order_state;
 mod orders;
 mod portfolio;
 mod position;
+mod signals;
 mod state;
 mod strategies;
 mod veto;
@@ -52,6 +58,7 @@ pub use crate::depth::{BookReject, TopOfBook};
 pub use account::Account;
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
 use clock::EventClock;
+use control::Control;
 pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use correlation::Correlations;
 pub use digest::{DIGEST_SEED, OutputDigest};
@@ -63,6 +70,7 @@ pub use operator::{
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
+use signals::Signals;
 pub use veto::{Intent, Limits, Plan};
 pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
 pub use volatility::Volatility;
@@ -73,10 +81,6 @@ use crate::event::{
     Alert, AlertCode, ControlMode, FeedHealth, FeedStatus, INPUT_KINDS, InputBody, InputEvent,
     OutputBody, OutputEvent, SystemState,
 };
-use crate::features::candles::MAX_TIMEFRAMES;
-use crate::features::set::FeatureSet;
-use crate::regime::RegimeDetector;
-use crate::strategy::{AnyStrategy, BarSource, Weight};
 use crate::types::{Brackets, ClientOrderId, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
 
 /// Where the core's outputs go (the output ring, a replay trace, a test).
@@ -307,38 +311,19 @@ pub struct Core {
     /// L2 book per symbol (apart from `SymbolState`, which is small and
     /// `Copy`; a book is about 100 KB).
     depth: Vec<DepthBook>,
-    /// Trade-stream features per symbol.
-    features: Vec<FeatureSet>,
-    /// Regime detector per symbol.
-    regimes: Vec<RegimeDetector>,
-    /// Strategy state per instance and symbol (`instance × symbols + symbol`).
-    strategies: Vec<AnyStrategy>,
-    /// Settings and adapted weight per instance.
-    weights: Vec<Weight>,
-    /// Where bars come from.
-    bars: BarSource,
-    /// Candle timeframes in seconds (the first `timeframes`).
-    bar_secs: [u32; MAX_TIMEFRAMES],
-    timeframes: u8,
-    /// Timeframe index the regime reads.
-    regime_tf: u8,
-    /// L2 levels in the book imbalance.
-    book_levels: u16,
+    /// Features, regimes, strategy instances, weights and trip records.
+    signals: Signals,
     orders: OrderTable,
     approvals: Vec<Option<Pending>>,
     limits: Limits,
-    /// Each strategy instance's closed round trips (Kelly sizing).
-    trips: Vec<TripRecord>,
     /// Pairwise return correlations of the symbols (sampled each base bar).
     correlations: Correlations,
     /// Event time of the next correlation sample.
     next_sample: UnixNanos,
     /// Correlation sampling period (the base bar), ns.
     sample_every: u64,
-    kill_switch: bool,
-    mode: ControlMode,
-    state: SystemState,
-    cond: Conditions,
+    /// Kill switch, control mode, system state and its conditions.
+    control: Control,
     account: Account,
     /// Event time (see `clock`).
     clock: EventClock,
@@ -405,46 +390,15 @@ impl Core {
             })
             .collect();
         let sc = &cfg.strategy;
-        let mut bar_secs = [0; MAX_TIMEFRAMES];
-        for (b, &s) in bar_secs.iter_mut().zip(&sc.bar_secs) {
-            *b = s;
-        }
         Core {
             depth: (0..cfg.instruments.len())
                 .map(|_| DepthBook::new())
                 .collect(),
-            features: cfg
-                .instruments
-                .iter()
-                .map(|ins| sc.feature_set(ins.tick_size))
-                .collect(),
-            regimes: (0..cfg.instruments.len())
-                .map(|_| RegimeDetector::new(&sc.regime))
-                .collect(),
-            strategies: sc
-                .instances
-                .iter()
-                .flat_map(|inst| (0..cfg.instruments.len()).map(|_| AnyStrategy::new(inst)))
-                .collect(),
-            weights: sc.instances.iter().map(Weight::new).collect(),
-            bars: sc.bars,
-            bar_secs,
-            timeframes: sc.bar_secs.len().min(MAX_TIMEFRAMES) as u8,
-            regime_tf: sc
-                .bar_secs
-                .iter()
-                .position(|&s| s == sc.regime_bar_secs)
-                .unwrap_or(0) as u8,
-            book_levels: sc.book_levels.min(1000) as u16,
+            signals: Signals::new(cfg),
             symbols,
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
             approvals: vec![None; MAX_PENDING_APPROVALS],
             limits: Limits::new(cfg),
-            trips: sc
-                .instances
-                .iter()
-                .map(|_| TripRecord::new(cfg.risk.sizing.kelly_trips))
-                .collect(),
             correlations: Correlations::new(
                 cfg.instruments.len(),
                 cfg.risk.portfolio.correlation_span,
@@ -452,10 +406,7 @@ impl Core {
             next_sample: UnixNanos(0),
             sample_every: u64::from(sc.bar_secs.first().copied().unwrap_or(1).max(1))
                 * 1_000_000_000,
-            kill_switch: false,
-            mode: cfg.control.mode.into(),
-            state: SystemState::Running,
-            cond: Conditions::default(),
+            control: Control::new(cfg.control.mode.into()),
             account: Account::new(cfg.account.starting_balance),
             clock: EventClock::default(),
             ids_used: 0,
@@ -613,12 +564,12 @@ impl Core {
 
     /// Current system state.
     pub fn state(&self) -> SystemState {
-        self.state
+        self.control.state()
     }
 
     /// Current control mode.
     pub fn mode(&self) -> ControlMode {
-        self.mode
+        self.control.mode()
     }
 
     /// The margin account.
@@ -633,7 +584,7 @@ impl Core {
 
     /// The conditions holding the system state.
     pub fn conditions(&self) -> &Conditions {
-        &self.cond
+        self.control.conditions()
     }
 
     /// The L2 book of `sym`.
@@ -653,7 +604,7 @@ impl Core {
 
     /// `true` while the kill switch is engaged.
     pub fn kill_switch(&self) -> bool {
-        self.kill_switch
+        self.control.kill_switch()
     }
 
     /// Sequence of the last event processed.

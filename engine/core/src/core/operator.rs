@@ -99,7 +99,7 @@ impl Core {
         self.last_command = CommandResult::default();
         match c.action {
             OperatorAction::Kill => {
-                self.kill_switch = true;
+                self.control.set_kill_switch(true);
                 self.set_mode(seq, ControlMode::Emergency, ChangeCause::KillSwitch, out);
                 self.cancel_entries_if_closed(seq, out);
                 if c.arg & KILL_FLATTEN != 0 {
@@ -110,12 +110,12 @@ impl Core {
             }
             OperatorAction::Reset => self.reset(seq, c, out),
             OperatorAction::Shutdown => {
-                self.cond.stopped = true;
+                self.control.conditions_mut().stopped = true;
                 self.refresh_state(seq, ChangeCause::Shutdown, out);
             }
             OperatorAction::Start => {
-                if self.cond.stopped {
-                    self.cond.stopped = false;
+                if self.control.conditions().stopped {
+                    self.control.conditions_mut().stopped = false;
                     self.refresh_state(seq, ChangeCause::Operator, out);
                 }
                 self.validate_restored(seq, out);
@@ -173,24 +173,24 @@ impl Core {
     /// Overrides re-arm the limit from the equity now (`Account`), and are
     /// shown in the status. What stays halted is a refusal, with its reason.
     fn reset<S: OutputSink>(&mut self, seq: Seq, c: &OperatorCommand, out: &mut S) {
-        self.kill_switch = false;
-        self.cond.auth = false;
-        if self.cond.daily_loss && c.arg & RESET_OVERRIDE_DAY_LOSS != 0 {
+        self.control.set_kill_switch(false);
+        self.control.conditions_mut().auth = false;
+        if self.control.conditions().daily_loss && c.arg & RESET_OVERRIDE_DAY_LOSS != 0 {
             self.account.override_day_loss();
-            self.cond.daily_loss = false;
+            self.control.conditions_mut().daily_loss = false;
         }
-        if self.cond.drawdown {
+        if self.control.conditions().drawdown {
             if c.arg & RESET_OVERRIDE_DRAWDOWN != 0 {
                 self.account.override_drawdown();
-                self.cond.drawdown = false;
+                self.control.conditions_mut().drawdown = false;
             } else if !self.account.drawdown_reaches(self.limits.max_drawdown) {
-                self.cond.drawdown = false;
+                self.control.conditions_mut().drawdown = false;
             }
         }
         self.refresh_state(seq, ChangeCause::Operator, out);
-        if self.cond.daily_loss {
+        if self.control.conditions().daily_loss {
             self.refuse_operator(seq, c, Refusal::HaltedByDailyLoss, out);
-        } else if self.cond.drawdown {
+        } else if self.control.conditions().drawdown {
             self.refuse_operator(seq, c, Refusal::HaltedByDrawdown, out);
         }
     }
@@ -350,7 +350,9 @@ impl Core {
             }
         }
         // Leaving SemiAuto drops what waits: nobody will approve it.
-        if self.mode != ControlMode::SemiAuto || self.state == SystemState::Halted {
+        if self.control.mode() != ControlMode::SemiAuto
+            || self.control.state() == SystemState::Halted
+        {
             for i in 0..self.approvals.len() {
                 if let Some(p) = self.approvals[i].take() {
                     self.close_pending(seq, &p, Verdict::Declined, out);

@@ -29,10 +29,7 @@ impl Core {
         let scale = i128::from(SCALE);
         let mut q = i128::from(qty.raw());
         if intent.plan.is_strategy() {
-            let f = self
-                .trips
-                .get(usize::from(intent.plan.strategy))
-                .map_or(l.kelly_prior, |t| t.kelly(l.kelly_prior));
+            let f = self.signals.kelly(intent.plan.strategy, l.kelly_prior);
             let kelly = i128::from(f.raw()) * i128::from(l.kelly_fraction.raw()) / scale;
             if kelly <= 0 {
                 if l.no_edge_skips {
@@ -63,7 +60,7 @@ impl Core {
         if l.soft_drawdown.is_positive() && self.account.drawdown_reaches(l.soft_drawdown) {
             q /= 2;
         }
-        if self.state == SystemState::Degraded {
+        if self.control.state() == SystemState::Degraded {
             q /= 2;
         }
         // A strategy entry the sizing shrank below what the exchange takes

@@ -119,7 +119,7 @@ fn kelly_changes_the_size_as_the_edge_changes() {
         let pnl = if i < 13 { "10" } else { "-10" };
         t.record(Money::parse(pnl).unwrap(), Money::parse("1000").unwrap());
     }
-    core.trips[0] = t.clone();
+    core.signals.set_trips(0, t.clone());
     assert_eq!(approved(&core, 0, want, "59400").qty, want);
     // Thinner: 50.5% won of a 200-trip window, f* = 0.01, quarter Kelly
     // 0.25% of equity at risk, half the 0.5% per trade: Kelly caps the
@@ -130,7 +130,7 @@ fn kelly_changes_the_size_as_the_edge_changes() {
         t.record(Money::parse(pnl).unwrap(), Money::parse("1000").unwrap());
     }
     assert_eq!(t.kelly(r("0.1")), r("0.01"));
-    core.trips[0] = t;
+    core.signals.set_trips(0, t);
     let a = approved(&core, 0, want, "59400");
     // 10 000 × 0.0025 / 0.01 = 2 500 USDT at 60 000 = 0.041666.
     assert_eq!(a.rule, Rule::Sizing);
@@ -140,7 +140,7 @@ fn kelly_changes_the_size_as_the_edge_changes() {
     for _ in 0..5 {
         t.record(Money::parse("-10").unwrap(), Money::parse("1000").unwrap());
     }
-    core.trips[0] = t;
+    core.signals.set_trips(0, t);
     assert_eq!(
         approved(&core, 0, want, "59400").qty,
         Qty::parse("0.002").unwrap()

@@ -1,6 +1,7 @@
-//! The strategies in the core: features from trades and klines, the regime
-//! of each symbol, proposals turned into targeted positions, and the exits
-//! the core manages (stop-loss, take-profit, maximum hold, regime exit).
+//! The strategies in the core: what the core does with the bars, regime
+//! changes and proposals its signal part (`signals`) returns: proposals
+//! turned into targeted positions, and the exits the core manages
+//! (stop-loss, take-profit, maximum hold, regime exit).
 //!
 //! # Rules (what `strategy` leaves to the core)
 //! - An instance opens (or flips) a position only while the symbol's
@@ -24,11 +25,9 @@
 //!   output before the order's audit record.
 
 use super::{Core, OutputSink, SymbolState};
-use crate::event::{Kline, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
-use crate::event::{Origin, WeightChange};
-use crate::features::candles::MAX_TIMEFRAMES;
+use crate::event::{Kline, Origin, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
 use crate::features::flow::book_quantities;
-use crate::strategy::{BarSource, Market, Proposal, Strategy};
+use crate::strategy::{Market, Proposal};
 use crate::types::{Money, Price, Qty, Rounding, Seq, SymbolId, UnixNanos};
 
 /// `owner` / `holder` of no instance.
@@ -45,14 +44,13 @@ impl Core {
     pub(super) fn market_view(&self, sym: SymbolId) -> Market {
         let i = usize::from(sym.0);
         let s = &self.symbols[i];
-        let f = &self.features[i];
         Market {
             now: self.clock.now(),
             top: s.book,
             tick: s.instrument.tick_size,
             regime: s.regime,
-            trades: f.trades.sums(),
-            depth: book_quantities(&self.depth[i], usize::from(self.book_levels)),
+            trades: self.signals.features(sym).trades.sums(),
+            depth: book_quantities(&self.depth[i], self.signals.book_levels()),
             held: s.held(),
         }
     }
@@ -69,11 +67,7 @@ impl Core {
         if self.on_market_data(sym, exchange) {
             self.recount_stale(seq, out);
         }
-        let from_trades = self.bars == BarSource::Trades;
-        let mut closed = [None; MAX_TIMEFRAMES];
-        self.features[usize::from(sym.0)].on_trade(exchange, t, from_trades, |tf, k| {
-            closed[tf] = Some(*k);
-        });
+        let closed = self.signals.on_trade(sym, exchange, t);
         for (tf, bar) in closed.iter().enumerate() {
             if let Some(bar) = bar {
                 self.on_bar(seq, sym, tf, bar, out);
@@ -90,13 +84,7 @@ impl Core {
         k: &Kline,
         out: &mut S,
     ) {
-        if self.bars != BarSource::Klines {
-            return;
-        }
-        let tf = self.bar_secs[..usize::from(self.timeframes)]
-            .iter()
-            .position(|&s| s == k.interval_secs);
-        if let Some(tf) = tf {
+        if let Some(tf) = self.signals.kline_timeframe(k) {
             self.on_bar(seq, sym, tf, k, out);
         }
     }
@@ -111,26 +99,21 @@ impl Core {
         bar: &Kline,
         out: &mut S,
     ) {
-        let i = usize::from(sym.0);
-        if tf == usize::from(self.regime_tf) {
-            let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
-            if let Some(ch) = self.regimes[i].update(h, l, c) {
-                self.symbols[i].regime = ch.to;
-                self.stats.regime_changes += 1;
-                let change = RegimeChange {
-                    symbol: sym,
-                    from: ch.from,
-                    to: ch.to,
-                    strength: ch.strength,
-                    vol_bps: ch.vol_bps,
-                };
-                self.emit(seq, OutputBody::Regime(change), out);
-            }
+        if let Some(ch) = self.signals.on_bar(sym, tf, bar) {
+            self.symbols[usize::from(sym.0)].regime = ch.to;
+            self.stats.regime_changes += 1;
+            let change = RegimeChange {
+                symbol: sym,
+                from: ch.from,
+                to: ch.to,
+                strength: ch.strength,
+                vol_bps: ch.vol_bps,
+            };
+            self.emit(seq, OutputBody::Regime(change), out);
         }
         if tf != 0 {
             return;
         }
-        self.features[i].realized.update(bar.close.to_f64());
         self.run_strategies(seq, sym, Some(bar), out);
         self.pursue_target(seq, sym, out);
     }
@@ -145,22 +128,11 @@ impl Core {
         bar: Option<&Kline>,
         out: &mut S,
     ) {
-        let i = usize::from(sym.0);
         let m = self.market_view(sym);
-        for k in 0..self.weights.len() {
-            let s = &mut self.strategies[k * self.symbols.len() + i];
-            let p = match bar {
-                Some(bar) => s.on_bar(bar, &m),
-                None => s.on_tick(&m),
-            };
+        for k in 0..self.signals.instances() {
+            let p = self.signals.propose(k, sym, bar, &m);
             self.consider(seq, sym, k, p.as_ref(), out);
         }
-    }
-
-    /// `false` while the kill switch, the system state or the control mode
-    /// refuses new risk (entries are then held back, exits still go).
-    fn takes_new_risk(&self) -> bool {
-        super::takes_new_risk(self.state, self.mode, self.kill_switch)
     }
 
     /// How long the position of `s` has been open.
@@ -195,7 +167,7 @@ impl Core {
         }
         let Some(p) = p else { return };
         let s = self.symbols[i];
-        let w = self.weights[k];
+        let w = *self.signals.weight(k);
         let held = s.held();
         let owned_elsewhere = s.owner != NO_STRATEGY && s.owner != inst;
         let busy = s.target != 0 || held != Stance::Flat;
@@ -210,7 +182,7 @@ impl Core {
             self.stats.signals_off_regime += 1;
             return;
         }
-        if !self.takes_new_risk() {
+        if !self.control.takes_new_risk() {
             // The state record already says why; an entry would only be
             // vetoed, tick after tick.
             self.stats.signals_held += 1;
@@ -270,7 +242,7 @@ impl Core {
         };
         // The weight applies after the limit, so adaptation shows even
         // where the limit binds.
-        let notional = notional.min(i128::from(l.scaled_position(self.mode).raw()))
+        let notional = notional.min(i128::from(l.scaled_position(self.control.mode()).raw()))
             * i128::from(weight.raw())
             / scale;
         let q =
@@ -336,7 +308,7 @@ impl Core {
             return;
         }
         let (holder, qty) = (s.holder, s.position.qty());
-        let w = &self.weights[usize::from(holder)];
+        let w = self.signals.weight(usize::from(holder));
         let age = self.held_for(s);
         let (bid, ask) = (s.book.bid_price, s.book.ask_price);
         let long = held == Stance::Long;
@@ -377,18 +349,7 @@ impl Core {
     ) {
         let st = &mut self.symbols[usize::from(sym.0)];
         let (holder, notional) = (st.holder, std::mem::take(&mut st.trip_notional));
-        if let Some(t) = self.trips.get_mut(usize::from(holder)) {
-            t.record(pnl, notional);
-        }
-        let Some(w) = self.weights.get_mut(usize::from(holder)) else {
-            return;
-        };
-        if w.on_trip(pnl) {
-            let change = WeightChange {
-                strategy: holder,
-                losses: w.losses,
-                weight: w.weight,
-            };
+        if let Some(change) = self.signals.on_trip(holder, pnl, notional) {
             self.emit(seq, OutputBody::Weight(change), out);
         }
     }

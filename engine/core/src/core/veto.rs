@@ -29,7 +29,7 @@ use crate::types::{
     div_round_i128 as div_round,
 };
 
-use super::allowed::{Effect, Gate, gate, takes_new_risk};
+use super::allowed::{Effect, Gate, gate};
 use super::control::ModeProfile;
 
 const NANOS: u64 = 1_000_000_000;
@@ -435,7 +435,7 @@ impl Core {
             Err((rule, v, l)) => return veto(rule, v, l),
         };
 
-        let scaled = self.limits.scaled_position(self.mode).raw();
+        let scaled = self.limits.scaled_position(self.control.mode()).raw();
         let approval = match cut {
             Some((wanted, sized)) => audit(Rule::Sizing, Verdict::Approved, qty, wanted, sized),
             None => audit(
@@ -473,10 +473,15 @@ impl Core {
         } else {
             Effect::Reduces
         };
-        if let Gate::Veto(rule) = gate(self.state, self.mode, self.kill_switch, effect) {
+        if let Gate::Veto(rule) = gate(
+            self.control.state(),
+            self.control.mode(),
+            self.control.kill_switch(),
+            effect,
+        ) {
             let (value, limit) = match rule {
                 Rule::KillSwitch => (1, 0),
-                Rule::SystemState => (self.state as i64, SystemState::SafeMode as i64),
+                Rule::SystemState => (self.control.state() as i64, SystemState::SafeMode as i64),
                 _ => (sat(exposure), 0),
             };
             return Err((rule, value, limit));
@@ -484,16 +489,16 @@ impl Core {
         if self.limits.dry_run {
             return Err((Rule::DryRun, 1, 0));
         }
-        let profile = ModeProfile::of(self.mode);
+        let profile = ModeProfile::of(self.control.mode());
         if intent.origin == Origin::Strategy && !profile.automated {
             return Err((
                 Rule::ControlMode,
-                self.mode as i64,
+                self.control.mode() as i64,
                 ControlMode::SemiAuto as i64,
             ));
         }
         let mut reduce_only = intent.reduce_only;
-        if !takes_new_risk(self.state, self.mode, self.kill_switch) {
+        if !self.control.takes_new_risk() {
             // Only what brings the position toward zero may go, and only that
             // part of the order: a flip is cut to a close.
             reduce_only = true;
@@ -614,20 +619,20 @@ impl Core {
         price: Price,
     ) -> Option<(Rule, i64, i64)> {
         let l = &self.limits;
-        let max_pos = l.scaled_position(self.mode).raw();
+        let max_pos = l.scaled_position(self.control.mode()).raw();
         // |after| × price > cap, at scale 10^16: no division to pass.
         let after16 = f.after.abs() * i128::from(price.raw());
         if after16 > i128::from(max_pos) * i128::from(SCALE) {
             return Some((Rule::MaxPosition, sat(after16 / i128::from(SCALE)), max_pos));
         }
         let notional = Money::notional(price, qty, Rounding::HalfEven).unwrap_or(Money::MAX);
-        let max_notional = l.scaled_notional(self.mode);
+        let max_notional = l.scaled_notional(self.control.mode());
         if notional > max_notional {
             return Some((Rule::MaxOrderNotional, notional.raw(), max_notional.raw()));
         }
         let equity = i128::from(self.account.equity().raw());
         let gross = self.gross_notional(s.instrument.id, f.after, price);
-        let cap = l.leverage_cap(self.mode).raw();
+        let cap = l.leverage_cap(self.control.mode()).raw();
         // gross / equity > cap, gross at scale 10^16.
         if gross > i128::from(cap) * equity {
             let leverage = ratio(gross / i128::from(SCALE), equity);

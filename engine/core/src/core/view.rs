@@ -259,7 +259,7 @@ impl Core {
                     flow_imbalance: m.flow(),
                     book_imbalance: m.book_imbalance(),
                     spread_bps: m.spread_bps(),
-                    poc: self.features[usize::from(s.instrument.id.0)].profile.poc(),
+                    poc: self.signals.features(s.instrument.id).profile.poc(),
                     target: Qty::from_raw(s.target),
                     position: s.position.qty(),
                     avg_entry: s.position.avg_entry(),
@@ -295,9 +295,9 @@ impl Core {
             .collect();
         CoreView {
             last_seq: self.last_seq.map(|s| s.0),
-            state: self.state,
-            mode: self.mode,
-            kill_switch: self.kill_switch,
+            state: self.control.state(),
+            mode: self.control.mode(),
+            kill_switch: self.control.kill_switch(),
             now: self.clock.now().0,
             account: self.account_view(),
             digest: format!("{:016x}", self.digest()),

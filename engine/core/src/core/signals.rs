@@ -1,0 +1,297 @@
+//! The core's signal part: what turns market data into bars, regimes and
+//! proposals, and what each strategy instance has learned.
+//!
+//! # What it owns
+//! Per symbol: the trade features (candles, trade window, volume profile,
+//! realized volatility) and the regime detector. Per instance and symbol:
+//! the strategy's state. Per instance: its weight (adapted after each round
+//! trip) and its record of closed round trips (Kelly sizing). And the bar
+//! settings: where bars come from, the timeframes, which one the regime
+//! reads, how many L2 levels the strategies see.
+//!
+//! # Interface
+//! It holds no order, position, account or control state and emits
+//! nothing: each call returns what happened (the bars a trade closed, the
+//! regime change a bar caused, an instance's proposal, a weight change),
+//! and `Core` (`strategies.rs`) decides what that means for the position
+//! and records the outputs. So the part can be driven and checked alone.
+//!
+//! # Invariants
+//! - Allocates only in [`Signals::new`]; strategies are indexed
+//!   `instance × symbols + symbol`, fixed at construction.
+//! - Floats only inside features, regimes and strategies; a proposal's
+//!   prices are exact decimals.
+
+use crate::config::CoreConfig;
+use crate::event::{Kline, Trade, WeightChange};
+use crate::features::candles::MAX_TIMEFRAMES;
+use crate::features::set::FeatureSet;
+use crate::regime::{Change, RegimeDetector};
+use crate::strategy::{AnyStrategy, BarSource, Market, Proposal, Strategy as _, Weight};
+use crate::types::{Money, Rate, SymbolId, UnixNanos};
+
+use super::kelly::TripRecord;
+
+/// Bars a trade closed, by timeframe (`Some` where one closed).
+pub(super) type ClosedBars = [Option<Kline>; MAX_TIMEFRAMES];
+
+/// See the module docs.
+#[derive(Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub(super) struct Signals {
+    /// Trade-stream features per symbol.
+    features: Vec<FeatureSet>,
+    /// Regime detector per symbol.
+    regimes: Vec<RegimeDetector>,
+    /// Strategy state per instance and symbol (`instance × symbols + symbol`).
+    strategies: Vec<AnyStrategy>,
+    /// Settings and adapted weight per instance.
+    weights: Vec<Weight>,
+    /// Each instance's closed round trips (Kelly sizing).
+    trips: Vec<TripRecord>,
+    symbols: usize,
+    /// Where bars come from.
+    bars: BarSource,
+    /// Candle timeframes in seconds (the first `timeframes`).
+    bar_secs: [u32; MAX_TIMEFRAMES],
+    timeframes: u8,
+    /// Timeframe index the regime reads.
+    regime_tf: u8,
+    /// L2 levels in the book imbalance.
+    book_levels: u16,
+}
+
+impl Signals {
+    /// All of its memory, for `cfg`'s instruments and instances.
+    pub(super) fn new(cfg: &CoreConfig) -> Signals {
+        let sc = &cfg.strategy;
+        let symbols = cfg.instruments.len();
+        let mut bar_secs = [0; MAX_TIMEFRAMES];
+        for (b, &s) in bar_secs.iter_mut().zip(&sc.bar_secs) {
+            *b = s;
+        }
+        Signals {
+            features: cfg
+                .instruments
+                .iter()
+                .map(|ins| sc.feature_set(ins.tick_size))
+                .collect(),
+            regimes: (0..symbols)
+                .map(|_| RegimeDetector::new(&sc.regime))
+                .collect(),
+            strategies: sc
+                .instances
+                .iter()
+                .flat_map(|inst| (0..symbols).map(|_| AnyStrategy::new(inst)))
+                .collect(),
+            weights: sc.instances.iter().map(Weight::new).collect(),
+            trips: sc
+                .instances
+                .iter()
+                .map(|_| TripRecord::new(cfg.risk.sizing.kelly_trips))
+                .collect(),
+            symbols,
+            bars: sc.bars,
+            bar_secs,
+            timeframes: sc.bar_secs.len().min(MAX_TIMEFRAMES) as u8,
+            regime_tf: sc
+                .bar_secs
+                .iter()
+                .position(|&s| s == sc.regime_bar_secs)
+                .unwrap_or(0) as u8,
+            book_levels: sc.book_levels.min(1000) as u16,
+        }
+    }
+
+    /// Strategy instances configured.
+    pub(super) fn instances(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Instance `k`'s settings and weight.
+    pub(super) fn weight(&self, k: usize) -> &Weight {
+        &self.weights[k]
+    }
+
+    /// The trade features of `sym`.
+    pub(super) fn features(&self, sym: SymbolId) -> &FeatureSet {
+        &self.features[usize::from(sym.0)]
+    }
+
+    /// L2 levels the strategies' book imbalance reads.
+    pub(super) fn book_levels(&self) -> usize {
+        usize::from(self.book_levels)
+    }
+
+    /// A trade print of `sym` at exchange time `t` into the features; the
+    /// bars it closed when bars come from trades.
+    pub(super) fn on_trade(&mut self, sym: SymbolId, t: UnixNanos, trade: &Trade) -> ClosedBars {
+        let from_trades = self.bars == BarSource::Trades;
+        let mut closed = [None; MAX_TIMEFRAMES];
+        self.features[usize::from(sym.0)].on_trade(t, trade, from_trades, |tf, k| {
+            closed[tf] = Some(*k);
+        });
+        closed
+    }
+
+    /// The timeframe a closed kline is a bar of: `None` unless bars come
+    /// from klines and its interval is configured.
+    pub(super) fn kline_timeframe(&self, k: &Kline) -> Option<usize> {
+        if self.bars != BarSource::Klines {
+            return None;
+        }
+        self.bar_secs[..usize::from(self.timeframes)]
+            .iter()
+            .position(|&s| s == k.interval_secs)
+    }
+
+    /// A bar of `sym` closed on timeframe `tf`: the regime detector reads
+    /// its timeframe, the realized volatility the base one. The regime
+    /// change it caused, if any.
+    pub(super) fn on_bar(&mut self, sym: SymbolId, tf: usize, bar: &Kline) -> Option<Change> {
+        let i = usize::from(sym.0);
+        let change = if tf == usize::from(self.regime_tf) {
+            let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
+            self.regimes[i].update(h, l, c)
+        } else {
+            None
+        };
+        if tf == 0 {
+            self.features[i].realized.update(bar.close.to_f64());
+        }
+        change
+    }
+
+    /// Instance `k`'s proposal for `sym` on the base bar that closed
+    /// (`Some`) or the book ticker just applied (`None`).
+    pub(super) fn propose(
+        &mut self,
+        k: usize,
+        sym: SymbolId,
+        bar: Option<&Kline>,
+        m: &Market,
+    ) -> Option<Proposal> {
+        let s = &mut self.strategies[k * self.symbols + usize::from(sym.0)];
+        match bar {
+            Some(bar) => s.on_bar(bar, m),
+            None => s.on_tick(m),
+        }
+    }
+
+    /// Instance `k`'s fractional-Kelly estimate from its round trips
+    /// (`prior` until it has any; an unknown instance gets the prior).
+    pub(super) fn kelly(&self, k: u8, prior: Rate) -> Rate {
+        self.trips
+            .get(usize::from(k))
+            .map_or(prior, |t| t.kelly(prior))
+    }
+
+    /// Replaces instance `k`'s trip record (tests that set an edge).
+    #[cfg(test)]
+    pub(super) fn set_trips(&mut self, k: usize, trips: TripRecord) {
+        self.trips[k] = trips;
+    }
+
+    /// Instance `k` closed a round trip with `pnl` on `notional`: its trip
+    /// record grows and its weight adapts; the new weight when it moved.
+    pub(super) fn on_trip(&mut self, k: u8, pnl: Money, notional: Money) -> Option<WeightChange> {
+        let k = usize::from(k);
+        if let Some(t) = self.trips.get_mut(k) {
+            t.record(pnl, notional);
+        }
+        let w = self.weights.get_mut(k)?;
+        if !w.on_trip(pnl) {
+            return None;
+        }
+        Some(WeightChange {
+            strategy: k as u8,
+            losses: w.losses,
+            weight: w.weight,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{StrategyConfig, presets};
+    use crate::types::{Price, Qty};
+
+    fn cfg(strategy: StrategyConfig) -> CoreConfig {
+        presets::core(&[presets::btcusdt(), presets::ethusdt()], strategy)
+    }
+
+    fn trade(price: &str, ms: u64) -> (UnixNanos, Trade) {
+        let t = Trade {
+            trade_id: ms,
+            price: Price::parse(price).unwrap(),
+            qty: Qty::parse("0.01").unwrap(),
+            buyer_is_maker: false,
+        };
+        (UnixNanos(ms * 1_000_000), t)
+    }
+
+    #[test]
+    fn trades_close_bars_only_when_bars_come_from_trades() {
+        let mut sc = StrategyConfig::ema_cross(5, 20);
+        sc.bars = BarSource::Trades;
+        let mut s = Signals::new(&cfg(sc.clone()));
+        let (t, tr) = trade("60000", 1_000);
+        assert_eq!(s.on_trade(SymbolId(0), t, &tr), [None; MAX_TIMEFRAMES]);
+        // The first trade of the next base bar closes the one before.
+        let secs = u64::from(sc.bar_secs[0]);
+        let (t, tr) = trade("60010", 1_000 + secs * 1_000);
+        let closed = s.on_trade(SymbolId(0), t, &tr);
+        let bar = closed[0].expect("the base bar closed");
+        assert_eq!(bar.close, Price::parse("60000").unwrap());
+        assert!(s.features(SymbolId(0)).trades.sums().vwap().is_some());
+        assert_eq!(
+            s.features(SymbolId(1)).trades.sums().vwap(),
+            None,
+            "per symbol"
+        );
+
+        sc.bars = BarSource::Klines;
+        let mut s = Signals::new(&cfg(sc));
+        let (t, tr) = trade("60000", 1_000);
+        s.on_trade(SymbolId(0), t, &tr);
+        let (t, tr) = trade("60010", 1_000 + secs * 1_000);
+        assert_eq!(s.on_trade(SymbolId(0), t, &tr), [None; MAX_TIMEFRAMES]);
+    }
+
+    #[test]
+    fn a_kline_is_a_bar_only_of_a_configured_timeframe() {
+        let mut sc = StrategyConfig::ema_cross(5, 20);
+        sc.bars = BarSource::Klines;
+        let s = Signals::new(&cfg(sc.clone()));
+        let k = |secs| Kline {
+            interval_secs: secs,
+            ..Kline::default()
+        };
+        assert_eq!(s.kline_timeframe(&k(sc.bar_secs[0])), Some(0));
+        assert_eq!(s.kline_timeframe(&k(7)), None);
+        sc.bars = BarSource::Trades;
+        let s = Signals::new(&cfg(sc.clone()));
+        assert_eq!(s.kline_timeframe(&k(sc.bar_secs[0])), None);
+    }
+
+    #[test]
+    fn round_trips_feed_the_kelly_estimate_and_the_weight() {
+        let s0 = Signals::new(&cfg(StrategyConfig::ema_cross(5, 20)));
+        let prior = Rate::parse("0.1").unwrap();
+        assert_eq!(s0.kelly(0, prior), prior, "no trips: the prior");
+        assert_eq!(s0.kelly(9, prior), prior, "unknown instance: the prior");
+        let mut s = s0;
+        let loss = Money::parse("-10").unwrap();
+        let notional = Money::parse("1000").unwrap();
+        let mut changes = Vec::new();
+        for _ in 0..10 {
+            changes.extend(s.on_trip(0, loss, notional));
+        }
+        assert_ne!(s.kelly(0, prior), prior, "losses move the estimate");
+        let last = changes.last().expect("a losing streak shrinks the weight");
+        assert_eq!(last.strategy, 0);
+        assert!(last.weight < Rate::ONE, "{last:?}");
+        assert_eq!(s.weight(0).weight, last.weight);
+        assert_eq!(s.on_trip(9, loss, notional), None, "unknown instance");
+    }
+}
