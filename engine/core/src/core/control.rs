@@ -22,7 +22,7 @@ use super::{Core, OutputSink};
 use crate::event::{
     AlertCode, ChangeCause, ControlMode, ModeChange, OutputBody, StateChange, SystemState,
 };
-use crate::types::{Seq, UnixNanos};
+use crate::types::{Money, Seq, UnixNanos};
 
 /// How a mode may move to another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,7 +199,8 @@ pub(super) enum ModeVerdict {
 }
 
 /// The control part of the core: the kill switch, the control mode, the
-/// system state and the conditions that hold it.
+/// system state, the conditions that hold it and the two breakers that
+/// count (losing streak, error rate).
 ///
 /// It decides and emits nothing itself: a change comes back as the
 /// `StateChange` / `ModeChange` that happened, and `Core` records it and
@@ -210,6 +211,11 @@ pub(super) struct Control {
     mode: ControlMode,
     state: SystemState,
     cond: Conditions,
+    /// Losing round trips in a row (the losing-streak breaker).
+    losses: u32,
+    /// Results of the last orders, newest in bit 0 (1 = refused; the
+    /// error-rate breaker).
+    recent_errors: u64,
 }
 
 impl Control {
@@ -220,7 +226,58 @@ impl Control {
             mode,
             state: SystemState::Running,
             cond: Conditions::default(),
+            losses: 0,
+            recent_errors: 0,
         }
+    }
+
+    /// Losing round trips in a row.
+    pub(super) fn losses(&self) -> u32 {
+        self.losses
+    }
+
+    /// A round trip ended with net `pnl` (a zero one leaves the streak).
+    /// `max_losses` in a row (0: no breaker) restart the streak and, with a
+    /// `cooldown` (ns, 0: none), hold SAFE_MODE until `now + cooldown`:
+    /// `true` when that cool-down began (the caller refreshes the state).
+    pub(super) fn on_trip(
+        &mut self,
+        pnl: Money,
+        max_losses: u32,
+        cooldown: u64,
+        now: UnixNanos,
+    ) -> bool {
+        if pnl.is_negative() {
+            self.losses += 1;
+        } else if pnl.is_positive() {
+            self.losses = 0;
+        }
+        if max_losses == 0 || self.losses < max_losses {
+            return false;
+        }
+        self.losses = 0;
+        if cooldown == 0 {
+            return false;
+        }
+        self.cond.cooldown_until = UnixNanos(now.0.saturating_add(cooldown).max(1));
+        true
+    }
+
+    /// One order's result into the error-rate window of the last `window`
+    /// (1 ..= 64) orders; `max_errors` refused in it degrade the system.
+    /// `true` when the condition changed (the caller refreshes the state).
+    pub(super) fn on_order_result(&mut self, refused: bool, window: u32, max_errors: u32) -> bool {
+        let window = window.clamp(1, 64);
+        let mask = if window == 64 {
+            u64::MAX
+        } else {
+            (1u64 << window) - 1
+        };
+        self.recent_errors = ((self.recent_errors << 1) | u64::from(refused)) & mask;
+        let degraded = self.recent_errors.count_ones() >= max_errors;
+        let changed = degraded != self.cond.error_rate;
+        self.cond.error_rate = degraded;
+        changed
     }
 
     pub(super) fn mode(&self) -> ControlMode {
@@ -499,6 +556,44 @@ mod tests {
         c.conditions_mut().daily_loss = false;
         let ch = c.refresh(ChangeCause::NewDay).unwrap();
         assert_eq!(ch.cause, ChangeCause::NewDay, "the new day is named");
+    }
+
+    #[test]
+    fn the_breakers_count_losing_trips_and_refused_orders() {
+        let mut c = Control::new(ControlMode::FullAuto);
+        let (loss, win) = (Money::parse("-1").unwrap(), Money::parse("1").unwrap());
+        let now = UnixNanos(1_000);
+        assert!(!c.on_trip(loss, 3, 500, now));
+        assert!(
+            !c.on_trip(Money::ZERO, 3, 500, now),
+            "a flat trip leaves the streak"
+        );
+        assert_eq!(c.losses(), 1);
+        assert!(!c.on_trip(win, 3, 500, now));
+        assert_eq!(c.losses(), 0, "a win ends it");
+        for _ in 0..2 {
+            assert!(!c.on_trip(loss, 3, 500, now));
+        }
+        assert!(c.on_trip(loss, 3, 500, now), "the third loss cools down");
+        assert_eq!(
+            (c.losses(), c.conditions().cooldown_until),
+            (0, UnixNanos(1_500))
+        );
+        for _ in 0..5 {
+            assert!(!c.on_trip(loss, 0, 500, now), "max 0: no breaker");
+        }
+
+        // 2 refused of the last 4 degrade; they age out of the window.
+        assert!(!c.on_order_result(true, 4, 2));
+        assert!(c.on_order_result(true, 4, 2));
+        assert!(c.conditions().error_rate);
+        assert!(!c.on_order_result(false, 4, 2));
+        assert!(!c.on_order_result(false, 4, 2));
+        assert!(
+            c.on_order_result(false, 4, 2),
+            "the first refusal left the window"
+        );
+        assert!(!c.conditions().error_rate);
     }
 
     #[test]

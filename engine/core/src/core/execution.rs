@@ -389,27 +389,11 @@ impl Core {
         self.revalue(seq, sym, out);
     }
 
-    /// A round trip ended with net PnL `trip`.
+    /// A round trip ended with net PnL `trip`: the losing-streak breaker.
     fn end_trip<S: OutputSink>(&mut self, seq: Seq, trip: Money, out: &mut S) {
-        if trip.is_negative() {
-            self.losses += 1;
-        } else if trip.is_positive() {
-            self.losses = 0;
-        }
-        // max_losses 0: no losing-streak breaker; cooldown 0: the streak
-        // restarts without a pause.
-        if self.limits.max_losses > 0 && self.losses >= self.limits.max_losses {
-            self.losses = 0;
-            if self.limits.cooldown > 0 {
-                let until = self
-                    .clock
-                    .now()
-                    .0
-                    .saturating_add(self.limits.cooldown)
-                    .max(1);
-                self.control.conditions_mut().cooldown_until = UnixNanos(until);
-                self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
-            }
+        let (max, cooldown) = (self.limits.max_losses, self.limits.cooldown);
+        if self.control.on_trip(trip, max, cooldown, self.clock.now()) {
+            self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
         }
     }
 
@@ -475,16 +459,8 @@ impl Core {
 
     /// Remembers one order result for the error-rate breaker.
     fn record_result<S: OutputSink>(&mut self, seq: Seq, refused: bool, out: &mut S) {
-        let window = self.limits.error_window.clamp(1, 64);
-        let mask = if window == 64 {
-            u64::MAX
-        } else {
-            (1u64 << window) - 1
-        };
-        self.recent_errors = ((self.recent_errors << 1) | u64::from(refused)) & mask;
-        let degraded = self.recent_errors.count_ones() >= self.limits.max_errors;
-        if degraded != self.control.conditions().error_rate {
-            self.control.conditions_mut().error_rate = degraded;
+        let (window, max) = (self.limits.error_window, self.limits.max_errors);
+        if self.control.on_order_result(refused, window, max) {
             self.refresh_state(seq, ChangeCause::ErrorRate, out);
         }
     }

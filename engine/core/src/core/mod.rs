@@ -333,10 +333,6 @@ pub struct Core {
     next_stale_scan: UnixNanos,
     /// When the resting-limit scan (cancel-replace) is next due.
     next_replace_scan: UnixNanos,
-    /// Losing round trips in a row.
-    losses: u32,
-    /// Results of the last orders, newest in bit 0 (1 = refused).
-    recent_errors: u64,
     /// What the last operator command did (for the operator's answer).
     last_command: CommandResult,
     digest: OutputDigest,
@@ -412,8 +408,6 @@ impl Core {
             ids_used: 0,
             next_stale_scan: UnixNanos(0),
             next_replace_scan: UnixNanos(u64::MAX),
-            losses: 0,
-            recent_errors: 0,
             last_command: CommandResult::default(),
             digest: OutputDigest::default(),
             stats: CoreStats::default(),

@@ -646,10 +646,10 @@ impl Core {
         if dd >= l.max_drawdown.raw() {
             return Some((Rule::Drawdown, dd, l.max_drawdown.raw()));
         }
-        if l.max_losses > 0 && self.losses >= l.max_losses {
+        if l.max_losses > 0 && self.control.losses() >= l.max_losses {
             return Some((
                 Rule::ConsecutiveLosses,
-                i64::from(self.losses),
+                i64::from(self.control.losses()),
                 i64::from(l.max_losses),
             ));
         }

@@ -212,7 +212,7 @@ impl Core {
             daily_pnl: self.account.daily_pnl(),
             high_water: self.account.high_water(),
             drawdown: self.account.drawdown(),
-            consecutive_losses: self.losses,
+            consecutive_losses: self.control.losses(),
             day_loss_override: self.account.day_loss_overridden(),
             drawdown_override: self.account.drawdown_overridden(),
         }
