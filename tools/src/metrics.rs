@@ -1,18 +1,18 @@
-//! The Prometheus text endpoint of a run: `GET /metrics` on a loopback
-//! address (`[metrics] listen`), the address left in `RUN_DIR/metrics.addr`
-//! while the run is up.
+//! The Prometheus endpoint of a run: `GET /metrics` on a loopback address
+//! (`[metrics] listen`), the address left in `RUN_DIR/metrics.addr` while
+//! the run is up. OpenMetrics text, encoded by `prometheus-client`.
 //!
 //! What it serves, all read off the hot path: the core's status board
 //! (system state, control mode, kill switch, account, positions, PnL,
 //! counters), the pipeline gauges (inputs published / journaled /
 //! processed, ring fill, journal lag) and the latency collector's latest
-//! per-stage percentiles (a summary per stage, refreshed every
-//! `latency_every_secs`).
+//! per-stage figures, refreshed every `latency_every_secs`: a histogram
+//! (fixed 1-2.5-5 buckets from 1 µs to 1 s, for `histogram_quantile` and
+//! aggregation) and the HDR histogram's exact percentiles as gauges.
 //!
 //! Loopback only and without a token: it serves readings, never accepts a
 //! command (that is the operator endpoint's job).
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +22,16 @@ use autobot_engine::event::{ControlMode, SystemState};
 use autobot_engine::runtime::{BoardSnapshot, GaugeReading, PipelineGauges, StatusBoard};
 use autobot_gateways::http::{Handled, Handler, Head, ListenError, LoopbackServer, Response};
 
-use crate::latency::collector::Latest;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeGaugeValue, EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
+
+use crate::latency::collector::{BUCKETS_NS, Latest, StageSummary};
 pub use crate::stage::MetricsError;
 use crate::stage::RunError;
 
@@ -59,263 +68,295 @@ fn mode_name(m: ControlMode) -> &'static str {
     }
 }
 
-/// Writes `# HELP` and `# TYPE` of one metric family.
-fn family(s: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// The exposition (Prometheus text format 0.0.4).
+/// The exposition (OpenMetrics text, which Prometheus scrapes), encoded by
+/// `prometheus-client` from a [`Collector`] that reads the sources at
+/// scrape time.
 pub fn render(src: &Sources) -> String {
-    let snap = src.board.snapshot();
-    let g = src.gauges.read();
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Scrape(src.clone())));
     let mut s = String::with_capacity(8 * 1024);
-    states(&mut s, &snap);
-    account(&mut s, &snap, src);
-    counters(&mut s, &snap);
-    pipeline(&mut s, &g);
-    latency(&mut s, src);
+    // Writing into a `String` cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut s, &registry);
     s
 }
 
-/// Writes the system state, control mode and kill switch.
-fn states(s: &mut String, snap: &BoardSnapshot) {
-    family(
-        s,
-        "autobot_system_state",
-        "gauge",
-        "1 for the system's current state.",
-    );
-    for (state, name) in STATES {
-        let on = u8::from(snap.state == state);
-        let _ = writeln!(s, "autobot_system_state{{state=\"{name}\"}} {on}");
+/// The content type of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// One scrape's reading of the sources.
+#[derive(Debug)]
+struct Scrape(Sources);
+
+impl Collector for Scrape {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let src = &self.0;
+        let snap = src.board.snapshot();
+        states(&mut enc, &snap)?;
+        account(&mut enc, &snap, src)?;
+        counters(&mut enc, &snap, &src.gauges.read())?;
+        latency(&mut enc, src)
     }
-    family(
-        s,
-        "autobot_control_mode",
-        "gauge",
-        "1 for the current control mode.",
-    );
-    for m in ControlMode::ALL {
-        let on = u8::from(snap.mode == m);
-        let _ = writeln!(s, "autobot_control_mode{{mode=\"{}\"}} {on}", mode_name(m));
-    }
-    family(
-        s,
-        "autobot_kill_switch",
-        "gauge",
-        "1 while the kill switch is engaged.",
-    );
-    let _ = writeln!(s, "autobot_kill_switch {}", u8::from(snap.kill_switch));
 }
 
-/// Writes the account, positions and PnL per symbol.
-fn account(s: &mut String, snap: &BoardSnapshot, src: &Sources) {
+/// One unlabelled gauge.
+fn gauge(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    v: impl EncodeGaugeValue,
+) -> Result<(), std::fmt::Error> {
+    let m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    ConstGauge::new(v).encode(m)
+}
+
+/// One unlabelled counter (the encoder appends `_total`).
+fn counter(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    v: u64,
+) -> Result<(), std::fmt::Error> {
+    let m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    ConstCounter::new(v).encode(m)
+}
+
+/// A gauge family: one sample per label set.
+fn gauges<L: EncodeLabelSet, V: EncodeGaugeValue>(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (L, V)>,
+) -> Result<(), std::fmt::Error> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in samples {
+        ConstGauge::new(v).encode(m.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// The system state, control mode and kill switch.
+fn states(enc: &mut DescriptorEncoder<'_>, snap: &BoardSnapshot) -> Result<(), std::fmt::Error> {
+    gauges(
+        enc,
+        "autobot_system_state",
+        "1 for the system's current state.",
+        STATES.map(|(state, name)| ([("state", name)], i64::from(snap.state == state))),
+    )?;
+    gauges(
+        enc,
+        "autobot_control_mode",
+        "1 for the current control mode.",
+        ControlMode::ALL.map(|m| ([("mode", mode_name(m))], i64::from(snap.mode == m))),
+    )?;
+    gauge(
+        enc,
+        "autobot_kill_switch",
+        "1 while the kill switch is engaged.",
+        i64::from(snap.kill_switch),
+    )
+}
+
+/// The account, positions and PnL per symbol.
+fn account(
+    enc: &mut DescriptorEncoder<'_>,
+    snap: &BoardSnapshot,
+    src: &Sources,
+) -> Result<(), std::fmt::Error> {
     let a = &snap.account;
     for (name, help, v) in [
-        (
-            "autobot_balance_usdt",
-            "Wallet balance.",
-            a.balance.to_f64(),
-        ),
+        ("autobot_balance_usdt", "Wallet balance.", a.balance),
         (
             "autobot_equity_usdt",
             "Balance plus unrealized PnL.",
-            a.equity.to_f64(),
+            a.equity,
         ),
         (
             "autobot_realized_pnl_usdt",
             "Realized PnL before fees.",
-            a.realized.to_f64(),
+            a.realized,
         ),
         (
             "autobot_unrealized_pnl_usdt",
             "Unrealized PnL at mark.",
-            a.unrealized.to_f64(),
+            a.unrealized,
         ),
-        ("autobot_fees_usdt", "Fees paid.", a.fees.to_f64()),
+        ("autobot_fees_usdt", "Fees paid.", a.fees),
         (
             "autobot_funding_usdt",
             "Funding received (negative: paid).",
-            a.funding.to_f64(),
+            a.funding,
         ),
         (
             "autobot_daily_pnl_usdt",
             "Equity change since the UTC day began.",
-            a.daily_pnl.to_f64(),
-        ),
-        (
-            "autobot_drawdown_ratio",
-            "Drawdown from the high-water mark.",
-            a.drawdown.to_f64(),
+            a.daily_pnl,
         ),
     ] {
-        family(s, name, "gauge", help);
-        let _ = writeln!(s, "{name} {v}");
+        gauge(enc, name, help, v.to_f64())?;
     }
-    family(
-        s,
+    gauge(
+        enc,
+        "autobot_drawdown_ratio",
+        "Drawdown from the high-water mark.",
+        a.drawdown.to_f64(),
+    )?;
+    let name = |i: usize| src.symbols.get(i).map_or("?", String::as_str);
+    gauges(
+        enc,
         "autobot_position",
-        "gauge",
         "Signed position per symbol (base asset).",
-    );
-    for (i, row) in snap.symbols.iter().enumerate() {
-        let sym = src.symbols.get(i).map_or("?", String::as_str);
-        let _ = writeln!(
-            s,
-            "autobot_position{{symbol=\"{sym}\"}} {}",
-            row.position.to_f64()
-        );
-    }
-    family(
-        s,
+        snap.symbols
+            .iter()
+            .enumerate()
+            .map(|(i, row)| ([("symbol", name(i))], row.position.to_f64())),
+    )?;
+    gauges(
+        enc,
         "autobot_symbol_pnl_usdt",
-        "gauge",
         "Realized and unrealized PnL per symbol.",
-    );
-    for (i, row) in snap.symbols.iter().enumerate() {
-        let sym = src.symbols.get(i).map_or("?", String::as_str);
-        for (kind, v) in [("realized", row.realized), ("unrealized", row.unrealized)] {
-            let _ = writeln!(
-                s,
-                "autobot_symbol_pnl_usdt{{symbol=\"{sym}\",kind=\"{kind}\"}} {}",
-                v.to_f64()
-            );
-        }
-    }
+        snap.symbols.iter().enumerate().flat_map(|(i, row)| {
+            [("realized", row.realized), ("unrealized", row.unrealized)]
+                .map(|(kind, v)| ([("symbol", name(i)), ("kind", kind)], v.to_f64()))
+        }),
+    )
 }
 
-/// Writes the core's counters and open orders.
-fn counters(s: &mut String, snap: &BoardSnapshot) {
+/// The core's counters, open orders and the pipeline's inputs, ring and
+/// journal lag.
+fn counters(
+    enc: &mut DescriptorEncoder<'_>,
+    snap: &BoardSnapshot,
+    g: &GaugeReading,
+) -> Result<(), std::fmt::Error> {
     for (name, help, v) in [
+        ("autobot_events", "Inputs the core processed.", snap.events),
+        ("autobot_orders", "Orders sent.", snap.orders),
+        ("autobot_fills", "Fills applied.", snap.fills),
         (
-            "autobot_events_total",
-            "Inputs the core processed.",
-            snap.events,
-        ),
-        ("autobot_orders_total", "Orders sent.", snap.orders),
-        ("autobot_fills_total", "Fills applied.", snap.fills),
-        (
-            "autobot_rejects_total",
+            "autobot_rejects",
             "Orders the exchange refused.",
             snap.rejects,
         ),
         (
-            "autobot_vetoes_total",
+            "autobot_vetoes",
             "Order intents vetoed by risk.",
             snap.vetoes,
         ),
-        ("autobot_alerts_total", "Alerts raised.", snap.alerts),
+        ("autobot_alerts", "Alerts raised.", snap.alerts),
         (
-            "autobot_operator_refused_total",
+            "autobot_operator_refused",
             "Operator commands refused.",
             snap.operator_refused,
         ),
-    ] {
-        family(s, name, "counter", help);
-        let _ = writeln!(s, "{name} {v}");
-    }
-    family(s, "autobot_open_orders", "gauge", "Orders open.");
-    let _ = writeln!(s, "autobot_open_orders {}", snap.open_orders);
-}
-
-/// Writes the pipeline's inputs, ring and journal lag.
-fn pipeline(s: &mut String, g: &GaugeReading) {
-    for (name, kind, help, v) in [
         (
-            "autobot_inputs_published_total",
-            "counter",
+            "autobot_inputs_published",
             "Inputs this run's gateways published.",
             g.published,
         ),
         (
-            "autobot_inputs_journaled_total",
-            "counter",
+            "autobot_inputs_journaled",
             "Inputs this run journaled.",
             g.journaled,
         ),
         (
-            "autobot_inputs_processed_total",
-            "counter",
+            "autobot_inputs_processed",
             "Inputs this run's core processed.",
             g.processed,
         ),
         (
-            "autobot_ring_fill",
-            "gauge",
-            "Inputs in the ring not yet processed by the core.",
-            g.ring_fill(),
-        ),
-        (
-            "autobot_ring_size",
-            "gauge",
-            "Input ring slots.",
-            g.ring_size,
-        ),
-        (
-            "autobot_journal_lag",
-            "gauge",
-            "Inputs published but not yet journaled.",
-            g.journal_lag(),
-        ),
-        (
-            "autobot_latency_stamps_dropped_total",
-            "counter",
+            "autobot_latency_stamps_dropped",
             "Order-sent latency stamps not journaled because their ring was full.",
             g.stamps_dropped,
         ),
     ] {
-        family(s, name, kind, help);
-        let _ = writeln!(s, "{name} {v}");
+        counter(enc, name, help, v)?;
+    }
+    for (name, help, v) in [
+        (
+            "autobot_open_orders",
+            "Orders open.",
+            snap.open_orders,
+        ),
+        (
+            "autobot_ring_fill",
+            "Inputs in the ring not yet processed by the core.",
+            g.ring_fill(),
+        ),
+        ("autobot_ring_size", "Input ring slots.", g.ring_size),
+        (
+            "autobot_journal_lag",
+            "Inputs published but not yet journaled.",
+            g.journal_lag(),
+        ),
+    ] {
+        gauge(enc, name, help, v)?;
+    }
+    Ok(())
+}
+
+/// A stage's latency as a Prometheus histogram.
+#[derive(Debug)]
+struct StageHistogram<'a>(&'a StageSummary);
+
+impl EncodeMetric for StageHistogram<'_> {
+    fn encode(&self, mut m: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let st = self.0;
+        let mut buckets = [(f64::INFINITY, 0); BUCKETS_NS.len() + 1];
+        for (i, b) in buckets.iter_mut().enumerate() {
+            let bound = BUCKETS_NS
+                .get(i)
+                .map_or(f64::INFINITY, |&ns| ns as f64 / 1e9);
+            *b = (bound, st.buckets[i]);
+        }
+        m.encode_histogram::<NoLabelSet>(st.sum_ns / 1e9, st.count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
     }
 }
 
-/// Writes the per-stage latency summaries.
-fn latency(s: &mut String, src: &Sources) {
+/// The per-stage latency: a histogram, the exact percentiles of the HDR
+/// histogram (a Prometheus summary's quantiles, served as gauges because
+/// the encoder has no summary type) and the largest value.
+fn latency(enc: &mut DescriptorEncoder<'_>, src: &Sources) -> Result<(), std::fmt::Error> {
     let latency = src
         .latency
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    family(
-        s,
+    let mut m = enc.encode_descriptor(
         "autobot_latency_seconds",
-        "summary",
         "Per-stage latency of the run so far (docs/tuning.md lists the stages).",
-    );
+        None,
+        MetricType::Histogram,
+    )?;
     for st in &latency {
-        let stage = st.stage.name();
-        for (q, ns) in st.quantiles {
-            let _ = writeln!(
-                s,
-                "autobot_latency_seconds{{stage=\"{stage}\",quantile=\"{q}\"}} {}",
-                ns / 1e9
-            );
-        }
-        let _ = writeln!(
-            s,
-            "autobot_latency_seconds_sum{{stage=\"{stage}\"}} {}",
-            st.sum_ns / 1e9
-        );
-        let _ = writeln!(
-            s,
-            "autobot_latency_seconds_count{{stage=\"{stage}\"}} {}",
-            st.count
-        );
+        StageHistogram(st).encode(m.encode_family(&[("stage", st.stage.name())])?)?;
     }
-    family(
-        s,
+    let quantiles = latency.iter().flat_map(|st| {
+        st.quantiles.map(|(q, ns)| {
+            let labels = [
+                ("stage", st.stage.name().to_string()),
+                ("quantile", q.to_string()),
+            ];
+            (labels, ns / 1e9)
+        })
+    });
+    gauges(
+        enc,
+        "autobot_latency_quantile_seconds",
+        "Exact per-stage latency percentiles of the run so far (HDR histogram).",
+        quantiles,
+    )?;
+    gauges(
+        enc,
         "autobot_latency_max_seconds",
-        "gauge",
         "Largest latency per stage so far.",
-    );
-    for st in &latency {
-        let _ = writeln!(
-            s,
-            "autobot_latency_max_seconds{{stage=\"{}\"}} {}",
-            st.stage.name(),
-            st.max_ns / 1e9
-        );
-    }
+        latency
+            .iter()
+            .map(|st| ([("stage", st.stage.name())], st.max_ns / 1e9)),
+    )
 }
 
 /// Answers `GET /metrics` (Prometheus scrapers send no token: the
@@ -335,7 +376,7 @@ impl Handler for Scrapes {
             self.count.fetch_add(1, Ordering::Relaxed);
             return Handled::Done(Response {
                 status: 200,
-                content_type: "text/plain; version=0.0.4; charset=utf-8",
+                content_type: CONTENT_TYPE,
                 body: render(&self.sources),
             });
         }

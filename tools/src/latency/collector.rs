@@ -18,14 +18,42 @@ use autobot_engine::runtime::latency::{Stage, StageHistograms};
 
 use super::{QUANTILES, write_run};
 
-/// One stage's figures as the metrics endpoint serves them (a
-/// Prometheus summary).
+/// Upper bounds (ns) of the metrics endpoint's latency histogram buckets,
+/// 1-2.5-5 from 1 µs to 1 s (a last `+Inf` bucket follows).
+pub const BUCKETS_NS: [u64; 19] = [
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    500_000_000,
+    1_000_000_000,
+];
+
+/// One stage's figures as the metrics endpoint serves them: the exact
+/// percentiles of the HDR histogram, and its counts in fixed buckets (a
+/// Prometheus histogram, which aggregates across runs and hosts).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StageSummary {
     /// The stage.
     pub stage: Stage,
     /// `(quantile, ns)` at [`QUANTILES`].
     pub quantiles: [(f64, f64); QUANTILES.len()],
+    /// Values per bucket (not cumulative): `≤ BUCKETS_NS[i]` and above the
+    /// bound before, the last above every bound.
+    pub buckets: [u64; BUCKETS_NS.len() + 1],
     /// Values recorded.
     pub count: u64,
     /// Their sum, ns (mean × count).
@@ -41,11 +69,25 @@ pub fn summaries(stages: &StageHistograms) -> Vec<StageSummary> {
         .map(|(stage, h)| StageSummary {
             stage,
             quantiles: QUANTILES.map(|(q, _)| (q, h.value_at_quantile(q) as f64)),
+            buckets: buckets(h),
             count: h.len(),
             sum_ns: h.mean() * h.len() as f64,
             max_ns: h.max() as f64,
         })
         .collect()
+}
+
+/// `h`'s counts per [`BUCKETS_NS`] bucket (at the histogram's precision).
+fn buckets(h: &hdrhistogram::Histogram<u64>) -> [u64; BUCKETS_NS.len() + 1] {
+    let mut out = [0; BUCKETS_NS.len() + 1];
+    let mut below = 0;
+    for (slot, &bound) in out.iter_mut().zip(&BUCKETS_NS) {
+        let upto = h.count_between(0, bound);
+        *slot = upto - below;
+        below = upto;
+    }
+    out[BUCKETS_NS.len()] = h.len() - below;
+    out
 }
 
 /// The latest per-stage summaries, for the metrics endpoint.
