@@ -272,11 +272,7 @@ fn counters(
         counter(enc, name, help, v)?;
     }
     for (name, help, v) in [
-        (
-            "autobot_open_orders",
-            "Orders open.",
-            snap.open_orders,
-        ),
+        ("autobot_open_orders", "Orders open.", snap.open_orders),
         (
             "autobot_ring_fill",
             "Inputs in the ring not yet processed by the core.",

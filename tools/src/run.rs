@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
 use autobot_engine::runtime::clock::{mono_now, unix_now};
-use autobot_engine::runtime::{PipelineReport, RuntimeError, Waiter, start};
+use autobot_engine::runtime::{
+    InputPublisher, InputView, LatencyRecorder, OutputReader, PipelineReport, RuntimeError, Waiter,
+    start,
+};
 use autobot_engine::types::{SymbolId, UnixNanos};
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
 use autobot_gateways::resync::ResyncRequests;
@@ -25,8 +28,8 @@ use crate::config::{AppConfig, Deployment, Endpoint, Execution};
 use autobot_gateways::binance::sign::Signer;
 use autobot_gateways::credentials::Credentials;
 
-use crate::stage::spawn_stage;
 pub use crate::stage::{RunError, RunOptions};
+use crate::stage::{StageThread, spawn_stage};
 
 /// Everything a finished run reports.
 #[derive(Debug)]
@@ -165,14 +168,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         signer,
         account,
     } = exchange_access(cfg, opts, on_exchange, &names)?;
-    let run_dir = match &opts.resume {
-        Some(dir) => dir.clone(),
-        None => new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?,
-    };
-    if opts.resume.is_none() {
-        let path = run_dir.join("config.toml");
-        std::fs::write(&path, cfg.to_toml()).map_err(|source| RunError::RunDir { path, source })?;
-    }
+    let run_dir = run_dir_for(cfg, opts)?;
     let core_cfg = cfg.core();
     // Before any thread stamps an event.
     let clock = autobot_engine::runtime::clock::init();
@@ -190,16 +186,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let recovery = started.recovery.clone();
     // Whichever execution thread runs journals its order-sent stamps.
     let mut order_stamps = started.order_stamp_writer();
-    let every = cfg.metrics.latency_every_secs;
-    let collector = crate::latency::collector::Collector::start(
-        Arc::clone(&started.latency),
-        run_dir.clone(),
-        (every > 0).then(|| Duration::from_secs(every)),
-    )
-    .map_err(|source| RunError::RunDir {
-        path: crate::latency::dir_of(&run_dir),
-        source,
-    })?;
+    let collector = start_collector(cfg, &started.latency, &run_dir)?;
     let restored = started.restore.replayed;
     let restored_from = started.restore.snapshot.clone();
     let restore_divergence = started.restore.divergence;
@@ -210,15 +197,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let mut control = started.publisher.clone();
     // Mark the run's beginning in the journal; a core restored from a run
     // that stopped cleanly (so it is `Stopped`) trades again from here.
-    let begin = InputEvent::new(
-        Source::Runtime,
-        SymbolId(0),
-        mono_now(),
-        UnixNanos(0),
-        InputBody::Operator(OperatorCommand::new(OperatorAction::Start, 0)),
-    );
     control
-        .publish(begin)
+        .publish(runtime_command(OperatorAction::Start))
         .map_err(|_| RunError::Gateway("runtime control"))?;
     // Before any market data: the core starts from what the account holds.
     let reconciled = account
@@ -252,30 +232,16 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let paper_pub = started.publisher;
     let paper_thread = match started.view {
         Some(view) if !on_exchange => {
-            let paper_resync = Arc::clone(&resync);
             let outputs = outputs.take().ok_or(RunError::Gateway("paper execution"))?;
             let mut exchange = PaperExchange::new(&cfg.paper, &core_cfg, started.first_seq);
             exchange.adopt(&started.open_orders);
-            let halt = paper_pub.halt_flag();
             let latency = started.latency.recorder().journaling(order_stamps.take());
-            Some(spawn_stage(
-                "autobot-paper",
-                "paper execution",
-                (cpus.execution, cpus.realtime_priority),
-                busy,
-                halt,
-                move || {
-                    let waiter = Waiter::new(wait);
-                    paper::run(
-                        exchange,
-                        outputs,
-                        view,
-                        paper_pub,
-                        waiter,
-                        &paper_resync,
-                        latency,
-                    )
-                },
+            Some(spawn_paper(
+                cfg,
+                exchange,
+                (outputs, view, paper_pub),
+                Arc::clone(&resync),
+                latency,
             )?)
         }
         _ => {
@@ -329,15 +295,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // before `Shutdown`: it is the last input, and the ring shuts down only
     // when every publisher is gone.
     let control_outcome = operator.finish();
-    let shutdown = InputEvent::new(
-        Source::Runtime,
-        SymbolId(0),
-        mono_now(),
-        UnixNanos(0), // no exchange time: a command from this process
-        InputBody::Operator(OperatorCommand::new(OperatorAction::Shutdown, 0)),
-    );
     // If the pipeline halted the publish fails; join reports the cause.
-    let _ = control.publish(shutdown);
+    let _ = control.publish(runtime_command(OperatorAction::Shutdown));
     drop(control);
     let (paper_stats, paper_warning) = match paper_thread {
         Some(t) => t.join().map_err(|_| RunError::Gateway("paper execution"))?,
@@ -358,17 +317,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         .map_err(RuntimeError::from)?;
     autobot_journal::prune_snapshots(&snapshots, cfg.journal.snapshot_keep as usize)
         .map_err(RuntimeError::from)?;
-    if let Some(d) = restore_divergence {
-        pipeline.warnings.push(format!(
-            "restoring the earlier run: the replay's outputs depart from the recorded ones at input {}{} \
-             (this build or configuration decides differently; the state is the replay's)",
-            d.at,
-            if d.exact() { String::new() } else { format!(" (first divergent in {}..={})", d.from, d.at) }
-        ));
-    }
-    pipeline.warnings.extend(rule_warnings);
+    let w = &mut pipeline.warnings;
+    w.extend(restore_divergence.map(divergence_warning));
+    w.extend(rule_warnings);
     for (symbol, client) in reconciled.iter().flat_map(|r| &r.cancelled) {
-        pipeline.warnings.push(format!(
+        w.push(format!(
             "cancelled open order {client} on {symbol} at start: this run does not hold it \
              (foreign_orders = \"cancel\")"
         ));
@@ -376,10 +329,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // Every recording thread (core, journaller, execution) has finished.
     let (latency, latency_warning) = collector.finish();
     let metrics = metrics.map(|m| (m.addr(), m.stop()));
-    pipeline.warnings.extend(latency_warning);
+    w.extend(latency_warning);
     let dropped_stamps = started.gauges.read().stamps_dropped;
     if dropped_stamps > 0 {
-        pipeline.warnings.push(format!(
+        w.push(format!(
             "{dropped_stamps} order-sent latency stamps were not journaled (their ring was full); \
              the .hgrm files have them"
         ));
@@ -405,6 +358,87 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         elapsed: began.elapsed(),
         market_elapsed,
     })
+}
+
+/// The run's directory: the resumed one, or a new one holding the
+/// configuration it runs with.
+fn run_dir_for(cfg: &AppConfig, opts: &RunOptions) -> Result<PathBuf, RunError> {
+    if let Some(dir) = &opts.resume {
+        return Ok(dir.clone());
+    }
+    let run_dir = new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?;
+    let path = run_dir.join("config.toml");
+    std::fs::write(&path, cfg.to_toml()).map_err(|source| RunError::RunDir { path, source })?;
+    Ok(run_dir)
+}
+
+/// Paper execution on its own (pinned) thread: orders from the output
+/// ring, fills into the input ring, in the order of the inputs the core
+/// processed (its view of the input ring).
+fn spawn_paper(
+    cfg: &AppConfig,
+    exchange: PaperExchange,
+    (outputs, view, publisher): (OutputReader, InputView, InputPublisher),
+    resync: Arc<ResyncRequests>,
+    latency: LatencyRecorder,
+) -> Result<StageThread<PaperStats>, RunError> {
+    let (cpus, wait) = (cfg.engine.cpus, cfg.engine.wait);
+    let busy = wait == autobot_engine::config::WaitKind::BusySpin;
+    let halt = publisher.halt_flag();
+    spawn_stage(
+        "autobot-paper",
+        "paper execution",
+        (cpus.execution, cpus.realtime_priority),
+        busy,
+        halt,
+        move || {
+            let waiter = Waiter::new(wait);
+            paper::run(exchange, outputs, view, publisher, waiter, &resync, latency)
+        },
+    )
+}
+
+/// A command of this process to the core (no exchange time).
+fn runtime_command(action: OperatorAction) -> InputEvent {
+    InputEvent::new(
+        Source::Runtime,
+        SymbolId(0),
+        mono_now(),
+        UnixNanos(0),
+        InputBody::Operator(OperatorCommand::new(action, 0)),
+    )
+}
+
+/// The latency collector of the run (`[metrics] latency_every_secs`).
+fn start_collector(
+    cfg: &AppConfig,
+    hub: &Arc<autobot_engine::runtime::LatencyHub>,
+    run_dir: &Path,
+) -> Result<crate::latency::collector::Collector, RunError> {
+    let every = cfg.metrics.latency_every_secs;
+    crate::latency::collector::Collector::start(
+        Arc::clone(hub),
+        run_dir.to_path_buf(),
+        (every > 0).then(|| Duration::from_secs(every)),
+    )
+    .map_err(|source| RunError::RunDir {
+        path: crate::latency::dir_of(run_dir),
+        source,
+    })
+}
+
+/// The warning of a restore whose replay departed from the recording.
+fn divergence_warning(d: autobot_engine::replay::Divergence) -> String {
+    let range = if d.exact() {
+        String::new()
+    } else {
+        format!(" (first divergent in {}..={})", d.from, d.at)
+    };
+    format!(
+        "restoring the earlier run: the replay's outputs depart from the recorded ones at input {}{range} \
+         (this build or configuration decides differently; the state is the replay's)",
+        d.at
+    )
 }
 
 /// Creates `<base>/<UTC date-time>-seed<seed>[-n]`.
