@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use autobot_engine::config::CpuMap;
 use autobot_engine::runtime::InputPublisher;
 use autobot_engine::types::Instrument;
-use autobot_gateways::binance::market::{MarketFeedConfig, MarketGateway, MarketStats};
+use autobot_gateways::binance::market::{FrameClock, MarketFeedConfig, MarketGateway, MarketStats};
 use autobot_gateways::binance::parse::{Parser, Symbols};
 use autobot_gateways::credentials::Hidden;
 use autobot_gateways::resync::ResyncRequests;
+use autobot_gateways::sim::due::DueTime;
 use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_gateways::synthetic::{self, RunLimits, SyntheticMarket};
 
@@ -234,7 +235,6 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         dead_after: Duration::from_millis(ex.dead_after_ms),
         backoff_min: Duration::from_millis(ex.backoff_min_ms),
         backoff_max: Duration::from_millis(ex.backoff_max_ms),
-        due_prefix: s.opts.load && sim.is_some(),
         time_window: Duration::from_secs(s.cfg.risk.guards.time_window_secs),
         max_update_jump: s.cfg.risk.guards.max_update_jump,
         ..MarketFeedConfig::public(
@@ -244,17 +244,17 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
             ex.streams.clone(),
         )
     };
-    let mut gateway = MarketGateway::new(feed, Parser::new(Symbols::new(&names)));
-    if let Some(latency) = s.latency.as_ref().filter(|_| s.opts.load && sim.is_some()) {
-        gateway = gateway.with_delivery(latency.recorder());
-    }
-    let received = gateway.received();
+    let parser = Parser::new(Symbols::new(&names));
     let gateway_stop = Arc::new(AtomicBool::new(false));
-    let (stop, resync) = (Arc::clone(&gateway_stop), Arc::clone(&s.resync));
-    let thread = spawn_market(s.publisher.clone(), s.cpus, s.busy, move |publisher| {
-        gateway.run(publisher, &resync, &stop);
-        gateway.stats
-    })?;
+    // The load test stamps events with each frame's due time (the
+    // simulator writes it); a live feed with the socket read.
+    let (received, thread) = if s.opts.load && sim.is_some() {
+        let clock = DueTime::new(s.latency.as_ref().map(|l| l.recorder()));
+        let gateway = MarketGateway::with_clock(feed, parser, clock);
+        spawn_gateway(gateway, s, &gateway_stop)?
+    } else {
+        spawn_gateway(MarketGateway::new(feed, parser), s, &gateway_stop)?
+    };
     Ok(Kind::Sockets {
         sim,
         endpoint: ws_url,
@@ -264,6 +264,21 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         gateway_stop,
         thread,
     })
+}
+
+/// Starts the market thread running `gateway`; its message counter.
+fn spawn_gateway<C: FrameClock + 'static>(
+    mut gateway: MarketGateway<C>,
+    s: &MarketStart<'_>,
+    stop: &Arc<AtomicBool>,
+) -> Result<(Arc<AtomicU64>, MarketThread<MarketStats>), RunError> {
+    let received = gateway.received();
+    let (stop, resync) = (Arc::clone(stop), Arc::clone(&s.resync));
+    let thread = spawn_market(s.publisher.clone(), s.cpus, s.busy, move |publisher| {
+        gateway.run(publisher, &resync, &stop);
+        gateway.stats
+    })?;
+    Ok((received, thread))
 }
 
 /// The market thread: its result and a pinning warning.

@@ -20,7 +20,7 @@ pub struct RunOptions {
     pub unpaced: bool,
     /// Load generator: the built-in simulator sends each frame with its
     /// intended send time, and the market gateway measures from it
-    /// (`MarketFeedConfig::due_prefix`). Only with the simulator endpoint.
+    /// (`sim::due::DueTime`). Only with the simulator endpoint.
     pub load: bool,
     /// Set to stop early (Ctrl-C).
     pub stop: Arc<AtomicBool>,

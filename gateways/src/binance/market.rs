@@ -35,9 +35,8 @@ use std::time::{Duration, Instant};
 
 use autobot_engine::event::{Feed, FeedHealth, FeedStatus, InputBody, InputEvent, Source};
 use autobot_engine::plausible::{Candidate, FeedClock};
+use autobot_engine::runtime::InputPublisher;
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::runtime::latency::Stage;
-use autobot_engine::runtime::{InputPublisher, LatencyRecorder};
 use autobot_engine::types::{MonoNanos, SymbolId, UnixNanos};
 use rand::RngExt;
 use tungstenite::client::IntoClientRequest;
@@ -79,12 +78,6 @@ pub struct MarketFeedConfig {
     pub max_connection_age: Duration,
     /// Socket read timeout: the tick of the gateway's checks.
     pub poll: Duration,
-    /// Load generator only: each text frame starts with its intended send
-    /// time ([`DUE_PREFIX_LEN`] bytes), which becomes the events' `recv`,
-    /// so every stage "from socket read" is measured from when the message
-    /// was due instead: sender lag and socket queueing included
-    /// (coordinated-omission correction). Never set against an exchange.
-    pub due_prefix: bool,
     /// Largest drift of exchange time from the receive clock between two
     /// messages (`plausible::FeedClock`); beyond it a message is refused.
     pub time_window: Duration,
@@ -131,7 +124,6 @@ impl MarketFeedConfig {
             // The exchange closes a connection at 24 h; leave before it does.
             max_connection_age: Duration::from_secs(23 * 3600 + 50 * 60),
             poll: Duration::from_millis(10),
-            due_prefix: false,
             time_window: Duration::from_secs(300),
             max_update_jump: 1_000_000_000,
         }
@@ -142,20 +134,24 @@ impl MarketFeedConfig {
     }
 }
 
-/// Length of a load-test frame's due-time prefix (20 digits of
-/// `clock::mono_now` ns and a space; the simulator writes it).
-pub const DUE_PREFIX_LEN: usize = 21;
+/// How the gateway stamps a text frame: the `recv` its events get, and the
+/// message in the frame. A live feed uses [`ReadTime`]; the load generator
+/// plugs in its own (`sim::due::DueTime`) so that the live gateway carries
+/// no test hook, and pays nothing for one (the clock is a type parameter).
+pub trait FrameClock: Send {
+    /// The stamp of `frame`, read from the socket at `read`, and its message.
+    fn stamp<'f>(&mut self, read: MonoNanos, frame: &'f [u8]) -> (MonoNanos, &'f [u8]);
+}
 
-/// `<20-digit due ns> <message>` → (due, message); `None` for a frame
-/// without the prefix (it then goes to the parser whole, and is refused).
-fn due_prefixed(frame: &[u8]) -> Option<(MonoNanos, &[u8])> {
-    let n = DUE_PREFIX_LEN;
-    let (head, rest) = (frame.get(..n)?, frame.get(n..)?);
-    if head[n - 1] != b' ' {
-        return None;
+/// A live feed's frame clock: events are stamped with the socket read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadTime;
+
+impl FrameClock for ReadTime {
+    #[inline]
+    fn stamp<'f>(&mut self, read: MonoNanos, frame: &'f [u8]) -> (MonoNanos, &'f [u8]) {
+        (read, frame)
     }
-    let due = std::str::from_utf8(&head[..n - 1]).ok()?.parse().ok()?;
-    Some((MonoNanos(due), rest))
 }
 
 /// Refusal reasons counted by [`MarketStats::refused`].
@@ -241,8 +237,8 @@ struct SymState {
     ticker_jump: Candidate,
 }
 
-/// The gateway.
-pub struct MarketGateway {
+/// The gateway; `C` stamps the frames ([`ReadTime`] for a live feed).
+pub struct MarketGateway<C = ReadTime> {
     cfg: MarketFeedConfig,
     parser: Parser,
     rest: RestClient,
@@ -259,9 +255,8 @@ pub struct MarketGateway {
     has_depth: bool,
     /// A diff arrived for a symbol that needs a snapshot.
     snapshot_due: bool,
-    /// Load generator: where the `delivery` stage (intended send → socket
-    /// read) is recorded.
-    delivery: Option<LatencyRecorder>,
+    /// Stamps each text frame.
+    frames: C,
     /// Exchange time against the receive clock (the edge's plausibility).
     clock: FeedClock,
 }
@@ -323,8 +318,15 @@ pub(crate) fn connect_url(url: &str, poll: Duration) -> Result<Socket, String> {
 
 impl MarketGateway {
     /// A gateway for `cfg`, parsing with `parser` (whose symbols are
-    /// `cfg.symbols` in order).
+    /// `cfg.symbols` in order), stamping frames with the socket read.
     pub fn new(cfg: MarketFeedConfig, parser: Parser) -> MarketGateway {
+        MarketGateway::with_clock(cfg, parser, ReadTime)
+    }
+}
+
+impl<C: FrameClock> MarketGateway<C> {
+    /// A gateway whose frames `frames` stamps.
+    pub fn with_clock(cfg: MarketFeedConfig, parser: Parser, frames: C) -> MarketGateway<C> {
         let now = mono_now();
         let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
         let window = u64::try_from(cfg.time_window.as_nanos()).unwrap_or(u64::MAX);
@@ -351,15 +353,8 @@ impl MarketGateway {
             stats: MarketStats::default(),
             rest_after: None,
             received: Arc::new(AtomicU64::new(0)),
-            delivery: None,
+            frames,
         }
-    }
-
-    /// Records the `delivery` stage of due-prefixed frames into `latency`
-    /// (load generator; see [`MarketFeedConfig::due_prefix`]).
-    pub fn with_delivery(mut self, latency: LatencyRecorder) -> MarketGateway {
-        self.delivery = Some(latency);
-        self
     }
 
     /// A counter of the text messages received, for other threads.
@@ -469,18 +464,7 @@ impl MarketGateway {
                 Ok(Message::Text(text)) => {
                     let read = mono_now();
                     last_frame = read.0;
-                    let (recv, body) = if self.cfg.due_prefix {
-                        let (due, body) =
-                            due_prefixed(text.as_bytes()).unwrap_or((read, text.as_bytes()));
-                        if let Some(d) = self.delivery.as_mut() {
-                            d.stages()
-                                .record(Stage::Delivery, read.saturating_since(due));
-                            d.tick(read);
-                        }
-                        (due, body)
-                    } else {
-                        (read, text.as_bytes())
-                    };
+                    let (recv, body) = self.frames.stamp(read, text.as_bytes());
                     self.buf.clear();
                     self.buf.extend_from_slice(body);
                     self.on_message(recv, publisher)?;

@@ -30,6 +30,7 @@
 //! a stuck client is dropped instead of stalling the market), one serving
 //! REST.
 
+pub mod due;
 pub mod feed;
 mod rest;
 pub mod venue;
@@ -41,8 +42,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use std::fmt::Write as _;
 
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::types::Instrument;
@@ -100,9 +99,9 @@ pub struct SimConfig {
     /// The simulated account.
     pub account: AccountConfig,
     /// Load generator: prefix every stream frame with its intended send
-    /// time (`binance::market::DUE_PREFIX_LEN` bytes: 20 digits of `clock::mono_now` ns
-    /// and a space), for a gateway that measures from it (see
-    /// `MarketFeedConfig::due_prefix`). Never set for a Binance-shaped feed.
+    /// time (`due::DUE_PREFIX_LEN` bytes: 20 digits of `clock::mono_now` ns
+    /// and a space), for a gateway that measures from it (`due::DueTime`).
+    /// Never set for a Binance-shaped feed.
     pub due_prefix: bool,
     /// Lockstep: the feed sends one item per permit given with
     /// [`SimHandle::release`], so a test can hold the market still while
@@ -637,8 +636,11 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                     });
                 }
                 let text = if due_prefix {
-                    framed.clear();
-                    let _ = write!(framed, "{due_mono:020} {}", item.text);
+                    due::frame(
+                        &mut framed,
+                        autobot_engine::types::MonoNanos(due_mono),
+                        &item.text,
+                    );
                     framed.as_str()
                 } else {
                     item.text.as_str()
