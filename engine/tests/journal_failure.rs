@@ -5,7 +5,7 @@
 //! journal rolls fails with `EMFILE` (this test binary runs alone, so the
 //! limit touches nothing else; it is restored before reading back).
 
-use autobot_engine::config::{CpuMap, EngineConfig, Layout, WaitKind};
+use autobot_engine::config::{Layout, WaitKind};
 use autobot_engine::runtime::{RuntimeError, start};
 use autobot_test_support::Scratch;
 
@@ -29,14 +29,7 @@ fn set_nofile(soft: u64) -> u64 {
 
 fn check(layout: Layout, name: &str) {
     let dir = Scratch::new(&format!("jfail-{name}"));
-    let engine = EngineConfig {
-        ring_size: 1024,
-        output_ring_size: 256,
-        wait: WaitKind::Yield,
-        layout,
-        cpus: CpuMap::default(),
-        mlockall: false,
-    };
+    let engine = common::engine_config(layout);
     let started = start(
         &engine,
         &common::journal_config(),

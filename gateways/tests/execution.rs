@@ -232,30 +232,14 @@ struct UserPipeline {
 
 impl UserPipeline {
     fn start(sim: &SimExchange, name: &str, ledger: Option<Arc<OrderLedger>>) -> UserPipeline {
-        use autobot_engine::config::{
-            CpuMap, DurabilityKind, EngineConfig, JournalConfig, Layout, StrategyConfig, WaitKind,
-        };
+        use autobot_engine::config::{Layout, StrategyConfig, WaitKind};
         use autobot_engine::runtime::{RingReader as _, Waiter, start as start_pipeline};
         use autobot_gateways::binance::parse::Symbols;
         use autobot_gateways::binance::user::UserStreamConfig;
 
         let dir = Scratch::new(name);
-        let engine = EngineConfig {
-            ring_size: 1024,
-            output_ring_size: 256,
-            wait: WaitKind::Yield,
-            layout: Layout::Inline,
-            cpus: CpuMap::default(),
-            mlockall: false,
-        };
-        let journal = JournalConfig {
-            segment_mib: 1,
-            durability: DurabilityKind::None,
-            sync_every: 1000,
-            checkpoint_every: 5_000,
-            snapshot_every: 0,
-            snapshot_keep: 3,
-        };
+        let engine = autobot_test_support::configs::engine(Layout::Inline);
+        let journal = autobot_test_support::configs::journal();
         let core = presets::core(&[presets::btcusdt()], StrategyConfig::ema_cross(5, 20));
         let started =
             start_pipeline(&engine, &journal, &core, &dir.join("journal"), None, false).unwrap();

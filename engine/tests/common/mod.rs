@@ -4,52 +4,25 @@
 pub mod scene;
 
 use autobot_engine::config::{
-    CoreConfig, CpuMap, DurabilityKind, EngineConfig, InstrumentConfig, JournalConfig, Layout,
-    StrategyConfig, WaitKind, presets,
+    CoreConfig, EngineConfig, JournalConfig, Layout, StrategyConfig, presets,
 };
 use autobot_engine::event::{BookTicker, InputBody, InputEvent, Source, Trade};
 use autobot_engine::types::{Money, MonoNanos, Price, Qty, SymbolId, UnixNanos};
 
-/// Small rings (producers wrap them many times), yielding waits, no pinning.
+/// Small rings, yielding waits, no pinning (`test-support`'s).
 pub fn engine_config(layout: Layout) -> EngineConfig {
-    EngineConfig {
-        ring_size: 1024,
-        output_ring_size: 256,
-        wait: WaitKind::Yield,
-        layout,
-        cpus: CpuMap::default(),
-        mlockall: false,
-    }
+    autobot_test_support::configs::engine(layout)
 }
 
 /// Small segments, so tests roll across several of them.
 pub fn journal_config() -> JournalConfig {
-    JournalConfig {
-        segment_mib: 1,
-        durability: DurabilityKind::None,
-        sync_every: 1000,
-        checkpoint_every: 5_000,
-        snapshot_every: 0,
-        snapshot_keep: 3,
-    }
+    autobot_test_support::configs::journal()
 }
 
 /// Two Binance instruments with small minimums, the preset rulebook, a
 /// fast EMA cross.
 pub fn core_config() -> CoreConfig {
-    let small = |mut ins: InstrumentConfig| {
-        ins.min_notional = Money::parse("5").unwrap();
-        ins
-    };
-    let mut c = presets::core(
-        &[small(presets::btcusdt()), small(presets::ethusdt())],
-        StrategyConfig::ema_cross(5, 20),
-    );
-    // 0.05 BTC and 600 USDT (0.01 BTC) entries near 60 000.
-    c.risk.max_position_notional = Money::parse("3000").unwrap();
-    c.risk.sizing.notional = Money::parse("600").unwrap();
-    c.risk.max_open_orders = 16;
-    c
+    autobot_test_support::configs::core()
 }
 
 /// A deterministic zig-zag market event `i` of producer `p`: book tickers

@@ -16,7 +16,11 @@
 //!
 //! [`Scratch`]: a temp directory for a test's runs and journals, removed
 //! when the test passes.
+//!
+//! [`configs`]: the small engine, journal and core configurations the
+//! pipeline tests of several crates share.
 
+pub mod configs;
 mod scratch;
 
 pub use scratch::Scratch;
