@@ -494,7 +494,7 @@ impl Core {
     /// Re-places a cancelled resting order at the current best price of its
     /// own side (joining the queue), through the whole veto chain again.
     fn replace<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
-        let book = self.symbols[usize::from(o.symbol.0)].book;
+        let book = self.symbols[usize::from(o.symbol.0)].quote.book;
         let price = match o.side {
             Side::Buy => book.bid_price,
             Side::Sell => book.ask_price,

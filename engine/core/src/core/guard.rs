@@ -128,40 +128,45 @@ impl Core {
         if !on_grid {
             return Err(Refused::Implausible(Implausible::OffGrid));
         }
-        if !s.book.is_valid() {
+        if !s.quote.book.is_valid() {
             return Ok(());
         }
-        let last = s.book.update_id;
+        let last = s.quote.book.update_id;
         let mut reanchor = false;
         if t.update_id < last {
             // A run of tickers, each newer than the one before yet all
             // older than the book, means the book's id is the odd one out
             // (it came from a message that lied): after a few, the stream
             // wins, so no single message can freeze the book.
-            let (prev, run) = s.guards.behind;
+            let (prev, run) = s.quote.guards.behind;
             let run = if run > 0 && t.update_id > prev {
                 run + 1
             } else {
                 1
             };
-            s.guards.behind = (t.update_id, run);
+            s.quote.guards.behind = (t.update_id, run);
             if run < REANCHOR_RUN {
                 return Err(Refused::OutOfOrder);
             }
             reanchor = true;
         } else {
-            s.guards.behind = (0, 0);
-            if !s.guards.update_id.admits_id(Some(last), t.update_id, jump) {
+            s.quote.guards.behind = (0, 0);
+            if !s
+                .quote
+                .guards
+                .update_id
+                .admits_id(Some(last), t.update_id, jump)
+            {
                 return Err(Refused::Implausible(Implausible::UpdateId));
             }
         }
         let mid = Price::mid(t.bid_price, t.ask_price);
-        let was = s.book.mid().unwrap_or(mid);
-        confirm_price(&mut s.guards.mid, mid, was, band)?;
+        let was = s.quote.book.mid().unwrap_or(mid);
+        confirm_price(&mut s.quote.guards.mid, mid, was, band)?;
         if reanchor {
-            s.guards.behind = (0, 0);
+            s.quote.guards.behind = (0, 0);
             // The book applies the ticker as if it were the first.
-            s.book.update_id = 0;
+            s.quote.book.update_id = 0;
         }
         Ok(())
     }
@@ -179,11 +184,11 @@ impl Core {
         if t.qty > ins.max_qty {
             return Err(Refused::Implausible(Implausible::Quantity));
         }
-        let reference = s.book.mid().unwrap_or(s.guards.last_trade);
+        let reference = s.quote.book.mid().unwrap_or(s.quote.guards.last_trade);
         if reference.is_positive() {
-            confirm_price(&mut s.guards.trade, t.price, reference, band)?;
+            confirm_price(&mut s.quote.guards.trade, t.price, reference, band)?;
         }
-        s.guards.last_trade = t.price;
+        s.quote.guards.last_trade = t.price;
         Ok(())
     }
 
@@ -193,9 +198,9 @@ impl Core {
         if !m.mark_price.is_positive() {
             return Err(Refused::Invalid(m.mark_price.raw()));
         }
-        let reference = s.book.mid().unwrap_or(s.mark);
+        let reference = s.quote.book.mid().unwrap_or(s.quote.mark);
         if reference.is_positive() {
-            confirm_price(&mut s.guards.mark, m.mark_price, reference, band)?;
+            confirm_price(&mut s.quote.guards.mark, m.mark_price, reference, band)?;
         }
         Ok(())
     }

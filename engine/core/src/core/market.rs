@@ -10,8 +10,8 @@
 use super::{Core, Intent, OutputSink};
 use crate::depth::Outcome;
 use crate::event::{
-    AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FeedHealth, FundingPaid,
-    FundingSettled, MarkPrice, Origin, OutputBody, Stance,
+    AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FundingPaid, FundingSettled,
+    MarkPrice, Origin, OutputBody, Stance,
 };
 use crate::types::{Money, Price, Qty, Rate, Rounding, Seq, Side, SymbolId, UnixNanos};
 
@@ -30,7 +30,7 @@ impl Core {
         if first {
             // Every feed gets the stale limit from the first time seen.
             for s in &mut self.symbols {
-                s.last_data = s.last_data.max(t);
+                s.quote.on_data(t);
             }
             self.next_stale_scan = UnixNanos(t.0.saturating_add(self.limits.stale_after));
         }
@@ -75,12 +75,9 @@ impl Core {
         let mut down = 0u16;
         let mut next = u64::MAX;
         for s in &mut self.symbols {
-            let due = s.last_data.0.saturating_add(limit);
-            s.stale = now > due && now != 0;
-            next = next.min(due.saturating_add(1));
-            if s.stale || matches!(s.feed, FeedHealth::Stale | FeedHealth::Disconnected) {
-                down += 1;
-            }
+            let (is_down, due) = s.quote.rescan(now, limit);
+            next = next.min(due);
+            down += u16::from(is_down);
         }
         self.next_stale_scan = UnixNanos(next.max(now.saturating_add(1)));
         self.control.conditions_mut().stale_feeds = down;
@@ -89,10 +86,8 @@ impl Core {
 
     /// Market data arrived for `sym` at exchange time `t`.
     pub(super) fn on_market_data(&mut self, sym: SymbolId, t: UnixNanos) -> bool {
-        let s = &mut self.symbols[usize::from(sym.0)];
-        s.last_data = s.last_data.max(t);
         // A stale feed heals on its next data (the caller recounts).
-        s.stale
+        self.symbols[usize::from(sym.0)].quote.on_data(t)
     }
 
     pub(super) fn on_book_ticker<S: OutputSink>(
@@ -105,16 +100,16 @@ impl Core {
     ) {
         let i = usize::from(sym.0);
         // `guard::admit` refused crossed and out-of-order tickers already.
-        if self.symbols[i].book.apply(t, exchange).is_err() {
+        let Ok(mid) = self.symbols[i].quote.on_ticker(t, exchange) else {
             return;
-        }
+        };
         if self.on_market_data(sym, exchange) {
             self.recount_stale(seq, out);
         }
-        let s = &mut self.symbols[i];
-        let Some(mid) = s.book.mid() else { return };
-        s.vol.update(mid);
-        if !s.mark.is_positive() {
+        if mid.is_none() {
+            return;
+        }
+        if !self.symbols[i].quote.mark.is_positive() {
             self.revalue(seq, sym, out);
         }
         self.watch(seq, sym, out);
@@ -154,18 +149,13 @@ impl Core {
         if self.on_market_data(sym, exchange) {
             self.recount_stale(seq, out);
         }
+        // A funding time that passed settles at the mark and rate seen
+        // before it; the position is then valued at the new mark.
         let i = usize::from(sym.0);
-        let s = self.symbols[i];
-        // The funding time announced earlier has passed when the stream
-        // announces a later one: settle it at the last mark and rate seen
-        // before it (the exchange uses the mark at the funding time).
-        if s.next_funding.0 != 0 && m.next_funding > s.next_funding {
-            self.pay_funding(seq, sym, s.mark, s.funding_rate, out);
+        if let Some(due) = self.symbols[i].quote.funding_due(m) {
+            self.pay_funding(seq, sym, due.mark, due.rate, out);
         }
-        let s = &mut self.symbols[i];
-        s.mark = m.mark_price;
-        s.funding_rate = m.funding_rate;
-        s.next_funding = m.next_funding;
+        self.symbols[i].quote.on_mark(m);
         self.revalue(seq, sym, out);
         self.watch(seq, sym, out);
     }

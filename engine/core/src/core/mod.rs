@@ -46,6 +46,7 @@ mod order_state;
 mod orders;
 mod portfolio;
 mod position;
+mod quote;
 mod signals;
 mod state;
 mod strategies;
@@ -70,6 +71,7 @@ pub use operator::{
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
+use quote::Quote;
 use signals::Signals;
 pub use veto::{Intent, Limits, Plan};
 pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
@@ -78,8 +80,8 @@ pub use volatility::Volatility;
 use crate::config::CoreConfig;
 use crate::depth::DepthBook;
 use crate::event::{
-    Alert, AlertCode, ControlMode, FeedHealth, FeedStatus, INPUT_KINDS, InputBody, InputEvent,
-    OutputBody, OutputEvent, SystemState,
+    Alert, AlertCode, ControlMode, FeedStatus, INPUT_KINDS, InputBody, InputEvent, OutputBody,
+    OutputEvent, SystemState,
 };
 use crate::types::{Brackets, ClientOrderId, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
 
@@ -235,7 +237,8 @@ struct SymbolState {
     brackets: Brackets,
     /// Correlation group + 1 (0: none).
     group: u8,
-    book: TopOfBook,
+    /// What the market says of the symbol.
+    quote: Quote,
     /// Signed position the strategies want.
     target: i64,
     /// Strategy instance whose target is pursued, or the holder while the
@@ -260,19 +263,6 @@ struct SymbolState {
     position: Position,
     /// Unrealized PnL at the last mark, as booked in the account.
     unrealized: Money,
-    /// Health reported by the gateway.
-    feed: FeedHealth,
-    /// No market data for longer than the stale limit.
-    stale: bool,
-    /// Exchange time of the last market data.
-    last_data: UnixNanos,
-    /// Mark price from the mark-price stream (zero: none yet).
-    mark: Price,
-    /// Funding rate announced for the next funding time.
-    funding_rate: crate::types::Rate,
-    /// Next funding time (zero: unknown).
-    next_funding: UnixNanos,
-    vol: Volatility,
     /// Liquidation-watch stage acted on (0 none, 1 alerted, 2 reduced, 3 closing).
     watch: u8,
     /// The watch's last liquidation price and its inputs.
@@ -284,23 +274,17 @@ struct SymbolState {
     /// Largest entry notional (|position| × average entry) of the round
     /// trip: what its return is measured on.
     trip_notional: Money,
-    /// Plausibility memory of this symbol's inputs.
-    guards: guard::SymbolGuards,
 }
 
 impl SymbolState {
     /// Market data is flowing and the gateway says the feed is healthy.
     fn feed_ok(&self) -> bool {
-        self.feed == FeedHealth::Healthy && !self.stale
+        self.quote.feed_ok()
     }
 
     /// Mark price, or the mid before any mark-price event.
     fn mark_or_mid(&self) -> Option<Price> {
-        if self.mark.is_positive() {
-            Some(self.mark)
-        } else {
-            self.book.mid()
-        }
+        self.quote.mark_or_mid()
     }
 }
 
@@ -359,7 +343,7 @@ impl Core {
                 instrument: *ins,
                 brackets: cfg.brackets.get(i).copied().unwrap_or_default(),
                 group: group_of(ins.name.as_str()),
-                book: TopOfBook::default(),
+                quote: Quote::new(cfg.risk.forbidden.volatility_span),
                 target: 0,
                 owner: strategies::NO_STRATEGY,
                 plan: Plan::NONE,
@@ -370,19 +354,11 @@ impl Core {
                 refused: (strategies::NO_STRATEGY, crate::event::Stance::Flat),
                 position: Position::default(),
                 unrealized: Money::ZERO,
-                feed: FeedHealth::Healthy,
-                stale: false,
-                last_data: UnixNanos(0),
-                mark: Price::ZERO,
-                funding_rate: crate::types::Rate::ZERO,
-                next_funding: UnixNanos(0),
-                vol: Volatility::new(cfg.risk.forbidden.volatility_span),
                 watch: 0,
                 liq: crate::types::LiquidationMemo::default(),
                 opened_at: UnixNanos(0),
                 trip: Money::ZERO,
                 trip_notional: Money::ZERO,
-                guards: guard::SymbolGuards::default(),
             })
             .collect();
         let sc = &cfg.strategy;
@@ -466,7 +442,7 @@ impl Core {
             InputBody::OrderRejected(r) => self.on_order_rejected(seq, r, out),
             InputBody::Operator(c) => self.on_operator(seq, sym, c, out),
             InputBody::FeedStatus(FeedStatus { health, .. }) => {
-                self.symbols[usize::from(sym.0)].feed = *health;
+                self.symbols[usize::from(sym.0)].quote.feed = *health;
                 self.recount_stale(seq, out);
             }
             InputBody::Depth(d) => self.on_depth(seq, sym, d, ev.header.exchange, out),
@@ -618,7 +594,7 @@ impl Core {
 
     /// Top of book of a symbol.
     pub fn book(&self, sym: SymbolId) -> Option<&TopOfBook> {
-        self.symbols.get(usize::from(sym.0)).map(|s| &s.book)
+        self.symbols.get(usize::from(sym.0)).map(|s| &s.quote.book)
     }
 
     /// Number of open orders.

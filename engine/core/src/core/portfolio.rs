@@ -54,8 +54,9 @@ impl Core {
                 q = q.min(notional * scale / px);
             }
         }
-        if s.vol.is_warm() && s.vol.bps() > l.volatility_target {
-            q = q * i128::from(l.volatility_target.raw()) / i128::from(s.vol.bps().raw()).max(1);
+        if s.quote.vol.is_warm() && s.quote.vol.bps() > l.volatility_target {
+            q = q * i128::from(l.volatility_target.raw())
+                / i128::from(s.quote.vol.bps().raw()).max(1);
         }
         if l.soft_drawdown.is_positive() && self.account.drawdown_reaches(l.soft_drawdown) {
             q /= 2;
@@ -96,7 +97,7 @@ impl Core {
                 ));
             }
         }
-        let top = i128::from(s.book.taking_qty(side).raw());
+        let top = i128::from(s.quote.book.taking_qty(side).raw());
         let allowed16 = top * i128::from(l.liquidity_fraction.raw());
         if i128::from(qty.raw()) * scale > allowed16 {
             return Some((Rule::Liquidity, qty.raw(), sat(allowed16 / scale)));

@@ -46,7 +46,7 @@ impl Core {
         let s = &self.symbols[i];
         Market {
             now: self.clock.now(),
-            top: s.book,
+            top: s.quote.book,
             tick: s.instrument.tick_size,
             regime: s.regime,
             trades: self.signals.features(sym).trades.sums(),
@@ -228,7 +228,7 @@ impl Core {
         let price = if p.entry.is_positive() {
             p.entry
         } else {
-            s.book.mid().unwrap_or(Price::ZERO)
+            s.quote.book.mid().unwrap_or(Price::ZERO)
         };
         if !price.is_positive() {
             return Qty::ZERO;
@@ -310,7 +310,7 @@ impl Core {
         let (holder, qty) = (s.holder, s.position.qty());
         let w = self.signals.weight(usize::from(holder));
         let age = self.held_for(s);
-        let (bid, ask) = (s.book.bid_price, s.book.ask_price);
+        let (bid, ask) = (s.quote.book.bid_price, s.quote.book.ask_price);
         let long = held == Stance::Long;
         let stopped = s.stop.is_positive() && if long { bid <= s.stop } else { ask >= s.stop };
         let took = s.take.is_positive() && if long { bid >= s.take } else { ask <= s.take };
@@ -327,7 +327,10 @@ impl Core {
         } else if took {
             (SignalReason::TakeProfit, Origin::TakeProfit, s.take)
         } else if !w.regimes.contains(s.regime) && s.target != 0 {
-            let p = Proposal::exit(SignalReason::RegimeExit, s.book.mid().unwrap_or_default());
+            let p = Proposal::exit(
+                SignalReason::RegimeExit,
+                s.quote.book.mid().unwrap_or_default(),
+            );
             self.set_target(seq, sym, holder, &p, 0, out);
             return;
         } else {

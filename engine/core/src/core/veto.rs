@@ -370,14 +370,14 @@ impl Core {
 
         // Level 3: forbidden conditions.
         if !s.feed_ok() {
-            let value = if s.stale {
-                1 + s.feed as i64
+            let value = if s.quote.stale {
+                1 + s.quote.feed as i64
             } else {
-                s.feed as i64
+                s.quote.feed as i64
             };
             return veto(Rule::FeedUnhealthy, value, 0);
         }
-        let Some(taking) = s.book.taking_price(side) else {
+        let Some(taking) = s.quote.book.taking_price(side) else {
             return veto(Rule::NoMarket, 0, 0);
         };
         if facts.adds_risk
@@ -579,22 +579,22 @@ impl Core {
     /// Level 3 for orders that add risk.
     fn forbidden(&self, s: &SymbolState, side: Side) -> Option<(Rule, i64, i64)> {
         let l = &self.limits;
-        let (bid, ask) = (s.book.bid_price.raw(), s.book.ask_price.raw());
+        let (bid, ask) = (s.quote.book.bid_price.raw(), s.quote.book.ask_price.raw());
         // (ask − bid) / mid in bps, with mid = (bid + ask) / 2, compared by
         // cross-multiplying: no division unless it vetoes.
         let gap = i128::from(ask - bid) * 10_000;
         let sum = i128::from(bid) + i128::from(ask);
         let max = l.max_spread_bps.raw();
         if gap * 2 * i128::from(SCALE) > i128::from(max) * sum {
-            let mid = i128::from(Price::mid(s.book.bid_price, s.book.ask_price).raw());
+            let mid = i128::from(Price::mid(s.quote.book.bid_price, s.quote.book.ask_price).raw());
             return Some((Rule::Spread, ratio(gap, mid), max));
         }
-        let next = s.next_funding.0;
+        let next = s.quote.next_funding.0;
         if l.funding_window > 0
             && next > self.clock.now().0
             && next - self.clock.now().0 <= l.funding_window
         {
-            let rate = s.funding_rate.raw();
+            let rate = s.quote.funding_rate.raw();
             // Longs pay a positive rate, shorts a negative one.
             if rate * side.sign() > 0 {
                 return Some((
@@ -604,8 +604,12 @@ impl Core {
                 ));
             }
         }
-        if s.vol.is_warm() && s.vol.bps() > l.max_volatility {
-            return Some((Rule::Volatility, s.vol.bps().raw(), l.max_volatility.raw()));
+        if s.quote.vol.is_warm() && s.quote.vol.bps() > l.max_volatility {
+            return Some((
+                Rule::Volatility,
+                s.quote.vol.bps().raw(),
+                l.max_volatility.raw(),
+            ));
         }
         None
     }
@@ -692,7 +696,7 @@ impl Core {
 /// A limit at `price` on `side` would trade against the book at once.
 fn price_crosses(s: &SymbolState, side: Side, price: Price) -> bool {
     match side {
-        Side::Buy => price >= s.book.ask_price,
-        Side::Sell => price <= s.book.bid_price,
+        Side::Buy => price >= s.quote.book.ask_price,
+        Side::Sell => price <= s.quote.book.bid_price,
     }
 }

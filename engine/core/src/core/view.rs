@@ -229,7 +229,7 @@ impl Core {
             .symbols
             .iter()
             .map(|s| {
-                let b = s.book;
+                let b = s.quote.book;
                 let m = self.market_view(s.instrument.id);
                 let nonzero = |p: Price| p.is_positive().then_some(p);
                 let mark = s.mark_or_mid();
@@ -266,16 +266,16 @@ impl Core {
                     realized: s.position.realized(),
                     fees: s.position.fees(),
                     fills: s.position.fills(),
-                    feed: s.feed,
-                    stale: s.stale,
+                    feed: s.quote.feed,
+                    stale: s.quote.stale,
                     mark,
                     unrealized: s.unrealized,
                     liquidation_price: lp,
                     liquidation_distance: mark
                         .zip(lp)
                         .and_then(|(m, l)| liquidation_distance(m, l)),
-                    funding_rate: s.funding_rate,
-                    volatility_bps: s.vol.bps(),
+                    funding_rate: s.quote.funding_rate,
+                    volatility_bps: s.quote.vol.bps(),
                 }
             })
             .collect();
