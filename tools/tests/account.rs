@@ -102,15 +102,14 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
         Signer::from_parts(k, &s),
         vec!["BTCUSDT".into()],
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
     // The market order needs a book to fill against: the first snapshot.
-    while hand
-        .place(&order(1, Side::Buy, OrderKind::Market, "0"))
-        .is_err()
-    {
+    // A generous budget (it is polled, so it costs nothing when the book
+    // is there): on a loaded 2-core CI machine 30 s once ran out.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while let Err(e) = hand.place(&order(1, Side::Buy, OrderKind::Market, "0")) {
         assert!(
             Instant::now() < deadline,
-            "the simulator's book never filled"
+            "the simulator's book never filled; the last refusal: {e:?}"
         );
         std::thread::yield_now();
     }

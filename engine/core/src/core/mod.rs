@@ -8,9 +8,10 @@
 //! pending SemiAuto approvals; and the running digest of every output.
 //!
 //! Owned parts (each with its own state, rules and tests, returning what
-//! happened for `Core` to record): `clock` (event time), `signals`
+//! happened for `Core` to record): `clock` (event time), `quote` (one
+//! symbol's market: book, mark, funding, volatility, staleness), `signals`
 //! (features, regimes, strategy instances, weights, trip records) and
-//! `control` (kill switch, mode, state, conditions).
+//! `control` (kill switch, mode, state, conditions, breakers).
 //!
 //! # Invariants
 //! - Reads no clock, does no I/O, uses no randomness and iterates no hash map:
