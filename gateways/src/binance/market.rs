@@ -566,6 +566,12 @@ impl<C: FrameClock> MarketGateway<C> {
             s.last_u = d.final_update_id;
             self.snapshot_due |= s.need_snapshot;
         }
+        // Built once in the reused batch buffer, copied once into the ring
+        // (one claim per frame). Not parsed straight into ring slots: a
+        // frame's event count is known only after parsing, the edge checks
+        // above (exchange time, update ids) need the parsed events, and a
+        // claimed disruptor slot cannot be given back, so in-place parsing
+        // would publish what the edge had not yet admitted.
         publisher
             .publish_batch(&self.events)
             .map_err(|_| Ended::PipelineGone)?;
