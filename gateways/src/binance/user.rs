@@ -8,9 +8,20 @@
 //!   uses are required; unknown fields are ignored.
 //! - `E` is a number, except in some `listenKeyExpired` messages where it
 //!   is a string of digits: both are accepted everywhere.
-//! - An order whose client id the engine did not write (placed by hand,
-//!   another bot, an exchange liquidation `autoclose-…`) is
-//!   [`UserMessage::Foreign`]: counted, never sent to the core.
+//! - Whose order a report is about is decided first, before its status is
+//!   read: an order whose client id the engine did not write (placed by
+//!   hand, another bot) is [`UserMessage::Foreign`]: counted, never sent to
+//!   the core, whatever its status.
+//! - The exchange's own orders on our symbols (liquidation `autoclose-…`,
+//!   auto-deleveraging `adl_autoclose`, delivery `settlement_autoclose-…`,
+//!   the `NEW_INSURANCE` / `NEW_ADL` statuses, a `CALCULATED` execution)
+//!   change our position and balance: each fill is an
+//!   [`UserMessage::ExchangeClose`], an order update with
+//!   `ClientOrderId::EXCHANGE_CLOSE` that the core applies as a forced
+//!   close and alerts (`Liquidated`). Their fill-less announcements are
+//!   ignored.
+//! - `"n":null` / `"N":null` (acknowledgements carry no commission yet)
+//!   read as zero commission.
 //! - An `ACCOUNT_UPDATE` becomes one [`AccountUpdate`] per one-way (`BOTH`)
 //!   position of a symbol the engine trades, carrying the margin asset's
 //!   wallet balance. Hedge-mode entries (`LONG`/`SHORT`) are not the
@@ -36,7 +47,7 @@ use autobot_engine::event::{
 };
 use autobot_engine::runtime::InputPublisher;
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::types::{ExchangeOrderId, Money, Price, Qty, Side, UnixNanos};
+use autobot_engine::types::{ClientOrderId, ExchangeOrderId, Money, Price, Qty, Side, UnixNanos};
 use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 use tungstenite::Message;
@@ -63,6 +74,10 @@ pub enum UserMessage {
     Order,
     /// An account update: this many positions reported.
     Account(usize),
+    /// The exchange closed (part of) one of our positions itself:
+    /// liquidation, auto-deleveraging, delivery settlement (one event, an
+    /// order update with `ClientOrderId::EXCHANGE_CLOSE`).
+    ExchangeClose,
     /// An order the engine did not place.
     Foreign,
     /// The listen key expired: create a new one and reconnect.
@@ -168,6 +183,44 @@ pub fn parse_user(
     parsed
 }
 
+/// Who placed the order an execution report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Placer {
+    /// The engine (its client id).
+    Us(ClientOrderId),
+    /// The exchange itself: liquidation, ADL, settlement, insurance fund.
+    Exchange,
+    /// Someone else: by hand, another bot.
+    Other,
+}
+
+/// Client id prefixes of the orders Binance places itself.
+const EXCHANGE_IDS: [&str; 3] = ["autoclose-", "adl_autoclose", "settlement_autoclose"];
+
+fn placer(client: &str, exec: &str, status: &str) -> Placer {
+    if let Some(id) = parse_client_id(client) {
+        return Placer::Us(id);
+    }
+    let forced = EXCHANGE_IDS.iter().any(|p| client.starts_with(p))
+        || exec == "CALCULATED"
+        || matches!(status, "NEW_ADL" | "NEW_INSURANCE");
+    if forced {
+        Placer::Exchange
+    } else {
+        Placer::Other
+    }
+}
+
+/// An optional decimal: absent or `null` is zero (Binance sends `"n":null`
+/// on acknowledgements, before any commission).
+fn money_or_zero(o: &Value<'_>, key: &'static str) -> Result<Money, ParseError> {
+    match o.get(key) {
+        None => Ok(Money::ZERO),
+        Some(x) if x.is_null() => Ok(Money::ZERO),
+        Some(_) => money(o, key),
+    }
+}
+
 fn order_update(
     data: &Value<'_>,
     symbols: &Symbols,
@@ -179,35 +232,48 @@ fn order_update(
     if !o.is_object() {
         return Err(ParseError::Field("o"));
     }
-    let client = text(o, "c")?;
+    let (exec, status_name) = (text(o, "x")?, text(o, "X")?);
+    // Whose order first: another's report is not ours to judge, whatever
+    // its status.
+    // `ours`: our client id, or `None` for the exchange's own order.
+    let (ours, sym) = match (
+        placer(text(o, "c")?, exec, status_name),
+        symbols.id(text(o, "s")?),
+    ) {
+        (Placer::Other, _) | (Placer::Exchange, None) => return Ok(UserMessage::Foreign),
+        (Placer::Us(_), None) => return Err(ParseError::UnknownSymbol),
+        (Placer::Us(id), Some(sym)) => (Some(id), sym),
+        (Placer::Exchange, Some(sym)) => (None, sym),
+    };
     let side = match text(o, "S")? {
         "BUY" => Side::Buy,
         "SELL" => Side::Sell,
         _ => return Err(ParseError::Field("S")),
     };
-    let st = status(text(o, "X")?).ok_or(ParseError::Field("X"))?;
     let exchange_id = o
         .get("i")
         .and_then(|x| x.as_u64())
         .ok_or(ParseError::Field("i"))?;
-    let is_trade = text(o, "x")? == "TRADE";
     let last_qty = qty_nonneg(o, "l")?;
     let last_price = price_nonneg(o, "L")?;
     let cum_qty = qty_nonneg(o, "z")?;
+    // Commission is absent on reports without a fill in older field sets,
+    // and `null` on acknowledgements.
+    let fee = money_or_zero(o, "n")?;
+    let maker = o.get("m").and_then(|x| x.as_bool()).unwrap_or(false);
+    let (client_id, st, is_trade) = match ours {
+        Some(id) => {
+            let st = status(status_name).ok_or(ParseError::Field("X"))?;
+            (id, st, exec == "TRADE")
+        }
+        // The forced order's announcement, or its end, carries no fill:
+        // only a fill changes the position.
+        None if !last_qty.is_positive() => return Ok(UserMessage::Ignored),
+        None => (ClientOrderId::EXCHANGE_CLOSE, OrderStatus::Filled, true),
+    };
     if is_trade && (!last_qty.is_positive() || !last_price.is_positive()) {
         return Err(ParseError::Range("l"));
     }
-    // Commission is absent on reports without a fill in older field sets.
-    let fee = match o.get("n") {
-        Some(_) => money(o, "n")?,
-        None => Money::ZERO,
-    };
-    let maker = o.get("m").and_then(|x| x.as_bool()).unwrap_or(false);
-    let symbol = text(o, "s")?;
-    let Some(client_id) = parse_client_id(client) else {
-        return Ok(UserMessage::Foreign);
-    };
-    let sym = symbols.id(symbol).ok_or(ParseError::UnknownSymbol)?;
     let update = OrderUpdate {
         client_id,
         exchange_id: ExchangeOrderId(exchange_id),
@@ -230,7 +296,11 @@ fn order_update(
         exchange,
         InputBody::OrderUpdate(update),
     ));
-    Ok(UserMessage::Order)
+    Ok(if ours.is_some() {
+        UserMessage::Order
+    } else {
+        UserMessage::ExchangeClose
+    })
 }
 
 fn account_update(
@@ -324,6 +394,9 @@ pub struct UserStats {
     pub refused: AtomicU64,
     /// Reports of orders the engine did not place.
     pub foreign: AtomicU64,
+    /// Fills of the exchange's own orders on our positions (liquidation,
+    /// ADL, settlement), each published as an exchange close.
+    pub exchange_closes: AtomicU64,
     /// Listen keys created.
     pub listen_keys: AtomicU64,
     /// Keepalives sent.
@@ -564,6 +637,12 @@ impl UserStream {
                     Ok(UserMessage::Foreign) => {
                         self.stats.foreign.fetch_add(1, Ordering::Relaxed);
                     }
+                    Ok(UserMessage::ExchangeClose) => {
+                        self.stats.exchange_closes.fetch_add(1, Ordering::Relaxed);
+                        eprintln!(
+                            "user data stream: the exchange closed part of a position itself"
+                        );
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         self.stats.refused.fetch_add(1, Ordering::Relaxed);
@@ -592,7 +671,7 @@ impl UserStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use autobot_engine::types::{ClientOrderId, MonoNanos, SymbolId};
+    use autobot_engine::types::{MonoNanos, SymbolId};
 
     fn parse(text: &str) -> (Result<UserMessage, ParseError>, Vec<InputEvent>) {
         let mut out = Vec::new();
@@ -651,11 +730,15 @@ mod tests {
         assert_eq!(parse(foreign).0, Ok(UserMessage::Foreign));
         for (bad, why) in [
             (
-                foreign.replace("\"S\":\"BUY\"", "\"S\":\"UP\""),
+                foreign
+                    .replace("web_123", "ab1")
+                    .replace("\"S\":\"BUY\"", "\"S\":\"UP\""),
                 ParseError::Field("S"),
             ),
             (
-                foreign.replace("\"X\":\"NEW\"", "\"X\":\"LOST\""),
+                foreign
+                    .replace("web_123", "ab1")
+                    .replace("\"X\":\"NEW\"", "\"X\":\"LOST\""),
                 ParseError::Field("X"),
             ),
             (
@@ -686,5 +769,75 @@ mod tests {
             assert_eq!(r, Err(why), "{bad}");
             assert!(evs.is_empty());
         }
+    }
+
+    /// Binance's acknowledgement of a new order carries `"n":null` and
+    /// `"N":null` (no commission yet): our own acks must not be lost.
+    #[test]
+    fn an_ack_with_null_commission_is_our_order_accepted() {
+        let ack = r#"{"e":"ORDER_TRADE_UPDATE","E":1700000000001,"T":1700000000000,"o":{"s":"BTCUSDT","c":"ab42","S":"BUY","o":"LIMIT","f":"GTC","q":"0.010","p":"60000.00","ap":"0","sp":"0","x":"NEW","X":"NEW","i":7,"l":"0","z":"0","L":"0","n":null,"N":null,"T":1700000000000,"t":0,"b":"600","a":"0","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}}"#;
+        let (r, evs) = parse(ack);
+        assert_eq!(r, Ok(UserMessage::Order));
+        let InputBody::OrderUpdate(u) = evs[0].body else {
+            panic!("{evs:?}")
+        };
+        assert_eq!(
+            (u.client_id, u.status),
+            (ClientOrderId(42), OrderStatus::Accepted)
+        );
+        assert!(u.fee.is_zero());
+    }
+
+    /// A foreign order in any documented status, the ADL and insurance ones
+    /// included, is foreign: its status is not ours to judge.
+    #[test]
+    fn foreign_orders_in_adl_or_insurance_status_are_foreign() {
+        for x in ["NEW_ADL", "NEW_INSURANCE"] {
+            let m = format!(
+                r#"{{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{{"s":"XRPUSDT","c":"web_9","S":"SELL","o":"LIMIT","f":"IOC","q":"1","p":"1","x":"CALCULATED","X":"{x}","i":3,"l":"1","z":"1","L":"1","n":"0","N":"USDT","m":false}}}}"#
+            );
+            assert_eq!(parse(&m).0, Ok(UserMessage::Foreign), "{m}");
+        }
+    }
+
+    /// The exchange closes our positions itself (liquidation `autoclose-…`,
+    /// auto-deleveraging `adl_autoclose`, delivery `settlement_autoclose-…`,
+    /// an insurance-fund or ADL status, a `CALCULATED` execution): such a
+    /// fill changes our position and balance, so it reaches the core as an
+    /// exchange close. The announcement without a fill does not.
+    #[test]
+    fn exchange_initiated_closes_of_our_symbols_reach_the_core() {
+        let report = |c: &str, x: &str, st: &str, l: &str| {
+            format!(
+                r#"{{"e":"ORDER_TRADE_UPDATE","E":1700000000100,"T":1700000000099,"o":{{"s":"BTCUSDT","c":"{c}","S":"SELL","o":"LIMIT","f":"IOC","q":"0.010","p":"59000","ap":"59010","sp":"0","x":"{x}","X":"{st}","i":77,"l":"{l}","z":"{l}","L":"59010","n":"0.59","N":"USDT","T":1700000000099,"t":5,"b":"0","a":"0","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"-10","pP":false,"si":0,"ss":0}}}}"#
+            )
+        };
+        for (c, x, st) in [
+            ("autoclose-1700000000099", "CALCULATED", "FILLED"),
+            ("adl_autoclose", "CALCULATED", "NEW_ADL"),
+            ("settlement_autoclose-BTCUSDT", "TRADE", "FILLED"),
+            ("insurance-77", "CALCULATED", "NEW_INSURANCE"),
+        ] {
+            let m = report(c, x, st, "0.010");
+            let (r, evs) = parse(&m);
+            assert_eq!(r, Ok(UserMessage::ExchangeClose), "{m}");
+            let InputBody::OrderUpdate(u) = evs[0].body else {
+                panic!("{evs:?}")
+            };
+            assert_eq!(evs[0].header.symbol, SymbolId(0));
+            assert_eq!(u.client_id, ClientOrderId::EXCHANGE_CLOSE, "{c}");
+            assert_eq!((u.side, u.status), (Side::Sell, OrderStatus::Filled));
+            assert_eq!(u.last_qty, Qty::parse("0.010").unwrap());
+            assert_eq!(u.last_price, Price::parse("59010").unwrap());
+            assert_eq!(u.fee, Money::parse("0.59").unwrap());
+        }
+        // The forced order announced, nothing filled yet: nothing to apply.
+        let (r, evs) = parse(&report("autoclose-1", "NEW", "NEW", "0"));
+        assert_eq!(r, Ok(UserMessage::Ignored));
+        assert!(evs.is_empty());
+        // Another symbol's forced close is not ours.
+        let other =
+            report("autoclose-1", "CALCULATED", "FILLED", "0.010").replace("BTCUSDT", "XRPUSDT");
+        assert_eq!(parse(&other).0, Ok(UserMessage::Foreign));
     }
 }

@@ -587,6 +587,8 @@ impl Venue {
         let t = self.now_ms();
         let o = &e.order;
         let (exec, trade) = match e.status {
+            // Binance reports its own liquidation fills as `CALCULATED`.
+            _ if e.is_fill() && e.by_exchange => ("CALCULATED", self.trades.len() as u64),
             _ if e.is_fill() => ("TRADE", self.trades.len() as u64),
             OrderStatus::Accepted => ("NEW", 0),
             OrderStatus::Cancelled => ("CANCELED", 0),
