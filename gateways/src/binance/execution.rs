@@ -3,20 +3,24 @@
 //! [`OrderRejected`] input events. Acceptances and fills arrive on the
 //! user-data stream ([`super::user`]), the one source of an order's life.
 //!
-//! # What each error does (by code, [`super::rest::error_action`])
+//! # What each error does (by code: the table in [`super::errors`])
 //! - -1021 (timestamp outside recvWindow): measure the offset to the
 //!   exchange clock (`/fapi/v1/time`, half the round trip) and send once
 //!   more with a fresh timestamp and signature; a second -1021 is refused
 //!   as `ClockSkew`.
-//! - -1003 / 429 / 418: back off for `Retry-After` (else
-//!   [`ExecConfig::backoff`]); every order until then is refused locally as
-//!   `RateLimited`, without a request.
-//! - -2019: refused as `InsufficientMargin` (the core alerts).
-//! - Filter and parameter codes: refused as `Filter` (or `Other`).
-//! - -2014/-2015/-1022: refused as `Auth` (the core's auth breaker).
-//! - Transport failure or 5xx: the outcome is unknown, so the order is
-//!   queried by its client id; found → the user stream reports it; not
-//!   found → refused.
+//! - -1003, -1004, -1008, -1015, -1016 / 429 / 418: back off for
+//!   `Retry-After` (else [`ExecConfig::backoff`]); every order until then
+//!   is refused locally as `RateLimited`, without a request.
+//! - -2018 / -2019: refused as `InsufficientMargin`; -2025 / -2027 /
+//!   -2028: as `AccountLimit`; -2023: as `Liquidating` (the core alerts).
+//! - Filter codes (-1013, -1111, -2010, -4xxx): refused as `Filter`;
+//!   parameter codes as `Other`.
+//! - -1002, -1005, -1011, -1022, -1099, -2014, -2015: refused as `Auth`
+//!   (the core's auth breaker).
+//! - Transport failure, -1000/-1001/-1006/-1007, or a 5xx with a code the
+//!   table does not know: the outcome is unknown, so the order is queried
+//!   by its client id; found → the user stream reports it; not found →
+//!   refused. An unknown code is logged once with its text.
 //!
 //! # Request weight
 //! The exchange reports the weight used this minute in every response;
@@ -107,6 +111,8 @@ pub struct ExecClient {
     weight_at: Option<Instant>,
     query: String,
     stats: ExecStats,
+    /// Error codes not in the table that were already logged (once each).
+    unknown_codes: std::collections::BTreeSet<i64>,
 }
 
 fn host_ms() -> i64 {
@@ -129,17 +135,17 @@ fn refusal(
     }
 }
 
-/// How the core should classify a refused request's code.
+/// How the core should classify a refused request's code (the table in
+/// [`super::errors`]; `action` is what the request's status and code came
+/// to, which decides for a code the table does not know).
 pub fn reject_reason(code: Option<i64>, action: ErrorAction) -> RejectReason {
-    match (code, action) {
-        (Some(-2014 | -2015 | -1022), _) => RejectReason::Auth,
-        (_, ErrorAction::ResyncClock) => RejectReason::ClockSkew,
-        (_, ErrorAction::BackOff) => RejectReason::RateLimited,
-        (_, ErrorAction::RejectAndAlert) => RejectReason::InsufficientMargin,
-        (Some(c), ErrorAction::Reject) if c == -1013 || (-4999..=-4000).contains(&c) => {
-            RejectReason::Filter
-        }
-        _ => RejectReason::Other,
+    match code.and_then(super::errors::row_of) {
+        Some(row) => row.reason,
+        None => match (code, action) {
+            (_, ErrorAction::BackOff) => RejectReason::RateLimited,
+            (Some(c), ErrorAction::Reject) if (-4999..=-4000).contains(&c) => RejectReason::Filter,
+            _ => RejectReason::Other,
+        },
     }
 }
 
@@ -157,6 +163,7 @@ impl ExecClient {
             weight_at: None,
             query: String::with_capacity(512),
             stats: ExecStats::default(),
+            unknown_codes: std::collections::BTreeSet::new(),
         }
     }
 
@@ -221,6 +228,7 @@ impl ExecClient {
                     self.sync_clock()?;
                 }
                 Err(e) => {
+                    self.log_unknown_code(&e);
                     if let RestError::Exchange {
                         action: ErrorAction::BackOff,
                         retry_after,
@@ -235,6 +243,27 @@ impl ExecClient {
                     return Err(e);
                 }
             }
+        }
+    }
+
+    /// Logs, once per code, an error code the table does not know, with
+    /// the exchange's text, so the table can learn it.
+    fn log_unknown_code(&mut self, e: &RestError) {
+        if let RestError::Exchange {
+            endpoint,
+            status,
+            code: Some(code),
+            msg,
+            action,
+            ..
+        } = e
+            && !super::errors::is_known(*code)
+            && self.unknown_codes.insert(*code)
+        {
+            eprintln!(
+                "execution: error code {code} (HTTP {status}, {endpoint}) is not in the error \
+                 table; handled as {action:?}: {msg}"
+            );
         }
     }
 
@@ -435,5 +464,36 @@ mod tests {
         assert_eq!(r(-1022), RejectReason::Auth);
         assert_eq!(r(-5022), RejectReason::Other);
         assert_eq!(r(-2022), RejectReason::Other);
+    }
+
+    /// The codes the issue found mishandled, each as it must be handled,
+    /// whatever the HTTP status it came with.
+    #[test]
+    fn codes_once_mishandled_get_their_action_and_reason() {
+        use super::super::rest::error_action;
+        for status in [400, 403, 503] {
+            let c = |code: i64| {
+                let a = error_action(status, Some(code));
+                (a, reject_reason(Some(code), a))
+            };
+            let back_off = (ErrorAction::BackOff, RejectReason::RateLimited);
+            assert_eq!(c(-1015), back_off, "too many new orders ({status})");
+            assert_eq!(c(-1004), back_off, "server busy ({status})");
+            assert_eq!(
+                c(-2023),
+                (ErrorAction::RejectAndAlert, RejectReason::Liquidating)
+            );
+            for code in [-2027, -2028, -2025] {
+                assert_eq!(
+                    c(code),
+                    (ErrorAction::RejectAndAlert, RejectReason::AccountLimit),
+                    "{code} ({status})"
+                );
+            }
+            assert_eq!(c(-2010), (ErrorAction::Reject, RejectReason::Filter));
+            for code in [-1002, -1099] {
+                assert_eq!(c(code), (ErrorAction::Reject, RejectReason::Auth), "{code}");
+            }
+        }
     }
 }

@@ -35,21 +35,9 @@ pub enum ErrorAction {
     Unknown,
 }
 
-/// Maps an error response to its action.
+/// Maps an error response to its action (the table in [`super::errors`]).
 pub fn error_action(status: u16, code: Option<i64>) -> ErrorAction {
-    match (status, code) {
-        (_, Some(-1021)) => ErrorAction::ResyncClock,
-        (429 | 418, _) | (_, Some(-1003)) => ErrorAction::BackOff,
-        (_, Some(-2019)) => ErrorAction::RejectAndAlert,
-        (_, Some(-1000 | -1001 | -1006 | -1007)) => ErrorAction::Unknown,
-        (_, Some(c)) if (-1199..=-1100).contains(&c) || c == -1013 || c == -1111 => {
-            ErrorAction::Reject
-        }
-        (_, Some(c)) if (-5999..=-2000).contains(&c) => ErrorAction::Reject,
-        (s, _) if s >= 500 => ErrorAction::Unknown,
-        (s, _) if (400..500).contains(&s) => ErrorAction::Reject,
-        _ => ErrorAction::Unknown,
-    }
+    super::errors::classify(status, code).0
 }
 
 /// A failed request.

@@ -118,6 +118,11 @@ pub enum RejectReason {
     Auth = 5,
     /// Nothing to match against (paper: no book for the symbol yet).
     NoLiquidity = 6,
+    /// An account limit: leverage, position or open-order limit (-2025,
+    /// -2027, -2028).
+    AccountLimit = 7,
+    /// The account is being liquidated (-2023): the exchange takes no order.
+    Liquidating = 8,
 }
 }
 
