@@ -109,6 +109,7 @@ pub fn risk() -> RiskConfig {
             loss_cooldown_secs: 300,
             error_window: 20,
             max_errors: 10,
+            on_liquidation: super::LiquidationHold::Halted,
         },
         liquidation_watch: WatchConfig {
             alert: r("0.10"),

@@ -325,6 +325,23 @@ pub struct BreakerConfig {
     pub error_window: u32,
     /// Refused orders within the window that degrade the system (1 ..= error_window).
     pub max_errors: u32,
+    /// What the system does when the exchange liquidates (part of) a
+    /// position or says the account is in liquidation (-2023): `"halted"`
+    /// (the default) or `"safe_mode"`; it lasts until the operator's reset.
+    #[serde(default)]
+    pub on_liquidation: LiquidationHold,
+}
+
+/// `[risk.breakers] on_liquidation`: the state an exchange liquidation
+/// holds the system in until the operator's reset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiquidationHold {
+    /// HALTED: nothing but exits until the operator resets.
+    #[default]
+    Halted,
+    /// SAFE_MODE: no new risk until the operator resets.
+    SafeMode,
 }
 
 impl Validate for BreakerConfig {

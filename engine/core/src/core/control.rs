@@ -156,6 +156,24 @@ pub struct Conditions {
     pub stale_feeds: u16,
     /// Too many refused orders in the window.
     pub error_rate: bool,
+    /// The exchange liquidated a position (or is liquidating the account):
+    /// the state it holds (`[risk.breakers] on_liquidation`) until the
+    /// operator's reset.
+    pub liquidation: Hold,
+}
+
+/// A condition's hold on the state.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+pub enum Hold {
+    /// None.
+    #[default]
+    Off,
+    /// SAFE_MODE.
+    SafeMode,
+    /// HALTED.
+    Halted,
 }
 
 impl Conditions {
@@ -163,9 +181,16 @@ impl Conditions {
     pub const fn state(&self) -> SystemState {
         if self.stopped {
             SystemState::Stopped
-        } else if self.daily_loss || self.drawdown || self.auth {
+        } else if self.daily_loss
+            || self.drawdown
+            || self.auth
+            || matches!(self.liquidation, Hold::Halted)
+        {
             SystemState::Halted
-        } else if self.cooldown_until.0 != 0 || self.stale_feeds > 0 {
+        } else if self.cooldown_until.0 != 0
+            || self.stale_feeds > 0
+            || matches!(self.liquidation, Hold::SafeMode)
+        {
             SystemState::SafeMode
         } else if self.error_rate {
             SystemState::Degraded
@@ -602,6 +627,11 @@ mod tests {
         assert_eq!(c.state(), SystemState::Running);
         c.error_rate = true;
         assert_eq!(c.state(), SystemState::Degraded);
+        c.liquidation = Hold::SafeMode;
+        assert_eq!(c.state(), SystemState::SafeMode);
+        c.liquidation = Hold::Halted;
+        assert_eq!(c.state(), SystemState::Halted);
+        c.liquidation = Hold::Off;
         c.stale_feeds = 1;
         assert_eq!(c.state(), SystemState::SafeMode);
         c.drawdown = true;

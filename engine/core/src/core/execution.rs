@@ -246,6 +246,19 @@ impl Core {
         let closed = u.last_qty.raw() * u.side.sign();
         self.alert(seq, AlertCode::Liquidated, sym, closed, out);
         self.apply_fill(seq, &forced, u.last_price, u.last_qty, u.fee, out);
+        self.hold_for_liquidation(seq, out);
+    }
+
+    /// The exchange liquidated (or is liquidating) the account: the
+    /// configured hold (`[risk.breakers] on_liquidation`) until the
+    /// operator's reset. A stronger hold already in force stays.
+    fn hold_for_liquidation<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
+        let want = self.limits.on_liquidation;
+        let c = self.control.conditions_mut();
+        if c.liquidation == super::Hold::Off || want == super::Hold::Halted {
+            c.liquidation = want;
+        }
+        self.refresh_state(seq, ChangeCause::Liquidation, out);
     }
 
     /// An account report. Only a [`AccountReason::Snapshot`] (the account as
@@ -420,6 +433,9 @@ impl Core {
                     out,
                 );
                 self.record_result(seq, true, out);
+                if r.reason == RejectReason::Liquidating {
+                    self.hold_for_liquidation(seq, out);
+                }
                 if r.reason == RejectReason::Auth && !self.control.conditions().auth {
                     self.control.conditions_mut().auth = true;
                     self.refresh_state(seq, ChangeCause::AuthFailure, out);

@@ -61,7 +61,7 @@ pub use account::Account;
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
 use clock::EventClock;
 use control::Control;
-pub use control::{Conditions, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
+pub use control::{Conditions, Hold, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
 pub use correlation::Correlations;
 pub use digest::{DIGEST_SEED, OutputDigest};
 pub use kelly::TripRecord;

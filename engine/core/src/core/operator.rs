@@ -166,7 +166,7 @@ impl Core {
     }
 
     /// Releases the kill switch and the breakers that wait for an operator
-    /// (drawdown, auth failure); never the accounting: the day's PnL and the
+    /// (drawdown, auth failure, an exchange liquidation); never the accounting: the day's PnL and the
     /// high-water mark stay. A daily-loss halt stays until the next UTC day
     /// unless the command carries [`RESET_OVERRIDE_DAY_LOSS`]; a drawdown
     /// still at the limit stays unless it carries [`RESET_OVERRIDE_DRAWDOWN`].
@@ -175,6 +175,7 @@ impl Core {
     fn reset<S: OutputSink>(&mut self, seq: Seq, c: &OperatorCommand, out: &mut S) {
         self.control.set_kill_switch(false);
         self.control.conditions_mut().auth = false;
+        self.control.conditions_mut().liquidation = super::Hold::Off;
         if self.control.conditions().daily_loss && c.arg & RESET_OVERRIDE_DAY_LOSS != 0 {
             self.account.override_day_loss();
             self.control.conditions_mut().daily_loss = false;

@@ -3,8 +3,8 @@
 use super::*;
 use crate::config::{StrategyConfig, presets};
 use crate::event::{
-    Audit, BookTicker, Liquidity, NewOrder, OperatorAction, OperatorCommand, OrderKind,
-    OrderStatus, OrderUpdate, Rule, Source, StateChange, Verdict,
+    Audit, BookTicker, ChangeCause, Liquidity, NewOrder, OperatorAction, OperatorCommand,
+    OrderKind, OrderStatus, OrderUpdate, Rule, Source, StateChange, Verdict,
 };
 use crate::types::{ExchangeOrderId, Money, MonoNanos, Qty, Rate, Rounding, Side, UnixNanos};
 
@@ -433,6 +433,47 @@ fn a_liquidation_closes_the_position_and_books_the_loss() {
     assert_eq!(core.account().balance(), expected);
     // Flat until the strategy's next signal: the core does not buy it back.
     assert!(orders(&outs).is_empty(), "{outs:#?}");
+    // The configured hold (the default: HALTED) until the operator resets.
+    assert_eq!(core.state(), SystemState::Halted);
+    assert!(outs.iter().any(|o| matches!(
+        o.body,
+        OutputBody::StateChange(StateChange {
+            to: SystemState::Halted,
+            cause: ChangeCause::Liquidation,
+            ..
+        })
+    )));
+    let reset = OperatorCommand::new(OperatorAction::Reset, 0);
+    core.on_event(
+        &feed.event(Source::Operator, InputBody::Operator(reset)),
+        &mut outs,
+    );
+    assert_eq!(core.state(), SystemState::Running, "the reset lifts it");
+}
+
+/// An order refused because the account is being liquidated (-2023)
+/// holds the system as configured: here SAFE_MODE.
+#[test]
+fn an_account_in_liquidation_holds_the_configured_state() {
+    let mut c = cfg("1");
+    c.risk.breakers.on_liquidation = crate::config::LiquidationHold::SafeMode;
+    let mut core = Core::new(&c);
+    let mut feed = Feed { seq: 0 };
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    let o = orders(&outs)[0];
+    let refused = crate::event::OrderRejected {
+        client_id: o.client_id,
+        request: crate::event::Request::New,
+        code: -2023,
+        reason: crate::event::RejectReason::Liquidating,
+    };
+    let mut outs = Vec::new();
+    core.on_event(
+        &feed.event(Source::Execution, InputBody::OrderRejected(refused)),
+        &mut outs,
+    );
+    assert_eq!(core.state(), SystemState::SafeMode);
+    assert!(core.conditions().liquidation == crate::core::Hold::SafeMode);
 }
 
 #[test]

@@ -186,6 +186,8 @@ pub struct Limits {
     pub error_window: u32,
     /// Refused orders within the window that degrade the system.
     pub max_errors: u32,
+    /// The state an exchange liquidation holds (`on_liquidation`).
+    pub on_liquidation: super::Hold,
     /// Liquidation watch: alert distance.
     pub watch_alert: Rate,
     /// Liquidation watch: reduce-half distance.
@@ -255,6 +257,10 @@ impl Limits {
             cooldown: r.breakers.loss_cooldown_secs * NANOS,
             error_window: r.breakers.error_window,
             max_errors: r.breakers.max_errors,
+            on_liquidation: match r.breakers.on_liquidation {
+                crate::config::LiquidationHold::Halted => super::Hold::Halted,
+                crate::config::LiquidationHold::SafeMode => super::Hold::SafeMode,
+            },
             watch_alert: r.liquidation_watch.alert,
             watch_reduce: r.liquidation_watch.reduce,
             watch_close: r.liquidation_watch.close,

@@ -181,6 +181,9 @@ pub enum ChangeCause {
     NewDay = 10,
     /// A restored state did not validate at start.
     RestoreInvalid = 11,
+    /// The exchange liquidated a position, or refused an order because the
+    /// account is being liquidated (-2023).
+    Liquidation = 12,
 }
 }
 
