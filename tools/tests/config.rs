@@ -127,3 +127,46 @@ fn missing_file_and_bad_syntax() {
     let (_, e) = load_err("missing-section", "[run]\nmode = \"paper\"\n");
     assert!(e.contains("missing field"), "{e}");
 }
+
+/// A partial-book stream (`depth5/10/20`) sends whole top-N books, not
+/// diffs: parsed as diffs it would corrupt the L2 book, so it is refused
+/// when the config is read, as is a stream name that only starts like a
+/// known one.
+#[test]
+fn partial_book_and_misspelt_streams_are_refused_at_load() {
+    let shipped = "streams = [\"bookTicker\", \"aggTrade\"]";
+    assert!(paper_toml().contains(shipped));
+    for (stream, says) in [
+        ("depth20@100ms", "partial-book"),
+        ("depth5", "partial-book"),
+        ("depth@100msX", "depth[@0ms|@100ms|@250ms|@500ms]"),
+        ("markPriceFoo", "markPrice[@1s]"),
+        ("kline_7m", "kline_<interval>"),
+    ] {
+        let text = paper_toml().replace(
+            shipped,
+            &format!("streams = [\"bookTicker\", \"{stream}\"]"),
+        );
+        let (_, e) = load_err(&format!("stream-{stream}"), &text);
+        assert!(
+            e.contains("exchange.streams") && e.contains(stream) && e.contains(says),
+            "{stream}: {e}"
+        );
+    }
+    for ok in [
+        "depth",
+        "depth@0ms",
+        "depth@100ms",
+        "markPrice@1s",
+        "kline_1h",
+        "trade",
+    ] {
+        let text = paper_toml().replace(shipped, &format!("streams = [\"{ok}\"]"));
+        let p =
+            std::env::temp_dir().join(format!("autobot-cfg-ok-{}-{ok}.toml", std::process::id()));
+        std::fs::write(&p, &text).unwrap();
+        let r = AppConfig::load(&p);
+        std::fs::remove_file(&p).unwrap();
+        assert!(r.is_ok(), "{ok}: {:?}", r.err().map(|e| e.to_string()));
+    }
+}

@@ -113,7 +113,9 @@ pub struct ExchangeConfig {
     pub simulator_source: String,
     /// Pace of a capture replay (1 = as recorded, 0 = as fast as read).
     pub simulator_speed: f64,
-    /// Stream suffixes per symbol: `bookTicker`, `aggTrade`, `trade`, `depth@100ms`.
+    /// Stream suffixes per symbol: `bookTicker`, `aggTrade`, `trade`,
+    /// `forceOrder`, `depth[@0ms|@100ms|@250ms|@500ms]`, `kline_<interval>`,
+    /// `markPrice[@1s]` (partial-book `depth5/10/20` are refused).
     pub streams: Vec<String>,
     /// Levels per side of a depth snapshot (5 ..= 1000).
     pub depth_limit: u32,
@@ -136,8 +138,50 @@ pub struct ExchangeConfig {
     pub foreign_orders: ForeignOrders,
 }
 
-/// Stream suffixes the market gateway can parse.
-const KNOWN_STREAMS: [&str; 4] = ["bookTicker", "aggTrade", "trade", "forceOrder"];
+/// Stream suffixes the market gateway can parse, whole.
+const KNOWN_STREAMS: [&str; 11] = [
+    "bookTicker",
+    "aggTrade",
+    "trade",
+    "forceOrder",
+    "depth",
+    "depth@0ms",
+    "depth@100ms",
+    "depth@250ms",
+    "depth@500ms",
+    "markPrice",
+    "markPrice@1s",
+];
+
+/// Kline intervals Binance USD-M streams.
+const KLINE_INTERVALS: [&str; 15] = [
+    "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
+];
+
+/// Why a stream suffix is refused (`None`: the gateway parses it).
+fn stream_refusal(s: &str) -> Option<&'static str> {
+    if KNOWN_STREAMS.contains(&s) {
+        return None;
+    }
+    if let Some(interval) = s.strip_prefix("kline_") {
+        return (!KLINE_INTERVALS.contains(&interval)).then_some(
+            "kline_<interval> with an interval of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M",
+        );
+    }
+    let partial = ["depth5", "depth10", "depth20"]
+        .iter()
+        .any(|p| s == *p || s.strip_prefix(p).is_some_and(|r| r.starts_with('@')));
+    if partial {
+        return Some(
+            "not a partial-book stream (depth5/10/20 send whole top-N books, not the diffs the L2 \
+             book is kept from): use depth[@0ms|@100ms|@250ms|@500ms]",
+        );
+    }
+    Some(
+        "bookTicker, aggTrade, trade, forceOrder, depth[@0ms|@100ms|@250ms|@500ms], \
+         kline_<interval> or markPrice[@1s]",
+    )
+}
 
 impl Validate for ExchangeConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
@@ -161,16 +205,8 @@ impl Validate for ExchangeConfig {
             return Err(RangeError::new(at, "streams", "[]", "at least one stream"));
         }
         for s in &self.streams {
-            let prefixed = ["depth", "kline_", "markPrice"]
-                .iter()
-                .any(|p| s.starts_with(p));
-            if !KNOWN_STREAMS.contains(&s.as_str()) && !prefixed {
-                return Err(RangeError::new(
-                    at,
-                    "streams",
-                    format!("{s:?}"),
-                    "bookTicker, aggTrade, trade, forceOrder, depth[@100ms], kline_<interval> or markPrice[@1s]",
-                ));
+            if let Some(allowed) = stream_refusal(s) {
+                return Err(RangeError::new(at, "streams", format!("{s:?}"), allowed));
             }
         }
         check_range(at, "depth_limit", self.depth_limit, 5, 1000)?;
