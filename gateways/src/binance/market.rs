@@ -87,15 +87,17 @@ pub struct MarketFeedConfig {
 }
 
 impl MarketFeedConfig {
-    /// The combined-stream URL.
+    /// The combined-stream URL: each per-symbol stream for every symbol,
+    /// each all-market stream (`!markPrice@arr`) once.
     pub fn url(&self) -> String {
         let mut names = Vec::new();
         for s in &self.symbols {
             let l = s.to_ascii_lowercase();
-            for k in &self.streams {
+            for k in self.streams.iter().filter(|k| !k.starts_with('!')) {
                 names.push(format!("{l}@{k}"));
             }
         }
+        names.extend(self.streams.iter().filter(|k| k.starts_with('!')).cloned());
         format!(
             "{}/stream?streams={}",
             self.ws_url.trim_end_matches('/'),
@@ -576,10 +578,17 @@ impl<C: FrameClock> MarketGateway<C> {
             .publish_batch(&self.events)
             .map_err(|_| Ended::PipelineGone)?;
         self.stats.events += self.events.len() as u64;
-        let s = &mut self.syms[sym];
-        s.last_data = recv;
-        if s.health != FeedHealth::Healthy && !s.need_snapshot {
-            self.set_health(sym, FeedHealth::Healthy, publisher)?;
+        // Data for every symbol the message carried (an all-market mark
+        // array carries several).
+        for k in 0..self.events.len() {
+            let sym = usize::from(self.events[k].header.symbol.0);
+            let Some(s) = self.syms.get_mut(sym) else {
+                continue;
+            };
+            s.last_data = recv;
+            if s.health != FeedHealth::Healthy && !s.need_snapshot {
+                self.set_health(sym, FeedHealth::Healthy, publisher)?;
+            }
         }
         Ok(())
     }
@@ -718,5 +727,24 @@ impl<C: FrameClock> MarketGateway<C> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_symbol_streams_repeat_and_all_market_ones_come_once() {
+        let cfg = MarketFeedConfig::public(
+            "wss://fstream.binance.com/".into(),
+            "https://fapi.binance.com".into(),
+            vec!["BTCUSDT".into(), "ETHUSDT".into()],
+            vec!["bookTicker".into(), "!markPrice@arr@1s".into()],
+        );
+        assert_eq!(
+            cfg.url(),
+            "wss://fstream.binance.com/stream?streams=btcusdt@bookTicker/ethusdt@bookTicker/!markPrice@arr@1s"
+        );
     }
 }

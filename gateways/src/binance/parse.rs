@@ -38,6 +38,9 @@ pub struct Parser {
     symbols: Symbols,
     bids: Vec<Level>,
     asks: Vec<Level>,
+    /// Our symbols' marks of an all-market array, held until the whole
+    /// array is known to be valid.
+    marks: Vec<(SymbolId, UnixNanos, MarkPrice)>,
 }
 
 /// Seconds in a Binance kline interval (`1m`, `4h`, `1d`, `1w`, `1M` as
@@ -100,6 +103,7 @@ impl Parser {
             symbols,
             bids: Vec::with_capacity(MAX_LEVELS),
             asks: Vec::with_capacity(MAX_LEVELS),
+            marks: Vec::with_capacity(64),
         }
     }
 
@@ -154,6 +158,9 @@ impl Parser {
             return Ok(Parsed::Snapshot(n));
         }
         let data = root.get("data").unwrap_or(&root);
+        if let Some(all) = data.as_array() {
+            return self.mark_array(all, recv, emit);
+        }
         let kind = data
             .get("e")
             .and_then(|x| x.as_str())
@@ -247,17 +254,7 @@ impl Parser {
                 Ok(Parsed::Kline)
             }
             "markPriceUpdate" => {
-                let m = MarkPrice {
-                    mark_price: price(data, "p")?,
-                    index_price: price(data, "i")?,
-                    funding_rate: data
-                        .get("r")
-                        .and_then(|x| x.as_str())
-                        .ok_or(ParseError::Field("r"))
-                        .and_then(|s| Rate::parse(s).map_err(|_| ParseError::Decimal("r")))?,
-                    next_funding: ms(field_u64(data, "T")?),
-                };
-                emit(event(InputBody::MarkPrice(m)));
+                emit(event(InputBody::MarkPrice(mark_price(data)?)));
                 Ok(Parsed::MarkPrice)
             }
             "forceOrder" => {
@@ -278,6 +275,41 @@ impl Parser {
             }
             _ => Err(ParseError::UnknownEvent),
         }
+    }
+
+    /// An all-market mark-price array: every element checked, our
+    /// symbols' marks emitted (in array order), the others skipped.
+    fn mark_array(
+        &mut self,
+        all: &[Value<'_>],
+        recv: MonoNanos,
+        mut emit: impl FnMut(InputEvent),
+    ) -> Result<Parsed, ParseError> {
+        self.marks.clear();
+        for data in all {
+            if data.get("e").and_then(|x| x.as_str()) != Some("markPriceUpdate") {
+                return Err(ParseError::UnknownEvent);
+            }
+            let name = data
+                .get("s")
+                .and_then(|x| x.as_str())
+                .ok_or(ParseError::Field("s"))?;
+            let time = ms(field_u64(data, "E")?);
+            let m = mark_price(data)?;
+            if let Some(sym) = self.symbols.id(name) {
+                self.marks.push((sym, time, m));
+            }
+        }
+        for &(sym, time, m) in &self.marks {
+            emit(InputEvent::new(
+                Source::MarketData,
+                sym,
+                recv,
+                time,
+                InputBody::MarkPrice(m),
+            ));
+        }
+        Ok(Parsed::MarkPrices(self.marks.len()))
     }
 
     /// Reads `[["price","qty"],…]` arrays into the level buffers.
@@ -326,6 +358,20 @@ pub fn capture_line(line: &mut [u8]) -> Option<(u64, &mut [u8])> {
     Some((ts, &mut rest[1..]))
 }
 
+/// A `markPriceUpdate` object's mark, index, funding rate and time.
+fn mark_price(data: &Value<'_>) -> Result<MarkPrice, ParseError> {
+    Ok(MarkPrice {
+        mark_price: price(data, "p")?,
+        index_price: price(data, "i")?,
+        funding_rate: data
+            .get("r")
+            .and_then(|x| x.as_str())
+            .ok_or(ParseError::Field("r"))
+            .and_then(|s| Rate::parse(s).map_err(|_| ParseError::Decimal("r")))?,
+        next_funding: ms(field_u64(data, "T")?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +404,46 @@ mod tests {
         };
         assert_eq!((d.bids().len(), d.asks().len()), (0, 1));
         assert!(d.has(DepthDiff::LAST_PART));
+    }
+
+    /// `!markPrice@arr` sends every symbol's mark in one array: ours become
+    /// events, the others are skipped, and one bad element refuses the
+    /// whole message.
+    #[test]
+    fn an_all_market_mark_price_array_yields_our_symbols() {
+        let mark = |s: &str, p: &str| {
+            format!(
+                r#"{{"e":"markPriceUpdate","E":1562305380000,"s":"{s}","p":"{p}","i":"11784.62659091","P":"11784.25641265","r":"0.00030000","T":1562306400000}}"#
+            )
+        };
+        let msg = format!(
+            r#"{{"stream":"!markPrice@arr@1s","data":[{},{},{}]}}"#,
+            mark("XRPUSDT", "0.5"),
+            mark("BTCUSDT", "11185.87786614"),
+            mark("DOGEUSDT", "0.1")
+        );
+        let (r, out) = parse(&msg);
+        assert_eq!(r, Ok(Parsed::MarkPrices(1)));
+        assert_eq!(out.len(), 1);
+        let InputBody::MarkPrice(m) = out[0].body else {
+            panic!("{out:?}")
+        };
+        assert_eq!(out[0].header.symbol, SymbolId(0));
+        assert_eq!(m.mark_price, Price::parse("11185.87786614").unwrap());
+        assert_eq!(out[0].header.exchange, UnixNanos(1_562_305_380_000_000_000));
+        // Nothing of ours: nothing, and no error.
+        let none = format!(
+            r#"{{"stream":"!markPrice@arr","data":[{}]}}"#,
+            mark("XRPUSDT", "1")
+        );
+        assert_eq!(parse(&none), (Ok(Parsed::MarkPrices(0)), Vec::new()));
+        // One bad element, ours or not: the whole message is refused.
+        let bad = msg.replace("\"p\":\"0.1\"", "\"p\":\"x\"");
+        let (r, out) = parse(&bad);
+        assert_eq!(r, Err(ParseError::Decimal("p")));
+        assert!(out.is_empty());
+        let other = format!(r#"{{"data":[{}]}}"#, r#"{"e":"trade","E":1,"s":"BTCUSDT"}"#);
+        assert_eq!(parse(&other).0, Err(ParseError::UnknownEvent));
     }
 
     #[test]

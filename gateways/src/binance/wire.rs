@@ -80,6 +80,9 @@ pub enum Parsed {
     Kline,
     /// A mark price and funding update.
     MarkPrice,
+    /// An all-market mark-price array (`!markPrice@arr`): this many of our
+    /// symbols' marks.
+    MarkPrices(usize),
     /// A liquidation order.
     Liquidation,
     /// A well-formed message with nothing for the core: a `trade` whose

@@ -22,7 +22,7 @@ pub enum DataFile {
     /// A CSV (`Format`).
     Csv(Box<CsvSource>),
     /// A capture.
-    Capture(CaptureSource),
+    Capture(Box<CaptureSource>),
 }
 
 impl DataFile {
@@ -35,9 +35,9 @@ impl DataFile {
             reason: e.to_string(),
         })?;
         if looks_like_capture(head) {
-            return Ok(DataFile::Capture(CaptureSource::new(
+            return Ok(DataFile::Capture(Box::new(CaptureSource::new(
                 path, input, names, symbol,
-            )));
+            ))));
         }
         drop(input);
         Ok(DataFile::Csv(Box::new(CsvSource::open(path, symbol)?)))

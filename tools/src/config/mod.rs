@@ -115,7 +115,8 @@ pub struct ExchangeConfig {
     pub simulator_speed: f64,
     /// Stream suffixes per symbol: `bookTicker`, `aggTrade`, `trade`,
     /// `forceOrder`, `depth[@0ms|@100ms|@250ms|@500ms]`, `kline_<interval>`,
-    /// `markPrice[@1s]` (partial-book `depth5/10/20` are refused).
+    /// `markPrice[@1s]`, and the all-market `!markPrice@arr[@1s]` (once,
+    /// not per symbol); partial-book `depth5/10/20` are refused.
     pub streams: Vec<String>,
     /// Levels per side of a depth snapshot (5 ..= 1000).
     pub depth_limit: u32,
@@ -139,7 +140,7 @@ pub struct ExchangeConfig {
 }
 
 /// Stream suffixes the market gateway can parse, whole.
-const KNOWN_STREAMS: [&str; 11] = [
+const KNOWN_STREAMS: [&str; 13] = [
     "bookTicker",
     "aggTrade",
     "trade",
@@ -151,6 +152,8 @@ const KNOWN_STREAMS: [&str; 11] = [
     "depth@500ms",
     "markPrice",
     "markPrice@1s",
+    "!markPrice@arr",
+    "!markPrice@arr@1s",
 ];
 
 /// Kline intervals Binance USD-M streams.
@@ -179,7 +182,7 @@ fn stream_refusal(s: &str) -> Option<&'static str> {
     }
     Some(
         "bookTicker, aggTrade, trade, forceOrder, depth[@0ms|@100ms|@250ms|@500ms], \
-         kline_<interval> or markPrice[@1s]",
+         kline_<interval>, markPrice[@1s] or !markPrice@arr[@1s]",
     )
 }
 
