@@ -337,6 +337,25 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
              the .hgrm files have them"
         ));
     }
+    // A run that never saw the market is a failure, not a quiet success
+    // (wrong symbols, streams or capture), unless the operator stopped it.
+    let published = market.gateway.as_ref().map_or(market.events, |g| g.events);
+    if published == 0 && !opts.stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(RunError::NoMarketData {
+            symbols: core_cfg
+                .instruments
+                .iter()
+                .map(|i| i.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            source_name: market
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| "the synthetic market".into()),
+            messages: market.gateway.as_ref().map_or(0, |g| g.messages),
+            run_dir,
+        });
+    }
     pipeline.warnings.extend(market.warning.clone());
     pipeline.warnings.extend(paper_warning);
     pipeline.warnings.extend(exchange_warning);

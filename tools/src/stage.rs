@@ -70,6 +70,21 @@ pub enum RunError {
     /// A gateway thread panicked or could not start.
     #[error("{0} thread failed")]
     Gateway(&'static str),
+    /// The run ended without one market event for the configured symbols.
+    #[error(
+        "no market data for {symbols} arrived from {source_name} ({messages} messages received): \
+         check the symbols, the streams and the capture; the run ({run_dir}) traded nothing"
+    )]
+    NoMarketData {
+        /// The configured symbols.
+        symbols: String,
+        /// Where the market side read from.
+        source_name: String,
+        /// Messages the gateway received (all refused or for other symbols).
+        messages: u64,
+        /// The run's directory (its journal holds the start and the stop).
+        run_dir: PathBuf,
+    },
 }
 
 /// Why the endpoint could not start.

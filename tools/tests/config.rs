@@ -170,3 +170,23 @@ fn partial_book_and_misspelt_streams_are_refused_at_load() {
         assert!(r.is_ok(), "{ok}: {:?}", r.err().map(|e| e.to_string()));
     }
 }
+
+/// autobot trades USD-M perpetuals: a COIN-M or quarterly contract is
+/// refused naming its contract type, before anything runs.
+#[test]
+fn contracts_other_than_usd_m_perpetuals_are_refused_by_type() {
+    for (symbol, says) in [
+        ("BTCUSD_PERP", "COIN-M perpetual"),
+        ("BTCUSD_250627", "COIN-M quarterly"),
+        ("BTCUSDT_250627", "USD-M quarterly"),
+        ("BTCUSD", "COIN-M"),
+        ("BTCEUR", "USD-M perpetuals end in USDT or USDC"),
+    ] {
+        let text = paper_toml().replace("symbol = \"ETHUSDT\"", &format!("symbol = \"{symbol}\""));
+        let (_, e) = load_err(&format!("contract-{symbol}"), &text);
+        assert!(
+            e.contains("instruments[1].symbol") && e.contains(symbol) && e.contains(says),
+            "{symbol}: {e}"
+        );
+    }
+}

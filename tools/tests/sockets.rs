@@ -587,3 +587,31 @@ fn messages_from_nowhere_are_refused_at_the_edge_and_never_echoed() {
     );
     drop(sim);
 }
+
+/// A capture with nothing for the configured symbols (here: the real
+/// capture renamed to SOLUSDT) used to end with "market messages 0" and
+/// exit 0; it is an error naming the symbols and the source.
+#[test]
+fn a_run_that_sees_no_market_data_for_its_symbols_fails_with_why() {
+    use std::io::{BufRead as _, Write as _};
+    let (mut cfg, dir) = config("nothing-ours");
+    let gz = flate2::read::MultiGzDecoder::new(std::fs::File::open(capture()).unwrap());
+    let path = dir.join("solusdt.txt");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for l in std::io::BufReader::new(gz).lines().take(2_000) {
+        let l = l
+            .unwrap()
+            .replace("BTCUSDT", "SOLUSDT")
+            .replace("btcusdt", "solusdt");
+        writeln!(f, "{l}").unwrap();
+    }
+    drop(f);
+    cfg.exchange.simulator_source = path.to_str().unwrap().into();
+    let err = run_paper(&cfg, &RunOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no market data for BTCUSDT") && err.contains("traded nothing"),
+        "{err}"
+    );
+}

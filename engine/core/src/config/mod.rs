@@ -335,6 +335,33 @@ impl InstrumentConfig {
     }
 }
 
+/// Why `symbol` is not a Binance USD-M perpetual, naming the contract
+/// type it is (`None`: it reads as one). autobot trades USD-M perpetuals
+/// only: COIN-M contracts are margined and settled in the base coin, and
+/// quarterly ones expire, which neither the margin model nor the runtime
+/// knows.
+pub fn contract_refusal(symbol: &str) -> Option<&'static str> {
+    if let Some((base, suffix)) = symbol.split_once('_') {
+        let quarterly = suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_digit());
+        return Some(match (base.ends_with("USD"), suffix, quarterly) {
+            (true, "PERP", _) => {
+                "a USD-M perpetual, not a COIN-M perpetual (…USD_PERP, margined in the base coin)"
+            }
+            (true, _, true) => "a USD-M perpetual, not a COIN-M quarterly (delivery) contract",
+            (false, _, true) => "a USD-M perpetual, not a USD-M quarterly (delivery) contract",
+            _ => "a USD-M perpetual symbol (no `_` suffix)",
+        });
+    }
+    if symbol.ends_with("USDT") || symbol.ends_with("USDC") {
+        return None;
+    }
+    Some(if symbol.ends_with("USD") {
+        "a USD-M perpetual (…USDT or …USDC); …USD names a COIN-M contract"
+    } else {
+        "a USD-M perpetual: USD-M perpetuals end in USDT or USDC"
+    })
+}
+
 /// Most instruments one engine trades.
 pub const MAX_INSTRUMENTS: usize = 256;
 
@@ -343,6 +370,9 @@ impl Validate for [InstrumentConfig] {
         check_range(at, "length", self.len(), 1, MAX_INSTRUMENTS)?;
         for (i, ins) in self.iter().enumerate() {
             let here = format!("{at}[{i}]");
+            if let Some(what) = contract_refusal(&ins.symbol) {
+                return Err(RangeError::new(&here, "symbol", &ins.symbol, what));
+            }
             if SymbolName::new(&ins.symbol).is_none() {
                 return Err(RangeError::new(
                     &here,
