@@ -22,6 +22,11 @@
 //!   ignored.
 //! - `"n":null` / `"N":null` (acknowledgements carry no commission yet)
 //!   read as zero commission.
+//! - `MARGIN_CALL` becomes one [`AccountUpdate`] (reason `MarginCall`) per
+//!   one-way position of ours it names: the core alerts and its
+//!   liquidation watch acts. `TRADE_LITE` (the same fills as
+//!   `ORDER_TRADE_UPDATE`, without commission or status) and
+//!   `ACCOUNT_CONFIG_UPDATE` are ignored on purpose.
 //! - An `ACCOUNT_UPDATE` becomes one [`AccountUpdate`] per one-way (`BOTH`)
 //!   position of a symbol the engine trades, carrying the margin asset's
 //!   wallet balance. Hedge-mode entries (`LONG`/`SHORT`) are not the
@@ -174,6 +179,11 @@ pub fn parse_user(
     let parsed = match text(data, "e")? {
         "ORDER_TRADE_UPDATE" => order_update(data, symbols, recv, out),
         "ACCOUNT_UPDATE" => account_update(data, symbols, margin_asset, recv, out),
+        "MARGIN_CALL" => margin_call(data, symbols, recv, out),
+        // Deliberately not used (`trade_lite_and_config_updates_are_ignored_on_purpose`):
+        // TRADE_LITE repeats ORDER_TRADE_UPDATE's fills without commission or
+        // status, and a leverage change does not change what the core holds.
+        "TRADE_LITE" | "ACCOUNT_CONFIG_UPDATE" => time_ms(data, "E").map(|_| UserMessage::Ignored),
         "listenKeyExpired" => time_ms(data, "E").map(|_| UserMessage::ListenKeyExpired),
         _ => time_ms(data, "E").map(|_| UserMessage::Ignored),
     };
@@ -344,6 +354,54 @@ fn account_update(
             wallet_balance: wallet.unwrap_or(Money::ZERO),
             position_qty: qty,
             entry_price: entry,
+            unrealized_pnl: upnl,
+        };
+        out.push(InputEvent::new(
+            Source::UserData,
+            sym,
+            recv,
+            exchange,
+            InputBody::AccountUpdate(update),
+        ));
+        n += 1;
+    }
+    Ok(if n == 0 {
+        UserMessage::Ignored
+    } else {
+        UserMessage::Account(n)
+    })
+}
+
+/// `MARGIN_CALL`: one account update (reason `MarginCall`) per one-way
+/// position of ours it names, with the cross wallet balance.
+fn margin_call(
+    data: &Value<'_>,
+    symbols: &Symbols,
+    recv: autobot_engine::types::MonoNanos,
+    out: &mut Vec<InputEvent>,
+) -> Result<UserMessage, ParseError> {
+    let exchange = time_ms(data, "E")?;
+    let wallet = money(data, "cw")?;
+    let positions = data
+        .get("p")
+        .and_then(|p| p.as_array())
+        .ok_or(ParseError::Field("p"))?;
+    let mut n = 0;
+    for p in positions {
+        let (symbol, side) = (text(p, "s")?, p.get("ps").and_then(|x| x.as_str()));
+        let qty = qty_signed(p, "pa")?;
+        let upnl = money(p, "up")?;
+        if side.is_some_and(|s| s != "BOTH") {
+            continue;
+        }
+        let Some(sym) = symbols.id(symbol) else {
+            continue;
+        };
+        let update = AccountUpdate {
+            reason: AccountReason::MarginCall,
+            wallet_balance: wallet,
+            position_qty: qty,
+            entry_price: Price::ZERO,
             unrealized_pnl: upnl,
         };
         out.push(InputEvent::new(
@@ -839,5 +897,36 @@ mod tests {
         let other =
             report("autoclose-1", "CALCULATED", "FILLED", "0.010").replace("BTCUSDT", "XRPUSDT");
         assert_eq!(parse(&other).0, Ok(UserMessage::Foreign));
+    }
+
+    /// A margin call names the positions near liquidation: each one-way
+    /// position of ours becomes an account update the core alerts and acts
+    /// on (its liquidation watch); the others are skipped.
+    #[test]
+    fn a_margin_call_reaches_the_core_for_our_positions() {
+        let call = r#"{"e":"MARGIN_CALL","E":1587727187525,"cw":"3.16812045","p":[{"s":"ETHUSDT","ps":"BOTH","pa":"1.327","mt":"CROSSED","iw":"0","mp":"187.17127","up":"-1.166074","mm":"1.614445"},{"s":"ETHUSDT","ps":"LONG","pa":"1","mt":"CROSSED","iw":"0","mp":"187","up":"0","mm":"1"},{"s":"XRPUSDT","ps":"BOTH","pa":"5","mt":"CROSSED","iw":"0","mp":"1","up":"0","mm":"1"}]}"#;
+        let (r, evs) = parse(call);
+        assert_eq!(r, Ok(UserMessage::Account(1)));
+        let InputBody::AccountUpdate(a) = evs[0].body else {
+            panic!("{evs:?}")
+        };
+        assert_eq!(evs[0].header.symbol, SymbolId(1));
+        assert_eq!(a.reason, AccountReason::MarginCall);
+        assert_eq!(a.position_qty, Qty::parse("1.327").unwrap());
+        assert_eq!(a.unrealized_pnl, Money::parse("-1.166074").unwrap());
+        assert_eq!(a.wallet_balance, Money::parse("3.16812045").unwrap());
+    }
+
+    /// `TRADE_LITE` repeats, faster and without commission or status, the
+    /// fill `ORDER_TRADE_UPDATE` reports whole: applying both would count
+    /// each fill twice, so it is ignored on purpose. A leverage change is
+    /// the account's, and is ignored here (`ACCOUNT_CONFIG_UPDATE`; the
+    /// margin model uses the configured leverage).
+    #[test]
+    fn trade_lite_and_config_updates_are_ignored_on_purpose() {
+        let lite = r#"{"e":"TRADE_LITE","E":1721895408092,"T":1721895408214,"s":"BTCUSDT","q":"0.001","p":"0","m":false,"c":"ab5","S":"BUY","L":"64089.20","l":"0.040","t":109100866,"i":8886774}"#;
+        assert_eq!(parse(lite), (Ok(UserMessage::Ignored), Vec::new()));
+        let lev = r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1611646737479,"T":1611646737476,"ac":{"s":"BTCUSDT","l":25}}"#;
+        assert_eq!(parse(lev), (Ok(UserMessage::Ignored), Vec::new()));
     }
 }

@@ -261,8 +261,9 @@ impl Core {
         self.refresh_state(seq, ChangeCause::Liquidation, out);
     }
 
-    /// An account report. Only a [`AccountReason::Snapshot`] (the account as
-    /// read from the exchange at start) changes state: the core adopts the
+    /// An account report. A margin call moves the liquidation watch
+    /// (`watch::on_margin_call`). Only a [`AccountReason::Snapshot`] (the
+    /// account as read from the exchange at start) changes the account: the core adopts the
     /// exchange's position, since the exchange is what holds it, and on a
     /// fresh account its wallet balance. Streamed updates follow from the
     /// fills the core applies itself, so they are not re-applied.
@@ -273,6 +274,10 @@ impl Core {
         a: &AccountUpdate,
         out: &mut S,
     ) {
+        if a.reason == AccountReason::MarginCall {
+            self.on_margin_call(seq, sym, out);
+            return;
+        }
         if a.reason != AccountReason::Snapshot {
             return;
         }

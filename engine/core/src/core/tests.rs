@@ -476,6 +476,61 @@ fn an_account_in_liquidation_holds_the_configured_state() {
     assert!(core.conditions().liquidation == crate::core::Hold::SafeMode);
 }
 
+/// The exchange's margin call is alerted and moves the liquidation watch
+/// on a stage: the first halves the position, the next closes it (each
+/// with a reduce-only market order); flat, a margin call only alerts.
+#[test]
+fn a_margin_call_alerts_and_steps_the_liquidation_watch() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
+    let o = orders(&outs)[0];
+    let mut outs = Vec::new();
+    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
+    let held = core.position(SymbolId(0)).unwrap().qty();
+    assert!(held.raw() >= 2 * 1000, "{held:?}: room to halve");
+    let call = |feed: &mut Feed| {
+        feed.event(
+            Source::UserData,
+            InputBody::AccountUpdate(crate::event::AccountUpdate {
+                reason: crate::event::AccountReason::MarginCall,
+                wallet_balance: Money::parse("3").unwrap(),
+                position_qty: held,
+                entry_price: Price::ZERO,
+                unrealized_pnl: Money::parse("-1").unwrap(),
+            }),
+        )
+    };
+    let mut outs = Vec::new();
+    core.on_event(&call(&mut feed), &mut outs);
+    assert_eq!(alerts(&outs, AlertCode::MarginCall), vec![held.raw()]);
+    let half = orders(&outs);
+    assert_eq!(half.len(), 1, "{outs:#?}");
+    assert!(half[0].reduce_only && half[0].side == Side::Sell);
+    assert!(
+        half[0].qty < held && half[0].qty.is_positive(),
+        "{:?}",
+        half[0]
+    );
+    core.on_event(&fill(&mut feed, &half[0], half[0].qty), &mut outs);
+    let left = core.position(SymbolId(0)).unwrap().qty();
+    let mut outs = Vec::new();
+    core.on_event(&call(&mut feed), &mut outs);
+    let close = orders(&outs);
+    assert_eq!(close.len(), 1, "{outs:#?}");
+    assert_eq!(
+        (close[0].side, close[0].qty),
+        (Side::Sell, left),
+        "the rest"
+    );
+    core.on_event(&fill(&mut feed, &close[0], close[0].qty), &mut outs);
+    assert!(core.position(SymbolId(0)).unwrap().qty().is_zero());
+    let mut outs = Vec::new();
+    core.on_event(&call(&mut feed), &mut outs);
+    assert_eq!(alerts(&outs, AlertCode::MarginCall).len(), 1);
+    assert!(orders(&outs).is_empty(), "nothing left to reduce");
+}
+
 #[test]
 fn a_settled_funding_is_paid_at_its_price_and_leaves_the_mark_alone() {
     let mut core = Core::new(&cfg("100"));

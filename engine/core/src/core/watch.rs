@@ -6,7 +6,8 @@
 //! below `reduce` it halves the position, below `close` it closes it, each
 //! once per descent: the stage acted on is remembered and re-armed when the
 //! distance climbs back above `alert` (or the position is re-opened). An
-//! action waits while an order of the symbol is in flight.
+//! action waits while an order of the symbol is in flight. The exchange's
+//! margin call moves the watch on a stage (`on_margin_call`).
 
 use super::{Core, Intent, OutputSink};
 use crate::event::{AlertCode, Origin};
@@ -56,9 +57,33 @@ impl Core {
         let distance = lp
             .and_then(|lp| liquidation_distance(mark, lp))
             .unwrap_or(Rate::MAX);
+        self.alert(seq, AlertCode::LiquidationNear, sym, distance.raw(), out);
+        self.watch_act(seq, sym, stage, out);
+    }
+
+    /// The exchange's margin call on `sym`: alerted, and the watch moves on
+    /// a stage from where it stands (none or alerted → halve, halved →
+    /// close), since the exchange says the position is nearer liquidation
+    /// than the watch's own estimate may. Waits, like the watch, while an
+    /// order of the symbol is in flight.
+    pub(super) fn on_margin_call<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
+        let i = usize::from(sym.0);
+        let held = self.symbols[i].position.qty();
+        self.alert(seq, AlertCode::MarginCall, sym, held.raw(), out);
+        if held.is_zero() || self.orders.has_open(sym) {
+            return;
+        }
+        let stage = self.symbols[i].watch.max(1).saturating_add(1).min(3);
+        self.watch_act(seq, sym, stage, out);
+    }
+
+    /// Acts on watch `stage` for `sym` and remembers it: 2 halves the
+    /// position, 3 closes it (1 only alerts, which the caller did).
+    fn watch_act<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, stage: u8, out: &mut S) {
+        let i = usize::from(sym.0);
+        let held = self.symbols[i].position.qty();
         self.stats.watch_actions += 1;
         self.symbols[i].watch = stage;
-        self.alert(seq, AlertCode::LiquidationNear, sym, distance.raw(), out);
         match stage {
             3 => self.close_part(seq, sym, held, Origin::LiquidationWatch, out),
             2 => {

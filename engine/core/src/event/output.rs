@@ -103,6 +103,9 @@ pub enum AlertCode {
     /// Exchange time jumped further than the window, confirmed by a second
     /// input (value = the jump in milliseconds).
     TimeJump = 18,
+    /// The exchange's margin call on a position (value: the position,
+    /// signed raw); the liquidation watch moves on a stage.
+    MarginCall = 19,
 }
 }
 

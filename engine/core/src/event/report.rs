@@ -80,6 +80,9 @@ pub enum AccountReason {
     /// the core begins from the account's real positions): the core
     /// adopts it.
     Snapshot = 4,
+    /// The exchange's margin call: the position is near liquidation
+    /// (`MARGIN_CALL`; the wallet is the cross wallet balance).
+    MarginCall = 5,
 }
 }
 
