@@ -37,13 +37,19 @@ fn keys(secret: &str) -> (Hidden, Hidden) {
 }
 
 fn start() -> SimExchange {
+    start_with("the-secret")
+}
+
+/// The simulator with the API key `simkey` and `secret` (an HMAC secret or
+/// an Ed25519 private key, whose public half it verifies with).
+fn start_with(secret: &str) -> SimExchange {
     let ins = instruments(&[presets::btcusdt()]);
     let mut cfg = SimConfig::loopback(SimSource::Capture(capture()), ins.to_vec());
     cfg.start_on_first_client = false;
     // Stream the whole capture at once: the book it leaves is the one
     // orders match against.
     cfg.speed = 0.0;
-    cfg.api = Some(keys("the-secret"));
+    cfg.api = Some(keys(secret));
     let sim = SimExchange::start(cfg).unwrap();
     let h = sim.handle();
     let t = Instant::now();
@@ -175,6 +181,35 @@ fn signed_orders_round_trip_and_a_bad_signature_is_refused() {
     assert_eq!((r.code, r.reason), (-1022, RejectReason::Auth));
     assert_eq!(h.stats().auth_refused.load(Ordering::Relaxed), before + 1);
     assert_eq!(h.stats().orders.load(Ordering::Relaxed), 2);
+}
+
+/// Ed25519 private keys (RFC 8032's first test key, and another), as the
+/// one-line base64 of their PKCS#8 DER.
+const ED25519_A: &str = "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g";
+const ED25519_B: &str = "MC4CAQAwBQYDK2VwBCIEIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f";
+
+/// An Ed25519 key signs orders the simulator accepts with its public half;
+/// another key's signature is refused (-1022, `Auth`), as is an HMAC
+/// signature against an Ed25519 key.
+#[test]
+fn an_ed25519_key_signs_orders_and_a_wrong_key_is_refused() {
+    let sim = start_with(ED25519_A);
+    let h = sim.handle();
+    let mut c = client(&sim, ED25519_A);
+    c.place(&order(1, Side::Buy, OrderKind::Market, "0"))
+        .unwrap();
+    assert_eq!(h.stats().orders.load(Ordering::Relaxed), 1);
+    for wrong in [ED25519_B, "the-secret"] {
+        let r = client(&sim, wrong)
+            .place(&order(2, Side::Buy, OrderKind::Market, "0"))
+            .unwrap_err();
+        assert_eq!(
+            (r.code, r.reason),
+            (-1022, RejectReason::Auth),
+            "{wrong:.8}"
+        );
+    }
+    assert_eq!(h.stats().orders.load(Ordering::Relaxed), 1);
 }
 
 #[test]

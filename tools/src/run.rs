@@ -130,10 +130,13 @@ fn exchange_access(
     };
     let signer = match (&sim_api, on_exchange) {
         (Some((k, s)), _) => Some(Signer::from_parts(k.clone(), s)),
-        (None, true) => Some(Signer::new(&match &opts.credentials {
-            Some(c) => c.clone(),
-            None => Credentials::from_env()?,
-        })),
+        (None, true) => {
+            let c = match &opts.credentials {
+                Some(c) => c.clone(),
+                None => Credentials::from_env()?,
+            };
+            Some(Signer::try_from_parts(c.api_key.clone(), &c.api_secret)?)
+        }
         (None, false) => None,
     };
     // An account outlives runs, so it is read before anything starts. (The

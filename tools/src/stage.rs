@@ -52,6 +52,9 @@ pub enum RunError {
     /// Exchange execution to a URL needs API keys.
     #[error("exchange execution: {0}")]
     Credentials(#[from] autobot_gateways::credentials::CredentialError),
+    /// The API secret looked like an Ed25519 private key and was not one.
+    #[error("exchange execution: {0}")]
+    PrivateKey(#[from] autobot_gateways::binance::sign::BadPrivateKey),
     /// The operator's endpoint could not start.
     #[error(transparent)]
     Control(#[from] autobot_gateways::control::ControlError),

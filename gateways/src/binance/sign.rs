@@ -1,9 +1,11 @@
 //! Signed requests: the query strings of Binance USD-M order endpoints,
-//! written into a reused buffer, and their HMAC-SHA256 signature.
+//! written into a reused buffer, and their signature: HMAC-SHA256 with an
+//! API secret, or Ed25519 with a private key (the kind Binance now
+//! recommends; the secret's form tells which).
 //!
 //! Binance signs `totalParams` (the query string followed by the body; we
-//! send everything in the query) with the API secret, and the signature is
-//! the last parameter, lower-case hex. A request carries `timestamp` (our
+//! send everything in the query), and the signature is the last parameter:
+//! lower-case hex for HMAC, URL-encoded base64 for Ed25519. A request carries `timestamp` (our
 //! clock plus the measured offset to the exchange's, in ms) and
 //! `recvWindow`; the exchange refuses it with -1021 when the two disagree
 //! by more than the window.
@@ -12,7 +14,8 @@
 //! - Serialising and signing allocate nothing once the buffer has grown to
 //!   the longest request (decimals are written through `fmt::Write`).
 //! - The secret is keyed into the HMAC once ([`Signer::new`]); each request
-//!   clones the keyed state, so the key's hash is not recomputed.
+//!   clones the keyed state, so the key's hash is not recomputed. An
+//!   Ed25519 key is parsed once; signing it allocates nothing either.
 //! - The secret and the API key never appear in `Debug` output.
 //! - Client order ids are `ab<decimal id>`: Binance allows
 //!   `[.A-Z:/a-z0-9_-]{1,36}`, and an id the engine did not write is told
@@ -130,29 +133,79 @@ fn write_stamp(out: &mut String, stamp: Stamp) {
 #[derive(Clone)]
 pub struct Signer {
     api_key: Hidden,
-    keyed: HmacSha256,
+    key: Key,
 }
+
+/// The two kinds of Binance API key: an HMAC-SHA256 secret, or an Ed25519
+/// private key whose public half was registered with the exchange.
+#[derive(Clone)]
+enum Key {
+    Hmac(HmacSha256),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+/// The start of an Ed25519 PKCS#8 private key in base64 (the DER prefix
+/// `30 2e 02 01 00 30 05 06 03 2b 65 70`): no HMAC secret Binance issues
+/// begins with it, so it tells the key types apart.
+const ED25519_DER_B64: &str = "MC4CAQAwBQYDK2Vw";
+
+/// Why an Ed25519 private key could not be read (the key itself is never
+/// part of the message).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the API secret looks like an Ed25519 private key but is not a valid PKCS#8 one")]
+pub struct BadPrivateKey;
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.key {
+            Key::Hmac(_) => "HMAC-SHA256",
+            Key::Ed25519(_) => "Ed25519",
+        };
         f.debug_struct("Signer")
             .field("api_key", &self.api_key)
+            .field("kind", &kind)
             .finish_non_exhaustive()
     }
 }
 
 impl Signer {
-    /// A signer for `creds`.
+    /// A signer for `creds`; the key type is read from the secret (an
+    /// Ed25519 PKCS#8 private key, PEM or its one-line base64, else an
+    /// HMAC secret). A malformed Ed25519 key is an HMAC secret to nobody:
+    /// use [`Signer::try_from_parts`] to have it refused.
     pub fn new(creds: &Credentials) -> Signer {
         Signer::from_parts(creds.api_key.clone(), &creds.api_secret)
     }
 
     /// A signer for a key and secret given separately (the simulator's).
+    /// A malformed Ed25519 key falls back to HMAC over its text, which the
+    /// exchange then refuses (-1022): [`Signer::try_from_parts`] says why
+    /// before any request.
     pub fn from_parts(api_key: Hidden, secret: &Hidden) -> Signer {
-        // HMAC takes a key of any length; the error case cannot happen.
-        let keyed = <HmacSha256 as KeyInit>::new_from_slice(secret.expose().as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        Signer { api_key, keyed }
+        Signer::try_from_parts(api_key.clone(), secret).unwrap_or_else(|_| Signer {
+            api_key,
+            key: Key::Hmac(hmac_key(secret)),
+        })
+    }
+
+    /// Like [`Signer::from_parts`], but a secret that looks like an Ed25519
+    /// private key and does not parse is refused.
+    pub fn try_from_parts(api_key: Hidden, secret: &Hidden) -> Result<Signer, BadPrivateKey> {
+        let text = secret.expose().trim();
+        let key = if text.starts_with("-----BEGIN PRIVATE KEY-----") {
+            Key::Ed25519(Box::new(ed25519_pem(text)?))
+        } else if text.starts_with(ED25519_DER_B64) {
+            let pem = format!("-----BEGIN PRIVATE KEY-----\n{text}\n-----END PRIVATE KEY-----\n");
+            Key::Ed25519(Box::new(ed25519_pem(&pem)?))
+        } else {
+            Key::Hmac(hmac_key(secret))
+        };
+        Ok(Signer { api_key, key })
+    }
+
+    /// `true` for an Ed25519 key.
+    pub fn is_ed25519(&self) -> bool {
+        matches!(self.key, Key::Ed25519(_))
     }
 
     /// The API key, for the `X-MBX-APIKEY` header only.
@@ -160,40 +213,99 @@ impl Signer {
         &self.api_key
     }
 
-    /// Appends `&signature=<64 hex digits>` over everything in `query`.
+    /// Appends `&signature=…` over everything in `query`: 64 lower-case
+    /// hex digits (HMAC-SHA256), or the URL-encoded base64 of the Ed25519
+    /// signature.
     pub fn sign(&self, query: &mut String) {
-        let tag = self.tag(query.as_bytes());
         query.push_str("&signature=");
-        for b in tag {
-            query.push(char::from(HEX[usize::from(b >> 4)]));
-            query.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-
-    /// Whether `signature` (hex, either case) is this secret's signature of
-    /// `payload`; compared in constant time.
-    pub fn verify(&self, payload: &[u8], signature: &str) -> bool {
-        let mut tag = [0u8; 32];
-        let hex = signature.as_bytes();
-        if hex.len() != 64 {
-            return false;
-        }
-        for (i, pair) in hex.chunks_exact(2).enumerate() {
-            match (nibble(pair[0]), nibble(pair[1])) {
-                (Some(h), Some(l)) => tag[i] = h << 4 | l,
-                _ => return false,
+        match &self.key {
+            Key::Hmac(keyed) => {
+                let at = query.len() - "&signature=".len();
+                let tag = hmac_tag(keyed, &query.as_bytes()[..at]);
+                for b in tag {
+                    query.push(char::from(HEX[usize::from(b >> 4)]));
+                    query.push(char::from(HEX[usize::from(b & 15)]));
+                }
+            }
+            Key::Ed25519(k) => {
+                use ed25519_dalek::Signer as _;
+                let at = query.len() - "&signature=".len();
+                let sig = k.sign(&query.as_bytes()[..at]).to_bytes();
+                let mut b64 = [0u8; 88];
+                let n = base64::engine::Engine::encode_slice(
+                    &base64::engine::general_purpose::STANDARD,
+                    sig,
+                    &mut b64,
+                )
+                .unwrap_or(0);
+                for &c in &b64[..n] {
+                    match c {
+                        b'+' => query.push_str("%2B"),
+                        b'/' => query.push_str("%2F"),
+                        b'=' => query.push_str("%3D"),
+                        _ => query.push(char::from(c)),
+                    }
+                }
             }
         }
-        let mut mac = self.keyed.clone();
-        mac.update(payload);
-        mac.verify_slice(&tag).is_ok()
     }
 
-    fn tag(&self, payload: &[u8]) -> [u8; 32] {
-        let mut mac = self.keyed.clone();
-        mac.update(payload);
-        mac.finalize().into_bytes().into()
+    /// Whether `signature` (as it stands in the query: hex of either case
+    /// for HMAC, URL-encoded base64 for Ed25519) is this key's signature of
+    /// `payload`; HMAC compared in constant time.
+    pub fn verify(&self, payload: &[u8], signature: &str) -> bool {
+        match &self.key {
+            Key::Hmac(keyed) => {
+                let mut tag = [0u8; 32];
+                let hex = signature.as_bytes();
+                if hex.len() != 64 {
+                    return false;
+                }
+                for (i, pair) in hex.chunks_exact(2).enumerate() {
+                    match (nibble(pair[0]), nibble(pair[1])) {
+                        (Some(h), Some(l)) => tag[i] = h << 4 | l,
+                        _ => return false,
+                    }
+                }
+                let mut mac = keyed.clone();
+                mac.update(payload);
+                mac.verify_slice(&tag).is_ok()
+            }
+            Key::Ed25519(k) => {
+                use ed25519_dalek::Verifier as _;
+                let b64 = signature
+                    .replace("%2B", "+")
+                    .replace("%2F", "/")
+                    .replace("%3D", "=");
+                let Ok(bytes) =
+                    base64::engine::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                else {
+                    return false;
+                };
+                let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes) else {
+                    return false;
+                };
+                k.verifying_key().verify(payload, &sig).is_ok()
+            }
+        }
     }
+}
+
+fn hmac_key(secret: &Hidden) -> HmacSha256 {
+    // HMAC takes a key of any length; the error case cannot happen.
+    <HmacSha256 as KeyInit>::new_from_slice(secret.expose().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
+}
+
+fn hmac_tag(keyed: &HmacSha256, payload: &[u8]) -> [u8; 32] {
+    let mut mac = keyed.clone();
+    mac.update(payload);
+    mac.finalize().into_bytes().into()
+}
+
+fn ed25519_pem(pem: &str) -> Result<ed25519_dalek::SigningKey, BadPrivateKey> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+    ed25519_dalek::SigningKey::from_pkcs8_pem(pem).map_err(|_| BadPrivateKey)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -302,5 +414,60 @@ mod tests {
         ] {
             assert_eq!(parse_client_id(foreign), None, "{foreign}");
         }
+    }
+
+    /// RFC 8032, test 1: the empty message under its first key signs to
+    /// the published signature, sent as URL-encoded base64.
+    #[test]
+    fn ed25519_signs_as_rfc_8032_and_verifies_what_it_signed() {
+        let seed_b64 = "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g";
+        let s =
+            Signer::try_from_parts(Hidden::new("k".into()), &Hidden::new(seed_b64.into())).unwrap();
+        assert!(s.is_ed25519());
+        let mut q = String::new();
+        s.sign(&mut q);
+        let want = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+        let sig = q.strip_prefix("&signature=").unwrap();
+        let raw = sig
+            .replace("%2B", "+")
+            .replace("%2F", "/")
+            .replace("%3D", "=");
+        let bytes = base64::engine::Engine::decode(&base64::engine::general_purpose::STANDARD, raw)
+            .unwrap();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, want);
+        assert!(!sig.contains(['+', '/', '=']), "URL-encoded: {sig}");
+        assert!(s.verify(b"", sig));
+        // A query, signed and checked; one changed byte fails.
+        let mut q = "symbol=BTCUSDT&side=BUY&timestamp=1".to_string();
+        s.sign(&mut q);
+        let (payload, sig) = split_signature(&q).unwrap();
+        assert!(s.verify(payload.as_bytes(), sig));
+        assert!(!s.verify(b"symbol=BTCUSDT&side=SELL&timestamp=1", sig));
+        // The PEM form is the same key.
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{seed_b64}\n-----END PRIVATE KEY-----\n");
+        let p = Signer::try_from_parts(Hidden::new("k".into()), &Hidden::new(pem)).unwrap();
+        assert!(p.verify(payload.as_bytes(), sig));
+        // Nothing of the key in Debug.
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("Ed25519") && !shown.contains("MC4C"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_ed25519_key_is_refused_and_an_hmac_secret_stays_hmac() {
+        let bad = Hidden::new("MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v".into());
+        assert_eq!(
+            Signer::try_from_parts(Hidden::new("k".into()), &bad).unwrap_err(),
+            BadPrivateKey
+        );
+        let hmac = Signer::try_from_parts(
+            Hidden::new("k".into()),
+            &Hidden::new("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".into()),
+        )
+        .unwrap();
+        assert!(!hmac.is_ed25519());
     }
 }
