@@ -165,3 +165,29 @@ fn the_live_countdown_names_what_will_trade_and_ctrl_c_aborts_it() {
         "an aborted start made a run directory"
     );
 }
+
+/// The shipped testnet config: Binance's testnet over signed REST, in
+/// manual mode; without keys it is refused at the gate, before any
+/// network or run directory.
+#[test]
+fn the_shipped_testnet_config_needs_keys_and_starts_manual() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/testnet.toml");
+    let cfg = autobot_tools::config::AppConfig::load(&path).unwrap();
+    assert_eq!(cfg.run.mode, autobot_tools::config::Deployment::Testnet);
+    assert_eq!(
+        cfg.exchange.execution,
+        autobot_tools::config::Execution::Exchange
+    );
+    assert!(
+        cfg.exchange
+            .rest_url
+            .starts_with("https://testnet.binancefuture.com")
+    );
+    assert_eq!(
+        autobot_engine::event::ControlMode::from(cfg.core().control.mode),
+        autobot_engine::event::ControlMode::Manual
+    );
+    let dir = base("testnet-shipped");
+    let out = run(&dir, &path, &[]).output().unwrap();
+    refused(&out, &dir, "testnet trading needs API keys");
+}

@@ -19,7 +19,8 @@ pub enum CtlAction {
         flatten: bool,
     },
     /// Release the kill switch and the breakers that wait for an operator
-    /// (drawdown once recovered, auth failure). Never the day's accounting:
+    /// (drawdown once recovered, auth failure, an exchange liquidation's
+    /// hold). Never the day's accounting:
     /// a daily-loss halt stays until the next UTC day.
     Reset {
         /// Also lift today's daily-loss halt; the day-loss limit then counts
