@@ -72,6 +72,8 @@ pub struct ExchangeSide {
     released: Arc<AtomicBool>,
     user_stats: Arc<UserStats>,
     ledger: Arc<OrderLedger>,
+    /// Periodic reconciliation (`[exchange] reconcile_every_secs`).
+    reconciler: Option<crate::drift::Reconciler>,
 }
 
 /// The execution client's settings from the config.
@@ -140,6 +142,18 @@ impl ExchangeSide {
             backoff_min: Duration::from_millis(ex.backoff_min_ms),
             backoff_max: Duration::from_millis(ex.backoff_max_ms),
         };
+        let reconciler = match crate::drift::period(ex.reconcile_every_secs) {
+            Some(every) => Some(
+                crate::drift::Reconciler::start(
+                    ExecClient::new(exec_cfg.clone(), s.signer.clone(), s.names.clone()),
+                    s.names.clone(),
+                    every,
+                    s.user_publisher.clone(),
+                )
+                .map_err(|_| RunError::Gateway("reconciliation"))?,
+            ),
+            None => None,
+        };
         let querier = ExecClient::new(exec_cfg.clone(), s.signer.clone(), s.names.clone());
         let mut user = UserStream::new(user_cfg, Symbols::new(&s.names))
             .with_reconciler(querier, Arc::clone(&ledger));
@@ -194,12 +208,16 @@ impl ExchangeSide {
             released,
             user_stats,
             ledger,
+            reconciler,
         })
     }
 
     /// Waits for the execution thread to answer every order, lets the user
     /// stream deliver the last reports, and stops both.
     pub fn finish(self) -> Result<(ExchangeOutcome, Option<String>), RunError> {
+        if let Some(r) = self.reconciler {
+            r.finish();
+        }
         let began = Instant::now();
         let mut released_at = None;
         // The runtime's shutdown timer, not a test waiting: a coarse tick.

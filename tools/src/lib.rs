@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod config;
 pub mod control;
 pub mod doctor;
+pub mod drift;
 pub mod exchange;
 pub mod gate;
 pub mod indicators;

@@ -185,3 +185,79 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     );
     common::replays_to_the_same_digest(&out.run_dir);
 }
+
+/// Periodic reconciliation: someone trades the account by hand while the
+/// run is up. The user stream calls that order foreign (it is), so the
+/// core's position stays; the exchange's differs, which the reconciliation
+/// reads journal, and the core holds SAFE_MODE (`on_drift`) with a
+/// `PositionDrift` alert.
+#[test]
+fn a_position_changed_behind_the_runs_back_is_found_and_holds_safe_mode() {
+    let probe =
+        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+            .unwrap();
+    let mut sim_cfg = SimConfig::loopback(
+        SimSource::Synthetic {
+            config: probe.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        probe.core().instruments[..1].to_vec(),
+    );
+    sim_cfg.api = Some(keys());
+    sim_cfg.start_on_first_client = false;
+    let sim = SimExchange::start(sim_cfg).unwrap();
+    let h = sim.handle();
+    let (mut cfg, _dir) = config(&sim, "drift");
+    cfg.run.duration_secs = 5;
+    cfg.exchange.reconcile_every_secs = 1;
+    // Manual: the strategies send nothing, so the only trade is the hand's.
+    cfg.control.mode = autobot_engine::config::StartMode::Manual;
+    let runner = std::thread::spawn(move || run_paper(&cfg, &options()));
+    // Once the run's market and user streams are up, trade by hand.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h
+        .stats()
+        .connections
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the run never connected");
+        std::thread::yield_now();
+    }
+    let (k, s) = keys();
+    let mut hand = ExecClient::new(
+        ExecConfig::new(&sim.rest_url()),
+        Signer::from_parts(k, &s),
+        vec!["BTCUSDT".into()],
+    );
+    while let Err(e) = hand.place(&order(7, Side::Buy, OrderKind::Market, "0")) {
+        assert!(
+            Instant::now() < deadline,
+            "the hand order never filled: {e:?}"
+        );
+        std::thread::yield_now();
+    }
+    let out = runner.join().unwrap().unwrap();
+    let core = &out.pipeline.core.core;
+    assert!(
+        core.position(SymbolId(0)).unwrap().qty().is_zero(),
+        "never adopted"
+    );
+    assert_eq!(core.conditions().drifting, 1, "{:?}", core.conditions());
+    let journal = autobot_engine::runtime::read_journal(&out.run_dir.join("journal"))
+        .unwrap()
+        .events;
+    let reads: Vec<Qty> = journal
+        .iter()
+        .filter_map(|e| match e.body {
+            InputBody::AccountUpdate(a) if a.reason == AccountReason::Reconcile => {
+                Some(a.position_qty)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(reads.len() >= 2, "{reads:?}");
+    assert_eq!(reads.last(), Some(&Qty::parse("0.01").unwrap()));
+    common::replays_to_the_same_digest(&out.run_dir);
+}

@@ -137,6 +137,11 @@ pub struct ExchangeConfig {
     pub weight_budget: u32,
     /// Open orders the core does not hold, found at start.
     pub foreign_orders: ForeignOrders,
+    /// Exchange execution to a URL: read the account's positions every
+    /// this many seconds and check the core's against them (0 = never;
+    /// 1 ..= 3600).
+    #[serde(default)]
+    pub reconcile_every_secs: u64,
 }
 
 /// Stream suffixes the market gateway can parse, whole.
@@ -211,6 +216,15 @@ impl Validate for ExchangeConfig {
             if let Some(allowed) = stream_refusal(s) {
                 return Err(RangeError::new(at, "streams", format!("{s:?}"), allowed));
             }
+        }
+        if self.reconcile_every_secs != 0 {
+            check_range(
+                at,
+                "reconcile_every_secs",
+                self.reconcile_every_secs,
+                1,
+                3600,
+            )?;
         }
         check_range(at, "depth_limit", self.depth_limit, 5, 1000)?;
         check_range(at, "stale_after_ms", self.stale_after_ms, 100, 600_000)?;

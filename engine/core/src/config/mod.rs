@@ -23,8 +23,9 @@ pub use crate::strategy::StrategyConfig;
 pub use crate::validate::{RangeError, Validate, check_range, join_key};
 
 pub use risk::{
-    AccountConfig, BreakerConfig, ControlConfig, ForbiddenConfig, GuardConfig, LiquidationHold,
-    NoEdge, PortfolioConfig, RiskConfig, SanityConfig, SizingConfig, StartMode, WatchConfig,
+    AccountConfig, BreakerConfig, ControlConfig, DriftAction, ForbiddenConfig, GuardConfig,
+    LiquidationHold, NoEdge, PortfolioConfig, RiskConfig, SanityConfig, SizingConfig, StartMode,
+    WatchConfig,
 };
 
 use crate::types::{

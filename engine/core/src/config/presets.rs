@@ -110,6 +110,7 @@ pub fn risk() -> RiskConfig {
             error_window: 20,
             max_errors: 10,
             on_liquidation: super::LiquidationHold::Halted,
+            on_drift: super::DriftAction::SafeMode,
         },
         liquidation_watch: WatchConfig {
             alert: r("0.10"),

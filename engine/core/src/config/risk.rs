@@ -330,6 +330,22 @@ pub struct BreakerConfig {
     /// (the default) or `"safe_mode"`; it lasts until the operator's reset.
     #[serde(default)]
     pub on_liquidation: LiquidationHold,
+    /// What the system does when periodic reconciliation finds the
+    /// exchange's position differing from the core's: `"safe_mode"` (the
+    /// default; lifts when they agree again) or `"alert"`.
+    #[serde(default)]
+    pub on_drift: DriftAction,
+}
+
+/// `[risk.breakers] on_drift`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftAction {
+    /// SAFE_MODE until the positions agree again.
+    #[default]
+    SafeMode,
+    /// An alert only.
+    Alert,
 }
 
 /// `[risk.breakers] on_liquidation`: the state an exchange liquidation

@@ -160,6 +160,9 @@ pub struct Conditions {
     /// the state it holds (`[risk.breakers] on_liquidation`) until the
     /// operator's reset.
     pub liquidation: Hold,
+    /// Symbols whose position differs from the exchange's (periodic
+    /// reconciliation, `on_drift = "safe_mode"`).
+    pub drifting: u16,
 }
 
 /// A condition's hold on the state.
@@ -190,6 +193,7 @@ impl Conditions {
         } else if self.cooldown_until.0 != 0
             || self.stale_feeds > 0
             || matches!(self.liquidation, Hold::SafeMode)
+            || self.drifting > 0
         {
             SystemState::SafeMode
         } else if self.error_rate {

@@ -249,6 +249,37 @@ impl Core {
         self.hold_for_liquidation(seq, out);
     }
 
+    /// Periodic reconciliation: the exchange holds `theirs` of `sym`. A
+    /// difference is believed only when it is seen twice in a row with no
+    /// order of the symbol in flight (a fill the REST read saw before the
+    /// user stream delivered it is not drift); then it is alerted once
+    /// (`PositionDrift`, the exchange's minus ours) and, with `on_drift =
+    /// "safe_mode"`, holds SAFE_MODE until the positions agree again. The
+    /// core never adopts the exchange's position mid-run: which one is
+    /// right is the operator's call (flatten, or resume to adopt it).
+    fn reconcile<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, theirs: Qty, out: &mut S) {
+        let i = usize::from(sym.0);
+        let ours = self.symbols[i].position.qty();
+        let was = self.symbols[i].drift;
+        let now = if theirs == ours {
+            0
+        } else if self.orders.has_open(sym) {
+            was.min(1)
+        } else {
+            (was + 1).min(2)
+        };
+        self.symbols[i].drift = now;
+        if now == 2 && was < 2 {
+            let diff = theirs.raw().saturating_sub(ours.raw());
+            self.alert(seq, AlertCode::PositionDrift, sym, diff, out);
+        }
+        if (now == 2) != (was == 2) && self.limits.drift_holds {
+            let n = self.symbols.iter().filter(|s| s.drift == 2).count();
+            self.control.conditions_mut().drifting = u16::try_from(n).unwrap_or(u16::MAX);
+            self.refresh_state(seq, ChangeCause::PositionDrift, out);
+        }
+    }
+
     /// The exchange liquidated (or is liquidating) the account: the
     /// configured hold (`[risk.breakers] on_liquidation`) until the
     /// operator's reset. A stronger hold already in force stays.
@@ -276,6 +307,10 @@ impl Core {
     ) {
         if a.reason == AccountReason::MarginCall {
             self.on_margin_call(seq, sym, out);
+            return;
+        }
+        if a.reason == AccountReason::Reconcile {
+            self.reconcile(seq, sym, a.position_qty, out);
             return;
         }
         if a.reason != AccountReason::Snapshot {

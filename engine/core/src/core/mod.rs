@@ -275,6 +275,9 @@ struct SymbolState {
     /// Largest entry notional (|position| × average entry) of the round
     /// trip: what its return is measured on.
     trip_notional: Money,
+    /// Reconciliation: 0 agrees, 1 differed once (not yet believed), 2
+    /// drifting (alerted, counted in `Conditions::drifting`).
+    drift: u8,
 }
 
 impl SymbolState {
@@ -360,6 +363,7 @@ impl Core {
                 opened_at: UnixNanos(0),
                 trip: Money::ZERO,
                 trip_notional: Money::ZERO,
+                drift: 0,
             })
             .collect();
         let sc = &cfg.strategy;

@@ -531,6 +531,60 @@ fn a_margin_call_alerts_and_steps_the_liquidation_watch() {
     assert!(orders(&outs).is_empty(), "nothing left to reduce");
 }
 
+/// Periodic reconciliation: the exchange's position differing from the
+/// core's is believed on the second read with no order in flight, alerted
+/// once, and holds SAFE_MODE until they agree again; the core's position
+/// is never overwritten.
+#[test]
+fn a_position_drift_seen_twice_holds_safe_mode_until_it_agrees() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    run_trend(&mut core, &mut feed, &DOWN_THEN_UP[..2]);
+    let read = |feed: &mut Feed, qty: &str| {
+        feed.event(
+            Source::UserData,
+            InputBody::AccountUpdate(crate::event::AccountUpdate {
+                reason: crate::event::AccountReason::Reconcile,
+                wallet_balance: Money::parse("10000").unwrap(),
+                position_qty: Qty::parse(qty).unwrap(),
+                entry_price: Price::ZERO,
+                unrealized_pnl: Money::ZERO,
+            }),
+        )
+    };
+    assert!(core.position(SymbolId(0)).unwrap().qty().is_zero());
+    let mut outs = Vec::new();
+    core.on_event(&read(&mut feed, "0"), &mut outs);
+    core.on_event(&read(&mut feed, "0.005"), &mut outs);
+    assert!(
+        alerts(&outs, AlertCode::PositionDrift).is_empty(),
+        "once is not believed"
+    );
+    assert_eq!(core.state(), SystemState::Running);
+    core.on_event(&read(&mut feed, "0.005"), &mut outs);
+    assert_eq!(alerts(&outs, AlertCode::PositionDrift), vec![500_000]);
+    assert_eq!(core.state(), SystemState::SafeMode);
+    assert!(outs.iter().any(|o| matches!(
+        o.body,
+        OutputBody::StateChange(StateChange {
+            cause: ChangeCause::PositionDrift,
+            ..
+        })
+    )));
+    core.on_event(&read(&mut feed, "0.005"), &mut outs);
+    assert_eq!(
+        alerts(&outs, AlertCode::PositionDrift).len(),
+        1,
+        "alerted once"
+    );
+    assert!(
+        core.position(SymbolId(0)).unwrap().qty().is_zero(),
+        "never adopted"
+    );
+    core.on_event(&read(&mut feed, "0"), &mut outs);
+    assert_eq!(core.state(), SystemState::Running, "they agree again");
+}
+
 #[test]
 fn a_settled_funding_is_paid_at_its_price_and_leaves_the_mark_alone() {
     let mut core = Core::new(&cfg("100"));

@@ -188,6 +188,9 @@ pub struct Limits {
     pub max_errors: u32,
     /// The state an exchange liquidation holds (`on_liquidation`).
     pub on_liquidation: super::Hold,
+    /// Drift between the exchange's and the core's position holds
+    /// SAFE_MODE (`on_drift = "safe_mode"`).
+    pub drift_holds: bool,
     /// Liquidation watch: alert distance.
     pub watch_alert: Rate,
     /// Liquidation watch: reduce-half distance.
@@ -261,6 +264,7 @@ impl Limits {
                 crate::config::LiquidationHold::Halted => super::Hold::Halted,
                 crate::config::LiquidationHold::SafeMode => super::Hold::SafeMode,
             },
+            drift_holds: r.breakers.on_drift == crate::config::DriftAction::SafeMode,
             watch_alert: r.liquidation_watch.alert,
             watch_reduce: r.liquidation_watch.reduce,
             watch_close: r.liquidation_watch.close,

@@ -106,6 +106,9 @@ pub enum AlertCode {
     /// The exchange's margin call on a position (value: the position,
     /// signed raw); the liquidation watch moves on a stage.
     MarginCall = 19,
+    /// The exchange's position differs from the core's (value: exchange's
+    /// minus the core's, raw), twice in a row with no order in flight.
+    PositionDrift = 20,
 }
 }
 
@@ -187,6 +190,9 @@ pub enum ChangeCause {
     /// The exchange liquidated a position, or refused an order because the
     /// account is being liquidated (-2023).
     Liquidation = 12,
+    /// The exchange's position of a symbol differs from the core's, twice
+    /// in a row with no order in flight (periodic reconciliation).
+    PositionDrift = 13,
 }
 }
 

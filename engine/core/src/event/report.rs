@@ -83,6 +83,9 @@ pub enum AccountReason {
     /// The exchange's margin call: the position is near liquidation
     /// (`MARGIN_CALL`; the wallet is the cross wallet balance).
     MarginCall = 5,
+    /// The exchange's position, read over REST during the run to check the
+    /// core's against it (periodic reconciliation): compared, never adopted.
+    Reconcile = 6,
 }
 }
 
