@@ -491,3 +491,83 @@ fn user_corpus() -> Vec<String> {
         .map(|(_, b)| as_ours(b))
         .collect()
 }
+
+/// Every USD-M user-data event Binance documents (`doc-examples`), with
+/// what it becomes and, for those that become nothing, why.
+#[test]
+fn every_documented_user_event_is_parsed_or_ignored_on_purpose() {
+    let dir = data("doc-examples/Subscriptions/UsdFutures");
+    let doc = |f: &str| doc_payload(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+    let cases: [(&str, UserMessage, &str); 9] = [
+        (
+            "AccountUpdate.txt",
+            UserMessage::Account(1),
+            "the one-way BTCUSDT row",
+        ),
+        (
+            "OrderUpdate.txt",
+            UserMessage::Foreign,
+            "client id TEST is not ours",
+        ),
+        (
+            "TradeUpdate.txt",
+            UserMessage::Ignored,
+            "TRADE_LITE repeats ORDER_TRADE_UPDATE's fills without commission or status",
+        ),
+        (
+            "MarginUpdate.txt",
+            UserMessage::Ignored,
+            "MARGIN_CALL of a hedge-mode ETHUSDT position: not one of ours",
+        ),
+        (
+            "Leverage.txt",
+            UserMessage::Ignored,
+            "ACCOUNT_CONFIG_UPDATE: a leverage change changes nothing the core holds",
+        ),
+        (
+            "MultiAssetMode.txt",
+            UserMessage::Ignored,
+            "ACCOUNT_CONFIG_UPDATE: multi-assets mode",
+        ),
+        (
+            "AlgoOrderUpdate.txt",
+            UserMessage::Ignored,
+            "ALGO_UPDATE: autobot places no algo (conditional) orders",
+        ),
+        (
+            "ConditionalTrigger.txt",
+            UserMessage::Ignored,
+            "CONDITIONAL_ORDER_TRIGGER_REJECT: autobot places no conditional orders",
+        ),
+        (
+            "GridUpdate.txt",
+            UserMessage::Ignored,
+            "GRID_UPDATE: Binance's own trading bots",
+        ),
+    ];
+    for (file, want, why) in cases {
+        let (r, evs) = user(&doc(file));
+        assert_eq!(r, Ok(want), "{file}: {why}");
+        assert_eq!(
+            evs.is_empty(),
+            matches!(want, UserMessage::Ignored | UserMessage::Foreign),
+            "{file}"
+        );
+    }
+    let (r, _) = user(&doc("StrategyUpdate.txt"));
+    assert_eq!(
+        r,
+        Ok(UserMessage::Ignored),
+        "STRATEGY_UPDATE: Binance's own bots"
+    );
+    // The documented margin call, for a one-way position of ours.
+    let ours = doc("MarginUpdate.txt")
+        .replace("\"LONG\"", "\"BOTH\"")
+        .replace("ETHUSDT", "SOLUSDT");
+    let (r, evs) = user(&ours);
+    assert_eq!(r, Ok(UserMessage::Account(1)));
+    let InputBody::AccountUpdate(a) = evs[0].body else {
+        panic!()
+    };
+    assert_eq!(a.reason, autobot_engine::event::AccountReason::MarginCall);
+}
