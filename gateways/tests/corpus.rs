@@ -521,8 +521,8 @@ fn every_documented_user_event_is_parsed_or_ignored_on_purpose() {
         ),
         (
             "Leverage.txt",
-            UserMessage::Ignored,
-            "ACCOUNT_CONFIG_UPDATE: a leverage change changes nothing the core holds",
+            UserMessage::Leverage(25),
+            "ACCOUNT_CONFIG_UPDATE of BTCUSDT: checked against the configured leverage",
         ),
         (
             "MultiAssetMode.txt",
@@ -550,7 +550,10 @@ fn every_documented_user_event_is_parsed_or_ignored_on_purpose() {
         assert_eq!(r, Ok(want), "{file}: {why}");
         assert_eq!(
             evs.is_empty(),
-            matches!(want, UserMessage::Ignored | UserMessage::Foreign),
+            matches!(
+                want,
+                UserMessage::Ignored | UserMessage::Foreign | UserMessage::Leverage(_)
+            ),
             "{file}"
         );
     }

@@ -300,6 +300,7 @@ impl UserPipeline {
                 poll: Duration::from_millis(10),
                 backoff_min: Duration::from_millis(20),
                 backoff_max: Duration::from_millis(200),
+                leverage: None,
             },
             Symbols::new(&["BTCUSDT"]),
         );

@@ -141,6 +141,7 @@ impl ExchangeSide {
             poll: Duration::from_millis(10),
             backoff_min: Duration::from_millis(ex.backoff_min_ms),
             backoff_max: Duration::from_millis(ex.backoff_max_ms),
+            leverage: Some(s.cfg.account.leverage),
         };
         let reconciler = match crate::drift::period(ex.reconcile_every_secs) {
             Some(every) => Some(

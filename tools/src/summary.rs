@@ -147,14 +147,22 @@ fn market_and_exchange(s: &mut String, o: &RunOutcome) {
         );
         let _ = writeln!(
             s,
-            "  user data stream  {} messages, {} events, {} refused, {} foreign, {} listen keys, {} expired",
+            "  user data stream  {} messages, {} events, {} refused, {} foreign, {} exchange closes, {} listen keys, {} expired",
             load(&u.messages),
             load(&u.events),
             load(&u.refused),
             load(&u.foreign),
+            load(&u.exchange_closes),
             load(&u.listen_keys),
             load(&u.expired)
         );
+        let mismatches = load(&u.leverage_mismatches);
+        if mismatches > 0 {
+            let _ = writeln!(
+                s,
+                "  leverage          set at the exchange {mismatches} time(s) to other than the config's"
+            );
+        }
         let _ = writeln!(
             s,
             "  reconciliation    {} order queries after connects, {} missed reports recovered, {} duplicates dropped, {} failures",

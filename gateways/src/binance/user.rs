@@ -25,8 +25,10 @@
 //! - `MARGIN_CALL` becomes one [`AccountUpdate`] (reason `MarginCall`) per
 //!   one-way position of ours it names: the core alerts and its
 //!   liquidation watch acts. `TRADE_LITE` (the same fills as
-//!   `ORDER_TRADE_UPDATE`, without commission or status) and
-//!   `ACCOUNT_CONFIG_UPDATE` are ignored on purpose.
+//!   `ORDER_TRADE_UPDATE`, without commission or status) is ignored on
+//!   purpose. A leverage change of ours (`ACCOUNT_CONFIG_UPDATE`) is checked
+//!   against the configured leverage: a difference is warned about and
+//!   counted (not journaled; the core's margin model keeps the config's).
 //! - An `ACCOUNT_UPDATE` becomes one [`AccountUpdate`] per one-way (`BOTH`)
 //!   position of a symbol the engine trades, carrying the margin asset's
 //!   wallet balance. Hedge-mode entries (`LONG`/`SHORT`) are not the
@@ -87,6 +89,10 @@ pub enum UserMessage {
     Foreign,
     /// The listen key expired: create a new one and reconnect.
     ListenKeyExpired,
+    /// The exchange's leverage of one of our symbols was set to this
+    /// (`ACCOUNT_CONFIG_UPDATE`): the stream checks it against the
+    /// configured leverage, which the margin model assumes.
+    Leverage(u32),
     /// A well-formed event the core has no use for (`MARGIN_CALL`,
     /// `ACCOUNT_CONFIG_UPDATE`, `TRADE_LITE`…), or an account update with
     /// no one-way position of ours (a balance-only change).
@@ -180,10 +186,10 @@ pub fn parse_user(
         "ORDER_TRADE_UPDATE" => order_update(data, symbols, recv, out),
         "ACCOUNT_UPDATE" => account_update(data, symbols, margin_asset, recv, out),
         "MARGIN_CALL" => margin_call(data, symbols, recv, out),
-        // Deliberately not used (`trade_lite_and_config_updates_are_ignored_on_purpose`):
-        // TRADE_LITE repeats ORDER_TRADE_UPDATE's fills without commission or
-        // status, and a leverage change does not change what the core holds.
-        "TRADE_LITE" | "ACCOUNT_CONFIG_UPDATE" => time_ms(data, "E").map(|_| UserMessage::Ignored),
+        // Deliberately not used (`trade_lite_is_ignored_on_purpose`): it
+        // repeats ORDER_TRADE_UPDATE's fills without commission or status.
+        "TRADE_LITE" => time_ms(data, "E").map(|_| UserMessage::Ignored),
+        "ACCOUNT_CONFIG_UPDATE" => config_update(data, symbols),
         "listenKeyExpired" => time_ms(data, "E").map(|_| UserMessage::ListenKeyExpired),
         _ => time_ms(data, "E").map(|_| UserMessage::Ignored),
     };
@@ -372,6 +378,25 @@ fn account_update(
     })
 }
 
+/// `ACCOUNT_CONFIG_UPDATE`: a leverage change of one of our symbols
+/// (`ac`) is [`UserMessage::Leverage`]; another symbol's, or the
+/// multi-assets mode (`ai`), is ignored.
+fn config_update(data: &Value<'_>, symbols: &Symbols) -> Result<UserMessage, ParseError> {
+    time_ms(data, "E")?;
+    let Some(ac) = data.get("ac") else {
+        return Ok(UserMessage::Ignored);
+    };
+    if symbols.id(text(ac, "s")?).is_none() {
+        return Ok(UserMessage::Ignored);
+    }
+    let l = ac
+        .get("l")
+        .and_then(|x| x.as_u64())
+        .and_then(|l| u32::try_from(l).ok())
+        .ok_or(ParseError::Field("l"))?;
+    Ok(UserMessage::Leverage(l))
+}
+
 /// `MARGIN_CALL`: one account update (reason `MarginCall`) per one-way
 /// position of ours it names, with the cross wallet balance.
 fn margin_call(
@@ -439,6 +464,9 @@ pub struct UserStreamConfig {
     pub backoff_min: Duration,
     /// Reconnect backoff bounds.
     pub backoff_max: Duration,
+    /// The leverage the config (and the margin model) assumes; a different
+    /// one set at the exchange is warned about and counted.
+    pub leverage: Option<u32>,
 }
 
 /// Counters of the user-data stream (shared with the runtime's summary).
@@ -452,6 +480,9 @@ pub struct UserStats {
     pub refused: AtomicU64,
     /// Reports of orders the engine did not place.
     pub foreign: AtomicU64,
+    /// Leverage changes at the exchange that differ from the configured
+    /// leverage.
+    pub leverage_mismatches: AtomicU64,
     /// Fills of the exchange's own orders on our positions (liquidation,
     /// ADL, settlement), each published as an exchange close.
     pub exchange_closes: AtomicU64,
@@ -695,6 +726,16 @@ impl UserStream {
                     Ok(UserMessage::Foreign) => {
                         self.stats.foreign.fetch_add(1, Ordering::Relaxed);
                     }
+                    Ok(UserMessage::Leverage(l)) if self.cfg.leverage.is_some_and(|c| c != l) => {
+                        self.stats
+                            .leverage_mismatches
+                            .fetch_add(1, Ordering::Relaxed);
+                        eprintln!(
+                            "user data stream: the exchange's leverage was set to {l}x, the config \
+                             says {}x: margin and liquidation estimates assume the config's",
+                            self.cfg.leverage.unwrap_or(0)
+                        );
+                    }
                     Ok(UserMessage::ExchangeClose) => {
                         self.stats.exchange_closes.fetch_add(1, Ordering::Relaxed);
                         eprintln!(
@@ -919,14 +960,18 @@ mod tests {
 
     /// `TRADE_LITE` repeats, faster and without commission or status, the
     /// fill `ORDER_TRADE_UPDATE` reports whole: applying both would count
-    /// each fill twice, so it is ignored on purpose. A leverage change is
-    /// the account's, and is ignored here (`ACCOUNT_CONFIG_UPDATE`; the
-    /// margin model uses the configured leverage).
+    /// each fill twice, so it is ignored on purpose. A leverage change of
+    /// ours is reported for the stream to check against the config; one
+    /// of another symbol, or the multi-assets mode, is ignored.
     #[test]
-    fn trade_lite_and_config_updates_are_ignored_on_purpose() {
+    fn trade_lite_is_ignored_on_purpose_and_a_leverage_change_is_read() {
         let lite = r#"{"e":"TRADE_LITE","E":1721895408092,"T":1721895408214,"s":"BTCUSDT","q":"0.001","p":"0","m":false,"c":"ab5","S":"BUY","L":"64089.20","l":"0.040","t":109100866,"i":8886774}"#;
         assert_eq!(parse(lite), (Ok(UserMessage::Ignored), Vec::new()));
         let lev = r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1611646737479,"T":1611646737476,"ac":{"s":"BTCUSDT","l":25}}"#;
-        assert_eq!(parse(lev), (Ok(UserMessage::Ignored), Vec::new()));
+        assert_eq!(parse(lev), (Ok(UserMessage::Leverage(25)), Vec::new()));
+        let other = lev.replace("BTCUSDT", "XRPUSDT");
+        assert_eq!(parse(&other).0, Ok(UserMessage::Ignored));
+        let multi = r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1,"T":1,"ai":{"j":true}}"#;
+        assert_eq!(parse(multi).0, Ok(UserMessage::Ignored));
     }
 }
