@@ -11,6 +11,7 @@ pub mod gate;
 pub mod indicators;
 pub mod journal_cmd;
 pub mod latency;
+pub mod listed;
 pub mod loadtest;
 pub mod market;
 pub mod metrics;

@@ -256,7 +256,7 @@ fn bad_backtest_input_is_refused_with_a_clear_message() {
         e.contains("import.toml") && e.contains("autobot import"),
         "{e}"
     );
-    // A file whose symbol is not configured.
+    // A file whose symbol is neither configured nor listed.
     let odd = base.join("DOGEUSDT-1m.csv");
     std::fs::write(&odd, "open_time,open,high,low,close,volume\n").unwrap();
     let e = fail(&["backtest", odd.to_str().unwrap(), "--out", out]);
@@ -479,4 +479,59 @@ fn a_halt_is_reported_and_stops_are_enforced_while_halted() {
         html.contains("Halts (") && html.contains("Drawdown"),
         "the page shows it"
     );
+}
+
+/// An official-format kline file (Binance's 12-column CSV) of a symbol the
+/// config does not name backtests with the rules of the shipped
+/// exchangeInfo snapshot; a symbol the snapshot does not list, and a
+/// COIN-M contract, are refused naming why.
+#[test]
+fn any_listed_perpetual_backtests_with_no_instrument_in_the_config() {
+    let dir = temp("listed");
+    let bars = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(BARS))
+        .unwrap();
+    let mut official = String::from(
+        "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n",
+    );
+    for l in bars.lines().skip(1).take(3_000) {
+        let open_time: u64 = l.split(',').next().unwrap().parse().unwrap();
+        official.push_str(&format!("{l},{},0,0,0,0,0\n", open_time + 59_999));
+    }
+    let file = dir.join("XRPUSDT-1m-2023-07.csv");
+    std::fs::write(&file, &official).unwrap();
+    let cfg = "config/backtest-1m.toml";
+    let cfg_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(cfg))
+            .unwrap();
+    assert!(!cfg_text.contains("XRPUSDT"), "the config does not name it");
+    let out = dir.join("out");
+    let report = backtest(cfg, &[file.to_str().unwrap()], &out);
+    assert!(report["fills"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["data"].to_string().contains("XRPUSDT"),
+        "{}",
+        report["data"]
+    );
+
+    for (name, says) in [
+        (
+            "FILUSDT-1m-2023-08.csv",
+            "nor listed in the exchangeInfo snapshot",
+        ),
+        (
+            "BTCUSD_PERP-1m-2023-08.csv",
+            "nor listed in the exchangeInfo snapshot",
+        ),
+    ] {
+        let f = dir.join(name);
+        std::fs::write(&f, &official).unwrap();
+        let o = autobot()
+            .args(["backtest", "-c", cfg, "--out"])
+            .arg(dir.join("refused"))
+            .arg(&f)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(says), "{name}: {err}");
+    }
 }

@@ -10,7 +10,25 @@
 
 use autobot_engine::event::RejectReason;
 
-use super::rest::ErrorAction;
+/// What the engine does about an error response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorAction {
+    /// -1021: our timestamp is outside recvWindow; resync the clock
+    /// offset from `/fapi/v1/time`, then retry.
+    ResyncClock,
+    /// Too many requests or a busy server (-1003, -1004, -1008, -1015,
+    /// -1016, HTTP 429 or 418 = banned): back off for `Retry-After` (or the
+    /// default) before any other request.
+    BackOff,
+    /// Margin, account limits, liquidation mode: reject the order and alert.
+    RejectAndAlert,
+    /// A filter, parameter or auth error: reject the order; retrying the
+    /// same request cannot succeed.
+    Reject,
+    /// A server-side or transport failure (5xx, -1000, -1001, -1007):
+    /// the outcome is unknown; query before retrying an order.
+    Unknown,
+}
 
 /// One code's handling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,24 +16,7 @@ use crate::credentials::Hidden;
 /// Largest body read from one response (an exchangeInfo is ~1 MB).
 const MAX_BODY: u64 = 16 << 20;
 
-/// What the engine does about an error response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorAction {
-    /// -1021: our timestamp is outside recvWindow; resync the clock
-    /// offset from `/fapi/v1/time`, then retry.
-    ResyncClock,
-    /// -1003, HTTP 429 or 418: too many requests (418: banned); back off
-    /// for `Retry-After` (or the default) before any other request.
-    BackOff,
-    /// -2019: margin is insufficient; reject the order and alert.
-    RejectAndAlert,
-    /// A filter or parameter error (-1013, -1100…-1130, -4000…-4999):
-    /// reject the order; retrying the same request cannot succeed.
-    Reject,
-    /// A server-side or transport failure (5xx, -1000, -1001, -1007):
-    /// the outcome is unknown; query before retrying an order.
-    Unknown,
-}
+pub use super::errors::ErrorAction;
 
 /// Maps an error response to its action (the table in [`super::errors`]).
 pub fn error_action(status: u16, code: Option<i64>) -> ErrorAction {

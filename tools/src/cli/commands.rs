@@ -2,7 +2,7 @@
 //! the library, and prints what it did (`main.rs` only parses and routes).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -262,6 +262,20 @@ pub(crate) fn backtest(
     use autobot_tools::backtest::{output, report, run};
     let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
     let cfg = AppConfig::load(&config)?;
+    // A data file of a symbol the config does not name takes its rules
+    // from the exchangeInfo snapshot beside the config.
+    let snapshot = config
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("exchange-info.json");
+    let (cfg, listed) = autobot_tools::listed::with_listed(&cfg, &files, &snapshot)?;
+    for symbol in &listed {
+        eprintln!(
+            "{symbol}: not in {}; its rules come from {} (default maintenance-margin brackets)",
+            config.display(),
+            snapshot.display()
+        );
+    }
     let data = journal.map_or(run::DataSource::Files(files), run::DataSource::Imported);
     if !sweep.is_empty() || walk_forward.is_some() {
         let jobs = jobs.unwrap_or_else(|| {

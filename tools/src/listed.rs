@@ -1,0 +1,191 @@
+//! Instruments from Binance's listing instead of the config: a backtest of
+//! a symbol the config does not name takes its trading rules (tick, step,
+//! minimum notional, quantity limits) from an exchangeInfo snapshot, so
+//! any USD-M perpetual's official data files backtest with no hand-written
+//! instrument.
+//!
+//! The shipped snapshot is `config/exchange-info.json` (Binance's
+//! `GET /fapi/v1/exchangeInfo` of 2025-08-07, 25 symbols; from
+//! thrasher-corp/gocryptotrader's test data, MIT). exchangeInfo carries no
+//! maintenance-margin brackets (those come from the signed
+//! `leverageBracket`), so a listed instrument gets [`DEFAULT_BRACKETS`]: a
+//! conservative alt-coin table (higher maintenance margin than BTC's), so
+//! liquidations come early rather than late. Name the symbol in the config
+//! to give its real brackets.
+
+use std::path::{Path, PathBuf};
+
+use autobot_engine::config::{BracketConfig, InstrumentConfig, contract_refusal};
+use autobot_engine::types::{Money, Rate};
+use autobot_gateways::binance::exchange_info::{ExchangeInfo, SymbolRules, parse_exchange_info};
+
+use crate::config::AppConfig;
+
+/// The shipped snapshot, relative to the repository root.
+pub const SNAPSHOT: &str = "config/exchange-info.json";
+
+/// `[notional cap, maintenance margin rate, cum]` of a listed instrument:
+/// 1 % to 5 000, 2.5 % to 25 000, 5 % to 100 000, 10 % to 250 000,
+/// 12.5 % to 1 000 000 (each `cum` the one the rows below imply).
+pub const DEFAULT_BRACKETS: [(&str, &str, &str); 5] = [
+    ("5000", "0.01", "0"),
+    ("25000", "0.025", "75"),
+    ("100000", "0.05", "700"),
+    ("250000", "0.1", "5700"),
+    ("1000000", "0.125", "11950"),
+];
+
+/// Why a data file's symbol cannot be traded from the listing.
+#[derive(Debug, thiserror::Error)]
+pub enum ListingError {
+    /// The snapshot could not be read.
+    #[error("exchangeInfo snapshot {path}: {reason}")]
+    Snapshot {
+        /// Its path.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Neither configured nor listed.
+    #[error(
+        "{symbol} ({file}) is neither a configured instrument (configured: {configured}) nor listed in the exchangeInfo snapshot {snapshot}"
+    )]
+    Unlisted {
+        /// The symbol.
+        symbol: String,
+        /// The configured symbols.
+        configured: String,
+        /// The data file.
+        file: PathBuf,
+        /// The snapshot.
+        snapshot: PathBuf,
+    },
+    /// Listed, but not a USD-M perpetual that trades.
+    #[error("{symbol} ({file}) is listed as {what}: autobot trades USD-M perpetuals")]
+    NotPerpetual {
+        /// The symbol.
+        symbol: String,
+        /// The data file.
+        file: PathBuf,
+        /// Its contract type and status.
+        what: String,
+    },
+}
+
+/// Reads an exchangeInfo snapshot.
+pub fn load(path: &Path) -> Result<ExchangeInfo, ListingError> {
+    let fail = |reason: String| ListingError::Snapshot {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut body = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    parse_exchange_info(&mut body).map_err(|e| fail(e.to_string()))
+}
+
+/// The instrument of a listed symbol: its rules, [`DEFAULT_BRACKETS`].
+pub fn instrument(rules: &SymbolRules) -> InstrumentConfig {
+    InstrumentConfig {
+        symbol: rules.symbol.clone(),
+        tick_size: rules.tick_size,
+        step_size: rules.step_size,
+        min_notional: rules.min_notional,
+        min_qty: rules.min_qty,
+        max_qty: rules.max_qty,
+        max_market_qty: rules.max_market_qty,
+        brackets: DEFAULT_BRACKETS
+            .iter()
+            .map(|&(cap, mmr, cum)| {
+                BracketConfig(
+                    Money::parse(cap).unwrap_or(Money::ZERO),
+                    Rate::parse(mmr).unwrap_or(Rate::ZERO),
+                    Money::parse(cum).unwrap_or(Money::ZERO),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The symbol a data file names: the first part of its name, upper-cased
+/// (`FILUSDT-1m-2023-08.csv`).
+fn file_symbol(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_uppercase())
+        .unwrap_or_default();
+    name.split(['-', '_', '.'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `cfg` with an instrument, from the snapshot at `snapshot`, for every
+/// data file whose symbol the config does not name (appended in file
+/// order); the symbols added. The snapshot is read only when needed.
+pub fn with_listed(
+    cfg: &AppConfig,
+    files: &[PathBuf],
+    snapshot: &Path,
+) -> Result<(AppConfig, Vec<String>), ListingError> {
+    let mut out = cfg.clone();
+    let mut added = Vec::new();
+    let mut info: Option<ExchangeInfo> = None;
+    for file in files {
+        let symbol = file_symbol(file);
+        if symbol.is_empty() || out.instruments.iter().any(|i| i.symbol == symbol) {
+            continue;
+        }
+        if contract_refusal(&symbol).is_some() && !symbol.contains("USD") {
+            // Not a symbol at all (a funding file's prefix, say): the data
+            // reader names what it is.
+            continue;
+        }
+        if info.is_none() {
+            info = Some(load(snapshot)?);
+        }
+        let rules =
+            info.as_ref()
+                .and_then(|i| i.get(&symbol))
+                .ok_or_else(|| ListingError::Unlisted {
+                    symbol: symbol.clone(),
+                    configured: cfg
+                        .instruments
+                        .iter()
+                        .map(|i| i.symbol.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    file: file.clone(),
+                    snapshot: snapshot.to_path_buf(),
+                })?;
+        if rules.contract_type != "PERPETUAL" || contract_refusal(&symbol).is_some() {
+            return Err(ListingError::NotPerpetual {
+                symbol,
+                file: file.clone(),
+                what: format!("{} ({})", rules.contract_type, rules.status),
+            });
+        }
+        out.instruments.push(instrument(rules));
+        added.push(symbol);
+    }
+    Ok((out, added))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_brackets_are_a_valid_table() {
+        let info = load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(SNAPSHOT),
+        )
+        .unwrap();
+        let xrp = instrument(info.get("XRPUSDT").unwrap());
+        assert!(xrp.bracket_table().is_ok(), "{:?}", xrp.bracket_table());
+        assert_eq!(
+            file_symbol(Path::new("/d/xrpusdt-1m-2024-08.csv")),
+            "XRPUSDT"
+        );
+    }
+}
