@@ -52,6 +52,25 @@ fn config(sim: &SimExchange, name: &str) -> (AppConfig, Scratch) {
     (cfg, dir)
 }
 
+/// The simulator's endless synthetic BTCUSDT market, with the test's keys,
+/// streaming from the start.
+fn account_sim() -> SimExchange {
+    let probe =
+        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
+            .unwrap();
+    let mut sim_cfg = SimConfig::loopback(
+        SimSource::Synthetic {
+            config: probe.market.clone(),
+            skip: 0,
+            max_items: None,
+        },
+        probe.core().instruments[..1].to_vec(),
+    );
+    sim_cfg.api = Some(keys());
+    sim_cfg.start_on_first_client = false;
+    SimExchange::start(sim_cfg).unwrap()
+}
+
 fn options() -> RunOptions {
     let (api_key, api_secret) = keys();
     RunOptions {
@@ -79,20 +98,7 @@ fn order(id: u64, side: Side, kind: OrderKind, price: &str) -> autobot_engine::e
 
 #[test]
 fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders() {
-    let probe =
-        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
-            .unwrap();
-    let mut sim_cfg = SimConfig::loopback(
-        SimSource::Synthetic {
-            config: probe.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-        probe.core().instruments[..1].to_vec(),
-    );
-    sim_cfg.api = Some(keys());
-    sim_cfg.start_on_first_client = false;
-    let sim = SimExchange::start(sim_cfg).unwrap();
+    let sim = account_sim();
 
     // Someone trades the account by hand before the run: a long position,
     // and a bid resting far below the market.
@@ -193,20 +199,7 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
 /// `PositionDrift` alert.
 #[test]
 fn a_position_changed_behind_the_runs_back_is_found_and_holds_safe_mode() {
-    let probe =
-        AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
-            .unwrap();
-    let mut sim_cfg = SimConfig::loopback(
-        SimSource::Synthetic {
-            config: probe.market.clone(),
-            skip: 0,
-            max_items: None,
-        },
-        probe.core().instruments[..1].to_vec(),
-    );
-    sim_cfg.api = Some(keys());
-    sim_cfg.start_on_first_client = false;
-    let sim = SimExchange::start(sim_cfg).unwrap();
+    let sim = account_sim();
     let h = sim.handle();
     let (mut cfg, _dir) = config(&sim, "drift");
     cfg.run.duration_secs = 5;

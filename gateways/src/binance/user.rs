@@ -343,31 +343,47 @@ fn account_update(
         Some(p) => p.as_array().ok_or(ParseError::Field("P"))?.as_slice(),
         None => &[],
     };
+    let wallet = wallet.unwrap_or(Money::ZERO);
+    one_way_positions(positions, symbols, recv, exchange, out, |p, qty, upnl| {
+        Ok(AccountUpdate {
+            reason: why,
+            wallet_balance: wallet,
+            position_qty: qty,
+            entry_price: price_nonneg(p, "ep")?,
+            unrealized_pnl: upnl,
+        })
+    })
+}
+
+/// One [`AccountUpdate`], made by `update` from the row, its `pa` and
+/// `up`, per one-way (`BOTH`) position of ours in `positions`; hedge-mode
+/// rows and other symbols are skipped, every row is checked.
+fn one_way_positions(
+    positions: &[Value<'_>],
+    symbols: &Symbols,
+    recv: autobot_engine::types::MonoNanos,
+    exchange: UnixNanos,
+    out: &mut Vec<InputEvent>,
+    update: impl Fn(&Value<'_>, Qty, Money) -> Result<AccountUpdate, ParseError>,
+) -> Result<UserMessage, ParseError> {
     let mut n = 0;
     for p in positions {
         let (symbol, side) = (text(p, "s")?, p.get("ps").and_then(|x| x.as_str()));
         let qty = qty_signed(p, "pa")?;
-        let entry = price_nonneg(p, "ep")?;
         let upnl = money(p, "up")?;
+        let made = update(p, qty, upnl)?;
         if side.is_some_and(|s| s != "BOTH") {
             continue;
         }
         let Some(sym) = symbols.id(symbol) else {
             continue;
         };
-        let update = AccountUpdate {
-            reason: why,
-            wallet_balance: wallet.unwrap_or(Money::ZERO),
-            position_qty: qty,
-            entry_price: entry,
-            unrealized_pnl: upnl,
-        };
         out.push(InputEvent::new(
             Source::UserData,
             sym,
             recv,
             exchange,
-            InputBody::AccountUpdate(update),
+            InputBody::AccountUpdate(made),
         ));
         n += 1;
     }
@@ -411,37 +427,14 @@ fn margin_call(
         .get("p")
         .and_then(|p| p.as_array())
         .ok_or(ParseError::Field("p"))?;
-    let mut n = 0;
-    for p in positions {
-        let (symbol, side) = (text(p, "s")?, p.get("ps").and_then(|x| x.as_str()));
-        let qty = qty_signed(p, "pa")?;
-        let upnl = money(p, "up")?;
-        if side.is_some_and(|s| s != "BOTH") {
-            continue;
-        }
-        let Some(sym) = symbols.id(symbol) else {
-            continue;
-        };
-        let update = AccountUpdate {
+    one_way_positions(positions, symbols, recv, exchange, out, |_, qty, upnl| {
+        Ok(AccountUpdate {
             reason: AccountReason::MarginCall,
             wallet_balance: wallet,
             position_qty: qty,
             entry_price: Price::ZERO,
             unrealized_pnl: upnl,
-        };
-        out.push(InputEvent::new(
-            Source::UserData,
-            sym,
-            recv,
-            exchange,
-            InputBody::AccountUpdate(update),
-        ));
-        n += 1;
-    }
-    Ok(if n == 0 {
-        UserMessage::Ignored
-    } else {
-        UserMessage::Account(n)
+        })
     })
 }
 

@@ -391,15 +391,22 @@ fn exchange_close(feed: &mut Feed, side: Side, qty: Qty, price: &str, fee: &str)
     )
 }
 
-#[test]
-fn a_liquidation_closes_the_position_and_books_the_loss() {
+/// A core (max position 1) long from the EMA cross's filled entry: the
+/// core, its feed, the entry order and the position.
+fn long_from_the_cross() -> (Core, Feed, NewOrder, Qty) {
     let mut core = Core::new(&cfg("1"));
     let mut feed = Feed { seq: 0 };
     let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
     let o = orders(&outs)[0];
-    let mut outs = Vec::new();
-    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
+    core.on_event(&fill(&mut feed, &o, o.qty), &mut Vec::new());
     let held = core.position(SymbolId(0)).unwrap().qty();
+    (core, feed, o, held)
+}
+
+#[test]
+fn a_liquidation_closes_the_position_and_books_the_loss() {
+    let (mut core, mut feed, o, held) = long_from_the_cross();
+    let mut outs = Vec::new();
     assert!(held.is_positive(), "the cross bought");
     let balance = core.account().balance();
     // Closing with a buy, or more than is held, is not a liquidation.
@@ -481,13 +488,7 @@ fn an_account_in_liquidation_holds_the_configured_state() {
 /// with a reduce-only market order); flat, a margin call only alerts.
 #[test]
 fn a_margin_call_alerts_and_steps_the_liquidation_watch() {
-    let mut core = Core::new(&cfg("1"));
-    let mut feed = Feed { seq: 0 };
-    let outs = run_trend(&mut core, &mut feed, &DOWN_THEN_UP);
-    let o = orders(&outs)[0];
-    let mut outs = Vec::new();
-    core.on_event(&fill(&mut feed, &o, o.qty), &mut outs);
-    let held = core.position(SymbolId(0)).unwrap().qty();
+    let (mut core, mut feed, _, held) = long_from_the_cross();
     assert!(held.raw() >= 2 * 1000, "{held:?}: room to halve");
     let call = |feed: &mut Feed| {
         feed.event(
