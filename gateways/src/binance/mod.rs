@@ -16,4 +16,5 @@ pub mod record;
 pub mod rest;
 pub mod sign;
 pub mod user;
+mod user_events;
 mod wire;
