@@ -419,10 +419,15 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
     };
     place(order(1, Side::Buy, OrderKind::Market, "0"));
     place(order(3, Side::Buy, OrderKind::Limit, "10000"));
+    // The ledger settles an order as its report is admitted, a moment before
+    // the report is published and counted, so wait for the count itself:
+    // the two recovered reports, order 1's NEW, TRADE and ACCOUNT_UPDATE,
+    // and order 3's NEW.
+    let streamed = 6;
     wait("the first fill and the resting order", &|| {
-        ledger.unsettled() == 0
+        ledger.unsettled() == 0 && stats.events.load(Ordering::Relaxed) >= streamed
     });
-    let streamed = stats.events.load(Ordering::Relaxed);
+    assert_eq!(stats.events.load(Ordering::Relaxed), streamed);
 
     h.user_outage(true);
     wait("the outage", &|| h.user_clients() == 0);
