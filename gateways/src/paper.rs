@@ -85,8 +85,8 @@ impl PaperExchange {
     }
 
     /// Takes over orders that were open when an earlier run stopped: limit
-    /// orders the exchange acknowledged rest again; the others are on their
-    /// way and meet the first book this run sees.
+    /// orders and protective stops the exchange acknowledged rest again;
+    /// the others are on their way and meet the first book this run sees.
     pub fn adopt(&mut self, open: &[OpenOrder]) {
         for o in open {
             let order = Order::from_core(&NewOrder {
@@ -96,14 +96,14 @@ impl PaperExchange {
                 kind: o.kind,
                 reduce_only: o.reduce_only,
                 post_only: o.post_only,
-                price: if o.kind == OrderKind::Limit {
-                    o.price
-                } else {
+                price: if o.kind == OrderKind::Market {
                     Price::ZERO
+                } else {
+                    o.price
                 },
                 qty: o.qty,
             });
-            if o.kind == OrderKind::Limit && o.state == OrderState::Accepted {
+            if o.kind != OrderKind::Market && o.state == OrderState::Accepted {
                 self.model.adopt(order, o.filled);
             } else {
                 let rest = Qty::from_raw(o.qty.raw() - o.filled.raw());

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use autobot_engine::event::{InputBody, InputEvent};
-use autobot_engine::types::{MonoNanos, SymbolId};
+use autobot_engine::event::{InputBody, InputEvent, OrderStatus};
+use autobot_engine::types::{ClientOrderId, ExchangeOrderId, MonoNanos, SymbolId};
 use autobot_gateways::binance::parse::{ParseError, Parsed, Parser, Symbols};
 use autobot_gateways::binance::rest::{ErrorAction, error_action, error_body};
 use autobot_gateways::binance::user::{UserMessage, parse_user};
@@ -221,6 +221,55 @@ fn user(json: &str) -> (Result<UserMessage, ParseError>, Vec<InputEvent>) {
     let syms = Symbols::new(&["BTCUSDT", "SOLUSDT"]);
     let r = parse_user(&mut bytes, &syms, "USDT", MonoNanos(1), &mut out);
     (r, out)
+}
+
+/// An `ALGO_UPDATE` of the documentation's shape for `caid`.
+fn algo_update(caid: &str, status: &str) -> String {
+    format!(
+        r#"{{"e":"ALGO_UPDATE","T":1750515742297,"E":1750515742303,"o":{{"caid":"{caid}","aid":2148719,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"BOTH","f":"GTC","q":"0","X":"{status}","ai":"","ap":"0","aq":"0","act":"0","tp":"59000","p":"0","V":"EXPIRE_MAKER","wt":"CONTRACT_PRICE","pm":"NONE","cp":true,"pP":false,"R":false,"tt":0,"gtd":0}}}}"#
+    )
+}
+
+/// `ALGO_UPDATE` of our protective stops: acknowledgement and end become
+/// order updates; the trigger stages are left to the triggered order's own
+/// `ORDER_TRADE_UPDATE` (it carries our id).
+#[test]
+fn our_algo_orders_are_acknowledged_and_ended_and_their_trigger_left_to_the_order() {
+    for (status, want) in [
+        ("NEW", Some(OrderStatus::Accepted)),
+        ("CANCELED", Some(OrderStatus::Cancelled)),
+        ("EXPIRED", Some(OrderStatus::Expired)),
+        ("REJECTED", Some(OrderStatus::Expired)),
+        ("TRIGGERING", None),
+        ("TRIGGERED", None),
+        ("FINISHED", None),
+    ] {
+        let (r, out) = user(&algo_update("ab42", status));
+        match want {
+            Some(s) => {
+                assert_eq!(r, Ok(UserMessage::Order), "{status}");
+                let InputBody::OrderUpdate(u) = out[0].body else {
+                    panic!("{status}: {out:?}")
+                };
+                assert_eq!((u.client_id, u.status), (ClientOrderId(42), s));
+                assert_eq!(u.exchange_id, ExchangeOrderId(2148719));
+                assert!(u.last_qty.is_zero());
+            }
+            None => assert_eq!((r, out.len()), (Ok(UserMessage::Ignored), 0), "{status}"),
+        }
+    }
+}
+
+#[test]
+fn anothers_algo_order_is_foreign_and_a_bad_status_is_refused() {
+    assert_eq!(
+        user(&algo_update("Q5xaq5EGKgXXa0fD7fs0Ip", "NEW")).0,
+        Ok(UserMessage::Foreign)
+    );
+    assert_eq!(
+        user(&algo_update("ab1", "SOMETHING")).0,
+        Err(ParseError::Field("X"))
+    );
 }
 
 /// The user-stream events people captured from the real exchange (old
@@ -531,13 +580,15 @@ fn every_documented_user_event_is_parsed_or_ignored_on_purpose() {
         ),
         (
             "AlgoOrderUpdate.txt",
-            UserMessage::Ignored,
-            "ALGO_UPDATE: autobot places no algo (conditional) orders",
+            UserMessage::Foreign,
+            "ALGO_UPDATE of a conditional order another client placed (ours carry our \
+             client id and become order updates: binance::algo)",
         ),
         (
             "ConditionalTrigger.txt",
             UserMessage::Ignored,
-            "CONDITIONAL_ORDER_TRIGGER_REJECT: autobot places no conditional orders",
+            "CONDITIONAL_ORDER_TRIGGER_REJECT: retired with the Algo Order API \
+             (2025-12); a refused trigger now arrives as ALGO_UPDATE REJECTED",
         ),
         (
             "GridUpdate.txt",

@@ -136,16 +136,22 @@ fn signed_orders_round_trip_and_a_bad_signature_is_refused() {
         (resting.status, resting.side, resting.executed),
         (OrderStatus::Accepted, Side::Buy, Qty::ZERO)
     );
-    c.cancel(&CancelOrder {
-        client_id: ClientOrderId(2),
-        symbol: SymbolId(0),
-    })
-    .unwrap();
-    let refused = c
-        .cancel(&CancelOrder {
+    c.cancel(
+        &CancelOrder {
             client_id: ClientOrderId(2),
             symbol: SymbolId(0),
-        })
+        },
+        false,
+    )
+    .unwrap();
+    let refused = c
+        .cancel(
+            &CancelOrder {
+                client_id: ClientOrderId(2),
+                symbol: SymbolId(0),
+            },
+            false,
+        )
         .unwrap_err();
     assert_eq!(refused.code, -2011);
     assert_eq!(c.order(SymbolId(0), ClientOrderId(99)), Ok(None));
@@ -402,10 +408,18 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
         ClientOrderId(98),
         SymbolId(0),
         Side::Buy,
+        OrderKind::Limit,
         Qty::ZERO,
         Some(OrderStatus::Accepted),
     );
-    ledger.adopt(ClientOrderId(99), SymbolId(0), Side::Buy, Qty::ZERO, None);
+    ledger.adopt(
+        ClientOrderId(99),
+        SymbolId(0),
+        Side::Buy,
+        OrderKind::Limit,
+        Qty::ZERO,
+        None,
+    );
     let run = UserPipeline::start(&sim, "outage", Some(Arc::clone(&ledger)));
     let stats = Arc::clone(&run.stats);
     wait("the user stream and the first reconciliation", &|| {
@@ -413,7 +427,7 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
     });
     let mut c = client(&sim, "the-secret");
     let mut place = |o: NewOrder| {
-        ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
+        ledger.sending(o.client_id, o.symbol, o.side, o.kind);
         c.place(&o).unwrap();
         ledger.placed(o.client_id);
     };
@@ -436,7 +450,7 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
         client_id: ClientOrderId(3),
         symbol: SymbolId(0),
     };
-    c.cancel(&cancel).unwrap();
+    c.cancel(&cancel, false).unwrap();
     ledger.cancelling(ClientOrderId(3));
     assert_eq!(ledger.unsettled(), 2, "a fill and a cancel are owed");
     assert_eq!(
@@ -481,4 +495,79 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
     );
     assert!(u.last_price.is_positive() && u.fee.is_positive(), "{u:?}");
     assert_eq!(u.liquidity, Liquidity::Taker);
+}
+
+/// A protective stop goes to the Algo Order API: acknowledged and cancelled
+/// there (`ALGO_UPDATE`), and when the price runs through it while the
+/// user stream is down, the fill of the order it triggered is recovered
+/// over REST (`algoOrder` → `actualOrderId` → `userTrades`), once.
+#[test]
+fn a_protective_stop_rests_at_the_algo_api_and_its_missed_fill_is_recovered() {
+    let sim = start();
+    let h = sim.handle();
+    let ledger = Arc::new(OrderLedger::new());
+    let run = UserPipeline::start(&sim, "algo", Some(Arc::clone(&ledger)));
+    let stats = Arc::clone(&run.stats);
+    wait("the user stream", &|| h.user_clients() == 1);
+    let mut c = client(&sim, "the-secret");
+    let mut place = |o: NewOrder| {
+        ledger.sending(o.client_id, o.symbol, o.side, o.kind);
+        c.place(&o).unwrap();
+        ledger.placed(o.client_id);
+    };
+    let stop = |id, price| NewOrder {
+        reduce_only: true,
+        post_only: false,
+        ..order(id, Side::Sell, OrderKind::StopMarket, price)
+    };
+    place(order(1, Side::Buy, OrderKind::Market, "0"));
+    place(stop(2, "30000"));
+    place(stop(3, "20000"));
+    wait("the fill and both stops acknowledged", &|| {
+        ledger.unsettled() == 0 && ledger.open().len() == 2
+    });
+    assert!(ledger.open().iter().all(|e| e.conditional));
+    let mut c = client(&sim, "the-secret");
+    let cancel = CancelOrder {
+        client_id: ClientOrderId(3),
+        symbol: SymbolId(0),
+    };
+    c.cancel(&cancel, ledger.is_conditional(ClientOrderId(3)))
+        .unwrap();
+    ledger.cancelling(ClientOrderId(3));
+    wait("the cancel", &|| ledger.open().len() == 1);
+
+    h.user_outage(true);
+    wait("the outage", &|| h.user_clients() == 0);
+    let seen = stats.events.load(Ordering::Relaxed);
+    assert!(h.print_trade("BTCUSDT", Price::parse("1000").unwrap(), Qty::ONE));
+    assert_eq!(
+        stats.events.load(Ordering::Relaxed),
+        seen,
+        "nothing streamed"
+    );
+    h.user_outage(false);
+    wait("the recovered stop fill", &|| ledger.open().is_empty());
+    let events = run.finish();
+    assert_eq!(stats.duplicates.load(Ordering::Relaxed), 0);
+    assert_eq!(reports(&events, OrderStatus::Cancelled), [3]);
+    assert_eq!(
+        reports(&events, OrderStatus::Filled),
+        [1, 2],
+        "each fill once"
+    );
+    let (source, fill) = events
+        .iter()
+        .find_map(|e| match e.body {
+            InputBody::OrderUpdate(u) if u.client_id.0 == 2 && u.last_qty.is_positive() => {
+                Some((e.header.source, u))
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(source, Source::Execution, "recovered over REST");
+    // The whole position, closed into the bids well above the print.
+    assert_eq!(fill.last_qty, Qty::parse("0.002").unwrap());
+    assert!(fill.last_price > Price::parse("30000").unwrap());
+    assert!(fill.fee.is_positive());
 }

@@ -130,7 +130,7 @@ impl ExchangeSide {
                 OrderState::PartiallyFilled => Some(OrderStatus::PartiallyFilled),
                 _ => continue,
             };
-            ledger.adopt(o.client_id, o.symbol, o.side, o.filled, status);
+            ledger.adopt(o.client_id, o.symbol, o.side, o.kind, o.filled, status);
         }
         let user_cfg = UserStreamConfig {
             rest_url: s.rest_url.clone(),

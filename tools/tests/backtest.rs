@@ -420,9 +420,12 @@ fn a_bad_sweep_is_refused_before_anything_runs() {
 fn a_halt_is_reported_and_stops_are_enforced_while_halted() {
     let base = temp("halt");
     let shipped = read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/backtest-1m.toml"));
+    // The core's own stops are what this pins (`protect = "core"`): no
+    // stop rests at the exchange to close first.
     let strict = shipped
         .replace("max_drawdown = \"0.10\"", "max_drawdown = \"0.05\"")
-        .replace("soft_drawdown = \"0.05\"", "soft_drawdown = \"0.02\"");
+        .replace("soft_drawdown = \"0.05\"", "soft_drawdown = \"0.02\"")
+        .replace("stop_atr = \"", "protect = \"core\"\nstop_atr = \"");
     assert_ne!(strict, shipped);
     let cfg = base.join("strict.toml");
     std::fs::write(&cfg, strict).unwrap();

@@ -2,6 +2,8 @@
 //! feeding fills back) for a bounded number of events; then the journal,
 //! fed to a fresh core without threads, must reproduce the digest.
 
+mod common;
+
 use autobot_test_support::Scratch;
 use std::path::Path;
 
@@ -46,13 +48,39 @@ fn check(layout: Layout, name: &str) {
     let core = &out.pipeline.core.core;
     let st = core.stats();
     assert!(st.orders > 10, "the run must trade: {st:?}");
-    assert_eq!(st.fills, st.orders, "every paper order filled");
-    assert_eq!(out.paper.exchange.fills, st.fills);
-    assert_eq!(
-        core.open_orders(),
-        0,
-        "nothing left in flight after shutdown"
+    // Every order filled, but the protective stops at the exchange whose
+    // positions the core closed first: cancelled, or expired when they
+    // triggered with nothing left to close (their cancel came too late),
+    // or refused on arrival because the price had already passed them
+    // (the core's own stop closed those positions).
+    let journal = read_journal(&out.run_dir.join("journal")).unwrap().events;
+    let ended = |status| {
+        journal
+            .iter()
+            .filter(|e| matches!(e.body, InputBody::OrderUpdate(u) if u.status == status))
+            .count() as u64
+    };
+    use autobot_engine::event::OrderStatus;
+    let (filled, cancelled, expired) = (
+        ended(OrderStatus::Filled),
+        ended(OrderStatus::Cancelled),
+        ended(OrderStatus::Expired),
     );
+    let refused = common::refusals_are_passed_stops(&journal);
+    assert_eq!(filled, st.fills, "one fill per paper order: {st:?}");
+    assert_eq!(refused, st.rejects, "{st:?}");
+    // Nothing is left in flight after shutdown; what still rests is the
+    // stop guarding a position the run ended with.
+    let resting = common::only_guards_rest(core);
+    assert_eq!(
+        filled + cancelled + expired + refused + resting,
+        st.orders,
+        "every paper order filled: {st:?}"
+    );
+    // Only protective stops end unfilled: each was cancelled, or its
+    // cancel was refused because it had expired, or it never rested.
+    assert!(cancelled + expired <= st.cancels + refused, "{st:?}");
+    assert_eq!(out.paper.exchange.fills, st.fills);
 
     // The run wrote its latency histograms; they read back with every
     // stage, in both layouts (the dedicated journaller records its own),
@@ -121,8 +149,20 @@ fn check(layout: Layout, name: &str) {
     let events = contents.events;
     assert!(!contents.checkpoints.is_empty());
     assert_eq!(contents.checkpoints.last().unwrap().digest, core.digest());
-    // Market events + fills + the start and shutdown commands, each once, in order.
-    assert_eq!(events.len() as u64, n + st.fills + 2);
+    // Market events + order reports (the fills, and the protective stops'
+    // acknowledgements, ends and refused cancels) + the start and shutdown
+    // commands, each once, in order.
+    let reports = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.body,
+                InputBody::OrderUpdate(_) | InputBody::OrderRejected(_)
+            )
+        })
+        .count() as u64;
+    assert!(reports >= st.fills);
+    assert_eq!(events.len() as u64, n + reports + 2);
     assert!(matches!(events[0].body, InputBody::Operator(c) if c.action == OperatorAction::Start));
     assert_eq!(st.events, events.len() as u64);
     assert!(

@@ -266,13 +266,19 @@ impl Exchange {
     /// queue. (An order that had not arrived is simply submitted again.)
     pub fn adopt(&mut self, order: Order, filled: Qty) {
         let id = self.new_id();
-        self.resting.push(Resting {
+        let rest = Resting {
             id,
             order,
             filled,
             ahead: None,
             reached: Qty::ZERO,
-        });
+        };
+        // A conditional order waits off the book for its trigger.
+        if order.kind.trigger().is_some() {
+            self.stops.push(rest);
+        } else {
+            self.resting.push(rest);
+        }
     }
 
     /// A request sent at exchange time `sent`; it arrives `latency_ms`

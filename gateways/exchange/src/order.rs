@@ -84,6 +84,17 @@ impl OrderType {
     }
 }
 
+/// The trigger of the core's protective stop at `stop`: the last price
+/// (`CONTRACT_PRICE`, Binance's default, nearest the book the core's own
+/// stop watches), closing the whole position.
+pub fn protective(stop: Price) -> Trigger {
+    Trigger {
+        stop,
+        working: WorkingType::Contract,
+        close_position: true,
+    }
+}
+
 /// An order as it reaches the exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Order {
@@ -104,13 +115,16 @@ pub struct Order {
 }
 
 impl Order {
-    /// The exchange's view of an order the core sent: market, or limit
-    /// GTC (GTX when post-only).
+    /// The exchange's view of an order the core sent: market, limit GTC
+    /// (GTX when post-only), or the protective stop-market that closes the
+    /// position when the last price reaches it (what the Binance gateway
+    /// places as an algo order).
     pub fn from_core(o: &NewOrder) -> Order {
         let (kind, price) = match o.kind {
             OrderKind::Market => (OrderType::Market, Price::ZERO),
             OrderKind::Limit if o.post_only => (OrderType::Limit(Tif::Gtx), o.price),
             OrderKind::Limit => (OrderType::Limit(Tif::Gtc), o.price),
+            OrderKind::StopMarket => (OrderType::StopMarket(protective(o.price)), Price::ZERO),
         };
         Order {
             client: o.client_id,

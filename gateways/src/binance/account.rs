@@ -167,6 +167,72 @@ impl ExecClient {
         }
     }
 
+    /// Our order `id` on `symbol`, asked where it lives: a protective stop
+    /// (`conditional`) at the Algo Order API, see [`ExecClient::algo_order`].
+    pub fn order_of(
+        &mut self,
+        symbol: SymbolId,
+        id: ClientOrderId,
+        conditional: bool,
+    ) -> Result<Option<ExchangeOrder>, RestError> {
+        if conditional {
+            self.algo_order(symbol, id)
+        } else {
+            self.order(symbol, id)
+        }
+    }
+
+    /// Our protective stop `id` (`GET /fapi/v1/algoOrder`), as the order
+    /// that reports its life: the stop itself while it waits (id: the
+    /// algo id) or once it ended untriggered; after its trigger, the order
+    /// it placed in the matching engine (by `actualOrderId`), whose fills
+    /// `userTrades` has. `None` if the exchange does not know it.
+    pub fn algo_order(
+        &mut self,
+        symbol: SymbolId,
+        id: ClientOrderId,
+    ) -> Result<Option<ExchangeOrder>, RestError> {
+        use super::algo::{AlgoStatus, algo_status};
+        use super::sign::{ALGO_ORDER as AT, algo_ref_query};
+        let mut body = match self.signed(Method::Get, AT, &|q, st| algo_ref_query(q, id, st)) {
+            Ok(body) => body,
+            Err(e) if e.code() == Some(-2013) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let v = parsed(&mut body, AT)?;
+        let status =
+            algo_status(text(&v, "algoStatus", AT)?).ok_or_else(|| bad(AT, "algoStatus"))?;
+        let actual = v.get("actualOrderId").and_then(|x| {
+            x.as_str()
+                .and_then(|s| s.parse().ok())
+                .or_else(|| x.as_u64())
+        });
+        let status = match (status, actual) {
+            (AlgoStatus::Order(s), _) => s,
+            (AlgoStatus::Triggered, Some(order_id)) => {
+                let name = self.name(symbol).ok_or_else(|| bad(AT, "symbol"))?;
+                const BY_ID: &str = "/fapi/v1/order";
+                let write = |q: &mut String, st: Stamp| order_id_query(q, &name, order_id, st);
+                let mut body = self.signed(Method::Get, BY_ID, &write)?;
+                return order(&parsed(&mut body, BY_ID)?, BY_ID).map(Some);
+            }
+            // Forwarded to the matching engine, not yet placed there.
+            (AlgoStatus::Triggered, None) => OrderStatus::Accepted,
+        };
+        let client = text(&v, "clientAlgoId", AT)?.to_string();
+        Ok(Some(ExchangeOrder {
+            symbol: text(&v, "symbol", AT)?.to_string(),
+            client_id: parse_client_id(&client),
+            client,
+            order_id: integer(&v, "algoId", AT)?,
+            status,
+            side: side(&v, AT)?,
+            qty: decimal(&v, "quantity", AT).unwrap_or(Qty::ZERO),
+            executed: Qty::ZERO,
+            time_ms: integer(&v, "updateTime", AT).unwrap_or(0),
+        }))
+    }
+
     /// The fills of the exchange's order `order_id` on `symbol`, oldest
     /// first (`GET /fapi/v1/userTrades`).
     pub fn order_trades(

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use autobot_engine::event::{
-    AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderKind, OrderRejected, OutputBody,
+    AlertCode, CancelOrder, InputBody, InputEvent, NewOrder, OrderRejected, OutputBody,
     OutputEvent, RejectReason, Request, Source, SystemState,
 };
 use autobot_engine::runtime::clock::{mono_now, unix_now};
@@ -47,7 +47,10 @@ use simd_json::prelude::*;
 
 use super::ledger::OrderLedger;
 use super::rest::{ErrorAction, Method, RestClient, RestError};
-use super::sign::{Signer, Stamp, new_order_query, order_ref_query, stamp_only_query};
+use super::sign::{
+    ALGO_ORDER, Signer, Stamp, algo_ref_query, new_order_query, order_endpoint, order_ref_query,
+    stamp_only_query,
+};
 use crate::resync::ResyncRequests;
 
 /// How to reach the exchange's order endpoints.
@@ -294,7 +297,7 @@ impl ExecClient {
             return Err(refuse(None, RejectReason::Other));
         };
         let order = *o;
-        match self.signed(Method::Post, "/fapi/v1/order", &|q, st| {
+        match self.signed(Method::Post, order_endpoint(o.kind), &|q, st| {
             new_order_query(q, &symbol, &order, st);
         }) {
             Ok(_) => {
@@ -304,7 +307,7 @@ impl ExecClient {
             Err(e) if e.action() == ErrorAction::Unknown => {
                 // The order may or may not exist: ask before refusing.
                 self.stats.queried += 1;
-                match self.order(o.symbol, o.client_id) {
+                match self.order_of(o.symbol, o.client_id, o.kind.is_conditional()) {
                     Ok(Some(_)) => {
                         self.stats.accepted += 1;
                         Ok(())
@@ -316,16 +319,24 @@ impl ExecClient {
         }
     }
 
-    /// Cancels `c`; `Err` is the refusal to give the core.
-    pub fn cancel(&mut self, c: &CancelOrder) -> Result<(), OrderRejected> {
+    /// Cancels `c` (a protective stop when `conditional`: at the Algo
+    /// Order API); `Err` is the refusal to give the core.
+    pub fn cancel(&mut self, c: &CancelOrder, conditional: bool) -> Result<(), OrderRejected> {
         let refuse = |code, reason| refusal(c.client_id, Request::Cancel, code, reason);
         let Some(symbol) = self.name(c.symbol) else {
             return Err(refuse(None, RejectReason::Other));
         };
         let id = c.client_id;
-        match self.signed(Method::Delete, "/fapi/v1/order", &|q, st| {
-            order_ref_query(q, &symbol, id, st);
-        }) {
+        let sent = if conditional {
+            self.signed(Method::Delete, ALGO_ORDER, &|q, st| {
+                algo_ref_query(q, id, st)
+            })
+        } else {
+            self.signed(Method::Delete, "/fapi/v1/order", &|q, st| {
+                order_ref_query(q, &symbol, id, st);
+            })
+        };
+        match sent {
             Ok(_) => {
                 self.stats.cancels += 1;
                 Ok(())
@@ -399,7 +410,7 @@ pub fn run(
             let (symbol, refused) = match out.body {
                 OutputBody::NewOrder(o) => {
                     // Recorded first: its reports may arrive before the reply.
-                    ledger.sending(o.client_id, o.symbol, o.side, o.kind == OrderKind::Market);
+                    ledger.sending(o.client_id, o.symbol, o.side, o.kind);
                     let refused = client.place(&o).err();
                     let sent = client.rest.last_sent;
                     latency.order_sent(out.cause, out.recv, sent);
@@ -411,7 +422,8 @@ pub fn run(
                     (o.symbol, refused)
                 }
                 OutputBody::Cancel(c) => {
-                    let refused = client.cancel(&c).err();
+                    let conditional = ledger.is_conditional(c.client_id);
+                    let refused = client.cancel(&c, conditional).err();
                     if refused.is_none() {
                         ledger.cancelling(c.client_id);
                     }

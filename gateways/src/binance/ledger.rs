@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use autobot_engine::event::{OrderStatus, OrderUpdate};
+use autobot_engine::event::{OrderKind, OrderStatus, OrderUpdate};
 use autobot_engine::types::{ClientOrderId, Qty, Side, SymbolId};
 
 /// Finished orders kept to recognise late duplicates.
@@ -39,6 +39,9 @@ struct Tracked {
     symbol: SymbolId,
     side: Side,
     market: bool,
+    /// A protective stop: placed, cancelled and queried at the Algo Order
+    /// API (`super::algo`).
+    conditional: bool,
     cum: Qty,
     /// Last status published; `None` before the first report.
     status: Option<OrderStatus>,
@@ -104,6 +107,8 @@ pub struct OpenEntry {
     pub status: Option<OrderStatus>,
     /// Its side.
     pub side: Side,
+    /// A protective stop (queried at the Algo Order API).
+    pub conditional: bool,
 }
 
 impl OrderLedger {
@@ -120,12 +125,13 @@ impl OrderLedger {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Order `id` is about to be sent.
-    pub fn sending(&self, id: ClientOrderId, symbol: SymbolId, side: Side, market: bool) {
+    /// Order `id` of `kind` is about to be sent.
+    pub fn sending(&self, id: ClientOrderId, symbol: SymbolId, side: Side, kind: OrderKind) {
         let t = Tracked {
             symbol,
             side,
-            market,
+            market: kind == OrderKind::Market,
+            conditional: kind.is_conditional(),
             cum: Qty::ZERO,
             status: None,
             cancel_sent: false,
@@ -148,6 +154,7 @@ impl OrderLedger {
         id: ClientOrderId,
         symbol: SymbolId,
         side: Side,
+        kind: OrderKind,
         cum: Qty,
         status: Option<OrderStatus>,
     ) {
@@ -155,6 +162,7 @@ impl OrderLedger {
             symbol,
             side,
             market: false,
+            conditional: kind.is_conditional(),
             cum,
             status,
             cancel_sent: false,
@@ -233,8 +241,15 @@ impl OrderLedger {
                 cum: t.cum,
                 status: t.status,
                 side: t.side,
+                conditional: t.conditional,
             })
             .collect()
+    }
+
+    /// `true` if order `id` is a protective stop (cancelled at the Algo
+    /// Order API).
+    pub fn is_conditional(&self, id: ClientOrderId) -> bool {
+        self.lock().orders.get(&id).is_some_and(|t| t.conditional)
     }
 }
 
@@ -255,7 +270,7 @@ mod tests {
     fn reports_are_admitted_once_and_only_forward() {
         let l = OrderLedger::new();
         let id = ClientOrderId(7);
-        l.sending(id, SymbolId(0), Side::Buy, true);
+        l.sending(id, SymbolId(0), Side::Buy, OrderKind::Market);
         assert_eq!(l.unsettled(), 1);
         assert!(l.admit(&update(7, OrderStatus::Accepted, "0")));
         // A market order is settled only by its last report.
@@ -277,7 +292,7 @@ mod tests {
     fn a_limit_is_settled_by_its_first_report_and_a_cancel_by_its_last() {
         let l = OrderLedger::new();
         let id = ClientOrderId(9);
-        l.sending(id, SymbolId(0), Side::Sell, false);
+        l.sending(id, SymbolId(0), Side::Sell, OrderKind::Limit);
         // In flight: not to be asked about yet.
         assert!(l.open().is_empty());
         l.placed(id);
@@ -291,7 +306,7 @@ mod tests {
         assert!(l.admit(&update(9, OrderStatus::Cancelled, "0")));
         assert_eq!(l.unsettled(), 0);
         assert!(!l.overdue(Duration::ZERO));
-        l.sending(ClientOrderId(10), SymbolId(0), Side::Sell, false);
+        l.sending(ClientOrderId(10), SymbolId(0), Side::Sell, OrderKind::Limit);
         l.refused(ClientOrderId(10));
         assert_eq!(l.unsettled(), 0);
     }

@@ -4,6 +4,7 @@
 //! and the user-data stream.
 
 pub mod account;
+pub mod algo;
 pub mod errors;
 pub mod exchange_info;
 pub mod execution;

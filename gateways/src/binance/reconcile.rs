@@ -63,7 +63,7 @@ pub fn reconcile(
             cum_qty: e.cum,
             ..OrderUpdate::default()
         };
-        let Some(o) = client.order(e.symbol, e.id)? else {
+        let Some(o) = client.order_of(e.symbol, e.id, e.conditional)? else {
             r.unknown += 1;
             if e.status.is_some() {
                 // It was on the book and is gone (the exchange forgets

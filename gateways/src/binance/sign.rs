@@ -67,11 +67,23 @@ pub struct Stamp {
     pub recv_window_ms: u32,
 }
 
-/// Writes the query of `POST /fapi/v1/order` for `order` on `symbol`
-/// (without the signature). Market orders carry no price; a post-only
-/// limit is `timeInForce=GTX`. The response type is `ACK`: every state
-/// change, fills included, comes from the user-data stream, so there is
-/// one source of truth for an order's life.
+/// Where conditional orders live (see `super::algo`).
+pub const ALGO_ORDER: &str = "/fapi/v1/algoOrder";
+
+/// Where `kind` is placed: `/fapi/v1/order`, or the Algo Order API for a
+/// protective stop.
+pub fn order_endpoint(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Market | OrderKind::Limit => "/fapi/v1/order",
+        OrderKind::StopMarket => ALGO_ORDER,
+    }
+}
+
+/// Writes the query that places `order` on `symbol` at its
+/// [`order_endpoint`] (without the signature). Market orders carry no
+/// price; a post-only limit is `timeInForce=GTX`. The response type is
+/// `ACK`: every state change, fills included, comes from the user-data
+/// stream, so there is one source of truth for an order's life.
 pub fn new_order_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: Stamp) {
     out.clear();
     let _ = write!(out, "symbol={symbol}&side={}", side_name(order.side));
@@ -81,6 +93,7 @@ pub fn new_order_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: 
             let tif = if order.post_only { "GTX" } else { "GTC" };
             let _ = write!(out, "&type=LIMIT&timeInForce={tif}&price={}", order.price);
         }
+        OrderKind::StopMarket => return new_algo_query(out, symbol, order, stamp),
     }
     let _ = write!(out, "&quantity={}", order.qty);
     if order.reduce_only {
@@ -89,6 +102,30 @@ pub fn new_order_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: 
     out.push_str("&newClientOrderId=");
     write_client_id(out, order.client_id);
     out.push_str("&newOrderRespType=ACK");
+    write_stamp(out, stamp);
+}
+
+/// Writes the query of `POST /fapi/v1/algoOrder` for protective stop
+/// `order` on `symbol` (without the signature; see `super::algo`).
+fn new_algo_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: Stamp) {
+    out.clear();
+    let _ = write!(
+        out,
+        "algoType=CONDITIONAL&symbol={symbol}&side={}&type=STOP_MARKET&triggerPrice={}\
+         &workingType=CONTRACT_PRICE&closePosition=true&clientAlgoId=",
+        side_name(order.side),
+        order.price
+    );
+    write_client_id(out, order.client_id);
+    write_stamp(out, stamp);
+}
+
+/// Writes the query of `DELETE` or `GET /fapi/v1/algoOrder` for our
+/// conditional order `id` (without the signature).
+pub fn algo_ref_query(out: &mut String, id: ClientOrderId, stamp: Stamp) {
+    out.clear();
+    out.push_str("clientAlgoId=");
+    write_client_id(out, id);
     write_stamp(out, stamp);
 }
 
@@ -469,5 +506,33 @@ mod tests {
         )
         .unwrap();
         assert!(!hmac.is_ed25519());
+    }
+
+    #[test]
+    fn the_stop_is_placed_to_close_the_position_by_our_id() {
+        let order = NewOrder {
+            client_id: ClientOrderId(77),
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            kind: OrderKind::StopMarket,
+            reduce_only: true,
+            post_only: false,
+            price: Price::parse("59970.1").unwrap(),
+            qty: Qty::parse("0.01").unwrap(),
+        };
+        let stamp = Stamp {
+            timestamp_ms: 5,
+            recv_window_ms: 5000,
+        };
+        let mut q = String::new();
+        new_algo_query(&mut q, "BTCUSDT", &order, stamp);
+        assert_eq!(
+            q,
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=59970.1\
+             &workingType=CONTRACT_PRICE&closePosition=true&clientAlgoId=ab77\
+             &recvWindow=5000&timestamp=5"
+        );
+        algo_ref_query(&mut q, ClientOrderId(77), stamp);
+        assert_eq!(q, "clientAlgoId=ab77&recvWindow=5000&timestamp=5");
     }
 }

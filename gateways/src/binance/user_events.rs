@@ -1,5 +1,6 @@
 //! Binance USD-M user-data stream messages: `ORDER_TRADE_UPDATE`,
-//! `ACCOUNT_UPDATE`, `MARGIN_CALL`, `ACCOUNT_CONFIG_UPDATE` and the rest,
+//! `ALGO_UPDATE` (parsed in `algo`), `ACCOUNT_UPDATE`, `MARGIN_CALL`,
+//! `ACCOUNT_CONFIG_UPDATE` and the rest,
 //! parsed into input events ([`parse_user`]). The stream thread that reads
 //! them is `user`.
 //!
@@ -159,6 +160,7 @@ pub fn parse_user(
     let start = out.len();
     let parsed = match text(data, "e")? {
         "ORDER_TRADE_UPDATE" => order_update(data, symbols, recv, out),
+        "ALGO_UPDATE" => algo_update(data, symbols, recv, out),
         "ACCOUNT_UPDATE" => account_update(data, symbols, margin_asset, recv, out),
         "MARGIN_CALL" => margin_call(data, symbols, recv, out),
         // Deliberately not used (`trade_lite_is_ignored_on_purpose`): it
@@ -292,6 +294,54 @@ fn order_update(
     } else {
         UserMessage::ExchangeClose
     })
+}
+
+/// `ALGO_UPDATE`: an acknowledgement or end of one of our conditional
+/// orders becomes one order update; the rest is ignored (`super::algo`).
+fn algo_update(
+    data: &Value<'_>,
+    symbols: &Symbols,
+    recv: autobot_engine::types::MonoNanos,
+    out: &mut Vec<InputEvent>,
+) -> Result<UserMessage, ParseError> {
+    let exchange = time_ms(data, "E")?;
+    let o = data.get("o").ok_or(ParseError::Field("o"))?;
+    if !o.is_object() {
+        return Err(ParseError::Field("o"));
+    }
+    let Some(id) = parse_client_id(text(o, "caid")?) else {
+        return Ok(UserMessage::Foreign);
+    };
+    let sym = symbols.id(text(o, "s")?).ok_or(ParseError::UnknownSymbol)?;
+    let side = match text(o, "S")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ParseError::Field("S")),
+    };
+    let algo_id = o
+        .get("aid")
+        .and_then(|x| x.as_u64())
+        .ok_or(ParseError::Field("aid"))?;
+    let status = match super::algo::algo_status(text(o, "X")?).ok_or(ParseError::Field("X"))? {
+        super::algo::AlgoStatus::Order(s) => s,
+        super::algo::AlgoStatus::Triggered => return Ok(UserMessage::Ignored),
+    };
+    let update = OrderUpdate {
+        client_id: id,
+        exchange_id: ExchangeOrderId(algo_id),
+        status,
+        side,
+        cum_qty: Qty::ZERO,
+        ..OrderUpdate::default()
+    };
+    out.push(InputEvent::new(
+        Source::UserData,
+        sym,
+        recv,
+        exchange,
+        InputBody::OrderUpdate(update),
+    ));
+    Ok(UserMessage::Order)
 }
 
 fn account_update(

@@ -44,7 +44,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::types::Instrument;
+use autobot_engine::types::{Instrument, Price, Qty};
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
@@ -271,6 +271,18 @@ impl SimHandle {
     /// the subscribers of `stream`, before the next market message.
     pub fn inject(&self, stream: &str, text: String) {
         lock(&self.shared.inject).push((stream.to_string(), text));
+    }
+
+    /// A trade print at `price` on `symbol` that only the exchange sees
+    /// (`Venue::print_trade`): moves the last price through a resting stop
+    /// while no client is there to watch. `false` for an unknown symbol.
+    pub fn print_trade(&self, symbol: &str, price: Price, qty: Qty) -> bool {
+        let (known, events) = {
+            let mut venue = lock(&self.shared.venue);
+            (venue.print_trade(symbol, price, qty), venue.take_events())
+        };
+        send_user(&self.shared, &events);
+        known
     }
 
     /// `true` once a capture has been streamed to its end.

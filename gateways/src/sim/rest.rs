@@ -1,7 +1,8 @@
 //! The simulator's REST side, answered the way Binance answers (JSON
 //! bodies, error objects `{"code":…,"msg":…}`, the used-weight header):
 //! the public endpoints a market-data client needs, listen keys (API key
-//! only), and the signed trading endpoints.
+//! only), and the signed trading endpoints (conditional orders at the Algo
+//! Order API, as on Binance since 2025-12).
 //!
 //! A signed request is checked in Binance's order: the API key (-2015,
 //! HTTP 401), then `timestamp` against the exchange clock — older than
@@ -212,6 +213,8 @@ fn is_signed(path: &str) -> bool {
     matches!(
         path,
         "/fapi/v1/order"
+            | "/fapi/v1/algoOrder"
+            | "/fapi/v1/openAlgoOrders"
             | "/fapi/v1/openOrders"
             | "/fapi/v1/userTrades"
             | "/fapi/v3/positionRisk"
@@ -324,6 +327,16 @@ fn signed(
         (tiny_http::Method::Get, "/fapi/v1/openOrders") => {
             Ok(venue.open_orders(params.get("symbol").copied()))
         }
+        (tiny_http::Method::Post, "/fapi/v1/algoOrder") => {
+            let ack = venue.place_algo(&params);
+            if ack.is_ok() {
+                shared.stats.orders.fetch_add(1, Ordering::Relaxed);
+            }
+            ack
+        }
+        (tiny_http::Method::Delete, "/fapi/v1/algoOrder") => venue.cancel_algo(&params),
+        (tiny_http::Method::Get, "/fapi/v1/algoOrder") => venue.query_algo(&params),
+        (tiny_http::Method::Get, "/fapi/v1/openAlgoOrders") => Ok(venue.open_algo_orders()),
         (tiny_http::Method::Get, "/fapi/v1/userTrades") => {
             match params.get("orderId").and_then(|o| o.parse().ok()) {
                 Some(order) => Ok(venue.user_trades(symbol, order)),

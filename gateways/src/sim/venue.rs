@@ -15,7 +15,7 @@
 //!
 //! The simulator is not the deterministic core: ordered maps are fine here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use autobot_engine::event::{InputBody, InputEvent, OrderStatus};
 use autobot_engine::plausible::{Candidate, FeedClock};
@@ -37,6 +37,13 @@ pub type Refusal = (u16, i32, &'static str);
 fn refusal(r: autobot_exchange::Refusal) -> Refusal {
     (r.http, r.code, r.msg)
 }
+
+/// `-4120`: a conditional type sent to `/fapi/v1/order`.
+const NOT_HERE: Refusal = (
+    400,
+    -4120,
+    "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
+);
 
 /// `-1102`: a mandatory parameter is missing.
 const MISSING: Refusal = (
@@ -191,6 +198,10 @@ pub struct Venue {
     parsed: Vec<InputEvent>,
     /// The message being parsed (simd-json parses in place); reused.
     scratch: Vec<u8>,
+    /// Orders placed at the Algo Order API (conditional orders).
+    algo: BTreeSet<ClientOrderId>,
+    /// Those of them that have triggered.
+    triggered: BTreeSet<ClientOrderId>,
     /// Fills made.
     pub fills: u64,
 }
@@ -213,6 +224,8 @@ impl Venue {
             events: Vec::new(),
             parsed: Vec::new(),
             scratch: Vec::with_capacity(1 << 16),
+            algo: BTreeSet::new(),
+            triggered: BTreeSet::new(),
             fills: 0,
         }
     }
@@ -327,6 +340,31 @@ impl Venue {
         self.render();
     }
 
+    /// A trade print of `qty` at `price` on `sym` now, for the model only
+    /// (nothing is streamed): the market moves behind the clients' backs,
+    /// as it does while an engine is down. `false` for an unknown symbol.
+    pub fn print_trade(&mut self, sym: &str, price: Price, qty: Qty) -> bool {
+        let Some(id) = self.symbol(sym) else {
+            return false;
+        };
+        let trade = autobot_engine::event::Trade {
+            trade_id: 0,
+            price,
+            qty,
+            buyer_is_maker: true,
+        };
+        let ev = InputEvent::new(
+            autobot_engine::event::Source::MarketData,
+            id,
+            MonoNanos(0),
+            self.model.now(),
+            InputBody::AggTrade(trade),
+        );
+        self.model.on_market(&ev, &mut self.out);
+        self.render();
+        true
+    }
+
     /// `GET /fapi/v1/depth`: the held snapshot line, or the model's book.
     pub fn depth_json(&self, sym: &str, limit: usize) -> Result<Option<String>, Refusal> {
         let id = self.symbol(sym).ok_or((400, -1121, "Invalid symbol."))?;
@@ -356,9 +394,21 @@ impl Venue {
         id
     }
 
-    /// `POST /fapi/v1/order`: places an order; the `ACK` body.
+    /// `POST /fapi/v1/order`: places an order; the `ACK` body. Conditional
+    /// types are refused (-4120) as on Binance since 2025-12: they go to
+    /// the Algo Order API ([`Venue::place_algo`]).
     pub fn place(&mut self, params: &BTreeMap<&str, &str>) -> Result<String, Refusal> {
         let p = parse_order(params)?;
+        if p.kind.trigger().is_some() {
+            return Err(NOT_HERE);
+        }
+        let (order, id) = self.submit(p, false)?;
+        Ok(self.order_json(&order, id, OrderStatus::Accepted, Qty::ZERO))
+    }
+
+    /// Places `p` in the model (`conditional`: as an algo order); the order
+    /// and the exchange's id, or the refusal its first report was.
+    fn submit(&mut self, p: OrderParams, conditional: bool) -> Result<(Order, u64), Refusal> {
         let sym = self
             .symbol(&p.symbol)
             .ok_or((400, -1121, "Invalid symbol."))?;
@@ -369,6 +419,9 @@ impl Venue {
             return Err((400, -4116, "ClientOrderId is duplicated."));
         }
         let client = self.intern(name);
+        if conditional {
+            self.algo.insert(client);
+        }
         let order = Order {
             client,
             symbol: sym,
@@ -414,7 +467,7 @@ impl Venue {
             _ => 0,
         };
         self.render();
-        Ok(self.order_json(&order, id, OrderStatus::Accepted, Qty::ZERO))
+        Ok((order, id))
     }
 
     /// `DELETE /fapi/v1/order`.
@@ -472,13 +525,15 @@ impl Venue {
             .ok_or(MISSING_ORDER)
     }
 
-    /// `GET /fapi/v1/openOrders`, of `symbol` or all.
+    /// `GET /fapi/v1/openOrders`, of `symbol` or all (algo orders are
+    /// listed apart: [`Venue::open_algo_orders`]).
     pub fn open_orders(&self, symbol: Option<&str>) -> String {
         let sym = symbol.map(|s| self.symbol(s));
         let list: Vec<Value> = self
             .model
             .held()
             .filter(|(o, _, _)| sym.is_none_or(|s| s == Some(o.symbol)))
+            .filter(|(o, _, _)| !self.algo.contains(&o.client))
             .map(|(o, id, filled)| self.order_value(&o, id.0, open_status(filled), filled))
             .collect();
         Value::Array(list).to_string()
@@ -584,6 +639,23 @@ impl Venue {
     }
 
     fn order_event(&mut self, e: &Execution) {
+        let algo = self.algo.contains(&e.order.client);
+        if algo && !self.algo_event(e) {
+            return;
+        }
+        self.trade_event(e);
+        if algo
+            && !matches!(
+                e.status,
+                OrderStatus::Accepted | OrderStatus::PartiallyFilled
+            )
+        {
+            self.algo_finished(e);
+        }
+    }
+
+    /// `ORDER_TRADE_UPDATE` of an execution.
+    fn trade_event(&mut self, e: &Execution) {
         let t = self.now_ms();
         let o = &e.order;
         let (exec, trade) = match e.status {
@@ -668,6 +740,9 @@ fn status_name(s: OrderStatus) -> &'static str {
         OrderStatus::Expired => "EXPIRED",
     }
 }
+
+#[path = "venue_algo.rs"]
+mod algo;
 
 #[cfg(test)]
 #[path = "venue_tests.rs"]

@@ -211,27 +211,105 @@ fn reduce_only_margin_and_duplicates_are_enforced() {
     );
 }
 
+/// The `e` / `X` of each user-data event, in order.
+fn kinds(events: &[String]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let v: Value = serde_json::from_str(e).unwrap();
+            let x = v["o"]["X"].as_str().unwrap_or_default().to_string();
+            (v["e"].as_str().unwrap().to_string(), x)
+        })
+        .collect()
+}
+
 #[test]
-fn a_stop_market_close_position_triggers_on_the_contract_price() {
+fn a_stop_market_close_position_is_an_algo_order_that_triggers_on_the_contract_price() {
     let mut v = venue();
     v.place(&params(&market("BUY", "0.5", "ab1"))).unwrap();
     let stop = vec![
+        ("algoType", "CONDITIONAL"),
         ("side", "SELL"),
         ("type", "STOP_MARKET"),
-        ("stopPrice", "98.5"),
+        ("triggerPrice", "98.5"),
         ("closePosition", "true"),
-        ("newClientOrderId", "ab2"),
+        ("clientAlgoId", "ab2"),
     ];
-    v.place(&params(&stop)).unwrap();
+    // As on Binance since 2025-12: not at the order endpoint.
+    let mut at_order = stop.clone();
+    at_order.push(("stopPrice", "98.5"));
+    assert_eq!(v.place(&params(&at_order)).unwrap_err().1, -4120);
     v.take_events();
+    let ack: Value = serde_json::from_str(&v.place_algo(&params(&stop)).unwrap()).unwrap();
+    assert_eq!(ack["algoStatus"], "NEW");
+    assert_eq!(ack["clientAlgoId"], "ab2");
+    assert_eq!(
+        kinds(&v.take_events()),
+        [("ALGO_UPDATE".into(), "NEW".into())]
+    );
+    assert!(v.open_algo_orders().contains("ab2"));
+    assert_eq!(v.open_orders(None), "[]", "listed apart from orders");
     v.on_stream(&trade("98.6"), 0);
     assert!(fills(&v.take_events()).is_empty());
     v.on_stream(&trade("98.5"), 0);
     let ev = v.take_events();
     // Sells the 0.5 held into the bids: 99 has 1.
     assert_eq!(fills(&ev), [("99".into(), "0.5".into())]);
-    assert!(ev.iter().any(|e| e.contains(r#""ot":"STOP_MARKET""#)));
+    let k = kinds(&ev);
+    assert_eq!(k[0], ("ALGO_UPDATE".into(), "TRIGGERED".into()));
+    assert_eq!(k[1], ("ORDER_TRADE_UPDATE".into(), "NEW".into()));
+    assert_eq!(k[2], ("ORDER_TRADE_UPDATE".into(), "FILLED".into()));
+    assert_eq!(k[3], ("ALGO_UPDATE".into(), "FINISHED".into()));
+    assert!(ev[2].contains(r#""c":"ab2""#) && ev[2].contains(r#""ot":"STOP_MARKET""#));
     assert!(v.positions_json().contains(r#""positionAmt":"0""#));
+    let q: Value =
+        serde_json::from_str(&v.query_algo(&params(&[("clientAlgoId", "ab2")])).unwrap()).unwrap();
+    assert_eq!(q["algoStatus"], "FINISHED");
+    let actual: u64 = q["actualOrderId"].as_str().unwrap().parse().unwrap();
+    assert!(v.user_trades("BTCUSDT", actual).contains(r#""qty":"0.5""#));
+    assert_eq!(v.open_algo_orders(), "[]");
+}
+
+#[test]
+fn an_algo_order_is_cancelled_by_its_client_id_and_queried_after() {
+    let mut v = venue();
+    v.place(&params(&market("BUY", "0.5", "ab1"))).unwrap();
+    let stop = vec![
+        ("algoType", "CONDITIONAL"),
+        ("side", "SELL"),
+        ("type", "STOP_MARKET"),
+        ("triggerPrice", "90"),
+        ("closePosition", "true"),
+        ("clientAlgoId", "ab3"),
+    ];
+    v.place_algo(&params(&stop)).unwrap();
+    // One that would trigger at once is refused, as Binance does.
+    v.on_stream(&trade("99.5"), 0);
+    let mut now = stop.clone();
+    now[3] = ("triggerPrice", "99.5");
+    now[5] = ("clientAlgoId", "ab4");
+    assert_eq!(v.place_algo(&params(&now)).unwrap_err().1, -2021);
+    v.take_events();
+    let gone = v.cancel_algo(&params(&[("clientalgoid", "ab3")])).unwrap();
+    assert!(gone.contains(r#""algoStatus":"CANCELED""#), "{gone}");
+    assert_eq!(
+        kinds(&v.take_events()),
+        [("ALGO_UPDATE".into(), "CANCELED".into())]
+    );
+    let q = v.query_algo(&params(&[("clientAlgoId", "ab3")])).unwrap();
+    assert!(q.contains(r#""algoStatus":"CANCELED""#), "{q}");
+    assert_eq!(
+        v.query_algo(&params(&[("clientAlgoId", "ab9")]))
+            .unwrap_err()
+            .1,
+        -2013
+    );
+    assert_eq!(
+        v.cancel_algo(&params(&[("clientAlgoId", "ab1")]))
+            .unwrap_err()
+            .1,
+        -2011
+    );
 }
 
 #[test]

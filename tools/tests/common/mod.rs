@@ -142,3 +142,43 @@ impl Drop for RunGuard {
         }
     }
 }
+
+/// What a run leaves resting after shutdown: only the protective stops of
+/// the positions it ended with, each for the whole position. Returns how
+/// many.
+pub fn only_guards_rest(core: &autobot_engine::core::Core) -> u64 {
+    use autobot_engine::event::{OrderKind, Origin};
+    let resting = core.open_order_list();
+    for o in &resting {
+        assert_eq!(
+            (o.kind, o.origin),
+            (OrderKind::StopMarket, Origin::Protect),
+            "nothing but protective stops left in flight after shutdown: {o:?}"
+        );
+        let held = core.position(o.symbol).unwrap().qty();
+        assert_eq!(o.qty, held.checked_abs().unwrap(), "{o:?} guards {held}");
+    }
+    resting.len() as u64
+}
+
+/// The refused placements among a run's journaled inputs: each must come
+/// from the two stops racing to close one position (`protect = "both"`):
+/// a protective stop the price had already passed when it arrived (-2021,
+/// "would immediately trigger"), or a reduce-only order whose position the
+/// other stop had closed first (-2022). Returns how many.
+pub fn refusals_are_passed_stops(journal: &[autobot_engine::event::InputEvent]) -> u64 {
+    use autobot_engine::event::{InputBody, Request};
+    let mut n = 0;
+    for e in journal {
+        if let InputBody::OrderRejected(r) = e.body
+            && r.request == Request::New
+        {
+            assert!(
+                matches!(r.code, -2021 | -2022),
+                "only a stop racing a stop is refused: {r:?}"
+            );
+            n += 1;
+        }
+    }
+    n
+}

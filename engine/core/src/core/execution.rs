@@ -151,7 +151,10 @@ impl Core {
             let Some(o) = self.orders.live_at(i) else {
                 continue;
             };
+            // Protective stops are cancelled only by `protect`, once the
+            // position they guard is closed.
             if o.cancel_sent
+                || o.kind.is_conditional()
                 || symbol.is_some_and(|s| s != o.symbol)
                 || (entries_only && (o.reduce_only || o.kind != OrderKind::Limit))
             {
@@ -162,7 +165,7 @@ impl Core {
         }
     }
 
-    fn send_cancel<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
+    pub(super) fn send_cancel<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
         self.stats.cancels += 1;
         let cancel = CancelOrder {
             client_id: o.client_id,
@@ -201,6 +204,12 @@ impl Core {
         }
         if terminal && order.state == OrderState::Cancelled && before.is_some_and(|b| b.replace) {
             self.replace(seq, &order, out);
+        }
+        if terminal && order.kind.is_conditional() && order.state != OrderState::Filled {
+            self.guard_ended(seq, &order, out);
+        } else if terminal {
+            // The position may have settled: its stop follows.
+            self.protect(seq, order.symbol, out);
         }
     }
 
@@ -370,6 +379,7 @@ impl Core {
         self.strategy_fill(sym, was, now, &super::Plan::NONE);
         self.alert(seq, AlertCode::PositionReconciled, sym, now, out);
         self.revalue(seq, sym, out);
+        self.protect(seq, sym, out);
         if fresh {
             // The day's loss and the drawdown count from the account as found.
             self.account.rebase();
@@ -439,7 +449,11 @@ impl Core {
             let held = held.checked_abs().unwrap_or(Money::MAX);
             st.trip_notional = st.trip_notional.max(held);
         }
+        if now == 0 {
+            self.symbols[i].refused_guard = None;
+        }
         self.revalue(seq, sym, out);
+        self.protect(seq, sym, out);
     }
 
     /// A round trip ended with net PnL `trip`: the losing-streak breaker.
@@ -463,8 +477,10 @@ impl Core {
         match self.orders.reject(r.client_id) {
             (UpdateCheck::Apply { .. }, Some(order)) => {
                 self.stats.rejects += 1;
-                // Do not chase the target again until the next cross.
-                self.drop_target(order.symbol);
+                if !order.kind.is_conditional() {
+                    // Do not chase the target again until the next cross.
+                    self.drop_target(order.symbol);
+                }
                 self.alert(
                     seq,
                     AlertCode::OrderRejected,
@@ -475,6 +491,9 @@ impl Core {
                 self.record_result(seq, true, out);
                 if r.reason == RejectReason::Liquidating {
                     self.hold_for_liquidation(seq, out);
+                }
+                if order.kind.is_conditional() {
+                    self.guard_ended(seq, &order, out);
                 }
                 if r.reason == RejectReason::Auth && !self.control.conditions().auth {
                     self.control.conditions_mut().auth = true;

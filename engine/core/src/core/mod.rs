@@ -47,6 +47,7 @@ mod order_state;
 mod orders;
 mod portfolio;
 mod position;
+mod protect;
 mod quote;
 mod signals;
 mod state;
@@ -278,6 +279,9 @@ struct SymbolState {
     /// Reconciliation: 0 agrees, 1 differed once (not yet believed), 2
     /// drifting (alerted, counted in `Conditions::drifting`).
     drift: u8,
+    /// The protective stop the exchange refused or expired for the current
+    /// position, not placed again until the position or its stop changes.
+    refused_guard: Option<protect::Guard>,
 }
 
 impl SymbolState {
@@ -364,6 +368,7 @@ impl Core {
                 trip: Money::ZERO,
                 trip_notional: Money::ZERO,
                 drift: 0,
+                refused_guard: None,
             })
             .collect();
         let sc = &cfg.strategy;

@@ -155,18 +155,24 @@ impl OrderTable {
         self.find(id).and_then(|i| self.slots[i].as_ref())
     }
 
-    /// Signed quantity still to fill on `symbol` across live orders.
+    /// Signed quantity still to fill on `symbol` across live orders that
+    /// move the position now (a protective stop waits for its trigger).
     pub fn pending(&self, symbol: SymbolId) -> i64 {
         self.live()
-            .filter(|o| o.symbol == symbol)
+            .filter(|o| o.symbol == symbol && !o.kind.is_conditional())
             .map(OpenOrder::signed_remaining)
             .sum()
     }
 
-    /// `true` if any order on `symbol` is live.
+    /// `true` if an order on `symbol` is in flight: live and not a
+    /// protective stop, which rests as long as the position it guards and
+    /// must not hold back the core's exits.
     pub fn has_open(&self, symbol: SymbolId) -> bool {
         // Most calls find none: skip the scan of the slots.
-        self.open != 0 && self.live().any(|o| o.symbol == symbol)
+        self.open != 0
+            && self
+                .live()
+                .any(|o| o.symbol == symbol && !o.kind.is_conditional())
     }
 
     /// Checks an execution report against the order and the transition
@@ -177,13 +183,18 @@ impl OrderTable {
             Err(refused) => return refused,
         };
         let expected = order.filled.checked_add(u.last_qty);
+        // A protective stop closes whatever is held when it triggers, which
+        // may differ from the position it was placed for.
+        let closes = order.kind.is_conditional();
         let consistent = u.last_qty.raw() >= 0
             && expected == Some(u.cum_qty)
-            && u.cum_qty <= order.qty
+            && (u.cum_qty <= order.qty || closes)
             && u.side == order.side;
         let status_fits = match u.status {
-            OrderStatus::Filled => u.cum_qty == order.qty,
-            OrderStatus::PartiallyFilled => u.last_qty.is_positive() && u.cum_qty < order.qty,
+            OrderStatus::Filled => u.cum_qty == order.qty || closes && u.cum_qty.is_positive(),
+            OrderStatus::PartiallyFilled => {
+                u.last_qty.is_positive() && (u.cum_qty < order.qty || closes)
+            }
             _ => true,
         };
         if !consistent || !status_fits {
@@ -191,6 +202,11 @@ impl OrderTable {
         }
         let updated = OpenOrder {
             filled: u.cum_qty,
+            qty: if closes && u.status == OrderStatus::Filled {
+                u.cum_qty
+            } else {
+                order.qty.max(u.cum_qty)
+            },
             state: next,
             ..order
         };

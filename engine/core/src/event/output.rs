@@ -16,7 +16,22 @@ pub enum OrderKind {
     Market = 0,
     /// Limit order at `price`.
     Limit = 1,
+    /// The core's protective stop resting at the exchange: a stop-market
+    /// that closes the whole position once the last price reaches `price`
+    /// (Binance's `STOP_MARKET` with `closePosition`, an algo order). `qty`
+    /// is the position it was placed for; the exchange closes whatever is
+    /// held when it triggers.
+    StopMarket = 2,
 }
+}
+
+impl OrderKind {
+    /// Waits off the book for a trigger (a protective stop): it moves no
+    /// position until it triggers, so it is neither pending exposure nor an
+    /// order in flight.
+    pub const fn is_conditional(self) -> bool {
+        matches!(self, OrderKind::StopMarket)
+    }
 }
 
 wire! {
@@ -109,6 +124,11 @@ pub enum AlertCode {
     /// The exchange's position differs from the core's (value: exchange's
     /// minus the core's, raw), twice in a row with no order in flight.
     PositionDrift = 20,
+    /// A strategy position lost its protective stop at the exchange: the
+    /// exchange refused or expired it (value: the stop price, raw). The
+    /// core's own stop guards the position; the stop is placed again when
+    /// the position changes.
+    Unprotected = 21,
 }
 }
 
@@ -444,12 +464,15 @@ pub enum Origin {
     TakeProfit = 7,
     /// The exchange's liquidation of a position whose margin ran out.
     Liquidation = 8,
+    /// A strategy's stop resting at the exchange (`protect = "exchange"`
+    /// or `"both"`), placed and moved by the core, filled by the exchange.
+    Protect = 9,
 }
 }
 
 impl Origin {
     /// Every origin, in number order.
-    pub const ALL: [Origin; 9] = [
+    pub const ALL: [Origin; 10] = [
         Origin::Strategy,
         Origin::Operator,
         Origin::Flatten,
@@ -459,6 +482,7 @@ impl Origin {
         Origin::StopLoss,
         Origin::TakeProfit,
         Origin::Liquidation,
+        Origin::Protect,
     ];
 
     /// Orders that only ever reduce risk (they skip sizing and forbidden
@@ -472,6 +496,7 @@ impl Origin {
                 | Origin::MaxHold
                 | Origin::StopLoss
                 | Origin::TakeProfit
+                | Origin::Protect
         )
     }
 }

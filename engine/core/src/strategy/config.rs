@@ -36,6 +36,36 @@ pub enum BarSource {
     Klines,
 }
 
+/// Where a strategy's stop-loss is enforced (`protect`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Deserialize,
+    serde::Serialize,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+)]
+#[rkyv(derive(PartialEq))]
+#[serde(rename_all = "snake_case")]
+pub enum Protect {
+    /// A reduce-only stop-market resting at the exchange, and the core's
+    /// own stop as well: whichever sees the price first closes.
+    #[default]
+    Both,
+    /// Only the stop resting at the exchange; the core closes at the stop
+    /// itself only while no protective order of the symbol is working
+    /// (not yet acknowledged, refused, expired).
+    Exchange,
+    /// Only the core's own stop (the position is unprotected while the
+    /// engine is down).
+    Core,
+}
+
 /// The kinds of strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,6 +126,9 @@ pub struct InstanceConfig {
     pub stop_bps: Option<Rate>,
     /// Take-profit distance in basis points of the entry (scalper: 8).
     pub take_bps: Option<Rate>,
+    /// Where the stop-loss is enforced: `"both"` (default), `"exchange"` or
+    /// `"core"` (see [`Protect`]). Not for `ema_cross`, which sets no stop.
+    pub protect: Option<Protect>,
     /// Seconds a position is held before the strategy's own exits apply
     /// (scalper 5, others 0). Stop-losses apply at once.
     pub min_hold_secs: Option<u32>,
@@ -171,6 +204,7 @@ impl InstanceConfig {
             max_spread_bps: None,
             stop_bps: None,
             take_bps: None,
+            protect: None,
             min_hold_secs: None,
             max_hold_secs: None,
             losing_streak: None,
@@ -251,6 +285,10 @@ impl InstanceConfig {
     /// Scalper's target in basis points.
     pub fn take_bps(&self) -> Rate {
         self.take_bps.unwrap_or(ratio(8, 0))
+    }
+    /// Where the stop-loss is enforced.
+    pub fn protect(&self) -> Protect {
+        self.protect.unwrap_or_default()
     }
     /// Minimum hold in seconds.
     pub fn min_hold_secs(&self) -> u32 {
@@ -342,6 +380,16 @@ impl Validate for InstanceConfig {
             if self.take_atr().is_negative() {
                 return Err(RangeError::new(at, "take_atr", self.take_atr(), ">= 0"));
             }
+        }
+        if self.kind == StrategyKind::EmaCross
+            && let Some(p) = self.protect
+        {
+            return Err(RangeError::new(
+                at,
+                "protect",
+                format!("{p:?}").to_lowercase(),
+                "not set: ema_cross sets no stop, so there is nothing to protect",
+            ));
         }
         check_range(at, "min_hold_secs", self.min_hold_secs(), 0, 86_400)?;
         let max = self.max_hold_secs();

@@ -24,7 +24,7 @@ mod config;
 mod cross;
 mod kinds;
 
-pub use config::{BarSource, InstanceConfig, MAX_INSTANCES, StrategyConfig, StrategyKind};
+pub use config::{BarSource, InstanceConfig, MAX_INSTANCES, Protect, StrategyConfig, StrategyKind};
 pub use cross::{Cross, EmaCross};
 pub use kinds::{EmaFlip, MeanReversion, Scalper, Trend};
 
@@ -198,6 +198,8 @@ pub struct Weight {
     pub min_hold: u64,
     /// The core closes after this long (ns; 0: never).
     pub max_hold: u64,
+    /// Where its stop-loss is enforced.
+    pub protect: Protect,
     streak: u32,
     shrink: Rate,
     floor: Rate,
@@ -215,6 +217,7 @@ impl Weight {
             regimes: RegimeSet::of(&c.regimes),
             min_hold: u64::from(c.min_hold_secs()) * 1_000_000_000,
             max_hold: u64::from(c.max_hold_secs()) * 1_000_000_000,
+            protect: c.protect(),
             streak: c.losing_streak(),
             shrink: c.weight_shrink(),
             floor: c.weight_min(),
