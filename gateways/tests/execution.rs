@@ -535,11 +535,17 @@ fn a_protective_stop_rests_at_the_algo_api_and_its_missed_fill_is_recovered() {
     c.cancel(&cancel, ledger.is_conditional(ClientOrderId(3)))
         .unwrap();
     ledger.cancelling(ClientOrderId(3));
-    wait("the cancel", &|| ledger.open().len() == 1);
+    // The ledger moves a moment before a report is counted: wait for the
+    // count itself. Order 1's NEW, TRADE and ACCOUNT_UPDATE; each stop's
+    // NEW; stop 3's CANCELED.
+    let seen = 6;
+    wait("the cancel", &|| {
+        ledger.open().len() == 1 && stats.events.load(Ordering::Relaxed) >= seen
+    });
+    assert_eq!(stats.events.load(Ordering::Relaxed), seen);
 
     h.user_outage(true);
     wait("the outage", &|| h.user_clients() == 0);
-    let seen = stats.events.load(Ordering::Relaxed);
     assert!(h.print_trade("BTCUSDT", Price::parse("1000").unwrap(), Qty::ONE));
     assert_eq!(
         stats.events.load(Ordering::Relaxed),

@@ -214,17 +214,32 @@ fn money_or_zero(o: &Value<'_>, key: &'static str) -> Result<Money, ParseError> 
     }
 }
 
+/// The event time and the order object (`o`) of an order or algo update.
+fn order_payload<'v>(data: &'v Value<'_>) -> Result<(UnixNanos, &'v Value<'v>), ParseError> {
+    let exchange = time_ms(data, "E")?;
+    let o = data.get("o").ok_or(ParseError::Field("o"))?;
+    if !o.is_object() {
+        return Err(ParseError::Field("o"));
+    }
+    Ok((exchange, o))
+}
+
+/// The order's side (`S`).
+fn order_side(o: &Value<'_>) -> Result<Side, ParseError> {
+    match text(o, "S")? {
+        "BUY" => Ok(Side::Buy),
+        "SELL" => Ok(Side::Sell),
+        _ => Err(ParseError::Field("S")),
+    }
+}
+
 fn order_update(
     data: &Value<'_>,
     symbols: &Symbols,
     recv: autobot_engine::types::MonoNanos,
     out: &mut Vec<InputEvent>,
 ) -> Result<UserMessage, ParseError> {
-    let exchange = time_ms(data, "E")?;
-    let o = data.get("o").ok_or(ParseError::Field("o"))?;
-    if !o.is_object() {
-        return Err(ParseError::Field("o"));
-    }
+    let (exchange, o) = order_payload(data)?;
     let (exec, status_name) = (text(o, "x")?, text(o, "X")?);
     // Whose order first: another's report is not ours to judge, whatever
     // its status.
@@ -238,11 +253,7 @@ fn order_update(
         (Placer::Us(id), Some(sym)) => (Some(id), sym),
         (Placer::Exchange, Some(sym)) => (None, sym),
     };
-    let side = match text(o, "S")? {
-        "BUY" => Side::Buy,
-        "SELL" => Side::Sell,
-        _ => return Err(ParseError::Field("S")),
-    };
+    let side = order_side(o)?;
     let exchange_id = o
         .get("i")
         .and_then(|x| x.as_u64())
@@ -304,20 +315,12 @@ fn algo_update(
     recv: autobot_engine::types::MonoNanos,
     out: &mut Vec<InputEvent>,
 ) -> Result<UserMessage, ParseError> {
-    let exchange = time_ms(data, "E")?;
-    let o = data.get("o").ok_or(ParseError::Field("o"))?;
-    if !o.is_object() {
-        return Err(ParseError::Field("o"));
-    }
+    let (exchange, o) = order_payload(data)?;
     let Some(id) = parse_client_id(text(o, "caid")?) else {
         return Ok(UserMessage::Foreign);
     };
     let sym = symbols.id(text(o, "s")?).ok_or(ParseError::UnknownSymbol)?;
-    let side = match text(o, "S")? {
-        "BUY" => Side::Buy,
-        "SELL" => Side::Sell,
-        _ => return Err(ParseError::Field("S")),
-    };
+    let side = order_side(o)?;
     let algo_id = o
         .get("aid")
         .and_then(|x| x.as_u64())

@@ -451,16 +451,7 @@ impl Venue {
         let id = match first.map(|k| self.out[k].body) {
             Some(ReportBody::Execution(e)) => {
                 if e.status != OrderStatus::Accepted {
-                    let ack = Execution {
-                        status: OrderStatus::Accepted,
-                        last_price: Price::ZERO,
-                        last_qty: Qty::ZERO,
-                        cum_qty: Qty::ZERO,
-                        fee: Money::ZERO,
-                        realized: Money::ZERO,
-                        ..e
-                    };
-                    self.order_event(&ack);
+                    self.order_event(&ack_of(&e));
                 }
                 e.id.0
             }
@@ -719,6 +710,19 @@ impl Venue {
 
     fn order_json(&self, o: &Order, id: u64, status: OrderStatus, filled: Qty) -> String {
         self.order_value(o, id, status, filled).to_string()
+    }
+}
+
+/// The acknowledgement Binance sends before an order's first trade.
+fn ack_of(e: &Execution) -> Execution {
+    Execution {
+        status: OrderStatus::Accepted,
+        last_price: Price::ZERO,
+        last_qty: Qty::ZERO,
+        cum_qty: Qty::ZERO,
+        fee: Money::ZERO,
+        realized: Money::ZERO,
+        ..*e
     }
 }
 

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use autobot_engine::event::OrderStatus;
-use autobot_engine::types::{Money, Price, Qty, SymbolId};
+use autobot_engine::types::{Price, SymbolId};
 use autobot_exchange::{Execution, Order};
 use serde_json::{Value, json};
 
@@ -160,16 +160,7 @@ impl Venue {
             // It triggered: the order in the matching engine opens.
             self.triggered.insert(c);
             self.algo_update(e, "TRIGGERED");
-            let ack = Execution {
-                status: OrderStatus::Accepted,
-                last_price: Price::ZERO,
-                last_qty: Qty::ZERO,
-                cum_qty: Qty::ZERO,
-                fee: Money::ZERO,
-                realized: Money::ZERO,
-                ..*e
-            };
-            self.trade_event(&ack);
+            self.trade_event(&super::ack_of(e));
         }
         true
     }
