@@ -37,7 +37,7 @@ use autobot_gateways::resync::ResyncRequests;
 
 use crate::config::{AppConfig, ForeignOrders};
 use crate::stage::{RunError, StageThread, spawn_stage};
-use autobot_gateways::binance::account::ExchangeOrder;
+use autobot_gateways::binance::account::ExchangeStop;
 
 /// Longest wait for the user stream at shutdown.
 const DRAIN_LIMIT: Duration = Duration::from_secs(5);
@@ -110,9 +110,10 @@ pub struct ExchangeStart<'a> {
     pub busy: bool,
     /// Idle strategy.
     pub wait: WaitKind,
-    /// Orders the core holds open (a resumed run): the user stream asks
-    /// the exchange what became of them.
-    pub open_orders: &'a [OpenOrder],
+    /// The orders the core holds open (a resumed run; [`ledger_of`]), as
+    /// the start's reconciliation left them: the user stream asks the
+    /// exchange what became of those still open.
+    pub ledger: Arc<OrderLedger>,
     /// The execution thread's latency histograms (`tick_to_order`).
     pub latency: autobot_engine::runtime::LatencyRecorder,
 }
@@ -122,16 +123,7 @@ impl ExchangeSide {
     pub fn start(s: ExchangeStart<'_>) -> Result<ExchangeSide, RunError> {
         let ex = &s.cfg.exchange;
         let exec_cfg = exec_config(s.cfg, &s.rest_url);
-        let ledger = Arc::new(OrderLedger::new());
-        for o in s.open_orders {
-            let status = match o.state {
-                OrderState::New | OrderState::Submitted => None,
-                OrderState::Accepted => Some(OrderStatus::Accepted),
-                OrderState::PartiallyFilled => Some(OrderStatus::PartiallyFilled),
-                _ => continue,
-            };
-            ledger.adopt(o.client_id, o.symbol, o.side, o.kind, o.filled, status);
-        }
+        let ledger = s.ledger;
         let user_cfg = UserStreamConfig {
             rest_url: s.rest_url.clone(),
             ws_url: s.ws_url,
@@ -256,6 +248,22 @@ impl ExchangeSide {
     }
 }
 
+/// The ledger of the orders a resumed core holds open, with what the core
+/// has applied of each.
+pub fn ledger_of(open_orders: &[OpenOrder]) -> Arc<OrderLedger> {
+    let ledger = Arc::new(OrderLedger::new());
+    for o in open_orders {
+        let status = match o.state {
+            OrderState::New | OrderState::Submitted => None,
+            OrderState::Accepted => Some(OrderStatus::Accepted),
+            OrderState::PartiallyFilled => Some(OrderStatus::PartiallyFilled),
+            _ => continue,
+        };
+        ledger.adopt(o.client_id, o.symbol, o.side, o.kind, o.filled, status);
+    }
+    ledger
+}
+
 /// What the account held at start.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StartReconcile {
@@ -268,11 +276,39 @@ pub struct StartReconcile {
     pub wallet: autobot_engine::types::Money,
 }
 
+/// An open order of the account: at the order endpoint, or a conditional
+/// one at the Algo Order API (a stop another run left behind).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAtStart {
+    /// Exchange symbol.
+    pub symbol: String,
+    /// Its client id (or client algo id) as sent.
+    pub client: String,
+    /// Our id, when the engine wrote it.
+    pub client_id: Option<autobot_engine::types::ClientOrderId>,
+    /// The exchange's order id, or algo id.
+    pub id: u64,
+    /// Conditional, at the Algo Order API.
+    pub algo: bool,
+}
+
+impl OpenAtStart {
+    fn stop(s: ExchangeStop) -> OpenAtStart {
+        OpenAtStart {
+            symbol: s.symbol,
+            client: s.client,
+            client_id: s.client_id,
+            id: s.algo_id,
+            algo: true,
+        }
+    }
+}
+
 /// The account as read before a run against it starts.
 pub struct AccountAtStart {
     client: ExecClient,
     names: Vec<String>,
-    open: Vec<ExchangeOrder>,
+    open: Vec<OpenAtStart>,
     positions: Vec<autobot_gateways::binance::account::ExchangePosition>,
     wallet: autobot_engine::types::Money,
 }
@@ -290,7 +326,22 @@ pub fn read_account(
         RunError::Reconcile(format!("reading the account's {what} at {rest_url}: {e}"))
     };
     let mut client = ExecClient::new(exec_config(cfg, rest_url), signer.clone(), names.to_vec());
-    let open = client.open_orders().map_err(|e| fail("open orders", &e))?;
+    let mut open: Vec<OpenAtStart> = client
+        .open_orders()
+        .map_err(|e| fail("open orders", &e))?
+        .into_iter()
+        .map(|o| OpenAtStart {
+            symbol: o.symbol,
+            client: o.client,
+            client_id: o.client_id,
+            id: o.order_id,
+            algo: false,
+        })
+        .collect();
+    let stops = client
+        .open_algo_orders()
+        .map_err(|e| fail("open conditional orders", &e))?;
+    open.extend(stops.into_iter().map(OpenAtStart::stop));
     let wallet = client.wallet("USDT").map_err(|e| fail("wallet", &e))?;
     let positions = client.position_list().map_err(|e| fail("positions", &e))?;
     Ok(AccountAtStart {
@@ -309,12 +360,12 @@ impl AccountAtStart {
         &self,
         cfg: &AppConfig,
         held: &[OpenOrder],
-    ) -> Result<Vec<&ExchangeOrder>, RunError> {
-        let is_held = |o: &ExchangeOrder| {
+    ) -> Result<Vec<&OpenAtStart>, RunError> {
+        let is_held = |o: &OpenAtStart| {
             o.client_id
                 .is_some_and(|id| held.iter().any(|h| h.client_id == id))
         };
-        let foreign: Vec<&ExchangeOrder> = self
+        let foreign: Vec<&OpenAtStart> = self
             .open
             .iter()
             .filter(|o| self.names.contains(&o.symbol) && !is_held(o))
@@ -322,7 +373,10 @@ impl AccountAtStart {
         if !foreign.is_empty() && cfg.exchange.foreign_orders == ForeignOrders::Refuse {
             let list = foreign
                 .iter()
-                .map(|o| format!("{} {} (order {})", o.symbol, o.client, o.order_id))
+                .map(|o| {
+                    let what = if o.algo { "conditional order" } else { "order" };
+                    format!("{} {} ({what} {})", o.symbol, o.client, o.id)
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             return Err(RunError::Reconcile(format!(
@@ -334,34 +388,61 @@ impl AccountAtStart {
     }
 
     /// Cancels the foreign orders (`foreign_orders = "cancel"`, else they
-    /// refuse the run), then publishes one `AccountUpdate` snapshot per
-    /// configured symbol through `publisher`, so the journal holds the
-    /// account the core starts from.
+    /// refuse the run); publishes what became of the orders the core holds
+    /// (`ledger`: fills and ends while no run was there, e.g. a protective
+    /// stop that closed a killed run's position), then one `AccountUpdate`
+    /// snapshot per configured symbol, so the journal holds the account the
+    /// core starts from. In that order: a fill applied after a snapshot
+    /// that already holds it would count it twice.
     pub fn reconcile(
         mut self,
         cfg: &AppConfig,
         held: &[OpenOrder],
+        ledger: &OrderLedger,
         publisher: &mut InputPublisher,
     ) -> Result<StartReconcile, RunError> {
         use autobot_engine::event::{AccountReason, AccountUpdate, InputBody, InputEvent, Source};
         use autobot_engine::runtime::clock::mono_now;
         use autobot_engine::types::{SymbolId, UnixNanos};
-        let foreign: Vec<ExchangeOrder> = self.foreign(cfg, held)?.into_iter().cloned().collect();
+        let foreign: Vec<OpenAtStart> = self.foreign(cfg, held)?.into_iter().cloned().collect();
         let mut found = StartReconcile {
             wallet: self.wallet,
             ..StartReconcile::default()
         };
         for o in foreign {
-            self.client
-                .cancel_by_exchange_id(&o.symbol, o.order_id)
-                .map_err(|e| {
-                    RunError::Reconcile(format!(
-                        "cancelling open order {} on {}: {e}",
-                        o.client, o.symbol
-                    ))
-                })?;
+            let cancelled = if o.algo {
+                self.client.cancel_algo_by_id(o.id)
+            } else {
+                self.client.cancel_by_exchange_id(&o.symbol, o.id)
+            };
+            cancelled.map_err(|e| {
+                RunError::Reconcile(format!(
+                    "cancelling open order {} on {}: {e}",
+                    o.client, o.symbol
+                ))
+            })?;
             found.cancelled.push((o.symbol, o.client));
         }
+        let mut missed = Vec::new();
+        autobot_gateways::binance::reconcile::reconcile(&mut self.client, ledger, &mut missed)
+            .map_err(|e| {
+                RunError::Reconcile(format!("asking what became of the open orders: {e}"))
+            })?;
+        for ev in missed {
+            publisher
+                .publish(ev)
+                .map_err(|_| RunError::Gateway("reconciliation"))?;
+        }
+        // The account as it stands now, after those fills.
+        self.positions = self
+            .client
+            .position_list()
+            .map_err(|e| RunError::Reconcile(format!("reading the account's positions: {e}")))?;
+        self.wallet = self
+            .client
+            .wallet("USDT")
+            .map_err(|e| RunError::Reconcile(format!("reading the account's wallet: {e}")))?;
+        found.wallet = self.wallet;
         for (i, name) in self.names.iter().enumerate() {
             let p = self.positions.iter().find(|p| &p.symbol == name);
             let snapshot = AccountUpdate {

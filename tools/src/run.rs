@@ -204,8 +204,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         .publish(runtime_command(OperatorAction::Start))
         .map_err(|_| RunError::Gateway("runtime control"))?;
     // Before any market data: the core starts from what the account holds.
+    let ledger = crate::exchange::ledger_of(&started.open_orders);
     let reconciled = account
-        .map(|a| a.reconcile(cfg, &started.open_orders, &mut control))
+        .map(|a| a.reconcile(cfg, &started.open_orders, &ledger, &mut control))
         .transpose()?;
     // The board already shows the restored core; the core will process
     // the `Start` above before any operator command.
@@ -271,7 +272,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             Some(ExchangeSide::start(ExchangeStart {
                 cfg,
                 names,
-                open_orders: &started.open_orders,
+                ledger,
                 ws_url,
                 rest_url,
                 signer,

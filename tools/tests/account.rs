@@ -121,6 +121,15 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     }
     hand.place(&order(2, Side::Buy, OrderKind::Limit, "1000"))
         .unwrap();
+    // And a stop guarding the position, at the Algo Order API (as another
+    // run, killed, would leave it).
+    let stop = autobot_engine::event::NewOrder {
+        reduce_only: true,
+        post_only: false,
+        ..order(3, Side::Sell, OrderKind::StopMarket, "1000")
+    };
+    hand.place(&stop).unwrap();
+    assert_eq!(hand.open_algo_orders().unwrap().len(), 1);
 
     let (mut cfg, _dir) = config(&sim, "refuse");
     cfg.exchange.foreign_orders = ForeignOrders::Refuse;
@@ -129,6 +138,7 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
         err.contains("the account has open orders this run does not hold: BTCUSDT"),
         "{err}"
     );
+    assert!(err.contains("BTCUSDT ab3 (conditional order "), "{err}");
     assert!(err.contains("foreign_orders = \"cancel\""), "{err}");
     assert!(
         !Path::new(&cfg.run.run_dir).exists(),
@@ -139,7 +149,7 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     cfg.exchange.foreign_orders = ForeignOrders::Cancel;
     let out = run_paper(&cfg, &options()).unwrap();
     let r = out.reconciled.as_ref().expect("the account was read");
-    assert_eq!(r.cancelled.len(), 1, "{r:?}");
+    assert_eq!(r.cancelled.len(), 2, "the bid and the stop: {r:?}");
     assert_eq!(
         r.positions,
         [("BTCUSDT".to_string(), Qty::parse("0.01").unwrap())]
@@ -149,6 +159,15 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     assert!(
         hand.open_orders().unwrap().is_empty(),
         "the foreign bid is gone from the book"
+    );
+    // The run's own strategy may guard a position of its own by now; the
+    // foreign stop is gone.
+    assert!(
+        hand.open_algo_orders()
+            .unwrap()
+            .iter()
+            .all(|s| s.client != "ab3"),
+        "the foreign stop is gone"
     );
 
     // The snapshot is journaled, before any market data, and adopted.

@@ -14,7 +14,10 @@ use simd_json::prelude::{ValueAsArray as _, ValueAsScalar as _, ValueObjectAcces
 
 use super::execution::ExecClient;
 use super::rest::{Method, RestError};
-use super::sign::{Stamp, order_id_query, order_ref_query, parse_client_id, stamp_only_query};
+use super::sign::{
+    ALGO_ORDER, Stamp, algo_id_query, order_id_query, order_ref_query, parse_client_id,
+    stamp_only_query,
+};
 
 /// An order as the exchange reports it (`GET /fapi/v1/order`,
 /// `/fapi/v1/openOrders`).
@@ -55,6 +58,26 @@ pub struct ExchangeTrade {
     pub maker: bool,
     /// Trade time (ms).
     pub time_ms: u64,
+}
+
+/// A conditional order resting at the Algo Order API
+/// (`GET /fapi/v1/openAlgoOrders`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeStop {
+    /// Exchange symbol.
+    pub symbol: String,
+    /// The client algo id as sent.
+    pub client: String,
+    /// Our id, when the engine wrote it.
+    pub client_id: Option<ClientOrderId>,
+    /// The exchange's algo id.
+    pub algo_id: u64,
+    /// Its side.
+    pub side: Side,
+    /// The price that triggers it.
+    pub trigger: Price,
+    /// Closes the whole position when it triggers.
+    pub close_position: bool,
 }
 
 /// The account's one-way position on one symbol.
@@ -149,6 +172,32 @@ impl ExecClient {
         let mut body = self.signed(Method::Get, AT, &stamp_only_query)?;
         let v = parsed(&mut body, AT)?;
         list(&v, AT)?.iter().map(|o| order(o, AT)).collect()
+    }
+
+    /// Every conditional order resting at the Algo Order API
+    /// (`GET /fapi/v1/openAlgoOrders`).
+    pub fn open_algo_orders(&mut self) -> Result<Vec<ExchangeStop>, RestError> {
+        const AT: &str = "/fapi/v1/openAlgoOrders";
+        let mut body = self.signed(Method::Get, AT, &stamp_only_query)?;
+        let v = parsed(&mut body, AT)?;
+        list(&v, AT)?
+            .iter()
+            .map(|o| {
+                let client = text(o, "clientAlgoId", AT)?.to_string();
+                Ok(ExchangeStop {
+                    symbol: text(o, "symbol", AT)?.to_string(),
+                    client_id: parse_client_id(&client),
+                    client,
+                    algo_id: integer(o, "algoId", AT)?,
+                    side: side(o, AT)?,
+                    trigger: decimal(o, "triggerPrice", AT)?,
+                    close_position: o
+                        .get("closePosition")
+                        .and_then(|x| x.as_bool())
+                        .unwrap_or(false),
+                })
+            })
+            .collect()
     }
 
     /// Our order `id` on `symbol`, or `None` if the exchange does not know
@@ -271,6 +320,13 @@ impl ExecClient {
         let write = |q: &mut String, st: Stamp| order_id_query(q, symbol, order_id, st);
         self.signed(Method::Delete, "/fapi/v1/order", &write)
             .map(|_| ())
+    }
+
+    /// Cancels the conditional order `algo_id` (one the engine did not
+    /// place, found at start) at the Algo Order API.
+    pub fn cancel_algo_by_id(&mut self, algo_id: u64) -> Result<(), RestError> {
+        let write = |q: &mut String, st: Stamp| algo_id_query(q, algo_id, st);
+        self.signed(Method::Delete, ALGO_ORDER, &write).map(|_| ())
     }
 
     /// The one-way position of every symbol the exchange reports

@@ -129,6 +129,14 @@ pub fn algo_ref_query(out: &mut String, id: ClientOrderId, stamp: Stamp) {
     write_stamp(out, stamp);
 }
 
+/// Writes the query of `DELETE /fapi/v1/algoOrder` for the exchange's
+/// conditional order `algo_id` (one the engine did not place).
+pub fn algo_id_query(out: &mut String, algo_id: u64, stamp: Stamp) {
+    out.clear();
+    let _ = write!(out, "algoId={algo_id}");
+    write_stamp(out, stamp);
+}
+
 /// Writes the query of `DELETE` or `GET /fapi/v1/order` for our order
 /// `id` on `symbol` (without the signature).
 pub fn order_ref_query(out: &mut String, symbol: &str, id: ClientOrderId, stamp: Stamp) {
