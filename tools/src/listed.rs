@@ -2,38 +2,24 @@
 //! a symbol the config does not name takes its trading rules (tick, step,
 //! minimum notional, quantity limits) from an exchangeInfo snapshot, so
 //! any USD-M perpetual's official data files backtest with no hand-written
-//! instrument.
+//! instrument (rules and brackets as `config::listing` fills them).
 //!
 //! The shipped snapshot is `config/exchange-info.json` (Binance's
 //! `GET /fapi/v1/exchangeInfo` of 2025-08-07, 25 symbols; from
-//! thrasher-corp/gocryptotrader's test data, MIT). exchangeInfo carries no
-//! maintenance-margin brackets (those come from the signed
-//! `leverageBracket`), so a listed instrument gets [`DEFAULT_BRACKETS`]: a
-//! conservative alt-coin table (higher maintenance margin than BTC's), so
-//! liquidations come early rather than late. Name the symbol in the config
-//! to give its real brackets.
+//! thrasher-corp/gocryptotrader's test data, MIT). Name the symbol in the
+//! config to give its real brackets.
 
 use std::path::{Path, PathBuf};
 
-use autobot_engine::config::{BracketConfig, InstrumentConfig, contract_refusal};
-use autobot_engine::types::{Money, Rate};
-use autobot_gateways::binance::exchange_info::{ExchangeInfo, SymbolRules, parse_exchange_info};
+use autobot_engine::config::contract_refusal;
+use autobot_gateways::binance::exchange_info::ExchangeInfo;
 
 use crate::config::AppConfig;
 
 /// The shipped snapshot, relative to the repository root.
 pub const SNAPSHOT: &str = "config/exchange-info.json";
 
-/// `[notional cap, maintenance margin rate, cum]` of a listed instrument:
-/// 1 % to 5 000, 2.5 % to 25 000, 5 % to 100 000, 10 % to 250 000,
-/// 12.5 % to 1 000 000 (each `cum` the one the rows below imply).
-pub const DEFAULT_BRACKETS: [(&str, &str, &str); 5] = [
-    ("5000", "0.01", "0"),
-    ("25000", "0.025", "75"),
-    ("100000", "0.05", "700"),
-    ("250000", "0.1", "5700"),
-    ("1000000", "0.125", "11950"),
-];
+pub use crate::config::listing::{DEFAULT_BRACKETS, instrument};
 
 /// Why a data file's symbol cannot be traded from the listing.
 #[derive(Debug, thiserror::Error)]
@@ -74,35 +60,10 @@ pub enum ListingError {
 
 /// Reads an exchangeInfo snapshot.
 pub fn load(path: &Path) -> Result<ExchangeInfo, ListingError> {
-    let fail = |reason: String| ListingError::Snapshot {
+    crate::config::listing::read(path).map_err(|reason| ListingError::Snapshot {
         path: path.to_path_buf(),
         reason,
-    };
-    let mut body = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    parse_exchange_info(&mut body).map_err(|e| fail(e.to_string()))
-}
-
-/// The instrument of a listed symbol: its rules, [`DEFAULT_BRACKETS`].
-pub fn instrument(rules: &SymbolRules) -> InstrumentConfig {
-    InstrumentConfig {
-        symbol: rules.symbol.clone(),
-        tick_size: rules.tick_size,
-        step_size: rules.step_size,
-        min_notional: rules.min_notional,
-        min_qty: rules.min_qty,
-        max_qty: rules.max_qty,
-        max_market_qty: rules.max_market_qty,
-        brackets: DEFAULT_BRACKETS
-            .iter()
-            .map(|&(cap, mmr, cum)| {
-                BracketConfig(
-                    Money::parse(cap).unwrap_or(Money::ZERO),
-                    Rate::parse(mmr).unwrap_or(Rate::ZERO),
-                    Money::parse(cum).unwrap_or(Money::ZERO),
-                )
-            })
-            .collect(),
-    }
+    })
 }
 
 /// The symbol a data file names: the first part of its name, upper-cased

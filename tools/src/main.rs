@@ -277,6 +277,22 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "/")]
         root: PathBuf,
     },
+    /// The trading rules the config's instruments trade with, and where
+    /// each comes from: the config file, or the exchange's listing
+    /// (`[exchange] listing`, an exchangeInfo snapshot beside the config).
+    Instruments {
+        /// Configuration file [default: config/paper.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// First fetch `GET /fapi/v1/exchangeInfo` and write it as the
+        /// listing (where the network allows).
+        #[arg(long)]
+        refresh: bool,
+        /// Fetch from this REST base [default: `[exchange] rest_url`, else
+        /// https://fapi.binance.com].
+        #[arg(long, value_name = "URL", requires = "refresh")]
+        url: Option<String>,
+    },
     /// Reports of a finished run.
     Report {
         #[command(subcommand)]
@@ -403,6 +419,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             housekeeping,
         } => commands::loadtest(config, rates, secs, run_dir, core, housekeeping, &mut out),
         Command::Doctor { config, root } => commands::doctor(config, root, &mut out),
+        Command::Instruments {
+            config,
+            refresh,
+            url,
+        } => cli::instruments::run(config, refresh, url, &mut out),
         Command::Report {
             what:
                 ReportWhat::Latency {

@@ -4,6 +4,7 @@
 pub(crate) mod commands;
 pub mod ctl;
 pub mod grid;
+pub mod instruments;
 pub mod simexchange;
 
 /// Failure that has already been reported in the command's output.

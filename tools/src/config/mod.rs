@@ -1,6 +1,7 @@
 //! The whole configuration file: every section, composed and cross-checked.
 
 pub mod backtest;
+pub mod listing;
 
 use std::path::Path;
 
@@ -142,6 +143,15 @@ pub struct ExchangeConfig {
     /// 1 ..= 3600).
     #[serde(default)]
     pub reconcile_every_secs: u64,
+    /// The exchangeInfo snapshot an `[[instruments]]` entry's left-out
+    /// rules come from (`listing`), relative to the config file's
+    /// directory; refreshed by `autobot instruments --refresh`.
+    #[serde(default = "default_listing")]
+    pub listing: String,
+}
+
+fn default_listing() -> String {
+    "exchange-info.json".into()
 }
 
 /// Stream suffixes the market gateway can parse, whole.
@@ -389,7 +399,16 @@ impl AppConfig {
             file: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        cfg::parse(path, &text)
+        cfg::parse_then(path, &text, |c: &mut AppConfig| {
+            let listing = c.listing_path(path);
+            listing::complete(&mut c.instruments, &listing, path)
+        })
+    }
+
+    /// Where the listing (`[exchange] listing`) of the config at `path` is.
+    pub fn listing_path(&self, path: &Path) -> std::path::PathBuf {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        dir.join(&self.exchange.listing)
     }
 
     /// The simulated exchange's account for this configuration: the

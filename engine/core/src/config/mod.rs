@@ -71,6 +71,16 @@ pub enum ConfigError {
 
 /// Parses and validates TOML text that came from `path`.
 pub fn parse<T: DeserializeOwned + Validate>(path: &Path, text: &str) -> Result<T, ConfigError> {
+    parse_then(path, text, |_| Ok(()))
+}
+
+/// Parses TOML text that came from `path`, lets `complete` fill in what the
+/// file may leave out, then validates.
+pub fn parse_then<T: DeserializeOwned + Validate>(
+    path: &Path,
+    text: &str,
+    complete: impl FnOnce(&mut T) -> Result<(), ConfigError>,
+) -> Result<T, ConfigError> {
     let invalid = |line, key: String, reason: String| ConfigError::Invalid {
         file: path.to_path_buf(),
         line,
@@ -84,7 +94,7 @@ pub fn parse<T: DeserializeOwned + Validate>(path: &Path, text: &str) -> Result<
             one_line(e.message()),
         )
     })?;
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
         let inner = e.into_inner();
         let reason = one_line(inner.message());
@@ -98,6 +108,7 @@ pub fn parse<T: DeserializeOwned + Validate>(path: &Path, text: &str) -> Result<
         };
         invalid(line_of(text, inner.span()), key, reason)
     })?;
+    complete(&mut value)?;
     value.validate("").map_err(|r| ConfigError::OutOfRange {
         file: path.to_path_buf(),
         key: r.key,
@@ -295,28 +306,38 @@ impl Validate for JournalConfig {
     }
 }
 
-/// `[[instruments]]`: one tradable symbol.
+/// `[[instruments]]`: one tradable symbol. Only `symbol` is required in a
+/// file: a rule left out reads as zero (brackets: none) and the loader
+/// fills it from the exchange's listing before validation (`autobot`'s
+/// `AppConfig::load`; see `docs/live.md`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstrumentConfig {
     /// Exchange symbol, e.g. `"BTCUSDT"`.
     pub symbol: String,
     /// Price increment, e.g. `"0.10"`.
+    #[serde(default)]
     pub tick_size: Price,
     /// Quantity increment, e.g. `"0.001"`.
+    #[serde(default)]
     pub step_size: Qty,
     /// Minimum order notional in USDT, e.g. `"100"`.
+    #[serde(default)]
     pub min_notional: Money,
     /// `LOT_SIZE.minQty`, e.g. `"0.001"`.
+    #[serde(default)]
     pub min_qty: Qty,
     /// `LOT_SIZE.maxQty`, e.g. `"1000"`.
+    #[serde(default)]
     pub max_qty: Qty,
     /// `MARKET_LOT_SIZE.maxQty`, e.g. `"120"`.
+    #[serde(default)]
     pub max_market_qty: Qty,
     /// Maintenance-margin brackets, lowest first, each `[notional cap,
     /// maintenance margin rate, maintenance amount]` as Binance's
     /// `GET /fapi/v1/leverageBracket` gives them (`notionalCap`,
     /// `maintMarginRatio`, `cum`).
+    #[serde(default)]
     pub brackets: Vec<BracketConfig>,
 }
 
