@@ -1,17 +1,27 @@
 //! Periodic reconciliation of a testnet or live run: every
-//! `[exchange] reconcile_every_secs` a timer thread reads the account's
-//! positions over REST and publishes one `AccountUpdate` (reason
-//! `Reconcile`) per configured symbol. The core compares each with its own
-//! position (`core/execution.rs`, `reconcile`): a difference seen twice with
-//! no order in flight is alerted (`PositionDrift`) and, with
-//! `[risk.breakers] on_drift = "safe_mode"`, holds SAFE_MODE until they
-//! agree. The reads are journaled inputs, so a replay reaches the same
-//! verdicts without the exchange.
+//! `[exchange] reconcile_every_secs` a timer thread asks the exchange over
+//! REST about
+//! - **open orders**: every order the ledger holds open is queried, and
+//!   what the user-data stream did not deliver (a fill, a cancel someone
+//!   made at the web UI, a stop that expired) is published as the report
+//!   the stream would have sent (`binance::reconcile`, the same code that
+//!   recovers an outage; the ledger drops whichever copy comes second);
+//! - **positions and the wallet**: one `AccountUpdate` (reason
+//!   `Reconcile`) per configured symbol, carrying the margin asset's wallet
+//!   balance. The core compares each with its own (`core/execution.rs`):
+//!   a position that differs twice with no order in flight is alerted
+//!   (`PositionDrift`) and, with `[risk.breakers] on_drift = "safe_mode"`,
+//!   holds SAFE_MODE until they agree; a wallet that differs twice is
+//!   alerted (`BalanceMismatch`).
+//!
+//! The reads are journaled inputs, so a replay reaches the same verdicts
+//! without the exchange.
 //!
 //! It sleeps between rounds: a timer, never on the hot path. A failed read
 //! is logged and skipped (the next round tries again); it never stops the
 //! run.
 
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -21,6 +31,8 @@ use autobot_engine::runtime::InputPublisher;
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::types::{Money, Price, Qty, SymbolId, UnixNanos};
 use autobot_gateways::binance::execution::ExecClient;
+use autobot_gateways::binance::ledger::OrderLedger;
+use autobot_gateways::binance::reconcile::reconcile;
 
 /// The running reconciliation timer.
 #[derive(Debug)]
@@ -30,11 +42,13 @@ pub struct Reconciler {
 }
 
 impl Reconciler {
-    /// Reads positions with `client` (trading `names`, in `SymbolId`
-    /// order) every `every`, publishing through `publisher`.
+    /// Asks with `client` (trading `names`, in `SymbolId` order) about the
+    /// orders `ledger` holds open, the positions and the wallet every
+    /// `every`, publishing through `publisher`.
     pub fn start(
         mut client: ExecClient,
         names: Vec<String>,
+        ledger: Arc<OrderLedger>,
         every: Duration,
         mut publisher: InputPublisher,
     ) -> std::io::Result<Reconciler> {
@@ -43,11 +57,27 @@ impl Reconciler {
             .name("autobot-reconcile".into())
             .spawn(move || {
                 let mut rounds = 0;
+                let mut missed = Vec::new();
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    let positions = match client.position_list() {
-                        Ok(p) => p,
+                    missed.clear();
+                    let orders = reconcile(&mut client, &ledger, &mut missed);
+                    for ev in &missed {
+                        if publisher.publish(*ev).is_err() {
+                            return rounds;
+                        }
+                    }
+                    if let Err(e) = orders {
+                        eprintln!("reconciliation: querying open orders failed ({e}); next round");
+                    }
+                    let read = client
+                        .position_list()
+                        .and_then(|p| Ok((p, client.wallet("USDT")?)));
+                    let (positions, wallet) = match read {
+                        Ok(r) => r,
                         Err(e) => {
-                            eprintln!("reconciliation: reading positions failed ({e}); next round");
+                            eprintln!(
+                                "reconciliation: reading the account failed ({e}); next round"
+                            );
                             continue;
                         }
                     };
@@ -59,7 +89,7 @@ impl Reconciler {
                             .fold(Qty::ZERO, |a, p| a.checked_add(p.qty).unwrap_or(a));
                         let read = AccountUpdate {
                             reason: AccountReason::Reconcile,
-                            wallet_balance: Money::ZERO,
+                            wallet_balance: wallet,
                             position_qty: theirs,
                             entry_price: Price::ZERO,
                             unrealized_pnl: Money::ZERO,

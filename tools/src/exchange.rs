@@ -140,6 +140,7 @@ impl ExchangeSide {
                 crate::drift::Reconciler::start(
                     ExecClient::new(exec_cfg.clone(), s.signer.clone(), s.names.clone()),
                     s.names.clone(),
+                    Arc::clone(&ledger),
                     every,
                     s.user_publisher.clone(),
                 )

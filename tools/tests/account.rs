@@ -215,7 +215,8 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
 /// run is up. The user stream calls that order foreign (it is), so the
 /// core's position stays; the exchange's differs, which the reconciliation
 /// reads journal, and the core holds SAFE_MODE (`on_drift`) with a
-/// `PositionDrift` alert.
+/// `PositionDrift` alert; the wallet the hand's fee moved is alerted
+/// (`BalanceMismatch`).
 #[test]
 fn a_position_changed_behind_the_runs_back_is_found_and_holds_safe_mode() {
     let sim = account_sim();
@@ -271,5 +272,40 @@ fn a_position_changed_behind_the_runs_back_is_found_and_holds_safe_mode() {
         .collect();
     assert!(reads.len() >= 2, "{reads:?}");
     assert_eq!(reads.last(), Some(&Qty::parse("0.01").unwrap()));
+    // The wallet is read too: the hand trade's fee left it below the
+    // core's, which is alerted once (and holds nothing more).
+    let wallets: Vec<Money> = journal
+        .iter()
+        .filter_map(|e| match e.body {
+            InputBody::AccountUpdate(a) if a.reason == AccountReason::Reconcile => {
+                Some(a.wallet_balance)
+            }
+            _ => None,
+        })
+        .collect();
+    let last = *wallets.last().unwrap();
+    assert!(last < core.account().balance(), "{wallets:?}");
+    let run_cfg = AppConfig::load(&out.run_dir.join("config.toml")).unwrap();
+    let mut replayed = autobot_engine::core::Core::new(&run_cfg.core());
+    let mut outs = Vec::new();
+    for e in &journal {
+        replayed.on_event(e, &mut outs);
+    }
+    let mismatches: Vec<i64> = outs
+        .iter()
+        .filter_map(|o| match o.body {
+            autobot_engine::event::OutputBody::Alert(a)
+                if a.code == autobot_engine::event::AlertCode::BalanceMismatch =>
+            {
+                Some(a.value)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        mismatches,
+        [last.raw()],
+        "alerted once, the exchange's balance"
+    );
     common::replays_to_the_same_digest(&out.run_dir);
 }

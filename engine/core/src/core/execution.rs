@@ -289,6 +289,35 @@ impl Core {
         }
     }
 
+    /// Periodic reconciliation of the wallet: the exchange holds `theirs`.
+    /// As for positions, a difference is believed when seen twice in a row
+    /// with no order in flight (a fill or funding the REST read saw first
+    /// is not drift), then alerted once (`BalanceMismatch`, the exchange's
+    /// balance) until they agree again. It holds nothing: fees and
+    /// funding the core does not model are the operator's to judge.
+    fn reconcile_wallet<S: OutputSink>(&mut self, seq: Seq, theirs: Money, out: &mut S) {
+        let ours = self.account.balance();
+        let busy = (0..self.symbols.len()).any(|i| self.orders.has_open(SymbolId(i as u16)));
+        let was = self.wallet_drift;
+        let now = if theirs == ours {
+            0
+        } else if busy {
+            was.min(1)
+        } else {
+            (was + 1).min(2)
+        };
+        self.wallet_drift = now;
+        if now == 2 && was < 2 {
+            self.alert(
+                seq,
+                AlertCode::BalanceMismatch,
+                SymbolId(0),
+                theirs.raw(),
+                out,
+            );
+        }
+    }
+
     /// The exchange liquidated (or is liquidating) the account: the
     /// configured hold (`[risk.breakers] on_liquidation`) until the
     /// operator's reset. A stronger hold already in force stays.
@@ -320,6 +349,10 @@ impl Core {
         }
         if a.reason == AccountReason::Reconcile {
             self.reconcile(seq, sym, a.position_qty, out);
+            if sym == SymbolId(0) && a.wallet_balance.is_positive() {
+                // One wallet per account: judged once per round.
+                self.reconcile_wallet(seq, a.wallet_balance, out);
+            }
             return;
         }
         if a.reason != AccountReason::Snapshot {

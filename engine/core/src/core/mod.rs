@@ -327,6 +327,9 @@ pub struct Core {
     next_replace_scan: UnixNanos,
     /// What the last operator command did (for the operator's answer).
     last_command: CommandResult,
+    /// Wallet reconciliation: 0 agrees, 1 differed once, 2 differs
+    /// (alerted).
+    wallet_drift: u8,
     digest: OutputDigest,
     stats: CoreStats,
     last_seq: Option<Seq>,
@@ -395,6 +398,7 @@ impl Core {
             next_stale_scan: UnixNanos(0),
             next_replace_scan: UnixNanos(u64::MAX),
             last_command: CommandResult::default(),
+            wallet_drift: 0,
             digest: OutputDigest::default(),
             stats: CoreStats::default(),
             last_seq: None,

@@ -587,6 +587,50 @@ fn a_position_drift_seen_twice_holds_safe_mode_until_it_agrees() {
 }
 
 #[test]
+fn a_wallet_that_differs_twice_is_alerted_once_and_holds_nothing() {
+    let mut core = Core::new(&cfg("1"));
+    let mut feed = Feed { seq: 0 };
+    run_trend(&mut core, &mut feed, &DOWN_THEN_UP[..2]);
+    let ours = core.account().balance();
+    let read = |feed: &mut Feed, wallet: Money| {
+        feed.event(
+            Source::UserData,
+            InputBody::AccountUpdate(crate::event::AccountUpdate {
+                reason: crate::event::AccountReason::Reconcile,
+                wallet_balance: wallet,
+                position_qty: Qty::ZERO,
+                entry_price: Price::ZERO,
+                unrealized_pnl: Money::ZERO,
+            }),
+        )
+    };
+    let theirs = ours.checked_sub(Money::parse("1.5").unwrap()).unwrap();
+    let mut outs = Vec::new();
+    core.on_event(&read(&mut feed, ours), &mut outs);
+    core.on_event(&read(&mut feed, theirs), &mut outs);
+    assert!(
+        alerts(&outs, AlertCode::BalanceMismatch).is_empty(),
+        "once is not believed"
+    );
+    core.on_event(&read(&mut feed, theirs), &mut outs);
+    core.on_event(&read(&mut feed, theirs), &mut outs);
+    assert_eq!(
+        alerts(&outs, AlertCode::BalanceMismatch),
+        vec![theirs.raw()]
+    );
+    assert_eq!(core.state(), SystemState::Running, "it holds nothing");
+    assert_eq!(core.account().balance(), ours, "never adopted");
+    core.on_event(&read(&mut feed, ours), &mut outs);
+    core.on_event(&read(&mut feed, theirs), &mut outs);
+    core.on_event(&read(&mut feed, theirs), &mut outs);
+    assert_eq!(
+        alerts(&outs, AlertCode::BalanceMismatch).len(),
+        2,
+        "agreeing in between: a new divergence"
+    );
+}
+
+#[test]
 fn a_settled_funding_is_paid_at_its_price_and_leaves_the_mark_alone() {
     let mut core = Core::new(&cfg("100"));
     let mut feed = Feed { seq: 0 };

@@ -107,7 +107,9 @@ pub enum AlertCode {
     /// (value = the exchange's signed quantity, raw).
     PositionReconciled = 14,
     /// The exchange's wallet balance differs from the core's, which has
-    /// its own history and keeps it (value = the exchange's balance, raw).
+    /// its own history and keeps it (value = the exchange's balance, raw):
+    /// at a resumed run's start, or seen twice in a row by the periodic
+    /// reconciliation.
     BalanceMismatch = 15,
     /// The exchange closed a position itself because the margin ran out
     /// (value = the signed quantity it closed, raw).
