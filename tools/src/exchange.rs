@@ -472,6 +472,62 @@ impl AccountAtStart {
     }
 }
 
+/// Reads the account's maintenance brackets (`GET /fapi/v1/leverageBracket`)
+/// and makes the configured instruments' agree with them, each change named
+/// in a warning (recorded, like the rules, in the run's config.toml). A
+/// symbol the exchange gives no brackets for, or a table the margin model
+/// cannot check, keeps the config's, with a warning.
+pub fn adopt_exchange_brackets(
+    cfg: &mut crate::config::AppConfig,
+    signer: &Signer,
+) -> Result<Vec<String>, RunError> {
+    use autobot_engine::config::BracketConfig;
+    let rest_url = cfg.exchange.rest_url.clone();
+    let names: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let mut client = ExecClient::new(exec_config(cfg, &rest_url), signer.clone(), names);
+    let mut warnings = Vec::new();
+    for ins in &mut cfg.instruments {
+        let tiers = client.leverage_brackets(&ins.symbol).map_err(|e| {
+            RunError::Instruments(format!(
+                "leverageBracket of {} from {rest_url}: {e}",
+                ins.symbol
+            ))
+        })?;
+        if tiers.is_empty() {
+            warnings.push(format!(
+                "{}: the exchange lists no maintenance brackets; the config's are kept",
+                ins.symbol
+            ));
+            continue;
+        }
+        let theirs: Vec<BracketConfig> = tiers
+            .into_iter()
+            .map(|(cap, mmr, cum)| BracketConfig(cap, mmr, cum))
+            .collect();
+        if theirs == ins.brackets {
+            continue;
+        }
+        let mut candidate = ins.clone();
+        candidate.brackets = theirs;
+        match candidate.bracket_table() {
+            Ok(_) => {
+                warnings.push(format!(
+                    "{}: maintenance brackets: the exchange's {} tiers replace the config's {}",
+                    ins.symbol,
+                    candidate.brackets.len(),
+                    ins.brackets.len()
+                ));
+                *ins = candidate;
+            }
+            Err(e) => warnings.push(format!(
+                "{}: the exchange's maintenance brackets do not check ({e}); the config's are kept",
+                ins.symbol
+            )),
+        }
+    }
+    Ok(warnings)
+}
+
 /// Reads the exchange's trading rules (`GET /fapi/v1/exchangeInfo` at
 /// `rest_url`) and makes the configured instruments agree with them: the
 /// exchange is the authority on tick size, lot sizes and minimum notional,

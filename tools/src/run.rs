@@ -95,8 +95,16 @@ fn trading_rules(
         return Ok((None, Vec::new()));
     }
     let mut c = cfg.clone();
-    let warnings = crate::exchange::adopt_exchange_rules(&mut c, &cfg.exchange.rest_url)?;
-    if opts.resume.is_some() && !warnings.is_empty() {
+    let mut warnings = crate::exchange::adopt_exchange_rules(&mut c, &cfg.exchange.rest_url)?;
+    if on_exchange {
+        // The account's maintenance brackets need its keys.
+        let keys = credentials(opts)?;
+        let signer = Signer::try_from_parts(keys.api_key.clone(), &keys.api_secret)?;
+        warnings.extend(crate::exchange::adopt_exchange_brackets(&mut c, &signer)?);
+    }
+    // Notes that change nothing (brackets the exchange does not list) do
+    // not stop a resume; a rule that changed does.
+    if opts.resume.is_some() && c.instruments != cfg.instruments {
         return Err(RunError::Instruments(format!(
             "the exchange's trading rules changed since this run started ({}); \
              its journal was recorded with the old ones, so start a new run",
@@ -118,6 +126,14 @@ struct Access {
     account: Option<crate::exchange::AccountAtStart>,
 }
 
+/// The keys the run signs with: the gate's, else the environment's.
+fn credentials(opts: &RunOptions) -> Result<Credentials, RunError> {
+    Ok(match &opts.credentials {
+        Some(c) => c.clone(),
+        None => Credentials::from_env()?,
+    })
+}
+
 fn exchange_access(
     cfg: &AppConfig,
     opts: &RunOptions,
@@ -131,10 +147,7 @@ fn exchange_access(
     let signer = match (&sim_api, on_exchange) {
         (Some((k, s)), _) => Some(Signer::from_parts(k.clone(), s)),
         (None, true) => {
-            let c = match &opts.credentials {
-                Some(c) => c.clone(),
-                None => Credentials::from_env()?,
-            };
+            let c = credentials(opts)?;
             Some(Signer::try_from_parts(c.api_key.clone(), &c.api_secret)?)
         }
         (None, false) => None,

@@ -55,6 +55,11 @@ fn config(sim: &SimExchange, name: &str) -> (AppConfig, Scratch) {
 /// The simulator's endless synthetic BTCUSDT market, with the test's keys,
 /// streaming from the start.
 fn account_sim() -> SimExchange {
+    account_sim_with(Vec::new())
+}
+
+/// [`account_sim`] whose account has these maintenance brackets.
+fn account_sim_with(brackets: Vec<autobot_engine::types::Brackets>) -> SimExchange {
     let probe =
         AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
             .unwrap();
@@ -68,6 +73,7 @@ fn account_sim() -> SimExchange {
     );
     sim_cfg.api = Some(keys());
     sim_cfg.start_on_first_client = false;
+    sim_cfg.account.brackets = brackets;
     SimExchange::start(sim_cfg).unwrap()
 }
 
@@ -308,4 +314,51 @@ fn a_position_changed_behind_the_runs_back_is_found_and_holds_safe_mode() {
         "alerted once, the exchange's balance"
     );
     common::replays_to_the_same_digest(&out.run_dir);
+}
+
+/// The account's maintenance brackets (`GET /fapi/v1/leverageBracket`)
+/// replace the config's at start, named in a warning and recorded in the
+/// run's config.toml; an exchange that lists none leaves the config's.
+#[test]
+fn the_accounts_maintenance_brackets_replace_the_configs() {
+    use autobot_engine::types::{Bracket, Brackets, Rate};
+    let tier = |cap: &str, mmr: &str, cum: &str| Bracket {
+        cap: Money::parse(cap).unwrap(),
+        mmr: Rate::parse(mmr).unwrap(),
+        cum: Money::parse(cum).unwrap(),
+    };
+    let table =
+        Brackets::new(&[tier("10000", "0.01", "0"), tier("100000", "0.02", "100")]).unwrap();
+    let sim = account_sim_with(vec![table]);
+    let (mut cfg, _dir) = config(&sim, "brackets");
+    cfg.run.duration_secs = 1;
+    cfg.control.mode = autobot_engine::config::StartMode::Manual;
+    let configured = cfg.instruments[0].brackets.len();
+    let out = run_paper(&cfg, &options()).unwrap();
+    let w = out.pipeline.warnings.join("\n");
+    assert!(
+        w.contains(&format!(
+            "BTCUSDT: maintenance brackets: the exchange's 2 tiers replace the config's {configured}"
+        )),
+        "{w}"
+    );
+    let recorded = AppConfig::load(&out.run_dir.join("config.toml")).unwrap();
+    assert_eq!(recorded.instruments[0].brackets.len(), 2);
+    assert_eq!(
+        recorded.core().brackets[0].as_slice(),
+        table.as_slice(),
+        "the margin model runs on the exchange's table"
+    );
+
+    // The plain simulator lists none: the config's stay, with a warning.
+    let bare = account_sim();
+    let (mut cfg, _dir) = config(&bare, "no-brackets");
+    cfg.run.duration_secs = 1;
+    cfg.control.mode = autobot_engine::config::StartMode::Manual;
+    let out = run_paper(&cfg, &options()).unwrap();
+    let w = out.pipeline.warnings.join("\n");
+    assert!(
+        w.contains("BTCUSDT: the exchange lists no maintenance brackets; the config's are kept"),
+        "{w}"
+    );
 }

@@ -16,7 +16,7 @@ use super::execution::ExecClient;
 use super::rest::{Method, RestError};
 use super::sign::{
     ALGO_ORDER, Stamp, algo_id_query, order_id_query, order_ref_query, parse_client_id,
-    stamp_only_query,
+    stamp_only_query, symbol_query,
 };
 
 /// An order as the exchange reports it (`GET /fapi/v1/order`,
@@ -107,10 +107,13 @@ fn decimal<T: std::str::FromStr>(
     endpoint: &'static str,
 ) -> Result<T, RestError> {
     let x = v.get(key).ok_or_else(|| bad(endpoint, key))?;
-    let parsed = match x.as_str() {
-        Some(s) => s.parse().ok(),
-        // A number where Binance sends a string: its shortest decimal form.
-        None => x.as_f64().and_then(|f| f.to_string().parse().ok()),
+    let parsed = match (x.as_str(), x.as_i64()) {
+        (Some(s), _) => s.parse().ok(),
+        // A number (leverageBracket sends numbers; elsewhere a number where
+        // Binance sends a string): an integer as is, else its shortest
+        // decimal form.
+        (None, Some(i)) => i.to_string().parse().ok(),
+        (None, None) => x.as_f64().and_then(|f| f.to_string().parse().ok()),
     };
     parsed.ok_or_else(|| bad(endpoint, key))
 }
@@ -349,6 +352,41 @@ impl ExecClient {
                 entry: decimal(p, "entryPrice", AT)?,
                 unrealized: decimal(p, "unRealizedProfit", AT).unwrap_or(Money::ZERO),
             });
+        }
+        Ok(out)
+    }
+
+    /// The account's maintenance brackets of `symbol`, lowest first
+    /// (`GET /fapi/v1/leverageBracket`): `(notionalCap, maintMarginRatio,
+    /// cum)`; empty if the exchange lists none.
+    pub fn leverage_brackets(
+        &mut self,
+        symbol: &str,
+    ) -> Result<Vec<(Money, autobot_engine::types::Rate, Money)>, RestError> {
+        const AT: &str = "/fapi/v1/leverageBracket";
+        let write = |q: &mut String, st: Stamp| symbol_query(q, symbol, st);
+        let mut body = self.signed(Method::Get, AT, &write)?;
+        let v = parsed(&mut body, AT)?;
+        // One object for one symbol; a list when asked for all (some
+        // gateways answer a list either way).
+        let entries: Vec<&Value<'_>> = match v.as_array() {
+            Some(list) => list.iter().collect(),
+            None => vec![&v],
+        };
+        let Some(entry) = entries
+            .into_iter()
+            .find(|e| e.get("symbol").and_then(|s| s.as_str()) == Some(symbol))
+        else {
+            return Ok(Vec::new());
+        };
+        let tiers = entry.get("brackets").ok_or_else(|| bad(AT, "brackets"))?;
+        let mut out = Vec::new();
+        for t in list(tiers, AT)? {
+            out.push((
+                decimal(t, "notionalCap", AT)?,
+                decimal(t, "maintMarginRatio", AT)?,
+                decimal(t, "cum", AT)?,
+            ));
         }
         Ok(out)
     }

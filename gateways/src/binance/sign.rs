@@ -155,6 +155,14 @@ pub fn order_id_query(out: &mut String, symbol: &str, order_id: u64, stamp: Stam
     write_stamp(out, stamp);
 }
 
+/// Writes the query of a signed request about `symbol` alone
+/// (`GET /fapi/v1/leverageBracket`), without the signature.
+pub fn symbol_query(out: &mut String, symbol: &str, stamp: Stamp) {
+    out.clear();
+    let _ = write!(out, "symbol={symbol}");
+    write_stamp(out, stamp);
+}
+
 /// Writes the query of a signed request with no parameters of its own
 /// (`/fapi/v3/account`, `/fapi/v3/positionRisk`).
 pub fn stamp_only_query(out: &mut String, stamp: Stamp) {

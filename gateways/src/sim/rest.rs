@@ -218,6 +218,7 @@ fn is_signed(path: &str) -> bool {
             | "/fapi/v1/openOrders"
             | "/fapi/v1/userTrades"
             | "/fapi/v3/positionRisk"
+            | "/fapi/v1/leverageBracket"
             | "/fapi/v3/account"
     )
 }
@@ -344,6 +345,9 @@ fn signed(
             }
         }
         (tiny_http::Method::Get, "/fapi/v3/positionRisk") => Ok(venue.positions_json()),
+        (tiny_http::Method::Get, "/fapi/v1/leverageBracket") => {
+            venue.leverage_brackets(params.get("symbol").copied())
+        }
         (tiny_http::Method::Get, "/fapi/v3/account") => Ok(venue.account_json()),
         _ => Err((405, -1000, "method not supported by the simulator")),
     };
