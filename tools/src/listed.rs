@@ -87,11 +87,37 @@ pub fn with_listed(
     files: &[PathBuf],
     snapshot: &Path,
 ) -> Result<(AppConfig, Vec<String>), ListingError> {
+    let named: Vec<(String, PathBuf)> = files.iter().map(|f| (file_symbol(f), f.clone())).collect();
+    add_listed(cfg, &named, snapshot)
+}
+
+/// [`with_listed`] for the symbols of an imported journal (`autobot
+/// import`'s manifest, in `SymbolId` order), named after its directory.
+pub fn with_listed_symbols(
+    cfg: &AppConfig,
+    symbols: &[String],
+    import_dir: &Path,
+    snapshot: &Path,
+) -> Result<(AppConfig, Vec<String>), ListingError> {
+    let named: Vec<(String, PathBuf)> = symbols
+        .iter()
+        .map(|s| (s.clone(), import_dir.to_path_buf()))
+        .collect();
+    add_listed(cfg, &named, snapshot)
+}
+
+/// `cfg` with a listed instrument for each `(symbol, where it was met)`
+/// the config does not name.
+fn add_listed(
+    cfg: &AppConfig,
+    named: &[(String, PathBuf)],
+    snapshot: &Path,
+) -> Result<(AppConfig, Vec<String>), ListingError> {
     let mut out = cfg.clone();
     let mut added = Vec::new();
     let mut info: Option<ExchangeInfo> = None;
-    for file in files {
-        let symbol = file_symbol(file);
+    for (symbol, file) in named {
+        let symbol = symbol.clone();
         if symbol.is_empty() || out.instruments.iter().any(|i| i.symbol == symbol) {
             continue;
         }

@@ -130,8 +130,9 @@ enum Command {
     /// full speed: Binance aggTrades, bookTicker and klines CSVs and bar
     /// CSVs (plain, .gz or .zip; the format is read from the header), merged
     /// in time order. A file's symbol is the first part of its name
-    /// (BTCUSDT-aggTrades-2024-08-08.zip) and must be a configured
-    /// instrument. Writes OUT/journal and OUT/import.toml.
+    /// (BTCUSDT-aggTrades-2024-08-08.zip): a configured instrument, or a
+    /// USD-M perpetual the exchange's listing has (`autobot instruments`).
+    /// Writes OUT/journal and OUT/import.toml.
     Import {
         /// The data files.
         #[arg(required = true, value_name = "FILE")]

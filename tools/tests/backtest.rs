@@ -515,6 +515,30 @@ fn any_listed_perpetual_backtests_with_no_instrument_in_the_config() {
         "{}",
         report["data"]
     );
+    // Imported once and backtested from the journal: the same listing
+    // rules, the same result.
+    let imported = dir.join("imported");
+    let o = autobot()
+        .args(["import", "-c", cfg, "--out"])
+        .arg(&imported)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = autobot()
+        .args(["backtest", "-c", cfg, "--journal"])
+        .arg(&imported)
+        .arg("--out")
+        .arg(dir.join("from-journal"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("XRPUSDT: not in"), "{err}");
+    let again = json(dir.join("from-journal/report.json"));
+    assert!(report["core"]["digest"].is_string(), "{report}");
+    assert_eq!(again["core"]["digest"], report["core"]["digest"]);
+    assert_eq!(again["account"], report["account"]);
 
     for (name, says) in [
         (

@@ -34,7 +34,8 @@ pub enum ImportError {
         /// The journal's error.
         source: autobot_journal::JournalError,
     },
-    /// The output directory is not usable.
+    /// The output directory is not usable, or an import directory not
+    /// readable.
     #[error("{}: {reason}", dir.display())]
     Output {
         /// The directory.
@@ -65,6 +66,22 @@ pub struct Manifest {
     pub events: u64,
     /// The files, in the order given.
     pub files: Vec<ImportedFile>,
+}
+
+/// The symbols of the import in `dir`, in `SymbolId` order (its
+/// `import.toml`).
+pub fn symbols_of(dir: &std::path::Path) -> Result<Vec<String>, ImportError> {
+    let unreadable = |reason: String| ImportError::Output {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(dir.join("import.toml")).map_err(|e| {
+        unreadable(format!(
+            "import.toml: {e} (is this an `autobot import` directory?)"
+        ))
+    })?;
+    let m: Manifest = toml::from_str(&text).map_err(|e| unreadable(format!("import.toml: {e}")))?;
+    Ok(m.symbols)
 }
 
 /// What an import did.

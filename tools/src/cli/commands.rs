@@ -262,20 +262,17 @@ pub(crate) fn backtest(
     use autobot_tools::backtest::{output, report, run};
     let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
     let cfg = AppConfig::load(&config)?;
-    // A data file of a symbol the config does not name takes its rules
-    // from the exchangeInfo snapshot beside the config.
-    let snapshot = config
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("exchange-info.json");
-    let (cfg, listed) = autobot_tools::listed::with_listed(&cfg, &files, &snapshot)?;
-    for symbol in &listed {
-        eprintln!(
-            "{symbol}: not in {}; its rules come from {} (default maintenance-margin brackets)",
-            config.display(),
-            snapshot.display()
-        );
-    }
+    // A symbol the config does not name (of a data file, or of an imported
+    // journal) takes its rules from the listing beside the config.
+    let snapshot = cfg.listing_path(&config);
+    let (cfg, listed) = match &journal {
+        Some(dir) => {
+            let symbols = autobot_tools::backtest::import::symbols_of(dir)?;
+            autobot_tools::listed::with_listed_symbols(&cfg, &symbols, dir, &snapshot)?
+        }
+        None => autobot_tools::listed::with_listed(&cfg, &files, &snapshot)?,
+    };
+    say_listed(&listed, &config, &snapshot);
     let data = journal.map_or(run::DataSource::Files(files), run::DataSource::Imported);
     if !sweep.is_empty() || walk_forward.is_some() {
         let jobs = jobs.unwrap_or_else(|| {
@@ -306,7 +303,11 @@ pub(crate) fn import(
     config: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use autobot_tools::backtest::{SymbolFiles, import::import};
-    let cfg = AppConfig::load(&config.unwrap_or_else(|| PathBuf::from("config/paper.toml")))?;
+    let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
+    let cfg = AppConfig::load(&config)?;
+    let snapshot = cfg.listing_path(&config);
+    let (cfg, listed) = autobot_tools::listed::with_listed(&cfg, &files, &snapshot)?;
+    say_listed(&listed, &config, &snapshot);
     let configured: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
     let input = SymbolFiles::of_data(&files, &configured)?;
     let report = import(&input, &cfg.journal, &out)?;
@@ -321,6 +322,17 @@ pub(crate) fn import(
         report.rows_per_sec() / 1e6
     );
     Ok(())
+}
+
+/// Names on stderr the symbols whose rules came from the listing.
+fn say_listed(listed: &[String], config: &Path, snapshot: &Path) {
+    for symbol in listed {
+        eprintln!(
+            "{symbol}: not in {}; its rules come from {} (default maintenance-margin brackets)",
+            config.display(),
+            snapshot.display()
+        );
+    }
 }
 
 /// `autobot run`.
