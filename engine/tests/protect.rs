@@ -213,3 +213,58 @@ fn a_position_changed_behind_the_core_moves_its_stop() {
     assert_eq!(moved[0].qty, Qty::from_raw(g.qty.raw() - part.raw()));
     assert_eq!(moved[0].price, g.price);
 }
+
+/// `protect_target = true`: the target rests at the exchange too, as a
+/// take-profit-market; whichever of the two fills, the other is cancelled,
+/// and with `protect = "exchange"` the core's own target stands back while
+/// the exchange's works.
+#[test]
+fn the_target_can_rest_at_the_exchange_too_and_the_first_to_fill_cancels_the_other() {
+    let mut inst = scalper();
+    inst.protect = Some(Protect::Exchange);
+    inst.protect_target = Some(true);
+    let mut s = Scene::new(inst);
+    let outs = long(&mut s);
+    let placed = new_orders(&outs);
+    let stop = placed
+        .iter()
+        .find(|o| o.kind == OrderKind::StopMarket)
+        .copied()
+        .unwrap();
+    let take = placed
+        .iter()
+        .find(|o| o.kind == OrderKind::TakeProfitMarket)
+        .copied()
+        .expect("the target rests too");
+    // The scalper's 8 bp target from the ask, closing the long.
+    assert_eq!(
+        (take.side, take.price),
+        (Side::Sell, Price::parse("60048.1").unwrap())
+    );
+    assert_eq!(take.qty, stop.qty);
+    assert!(take.reduce_only);
+    report(&mut s, &stop, OrderStatus::Accepted, "0", Qty::ZERO);
+    report(&mut s, &take, OrderStatus::Accepted, "0", Qty::ZERO);
+    // Past the hold and the target: the exchange's target is working, so
+    // the core sends nothing of its own.
+    s.h.now += 6 * SEC;
+    let outs = s.quote(60_100.0, "5", "1");
+    assert!(new_orders(&outs).is_empty(), "{outs:#?}");
+    let outs = report(&mut s, &take, OrderStatus::Filled, "60048", take.qty);
+    assert_eq!(s.position(), 0);
+    assert_eq!(
+        cancels(&outs),
+        [stop.client_id],
+        "the stop goes with the position"
+    );
+}
+
+#[test]
+fn protect_target_needs_a_target_and_the_exchange() {
+    use autobot_engine::config::Validate as _;
+    let mut core_only = scalper();
+    core_only.protect = Some(Protect::Core);
+    core_only.protect_target = Some(true);
+    let e = core_only.validate("strategy.instances[0]").unwrap_err();
+    assert_eq!(e.key, "strategy.instances[0].protect_target", "{e:?}");
+}

@@ -125,6 +125,10 @@ impl Order {
             OrderKind::Limit if o.post_only => (OrderType::Limit(Tif::Gtx), o.price),
             OrderKind::Limit => (OrderType::Limit(Tif::Gtc), o.price),
             OrderKind::StopMarket => (OrderType::StopMarket(protective(o.price)), Price::ZERO),
+            OrderKind::TakeProfitMarket => (
+                OrderType::TakeProfitMarket(protective(o.price)),
+                Price::ZERO,
+            ),
         };
         Order {
             client: o.client_id,

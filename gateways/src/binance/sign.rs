@@ -75,7 +75,7 @@ pub const ALGO_ORDER: &str = "/fapi/v1/algoOrder";
 pub fn order_endpoint(kind: OrderKind) -> &'static str {
     match kind {
         OrderKind::Market | OrderKind::Limit => "/fapi/v1/order",
-        OrderKind::StopMarket => ALGO_ORDER,
+        OrderKind::StopMarket | OrderKind::TakeProfitMarket => ALGO_ORDER,
     }
 }
 
@@ -93,7 +93,9 @@ pub fn new_order_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: 
             let tif = if order.post_only { "GTX" } else { "GTC" };
             let _ = write!(out, "&type=LIMIT&timeInForce={tif}&price={}", order.price);
         }
-        OrderKind::StopMarket => return new_algo_query(out, symbol, order, stamp),
+        OrderKind::StopMarket | OrderKind::TakeProfitMarket => {
+            return new_algo_query(out, symbol, order, stamp);
+        }
     }
     let _ = write!(out, "&quantity={}", order.qty);
     if order.reduce_only {
@@ -105,15 +107,21 @@ pub fn new_order_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: 
     write_stamp(out, stamp);
 }
 
-/// Writes the query of `POST /fapi/v1/algoOrder` for protective stop
-/// `order` on `symbol` (without the signature; see `super::algo`).
+/// Writes the query of `POST /fapi/v1/algoOrder` for protective order
+/// `order` (stop or target) on `symbol` (without the signature; see
+/// `super::algo`).
 fn new_algo_query(out: &mut String, symbol: &str, order: &NewOrder, stamp: Stamp) {
     out.clear();
     let _ = write!(
         out,
-        "algoType=CONDITIONAL&symbol={symbol}&side={}&type=STOP_MARKET&triggerPrice={}\
+        "algoType=CONDITIONAL&symbol={symbol}&side={}&type={}&triggerPrice={}\
          &workingType=CONTRACT_PRICE&closePosition=true&clientAlgoId=",
         side_name(order.side),
+        if order.kind == OrderKind::TakeProfitMarket {
+            "TAKE_PROFIT_MARKET"
+        } else {
+            "STOP_MARKET"
+        },
         order.price
     );
     write_client_id(out, order.client_id);
@@ -550,5 +558,18 @@ mod tests {
         );
         algo_ref_query(&mut q, ClientOrderId(77), stamp);
         assert_eq!(q, "clientAlgoId=ab77&recvWindow=5000&timestamp=5");
+        // The target, where it rests too; both at the algo endpoint.
+        let take = NewOrder {
+            kind: OrderKind::TakeProfitMarket,
+            price: Price::parse("60048.1").unwrap(),
+            ..order
+        };
+        new_order_query(&mut q, "BTCUSDT", &take, stamp);
+        assert!(
+            q.contains("&type=TAKE_PROFIT_MARKET&triggerPrice=60048.1&"),
+            "{q}"
+        );
+        assert_eq!(order_endpoint(take.kind), ALGO_ORDER);
+        assert_eq!(order_endpoint(OrderKind::Limit), "/fapi/v1/order");
     }
 }

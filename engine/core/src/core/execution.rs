@@ -483,7 +483,7 @@ impl Core {
             st.trip_notional = st.trip_notional.max(held);
         }
         if now == 0 {
-            self.symbols[i].refused_guard = None;
+            self.symbols[i].refused_guards = [None; 2];
         }
         self.revalue(seq, sym, out);
         self.protect(seq, sym, out);

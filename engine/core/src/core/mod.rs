@@ -279,9 +279,10 @@ struct SymbolState {
     /// Reconciliation: 0 agrees, 1 differed once (not yet believed), 2
     /// drifting (alerted, counted in `Conditions::drifting`).
     drift: u8,
-    /// The protective stop the exchange refused or expired for the current
-    /// position, not placed again until the position or its stop changes.
-    refused_guard: Option<protect::Guard>,
+    /// The protective stop and target the exchange refused or expired for
+    /// the current position, not placed again until the position or its
+    /// level changes.
+    refused_guards: [Option<protect::Guard>; 2],
 }
 
 impl SymbolState {
@@ -371,7 +372,7 @@ impl Core {
                 trip: Money::ZERO,
                 trip_notional: Money::ZERO,
                 drift: 0,
-                refused_guard: None,
+                refused_guards: [None; 2],
             })
             .collect();
         let sc = &cfg.strategy;

@@ -1,11 +1,14 @@
-//! Protective stops resting at the exchange (per strategy instance,
+//! Protective orders resting at the exchange (per strategy instance,
 //! `protect = "exchange" | "both"`): a position that survives the engine.
 //!
-//! Whenever a strategy position or its stop changes, the core makes the
-//! exchange hold exactly one reduce-only stop-market for it (Binance's
-//! `STOP_MARKET` with `closePosition`): placed when the position opens,
-//! replaced (cancel, then a new order) when its size or stop changes,
-//! cancelled when the position is flat or no longer a strategy's.
+//! Whenever a strategy position, its stop or its target changes, the core
+//! makes the exchange hold exactly one reduce-only stop-market for it
+//! (Binance's `STOP_MARKET` with `closePosition`) and, with
+//! `protect_target = true`, one take-profit-market at its target
+//! (`TAKE_PROFIT_MARKET`): placed when the position opens, replaced
+//! (cancel, then a new order) when its size, stop or target changes,
+//! cancelled when the position is flat or no longer a strategy's. Whichever
+//! triggers first closes the position; the other is then cancelled.
 //!
 //! Invariants:
 //! - A protective order is placed only from here, never through the veto
@@ -14,9 +17,9 @@
 //! - It never counts as exposure or as an order in flight
 //!   (`OrderTable::pending`, `has_open`), so it holds back neither the
 //!   strategy's entries nor the core's own exits.
-//! - A stop the exchange refused or expired is not placed again for the
-//!   same position and stop (no loop of refusals); it is alerted
-//!   (`Unprotected`), and the core's own stop guards the position.
+//! - An order the exchange refused or expired is not placed again for the
+//!   same position and level (no loop of refusals); it is alerted
+//!   (`Unprotected`), and the core's own stop or target stands in.
 //! - Nothing is placed in a dry run, where no order leaves at all.
 
 use super::{Core, OpenOrder, OrderState, OutputSink};
@@ -24,13 +27,15 @@ use crate::event::{AlertCode, Audit, NewOrder, OrderKind, Origin, OutputBody, Ru
 use crate::strategy::Protect;
 use crate::types::{Price, Qty, Seq, Side, SymbolId};
 
-/// The protective stop a position wants.
+/// A protective order a position wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Guard {
+    /// `StopMarket` (the stop) or `TakeProfitMarket` (the target).
+    pub kind: OrderKind,
     /// The side that closes the position.
     pub side: Side,
-    /// The stop, rounded to the tick toward the market (it triggers no
-    /// later than the strategy's stop).
+    /// The level, rounded to the tick toward the market (it triggers no
+    /// later than the strategy's own level).
     pub trigger: Price,
     /// The position it guards.
     pub qty: Qty,
@@ -39,69 +44,93 @@ pub struct Guard {
 impl Guard {
     fn of(o: &OpenOrder) -> Guard {
         Guard {
+            kind: o.kind,
             side: o.side,
             trigger: o.price,
             qty: o.qty,
         }
     }
+
+    /// Its place in `SymbolState::refused_guards`.
+    fn slot(kind: OrderKind) -> usize {
+        usize::from(kind == OrderKind::TakeProfitMarket)
+    }
 }
 
+/// The guards a position wants: the stop, the target.
+type Wanted = [Option<Guard>; 2];
+
 impl Core {
-    /// The protective stop `sym`'s position wants now, if any.
-    fn wanted_guard(&self, sym: SymbolId) -> Option<Guard> {
+    /// The protective orders `sym`'s position wants now.
+    fn wanted_guards(&self, sym: SymbolId) -> Wanted {
         let s = &self.symbols[usize::from(sym.0)];
         let held = s.position.qty();
-        if held.is_zero() || !s.stop.is_positive() || s.holder == super::strategies::NO_STRATEGY {
-            return None;
+        if held.is_zero() || s.holder == super::strategies::NO_STRATEGY {
+            return [None; 2];
         }
-        if self.signals.weight(usize::from(s.holder)).protect == Protect::Core {
-            return None;
+        let w = self.signals.weight(usize::from(s.holder));
+        if w.protect == Protect::Core {
+            return [None; 2];
         }
-        let side = if held.is_positive() {
-            Side::Sell
+        let (side, toward_market) = if held.is_positive() {
+            (Side::Sell, Side::Buy)
         } else {
-            Side::Buy
+            (Side::Buy, Side::Sell)
         };
-        Some(Guard {
-            side,
-            trigger: s.instrument.round_price(s.stop, side)?,
-            qty: held.checked_abs()?,
-        })
+        let Some(qty) = held.checked_abs() else {
+            return [None; 2];
+        };
+        let guard = |kind, level: Price, rounding| {
+            let trigger = s.instrument.round_price(level, rounding)?;
+            (level.is_positive() && trigger.is_positive()).then_some(Guard {
+                kind,
+                side,
+                trigger,
+                qty,
+            })
+        };
+        // A stop rounds toward the market as a closing order on `side`
+        // would (a sell's up); a target toward the market the other way.
+        let stop = guard(OrderKind::StopMarket, s.stop, side);
+        let take = if w.protect_target {
+            guard(OrderKind::TakeProfitMarket, s.take, toward_market)
+        } else {
+            None
+        };
+        [stop, take]
     }
 
-    /// `true` while the exchange holds an acknowledged protective stop of
-    /// `sym` that is not being cancelled.
-    pub(super) fn guard_working(&self, sym: SymbolId) -> bool {
+    /// `true` while the exchange holds an acknowledged protective order of
+    /// `kind` for `sym` that is not being cancelled.
+    pub(super) fn guard_working(&self, sym: SymbolId, kind: OrderKind) -> bool {
         self.orders.iter().any(|o| {
-            o.symbol == sym
-                && o.kind.is_conditional()
-                && o.state == OrderState::Accepted
-                && !o.cancel_sent
+            o.symbol == sym && o.kind == kind && o.state == OrderState::Accepted && !o.cancel_sent
         })
     }
 
-    /// `true` if a protective stop of `sym` is live and not being cancelled.
+    /// `true` if a protective order of `sym` is live and not being cancelled.
     fn guard_resting(&self, sym: SymbolId) -> bool {
         self.orders
             .iter()
             .any(|o| o.symbol == sym && o.kind.is_conditional() && !o.cancel_sent)
     }
 
-    /// Makes the exchange's protective stops of `sym` what its position
-    /// wants: cancels every other one, places the wanted one if missing.
+    /// Makes the exchange's protective orders of `sym` what its position
+    /// wants: cancels every other one, places each wanted one missing.
     /// Walks the order table by slot: no allocation.
     pub(super) fn protect<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
         if self.limits.dry_run {
             return;
         }
-        let want = self.wanted_guard(sym);
+        let want = self.wanted_guards(sym);
         // While an order of the symbol is in flight the position is still
-        // moving (an entry filling in parts): a stop already resting stays
+        // moving (an entry filling in parts): what already rests stays
         // until it settles, rather than being replaced on every fill.
-        if want.is_some() && self.orders.has_open(sym) && self.guard_resting(sym) {
+        let wants_any = want.iter().any(Option::is_some);
+        if wants_any && self.orders.has_open(sym) && self.guard_resting(sym) {
             return;
         }
-        let mut held = false;
+        let mut held = [false; 2];
         for i in 0..self.orders.capacity() {
             let Some(o) = self.orders.live_at(i) else {
                 continue;
@@ -109,23 +138,26 @@ impl Core {
             if o.symbol != sym || !o.kind.is_conditional() || o.cancel_sent {
                 continue;
             }
-            if want == Some(Guard::of(&o)) && !held {
-                held = true;
+            let k = Guard::slot(o.kind);
+            if want[k] == Some(Guard::of(&o)) && !held[k] {
+                held[k] = true;
                 continue;
             }
             self.orders.flag_cancel(i, true, false);
             self.send_cancel(seq, &o, out);
         }
-        let refused = self.symbols[usize::from(sym.0)].refused_guard;
-        if let Some(g) = want
-            && !held
-            && refused != Some(g)
-        {
-            self.place_guard(seq, sym, g, out);
+        let refused = self.symbols[usize::from(sym.0)].refused_guards;
+        for k in 0..2 {
+            if let Some(g) = want[k]
+                && !held[k]
+                && refused[k] != Some(g)
+            {
+                self.place_guard(seq, sym, g, out);
+            }
         }
     }
 
-    /// Sends protective stop `g` of `sym`, with its audit record.
+    /// Sends protective order `g` of `sym`, with its audit record.
     fn place_guard<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, g: Guard, out: &mut S) {
         let audit = |id, verdict, rule, limit| Audit {
             id,
@@ -152,7 +184,7 @@ impl Core {
             qty: g.qty,
             filled: Qty::ZERO,
             state: OrderState::New,
-            kind: OrderKind::StopMarket,
+            kind: g.kind,
             price: g.trigger,
             reduce_only: true,
             post_only: false,
@@ -175,7 +207,7 @@ impl Core {
             client_id: id,
             symbol: sym,
             side: g.side,
-            kind: OrderKind::StopMarket,
+            kind: g.kind,
             reduce_only: true,
             post_only: false,
             price: g.trigger,
@@ -184,8 +216,8 @@ impl Core {
         self.emit(seq, OutputBody::NewOrder(order), out);
     }
 
-    /// The pool could not take protective stop `g`: recorded, alerted, and
-    /// not tried again for this position and stop.
+    /// The pool could not take protective order `g`: recorded, alerted,
+    /// and not tried again for this position and level.
     fn unprotected<S: OutputSink>(
         &mut self,
         seq: Seq,
@@ -198,9 +230,9 @@ impl Core {
         self.guard_lost(seq, sym, g, out);
     }
 
-    /// Protective stop `g` of `sym` is gone without closing anything (the
+    /// Protective order `g` of `sym` is gone without closing anything (the
     /// exchange refused or expired it): alerted, and not placed again until
-    /// the position or its stop changes.
+    /// the position or its level changes.
     pub(super) fn guard_lost<S: OutputSink>(
         &mut self,
         seq: Seq,
@@ -208,7 +240,7 @@ impl Core {
         g: Guard,
         out: &mut S,
     ) {
-        self.symbols[usize::from(sym.0)].refused_guard = Some(g);
+        self.symbols[usize::from(sym.0)].refused_guards[Guard::slot(g.kind)] = Some(g);
         self.alert(seq, AlertCode::Unprotected, sym, g.trigger.raw(), out);
     }
 
@@ -218,7 +250,8 @@ impl Core {
     /// someone else is placed anew).
     pub(super) fn guard_ended<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
         let refused = matches!(o.state, OrderState::Rejected | OrderState::Expired);
-        if refused && self.wanted_guard(o.symbol) == Some(Guard::of(o)) {
+        let wanted = self.wanted_guards(o.symbol)[Guard::slot(o.kind)];
+        if refused && wanted == Some(Guard::of(o)) {
             self.guard_lost(seq, o.symbol, Guard::of(o), out);
         }
         self.protect(seq, o.symbol, out);

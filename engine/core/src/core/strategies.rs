@@ -312,13 +312,16 @@ impl Core {
         let age = self.held_for(s);
         let (bid, ask) = (s.quote.book.bid_price, s.quote.book.ask_price);
         let long = held == Stance::Long;
-        // With `protect = "exchange"` the exchange's stop closes, and the
-        // core's own only stands in while none is working there.
-        let core_stops =
-            w.protect != crate::strategy::Protect::Exchange || !self.guard_working(sym);
-        let stopped =
-            core_stops && s.stop.is_positive() && if long { bid <= s.stop } else { ask >= s.stop };
-        let took = s.take.is_positive() && if long { bid >= s.take } else { ask <= s.take };
+        // With `protect = "exchange"` the exchange's stop (and target)
+        // close, and the core's own only stand in while none is working.
+        let defers =
+            |kind| w.protect == crate::strategy::Protect::Exchange && self.guard_working(sym, kind);
+        let stopped = !defers(crate::event::OrderKind::StopMarket)
+            && s.stop.is_positive()
+            && if long { bid <= s.stop } else { ask >= s.stop };
+        let took = !defers(crate::event::OrderKind::TakeProfitMarket)
+            && s.take.is_positive()
+            && if long { bid >= s.take } else { ask <= s.take };
         let (reason, origin, at) = if stopped {
             (SignalReason::StopLoss, Origin::StopLoss, s.stop)
         } else if w.max_hold > 0 && age >= w.max_hold {

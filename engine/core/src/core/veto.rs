@@ -400,7 +400,7 @@ impl Core {
         // order would take.
         let price = match intent.kind {
             // A stop-market takes like a market order once it triggers.
-            OrderKind::Market | OrderKind::StopMarket => taking,
+            OrderKind::Market | OrderKind::StopMarket | OrderKind::TakeProfitMarket => taking,
             OrderKind::Limit => match s.instrument.round_price(intent.price, side) {
                 Some(p) if p.is_positive() => p,
                 _ => return veto(Rule::PriceBand, intent.price.raw(), 0),
@@ -555,7 +555,9 @@ impl Core {
             _ => return Err((Rule::ZeroQuantity, qty.raw(), s.instrument.step_size.raw())),
         };
         let max_qty = match intent.kind {
-            OrderKind::Market | OrderKind::StopMarket => s.instrument.max_market_qty,
+            OrderKind::Market | OrderKind::StopMarket | OrderKind::TakeProfitMarket => {
+                s.instrument.max_market_qty
+            }
             OrderKind::Limit => s.instrument.max_qty,
         };
         if qty < s.instrument.min_qty {

@@ -22,15 +22,20 @@ pub enum OrderKind {
     /// is the position it was placed for; the exchange closes whatever is
     /// held when it triggers.
     StopMarket = 2,
+    /// The core's protective target resting at the exchange: a
+    /// take-profit-market that closes the whole position once the last
+    /// price reaches `price` in its favour (`TAKE_PROFIT_MARKET` with
+    /// `closePosition`; `protect_target = true`).
+    TakeProfitMarket = 3,
 }
 }
 
 impl OrderKind {
-    /// Waits off the book for a trigger (a protective stop): it moves no
+    /// Waits off the book for a trigger (a protective order): it moves no
     /// position until it triggers, so it is neither pending exposure nor an
     /// order in flight.
     pub const fn is_conditional(self) -> bool {
-        matches!(self, OrderKind::StopMarket)
+        matches!(self, OrderKind::StopMarket | OrderKind::TakeProfitMarket)
     }
 }
 

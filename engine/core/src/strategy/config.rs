@@ -129,6 +129,10 @@ pub struct InstanceConfig {
     /// Where the stop-loss is enforced: `"both"` (default), `"exchange"` or
     /// `"core"` (see [`Protect`]). Not for `ema_cross`, which sets no stop.
     pub protect: Option<Protect>,
+    /// Also rest a reduce-only take-profit-market at the exchange at the
+    /// position's target (default false; needs `protect` other than
+    /// `"core"` and a kind with a target).
+    pub protect_target: Option<bool>,
     /// Seconds a position is held before the strategy's own exits apply
     /// (scalper 5, others 0). Stop-losses apply at once.
     pub min_hold_secs: Option<u32>,
@@ -205,6 +209,7 @@ impl InstanceConfig {
             stop_bps: None,
             take_bps: None,
             protect: None,
+            protect_target: None,
             min_hold_secs: None,
             max_hold_secs: None,
             losing_streak: None,
@@ -380,6 +385,16 @@ impl Validate for InstanceConfig {
             if self.take_atr().is_negative() {
                 return Err(RangeError::new(at, "take_atr", self.take_atr(), ">= 0"));
             }
+        }
+        if self.protect_target == Some(true)
+            && (self.kind == StrategyKind::EmaCross || self.protect() == Protect::Core)
+        {
+            return Err(RangeError::new(
+                at,
+                "protect_target",
+                "true",
+                "false unless the kind sets a target and protect is \"both\" or \"exchange\"",
+            ));
         }
         if self.kind == StrategyKind::EmaCross
             && let Some(p) = self.protect

@@ -200,6 +200,8 @@ pub struct Weight {
     pub max_hold: u64,
     /// Where its stop-loss is enforced.
     pub protect: Protect,
+    /// Its target also rests at the exchange.
+    pub protect_target: bool,
     streak: u32,
     shrink: Rate,
     floor: Rate,
@@ -218,6 +220,7 @@ impl Weight {
             min_hold: u64::from(c.min_hold_secs()) * 1_000_000_000,
             max_hold: u64::from(c.max_hold_secs()) * 1_000_000_000,
             protect: c.protect(),
+            protect_target: c.protect_target.unwrap_or(false),
             streak: c.losing_streak(),
             shrink: c.weight_shrink(),
             floor: c.weight_min(),
