@@ -211,6 +211,12 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let wait = cfg.engine.wait;
 
     let mut control = started.publisher.clone();
+    // The operator's commands are counted from here: what the restored
+    // core has processed, and the `Start` below. Read before the `Start`
+    // goes out: once it is published the core may count it at any moment,
+    // and a count read after that would expect one command too many (every
+    // answer would then say "not processed").
+    let operator_base = started.board.operator_inputs() + 1;
     // Mark the run's beginning in the journal; a core restored from a run
     // that stopped cleanly (so it is `Stopped`) trades again from here.
     control
@@ -228,7 +234,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         &run_dir,
         started.publisher.clone(),
         Arc::clone(&started.board),
-        started.board.operator_inputs() + 1,
+        operator_base,
     )?;
     let metrics = crate::metrics::MetricsServer::for_run(
         cfg.metrics.addr(),
