@@ -37,7 +37,7 @@ use autobot_gateways::resync::ResyncRequests;
 
 use crate::config::{AppConfig, ForeignOrders};
 use crate::stage::{RunError, StageThread, spawn_stage};
-use autobot_gateways::binance::account::ExchangeStop;
+use autobot_gateways::binance::account::{ExchangeOrder, ExchangeStop};
 
 /// Longest wait for the user stream at shutdown.
 const DRAIN_LIMIT: Duration = Duration::from_secs(5);
@@ -294,6 +294,16 @@ pub struct OpenAtStart {
 }
 
 impl OpenAtStart {
+    fn order(o: ExchangeOrder) -> OpenAtStart {
+        OpenAtStart {
+            symbol: o.symbol,
+            client: o.client,
+            client_id: o.client_id,
+            id: o.order_id,
+            algo: false,
+        }
+    }
+
     fn stop(s: ExchangeStop) -> OpenAtStart {
         OpenAtStart {
             symbol: s.symbol,
@@ -331,13 +341,7 @@ pub fn read_account(
         .open_orders()
         .map_err(|e| fail("open orders", &e))?
         .into_iter()
-        .map(|o| OpenAtStart {
-            symbol: o.symbol,
-            client: o.client,
-            client_id: o.client_id,
-            id: o.order_id,
-            algo: false,
-        })
+        .map(OpenAtStart::order)
         .collect();
     let stops = client
         .open_algo_orders()

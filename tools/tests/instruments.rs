@@ -13,14 +13,7 @@ use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_test_support::Scratch;
 use autobot_tools::config::AppConfig;
 
-const RULES: [&str; 6] = [
-    "tick_size",
-    "step_size",
-    "min_notional",
-    "min_qty",
-    "max_qty",
-    "max_market_qty",
-];
+use autobot_tools::config::listing::RULE_KEYS as RULES;
 
 fn shipped(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -11,20 +11,11 @@ use anyhow::Context as _;
 use autobot_gateways::binance::exchange_info::parse_exchange_info;
 use autobot_gateways::binance::rest::RestClient;
 use autobot_tools::config::AppConfig;
+use autobot_tools::config::listing::RULE_KEYS as RULES;
 
 /// Binance USD-M's public REST base, where the listing comes from unless
 /// the config or `--url` names another.
 pub const BINANCE_REST: &str = "https://fapi.binance.com";
-
-/// The rule keys an `[[instruments]]` entry may leave to the listing.
-const RULES: [&str; 6] = [
-    "tick_size",
-    "step_size",
-    "min_notional",
-    "min_qty",
-    "max_qty",
-    "max_market_qty",
-];
 
 /// Where the listing of the config at `path` is, read without completing
 /// the config (the listing may not exist yet).

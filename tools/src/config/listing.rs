@@ -31,6 +31,16 @@ pub const DEFAULT_BRACKETS: [(&str, &str, &str); 5] = [
     ("1000000", "0.125", "11950"),
 ];
 
+/// The rule keys an `[[instruments]]` entry may leave to the listing.
+pub const RULE_KEYS: [&str; 6] = [
+    "tick_size",
+    "step_size",
+    "min_notional",
+    "min_qty",
+    "max_qty",
+    "max_market_qty",
+];
+
 /// Reads an exchangeInfo snapshot; the reason it cannot be read.
 pub fn read(path: &Path) -> Result<ExchangeInfo, String> {
     let mut body = std::fs::read(path).map_err(|e| e.to_string())?;

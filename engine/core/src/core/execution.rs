@@ -207,8 +207,9 @@ impl Core {
         }
         if terminal && order.kind.is_conditional() && order.state != OrderState::Filled {
             self.guard_ended(seq, &order, out);
-        } else if terminal {
-            // The position may have settled: its stop follows.
+        } else if terminal && !fill.is_positive() {
+            // The position may have settled (an order ended unfilled): its
+            // stop follows. A fill already made it follow (`apply_fill`).
             self.protect(seq, order.symbol, out);
         }
     }
