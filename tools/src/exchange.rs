@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use autobot_engine::config::{CpuMap, WaitKind};
+use autobot_engine::config::WaitKind;
 use autobot_engine::core::{OpenOrder, OrderState};
 use autobot_engine::event::OrderStatus;
 use autobot_engine::runtime::{InputPublisher, OutputReader, Waiter};
@@ -104,12 +104,6 @@ pub struct ExchangeStart<'a> {
     pub user_publisher: InputPublisher,
     /// Book resyncs the core asks for.
     pub resync: Arc<ResyncRequests>,
-    /// CPU map.
-    pub cpus: CpuMap,
-    /// Busy-spin when pinned.
-    pub busy: bool,
-    /// Idle strategy.
-    pub wait: WaitKind,
     /// The orders the core holds open (a resumed run; [`ledger_of`]), as
     /// the start's reconciliation left them: the user stream asks the
     /// exchange what became of those still open.
@@ -156,7 +150,8 @@ impl ExchangeSide {
         let exec_ledger = Arc::clone(&ledger);
         let released = Arc::new(AtomicBool::new(false));
         let user_stop = Arc::new(AtomicBool::new(false));
-        let (cpus, busy, wait) = (s.cpus, s.busy, s.wait);
+        let (cpus, wait) = (s.cfg.engine.cpus, s.cfg.engine.wait);
+        let busy = wait == WaitKind::BusySpin;
         let (outputs, resync, rel) = (s.outputs, s.resync, Arc::clone(&released));
         let exec_pub = s.exec_publisher;
         let latency = s.latency;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use autobot_engine::config::CpuMap;
+use autobot_engine::config::{CpuMap, WaitKind};
 use autobot_engine::runtime::InputPublisher;
 use autobot_engine::types::Instrument;
 use autobot_gateways::binance::market::{FrameClock, MarketFeedConfig, MarketGateway, MarketStats};
@@ -79,10 +79,6 @@ pub struct MarketStart<'a> {
     pub opts: &'a RunOptions,
     /// Book resyncs the core asks for.
     pub resync: Arc<ResyncRequests>,
-    /// CPU map.
-    pub cpus: CpuMap,
-    /// Busy-spin when pinned.
-    pub busy: bool,
     /// The API key and secret the built-in simulator accepts (exchange
     /// execution); `None` refuses signed requests.
     pub sim_api: Option<(Hidden, Hidden)>,
@@ -101,7 +97,7 @@ impl MarketSide {
             .is_none()
             .then(|| Duration::from_secs(cfg.run.duration_secs));
         let stop = Arc::clone(&s.opts.stop);
-        let (cpus, busy) = (s.cpus, s.busy);
+        let (cpus, busy) = (cfg.engine.cpus, cfg.engine.wait == WaitKind::BusySpin);
         let kind = if cfg.exchange.endpoint == Endpoint::Direct {
             let mut market = SyntheticMarket::new(&cfg.market, s.instruments);
             for _ in 0..s.restored_market_events {
@@ -274,7 +270,9 @@ fn spawn_gateway<C: FrameClock + 'static>(
 ) -> Result<(Arc<AtomicU64>, MarketThread<MarketStats>), RunError> {
     let received = gateway.received();
     let (stop, resync) = (Arc::clone(stop), Arc::clone(&s.resync));
-    let thread = spawn_market(s.publisher.clone(), s.cpus, s.busy, move |publisher| {
+    let engine = &s.cfg.engine;
+    let (cpus, busy) = (engine.cpus, engine.wait == WaitKind::BusySpin);
+    let thread = spawn_market(s.publisher.clone(), cpus, busy, move |publisher| {
         gateway.run(publisher, &resync, &stop);
         gateway.stats
     })?;

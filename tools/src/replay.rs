@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use autobot_engine::core::Core;
-use autobot_engine::event::InputBody;
+use autobot_engine::event::{InputBody, InputEvent, OutputEvent};
 use autobot_engine::replay::{Collect, feed};
 use autobot_engine::types::Seq;
 use autobot_journal::Journal;
@@ -94,42 +94,9 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         .collect();
     let core_cfg = cfg.core();
     let began = Instant::now();
-    let (mut core, start) = if args.snapshot {
-        // Restore to just before the first input to trace (or to `until`).
-        let before = match (from, until) {
-            (0, _) => until,
-            (f, Some(u)) => Some(u.min(f - 1)),
-            (f, None) => Some(f - 1),
-        };
-        let snaps = snapshots.as_deref().or(Some(&args.dir));
-        let (snap_core, restored) =
-            autobot_engine::snapshot::restore(&journal, snaps, &core_cfg, before.map(Seq))?;
-        for s in &restored.skipped {
-            writeln!(
-                out,
-                "note: skipped snapshot {}: {}",
-                s.path.display(),
-                s.reason
-            )?;
-        }
-        match &restored.snapshot {
-            Some((path, seq)) => {
-                writeln!(
-                    out,
-                    "started from snapshot {} (after input {seq})",
-                    path.display()
-                )?;
-                let next = Seq(snap_core.last_seq().map_or(0, |s| s.0 + 1));
-                (snap_core, next)
-            }
-            None => {
-                writeln!(out, "no usable snapshot: replaying from the first input")?;
-                (Core::new(&core_cfg), Seq(0))
-            }
-        }
-    } else {
-        (Core::new(&core_cfg), Seq(0))
-    };
+    let range = (from, until);
+    let (mut core, start) =
+        starting_core(args, &journal, snapshots.as_deref(), &core_cfg, range, out)?;
     let mut sink = Collect::default();
     let trace = args.trace;
     let mut write_err = None;
@@ -141,21 +108,7 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         &mut sink,
         |ev, _, sink| {
             if trace && ev.header.seq.0 >= from && !sink.0.is_empty() && write_err.is_none() {
-                let sym = names
-                    .get(usize::from(ev.header.symbol.0))
-                    .map_or("-", String::as_str);
-                let kind = InputBody::KIND_NAMES[ev.body.kind_index()];
-                let body = serde_json::to_string(&ev.body).unwrap_or_default();
-                let mut line = format!(
-                    "#{} {kind} {sym} exch {} {body}\n",
-                    ev.header.seq,
-                    format_utc(ev.header.exchange.0)
-                );
-                for o in &sink.0 {
-                    line.push_str("    -> ");
-                    line.push_str(&serde_json::to_string(&o.body).unwrap_or_default());
-                    line.push('\n');
-                }
+                let line = trace_line(ev, &sink.0, &names);
                 if let Err(e) = out.write_all(line.as_bytes()) {
                     write_err = Some(e);
                 }
@@ -193,6 +146,15 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         core.digest(),
         group(core.outputs())
     )?;
+    write_verdict(out, &report, args.verify)
+}
+
+/// What `--verify` found, in words; `Ok(false)` when it must fail.
+fn write_verdict(
+    out: &mut dyn Write,
+    report: &autobot_engine::replay::ReplayReport,
+    verify: bool,
+) -> anyhow::Result<bool> {
     match report.divergence {
         Some(d) => {
             writeln!(
@@ -210,14 +172,14 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
                     d.from, d.at
                 )?;
             }
-            Ok(!args.verify)
+            Ok(!verify)
         }
         None if report.checkpoints_checked == 0 => {
             writeln!(
                 out,
                 "no recorded checkpoint within the replayed range: nothing verified"
             )?;
-            Ok(!args.verify)
+            Ok(!verify)
         }
         None => {
             writeln!(
@@ -230,4 +192,71 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// The core replay starts from and the first input it is fed: a fresh
+/// core, or with `--snapshot` the newest snapshot before the first input
+/// to trace (or before `until`).
+fn starting_core(
+    args: &ReplayArgs,
+    journal: &Journal,
+    snapshots: Option<&Path>,
+    core_cfg: &autobot_engine::config::CoreConfig,
+    (from, until): (u64, Option<u64>),
+    out: &mut dyn Write,
+) -> anyhow::Result<(Core, Seq)> {
+    if !args.snapshot {
+        return Ok((Core::new(core_cfg), Seq(0)));
+    }
+    let before = match (from, until) {
+        (0, _) => until,
+        (f, Some(u)) => Some(u.min(f - 1)),
+        (f, None) => Some(f - 1),
+    };
+    let snaps = snapshots.or(Some(&args.dir));
+    let (snap_core, restored) =
+        autobot_engine::snapshot::restore(journal, snaps, core_cfg, before.map(Seq))?;
+    for s in &restored.skipped {
+        writeln!(
+            out,
+            "note: skipped snapshot {}: {}",
+            s.path.display(),
+            s.reason
+        )?;
+    }
+    match &restored.snapshot {
+        Some((path, seq)) => {
+            writeln!(
+                out,
+                "started from snapshot {} (after input {seq})",
+                path.display()
+            )?;
+            let next = Seq(snap_core.last_seq().map_or(0, |s| s.0 + 1));
+            Ok((snap_core, next))
+        }
+        None => {
+            writeln!(out, "no usable snapshot: replaying from the first input")?;
+            Ok((Core::new(core_cfg), Seq(0)))
+        }
+    }
+}
+
+/// One traced input and the outputs it caused.
+fn trace_line(ev: &InputEvent, outputs: &[OutputEvent], names: &[String]) -> String {
+    let sym = names
+        .get(usize::from(ev.header.symbol.0))
+        .map_or("-", String::as_str);
+    let kind = InputBody::KIND_NAMES[ev.body.kind_index()];
+    let body = serde_json::to_string(&ev.body).unwrap_or_default();
+    let mut line = format!(
+        "#{} {kind} {sym} exch {} {body}\n",
+        ev.header.seq,
+        format_utc(ev.header.exchange.0)
+    );
+    for o in outputs {
+        line.push_str("    -> ");
+        line.push_str(&serde_json::to_string(&o.body).unwrap_or_default());
+        line.push('\n');
+    }
+    line
 }

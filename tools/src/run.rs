@@ -206,29 +206,16 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let restored = started.restore.replayed;
     let restored_from = started.restore.snapshot.clone();
     let restore_divergence = started.restore.divergence;
-    let busy = cfg.engine.wait == autobot_engine::config::WaitKind::BusySpin;
-    let cpus = cfg.engine.cpus;
-    let wait = cfg.engine.wait;
 
     let mut control = started.publisher.clone();
-    // The operator's commands are counted from here: what the restored
-    // core has processed, and the `Start` below. Read before the `Start`
-    // goes out: once it is published the core may count it at any moment,
-    // and a count read after that would expect one command too many (every
-    // answer would then say "not processed").
-    let operator_base = started.board.operator_inputs() + 1;
-    // Mark the run's beginning in the journal; a core restored from a run
-    // that stopped cleanly (so it is `Stopped`) trades again from here.
-    control
-        .publish(runtime_command(OperatorAction::Start))
-        .map_err(|_| RunError::Gateway("runtime control"))?;
+    let operator_base = publish_start(&mut control, &started)?;
     // Before any market data: the core starts from what the account holds.
     let ledger = crate::exchange::ledger_of(&started.open_orders);
     let reconciled = account
         .map(|a| a.reconcile(cfg, &started.open_orders, &ledger, &mut control))
         .transpose()?;
     // The board already shows the restored core; the core will process
-    // the `Start` above before any operator command.
+    // the `Start` before any operator command.
     let operator = crate::control::OperatorSide::start(
         cfg,
         &run_dir,
@@ -236,16 +223,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         Arc::clone(&started.board),
         operator_base,
     )?;
-    let metrics = crate::metrics::MetricsServer::for_run(
-        cfg.metrics.addr(),
-        &run_dir,
-        crate::metrics::Sources {
-            board: Arc::clone(&started.board),
-            gauges: Arc::clone(&started.gauges),
-            latency: collector.latest(),
-            symbols: names.clone(),
-        },
-    )?;
+    let metrics = start_metrics(cfg, &run_dir, &started, &collector, &names)?;
     let market_pub = started.publisher.clone();
     let exec_pub = started.publisher.clone();
     let resync = Arc::new(ResyncRequests::new(core_cfg.instruments.len()));
@@ -259,10 +237,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             let mut exchange = PaperExchange::new(&cfg.paper, &core_cfg, started.first_seq);
             exchange.adopt(&started.open_orders);
             let latency = started.latency.recorder().journaling(order_stamps.take());
+            let ring = (outputs, view, paper_pub);
             Some(spawn_paper(
                 cfg,
                 exchange,
-                (outputs, view, paper_pub),
+                ring,
                 Arc::clone(&resync),
                 latency,
             )?)
@@ -281,8 +260,6 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         restored_market_events: started.restored_market_events,
         opts,
         resync: Arc::clone(&resync),
-        cpus,
-        busy,
         sim_api,
         latency: Some(Arc::clone(&started.latency)),
     })?;
@@ -299,9 +276,6 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
                 exec_publisher: exec_pub,
                 user_publisher: control.clone(),
                 resync: Arc::clone(&resync),
-                cpus,
-                busy,
-                wait,
                 latency: started.latency.recorder().journaling(order_stamps.take()),
             })?)
         }
@@ -321,17 +295,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // If the pipeline halted the publish fails; join reports the cause.
     let _ = control.publish(runtime_command(OperatorAction::Shutdown));
     drop(control);
-    let (paper_stats, paper_warning) = match paper_thread {
-        Some(t) => t.join().map_err(|_| RunError::Gateway("paper execution"))?,
-        None => (PaperStats::default(), None),
-    };
-    let (exchange, exchange_warning) = match exchange_side {
-        Some(side) => {
-            let (outcome, warning) = side.finish()?;
-            (Some(outcome), warning)
-        }
-        None => (None, None),
-    };
+    let (paper_stats, exchange, execution_warnings) = join_execution(paper_thread, exchange_side)?;
     let mut pipeline = started.handle.join()?;
     drop(sim);
     // A clean stop leaves a snapshot, so the next resume or replay can skip
@@ -343,45 +307,21 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     let w = &mut pipeline.warnings;
     w.extend(restore_divergence.map(divergence_warning));
     w.extend(rule_warnings);
-    for (symbol, client) in reconciled.iter().flat_map(|r| &r.cancelled) {
-        w.push(format!(
-            "cancelled open order {client} on {symbol} at start: this run does not hold it \
-             (foreign_orders = \"cancel\")"
-        ));
-    }
+    w.extend(cancelled_at_start(reconciled.as_ref()));
     // Every recording thread (core, journaller, execution) has finished.
     let (latency, latency_warning) = collector.finish();
     let metrics = metrics.map(|m| (m.addr(), m.stop()));
     w.extend(latency_warning);
-    let dropped_stamps = started.gauges.read().stamps_dropped;
-    if dropped_stamps > 0 {
-        w.push(format!(
-            "{dropped_stamps} order-sent latency stamps were not journaled (their ring was full); \
-             the .hgrm files have them"
-        ));
-    }
+    w.extend(dropped_stamps_warning(started.gauges.read().stamps_dropped));
     // A run that never saw the market is a failure, not a quiet success
     // (wrong symbols, streams or capture), unless the operator stopped it.
-    let published = market.gateway.as_ref().map_or(market.events, |g| g.events);
-    if published == 0 && !opts.stop.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(RunError::NoMarketData {
-            symbols: core_cfg
-                .instruments
-                .iter()
-                .map(|i| i.name.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            source_name: market
-                .endpoint
-                .clone()
-                .unwrap_or_else(|| "the synthetic market".into()),
-            messages: market.gateway.as_ref().map_or(0, |g| g.messages),
-            run_dir,
-        });
+    if !opts.stop.load(std::sync::atomic::Ordering::Relaxed)
+        && let Some(refusal) = no_market_data(&market, &core_cfg, &run_dir)
+    {
+        return Err(refusal);
     }
     pipeline.warnings.extend(market.warning.clone());
-    pipeline.warnings.extend(paper_warning);
-    pipeline.warnings.extend(exchange_warning);
+    pipeline.warnings.extend(execution_warnings);
     Ok(RunOutcome {
         run_dir,
         market,
@@ -399,6 +339,117 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         metrics,
         elapsed: began.elapsed(),
         market_elapsed,
+    })
+}
+
+/// Marks the run's beginning in the journal (a core restored from a run
+/// that stopped cleanly, so `Stopped`, trades again from here). Returns
+/// the operator input count the core will have processed before the
+/// first command: read before the `Start` goes out, because once it is
+/// published the core may count it at any moment, and a count read after
+/// that would expect one command too many (every answer would then say
+/// "not processed").
+fn publish_start(
+    control: &mut InputPublisher,
+    started: &autobot_engine::runtime::Started,
+) -> Result<u64, RunError> {
+    let operator_base = started.board.operator_inputs() + 1;
+    control
+        .publish(runtime_command(OperatorAction::Start))
+        .map_err(|_| RunError::Gateway("runtime control"))?;
+    Ok(operator_base)
+}
+
+fn start_metrics(
+    cfg: &AppConfig,
+    run_dir: &Path,
+    started: &autobot_engine::runtime::Started,
+    collector: &crate::latency::collector::Collector,
+    names: &[String],
+) -> Result<Option<crate::metrics::MetricsServer>, RunError> {
+    crate::metrics::MetricsServer::for_run(
+        cfg.metrics.addr(),
+        run_dir,
+        crate::metrics::Sources {
+            board: Arc::clone(&started.board),
+            gauges: Arc::clone(&started.gauges),
+            latency: collector.latest(),
+            symbols: names.to_vec(),
+        },
+    )
+}
+
+/// Waits for whichever execution thread ran (paper or exchange): its
+/// counters, the exchange side's outcome and their warnings.
+fn join_execution(
+    paper: Option<StageThread<PaperStats>>,
+    exchange: Option<ExchangeSide>,
+) -> Result<
+    (
+        PaperStats,
+        Option<crate::exchange::ExchangeOutcome>,
+        Vec<String>,
+    ),
+    RunError,
+> {
+    let (stats, paper_warning) = match paper {
+        Some(t) => t.join().map_err(|_| RunError::Gateway("paper execution"))?,
+        None => (PaperStats::default(), None),
+    };
+    let (outcome, exchange_warning) = match exchange {
+        Some(side) => {
+            let (outcome, warning) = side.finish()?;
+            (Some(outcome), warning)
+        }
+        None => (None, None),
+    };
+    let warnings = paper_warning.into_iter().chain(exchange_warning).collect();
+    Ok((stats, outcome, warnings))
+}
+
+/// One warning per foreign order cancelled at start.
+fn cancelled_at_start(reconciled: Option<&crate::exchange::StartReconcile>) -> Vec<String> {
+    reconciled
+        .iter()
+        .flat_map(|r| &r.cancelled)
+        .map(|(symbol, client)| {
+            format!(
+                "cancelled open order {client} on {symbol} at start: this run does not hold it \
+                 (foreign_orders = \"cancel\")"
+            )
+        })
+        .collect()
+}
+
+fn dropped_stamps_warning(dropped: u64) -> Option<String> {
+    (dropped > 0).then(|| {
+        format!(
+            "{dropped} order-sent latency stamps were not journaled (their ring was full); \
+             the .hgrm files have them"
+        )
+    })
+}
+
+/// The refusal of a run whose market side published nothing.
+fn no_market_data(
+    market: &MarketOutcome,
+    core_cfg: &autobot_engine::config::CoreConfig,
+    run_dir: &Path,
+) -> Option<RunError> {
+    let published = market.gateway.as_ref().map_or(market.events, |g| g.events);
+    (published == 0).then(|| RunError::NoMarketData {
+        symbols: core_cfg
+            .instruments
+            .iter()
+            .map(|i| i.name.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        source_name: market
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| "the synthetic market".into()),
+        messages: market.gateway.as_ref().map_or(0, |g| g.messages),
+        run_dir: run_dir.to_path_buf(),
     })
 }
 

@@ -343,6 +343,11 @@ pub fn start(
     // Process-wide, before the threads start: the rings and pools above
     // are locked now, the journal's maps as they are made.
     let lock_warning = engine.mlockall.then(affinity::lock_memory).flatten();
+    let threads = Threads {
+        cpus,
+        busy,
+        halt: Arc::clone(&halt),
+    };
     let (core_thread, journal_thread, view, producer) = match engine.layout {
         Layout::Dedicated => {
             let (journal_poller, b) = builder.new_event_poller();
@@ -358,32 +363,17 @@ pub fn start(
                     .new_event_poller();
             let cp_publisher: MetaPublisher =
                 CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt));
-            let h = Arc::clone(&halt);
-            let recorder = latency.recorder();
-            let journal_gauges = Arc::clone(&gauges);
-            let journal_thread = spawn("autobot-journal", &halt, move || {
-                let warn =
-                    affinity::pin_current("journal", cpus.journal, busy, cpus.realtime_priority);
-                let stage = JournalStage {
-                    journal: journaller,
-                    path,
-                    wait,
-                    latency: recorder,
-                    gauges: journal_gauges,
-                };
-                let r = journal_loop(journal_poller, cp_poller, order_stamps, stage, &h);
-                (r, Vec::from_iter(warn))
-            })?;
-            let h = Arc::clone(&halt);
-            let core_thread = spawn("autobot-core", &halt, move || {
-                let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
-                let mut sink = MetaWriter::new(MetaSink::Ring(cp_publisher));
-                let r = core_loop(core_poller, stage, &mut sink, &h);
-                (
-                    r.map(|c| (c, None)),
-                    warn.into_iter().chain(lock_warning).collect(),
-                )
-            })?;
+            let journal = JournalStage {
+                journal: journaller,
+                path: path.clone(),
+                wait,
+                latency: latency.recorder(),
+                gauges: Arc::clone(&gauges),
+            };
+            let rings = (journal_poller, cp_poller, order_stamps);
+            let journal_thread = threads.journal(rings, journal)?;
+            let sink = MetaSink::Ring(cp_publisher);
+            let core_thread = threads.core(core_poller, stage, sink, path, lock_warning)?;
             (core_thread, Some(journal_thread), view, producer)
         }
         Layout::Inline => {
@@ -394,49 +384,28 @@ pub fn start(
             } else {
                 (None, b.build())
             };
-            let h = Arc::clone(&halt);
-            let core_thread = spawn("autobot-core", &halt, move || {
-                let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
-                let mut sink = MetaWriter::new(MetaSink::Inline(journaller, order_stamps));
-                let r = core_loop(core_poller, stage, &mut sink, &h);
-                let MetaSink::Inline(j, _) = sink.to else {
-                    unreachable!("the inline sink stays inline")
-                };
-                let report = JournalReport {
-                    path,
-                    records: j.records(),
-                    bytes: j.bytes(),
-                    next_seq: j.next_seq().0,
-                    fingerprint: j.fingerprint(),
-                };
-                (
-                    r.map(|c| (c, Some(report))),
-                    warn.into_iter().chain(lock_warning).collect(),
-                )
-            })?;
+            let sink = MetaSink::Inline(journaller, order_stamps);
+            let core_thread = threads.core(core_poller, stage, sink, path, lock_warning)?;
             (core_thread, None, view, producer)
         }
     };
     let publisher = InputPublisher::new(producer, wait, Arc::clone(&halt), Arc::clone(&gauges));
-    let snapshotter = match snapshot_plan {
-        Some((plan, shadow)) => match super::Snapshotter::start(plan, shadow, core_cfg) {
-            Ok(s) => Some(s),
+    let mut handle = PipelineHandle {
+        core: core_thread,
+        journal: journal_thread,
+        snapshotter: None,
+    };
+    if let Some((plan, shadow)) = snapshot_plan {
+        match super::Snapshotter::start(plan, shadow, core_cfg) {
+            Ok(s) => handle.snapshotter = Some(s),
             Err(e) => {
                 // Let the stage threads finish before reporting.
-                drop(publisher);
-                drop(view);
-                drop(out_poller);
-                let _ = PipelineHandle {
-                    core: core_thread,
-                    journal: journal_thread,
-                    snapshotter: None,
-                }
-                .join();
+                drop((publisher, view, out_poller));
+                let _ = handle.join();
                 return Err(e.into());
             }
-        },
-        None => None,
-    };
+        }
+    }
     Ok(Started {
         publisher,
         board,
@@ -451,12 +420,62 @@ pub fn start(
         latency,
         gauges,
         order_stamps: Some(order_stamp_writer),
-        handle: PipelineHandle {
-            core: core_thread,
-            journal: journal_thread,
-            snapshotter,
-        },
+        handle,
     })
+}
+
+/// How the stage threads are placed and how they wait.
+struct Threads {
+    cpus: crate::config::CpuMap,
+    busy: bool,
+    halt: Arc<HaltFlag>,
+}
+
+type CoreThread = JoinHandle<StageOutcome<(CoreReport, Option<JournalReport>)>>;
+
+impl Threads {
+    /// The dedicated journaller's thread, over the input ring, the core's
+    /// meta ring and the order-sent stamps.
+    fn journal<R: RingReader<InputEvent> + 'static>(
+        &self,
+        (reader, checkpoints, order_stamps): (R, MetaReader, OrderStampReader),
+        stage: JournalStage,
+    ) -> Result<JoinHandle<StageOutcome<JournalReport>>, RuntimeError> {
+        let (cpus, busy) = (self.cpus, self.busy);
+        let h = Arc::clone(&self.halt);
+        spawn("autobot-journal", &self.halt, move || {
+            let warn = affinity::pin_current("journal", cpus.journal, busy, cpus.realtime_priority);
+            let r = journal_loop(reader, checkpoints, order_stamps, stage, &h);
+            (r, Vec::from_iter(warn))
+        })
+    }
+
+    /// The core's thread. With the inline sink it journals too, and
+    /// reports the journal when it ends.
+    fn core<R: RingReader<InputEvent> + 'static>(
+        &self,
+        reader: R,
+        stage: CoreStage,
+        sink: MetaSink,
+        path: PathBuf,
+        lock_warning: Option<String>,
+    ) -> Result<CoreThread, RuntimeError> {
+        let (cpus, busy) = (self.cpus, self.busy);
+        let h = Arc::clone(&self.halt);
+        spawn("autobot-core", &self.halt, move || {
+            let warn = affinity::pin_current("core", cpus.core, busy, cpus.realtime_priority);
+            let mut sink = MetaWriter::new(sink);
+            let r = core_loop(reader, stage, &mut sink, &h);
+            let journal = match sink.to {
+                MetaSink::Inline(j, _) => Some(JournalReport::of(&j, path)),
+                MetaSink::Ring(_) => None,
+            };
+            (
+                r.map(|c| (c, journal)),
+                warn.into_iter().chain(lock_warning).collect(),
+            )
+        })
+    }
 }
 
 /// Halts the pipeline if the thread holding it unwinds, so threads blocked on
@@ -581,13 +600,19 @@ fn journal_loop<R: RingReader<InputEvent>>(
         .drain_to_end(&mut journal, halt, &mut waiter)
         .map_err(fail)?;
     journal.end_batch().map_err(fail)?;
-    Ok(JournalReport {
-        path,
-        records: journal.records(),
-        bytes: journal.bytes(),
-        next_seq: journal.next_seq().0,
-        fingerprint: journal.fingerprint(),
-    })
+    Ok(JournalReport::of(&journal, path))
+}
+
+impl JournalReport {
+    fn of(journal: &Journaller, path: PathBuf) -> JournalReport {
+        JournalReport {
+            path,
+            records: journal.records(),
+            bytes: journal.bytes(),
+            next_seq: journal.next_seq().0,
+            fingerprint: journal.fingerprint(),
+        }
+    }
 }
 
 /// The core and what its thread needs besides the ring.

@@ -147,11 +147,47 @@ impl ControlServer {
 }
 
 fn error(status: u16, msg: &str) -> Response {
-    Response::json(status, format!("{{\"error\":{}}}", json_string(msg)))
+    #[derive(serde::Serialize)]
+    struct Refused<'a> {
+        error: &'a str,
+    }
+    Response::json(status, to_json(&Refused { error: msg }))
 }
 
-fn json_string(s: &str) -> String {
-    simd_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+/// Every JSON answer goes through serde; a value that cannot be written
+/// (none of ours can fail) still answers with JSON saying why.
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string())
+}
+
+/// What `/ctl` answers once the command was journaled.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    command: String,
+    processed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    known: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orders_sent: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vetoed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parked: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Status<'a>>,
+}
+
+/// The status board with the symbols' names.
+#[derive(serde::Serialize)]
+struct Status<'a> {
+    symbol_names: &'a [String],
+    #[serde(flatten)]
+    board: &'a BoardSnapshot,
 }
 
 /// Compares without stopping at the first difference, so the answer time
@@ -289,11 +325,18 @@ impl Handler for Endpoint {
         }
         if Instant::now() >= self.waiting[i].until {
             let w = self.waiting.swap_remove(i);
-            let body = format!(
-                "{{\"command\":{},\"processed\":false}}",
-                json_string(&format!("{:?}", w.action))
-            );
-            return Some(Response::json(202, body));
+            let body = Answer {
+                command: format!("{:?}", w.action),
+                processed: false,
+                known: None,
+                refused: None,
+                orders_sent: None,
+                vetoed: None,
+                parked: None,
+                reason: None,
+                status: None,
+            };
+            return Some(Response::json(202, to_json(&body)));
         }
         None
     }
@@ -385,7 +428,7 @@ impl Endpoint {
         match (method, path) {
             ("GET", "/status") => Ok(Routed::Reply(Response::json(
                 200,
-                self.status_json(&self.board.snapshot()),
+                to_json(&self.status(&self.board.snapshot())),
             ))),
             ("POST", "/kill") => {
                 let flatten = query(url, "flatten").is_some();
@@ -478,17 +521,18 @@ impl Endpoint {
         // the board's record: ours was processed, its details are gone.
         let ours = snap.operator_inputs == w.ticket;
         let reason = if ours { self.reason(&done) } else { None };
-        let body = format!(
-            "{{\"command\":{},\"processed\":true,\"known\":{ours},\"refused\":{},\"orders_sent\":{},\"vetoed\":{},\"parked\":{},\"reason\":{},\"status\":{}}}",
-            json_string(&format!("{:?}", w.action)),
-            ours && done.refused > 0,
-            if ours { done.orders } else { 0 },
-            if ours { done.vetoes } else { 0 },
-            if ours { done.pending } else { 0 },
-            reason.map_or_else(|| "null".to_string(), |r| json_string(&r)),
-            self.status_json(&snap)
-        );
-        Response::json(200, body)
+        let body = Answer {
+            command: format!("{:?}", w.action),
+            processed: true,
+            known: Some(ours),
+            refused: Some(ours && done.refused > 0),
+            orders_sent: Some(if ours { done.orders } else { 0 }),
+            vetoed: Some(if ours { done.vetoes } else { 0 }),
+            parked: Some(if ours { done.pending } else { 0 }),
+            reason: Some(reason),
+            status: Some(self.status(&snap)),
+        };
+        Response::json(200, to_json(&body))
     }
 
     /// Why the core refused the command, or the veto of an order it caused.
@@ -510,18 +554,11 @@ impl Endpoint {
         })
     }
 
-    fn status_json(&self, snap: &BoardSnapshot) -> String {
-        #[derive(serde::Serialize)]
-        struct Status<'a> {
-            symbol_names: &'a [String],
-            #[serde(flatten)]
-            board: &'a BoardSnapshot,
-        }
-        simd_json::to_string(&Status {
+    fn status<'a>(&'a self, snap: &'a BoardSnapshot) -> Status<'a> {
+        Status {
             symbol_names: &self.cfg.symbols,
             board: snap,
-        })
-        .unwrap_or_else(|e| format!("{{\"error\":{}}}", json_string(&e.to_string())))
+        }
     }
 }
 
