@@ -43,6 +43,9 @@ pub struct Account {
     day_loss_overridden: bool,
     /// The drawdown limit was re-armed by an operator override.
     drawdown_overridden: bool,
+    /// Wallet reconciliation: 0 agrees, 1 differed once, 2 differs
+    /// (alerted).
+    wallet_drift: u8,
 }
 
 /// `part / whole` as a ratio, rounded toward zero; zero for a
@@ -145,7 +148,28 @@ impl Account {
             limit_high_water: start,
             day_loss_overridden: false,
             drawdown_overridden: false,
+            wallet_drift: 0,
         }
+    }
+
+    /// Periodic reconciliation of the wallet: the exchange holds `theirs`;
+    /// `busy` when an order is in flight. As for positions, a difference is
+    /// believed when seen twice in a row with no order in flight (a fill or
+    /// funding the REST read saw first is not drift). `true` once when the
+    /// difference is believed, so it is alerted once until they agree
+    /// again. It changes nothing else: fees and funding the core does not
+    /// model are the operator's to judge.
+    pub fn reconcile_wallet(&mut self, theirs: Money, busy: bool) -> bool {
+        let was = self.wallet_drift;
+        let now = if theirs == self.balance {
+            0
+        } else if busy {
+            was.min(1)
+        } else {
+            (was + 1).min(2)
+        };
+        self.wallet_drift = now;
+        now == 2 && was < 2
     }
 
     /// Wallet balance.
@@ -311,6 +335,25 @@ impl Account {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_wallet_difference_is_believed_when_seen_twice_while_idle_and_told_once() {
+        let start = Money::parse("1000").unwrap();
+        let mut a = Account::new(start);
+        let off = Money::parse("999.5").unwrap();
+        assert!(!a.reconcile_wallet(off, false), "once is not believed");
+        assert!(a.reconcile_wallet(off, false), "twice in a row is");
+        assert!(!a.reconcile_wallet(off, false), "told once");
+        assert!(!a.reconcile_wallet(start, false));
+        let busy = true;
+        assert!(
+            !a.reconcile_wallet(off, busy),
+            "an order in flight explains it"
+        );
+        assert!(!a.reconcile_wallet(off, busy));
+        assert!(!a.reconcile_wallet(off, false), "first sighting while idle");
+        assert!(a.reconcile_wallet(off, false));
+    }
+
     use super::*;
 
     fn m(s: &str) -> Money {

@@ -434,7 +434,7 @@ impl Core {
     ) {
         let facts = ModeFacts {
             feeds_ok: self.symbols.iter().all(|s| s.feed_ok()),
-            limits_set: self.limits.max_position_notional.is_positive(),
+            limits_set: self.risk.limits.max_position_notional.is_positive(),
             flat: self.orders.open_count() == 0
                 && self.symbols.iter().all(|s| s.position.qty().is_zero()),
         };
@@ -473,7 +473,7 @@ impl Core {
     /// At a run's start: a restored core whose positions exceed what its
     /// mode allows does not validate, and starts in Emergency.
     pub(super) fn validate_restored<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        let cap = i128::from(self.limits.scaled_position(self.control.mode()).raw());
+        let cap = i128::from(self.risk.limits.scaled_position(self.control.mode()).raw());
         let over = self.symbols.iter().any(|s| {
             let mark = s.mark_or_mid().map_or(0, |p| i128::from(p.raw()));
             i128::from(s.position.qty().raw()).abs() * mark > cap * i128::from(crate::types::SCALE)

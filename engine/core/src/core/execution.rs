@@ -100,8 +100,12 @@ impl Core {
                 .saturating_add(self.orders.pending(intent.symbol));
         }
         self.stats.orders += 1;
-        if intent.kind == OrderKind::Limit && self.limits.replace_after > 0 {
-            let due = self.clock.now().0.saturating_add(self.limits.replace_after);
+        if intent.kind == OrderKind::Limit && self.risk.limits.replace_after > 0 {
+            let due = self
+                .clock
+                .now()
+                .0
+                .saturating_add(self.risk.limits.replace_after);
             self.next_replace_scan = UnixNanos(self.next_replace_scan.0.min(due));
         }
         self.emit(seq, OutputBody::Audit(ok.audit), out);
@@ -283,39 +287,21 @@ impl Core {
             let diff = theirs.raw().saturating_sub(ours.raw());
             self.alert(seq, AlertCode::PositionDrift, sym, diff, out);
         }
-        if (now == 2) != (was == 2) && self.limits.drift_holds {
+        if (now == 2) != (was == 2) && self.risk.limits.drift_holds {
             let n = self.symbols.iter().filter(|s| s.drift == 2).count();
             self.control.conditions_mut().drifting = u16::try_from(n).unwrap_or(u16::MAX);
             self.refresh_state(seq, ChangeCause::PositionDrift, out);
         }
     }
 
-    /// Periodic reconciliation of the wallet: the exchange holds `theirs`.
-    /// As for positions, a difference is believed when seen twice in a row
-    /// with no order in flight (a fill or funding the REST read saw first
-    /// is not drift), then alerted once (`BalanceMismatch`, the exchange's
-    /// balance) until they agree again. It holds nothing: fees and
-    /// funding the core does not model are the operator's to judge.
+    /// Periodic reconciliation of the wallet (`Account::reconcile_wallet`):
+    /// a believed difference alerts once (`BalanceMismatch`, the
+    /// exchange's balance) and holds nothing.
     fn reconcile_wallet<S: OutputSink>(&mut self, seq: Seq, theirs: Money, out: &mut S) {
-        let ours = self.account.balance();
         let busy = (0..self.symbols.len()).any(|i| self.orders.has_open(SymbolId(i as u16)));
-        let was = self.wallet_drift;
-        let now = if theirs == ours {
-            0
-        } else if busy {
-            was.min(1)
-        } else {
-            (was + 1).min(2)
-        };
-        self.wallet_drift = now;
-        if now == 2 && was < 2 {
-            self.alert(
-                seq,
-                AlertCode::BalanceMismatch,
-                SymbolId(0),
-                theirs.raw(),
-                out,
-            );
+        if self.account.reconcile_wallet(theirs, busy) {
+            let value = theirs.raw();
+            self.alert(seq, AlertCode::BalanceMismatch, SymbolId(0), value, out);
         }
     }
 
@@ -323,7 +309,7 @@ impl Core {
     /// configured hold (`[risk.breakers] on_liquidation`) until the
     /// operator's reset. A stronger hold already in force stays.
     fn hold_for_liquidation<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        let want = self.limits.on_liquidation;
+        let want = self.risk.limits.on_liquidation;
         let c = self.control.conditions_mut();
         if c.liquidation == super::Hold::Off || want == super::Hold::Halted {
             c.liquidation = want;
@@ -492,7 +478,7 @@ impl Core {
 
     /// A round trip ended with net PnL `trip`: the losing-streak breaker.
     fn end_trip<S: OutputSink>(&mut self, seq: Seq, trip: Money, out: &mut S) {
-        let (max, cooldown) = (self.limits.max_losses, self.limits.cooldown);
+        let (max, cooldown) = (self.risk.limits.max_losses, self.risk.limits.cooldown);
         if self.control.on_trip(trip, max, cooldown, self.clock.now()) {
             self.refresh_state(seq, ChangeCause::ConsecutiveLosses, out);
         }
@@ -568,7 +554,7 @@ impl Core {
 
     /// Remembers one order result for the error-rate breaker.
     fn record_result<S: OutputSink>(&mut self, seq: Seq, refused: bool, out: &mut S) {
-        let (window, max) = (self.limits.error_window, self.limits.max_errors);
+        let (window, max) = (self.risk.limits.error_window, self.risk.limits.max_errors);
         if self.control.on_order_result(refused, window, max) {
             self.refresh_state(seq, ChangeCause::ErrorRate, out);
         }
@@ -577,7 +563,7 @@ impl Core {
     /// Cancels unfilled limit orders that have rested longer than the
     /// configured time; each is re-placed when its cancel is confirmed.
     pub(super) fn replace_resting<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        let after = self.limits.replace_after;
+        let after = self.risk.limits.replace_after;
         if after == 0 || self.clock.now() < self.next_replace_scan {
             return;
         }

@@ -102,7 +102,7 @@ impl Core {
         market: bool,
         out: &mut S,
     ) -> Result<bool, Refused> {
-        match self.clock.judge(time, market, self.limits.time_window) {
+        match self.clock.judge(time, market, self.risk.limits.time_window) {
             TimeVerdict::Moves => Ok(true),
             TimeVerdict::Stays => Ok(false),
             TimeVerdict::Jumps(ms) => {
@@ -115,7 +115,10 @@ impl Core {
     }
 
     fn admit_ticker(&mut self, sym: SymbolId, t: &BookTicker) -> Result<(), Refused> {
-        let (jump, band) = (self.limits.max_update_jump, self.limits.max_price_jump);
+        let (jump, band) = (
+            self.risk.limits.max_update_jump,
+            self.risk.limits.max_price_jump,
+        );
         let s = self.symbol_mut(sym)?;
         if !t.bid_price.is_positive() || t.bid_price >= t.ask_price {
             return Err(Refused::Crossed(t.bid_price.raw()));
@@ -172,7 +175,7 @@ impl Core {
     }
 
     fn admit_trade(&mut self, sym: SymbolId, t: &Trade) -> Result<(), Refused> {
-        let band = self.limits.max_price_jump;
+        let band = self.risk.limits.max_price_jump;
         let s = self.symbol_mut(sym)?;
         if !t.price.is_positive() || !t.qty.is_positive() {
             return Err(Refused::Invalid(t.price.raw()));
@@ -193,7 +196,7 @@ impl Core {
     }
 
     fn admit_mark(&mut self, sym: SymbolId, m: &MarkPrice) -> Result<(), Refused> {
-        let band = self.limits.max_price_jump;
+        let band = self.risk.limits.max_price_jump;
         let s = self.symbol_mut(sym)?;
         if !m.mark_price.is_positive() {
             return Err(Refused::Invalid(m.mark_price.raw()));

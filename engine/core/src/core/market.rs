@@ -32,7 +32,7 @@ impl Core {
             for s in &mut self.symbols {
                 s.quote.on_data(t);
             }
-            self.next_stale_scan = UnixNanos(t.0.saturating_add(self.limits.stale_after));
+            self.next_stale_scan = UnixNanos(t.0.saturating_add(self.risk.limits.stale_after));
         }
         if self.account.roll_day(t) && self.control.conditions().daily_loss {
             self.control.conditions_mut().daily_loss = false;
@@ -47,31 +47,16 @@ impl Core {
         if t >= self.next_stale_scan {
             self.recount_stale(seq, out);
         }
-        if t >= self.next_sample {
-            self.sample_correlations();
-        }
+        let prices = self.symbols.iter().map(super::SymbolState::mark_or_mid);
+        self.risk.on_time(t, prices);
         self.expire_approvals(seq, out);
         self.replace_resting(seq, out);
-    }
-
-    /// Samples every symbol's price for the correlations, at a base-bar
-    /// boundary of event time.
-    fn sample_correlations(&mut self) {
-        let symbols = &self.symbols;
-        self.correlations
-            .sample(symbols.iter().map(super::SymbolState::mark_or_mid));
-        let every = self.sample_every;
-        self.next_sample = UnixNanos(
-            (self.clock.now().0 / every)
-                .saturating_add(1)
-                .saturating_mul(every),
-        );
     }
 
     /// Re-derives which feeds are stale or down, and the state from that.
     pub(super) fn recount_stale<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
         let now = self.clock.now().0;
-        let limit = self.limits.stale_after;
+        let limit = self.risk.limits.stale_after;
         let mut down = 0u16;
         let mut next = u64::MAX;
         for s in &mut self.symbols {
@@ -235,13 +220,15 @@ impl Core {
     /// Daily-loss and drawdown breakers (HALTED; drawdown also Emergency).
     pub(super) fn check_equity<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
         if !self.control.conditions().daily_loss
-            && self.account.daily_loss_reaches(self.limits.max_daily_loss)
+            && self
+                .account
+                .daily_loss_reaches(self.risk.limits.max_daily_loss)
         {
             self.control.conditions_mut().daily_loss = true;
             self.refresh_state(seq, ChangeCause::DailyLoss, out);
         }
         if !self.control.conditions().drawdown
-            && self.account.drawdown_reaches(self.limits.max_drawdown)
+            && self.account.drawdown_reaches(self.risk.limits.max_drawdown)
         {
             self.control.conditions_mut().drawdown = true;
             self.refresh_state(seq, ChangeCause::Drawdown, out);

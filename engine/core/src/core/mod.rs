@@ -10,8 +10,11 @@
 //! Owned parts (each with its own state, rules and tests, returning what
 //! happened for `Core` to record): `clock` (event time), `quote` (one
 //! symbol's market: book, mark, funding, volatility, staleness), `signals`
-//! (features, regimes, strategy instances, weights, trip records) and
-//! `control` (kill switch, mode, state, conditions, breakers).
+//! (features, regimes, strategy instances, weights, trip records),
+//! `control` (kill switch, mode, state, conditions, breakers), `risk`
+//! (limits, correlations, veto levels 3, 4 and 6), `account` (money and
+//! the wallet's reconciliation), `orders` (the pool and its transition
+//! table) and `approvals` (orders parked for the operator).
 //!
 //! # Invariants
 //! - Reads no clock, does no I/O, uses no randomness and iterates no hash map:
@@ -32,6 +35,7 @@
 
 mod account;
 mod allowed;
+mod approvals;
 mod clock;
 
 mod control;
@@ -49,6 +53,7 @@ mod portfolio;
 mod position;
 mod protect;
 mod quote;
+mod risk;
 mod signals;
 mod state;
 mod strategies;
@@ -60,6 +65,8 @@ mod watch;
 pub use crate::depth::{BookReject, TopOfBook};
 pub use account::Account;
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
+use approvals::Approvals;
+pub use approvals::{MAX_PENDING_APPROVALS, Pending};
 use clock::EventClock;
 use control::Control;
 pub use control::{Conditions, Hold, MODE_TABLE, ModeProfile, ModeRefusal, ModeRule, mode_rule};
@@ -67,15 +74,16 @@ pub use correlation::Correlations;
 pub use digest::{DIGEST_SEED, OutputDigest};
 pub use kelly::TripRecord;
 pub use operator::{
-    CommandResult, KILL_FLATTEN, MAX_PENDING_APPROVALS, Pending, RESET_OVERRIDE_DAY_LOSS,
-    RESET_OVERRIDE_DRAWDOWN, Refusal,
+    CommandResult, KILL_FLATTEN, RESET_OVERRIDE_DAY_LOSS, RESET_OVERRIDE_DRAWDOWN, Refusal,
 };
 pub use order_state::{OrderEvent, OrderState, Step, TABLE as ORDER_TRANSITIONS};
 pub use orders::{OpenOrder, OrderTable, UpdateCheck};
 pub use position::{Position, PositionOverflow};
 use quote::Quote;
+pub use risk::Limits;
+use risk::Risk;
 use signals::Signals;
-pub use veto::{Intent, Limits, Plan};
+pub use veto::{Intent, Plan};
 pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
 pub use volatility::Volatility;
 
@@ -307,14 +315,10 @@ pub struct Core {
     /// Features, regimes, strategy instances, weights and trip records.
     signals: Signals,
     orders: OrderTable,
-    approvals: Vec<Option<Pending>>,
-    limits: Limits,
-    /// Pairwise return correlations of the symbols (sampled each base bar).
-    correlations: Correlations,
-    /// Event time of the next correlation sample.
-    next_sample: UnixNanos,
-    /// Correlation sampling period (the base bar), ns.
-    sample_every: u64,
+    /// Orders parked for the operator (SemiAuto).
+    approvals: Approvals,
+    /// Limits, correlations and the rules that judge an order by them.
+    risk: Risk,
     /// Kill switch, control mode, system state and its conditions.
     control: Control,
     account: Account,
@@ -328,9 +332,6 @@ pub struct Core {
     next_replace_scan: UnixNanos,
     /// What the last operator command did (for the operator's answer).
     last_command: CommandResult,
-    /// Wallet reconciliation: 0 agrees, 1 differed once, 2 differs
-    /// (alerted).
-    wallet_drift: u8,
     digest: OutputDigest,
     stats: CoreStats,
     last_seq: Option<Seq>,
@@ -375,7 +376,6 @@ impl Core {
                 refused_guards: [None; 2],
             })
             .collect();
-        let sc = &cfg.strategy;
         Core {
             depth: (0..cfg.instruments.len())
                 .map(|_| DepthBook::new())
@@ -383,15 +383,8 @@ impl Core {
             signals: Signals::new(cfg),
             symbols,
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
-            approvals: vec![None; MAX_PENDING_APPROVALS],
-            limits: Limits::new(cfg),
-            correlations: Correlations::new(
-                cfg.instruments.len(),
-                cfg.risk.portfolio.correlation_span,
-            ),
-            next_sample: UnixNanos(0),
-            sample_every: u64::from(sc.bar_secs.first().copied().unwrap_or(1).max(1))
-                * 1_000_000_000,
+            approvals: Approvals::new(),
+            risk: Risk::new(cfg),
             control: Control::new(cfg.control.mode.into()),
             account: Account::new(cfg.account.starting_balance),
             clock: EventClock::default(),
@@ -399,7 +392,6 @@ impl Core {
             next_stale_scan: UnixNanos(0),
             next_replace_scan: UnixNanos(u64::MAX),
             last_command: CommandResult::default(),
-            wallet_drift: 0,
             digest: OutputDigest::default(),
             stats: CoreStats::default(),
             last_seq: None,
@@ -579,12 +571,12 @@ impl Core {
 
     /// The limits in force (the rulebook as configured).
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.risk.limits
     }
 
     /// Pending SemiAuto approvals.
     pub fn pending_approvals(&self) -> impl Iterator<Item = &Pending> {
-        self.approvals.iter().flatten()
+        self.approvals.iter()
     }
 
     /// `true` while the kill switch is engaged.

@@ -10,15 +10,13 @@
 //! [`MAX_PENDING_APPROVALS`] wait at once; more are vetoed (`OrderPool`).
 
 use super::ModeRefusal;
+use super::approvals::{MAX_PENDING_APPROVALS, Pending};
 use super::{Core, Intent, OutputSink};
 use crate::event::{
     AlertCode, Audit, ChangeCause, ControlMode, OperatorAction, OperatorCommand, OrderKind, Origin,
     OutputBody, SystemState, Verdict,
 };
 use crate::types::{ClientOrderId, Qty, Seq, Side, SymbolId, UnixNanos};
-
-/// Most orders waiting for approval at once.
-pub const MAX_PENDING_APPROVALS: usize = 16;
 
 crate::event::wire! { no_default:
 /// What an operator refusal alert's value means: the command's action in
@@ -77,17 +75,6 @@ pub const RESET_OVERRIDE_DRAWDOWN: u64 = 2;
 /// orders, which the kill switch lets through).
 pub const KILL_FLATTEN: u64 = 1;
 
-/// An order waiting for the operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct Pending {
-    /// The client id it will be sent with.
-    pub id: ClientOrderId,
-    /// What the strategy wanted.
-    pub intent: Intent,
-    /// Declined after this event time.
-    pub expires: UnixNanos,
-}
-
 impl Core {
     pub(super) fn on_operator<S: OutputSink>(
         &mut self,
@@ -125,7 +112,7 @@ impl Core {
                 None => self.refuse_operator(seq, c, Refusal::BadArgument, out),
             },
             OperatorAction::Approve => self.approve(seq, c, out),
-            OperatorAction::Reject => match self.take_pending(ClientOrderId(c.arg)) {
+            OperatorAction::Reject => match self.approvals.take(ClientOrderId(c.arg)) {
                 Some(p) => self.close_pending(seq, &p, Verdict::Declined, out),
                 None => self.refuse_operator(seq, c, Refusal::UnknownApproval, out),
             },
@@ -184,7 +171,7 @@ impl Core {
             if c.arg & RESET_OVERRIDE_DRAWDOWN != 0 {
                 self.account.override_drawdown();
                 self.control.conditions_mut().drawdown = false;
-            } else if !self.account.drawdown_reaches(self.limits.max_drawdown) {
+            } else if !self.account.drawdown_reaches(self.risk.limits.max_drawdown) {
                 self.control.conditions_mut().drawdown = false;
             }
         }
@@ -238,7 +225,7 @@ impl Core {
         approval: Audit,
         out: &mut S,
     ) -> bool {
-        let Some(slot) = self.approvals.iter().position(Option::is_none) else {
+        if self.approvals.len() == MAX_PENDING_APPROVALS {
             let veto = Audit {
                 verdict: Verdict::Vetoed,
                 rule: crate::event::Rule::OrderPool,
@@ -248,12 +235,12 @@ impl Core {
             };
             self.record_veto(seq, veto, out);
             return false;
-        };
+        }
         let expires = UnixNanos(
             self.clock
                 .now()
                 .0
-                .saturating_add(self.limits.approval_timeout),
+                .saturating_add(self.risk.limits.approval_timeout),
         );
         // What waits is what the chain approved (sizing may have cut it),
         // and the target is where it would take the position.
@@ -267,16 +254,17 @@ impl Core {
             .qty()
             .raw()
             .saturating_add(intent.qty.raw().saturating_mul(intent.side.sign()));
-        self.approvals[slot] = Some(Pending {
+        let parked = self.approvals.park(Pending {
             id,
             intent,
             expires,
         });
+        debug_assert!(parked, "a free slot was checked above");
         self.stats.approvals_requested += 1;
         let pending = Audit {
             verdict: Verdict::Pending,
             value: i64::try_from(expires.0).unwrap_or(i64::MAX),
-            limit: i64::try_from(self.limits.approval_timeout).unwrap_or(i64::MAX),
+            limit: i64::try_from(self.risk.limits.approval_timeout).unwrap_or(i64::MAX),
             ..approval
         };
         self.emit(seq, OutputBody::Audit(pending), out);
@@ -285,17 +273,7 @@ impl Core {
 
     /// `true` if an order of `sym` waits for approval.
     pub(super) fn has_pending(&self, sym: SymbolId) -> bool {
-        self.approvals
-            .iter()
-            .flatten()
-            .any(|p| p.intent.symbol == sym)
-    }
-
-    fn take_pending(&mut self, id: ClientOrderId) -> Option<Pending> {
-        self.approvals
-            .iter_mut()
-            .find(|p| p.is_some_and(|p| p.id == id))
-            .and_then(Option::take)
+        self.approvals.has(sym)
     }
 
     fn close_pending<S: OutputSink>(
@@ -321,7 +299,7 @@ impl Core {
     }
 
     fn approve<S: OutputSink>(&mut self, seq: Seq, c: &OperatorCommand, out: &mut S) {
-        let Some(p) = self.take_pending(ClientOrderId(c.arg)) else {
+        let Some(p) = self.approvals.take(ClientOrderId(c.arg)) else {
             self.refuse_operator(seq, c, Refusal::UnknownApproval, out);
             return;
         };
@@ -344,20 +322,15 @@ impl Core {
 
     /// Declines every pending order whose time ran out.
     pub(super) fn expire_approvals<S: OutputSink>(&mut self, seq: Seq, out: &mut S) {
-        for i in 0..self.approvals.len() {
-            if let Some(p) = self.approvals[i].filter(|p| self.clock.now() > p.expires) {
-                self.approvals[i] = None;
-                self.close_pending(seq, &p, Verdict::Expired, out);
-            }
+        while let Some(p) = self.approvals.take_expired(self.clock.now()) {
+            self.close_pending(seq, &p, Verdict::Expired, out);
         }
         // Leaving SemiAuto drops what waits: nobody will approve it.
         if self.control.mode() != ControlMode::SemiAuto
             || self.control.state() == SystemState::Halted
         {
-            for i in 0..self.approvals.len() {
-                if let Some(p) = self.approvals[i].take() {
-                    self.close_pending(seq, &p, Verdict::Declined, out);
-                }
+            while let Some(p) = self.approvals.take_any() {
+                self.close_pending(seq, &p, Verdict::Declined, out);
             }
         }
     }

@@ -4,7 +4,8 @@
 //! account as a whole after it — correlated exposure, liquidity, margin,
 //! liquidation distance. `veto` calls these in chain order.
 
-use super::veto::{Intent, sat};
+use super::risk::sat;
+use super::veto::Intent;
 use super::{Core, SymbolState};
 use crate::event::{Rule, SystemState};
 use crate::types::{
@@ -25,7 +26,7 @@ impl Core {
         qty: Qty,
         price: Price,
     ) -> Result<Qty, i64> {
-        let l = &self.limits;
+        let l = &self.risk.limits;
         let scale = i128::from(SCALE);
         let mut q = i128::from(qty.raw());
         if intent.plan.is_strategy() {
@@ -84,7 +85,7 @@ impl Core {
         price: Price,
         held: i128,
     ) -> Option<(Rule, i64, i64)> {
-        let l = &self.limits;
+        let l = &self.risk.limits;
         let sign = i128::from(side.sign());
         let scale = i128::from(SCALE);
         if let Some(same_dir) = self.correlated_exposure(s, side, qty, price) {
@@ -145,7 +146,7 @@ impl Core {
     ) -> Option<i128> {
         let i = usize::from(s.instrument.id.0);
         let sign = i128::from(side.sign());
-        let threshold = self.limits.correlation_threshold.to_f64();
+        let threshold = self.risk.limits.correlation_threshold.to_f64();
         let mut partners = 0;
         let mut sum = 0i128;
         for (j, o) in self.symbols.iter().enumerate() {
@@ -156,7 +157,7 @@ impl Core {
                 let direction = if s.group != 0 && o.group == s.group {
                     1
                 } else {
-                    match self.correlations.get(i, j) {
+                    match self.risk.correlation(i, j) {
                         Some(c) if c >= threshold => 1,
                         Some(c) if c <= -threshold => -1,
                         _ => 0,

@@ -119,7 +119,7 @@ impl Core {
     /// wants: cancels every other one, places each wanted one missing.
     /// Walks the order table by slot: no allocation.
     pub(super) fn protect<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, out: &mut S) {
-        if self.limits.dry_run {
+        if self.risk.limits.dry_run {
             return;
         }
         let want = self.wanted_guards(sym);

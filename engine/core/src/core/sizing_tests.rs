@@ -146,7 +146,7 @@ fn kelly_changes_the_size_as_the_edge_changes() {
         Qty::parse("0.002").unwrap()
     );
     // ... or nothing, when the config says skip.
-    core.limits.no_edge_skips = true;
+    core.risk.limits.no_edge_skips = true;
     let intent = Intent {
         plan: Plan {
             strategy: 0,

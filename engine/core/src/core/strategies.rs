@@ -223,7 +223,7 @@ impl Core {
         weight: crate::types::Rate,
         p: &Proposal,
     ) -> Qty {
-        let l = &self.limits;
+        let l = &self.risk.limits;
         let scale = i128::from(crate::types::SCALE);
         let price = if p.entry.is_positive() {
             p.entry

@@ -26,7 +26,7 @@ impl Core {
         let (opened_at, cost16, watched) = (s.opened_at, s.position.cost16(), s.watch);
         let mark = s.mark_or_mid();
         let busy = self.orders.has_open(sym);
-        let l = &self.limits;
+        let l = &self.risk.limits;
         let (close_at, reduce_at, alert_at) = (l.watch_close, l.watch_reduce, l.watch_alert);
         if l.max_hold > 0 && !busy && self.clock.now().0.saturating_sub(opened_at.0) >= l.max_hold {
             self.close_part(seq, sym, held, Origin::MaxHold, out);
