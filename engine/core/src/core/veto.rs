@@ -158,65 +158,10 @@ impl Core {
         };
         let (held, exposure) = (facts.held, facts.exposure);
 
-        // Level 3: forbidden conditions.
-        if !s.feed_ok() {
-            let value = if s.quote.stale {
-                1 + s.quote.feed as i64
-            } else {
-                s.quote.feed as i64
-            };
-            return veto(Rule::FeedUnhealthy, value, 0);
-        }
-        let Some(taking) = s.quote.book.taking_price(side) else {
-            return veto(Rule::NoMarket, 0, 0);
+        let (price, taking) = match self.levels_3_4(s, intent, &facts, qty) {
+            Ok(prices) => prices,
+            Err((rule, v, l)) => return veto(rule, v, l),
         };
-        if facts.adds_risk
-            && let Some((rule, v, l)) =
-                self.risk
-                    .limits
-                    .forbidden(&s.quote, side, self.clock.now().0)
-        {
-            return veto(rule, v, l);
-        }
-
-        // The price the order is judged at: the limit, or what a market
-        // order would take.
-        let price = match intent.kind {
-            // A stop-market takes like a market order once it triggers.
-            OrderKind::Market | OrderKind::StopMarket | OrderKind::TakeProfitMarket => taking,
-            OrderKind::Limit => match s.instrument.round_price(intent.price, side) {
-                Some(p) if p.is_positive() => p,
-                _ => return veto(Rule::PriceBand, intent.price.raw(), 0),
-            },
-        };
-
-        // Level 4: the rulebook.
-        if facts.adds_risk {
-            let standing = self.standing(sym, facts.after, price);
-            let open_positions = || {
-                self.symbols
-                    .iter()
-                    .filter(|o| {
-                        !o.position.qty().is_zero() || self.orders.has_open(o.instrument.id)
-                    })
-                    .count() as i64
-            };
-            let rules = &self.risk.limits;
-            if let Some((rule, v, l)) =
-                rules.rulebook(&standing, &facts, (qty, price), open_positions)
-            {
-                return veto(rule, v, l);
-            }
-        } else if intent.origin == Origin::Strategy && self.risk.limits.min_hold > 0 {
-            let age = self.clock.now().0.saturating_sub(s.opened_at.0);
-            if held != 0 && age < self.risk.limits.min_hold {
-                return veto(
-                    Rule::MinHold,
-                    sat(i128::from(age)),
-                    sat(i128::from(self.risk.limits.min_hold)),
-                );
-            }
-        }
 
         // Level 5: portfolio — size in risk terms, then the portfolio's
         // checks.
@@ -268,6 +213,69 @@ impl Core {
             reduce_only,
             audit: approval,
         })
+    }
+
+    /// Levels 3 (forbidden conditions: feed health and a market for every
+    /// order, the market's state for new risk) and 4 (the rulebook for new
+    /// risk, the minimum hold for a strategy's close). The price the order
+    /// is judged at (the limit, or what a market order would take) and the
+    /// taking price.
+    fn levels_3_4(
+        &self,
+        s: &SymbolState,
+        intent: &Intent,
+        facts: &Facts,
+        qty: Qty,
+    ) -> Result<(Price, Price), Veto> {
+        let side = intent.side;
+        let limits = &self.risk.limits;
+        if !s.feed_ok() {
+            let value = if s.quote.stale {
+                1 + s.quote.feed as i64
+            } else {
+                s.quote.feed as i64
+            };
+            return Err((Rule::FeedUnhealthy, value, 0));
+        }
+        let Some(taking) = s.quote.book.taking_price(side) else {
+            return Err((Rule::NoMarket, 0, 0));
+        };
+        let now = self.clock.now().0;
+        if facts.adds_risk
+            && let Some(veto) = limits.forbidden(&s.quote, side, now)
+        {
+            return Err(veto);
+        }
+        let price = match intent.kind {
+            // A stop-market takes like a market order once it triggers.
+            OrderKind::Market | OrderKind::StopMarket | OrderKind::TakeProfitMarket => taking,
+            OrderKind::Limit => match s.instrument.round_price(intent.price, side) {
+                Some(p) if p.is_positive() => p,
+                _ => return Err((Rule::PriceBand, intent.price.raw(), 0)),
+            },
+        };
+        if facts.adds_risk {
+            let standing = self.standing(intent.symbol, facts.after, price);
+            let open = || self.open_positions();
+            if let Some(veto) = limits.rulebook(&standing, facts, (qty, price), open) {
+                return Err(veto);
+            }
+        } else if intent.origin == Origin::Strategy && limits.min_hold > 0 {
+            let age = now.saturating_sub(s.opened_at.0);
+            if facts.held != 0 && age < limits.min_hold {
+                let (age, min) = (sat(i128::from(age)), sat(i128::from(limits.min_hold)));
+                return Err((Rule::MinHold, age, min));
+            }
+        }
+        Ok((price, taking))
+    }
+
+    /// Symbols with a position or an open order.
+    fn open_positions(&self) -> i64 {
+        self.symbols
+            .iter()
+            .filter(|o| !o.position.qty().is_zero() || self.orders.has_open(o.instrument.id))
+            .count() as i64
     }
 
     /// Levels 1 and 2: kill switch, system state, control mode — one table
