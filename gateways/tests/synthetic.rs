@@ -15,9 +15,15 @@ fn setup(seed: u64) -> (SyntheticConfig, Vec<Instrument>) {
             Price::parse("60000").unwrap(),
             Price::parse("3000").unwrap(),
         ],
-        volatility_bps: 1.0,
-        mean_regime_events: 2_000,
-        trade_ratio: 0.25,
+        volatility_bps: 1.2,
+        volatility_scale: vec![1.0, 1.3],
+        quotes_per_sec: 190.0,
+        trades_per_sec: 62.0,
+        wide_spread_share: 0.06,
+        // Short regimes, so 100,000 events (about 200 s) visit them all.
+        mean_regime_secs: 20,
+        trend_bps_per_min: 4.0,
+        burst_volatility: 3.0,
     };
     (cfg, ins)
 }
@@ -83,8 +89,9 @@ fn visits_every_regime_with_valid_prices() {
             other => panic!("unexpected event {other:?}"),
         }
     }
+    // 62 trades per 190 tickers, twice that in bursts.
     assert!(
-        trades > tickers / 5 && trades < tickers / 3,
+        trades > tickers / 4 && trades < tickers / 2,
         "{trades} trades / {tickers}"
     );
     let per_regime = market.regime_events();

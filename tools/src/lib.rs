@@ -2,6 +2,7 @@
 //! configuration file, the deployment gate, the paper run, and its summary.
 
 pub mod backtest;
+pub mod calibrate;
 pub mod config;
 pub mod control;
 pub mod doctor;

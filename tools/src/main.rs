@@ -126,6 +126,22 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Measure a capture's market (book-ticker and trade rates, per-second
+    /// volatility, spreads, trade sizes) beside the configured synthetic
+    /// market's, and print the `[market]` values the capture gives.
+    Calibrate {
+        /// A capture (`<receive ns> <json>` lines, as `autobot record` writes; .gz ok).
+        capture: PathBuf,
+        /// The symbol to measure (an instrument of the config).
+        #[arg(long, default_value = "BTCUSDT")]
+        symbol: String,
+        /// Exchange seconds of the synthetic market to measure.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        seconds: u64,
+        /// Configuration file (instruments and [market]) [default: config/paper.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Convert data files into a journal once, so backtests replay them at
     /// full speed: Binance aggTrades, bookTicker and klines CSVs and bar
     /// CSVs (plain, .gz or .zip; the format is read from the header), merged
@@ -467,6 +483,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
         } => commands::backtest(files, journal, out, config, sweep, walk_forward, jobs),
         Command::Import { files, out, config } => commands::import(files, out, config),
+        Command::Calibrate {
+            capture,
+            symbol,
+            seconds,
+            config,
+        } => commands::calibrate(&capture, &symbol, seconds, config, &mut out),
         Command::Simexchange {
             config,
             capture,

@@ -72,10 +72,10 @@ fn out_of_range_names_key_value_and_range() {
         e.contains("strategy.instances[2].imbalance = set is out of range; allowed: not a parameter of kind = \"mean_reversion\""),
         "{e}"
     );
-    let text = paper_toml().replace("trade_ratio = 0.25", "trade_ratio = 1.5");
+    let text = paper_toml().replace("wide_spread_share = 0.06", "wide_spread_share = 1.5");
     let (_, e) = load_err("range3", &text);
     assert!(
-        e.contains("market.trade_ratio = 1.5 is out of range; allowed: 0 ..= 1"),
+        e.contains("market.wide_spread_share = 1.5 is out of range; allowed: 0 ..= 1"),
         "{e}"
     );
 }

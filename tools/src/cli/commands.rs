@@ -249,6 +249,36 @@ pub(crate) fn generate(
     Ok(())
 }
 
+/// `autobot calibrate`.
+pub(crate) fn calibrate(
+    capture: &Path,
+    symbol: &str,
+    seconds: u64,
+    config: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use autobot_tools::calibrate::{measure_capture, measure_generated, render};
+    let cfg = AppConfig::load(&config.unwrap_or_else(|| PathBuf::from("config/paper.toml")))?;
+    let instruments = cfg.core().instruments;
+    let names: Vec<String> = instruments.iter().map(|i| i.name.to_string()).collect();
+    let Some(ins) = instruments.iter().find(|i| i.name.as_str() == symbol) else {
+        anyhow::bail!(
+            "{symbol} is not an instrument of the config (it has {})",
+            names.join(", ")
+        );
+    };
+    let measured = measure_capture(capture, &names, ins)?;
+    if measured.quotes_per_sec == 0.0 {
+        anyhow::bail!(
+            "{}: no {symbol} book tickers in the capture",
+            capture.display()
+        );
+    }
+    let generated = measure_generated(&cfg.market, &instruments, ins, seconds);
+    write!(out, "{}", render(symbol, &measured, &generated))?;
+    Ok(())
+}
+
 /// `autobot backtest`.
 pub(crate) fn backtest(
     files: Vec<PathBuf>,
