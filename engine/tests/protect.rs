@@ -14,7 +14,7 @@ use autobot_engine::event::{
 use autobot_engine::strategy::Protect;
 use autobot_engine::types::{ClientOrderId, ExchangeOrderId, Money, Price, Qty, Side};
 
-use common::scene::{Scene, bid_pressure, scalper, signals};
+use common::scene::{Scene, bid_pressure, book_turns, scalper, signals};
 use common::{SEC, audits, new_orders};
 
 fn scene(protect: Option<Protect>) -> Scene {
@@ -106,7 +106,7 @@ fn a_strategy_position_gets_a_stop_at_the_exchange_that_is_cancelled_when_flat()
     // The resting stop holds back neither the core's exits nor counts as
     // exposure: the scalper's own exit goes out after the hold.
     s.h.now += 5 * SEC;
-    let outs = s.quote(60_000.0, "1", "5");
+    let outs = book_turns(&mut s, 60_000.0);
     let exit = new_orders(&outs);
     assert_eq!(exit.len(), 1, "{outs:#?}");
     assert_eq!(exit[0].kind, OrderKind::Market);

@@ -358,9 +358,7 @@ fn a_drawdown_halt_lifts_only_when_recovered_or_overridden() {
 fn a_vetoed_entry_is_not_repeated_while_ticks_bring_no_proposal() {
     let mut cfg = config(scalper());
     cfg.risk.max_order_notional = Money::parse("1").unwrap();
-    let mut s = Scene {
-        h: Harness::new(&cfg),
-    };
+    let mut s = Scene::with(&cfg);
     let mut vetoes = 0;
     for _ in 0..5 {
         vetoes += audits(&bid_pressure(&mut s, 60_000.0))

@@ -14,7 +14,9 @@ use autobot_engine::strategy::{InstanceConfig, StrategyKind};
 use autobot_engine::types::{Price, Qty};
 
 mod common;
-use common::scene::{Scene, bid_pressure, one_order, r, scalper, signals, trend_instance};
+use common::scene::{
+    Scene, bid_pressure, book_turns, one_order, r, scalper, signals, trend_instance,
+};
 use common::{SEC, new_orders};
 
 /// Seconds rising by `step`; returns all outputs.
@@ -164,7 +166,12 @@ fn scalper_enters_on_imbalance_and_holds_at_least_five_seconds() {
     let outs = s.quote(60_000.0, "1", "5");
     assert!(new_orders(&outs).is_empty(), "{outs:#?}");
     s.h.now += 5 * SEC;
+    // After it, a book leaning the other way is not enough while buyers
+    // still lead the tape; the opposite setup closes (and does not turn
+    // the position around).
     let outs = s.quote(60_000.0, "1", "5");
+    assert!(new_orders(&outs).is_empty(), "{outs:#?}");
+    let outs = book_turns(&mut s, 60_000.0);
     s.closes(&outs, SignalReason::ImbalanceFaded);
 }
 

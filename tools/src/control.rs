@@ -112,6 +112,7 @@ impl OperatorSide {
                 listen,
                 token,
                 symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
+                strategies: cfg.strategy.names(),
                 answer_within: Duration::from_secs(5),
             },
             side.inbox.clone(),
@@ -435,6 +436,8 @@ pub enum CtlCommand {
     Flatten(Option<String>),
     /// An operator order (a limit order when `price` is given).
     Order(OrderArgs),
+    /// Disable (`false`) or enable a strategy instance by name.
+    Strategy(String, bool),
 }
 
 /// An operator order as typed.
@@ -493,6 +496,10 @@ impl CtlCommand {
             CtlCommand::Reject(id) => (true, format!("/reject?id={id}")),
             CtlCommand::Flatten(Some(s)) => (true, format!("/flatten?symbol={}", enc(s))),
             CtlCommand::Flatten(None) => (true, "/flatten?all".into()),
+            CtlCommand::Strategy(name, on) => {
+                let to = if *on { "enable" } else { "disable" };
+                (true, format!("/strategy?name={}&to={to}", enc(name)))
+            }
             CtlCommand::Order(o) => {
                 let mut q = format!(
                     "/order?symbol={}&side={}&qty={}",
@@ -540,6 +547,13 @@ impl std::fmt::Display for CtlCommand {
             CtlCommand::Reject(id) => write!(f, "reject {id}"),
             CtlCommand::Flatten(Some(s)) => write!(f, "flatten {s}"),
             CtlCommand::Flatten(None) => f.write_str("flatten --all"),
+            CtlCommand::Strategy(name, on) => {
+                write!(
+                    f,
+                    "strategy {name} {}",
+                    if *on { "enable" } else { "disable" }
+                )
+            }
             CtlCommand::Order(o) => {
                 write!(f, "order {} {} {}", o.symbol, o.side, o.qty)?;
                 match &o.price {

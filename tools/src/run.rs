@@ -36,6 +36,10 @@ use crate::stage::{StageThread, spawn_stage};
 pub struct RunOutcome {
     /// This run's directory (journal, summary).
     pub run_dir: PathBuf,
+    /// The strategy instances' names, in instance order.
+    pub strategies: Vec<String>,
+    /// The symbols, in id order.
+    pub symbols: Vec<String>,
     /// What the market side did.
     pub market: MarketOutcome,
     /// Paper exchange counters (paper execution).
@@ -324,6 +328,12 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     pipeline.warnings.extend(execution_warnings);
     Ok(RunOutcome {
         run_dir,
+        strategies: cfg.strategy.names(),
+        symbols: core_cfg
+            .instruments
+            .iter()
+            .map(|i| i.name.to_string())
+            .collect(),
         market,
         paper: paper_stats,
         exchange,

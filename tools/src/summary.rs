@@ -204,6 +204,71 @@ fn market_and_exchange(s: &mut String, o: &RunOutcome) {
     }
 }
 
+/// Why strategy entries were not taken, most frequent first.
+fn entries_not_taken(st: &autobot_engine::core::CoreStats) -> String {
+    let mut reasons = [
+        ("held (no new risk)", st.signals_held),
+        ("shadowed by another instance", st.signals_shadowed),
+        ("off-regime", st.signals_off_regime),
+        ("below cost", st.signals_below_cost),
+        ("repeated after a veto", st.signals_repeated),
+        ("sized below one step", st.signals_too_small),
+        ("disabled", st.signals_disabled),
+        ("high volatility", st.signals_high_vol),
+    ];
+    reasons.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    let listed: Vec<String> = reasons
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(why, n)| format!("{why} {}", group(*n)))
+        .collect();
+    if listed.is_empty() {
+        "none refused".into()
+    } else {
+        listed.join(" · ")
+    }
+}
+
+/// One line per strategy instance: whether it traded and what it earned
+/// after fees, when it became warm per symbol, and whether it is disabled.
+fn strategy_lines(s: &mut String, o: &RunOutcome) {
+    let core = &o.pipeline.core.core;
+    for (k, name) in o.strategies.iter().enumerate() {
+        let Some((enabled, t)) = core.strategy_totals(k) else {
+            continue;
+        };
+        let ready: Vec<String> = o
+            .symbols
+            .iter()
+            .enumerate()
+            .filter_map(|(i, sym)| {
+                let (at, warmup) =
+                    core.strategy_readiness(k, autobot_engine::types::SymbolId(i as u16))?;
+                Some(match at {
+                    Some(t) => format!(
+                        "{sym} warm at {} ({warmup})",
+                        crate::position::format_utc(t.0)
+                    ),
+                    None => format!("{sym} not warm ({warmup} needed)"),
+                })
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "    {name:<16}{} round trips, {} won, net {} USDT after fees{}; {}",
+            group(t.trips),
+            group(t.wins),
+            t.net,
+            if enabled {
+                ""
+            } else {
+                " (disabled by the operator)"
+            },
+            ready.join(", ")
+        );
+    }
+}
+
 /// What the core saw and did: regimes, inputs by kind, decisions, time in each state, the account, anything refused as implausible.
 fn core_counts(s: &mut String, o: &RunOutcome) {
     let core = &o.pipeline.core.core;
@@ -252,15 +317,12 @@ fn core_counts(s: &mut String, o: &RunOutcome) {
     let _ = writeln!(s, "  {}", time_in_state(st.state_shares()));
     let _ = writeln!(
         s,
-        "  strategies        {} signals; entries not acted on: {} off-regime, {} shadowed, {} held (no new risk), {} repeated, {} sized below one step; {} regime changes",
+        "  strategies        {} signals, {} regime changes; entries not taken: {}",
         group(st.signals),
-        group(st.signals_off_regime),
-        group(st.signals_shadowed),
-        group(st.signals_held),
-        group(st.signals_repeated),
-        group(st.signals_too_small),
-        group(st.regime_changes)
+        group(st.regime_changes),
+        entries_not_taken(st)
     );
+    strategy_lines(s, o);
     let acct = core.account();
     let _ = writeln!(
         s,

@@ -423,8 +423,8 @@ fn a_halt_is_reported_and_stops_are_enforced_while_halted() {
     // The core's own stops are what this pins (`protect = "core"`): no
     // stop rests at the exchange to close first.
     let strict = shipped
-        .replace("max_drawdown = \"0.10\"", "max_drawdown = \"0.05\"")
-        .replace("soft_drawdown = \"0.05\"", "soft_drawdown = \"0.02\"")
+        .replace("max_drawdown = \"0.10\"", "max_drawdown = \"0.03\"")
+        .replace("soft_drawdown = \"0.05\"", "soft_drawdown = \"0.01\"")
         .replace("stop_atr = \"", "protect = \"core\"\nstop_atr = \"");
     assert_ne!(strict, shipped);
     let cfg = base.join("strict.toml");

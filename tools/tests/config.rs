@@ -60,16 +60,28 @@ fn out_of_range_names_key_value_and_range() {
             p.display()
         )
     );
-    let text = paper_toml().replace("slow = 1000", "slow = 10");
+    let text = paper_toml().replace(
+        "slow = 24\natr = 14\nstop_atr",
+        "slow = 5\natr = 14\nstop_atr",
+    );
+    assert_ne!(text, paper_toml());
     let (_, e) = load_err("range2", &text);
     assert!(
-        e.contains("strategy.instances[0].fast = 100 is out of range; allowed: 1 ..= 9"),
+        e.contains("strategy.instances[0].fast = 6 is out of range; allowed: 1 ..= 4"),
         "{e}"
     );
-    let text = paper_toml().replace("period = 10 ", "period = 10\nimbalance = \"0.2\" ");
+    let text = paper_toml().replace("period = 20 ", "period = 20\nimbalance = \"0.2\" ");
+    assert_ne!(text, paper_toml());
     let (_, e) = load_err("range4", &text);
     assert!(
-        e.contains("strategy.instances[2].imbalance = set is out of range; allowed: not a parameter of kind = \"mean_reversion\""),
+        e.contains("strategy.instances[1].imbalance = set is out of range; allowed: not a parameter of kind = \"mean_reversion\""),
+        "{e}"
+    );
+    let text = paper_toml().replace("kind = \"scalper\"", "kind = \"scalper\"\nname = \"trend\"");
+    assert_ne!(text, paper_toml());
+    let (_, e) = load_err("names", &text);
+    assert!(
+        e.contains("strategy.instances[2].name = trend is out of range; allowed: a name no other instance has"),
         "{e}"
     );
     let text = paper_toml().replace("wide_spread_share = 0.06", "wide_spread_share = 1.5");

@@ -29,8 +29,8 @@ fn the_shipped_market_matches_the_capture_within_a_factor_of_one_and_a_half() {
     let names: Vec<String> = instruments.iter().map(|i| i.name.to_string()).collect();
     let btc = &instruments[0];
     assert_eq!(btc.name.as_str(), "BTCUSDT");
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/ticks/btcusdt_20240808.gz");
+    let capture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ticks/btcusdt_20240808.gz");
     let real = measure_capture(&capture, &names, btc).unwrap();
     // The capture's own figures, as measured in Python when it was chosen:
     // a guard against a measurement that agrees with itself but not with
@@ -39,12 +39,32 @@ fn the_shipped_market_matches_the_capture_within_a_factor_of_one_and_a_half() {
     assert!((real.volatility_bps - 1.21).abs() < 0.05, "{real:?}");
 
     let generated = measure_generated(&cfg.market, &instruments, btc, 1_800);
-    within("1 s volatility (bp)", generated.volatility_bps, real.volatility_bps);
-    within("median spread (ticks)", generated.median_spread_ticks, real.median_spread_ticks);
+    within(
+        "1 s volatility (bp)",
+        generated.volatility_bps,
+        real.volatility_bps,
+    );
+    within(
+        "median spread (ticks)",
+        generated.median_spread_ticks,
+        real.median_spread_ticks,
+    );
     within("trades / s", generated.trades_per_sec, real.trades_per_sec);
-    within("book tickers / s", generated.quotes_per_sec, real.quotes_per_sec);
-    within("median trade (USDT)", generated.median_trade_notional, real.median_trade_notional);
-    within("wider than a tick", generated.wide_spread_share, real.wide_spread_share);
+    within(
+        "book tickers / s",
+        generated.quotes_per_sec,
+        real.quotes_per_sec,
+    );
+    within(
+        "median trade (USDT)",
+        generated.median_trade_notional,
+        real.median_trade_notional,
+    );
+    within(
+        "wider than a tick",
+        generated.wide_spread_share,
+        real.wide_spread_share,
+    );
     // Half an hour of market stays near its price (the old generator
     // walked BTC from 60,003 to 84,262 in 50 s).
     let moved = (generated.last_mid / generated.first_mid - 1.0).abs();
@@ -66,6 +86,13 @@ fn ethusdt_has_its_own_scale() {
     // the same money rather than the same quantity.
     assert!((e.first_mid / 3000.0 - 1.0).abs() < 0.001, "{e:?}");
     let ratio = e.volatility_bps / b.volatility_bps;
-    assert!((1.1..1.5).contains(&ratio), "ETH / BTC volatility {ratio:.2}");
-    within("ETH median trade (USDT)", e.median_trade_notional, b.median_trade_notional);
+    assert!(
+        (1.1..1.5).contains(&ratio),
+        "ETH / BTC volatility {ratio:.2}"
+    );
+    within(
+        "ETH median trade (USDT)",
+        e.median_trade_notional,
+        b.median_trade_notional,
+    );
 }

@@ -25,10 +25,8 @@ fn config(layout: Layout, dir: &Path) -> AppConfig {
     cfg.engine.ring_size = 4096;
     cfg.journal.segment_mib = 2;
     cfg.journal.checkpoint_every = 10_000;
-    cfg.strategy.instances[0].fast = Some(20);
-    cfg.strategy.instances[0].slow = Some(100);
-    // The fast cross churns and loses to fees; the losing-streak breaker
-    // would park it in SAFE_MODE, and this test wants trading.
+    // The scalper loses to fees on a random walk; the losing-streak
+    // breaker would park it in SAFE_MODE, and this test wants trading.
     cfg.risk.max_consecutive_losses = 1000;
     cfg.run.run_dir = dir.to_str().unwrap().into();
     cfg
@@ -245,7 +243,8 @@ fn check(layout: Layout, name: &str) {
     // A what-if config decides differently: --verify fails and names the
     // first input after which a direct feed of both configs differs.
     let mut what_if = cfg.clone();
-    what_if.strategy.instances[0].fast = Some(7);
+    // The scalper (instance 2) enters on a weaker book imbalance.
+    what_if.strategy.instances[2].imbalance = Some("0.3".parse().unwrap());
     let (mut a, mut b) = (Core::new(&cfg.core()), Core::new(&what_if.core()));
     let first_divergent = events
         .iter()

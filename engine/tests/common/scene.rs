@@ -19,8 +19,11 @@ pub fn r(s: &str) -> Rate {
     s.parse().unwrap()
 }
 
-/// BTCUSDT (symbol 0) with one strategy instance.
-pub fn config(inst: InstanceConfig) -> CoreConfig {
+/// BTCUSDT (symbol 0) with one strategy instance. Fee-aware entries are
+/// off unless the instance sets `min_edge`: these scenes test the rules
+/// of each kind, `fees.rs` the costs.
+pub fn config(mut inst: InstanceConfig) -> CoreConfig {
+    inst.min_edge = inst.min_edge.or(Some(Rate::ZERO));
     let mut c = risk_config();
     c.strategy = StrategyConfig {
         bar_secs: vec![1],
@@ -53,15 +56,42 @@ pub struct Scene {
 }
 
 impl Scene {
+    /// The scene, with a scalper's warm-up already seen (balanced quotes
+    /// at 60,000, one per 10 ms: the other symbol of the config must not
+    /// go stale meanwhile).
     pub fn new(inst: InstanceConfig) -> Scene {
-        Scene {
-            h: Harness::new(&config(inst)),
+        Scene::with(&config(inst))
+    }
+
+    /// [`Scene::new`] with a config of the scene's making.
+    pub fn with(cfg: &CoreConfig) -> Scene {
+        let kind = cfg.strategy.instances[0].kind;
+        let mut scene = Scene {
+            h: Harness::new(cfg),
+        };
+        if kind == StrategyKind::Scalper {
+            for _ in 0..autobot_engine::strategy::SCALPER_WARMUP_TICKS {
+                let outs = scene.quote_after(10_000_000, 60_000.0, "1", "1");
+                assert!(signals(&outs).is_empty(), "no signal while warming up");
+            }
         }
+        scene
     }
 
     /// A book ticker 100 ms on, 0.2 wide around `mid`, with these sizes.
     pub fn quote(&mut self, mid: f64, bid_qty: &str, ask_qty: &str) -> Vec<OutputEvent> {
-        self.h.now += 100_000_000;
+        self.quote_after(100_000_000, mid, bid_qty, ask_qty)
+    }
+
+    /// A book ticker `step` ns on.
+    fn quote_after(
+        &mut self,
+        step: u64,
+        mid: f64,
+        bid_qty: &str,
+        ask_qty: &str,
+    ) -> Vec<OutputEvent> {
+        self.h.now += step;
         let p = |x: f64| Price::parse(&format!("{x:.1}")).unwrap();
         let body = InputBody::BookTicker(BookTicker {
             update_id: self.h.seq,
@@ -151,6 +181,15 @@ pub fn trend_instance(regimes: &[Regime]) -> InstanceConfig {
 
 pub fn scalper() -> InstanceConfig {
     InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range])
+}
+
+/// Sellers take over the tape that [`bid_pressure`] tilted, and the book
+/// leans to the asks: the short setup, a long scalp's exit.
+pub fn book_turns(s: &mut Scene, mid: f64) -> Vec<OutputEvent> {
+    let mut outs = s.trade(mid, false);
+    outs.extend(s.trade(mid, false));
+    outs.extend(s.quote(mid, "1", "5"));
+    outs
 }
 
 /// Buyers on the tape and a bid-heavy book: the scalper's long setup.

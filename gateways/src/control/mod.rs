@@ -62,6 +62,8 @@ pub struct ControlConfig {
     pub token: Hidden,
     /// Configured symbols, by `SymbolId`.
     pub symbols: Vec<String>,
+    /// Strategy instances' names, by instance number.
+    pub strategies: Vec<String>,
     /// Longest wait for the core to process a command before answering 202.
     pub answer_within: Duration,
 }
@@ -489,10 +491,25 @@ impl Endpoint {
                 let (c, sym) = self.order(url)?;
                 Ok(Routed::Command(c, sym))
             }
+            ("POST", "/strategy") => {
+                let usage = "strategy needs ?name=<NAME>&to=disable|enable";
+                let name = query(url, "name").ok_or_else(|| error(400, usage))?;
+                let action = match query(url, "to") {
+                    Some("disable") => OperatorAction::DisableStrategy,
+                    Some("enable") => OperatorAction::EnableStrategy,
+                    _ => return Err(error(400, usage)),
+                };
+                let Some(k) = self.cfg.strategies.iter().position(|n| n == name) else {
+                    let known = self.cfg.strategies.join(", ");
+                    let msg = format!("no strategy instance is named {name:?} (they are: {known})");
+                    return Err(error(400, &msg));
+                };
+                command(action, k as u64)
+            }
             (
                 _,
                 "/status" | "/kill" | "/reset" | "/mode" | "/approve" | "/reject" | "/flatten"
-                | "/order",
+                | "/order" | "/strategy",
             ) => Err(error(405, "use GET for /status and POST for commands")),
             _ => Err(error(404, "unknown path")),
         }

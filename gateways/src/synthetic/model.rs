@@ -350,7 +350,10 @@ mod tests {
         // The points themselves come back exactly.
         assert_eq!(quantile(&TOP_NOTIONAL, 0.0).to_bits(), 1_000f64.to_bits());
         assert_eq!(quantile(&TOP_NOTIONAL, 0.5).to_bits(), 165_092f64.to_bits());
-        assert_eq!(quantile(&TOP_NOTIONAL, 1.0).to_bits(), 1_500_000f64.to_bits());
+        assert_eq!(
+            quantile(&TOP_NOTIONAL, 1.0).to_bits(),
+            1_500_000f64.to_bits()
+        );
         let mid = quantile(&TRADE_NOTIONAL, 0.375);
         assert!((mid - (185.0 + 989.0) / 2.0).abs() < 1e-9, "{mid}");
     }

@@ -66,6 +66,17 @@ pub enum CtlAction {
         #[arg(long)]
         reduce_only: bool,
     },
+    /// Stop a strategy instance opening positions (`disable`: what it holds
+    /// still exits by its stop, target and hold limits) or let it again
+    /// (`enable`). Journaled like every command.
+    Strategy {
+        /// The instance's name (`name` in the config, else its kind; see
+        /// the run summary).
+        name: String,
+        /// disable | enable
+        #[arg(value_parser = ["disable", "enable"])]
+        to: String,
+    },
     /// Close a position with a reduce-only market order (--all: every symbol).
     Flatten {
         /// The symbol, e.g. BTCUSDT.
@@ -107,6 +118,7 @@ pub fn run(
         CtlAction::Approve { id } => CtlCommand::Approve(id),
         CtlAction::Reject { id } => CtlCommand::Reject(id),
         CtlAction::Flatten { symbol, .. } => CtlCommand::Flatten(symbol),
+        CtlAction::Strategy { name, to } => CtlCommand::Strategy(name, to == "enable"),
         CtlAction::Order {
             symbol,
             side,

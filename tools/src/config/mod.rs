@@ -458,13 +458,19 @@ impl AppConfig {
 
     /// The core's part of the configuration.
     pub fn core(&self) -> CoreConfig {
-        CoreConfig::new(
+        let mut core = CoreConfig::new(
             &self.instruments,
             self.strategy.clone(),
             self.risk.clone(),
             self.control.clone(),
             self.account.clone(),
             self.run.mode == Deployment::DryRun,
-        )
+        );
+        core.costs = autobot_engine::config::Costs {
+            taker_fee: self.paper.taker_fee,
+            maker_fee: self.paper.maker_fee,
+            slippage_ticks: self.paper.slippage_ticks,
+        };
+        core
     }
 }

@@ -523,6 +523,33 @@ pub struct CoreConfig {
     /// DRY_RUN deployment: every order intent is audited and vetoed
     /// (signals only).
     pub dry_run: bool,
+    /// What a round trip costs: the fees and slippage entries are judged
+    /// against (`min_edge`).
+    pub costs: Costs,
+}
+
+/// Trading costs as the core counts them for fee-aware entries: the fill
+/// model's (`[paper]`) in paper runs and backtests; at the exchange they
+/// should be the account's commission rates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Costs {
+    /// Fee of a taking fill, as a fraction of notional.
+    pub taker_fee: Rate,
+    /// Fee of a resting fill.
+    pub maker_fee: Rate,
+    /// Adverse ticks of each taking fill.
+    pub slippage_ticks: u32,
+}
+
+impl Default for Costs {
+    /// Binance USD-M's base tier: 4 bp taker, 2 bp maker.
+    fn default() -> Self {
+        Costs {
+            taker_fee: Rate::from_raw(40_000),
+            maker_fee: Rate::from_raw(20_000),
+            slippage_ticks: 0,
+        }
+    }
 }
 
 impl CoreConfig {
@@ -546,6 +573,7 @@ impl CoreConfig {
             control,
             account,
             dry_run,
+            costs: Costs::default(),
         }
     }
 }

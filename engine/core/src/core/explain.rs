@@ -217,6 +217,7 @@ pub fn refusal(r: Refusal) -> &'static str {
              recovers, or with `autobot ctl reset --override-drawdown` (orders that reduce a \
              position go meanwhile)"
         }
+        Refusal::UnknownStrategy => "no strategy instance has that number",
     }
 }
 

@@ -83,6 +83,7 @@ use quote::Quote;
 pub use risk::Limits;
 use risk::Risk;
 use signals::Signals;
+pub use signals::TripTotals;
 pub use veto::{Intent, Plan};
 pub use view::{AccountView, BookView, CoreView, OrderView, StatsView, SymbolView};
 pub use volatility::Volatility;
@@ -160,6 +161,13 @@ pub struct CoreStats {
     /// Entry proposals whose risk size rounds to less than one step (the
     /// configured risk or notional buys nothing at the price: not acted on).
     pub signals_too_small: u64,
+    /// Entry proposals whose expected move does not cover `min_edge`
+    /// round-trip costs (fee-aware entries).
+    pub signals_below_cost: u64,
+    /// Entry proposals of an instance the operator disabled.
+    pub signals_disabled: u64,
+    /// Entry proposals while HIGH_VOL with `high_vol_size = 0`.
+    pub signals_high_vol: u64,
     /// Regime changes.
     pub regime_changes: u64,
     /// Events naming a symbol that is not configured.
@@ -572,6 +580,29 @@ impl Core {
     /// The limits in force (the rulebook as configured).
     pub fn limits(&self) -> &Limits {
         &self.risk.limits
+    }
+
+    /// Strategy instances configured.
+    pub fn strategy_count(&self) -> usize {
+        self.signals.instances()
+    }
+
+    /// Instance `k`: whether the operator lets it open positions, and its
+    /// closed round trips.
+    pub fn strategy_totals(&self, k: usize) -> Option<(bool, TripTotals)> {
+        let enabled = k < self.signals.instances() && self.signals.weight(k).enabled;
+        self.signals.totals(k).map(|t| (enabled, t))
+    }
+
+    /// Instance `k` on `sym`: when its indicators became warm (event time;
+    /// `None`: not yet) and what its warm-up is.
+    pub fn strategy_readiness(
+        &self,
+        k: usize,
+        sym: SymbolId,
+    ) -> Option<(Option<UnixNanos>, crate::strategy::Warmup)> {
+        (k < self.signals.instances() && usize::from(sym.0) < self.symbols.len())
+            .then(|| self.signals.readiness(k, sym))
     }
 
     /// Pending SemiAuto approvals.

@@ -36,17 +36,20 @@ pub enum Refusal {
     /// the limit (it lifts when equity recovers, or with the drawdown
     /// override).
     HaltedByDrawdown = 5,
+    /// No strategy instance has that number.
+    UnknownStrategy = 6,
 }
 }
 
 impl Refusal {
     /// Every refusal, in `repr` order.
-    pub const ALL: [Refusal; 5] = [
+    pub const ALL: [Refusal; 6] = [
         Refusal::UnknownApproval,
         Refusal::UnknownSymbol,
         Refusal::BadArgument,
         Refusal::HaltedByDailyLoss,
         Refusal::HaltedByDrawdown,
+        Refusal::UnknownStrategy,
     ];
 }
 
@@ -125,6 +128,13 @@ impl Core {
                     self.flatten(seq, sym, out);
                 } else {
                     self.refuse_operator(seq, c, Refusal::UnknownSymbol, out);
+                }
+            }
+            OperatorAction::DisableStrategy | OperatorAction::EnableStrategy => {
+                let on = c.action == OperatorAction::EnableStrategy;
+                let k = usize::try_from(c.arg).unwrap_or(usize::MAX);
+                if !self.signals.set_enabled(k, on) {
+                    self.refuse_operator(seq, c, Refusal::UnknownStrategy, out);
                 }
             }
             OperatorAction::Order => {

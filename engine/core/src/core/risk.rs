@@ -197,6 +197,8 @@ pub struct Limits {
     pub max_update_jump: u64,
     /// Largest move of a price from the last accepted one (fraction).
     pub max_price_jump: Rate,
+    /// Fees and slippage a round trip costs (fee-aware entries).
+    pub costs: crate::config::Costs,
     /// The mode-scaled limits, indexed by `ControlMode as usize`: computed
     /// once, since the chain asks for them on every intent.
     by_mode: [ModeLimits; 4],
@@ -268,6 +270,7 @@ impl Limits {
             },
             max_update_jump: r.guards.max_update_jump,
             max_price_jump: r.guards.max_price_jump,
+            costs: cfg.costs,
             by_mode: ControlMode::ALL.map(|mode| {
                 let profile = ModeProfile::of(mode);
                 ModeLimits {

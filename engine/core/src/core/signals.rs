@@ -27,10 +27,23 @@ use crate::event::{Kline, Trade, WeightChange};
 use crate::features::candles::MAX_TIMEFRAMES;
 use crate::features::set::FeatureSet;
 use crate::regime::{Change, RegimeDetector};
-use crate::strategy::{AnyStrategy, BarSource, Market, Proposal, Strategy as _, Weight};
+use crate::strategy::{AnyStrategy, BarSource, Market, Proposal, Strategy as _, Warmup, Weight};
 use crate::types::{Money, Rate, SymbolId, UnixNanos};
 
 use super::kelly::TripRecord;
+
+/// An instance's closed round trips since the journal began.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+pub struct TripTotals {
+    /// Round trips closed.
+    pub trips: u64,
+    /// Those that made money after fees.
+    pub wins: u64,
+    /// Their realized PnL net of fees and funding.
+    pub net: Money,
+}
 
 /// Bars a trade closed, by timeframe (`Some` where one closed).
 pub(super) type ClosedBars = [Option<Kline>; MAX_TIMEFRAMES];
@@ -48,6 +61,12 @@ pub(super) struct Signals {
     weights: Vec<Weight>,
     /// Each instance's closed round trips (Kelly sizing).
     trips: Vec<TripRecord>,
+    /// Each instance's round trips, wins and net PnL since the journal
+    /// began.
+    totals: Vec<TripTotals>,
+    /// When each strategy (`instance × symbols + symbol`) became warm
+    /// (event time; 0: not yet).
+    ready_at: Vec<UnixNanos>,
     symbols: usize,
     /// Where bars come from.
     bars: BarSource,
@@ -58,6 +77,8 @@ pub(super) struct Signals {
     regime_tf: u8,
     /// L2 levels in the book imbalance.
     book_levels: u16,
+    /// Entry size while HIGH_VOL, as a fraction.
+    high_vol_size: Rate,
 }
 
 impl Signals {
@@ -89,6 +110,8 @@ impl Signals {
                 .iter()
                 .map(|_| TripRecord::new(cfg.risk.sizing.kelly_trips))
                 .collect(),
+            totals: vec![TripTotals::default(); sc.instances.len()],
+            ready_at: vec![UnixNanos(0); sc.instances.len() * symbols],
             symbols,
             bars: sc.bars,
             bar_secs,
@@ -99,7 +122,13 @@ impl Signals {
                 .position(|&s| s == sc.regime_bar_secs)
                 .unwrap_or(0) as u8,
             book_levels: sc.book_levels.min(1000) as u16,
+            high_vol_size: sc.high_vol_size,
         }
+    }
+
+    /// Entry size while HIGH_VOL, as a fraction (0: no entries).
+    pub(super) fn high_vol_size(&self) -> Rate {
+        self.high_vol_size
     }
 
     /// Strategy instances configured.
@@ -170,10 +199,40 @@ impl Signals {
         bar: Option<&Kline>,
         m: &Market,
     ) -> Option<Proposal> {
-        let s = &mut self.strategies[k * self.symbols + usize::from(sym.0)];
-        match bar {
+        let at = k * self.symbols + usize::from(sym.0);
+        let s = &mut self.strategies[at];
+        let p = match bar {
             Some(bar) => s.on_bar(bar, m),
             None => s.on_tick(m),
+        };
+        if self.ready_at[at].0 == 0 && s.is_ready() {
+            self.ready_at[at] = m.now.max(UnixNanos(1));
+        }
+        p
+    }
+
+    /// When instance `k` became warm on `sym` (`None`: not yet), and what
+    /// its warm-up is.
+    pub(super) fn readiness(&self, k: usize, sym: SymbolId) -> (Option<UnixNanos>, Warmup) {
+        let at = k * self.symbols + usize::from(sym.0);
+        let t = self.ready_at[at];
+        ((t.0 != 0).then_some(t), self.strategies[at].warmup())
+    }
+
+    /// Instance `k`'s round trips so far.
+    pub(super) fn totals(&self, k: usize) -> Option<TripTotals> {
+        self.totals.get(k).copied()
+    }
+
+    /// The operator enables or disables instance `k`; `false` if there is
+    /// no such instance.
+    pub(super) fn set_enabled(&mut self, k: usize, enabled: bool) -> bool {
+        match self.weights.get_mut(k) {
+            Some(w) => {
+                w.enabled = enabled;
+                true
+            }
+            None => false,
         }
     }
 
@@ -197,6 +256,11 @@ impl Signals {
         let k = usize::from(k);
         if let Some(t) = self.trips.get_mut(k) {
             t.record(pnl, notional);
+        }
+        if let Some(t) = self.totals.get_mut(k) {
+            t.trips += 1;
+            t.wins += u64::from(pnl.is_positive());
+            t.net = t.net.checked_add(pnl).unwrap_or(t.net);
         }
         let w = self.weights.get_mut(k)?;
         if !w.on_trip(pnl) {

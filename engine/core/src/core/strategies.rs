@@ -25,13 +25,50 @@
 //!   output before the order's audit record.
 
 use super::{Core, OutputSink, SymbolState};
+use crate::config::Costs;
 use crate::event::{Kline, Origin, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
 use crate::features::flow::book_quantities;
+use crate::regime::Regime;
 use crate::strategy::{Market, Proposal};
-use crate::types::{Money, Price, Qty, Rounding, Seq, SymbolId, UnixNanos};
+use crate::types::{Money, Price, Qty, Rate, Rounding, Seq, SymbolId, UnixNanos};
 
 /// `owner` / `holder` of no instance.
 pub(super) const NO_STRATEGY: u8 = u8::MAX;
+
+/// Fee-aware entries: the proposal's expected move (its target's distance
+/// from the entry, else its stop's) is at least `min_edge` round-trip
+/// costs: the taker fee both ways, the spread (half of it paid on each
+/// side) and the configured slippage ticks both ways, at the entry price.
+/// A proposal with neither a target nor a stop has no expected move to
+/// judge and passes, as does every proposal with `min_edge = 0`. Exact
+/// integers: `move × 10⁸ ≥ min_edge × cost`.
+fn covers_costs(s: &SymbolState, p: &Proposal, min_edge: Rate, costs: &Costs) -> bool {
+    if min_edge.is_zero() {
+        return true;
+    }
+    let entry = if p.entry.is_positive() {
+        p.entry
+    } else {
+        match s.quote.book.mid() {
+            Some(mid) => mid,
+            None => return true,
+        }
+    };
+    let distance = |level: Price| (i128::from(level.raw()) - i128::from(entry.raw())).abs();
+    let expected = if p.take.is_positive() {
+        distance(p.take)
+    } else if p.stop.is_positive() {
+        distance(p.stop)
+    } else {
+        return true;
+    };
+    let scale = i128::from(crate::types::SCALE);
+    let fees = 2 * i128::from(entry.raw()) * i128::from(costs.taker_fee.raw()) / scale;
+    let spread = i128::from(s.quote.book.ask_price.raw() - s.quote.book.bid_price.raw()).max(0);
+    let slippage = 2 * i128::from(costs.slippage_ticks) * i128::from(s.instrument.tick_size.raw());
+    let cost = fees + spread + slippage;
+    expected * scale >= i128::from(min_edge.raw()) * cost
+}
 
 impl SymbolState {
     fn held(&self) -> Stance {
@@ -178,9 +215,24 @@ impl Core {
             }
             return;
         }
+        if !w.enabled {
+            self.stats.signals_disabled += 1;
+            return;
+        }
         if !w.regimes.contains(s.regime) {
             self.stats.signals_off_regime += 1;
             return;
+        }
+        let mut weight = w.weight;
+        if s.regime == Regime::HighVol {
+            let size = self.signals.high_vol_size();
+            if size.is_zero() {
+                self.stats.signals_high_vol += 1;
+                return;
+            }
+            let scaled =
+                i128::from(weight.raw()) * i128::from(size.raw()) / i128::from(crate::types::SCALE);
+            weight = Rate::from_raw(i64::try_from(scaled).unwrap_or(0));
         }
         if !self.control.takes_new_risk() {
             // The state record already says why; an entry would only be
@@ -202,7 +254,11 @@ impl Core {
         if Stance::of(s.target) == p.stance && s.owner == inst {
             return;
         }
-        let target = p.stance.sign() * self.entry_size(&s, w.weight, p).raw();
+        if !covers_costs(&s, p, w.min_edge, &self.risk.limits.costs) {
+            self.stats.signals_below_cost += 1;
+            return;
+        }
+        let target = p.stance.sign() * self.entry_size(&s, weight, p).raw();
         if target == 0 {
             self.stats.signals_too_small += 1;
             return;

@@ -194,6 +194,9 @@ fn counters(s: &CoreStats) -> BTreeMap<&'static str, u64> {
         ("approvals_requested", s.approvals_requested),
         ("watch_actions", s.watch_actions),
         ("signals_too_small", s.signals_too_small),
+        ("signals_below_cost", s.signals_below_cost),
+        ("signals_disabled", s.signals_disabled),
+        ("signals_high_vol", s.signals_high_vol),
     ])
 }
 

@@ -303,6 +303,11 @@ pub enum OperatorAction {
     /// An operator order on the header's symbol: `side`, `kind`, `qty`,
     /// `price` (limit price; ignored for market), `flags`.
     Order = 8,
+    /// Strategy instance `arg` opens nothing more (what it holds still
+    /// exits by its stop, target and hold limits).
+    DisableStrategy = 9,
+    /// Strategy instance `arg` may open positions again.
+    EnableStrategy = 10,
 }
 }
 

@@ -98,6 +98,9 @@ impl StrategyKind {
 pub struct InstanceConfig {
     /// What it is.
     pub kind: StrategyKind,
+    /// The name the operator and the reports use (`ctl strategy NAME`);
+    /// default: the kind's, with `#<index>` when several share it.
+    pub name: Option<String>,
     /// Regimes in which it may open positions (at least one).
     pub regimes: Vec<Regime>,
     /// Fast EMA period (ema_cross: book tickers, default 100; trend: bars, 20).
@@ -138,6 +141,11 @@ pub struct InstanceConfig {
     pub min_hold_secs: Option<u32>,
     /// Seconds after which the core closes the position (scalper 300; 0 = none).
     pub max_hold_secs: Option<u32>,
+    /// Fee-aware entries: an entry's expected move (its target distance,
+    /// else its stop distance) must be at least this many round-trip costs
+    /// (fees both ways, the spread, slippage); 0 turns the check off
+    /// (default 1.5).
+    pub min_edge: Option<Rate>,
     /// Losing round trips in a row that shrink the weight (default 3).
     pub losing_streak: Option<u32>,
     /// Factor applied to the weight after such a streak, 0 < f < 1 (0.5).
@@ -194,6 +202,7 @@ impl InstanceConfig {
     pub fn new(kind: StrategyKind, regimes: &[Regime]) -> InstanceConfig {
         InstanceConfig {
             kind,
+            name: None,
             regimes: regimes.to_vec(),
             fast: None,
             slow: None,
@@ -212,6 +221,7 @@ impl InstanceConfig {
             protect_target: None,
             min_hold_secs: None,
             max_hold_secs: None,
+            min_edge: None,
             losing_streak: None,
             weight_shrink: None,
             weight_min: None,
@@ -312,6 +322,10 @@ impl InstanceConfig {
             0
         };
         self.max_hold_secs.unwrap_or(d)
+    }
+    /// Round-trip costs an entry's expected move must cover (0: off).
+    pub fn min_edge(&self) -> Rate {
+        self.min_edge.unwrap_or(ratio(1, 50))
     }
     /// Losing streak that shrinks the weight.
     pub fn losing_streak(&self) -> u32 {
@@ -424,6 +438,21 @@ impl Validate for InstanceConfig {
         }
         pct("weight_min", self.weight_min(), Rate::from_raw(1))?;
         pct("weight_recover", self.weight_recover(), Rate::ZERO)?;
+        let edge = self.min_edge();
+        if edge.is_negative() || edge > ratio(100, 0) {
+            return Err(RangeError::new(at, "min_edge", edge, "0 (off) ..= 100"));
+        }
+        if let Some(name) = &self.name {
+            let fine = !name.is_empty()
+                && name.len() <= 32
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-#".contains(&b));
+            if !fine {
+                let allowed = "1 to 32 of A-Z a-z 0-9 _ - #";
+                return Err(RangeError::new(at, "name", name, allowed));
+            }
+        }
         Ok(())
     }
 }
@@ -450,8 +479,17 @@ pub struct StrategyConfig {
     pub profile_ticks: u32,
     /// The regime detector.
     pub regime: RegimeConfig,
+    /// Entries while the symbol is HIGH_VOL (by instances that list
+    /// `high_vol`) at this fraction of their size; 0 opens none (0 ..= 1,
+    /// default 0.5).
+    #[serde(default = "half")]
+    pub high_vol_size: Rate,
     /// The strategies (1 ..= 32).
     pub instances: Vec<InstanceConfig>,
+}
+
+fn half() -> Rate {
+    ratio(0, 50)
 }
 
 /// The most strategy instances.
@@ -481,8 +519,24 @@ impl StrategyConfig {
             profile_buckets: 2000,
             profile_ticks: 10,
             regime: RegimeConfig::default(),
+            high_vol_size: half(),
             instances: Vec::new(),
         }
+    }
+
+    /// Each instance's name, in instance order: its `name`, else its
+    /// kind's, with `#<index>` when another instance has the same kind.
+    pub fn names(&self) -> Vec<String> {
+        let kinds = |k: StrategyKind| self.instances.iter().filter(|i| i.kind == k).count();
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| match &inst.name {
+                Some(n) => n.clone(),
+                None if kinds(inst.kind) > 1 => format!("{}#{i}", inst.kind.name()),
+                None => inst.kind.name().to_string(),
+            })
+            .collect()
     }
 }
 
@@ -535,6 +589,21 @@ impl Validate for StrategyConfig {
         )?;
         for (i, inst) in self.instances.iter().enumerate() {
             inst.validate(&format!("{at}.instances[{i}]"))?;
+        }
+        if self.high_vol_size.is_negative() || self.high_vol_size > Rate::ONE {
+            return Err(RangeError::new(
+                at,
+                "high_vol_size",
+                self.high_vol_size,
+                "0 ..= 1",
+            ));
+        }
+        let names = self.names();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                let key = format!("instances[{i}].name");
+                return Err(RangeError::new(at, &key, n, "a name no other instance has"));
+            }
         }
         Ok(())
     }

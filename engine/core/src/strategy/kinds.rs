@@ -2,9 +2,18 @@
 //! proposes a stance; the core decides what to do with the proposal
 //! (regime filter, ownership of the position, sizing, the veto chain) and
 //! manages stops, targets and hold times.
+//!
+//! # Warm-up
+//! A strategy proposes nothing until it has seen what its indicators need
+//! ([`Strategy::warmup`]): `ema_cross` its slow period in book tickers;
+//! `trend` the larger of its slow period and its ATR period + 1 in bars
+//! (an ATR of n bars needs n true ranges, so n + 1 closes); mean reversion
+//! the larger of its band period and its ATR period + 1; the scalper
+//! [`SCALPER_WARMUP_TICKS`] book tickers (its trade-flow window fills and
+//! the book settles).
 
 use super::{Cross, EmaCross};
-use super::{Market, Proposal, Strategy};
+use super::{Market, Proposal, Strategy, Warmup};
 use crate::event::{Kline, SignalReason, Stance};
 use crate::features::ta::{Atr, Bollinger, Ema};
 use crate::regime::Regime;
@@ -49,10 +58,37 @@ fn confidence(x: f64) -> Rate {
     Rate::from_raw((c * SCALE as f64).round() as i64)
 }
 
+/// Book tickers the scalper sees before it trades.
+pub const SCALPER_WARMUP_TICKS: u32 = 500;
+
+/// Counts what a strategy has seen, up to its warm-up.
+#[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+struct Seen {
+    seen: u32,
+    needs: u32,
+}
+
+impl Seen {
+    fn new(needs: u32) -> Seen {
+        Seen { seen: 0, needs }
+    }
+
+    /// One more; whether it is warm now.
+    fn step(&mut self) -> bool {
+        self.seen = self.seen.saturating_add(1);
+        self.ready()
+    }
+
+    fn ready(&self) -> bool {
+        self.seen >= self.needs
+    }
+}
+
 /// EMA cross of the mid on every book ticker (flips the position).
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct EmaFlip {
     cross: EmaCross,
+    seen: Seen,
 }
 
 impl EmaFlip {
@@ -60,14 +96,27 @@ impl EmaFlip {
     pub fn new(fast: u32, slow: u32) -> EmaFlip {
         EmaFlip {
             cross: EmaCross::new(fast, slow),
+            seen: Seen::new(slow),
         }
     }
 }
 
 impl Strategy for EmaFlip {
+    fn warmup(&self) -> Warmup {
+        Warmup::Ticks(self.seen.needs)
+    }
+
+    fn is_ready(&self) -> bool {
+        self.seen.ready()
+    }
+
     fn on_tick(&mut self, m: &Market) -> Option<Proposal> {
         let mid = m.top.mid()?;
-        let (stance, reason) = match self.cross.update(mid.to_f64())? {
+        let cross = self.cross.update(mid.to_f64());
+        if !self.seen.step() {
+            return None;
+        }
+        let (stance, reason) = match cross? {
             Cross::Up => (Stance::Long, SignalReason::EmaCrossUp),
             Cross::Down => (Stance::Short, SignalReason::EmaCrossDown),
         };
@@ -89,6 +138,7 @@ pub struct Trend {
     atr: Atr,
     stop_atr: f64,
     take_atr: f64,
+    seen: Seen,
 }
 
 impl Trend {
@@ -100,11 +150,20 @@ impl Trend {
             atr: Atr::new(atr as usize),
             stop_atr: stop_atr.to_f64(),
             take_atr: take_atr.to_f64(),
+            seen: Seen::new(slow.max(atr + 1)),
         }
     }
 }
 
 impl Strategy for Trend {
+    fn warmup(&self) -> Warmup {
+        Warmup::Bars(self.seen.needs)
+    }
+
+    fn is_ready(&self) -> bool {
+        self.seen.ready()
+    }
+
     fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
         None
     }
@@ -114,6 +173,9 @@ impl Strategy for Trend {
         let fast = self.fast.update(c);
         let slow = self.slow.update(c);
         let atr = self.atr.update(h, l, c);
+        if !self.seen.step() {
+            return None;
+        }
         let (fast, slow, atr) = (fast?, slow?, atr?);
         if atr <= 0.0 {
             return None;
@@ -154,6 +216,7 @@ pub struct MeanReversion {
     atr: Atr,
     stop_atr: f64,
     use_vwap: bool,
+    seen: Seen,
 }
 
 impl MeanReversion {
@@ -165,11 +228,20 @@ impl MeanReversion {
             atr: Atr::new(atr as usize),
             stop_atr: stop_atr.to_f64(),
             use_vwap,
+            seen: Seen::new(period.max(atr + 1)),
         }
     }
 }
 
 impl Strategy for MeanReversion {
+    fn warmup(&self) -> Warmup {
+        Warmup::Bars(self.seen.needs)
+    }
+
+    fn is_ready(&self) -> bool {
+        self.seen.ready()
+    }
+
     fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
         None
     }
@@ -178,6 +250,9 @@ impl Strategy for MeanReversion {
         let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
         let bands = self.bands.update(c);
         let atr = self.atr.update(h, l, c);
+        if !self.seen.step() {
+            return None;
+        }
         let (b, atr) = (bands?, atr?);
         let width = b.upper - b.lower;
         if width <= 0.0 {
@@ -223,7 +298,8 @@ impl Strategy for MeanReversion {
 /// Microstructure scalper on book tickers: long when the book leans to the
 /// bids by `imbalance` and buyers lead the tape by `flow` with the spread
 /// at most `max_spread_bps` (short mirrored); stop and target in basis
-/// points of the entry; out when the book leans the other way.
+/// points of the entry; out (never straight into the other side) when the
+/// opposite setup appears.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Scalper {
     imbalance: Rate,
@@ -231,6 +307,7 @@ pub struct Scalper {
     max_spread: Rate,
     stop_bps: Rate,
     take_bps: Rate,
+    seen: Seen,
 }
 
 impl Scalper {
@@ -248,23 +325,55 @@ impl Scalper {
             max_spread,
             stop_bps,
             take_bps,
+            seen: Seen::new(SCALPER_WARMUP_TICKS),
         }
     }
 }
 
 impl Strategy for Scalper {
+    fn warmup(&self) -> Warmup {
+        Warmup::Ticks(self.seen.needs)
+    }
+
+    fn is_ready(&self) -> bool {
+        self.seen.ready()
+    }
+
     fn on_tick(&mut self, m: &Market) -> Option<Proposal> {
+        if !self.seen.step() {
+            return None;
+        }
         let imb = m.book_imbalance()?;
         let flow = m.flow()?;
         let spread = m.spread_bps()?;
         let score = confidence((imb.to_f64().abs() + flow.to_f64().abs()) / 2.0);
         let leaning = |r: Rate, t: Rate, up: bool| if up { r >= t } else { r.raw() <= -t.raw() };
-        let tight = spread <= self.max_spread;
+        // The setup on one side: the book and the tape both lean that way.
+        let setup = |up: bool| leaning(imb, self.imbalance, up) && leaning(flow, self.flow, up);
+        // Out when the opposite setup appears: a mere sign change of the
+        // imbalance is noise, and leaving on it paid the round trip's fees
+        // for nothing. It never turns a position around in one step.
+        let against = match m.held {
+            Stance::Long => Some(false),
+            Stance::Short => Some(true),
+            Stance::Flat => None,
+        };
+        if let Some(up) = against {
+            return setup(up).then(|| {
+                Proposal::exit(
+                    SignalReason::ImbalanceFaded,
+                    m.top.mid().unwrap_or_default(),
+                )
+            });
+        }
+        if spread > self.max_spread {
+            return None;
+        }
         for (up, stance, reason) in [
             (true, Stance::Long, SignalReason::BidImbalance),
             (false, Stance::Short, SignalReason::AskImbalance),
         ] {
-            if tight && leaning(imb, self.imbalance, up) && leaning(flow, self.flow, up) {
+            if setup(up) {
                 let entry = if up { m.top.ask_price } else { m.top.bid_price };
                 let take = if self.take_bps.is_positive() {
                     offset_bps(entry, self.take_bps, up, m.tick)
@@ -278,17 +387,7 @@ impl Strategy for Scalper {
                 });
             }
         }
-        let faded = match m.held {
-            Stance::Long => imb.is_negative(),
-            Stance::Short => imb.is_positive(),
-            Stance::Flat => false,
-        };
-        faded.then(|| {
-            Proposal::exit(
-                SignalReason::ImbalanceFaded,
-                m.top.mid().unwrap_or_default(),
-            )
-        })
+        None
     }
 
     fn on_bar(&mut self, _bar: &Kline, _m: &Market) -> Option<Proposal> {

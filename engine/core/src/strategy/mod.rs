@@ -26,7 +26,7 @@ mod kinds;
 
 pub use config::{BarSource, InstanceConfig, MAX_INSTANCES, Protect, StrategyConfig, StrategyKind};
 pub use cross::{Cross, EmaCross};
-pub use kinds::{EmaFlip, MeanReversion, Scalper, Trend};
+pub use kinds::{EmaFlip, MeanReversion, SCALPER_WARMUP_TICKS, Scalper, Trend};
 
 use crate::depth::TopOfBook;
 use crate::event::{Kline, SignalReason, Stance};
@@ -122,6 +122,29 @@ pub trait Strategy {
     fn on_tick(&mut self, m: &Market) -> Option<Proposal>;
     /// A bar of the base timeframe closed.
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal>;
+    /// What it must see before its indicators are warm.
+    fn warmup(&self) -> Warmup;
+    /// Its indicators are warm: it may propose. Before, it proposes
+    /// nothing.
+    fn is_ready(&self) -> bool;
+}
+
+/// What a strategy must see before it may trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Warmup {
+    /// Closed bars of the base timeframe.
+    Bars(u32),
+    /// Book tickers.
+    Ticks(u32),
+}
+
+impl std::fmt::Display for Warmup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warmup::Bars(n) => write!(f, "{n} bars"),
+            Warmup::Ticks(n) => write!(f, "{n} book tickers"),
+        }
+    }
 }
 
 /// One strategy of any kind.
@@ -187,6 +210,25 @@ impl Strategy for AnyStrategy {
             AnyStrategy::Scalper(s) => s.on_bar(bar, m),
         }
     }
+
+    fn warmup(&self) -> Warmup {
+        match self {
+            AnyStrategy::EmaFlip(s) => s.warmup(),
+            AnyStrategy::Trend(s) => s.warmup(),
+            AnyStrategy::MeanReversion(s) => s.warmup(),
+            AnyStrategy::Scalper(s) => s.warmup(),
+        }
+    }
+
+    #[inline]
+    fn is_ready(&self) -> bool {
+        match self {
+            AnyStrategy::EmaFlip(s) => s.is_ready(),
+            AnyStrategy::Trend(s) => s.is_ready(),
+            AnyStrategy::MeanReversion(s) => s.is_ready(),
+            AnyStrategy::Scalper(s) => s.is_ready(),
+        }
+    }
 }
 
 /// An instance's settings the core applies, and its adapted weight.
@@ -202,6 +244,11 @@ pub struct Weight {
     pub protect: Protect,
     /// Its target also rests at the exchange.
     pub protect_target: bool,
+    /// Round-trip costs an entry's expected move must cover (0: off).
+    pub min_edge: Rate,
+    /// The operator has not disabled it (`ctl strategy NAME disable`): a
+    /// disabled instance opens nothing; what it holds still exits.
+    pub enabled: bool,
     streak: u32,
     shrink: Rate,
     floor: Rate,
@@ -221,6 +268,8 @@ impl Weight {
             max_hold: u64::from(c.max_hold_secs()) * 1_000_000_000,
             protect: c.protect(),
             protect_target: c.protect_target.unwrap_or(false),
+            min_edge: c.min_edge(),
+            enabled: true,
             streak: c.losing_streak(),
             shrink: c.weight_shrink(),
             floor: c.weight_min(),
