@@ -164,6 +164,21 @@ fn kill_flatten_refusals_and_vetoes_say_what_happened() {
     assert!(text(&kf).contains("1 order(s) sent"), "{}", text(&kf));
     until(&run, "flat again", |v| v["symbols"][1]["position"] == "0");
 
+    // A strategy instance by name: disabled and enabled again, journaled;
+    // a name no instance has is refused with the names there are.
+    for to in ["disable", "enable"] {
+        let o = ctl(&run, &["strategy", "scalper", to]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let unknown = ctl(&run, &["strategy", "scalpr", "disable"]);
+    assert!(!unknown.status.success(), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("no strategy instance is named \"scalpr\"")
+            && text(&unknown).contains("trend, mean_reversion, scalper"),
+        "{}",
+        text(&unknown)
+    );
+
     stop(child);
     assert_eq!(
         operator_actions(&run),
@@ -178,6 +193,8 @@ fn kill_flatten_refusals_and_vetoes_say_what_happened() {
             OperatorAction::SetMode,
             OperatorAction::Order,
             OperatorAction::Kill,
+            OperatorAction::DisableStrategy,
+            OperatorAction::EnableStrategy,
         ]
     );
     let replay = autobot()
