@@ -50,6 +50,9 @@ pub struct AccountInfo {
     pub funding: String,
     /// The exchange's wallet at the end (must equal the core's balance).
     pub exchange_wallet: String,
+    /// Fees as a share of |realized PnL before fees| (how much of what the
+    /// trading made or lost went to the exchange; none when that is zero).
+    pub fees_share_of_gross: Option<f64>,
 }
 
 /// Round trips of one regime or one strategy.
@@ -180,6 +183,10 @@ pub struct Report {
     pub max_drawdown: f64,
     /// Round trips.
     pub round_trips: TripStats,
+    /// UTC days with data (gaps between data segments not counted).
+    pub data_days: u64,
+    /// Round trips per day with data.
+    pub round_trips_per_day: Option<f64>,
     /// Fills.
     pub fills: u64,
     /// Share of the time a position was held.
@@ -313,6 +320,8 @@ impl Report {
                 fees: acct.fees().to_string(),
                 funding: acct.funding().to_string(),
                 exchange_wallet: bt.exchange.wallet().to_string(),
+                fees_share_of_gross: (!acct.realized().is_zero())
+                    .then(|| f(acct.fees()) / f(acct.realized()).abs()),
             },
             total_return: if start.is_positive() {
                 f(pnl) / f(start)
@@ -323,6 +332,9 @@ impl Report {
             sortino: metrics::sortino(&rets, ppy),
             max_drawdown: metrics::max_drawdown(&equity).0,
             round_trips: metrics::trip_stats(&pnls),
+            data_days: bt.data_days,
+            round_trips_per_day: (bt.data_days > 0)
+                .then(|| pnls.len() as f64 / bt.data_days as f64),
             fills: r.fills.len() as u64,
             exposure: if span == 0 {
                 0.0
@@ -391,12 +403,23 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "  {} round trips, win rate {}, profit factor {}; {} fills; {} liquidations",
+            "  {} round trips ({} a day over {} days with data), win rate {}, profit factor {}; {} fills; {} liquidations",
             t.trades,
+            opt(self.round_trips_per_day),
+            self.data_days,
             t.win_rate.map_or("-".into(), pct),
             opt(t.profit_factor),
             self.fills,
             self.exchange.liquidations
+        );
+        let _ = writeln!(
+            s,
+            "  fees {} USDT: {} |realized PnL before fees| ({} USDT)",
+            a.fees,
+            self.account
+                .fees_share_of_gross
+                .map_or("-".into(), |x| format!("{x:.2} ×")),
+            a.realized
         );
         let _ = writeln!(
             s,

@@ -137,6 +137,10 @@ pub struct Backtest {
     seq: u64,
     /// Data inputs fed (reports and quotes not counted).
     pub data_events: u64,
+    /// UTC days with data (a gap between data segments is not counted).
+    pub data_days: u64,
+    /// Where the next UTC day begins (ns).
+    next_day: u64,
     outs: Vec<OutputEvent>,
     reports: VecDeque<InputEvent>,
 }
@@ -151,6 +155,8 @@ impl Backtest {
             recorder: Recorder::new(core.instruments.len(), cfg.returns_secs),
             seq: 0,
             data_events: 0,
+            data_days: 0,
+            next_day: 0,
             outs: Vec::with_capacity(64),
             reports: VecDeque::with_capacity(256),
         }
@@ -161,6 +167,11 @@ impl Backtest {
     pub fn step(&mut self, ev: &mut InputEvent) {
         self.data_events += 1;
         let t = ev.header.exchange;
+        if t.0 >= self.next_day {
+            const DAY: u64 = 86_400 * 1_000_000_000;
+            self.data_days += 1;
+            self.next_day = (t.0 / DAY + 1) * DAY;
+        }
         while self.exchange.advance(t, &mut self.reports) {
             self.drain();
         }

@@ -587,14 +587,35 @@ impl Core {
     }
 
     /// Re-places a cancelled resting order at the current best price of its
-    /// own side (joining the queue), through the whole veto chain again.
+    /// own side (joining the queue), through the whole veto chain again. A
+    /// maker-first entry whose replaces are used up takes its fallback
+    /// instead: the rest at market, or the entry given up.
     fn replace<S: OutputSink>(&mut self, seq: Seq, o: &OpenOrder, out: &mut S) {
+        let remaining = Qty::from_raw(o.qty.raw() - o.filled.raw());
+        if self.maker_used_up(o) {
+            let cross = self
+                .signals
+                .weight(usize::from(o.plan.strategy))
+                .maker_cross;
+            let intent = Intent {
+                plan: o.plan,
+                ..Intent::market(o.symbol, o.side, remaining, Origin::Strategy)
+            };
+            if cross && self.submit(seq, intent, out) {
+                return;
+            }
+            // Given up (or its market order vetoed): like a veto, the same
+            // proposal is not chased again.
+            let s = &mut self.symbols[usize::from(o.symbol.0)];
+            s.refused = (s.owner, crate::event::Stance::of(s.target));
+            self.drop_target(o.symbol);
+            return;
+        }
         let book = self.symbols[usize::from(o.symbol.0)].quote.book;
         let price = match o.side {
             Side::Buy => book.bid_price,
             Side::Sell => book.ask_price,
         };
-        let remaining = Qty::from_raw(o.qty.raw() - o.filled.raw());
         let intent = Intent {
             symbol: o.symbol,
             side: o.side,
@@ -607,6 +628,27 @@ impl Core {
             plan: o.plan,
         };
         self.submit(seq, intent, out);
+    }
+}
+
+impl Core {
+    /// A maker-first entry was cancelled for its replace: counts the
+    /// attempt; `true` once the instance's replaces are used up.
+    fn maker_used_up(&mut self, o: &OpenOrder) -> bool {
+        if !o.plan.is_strategy() || o.reduce_only {
+            return false;
+        }
+        let w = self.signals.weight(usize::from(o.plan.strategy));
+        if !w.maker {
+            return false;
+        }
+        let s = &mut self.symbols[usize::from(o.symbol.0)];
+        s.maker_tries = s.maker_tries.saturating_add(1);
+        if s.maker_tries <= w.maker_replaces {
+            return false;
+        }
+        s.maker_tries = 0;
+        true
     }
 }
 

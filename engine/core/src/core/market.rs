@@ -11,7 +11,7 @@ use super::{Core, Intent, OutputSink};
 use crate::depth::Outcome;
 use crate::event::{
     AlertCode, BookTicker, ChangeCause, ControlMode, DepthDiff, FundingPaid, FundingSettled,
-    MarkPrice, Origin, OutputBody, Stance,
+    MarkPrice, OrderKind, Origin, OutputBody, Stance,
 };
 use crate::types::{Money, Price, Qty, Rate, Rounding, Seq, Side, SymbolId, UnixNanos};
 
@@ -250,10 +250,21 @@ impl Core {
         }
         let side = if delta > 0 { Side::Buy } else { Side::Sell };
         let qty = Qty::from_raw(i64::try_from(delta.unsigned_abs()).unwrap_or(i64::MAX));
-        let intent = Intent {
+        let mut intent = Intent {
             plan: s.plan,
             ..Intent::market(sym, side, qty, Origin::Strategy)
         };
+        // Maker first: an entry (it opens or adds to the position) of an
+        // instance that asks for it rests post-only at its own side's touch.
+        let adds = held == 0 || i128::from(held).signum() == delta.signum();
+        if adds && s.plan.is_strategy() && self.signals.weight(usize::from(s.plan.strategy)).maker {
+            intent.kind = OrderKind::Limit;
+            intent.post_only = true;
+            intent.price = match side {
+                Side::Buy => s.quote.book.bid_price,
+                Side::Sell => s.quote.book.ask_price,
+            };
+        }
         if !self.submit(seq, intent, out) {
             let s = &mut self.symbols[usize::from(sym.0)];
             // The strategy's proposal is not repeated until it changes

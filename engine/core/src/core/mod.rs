@@ -295,6 +295,8 @@ struct SymbolState {
     /// Reconciliation: 0 agrees, 1 differed once (not yet believed), 2
     /// drifting (alerted, counted in `Conditions::drifting`).
     drift: u8,
+    /// Maker-first: cancel-replaces of the current entry so far.
+    maker_tries: u8,
     /// The protective stop and target the exchange refused or expired for
     /// the current position, not placed again until the position or its
     /// level changes.
@@ -381,6 +383,7 @@ impl Core {
                 trip: Money::ZERO,
                 trip_notional: Money::ZERO,
                 drift: 0,
+                maker_tries: 0,
                 refused_guards: [None; 2],
             })
             .collect();

@@ -38,11 +38,18 @@ pub(super) const NO_STRATEGY: u8 = u8::MAX;
 /// Fee-aware entries: the proposal's expected move (its target's distance
 /// from the entry, else its stop's) is at least `min_edge` round-trip
 /// costs: the taker fee both ways, the spread (half of it paid on each
-/// side) and the configured slippage ticks both ways, at the entry price.
+/// side) and the configured slippage ticks both ways, at the entry price;
+/// a maker-first entry counts the maker fee and no spread or slippage for
+/// its entry (the exit still takes).
 /// A proposal with neither a target nor a stop has no expected move to
 /// judge and passes, as does every proposal with `min_edge = 0`. Exact
 /// integers: `move × 10⁸ ≥ min_edge × cost`.
-fn covers_costs(s: &SymbolState, p: &Proposal, min_edge: Rate, costs: &Costs) -> bool {
+fn covers_costs(
+    s: &SymbolState,
+    p: &Proposal,
+    (min_edge, maker): (Rate, bool),
+    costs: &Costs,
+) -> bool {
     if min_edge.is_zero() {
         return true;
     }
@@ -63,10 +70,19 @@ fn covers_costs(s: &SymbolState, p: &Proposal, min_edge: Rate, costs: &Costs) ->
         return true;
     };
     let scale = i128::from(crate::types::SCALE);
-    let fees = 2 * i128::from(entry.raw()) * i128::from(costs.taker_fee.raw()) / scale;
+    // Sides that take: both, or only the exit of a maker-first entry.
+    let sides: i128 = if maker { 1 } else { 2 };
+    let entry_fee = if maker {
+        costs.maker_fee
+    } else {
+        costs.taker_fee
+    };
+    let fee_rates = i128::from(entry_fee.raw()) + i128::from(costs.taker_fee.raw());
+    let fees = i128::from(entry.raw()) * fee_rates / scale;
     let spread = i128::from(s.quote.book.ask_price.raw() - s.quote.book.bid_price.raw()).max(0);
-    let slippage = 2 * i128::from(costs.slippage_ticks) * i128::from(s.instrument.tick_size.raw());
-    let cost = fees + spread + slippage;
+    let slippage =
+        sides * i128::from(costs.slippage_ticks) * i128::from(s.instrument.tick_size.raw());
+    let cost = fees + spread * sides / 2 + slippage;
     expected * scale >= i128::from(min_edge.raw()) * cost
 }
 
@@ -254,7 +270,7 @@ impl Core {
         if Stance::of(s.target) == p.stance && s.owner == inst {
             return;
         }
-        if !covers_costs(&s, p, w.min_edge, &self.risk.limits.costs) {
+        if !covers_costs(&s, p, (w.min_edge, w.maker), &self.risk.limits.costs) {
             self.stats.signals_below_cost += 1;
             return;
         }
@@ -326,6 +342,7 @@ impl Core {
     ) {
         let s = &mut self.symbols[usize::from(sym.0)];
         s.target = target;
+        s.maker_tries = 0;
         s.owner = inst;
         // The stop and target belong to the order toward this target; they
         // become the position's only when that order fills (`strategy_fill`).

@@ -66,6 +66,31 @@ pub enum Protect {
     Core,
 }
 
+/// How an instance's entries go out (`entry`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// A market order: sure to fill, pays the taker fee and the spread.
+    #[default]
+    Market,
+    /// Maker first: a post-only (GTX) limit at the touch of its own side,
+    /// cancel-replaced at the new touch after `[control]
+    /// replace_after_secs`; after `maker_replaces` replaces,
+    /// `maker_fallback` decides.
+    Maker,
+}
+
+/// What a maker-first entry does once its replaces are used up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MakerFallback {
+    /// Give the entry up: the target drops back to the position.
+    #[default]
+    Abandon,
+    /// Take what is left with a market order.
+    Cross,
+}
+
 /// The kinds of strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -146,6 +171,15 @@ pub struct InstanceConfig {
     /// (fees both ways, the spread, slippage); 0 turns the check off
     /// (default 1.5).
     pub min_edge: Option<Rate>,
+    /// How entries go out: `"market"` (default) or `"maker"` (post-only at
+    /// the touch first; exits stay market orders or the exchange's stop).
+    pub entry: Option<Entry>,
+    /// Maker-first: cancel-replaces at the new touch before the fallback
+    /// (0 ..= 20, default 3).
+    pub maker_replaces: Option<u32>,
+    /// Maker-first: `"abandon"` (default) or `"cross"` once the replaces
+    /// are used up.
+    pub maker_fallback: Option<MakerFallback>,
     /// Losing round trips in a row that shrink the weight (default 3).
     pub losing_streak: Option<u32>,
     /// Factor applied to the weight after such a streak, 0 < f < 1 (0.5).
@@ -222,6 +256,9 @@ impl InstanceConfig {
             min_hold_secs: None,
             max_hold_secs: None,
             min_edge: None,
+            entry: None,
+            maker_replaces: None,
+            maker_fallback: None,
             losing_streak: None,
             weight_shrink: None,
             weight_min: None,
@@ -438,6 +475,13 @@ impl Validate for InstanceConfig {
         }
         pct("weight_min", self.weight_min(), Rate::from_raw(1))?;
         pct("weight_recover", self.weight_recover(), Rate::ZERO)?;
+        check_range(
+            at,
+            "maker_replaces",
+            self.maker_replaces.unwrap_or(3),
+            0,
+            20,
+        )?;
         let edge = self.min_edge();
         if edge.is_negative() || edge > ratio(100, 0) {
             return Err(RangeError::new(at, "min_edge", edge, "0 (off) ..= 100"));

@@ -129,8 +129,9 @@ impl Strategy for EmaFlip {
 }
 
 /// Trend following on bars: long while BULL and the fast EMA is above the
-/// slow one, short while BEAR and below; stop and target in ATRs; out when
-/// the EMAs turn against the position.
+/// slow one, short while BEAR and below, once per trend leg (until the EMAs
+/// cross back); stop and target in ATRs; out when the EMAs turn against the
+/// position.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Trend {
     fast: Ema,
@@ -139,6 +140,10 @@ pub struct Trend {
     stop_atr: f64,
     take_atr: f64,
     seen: Seen,
+    /// The trend leg already entered (+1 up, −1 down, 0 none): one entry
+    /// per leg, so a stop-out is not bought back on the next bar of the
+    /// same leg. A leg ends when the EMAs cross back.
+    leg: i8,
 }
 
 impl Trend {
@@ -151,6 +156,7 @@ impl Trend {
             stop_atr: stop_atr.to_f64(),
             take_atr: take_atr.to_f64(),
             seen: Seen::new(slow.max(atr + 1)),
+            leg: 0,
         }
     }
 }
@@ -181,6 +187,9 @@ impl Strategy for Trend {
             return None;
         }
         let gap = (fast - slow) / atr;
+        if (self.leg > 0 && gap <= 0.0) || (self.leg < 0 && gap >= 0.0) {
+            self.leg = 0;
+        }
         let enter = |stance: Stance, reason, sign: f64| {
             let take = if self.take_atr > 0.0 {
                 level(c + sign * self.take_atr * atr, m.tick)
@@ -193,9 +202,13 @@ impl Strategy for Trend {
                 ..Proposal::enter(stance, reason, confidence(gap.abs() / 3.0), bar.close)
             })
         };
-        match (m.regime, m.held) {
-            (Regime::Bull, _) if gap > 0.0 => enter(Stance::Long, SignalReason::TrendUp, 1.0),
-            (Regime::Bear, _) if gap < 0.0 => enter(Stance::Short, SignalReason::TrendDown, -1.0),
+        let p = match (m.regime, m.held) {
+            (Regime::Bull, _) if gap > 0.0 && self.leg <= 0 => {
+                enter(Stance::Long, SignalReason::TrendUp, 1.0)
+            }
+            (Regime::Bear, _) if gap < 0.0 && self.leg >= 0 => {
+                enter(Stance::Short, SignalReason::TrendDown, -1.0)
+            }
             (_, Stance::Long) if gap <= 0.0 => {
                 Some(Proposal::exit(SignalReason::TrendFaded, bar.close))
             }
@@ -203,13 +216,18 @@ impl Strategy for Trend {
                 Some(Proposal::exit(SignalReason::TrendFaded, bar.close))
             }
             _ => None,
+        };
+        if let Some(p) = &p {
+            self.leg = p.stance.sign() as i8;
         }
+        p
     }
 }
 
 /// Mean reversion on bars: long below the lower Bollinger band (and below
-/// the trade VWAP), short above the upper one; the target is the middle
-/// band, the stop `stop_atr` ATRs beyond the entry; out at the mean.
+/// the trade VWAP), short above the upper one, once per excursion beyond
+/// the band (until the close is back at the middle); the target is the
+/// middle band, the stop `stop_atr` ATRs beyond the entry; out at the mean.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct MeanReversion {
     bands: Bollinger,
@@ -217,6 +235,10 @@ pub struct MeanReversion {
     stop_atr: f64,
     use_vwap: bool,
     seen: Seen,
+    /// The excursion beyond a band already entered (+1 below, −1 above,
+    /// 0 none): one entry per excursion, until the close is back at the
+    /// middle band, so a stop-out is not faded again on the next bar.
+    excursion: i8,
 }
 
 impl MeanReversion {
@@ -229,6 +251,7 @@ impl MeanReversion {
             stop_atr: stop_atr.to_f64(),
             use_vwap,
             seen: Seen::new(period.max(atr + 1)),
+            excursion: 0,
         }
     }
 }
@@ -262,7 +285,11 @@ impl Strategy for MeanReversion {
         let below_vwap = !self.use_vwap || vwap.is_none_or(|v| c < v);
         let above_vwap = !self.use_vwap || vwap.is_none_or(|v| c > v);
         let mean = level(b.middle, m.tick);
-        if c < b.lower && below_vwap {
+        if (self.excursion > 0 && c >= b.middle) || (self.excursion < 0 && c <= b.middle) {
+            self.excursion = 0;
+        }
+        if c < b.lower && below_vwap && self.excursion <= 0 {
+            self.excursion = 1;
             return Some(Proposal {
                 stop: level(c - self.stop_atr * atr, m.tick),
                 take: mean,
@@ -274,7 +301,8 @@ impl Strategy for MeanReversion {
                 )
             });
         }
-        if c > b.upper && above_vwap {
+        if c > b.upper && above_vwap && self.excursion >= 0 {
+            self.excursion = -1;
             return Some(Proposal {
                 stop: level(c + self.stop_atr * atr, m.tick),
                 take: mean,

@@ -24,7 +24,10 @@ mod config;
 mod cross;
 mod kinds;
 
-pub use config::{BarSource, InstanceConfig, MAX_INSTANCES, Protect, StrategyConfig, StrategyKind};
+pub use config::{
+    BarSource, Entry, InstanceConfig, MAX_INSTANCES, MakerFallback, Protect, StrategyConfig,
+    StrategyKind,
+};
 pub use cross::{Cross, EmaCross};
 pub use kinds::{EmaFlip, MeanReversion, SCALPER_WARMUP_TICKS, Scalper, Trend};
 
@@ -246,6 +249,13 @@ pub struct Weight {
     pub protect_target: bool,
     /// Round-trip costs an entry's expected move must cover (0: off).
     pub min_edge: Rate,
+    /// Entries as post-only limits at the touch first.
+    pub maker: bool,
+    /// Maker-first: cancel-replaces before the fallback.
+    pub maker_replaces: u8,
+    /// Maker-first: take the rest at market once the replaces are used up
+    /// (else give the entry up).
+    pub maker_cross: bool,
     /// The operator has not disabled it (`ctl strategy NAME disable`): a
     /// disabled instance opens nothing; what it holds still exits.
     pub enabled: bool,
@@ -269,6 +279,9 @@ impl Weight {
             protect: c.protect(),
             protect_target: c.protect_target.unwrap_or(false),
             min_edge: c.min_edge(),
+            maker: c.entry.unwrap_or_default() == Entry::Maker,
+            maker_replaces: c.maker_replaces.unwrap_or(3).min(20) as u8,
+            maker_cross: c.maker_fallback.unwrap_or_default() == MakerFallback::Cross,
             enabled: true,
             streak: c.losing_streak(),
             shrink: c.weight_shrink(),
