@@ -422,3 +422,70 @@ impl Strategy for Scalper {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(close: f64) -> Kline {
+        let p = Price::from_f64(close).unwrap();
+        Kline {
+            open: p,
+            high: p,
+            low: p,
+            close: p,
+            ..Kline::default()
+        }
+    }
+
+    fn market(regime: Regime) -> Market {
+        Market {
+            tick: Price::from_raw(10_000_000),
+            regime,
+            ..Market::default()
+        }
+    }
+
+    /// The stances a strategy proposes over `closes` while flat.
+    fn stances(s: &mut impl Strategy, closes: &[f64], regime: Regime) -> Vec<Option<Stance>> {
+        closes
+            .iter()
+            .map(|&c| s.on_bar(&bar(c), &market(regime)).map(|p| p.stance))
+            .collect()
+    }
+
+    #[test]
+    fn trend_enters_once_per_leg() {
+        let r = |x: &str| x.parse::<Rate>().unwrap();
+        let mut t = Trend::new(2, 4, 2, r("2"), r("4"));
+        let up: Vec<f64> = (0..10).map(|i| 100.0 + f64::from(i)).collect();
+        let got = stances(&mut t, &up, Regime::Bull);
+        // Warm after 4 bars; one long for the leg, however long it lasts
+        // (a stop-out while flat is not bought back).
+        let longs = got.iter().filter(|s| **s == Some(Stance::Long)).count();
+        assert_eq!(longs, 1, "{got:?}");
+        // The EMAs cross back down: the leg ends. A new rise is a new leg.
+        let down: Vec<f64> = (0..6).map(|i| 108.0 - 2.0 * f64::from(i)).collect();
+        stances(&mut t, &down, Regime::Bull);
+        let again: Vec<f64> = (0..8).map(|i| 98.0 + 2.0 * f64::from(i)).collect();
+        let got = stances(&mut t, &again, Regime::Bull);
+        let longs = got.iter().filter(|s| **s == Some(Stance::Long)).count();
+        assert_eq!(longs, 1, "{got:?}");
+    }
+
+    #[test]
+    fn mean_reversion_enters_once_per_excursion() {
+        let r = |x: &str| x.parse::<Rate>().unwrap();
+        let mut m = MeanReversion::new(5, r("1"), 2, r("1.5"), false);
+        let calm = [100.0, 100.2, 99.8, 100.1, 99.9, 100.0];
+        stances(&mut m, &calm, Regime::Range);
+        // Below the band for three bars: one long.
+        let got = stances(&mut m, &[98.0, 97.5, 97.0], Regime::Range);
+        assert_eq!(got[0], Some(Stance::Long), "{got:?}");
+        assert!(got[1..].iter().all(Option::is_none), "{got:?}");
+        // Back at the mean, then below again: a new excursion.
+        stances(&mut m, &[100.0, 100.5, 100.2, 100.1, 100.0], Regime::Range);
+        let got = stances(&mut m, &[98.0], Regime::Range);
+        assert_eq!(got[0], Some(Stance::Long), "{got:?}");
+    }
+}
