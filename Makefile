@@ -5,13 +5,14 @@ CARGO    ?= cargo
 CONFIG   ?= config/paper.toml
 ARGS     ?=
 
-.PHONY: run test bench lint fmt deps build clean help crash-test
+.PHONY: run test bench lint fmt deps build clean help crash-test strategies
 
 help:
 	@echo "make run    paper-trade on the synthetic market via the loopback exchange simulator (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
 	@echo "make test   every test of the workspace"
 	@echo "make bench  ring handoff (disruptor vs crossbeam), journal (append, replay, recovery), veto-chain, L2-book, feature, SIMD-kernel, message-parsing (simd-json vs serde_json), order-signing, backtest-throughput (config/bench-emaflip.toml) and load-generator (10k/100k/1M msgs/s, latency clock) benchmarks"
 	@echo "make lint   rustfmt check + clippy -D warnings + no module cycles + no I/O crate under autobot-core"
+	@echo "make strategies  each shipped strategy alone, walk-forward out of sample on ../shared/data's BTCUSDT 1m bars, against buy-and-hold; the table into docs/strategies.md"
 	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"
 
 deps:
@@ -26,6 +27,10 @@ run: build
 
 test: deps
 	$(CARGO) test --workspace --locked
+
+BARS ?= ../shared/data/klines/BTCUSDT_perp_1m.csv
+strategies: build
+	./target/release/autobot strategies -c config/backtest-1m.toml --folds 4 --doc docs/strategies.md $(BARS)
 
 CRASH_ITERATIONS ?= 200
 crash-test: deps

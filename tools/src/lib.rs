@@ -21,5 +21,6 @@ pub mod position;
 pub mod replay;
 pub mod run;
 pub mod stage;
+pub mod strategies;
 pub mod summary;
 pub mod text;

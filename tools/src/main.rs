@@ -142,6 +142,31 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Judge each strategy instance of the config alone, out of sample:
+    /// walk-forward over the data with its parameters chosen in each fold's
+    /// in-sample window, next to holding the symbol; print the table (and
+    /// write it into DOC between its strategies markers).
+    Strategies {
+        /// Bar or tick data files, as for `backtest`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Configuration file [default: config/backtest-1m.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Walk-forward folds.
+        #[arg(long, value_name = "K", default_value_t = 4)]
+        folds: u32,
+        /// Threads [default: the CPUs available].
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Each instance's walk-forward reports.
+        #[arg(long, value_name = "DIR", default_value = "runs/strategies")]
+        out: PathBuf,
+        /// A Markdown file whose table between `<!-- strategies:begin -->`
+        /// and `<!-- strategies:end -->` is replaced.
+        #[arg(long, value_name = "FILE")]
+        doc: Option<PathBuf>,
+    },
     /// Convert data files into a journal once, so backtests replay them at
     /// full speed: Binance aggTrades, bookTicker and klines CSVs and bar
     /// CSVs (plain, .gz or .zip; the format is read from the header), merged
@@ -483,6 +508,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
         } => commands::backtest(files, journal, out, config, sweep, walk_forward, jobs),
         Command::Import { files, out, config } => commands::import(files, out, config),
+        Command::Strategies {
+            files,
+            config,
+            folds,
+            jobs,
+            out: dir,
+            doc,
+        } => commands::strategies(
+            &files,
+            config,
+            (folds, jobs),
+            &dir,
+            doc.as_deref(),
+            &mut out,
+        ),
         Command::Calibrate {
             capture,
             symbol,

@@ -581,3 +581,47 @@ fn any_listed_perpetual_backtests_with_no_instrument_in_the_config() {
         assert!(!o.status.success() && err.contains(says), "{name}: {err}");
     }
 }
+
+// Issue 28: each shipped strategy alone, out of sample, beside holding.
+#[test]
+fn strategies_are_judged_out_of_sample_beside_buy_and_hold() {
+    let base = temp("strategies");
+    let doc = base.join("doc.md");
+    std::fs::write(
+        &doc,
+        "# x\n<!-- strategies:begin -->\nold\n<!-- strategies:end -->\ntail\n",
+    )
+    .unwrap();
+    let o = autobot()
+        .args([
+            "strategies",
+            "-c",
+            "config/backtest-1m.toml",
+            "--folds",
+            "2",
+            "--out",
+        ])
+        .arg(base.join("wf"))
+        .arg("--doc")
+        .arg(&doc)
+        .arg(BARS)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = read(doc);
+    assert!(
+        !text.contains("\nold\n") && text.ends_with("<!-- strategies:end -->\ntail\n"),
+        "{text}"
+    );
+    for name in ["trend", "mean_reversion", "buy and hold"] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row for {name}: {text}"));
+        assert_eq!(row.matches('|').count(), 7, "{row}");
+    }
+    // Each instance's folds, with their in-sample grids, are kept.
+    let wf = json(base.join("wf/trend/walk_forward.json"));
+    assert_eq!(wf["folds"].as_array().unwrap().len(), 2);
+    assert_eq!(wf["folds"][0]["grid"].as_array().unwrap().len(), 9);
+}

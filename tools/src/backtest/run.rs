@@ -347,6 +347,32 @@ pub fn data_times(
     Ok(times)
 }
 
+/// The first symbol's price at each of its inputs (a bar's close, a
+/// ticker's mid, a trade's price) with its exchange time (ms), in input
+/// order: what holding the symbol did (`strategies`' buy-and-hold).
+pub fn prices(
+    cfg: &crate::config::AppConfig,
+    data: &DataSource,
+) -> Result<Vec<(u64, f64)>, BacktestError> {
+    use autobot_engine::event::InputBody;
+    let mut out = Vec::new();
+    open_data(cfg, data)?.inputs.for_each(|ev| {
+        let price = match ev.body {
+            InputBody::Kline(k) => Some(k.close),
+            InputBody::BookTicker(t) => autobot_engine::types::Price::mid(t.bid_price, t.ask_price)
+                .is_positive()
+                .then(|| autobot_engine::types::Price::mid(t.bid_price, t.ask_price)),
+            InputBody::AggTrade(t) => Some(t.price),
+            _ => None,
+        };
+        if let Some(p) = price.filter(|_| ev.header.symbol.0 == 0) {
+            out.push((ev.header.exchange.0 / 1_000_000, p.to_f64()));
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(out)
+}
+
 /// Runs a backtest of `cfg` over `data` (only its inputs inside `window`,
 /// when given: the run starts fresh at the window's start); a progress bar
 /// on stderr when `progress` (indicatif draws nothing when stderr is not

@@ -251,6 +251,10 @@ pub struct Outcome {
     pub profit_factor: Option<f64>,
     /// Fills.
     pub fills: u64,
+    /// Realized PnL before fees, USDT.
+    pub realized: String,
+    /// UTC days with data.
+    pub data_days: u64,
     /// The core's output digest.
     pub digest: String,
 }
@@ -271,6 +275,8 @@ impl Outcome {
             win_rate: r.round_trips.win_rate,
             profit_factor: r.round_trips.profit_factor,
             fills: r.fills,
+            realized: r.account.realized.clone(),
+            data_days: r.data_days,
             digest: r.core.digest.clone(),
         }
     }
@@ -649,6 +655,8 @@ mod tests {
             win_rate: None,
             profit_factor: None,
             fills: 6,
+            realized: "1.6".into(),
+            data_days: 1,
             digest: "abc".into(),
         };
         let text = outcomes_csv(&[o]);

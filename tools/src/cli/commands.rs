@@ -249,6 +249,44 @@ pub(crate) fn generate(
     Ok(())
 }
 
+/// `autobot strategies`.
+pub(crate) fn strategies(
+    files: &[PathBuf],
+    config: Option<PathBuf>,
+    (folds, jobs): (u32, Option<usize>),
+    dir: &Path,
+    doc: Option<&Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use autobot_tools::strategies::{evaluate, markdown, splice};
+    let config = config.unwrap_or_else(|| PathBuf::from("config/backtest-1m.toml"));
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let data = autobot_tools::backtest::run::DataSource::Files(files.to_vec());
+    let rows = evaluate(&config, &data, folds, jobs, dir)?;
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let command = format!(
+        "autobot strategies -c {} --folds {folds} {}",
+        config.display(),
+        shown.join(" ")
+    );
+    let table = markdown(&rows, folds, &command);
+    write!(out, "{table}")?;
+    if let Some(doc) = doc {
+        let text =
+            std::fs::read_to_string(doc).with_context(|| format!("reading {}", doc.display()))?;
+        let Some(new) = splice(&text, &table) else {
+            anyhow::bail!(
+                "{} has no <!-- strategies:begin --> ... <!-- strategies:end --> markers",
+                doc.display()
+            );
+        };
+        std::fs::write(doc, new).with_context(|| format!("writing {}", doc.display()))?;
+        eprintln!("the table is in {}", doc.display());
+    }
+    Ok(())
+}
+
 /// `autobot calibrate`.
 pub(crate) fn calibrate(
     capture: &Path,
