@@ -70,6 +70,21 @@ pub struct Breakdown {
     /// Share of the symbols' time spent in it (regimes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_share: Option<f64>,
+    /// When the instance became warm on each symbol, and its warm-up
+    /// (strategies only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warm: Vec<Warm>,
+}
+
+/// When a strategy instance became warm on a symbol.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Warm {
+    /// The symbol.
+    pub symbol: String,
+    /// What the instance needs (`24 bars`, `500 book tickers`).
+    pub warmup: String,
+    /// Event time it became warm (UTC), if it did.
+    pub at: Option<String>,
 }
 
 /// What the core did.
@@ -235,7 +250,23 @@ fn breakdown<'a>(
         pnl: pnl.to_string(),
         fees: fees.to_string(),
         time_share,
+        warm: Vec::new(),
     }
+}
+
+/// When instance `k` became warm on each symbol of `core`.
+fn warm_of(bt: &Backtest, core: &CoreConfig, k: usize) -> Vec<Warm> {
+    core.instruments
+        .iter()
+        .filter_map(|ins| {
+            let (at, warmup) = bt.core.strategy_readiness(k, ins.id)?;
+            Some(Warm {
+                symbol: ins.name.to_string(),
+                warmup: warmup.to_string(),
+                at: at.map(|t| crate::position::format_utc(t.0)),
+            })
+        })
+        .collect()
 }
 
 /// Time spent in each regime, over every symbol, as shares.
@@ -285,10 +316,13 @@ impl Report {
             .collect();
         let instances = &core.strategy.instances;
         let mut per_strategy: Vec<Breakdown> = (0..instances.len())
-            .map(|i| {
-                let i = u8::try_from(i).unwrap_or(u8::MAX);
+            .map(|k| {
+                let i = u8::try_from(k).unwrap_or(u8::MAX);
                 let trips = r.trips.iter().filter(|t| t.strategy == Some(i));
-                breakdown(strategy_name(i, instances), trips, None)
+                Breakdown {
+                    warm: warm_of(bt, core, k),
+                    ..breakdown(strategy_name(i, instances), trips, None)
+                }
             })
             .collect();
         if r.trips.iter().any(|t| t.strategy.is_none()) {
@@ -434,11 +468,23 @@ impl Report {
         for h in &self.halts {
             let _ = writeln!(s, "  {}", h.line());
         }
-        for b in self.per_strategy.iter().filter(|b| b.trips.trades > 0) {
+        for b in &self.per_strategy {
+            let warm: Vec<String> = b
+                .warm
+                .iter()
+                .map(|w| match &w.at {
+                    Some(at) => format!("{} warm at {at} ({})", w.symbol, w.warmup),
+                    None => format!("{} never warm ({} needed)", w.symbol, w.warmup),
+                })
+                .collect();
             let _ = writeln!(
                 s,
-                "  strategy {:<28} {:>6} trips  PnL {}",
-                b.name, b.trips.trades, b.pnl
+                "  strategy {:<28} {:>6} trips  PnL {}{}{}",
+                b.name,
+                b.trips.trades,
+                b.pnl,
+                if warm.is_empty() { "" } else { "; " },
+                warm.join(", ")
             );
         }
         for b in self.per_regime.iter().filter(|b| b.trips.trades > 0) {

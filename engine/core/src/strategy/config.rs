@@ -138,6 +138,9 @@ pub struct InstanceConfig {
     pub stop_atr: Option<Rate>,
     /// Take-profit distance in ATRs (trend 4; mean_reversion: none, it exits at the mean).
     pub take_atr: Option<Rate>,
+    /// Trend: an entry also needs MACD(12, 26, 9) on its side of the
+    /// signal line and RSI(14) not stretched (default false).
+    pub confirm: Option<bool>,
     /// Bollinger period in bars (mean_reversion: 20).
     pub period: Option<u32>,
     /// Bollinger width in standard deviations (mean_reversion: 2).
@@ -194,7 +197,7 @@ pub struct InstanceConfig {
 fn allowed(kind: StrategyKind) -> &'static [&'static str] {
     match kind {
         StrategyKind::EmaCross => &["fast", "slow"],
-        StrategyKind::Trend => &["fast", "slow", "atr", "stop_atr", "take_atr"],
+        StrategyKind::Trend => &["fast", "slow", "atr", "stop_atr", "take_atr", "confirm"],
         StrategyKind::MeanReversion => &["period", "band_sd", "use_vwap", "atr", "stop_atr"],
         StrategyKind::Scalper => &[
             "imbalance",
@@ -214,6 +217,7 @@ fn given(c: &InstanceConfig) -> impl Iterator<Item = &'static str> {
         ("atr", c.atr.is_some()),
         ("stop_atr", c.stop_atr.is_some()),
         ("take_atr", c.take_atr.is_some()),
+        ("confirm", c.confirm.is_some()),
         ("period", c.period.is_some()),
         ("band_sd", c.band_sd.is_some()),
         ("use_vwap", c.use_vwap.is_some()),
@@ -243,6 +247,7 @@ impl InstanceConfig {
             atr: None,
             stop_atr: None,
             take_atr: None,
+            confirm: None,
             period: None,
             band_sd: None,
             use_vwap: None,

@@ -15,7 +15,7 @@
 use super::{Cross, EmaCross};
 use super::{Market, Proposal, Strategy, Warmup};
 use crate::event::{Kline, SignalReason, Stance};
-use crate::features::ta::{Atr, Bollinger, Ema};
+use crate::features::ta::{Atr, Bollinger, Ema, Macd, Rsi};
 use crate::regime::Regime;
 use crate::types::{Price, Rate, Rounding, SCALE, div_round_i128};
 
@@ -130,8 +130,8 @@ impl Strategy for EmaFlip {
 
 /// Trend following on bars: long while BULL and the fast EMA is above the
 /// slow one, short while BEAR and below, once per trend leg (until the EMAs
-/// cross back); stop and target in ATRs; out when the EMAs turn against the
-/// position.
+/// cross back), with `confirm` only when MACD and RSI agree; stop and
+/// target in ATRs; out when the EMAs turn against the position.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Trend {
     fast: Ema,
@@ -144,19 +144,47 @@ pub struct Trend {
     /// per leg, so a stop-out is not bought back on the next bar of the
     /// same leg. A leg ends when the EMAs cross back.
     leg: i8,
+    /// `confirm`: MACD(12, 26, 9) and RSI(14) of the closes must agree.
+    confirm: Option<(Macd, Rsi)>,
 }
+
+/// MACD(12, 26, 9) gives its first value at its 34th close.
+const MACD_WARMUP: u32 = 26 + 9 - 1;
+/// RSI(14) gives its first value at its 15th close.
+const RSI_WARMUP: u32 = 15;
+/// RSI beyond which a trend entry is late: the move is stretched.
+const RSI_STRETCHED: f64 = 70.0;
 
 impl Trend {
     /// Periods in bars; stop and target distances in ATRs (target 0: none).
     pub fn new(fast: u32, slow: u32, atr: u32, stop_atr: Rate, take_atr: Rate) -> Trend {
+        Trend::confirmed(fast, slow, atr, (stop_atr, take_atr), false)
+    }
+
+    /// [`Trend::new`], and with `confirm` an entry also needs the MACD
+    /// line on its side of the signal line and the RSI not stretched
+    /// (below 70 for a long, above 30 for a short).
+    pub fn confirmed(
+        fast: u32,
+        slow: u32,
+        atr: u32,
+        (stop_atr, take_atr): (Rate, Rate),
+        confirm: bool,
+    ) -> Trend {
+        let warm = if confirm {
+            slow.max(atr + 1).max(MACD_WARMUP).max(RSI_WARMUP)
+        } else {
+            slow.max(atr + 1)
+        };
         Trend {
             fast: Ema::new(fast as usize),
             slow: Ema::new(slow as usize),
             atr: Atr::new(atr as usize),
             stop_atr: stop_atr.to_f64(),
             take_atr: take_atr.to_f64(),
-            seen: Seen::new(slow.max(atr + 1)),
+            seen: Seen::new(warm),
             leg: 0,
+            confirm: confirm.then(|| (Macd::new(12, 26, 9), Rsi::new(14))),
         }
     }
 }
@@ -179,6 +207,14 @@ impl Strategy for Trend {
         let fast = self.fast.update(c);
         let slow = self.slow.update(c);
         let atr = self.atr.update(h, l, c);
+        // Both directions agree unless confirmation is asked for.
+        let (mut up_ok, mut down_ok) = (true, true);
+        if let Some((macd, rsi)) = &mut self.confirm {
+            let (m, r) = (macd.update(c), rsi.update(c));
+            let (m, r) = (m.map(|v| v.hist), r);
+            up_ok = m.is_some_and(|h| h > 0.0) && r.is_some_and(|r| r < RSI_STRETCHED);
+            down_ok = m.is_some_and(|h| h < 0.0) && r.is_some_and(|r| r > 100.0 - RSI_STRETCHED);
+        }
         if !self.seen.step() {
             return None;
         }
@@ -203,10 +239,10 @@ impl Strategy for Trend {
             })
         };
         let p = match (m.regime, m.held) {
-            (Regime::Bull, _) if gap > 0.0 && self.leg <= 0 => {
+            (Regime::Bull, _) if gap > 0.0 && self.leg <= 0 && up_ok => {
                 enter(Stance::Long, SignalReason::TrendUp, 1.0)
             }
-            (Regime::Bear, _) if gap < 0.0 && self.leg >= 0 => {
+            (Regime::Bear, _) if gap < 0.0 && self.leg >= 0 && down_ok => {
                 enter(Stance::Short, SignalReason::TrendDown, -1.0)
             }
             (_, Stance::Long) if gap <= 0.0 => {
@@ -471,6 +507,33 @@ mod tests {
         let got = stances(&mut t, &again, Regime::Bull);
         let longs = got.iter().filter(|s| **s == Some(Stance::Long)).count();
         assert_eq!(longs, 1, "{got:?}");
+    }
+
+    #[test]
+    fn a_confirmed_trend_waits_for_macd_and_shuns_a_stretched_rsi() {
+        let r = |x: &str| x.parse::<Rate>().unwrap();
+        let make = || Trend::confirmed(2, 4, 2, (r("2"), r("4")), true);
+        assert_eq!(
+            make().warmup(),
+            Warmup::Bars(34),
+            "MACD(12, 26, 9) rules the warm-up"
+        );
+        // A rise in steps of +2, -1: RSI about 67, MACD above its signal.
+        let zigzag: Vec<f64> = (0..60)
+            .map(|i| 100.0 + f64::from(i / 2) + if i % 2 == 0 { 0.0 } else { 2.0 })
+            .collect();
+        let mut t = make();
+        let got = stances(&mut t, &zigzag, Regime::Bull);
+        let first = got.iter().position(|s| *s == Some(Stance::Long));
+        assert!(first.is_some_and(|i| i + 1 >= 34), "{got:?}");
+        // A straight rise has RSI 100: stretched, no entry.
+        let straight: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i)).collect();
+        let mut t = make();
+        let got = stances(&mut t, &straight, Regime::Bull);
+        assert!(got.iter().all(Option::is_none), "{got:?}");
+        // Without confirmation the straight rise is a trend like any.
+        let mut t = Trend::new(2, 4, 2, r("2"), r("4"));
+        assert!(stances(&mut t, &straight, Regime::Bull).contains(&Some(Stance::Long)));
     }
 
     #[test]

@@ -168,12 +168,12 @@ impl AnyStrategy {
     pub fn new(c: &InstanceConfig) -> AnyStrategy {
         match c.kind {
             StrategyKind::EmaCross => AnyStrategy::EmaFlip(EmaFlip::new(c.fast(), c.slow())),
-            StrategyKind::Trend => AnyStrategy::Trend(Trend::new(
+            StrategyKind::Trend => AnyStrategy::Trend(Trend::confirmed(
                 c.fast(),
                 c.slow(),
                 c.atr(),
-                c.stop_atr(),
-                c.take_atr(),
+                (c.stop_atr(), c.take_atr()),
+                c.confirm.unwrap_or(false),
             )),
             StrategyKind::MeanReversion => AnyStrategy::MeanReversion(MeanReversion::new(
                 c.period(),
