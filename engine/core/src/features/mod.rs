@@ -8,6 +8,7 @@
 //!   of trades), spread in basis points, order-book imbalance, realized
 //!   volatility.
 //! - [`profile`]: volume profile with point of control and value area.
+//! - [`ichimoku`]: the Ichimoku cloud on bars (O(1) amortized updates).
 //! - [`series`]: indicators over a whole series at once through the bulk
 //!   [`kernels`] (history, bar files, backtest series).
 //! - [`set`]: what the core keeps per symbol from the trade stream.
@@ -19,6 +20,7 @@
 
 pub mod candles;
 pub mod flow;
+pub mod ichimoku;
 pub mod kernels;
 pub mod profile;
 pub mod series;
