@@ -276,3 +276,55 @@ fn impossible_trades_and_klines_are_refused_before_any_state_changes() {
     let after = s.h.core.view();
     assert_eq!(after.symbols, before.symbols, "no feature or book changed");
 }
+
+/// One bar of the scene per second: trades at open, high, low and close,
+/// then a deep book ticker at the close.
+fn ohlc(s: &mut Scene, o: f64, h: f64, l: f64, c: f64) -> Vec<OutputEvent> {
+    s.h.now = s.h.now - s.h.now % SEC + SEC;
+    let mut outs = Vec::new();
+    for p in [o, h, l, c] {
+        outs.extend(s.trade(p, p >= o));
+    }
+    outs.extend(s.quote(c, "100", "100"));
+    outs
+}
+
+#[test]
+fn smc_buys_a_break_with_its_stop_under_the_order_block() {
+    let mut inst = InstanceConfig::new(StrategyKind::Smc, &Regime::ALL);
+    inst.swing = Some(1);
+    let mut s = Scene::new(inst);
+    // features::smc's hand-worked bars: bar 5 closes above the swing high
+    // of bar 1 with the down bar 3 (98–102) behind it.
+    let bars = [
+        (100.0, 101.0, 99.0, 100.0),
+        (100.0, 104.0, 100.0, 103.0),
+        (103.0, 103.0, 100.0, 101.0),
+        (101.0, 102.0, 98.0, 99.0),
+        (99.0, 103.0, 99.0, 102.0),
+        (102.0, 106.0, 102.0, 105.0),
+        (105.0, 109.0, 105.5, 108.0),
+    ];
+    let mut outs = Vec::new();
+    for (o, h, l, c) in bars {
+        outs.extend(ohlc(&mut s, o, h, l, c));
+    }
+    // A bar closes at the next bar's first trade: bar 5's at bar 6's.
+    let sig = signals(&outs);
+    assert_eq!(sig.len(), 1, "{sig:#?}");
+    assert_eq!(
+        (sig[0].stance, sig[0].reason),
+        (Stance::Long, SignalReason::StructureUp)
+    );
+    assert_eq!(sig[0].stop, Price::parse("97.9").unwrap());
+    assert_eq!(sig[0].take, Price::parse("119.2").unwrap());
+    s.fill_all(&outs);
+    assert!(s.position() > 0, "{outs:#?}");
+    // The market falls through the block: the position is closed.
+    let mut outs = ohlc(&mut s, 108.0, 108.0, 104.0, 104.5);
+    outs.extend(ohlc(&mut s, 104.5, 105.0, 97.0, 97.5));
+    let exits = signals(&outs);
+    assert!(exits.iter().any(|x| x.stance == Stance::Flat), "{exits:#?}");
+    s.fill_all(&outs);
+    assert_eq!(s.position(), 0);
+}

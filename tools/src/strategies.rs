@@ -21,7 +21,7 @@ use crate::backtest::sweep::{self, Axis, Outcome, SweepError};
 use crate::config::AppConfig;
 
 /// The in-sample grid of each kind: `key=v1,v2,...` of instance 0.
-const GRIDS: [(&str, &[&str]); 4] = [
+const GRIDS: [(&str, &[&str]); 5] = [
     (
         "trend",
         &[
@@ -34,6 +34,13 @@ const GRIDS: [(&str, &[&str]); 4] = [
         &[
             "strategy.instances.0.band_sd=1.5,2,2.5",
             "strategy.instances.0.period=10,20,40",
+        ],
+    ),
+    (
+        "smc",
+        &[
+            "strategy.instances.0.swing=2,3,5",
+            "strategy.instances.0.take_r=1.5,2,3",
         ],
     ),
     ("scalper", &[]),

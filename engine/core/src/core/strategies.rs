@@ -297,10 +297,18 @@ impl Core {
     ) -> Qty {
         let l = &self.risk.limits;
         let scale = i128::from(crate::types::SCALE);
-        let price = if p.entry.is_positive() {
-            p.entry
+        // The price a market order of this side would take: the one the
+        // veto chain judges it at (a bar's close may lie under the ask,
+        // and an entry sized at it would exceed the position limit there).
+        let side = if p.stance == Stance::Short {
+            crate::types::Side::Sell
         } else {
-            s.quote.book.mid().unwrap_or(Price::ZERO)
+            crate::types::Side::Buy
+        };
+        let price = match s.quote.book.taking_price(side) {
+            Some(taking) => taking,
+            None if p.entry.is_positive() => p.entry,
+            None => Price::ZERO,
         };
         if !price.is_positive() {
             return Qty::ZERO;

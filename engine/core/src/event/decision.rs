@@ -127,6 +127,12 @@ pub enum SignalReason {
     MaxHold = 13,
     /// The regime left the ones the strategy trades in.
     RegimeExit = 14,
+    /// A swing high broken upward with a bullish order block behind it.
+    StructureUp = 15,
+    /// A swing low broken downward with a bearish order block behind it.
+    StructureDown = 16,
+    /// The structure broke against the position.
+    StructureTurned = 17,
 }
 }
 

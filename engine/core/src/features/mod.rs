@@ -9,6 +9,8 @@
 //!   volatility.
 //! - [`profile`]: volume profile with point of control and value area.
 //! - [`ichimoku`]: the Ichimoku cloud on bars (O(1) amortized updates).
+//! - [`smc`]: smart-money-concepts structure on bars: swing points, breaks
+//!   of structure and changes of character, fair value gaps, order blocks.
 //! - [`series`]: indicators over a whole series at once through the bulk
 //!   [`kernels`] (history, bar files, backtest series).
 //! - [`set`]: what the core keeps per symbol from the trade stream.
@@ -25,4 +27,5 @@ pub mod kernels;
 pub mod profile;
 pub mod series;
 pub mod set;
+pub mod smc;
 pub mod ta;

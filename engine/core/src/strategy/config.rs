@@ -103,6 +103,9 @@ pub enum StrategyKind {
     MeanReversion,
     /// Order-book and trade-flow imbalance scalper on book tickers.
     Scalper,
+    /// Market structure on bars (smart money concepts): breaks with an
+    /// order block behind them, the stop beyond the block.
+    Smc,
 }
 
 impl StrategyKind {
@@ -113,6 +116,7 @@ impl StrategyKind {
             StrategyKind::Trend => "trend",
             StrategyKind::MeanReversion => "mean_reversion",
             StrategyKind::Scalper => "scalper",
+            StrategyKind::Smc => "smc",
         }
     }
 }
@@ -157,6 +161,10 @@ pub struct InstanceConfig {
     pub stop_bps: Option<Rate>,
     /// Take-profit distance in basis points of the entry (scalper: 8).
     pub take_bps: Option<Rate>,
+    /// Swing points of this many bars each side (smc: 2; 1 ..= 15).
+    pub swing: Option<u32>,
+    /// Target as a multiple of the risk to the stop (smc: 2).
+    pub take_r: Option<Rate>,
     /// Where the stop-loss is enforced: `"both"` (default), `"exchange"` or
     /// `"core"` (see [`Protect`]). Not for `ema_cross`, which sets no stop.
     pub protect: Option<Protect>,
@@ -199,6 +207,7 @@ fn allowed(kind: StrategyKind) -> &'static [&'static str] {
         StrategyKind::EmaCross => &["fast", "slow"],
         StrategyKind::Trend => &["fast", "slow", "atr", "stop_atr", "take_atr", "confirm"],
         StrategyKind::MeanReversion => &["period", "band_sd", "use_vwap", "atr", "stop_atr"],
+        StrategyKind::Smc => &["swing", "take_r"],
         StrategyKind::Scalper => &[
             "imbalance",
             "flow",
@@ -226,6 +235,8 @@ fn given(c: &InstanceConfig) -> impl Iterator<Item = &'static str> {
         ("max_spread_bps", c.max_spread_bps.is_some()),
         ("stop_bps", c.stop_bps.is_some()),
         ("take_bps", c.take_bps.is_some()),
+        ("swing", c.swing.is_some()),
+        ("take_r", c.take_r.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, set)| set.then_some(k))
@@ -256,6 +267,8 @@ impl InstanceConfig {
             max_spread_bps: None,
             stop_bps: None,
             take_bps: None,
+            swing: None,
+            take_r: None,
             protect: None,
             protect_target: None,
             min_hold_secs: None,
@@ -342,6 +355,14 @@ impl InstanceConfig {
     /// Scalper's target in basis points.
     pub fn take_bps(&self) -> Rate {
         self.take_bps.unwrap_or(ratio(8, 0))
+    }
+    /// Structure swing width.
+    pub fn swing(&self) -> u32 {
+        self.swing.unwrap_or(2)
+    }
+    /// Structure target in multiples of the risk.
+    pub fn take_r(&self) -> Rate {
+        self.take_r.unwrap_or(ratio(2, 0))
     }
     /// Where the stop-loss is enforced.
     pub fn protect(&self) -> Protect {
@@ -433,6 +454,10 @@ impl Validate for InstanceConfig {
                 if self.take_bps().is_negative() {
                     return Err(RangeError::new(at, "take_bps", self.take_bps(), ">= 0"));
                 }
+            }
+            StrategyKind::Smc => {
+                check_range(at, "swing", self.swing(), 1, 15)?;
+                positive("take_r", self.take_r())?;
             }
         }
         if matches!(self.kind, StrategyKind::Trend | StrategyKind::MeanReversion) {
@@ -682,6 +707,7 @@ mod tests {
             StrategyKind::Trend,
             StrategyKind::MeanReversion,
             StrategyKind::Scalper,
+            StrategyKind::Smc,
         ] {
             InstanceConfig::new(kind, &[Regime::Bull])
                 .validate("s")

@@ -1,4 +1,4 @@
-//! Strategies: one trait, four kinds, several instances per config.
+//! Strategies: one trait, five kinds, several instances per config.
 //!
 //! # What a strategy does, and what the core does
 //! A strategy reads the market ([`Market`]: top of book, regime, VWAP,
@@ -23,6 +23,7 @@
 mod config;
 mod cross;
 mod kinds;
+mod structure;
 
 pub use config::{
     BarSource, Entry, InstanceConfig, MAX_INSTANCES, MakerFallback, Protect, StrategyConfig,
@@ -30,6 +31,7 @@ pub use config::{
 };
 pub use cross::{Cross, EmaCross};
 pub use kinds::{EmaFlip, MeanReversion, SCALPER_WARMUP_TICKS, Scalper, Trend};
+pub use structure::StructureTrader;
 
 use crate::depth::TopOfBook;
 use crate::event::{Kline, SignalReason, Stance};
@@ -161,6 +163,8 @@ pub enum AnyStrategy {
     MeanReversion(MeanReversion),
     /// Imbalance scalper.
     Scalper(Scalper),
+    /// Market structure (smart money concepts).
+    Smc(StructureTrader),
 }
 
 impl AnyStrategy {
@@ -182,6 +186,7 @@ impl AnyStrategy {
                 c.stop_atr(),
                 c.use_vwap(),
             )),
+            StrategyKind::Smc => AnyStrategy::Smc(StructureTrader::new(c.swing(), c.take_r())),
             StrategyKind::Scalper => AnyStrategy::Scalper(Scalper::new(
                 c.imbalance(),
                 c.flow(),
@@ -201,6 +206,7 @@ impl Strategy for AnyStrategy {
             AnyStrategy::Trend(s) => s.on_tick(m),
             AnyStrategy::MeanReversion(s) => s.on_tick(m),
             AnyStrategy::Scalper(s) => s.on_tick(m),
+            AnyStrategy::Smc(s) => s.on_tick(m),
         }
     }
 
@@ -211,6 +217,7 @@ impl Strategy for AnyStrategy {
             AnyStrategy::Trend(s) => s.on_bar(bar, m),
             AnyStrategy::MeanReversion(s) => s.on_bar(bar, m),
             AnyStrategy::Scalper(s) => s.on_bar(bar, m),
+            AnyStrategy::Smc(s) => s.on_bar(bar, m),
         }
     }
 
@@ -220,6 +227,7 @@ impl Strategy for AnyStrategy {
             AnyStrategy::Trend(s) => s.warmup(),
             AnyStrategy::MeanReversion(s) => s.warmup(),
             AnyStrategy::Scalper(s) => s.warmup(),
+            AnyStrategy::Smc(s) => s.warmup(),
         }
     }
 
@@ -230,6 +238,7 @@ impl Strategy for AnyStrategy {
             AnyStrategy::Trend(s) => s.is_ready(),
             AnyStrategy::MeanReversion(s) => s.is_ready(),
             AnyStrategy::Scalper(s) => s.is_ready(),
+            AnyStrategy::Smc(s) => s.is_ready(),
         }
     }
 }
