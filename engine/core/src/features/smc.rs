@@ -201,12 +201,14 @@ impl Smc {
     }
 }
 
+/// Bars for tests of structure (here and in `strategy::structure`).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixture {
+    use crate::event::Kline;
     use crate::types::Price;
 
-    fn k(open: f64, high: f64, low: f64, close: f64) -> Kline {
+    /// A bar from open, high, low and close.
+    pub(crate) fn bar(open: f64, high: f64, low: f64, close: f64) -> Kline {
         let p = |x: f64| Price::from_f64(x).unwrap();
         Kline {
             open: p(open),
@@ -216,6 +218,29 @@ mod tests {
             ..Kline::default()
         }
     }
+
+    /// The hand-worked bars of `tests::a_hand_worked_structure`: with
+    /// k = 1, an upward CHoCH at bar 5 (order block 98–102) and a
+    /// downward one at bar 8 (order block 105.5–109).
+    pub(crate) fn hand_worked() -> [Kline; 9] {
+        [
+            bar(100.0, 101.0, 99.0, 100.0),
+            bar(100.0, 104.0, 100.0, 103.0),
+            bar(103.0, 103.0, 100.0, 101.0),
+            bar(101.0, 102.0, 98.0, 99.0),
+            bar(99.0, 103.0, 99.0, 102.0),
+            bar(102.0, 106.0, 102.0, 105.0),
+            bar(105.0, 109.0, 105.5, 108.0),
+            bar(108.0, 108.0, 104.0, 104.5),
+            bar(104.5, 105.0, 97.0, 97.5),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{bar as k, hand_worked};
+    use super::*;
 
     /// With k = 1, worked by hand:
     ///
@@ -233,17 +258,7 @@ mod tests {
     #[test]
     fn a_hand_worked_structure() {
         let mut s = Smc::new(1);
-        let bars = [
-            k(100.0, 101.0, 99.0, 100.0),
-            k(100.0, 104.0, 100.0, 103.0),
-            k(103.0, 103.0, 100.0, 101.0),
-            k(101.0, 102.0, 98.0, 99.0),
-            k(99.0, 103.0, 99.0, 102.0),
-            k(102.0, 106.0, 102.0, 105.0),
-            k(105.0, 109.0, 105.5, 108.0),
-            k(108.0, 108.0, 104.0, 104.5),
-            k(104.5, 105.0, 97.0, 97.5),
-        ];
+        let bars = hand_worked();
         let got: Vec<Structure> = bars.iter().map(|b| s.update(b)).collect();
         assert!(got[..5].iter().all(|x| x.broke.is_none()), "{got:?}");
         assert_eq!(

@@ -110,18 +110,8 @@ impl Strategy for StructureTrader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::smc::fixture::hand_worked as bars;
     use crate::regime::Regime;
-
-    fn k(open: f64, high: f64, low: f64, close: f64) -> Kline {
-        let p = |x: f64| Price::from_f64(x).unwrap();
-        Kline {
-            open: p(open),
-            high: p(high),
-            low: p(low),
-            close: p(close),
-            ..Kline::default()
-        }
-    }
 
     fn market(held: Stance) -> Market {
         Market {
@@ -130,22 +120,6 @@ mod tests {
             held,
             ..Market::default()
         }
-    }
-
-    /// The bars of `features::smc`'s hand-worked test: an upward CHoCH at
-    /// bar 5 with the order block 98–102 behind it, a downward one at bar 8.
-    fn bars() -> [Kline; 9] {
-        [
-            k(100.0, 101.0, 99.0, 100.0),
-            k(100.0, 104.0, 100.0, 103.0),
-            k(103.0, 103.0, 100.0, 101.0),
-            k(101.0, 102.0, 98.0, 99.0),
-            k(99.0, 103.0, 99.0, 102.0),
-            k(102.0, 106.0, 102.0, 105.0),
-            k(105.0, 109.0, 105.5, 108.0),
-            k(108.0, 108.0, 104.0, 104.5),
-            k(104.5, 105.0, 97.0, 97.5),
-        ]
     }
 
     #[test]
