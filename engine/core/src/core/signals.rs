@@ -55,6 +55,9 @@ pub(super) struct Signals {
     features: Vec<FeatureSet>,
     /// Regime detector per symbol.
     regimes: Vec<RegimeDetector>,
+    /// The last closed bar of the slowest timeframe per symbol (when more
+    /// than one is configured).
+    higher: Vec<Option<Kline>>,
     /// Strategy state per instance and symbol (`instance × symbols + symbol`).
     strategies: Vec<AnyStrategy>,
     /// Settings and adapted weight per instance.
@@ -99,6 +102,7 @@ impl Signals {
             regimes: (0..symbols)
                 .map(|_| RegimeDetector::new(&sc.regime))
                 .collect(),
+            higher: vec![None; symbols],
             strategies: sc
                 .instances
                 .iter()
@@ -187,7 +191,17 @@ impl Signals {
         if tf == 0 {
             self.features[i].realized.update(bar.close.to_f64());
         }
+        let slowest = usize::from(self.timeframes).saturating_sub(1);
+        if tf > 0 && tf == slowest {
+            self.higher[i] = Some(*bar);
+        }
         change
+    }
+
+    /// The last closed bar of `sym`'s slowest timeframe (none with a
+    /// single timeframe).
+    pub(super) fn higher(&self, sym: SymbolId) -> Option<Kline> {
+        self.higher[usize::from(sym.0)]
     }
 
     /// Instance `k`'s proposal for `sym` on the base bar that closed

@@ -105,6 +105,7 @@ impl Core {
             trades: self.signals.features(sym).trades.sums(),
             depth: book_quantities(&self.depth[i], self.signals.book_levels()),
             held: s.held(),
+            higher: self.signals.higher(sym),
         }
     }
 

@@ -130,8 +130,10 @@ impl Strategy for EmaFlip {
 
 /// Trend following on bars: long while BULL and the fast EMA is above the
 /// slow one, short while BEAR and below, once per trend leg (until the EMAs
-/// cross back), with `confirm` only when MACD and RSI agree; stop and
-/// target in ATRs; out when the EMAs turn against the position.
+/// cross back), with `confirm` only when MACD and RSI agree and the
+/// higher-timeframe candle (when one is configured) closed the entry's
+/// way; stop and target in ATRs; out when the EMAs turn against the
+/// position.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Trend {
     fast: Ema,
@@ -210,10 +212,17 @@ impl Strategy for Trend {
         // Both directions agree unless confirmation is asked for.
         let (mut up_ok, mut down_ok) = (true, true);
         if let Some((macd, rsi)) = &mut self.confirm {
-            let (m, r) = (macd.update(c), rsi.update(c));
-            let (m, r) = (m.map(|v| v.hist), r);
-            up_ok = m.is_some_and(|h| h > 0.0) && r.is_some_and(|r| r < RSI_STRETCHED);
-            down_ok = m.is_some_and(|h| h < 0.0) && r.is_some_and(|r| r > 100.0 - RSI_STRETCHED);
+            let hist = macd.update(c).map(|v| v.hist);
+            let rsi = rsi.update(c);
+            // The higher-timeframe candle, when there is one, closed the
+            // entry's way.
+            let htf_up = m.higher.is_none_or(|k| k.close > k.open);
+            let htf_down = m.higher.is_none_or(|k| k.close < k.open);
+            up_ok =
+                hist.is_some_and(|h| h > 0.0) && rsi.is_some_and(|r| r < RSI_STRETCHED) && htf_up;
+            down_ok = hist.is_some_and(|h| h < 0.0)
+                && rsi.is_some_and(|r| r > 100.0 - RSI_STRETCHED)
+                && htf_down;
         }
         if !self.seen.step() {
             return None;
@@ -530,6 +539,18 @@ mod tests {
         let straight: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i)).collect();
         let mut t = make();
         let got = stances(&mut t, &straight, Regime::Bull);
+        assert!(got.iter().all(Option::is_none), "{got:?}");
+        // A higher-timeframe candle that closed down holds the long back.
+        let mut t = make();
+        let down = Some(bar(110.0)).map(|k| Kline {
+            open: Price::from_f64(111.0).unwrap(),
+            ..k
+        });
+        let m = Market {
+            higher: down,
+            ..market(Regime::Bull)
+        };
+        let got: Vec<_> = zigzag.iter().map(|&c| t.on_bar(&bar(c), &m)).collect();
         assert!(got.iter().all(Option::is_none), "{got:?}");
         // Without confirmation the straight rise is a trend like any.
         let mut t = Trend::new(2, 4, 2, r("2"), r("4"));

@@ -57,6 +57,9 @@ pub struct Market {
     pub depth: Option<(i64, i64)>,
     /// Direction of the symbol's position.
     pub held: Stance,
+    /// The last closed bar of the slowest configured timeframe, when
+    /// there is more than one (the higher-timeframe candle).
+    pub higher: Option<Kline>,
 }
 
 /// The derived figures are computed when a strategy asks for them: each is
