@@ -106,6 +106,7 @@ impl Core {
             depth: book_quantities(&self.depth[i], self.signals.book_levels()),
             held: s.held(),
             higher: self.signals.higher(sym),
+            value_area: None,
         }
     }
 
@@ -182,7 +183,12 @@ impl Core {
         bar: Option<&Kline>,
         out: &mut S,
     ) {
-        let m = self.market_view(sym);
+        let mut m = self.market_view(sym);
+        if bar.is_some() {
+            // Once per bar (a scan of the profile), never per ticker.
+            let profile = &self.signals.features(sym).profile;
+            m.value_area = profile.value_area(crate::types::Rate::from_raw(70_000_000));
+        }
         for k in 0..self.signals.instances() {
             let p = self.signals.propose(k, sym, bar, &m);
             self.consider(seq, sym, k, p.as_ref(), out);

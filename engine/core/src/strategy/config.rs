@@ -91,6 +91,18 @@ pub enum MakerFallback {
     Cross,
 }
 
+/// What mean reversion fades (`fade`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fade {
+    /// Closes beyond the Bollinger bands, back to the middle band.
+    #[default]
+    Bands,
+    /// Closes beyond the UTC day's volume-profile value area (70% of the
+    /// volume), back to its point of control.
+    ValueArea,
+}
+
 /// The kinds of strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -151,6 +163,8 @@ pub struct InstanceConfig {
     pub band_sd: Option<Rate>,
     /// Also require the close beyond the trade VWAP (mean_reversion: true).
     pub use_vwap: Option<bool>,
+    /// Mean reversion: `"bands"` (default) or `"value_area"`.
+    pub fade: Option<Fade>,
     /// Book imbalance that opens a position, 0 ..= 1 (scalper: 0.3).
     pub imbalance: Option<Rate>,
     /// Trade-flow imbalance that must agree, 0 ..= 1 (scalper: 0.1).
@@ -206,7 +220,9 @@ fn allowed(kind: StrategyKind) -> &'static [&'static str] {
     match kind {
         StrategyKind::EmaCross => &["fast", "slow"],
         StrategyKind::Trend => &["fast", "slow", "atr", "stop_atr", "take_atr", "confirm"],
-        StrategyKind::MeanReversion => &["period", "band_sd", "use_vwap", "atr", "stop_atr"],
+        StrategyKind::MeanReversion => {
+            &["period", "band_sd", "use_vwap", "atr", "stop_atr", "fade"]
+        }
         StrategyKind::Smc => &["swing", "take_r"],
         StrategyKind::Scalper => &[
             "imbalance",
@@ -230,6 +246,7 @@ fn given(c: &InstanceConfig) -> impl Iterator<Item = &'static str> {
         ("period", c.period.is_some()),
         ("band_sd", c.band_sd.is_some()),
         ("use_vwap", c.use_vwap.is_some()),
+        ("fade", c.fade.is_some()),
         ("imbalance", c.imbalance.is_some()),
         ("flow", c.flow.is_some()),
         ("max_spread_bps", c.max_spread_bps.is_some()),
@@ -262,6 +279,7 @@ impl InstanceConfig {
             period: None,
             band_sd: None,
             use_vwap: None,
+            fade: None,
             imbalance: None,
             flow: None,
             max_spread_bps: None,

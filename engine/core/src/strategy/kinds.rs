@@ -273,6 +273,8 @@ impl Strategy for Trend {
 /// the trade VWAP), short above the upper one, once per excursion beyond
 /// the band (until the close is back at the middle); the target is the
 /// middle band, the stop `stop_atr` ATRs beyond the entry; out at the mean.
+/// With `fade = "value_area"` the edges are the day's volume-profile value
+/// area and the mean its point of control.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct MeanReversion {
     bands: Bollinger,
@@ -284,6 +286,9 @@ pub struct MeanReversion {
     /// 0 none): one entry per excursion, until the close is back at the
     /// middle band, so a stop-out is not faded again on the next bar.
     excursion: i8,
+    /// Fade the volume profile's value area toward its point of control
+    /// instead of the bands toward their middle.
+    value_area: bool,
 }
 
 impl MeanReversion {
@@ -297,6 +302,15 @@ impl MeanReversion {
             use_vwap,
             seen: Seen::new(period.max(atr + 1)),
             excursion: 0,
+            value_area: false,
+        }
+    }
+
+    /// What it fades: the bands (default) or the value area.
+    pub fn fading(self, fade: super::Fade) -> Self {
+        MeanReversion {
+            value_area: fade == super::Fade::ValueArea,
+            ..self
         }
     }
 }
@@ -322,6 +336,19 @@ impl Strategy for MeanReversion {
             return None;
         }
         let (b, atr) = (bands?, atr?);
+        // The edges faded and the mean the target lies at: the bands and
+        // their middle, or the value area and its point of control.
+        let b = if self.value_area {
+            let va = m.value_area?;
+            let (low, high, poc) = (va.low.to_f64(), va.high.to_f64(), va.poc.to_f64());
+            crate::features::ta::Bands {
+                upper: high,
+                middle: poc,
+                lower: low,
+            }
+        } else {
+            b
+        };
         let width = b.upper - b.lower;
         if width <= 0.0 {
             return None;
@@ -555,6 +582,46 @@ mod tests {
         // Without confirmation the straight rise is a trend like any.
         let mut t = Trend::new(2, 4, 2, r("2"), r("4"));
         assert!(stances(&mut t, &straight, Regime::Bull).contains(&Some(Stance::Long)));
+    }
+
+    #[test]
+    fn mean_reversion_can_fade_the_value_area_toward_its_point_of_control() {
+        let r = |x: &str| x.parse::<Rate>().unwrap();
+        let fade = || {
+            MeanReversion::new(5, r("2"), 2, r("1.5"), false).fading(super::super::Fade::ValueArea)
+        };
+        let p = |x: &str| Price::parse(x).unwrap();
+        let va = crate::features::profile::ValueArea {
+            low: p("99"),
+            high: p("101"),
+            poc: p("100.3"),
+        };
+        let with = Market {
+            value_area: Some(va),
+            ..market(Regime::Range)
+        };
+        let calm = [100.0, 100.2, 99.8, 100.1, 99.9, 100.0];
+        let mut m = fade();
+        for c in calm {
+            assert_eq!(m.on_bar(&bar(c), &with), None);
+        }
+        // Inside the bands' reach but below the value area: long, out at
+        // the point of control.
+        let got = m.on_bar(&bar(98.9), &with).unwrap();
+        assert_eq!((got.stance, got.take), (Stance::Long, p("100.3")));
+        // Above it: short.
+        let mut m = fade();
+        for c in calm {
+            m.on_bar(&bar(c), &with);
+        }
+        let got = m.on_bar(&bar(101.2), &with).unwrap();
+        assert_eq!((got.stance, got.take), (Stance::Short, p("100.3")));
+        // No profile (bar data without trades): nothing to fade.
+        let mut m = fade();
+        let none = market(Regime::Range);
+        for c in calm.iter().chain(&[98.0]) {
+            assert_eq!(m.on_bar(&bar(*c), &none), None);
+        }
     }
 
     #[test]

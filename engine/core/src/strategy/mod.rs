@@ -26,7 +26,7 @@ mod kinds;
 mod structure;
 
 pub use config::{
-    BarSource, Entry, InstanceConfig, MAX_INSTANCES, MakerFallback, Protect, StrategyConfig,
+    BarSource, Entry, Fade, InstanceConfig, MAX_INSTANCES, MakerFallback, Protect, StrategyConfig,
     StrategyKind,
 };
 pub use cross::{Cross, EmaCross};
@@ -60,6 +60,9 @@ pub struct Market {
     /// The last closed bar of the slowest configured timeframe, when
     /// there is more than one (the higher-timeframe candle).
     pub higher: Option<Kline>,
+    /// The UTC day's volume-profile value area (70% of the volume) and
+    /// point of control, on bars (none on book tickers, or without trades).
+    pub value_area: Option<crate::features::profile::ValueArea>,
 }
 
 /// The derived figures are computed when a strategy asks for them: each is
@@ -182,13 +185,10 @@ impl AnyStrategy {
                 (c.stop_atr(), c.take_atr()),
                 c.confirm.unwrap_or(false),
             )),
-            StrategyKind::MeanReversion => AnyStrategy::MeanReversion(MeanReversion::new(
-                c.period(),
-                c.band_sd(),
-                c.atr(),
-                c.stop_atr(),
-                c.use_vwap(),
-            )),
+            StrategyKind::MeanReversion => AnyStrategy::MeanReversion(
+                MeanReversion::new(c.period(), c.band_sd(), c.atr(), c.stop_atr(), c.use_vwap())
+                    .fading(c.fade.unwrap_or_default()),
+            ),
             StrategyKind::Smc => AnyStrategy::Smc(StructureTrader::new(c.swing(), c.take_r())),
             StrategyKind::Scalper => AnyStrategy::Scalper(Scalper::new(
                 c.imbalance(),
