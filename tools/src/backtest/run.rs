@@ -359,9 +359,9 @@ pub fn prices(
     open_data(cfg, data)?.inputs.for_each(|ev| {
         let price = match ev.body {
             InputBody::Kline(k) => Some(k.close),
-            InputBody::BookTicker(t) => autobot_engine::types::Price::mid(t.bid_price, t.ask_price)
-                .is_positive()
-                .then(|| autobot_engine::types::Price::mid(t.bid_price, t.ask_price)),
+            InputBody::BookTicker(t) => {
+                Some(autobot_engine::types::Price::mid(t.bid_price, t.ask_price))
+            }
             InputBody::AggTrade(t) => Some(t.price),
             _ => None,
         };

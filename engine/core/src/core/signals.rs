@@ -82,6 +82,8 @@ pub(super) struct Signals {
     book_levels: u16,
     /// Entry size while HIGH_VOL, as a fraction.
     high_vol_size: Rate,
+    /// Some instance fades the value area: only then is it computed.
+    wants_value_area: bool,
 }
 
 impl Signals {
@@ -127,7 +129,20 @@ impl Signals {
                 .unwrap_or(0) as u8,
             book_levels: sc.book_levels.min(1000) as u16,
             high_vol_size: sc.high_vol_size,
+            wants_value_area: sc
+                .instances
+                .iter()
+                .any(|i| i.fade == Some(crate::strategy::Fade::ValueArea)),
         }
+    }
+
+    /// The value area of `sym`'s volume profile (70% of the volume), when
+    /// an instance fades it: a scan of the profile, so once per bar.
+    pub(super) fn value_area(&self, sym: SymbolId) -> Option<crate::features::profile::ValueArea> {
+        let share = Rate::from_raw(70_000_000);
+        self.wants_value_area
+            .then(|| self.features(sym).profile.value_area(share))
+            .flatten()
     }
 
     /// Entry size while HIGH_VOL, as a fraction (0: no entries).

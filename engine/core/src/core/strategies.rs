@@ -185,9 +185,8 @@ impl Core {
     ) {
         let mut m = self.market_view(sym);
         if bar.is_some() {
-            // Once per bar (a scan of the profile), never per ticker.
-            let profile = &self.signals.features(sym).profile;
-            m.value_area = profile.value_area(crate::types::Rate::from_raw(70_000_000));
+            // Once per bar, never per ticker.
+            m.value_area = self.signals.value_area(sym);
         }
         for k in 0..self.signals.instances() {
             let p = self.signals.propose(k, sym, bar, &m);

@@ -63,23 +63,23 @@ pub const SCALPER_WARMUP_TICKS: u32 = 500;
 
 /// Counts what a strategy has seen, up to its warm-up.
 #[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-struct Seen {
+pub(super) struct Seen {
     seen: u32,
-    needs: u32,
+    pub(super) needs: u32,
 }
 
 impl Seen {
-    fn new(needs: u32) -> Seen {
+    pub(super) fn new(needs: u32) -> Seen {
         Seen { seen: 0, needs }
     }
 
     /// One more; whether it is warm now.
-    fn step(&mut self) -> bool {
+    pub(super) fn step(&mut self) -> bool {
         self.seen = self.seen.saturating_add(1);
         self.ready()
     }
 
-    fn ready(&self) -> bool {
+    pub(super) fn ready(&self) -> bool {
         self.seen >= self.needs
     }
 }

@@ -11,6 +11,7 @@
 //!   behind the price) is not proposed.
 //! - Warm after 2k + 1 bars: the first swing point can be known then.
 
+use super::kinds::Seen;
 use super::{Market, Proposal, Strategy, Warmup};
 use crate::event::{Kline, SignalReason, Stance};
 use crate::features::smc::Smc;
@@ -21,8 +22,7 @@ use crate::types::{Price, Rate, Rounding};
 pub struct StructureTrader {
     smc: Smc,
     take_r: f64,
-    bars: u32,
-    needs: u32,
+    seen: Seen,
 }
 
 impl StructureTrader {
@@ -32,8 +32,7 @@ impl StructureTrader {
         StructureTrader {
             smc: Smc::new(swing as usize),
             take_r: take_r.to_f64(),
-            bars: 0,
-            needs: 2 * swing + 1,
+            seen: Seen::new(2 * swing + 1),
         }
     }
 }
@@ -48,11 +47,11 @@ fn on_grid(x: f64, tick: Price, mode: Rounding) -> Price {
 
 impl Strategy for StructureTrader {
     fn warmup(&self) -> Warmup {
-        Warmup::Bars(self.needs)
+        Warmup::Bars(self.seen.needs)
     }
 
     fn is_ready(&self) -> bool {
-        self.bars >= self.needs
+        self.seen.ready()
     }
 
     fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
@@ -61,8 +60,7 @@ impl Strategy for StructureTrader {
 
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
         let structure = self.smc.update(bar);
-        self.bars = self.bars.saturating_add(1);
-        if !self.is_ready() {
+        if !self.seen.step() {
             return None;
         }
         let b = structure.broke?;
