@@ -35,6 +35,7 @@ const GRIDS: [(&str, &[&str]); 3] = [
         &[
             "strategy.instances.0.band_sd=1.5,2,2.5",
             "strategy.instances.0.period=10,20,40",
+            "strategy.instances.0.fade=bands,vwap_bands",
         ],
     ),
     (

@@ -261,8 +261,10 @@ impl Limits {
             dry_run: cfg.dry_run,
             time_window: {
                 let bars = match cfg.strategy.bars {
+                    // Klines come at the base interval; the higher
+                    // timeframes are folded from them.
                     crate::strategy::BarSource::Klines => {
-                        2 * u64::from(cfg.strategy.bar_secs.iter().copied().max().unwrap_or(0))
+                        2 * u64::from(cfg.strategy.bar_secs.first().copied().unwrap_or(0))
                     }
                     crate::strategy::BarSource::Trades => 0,
                 };

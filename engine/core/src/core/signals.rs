@@ -24,7 +24,7 @@
 
 use crate::config::CoreConfig;
 use crate::event::{Kline, Trade, WeightChange};
-use crate::features::candles::MAX_TIMEFRAMES;
+use crate::features::candles::{Folded, MAX_TIMEFRAMES};
 use crate::features::set::FeatureSet;
 use crate::regime::{Change, RegimeDetector};
 use crate::strategy::{AnyStrategy, BarSource, Market, Proposal, Strategy as _, Warmup, Weight};
@@ -181,15 +181,25 @@ impl Signals {
         closed
     }
 
-    /// The timeframe a closed kline is a bar of: `None` unless bars come
-    /// from klines and its interval is configured.
-    pub(super) fn kline_timeframe(&self, k: &Kline) -> Option<usize> {
-        if self.bars != BarSource::Klines {
-            return None;
-        }
-        self.bar_secs[..usize::from(self.timeframes)]
-            .iter()
-            .position(|&s| s == k.interval_secs)
+    /// A closed kline is a bar only when bars come from klines and it is
+    /// of the base timeframe: the higher ones are folded from it
+    /// ([`Signals::fold_kline`]), so klines of other intervals are not read.
+    pub(super) fn is_base_kline(&self, k: &Kline) -> bool {
+        self.bars == BarSource::Klines && k.interval_secs == self.bar_secs[0]
+    }
+
+    /// Folds a base kline of `sym` into the higher timeframes: the candles
+    /// it closed, by timeframe (index 0, the base, stays empty).
+    pub(super) fn fold_kline(&mut self, sym: SymbolId, k: &Kline) -> [Folded; MAX_TIMEFRAMES] {
+        let mut closed = [[None; 2]; MAX_TIMEFRAMES];
+        self.features[usize::from(sym.0)]
+            .candles
+            .fold(k, |tf, bar| {
+                let slot = &mut closed[tf];
+                let free = usize::from(slot[0].is_some());
+                slot[free] = Some(*bar);
+            });
+        closed
     }
 
     /// A bar of `sym` closed on timeframe `tf`: the regime detector reads
@@ -352,19 +362,21 @@ mod tests {
     }
 
     #[test]
-    fn a_kline_is_a_bar_only_of_a_configured_timeframe() {
+    fn a_kline_is_a_bar_only_of_the_base_timeframe() {
         let mut sc = StrategyConfig::ema_cross(5, 20);
         sc.bars = BarSource::Klines;
+        sc.bar_secs = vec![60, 300];
         let s = Signals::new(&cfg(sc.clone()));
         let k = |secs| Kline {
             interval_secs: secs,
             ..Kline::default()
         };
-        assert_eq!(s.kline_timeframe(&k(sc.bar_secs[0])), Some(0));
-        assert_eq!(s.kline_timeframe(&k(7)), None);
+        assert!(s.is_base_kline(&k(60)));
+        assert!(!s.is_base_kline(&k(300)), "built from the base");
+        assert!(!s.is_base_kline(&k(7)));
         sc.bars = BarSource::Trades;
         let s = Signals::new(&cfg(sc.clone()));
-        assert_eq!(s.kline_timeframe(&k(sc.bar_secs[0])), None);
+        assert!(!s.is_base_kline(&k(60)));
     }
 
     #[test]

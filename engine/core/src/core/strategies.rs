@@ -130,8 +130,10 @@ impl Core {
         }
     }
 
-    /// A closed kline (admitted by `guard`): a bar when bars come from
-    /// klines and its interval is configured.
+    /// A closed kline (admitted by `guard`): a base bar when bars come from
+    /// klines and it is of the base interval. The higher-timeframe candles
+    /// it completes close first, so the regime and the strategies on the
+    /// base bar see them.
     pub(super) fn on_kline<S: OutputSink>(
         &mut self,
         seq: Seq,
@@ -139,9 +141,16 @@ impl Core {
         k: &Kline,
         out: &mut S,
     ) {
-        if let Some(tf) = self.signals.kline_timeframe(k) {
-            self.on_bar(seq, sym, tf, k, out);
+        if !self.signals.is_base_kline(k) {
+            return;
         }
+        let higher = self.signals.fold_kline(sym, k);
+        for (tf, closed) in higher.iter().enumerate() {
+            for bar in closed.iter().flatten() {
+                self.on_bar(seq, sym, tf, bar, out);
+            }
+        }
+        self.on_bar(seq, sym, 0, k, out);
     }
 
     /// A bar closed on timeframe `tf`: the regime first, then the bar

@@ -5,6 +5,12 @@
 //! aligned to the Unix epoch like Binance's klines. It closes when the first
 //! trade of a later interval arrives (event time never reads a clock), so
 //! intervals without trades produce no candle. Prices and volumes are exact.
+//!
+//! When bars come from klines, the higher timeframes are folded from the
+//! base timeframe's closed klines instead ([`Candles::fold`]): a higher
+//! candle closes with the base kline that ends its interval, or, when that
+//! kline is missing (a gap in the data), with the first kline of a later
+//! interval.
 
 use crate::event::{Kline, Trade};
 use crate::types::{Price, Qty, UnixNanos};
@@ -41,13 +47,20 @@ pub fn check(k: &Kline) -> Result<(), CandleError> {
     Ok(())
 }
 
+/// Candles closed by one folded kline on one timeframe: the one a gap
+/// left open, then the one the kline completed.
+pub type Folded = [Option<Kline>; 2];
+
 /// One timeframe's candle under construction.
 #[derive(Clone, Copy, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct Builder {
     interval_ns: u64,
     interval_secs: u32,
-    /// Open candle (`trades == 0`: none).
+    /// Open candle (`trades == 0`: none, when built from trades; folded
+    /// from klines, `live` says, since a kline may count no trades).
     open: Kline,
+    /// A candle folded from klines is open.
+    live: bool,
 }
 
 impl Builder {
@@ -56,7 +69,45 @@ impl Builder {
             interval_ns: u64::from(interval_secs.max(1)) * 1_000_000_000,
             interval_secs: interval_secs.max(1),
             open: Kline::default(),
+            live: false,
         }
+    }
+
+    /// Folds a closed kline of a shorter interval that divides this one
+    /// in; returns the candles it closed. A kline older than the open
+    /// candle (a repeat or out of order) is ignored: its minute is in.
+    fn fold(&mut self, k: &Kline) -> Folded {
+        let t = k.open_time.0;
+        let start = UnixNanos(t - t % self.interval_ns);
+        let mut out = [None, None];
+        let c = &mut self.open;
+        if self.live && start < c.open_time {
+            return out;
+        }
+        if self.live && start > c.open_time {
+            out[0] = Some(*c);
+            self.live = false;
+        }
+        if self.live {
+            c.high = c.high.max(k.high);
+            c.low = c.low.min(k.low);
+            c.close = k.close;
+            c.volume = c.volume.checked_add(k.volume).unwrap_or(Qty::MAX);
+            c.trades = c.trades.saturating_add(k.trades);
+        } else {
+            *c = Kline {
+                open_time: start,
+                interval_secs: self.interval_secs,
+                ..*k
+            };
+            self.live = true;
+        }
+        let end = t.saturating_add(u64::from(k.interval_secs) * 1_000_000_000);
+        if end >= start.0.saturating_add(self.interval_ns) {
+            out[1] = Some(*c);
+            self.live = false;
+        }
+        out
     }
 
     /// Adds a trade; returns the candle it closed, if any.
@@ -126,6 +177,21 @@ impl Candles {
         }
     }
 
+    /// Folds a closed kline of the first timeframe into the others (bars
+    /// from klines); `closed(i, candle)` is called for each candle it
+    /// closed, shortest timeframe first.
+    pub fn fold(&mut self, k: &Kline, mut closed: impl FnMut(usize, &Kline)) {
+        for (i, b) in self.builders[..usize::from(self.count)]
+            .iter_mut()
+            .enumerate()
+            .skip(1)
+        {
+            for c in b.fold(k).iter().flatten() {
+                closed(i, c);
+            }
+        }
+    }
+
     /// The candle still open on timeframe `i`.
     pub fn open(&self, i: usize) -> Option<&Kline> {
         self.builders[..usize::from(self.count)]
@@ -183,6 +249,60 @@ mod tests {
         assert_eq!((out[2].0, five.interval_secs, five.trades), (1, 5, 4));
         assert_eq!(five.close, "101".parse().unwrap());
         assert_eq!(c.open(1).unwrap().open_time, UnixNanos(15 * S));
+        for k in out.iter().map(|(_, k)| k) {
+            assert_eq!(check(k), Ok(()));
+        }
+    }
+
+    #[test]
+    fn one_minute_klines_fold_into_five_minute_candles() {
+        const M: u64 = 60 * S;
+        let k = |minute: u64, o: &str, h: &str, l: &str, c: &str, v: &str| Kline {
+            open_time: UnixNanos(minute * M),
+            interval_secs: 60,
+            trades: 2,
+            open: o.parse().unwrap(),
+            high: h.parse().unwrap(),
+            low: l.parse().unwrap(),
+            close: c.parse().unwrap(),
+            volume: v.parse().unwrap(),
+        };
+        let mut c = Candles::new(&[60, 300]);
+        let mut out = Vec::new();
+        let minutes = [
+            k(10, "100", "102", "99", "101", "1"),
+            k(11, "101", "105", "100", "104", "2"),
+            k(12, "104", "104", "98", "99", "1"),
+            k(13, "99", "100", "97", "98", "3"),
+            // Minute 14 ends 10..15: the candle closes with it.
+            k(14, "98", "101", "98", "100", "1"),
+            k(15, "100", "103", "100", "102", "1"),
+            // Minutes 16 to 19 are missing: minute 21 closes 15..20 first.
+            k(21, "110", "111", "109", "110", "1"),
+        ];
+        for m in &minutes {
+            c.fold(m, |i, k| out.push((i, *k)));
+        }
+        // A repeat of an earlier minute changes nothing.
+        c.fold(&minutes[5], |i, k| out.push((i, *k)));
+        assert_eq!(out.len(), 2, "{out:?}");
+        let p = |s: &str| s.parse::<Price>().unwrap();
+        let first = out[0].1;
+        assert_eq!(out[0].0, 1);
+        assert_eq!(
+            (first.open_time, first.interval_secs, first.trades),
+            (UnixNanos(10 * M), 300, 10)
+        );
+        assert_eq!(
+            (first.open, first.high, first.low, first.close),
+            (p("100"), p("105"), p("97"), p("100"))
+        );
+        assert_eq!(first.volume, "8".parse().unwrap());
+        let second = out[1].1;
+        assert_eq!(
+            (second.open_time, second.open, second.close, second.trades),
+            (UnixNanos(15 * M), p("100"), p("102"), 2)
+        );
         for k in out.iter().map(|(_, k)| k) {
             assert_eq!(check(k), Ok(()));
         }

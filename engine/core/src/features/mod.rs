@@ -29,3 +29,4 @@ pub mod series;
 pub mod set;
 pub mod smc;
 pub mod ta;
+pub mod vwap_bands;

@@ -92,7 +92,19 @@ pub enum MakerFallback {
 }
 
 /// What mean reversion fades (`fade`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Deserialize,
+    serde::Serialize,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Fade {
     /// Closes beyond the Bollinger bands, back to the middle band.
@@ -101,6 +113,10 @@ pub enum Fade {
     /// Closes beyond the UTC day's volume-profile value area (70% of the
     /// volume), back to its point of control.
     ValueArea,
+    /// Closes beyond the bars' VWAP bands (the volume-weighted mean of the
+    /// last `period` typical prices, `band_sd` volume-weighted deviations
+    /// either side), back to the VWAP.
+    VwapBands,
 }
 
 /// The kinds of strategy.
@@ -155,7 +171,8 @@ pub struct InstanceConfig {
     /// Take-profit distance in ATRs (trend 4; mean_reversion: none, it exits at the mean).
     pub take_atr: Option<Rate>,
     /// Trend: an entry also needs MACD(12, 26, 9) on its side of the
-    /// signal line and RSI(14) not stretched (default false).
+    /// signal line and RSI(14) not stretched; smc: the close on the
+    /// entry's side of the Ichimoku cloud (9, 26, 52, 26). Default false.
     pub confirm: Option<bool>,
     /// Bollinger period in bars (mean_reversion: 20).
     pub period: Option<u32>,
@@ -163,7 +180,7 @@ pub struct InstanceConfig {
     pub band_sd: Option<Rate>,
     /// Also require the close beyond the trade VWAP (mean_reversion: true).
     pub use_vwap: Option<bool>,
-    /// Mean reversion: `"bands"` (default) or `"value_area"`.
+    /// Mean reversion: `"bands"` (default), `"value_area"` or `"vwap_bands"`.
     pub fade: Option<Fade>,
     /// Book imbalance that opens a position, 0 ..= 1 (scalper: 0.3).
     pub imbalance: Option<Rate>,
@@ -223,7 +240,7 @@ fn allowed(kind: StrategyKind) -> &'static [&'static str] {
         StrategyKind::MeanReversion => {
             &["period", "band_sd", "use_vwap", "atr", "stop_atr", "fade"]
         }
-        StrategyKind::Smc => &["swing", "take_r"],
+        StrategyKind::Smc => &["swing", "take_r", "confirm"],
         StrategyKind::Scalper => &[
             "imbalance",
             "flow",
@@ -553,8 +570,10 @@ impl Validate for InstanceConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
-    /// Candle timeframes in seconds built from trades (1 ..= 4 of them,
-    /// ascending, each 1 ..= 86400); bar strategies read the first.
+    /// Candle timeframes in seconds (1 ..= 4 of them, ascending, each
+    /// 1 ..= 86400); bar strategies read the first. Built from trades, or
+    /// with `bars = "klines"` the first is the data's klines and the others
+    /// (multiples of it) are folded from them.
     pub bar_secs: Vec<u32>,
     /// Timeframe the regime detector reads (one of `bar_secs`).
     pub regime_bar_secs: u32,
@@ -659,6 +678,18 @@ impl Validate for StrategyConfig {
                 "1 to 4 ascending intervals, each 1 ..= 86400",
             ));
         }
+        let base = bars[0];
+        if self.bars == BarSource::Klines && bars.iter().any(|&s| s % base != 0) {
+            return Err(RangeError::new(
+                at,
+                "bar_secs",
+                listed,
+                format!(
+                    "with bars = \"klines\", multiples of the first ({base}): the higher \
+                     timeframes are built from its klines"
+                ),
+            ));
+        }
         if !bars.contains(&self.regime_bar_secs) {
             return Err(RangeError::new(
                 at,
@@ -741,5 +772,22 @@ mod tests {
         c.regime_bar_secs = 30;
         let e = c.validate("strategy").unwrap_err();
         assert_eq!(e.key, "strategy.regime_bar_secs");
+    }
+
+    #[test]
+    fn with_klines_the_higher_timeframes_are_multiples_of_the_first() {
+        let mut c = StrategyConfig::ema_cross(2, 5);
+        c.bar_secs = vec![60, 90];
+        c.regime_bar_secs = 60;
+        assert!(
+            c.validate("strategy").is_ok(),
+            "from trades, any ascending set"
+        );
+        c.bars = BarSource::Klines;
+        let e = c.validate("strategy").unwrap_err();
+        assert_eq!(e.key, "strategy.bar_secs");
+        assert!(e.allowed.contains("multiples of the first (60)"), "{e:?}");
+        c.bar_secs = vec![60, 900];
+        assert!(c.validate("strategy").is_ok());
     }
 }

@@ -16,6 +16,7 @@ use super::{Cross, EmaCross};
 use super::{Market, Proposal, Strategy, Warmup};
 use crate::event::{Kline, SignalReason, Stance};
 use crate::features::ta::{Atr, Bollinger, Ema, Macd, Rsi};
+use crate::features::vwap_bands::VwapBands;
 use crate::regime::Regime;
 use crate::types::{Price, Rate, Rounding, SCALE, div_round_i128};
 
@@ -274,10 +275,12 @@ impl Strategy for Trend {
 /// the band (until the close is back at the middle); the target is the
 /// middle band, the stop `stop_atr` ATRs beyond the entry; out at the mean.
 /// With `fade = "value_area"` the edges are the day's volume-profile value
-/// area and the mean its point of control.
+/// area and the mean its point of control; with `fade = "vwap_bands"` the
+/// bars' VWAP bands (same period and width) and the VWAP.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct MeanReversion {
     bands: Bollinger,
+    vwap_bands: VwapBands,
     atr: Atr,
     stop_atr: f64,
     use_vwap: bool,
@@ -286,9 +289,8 @@ pub struct MeanReversion {
     /// 0 none): one entry per excursion, until the close is back at the
     /// middle band, so a stop-out is not faded again on the next bar.
     excursion: i8,
-    /// Fade the volume profile's value area toward its point of control
-    /// instead of the bands toward their middle.
-    value_area: bool,
+    /// Which edges it fades toward which mean.
+    fade: super::Fade,
 }
 
 impl MeanReversion {
@@ -297,21 +299,20 @@ impl MeanReversion {
         let sd = band_sd.to_f64();
         MeanReversion {
             bands: Bollinger::new(period as usize, sd, sd),
+            vwap_bands: VwapBands::new(period as usize, sd),
             atr: Atr::new(atr as usize),
             stop_atr: stop_atr.to_f64(),
             use_vwap,
             seen: Seen::new(period.max(atr + 1)),
             excursion: 0,
-            value_area: false,
+            fade: super::Fade::Bands,
         }
     }
 
-    /// What it fades: the bands (default) or the value area.
+    /// What it fades: the bands (default), the value area or the VWAP
+    /// bands.
     pub fn fading(self, fade: super::Fade) -> Self {
-        MeanReversion {
-            value_area: fade == super::Fade::ValueArea,
-            ..self
-        }
+        MeanReversion { fade, ..self }
     }
 }
 
@@ -331,23 +332,27 @@ impl Strategy for MeanReversion {
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
         let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
         let bands = self.bands.update(c);
+        let vwap_bands = self.vwap_bands.update(h, l, c, bar.volume.to_f64());
         let atr = self.atr.update(h, l, c);
         if !self.seen.step() {
             return None;
         }
-        let (b, atr) = (bands?, atr?);
+        let atr = atr?;
         // The edges faded and the mean the target lies at: the bands and
-        // their middle, or the value area and its point of control.
-        let b = if self.value_area {
-            let va = m.value_area?;
-            let (low, high, poc) = (va.low.to_f64(), va.high.to_f64(), va.poc.to_f64());
-            crate::features::ta::Bands {
-                upper: high,
-                middle: poc,
-                lower: low,
+        // their middle, the value area and its point of control, or the
+        // VWAP bands and the VWAP.
+        let b = match self.fade {
+            super::Fade::Bands => bands?,
+            super::Fade::ValueArea => {
+                let va = m.value_area?;
+                let (low, high, poc) = (va.low.to_f64(), va.high.to_f64(), va.poc.to_f64());
+                crate::features::ta::Bands {
+                    upper: high,
+                    middle: poc,
+                    lower: low,
+                }
             }
-        } else {
-            b
+            super::Fade::VwapBands => vwap_bands?,
         };
         let width = b.upper - b.lower;
         if width <= 0.0 {
@@ -621,6 +626,58 @@ mod tests {
         let none = market(Regime::Range);
         for c in calm.iter().chain(&[98.0]) {
             assert_eq!(m.on_bar(&bar(*c), &none), None);
+        }
+    }
+
+    #[test]
+    fn mean_reversion_can_fade_the_vwap_bands_toward_the_vwap() {
+        let r = |x: &str| x.parse::<Rate>().unwrap();
+        let traded = |close: f64, volume: &str| Kline {
+            volume: crate::types::Qty::parse(volume).unwrap(),
+            ..bar(close)
+        };
+        let range = market(Regime::Range);
+        let mut m =
+            MeanReversion::new(5, r("1"), 2, r("1.5"), false).fading(super::super::Fade::VwapBands);
+        // Four quiet bars at 100, then heavy buying at 104: the VWAP leans
+        // to where the volume traded (102), the SMA would not (100.8).
+        for (c, v) in [
+            (100.0, "1"),
+            (100.0, "1"),
+            (100.0, "1"),
+            (100.0, "1"),
+            (104.0, "4"),
+        ] {
+            assert_eq!(m.on_bar(&traded(c, v), &range), None);
+        }
+        // A close at 99: the window is 100 ×3, 104 (×4 volume), 99, so the
+        // VWAP is 815 / 8 = 101.875 and one weighted deviation is
+        // √(36.875 / 8) ≈ 2.147: 99 is below the lower band (99.728).
+        let got = m.on_bar(&traded(99.0, "1"), &range).expect("an entry");
+        assert_eq!(got.stance, Stance::Long);
+        let vwap = Price::from_f64(101.875).unwrap();
+        assert!(
+            (got.take.raw() - vwap.raw()).abs() <= range.tick.raw(),
+            "the target is the VWAP: {got:?}"
+        );
+        // The Bollinger fade of the same bars aims at the SMA instead
+        // (100.6), and 99 is not beyond its lower band.
+        let mut b = MeanReversion::new(5, r("1"), 2, r("1.5"), false);
+        for (c, v) in [
+            (100.0, "1"),
+            (100.0, "1"),
+            (100.0, "1"),
+            (100.0, "1"),
+            (104.0, "4"),
+        ] {
+            b.on_bar(&traded(c, v), &range);
+        }
+        assert_eq!(b.on_bar(&traded(99.0, "1"), &range), None);
+        // Bars without volume (a book-ticker-only market): no bands, no entry.
+        let mut m =
+            MeanReversion::new(5, r("1"), 2, r("1.5"), false).fading(super::super::Fade::VwapBands);
+        for c in [100.0, 100.0, 100.0, 100.0, 104.0, 90.0] {
+            assert_eq!(m.on_bar(&bar(c), &range), None);
         }
     }
 

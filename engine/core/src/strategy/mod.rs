@@ -189,7 +189,9 @@ impl AnyStrategy {
                 MeanReversion::new(c.period(), c.band_sd(), c.atr(), c.stop_atr(), c.use_vwap())
                     .fading(c.fade.unwrap_or_default()),
             ),
-            StrategyKind::Smc => AnyStrategy::Smc(StructureTrader::new(c.swing(), c.take_r())),
+            StrategyKind::Smc => AnyStrategy::Smc(
+                StructureTrader::new(c.swing(), c.take_r()).in_cloud(c.confirm.unwrap_or(false)),
+            ),
             StrategyKind::Scalper => AnyStrategy::Scalper(Scalper::new(
                 c.imbalance(),
                 c.flow(),

@@ -9,11 +9,16 @@
 //! - Out on a break against the position (the structure turned).
 //! - An entry whose stop would not lie beyond the entry (the block is not
 //!   behind the price) is not proposed.
-//! - Warm after 2k + 1 bars: the first swing point can be known then.
+//! - With `confirm`, a long also needs the close above the Ichimoku cloud
+//!   (9, 26, 52, 26) over the bar, a short below it: a break inside or
+//!   against the cloud is not taken. Exits do not ask the cloud.
+//! - Warm after 2k + 1 bars: the first swing point can be known then; with
+//!   `confirm`, after the cloud's 78 bars if that is later.
 
 use super::kinds::Seen;
 use super::{Market, Proposal, Strategy, Warmup};
 use crate::event::{Kline, SignalReason, Stance};
+use crate::features::ichimoku::Ichimoku;
 use crate::features::smc::Smc;
 use crate::types::{Price, Rate, Rounding};
 
@@ -23,6 +28,8 @@ pub struct StructureTrader {
     smc: Smc,
     take_r: f64,
     seen: Seen,
+    /// The cloud an entry must be clear of, with `confirm`.
+    cloud: Option<Ichimoku>,
 }
 
 impl StructureTrader {
@@ -33,6 +40,21 @@ impl StructureTrader {
             smc: Smc::new(swing as usize),
             take_r: take_r.to_f64(),
             seen: Seen::new(2 * swing + 1),
+            cloud: None,
+        }
+    }
+
+    /// Entries only on the cloud's far side (`confirm`), when `on`.
+    pub fn in_cloud(self, on: bool) -> StructureTrader {
+        if !on {
+            return self;
+        }
+        let cloud = Ichimoku::standard();
+        let needs = u32::try_from(cloud.warmup()).unwrap_or(u32::MAX);
+        StructureTrader {
+            seen: Seen::new(self.seen.needs.max(needs)),
+            cloud: Some(cloud),
+            ..self
         }
     }
 }
@@ -60,6 +82,10 @@ impl Strategy for StructureTrader {
 
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
         let structure = self.smc.update(bar);
+        let cloud = self
+            .cloud
+            .as_mut()
+            .map(|c| c.update(bar.high.to_f64(), bar.low.to_f64()));
         if !self.seen.step() {
             return None;
         }
@@ -75,6 +101,13 @@ impl Strategy for StructureTrader {
         let block = b.order_block?;
         let entry = bar.close;
         let c = entry.to_f64();
+        // `Some(None)`: confirmation asked, the cloud not known yet.
+        if let Some(cloud) = cloud {
+            let (top, bottom) = cloud?.bounds();
+            if (b.up && c <= top) || (!b.up && c >= bottom) {
+                return None;
+            }
+        }
         let tick = m.tick.to_f64();
         let (stance, reason, stop) = if b.up {
             let stop = on_grid(block.low - tick, m.tick, Rounding::Floor);
@@ -149,6 +182,49 @@ mod tests {
             (out.stance, out.reason),
             (Stance::Flat, SignalReason::StructureTurned)
         );
+    }
+
+    #[test]
+    fn with_confirm_a_break_is_taken_only_clear_of_the_ichimoku_cloud() {
+        let r = |x: &str| x.parse::<Rate>().unwrap();
+        let flat = |level: &str| {
+            let p = |x: f64| Price::from_f64(x).unwrap();
+            let x: f64 = level.parse().unwrap();
+            Kline {
+                open: p(x),
+                high: p(x + 0.5),
+                low: p(x - 0.5),
+                close: p(x),
+                ..Kline::default()
+            }
+        };
+        // 80 quiet bars at `level`, then the hand-worked break upward (a
+        // long at 105): the cloud over it is the quiet stretch's, about
+        // `level` wide of one point.
+        let run = |s: &mut StructureTrader, level: &str| -> Vec<Option<Proposal>> {
+            let mut bars: Vec<Kline> = (0..80).map(|_| flat(level)).collect();
+            bars.extend_from_slice(&self::bars()[..6]);
+            bars.iter()
+                .map(|b| s.on_bar(b, &market(Stance::Flat)))
+                .collect()
+        };
+        let long = |got: &[Option<Proposal>]| {
+            got.iter()
+                .flatten()
+                .any(|p| p.stance == Stance::Long && p.entry == Price::parse("105").unwrap())
+        };
+        let plain = run(&mut StructureTrader::new(1, r("2")), "120");
+        assert!(
+            long(&plain),
+            "without confirm the break is a long: {plain:?}"
+        );
+        let mut s = StructureTrader::new(1, r("2")).in_cloud(true);
+        assert_eq!(s.warmup(), Warmup::Bars(78), "52 + 26 bars for the cloud");
+        let below = run(&mut s, "120");
+        assert!(!long(&below), "105 is under a cloud at 120: {below:?}");
+        let mut s = StructureTrader::new(1, r("2")).in_cloud(true);
+        let above = run(&mut s, "90");
+        assert!(long(&above), "105 is over a cloud at 90: {above:?}");
     }
 
     #[test]
