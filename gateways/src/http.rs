@@ -21,6 +21,16 @@
 //! Responses close the connection (`Connection: close`): a handful of
 //! requests from a local tool, so keep-alive buys nothing.
 //!
+//! # Event streams
+//! A handler may answer with a stream of server-sent events
+//! ([`Handled::Stream`]): every [`STREAM_EVERY`] the loop asks the handler
+//! for the newest frame and writes what the socket takes. A frame is asked
+//! for only once the last one is written, so a slow reader gets fewer,
+//! newer frames (coalesced, never queued), and one whose frame has not
+//! drained in [`STREAM_STALL`] is dropped: a stuck client holds one frame
+//! of memory for a few seconds and slows no one. At most [`MAX_STREAMS`]
+//! streams are held.
+//!
 //! # Invariants
 //! - It listens only on a loopback address.
 //! - Stopping (or dropping) it wakes the loop and joins the thread, so what
@@ -44,6 +54,13 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
 pub const MAX_CONNECTIONS: usize = 64;
 /// How often an answer that waits is asked again.
 const WAIT_POLL: Duration = Duration::from_millis(1);
+/// How often a stream is offered a new frame.
+pub const STREAM_EVERY: Duration = Duration::from_millis(500);
+/// A stream whose frame has not drained in this long is dropped.
+pub const STREAM_STALL: Duration = Duration::from_secs(5);
+/// Event streams a handler should hold at once (it counts them: it is
+/// told of each that ends, [`Handler::stream_closed`]).
+pub const MAX_STREAMS: usize = 16;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX - 2);
@@ -98,25 +115,39 @@ pub struct Response {
     pub content_type: &'static str,
     /// Body.
     pub body: String,
+    /// More headers (`Set-Cookie`, `Location`, security headers).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Response {
-    /// A JSON answer.
-    pub fn json(status: u16, body: String) -> Response {
+    /// An answer of `content_type`.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Response {
         Response {
             status,
-            content_type: "application/json",
-            body,
+            content_type,
+            body: body.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// A JSON answer.
+    pub fn json(status: u16, body: String) -> Response {
+        Response::new(status, "application/json", body)
     }
 
     /// A plain-text answer.
     pub fn text(status: u16, body: impl Into<String>) -> Response {
-        Response {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body: body.into(),
+        Response::new(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// The answer with one more header. A value with a line break is
+    /// dropped rather than sent (no header injection).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        let value = value.into();
+        if !value.contains(['\r', '\n']) {
+            self.headers.push((name, value));
         }
+        self
     }
 }
 
@@ -127,6 +158,9 @@ pub enum Handled {
     Done(Response),
     /// Answer when [`Handler::poll`] says so for this ticket.
     Wait(u64),
+    /// Answer with a stream of server-sent events, each frame from
+    /// [`Handler::stream`] for this ticket.
+    Stream(u64),
 }
 
 /// Answers requests. Runs on the endpoint's thread only.
@@ -144,6 +178,16 @@ pub trait Handler: Send + 'static {
     /// A request refused by the server itself (too large, too slow,
     /// malformed, evicted), for counting and logging.
     fn refused(&mut self, _status: u16, _why: &str) {}
+    /// The next frame of a stream (`event: …\ndata: …\n\n` text); `None`
+    /// ends it. Asked every [`STREAM_EVERY`] once the last frame is written.
+    fn stream(&mut self, _ticket: u64) -> Option<String> {
+        None
+    }
+    /// A stream ended (the client left, stalled, or `stream` said `None`).
+    fn stream_closed(&mut self, _ticket: u64) {}
+    /// Called on every turn of the loop (at least twice a second): time-
+    /// driven work such as sampling.
+    fn tick(&mut self) {}
 }
 
 enum Stage {
@@ -153,7 +197,23 @@ enum Stage {
     Waiting(u64),
     /// Writing the answer from `pos`.
     Writing(Vec<u8>, usize),
+    /// Writing an event stream.
+    Streaming(Stream),
 }
+
+/// An event stream's state: the frame being written and when to ask for
+/// the next.
+struct Stream {
+    ticket: u64,
+    out: Vec<u8>,
+    pos: usize,
+    next: Instant,
+    /// When `out` was last empty (a stall is measured from here).
+    drained: Instant,
+}
+
+const STREAM_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
 
 struct Conn {
     stream: TcpStream,
@@ -243,8 +303,10 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         202 => "Accepted",
+        303 => "See Other",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
@@ -257,14 +319,19 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn encode(r: &Response) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    use std::fmt::Write as _;
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         r.status,
         reason(r.status),
         r.content_type,
         r.body.len()
-    )
-    .into_bytes();
+    );
+    for (name, value) in &r.headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
     out.extend_from_slice(r.body.as_bytes());
     out
 }
@@ -303,6 +370,8 @@ enum Progress {
     Answer(Response),
     /// Wait for the handler.
     Wait(u64),
+    /// Stream events.
+    Stream(u64),
 }
 
 fn serve(
@@ -325,9 +394,21 @@ fn serve(
             .filter(|c| matches!(c.stage, Stage::Reading))
             .map(|c| (c.opened + REQUEST_DEADLINE).saturating_duration_since(now))
             .min();
+        let next_frame = conns
+            .iter()
+            .flatten()
+            .filter_map(|c| match &c.stage {
+                Stage::Streaming(s) => Some(s.next.saturating_duration_since(now)),
+                _ => None,
+            })
+            .min();
         let timeout = match (waiting, next_deadline) {
             (true, d) => Some(d.map_or(WAIT_POLL, |d| d.min(WAIT_POLL))),
             (false, d) => d.or(Some(Duration::from_millis(500))),
+        };
+        let timeout = match (timeout, next_frame) {
+            (Some(t), Some(f)) => Some(t.min(f)),
+            (t, f) => t.or(f),
         };
         if let Err(e) = poll.poll(&mut events, timeout) {
             if e.kind() == ErrorKind::Interrupted {
@@ -335,6 +416,7 @@ fn serve(
             }
             return;
         }
+        handler.tick();
         for ev in &events {
             match ev.token() {
                 WAKER => {}
@@ -360,9 +442,71 @@ fn serve(
                         answer(&poll, slot, &r);
                     }
                 }
+                Stage::Streaming(_) => stream(&poll, slot, &mut handler, now),
                 _ => {}
             }
         }
+    }
+    // Streams end with the server.
+    for slot in &mut conns {
+        if let Some(Conn {
+            stage: Stage::Streaming(s),
+            ..
+        }) = slot
+        {
+            handler.stream_closed(s.ticket);
+        }
+    }
+}
+
+/// Writes what a stream's socket takes; asks for the next frame when the
+/// last is written and its time has come; drops a stalled client.
+fn stream(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler, now: Instant) {
+    let Some(Conn {
+        stream: socket,
+        stage: Stage::Streaming(s),
+        ..
+    }) = slot
+    else {
+        return;
+    };
+    let mut gone = false;
+    while s.pos < s.out.len() {
+        match socket.write(&s.out[s.pos..]) {
+            Ok(0) => {
+                gone = true;
+                break;
+            }
+            Ok(n) => s.pos += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => {
+                gone = true;
+                break;
+            }
+        }
+    }
+    if s.pos == s.out.len() {
+        s.drained = now;
+        if now >= s.next {
+            s.next = now + STREAM_EVERY;
+            match handler.stream(s.ticket) {
+                Some(frame) => {
+                    s.out.clear();
+                    s.out.extend_from_slice(frame.as_bytes());
+                    s.pos = 0;
+                }
+                None => gone = true,
+            }
+        }
+    } else if now.saturating_duration_since(s.drained) >= STREAM_STALL {
+        handler.refused(408, "an event stream's reader stalled");
+        gone = true;
+    }
+    if gone {
+        let ticket = s.ticket;
+        close(poll, slot);
+        handler.stream_closed(ticket);
     }
 }
 
@@ -430,6 +574,7 @@ fn step(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler) {
             Progress::Gone => close(poll, slot),
             Progress::Answer(r) => answer(poll, slot, &r),
             Progress::Wait(ticket) => c.stage = Stage::Waiting(ticket),
+            Progress::Stream(ticket) => start_stream(poll, slot, handler, ticket),
         },
         Stage::Waiting(_) => {
             // Bytes after the request, or the peer left: nothing to do
@@ -440,7 +585,38 @@ fn step(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler) {
             }
         }
         Stage::Writing(..) => flush(poll, slot),
+        Stage::Streaming(s) => {
+            // Anything the client sends is ignored; a close ends it.
+            let ticket = s.ticket;
+            let mut scratch = [0u8; 256];
+            match c.stream.read(&mut scratch) {
+                Ok(0) => {
+                    close(poll, slot);
+                    handler.stream_closed(ticket);
+                }
+                _ => stream(poll, slot, handler, Instant::now()),
+            }
+        }
     }
+}
+
+/// Turns a connection into an event stream.
+fn start_stream(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler, ticket: u64) {
+    let Some(c) = slot else { return };
+    let now = Instant::now();
+    c.stage = Stage::Streaming(Stream {
+        ticket,
+        out: STREAM_HEAD.to_vec(),
+        pos: 0,
+        next: now,
+        drained: now,
+    });
+    let _ = poll.registry().reregister(
+        &mut c.stream,
+        c.token,
+        Interest::READABLE | Interest::WRITABLE,
+    );
+    stream(poll, slot, handler, now);
 }
 
 fn read(c: &mut Conn, handler: &mut impl Handler) -> Progress {
@@ -499,6 +675,7 @@ fn read(c: &mut Conn, handler: &mut impl Handler) -> Progress {
     match handler.handle(&head, &c.buf[end..end + length]) {
         Handled::Done(r) => Progress::Answer(r),
         Handled::Wait(t) => Progress::Wait(t),
+        Handled::Stream(t) => Progress::Stream(t),
     }
 }
 

@@ -16,7 +16,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use autobot_engine::runtime::{InputPublisher, StatusBoard};
-use autobot_gateways::control::{ControlConfig, ControlServer, KillSignal, OperatorInbox};
+use autobot_gateways::control::{
+    ControlConfig, ControlServer, DashboardInfo, KillSignal, OperatorInbox, Probe,
+};
 use autobot_gateways::credentials::Hidden;
 
 use crate::config::AppConfig;
@@ -79,6 +81,7 @@ impl OperatorSide {
         publisher: InputPublisher,
         board: Arc<StatusBoard>,
         operator_base: u64,
+        latency: Option<crate::latency::collector::Latest>,
     ) -> Result<OperatorSide, RunError> {
         let inbox = OperatorInbox::new(publisher, operator_base);
         let signal = match KillSignal::watch(inbox.clone()) {
@@ -114,6 +117,13 @@ impl OperatorSide {
                 symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
                 strategies: cfg.strategy.names(),
                 answer_within: Duration::from_secs(5),
+                dashboard: DashboardInfo {
+                    daily_loss_limit: cfg.risk.max_daily_loss.to_string(),
+                    max_drawdown: cfg.risk.max_drawdown.to_string(),
+                    run_dir: run_dir.display().to_string(),
+                    reports: Vec::new(),
+                },
+                latency: latency.map(latency_probe),
             },
             side.inbox.clone(),
             board,
@@ -131,6 +141,15 @@ impl OperatorSide {
             server.addr(),
             run_dir.display(),
             std::process::id()
+        );
+        eprintln!(
+            "autobot: dashboard on http://{}/ (log in with the token in {}; docs/operator.md)",
+            server.addr(),
+            if std::env::var(ENV_TOKEN).is_ok_and(|t| !t.trim().is_empty()) {
+                ENV_TOKEN.to_string()
+            } else {
+                run_dir.join(TOKEN_FILE).display().to_string()
+            }
         );
         side.server = Some(server);
         Ok(side)
@@ -633,4 +652,35 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
         text: head + &status,
         ok,
     })
+}
+
+/// The latency collector's latest per-stage figures as the dashboard shows
+/// them: count, p50, p99, p99.9 and max in nanoseconds.
+fn latency_probe(latest: crate::latency::collector::Latest) -> Probe {
+    Probe(Arc::new(move || {
+        let stages = latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let rows: Vec<serde_json::Value> = stages
+            .iter()
+            .map(|s| {
+                let q = |want: f64| {
+                    s.quantiles
+                        .iter()
+                        .find(|(p, _)| (*p - want).abs() < 1e-9)
+                        .map(|(_, ns)| *ns)
+                };
+                serde_json::json!({
+                    "stage": s.stage.name(),
+                    "count": s.count,
+                    "p50_ns": q(0.5),
+                    "p99_ns": q(0.99),
+                    "p999_ns": q(0.999),
+                    "max_ns": s.max_ns,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(rows)
+    }))
 }

@@ -370,11 +370,7 @@ impl Handler for Scrapes {
     fn handle(&mut self, head: &Head<'_>, _body: &[u8]) -> Handled {
         if head.method == "GET" && head.path() == "/metrics" {
             self.count.fetch_add(1, Ordering::Relaxed);
-            return Handled::Done(Response {
-                status: 200,
-                content_type: CONTENT_TYPE,
-                body: render(&self.sources),
-            });
+            return Handled::Done(Response::new(200, CONTENT_TYPE, render(&self.sources)));
         }
         Handled::Done(Response::text(404, "only GET /metrics is served\n"))
     }

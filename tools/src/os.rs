@@ -59,11 +59,3 @@ pub(crate) fn permission_bits(path: &std::path::Path) -> std::io::Result<u32> {
     use std::os::unix::fs::MetadataExt as _;
     std::fs::metadata(path).map(|m| m.mode() & 0o7777)
 }
-
-/// `n` random bytes from the kernel.
-pub(crate) fn random_bytes(n: usize) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = vec![0u8; n];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes))?;
-    Ok(bytes)
-}

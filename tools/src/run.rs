@@ -226,6 +226,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         started.publisher.clone(),
         Arc::clone(&started.board),
         operator_base,
+        Some(collector.latest()),
     )?;
     let metrics = start_metrics(cfg, &run_dir, &started, &collector, &names)?;
     let market_pub = started.publisher.clone();

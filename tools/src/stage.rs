@@ -134,6 +134,5 @@ pub(crate) fn spawn_stage<T: Send + 'static>(
 
 /// `n` random bytes from the kernel, as hex.
 pub fn random_hex(n: usize, what: &'static str) -> Result<String, RunError> {
-    let bytes = crate::os::random_bytes(n).map_err(|_| RunError::Gateway(what))?;
-    Ok(bytes.iter().map(|x| format!("{x:02x}")).collect())
+    autobot_gateways::os::random_hex(n).map_err(|_| RunError::Gateway(what))
 }

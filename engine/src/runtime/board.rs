@@ -147,7 +147,19 @@ struct SymbolRow {
     unrealized: AtomicI64,
     realized: AtomicI64,
     fills: AtomicU64,
+    /// [`crate::event::Regime`] as its index.
+    regime: AtomicU8,
+    /// The holder's stop and target (0: none).
+    stop: AtomicI64,
+    take: AtomicI64,
+    /// Holding instance ([`NO_HOLDER`]: none).
+    holder: AtomicU8,
+    /// The liquidation watch's last price (0: none).
+    liquidation: AtomicI64,
 }
+
+/// [`SymbolRow::holder`] when no instance holds the position.
+const NO_HOLDER: u8 = u8::MAX;
 
 /// One order waiting for approval.
 #[derive(Default)]
@@ -166,6 +178,9 @@ pub struct StatusBoard {
     seq: AtomicU64,
     events: AtomicU64,
     operator_inputs: AtomicU64,
+    /// Running digest of the outputs, and how many.
+    digest: AtomicU64,
+    outputs: AtomicU64,
     state: AtomicU8,
     mode: AtomicU8,
     kill_switch: AtomicBool,
@@ -196,6 +211,12 @@ pub struct BoardSnapshot {
     pub events: u64,
     /// Operator commands processed (`InputBody::Operator`, any source).
     pub operator_inputs: u64,
+    /// Running digest of every output so far (what replay compares), as
+    /// 16 hex digits.
+    #[serde(serialize_with = "hex_digest")]
+    pub digest: u64,
+    /// Outputs emitted so far.
+    pub outputs: u64,
     /// System state.
     pub state: SystemState,
     /// Control mode.
@@ -254,6 +275,23 @@ pub struct SymbolStatus {
     pub realized: Money,
     /// Fills applied.
     pub fills: u64,
+    /// The symbol's regime.
+    pub regime: crate::event::Regime,
+    /// The holding strategy's stop-loss level.
+    pub stop: Option<Price>,
+    /// Its take-profit level.
+    pub take: Option<Price>,
+    /// The strategy instance holding the position (none: the operator's,
+    /// or flat).
+    pub holder: Option<u8>,
+    /// Liquidation price, as the liquidation watch last computed it.
+    pub liquidation: Option<Price>,
+}
+
+/// A digest as JSON: hex text, since a JSON number loses a u64's low bits
+/// in most readers (JavaScript's among them).
+fn hex_digest<S: serde::Serializer>(d: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{d:016x}"))
 }
 
 /// Words of [`account_words`].
@@ -306,6 +344,8 @@ impl StatusBoard {
             seq: AtomicU64::new(0),
             events: AtomicU64::new(0),
             operator_inputs: AtomicU64::new(0),
+            digest: AtomicU64::new(0),
+            outputs: AtomicU64::new(0),
             state: AtomicU8::new(0),
             mode: AtomicU8::new(0),
             kill_switch: AtomicBool::new(false),
@@ -321,7 +361,12 @@ impl StatusBoard {
             pending: Default::default(),
             last_command: Default::default(),
             last_result: Default::default(),
-            symbols: (0..symbols).map(|_| SymbolRow::default()).collect(),
+            symbols: (0..symbols)
+                .map(|_| SymbolRow {
+                    holder: AtomicU8::new(NO_HOLDER),
+                    ..SymbolRow::default()
+                })
+                .collect(),
         }
     }
 
@@ -342,6 +387,8 @@ impl StatusBoard {
         self.events.store(stats.events, r);
         self.operator_inputs
             .store(stats.by_kind[crate::event::InputBody::OPERATOR_KIND], r);
+        self.digest.store(core.digest(), r);
+        self.outputs.store(core.outputs(), r);
         self.state.store(core.state() as u8, r);
         self.mode.store(core.mode() as u8, r);
         self.kill_switch.store(core.kill_switch(), r);
@@ -390,6 +437,13 @@ impl StatusBoard {
             row.unrealized.store(core.unrealized(sym).raw(), r);
             row.realized.store(pos.realized().raw(), r);
             row.fills.store(pos.fills(), r);
+            let h = core.holding(sym).unwrap_or_default();
+            row.regime.store(h.regime as u8, r);
+            row.stop.store(h.stop.map_or(0, Price::raw), r);
+            row.take.store(h.take.map_or(0, Price::raw), r);
+            row.holder.store(h.holder.unwrap_or(NO_HOLDER), r);
+            row.liquidation
+                .store(h.liquidation.map_or(0, Price::raw), r);
         }
         self.version.store(v.wrapping_add(2), Ordering::Release);
     }
@@ -425,6 +479,8 @@ impl StatusBoard {
             last_seq: self.seq.load(r).checked_sub(1).map(Seq),
             events: self.events.load(r),
             operator_inputs: self.operator_inputs.load(r),
+            digest: self.digest.load(r),
+            outputs: self.outputs.load(r),
             state: SystemState::from_index(u64::from(self.state.load(r))),
             mode: ControlMode::from_index(u64::from(self.mode.load(r))).unwrap_or_default(),
             kill_switch: self.kill_switch.load(r),
@@ -469,6 +525,14 @@ impl StatusBoard {
                     unrealized: money(&s.unrealized),
                     realized: money(&s.realized),
                     fills: s.fills.load(r),
+                    regime: crate::event::Regime::ALL
+                        .get(usize::from(s.regime.load(r)))
+                        .copied()
+                        .unwrap_or_default(),
+                    stop: price(&s.stop),
+                    take: price(&s.take),
+                    holder: Some(s.holder.load(r)).filter(|&h| h != NO_HOLDER),
+                    liquidation: price(&s.liquidation),
                 })
                 .collect(),
         }

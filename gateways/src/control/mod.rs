@@ -30,12 +30,18 @@
 //! publishes them, so "the core processed my command" is "the core's count
 //! of operator inputs reached my ordinal": no id travels through the core.
 //!
+//! The same endpoint serves the operator's web dashboard (`dashboard`):
+//! a login form exchanges the token for a session cookie, and the pages'
+//! controls are these same commands, sent with the cookie and a CSRF token.
+//!
 //! It runs on [`crate::http::LoopbackServer`]: one thread, nothing a client
 //! does can block it.
 
+mod dashboard;
 mod inbox;
 mod signal;
 
+pub use dashboard::{COOKIE, DashboardInfo, Probe, SESSION_TTL};
 pub use inbox::{OperatorInbox, Stopped};
 pub use signal::KillSignal;
 
@@ -66,6 +72,10 @@ pub struct ControlConfig {
     pub strategies: Vec<String>,
     /// Longest wait for the core to process a command before answering 202.
     pub answer_within: Duration,
+    /// What the dashboard shows that the board does not hold.
+    pub dashboard: DashboardInfo,
+    /// The latency collector's latest figures, for the dashboard.
+    pub latency: Option<Probe>,
 }
 
 /// Why the endpoint could not start.
@@ -116,6 +126,7 @@ impl ControlServer {
         let stats = Arc::new(ControlStats::default());
         let endpoint = Endpoint {
             ids: crate::binance::parse::Symbols::new(&cfg.symbols),
+            dash: dashboard::Dashboard::new(cfg.dashboard.clone(), cfg.latency.clone()),
             cfg,
             inbox,
             board,
@@ -184,10 +195,11 @@ struct Answer<'a> {
     status: Option<Status<'a>>,
 }
 
-/// The status board with the symbols' names.
+/// The status board with the symbols' and strategies' names.
 #[derive(serde::Serialize)]
 struct Status<'a> {
     symbol_names: &'a [String],
+    strategy_names: &'a [String],
     #[serde(flatten)]
     board: &'a BoardSnapshot,
 }
@@ -195,7 +207,7 @@ struct Status<'a> {
 /// Compares without stopping at the first difference, so the answer time
 /// says nothing about how much of a guessed token was right.
 fn same_token(given: &[u8], token: &[u8]) -> bool {
-    given.len() == token.len() && given.iter().zip(token).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+    dashboard::same(given, token)
 }
 
 /// A mode by the config's spelling (or with `_`, or its number).
@@ -282,11 +294,15 @@ struct Endpoint {
     stats: Arc<ControlStats>,
     waiting: Vec<Waiting>,
     log: RefusalLog,
+    dash: dashboard::Dashboard,
 }
 
 impl Handler for Endpoint {
     fn admit(&mut self, head: &Head<'_>) -> Result<(), Response> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if dashboard::Dashboard::is_public(head.method, head.path()) {
+            return Ok(());
+        }
         let authorized = head
             .header("Authorization")
             .and_then(|v| v.strip_prefix("Bearer "))
@@ -294,8 +310,25 @@ impl Handler for Endpoint {
         if authorized {
             return Ok(());
         }
+        let csrf = match self.dash.admit(head) {
+            Ok(()) => return Ok(()),
+            Err(dashboard::Denied::Csrf) => true,
+            Err(dashboard::Denied::Unauthorized) => false,
+        };
         self.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
         let path = head.path().to_string();
+        if csrf {
+            self.log.note(403, || {
+                format!(
+                    "refused a dashboard request to {} without its CSRF token",
+                    escaped(&path, 80)
+                )
+            });
+            return Err(error(
+                403,
+                "a dashboard session's request must carry its CSRF token (X-CSRF-Token)",
+            ));
+        }
         self.log.note(401, || {
             format!(
                 "refused a request to {} without the right token",
@@ -308,7 +341,20 @@ impl Handler for Endpoint {
         ))
     }
 
-    fn handle(&mut self, head: &Head<'_>, _body: &[u8]) -> Handled {
+    fn handle(&mut self, head: &Head<'_>, body: &[u8]) -> Handled {
+        let token = self.cfg.token.expose().as_bytes();
+        match self.dash.route(head, body, token) {
+            Some(dashboard::DashRoute::Reply(r)) => return Handled::Done(r),
+            Some(dashboard::DashRoute::Stream(t)) => return Handled::Stream(t),
+            Some(dashboard::DashRoute::LoginFailed(r)) => {
+                self.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+                self.log.note(401, || {
+                    "refused a dashboard login with a wrong token".into()
+                });
+                return Handled::Done(r);
+            }
+            None => {}
+        }
         match self.route(head.method, head.path(), head.target) {
             Ok(Routed::Reply(r)) => Handled::Done(r),
             Ok(Routed::Command(c, sym)) => self.command(c, sym),
@@ -347,6 +393,19 @@ impl Handler for Endpoint {
         self.stats.bad_requests.fetch_add(1, Ordering::Relaxed);
         self.log
             .note(status, || format!("refused a request ({status}): {why}"));
+    }
+
+    fn stream(&mut self, ticket: u64) -> Option<String> {
+        let status = to_json(&self.status(&self.board.snapshot()));
+        self.dash.frame(ticket, &status)
+    }
+
+    fn stream_closed(&mut self, ticket: u64) {
+        self.dash.stream_closed(ticket);
+    }
+
+    fn tick(&mut self) {
+        self.dash.tick(&self.board);
     }
 }
 
@@ -574,6 +633,7 @@ impl Endpoint {
     fn status<'a>(&'a self, snap: &'a BoardSnapshot) -> Status<'a> {
         Status {
             symbol_names: &self.cfg.symbols,
+            strategy_names: &self.cfg.strategies,
             board: snap,
         }
     }

@@ -665,6 +665,41 @@ impl Core {
             .get(usize::from(sym.0))
             .map_or(Money::ZERO, |s| s.unrealized)
     }
+
+    /// What the operator's screen shows of a symbol beside its position:
+    /// regime, the holder's stop and target, the holding instance and the
+    /// liquidation watch's last price. Copies; allocates nothing.
+    pub fn holding(&self, sym: SymbolId) -> Option<Holding> {
+        let s = self.symbols.get(usize::from(sym.0))?;
+        let nonzero = |p: Price| p.is_positive().then_some(p);
+        Some(Holding {
+            regime: s.regime,
+            stop: nonzero(s.stop),
+            take: nonzero(s.take),
+            holder: (s.holder != strategies::NO_STRATEGY).then_some(s.holder),
+            liquidation: if s.position.qty().is_zero() {
+                None
+            } else {
+                s.liq.last()
+            },
+        })
+    }
+}
+
+/// See [`Core::holding`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Holding {
+    /// The symbol's regime.
+    pub regime: crate::regime::Regime,
+    /// The holder's stop-loss level.
+    pub stop: Option<Price>,
+    /// The holder's take-profit level.
+    pub take: Option<Price>,
+    /// The strategy instance holding the position (none: an operator's
+    /// fill, or flat).
+    pub holder: Option<u8>,
+    /// Liquidation price, as the liquidation watch last computed it.
+    pub liquidation: Option<Price>,
 }
 
 #[cfg(test)]

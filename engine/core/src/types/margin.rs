@@ -192,6 +192,11 @@ impl LiquidationMemo {
         }
         self.price
     }
+
+    /// The price last computed (none before, or when flat then).
+    pub fn last(&self) -> Option<Price> {
+        self.price
+    }
 }
 
 /// `mark` is closer to `liquidation` than `min` (as a fraction of the

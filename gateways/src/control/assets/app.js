@@ -1,0 +1,217 @@
+// autobot's dashboard: one event stream (/events) of the status board,
+// the equity history once (/history), and the operator's commands as the
+// same POST routes `autobot ctl` uses, sent with the session cookie and
+// its CSRF token. No framework, no CDN: this file is embedded in the binary.
+"use strict";
+
+const csrf = document.querySelector('meta[name="csrf"]').content;
+const $ = (id) => document.getElementById(id);
+let last = null;
+let info = { daily_loss_limit: "0", max_drawdown: "0", reports: [] };
+const equity = [];
+const MAX_POINTS = 3600;
+
+function text(id, v) { const e = $(id); if (e) e.textContent = v; }
+function num(s) { return Number(s); }
+function fmt(s, d = 2) { const n = Number(s); return Number.isFinite(n) ? n.toFixed(d) : "–"; }
+function pct(x) { return Number.isFinite(x) ? (x * 100).toFixed(2) + "%" : "–"; }
+function snake(s) { return String(s).replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(); }
+
+// --- views -----------------------------------------------------------------
+function show(view) {
+  for (const s of document.querySelectorAll("section.view")) s.hidden = s.id !== view;
+}
+for (const a of document.querySelectorAll("nav a")) {
+  a.addEventListener("click", (e) => { e.preventDefault(); show(a.dataset.view); history.replaceState(null, "", "#" + a.dataset.view); });
+}
+show((location.hash || "#overview").slice(1));
+
+// --- rendering -----------------------------------------------------------
+function row(cells) {
+  const tr = document.createElement("tr");
+  for (const c of cells) {
+    const td = document.createElement("td");
+    if (c instanceof Node) td.appendChild(c); else td.textContent = c;
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
+// A table is rebuilt only when what it shows changed, so a button under
+// the operator's pointer is not replaced between press and release.
+const shown = new Map();
+function fill(tbodyOf, rows, key) {
+  const k = key === undefined ? null : JSON.stringify(key);
+  if (k !== null && shown.get(tbodyOf) === k) return;
+  shown.set(tbodyOf, k);
+  const body = document.querySelector(tbodyOf + " tbody");
+  body.replaceChildren(...rows());
+}
+
+function bar(id, used, limit) {
+  const e = $(id);
+  const share = limit > 0 ? Math.min(1, Math.max(0, used / limit)) : 0;
+  e.style.width = (share * 100).toFixed(1) + "%";
+  e.classList.toggle("near", share >= 0.8);
+}
+
+function render(frame) {
+  const s = frame.status;
+  last = s;
+  const a = s.account;
+  const state = snake(s.state);
+  const st = $("state");
+  st.textContent = state.toUpperCase();
+  st.className = "big state-" + state;
+  text("mode", snake(s.mode).replace("_", "-"));
+  text("kill", s.kill_switch ? "ENGAGED" : "off");
+  text("equity", fmt(a.equity) + " USDT");
+  text("balance", fmt(a.balance));
+  text("unrealized", fmt(a.unrealized));
+  text("daily-pnl", fmt(a.daily_pnl));
+  const dayLimit = num(info.daily_loss_limit) * num(a.start);
+  text("daily-limit", "−" + fmt(dayLimit));
+  bar("daily-bar", -num(a.daily_pnl), dayLimit);
+  text("drawdown", pct(num(a.drawdown)));
+  text("dd-limit", pct(num(info.max_drawdown)));
+  bar("dd-bar", num(a.drawdown), num(info.max_drawdown));
+  text("seq", s.last_seq === null ? "none" : String(s.last_seq));
+  text("events", String(s.events));
+  text("digest", s.digest + " (" + s.outputs + " outputs)");
+  for (const k of ["orders", "fills", "vetoes", "alerts"]) text(k, String(s[k]));
+  text("open-orders", String(s.open_orders));
+
+  const names = s.symbol_names;
+  fill("#regimes", () => s.symbols.map((y, i) => row([names[i], y.regime, y.mark ?? "–", y.position, fmt(y.realized)])));
+  fill("#positions-table", () => s.symbols.map((y, i) => {
+    const flatten = document.createElement("button");
+    flatten.textContent = "Flatten";
+    flatten.id = "flatten-" + names[i];
+    flatten.addEventListener("click", () => ask("/flatten?symbol=" + encodeURIComponent(names[i]), "close the " + names[i] + " position"));
+    const dist = y.liquidation && y.mark ? pct(Math.abs(num(y.mark) - num(y.liquidation)) / num(y.mark)) : "–";
+    const owner = y.holder === null ? (num(y.position) !== 0 ? "operator" : "–") : s.strategy_names[y.holder] ?? String(y.holder);
+    return row([names[i], y.position, y.entry ?? "–", y.mark ?? "–", fmt(y.unrealized), y.liquidation ?? "–", dist, y.stop ?? "–", y.take ?? "–", owner, flatten]);
+  }), s.symbols);
+
+  text("pending-count", s.pending.length ? "(" + s.pending.length + ")" : "");
+  $("no-pending").hidden = s.pending.length > 0;
+  fill("#pending-table", () => s.pending.map((p) => {
+    const box = document.createElement("span");
+    for (const [verb, path] of [["Approve", "/approve"], ["Reject", "/reject"]]) {
+      const b = document.createElement("button");
+      b.textContent = verb;
+      b.id = verb.toLowerCase() + "-" + p.id;
+      b.addEventListener("click", () => send(path + "?id=" + p.id));
+      box.appendChild(b);
+    }
+    return row([String(p.id), names[p.symbol] ?? String(p.symbol), p.side, p.qty, box]);
+  }), s.pending);
+
+  const sel = $("strategy-select");
+  if (sel.options.length !== s.strategy_names.length) {
+    sel.replaceChildren(...s.strategy_names.map((n) => { const o = document.createElement("option"); o.textContent = n; return o; }));
+  }
+
+  if (Array.isArray(frame.latency)) {
+    const us = (ns) => (ns === null || ns === undefined ? "–" : (ns / 1000).toFixed(1) + " µs");
+    fill("#latency-table", () => frame.latency.map((l) => row([l.stage, String(l.count), us(l.p50_ns), us(l.p99_ns), us(l.p999_ns), us(l.max_ns)])));
+  }
+
+  equity.push({ t: frame.t, equity: num(a.equity) });
+  if (equity.length > MAX_POINTS) equity.shift();
+  draw();
+}
+
+function draw() {
+  const c = $("equity-chart");
+  const g = c.getContext("2d");
+  g.clearRect(0, 0, c.width, c.height);
+  if (equity.length < 2) return;
+  const ys = equity.map((p) => p.equity);
+  let lo = Math.min(...ys), hi = Math.max(...ys);
+  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  const t0 = equity[0].t, t1 = equity[equity.length - 1].t;
+  const x = (t) => 40 + ((t - t0) / Math.max(1, t1 - t0)) * (c.width - 50);
+  const y = (v) => 10 + (1 - (v - lo) / (hi - lo)) * (c.height - 30);
+  g.strokeStyle = "#2c343d";
+  g.fillStyle = "#8a949e";
+  g.font = "11px system-ui";
+  g.fillText(hi.toFixed(2), 2, 14);
+  g.fillText(lo.toFixed(2), 2, c.height - 20);
+  g.beginPath();
+  g.strokeStyle = "#58a6ff";
+  g.lineWidth = 1.5;
+  equity.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p.equity)) : g.moveTo(x(p.t), y(p.equity))));
+  g.stroke();
+}
+
+// --- commands ------------------------------------------------------------
+async function send(path) {
+  const out = $("answer");
+  out.textContent = "sent " + path + " …";
+  out.classList.remove("refused");
+  delete out.dataset.state;
+  try {
+    const r = await fetch(path, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
+    const body = await r.json().catch(() => ({ error: "HTTP " + r.status }));
+    const refused = !r.ok || body.refused === true;
+    const summary = body.error
+      ? "refused (" + r.status + "): " + body.error
+      : (refused ? "REFUSED" : "done") + ": " + body.command + (body.reason ? " — " + body.reason : "") +
+        (body.orders_sent ? " · orders sent " + body.orders_sent : "") + (body.vetoed ? " · vetoed " + body.vetoed : "");
+    out.textContent = summary;
+    out.classList.toggle("refused", refused);
+    out.dataset.state = refused ? "refused" : "done";
+  } catch (e) {
+    out.textContent = "not sent: " + e;
+    out.dataset.state = "error";
+  }
+}
+
+let pending = null;
+function ask(path, what) {
+  pending = path;
+  text("confirm-text", "Confirm: " + what + "?");
+  $("confirm").hidden = false;
+  show("controls");
+}
+$("confirm-yes").addEventListener("click", () => { $("confirm").hidden = true; if (pending) send(pending); pending = null; });
+$("confirm-no").addEventListener("click", () => { $("confirm").hidden = true; pending = null; });
+for (const b of document.querySelectorAll("button[data-cmd]")) {
+  b.addEventListener("click", () => ask(b.dataset.cmd, b.dataset.what));
+}
+$("mode-btn").addEventListener("click", () => {
+  const to = $("mode-select").value;
+  ask("/mode?to=" + encodeURIComponent(to), "change the control mode to " + to);
+});
+for (const [id, to] of [["disable-btn", "disable"], ["enable-btn", "enable"]]) {
+  $(id).addEventListener("click", () => {
+    const name = $("strategy-select").value;
+    ask("/strategy?name=" + encodeURIComponent(name) + "&to=" + to, to + " strategy " + name);
+  });
+}
+
+$("logout").addEventListener("click", async () => {
+  await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" }).catch(() => {});
+  location.assign("/login");
+});
+
+// --- data ----------------------------------------------------------------
+async function start() {
+  try {
+    info = await (await fetch("/info", { credentials: "same-origin" })).json();
+    const links = (info.reports || []).map(([name, path]) => name + ": " + path);
+    if (links.length) text("reports", links.join(" · "));
+    const past = await (await fetch("/history", { credentials: "same-origin" })).json();
+    for (const p of past) equity.push({ t: p.t, equity: p.equity });
+  } catch (e) { /* the stream still runs */ }
+  const live = $("live");
+  const es = new EventSource("/events");
+  es.addEventListener("status", (e) => {
+    render(JSON.parse(e.data));
+    live.textContent = "live";
+    live.className = "badge live";
+  });
+  es.onerror = () => { live.textContent = "reconnecting…"; live.className = "badge stale"; };
+}
+start();

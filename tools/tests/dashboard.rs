@@ -1,0 +1,124 @@
+//! The operator's dashboard in a real headless Chromium (Debian's package,
+//! installed by `browser/setup.sh` when missing), driven by Playwright
+//! (`browser/dashboard.mjs`) against a real paper run in semi-auto mode:
+//! log in (and be refused with a wrong token), watch the sequence and the
+//! equity update live, approve a waiting order and see it fill, flatten
+//! the position, press kill and see the state change and the open orders
+//! cancelled, see a refused mode change shown as refused, and be refused a
+//! state-changing request without the CSRF token. Screenshots of each page
+//! are kept in `target/tmp/dashboard/`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use autobot_test_support::Scratch;
+
+fn browser_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
+}
+
+#[test]
+fn an_operator_drives_the_dashboard_in_a_real_browser() {
+    let setup = Command::new("sh")
+        .arg(browser_dir().join("setup.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "the browser test's setup failed: {}",
+        common::text(&setup)
+    );
+
+    let dir = Scratch::new("dashboard");
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/paper.toml"))
+            .unwrap();
+    // Approvals expire after 30 s of *event* time: the shipped market runs
+    // far faster than the wall clock, so it is slowed to about real time
+    // here, as an operator approving by hand would need.
+    let semi = shipped
+        .replace("mode = \"full-auto\"", "mode = \"semi-auto\"")
+        .replace("events_per_sec = 20000", "events_per_sec = 400");
+    assert_ne!(semi, shipped, "the paper config names its start mode");
+    let cfg = dir.join("semi.toml");
+    std::fs::write(&cfg, semi).unwrap();
+    let runs = dir.join("runs");
+    let token = autobot_gateways::os::random_hex(24).unwrap();
+    let log = dir.join("run.log");
+    let child = common::autobot()
+        .args(["run", "--duration", "900", "--config"])
+        .arg(&cfg)
+        .arg("--run-dir")
+        .arg(&runs)
+        .env("AUTOBOT_CONTROL_TOKEN", &token)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let run = common::RunGuard(Some(child));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        let found = runs
+            .is_dir()
+            .then(|| common::run_dirs(&runs))
+            .and_then(|d| {
+                d.into_iter()
+                .find_map(|r| std::fs::read_to_string(r.join("control.addr")).ok())
+                // Whole once its line ends.
+                .filter(|a| a.ends_with('\n'))
+            });
+        if let Some(a) = found {
+            break a.trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "no control.addr after 60 s");
+        std::thread::yield_now();
+    };
+
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let drive = Command::new("node")
+        .arg(browser_dir().join("dashboard.mjs"))
+        .arg(format!("http://{addr}"))
+        .arg(&token)
+        .arg(&shots)
+        .current_dir(browser_dir())
+        .output()
+        .unwrap();
+    let mut child = run.take();
+    // Ctrl-C: the run stops early and cleanly.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        drive.status.success(),
+        "the browser steps failed:\n{}\n--- autobot run ---\n{stderr}",
+        common::text(&drive)
+    );
+    assert!(status.success(), "autobot run ended {status}: {stderr}");
+    assert!(
+        !stderr.contains(&token),
+        "the token appeared in the run's output"
+    );
+    for page in [
+        "login-refused",
+        "overview",
+        "approvals",
+        "positions",
+        "controls",
+        "latency",
+    ] {
+        assert!(
+            shots.join(format!("{page}.png")).is_file(),
+            "no screenshot of {page}"
+        );
+    }
+}
