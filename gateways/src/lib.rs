@@ -24,6 +24,7 @@ pub mod binance;
 pub mod control;
 pub mod credentials;
 pub mod http;
+pub mod notify;
 pub mod os;
 pub mod paper;
 pub mod resync;

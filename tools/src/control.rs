@@ -155,6 +155,11 @@ impl OperatorSide {
         Ok(side)
     }
 
+    /// The endpoint's address, when it is on.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(ControlServer::addr)
+    }
+
     /// Stops the endpoint and the signal watch, lets go of the input ring
     /// (the run journals `Shutdown` after this) and removes the endpoint's
     /// files.

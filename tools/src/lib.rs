@@ -16,6 +16,7 @@ pub mod listed;
 pub mod loadtest;
 pub mod market;
 pub mod metrics;
+pub mod notify;
 mod os;
 pub mod position;
 pub mod replay;

@@ -49,6 +49,12 @@ pub struct Sources {
     pub latency: Latest,
     /// Symbol names, by `SymbolId`.
     pub symbols: Vec<String>,
+    /// The notifier's counters and the notice tap's drops (a run with a
+    /// notifier).
+    pub notify: Option<(
+        Arc<autobot_gateways::notify::NotifyStats>,
+        Arc<std::sync::atomic::AtomicU64>,
+    )>,
 }
 
 const STATES: [(SystemState, &str); 5] = [
@@ -94,6 +100,7 @@ impl Collector for Scrape {
         states(&mut enc, &snap)?;
         account(&mut enc, &snap, src)?;
         counters(&mut enc, &snap, &src.gauges.read())?;
+        notifications(&mut enc, src)?;
         latency(&mut enc, src)
     }
 }
@@ -219,6 +226,50 @@ fn account(
                 .map(|(kind, v)| ([("symbol", name(i)), ("kind", kind)], v.to_f64()))
         }),
     )
+}
+
+/// What the notifier did: every message is delivered, spooled or
+/// coalesced, and these say how many of each.
+fn notifications(enc: &mut DescriptorEncoder<'_>, src: &Sources) -> Result<(), std::fmt::Error> {
+    let Some((stats, dropped)) = &src.notify else {
+        return Ok(());
+    };
+    let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    for (name, help, v) in [
+        (
+            "autobot_notifications_made",
+            "Notifications made (each goes to every channel).",
+            get(&stats.made),
+        ),
+        (
+            "autobot_notifications_delivered",
+            "Deliveries that succeeded, over all channels.",
+            get(&stats.delivered),
+        ),
+        (
+            "autobot_notifications_retries",
+            "Delivery attempts repeated after a failure.",
+            get(&stats.retries),
+        ),
+        (
+            "autobot_notifications_spooled",
+            "Notifications written to notifications.jsonl (undelivered).",
+            get(&stats.spooled),
+        ),
+        (
+            "autobot_notifications_coalesced",
+            "Notifications folded into a rate-limit summary.",
+            get(&stats.coalesced),
+        ),
+        (
+            "autobot_notices_dropped",
+            "Core notices dropped because the notifier's queue was full.",
+            get(dropped),
+        ),
+    ] {
+        counter(enc, name, help, v)?;
+    }
+    Ok(())
 }
 
 /// The core's counters, open orders and the pipeline's inputs, ring and

@@ -50,6 +50,8 @@ pub struct RunOutcome {
     pub reconciled: Option<crate::exchange::StartReconcile>,
     /// What the operator's endpoint did (when `[operator] listen` is set).
     pub control: Option<crate::control::ControlOutcome>,
+    /// What the notifier did (`[notify]`).
+    pub notifications: crate::notify::NotifyCounts,
     /// What opening the journal found, and the inputs replayed to restore
     /// the core (non-zero when resuming).
     pub recovery: autobot_journal::OpenReport,
@@ -188,6 +190,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         signer,
         account,
     } = exchange_access(cfg, opts, on_exchange, &names)?;
+    // A channel without its secret refuses the run before it starts.
+    let notify_channels = crate::notify::channels(cfg)?;
     let run_dir = run_dir_for(cfg, opts)?;
     let core_cfg = cfg.core();
     // Before any thread stamps an event.
@@ -228,7 +232,28 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         operator_base,
         Some(collector.latest()),
     )?;
-    let metrics = start_metrics(cfg, &run_dir, &started, &collector, &names)?;
+    let notify = crate::notify::NotifySide::start(
+        notify_channels,
+        &run_dir,
+        started.notices,
+        Arc::clone(&started.board),
+        autobot_gateways::notify::Names {
+            symbols: names.clone(),
+            dashboard: operator.addr().map(|a| format!("http://{a}")),
+        },
+        format!(
+            "run started: {} on {} ({})",
+            names.join(", "),
+            run_dir.display(),
+            if on_exchange {
+                "exchange execution"
+            } else {
+                "paper"
+            }
+        ),
+    )?;
+    let sources = (&started.board, &started.gauges, &notify);
+    let metrics = start_metrics(cfg, &run_dir, sources, &collector, &names)?;
     let market_pub = started.publisher.clone();
     let exec_pub = started.publisher.clone();
     let resync = Arc::new(ResyncRequests::new(core_cfg.instruments.len()));
@@ -302,6 +327,17 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     drop(control);
     let (paper_stats, exchange, execution_warnings) = join_execution(paper_thread, exchange_side)?;
     let mut pipeline = started.handle.join()?;
+    let notifications = {
+        let a = pipeline.core.core.account_view();
+        notify.finish(format!(
+            "run stopped after {:.0} s: equity {} USDT, realized {} USDT, fees {} USDT, {} fills",
+            began.elapsed().as_secs_f64(),
+            a.equity,
+            a.realized,
+            a.fees,
+            pipeline.core.core.stats().fills
+        ))
+    };
     drop(sim);
     // A clean stop leaves a snapshot, so the next resume or replay can skip
     // the journal's prefix.
@@ -340,6 +376,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         exchange,
         reconciled,
         control: control_outcome,
+        notifications,
         recovery,
         restored,
         restored_from,
@@ -371,10 +408,18 @@ fn publish_start(
     Ok(operator_base)
 }
 
+/// What the metrics endpoint reads: the board, the pipeline's gauges and
+/// the notifier.
+type MetricSources<'a> = (
+    &'a Arc<autobot_engine::runtime::StatusBoard>,
+    &'a Arc<autobot_engine::runtime::PipelineGauges>,
+    &'a crate::notify::NotifySide,
+);
+
 fn start_metrics(
     cfg: &AppConfig,
     run_dir: &Path,
-    started: &autobot_engine::runtime::Started,
+    (board, gauges, notify): MetricSources<'_>,
     collector: &crate::latency::collector::Collector,
     names: &[String],
 ) -> Result<Option<crate::metrics::MetricsServer>, RunError> {
@@ -382,8 +427,9 @@ fn start_metrics(
         cfg.metrics.addr(),
         run_dir,
         crate::metrics::Sources {
-            board: Arc::clone(&started.board),
-            gauges: Arc::clone(&started.gauges),
+            board: Arc::clone(board),
+            gauges: Arc::clone(gauges),
+            notify: Some(notify.counters()),
             latency: collector.latest(),
             symbols: names.to_vec(),
         },

@@ -61,6 +61,9 @@ pub enum RunError {
     /// The metrics endpoint could not start.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    /// A notification channel is on without its secret.
+    #[error(transparent)]
+    Notify(#[from] crate::config::notify::NotifySetupError),
     /// The instrument table could not be checked against the exchange.
     #[error("{0}")]
     Instruments(String),

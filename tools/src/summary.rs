@@ -202,6 +202,17 @@ fn market_and_exchange(s: &mut String, o: &RunOutcome) {
             "  metrics           http://{addr}/metrics: {scrapes} scrapes"
         );
     }
+    let n = &o.notifications;
+    let _ = writeln!(
+        s,
+        "  notifications     {} made, {} delivered, {} spooled to {}, {} coalesced, {} notices dropped",
+        n.made,
+        n.delivered,
+        n.spooled,
+        crate::notify::SPOOL_FILE,
+        n.coalesced,
+        n.dropped
+    );
 }
 
 /// Why strategy entries were not taken, most frequent first.

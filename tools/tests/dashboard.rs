@@ -6,7 +6,10 @@
 //! the position, press kill and see the state change and the open orders
 //! cancelled, see a refused mode change shown as refused, and be refused a
 //! state-changing request without the CSRF token. Screenshots of each page
-//! are kept in `target/tmp/dashboard/`.
+//! are kept in `target/tmp/dashboard/`. The run also notifies a webhook on
+//! a local receiver: the run's start, the order waiting for approval (with
+//! the dashboard's link), the kill switch and the run's stop arrive, and
+//! neither the webhook's secret URL nor the token is in the run's output.
 
 mod common;
 
@@ -41,12 +44,20 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
     // here, as an operator approving by hand would need.
     let semi = shipped
         .replace("mode = \"full-auto\"", "mode = \"semi-auto\"")
-        .replace("events_per_sec = 20000", "events_per_sec = 400");
-    assert_ne!(semi, shipped, "the paper config names its start mode");
+        .replace("events_per_sec = 20000", "events_per_sec = 400")
+        // Small segments: nothing to pre-allocate on a loaded machine.
+        .replace("segment_mib = 256", "segment_mib = 4");
+    let semi = semi.replace("webhook = \"\" ", "webhook = \"json\" ");
+    assert!(
+        semi.contains("webhook = \"json\""),
+        "the paper config has a [notify] webhook key"
+    );
     let cfg = dir.join("semi.toml");
     std::fs::write(&cfg, semi).unwrap();
     let runs = dir.join("runs");
     let token = autobot_gateways::os::random_hex(24).unwrap();
+    let hook = autobot_test_support::receiver::Receiver::start(&[]);
+    let hook_url = format!("http://{}/hook/secret-{}", hook.addr(), &token[..8]);
     let log = dir.join("run.log");
     let child = common::autobot()
         .args(["run", "--duration", "900", "--config"])
@@ -54,12 +65,13 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         .arg("--run-dir")
         .arg(&runs)
         .env("AUTOBOT_CONTROL_TOKEN", &token)
+        .env("AUTOBOT_NOTIFY_WEBHOOK", &hook_url)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let run = common::RunGuard(Some(child));
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut run = common::RunGuard(Some(child));
+    let deadline = Instant::now() + Duration::from_secs(120);
     let addr = loop {
         let found = runs
             .is_dir()
@@ -73,7 +85,18 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         if let Some(a) = found {
             break a.trim().to_string();
         }
-        assert!(Instant::now() < deadline, "no control.addr after 60 s");
+        let log = || std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(status) = run.0.as_mut().and_then(|c| c.try_wait().unwrap()) {
+            panic!(
+                "autobot run ended {status} before its endpoint was up:\n{}",
+                log()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no control.addr after 120 s:\n{}",
+            log()
+        );
         std::thread::yield_now();
     };
 
@@ -108,6 +131,36 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         !stderr.contains(&token),
         "the token appeared in the run's output"
     );
+    assert!(
+        !stderr.contains(&hook_url),
+        "the webhook's URL appeared in the run's output"
+    );
+    let kinds: Vec<String> = hook
+        .received()
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            format!(
+                "{} {}",
+                v["kind"].as_str().unwrap_or("?"),
+                v["text"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    for (kind, words) in [
+        ("run", "run started"),
+        ("approval", "waits for approval"),
+        ("approval", "/#approvals"),
+        ("kill_switch", "kill switch engaged"),
+        ("run", "run stopped"),
+    ] {
+        assert!(
+            kinds
+                .iter()
+                .any(|k| k.starts_with(kind) && k.contains(words)),
+            "no {kind} message with {words:?} among {kinds:#?}"
+        );
+    }
     for page in [
         "login-refused",
         "overview",

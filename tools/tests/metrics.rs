@@ -34,6 +34,7 @@ fn sources() -> Sources {
         gauges: Arc::new(PipelineGauges::new(4096)),
         latency: Arc::new(Mutex::new(summaries(&h))),
         symbols: vec!["BTCUSDT".into(), "ETHUSDT".into()],
+        notify: Some((Arc::default(), Arc::default())),
     }
 }
 
@@ -62,6 +63,9 @@ fn every_family_is_served_in_the_text_format() {
         "autobot_ring_size 4096",
         "autobot_journal_lag 0",
         "autobot_latency_stamps_dropped_total 0",
+        "autobot_notifications_delivered_total 0",
+        "autobot_notifications_spooled_total 0",
+        "autobot_notices_dropped_total 0",
         "# TYPE autobot_latency_seconds histogram",
         "autobot_latency_seconds_count{stage=\"decide\"} 1000",
         "# TYPE autobot_latency_quantile_seconds gauge",

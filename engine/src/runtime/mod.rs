@@ -10,6 +10,7 @@ mod gauges;
 mod journaller;
 pub mod latency;
 mod meta_writer;
+pub mod notices;
 mod os;
 mod pipeline;
 pub mod recorder;

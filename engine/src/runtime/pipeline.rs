@@ -144,6 +144,10 @@ pub struct Started {
     pub board: Arc<super::StatusBoard>,
     /// The output ring reader, for the execution gateway.
     pub outputs: OutputReader,
+    /// Alerts, state and mode changes for the notifier (a bounded queue:
+    /// when nobody takes them they are dropped and counted, the core never
+    /// waits).
+    pub notices: super::notices::Notices,
     /// The last-stage view of the input ring, if requested.
     pub view: Option<InputView>,
     /// What opening the journal found (recovery) and how many inputs of an
@@ -191,6 +195,8 @@ pub struct PipelineHandle {
     core: JoinHandle<StageOutcome<(CoreReport, Option<JournalReport>)>>,
     journal: Option<JoinHandle<StageOutcome<JournalReport>>>,
     snapshotter: Option<super::Snapshotter>,
+    /// The notice tap (ends when the output ring closes).
+    notices: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Started {
@@ -234,6 +240,11 @@ impl PipelineHandle {
             message: panic_message(p),
         })?;
         warnings.extend(w);
+        if let Some(t) = self.notices
+            && t.join().is_err()
+        {
+            warnings.push("the notice tap panicked; notices after it were lost".into());
+        }
         let snapshots = self.snapshotter.map(|s| {
             let (report, err) = s.stop();
             if let Some(e) = err {
@@ -315,6 +326,13 @@ pub fn start(
     let (out_poller, out_builder) =
         build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
             .new_event_poller();
+    // The notice tap reads beside the execution gateway (not after it).
+    let (notice_poller, out_builder) = out_builder.new_event_poller();
+    let (notices, notice_thread) =
+        super::notices::start(notice_poller).map_err(|e| RuntimeError::Spawn {
+            thread: "notices",
+            source: e,
+        })?;
     let output = OutputPublisher::new(CorePublisher::new(
         out_builder.build(),
         wait,
@@ -394,6 +412,7 @@ pub fn start(
         core: core_thread,
         journal: journal_thread,
         snapshotter: None,
+        notices: Some(notice_thread),
     };
     if let Some((plan, shadow)) = snapshot_plan {
         match super::Snapshotter::start(plan, shadow, core_cfg) {
@@ -410,6 +429,7 @@ pub fn start(
         publisher,
         board,
         outputs: out_poller,
+        notices,
         view,
         recovery,
         restore,

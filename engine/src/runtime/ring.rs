@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use disruptor::{
-    EventPoller, MultiProducer, MultiProducerBarrier, Polling, Producer, SingleConsumerBarrier,
-    SingleProducer, SingleProducerBarrier,
+    EventPoller, MultiConsumerBarrier, MultiProducer, MultiProducerBarrier, Polling, Producer,
+    SingleConsumerBarrier, SingleProducer, SingleProducerBarrier,
 };
 
 use super::clock::mono_now;
@@ -84,8 +84,11 @@ impl_ring_reader!(SingleProducerBarrier);
 
 /// The input ring's view for the last stage (events the core has processed).
 pub type InputView = EventPoller<InputEvent, SingleConsumerBarrier>;
-/// The output ring's reader (the execution gateway).
+/// An output ring reader: the execution gateway's, and the notice tap's
+/// beside it (both read every output; the core waits for the slower).
 pub type OutputReader = EventPoller<OutputEvent, SingleProducerBarrier>;
+/// The core's producer into the output ring, gated by its two readers.
+pub(crate) type OutputProducer = SingleProducer<OutputEvent, MultiConsumerBarrier>;
 
 pub(crate) type InputProducer = MultiProducer<InputEvent, SingleConsumerBarrier>;
 
@@ -209,25 +212,23 @@ impl InputPublisher {
 /// checkpoints and latency stamps for the dedicated journaller). A full ring is waited on with
 /// the thread's [`Waiter`]; once the pipeline halted the event is dropped and
 /// counted instead, so the core never hangs on a stage that died.
-pub(crate) struct CorePublisher<E> {
-    producer: SingleProducer<E, SingleConsumerBarrier>,
+pub(crate) struct CorePublisher<E, P = SingleProducer<E, SingleConsumerBarrier>> {
+    producer: P,
     waiter: Waiter,
     halt: Arc<HaltFlag>,
     /// Events dropped because the pipeline halted while the ring was full.
     pub(crate) dropped: u64,
+    _event: std::marker::PhantomData<E>,
 }
 
-impl<E: Copy + Send + Sync> CorePublisher<E> {
-    pub(crate) fn new(
-        producer: SingleProducer<E, SingleConsumerBarrier>,
-        wait: WaitKind,
-        halt: Arc<HaltFlag>,
-    ) -> Self {
+impl<E: Copy + Send + Sync, P: Producer<E>> CorePublisher<E, P> {
+    pub(crate) fn new(producer: P, wait: WaitKind, halt: Arc<HaltFlag>) -> Self {
         CorePublisher {
             producer,
             waiter: Waiter::new(wait),
             halt,
             dropped: 0,
+            _event: std::marker::PhantomData,
         }
     }
 
@@ -254,13 +255,13 @@ impl<E: Copy + Send + Sync> CorePublisher<E> {
 /// the `tick_to_order` stage; the core itself leaves it zero, so its
 /// digest never sees a clock).
 pub(crate) struct OutputPublisher {
-    ring: CorePublisher<OutputEvent>,
+    ring: CorePublisher<OutputEvent, OutputProducer>,
     /// `recv` of the input being processed if it is market data, else 0.
     pub(crate) cause_recv: crate::types::MonoNanos,
 }
 
 impl OutputPublisher {
-    pub(crate) fn new(ring: CorePublisher<OutputEvent>) -> Self {
+    pub(crate) fn new(ring: CorePublisher<OutputEvent, OutputProducer>) -> Self {
         OutputPublisher {
             ring,
             cause_recv: crate::types::MonoNanos(0),

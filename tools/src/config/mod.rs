@@ -2,6 +2,7 @@
 
 pub mod backtest;
 pub mod listing;
+pub mod notify;
 
 use std::path::Path;
 
@@ -359,6 +360,9 @@ pub struct AppConfig {
     pub metrics: MetricsConfig,
     /// `[backtest]`.
     pub backtest: backtest::BacktestConfig,
+    /// `[notify]` (optional: stderr only when absent).
+    #[serde(default)]
+    pub notify: notify::NotifyConfig,
 }
 
 impl Validate for AppConfig {
@@ -379,6 +383,7 @@ impl Validate for AppConfig {
         self.paper.validate("paper")?;
         self.operator.validate("operator")?;
         self.backtest.validate("backtest")?;
+        self.notify.validate("notify")?;
         let n = self.instruments.len();
         if self.market.start_prices.len() != n {
             return Err(RangeError::new(

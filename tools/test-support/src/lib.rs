@@ -19,8 +19,12 @@
 //!
 //! [`configs`]: the small engine, journal and core configurations the
 //! pipeline tests of several crates share.
+//!
+//! [`receiver`]: a local HTTP receiver on loopback that records requests
+//! and answers them from a script of statuses (the notification tests).
 
 pub mod configs;
+pub mod receiver;
 mod scratch;
 
 pub use scratch::Scratch;
