@@ -7,9 +7,11 @@
 //! nothing but filter and `try_send`: when the queue is full (the notifier
 //! is behind, or nobody listens) the notice is dropped and counted, never
 //! waited for. Delivery, retries and rate limits happen on the notifier's
-//! own threads, outside the pipeline. Idle, the thread yields a few times
-//! and then sleeps a millisecond: a notice a millisecond late costs
-//! nothing, a spinning thread on a shared machine does.
+//! own threads, outside the pipeline. Idle, the thread sleeps a
+//! millisecond rather than spin or yield: a notice a millisecond late costs
+//! nothing, while a spinning thread takes a CPU from the gateways on a
+//! shared machine (the load bench showed it). A millisecond of outputs is
+//! far less than the output ring holds, so the core never waits for it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,7 +55,6 @@ pub(crate) fn start(reader: OutputReader) -> std::io::Result<(Notices, JoinHandl
 }
 
 fn tap(mut reader: OutputReader, tx: &SyncSender<OutputEvent>, dropped: &AtomicU64) {
-    let mut idle = 0u32;
     loop {
         let got = reader.with_batch(1024, |events| {
             for ev in events.filter(|e| is_notice(e)) {
@@ -66,15 +67,8 @@ fn tap(mut reader: OutputReader, tx: &SyncSender<OutputEvent>, dropped: &AtomicU
             }
         });
         match got {
-            Ok(Some(())) => idle = 0,
-            Ok(None) => {
-                idle += 1;
-                if idle < 64 {
-                    std::thread::yield_now();
-                } else {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
+            Ok(Some(())) => {}
+            Ok(None) => std::thread::sleep(Duration::from_millis(1)),
             Err(Closed) => return,
         }
     }
