@@ -81,7 +81,10 @@ impl OperatorSide {
         publisher: InputPublisher,
         board: Arc<StatusBoard>,
         operator_base: u64,
-        latency: Option<crate::latency::collector::Latest>,
+        (latency, records): (
+            Option<crate::latency::collector::Latest>,
+            Option<autobot_engine::runtime::notices::Notices>,
+        ),
     ) -> Result<OperatorSide, RunError> {
         let inbox = OperatorInbox::new(publisher, operator_base);
         let signal = match KillSignal::watch(inbox.clone()) {
@@ -127,6 +130,7 @@ impl OperatorSide {
             },
             side.inbox.clone(),
             board,
+            records,
         )?;
         let addr_path = run_dir.join(ADDR_FILE);
         std::fs::write(&addr_path, format!("{}\n", server.addr())).map_err(|source| {

@@ -230,7 +230,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         started.publisher.clone(),
         Arc::clone(&started.board),
         operator_base,
-        Some(collector.latest()),
+        (Some(collector.latest()), Some(started.records)),
     )?;
     let notify = crate::notify::NotifySide::start(
         notify_channels,

@@ -165,6 +165,8 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         "login-refused",
         "overview",
         "approvals",
+        "orders",
+        "decisions",
         "positions",
         "controls",
         "latency",

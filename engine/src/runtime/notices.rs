@@ -1,6 +1,8 @@
 //! The notice tap: a second reader of the output ring that hands the
 //! outputs a person should hear of (alerts, state and mode changes) to the
-//! notifier through a bounded queue.
+//! notifier, and the decisions an operator reads on the dashboard (veto
+//! audits, strategy signals, orders and cancels) to its read model, each
+//! through its own bounded queue.
 //!
 //! # Never slows the core
 //! The core's output ring waits for its slowest reader, so this one does
@@ -24,6 +26,9 @@ use crate::event::{OutputBody, OutputEvent};
 
 /// Notices the queue holds before the tap drops new ones.
 pub const NOTICE_QUEUE: usize = 4096;
+/// Decision records the dashboard's queue holds before the tap drops new
+/// ones (the dashboard drains it at least twice a second).
+pub const RECORD_QUEUE: usize = 16_384;
 
 /// Outputs a person should hear of.
 pub fn is_notice(ev: &OutputEvent) -> bool {
@@ -33,36 +38,72 @@ pub fn is_notice(ev: &OutputEvent) -> bool {
     )
 }
 
-/// The notifier's end of the tap.
+/// Outputs the dashboard's decision log keeps.
+pub fn is_record(ev: &OutputEvent) -> bool {
+    matches!(
+        ev.body,
+        OutputBody::Audit(_)
+            | OutputBody::Signal(_)
+            | OutputBody::NewOrder(_)
+            | OutputBody::Cancel(_)
+    )
+}
+
+/// One end of the tap (the notifier's notices, or the dashboard's
+/// records).
 #[derive(Debug)]
 pub struct Notices {
-    /// Notices, in output order.
+    /// The outputs, in output order.
     pub rx: Receiver<OutputEvent>,
-    /// Notices dropped because the queue was full or nobody listened.
+    /// Outputs dropped because the queue was full or nobody listened.
     pub dropped: Arc<AtomicU64>,
 }
 
 /// Starts the tap thread over `reader`; it ends when the output ring
 /// closes (after the core).
-pub(crate) fn start(reader: OutputReader) -> std::io::Result<(Notices, JoinHandle<()>)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(NOTICE_QUEUE);
-    let dropped = Arc::new(AtomicU64::new(0));
-    let count = Arc::clone(&dropped);
-    let thread = std::thread::Builder::new()
-        .name("autobot-notices".into())
-        .spawn(move || tap(reader, &tx, &count))?;
-    Ok((Notices { rx, dropped }, thread))
+/// One queue of the tap: its sender and drop count.
+struct Queue {
+    tx: SyncSender<OutputEvent>,
+    dropped: Arc<AtomicU64>,
 }
 
-fn tap(mut reader: OutputReader, tx: &SyncSender<OutputEvent>, dropped: &AtomicU64) {
+impl Queue {
+    fn new(size: usize) -> (Queue, Notices) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(size);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let end = Notices {
+            rx,
+            dropped: Arc::clone(&dropped),
+        };
+        (Queue { tx, dropped }, end)
+    }
+
+    fn offer(&self, ev: &OutputEvent) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(*ev) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Starts the tap thread over `reader`: the notices' end and the
+/// records' end; it ends when the output ring closes (after the core).
+pub(crate) fn start(reader: OutputReader) -> std::io::Result<(Notices, Notices, JoinHandle<()>)> {
+    let (notices, notice_end) = Queue::new(NOTICE_QUEUE);
+    let (records, record_end) = Queue::new(RECORD_QUEUE);
+    let thread = std::thread::Builder::new()
+        .name("autobot-notices".into())
+        .spawn(move || tap(reader, &notices, &records))?;
+    Ok((notice_end, record_end, thread))
+}
+
+fn tap(mut reader: OutputReader, notices: &Queue, records: &Queue) {
     loop {
         let got = reader.with_batch(1024, |events| {
-            for ev in events.filter(|e| is_notice(e)) {
-                match tx.try_send(*ev) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                        dropped.fetch_add(1, Ordering::Relaxed);
-                    }
+            for ev in events {
+                if is_notice(ev) {
+                    notices.offer(ev);
+                } else if is_record(ev) {
+                    records.offer(ev);
                 }
             }
         });

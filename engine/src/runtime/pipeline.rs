@@ -148,6 +148,9 @@ pub struct Started {
     /// when nobody takes them they are dropped and counted, the core never
     /// waits).
     pub notices: super::notices::Notices,
+    /// Veto audits, signals, orders and cancels for the dashboard's
+    /// decision log (bounded the same way).
+    pub records: super::notices::Notices,
     /// The last-stage view of the input ring, if requested.
     pub view: Option<InputView>,
     /// What opening the journal found (recovery) and how many inputs of an
@@ -328,7 +331,7 @@ pub fn start(
             .new_event_poller();
     // The notice tap reads beside the execution gateway (not after it).
     let (notice_poller, out_builder) = out_builder.new_event_poller();
-    let (notices, notice_thread) =
+    let (notices, records, notice_thread) =
         super::notices::start(notice_poller).map_err(|e| RuntimeError::Spawn {
             thread: "notices",
             source: e,
@@ -430,6 +433,7 @@ pub fn start(
         board,
         outputs: out_poller,
         notices,
+        records,
         view,
         recovery,
         restore,

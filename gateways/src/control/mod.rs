@@ -38,6 +38,7 @@
 //! does can block it.
 
 mod dashboard;
+mod decisions;
 mod inbox;
 mod signal;
 
@@ -116,17 +117,24 @@ pub struct ControlServer {
 }
 
 impl ControlServer {
-    /// Binds and starts answering; commands go through `inbox`.
+    /// Binds and starts answering; commands go through `inbox`. `records`:
+    /// the output tap's decision records, for the dashboard's log.
     pub fn start(
         cfg: ControlConfig,
         inbox: OperatorInbox,
         board: Arc<StatusBoard>,
+        records: Option<autobot_engine::runtime::notices::Notices>,
     ) -> Result<ControlServer, ControlError> {
         let listen = cfg.listen;
         let stats = Arc::new(ControlStats::default());
         let endpoint = Endpoint {
             ids: crate::binance::parse::Symbols::new(&cfg.symbols),
             dash: dashboard::Dashboard::new(cfg.dashboard.clone(), cfg.latency.clone()),
+            decisions: decisions::Decisions::new(
+                records,
+                cfg.symbols.clone(),
+                cfg.strategies.clone(),
+            ),
             cfg,
             inbox,
             board,
@@ -295,6 +303,7 @@ struct Endpoint {
     waiting: Vec<Waiting>,
     log: RefusalLog,
     dash: dashboard::Dashboard,
+    decisions: decisions::Decisions,
 }
 
 impl Handler for Endpoint {
@@ -355,6 +364,10 @@ impl Handler for Endpoint {
             }
             None => {}
         }
+        if head.method == "GET" && head.path() == "/decisions" {
+            self.decisions.drain();
+            return Handled::Done(Response::json(200, self.decisions.json()));
+        }
         match self.route(head.method, head.path(), head.target) {
             Ok(Routed::Reply(r)) => Handled::Done(r),
             Ok(Routed::Command(c, sym)) => self.command(c, sym),
@@ -406,6 +419,7 @@ impl Handler for Endpoint {
 
     fn tick(&mut self) {
         self.dash.tick(&self.board);
+        self.decisions.drain();
     }
 }
 

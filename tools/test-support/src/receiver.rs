@@ -53,9 +53,7 @@ impl Receiver {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let status = script.pop_front().unwrap_or(200);
-                        if let Some(r) = serve(stream, status) {
-                            g.lock().expect("not poisoned").push(r);
-                        }
+                        serve(stream, status, &g);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(2));
@@ -104,7 +102,9 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(stream: std::net::TcpStream, status: u16) -> Option<Received> {
+/// Reads one request, records it, then answers: recorded before the
+/// answer, so a client that got its answer finds its request recorded.
+fn serve(stream: std::net::TcpStream, status: u16, got: &Mutex<Vec<Received>>) -> Option<()> {
     stream.set_nonblocking(false).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut r = BufReader::new(stream);
@@ -127,13 +127,13 @@ fn serve(stream: std::net::TcpStream, status: u16) -> Option<Received> {
     }
     let mut body = vec![0u8; length];
     r.read_exact(&mut body).ok()?;
+    got.lock().expect("not poisoned").push(Received {
+        path,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
     let reply = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\n\r\n{{\"ok\":true}}"
     );
     let mut stream = r.into_inner();
-    stream.write_all(reply.as_bytes()).ok()?;
-    Some(Received {
-        path,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
+    stream.write_all(reply.as_bytes()).ok()
 }

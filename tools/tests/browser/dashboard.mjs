@@ -126,6 +126,23 @@ try {
   if (!(await page.$eval("#answer", (e) => e.classList.contains("refused")))) fail("refusal not marked");
   await shot("controls");
 
+  step("orders and decisions: the approved order, its veto-chain record, the signals");
+  await go("orders");
+  await until("orders in the log", async () => (await page.$$("#orders-table tbody tr")).length > 0, 30);
+  await page.selectOption("#order-what", "cancel");
+  await until("the filter", async () => {
+    const kinds = await page.$$eval("#orders-table tbody tr td:nth-child(4)", (tds) => tds.map((t) => t.textContent));
+    return kinds.every((k) => k === "cancel");
+  }, 10);
+  await page.selectOption("#order-what", "");
+  await shot("orders");
+  await go("decisions");
+  await until("audits", async () => (await page.$$("#audits-table tbody tr")).length > 0, 30);
+  const audits = await page.$$eval("#audits-table tbody tr td:nth-child(5)", (tds) => tds.map((t) => t.textContent));
+  if (!audits.some((t) => / by [A-Za-z]+ \(level \d+\)/.test(t))) fail("no audit in words: " + audits.slice(0, 3).join(" | "));
+  await until("signals", async () => (await page.$$("#signals-table tbody tr")).length > 0, 30);
+  await shot("decisions");
+
   step("latency per stage");
   await go("latency");
   await until("latency rows", async () => (await page.$$("#latency-table tbody tr")).length > 0, 30);

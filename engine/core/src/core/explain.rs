@@ -60,6 +60,14 @@ fn state_of(raw: i64) -> &'static str {
 /// What the rule of `a` measured against what, in words.
 pub fn rule_values(a: &Audit) -> String {
     let (v, l) = (a.value, a.limit);
+    if a.verdict == Verdict::Pending {
+        // A parked order's audit carries its expiry (event time, ns) and
+        // the approval timeout, not the rule's values.
+        return format!(
+            "every check passed; waits for the operator, declined if not approved within {} of event time",
+            secs(l)
+        );
+    }
     match a.rule {
         Rule::AllPassed => format!(
             "every check passed; position after {} of at most {}",
@@ -256,5 +264,17 @@ mod tests {
         for rule in Rule::ALL {
             assert!(!rule_values(&audit(rule, 1, 1)).is_empty());
         }
+    }
+
+    #[test]
+    fn a_parked_order_says_it_waits_not_a_position_from_its_expiry() {
+        let parked = Audit {
+            verdict: Verdict::Pending,
+            ..audit(Rule::AllPassed, 1_704_067_235_000_000_000, 30_000_000_000)
+        };
+        let line = audit_line(&parked, "BTCUSDT");
+        assert!(line.contains("waiting for approval"), "{line}");
+        assert!(line.contains("within 30.0 s of event time"), "{line}");
+        assert!(!line.contains("position after"), "{line}");
     }
 }

@@ -80,6 +80,11 @@ function render(frame) {
   text("digest", s.digest + " (" + s.outputs + " outputs)");
   for (const k of ["orders", "fills", "vetoes", "alerts"]) text(k, String(s[k]));
   text("open-orders", String(s.open_orders));
+  text("open-orders-2", String(s.open_orders));
+  const symSel = $("order-symbol");
+  if (symSel.options.length !== s.symbol_names.length + 1) {
+    for (const n of s.symbol_names) { const o = document.createElement("option"); o.textContent = n; symSel.appendChild(o); }
+  }
 
   const names = s.symbol_names;
   fill("#regimes", () => s.symbols.map((y, i) => row([names[i], y.regime, y.mark ?? "–", y.position, fmt(y.realized)])));
@@ -196,6 +201,33 @@ $("logout").addEventListener("click", async () => {
   location.assign("/login");
 });
 
+// --- decisions and orders (the endpoint's read model, polled) -------------
+const clock = (ms) => new Date(ms).toISOString().slice(11, 19);
+let decisions = null;
+function renderDecisions() {
+  const d = decisions;
+  if (!d) return;
+  fill("#rules-table", () => d.vetoes_by_rule.map(([rule, level, n]) => row([rule, String(level), String(n)])), d.vetoes_by_rule);
+  const verdict = $("audit-what").value;
+  const audits = d.audits.filter((a) => !verdict || a.what === verdict).slice(-50).reverse();
+  fill("#audits-table", () => audits.map((a) => row([clock(a.t_ms), String(a.seq), a.symbol, a.what, a.text])), [verdict, audits.map((a) => a.seq)]);
+  const signals = d.signals.slice(-50).reverse();
+  fill("#signals-table", () => signals.map((g) => row([clock(g.t_ms), String(g.seq), g.symbol, g.by, g.text])), signals.map((g) => g.seq));
+  const sym = $("order-symbol").value, what = $("order-what").value, q = $("order-text").value.toLowerCase();
+  const orders = d.orders.filter((o) => (!sym || o.symbol === sym) && (!what || o.what === what) && (!q || o.text.toLowerCase().includes(q))).slice(-100).reverse();
+  fill("#orders-table", () => orders.map((o) => row([clock(o.t_ms), String(o.seq), o.symbol, o.what, o.text])), [sym, what, q, orders.map((o) => o.seq + o.text)]);
+  text("decisions-dropped", d.dropped ? d.dropped + " records were dropped while the dashboard was behind." : "");
+}
+for (const id of ["audit-what", "order-symbol", "order-what"]) $(id).addEventListener("change", renderDecisions);
+$("order-text").addEventListener("input", renderDecisions);
+async function pollDecisions() {
+  try {
+    const r = await fetch("/decisions", { credentials: "same-origin" });
+    if (r.ok) { decisions = await r.json(); renderDecisions(); }
+  } catch (e) { /* next time */ }
+  setTimeout(pollDecisions, 1000);
+}
+
 // --- data ----------------------------------------------------------------
 async function start() {
   try {
@@ -215,3 +247,4 @@ async function start() {
   es.onerror = () => { live.textContent = "reconnecting…"; live.className = "badge stale"; };
 }
 start();
+pollDecisions();
