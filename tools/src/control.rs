@@ -57,7 +57,7 @@ pub struct OperatorSide {
     files: Vec<PathBuf>,
 }
 
-fn write_owner_only(path: &Path, text: &str) -> Result<(), RunError> {
+pub(crate) fn write_owner_only(path: &Path, text: &str) -> Result<(), RunError> {
     let fail = |source| RunError::RunDir {
         path: path.to_path_buf(),
         source,
@@ -124,11 +124,13 @@ impl OperatorSide {
                     daily_loss_limit: cfg.risk.max_daily_loss.to_string(),
                     max_drawdown: cfg.risk.max_drawdown.to_string(),
                     run_dir: run_dir.display().to_string(),
+                    read_only: false,
                     reports: Vec::new(),
                 },
                 latency: latency.map(latency_probe),
+                history: Vec::new(),
             },
-            side.inbox.clone(),
+            Some(side.inbox.clone()),
             board,
             records,
         )?;

@@ -8,6 +8,7 @@ pub mod control;
 pub mod doctor;
 pub mod drift;
 pub mod exchange;
+pub mod finished;
 pub mod gate;
 pub mod indicators;
 pub mod journal_cmd;

@@ -60,6 +60,17 @@ enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// Serve a finished run's dashboard, read-only: its journal is replayed
+    /// to where the run ended (state, positions, equity curve, decisions).
+    /// Log in with AUTOBOT_CONTROL_TOKEN, or the fresh token it writes to
+    /// RUN_DIR/dashboard.token. Ctrl-C stops.
+    Dashboard {
+        /// The run directory.
+        run_dir: PathBuf,
+        /// Where to listen (loopback only).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+    },
     /// Replay a journal through a fresh core: no gateways, as fast as it goes.
     ///
     /// DIR is a run directory (journal/ and config.toml inside) or a journal
@@ -444,6 +455,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             out: path,
             simd,
         } => commands::indicators(input, path, simd),
+        Command::Dashboard { run_dir, listen } => commands::dashboard(&run_dir, listen, &mut out),
         Command::Replay(args) => {
             let ok = replay::run(&args, &mut out)?;
             out.flush()?;

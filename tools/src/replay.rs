@@ -48,7 +48,7 @@ pub struct ReplayArgs {
 }
 
 /// The journal directory, the config, and the snapshots directory of a target.
-fn locate(
+pub(crate) fn locate(
     dir: &Path,
     config: Option<&Path>,
 ) -> anyhow::Result<(PathBuf, AppConfig, Option<PathBuf>)> {

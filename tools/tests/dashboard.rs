@@ -177,3 +177,133 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         );
     }
 }
+
+/// One HTTP/1.1 request over a fresh connection: status, head, body.
+fn http(addr: &str, request: &str) -> (u16, String, String) {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+/// `autobot dashboard RUN_DIR` shows a finished run where it ended (the
+/// board from a replay of its journal: the same digest as its summary),
+/// with its equity history, behind the same login, and refuses commands.
+#[test]
+fn a_finished_run_is_shown_read_only() {
+    let dir = Scratch::new("dashboard-finished");
+    let cfg = common::config(&dir);
+    let runs = dir.join("runs");
+    let o = common::autobot()
+        .args(["run", "--events", "30000", "--config"])
+        .arg(&cfg)
+        .arg("--run-dir")
+        .arg(&runs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::text(&o));
+    let run_dir = common::run_dirs(&runs).pop().unwrap();
+    let summary = std::fs::read_to_string(run_dir.join("summary.txt")).unwrap();
+    let digest = summary
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("output digest"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+
+    let token = "finished-run-token";
+    let child = common::autobot()
+        .arg("dashboard")
+        .arg(&run_dir)
+        .env("AUTOBOT_CONTROL_TOKEN", token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut guard = common::RunGuard(Some(child));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let addr = loop {
+        if let Ok(a) = std::fs::read_to_string(run_dir.join("dashboard.addr"))
+            && a.ends_with('\n')
+        {
+            break a.trim().to_string();
+        }
+        if let Some(status) = guard.0.as_mut().and_then(|c| c.try_wait().unwrap()) {
+            panic!("autobot dashboard ended {status}");
+        }
+        assert!(Instant::now() < deadline, "no dashboard.addr");
+        std::thread::yield_now();
+    };
+    let (status, _, _) = http(&addr, "GET /status HTTP/1.1\r\n\r\n");
+    assert_eq!(status, 401, "the same login as a live run");
+    let form = format!("token={token}");
+    let (status, head, _) = http(
+        &addr,
+        &format!(
+            "POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Set-Cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let (_, _, page) = http(
+        &addr,
+        &format!("GET / HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"),
+    );
+    assert!(page.contains(r#"<meta name="read-only" content="true">"#));
+    let csrf = page
+        .split(r#"<meta name="csrf" content=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let (_, _, body) = http(
+        &addr,
+        &format!("GET /status HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"),
+    );
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["digest"], digest.as_str(), "where the run ended");
+    assert_eq!(status["state"], "Stopped");
+    let (_, _, body) = http(
+        &addr,
+        &format!("GET /history HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"),
+    );
+    let history: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert!(history.len() > 1, "an equity history from the replay");
+    assert!(history.iter().all(|s| s["t"].as_u64().unwrap() > 0));
+    let (status, _, body) = http(
+        &addr,
+        &format!("POST /kill HTTP/1.1\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n\r\n"),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("read-only"), "{body}");
+
+    let child = guard.take();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        !run_dir.join("dashboard.addr").exists(),
+        "its files are removed"
+    );
+}

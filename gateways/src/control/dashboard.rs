@@ -64,6 +64,8 @@ pub struct DashboardInfo {
     pub max_drawdown: String,
     /// The run directory.
     pub run_dir: String,
+    /// A finished run, shown read-only (`autobot dashboard RUN_DIR`).
+    pub read_only: bool,
     /// Reports worth a link (name, path), written by the run when it ends.
     pub reports: Vec<(String, String)>,
 }
@@ -273,7 +275,11 @@ impl Dashboard {
     fn dashboard_page(&self, csrf: &str) -> Response {
         let html = DASHBOARD_HTML
             .replace("{{csrf}}", &html_escape(csrf))
-            .replace("{{run_dir}}", &html_escape(&self.info.run_dir));
+            .replace("{{run_dir}}", &html_escape(&self.info.run_dir))
+            .replace(
+                "{{read_only}}",
+                if self.info.read_only { "true" } else { "false" },
+            );
         page(200, html)
     }
 
@@ -377,7 +383,8 @@ impl Dashboard {
     /// endpoint's loop).
     pub(super) fn tick(&mut self, board: &StatusBoard) {
         let now = Instant::now();
-        if now < self.next_sample {
+        // A finished run's board does not move: its history is its replay's.
+        if self.info.read_only || now < self.next_sample {
             return;
         }
         self.next_sample = now + Duration::from_secs(1);
@@ -393,6 +400,23 @@ impl Dashboard {
             self.history[self.history_next] = sample;
             self.history_next = (self.history_next + 1) % HISTORY;
         }
+    }
+
+    /// Starts the history with `samples` (a finished run's, from its
+    /// replay: `(exchange time ms, equity, last sequence)`), the last
+    /// [`HISTORY`] of them evenly thinned.
+    pub(super) fn preload(&mut self, samples: &[(u64, f64, u64)]) {
+        let step = samples.len().div_ceil(HISTORY).max(1);
+        self.history = samples
+            .iter()
+            .step_by(step)
+            .map(|&(t, equity, seq)| Sample {
+                t,
+                equity,
+                seq: Some(seq),
+            })
+            .collect();
+        self.history_next = 0;
     }
 
     fn history_json(&self) -> String {

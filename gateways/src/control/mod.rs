@@ -77,6 +77,10 @@ pub struct ControlConfig {
     pub dashboard: DashboardInfo,
     /// The latency collector's latest figures, for the dashboard.
     pub latency: Option<Probe>,
+    /// A finished run's equity history from its replay: `(exchange time
+    /// ms, equity, last sequence)` (empty for a live run, which samples
+    /// its own).
+    pub history: Vec<(u64, f64, u64)>,
 }
 
 /// Why the endpoint could not start.
@@ -117,11 +121,12 @@ pub struct ControlServer {
 }
 
 impl ControlServer {
-    /// Binds and starts answering; commands go through `inbox`. `records`:
-    /// the output tap's decision records, for the dashboard's log.
+    /// Binds and starts answering; commands go through `inbox` (none: a
+    /// finished run's read-only dashboard, every command refused).
+    /// `records`: the output tap's decision records, for the dashboard's log.
     pub fn start(
         cfg: ControlConfig,
-        inbox: OperatorInbox,
+        inbox: Option<OperatorInbox>,
         board: Arc<StatusBoard>,
         records: Option<autobot_engine::runtime::notices::Notices>,
     ) -> Result<ControlServer, ControlError> {
@@ -129,7 +134,13 @@ impl ControlServer {
         let stats = Arc::new(ControlStats::default());
         let endpoint = Endpoint {
             ids: crate::binance::parse::Symbols::new(&cfg.symbols),
-            dash: dashboard::Dashboard::new(cfg.dashboard.clone(), cfg.latency.clone()),
+            dash: {
+                let mut d = dashboard::Dashboard::new(cfg.dashboard.clone(), cfg.latency.clone());
+                if !cfg.history.is_empty() {
+                    d.preload(&cfg.history);
+                }
+                d
+            },
             decisions: decisions::Decisions::new(
                 records,
                 cfg.symbols.clone(),
@@ -297,7 +308,7 @@ struct Endpoint {
     cfg: ControlConfig,
     /// `cfg.symbols` by name, as the market parser looks them up.
     ids: crate::binance::parse::Symbols,
-    inbox: OperatorInbox,
+    inbox: Option<OperatorInbox>,
     board: Arc<StatusBoard>,
     stats: Arc<ControlStats>,
     waiting: Vec<Waiting>,
@@ -589,7 +600,13 @@ impl Endpoint {
     }
 
     fn command(&mut self, c: OperatorCommand, symbol: SymbolId) -> Handled {
-        match self.inbox.send(Source::Operator, symbol, c) {
+        let Some(inbox) = &self.inbox else {
+            return Handled::Done(error(
+                403,
+                "this dashboard shows a finished run: it is read-only, no command reaches a core",
+            ));
+        };
+        match inbox.send(Source::Operator, symbol, c) {
             Ok(ticket) => {
                 self.stats.commands.fetch_add(1, Ordering::Relaxed);
                 self.waiting.push(Waiting {

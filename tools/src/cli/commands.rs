@@ -477,3 +477,16 @@ pub(crate) fn run(
         .context("cannot write summary.txt")?;
     Ok(())
 }
+
+/// `autobot dashboard RUN_DIR`.
+pub(crate) fn dashboard(
+    run_dir: &Path,
+    listen: std::net::SocketAddr,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
+    autobot_tools::finished::serve(run_dir, listen, &stop, out)
+}

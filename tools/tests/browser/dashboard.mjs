@@ -85,7 +85,10 @@ try {
     }
     await until("the answer", async () => (await page.getAttribute("#answer", "data-state")) !== null, 30);
     const answer = await text("#answer");
-    if ((await page.getAttribute("#answer", "data-state")) === "done" && sym) {
+    // Approval runs the veto chain again (the market moved): it may be
+    // vetoed then, which the answer shows; only a sent order can fill.
+    const sent = Number(await page.getAttribute("#answer", "data-orders")) > 0;
+    if ((await page.getAttribute("#answer", "data-state")) === "done" && sent && sym) {
       await until("the fill", async () => Number(await text("#fills")) > fills0, 30);
       symbol = sym;
     } else {

@@ -5,6 +5,12 @@
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf"]').content;
+// A finished run's dashboard (`autobot dashboard RUN_DIR`): no controls.
+const readOnly = document.querySelector('meta[name="read-only"]').content === "true";
+if (readOnly) {
+  document.getElementById("read-only").hidden = false;
+  for (const a of document.querySelectorAll('nav a[data-view="controls"], nav a[data-view="approvals"]')) a.hidden = true;
+}
 const $ = (id) => document.getElementById(id);
 let last = null;
 let info = { daily_loss_limit: "0", max_drawdown: "0", reports: [] };
@@ -122,7 +128,7 @@ function render(frame) {
     fill("#latency-table", () => frame.latency.map((l) => row([l.stage, String(l.count), us(l.p50_ns), us(l.p99_ns), us(l.p999_ns), us(l.max_ns)])));
   }
 
-  equity.push({ t: frame.t, equity: num(a.equity) });
+  if (!readOnly) equity.push({ t: frame.t, equity: num(a.equity) });
   if (equity.length > MAX_POINTS) equity.shift();
   draw();
 }
@@ -156,6 +162,7 @@ async function send(path) {
   out.textContent = "sent " + path + " …";
   out.classList.remove("refused");
   delete out.dataset.state;
+  delete out.dataset.orders;
   try {
     const r = await fetch(path, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
     const body = await r.json().catch(() => ({ error: "HTTP " + r.status }));
@@ -167,6 +174,7 @@ async function send(path) {
     out.textContent = summary;
     out.classList.toggle("refused", refused);
     out.dataset.state = refused ? "refused" : "done";
+    out.dataset.orders = String(body.orders_sent || 0);
   } catch (e) {
     out.textContent = "not sent: " + e;
     out.dataset.state = "error";
