@@ -81,9 +81,10 @@ impl OperatorSide {
         publisher: InputPublisher,
         board: Arc<StatusBoard>,
         operator_base: u64,
-        (latency, records): (
+        (latency, records, fills): (
             Option<crate::latency::collector::Latest>,
             Option<autobot_engine::runtime::notices::Notices>,
+            Option<autobot_engine::runtime::notices::Fills>,
         ),
     ) -> Result<OperatorSide, RunError> {
         let inbox = OperatorInbox::new(publisher, operator_base);
@@ -132,7 +133,7 @@ impl OperatorSide {
             },
             Some(side.inbox.clone()),
             board,
-            records,
+            (records, fills),
         )?;
         let addr_path = run_dir.join(ADDR_FILE);
         std::fs::write(&addr_path, format!("{}\n", server.addr())).map_err(|source| {

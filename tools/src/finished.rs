@@ -3,7 +3,8 @@
 //! The run's journal is replayed through a fresh core (the same inputs
 //! give the same state, so the board shows exactly where the run ended);
 //! its equity is sampled once a second of exchange time along the way,
-//! and its last decisions are kept for the Decisions and Orders views.
+//! and its last decisions and fills are kept for the Decisions and Orders
+//! views.
 //! The endpoint is the live run's, with no inbox: every command is refused
 //! (403), the controls are hidden. Authentication is the same: the token
 //! from `AUTOBOT_CONTROL_TOKEN`, else a fresh one in
@@ -19,8 +20,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use autobot_engine::core::{Core, OutputSink};
+use autobot_engine::event::InputBody;
 use autobot_engine::event::OutputEvent;
-use autobot_engine::runtime::notices::{Notices, RECORD_QUEUE, is_record};
+use autobot_engine::runtime::notices::{FILL_QUEUE, Fills, Notices, RECORD_QUEUE, is_record};
 use autobot_engine::runtime::{CommandOutcome, StatusBoard};
 use autobot_engine::types::Seq;
 use autobot_gateways::control::{ControlConfig, ControlServer, DashboardInfo};
@@ -68,6 +70,7 @@ pub fn serve(
     let mut records = LastRecords(VecDeque::new());
     let mut samples: Vec<(u64, f64, u64)> = Vec::new();
     let mut next_ms = 0u64;
+    let mut fills = VecDeque::new();
     autobot_engine::replay::feed(
         &journal,
         &mut core,
@@ -75,6 +78,14 @@ pub fn serve(
         None,
         &mut records,
         |ev, core, _| {
+            if let InputBody::OrderUpdate(u) = &ev.body
+                && u.last_qty.is_positive()
+            {
+                if fills.len() == FILL_QUEUE {
+                    fills.pop_front();
+                }
+                fills.push_back(*ev);
+            }
             let t = core.now().0 / 1_000_000;
             // Inputs before the first market data carry no exchange time.
             if t > 0 && t >= next_ms {
@@ -93,6 +104,15 @@ pub fn serve(
     }
     drop(tx);
     let notices = Notices {
+        rx,
+        dropped: Arc::new(AtomicU64::new(0)),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(FILL_QUEUE);
+    for f in fills {
+        let _ = tx.try_send(f);
+    }
+    drop(tx);
+    let fills = Fills {
         rx,
         dropped: Arc::new(AtomicU64::new(0)),
     };
@@ -131,7 +151,7 @@ pub fn serve(
         },
         None,
         board,
-        Some(notices),
+        (Some(notices), Some(fills)),
     )?;
     let addr_path = dir.join(ADDR_FILE);
     std::fs::write(&addr_path, format!("{}\n", server.addr()))

@@ -230,7 +230,11 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         started.publisher.clone(),
         Arc::clone(&started.board),
         operator_base,
-        (Some(collector.latest()), Some(started.records)),
+        (
+            Some(collector.latest()),
+            Some(started.records),
+            Some(started.fills),
+        ),
     )?;
     let notify = crate::notify::NotifySide::start(
         notify_channels,

@@ -114,3 +114,30 @@ fn tap(mut reader: OutputReader, notices: &Queue, records: &Queue) {
         }
     }
 }
+
+/// Fills as the gateways published them (`OrderUpdate`s with a filled
+/// quantity), for the dashboard's trade history: the publishers copy each
+/// into this bounded queue after publishing it, never waiting on it.
+#[derive(Debug)]
+pub struct Fills {
+    /// The fills, in publish order.
+    pub rx: Receiver<crate::event::InputEvent>,
+    /// Fills not copied because the queue was full or nobody read it.
+    pub dropped: Arc<AtomicU64>,
+}
+
+/// Fills the queue holds before the publishers drop new copies.
+pub const FILL_QUEUE: usize = 8192;
+
+/// The publishers' end and the reader's end of the fill copies.
+pub(crate) fn fill_mirror() -> (super::ring::FillMirror, Fills) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(FILL_QUEUE);
+    let dropped = Arc::new(AtomicU64::new(0));
+    (
+        super::ring::FillMirror {
+            tx,
+            dropped: Arc::clone(&dropped),
+        },
+        Fills { rx, dropped },
+    )
+}

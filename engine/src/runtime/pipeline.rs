@@ -151,6 +151,9 @@ pub struct Started {
     /// Veto audits, signals, orders and cancels for the dashboard's
     /// decision log (bounded the same way).
     pub records: super::notices::Notices,
+    /// Copies of the fills the gateways published, for the dashboard's
+    /// trade history (bounded the same way).
+    pub fills: super::notices::Fills,
     /// The last-stage view of the input ring, if requested.
     pub view: Option<InputView>,
     /// What opening the journal found (recovery) and how many inputs of an
@@ -410,7 +413,14 @@ pub fn start(
             (core_thread, None, view, producer)
         }
     };
-    let publisher = InputPublisher::new(producer, wait, Arc::clone(&halt), Arc::clone(&gauges));
+    let (fill_mirror, fills) = super::notices::fill_mirror();
+    let publisher = InputPublisher::new(
+        producer,
+        wait,
+        Arc::clone(&halt),
+        Arc::clone(&gauges),
+        Some(fill_mirror),
+    );
     let mut handle = PipelineHandle {
         core: core_thread,
         journal: journal_thread,
@@ -434,6 +444,7 @@ pub fn start(
         outputs: out_poller,
         notices,
         records,
+        fills,
         view,
         recovery,
         restore,

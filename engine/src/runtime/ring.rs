@@ -100,6 +100,28 @@ pub struct InputPublisher {
     waiter: Waiter,
     halt: Arc<HaltFlag>,
     gauges: Arc<super::PipelineGauges>,
+    /// Where fills go once published (the dashboard's trade history).
+    fills: Option<FillMirror>,
+}
+
+/// A copy of every fill a gateway publishes, for the dashboard: a bounded
+/// queue the publisher never waits on (a full one drops and counts).
+#[derive(Clone)]
+pub(crate) struct FillMirror {
+    pub(crate) tx: std::sync::mpsc::SyncSender<InputEvent>,
+    pub(crate) dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FillMirror {
+    #[inline]
+    fn offer(&self, ev: &InputEvent) {
+        if let crate::event::InputBody::OrderUpdate(u) = &ev.body
+            && u.last_qty.is_positive()
+            && self.tx.try_send(*ev).is_err()
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl std::fmt::Debug for InputPublisher {
@@ -118,12 +140,14 @@ impl InputPublisher {
         wait: WaitKind,
         halt: Arc<HaltFlag>,
         gauges: Arc<super::PipelineGauges>,
+        fills: Option<FillMirror>,
     ) -> Self {
         InputPublisher {
             producer,
             waiter: Waiter::new(wait),
             halt,
             gauges,
+            fills,
         }
     }
 
@@ -135,6 +159,9 @@ impl InputPublisher {
             if self.producer.try_publish(|slot| *slot = ev).is_ok() {
                 self.gauges.published(1);
                 self.waiter.reset();
+                if let Some(m) = &self.fills {
+                    m.offer(&ev);
+                }
                 return Ok(());
             }
             if self.halt.is_halted() {
@@ -153,6 +180,9 @@ impl InputPublisher {
         let ok = self.producer.try_publish(|slot| *slot = ev).is_ok();
         if ok {
             self.gauges.published(1);
+            if let Some(m) = &self.fills {
+                m.offer(&ev);
+            }
         }
         ok
     }

@@ -1,8 +1,18 @@
 //! The dashboard's decision log: a read model of the core's veto audits,
 //! strategy signals, orders and cancels, fed by the output ring's tap
-//! (`runtime::notices`, the records queue) and drained on the endpoint's
+//! (`runtime::notices`, the records queue), and of the fills the gateways
+//! published (`runtime::notices::Fills`), drained on the endpoint's
 //! thread. It keeps the last [`KEEP`] of each, in words and in human units
-//! (`core::explain`), and the vetoes counted by rule since the run began.
+//! (`core::explain`), the vetoes counted by rule since the run began, and
+//! round trips rebuilt from the fills.
+//!
+//! # Attribution
+//! A fill is attributed by its client id: the veto-chain audit that sent
+//! the order names its origin (operator, flatten, stop-loss, …), and a
+//! strategy's order is the strategy whose signal on that symbol came last
+//! before it. The round trips here are for reading (floats, per symbol,
+//! from the fills seen since the dashboard started); the core's own
+//! accounting, exact, is in the Overview and the run's summary.
 //!
 //! The tap never waits for it: when the endpoint is behind, records are
 //! dropped there and counted, and the view says how many.
@@ -12,13 +22,18 @@ use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use autobot_engine::core::explain;
+use autobot_engine::event::{InputBody, InputEvent, Origin};
 use autobot_engine::event::{OutputBody, OutputEvent, Rule, Verdict};
-use autobot_engine::runtime::notices::Notices;
+use autobot_engine::runtime::notices::{Fills, Notices};
+use autobot_engine::types::Side;
 
 /// Rows of each kind kept.
 pub const KEEP: usize = 200;
 /// Records taken per turn of the endpoint's loop (the rest wait for the next).
 const PER_TICK: usize = 20_000;
+/// How long a fill waits for its order's audit (the tap forwards within
+/// a millisecond or two; this is for a loaded machine).
+const FILL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One line of the log.
 #[derive(Clone, serde::Serialize)]
@@ -36,9 +51,66 @@ struct Row {
     text: String,
 }
 
+/// A fill as the table shows it.
+#[derive(Clone, serde::Serialize)]
+struct FillRow {
+    /// Exchange time, Unix ms.
+    t_ms: u64,
+    symbol: String,
+    side: &'static str,
+    qty: String,
+    price: String,
+    fee: String,
+    liquidity: String,
+    order: u64,
+    /// The strategy, or the origin of a non-strategy order.
+    by: String,
+}
+
+/// A round trip rebuilt from fills: flat → open → flat.
+#[derive(Clone, serde::Serialize)]
+struct TripRow {
+    opened_ms: u64,
+    closed_ms: u64,
+    symbol: String,
+    side: &'static str,
+    /// Largest absolute size held.
+    size: f64,
+    /// Realized PnL before fees, fees, and after fees (USDT).
+    gross: f64,
+    fees: f64,
+    net: f64,
+    by: String,
+}
+
+/// One symbol's position as the fills build it.
+#[derive(Clone, Default)]
+struct Leg {
+    qty: f64,
+    /// Average entry price of `qty`.
+    entry: f64,
+    opened_ms: u64,
+    size: f64,
+    gross: f64,
+    fees: f64,
+    by: String,
+}
+
 /// The read model.
 pub(super) struct Decisions {
     rx: Option<Notices>,
+    fill_rx: Option<Fills>,
+    fills: VecDeque<FillRow>,
+    trips: VecDeque<TripRow>,
+    legs: Vec<Leg>,
+    /// Client id → who sent it (the last [`KEEP`]` × 10` orders).
+    sent_by: VecDeque<(u64, String)>,
+    /// Per symbol: the strategy of the last signal.
+    last_signal: Vec<String>,
+    /// Fills taken from their queue but not yet in the tables, oldest
+    /// first, with when they were taken: a fill can come before the audit
+    /// of its order (two queues, two threads), so it waits for it a little.
+    waiting: VecDeque<(InputEvent, std::time::Instant)>,
     symbols: Vec<String>,
     strategies: Vec<String>,
     audits: VecDeque<Row>,
@@ -54,8 +126,12 @@ struct View<'a> {
     audits: &'a VecDeque<Row>,
     signals: &'a VecDeque<Row>,
     orders: &'a VecDeque<Row>,
+    fills: &'a VecDeque<FillRow>,
+    trips: &'a VecDeque<TripRow>,
     /// Records the tap dropped (the endpoint was behind).
     dropped: u64,
+    /// Fill copies the gateways dropped (the endpoint was behind).
+    fills_dropped: u64,
 }
 
 fn unix_ms() -> u64 {
@@ -72,9 +148,20 @@ fn push(q: &mut VecDeque<Row>, row: Row) {
 }
 
 impl Decisions {
-    pub(super) fn new(rx: Option<Notices>, symbols: Vec<String>, strategies: Vec<String>) -> Self {
+    pub(super) fn new(
+        (rx, fill_rx): (Option<Notices>, Option<Fills>),
+        symbols: Vec<String>,
+        strategies: Vec<String>,
+    ) -> Self {
         Decisions {
             rx,
+            fill_rx,
+            fills: VecDeque::with_capacity(KEEP),
+            trips: VecDeque::with_capacity(KEEP),
+            legs: vec![Leg::default(); symbols.len()],
+            sent_by: VecDeque::new(),
+            last_signal: vec![String::new(); symbols.len()],
+            waiting: VecDeque::new(),
             symbols,
             strategies,
             audits: VecDeque::with_capacity(KEEP),
@@ -93,14 +180,119 @@ impl Decisions {
 
     /// Takes what the tap queued (called on every turn of the loop).
     pub(super) fn drain(&mut self) {
-        let Some(rx) = self.rx.take() else { return };
-        for _ in 0..PER_TICK {
-            match rx.rx.try_recv() {
-                Ok(ev) => self.take(&ev),
-                Err(_) => break,
+        if let Some(rx) = self.rx.take() {
+            for _ in 0..PER_TICK {
+                match rx.rx.try_recv() {
+                    Ok(ev) => self.take(&ev),
+                    Err(_) => break,
+                }
+            }
+            self.rx = Some(rx);
+        }
+        if let Some(rx) = self.fill_rx.take() {
+            for _ in 0..PER_TICK {
+                match rx.rx.try_recv() {
+                    Ok(ev) => self.waiting.push_back((ev, std::time::Instant::now())),
+                    Err(_) => break,
+                }
+            }
+            self.fill_rx = Some(rx);
+        }
+        // In order: a fill whose order is not known yet holds the ones
+        // after it (the round trips need them in order), for at most
+        // `FILL_WAIT`; then it goes in unattributed.
+        while let Some((ev, taken)) = self.waiting.front() {
+            let known = match ev.body {
+                InputBody::OrderUpdate(u) => self.sent_by.iter().any(|(i, _)| *i == u.client_id.0),
+                _ => true,
+            };
+            if !known && taken.elapsed() < FILL_WAIT {
+                break;
+            }
+            let ev = *ev;
+            self.waiting.pop_front();
+            self.fill(&ev);
+        }
+    }
+
+    fn who(&self, id: u64) -> String {
+        self.sent_by
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == id)
+            .map_or_else(|| "?".into(), |(_, by)| by.clone())
+    }
+
+    /// A fill: the table, and the symbol's round trip.
+    fn fill(&mut self, ev: &InputEvent) {
+        let InputBody::OrderUpdate(u) = ev.body else {
+            return;
+        };
+        let sym = usize::from(ev.header.symbol.0);
+        let t_ms = ev.header.exchange.0 / 1_000_000;
+        let by = self.who(u.client_id.0);
+        let sign = if u.side == Side::Buy { 1.0 } else { -1.0 };
+        let row = FillRow {
+            t_ms,
+            symbol: self.symbol(ev.header.symbol.0),
+            side: if u.side == Side::Buy { "buy" } else { "sell" },
+            qty: u.last_qty.to_string(),
+            price: u.last_price.to_string(),
+            fee: u.fee.to_string(),
+            liquidity: format!("{:?}", u.liquidity).to_lowercase(),
+            order: u.client_id.0,
+            by: by.clone(),
+        };
+        if self.fills.len() == KEEP {
+            self.fills.pop_front();
+        }
+        self.fills.push_back(row);
+        let symbol = self.symbol(ev.header.symbol.0);
+        let Some(leg) = self.legs.get_mut(sym) else {
+            return;
+        };
+        let (q, p) = (sign * u.last_qty.to_f64(), u.last_price.to_f64());
+        if leg.qty == 0.0 {
+            *leg = Leg {
+                opened_ms: t_ms,
+                by: by.clone(),
+                ..Leg::default()
+            };
+        }
+        leg.fees += u.fee.to_f64();
+        if leg.qty == 0.0 || leg.qty.signum() == q.signum() {
+            let total = leg.qty + q;
+            leg.entry = (leg.entry * leg.qty + p * q) / total;
+            leg.qty = total;
+        } else {
+            let closed = q.abs().min(leg.qty.abs());
+            leg.gross += closed * (p - leg.entry) * leg.qty.signum();
+            leg.qty += q;
+            if leg.qty.abs() < 1e-12 {
+                leg.qty = 0.0;
+            } else if leg.qty.signum() == q.signum() {
+                // Turned around: the rest opens at this price.
+                leg.entry = p;
             }
         }
-        self.rx = Some(rx);
+        leg.size = leg.size.max(leg.qty.abs());
+        if leg.qty == 0.0 {
+            let trip = TripRow {
+                opened_ms: leg.opened_ms,
+                closed_ms: t_ms,
+                symbol,
+                side: if sign < 0.0 { "long" } else { "short" },
+                size: leg.size,
+                gross: leg.gross,
+                fees: leg.fees,
+                net: leg.gross - leg.fees,
+                by: leg.by.clone(),
+            };
+            if self.trips.len() == KEEP {
+                self.trips.pop_front();
+            }
+            self.trips.push_back(trip);
+        }
     }
 
     fn take(&mut self, ev: &OutputEvent) {
@@ -114,6 +306,21 @@ impl Decisions {
                     *n += 1;
                 }
                 let symbol = self.symbol(a.symbol.0);
+                if matches!(a.verdict, Verdict::Approved) {
+                    let by = match a.origin {
+                        Origin::Strategy => self
+                            .last_signal
+                            .get(usize::from(a.symbol.0))
+                            .cloned()
+                            .filter(|s| !s.is_empty())
+                            .unwrap_or_else(|| "strategy".into()),
+                        o => format!("{o:?}").to_lowercase(),
+                    };
+                    if self.sent_by.len() == KEEP * 10 {
+                        self.sent_by.pop_front();
+                    }
+                    self.sent_by.push_back((a.id.0, by));
+                }
                 let row = Row {
                     t_ms,
                     seq,
@@ -130,6 +337,9 @@ impl Decisions {
                     .get(usize::from(s.strategy))
                     .cloned()
                     .unwrap_or_else(|| format!("#{}", s.strategy));
+                if let Some(last) = self.last_signal.get_mut(usize::from(s.symbol.0)) {
+                    last.clone_from(&by);
+                }
                 let row = Row {
                     t_ms,
                     seq,
@@ -197,8 +407,14 @@ impl Decisions {
             audits: &self.audits,
             signals: &self.signals,
             orders: &self.orders,
+            fills: &self.fills,
+            trips: &self.trips,
             dropped: self
                 .rx
+                .as_ref()
+                .map_or(0, |r| r.dropped.load(Ordering::Relaxed)),
+            fills_dropped: self
+                .fill_rx
                 .as_ref()
                 .map_or(0, |r| r.dropped.load(Ordering::Relaxed)),
         };

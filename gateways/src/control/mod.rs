@@ -123,12 +123,16 @@ pub struct ControlServer {
 impl ControlServer {
     /// Binds and starts answering; commands go through `inbox` (none: a
     /// finished run's read-only dashboard, every command refused).
-    /// `records`: the output tap's decision records, for the dashboard's log.
+    /// `records` and `fills`: the output tap's decision records and the
+    /// gateways' fill copies, for the dashboard's log.
     pub fn start(
         cfg: ControlConfig,
         inbox: Option<OperatorInbox>,
         board: Arc<StatusBoard>,
-        records: Option<autobot_engine::runtime::notices::Notices>,
+        (records, fills): (
+            Option<autobot_engine::runtime::notices::Notices>,
+            Option<autobot_engine::runtime::notices::Fills>,
+        ),
     ) -> Result<ControlServer, ControlError> {
         let listen = cfg.listen;
         let stats = Arc::new(ControlStats::default());
@@ -142,7 +146,7 @@ impl ControlServer {
                 d
             },
             decisions: decisions::Decisions::new(
-                records,
+                (records, fills),
                 cfg.symbols.clone(),
                 cfg.strategies.clone(),
             ),

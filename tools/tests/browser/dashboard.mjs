@@ -138,6 +138,17 @@ try {
     return kinds.every((k) => k === "cancel");
   }, 10);
   await page.selectOption("#order-what", "");
+  // The approved order's fill and the flattened position's round trip.
+  await until("fills", async () => (await page.$$("#fills-table tbody tr")).length > 0, 30);
+  await until("a round trip", async () => (await page.$$("#trips-table tbody tr")).length > 0, 30);
+  await page.selectOption("#fill-side", "sell");
+  await until("the side filter", async () => {
+    const sides = await page.$$eval("#fills-table tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
+    return sides.every((x) => x === "sell");
+  }, 10);
+  await page.selectOption("#fill-side", "");
+  const by = await page.$$eval("#fills-table tbody tr td:nth-child(9)", (tds) => tds.map((t) => t.textContent));
+  if (!by.includes("flatten")) fail("the flatten's fill is not attributed: " + by.join(", "));
   await shot("orders");
   await go("decisions");
   await until("audits", async () => (await page.$$("#audits-table tbody tr")).length > 0, 30);

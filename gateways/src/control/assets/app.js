@@ -225,9 +225,26 @@ function renderDecisions() {
   const orders = d.orders.filter((o) => (!sym || o.symbol === sym) && (!what || o.what === what) && (!q || o.text.toLowerCase().includes(q))).slice(-100).reverse();
   fill("#orders-table", () => orders.map((o) => row([clock(o.t_ms), String(o.seq), o.symbol, o.what, o.text])), [sym, what, q, orders.map((o) => o.seq + o.text)]);
   text("decisions-dropped", d.dropped ? d.dropped + " records were dropped while the dashboard was behind." : "");
+  const bySel = $("fill-by");
+  const bys = [...new Set(d.fills.map((f) => f.by))].sort();
+  if (bySel.options.length !== bys.length + 1) {
+    const keep = bySel.value;
+    bySel.replaceChildren(new Option("all", ""), ...bys.map((b) => new Option(b, b)));
+    bySel.value = keep;
+  }
+  const side = $("fill-side").value, by = bySel.value, since = $("fill-since").value.trim();
+  const sinceMs = /^\d\d:\d\d$/.test(since) ? (Number(since.slice(0, 2)) * 60 + Number(since.slice(3))) * 60000 : null;
+  const inDay = (ms) => ms % 86400000;
+  const fills = d.fills.filter((f) => (!sym || f.symbol === sym) && (!side || f.side === side) && (!by || f.by === by) &&
+    (sinceMs === null || inDay(f.t_ms) >= sinceMs)).slice(-100).reverse();
+  fill("#fills-table", () => fills.map((f) => row([clock(f.t_ms), f.symbol, f.side, f.qty, f.price, f.fee, f.liquidity, "#" + f.order, f.by])),
+    [sym, side, by, since, fills.map((f) => f.order + f.qty)]);
+  const trips = d.trips.filter((t) => (!sym || t.symbol === sym) && (!by || t.by === by)).slice(-100).reverse();
+  fill("#trips-table", () => trips.map((t) => row([clock(t.opened_ms), clock(t.closed_ms), t.symbol, t.side, t.size.toPrecision(4),
+    t.gross.toFixed(4), t.fees.toFixed(4), t.net.toFixed(4), t.by])), [sym, by, trips.map((t) => t.closed_ms + t.symbol)]);
 }
-for (const id of ["audit-what", "order-symbol", "order-what"]) $(id).addEventListener("change", renderDecisions);
-$("order-text").addEventListener("input", renderDecisions);
+for (const id of ["audit-what", "order-symbol", "order-what", "fill-side", "fill-by"]) $(id).addEventListener("change", renderDecisions);
+for (const id of ["order-text", "fill-since"]) $(id).addEventListener("input", renderDecisions);
 async function pollDecisions() {
   try {
     const r = await fetch("/decisions", { credentials: "same-origin" });
