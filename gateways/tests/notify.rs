@@ -13,13 +13,14 @@ use autobot_engine::event::{
     Alert, AlertCode, ChangeCause, ControlMode, ModeChange, OutputBody, OutputEvent, StateChange,
     SystemState,
 };
+use autobot_engine::event::{EventHeader, InputBody, InputEvent, OrderUpdate};
 use autobot_engine::runtime::StatusBoard;
-use autobot_engine::runtime::notices::Notices;
-use autobot_engine::types::{Rate, Seq, SymbolId};
+use autobot_engine::runtime::notices::{Fills, Notices};
+use autobot_engine::types::{ClientOrderId, Price, Qty, Rate, Seq, Side, SymbolId};
 use autobot_gateways::credentials::Hidden;
 use autobot_gateways::notify::{
-    ChannelConfig, Message, Names, Notifier, NotifyConfig, PayloadShape, Policy, Severity, Sink,
-    Watch,
+    ChannelConfig, LargeFills, Message, Names, Notifier, NotifyConfig, PayloadShape, Policy,
+    Severity, Sink, Watch,
 };
 use autobot_test_support::Scratch;
 use autobot_test_support::receiver::Receiver;
@@ -83,7 +84,32 @@ fn each_notice_kind_is_delivered_once_with_its_content() {
         symbols: vec!["BTCUSDT".into(), "ETHUSDT".into()],
         dashboard: Some("http://127.0.0.1:1".into()),
     };
-    let watch = Watch::start(Arc::clone(&n), notices, board, names).unwrap();
+    // Fills: one of 30,000 USDT (announced), one of 60 (not).
+    let (fill_tx, fill_rx) = std::sync::mpsc::sync_channel(8);
+    let fill = |qty: &str| InputEvent {
+        header: EventHeader {
+            symbol: SymbolId(0),
+            ..EventHeader::default()
+        },
+        body: InputBody::OrderUpdate(OrderUpdate {
+            client_id: ClientOrderId(77),
+            side: Side::Buy,
+            last_price: Price::parse("60000").unwrap(),
+            last_qty: Qty::parse(qty).unwrap(),
+            cum_qty: Qty::parse(qty).unwrap(),
+            ..OrderUpdate::default()
+        }),
+    };
+    fill_tx.send(fill("0.5")).unwrap();
+    fill_tx.send(fill("0.001")).unwrap();
+    let large = LargeFills {
+        fills: Fills {
+            rx: fill_rx,
+            dropped: Arc::new(AtomicU64::new(0)),
+        },
+        notional: 25_000.0,
+    };
+    let watch = Watch::start(Arc::clone(&n), notices, board, names, Some(large)).unwrap();
     let events = [
         out(
             10,
@@ -132,7 +158,7 @@ fn each_notice_kind_is_delivered_once_with_its_content() {
         tx.send(e).unwrap();
     }
     drop(tx);
-    rx.wait_for(5, Duration::from_secs(30));
+    rx.wait_for(6, Duration::from_secs(30));
     watch.stop();
     let n = Arc::try_unwrap(n).unwrap();
     let stats = n.stop();
@@ -141,7 +167,15 @@ fn each_notice_kind_is_delivered_once_with_its_content() {
         .iter()
         .map(|r| serde_json::from_str(&r.body).unwrap())
         .collect();
-    assert_eq!(got.len(), 5, "{got:#?}");
+    assert_eq!(got.len(), 6, "{got:#?}");
+    let fills: Vec<&serde_json::Value> = got.iter().filter(|m| m["kind"] == "fill").collect();
+    assert_eq!(fills.len(), 1, "only the large fill: {fills:#?}");
+    let text = fills[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("buy 0.5 BTCUSDT at 60000 = 30000.00 USDT"),
+        "{text}"
+    );
+    let got: Vec<serde_json::Value> = got.into_iter().filter(|m| m["kind"] != "fill").collect();
     let field = |i: usize, k: &str| got[i][k].as_str().unwrap_or_default().to_string();
     assert_eq!(field(0, "kind"), "state");
     assert_eq!(field(0, "severity"), "critical");
@@ -166,7 +200,7 @@ fn each_notice_kind_is_delivered_once_with_its_content() {
     assert!(field(4, "text").contains("order_rejected on BTCUSDT"));
     assert!(field(4, "text").contains("code -2019"));
     assert_eq!(field(4, "run"), "test-run");
-    assert_eq!(stats.delivered.load(Ordering::Relaxed), 5);
+    assert_eq!(stats.delivered.load(Ordering::Relaxed), 6);
     for r in rx.received() {
         assert_eq!(r.path, format!("/hook/{SECRET}"));
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use autobot_engine::runtime::StatusBoard;
 use autobot_engine::runtime::notices::Notices;
 use autobot_gateways::notify::{
-    ChannelConfig, Message, Names, Notifier, NotifyConfig, NotifyStats, Severity, Watch,
+    ChannelConfig, LargeFills, Message, Names, Notifier, NotifyConfig, NotifyStats, Severity, Watch,
 };
 
 use crate::config::AppConfig;
@@ -54,7 +54,7 @@ impl NotifySide {
         notices: Notices,
         board: Arc<StatusBoard>,
         names: Names,
-        started: String,
+        (started, large): (String, Option<LargeFills>),
     ) -> Result<NotifySide, RunError> {
         let run = run_dir
             .file_name()
@@ -73,7 +73,7 @@ impl NotifySide {
             notifier.run(),
         ));
         let dropped = Arc::clone(&notices.dropped);
-        let watch = Watch::start(Arc::clone(&notifier), notices, board, names)
+        let watch = Watch::start(Arc::clone(&notifier), notices, board, names, large)
             .map_err(|_| RunError::Gateway("notifier"))?;
         Ok(NotifySide {
             notifier,

@@ -245,15 +245,23 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             symbols: names.clone(),
             dashboard: operator.addr().map(|a| format!("http://{a}")),
         },
-        format!(
-            "run started: {} on {} ({})",
-            names.join(", "),
-            run_dir.display(),
-            if on_exchange {
-                "exchange execution"
-            } else {
-                "paper"
-            }
+        (
+            format!(
+                "run started: {} on {} ({})",
+                names.join(", "),
+                run_dir.display(),
+                if on_exchange {
+                    "exchange execution"
+                } else {
+                    "paper"
+                }
+            ),
+            (cfg.notify.fill_notional.is_positive()).then(|| {
+                autobot_gateways::notify::LargeFills {
+                    fills: started.notify_fills,
+                    notional: cfg.notify.fill_notional.to_f64(),
+                }
+            }),
         ),
     )?;
     let sources = (&started.board, &started.gauges, &notify);

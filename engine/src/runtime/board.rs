@@ -169,6 +169,8 @@ struct PendingRow {
     /// 0 buy, 1 sell.
     side: AtomicU8,
     qty: AtomicI64,
+    /// Declined after this event time (ns).
+    expires: AtomicU64,
 }
 
 /// The shared headline state. Written by the core thread only.
@@ -178,6 +180,8 @@ pub struct StatusBoard {
     seq: AtomicU64,
     events: AtomicU64,
     operator_inputs: AtomicU64,
+    /// The core's event time (ns).
+    now: AtomicU64,
     /// Running digest of the outputs, and how many.
     digest: AtomicU64,
     outputs: AtomicU64,
@@ -217,6 +221,8 @@ pub struct BoardSnapshot {
     pub digest: u64,
     /// Outputs emitted so far.
     pub outputs: u64,
+    /// The core's event time, Unix ns (what approvals expire against).
+    pub now_ns: u64,
     /// System state.
     pub state: SystemState,
     /// Control mode.
@@ -258,6 +264,8 @@ pub struct PendingView {
     pub side: Side,
     /// Quantity.
     pub qty: Qty,
+    /// Declined if not approved by this event time, Unix ns.
+    pub expires_ns: u64,
 }
 
 /// One symbol's headline.
@@ -344,6 +352,7 @@ impl StatusBoard {
             seq: AtomicU64::new(0),
             events: AtomicU64::new(0),
             operator_inputs: AtomicU64::new(0),
+            now: AtomicU64::new(0),
             digest: AtomicU64::new(0),
             outputs: AtomicU64::new(0),
             state: AtomicU8::new(0),
@@ -387,6 +396,7 @@ impl StatusBoard {
         self.events.store(stats.events, r);
         self.operator_inputs
             .store(stats.by_kind[crate::event::InputBody::OPERATOR_KIND], r);
+        self.now.store(core.now().0, r);
         self.digest.store(core.digest(), r);
         self.outputs.store(core.outputs(), r);
         self.state.store(core.state() as u8, r);
@@ -412,6 +422,7 @@ impl StatusBoard {
             row.symbol.store(u64::from(p.intent.symbol.0), r);
             row.side.store(u8::from(p.intent.side == Side::Sell), r);
             row.qty.store(p.intent.qty.raw(), r);
+            row.expires.store(p.expires.0, r);
             n += 1;
         }
         self.pending_len.store(n, r);
@@ -481,6 +492,7 @@ impl StatusBoard {
             operator_inputs: self.operator_inputs.load(r),
             digest: self.digest.load(r),
             outputs: self.outputs.load(r),
+            now_ns: self.now.load(r),
             state: SystemState::from_index(u64::from(self.state.load(r))),
             mode: ControlMode::from_index(u64::from(self.mode.load(r))).unwrap_or_default(),
             kill_switch: self.kill_switch.load(r),
@@ -503,6 +515,7 @@ impl StatusBoard {
                         Side::Sell
                     },
                     qty: Qty::from_raw(p.qty.load(r)),
+                    expires_ns: p.expires.load(r),
                 })
                 .collect(),
             last_command: {

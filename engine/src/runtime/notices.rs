@@ -129,15 +129,15 @@ pub struct Fills {
 /// Fills the queue holds before the publishers drop new copies.
 pub const FILL_QUEUE: usize = 8192;
 
-/// The publishers' end and the reader's end of the fill copies.
-pub(crate) fn fill_mirror() -> (super::ring::FillMirror, Fills) {
-    let (tx, rx) = std::sync::mpsc::sync_channel(FILL_QUEUE);
-    let dropped = Arc::new(AtomicU64::new(0));
-    (
-        super::ring::FillMirror {
-            tx,
-            dropped: Arc::clone(&dropped),
-        },
-        Fills { rx, dropped },
-    )
+/// The publishers' end of the fill copies and one end per reader (`N`
+/// of them: the dashboard, the notifier).
+pub(crate) fn fill_mirror<const N: usize>() -> (super::ring::FillMirror, [Fills; N]) {
+    let mut queues = Vec::with_capacity(N);
+    let ends = std::array::from_fn(|_| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(FILL_QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        queues.push((tx, Arc::clone(&dropped)));
+        Fills { rx, dropped }
+    });
+    (super::ring::FillMirror { queues }, ends)
 }

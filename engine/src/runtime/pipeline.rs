@@ -154,6 +154,8 @@ pub struct Started {
     /// Copies of the fills the gateways published, for the dashboard's
     /// trade history (bounded the same way).
     pub fills: super::notices::Fills,
+    /// The same fills for the notifier (large fills).
+    pub notify_fills: super::notices::Fills,
     /// The last-stage view of the input ring, if requested.
     pub view: Option<InputView>,
     /// What opening the journal found (recovery) and how many inputs of an
@@ -413,7 +415,7 @@ pub fn start(
             (core_thread, None, view, producer)
         }
     };
-    let (fill_mirror, fills) = super::notices::fill_mirror();
+    let (fill_mirror, [fills, notify_fills]) = super::notices::fill_mirror::<2>();
     let publisher = InputPublisher::new(
         producer,
         wait,
@@ -445,6 +447,7 @@ pub fn start(
         notices,
         records,
         fills,
+        notify_fills,
         view,
         recovery,
         restore,

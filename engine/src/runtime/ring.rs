@@ -104,12 +104,15 @@ pub struct InputPublisher {
     fills: Option<FillMirror>,
 }
 
-/// A copy of every fill a gateway publishes, for the dashboard: a bounded
-/// queue the publisher never waits on (a full one drops and counts).
+/// A copy of every fill a gateway publishes, for the dashboard and the
+/// notifier: bounded queues the publisher never waits on (a full one
+/// drops and counts).
 #[derive(Clone)]
 pub(crate) struct FillMirror {
-    pub(crate) tx: std::sync::mpsc::SyncSender<InputEvent>,
-    pub(crate) dropped: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) queues: Vec<(
+        std::sync::mpsc::SyncSender<InputEvent>,
+        Arc<std::sync::atomic::AtomicU64>,
+    )>,
 }
 
 impl FillMirror {
@@ -117,9 +120,12 @@ impl FillMirror {
     fn offer(&self, ev: &InputEvent) {
         if let crate::event::InputBody::OrderUpdate(u) = &ev.body
             && u.last_qty.is_positive()
-            && self.tx.try_send(*ev).is_err()
         {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            for (tx, dropped) in &self.queues {
+                if tx.try_send(*ev).is_err() {
+                    dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
     }
 }

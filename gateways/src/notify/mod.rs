@@ -22,7 +22,7 @@ mod deliver;
 mod watch;
 
 pub use deliver::{Policy, Sink, Spool};
-pub use watch::{Names, Watch};
+pub use watch::{LargeFills, Names, Watch};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};

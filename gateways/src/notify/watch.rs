@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use autobot_engine::core::explain::{mode_name, state_name};
 use autobot_engine::event::{AlertCode, ChangeCause, OutputBody, OutputEvent, SystemState};
-use autobot_engine::runtime::notices::Notices;
+use autobot_engine::runtime::notices::{Fills, Notices};
 use autobot_engine::runtime::{BoardSnapshot, StatusBoard};
 
 use super::{Message, Notifier, Severity};
@@ -30,6 +30,15 @@ pub struct Names {
     pub dashboard: Option<String>,
 }
 
+/// Fills to announce: those of at least `notional` USDT.
+#[derive(Debug)]
+pub struct LargeFills {
+    /// The gateways' fill copies.
+    pub fills: Fills,
+    /// The smallest notional announced (USDT, > 0).
+    pub notional: f64,
+}
+
 /// The running watcher.
 #[derive(Debug)]
 pub struct Watch {
@@ -44,6 +53,7 @@ impl Watch {
         notices: Notices,
         board: Arc<StatusBoard>,
         names: Names,
+        large: Option<LargeFills>,
     ) -> std::io::Result<Watch> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -55,6 +65,7 @@ impl Watch {
                     board,
                     names,
                     kill: None,
+                    large,
                     pending: BTreeSet::new(),
                     day: super::unix_ms() / DAY_MS,
                 };
@@ -77,6 +88,7 @@ struct Watcher {
     names: Names,
     /// The kill switch as last seen (none before the first look).
     kill: Option<bool>,
+    large: Option<LargeFills>,
     /// Approval ids already announced.
     pending: BTreeSet<u64>,
     /// The UTC day (wall clock) of the last summary.
@@ -209,8 +221,42 @@ impl Watcher {
         Some(m)
     }
 
+    /// Fills of at least the configured notional.
+    fn large_fills(&mut self) {
+        let Some(large) = &self.large else { return };
+        let mut found = Vec::new();
+        while let Ok(ev) = large.fills.rx.try_recv() {
+            let autobot_engine::event::InputBody::OrderUpdate(u) = ev.body else {
+                continue;
+            };
+            let notional = u.last_qty.to_f64() * u.last_price.to_f64();
+            if notional >= large.notional {
+                found.push((ev.header.symbol.0, u, notional));
+            }
+        }
+        for (sym, u, notional) in found {
+            let m = self.msg(
+                "fill",
+                Severity::Warning,
+                format!(
+                    "fill: {} {} {} at {} = {:.2} USDT ({}, fee {}, order {})",
+                    snake(&format!("{:?}", u.side)),
+                    u.last_qty,
+                    self.symbol(sym),
+                    u.last_price,
+                    notional,
+                    snake(&format!("{:?}", u.liquidity)),
+                    u.fee,
+                    u.client_id.0
+                ),
+            );
+            self.notifier.send(&m);
+        }
+    }
+
     /// What the board shows that the outputs do not carry.
     fn look(&mut self) {
+        self.large_fills();
         let snap = self.board.snapshot();
         if self.kill == Some(true) && !snap.kill_switch {
             let m = self.msg(

@@ -41,6 +41,8 @@ pub struct NotifyConfig {
     pub telegram_token_file: String,
     /// The Bot API's base URL.
     pub telegram_base_url: String,
+    /// Announce fills of at least this notional (USDT); 0: none.
+    pub fill_notional: autobot_engine::types::Money,
 }
 
 impl Default for NotifyConfig {
@@ -56,6 +58,7 @@ impl Default for NotifyConfig {
             telegram_chat_id: String::new(),
             telegram_token_file: String::new(),
             telegram_base_url: "https://api.telegram.org".into(),
+            fill_notional: autobot_engine::types::Money::ZERO,
         }
     }
 }
@@ -66,6 +69,14 @@ impl Validate for NotifyConfig {
         check_range(at, "retries", self.retries, 0, 20)?;
         check_range(at, "retry_ms", self.retry_ms, 1, 60_000)?;
         check_range(at, "timeout_secs", self.timeout_secs, 1, 120)?;
+        if self.fill_notional.is_negative() {
+            return Err(RangeError::new(
+                at,
+                "fill_notional",
+                self.fill_notional,
+                "0 (off) or a positive USDT notional",
+            ));
+        }
         if self.shape().is_err() {
             return Err(RangeError::new(
                 at,

@@ -77,7 +77,11 @@ try {
     const approve = await until("an order waiting", async () => page.$("button[id^=approve-]"), 90);
     const id = (await approve.getAttribute("id")).slice("approve-".length);
     const sym = await page.textContent(`#pending-table tr:has(#approve-${id}) td:nth-child(2)`).catch(() => null);
-    if (attempt === 0) await shot("approvals");
+    if (attempt === 0) {
+      const left = await page.textContent(`.countdown[data-id="${id}"]`).catch(() => "");
+      if (left && !/^\d+\.\d s$/.test(left)) fail("the countdown reads " + JSON.stringify(left));
+      await shot("approvals");
+    }
     const fills0 = Number(await text("#fills"));
     if (!(await page.click(`#approve-${id}`, { timeout: 3000 }).then(() => true, () => false))) {
       refusals.push("order " + id + " left before the click");

@@ -115,8 +115,16 @@ function render(frame) {
       b.addEventListener("click", () => send(path + "?id=" + p.id));
       box.appendChild(b);
     }
-    return row([String(p.id), names[p.symbol] ?? String(p.symbol), p.side, p.qty, box]);
-  }), s.pending);
+    const left = document.createElement("span");
+    left.className = "countdown";
+    left.dataset.id = String(p.id);
+    return row([String(p.id), names[p.symbol] ?? String(p.symbol), p.side, p.qty, left, box]);
+  }), s.pending.map((p) => p.id));
+  // The countdown moves with every frame without rebuilding the rows.
+  for (const p of s.pending) {
+    const e = document.querySelector(`.countdown[data-id="${p.id}"]`);
+    if (e) e.textContent = Math.max(0, (p.expires_ns - s.now_ns) / 1e9).toFixed(1) + " s";
+  }
 
   const sel = $("strategy-select");
   if (sel.options.length !== s.strategy_names.length) {
