@@ -182,6 +182,10 @@ pub struct StatusBoard {
     operator_inputs: AtomicU64,
     /// The core's event time (ns).
     now: AtomicU64,
+    /// Strategy entries not taken, by reason ([`NotTaken`]'s order).
+    not_taken: [AtomicU64; 8],
+    /// Market-data feeds stale now.
+    stale_feeds: AtomicU64,
     /// Running digest of the outputs, and how many.
     digest: AtomicU64,
     outputs: AtomicU64,
@@ -223,6 +227,10 @@ pub struct BoardSnapshot {
     pub outputs: u64,
     /// The core's event time, Unix ns (what approvals expire against).
     pub now_ns: u64,
+    /// Strategy entries not taken since the journal began, by reason.
+    pub not_taken: NotTaken,
+    /// Market-data feeds stale now (SAFE_MODE while any is).
+    pub stale_feeds: u64,
     /// System state.
     pub state: SystemState,
     /// Control mode.
@@ -251,6 +259,27 @@ pub struct BoardSnapshot {
     pub last_command: CommandOutcome,
     /// Per configured symbol, in configuration order.
     pub symbols: Vec<SymbolStatus>,
+}
+
+/// Why strategy entries were not taken (`CoreStats::signals_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NotTaken {
+    /// No new risk allowed (state, mode, kill switch).
+    pub held: u64,
+    /// Another instance owns the symbol.
+    pub shadowed: u64,
+    /// The regime is not the instance's.
+    pub off_regime: u64,
+    /// The expected move is below k × the round-trip cost.
+    pub below_cost: u64,
+    /// The same entry again after a veto.
+    pub repeated: u64,
+    /// Sized below one lot step.
+    pub too_small: u64,
+    /// The instance is disabled by the operator.
+    pub disabled: u64,
+    /// HIGH_VOL with entries off.
+    pub high_vol: u64,
 }
 
 /// An order waiting for approval.
@@ -353,6 +382,8 @@ impl StatusBoard {
             events: AtomicU64::new(0),
             operator_inputs: AtomicU64::new(0),
             now: AtomicU64::new(0),
+            not_taken: Default::default(),
+            stale_feeds: AtomicU64::new(0),
             digest: AtomicU64::new(0),
             outputs: AtomicU64::new(0),
             state: AtomicU8::new(0),
@@ -397,6 +428,20 @@ impl StatusBoard {
         self.operator_inputs
             .store(stats.by_kind[crate::event::InputBody::OPERATOR_KIND], r);
         self.now.store(core.now().0, r);
+        for (cell, n) in self.not_taken.iter().zip([
+            stats.signals_held,
+            stats.signals_shadowed,
+            stats.signals_off_regime,
+            stats.signals_below_cost,
+            stats.signals_repeated,
+            stats.signals_too_small,
+            stats.signals_disabled,
+            stats.signals_high_vol,
+        ]) {
+            cell.store(n, r);
+        }
+        self.stale_feeds
+            .store(u64::from(core.conditions().stale_feeds), r);
         self.digest.store(core.digest(), r);
         self.outputs.store(core.outputs(), r);
         self.state.store(core.state() as u8, r);
@@ -493,6 +538,20 @@ impl StatusBoard {
             digest: self.digest.load(r),
             outputs: self.outputs.load(r),
             now_ns: self.now.load(r),
+            not_taken: {
+                let n = |i: usize| self.not_taken[i].load(r);
+                NotTaken {
+                    held: n(0),
+                    shadowed: n(1),
+                    off_regime: n(2),
+                    below_cost: n(3),
+                    repeated: n(4),
+                    too_small: n(5),
+                    disabled: n(6),
+                    high_vol: n(7),
+                }
+            },
+            stale_feeds: self.stale_feeds.load(r),
             state: SystemState::from_index(u64::from(self.state.load(r))),
             mode: ControlMode::from_index(u64::from(self.mode.load(r))).unwrap_or_default(),
             kill_switch: self.kill_switch.load(r),

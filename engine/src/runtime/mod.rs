@@ -21,7 +21,7 @@ mod wait;
 
 pub use affinity::{check_host_cpus, isolated_cpus, parse_cpu_list, pin_current, rt_throttled};
 pub use autobot_journal::checkpoint::{Checkpoint, KIND_DIGEST};
-pub use board::{BoardSnapshot, CommandOutcome, PendingView, StatusBoard, SymbolStatus};
+pub use board::{BoardSnapshot, CommandOutcome, NotTaken, PendingView, StatusBoard, SymbolStatus};
 pub use gauges::{GaugeReading, PipelineGauges};
 pub use journaller::{
     JournalContents, Journaller, ReadJournalError, appender_config, read_journal,

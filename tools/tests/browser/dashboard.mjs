@@ -159,6 +159,8 @@ try {
   const audits = await page.$$eval("#audits-table tbody tr td:nth-child(5)", (tds) => tds.map((t) => t.textContent));
   if (!audits.some((t) => / by [A-Za-z]+ \(level \d+\)/.test(t))) fail("no audit in words: " + audits.slice(0, 3).join(" | "));
   await until("signals", async () => (await page.$$("#signals-table tbody tr")).length > 0, 30);
+  // After the kill, strategy entries are held: the reasons are counted.
+  await until("entries not taken", async () => (await page.$$("#not-taken-table tbody tr")).length > 0, 60);
   await shot("decisions");
 
   step("latency per stage");

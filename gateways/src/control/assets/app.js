@@ -86,6 +86,14 @@ function render(frame) {
   text("digest", s.digest + " (" + s.outputs + " outputs)");
   for (const k of ["orders", "fills", "vetoes", "alerts"]) text(k, String(s[k]));
   text("open-orders", String(s.open_orders));
+  text("stale-feeds", s.stale_feeds ? s.stale_feeds + " (SAFE_MODE until fresh)" : "none");
+  const why = {
+    held: "held: no new risk (state, mode, kill switch)", shadowed: "another instance owns the symbol",
+    off_regime: "off-regime", below_cost: "expected move below k × round-trip cost", repeated: "repeated after a veto",
+    too_small: "sized below one lot step", disabled: "instance disabled", high_vol: "high volatility",
+  };
+  const nt = Object.entries(s.not_taken).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  fill("#not-taken-table", () => nt.map(([k, n]) => row([why[k] ?? k, String(n)])), nt);
   text("open-orders-2", String(s.open_orders));
   const symSel = $("order-symbol");
   if (symSel.options.length !== s.symbol_names.length + 1) {
