@@ -156,6 +156,9 @@ struct SymbolRow {
     holder: AtomicU8,
     /// The liquidation watch's last price (0: none).
     liquidation: AtomicI64,
+    /// The exchange-side stop and take-profit triggers (0: none).
+    exchange_stop: AtomicI64,
+    exchange_take: AtomicI64,
 }
 
 /// [`SymbolRow::holder`] when no instance holds the position.
@@ -323,6 +326,10 @@ pub struct SymbolStatus {
     pub holder: Option<u8>,
     /// Liquidation price, as the liquidation watch last computed it.
     pub liquidation: Option<Price>,
+    /// The stop resting at the exchange, its trigger.
+    pub exchange_stop: Option<Price>,
+    /// The take-profit resting at the exchange, its trigger.
+    pub exchange_take: Option<Price>,
 }
 
 /// A digest as JSON: hex text, since a JSON number loses a u64's low bits
@@ -500,6 +507,10 @@ impl StatusBoard {
             row.holder.store(h.holder.unwrap_or(NO_HOLDER), r);
             row.liquidation
                 .store(h.liquidation.map_or(0, Price::raw), r);
+            row.exchange_stop
+                .store(h.exchange_stop.map_or(0, Price::raw), r);
+            row.exchange_take
+                .store(h.exchange_take.map_or(0, Price::raw), r);
         }
         self.version.store(v.wrapping_add(2), Ordering::Release);
     }
@@ -605,6 +616,8 @@ impl StatusBoard {
                     take: price(&s.take),
                     holder: Some(s.holder.load(r)).filter(|&h| h != NO_HOLDER),
                     liquidation: price(&s.liquidation),
+                    exchange_stop: price(&s.exchange_stop),
+                    exchange_take: price(&s.exchange_take),
                 })
                 .collect(),
         }

@@ -105,6 +105,9 @@ try {
   await go("positions");
   const size = async () => Number(await page.textContent(`#positions-table tr:has(#flatten-${symbol}) td:nth-child(2)`));
   await until(symbol + " position", async () => (await size()) !== 0, 30);
+  // The strategy's stop, the core's and the one resting at the exchange.
+  const stops = () => page.textContent(`#positions-table tr:has(#flatten-${symbol}) td:nth-child(8)`);
+  await until("both stops", async () => /^\d[\d.]* \/ \d[\d.]*$/.test((await stops()) ?? ""), 30);
   await shot("positions");
   await page.click(`#flatten-${symbol}`);
   await page.waitForSelector("#confirm:not([hidden])");

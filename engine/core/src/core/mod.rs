@@ -91,8 +91,8 @@ pub use volatility::Volatility;
 use crate::config::CoreConfig;
 use crate::depth::DepthBook;
 use crate::event::{
-    Alert, AlertCode, ControlMode, FeedStatus, INPUT_KINDS, InputBody, InputEvent, OutputBody,
-    OutputEvent, SystemState,
+    Alert, AlertCode, ControlMode, FeedStatus, INPUT_KINDS, InputBody, InputEvent, OrderKind,
+    OutputBody, OutputEvent, SystemState,
 };
 use crate::types::{Brackets, ClientOrderId, Instrument, Money, Price, Seq, SymbolId, UnixNanos};
 
@@ -672,7 +672,25 @@ impl Core {
     pub fn holding(&self, sym: SymbolId) -> Option<Holding> {
         let s = self.symbols.get(usize::from(sym.0))?;
         let nonzero = |p: Price| p.is_positive().then_some(p);
+        // The exchange-side guards: only while a position is open (the
+        // table is walked only then).
+        let guard = |kind: OrderKind| {
+            if s.position.qty().is_zero() {
+                return None;
+            }
+            self.orders
+                .iter()
+                .find(|o| {
+                    o.symbol == sym
+                        && o.kind == kind
+                        && o.state == OrderState::Accepted
+                        && !o.cancel_sent
+                })
+                .map(|o| o.price)
+        };
         Some(Holding {
+            exchange_stop: guard(OrderKind::StopMarket),
+            exchange_take: guard(OrderKind::TakeProfitMarket),
             regime: s.regime,
             stop: nonzero(s.stop),
             take: nonzero(s.take),
@@ -700,6 +718,10 @@ pub struct Holding {
     pub holder: Option<u8>,
     /// Liquidation price, as the liquidation watch last computed it.
     pub liquidation: Option<Price>,
+    /// The stop resting at the exchange (acknowledged), its trigger.
+    pub exchange_stop: Option<Price>,
+    /// The take-profit resting at the exchange, its trigger.
+    pub exchange_take: Option<Price>,
 }
 
 #[cfg(test)]

@@ -109,7 +109,9 @@ function render(frame) {
     flatten.addEventListener("click", () => ask("/flatten?symbol=" + encodeURIComponent(names[i]), "close the " + names[i] + " position"));
     const dist = y.liquidation && y.mark ? pct(Math.abs(num(y.mark) - num(y.liquidation)) / num(y.mark)) : "–";
     const owner = y.holder === null ? (num(y.position) !== 0 ? "operator" : "–") : s.strategy_names[y.holder] ?? String(y.holder);
-    return row([names[i], y.position, y.entry ?? "–", y.mark ?? "–", fmt(y.unrealized), y.liquidation ?? "–", dist, y.stop ?? "–", y.take ?? "–", owner, flatten]);
+    const both = (core, exch) => (core ?? "–") + " / " + (exch ?? "–");
+    return row([names[i], y.position, y.entry ?? "–", y.mark ?? "–", fmt(y.unrealized), y.liquidation ?? "–", dist,
+      both(y.stop, y.exchange_stop), both(y.take, y.exchange_take), owner, flatten]);
   }), s.symbols);
 
   text("pending-count", s.pending.length ? "(" + s.pending.length + ")" : "");
