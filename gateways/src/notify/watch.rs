@@ -156,11 +156,17 @@ impl Watcher {
                     ChangeCause::DailyLoss
                     | ChangeCause::Drawdown
                     | ChangeCause::ConsecutiveLosses => {
+                        // The loss streak is reset when its breaker trips:
+                        // a zero here says nothing, so it is left out.
+                        let streak = if a.consecutive_losses > 0 {
+                            format!(", {} losses in a row", a.consecutive_losses)
+                        } else {
+                            String::new()
+                        };
                         format!(
-                            ": daily PnL {} USDT, drawdown {:.2}%, {} losses in a row",
+                            ": daily PnL {} USDT, drawdown {:.2}%{streak}",
                             a.daily_pnl,
                             a.drawdown.to_f64() * 100.0,
-                            a.consecutive_losses
                         )
                     }
                     _ => String::new(),
