@@ -104,32 +104,12 @@ impl OperatorSide {
         let Some(listen) = cfg.operator.addr() else {
             return Ok(side);
         };
-        let token = match std::env::var(ENV_TOKEN) {
-            Ok(t) if !t.trim().is_empty() => Hidden::new(t.trim().to_string()),
-            _ => {
-                let t = random_hex(32, "random source for the control token")?;
-                let path = run_dir.join(TOKEN_FILE);
-                write_owner_only(&path, &t)?;
-                side.files.push(path);
-                Hidden::new(t)
-            }
-        };
+        let (token, written) = endpoint_token(&run_dir.join(TOKEN_FILE))?;
+        side.files.extend(written);
         let server = ControlServer::start(
             ControlConfig {
-                listen,
-                token,
-                symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
-                strategies: cfg.strategy.names(),
-                answer_within: Duration::from_secs(5),
-                dashboard: DashboardInfo {
-                    daily_loss_limit: cfg.risk.max_daily_loss.to_string(),
-                    max_drawdown: cfg.risk.max_drawdown.to_string(),
-                    run_dir: run_dir.display().to_string(),
-                    read_only: false,
-                    reports: Vec::new(),
-                },
                 latency: latency.map(latency_probe),
-                history: Vec::new(),
+                ..endpoint_config(cfg, listen, token, run_dir)
             },
             Some(side.inbox.clone()),
             board,
@@ -664,6 +644,46 @@ pub fn ctl(target: &Target, cmd: &CtlCommand, json: bool) -> Result<CtlAnswer, C
         text: head + &status,
         ok,
     })
+}
+
+/// The endpoint's token: `AUTOBOT_CONTROL_TOKEN`, else a fresh random one
+/// written owner-only to `path` (then also returned, for the caller to
+/// remove when the endpoint stops).
+pub(crate) fn endpoint_token(path: &Path) -> Result<(Hidden, Option<PathBuf>), RunError> {
+    match std::env::var(ENV_TOKEN) {
+        Ok(t) if !t.trim().is_empty() => Ok((Hidden::new(t.trim().to_string()), None)),
+        _ => {
+            let t = random_hex(32, "random source for the control token")?;
+            write_owner_only(path, &t)?;
+            Ok((Hidden::new(t), Some(path.to_path_buf())))
+        }
+    }
+}
+
+/// The endpoint's set-up for `cfg`'s run in `run_dir`, as a live run has
+/// it (a finished run's dashboard changes what differs).
+pub(crate) fn endpoint_config(
+    cfg: &AppConfig,
+    listen: SocketAddr,
+    token: Hidden,
+    run_dir: &Path,
+) -> ControlConfig {
+    ControlConfig {
+        listen,
+        token,
+        symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
+        strategies: cfg.strategy.names(),
+        answer_within: Duration::from_secs(5),
+        dashboard: DashboardInfo {
+            daily_loss_limit: cfg.risk.max_daily_loss.to_string(),
+            max_drawdown: cfg.risk.max_drawdown.to_string(),
+            run_dir: run_dir.display().to_string(),
+            read_only: false,
+            reports: Vec::new(),
+        },
+        latency: None,
+        history: Vec::new(),
+    }
 }
 
 /// The latency collector's latest per-stage figures as the dashboard shows

@@ -26,7 +26,6 @@ use autobot_engine::runtime::notices::{FILL_QUEUE, Fills, Notices, RECORD_QUEUE,
 use autobot_engine::runtime::{CommandOutcome, StatusBoard};
 use autobot_engine::types::Seq;
 use autobot_gateways::control::{ControlConfig, ControlServer, DashboardInfo};
-use autobot_gateways::credentials::Hidden;
 use autobot_journal::Journal;
 
 /// The token file of a finished run's dashboard.
@@ -116,38 +115,23 @@ pub fn serve(
         rx,
         dropped: Arc::new(AtomicU64::new(0)),
     };
-    let mut files = Vec::new();
-    let token = match std::env::var(crate::control::ENV_TOKEN) {
-        Ok(t) if !t.trim().is_empty() => Hidden::new(t.trim().to_string()),
-        _ => {
-            let t = autobot_gateways::os::random_hex(32).context("no random source for a token")?;
-            let path = dir.join(TOKEN_FILE);
-            crate::control::write_owner_only(&path, &t)?;
-            files.push(path);
-            Hidden::new(t)
-        }
-    };
+    let (token, written) = crate::control::endpoint_token(&dir.join(TOKEN_FILE))?;
+    let mut files: Vec<_> = written.into_iter().collect();
     let reports = ["summary.txt", "latency/latency.html", "report.html"]
         .iter()
         .filter(|f| dir.join(f).is_file())
         .map(|f| (f.to_string(), dir.join(f).display().to_string()))
         .collect();
+    let live = crate::control::endpoint_config(&cfg, listen, token, dir);
     let server = ControlServer::start(
         ControlConfig {
-            listen,
-            token,
-            symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
-            strategies: cfg.strategy.names(),
-            answer_within: Duration::from_secs(1),
             dashboard: DashboardInfo {
-                daily_loss_limit: cfg.risk.max_daily_loss.to_string(),
-                max_drawdown: cfg.risk.max_drawdown.to_string(),
-                run_dir: dir.display().to_string(),
                 read_only: true,
                 reports,
+                ..live.dashboard.clone()
             },
-            latency: None,
             history: samples,
+            ..live
         },
         None,
         board,

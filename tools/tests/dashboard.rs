@@ -111,14 +111,7 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         .unwrap();
     let mut child = run.take();
     // Ctrl-C: the run stops early and cleanly.
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    interrupt(&child);
     let status = child.wait().unwrap();
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
@@ -176,6 +169,13 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
             "no screenshot of {page}"
         );
     }
+}
+
+/// Ctrl-C to a child (`autobot run` and `dashboard` stop cleanly on it).
+fn interrupt(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success(), "kill -INT {pid}");
 }
 
 /// One HTTP/1.1 request over a fresh connection: status, head, body.
@@ -292,14 +292,7 @@ fn a_finished_run_is_shown_read_only() {
     assert!(body.contains("read-only"), "{body}");
 
     let child = guard.take();
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    interrupt(&child);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(
