@@ -315,21 +315,10 @@ pub struct SymbolStatus {
     pub realized: Money,
     /// Fills applied.
     pub fills: u64,
-    /// The symbol's regime.
-    pub regime: crate::event::Regime,
-    /// The holding strategy's stop-loss level.
-    pub stop: Option<Price>,
-    /// Its take-profit level.
-    pub take: Option<Price>,
-    /// The strategy instance holding the position (none: the operator's,
-    /// or flat).
-    pub holder: Option<u8>,
-    /// Liquidation price, as the liquidation watch last computed it.
-    pub liquidation: Option<Price>,
-    /// The stop resting at the exchange, its trigger.
-    pub exchange_stop: Option<Price>,
-    /// The take-profit resting at the exchange, its trigger.
-    pub exchange_take: Option<Price>,
+    /// Regime, stops and targets, holder, liquidation price (in the JSON,
+    /// beside the fields above).
+    #[serde(flatten)]
+    pub holding: crate::core::Holding,
 }
 
 /// A digest as JSON: hex text, since a JSON number loses a u64's low bits
@@ -608,16 +597,18 @@ impl StatusBoard {
                     unrealized: money(&s.unrealized),
                     realized: money(&s.realized),
                     fills: s.fills.load(r),
-                    regime: crate::event::Regime::ALL
-                        .get(usize::from(s.regime.load(r)))
-                        .copied()
-                        .unwrap_or_default(),
-                    stop: price(&s.stop),
-                    take: price(&s.take),
-                    holder: Some(s.holder.load(r)).filter(|&h| h != NO_HOLDER),
-                    liquidation: price(&s.liquidation),
-                    exchange_stop: price(&s.exchange_stop),
-                    exchange_take: price(&s.exchange_take),
+                    holding: crate::core::Holding {
+                        regime: crate::event::Regime::ALL
+                            .get(usize::from(s.regime.load(r)))
+                            .copied()
+                            .unwrap_or_default(),
+                        stop: price(&s.stop),
+                        take: price(&s.take),
+                        holder: Some(s.holder.load(r)).filter(|&h| h != NO_HOLDER),
+                        liquidation: price(&s.liquidation),
+                        exchange_stop: price(&s.exchange_stop),
+                        exchange_take: price(&s.exchange_take),
+                    },
                 })
                 .collect(),
         }

@@ -200,6 +200,12 @@ pub fn unix_now() -> crate::types::UnixNanos {
     crate::types::UnixNanos(d.as_nanos() as u64)
 }
 
+/// Wall-clock time in Unix milliseconds (the operator's side: dashboard
+/// samples, notification times).
+pub fn unix_now_ms() -> u64 {
+    unix_now().0 / 1_000_000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,9 @@
 //! last one (`http` coalesces), so a slow client gets fewer frames and a
 //! stuck one is dropped.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use autobot_engine::runtime::clock::unix_now_ms as unix_ms;
 
 use autobot_engine::runtime::StatusBoard;
 
@@ -115,12 +117,6 @@ pub(super) enum Denied {
     Unauthorized,
     /// A session without the CSRF token on a state-changing request.
     Csrf,
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Compares without stopping at the first difference.

@@ -17,9 +17,9 @@
 //! The tap never waits for it: when the endpoint is behind, records are
 //! dropped there and counted, and the view says how many.
 
+use autobot_engine::runtime::clock::unix_now_ms as unix_ms;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use autobot_engine::core::explain;
 use autobot_engine::event::{InputBody, InputEvent, Origin};
@@ -132,12 +132,6 @@ struct View<'a> {
     dropped: u64,
     /// Fill copies the gateways dropped (the endpoint was behind).
     fills_dropped: u64,
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn push(q: &mut VecDeque<Row>, row: Row) {

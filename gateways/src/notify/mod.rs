@@ -24,11 +24,11 @@ mod watch;
 pub use deliver::{Policy, Sink, Spool};
 pub use watch::{LargeFills, Names, Watch};
 
+use autobot_engine::runtime::clock::unix_now_ms as unix_ms;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Messages a channel's queue holds while it is busy (retrying).
 pub const CHANNEL_QUEUE: usize = 1024;
@@ -108,12 +108,6 @@ impl Message {
         };
         format!("{mark}autobot {}: {}", self.run, self.text)
     }
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// What the notifier did.

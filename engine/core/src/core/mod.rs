@@ -705,7 +705,7 @@ impl Core {
 }
 
 /// See [`Core::holding`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Holding {
     /// The symbol's regime.
     pub regime: crate::regime::Regime,

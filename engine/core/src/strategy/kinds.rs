@@ -24,9 +24,14 @@ use crate::types::{Price, Rate, Rounding, SCALE, div_round_i128};
 /// (zero if it is not a positive finite price). Stops and targets are
 /// trigger levels for market exits, never order prices.
 fn level(x: f64, tick: Price) -> Price {
+    on_grid(x, tick, Rounding::HalfEven)
+}
+
+/// `x` on the tick grid, rounded `mode`; zero if not a positive price.
+pub(super) fn on_grid(x: f64, tick: Price, mode: Rounding) -> Price {
     Price::from_f64(x)
+        .and_then(|p| p.round_to(tick, mode))
         .filter(|p| p.is_positive())
-        .and_then(|p| p.round_to(tick, Rounding::HalfEven))
         .unwrap_or(Price::ZERO)
 }
 
@@ -201,10 +206,6 @@ impl Strategy for Trend {
         self.seen.ready()
     }
 
-    fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
-        None
-    }
-
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
         let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
         let fast = self.fast.update(c);
@@ -323,10 +324,6 @@ impl Strategy for MeanReversion {
 
     fn is_ready(&self) -> bool {
         self.seen.ready()
-    }
-
-    fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
-        None
     }
 
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
@@ -641,13 +638,14 @@ mod tests {
             MeanReversion::new(5, r("1"), 2, r("1.5"), false).fading(super::super::Fade::VwapBands);
         // Four quiet bars at 100, then heavy buying at 104: the VWAP leans
         // to where the volume traded (102), the SMA would not (100.8).
-        for (c, v) in [
+        let warm = [
             (100.0, "1"),
             (100.0, "1"),
             (100.0, "1"),
             (100.0, "1"),
             (104.0, "4"),
-        ] {
+        ];
+        for (c, v) in warm {
             assert_eq!(m.on_bar(&traded(c, v), &range), None);
         }
         // A close at 99: the window is 100 ×3, 104 (×4 volume), 99, so the
@@ -663,13 +661,7 @@ mod tests {
         // The Bollinger fade of the same bars aims at the SMA instead
         // (100.6), and 99 is not beyond its lower band.
         let mut b = MeanReversion::new(5, r("1"), 2, r("1.5"), false);
-        for (c, v) in [
-            (100.0, "1"),
-            (100.0, "1"),
-            (100.0, "1"),
-            (100.0, "1"),
-            (104.0, "4"),
-        ] {
+        for (c, v) in warm {
             b.on_bar(&traded(c, v), &range);
         }
         assert_eq!(b.on_bar(&traded(99.0, "1"), &range), None);

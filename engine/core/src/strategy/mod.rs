@@ -129,8 +129,11 @@ impl Proposal {
 
 /// A strategy.
 pub trait Strategy {
-    /// A book ticker was applied to the top of book.
-    fn on_tick(&mut self, m: &Market) -> Option<Proposal>;
+    /// A book ticker was applied to the top of book. Bar strategies
+    /// read nothing of it (the default).
+    fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
+        None
+    }
     /// A bar of the base timeframe closed.
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal>;
     /// What it must see before its indicators are warm.

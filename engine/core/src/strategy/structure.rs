@@ -15,12 +15,12 @@
 //! - Warm after 2k + 1 bars: the first swing point can be known then; with
 //!   `confirm`, after the cloud's 78 bars if that is later.
 
-use super::kinds::Seen;
+use super::kinds::{Seen, on_grid};
 use super::{Market, Proposal, Strategy, Warmup};
 use crate::event::{Kline, SignalReason, Stance};
 use crate::features::ichimoku::Ichimoku;
 use crate::features::smc::Smc;
-use crate::types::{Price, Rate, Rounding};
+use crate::types::{Rate, Rounding};
 
 /// The structure trader.
 #[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -59,14 +59,6 @@ impl StructureTrader {
     }
 }
 
-/// `x` on the tick grid, rounded `mode`; zero if not a positive price.
-fn on_grid(x: f64, tick: Price, mode: Rounding) -> Price {
-    Price::from_f64(x)
-        .and_then(|p| p.round_to(tick, mode))
-        .filter(|p| p.is_positive())
-        .unwrap_or(Price::ZERO)
-}
-
 impl Strategy for StructureTrader {
     fn warmup(&self) -> Warmup {
         Warmup::Bars(self.seen.needs)
@@ -74,10 +66,6 @@ impl Strategy for StructureTrader {
 
     fn is_ready(&self) -> bool {
         self.seen.ready()
-    }
-
-    fn on_tick(&mut self, _m: &Market) -> Option<Proposal> {
-        None
     }
 
     fn on_bar(&mut self, bar: &Kline, m: &Market) -> Option<Proposal> {
@@ -143,6 +131,7 @@ mod tests {
     use super::*;
     use crate::features::smc::fixture::hand_worked as bars;
     use crate::regime::Regime;
+    use crate::types::Price;
 
     fn market(held: Stance) -> Market {
         Market {
