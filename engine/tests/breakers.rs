@@ -86,6 +86,38 @@ fn a_31_second_market_data_gap_trips_safe_mode_and_data_resumes_trading() {
     assert!(!new_orders(&h.market_order(0, Side::Buy, "0.1")).is_empty());
 }
 
+#[test]
+fn the_status_board_names_which_symbol_feed_is_stale() {
+    use autobot_engine::event::FeedHealth;
+    use autobot_engine::runtime::{CommandOutcome, StatusBoard};
+    let mut h = Harness::new(&risk_config());
+    books(&mut h, "9999.9", "10000.1");
+    let board = StatusBoard::new(2);
+    board.publish(&h.core, &CommandOutcome::default());
+    let live = board.snapshot();
+    assert!(
+        live.symbols
+            .iter()
+            .all(|s| !s.feed.stale && s.feed.last_data_ns > 0)
+    );
+    h.wait(31 * SEC);
+    h.timer();
+    // Only BTCUSDT's data comes back: ETHUSDT stays stale, and SAFE_MODE.
+    h.book(0, "9999.9", "10000.1", "10");
+    board.publish(&h.core, &CommandOutcome::default());
+    let s = board.snapshot();
+    assert_eq!(s.stale_feeds, 1);
+    assert_eq!(h.core.state(), SystemState::SafeMode);
+    let (btc, eth) = (s.symbols[0].feed, s.symbols[1].feed);
+    assert!(!btc.stale && eth.stale, "{btc:?} {eth:?}");
+    assert_eq!(btc.health, FeedHealth::Healthy);
+    assert!(s.now_ns - eth.last_data_ns > 30 * SEC);
+    assert_eq!(btc.last_data_ns, s.now_ns);
+    let json = serde_json::to_value(&s.symbols[1]).unwrap();
+    assert_eq!(json["feed"]["stale"], true, "{json}");
+    assert_eq!(json["feed"]["health"], "Healthy", "{json}");
+}
+
 /// Holds 1 BTC bought at 10000.1 with a resting limit order beside it.
 fn long_with_resting_order(h: &mut Harness) -> autobot_engine::event::NewOrder {
     books(h, "9999.9", "10000.1");

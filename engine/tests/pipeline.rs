@@ -73,6 +73,7 @@ fn check_layout(layout: Layout, name: &str) {
     for p in producers {
         p.join().unwrap();
     }
+    let records = started.records;
     let report = started.handle.join().unwrap();
     let outputs_seen = drain.join().unwrap();
     let total = PRODUCERS * PER_PRODUCER;
@@ -132,8 +133,10 @@ fn check_layout(layout: Layout, name: &str) {
     );
     let mut replay = Core::new(&cfg);
     let mut at = cps.iter().peekable();
+    let mut now_after = Vec::with_capacity(events.len());
     for ev in &events {
         replay.on_event(ev, &mut DiscardSink);
+        now_after.push(replay.now());
         while let Some(cp) = at.peek().filter(|c| c.last_seq == ev.header.seq.0) {
             assert_eq!(cp.digest, replay.digest(), "checkpoint at {}", cp.last_seq);
             at.next();
@@ -144,6 +147,14 @@ fn check_layout(layout: Layout, name: &str) {
         "every checkpoint names an input that exists"
     );
     assert_eq!(outputs_seen, core.core.outputs());
+    // The decision records the tap forwarded (as many as its queue held)
+    // carry the event time their cause left the core at.
+    let mut stamped = 0;
+    while let Ok(r) = records.rx.try_recv() {
+        assert_eq!(r.at, now_after[r.out.cause.0 as usize], "{r:?}");
+        stamped += 1;
+    }
+    assert!(stamped > 1000, "{stamped} records");
     assert!(
         core.core.stats().orders > 0,
         "the stream must make the core trade"

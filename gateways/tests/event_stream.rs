@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use autobot_gateways::http::{Handled, Handler, Head, LoopbackServer, Response, STREAM_STALL};
+use autobot_gateways::http::{Handled, Handler, Head, HttpServer, Response, STREAM_STALL};
 
 #[derive(Default)]
 struct Seen {
@@ -79,7 +79,7 @@ fn a_client_that_stops_reading_is_dropped_and_slows_no_one() {
         big: "x".repeat(256 * 1024),
     };
     let server =
-        LoopbackServer::start("127.0.0.1:0".parse().unwrap(), "test-sse", handler).unwrap();
+        HttpServer::start("127.0.0.1:0".parse().unwrap(), None, "test-sse", handler).unwrap();
     let addr = server.addr();
 
     // The stuck client: opens a stream and never reads.

@@ -15,7 +15,7 @@ use autobot_engine::event::{
 };
 use autobot_engine::event::{EventHeader, InputBody, InputEvent, OrderUpdate};
 use autobot_engine::runtime::StatusBoard;
-use autobot_engine::runtime::notices::{Fills, Notices};
+use autobot_engine::runtime::notices::{Fills, Notices, Stamped};
 use autobot_engine::types::{ClientOrderId, Price, Qty, Rate, Seq, Side, SymbolId};
 use autobot_gateways::credentials::Hidden;
 use autobot_gateways::notify::{
@@ -154,8 +154,12 @@ fn each_notice_kind_is_delivered_once_with_its_content() {
         // Not a notice: the watcher says nothing of it.
         out(15, OutputBody::Funding(Default::default())),
     ];
-    for e in events {
-        tx.send(e).unwrap();
+    for out in events {
+        tx.send(Stamped {
+            out,
+            at: autobot_engine::types::UnixNanos(1_700_000_000_000_000_000),
+        })
+        .unwrap();
     }
     drop(tx);
     rx.wait_for(6, Duration::from_secs(30));

@@ -6,8 +6,10 @@
 //! # Files
 //! While a run's endpoint is up, `<run>/control.addr` holds its address and,
 //! unless the token came from `AUTOBOT_CONTROL_TOKEN`, `<run>/control.token`
-//! holds a fresh random token readable by its owner only. Both are removed
-//! when the run stops, so a stale run is told apart from a live one.
+//! holds a fresh random token readable by its owner only, and under HTTPS
+//! `<run>/control.cert` holds the certificate `ctl` pins
+//! ([`crate::control_tls`]). All are removed when the run stops, so a
+//! stale run is told apart from a live one.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -109,29 +111,22 @@ impl OperatorSide {
         let server = ControlServer::start(
             ControlConfig {
                 latency: latency.map(latency_probe),
-                ..endpoint_config(cfg, listen, token, run_dir)
+                ..endpoint_config(cfg, listen, token, run_dir)?
             },
             Some(side.inbox.clone()),
             board,
             (records, fills),
         )?;
-        let addr_path = run_dir.join(ADDR_FILE);
-        std::fs::write(&addr_path, format!("{}\n", server.addr())).map_err(|source| {
-            RunError::RunDir {
-                path: addr_path.clone(),
-                source,
-            }
-        })?;
-        side.files.push(addr_path);
+        side.files
+            .extend(endpoint_files(cfg, run_dir, server.addr())?);
+        let url = endpoint_url(cfg, server.addr());
         eprintln!(
-            "autobot: operator control on http://{} (autobot ctl --run {} status; kill -USR1 {} engages the kill switch)",
-            server.addr(),
+            "autobot: operator control on {url} (autobot ctl --run {} status; kill -USR1 {} engages the kill switch)",
             run_dir.display(),
             std::process::id()
         );
         eprintln!(
-            "autobot: dashboard on http://{}/ (log in with the token in {}; docs/operator.md)",
-            server.addr(),
+            "autobot: dashboard on {url}/ (log in with the token in {}; docs/operator.md)",
             if std::env::var(ENV_TOKEN).is_ok_and(|t| !t.trim().is_empty()) {
                 ENV_TOKEN.to_string()
             } else {
@@ -216,6 +211,9 @@ pub struct Target {
     /// The endpoint.
     pub addr: SocketAddr,
     token: Hidden,
+    /// The certificate an HTTPS endpoint must present (its run's
+    /// `control.cert`); `None`: plain HTTP.
+    cert: Option<rustls_pki_types::CertificateDer<'static>>,
 }
 
 fn read_file(path: &Path) -> Result<String, CtlError> {
@@ -286,22 +284,54 @@ impl Target {
                 read_file(&path)?
             }
         };
+        let cert = match run.map(|d| d.join(crate::control_tls::CERT_FILE)) {
+            Some(path) if path.exists() => Some(
+                crate::control_tls::read_cert(&path)
+                    .map_err(|reason| CtlError::File { path, reason })?,
+            ),
+            _ => None,
+        };
         Ok(Target {
             addr,
             token: Hidden::new(token),
+            cert,
         })
     }
 
     /// Sends one request (`GET /status` or `POST` a command) and returns
     /// the JSON answer; HTTP 202 (not processed in time) is an answer too.
     pub fn request(&self, post: bool, path_and_query: &str) -> Result<serde_json::Value, CtlError> {
+        let (status, body) = self.exchange(post, path_and_query)?;
+        let value: serde_json::Value =
+            serde_json::from_str(&body).map_err(|_| CtlError::Refused {
+                status,
+                msg: format!("not JSON: {}", body.chars().take(200).collect::<String>()),
+            })?;
+        if status >= 400 {
+            let msg = value["error"].as_str().unwrap_or("no message").to_string();
+            return Err(CtlError::Refused { status, msg });
+        }
+        Ok(value)
+    }
+
+    /// Sends the request, over HTTPS when the run serves it: the status and
+    /// the body.
+    fn exchange(&self, post: bool, path_and_query: &str) -> Result<(u16, String), CtlError> {
+        let auth = format!("Bearer {}", self.token.expose());
+        if let Some(cert) = &self.cert {
+            let method = if post { "POST" } else { "GET" };
+            return crate::control_tls::request(self.addr, cert, (method, path_and_query), &auth)
+                .map_err(|reason| CtlError::Unreachable {
+                    addr: self.addr,
+                    reason,
+                });
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
             .build()
             .into();
         let url = format!("http://{}{path_and_query}", self.addr);
-        let auth = format!("Bearer {}", self.token.expose());
         let sent = if post {
             agent.post(&url).header("Authorization", &auth).send_empty()
         } else {
@@ -314,16 +344,7 @@ impl Target {
         let mut resp = sent.map_err(unreachable)?;
         let status = resp.status().as_u16();
         let body = resp.body_mut().read_to_string().map_err(unreachable)?;
-        let value: serde_json::Value =
-            serde_json::from_str(&body).map_err(|_| CtlError::Refused {
-                status,
-                msg: format!("not JSON: {}", body.chars().take(200).collect::<String>()),
-            })?;
-        if status >= 400 {
-            let msg = value["error"].as_str().unwrap_or("no message").to_string();
-            return Err(CtlError::Refused { status, msg });
-        }
-        Ok(value)
+        Ok((status, body))
     }
 }
 
@@ -667,9 +688,10 @@ pub(crate) fn endpoint_config(
     listen: SocketAddr,
     token: Hidden,
     run_dir: &Path,
-) -> ControlConfig {
-    ControlConfig {
+) -> Result<ControlConfig, RunError> {
+    Ok(ControlConfig {
         listen,
+        tls: crate::control_tls::identity(cfg)?,
         token,
         symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
         strategies: cfg.strategy.names(),
@@ -683,7 +705,40 @@ pub(crate) fn endpoint_config(
         },
         latency: None,
         history: Vec::new(),
+    })
+}
+
+/// The endpoint's URL (`https` when `[operator]` configures TLS).
+pub(crate) fn endpoint_url(cfg: &AppConfig, addr: SocketAddr) -> String {
+    let scheme = if cfg.operator.tls_files().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{addr}")
+}
+
+/// Writes the files `ctl` finds a running endpoint by: `control.addr`
+/// and, under HTTPS, `control.cert` (a copy of the certificate: public,
+/// the key stays where it is). Returns them, for removal at the end.
+pub(crate) fn endpoint_files(
+    cfg: &AppConfig,
+    run_dir: &Path,
+    addr: SocketAddr,
+) -> Result<Vec<PathBuf>, RunError> {
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunError::RunDir { path, source }
+    };
+    let addr_path = run_dir.join(ADDR_FILE);
+    std::fs::write(&addr_path, format!("{addr}\n")).map_err(fail(&addr_path))?;
+    let mut files = vec![addr_path];
+    if let Some((cert, _)) = cfg.operator.tls_files() {
+        let cert_path = run_dir.join(crate::control_tls::CERT_FILE);
+        std::fs::copy(&cert, &cert_path).map_err(fail(&cert_path))?;
+        files.push(cert_path);
     }
+    Ok(files)
 }
 
 /// The latency collector's latest per-stage figures as the dashboard shows

@@ -22,9 +22,11 @@ use anyhow::{Context as _, bail};
 use autobot_engine::core::{Core, OutputSink};
 use autobot_engine::event::InputBody;
 use autobot_engine::event::OutputEvent;
-use autobot_engine::runtime::notices::{FILL_QUEUE, Fills, Notices, RECORD_QUEUE, is_record};
+use autobot_engine::runtime::notices::{
+    FILL_QUEUE, Fills, Notices, RECORD_QUEUE, Stamped, is_record,
+};
 use autobot_engine::runtime::{CommandOutcome, StatusBoard};
-use autobot_engine::types::Seq;
+use autobot_engine::types::{Seq, UnixNanos};
 use autobot_gateways::control::{ControlConfig, ControlServer, DashboardInfo};
 use autobot_journal::Journal;
 
@@ -70,6 +72,10 @@ pub fn serve(
     let mut samples: Vec<(u64, f64, u64)> = Vec::new();
     let mut next_ms = 0u64;
     let mut fills = VecDeque::new();
+    // Event times of the inputs that produced outputs (as the live tap
+    // stamps them), as many as the records can have causes.
+    let mut times: VecDeque<(Seq, UnixNanos)> = VecDeque::new();
+    let mut outputs = core.outputs();
     autobot_engine::replay::feed(
         &journal,
         &mut core,
@@ -85,6 +91,13 @@ pub fn serve(
                 }
                 fills.push_back(*ev);
             }
+            if core.outputs() != outputs {
+                outputs = core.outputs();
+                if times.len() == RECORD_QUEUE {
+                    times.pop_front();
+                }
+                times.push_back((ev.header.seq, core.now()));
+            }
             let t = core.now().0 / 1_000_000;
             // Inputs before the first market data carry no exchange time.
             if t > 0 && t >= next_ms {
@@ -98,8 +111,11 @@ pub fn serve(
     board.publish(&core, &CommandOutcome::default());
     let (tx, rx) = std::sync::mpsc::sync_channel(RECORD_QUEUE);
     for r in records.0 {
+        let at = times
+            .binary_search_by_key(&r.cause, |(s, _)| *s)
+            .map_or(UnixNanos(0), |i| times[i].1);
         // The channel holds as many as kept: never full here.
-        let _ = tx.try_send(r);
+        let _ = tx.try_send(Stamped { out: r, at });
     }
     drop(tx);
     let notices = Notices {
@@ -122,7 +138,7 @@ pub fn serve(
         .filter(|f| dir.join(f).is_file())
         .map(|f| (f.to_string(), dir.join(f).display().to_string()))
         .collect();
-    let live = crate::control::endpoint_config(&cfg, listen, token, dir);
+    let live = crate::control::endpoint_config(&cfg, listen, token, dir)?;
     let server = ControlServer::start(
         ControlConfig {
             dashboard: DashboardInfo {
@@ -137,21 +153,22 @@ pub fn serve(
         board,
         (Some(notices), Some(fills)),
     )?;
-    let addr_path = dir.join(ADDR_FILE);
-    std::fs::write(&addr_path, format!("{}\n", server.addr()))
-        .with_context(|| format!("writing {}", addr_path.display()))?;
-    files.push(addr_path);
-    let token_at = if files.len() == 2 {
+    let token_at = if files.len() == 1 {
         dir.join(TOKEN_FILE).display().to_string()
     } else {
         crate::control::ENV_TOKEN.to_string()
     };
+    // Its own address file: `control.addr` would say the run is running.
+    let addr_path = dir.join(ADDR_FILE);
+    std::fs::write(&addr_path, format!("{}\n", server.addr()))
+        .with_context(|| format!("writing {}", addr_path.display()))?;
+    files.push(addr_path);
     writeln!(
         out,
-        "dashboard of the finished run {} (read-only, {} inputs replayed) on http://{}/ — log in with the token in {token_at}; Ctrl-C stops",
+        "dashboard of the finished run {} (read-only, {} inputs replayed) on {}/ — log in with the token in {token_at}; Ctrl-C stops",
         dir.display(),
         core.stats().events,
-        server.addr()
+        crate::control::endpoint_url(&cfg, server.addr())
     )?;
     out.flush()?;
     while !stop.load(Ordering::Relaxed) {

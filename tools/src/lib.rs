@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod calibrate;
 pub mod config;
 pub mod control;
+pub mod control_tls;
 pub mod doctor;
 pub mod drift;
 pub mod exchange;

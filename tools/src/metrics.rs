@@ -20,7 +20,7 @@ use std::sync::{Arc, PoisonError};
 
 use autobot_engine::event::{ControlMode, SystemState};
 use autobot_engine::runtime::{BoardSnapshot, GaugeReading, PipelineGauges, StatusBoard};
-use autobot_gateways::http::{Handled, Handler, Head, ListenError, LoopbackServer, Response};
+use autobot_gateways::http::{Handled, Handler, Head, HttpServer, ListenError, Response};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
@@ -430,7 +430,7 @@ impl Handler for Scrapes {
 /// A running endpoint. Stopped (and its address file removed) on drop.
 #[derive(Debug)]
 pub struct MetricsServer {
-    server: LoopbackServer,
+    server: HttpServer,
     scrapes: Arc<AtomicU64>,
     addr_file: Option<PathBuf>,
 }
@@ -439,8 +439,9 @@ impl MetricsServer {
     /// Binds `listen` and serves `sources`.
     pub fn start(listen: SocketAddr, sources: Sources) -> Result<MetricsServer, MetricsError> {
         let scrapes = Arc::new(AtomicU64::new(0));
-        let server = LoopbackServer::start(
+        let server = HttpServer::start(
             listen,
+            None,
             "autobot-metrics",
             Scrapes {
                 sources,

@@ -58,6 +58,9 @@ pub enum RunError {
     /// The operator's endpoint could not start.
     #[error(transparent)]
     Control(#[from] autobot_gateways::control::ControlError),
+    /// The operator's endpoint's certificate or key could not be loaded.
+    #[error("[operator]: {0}")]
+    Tls(#[from] autobot_gateways::http::TlsError),
     /// The metrics endpoint could not start.
     #[error(transparent)]
     Metrics(#[from] MetricsError),

@@ -159,10 +159,25 @@ struct SymbolRow {
     /// The exchange-side stop and take-profit triggers (0: none).
     exchange_stop: AtomicI64,
     exchange_take: AtomicI64,
+    /// [`crate::event::FeedHealth`] as its number.
+    feed_health: AtomicU8,
+    feed_stale: AtomicBool,
+    /// Exchange time of the last market data (ns).
+    last_data: AtomicU64,
 }
 
 /// [`SymbolRow::holder`] when no instance holds the position.
 const NO_HOLDER: u8 = u8::MAX;
+
+/// [`SymbolRow::feed_health`] back to the enum (an unknown number, which
+/// the one writer never stores, reads as healthy).
+fn feed_health(n: u8) -> crate::event::FeedHealth {
+    use crate::event::FeedHealth as F;
+    [F::Healthy, F::Stale, F::Disconnected, F::Resyncing]
+        .into_iter()
+        .find(|h| *h as u8 == n)
+        .unwrap_or_default()
+}
 
 /// One order waiting for approval.
 #[derive(Default)]
@@ -319,6 +334,8 @@ pub struct SymbolStatus {
     /// beside the fields above).
     #[serde(flatten)]
     pub holding: crate::core::Holding,
+    /// The symbol's market-data feed.
+    pub feed: crate::core::FeedView,
 }
 
 /// A digest as JSON: hex text, since a JSON number loses a u64's low bits
@@ -500,6 +517,10 @@ impl StatusBoard {
                 .store(h.exchange_stop.map_or(0, Price::raw), r);
             row.exchange_take
                 .store(h.exchange_take.map_or(0, Price::raw), r);
+            let f = core.feed(sym).unwrap_or_default();
+            row.feed_health.store(f.health as u8, r);
+            row.feed_stale.store(f.stale, r);
+            row.last_data.store(f.last_data_ns, r);
         }
         self.version.store(v.wrapping_add(2), Ordering::Release);
     }
@@ -608,6 +629,11 @@ impl StatusBoard {
                         liquidation: price(&s.liquidation),
                         exchange_stop: price(&s.exchange_stop),
                         exchange_take: price(&s.exchange_take),
+                    },
+                    feed: crate::core::FeedView {
+                        health: feed_health(s.feed_health.load(r)),
+                        stale: s.feed_stale.load(r),
+                        last_data_ns: s.last_data.load(r),
                     },
                 })
                 .collect(),

@@ -6,6 +6,7 @@
 mod affinity;
 mod board;
 pub mod clock;
+mod event_times;
 mod gauges;
 mod journaller;
 pub mod latency;

@@ -14,6 +14,16 @@
 //! nothing, while a spinning thread takes a CPU from the gateways on a
 //! shared machine (the load bench showed it). A millisecond of outputs is
 //! far less than the output ring holds, so the core never waits for it.
+//!
+//! # Event time
+//! An output carries no time (the core's digest must not depend on one),
+//! yet a person reading a notice or a decision needs to know when it
+//! happened in the market. The core thread writes the event time after
+//! each input that produced outputs into [`EventTimes`], a fixed table
+//! indexed by sequence (two stores, no allocation), and the tap stamps
+//! each output it forwards with its cause's time ([`Stamped`]). An entry
+//! the core has since overwritten (the tap a full table behind) leaves
+//! the time unknown rather than wrong.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +33,9 @@ use std::time::Duration;
 
 use super::ring::{Closed, OutputReader, RingReader};
 use crate::event::{OutputBody, OutputEvent};
+use crate::types::UnixNanos;
+
+pub use super::event_times::EventTimes;
 
 /// Notices the queue holds before the tap drops new ones.
 pub const NOTICE_QUEUE: usize = 4096;
@@ -49,12 +62,25 @@ pub fn is_record(ev: &OutputEvent) -> bool {
     )
 }
 
+/// An output and the event time of the input that caused it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamped {
+    /// The output.
+    pub out: OutputEvent,
+    /// The core's event time after its cause, Unix ns (0: not known).
+    pub at: UnixNanos,
+}
+
+/// How long the tap waits for the core to write a time (it is written
+/// microseconds after the outputs; this bounds a halted core).
+const TIME_PATIENCE: Duration = Duration::from_millis(500);
+
 /// One end of the tap (the notifier's notices, or the dashboard's
 /// records).
 #[derive(Debug)]
 pub struct Notices {
-    /// The outputs, in output order.
-    pub rx: Receiver<OutputEvent>,
+    /// The outputs with their event time, in output order.
+    pub rx: Receiver<Stamped>,
     /// Outputs dropped because the queue was full or nobody listened.
     pub dropped: Arc<AtomicU64>,
 }
@@ -63,7 +89,7 @@ pub struct Notices {
 /// closes (after the core).
 /// One queue of the tap: its sender and drop count.
 struct Queue {
-    tx: SyncSender<OutputEvent>,
+    tx: SyncSender<Stamped>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -78,8 +104,8 @@ impl Queue {
         (Queue { tx, dropped }, end)
     }
 
-    fn offer(&self, ev: &OutputEvent) {
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(*ev) {
+    fn offer(&self, ev: Stamped) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(ev) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -87,26 +113,42 @@ impl Queue {
 
 /// Starts the tap thread over `reader`: the notices' end and the
 /// records' end; it ends when the output ring closes (after the core).
-pub(crate) fn start(reader: OutputReader) -> std::io::Result<(Notices, Notices, JoinHandle<()>)> {
+/// `times`: where the core thread writes its event times.
+pub(crate) fn start(
+    reader: OutputReader,
+    times: Arc<EventTimes>,
+) -> std::io::Result<(Notices, Notices, JoinHandle<()>)> {
     let (notices, notice_end) = Queue::new(NOTICE_QUEUE);
     let (records, record_end) = Queue::new(RECORD_QUEUE);
     let thread = std::thread::Builder::new()
         .name("autobot-notices".into())
-        .spawn(move || tap(reader, &notices, &records))?;
+        .spawn(move || tap(reader, &times, &notices, &records))?;
     Ok((notice_end, record_end, thread))
 }
 
-fn tap(mut reader: OutputReader, notices: &Queue, records: &Queue) {
+fn tap(mut reader: OutputReader, times: &EventTimes, notices: &Queue, records: &Queue) {
+    // Copied out of the ring before waiting for a time: the core may be
+    // waiting for room in the ring to emit the rest of that very input's
+    // outputs, and writes its time only after them.
+    let mut taken: Vec<(bool, OutputEvent)> = Vec::with_capacity(TAP_BATCH as usize);
     loop {
-        let got = reader.with_batch(1024, |events| {
+        taken.clear();
+        let got = reader.with_batch(TAP_BATCH, |events| {
             for ev in events {
                 if is_notice(ev) {
-                    notices.offer(ev);
+                    taken.push((true, *ev));
                 } else if is_record(ev) {
-                    records.offer(ev);
+                    taken.push((false, *ev));
                 }
             }
         });
+        for (notice, ev) in &taken {
+            let to = if *notice { notices } else { records };
+            to.offer(Stamped {
+                out: *ev,
+                at: times.wait_for(ev.cause, TIME_PATIENCE),
+            });
+        }
         match got {
             Ok(Some(())) => {}
             Ok(None) => std::thread::sleep(Duration::from_millis(1)),
@@ -114,6 +156,9 @@ fn tap(mut reader: OutputReader, notices: &Queue, records: &Queue) {
         }
     }
 }
+
+/// Outputs the tap takes from the ring at a time.
+const TAP_BATCH: u64 = 1024;
 
 /// Fills as the gateways published them (`OrderUpdate`s with a filled
 /// quantity), for the dashboard's trade history: the publishers copy each

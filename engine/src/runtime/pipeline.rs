@@ -336,16 +336,18 @@ pub fn start(
             .new_event_poller();
     // The notice tap reads beside the execution gateway (not after it).
     let (notice_poller, out_builder) = out_builder.new_event_poller();
+    let times = super::notices::EventTimes::new();
     let (notices, records, notice_thread) =
-        super::notices::start(notice_poller).map_err(|e| RuntimeError::Spawn {
-            thread: "notices",
-            source: e,
+        super::notices::start(notice_poller, Arc::clone(&times)).map_err(|e| {
+            RuntimeError::Spawn {
+                thread: "notices",
+                source: e,
+            }
         })?;
-    let output = OutputPublisher::new(CorePublisher::new(
-        out_builder.build(),
-        wait,
-        Arc::clone(&halt),
-    ));
+    let output = OutputPublisher::new(
+        CorePublisher::new(out_builder.build(), wait, Arc::clone(&halt)),
+        times,
+    );
     let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
     let cpus = engine.cpus;
     let path = journal_dir.to_path_buf();
@@ -741,6 +743,7 @@ fn core_loop<R: RingReader<InputEvent>>(
                 // The digest moved: record it, so the digest after every
                 // input stays known (see `journaller`, Checkpoints).
                 if core.outputs() != outputs {
+                    output.caused(ev.header.seq, core.now());
                     checkpoints.checkpoint(&core, true)?;
                 }
                 fingerprint.add(ev);

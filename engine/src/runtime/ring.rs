@@ -294,14 +294,25 @@ pub(crate) struct OutputPublisher {
     ring: CorePublisher<OutputEvent, OutputProducer>,
     /// `recv` of the input being processed if it is market data, else 0.
     pub(crate) cause_recv: crate::types::MonoNanos,
+    /// Where the notice tap finds the event time of an output's cause.
+    times: Arc<super::event_times::EventTimes>,
 }
 
 impl OutputPublisher {
-    pub(crate) fn new(ring: CorePublisher<OutputEvent, OutputProducer>) -> Self {
+    pub(crate) fn new(
+        ring: CorePublisher<OutputEvent, OutputProducer>,
+        times: Arc<super::event_times::EventTimes>,
+    ) -> Self {
         OutputPublisher {
             ring,
             cause_recv: crate::types::MonoNanos(0),
+            times,
         }
+    }
+
+    /// Input `seq` produced outputs and left the core at event time `at`.
+    pub(crate) fn caused(&self, seq: crate::types::Seq, at: crate::types::UnixNanos) {
+        self.times.record(seq, at);
     }
 
     /// Outputs dropped because the pipeline halted while the ring was full.

@@ -245,7 +245,7 @@ impl Dashboard {
                 None => DashRoute::Reply(login_page(200, "")),
             },
             ("GET", "/login") => DashRoute::Reply(login_page(200, "")),
-            ("POST", "/login") => self.login(body, token),
+            ("POST", "/login") => self.login(head, body, token),
             ("POST", "/logout") => DashRoute::Reply(self.logout(head)),
             ("GET", "/assets/app.js") => DashRoute::Reply(secured(Response::new(
                 200,
@@ -279,7 +279,7 @@ impl Dashboard {
         page(200, html)
     }
 
-    fn login(&mut self, body: &[u8], token: &[u8]) -> DashRoute {
+    fn login(&mut self, head: &Head<'_>, body: &[u8], token: &[u8]) -> DashRoute {
         let given = form_value(body, "token").unwrap_or_default();
         if !same(given.trim().as_bytes(), token) {
             return DashRoute::LoginFailed(login_page(
@@ -296,9 +296,11 @@ impl Dashboard {
         if self.sessions.len() >= MAX_SESSIONS {
             self.sessions.remove(0);
         }
+        // Under TLS the cookie never travels in the clear.
         let cookie = format!(
-            "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-            SESSION_TTL.as_secs()
+            "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+            SESSION_TTL.as_secs(),
+            if head.secure { "; Secure" } else { "" }
         );
         self.sessions.push(Session {
             id,

@@ -17,7 +17,7 @@
 //! The tap never waits for it: when the endpoint is behind, records are
 //! dropped there and counted, and the view says how many.
 
-use autobot_engine::runtime::clock::unix_now_ms as unix_ms;
+use autobot_engine::types::UnixNanos;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 
@@ -38,7 +38,7 @@ const FILL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// One line of the log.
 #[derive(Clone, serde::Serialize)]
 struct Row {
-    /// Wall-clock time the endpoint read it, Unix ms.
+    /// Event time of its cause (the core's clock), Unix ms; 0: not known.
     t_ms: u64,
     /// The input that caused it.
     seq: u64,
@@ -177,7 +177,7 @@ impl Decisions {
         if let Some(rx) = self.rx.take() {
             for _ in 0..PER_TICK {
                 match rx.rx.try_recv() {
-                    Ok(ev) => self.take(&ev),
+                    Ok(ev) => self.take(&ev.out, ev.at),
                     Err(_) => break,
                 }
             }
@@ -289,8 +289,8 @@ impl Decisions {
         }
     }
 
-    fn take(&mut self, ev: &OutputEvent) {
-        let t_ms = unix_ms();
+    fn take(&mut self, ev: &OutputEvent, at: UnixNanos) {
+        let t_ms = at.0 / 1_000_000;
         let seq = ev.cause.0;
         match ev.body {
             OutputBody::Audit(a) => {

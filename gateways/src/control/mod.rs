@@ -1,6 +1,7 @@
-//! Operator control: an HTTP endpoint on loopback that turns an operator's
-//! commands into input events (so they are journaled and replayed like
-//! everything else) and answers status questions from the core's
+//! Operator control: an HTTP endpoint on loopback (HTTPS elsewhere) that
+//! turns an operator's commands into input events (so they are journaled
+//! and replayed like everything else) and answers status questions from
+//! the core's
 //! [`StatusBoard`]; and the kill path without it (`signal`: SIGUSR1).
 //!
 //! # Protocol
@@ -34,7 +35,7 @@
 //! a login form exchanges the token for a session cookie, and the pages'
 //! controls are these same commands, sent with the cookie and a CSRF token.
 //!
-//! It runs on [`crate::http::LoopbackServer`]: one thread, nothing a client
+//! It runs on [`crate::http::HttpServer`]: one thread, nothing a client
 //! does can block it.
 
 mod dashboard;
@@ -58,13 +59,15 @@ use autobot_engine::runtime::{BoardSnapshot, CommandOutcome, StatusBoard};
 use autobot_engine::types::{Price, Qty, Side, SymbolId};
 
 use crate::credentials::Hidden;
-use crate::http::{Handled, Handler, Head, ListenError, LoopbackServer, Response};
+use crate::http::{Handled, Handler, Head, HttpServer, ListenError, Response};
 
 /// How the endpoint is set up.
 #[derive(Clone, Debug)]
 pub struct ControlConfig {
-    /// Where to listen (must be a loopback address).
+    /// Where to listen: a loopback address, or any with `tls`.
     pub listen: SocketAddr,
+    /// The endpoint's TLS identity (needed off loopback).
+    pub tls: Option<crate::http::TlsIdentity>,
     /// The bearer token requests must carry.
     pub token: Hidden,
     /// Configured symbols, by `SymbolId`.
@@ -86,8 +89,10 @@ pub struct ControlConfig {
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
-    /// Only loopback addresses are allowed.
-    #[error("operator control must listen on a loopback address, not {0}")]
+    /// A non-loopback address without TLS.
+    #[error(
+        "operator control must listen on a loopback address, not {0}, unless [operator] tls_cert and tls_key are set"
+    )]
     NotLoopback(SocketAddr),
     /// The address could not be bound.
     #[error("operator control: cannot listen on {addr}: {reason}")]
@@ -116,7 +121,7 @@ pub struct ControlStats {
 /// A running endpoint. Stopping it stops answering; the inbox it sends
 /// through belongs to the run, which closes it before shutdown.
 pub struct ControlServer {
-    server: LoopbackServer,
+    server: HttpServer,
     stats: Arc<ControlStats>,
 }
 
@@ -135,6 +140,7 @@ impl ControlServer {
         ),
     ) -> Result<ControlServer, ControlError> {
         let listen = cfg.listen;
+        let tls = cfg.tls.clone();
         let stats = Arc::new(ControlStats::default());
         let endpoint = Endpoint {
             ids: crate::binance::parse::Symbols::new(&cfg.symbols),
@@ -158,7 +164,7 @@ impl ControlServer {
             log: RefusalLog::default(),
         };
         let server =
-            LoopbackServer::start(listen, "autobot-control", endpoint).map_err(|e| match e {
+            HttpServer::start(listen, tls, "autobot-control", endpoint).map_err(|e| match e {
                 ListenError::NotLoopback(a) => ControlError::NotLoopback(a),
                 ListenError::Bind { addr, reason } => ControlError::Bind { addr, reason },
             })?;

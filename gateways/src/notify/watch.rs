@@ -101,12 +101,12 @@ impl Watcher {
             match notices.rx.recv_timeout(BOARD_EVERY) {
                 Ok(ev) => {
                     let snap = self.board.snapshot();
-                    if let Some(m) = self.notice(&ev, &snap) {
+                    if let Some(m) = self.notice(&ev.out, &snap) {
                         self.notifier.send(&m);
                     }
                     // The rest of a burst before looking at the board.
                     while let Ok(ev) = notices.rx.try_recv() {
-                        if let Some(m) = self.notice(&ev, &snap) {
+                        if let Some(m) = self.notice(&ev.out, &snap) {
                             self.notifier.send(&m);
                         }
                     }
@@ -121,7 +121,7 @@ impl Watcher {
             if stop.load(Ordering::Acquire) {
                 while let Ok(ev) = notices.rx.try_recv() {
                     let snap = self.board.snapshot();
-                    if let Some(m) = self.notice(&ev, &snap) {
+                    if let Some(m) = self.notice(&ev.out, &snap) {
                         self.notifier.send(&m);
                     }
                 }

@@ -310,9 +310,16 @@ fn loopback_or_off(at: &str, listen: &str) -> Result<(), RangeError> {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorConfig {
-    /// Loopback address of the endpoint (`127.0.0.1:0`: any free port,
-    /// written to the run's `control.addr`); `""` turns it off.
+    /// Address of the endpoint (`127.0.0.1:0`: any free port, written to
+    /// the run's `control.addr`); `""` turns it off. Off loopback only
+    /// with `tls_cert` and `tls_key`.
     pub listen: String,
+    /// PEM certificate chain for HTTPS (`""`: plain HTTP, loopback only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tls_cert: String,
+    /// PEM private key for HTTPS, a file only its owner can read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tls_key: String,
 }
 
 impl OperatorConfig {
@@ -320,11 +327,57 @@ impl OperatorConfig {
     pub fn addr(&self) -> Option<std::net::SocketAddr> {
         self.listen.parse().ok()
     }
+
+    /// The certificate and key files, when HTTPS is configured.
+    pub fn tls_files(&self) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+        (!self.tls_cert.is_empty() && !self.tls_key.is_empty())
+            .then(|| (self.tls_cert.clone().into(), self.tls_key.clone().into()))
+    }
 }
 
 impl Validate for OperatorConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
-        loopback_or_off(at, &self.listen)
+        match (self.tls_cert.is_empty(), self.tls_key.is_empty()) {
+            (true, false) => {
+                return Err(RangeError::new(
+                    at,
+                    "tls_cert",
+                    "\"\"".to_string(),
+                    "a PEM certificate file: tls_key is set, and HTTPS needs both",
+                ));
+            }
+            (false, true) => {
+                return Err(RangeError::new(
+                    at,
+                    "tls_key",
+                    "\"\"".to_string(),
+                    "a PEM key file only its owner can read: tls_cert is set, and HTTPS needs both",
+                ));
+            }
+            (true, true) => {
+                return loopback_or_off(at, &self.listen).map_err(|_| {
+                    RangeError::new(
+                        at,
+                        "listen",
+                        format!("{:?}", self.listen),
+                        "a loopback address and port such as \"127.0.0.1:0\", \"\" for off, \
+                         or another address with tls_cert and tls_key set (docs/operator.md)",
+                    )
+                });
+            }
+            (false, false) => {}
+        }
+        // Under TLS any address will do.
+        match self.listen.parse::<std::net::SocketAddr>() {
+            _ if self.listen.is_empty() => Ok(()),
+            Ok(_) => Ok(()),
+            Err(_) => Err(RangeError::new(
+                at,
+                "listen",
+                format!("{:?}", self.listen),
+                "an address and port such as \"0.0.0.0:8443\", or \"\" for off",
+            )),
+        }
     }
 }
 

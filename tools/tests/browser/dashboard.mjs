@@ -64,6 +64,10 @@ try {
   await until("the sequence to move", async () => Number(await text("#seq")) > seq0);
   await until("new equity samples", async () => (await page.evaluate(() => equity.length)) > points0 + 2);
   if ((await text("#mode")) !== "semi-auto") fail("the run is not in semi-auto: " + (await text("#mode")));
+  // Each symbol's feed, by name, in event time.
+  for (const sym of ["BTCUSDT", "ETHUSDT"]) {
+    await until(sym + "'s feed shown live", async () => /^live, last data \d/.test(await text("#feed-" + sym + " td:nth-child(3)")));
+  }
   await shot("overview");
 
   step("an order waits for approval; approving it fills it");
@@ -161,6 +165,9 @@ try {
   await until("audits", async () => (await page.$$("#audits-table tbody tr")).length > 0, 30);
   const audits = await page.$$eval("#audits-table tbody tr td:nth-child(5)", (tds) => tds.map((t) => t.textContent));
   if (!audits.some((t) => / by [A-Za-z]+ \(level \d+\)/.test(t))) fail("no audit in words: " + audits.slice(0, 3).join(" | "));
+  // Each row in the event time of its cause (the core's clock), never blank.
+  const times = await page.$$eval("#audits-table tbody tr td:nth-child(1)", (tds) => tds.map((t) => t.textContent));
+  if (!times.every((t) => /^\d\d:\d\d:\d\d$/.test(t))) fail("decision times: " + times.slice(0, 5).join(" | "));
   await until("signals", async () => (await page.$$("#signals-table tbody tr")).length > 0, 30);
   // After the kill, strategy entries are held: the reasons are counted.
   await until("entries not taken", async () => (await page.$$("#not-taken-table tbody tr")).length > 0, 60);

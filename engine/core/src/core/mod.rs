@@ -666,6 +666,17 @@ impl Core {
             .map_or(Money::ZERO, |s| s.unrealized)
     }
 
+    /// A symbol's market-data feed: the gateway's report, the core's own
+    /// staleness verdict and when data last came. Copies.
+    pub fn feed(&self, sym: SymbolId) -> Option<FeedView> {
+        let q = &self.symbols.get(usize::from(sym.0))?.quote;
+        Some(FeedView {
+            health: q.feed,
+            stale: q.stale,
+            last_data_ns: q.last_data.0,
+        })
+    }
+
     /// What the operator's screen shows of a symbol beside its position:
     /// regime, the holder's stop and target, the holding instance and the
     /// liquidation watch's last price. Copies; allocates nothing.
@@ -702,6 +713,17 @@ impl Core {
             },
         })
     }
+}
+
+/// See [`Core::feed`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FeedView {
+    /// Health the market gateway last reported.
+    pub health: crate::event::FeedHealth,
+    /// No data for longer than the stale limit, in event time.
+    pub stale: bool,
+    /// Exchange time of the last market data, Unix ns (0: none yet).
+    pub last_data_ns: u64,
 }
 
 /// See [`Core::holding`].

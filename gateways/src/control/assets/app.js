@@ -33,6 +33,18 @@ for (const a of document.querySelectorAll("nav a")) {
 show((location.hash || "#overview").slice(1));
 
 // --- rendering -----------------------------------------------------------
+// A symbol's feed in words: the gateway's report, the core's staleness and
+// the age of the last data, in event time (the core's clock, so a replayed
+// or fast market reads the same as a live one).
+function feed(f, nowNs) {
+  if (!f.last_data_ns) return "no data yet";
+  const age = Math.max(0, (nowNs - f.last_data_ns) / 1e9);
+  const ago = age < 10 ? age.toFixed(1) + " s ago" : Math.round(age) + " s ago";
+  if (f.stale) return "STALE: last data " + ago;
+  if (f.health !== "Healthy") return snake(f.health).replace("_", " ") + ", last data " + ago;
+  return "live, last data " + ago;
+}
+
 function row(cells) {
   const tr = document.createElement("tr");
   for (const c of cells) {
@@ -101,7 +113,12 @@ function render(frame) {
   }
 
   const names = s.symbol_names;
-  fill("#regimes", () => s.symbols.map((y, i) => row([names[i], y.regime, y.mark ?? "–", y.position, fmt(y.realized)])));
+  fill("#regimes", () => s.symbols.map((y, i) => {
+    const tr = row([names[i], y.regime, feed(y.feed, s.now_ns), y.mark ?? "–", y.position, fmt(y.realized)]);
+    tr.id = "feed-" + names[i];
+    tr.cells[2].className = y.feed.stale || y.feed.health !== "Healthy" ? "feed-bad" : "feed-ok";
+    return tr;
+  }));
   fill("#positions-table", () => s.symbols.map((y, i) => {
     const flatten = document.createElement("button");
     flatten.textContent = "Flatten";
@@ -228,7 +245,7 @@ $("logout").addEventListener("click", async () => {
 });
 
 // --- decisions and orders (the endpoint's read model, polled) -------------
-const clock = (ms) => new Date(ms).toISOString().slice(11, 19);
+const clock = (ms) => (ms ? new Date(ms).toISOString().slice(11, 19) : "–");
 let decisions = null;
 function renderDecisions() {
   const d = decisions;

@@ -1,6 +1,6 @@
-//! A loopback-only HTTP/1.1 endpoint on one thread that no client can
-//! starve: the operator endpoint (`control`) and the metrics endpoint run
-//! on it.
+//! An HTTP/1.1 endpoint on one thread that no client can starve: the
+//! operator endpoint (`control`) and the metrics endpoint run on it. It
+//! listens on loopback, or anywhere under TLS ([`TlsIdentity`], rustls).
 //!
 //! # Why by hand, on mio
 //! The operator's kill switch must get through while anything else hangs
@@ -32,17 +32,22 @@
 //! streams are held.
 //!
 //! # Invariants
-//! - It listens only on a loopback address.
+//! - It listens on a loopback address, or under TLS; never in the clear
+//!   on an address another host can reach.
 //! - Stopping (or dropping) it wakes the loop and joins the thread, so what
 //!   the handler owns (an input publisher) is gone once `stop` returns.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
+
+mod wire;
+use wire::Wire;
+pub use wire::{TlsError, TlsIdentity};
 
 /// Largest request head (request line and headers).
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -68,8 +73,8 @@ const WAKER: Token = Token(usize::MAX - 2);
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
-    /// Only loopback addresses are allowed.
-    #[error("must listen on a loopback address, not {0}")]
+    /// A non-loopback address without TLS.
+    #[error("must listen on a loopback address, not {0}, unless TLS is configured")]
     NotLoopback(SocketAddr),
     /// The address could not be bound, or the thread not started.
     #[error("cannot listen on {addr}: {reason}")]
@@ -88,6 +93,8 @@ pub struct Head<'a> {
     pub method: &'a str,
     /// The path and query as sent (`/mode?to=manual`).
     pub target: &'a str,
+    /// Whether it came under TLS (a cookie may then be `Secure`).
+    pub secure: bool,
     headers: Vec<(&'a str, &'a str)>,
 }
 
@@ -216,7 +223,7 @@ const STREAM_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\
 Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
 
 struct Conn {
-    stream: TcpStream,
+    stream: Wire,
     /// Its slot, as registered with the poll.
     token: Token,
     buf: Vec<u8>,
@@ -225,7 +232,7 @@ struct Conn {
 }
 
 /// A running endpoint; stopped on drop.
-pub struct LoopbackServer {
+pub struct HttpServer {
     addr: SocketAddr,
     waker: std::sync::Arc<Waker>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -233,22 +240,24 @@ pub struct LoopbackServer {
     thread: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for LoopbackServer {
+impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoopbackServer")
+        f.debug_struct("HttpServer")
             .field("addr", &self.addr)
             .finish_non_exhaustive()
     }
 }
 
-impl LoopbackServer {
-    /// Binds `listen` and serves `handler` on a thread named `thread`.
+impl HttpServer {
+    /// Binds `listen` and serves `handler` on a thread named `thread`,
+    /// under TLS when `tls` is given (required off loopback).
     pub fn start(
         listen: SocketAddr,
+        tls: Option<TlsIdentity>,
         thread: &str,
         handler: impl Handler,
-    ) -> Result<LoopbackServer, ListenError> {
-        if !listen.ip().is_loopback() {
+    ) -> Result<HttpServer, ListenError> {
+        if !listen.ip().is_loopback() && tls.is_none() {
             return Err(ListenError::NotLoopback(listen));
         }
         let bind_err = |reason: String| ListenError::Bind {
@@ -268,9 +277,9 @@ impl LoopbackServer {
         let flag = std::sync::Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name(thread.into())
-            .spawn(move || serve(poll, listener, handler, &flag))
+            .spawn(move || serve(poll, listener, tls.as_ref(), handler, &flag))
             .map_err(|e| bind_err(e.to_string()))?;
-        Ok(LoopbackServer {
+        Ok(HttpServer {
             addr,
             waker,
             stop,
@@ -293,7 +302,7 @@ impl LoopbackServer {
     }
 }
 
-impl Drop for LoopbackServer {
+impl Drop for HttpServer {
     fn drop(&mut self) {
         self.stop();
     }
@@ -354,6 +363,7 @@ fn parse_head(bytes: &[u8]) -> Option<Head<'_>> {
         .map(|l| l.split_once(':').map(|(n, v)| (n.trim(), v.trim())))
         .collect::<Option<Vec<_>>>()?;
     Some(Head {
+        secure: false,
         method,
         target,
         headers,
@@ -377,6 +387,7 @@ enum Progress {
 fn serve(
     mut poll: Poll,
     listener: TcpListener,
+    tls: Option<&TlsIdentity>,
     mut handler: impl Handler,
     stop: &std::sync::atomic::AtomicBool,
 ) {
@@ -420,7 +431,7 @@ fn serve(
         for ev in &events {
             match ev.token() {
                 WAKER => {}
-                LISTENER => accept(&poll, &listener, &mut conns, &mut handler),
+                LISTENER => accept(&poll, &listener, tls, &mut conns, &mut handler),
                 Token(i) => {
                     if let Some(slot) = conns.get_mut(i) {
                         step(&poll, slot, &mut handler);
@@ -486,7 +497,17 @@ fn stream(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler, now:
             }
         }
     }
-    if s.pos == s.out.len() {
+    // Under TLS, written means taken by rustls: drained once sent on.
+    let sent = s.pos == s.out.len()
+        && match socket.flushed() {
+            Ok(()) => true,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => false,
+            Err(_) => {
+                gone = true;
+                false
+            }
+        };
+    if sent {
         s.drained = now;
         if now >= s.next {
             s.next = now + STREAM_EVERY;
@@ -513,11 +534,12 @@ fn stream(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler, now:
 fn accept(
     poll: &Poll,
     listener: &TcpListener,
+    tls: Option<&TlsIdentity>,
     conns: &mut [Option<Conn>],
     handler: &mut impl Handler,
 ) {
     loop {
-        let (mut stream, _) = match listener.accept() {
+        let (socket, _) = match listener.accept() {
             Ok(s) => s,
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -535,7 +557,7 @@ fn accept(
                 .min_by_key(|(_, c)| c.opened)
                 .map(|(i, _)| i)?;
             if let Some(mut old) = conns[victim].take() {
-                let _ = poll.registry().deregister(&mut old.stream);
+                let _ = poll.registry().deregister(&mut old.stream.socket);
                 handler.refused(503, "evicted to make room for a new connection");
             }
             Some(victim)
@@ -543,12 +565,25 @@ fn accept(
         let Some(i) = free else {
             // Every slot is answering or waiting for the core: refuse.
             handler.refused(503, "too many connections");
-            let _ = stream.write(&encode(&Response::text(503, "busy\n")));
+            if tls.is_none() {
+                // Under TLS there is no one to say it to before a handshake.
+                let mut socket = socket;
+                let _ = socket.write(&encode(&Response::text(503, "busy\n")));
+            }
             continue;
+        };
+        let Ok(mut stream) = Wire::new(socket, tls) else {
+            continue;
+        };
+        // A TLS handshake writes as it reads: wake on room to write too.
+        let interest = if stream.is_tls() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
         };
         if poll
             .registry()
-            .register(&mut stream, Token(i), Interest::READABLE)
+            .register(&mut stream.socket, Token(i), interest)
             .is_err()
         {
             continue;
@@ -612,7 +647,7 @@ fn start_stream(poll: &Poll, slot: &mut Option<Conn>, handler: &mut impl Handler
         drained: now,
     });
     let _ = poll.registry().reregister(
-        &mut c.stream,
+        &mut c.stream.socket,
         c.token,
         Interest::READABLE | Interest::WRITABLE,
     );
@@ -642,10 +677,11 @@ fn read(c: &mut Conn, handler: &mut impl Handler) -> Progress {
         }
         return Progress::More;
     };
-    let Some(head) = parse_head(&c.buf[..end]) else {
+    let Some(mut head) = parse_head(&c.buf[..end]) else {
         handler.refused(400, "malformed request");
         return Progress::Answer(Response::text(400, "malformed request\n"));
     };
+    head.secure = c.stream.is_tls();
     // The token (or whatever the handler checks) before any body.
     if let Err(r) = handler.admit(&head) {
         return Progress::Answer(r);
@@ -684,7 +720,7 @@ fn answer(poll: &Poll, slot: &mut Option<Conn>, r: &Response) {
     c.stage = Stage::Writing(encode(r), 0);
     let _ = poll
         .registry()
-        .reregister(&mut c.stream, c.token, Interest::WRITABLE);
+        .reregister(&mut c.stream.socket, c.token, Interest::WRITABLE);
     flush(poll, slot);
 }
 
@@ -702,12 +738,18 @@ fn flush(poll: &Poll, slot: &mut Option<Conn>) {
             Err(_) => break,
         }
     }
+    if *pos == out.len()
+        && matches!(c.stream.flushed(), Err(e) if e.kind() == ErrorKind::WouldBlock)
+    {
+        // Still in rustls's buffer: the rest when the socket has room.
+        return;
+    }
     close(poll, slot);
 }
 
 fn close(poll: &Poll, slot: &mut Option<Conn>) {
     if let Some(mut c) = slot.take() {
-        let _ = poll.registry().deregister(&mut c.stream);
-        let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        let _ = poll.registry().deregister(&mut c.stream.socket);
+        c.stream.shutdown();
     }
 }
