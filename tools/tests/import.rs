@@ -331,3 +331,49 @@ fn funding_rows_take_the_last_price_before_them_and_bad_ones_are_refused() {
     };
     assert!(e.contains("give one of them"), "{e}");
 }
+
+/// The shared 1m bars replayed as an imported journal is, with the shipped
+/// paper config (a 30 s stale-feed limit): the feed follows the bars'
+/// cadence, so the core goes SAFE_MODE (StaleFeed) only across the file's
+/// two gaps between segments and trades again at once. (The first bar
+/// after a gap is refused as an implausible price jump, 29,992 → 94,000
+/// after 21 months; the second confirms it, and the time jump is alerted.)
+#[test]
+fn a_bar_journal_goes_stale_only_across_its_gaps() {
+    use autobot_engine::core::Core;
+    use autobot_engine::event::{ChangeCause, OutputBody, SystemState as S};
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/klines/BTCUSDT_perp_1m.csv");
+    let cfg = shipped();
+    assert_eq!(cfg.risk.forbidden.stale_feed_secs, 30);
+    let core_cfg = autobot_tools::backtest::run::core_for(&cfg, &["BTCUSDT".to_string()]).unwrap();
+    let mut core = Core::new(&core_cfg);
+    let mut outs: Vec<autobot_engine::event::OutputEvent> = Vec::new();
+    let mut changes = Vec::new();
+    for (i, mut ev) in events(&[path]).unwrap().into_iter().enumerate() {
+        ev.header.seq = autobot_engine::types::Seq(i as u64);
+        outs.clear();
+        core.on_event(&ev, &mut outs);
+        for o in &outs {
+            if let OutputBody::StateChange(c) = o.body {
+                changes.push((i, c.from, c.to, c.cause));
+            }
+        }
+    }
+    // Segments of 43,199, 73,139 and 10,718 bars: the second bar of the
+    // second and third.
+    let gap = |i| {
+        [
+            (i, S::Running, S::SafeMode, ChangeCause::StaleFeed),
+            (i, S::SafeMode, S::Running, ChangeCause::Recovered),
+        ]
+    };
+    assert_eq!(
+        changes,
+        [gap(43_199 + 1), gap(43_199 + 73_139 + 1)].concat(),
+        "state changes"
+    );
+    assert_eq!(core.state(), S::Running);
+    let in_safe = core.stats().state_ns[S::SafeMode as usize];
+    assert_eq!(in_safe, 0, "SAFE_MODE lasted {in_safe} ns of event time");
+}

@@ -69,10 +69,10 @@ impl Core {
         self.refresh_state(seq, ChangeCause::StaleFeed, out);
     }
 
-    /// Market data arrived for `sym` at exchange time `t`.
+    /// Tick data arrived for `sym` at exchange time `t`.
     pub(super) fn on_market_data(&mut self, sym: SymbolId, t: UnixNanos) -> bool {
         // A stale feed heals on its next data (the caller recounts).
-        self.symbols[usize::from(sym.0)].quote.on_data(t)
+        self.symbols[usize::from(sym.0)].quote.on_tick(t)
     }
 
     pub(super) fn on_book_ticker<S: OutputSink>(

@@ -451,7 +451,16 @@ impl Core {
         match &ev.body {
             InputBody::BookTicker(t) => self.on_book_ticker(seq, sym, t, ev.header.exchange, out),
             InputBody::AggTrade(t) => self.on_trade(seq, sym, t, ev.header.exchange, out),
-            InputBody::Kline(k) => self.on_kline(seq, sym, k, out),
+            InputBody::Kline(k) => {
+                let bar = u64::from(k.interval_secs) * 1_000_000_000;
+                if self.symbols[usize::from(sym.0)]
+                    .quote
+                    .on_bar(ev.header.exchange, bar)
+                {
+                    self.recount_stale(seq, out);
+                }
+                self.on_kline(seq, sym, k, out);
+            }
             InputBody::MarkPrice(m) => self.on_mark_price(seq, sym, m, ev.header.exchange, out),
             InputBody::OrderUpdate(u) if u.client_id == ClientOrderId::EXCHANGE_CLOSE => {
                 self.on_exchange_close(seq, sym, u, out);

@@ -3,8 +3,10 @@
 //! # What it owns
 //! Top of book, the mark price and the funding rate and time announced
 //! with it, the realized volatility of the mid, the gateway's feed health,
-//! staleness (no data for longer than the limit) and the plausibility
-//! memory the edge guard (`guard`) keeps for the symbol.
+//! staleness (no data for longer than the limit, plus one bar while the
+//! symbol's data has been bars only: a 1m bar feed speaks once a minute)
+//! and the plausibility memory the edge guard (`guard`) keeps for the
+//! symbol.
 //!
 //! # Interface
 //! Market inputs go in (a ticker, a mark, the fact that data arrived, a
@@ -44,6 +46,11 @@ pub(super) struct Quote {
     pub(super) stale: bool,
     /// Exchange time of the last market data.
     pub(super) last_data: UnixNanos,
+    /// The longest bar interval seen while the symbol's data has been bars
+    /// only (ns; ignored once tick data came).
+    pub(super) bar_cadence: u64,
+    /// Tick data (tickers, trades, depth, marks) has come.
+    pub(super) ticks: bool,
     /// Plausibility memory of this symbol's inputs (`guard`).
     pub(super) guards: SymbolGuards,
 }
@@ -67,6 +74,8 @@ impl Quote {
             feed: FeedHealth::Healthy,
             stale: false,
             last_data: UnixNanos(0),
+            bar_cadence: 0,
+            ticks: false,
             guards: SymbolGuards::default(),
         }
     }
@@ -90,6 +99,28 @@ impl Quote {
     pub(super) fn on_data(&mut self, t: UnixNanos) -> bool {
         self.last_data = self.last_data.max(t);
         self.stale
+    }
+
+    /// Tick data arrived at `t` (see [`Quote::on_data`]).
+    pub(super) fn on_tick(&mut self, t: UnixNanos) -> bool {
+        self.ticks = true;
+        self.on_data(t)
+    }
+
+    /// A bar of `interval_ns` closed at `t` (see [`Quote::on_data`]).
+    pub(super) fn on_bar(&mut self, t: UnixNanos, interval_ns: u64) -> bool {
+        self.bar_cadence = self.bar_cadence.max(interval_ns);
+        self.on_data(t)
+    }
+
+    /// How long the symbol may go without data before it is stale: the
+    /// limit, plus one bar while its data has been bars only.
+    fn allowed(&self, limit: u64) -> u64 {
+        if self.ticks {
+            limit
+        } else {
+            limit.saturating_add(self.bar_cadence)
+        }
     }
 
     /// Applies an admitted ticker (the guard refused crossed and
@@ -130,7 +161,7 @@ impl Quote {
     /// the symbol is down (stale, or reported stale or disconnected), and
     /// the first time after which it would go stale without more data.
     pub(super) fn rescan(&mut self, now: u64, limit: u64) -> (bool, u64) {
-        let due = self.last_data.0.saturating_add(limit);
+        let due = self.last_data.0.saturating_add(self.allowed(limit));
         self.stale = now > due && now != 0;
         let down = self.stale || matches!(self.feed, FeedHealth::Stale | FeedHealth::Disconnected);
         (down, due.saturating_add(1))
@@ -196,5 +227,21 @@ mod tests {
         assert!(q.rescan(301, 100).0, "the gateway's word counts too");
         assert!(!q.on_data(UnixNanos(50)), "not stale");
         assert_eq!(q.last_data, UnixNanos(300), "never backwards");
+    }
+
+    #[test]
+    fn a_bar_feed_is_due_once_a_bar_and_a_tick_feed_within_the_limit() {
+        const S: u64 = 1_000_000_000;
+        let mut q = Quote::new(20);
+        q.on_bar(UnixNanos(60 * S), 60 * S);
+        // One bar plus the 30 s limit.
+        assert_eq!(q.rescan(140 * S, 30 * S), (false, 150 * S + 1));
+        assert!(q.rescan(150 * S + 1, 30 * S).0, "a bar and 30 s late");
+        assert!(q.on_bar(UnixNanos(180 * S), 60 * S), "heals");
+        assert!(!q.rescan(200 * S, 30 * S).0);
+        // Ticks as well: the limit alone.
+        q.on_tick(UnixNanos(200 * S));
+        assert!(!q.rescan(230 * S, 30 * S).0);
+        assert!(q.rescan(230 * S + 1, 30 * S).0);
     }
 }
