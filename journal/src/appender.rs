@@ -202,6 +202,23 @@ impl Appender {
         self.after_record()
     }
 
+    /// Appends a gap marker: inputs before `next_seq` (from
+    /// [`Appender::next_seq`] on) are lost, and the next input is
+    /// `next_seq`. Only a salvage writes one (`crate::salvage`).
+    pub fn append_gap(&mut self, next_seq: u64, payload: &[u8]) -> Result<(), JournalError> {
+        debug_assert!(next_seq >= self.next_seq, "a gap goes forward");
+        let meta = RecordMeta {
+            kind: crate::format::KIND_GAP,
+            flags: FLAG_META,
+            seq: next_seq,
+            recv: 0,
+            exchange: 0,
+        };
+        self.write(&meta, payload)?;
+        self.next_seq = next_seq;
+        self.after_record()
+    }
+
     fn after_record(&mut self) -> Result<(), JournalError> {
         self.records += 1;
         if let Durability::EveryRecords(n) = self.cfg.durability {

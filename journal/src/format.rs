@@ -59,6 +59,9 @@ pub const RECORD_HEADER_LEN: usize = 40;
 pub const SEAL: u32 = u32::MAX;
 /// Flag bit: the record is a checkpoint (meta), not an input.
 pub const FLAG_META: u16 = 1;
+/// Meta-record kind reserved by the journal: a gap marker a salvage writes
+/// where inputs were lost; its `seq` is the next input's sequence.
+pub const KIND_GAP: u16 = u16::MAX;
 /// Smallest segment accepted (a header and a few records).
 pub const MIN_SEGMENT_SIZE: u64 = 4096;
 /// Extension of segment files.
@@ -87,6 +90,11 @@ impl RecordMeta {
     /// `true` for a checkpoint record.
     pub fn is_meta(&self) -> bool {
         self.flags & FLAG_META != 0
+    }
+
+    /// `true` for a gap marker ([`KIND_GAP`]).
+    pub fn is_gap(&self) -> bool {
+        self.is_meta() && self.kind == KIND_GAP
     }
 }
 

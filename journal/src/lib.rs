@@ -14,7 +14,9 @@
 //! - Readers never modify a journal. Recovery (on the appender's open) only
 //!   removes a torn tail after the last valid record, and reports it.
 //! - A damaged record followed by valid data is an error naming the segment
-//!   and offset; it is never skipped.
+//!   and offset; it is never skipped. A reader may ask for the intact prefix
+//!   before it ([`Journal::open_intact`]), and [`salvage`] copies what is
+//!   readable into a new journal, marking lost inputs with a gap record.
 
 mod appender;
 pub mod checkpoint;
@@ -23,6 +25,7 @@ pub mod format;
 mod os;
 mod reader;
 mod recovery;
+mod salvage;
 mod scan;
 mod segment;
 mod snapshot;
@@ -30,8 +33,9 @@ mod snapshot;
 pub use appender::{Appender, AppenderConfig, Durability};
 pub use error::JournalError;
 pub use format::RecordMeta;
-pub use reader::{INDEX_EVERY, IndexPoint, Journal, Record, Records, SegmentView, Tailer};
+pub use reader::{Damage, INDEX_EVERY, IndexPoint, Journal, Record, Records, SegmentView, Tailer};
 pub use recovery::OpenReport;
+pub use salvage::{Gap, SalvageReport, salvage};
 pub use scan::Torn;
 pub use snapshot::{
     SNAPSHOT_VERSION, Skipped, Snapshot, newest_valid, prune_snapshots, read_snapshot,

@@ -3,6 +3,8 @@
 //!
 //! [`Journal::open`] never modifies anything: a torn tail is reported
 //! ([`Journal::torn`]), not repaired (only the appender's recovery repairs).
+//! [`Journal::open_intact`] reads a damaged journal up to its damage: the
+//! intact prefix, with the damage named ([`Journal::damage`]).
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,7 @@ use crate::error::JournalError;
 use crate::format::{
     RECORD_HEADER_LEN, RecordMeta, SEGMENT_HEADER_LEN, SegmentHeader, record_span,
 };
-use crate::scan::{SegmentScan, Slot, Torn, parse, scan_segment};
+use crate::scan::{SegmentScan, Slot, Strictness, Torn, parse, scan_segment};
 use crate::segment::{SegmentFile, list, map_read, read_header};
 
 /// Input records between two points of the sparse index.
@@ -58,19 +60,58 @@ pub struct Record<'a> {
     pub offset: usize,
 }
 
+/// Where a journal's readable records end ([`Journal::open_intact`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The segment file.
+    pub path: PathBuf,
+    /// Byte offset in it (0: the segment as a whole).
+    pub offset: u64,
+    /// What is wrong.
+    pub reason: String,
+    /// The first input sequence that cannot be read: every input before it
+    /// is intact.
+    pub next_seq: u64,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at offset {}: {}; inputs before {} are intact",
+            self.path.display(),
+            self.offset,
+            self.reason,
+            self.next_seq
+        )
+    }
+}
+
 /// A read-only, validated view of a journal directory.
 #[derive(Debug)]
 pub struct Journal {
     dir: PathBuf,
     segments: Vec<SegmentView>,
     index: Vec<IndexPoint>,
+    damage: Option<Damage>,
+}
+
+/// What [`open_segments`] found.
+pub(crate) struct Opened {
+    pub segments: Vec<SegmentView>,
+    pub prepared: Vec<PathBuf>,
+    /// Under [`Strictness::Prefix`]: where reading stopped.
+    pub damage: Option<Damage>,
 }
 
 /// Validates the segments of `dir` in order. Shared by readers and recovery.
+/// Under [`Strictness::Prefix`], damage (in a record or a whole segment)
+/// ends the walk instead of failing it.
 pub(crate) fn open_segments(
     dir: &Path,
+    strictness: Strictness,
     mut on_input: impl FnMut(usize, &RecordMeta, usize),
-) -> Result<(Vec<SegmentView>, Vec<PathBuf>), JournalError> {
+) -> Result<Opened, JournalError> {
     let (files, others, prepared) = list(dir)?;
     if files.is_empty() {
         return Err(if others {
@@ -86,6 +127,69 @@ pub(crate) fn open_segments(
     let n = files.len();
     let mut out: Vec<SegmentView> = Vec::with_capacity(n);
     for (i, SegmentFile { path, first_seq }) in files.into_iter().enumerate() {
+        let next_seq = out.last().map_or(first_seq, |s| s.scan.next_seq);
+        let seg_path = path.clone();
+        let segment = open_segment(
+            (i, path, first_seq),
+            i + 1 == n,
+            out.last(),
+            strictness,
+            &mut on_input,
+        );
+        match (segment, strictness) {
+            (Ok(view), _) => {
+                let damage = view.scan.damage.clone();
+                let (path, next) = (view.path.clone(), view.scan.next_seq);
+                out.push(view);
+                if let Some((offset, reason)) = damage {
+                    return Ok(Opened {
+                        segments: out,
+                        prepared,
+                        damage: Some(Damage {
+                            path,
+                            offset: offset as u64,
+                            reason,
+                            next_seq: next,
+                        }),
+                    });
+                }
+            }
+            (Err(e), Strictness::Prefix) => {
+                let offset = match &e {
+                    JournalError::Corrupt { offset, .. } => *offset,
+                    _ => 0,
+                };
+                return Ok(Opened {
+                    segments: out,
+                    prepared,
+                    damage: Some(Damage {
+                        path: seg_path,
+                        offset,
+                        reason: e.to_string(),
+                        next_seq,
+                    }),
+                });
+            }
+            (Err(e), Strictness::Whole) => return Err(e),
+        }
+    }
+    Ok(Opened {
+        segments: out,
+        prepared,
+        damage: None,
+    })
+}
+
+/// Opens and walks segment `i` (its file and the first sequence its name
+/// says) after `prev`.
+fn open_segment(
+    (i, path, first_seq): (usize, PathBuf, u64),
+    last: bool,
+    prev: Option<&SegmentView>,
+    strictness: Strictness,
+    on_input: &mut impl FnMut(usize, &RecordMeta, usize),
+) -> Result<SegmentView, JournalError> {
+    {
         let map = map_read(&path)?;
         let header = read_header(&path, &map)?;
         if header.first_seq != first_seq {
@@ -94,7 +198,7 @@ pub(crate) fn open_segments(
                 reason: format!("header says first sequence {}", header.first_seq),
             });
         }
-        if let Some(prev) = out.last() {
+        if let Some(prev) = prev {
             if header.first_seq != prev.scan.next_seq {
                 return Err(JournalError::MissingSegment {
                     path,
@@ -112,7 +216,6 @@ pub(crate) fn open_segments(
                 });
             }
         }
-        let last = i + 1 == n;
         let len = map.len() as u64;
         let short = (len < header.size).then_some(len);
         if short.is_some() && !last {
@@ -126,31 +229,48 @@ pub(crate) fn open_segments(
             &path,
             &map,
             header.seed(),
-            header.first_seq,
+            (SEGMENT_HEADER_LEN, header.first_seq),
             last,
+            strictness,
             |m, off, _| {
                 if !m.is_meta() {
                     on_input(i, m, off);
                 }
             },
         )?;
-        out.push(SegmentView {
+        Ok(SegmentView {
             path,
             header,
             scan,
             short,
             map,
-        });
+        })
     }
-    Ok((out, prepared))
 }
 
 impl Journal {
     /// Opens and validates every segment of `dir`; modifies nothing.
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
+        Journal::open_with(dir, Strictness::Whole)
+    }
+
+    /// Opens the intact prefix of `dir`: every record before the first
+    /// damage, which [`Journal::damage`] names (none: the whole journal,
+    /// as [`Journal::open`] reads it). Modifies nothing.
+    pub fn open_intact(dir: &Path) -> Result<Journal, JournalError> {
+        Journal::open_with(dir, Strictness::Prefix)
+    }
+
+    /// Where the readable records end, when [`Journal::open_intact`]
+    /// stopped at damage.
+    pub fn damage(&self) -> Option<&Damage> {
+        self.damage.as_ref()
+    }
+
+    fn open_with(dir: &Path, strictness: Strictness) -> Result<Journal, JournalError> {
         let mut index = Vec::new();
         let mut envelope = 0u64;
-        let (segments, _) = open_segments(dir, |seg, m, off| {
+        let opened = open_segments(dir, strictness, |seg, m, off| {
             envelope = envelope.max(m.exchange);
             if m.seq % INDEX_EVERY == 0 {
                 index.push(IndexPoint {
@@ -163,8 +283,9 @@ impl Journal {
         })?;
         Ok(Journal {
             dir: dir.to_path_buf(),
-            segments,
+            segments: opened.segments,
             index,
+            damage: opened.damage,
         })
     }
 
@@ -354,6 +475,11 @@ impl Tailer {
                     let payload = &map
                         [self.offset + RECORD_HEADER_LEN..self.offset + RECORD_HEADER_LEN + len];
                     self.offset += record_span(len);
+                    if meta.is_gap() {
+                        // Inputs lost before a salvage's gap: the next
+                        // (and the next segment's first) is `meta.seq`.
+                        self.next_seq = self.next_seq.max(meta.seq);
+                    }
                     if !meta.is_meta() && meta.seq >= self.next_seq {
                         f(&meta, payload);
                         self.next_seq = meta.seq + 1;

@@ -9,6 +9,7 @@ use memmap2::MmapMut;
 use crate::error::{JournalError, io};
 use crate::format::SegmentHeader;
 use crate::reader::open_segments;
+use crate::scan::Strictness;
 use crate::segment::{allocate, map_write};
 
 /// The writable last segment.
@@ -29,8 +30,12 @@ pub struct OpenReport {
     pub segments: usize,
     /// Input records found.
     pub records: u64,
-    /// A torn tail that was removed: (segment, offset, bytes, reason).
+    /// A torn tail that was removed: (segment, offset, bytes, what it
+    /// was and why it was not a record).
     pub truncated: Option<(PathBuf, u64, u64, String)>,
+    /// Where the removed tail's bytes were kept (beside the segment, so
+    /// nothing is lost without a copy).
+    pub kept: Option<PathBuf>,
     /// The last segment was shorter than its header said and was restored.
     pub extended: Option<(PathBuf, u64, u64)>,
     /// Stale prepared files deleted.
@@ -45,8 +50,8 @@ pub(crate) struct Recovered {
 }
 
 pub(crate) fn recover(dir: &Path) -> Result<Recovered, JournalError> {
-    let (segments, prepared) = match open_segments(dir, |_, _, _| {}) {
-        Ok(x) => x,
+    let (segments, prepared) = match open_segments(dir, Strictness::Whole, |_, _, _| {}) {
+        Ok(o) => (o.segments, o.prepared),
         Err(JournalError::Empty { .. }) => {
             let (_, _, prepared) = crate::segment::list(dir)?;
             let removed = remove_all(&prepared)?;
@@ -92,6 +97,11 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, JournalError> {
     drop(segments);
     let (_, mut map) = map_write(&path)?;
     if let Some(t) = torn {
+        // A copy first: a whole record whose checksum fails may be damage,
+        // not a crash's leftovers, and an investigator wants its bytes.
+        let kept = path.with_extension(format!("torn-{}", t.offset));
+        std::fs::write(&kept, &map[t.offset..t.until]).map_err(io(&kept))?;
+        report.kept = Some(kept);
         map[t.offset..t.until].fill(0);
         map.flush_range(t.offset, t.until - t.offset)
             .map_err(io(&path))?;
@@ -99,7 +109,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, JournalError> {
             path.clone(),
             t.offset as u64,
             (t.until - t.offset) as u64,
-            t.reason.to_string(),
+            describe(&t),
         ));
     }
     Ok(Recovered {
@@ -114,6 +124,21 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, JournalError> {
         next_seq,
         last_seq,
     })
+}
+
+/// What a torn tail was, in words.
+fn describe(t: &crate::scan::Torn) -> String {
+    match t.header {
+        Some(m) if m.is_meta() => format!(
+            "a whole checkpoint or stamp record (kind {}, about input {}) whose checksum does not match",
+            m.kind, m.seq
+        ),
+        Some(m) => format!(
+            "a whole record of input {} whose checksum does not match (its body never reached the disk, or was damaged since)",
+            m.seq
+        ),
+        None => format!("an incomplete record ({})", t.reason),
+    }
 }
 
 fn remove_all(paths: &[PathBuf]) -> Result<usize, JournalError> {

@@ -10,15 +10,15 @@
 //! - bytes that hold no valid record: a partially written (torn) record,
 //!   recoverable only in the last segment;
 //! - a valid record after a bad one: corruption, an error naming the segment
-//!   and the offset (never skipped).
+//!   and the offset (never skipped), or, for a reader that asks for the
+//!   intact prefix ([`Strictness::Prefix`]), where the readable records end.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::JournalError;
 use crate::format::{
-    RECORD_HEADER_LEN, RecordMeta, SEAL, SEGMENT_HEADER_LEN, decode_record_meta, record_check,
-    record_span, u64_at,
+    RECORD_HEADER_LEN, RecordMeta, SEAL, decode_record_meta, record_check, record_span, u64_at,
 };
 
 /// Loads the `len` word of the record at `off` with acquire ordering.
@@ -95,6 +95,19 @@ pub struct Torn {
     pub until: usize,
     /// Why it is not a record.
     pub reason: &'static str,
+    /// Its header, when the header is whole and only the checksum fails
+    /// (a record whose body did not reach the disk, or that was damaged
+    /// after): what was lost.
+    pub header: Option<RecordMeta>,
+}
+
+/// What a scan does with damage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Damage is an error (writers, verification, a full read).
+    Whole,
+    /// Damage ends the segment's readable records ([`SegmentScan::damage`]).
+    Prefix,
 }
 
 /// The result of walking one segment.
@@ -112,6 +125,9 @@ pub struct SegmentScan {
     pub metas: u64,
     /// A torn tail (only in the last segment).
     pub torn: Option<Torn>,
+    /// Under [`Strictness::Prefix`]: where damage ends the readable
+    /// records, and why (`end` is that offset).
+    pub damage: Option<(usize, String)>,
 }
 
 fn last_nonzero(map: &[u8], from: usize) -> Option<usize> {
@@ -125,47 +141,64 @@ fn last_nonzero(map: &[u8], from: usize) -> Option<usize> {
     tail[..end].iter().rposition(|b| *b != 0).map(|i| from + i)
 }
 
-/// Walks the records of one segment, calling `visit(meta, offset, payload)`
-/// for each valid one. `last` allows a torn tail; otherwise anything but a
-/// seal at the end is an error.
+/// Walks the records of one segment from `start` (a record boundary:
+/// [`SEGMENT_HEADER_LEN`] for the whole segment), calling
+/// `visit(meta, offset, payload)` for each valid one. `last` allows a torn
+/// tail; otherwise anything but a seal at the end is damage, an error or
+/// the end of the prefix as `strictness` says.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_segment(
     path: &Path,
     map: &[u8],
     seed: u64,
-    first_seq: u64,
+    (start, first_seq): (usize, u64),
     last: bool,
+    strictness: Strictness,
     mut visit: impl FnMut(&RecordMeta, usize, &[u8]),
 ) -> Result<SegmentScan, JournalError> {
-    let corrupt = |offset: usize, reason: String| JournalError::Corrupt {
-        path: path.to_path_buf(),
-        offset: offset as u64,
-        reason,
-    };
     let mut s = SegmentScan {
         next_seq: first_seq,
         ..SegmentScan::default()
     };
-    let mut off = SEGMENT_HEADER_LEN;
+    let corrupt = |s: &mut SegmentScan, offset: usize, reason: String| match strictness {
+        Strictness::Whole => Err(JournalError::Corrupt {
+            path: path.to_path_buf(),
+            offset: offset as u64,
+            reason,
+        }),
+        Strictness::Prefix => {
+            s.end = offset;
+            s.damage = Some((offset, reason));
+            Ok(std::mem::take(s))
+        }
+    };
+    let mut off = start;
     loop {
         match parse(map, off, seed) {
             Slot::Record { meta, len } => {
-                if meta.is_meta() {
+                if meta.is_gap() {
+                    // Inputs lost before this point (a salvaged journal):
+                    // the next input is `meta.seq`.
+                    if meta.seq < s.next_seq {
+                        let why = format!("a gap to sequence {} after {}", meta.seq, s.next_seq);
+                        return corrupt(&mut s, off, why);
+                    }
+                    s.next_seq = meta.seq;
+                    s.metas += 1;
+                } else if meta.is_meta() {
                     if meta.seq >= s.next_seq {
-                        return Err(corrupt(
-                            off,
-                            format!(
-                                "checkpoint at sequence {} before that input was recorded",
-                                meta.seq
-                            ),
-                        ));
+                        let why = format!(
+                            "checkpoint at sequence {} before that input was recorded",
+                            meta.seq
+                        );
+                        return corrupt(&mut s, off, why);
                     }
                     s.metas += 1;
                 } else {
                     if meta.seq != s.next_seq {
-                        return Err(corrupt(
-                            off,
-                            format!("sequence {} where {} was expected", meta.seq, s.next_seq),
-                        ));
+                        let why =
+                            format!("sequence {} where {} was expected", meta.seq, s.next_seq);
+                        return corrupt(&mut s, off, why);
                     }
                     s.next_seq += 1;
                     s.inputs += 1;
@@ -190,33 +223,51 @@ pub fn scan_segment(
                 };
                 let Some(until) = last_nonzero(map, off) else {
                     if !last && matches!(slot, Slot::Empty) {
-                        return Err(corrupt(
+                        return corrupt(
+                            &mut s,
                             off,
                             "segment ends without a seal but is not the last".into(),
-                        ));
+                        );
                     }
                     return Ok(s);
                 };
                 // Anything valid after the damage means data was lost in the middle.
-                let mut k = off + 8;
-                while k + RECORD_HEADER_LEN <= until + 1 {
-                    if let Slot::Record { meta, .. } = parse(map, k, seed)
-                        && meta.seq >= s.next_seq
-                    {
-                        return Err(corrupt(off, format!("{reason}, followed by valid records")));
-                    }
-                    k += 8;
+                if next_valid(map, seed, (off + 8, until + 1), s.next_seq).is_some() {
+                    return corrupt(&mut s, off, format!("{reason}, followed by valid records"));
                 }
                 if !last {
-                    return Err(corrupt(off, reason.into()));
+                    return corrupt(&mut s, off, reason.into());
                 }
                 s.torn = Some(Torn {
                     offset: off,
                     until: until + 1,
                     reason,
+                    header: matches!(slot, Slot::Bad("checksum mismatch"))
+                        .then(|| decode_record_meta(&map[off..])),
                 });
                 return Ok(s);
             }
         }
     }
+}
+
+/// The first valid record at or after `from` (8-aligned) that starts before
+/// `until` and names sequence `min_seq` or later: where reading can resume
+/// after damage. `(offset, meta)`.
+pub fn next_valid(
+    map: &[u8],
+    seed: u64,
+    (from, until): (usize, usize),
+    min_seq: u64,
+) -> Option<(usize, RecordMeta)> {
+    let mut k = from;
+    while k + RECORD_HEADER_LEN <= until {
+        if let Slot::Record { meta, .. } = parse(map, k, seed)
+            && meta.seq >= min_seq
+        {
+            return Some((k, meta));
+        }
+        k += 8;
+    }
+    None
 }

@@ -1,4 +1,4 @@
-//! `autobot journal inspect | verify | dump | export`.
+//! `autobot journal inspect | verify | dump | export | salvage`.
 
 use std::io::Write;
 use std::path::Path;
@@ -31,8 +31,15 @@ fn decode(rec: &Record<'_>) -> anyhow::Result<InputEvent> {
 /// Segments, records, times, checkpoints, and any torn tail.
 pub fn inspect(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let dir = journal_dir(dir);
-    let j = Journal::open(&dir)?;
+    // A damaged journal is inspected up to its damage, which is named.
+    let j = Journal::open_intact(&dir)?;
     writeln!(out, "journal {}", dir.display())?;
+    if let Some(d) = j.damage() {
+        writeln!(
+            out,
+            "  DAMAGED: {d} (what follows describes them; `autobot journal salvage` copies them)"
+        )?;
+    }
     writeln!(
         out,
         "  {:<26} {:>4} {:>14} {:>12} {:>11} {:>12}  state",
@@ -124,7 +131,11 @@ fn check_stamps<T: StampEntry>(r: &Record<'_>) -> anyhow::Result<()> {
 /// Full validation: every checksum and sequence (on open) and every payload.
 pub fn verify(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let dir = journal_dir(dir);
-    let j = Journal::open(&dir)?;
+    let j = Journal::open(&dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\n  `autobot journal inspect` shows what is readable before it; `autobot journal salvage` copies that"
+        )
+    })?;
     let mut n = 0u64;
     for r in j.records() {
         if r.meta.is_meta() {
@@ -181,7 +192,7 @@ pub fn dump(
     until: Option<Position>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let j = Journal::open(&journal_dir(dir))?;
+    let j = crate::position::open_until(&journal_dir(dir), until, &mut std::io::stderr())?;
     let (from, until) = range(&j, from, until);
     for r in j.records_from(from) {
         if r.meta.seq > until {
@@ -334,7 +345,7 @@ pub fn export(
     until: Option<Position>,
     out: &mut dyn Write,
 ) -> anyhow::Result<u64> {
-    let j = Journal::open(&journal_dir(dir))?;
+    let j = crate::position::open_until(&journal_dir(dir), until, &mut std::io::stderr())?;
     let (from, until) = range(&j, from, until);
     let events = j
         .records_from(from)
@@ -362,4 +373,84 @@ pub fn export(
         }
     }
     Ok(n)
+}
+
+/// Copies the intact records of the journal in `dir` into `to` (see
+/// [`autobot_journal::salvage`]); a run directory's `config.toml` comes
+/// along, the copy's journal then in `to/journal`.
+pub fn salvage(
+    dir: &Path,
+    to: &Path,
+    skip_damaged: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let src = journal_dir(dir);
+    let run_config = dir.join("config.toml");
+    let run_dir = src != dir && run_config.is_file();
+    let dst = if run_dir {
+        to.join("journal")
+    } else {
+        to.to_path_buf()
+    };
+    // The copy keeps the source's segment size (the first segment says it).
+    let segment_size = Journal::open_intact(&src)
+        .ok()
+        .and_then(|j| j.segments().first().map(|s| s.header.size))
+        .unwrap_or(64 << 20);
+    let report = autobot_journal::salvage(
+        &src,
+        autobot_journal::AppenderConfig {
+            dir: dst.clone(),
+            segment_size,
+            durability: autobot_journal::Durability::EveryBatch,
+        },
+        skip_damaged,
+    )
+    .with_context(|| format!("salvaging {}", src.display()))?;
+    if run_dir {
+        std::fs::copy(&run_config, to.join("config.toml"))
+            .with_context(|| format!("copying {}", run_config.display()))?;
+    }
+    match &report.damage {
+        None => writeln!(out, "{} is whole: copied it all", src.display())?,
+        Some(d) => writeln!(out, "damage: {d}")?,
+    }
+    writeln!(
+        out,
+        "copied {} inputs and {} checkpoint/stamp records into {}",
+        group(report.inputs),
+        group(report.metas),
+        dst.display()
+    )?;
+    for g in &report.gaps {
+        writeln!(
+            out,
+            "gap: inputs {}..{} lost; resumed at {} offset {}",
+            g.from_seq,
+            g.to_seq,
+            g.resumed_at.0.display(),
+            g.resumed_at.1
+        )?;
+    }
+    for (path, offset, why) in &report.unreadable {
+        writeln!(
+            out,
+            "also damaged: {} at offset {offset}: {why}",
+            path.display()
+        )?;
+    }
+    if report.dropped_metas > 0 {
+        writeln!(
+            out,
+            "{} checkpoint/stamp records after the first gap not copied (their digests cover lost inputs)",
+            group(report.dropped_metas)
+        )?;
+    }
+    if report.damage.is_some() && !skip_damaged {
+        writeln!(
+            out,
+            "(--skip-damaged also copies the readable records after the damage)"
+        )?;
+    }
+    Ok(())
 }

@@ -404,6 +404,22 @@ enum JournalAction {
         #[command(flatten)]
         range: Range,
     },
+    /// Copy the intact records of a damaged journal into a new one (the
+    /// original is only read): every record before the damage, and with
+    /// --skip-damaged the readable records after it, behind gap markers.
+    /// A run directory's config.toml comes along, so `autobot replay NEW`
+    /// works.
+    Salvage {
+        /// Run directory or journal directory.
+        dir: PathBuf,
+        /// New directory for the copy (must not exist or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Go on past the damage: copy every later record that is intact,
+        /// marking the inputs lost (checkpoints after the gap are dropped).
+        #[arg(long)]
+        skip_damaged: bool,
+    },
     /// Write the inputs as JSON lines or CSV.
     Export {
         /// Run directory or journal directory.

@@ -37,6 +37,52 @@ impl Position {
     }
 }
 
+/// Opens the journal in `dir` for reading up to `until`: the whole
+/// journal, or, when it is damaged after `until`, its intact prefix (with a
+/// note on `note`). Damage at or before `until` (or anywhere, without
+/// `until`) is refused with where it is and how to read what precedes it.
+pub fn open_until(
+    dir: &std::path::Path,
+    until: Option<Position>,
+    note: &mut dyn std::io::Write,
+) -> anyhow::Result<autobot_journal::Journal> {
+    use autobot_journal::Journal;
+    let whole_err = match Journal::open(dir) {
+        Ok(j) => return Ok(j),
+        Err(e) => e,
+    };
+    // Not a journal, or damage before any record: the first error says it.
+    let Ok(intact) = Journal::open_intact(dir) else {
+        return Err(whole_err.into());
+    };
+    let Some(damage) = intact.damage().cloned() else {
+        return Ok(intact);
+    };
+    // A time names the last input at or before it: it is inside the prefix
+    // only if an intact input comes after it.
+    let inside = match until {
+        Some(Position::Seq(s)) => s < damage.next_seq,
+        Some(Position::Time(t)) => intact.seq_at_time(t.saturating_add(1)) < intact.next_seq(),
+        None => false,
+    };
+    let intact_to = match damage.next_seq.checked_sub(1) {
+        Some(last) => format!("--until {last} reads inputs 0..={last}, which are intact;"),
+        None => "no input before it is intact;".to_string(),
+    };
+    if !inside {
+        anyhow::bail!(
+            "the journal is damaged: {damage}
+  {intact_to} `autobot journal salvage {} --out NEW_DIR` copies them (--skip-damaged: and what is readable after)",
+            dir.display()
+        );
+    }
+    writeln!(
+        note,
+        "note: the journal is damaged after the range asked for ({damage}); reading the intact inputs before it"
+    )?;
+    Ok(intact)
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` into Unix nanoseconds (`None`
 /// for anything else, a day the month does not have included).
 pub fn parse_utc(s: &str) -> Option<u64> {

@@ -71,7 +71,12 @@ pub(crate) fn locate(
 /// Returns `Ok(false)` when `--verify` found a divergence.
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
     let (dir, cfg, snapshots) = locate(&args.dir, args.config.as_deref())?;
-    let journal = Journal::open(&dir)?;
+    let until_arg = match (args.until, args.dump_state) {
+        (Some(Position::Seq(u)), Some(s)) => Some(Position::Seq(u.min(s))),
+        (None, Some(s)) => Some(Position::Seq(s)),
+        (u, _) => u,
+    };
+    let journal = crate::position::open_until(&dir, until_arg, out)?;
     if let Some((path, t)) = journal.torn() {
         writeln!(
             out,

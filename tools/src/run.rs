@@ -208,6 +208,17 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         !on_exchange,
     )?;
     let recovery = started.recovery.clone();
+    if let Some((path, offset, bytes, what)) = &recovery.truncated {
+        // Said now, not only in the summary: the resume just dropped it.
+        eprintln!(
+            "autobot: journal recovery removed {what}: {bytes} bytes at offset {offset} of {}{}",
+            path.display(),
+            recovery.kept.as_ref().map_or(String::new(), |k| format!(
+                " (its bytes are kept in {})",
+                k.display()
+            ))
+        );
+    }
     // Whichever execution thread runs journals its order-sent stamps.
     let mut order_stamps = started.order_stamp_writer();
     let collector = start_collector(cfg, &started.latency, &run_dir)?;

@@ -78,8 +78,12 @@ fn header(s: &mut String, o: &RunOutcome, market: &str) {
     if let Some((path, offset, bytes, reason)) = &o.recovery.truncated {
         let _ = writeln!(
             s,
-            "  journal recovery  removed a torn record ({reason}): {bytes} bytes at offset {offset} of {}",
-            path.display()
+            "  journal recovery  removed {reason}: {bytes} bytes at offset {offset} of {}{}",
+            path.display(),
+            o.recovery
+                .kept
+                .as_ref()
+                .map_or(String::new(), |k| format!(" (kept in {})", k.display()))
         );
     }
     if let Some((path, len, size)) = &o.recovery.extended {

@@ -161,6 +161,11 @@ pub(crate) fn journal(action: JournalAction, out: &mut impl Write) -> anyhow::Re
     match action {
         JournalAction::Inspect { dir } => journal_cmd::inspect(&dir, out)?,
         JournalAction::Verify { dir } => journal_cmd::verify(&dir, out)?,
+        JournalAction::Salvage {
+            dir,
+            out: to,
+            skip_damaged,
+        } => journal_cmd::salvage(&dir, &to, skip_damaged, out)?,
         JournalAction::Dump { dir, range } => {
             journal_cmd::dump(&dir, range.from, range.until, out)?
         }
