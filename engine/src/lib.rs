@@ -17,3 +17,4 @@ pub use autobot_core::{config, core, depth, event, features, plausible, regime, 
 pub mod replay;
 pub mod runtime;
 pub mod snapshot;
+pub mod trace;

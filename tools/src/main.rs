@@ -231,6 +231,18 @@ enum Command {
         /// Backtests run at once in a sweep [default: the CPUs available].
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+        /// Write every decision in words to OUT/trace.txt (or .jsonl with
+        /// --format jsonl): the same trace `autobot replay --trace` prints.
+        #[arg(long)]
+        trace: bool,
+        /// What the trace looks at and how it prints.
+        #[command(flatten)]
+        trace_opts: autobot_tools::replay::TraceOpts,
+        /// Keep every input the core processed (data, quotes, the simulated
+        /// exchange's reports) as OUT/journal with OUT/config.toml, so
+        /// `autobot replay OUT` explains the backtest input by input.
+        #[arg(long)]
+        keep_journal: bool,
     },
     /// Record market streams in the capture format (`<receive ns> <json>`
     /// lines, plus the REST depth snapshot of each diff-depth stream), so
@@ -534,7 +546,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             sweep,
             walk_forward,
             jobs,
-        } => commands::backtest(files, journal, out, config, sweep, walk_forward, jobs),
+            trace,
+            trace_opts,
+            keep_journal,
+        } => commands::backtest(
+            (files, journal, out, config),
+            (sweep, walk_forward, jobs),
+            autobot_tools::backtest::observe::Keep {
+                trace: trace.then_some(trace_opts),
+                journal: keep_journal,
+            },
+        ),
         Command::Import { files, out, config } => commands::import(files, out, config),
         Command::Strategies {
             files,

@@ -7,13 +7,12 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use autobot_engine::core::Core;
-use autobot_engine::event::{InputBody, InputEvent, OutputEvent};
 use autobot_engine::replay::{Collect, feed};
 use autobot_engine::types::Seq;
 use autobot_journal::Journal;
 
 use crate::config::AppConfig;
-use crate::position::{Position, format_utc};
+use crate::position::Position;
 use crate::text::group;
 
 /// What to replay and how (also the arguments of `autobot replay`).
@@ -35,9 +34,14 @@ pub struct ReplayArgs {
     /// one, naming the first divergent input.
     #[arg(long)]
     pub verify: bool,
-    /// Print every output with the input that caused it (JSON).
+    /// Print every output with the input that caused it, in words: names,
+    /// decimals, each at its own time; strategy entries not taken counted
+    /// per reason per second.
     #[arg(long)]
     pub trace: bool,
+    /// What the trace looks at and how it prints.
+    #[command(flatten)]
+    pub trace_opts: TraceOpts,
     /// Print the core's state after input SEQ as JSON, then stop.
     #[arg(long, value_name = "SEQ")]
     pub dump_state: Option<u64>,
@@ -91,36 +95,43 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
     if let Some(s) = args.dump_state {
         until = Some(until.map_or(s, |u| u.min(s)));
     }
-    let names: Vec<String> = cfg
-        .core()
-        .instruments
-        .iter()
-        .map(|i| i.name.to_string())
-        .collect();
     let core_cfg = cfg.core();
     let began = Instant::now();
     let range = (from, until);
     let (mut core, start) =
         starting_core(args, &journal, snapshots.as_deref(), &core_cfg, range, out)?;
     let mut sink = Collect::default();
-    let trace = args.trace;
+    let mut tracer = args
+        .trace
+        .then(|| args.trace_opts.tracer(&cfg, core.stats()))
+        .transpose()?;
     let mut write_err = None;
+    let mut text = String::new();
     let report = feed(
         &journal,
         &mut core,
         start,
         until.map(Seq),
         &mut sink,
-        |ev, _, sink| {
-            if trace && ev.header.seq.0 >= from && !sink.0.is_empty() && write_err.is_none() {
-                let line = trace_line(ev, &sink.0, &names);
-                if let Err(e) = out.write_all(line.as_bytes()) {
+        |ev, core, sink| {
+            if let Some(t) = tracer.as_mut().filter(|_| ev.header.seq.0 >= from) {
+                text.clear();
+                t.input(ev, core, &sink.0, &mut text);
+                if !text.is_empty()
+                    && write_err.is_none()
+                    && let Err(e) = out.write_all(text.as_bytes())
+                {
                     write_err = Some(e);
                 }
             }
             sink.0.clear();
         },
     )?;
+    if let Some(t) = tracer.as_mut() {
+        text.clear();
+        t.flush(&mut text);
+        out.write_all(text.as_bytes())?;
+    }
     if let Some(e) = write_err {
         return Err(e).context("writing the trace");
     }
@@ -246,22 +257,93 @@ fn starting_core(
     }
 }
 
-/// One traced input and the outputs it caused.
-fn trace_line(ev: &InputEvent, outputs: &[OutputEvent], names: &[String]) -> String {
-    let sym = names
-        .get(usize::from(ev.header.symbol.0))
-        .map_or("-", String::as_str);
-    let kind = InputBody::KIND_NAMES[ev.body.kind_index()];
-    let body = serde_json::to_string(&ev.body).unwrap_or_default();
-    let mut line = format!(
-        "#{} {kind} {sym} exch {} {body}\n",
-        ev.header.seq,
-        format_utc(ev.header.exchange.0)
-    );
-    for o in outputs {
-        line.push_str("    -> ");
-        line.push_str(&serde_json::to_string(&o.body).unwrap_or_default());
-        line.push('\n');
+/// `--format`, `--symbol`, `--strategy` and `--kind` of a trace.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct TraceOpts {
+    /// Trace as text, or as JSON lines (one object per output).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TraceFormat,
+    /// Only lines about this symbol.
+    #[arg(long, value_name = "SYMBOL")]
+    pub symbol: Option<String>,
+    /// Only lines of this strategy instance (its signals, and the audits
+    /// and orders that follow them).
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<String>,
+    /// Only these kinds: signal, audit, order, fill, state, skipped, other.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
+    pub kind: Vec<String>,
+}
+
+/// How a trace prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Text for a person.
+    #[default]
+    Text,
+    /// JSON lines for a program.
+    Jsonl,
+}
+
+impl TraceOpts {
+    /// A tracer for `cfg`'s symbols and strategies, refusing a name the
+    /// configuration does not have.
+    pub fn tracer(
+        &self,
+        cfg: &AppConfig,
+        stats: &autobot_engine::core::CoreStats,
+    ) -> anyhow::Result<autobot_engine::trace::Tracer> {
+        use autobot_engine::trace::{Filter, Format, Kind, Names, Tracer};
+        let names = Names {
+            symbols: cfg
+                .core()
+                .instruments
+                .iter()
+                .map(|i| i.name.to_string())
+                .collect(),
+            strategies: cfg.strategy.names(),
+        };
+        if let Some(s) = &self.symbol
+            && !names.symbols.contains(s)
+        {
+            bail!(
+                "--symbol {s}: not a configured symbol ({})",
+                names.symbols.join(", ")
+            );
+        }
+        if let Some(s) = &self.strategy
+            && !names.strategies.contains(s)
+        {
+            bail!(
+                "--strategy {s}: not a strategy instance ({})",
+                names.strategies.join(", ")
+            );
+        }
+        let kinds = self
+            .kind
+            .iter()
+            .map(|k| {
+                Kind::parse(k).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--kind {k}: not a trace kind ({})",
+                        Kind::ALL.map(|(_, n)| n).join(", ")
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let format = match self.format {
+            TraceFormat::Text => Format::Text,
+            TraceFormat::Jsonl => Format::Jsonl,
+        };
+        Ok(Tracer::new(
+            names,
+            Filter {
+                symbol: self.symbol.clone(),
+                strategy: self.strategy.clone(),
+                kinds,
+            },
+            format,
+            stats,
+        ))
     }
-    line
 }

@@ -336,8 +336,8 @@ fn funding_rows_take_the_last_price_before_them_and_bad_ones_are_refused() {
 /// paper config (a 30 s stale-feed limit): the feed follows the bars'
 /// cadence, so the core goes SAFE_MODE (StaleFeed) only across the file's
 /// two gaps between segments and trades again at once. (The first bar
-/// after a gap is refused as an implausible price jump, 29,992 → 94,000
-/// after 21 months; the second confirms it, and the time jump is alerted.)
+/// after a gap is refused as implausible, its time 21 months past the
+/// window; the second confirms the jump, which is alerted.)
 #[test]
 fn a_bar_journal_goes_stale_only_across_its_gaps() {
     use autobot_engine::core::Core;

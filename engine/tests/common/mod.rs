@@ -62,6 +62,8 @@ pub struct Harness {
     /// Event time in ns; each market event carries it.
     pub now: u64,
     pub outs: Vec<autobot_engine::event::OutputEvent>,
+    /// The last event fed.
+    pub last: InputEvent,
 }
 
 /// 2024-08-08 00:00:00 UTC.
@@ -75,6 +77,7 @@ impl Harness {
             seq: 0,
             now: T0,
             outs: Vec::new(),
+            last: InputEvent::default(),
         }
     }
 
@@ -98,6 +101,7 @@ impl Harness {
         let mut outs = Vec::new();
         self.core.on_event(&ev, &mut outs);
         self.outs.extend_from_slice(&outs);
+        self.last = ev;
         outs
     }
 

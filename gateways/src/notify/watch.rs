@@ -217,7 +217,7 @@ impl Watcher {
                         "{} on {}: {}",
                         snake(&format!("{:?}", a.code)),
                         self.symbol(a.symbol.0),
-                        alert_value(a.code, a.value)
+                        autobot_engine::core::explain::alert_text(&a)
                     ),
                 )
             }
@@ -336,29 +336,6 @@ fn snake(s: &str) -> String {
 
 fn cause_words(c: ChangeCause) -> String {
     snake(&format!("{c:?}")).replace('_', " ")
-}
-
-/// An alert's value in words, where it has a meaning worth saying.
-fn alert_value(code: AlertCode, value: i64) -> String {
-    let raw = |v: i64| autobot_engine::types::Price::from_raw(v).to_string();
-    match code {
-        AlertCode::OrderRejected => format!("the exchange refused an order (code {value})"),
-        AlertCode::LiquidationNear => format!(
-            "the position is {:.2}% from its liquidation price",
-            autobot_engine::types::Rate::from_raw(value).to_f64() * 100.0
-        ),
-        AlertCode::MarginCall => format!("margin call on a position of {}", raw(value)),
-        AlertCode::Liquidated => format!("the exchange liquidated {}", raw(value)),
-        AlertCode::Unprotected => format!(
-            "the exchange refused or expired the protective stop at {}",
-            raw(value)
-        ),
-        AlertCode::PositionDrift => {
-            format!("the exchange's position differs by {}", raw(value))
-        }
-        AlertCode::TimeJump => format!("exchange time jumped {value} ms"),
-        _ => format!("value {value}"),
-    }
 }
 
 #[cfg(test)]

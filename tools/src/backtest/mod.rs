@@ -19,6 +19,7 @@ pub mod html;
 pub mod import;
 pub mod merge;
 pub mod metrics;
+pub mod observe;
 pub mod output;
 pub mod record;
 pub mod report;

@@ -49,6 +49,9 @@ pub enum BacktestError {
     /// The data's symbols and the configuration disagree.
     #[error("{0}")]
     Symbols(String),
+    /// A trace or a journal to keep could not be set up.
+    #[error("{0}")]
+    Keep(String),
 }
 
 /// Where the inputs come from.
@@ -126,6 +129,19 @@ impl Inputs {
     }
 }
 
+/// Sees every input the backtest's core processes (data, quotes and the
+/// exchange's reports, numbered), the core after it and the outputs it
+/// emitted: a trace, a journal of the whole run.
+pub trait Observe: Send {
+    /// One input, processed.
+    fn input(&mut self, ev: &InputEvent, core: &Core, outputs: &[OutputEvent]);
+    /// The backtest has finished.
+    fn finish(&mut self, core: &Core);
+}
+
+/// A boxed [`Observe`].
+pub type Observer = Box<dyn Observe>;
+
 /// The core, the simulated exchange and the recorder, stepping together.
 pub struct Backtest {
     /// The core.
@@ -143,6 +159,7 @@ pub struct Backtest {
     next_day: u64,
     outs: Vec<OutputEvent>,
     reports: VecDeque<InputEvent>,
+    observer: Option<Observer>,
 }
 
 impl Backtest {
@@ -159,7 +176,13 @@ impl Backtest {
             next_day: 0,
             outs: Vec::with_capacity(64),
             reports: VecDeque::with_capacity(256),
+            observer: None,
         }
+    }
+
+    /// Shows every input from here on to `observer`.
+    pub fn observe(&mut self, observer: Observer) {
+        self.observer = Some(observer);
     }
 
     /// One data input (steps 1–4 of the module docs); it gets its
@@ -188,6 +211,9 @@ impl Backtest {
         self.exchange.finish(&mut self.reports);
         self.drain();
         self.recorder.finish(&self.core);
+        if let Some(see) = self.observer.as_mut() {
+            see.finish(&self.core);
+        }
     }
 
     fn market(&mut self, ev: &mut InputEvent) {
@@ -210,6 +236,9 @@ impl Backtest {
         let before = Recorder::before(ev, &self.core);
         self.outs.clear();
         self.core.on_event(ev, &mut self.outs);
+        if let Some(see) = self.observer.as_mut() {
+            see.input(ev, &self.core, &self.outs);
+        }
         for o in &self.outs {
             self.exchange.on_output(o, ev.header.exchange, gap);
         }
@@ -383,6 +412,17 @@ pub fn run_backtest(
     window: Option<Window>,
     progress: bool,
 ) -> Result<Finished, BacktestError> {
+    run_observed(cfg, data, (window, progress), |_| Ok(None))
+}
+
+/// [`run_backtest`] with an observer, made by `observe` from the data's
+/// symbols (in `SymbolId` order) once the data is open.
+pub fn run_observed(
+    cfg: &crate::config::AppConfig,
+    data: &DataSource,
+    (window, progress): (Option<Window>, bool),
+    observe: impl FnOnce(&[String]) -> Result<Option<Observer>, BacktestError>,
+) -> Result<Finished, BacktestError> {
     let Opened {
         inputs,
         symbols,
@@ -391,6 +431,9 @@ pub fn run_backtest(
     } = open_data(cfg, data)?;
     let core = core_for(cfg, &symbols)?;
     let mut bt = Backtest::new(&core, &cfg.paper, &cfg.backtest);
+    if let Some(o) = observe(&symbols)? {
+        bt.observe(o);
+    }
     for f in &funding_files {
         let sym = super::symbol_of(f, &symbols)?;
         bt.exchange

@@ -324,15 +324,11 @@ pub(crate) fn calibrate(
 
 /// `autobot backtest`.
 pub(crate) fn backtest(
-    files: Vec<PathBuf>,
-    journal: Option<PathBuf>,
-    out: PathBuf,
-    config: Option<PathBuf>,
-    sweep: Vec<String>,
-    walk_forward: Option<u32>,
-    jobs: Option<usize>,
+    (files, journal, out, config): (Vec<PathBuf>, Option<PathBuf>, PathBuf, Option<PathBuf>),
+    (sweep, walk_forward, jobs): (Vec<String>, Option<u32>, Option<usize>),
+    keep: autobot_tools::backtest::observe::Keep,
 ) -> anyhow::Result<()> {
-    use autobot_tools::backtest::{output, report, run};
+    use autobot_tools::backtest::{observe, output, report, run};
     let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
     let cfg = AppConfig::load(&config)?;
     // A symbol the config does not name (of a data file, or of an imported
@@ -348,12 +344,29 @@ pub(crate) fn backtest(
     say_listed(&listed, &config, &snapshot);
     let data = journal.map_or(run::DataSource::Files(files), run::DataSource::Imported);
     if !sweep.is_empty() || walk_forward.is_some() {
+        if keep.trace.is_some() || keep.journal {
+            anyhow::bail!(
+                "--trace and --keep-journal are for one backtest, not a --sweep or --walk-forward"
+            );
+        }
         let jobs = jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         });
         return super::grid::backtest_grid(&config, &cfg, &data, &sweep, walk_forward, jobs, &out);
     }
-    let done = run::run_backtest(&cfg, &data, None, true)?;
+    let mut failure = observe::Failure::default();
+    let done = run::run_observed(&cfg, &data, (None, true), |symbols| {
+        let (o, f) = observe::observer(&keep, &cfg, symbols, &out)?;
+        failure = f;
+        Ok(o)
+    })?;
+    if let Some(e) = failure
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+    {
+        anyhow::bail!("writing what the backtest keeps: {e}");
+    }
     let rep = report::Report::new(&done.backtest, &done.core, &cfg.backtest);
     output::write(&out, &rep, &done.backtest, &done.core)
         .with_context(|| format!("writing the report into {}", out.display()))?;

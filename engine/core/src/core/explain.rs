@@ -229,6 +229,103 @@ pub fn refusal(r: Refusal) -> &'static str {
     }
 }
 
+/// The name `autobot ctl` gives an operator action.
+pub fn action_name(a: crate::event::OperatorAction) -> &'static str {
+    use crate::event::OperatorAction as A;
+    match a {
+        A::Kill => "kill",
+        A::Reset => "reset",
+        A::Shutdown => "shutdown",
+        A::Start => "start",
+        A::SetMode => "mode",
+        A::Approve => "approve",
+        A::Reject => "reject",
+        A::Flatten => "flatten",
+        A::Order => "order",
+        A::DisableStrategy => "strategy disable",
+        A::EnableStrategy => "strategy enable",
+    }
+}
+
+/// An alert's value in words: the refusal behind a refused command or mode
+/// change, the reason an input was implausible, a price, a distance.
+pub fn alert_text(a: &crate::event::Alert) -> String {
+    use crate::event::AlertCode as C;
+    let price = |v: i64| crate::types::Price::from_raw(v).to_string();
+    let v = a.value;
+    match a.code {
+        C::UnknownOrder => format!("an execution report for order #{v}, which is not ours"),
+        C::DuplicateUpdate => {
+            format!("a repeated or out-of-order report for order #{v} (not applied)")
+        }
+        C::OrderRejected => format!("the exchange refused an order (code {v})"),
+        C::CrossedBook => "a book ticker with bid >= ask (not applied)".into(),
+        C::UnknownSymbol => format!("an event for symbol #{v}, which is not configured"),
+        C::Overflow => "an arithmetic result did not fit: the order was not sent".into(),
+        C::OrderTableFull => "the order table is full: the order was not sent".into(),
+        C::IllegalTransition => format!("a report order #{v}'s state does not allow (not applied)"),
+        C::InvalidReport => "a report with an impossible value (not applied)".into(),
+        C::OperatorRefused => {
+            let action = (v >> 8) as u8;
+            let why = super::Refusal::ALL.iter().find(|r| **r as i64 == v & 0xff);
+            let name = crate::event::OperatorAction::ALL
+                .iter()
+                .find(|x| **x as u8 == action)
+                .map_or("a command", |x| action_name(*x));
+            match why {
+                Some(r) => format!("`{name}` refused: {}", refusal(*r)),
+                None => format!("`{name}` refused"),
+            }
+        }
+        C::ModeRefused => {
+            let to = ControlMode::ALL
+                .iter()
+                .find(|m| **m as i64 == v >> 8)
+                .copied()
+                .unwrap_or_default();
+            match ModeRefusal::ALL.iter().find(|r| **r as i64 == v & 0xff) {
+                Some(r) => format!("mode change refused: {}", mode_refusal(to, *r)),
+                None => format!("mode change to {} refused", mode_name(to)),
+            }
+        }
+        C::LiquidationNear => format!("the position is {} from its liquidation price", pct(v)),
+        C::CancelRefused => format!("the exchange refused to cancel order #{v}, still live"),
+        C::BookResync => format!(
+            "the L2 book lost sync ({}) and was cleared; a new snapshot follows",
+            crate::depth::ResyncReason::ALL
+                .iter()
+                .find(|r| **r as i64 == v)
+                .map_or_else(|| format!("reason {v}"), |r| format!("{r:?}"))
+        ),
+        C::PositionReconciled => format!("the exchange's position {} was adopted", qty(v)),
+        C::BalanceMismatch => format!(
+            "the exchange's balance is {}, the core keeps its own",
+            usdt(v)
+        ),
+        C::Liquidated => format!("the exchange liquidated {}", qty(v)),
+        C::ImplausibleInput => format!(
+            "an input refused as implausible: {}",
+            crate::plausible::Implausible::ALL
+                .iter()
+                .find(|r| **r as i64 == v)
+                .map_or_else(|| format!("reason {v}"), |r| r.name().to_string())
+        ),
+        C::TimeJump => format!(
+            "exchange time jumped {} (confirmed by a second input)",
+            secs(v.saturating_mul(1_000_000))
+        ),
+        C::MarginCall => format!("margin call on a position of {}", qty(v)),
+        C::PositionDrift => format!(
+            "the exchange's position differs from the core's by {}",
+            qty(v)
+        ),
+        C::Unprotected => format!(
+            "the exchange refused or expired the protective stop at {}",
+            price(v)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

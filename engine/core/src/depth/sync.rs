@@ -44,6 +44,18 @@ pub enum ResyncReason {
     BadSnapshot = 6,
 }
 
+impl ResyncReason {
+    /// Every reason, in `repr` order.
+    pub const ALL: [ResyncReason; 6] = [
+        ResyncReason::Gap,
+        ResyncReason::NoBridge,
+        ResyncReason::Torn,
+        ResyncReason::BadLevel,
+        ResyncReason::Crossed,
+        ResyncReason::BadSnapshot,
+    ];
+}
+
 /// What one depth event did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {

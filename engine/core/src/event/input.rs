@@ -311,6 +311,23 @@ pub enum OperatorAction {
 }
 }
 
+impl OperatorAction {
+    /// Every action, in `repr` order.
+    pub const ALL: [OperatorAction; 11] = [
+        OperatorAction::Kill,
+        OperatorAction::Reset,
+        OperatorAction::Shutdown,
+        OperatorAction::Start,
+        OperatorAction::SetMode,
+        OperatorAction::Approve,
+        OperatorAction::Reject,
+        OperatorAction::Flatten,
+        OperatorAction::Order,
+        OperatorAction::DisableStrategy,
+        OperatorAction::EnableStrategy,
+    ];
+}
+
 wire! {
 /// An operator command (journaled like everything else).
 pub struct OperatorCommand {
