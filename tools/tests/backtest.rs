@@ -87,16 +87,27 @@ fn consistent(r: &serde_json::Value, out: &Path) {
         trips + 1
     );
     let html = read(out.join("report.html"));
-    assert_eq!(html.matches("<svg").count(), 3, "equity, drawdown, regimes");
+    assert!(
+        html.matches("<svg").count() >= 4,
+        "equity, drawdown, regimes and states, a price chart per symbol"
+    );
     for s in [
         "Equity",
         "Drawdown",
-        "Regime timeline",
+        "Regime and system-state timeline",
         "Sharpe",
+        "Buy and hold",
+        "price and trips",
+        &format!("<h2>Trades ({trips} round trips)</h2>"),
+        "<h2>Vetoes by rule",
         "By strategy",
+        "<h2>Configuration</h2>",
+        "[risk]",
     ] {
         assert!(html.contains(s), "{s}");
     }
+    // The effective configuration is beside the report too.
+    assert!(read(out.join("config.toml")).contains("[risk]"));
     for fetch in ["src=", "href=", "<link", "<script", "url("] {
         assert!(!html.contains(fetch), "the page fetches nothing: {fetch}");
     }
@@ -153,6 +164,23 @@ fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
     // 91 days carry bars), and says what share of the trading's gross PnL
     // the fees took.
     assert_eq!(r["data_days"], 91);
+    // Issue 30: the file's two gaps are compressed and marked on the
+    // charts, and the regime shares count bars, not the gap's 21 months
+    // (by time, "bear" took 89% of it).
+    let html = read(base.join("a/report.html"));
+    assert!(html.contains("The data has 2 gap(s)"), "gaps not named");
+    assert!(html.contains("gap 20.6 months") && html.contains("gap 11.6 days"));
+    let shares: Vec<f64> = r["per_regime"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["data_share"].as_f64().unwrap())
+        .collect();
+    assert!(
+        (shares.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+        "{shares:?}"
+    );
+    assert!(shares.iter().all(|s| *s < 0.5), "{shares:?}");
     let per_day = r["round_trips_per_day"].as_f64().unwrap();
     assert!(
         per_day > 0.0 && per_day <= 20.0,
@@ -501,6 +529,17 @@ fn a_halt_is_reported_and_stops_are_enforced_while_halted() {
         html.contains("Halts (") && html.contains("Drawdown"),
         "the page shows it"
     );
+    // And on the state timeline, beside the trade list, the vetoes and the
+    // configuration that halted.
+    for s in [
+        "system",
+        "HALTED",
+        "<h2>Trades (",
+        "<h2>Vetoes by rule",
+        "max_drawdown",
+    ] {
+        assert!(html.contains(s), "{s}");
+    }
 }
 
 /// An official-format kline file (Binance's 12-column CSV) of a symbol the

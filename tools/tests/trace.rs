@@ -105,7 +105,8 @@ fn a_backtest_trace_is_the_replay_trace_of_the_journal_it_kept() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(
-        text(&bad).contains("--strategy nope: not a strategy instance (trend, mean_reversion, scalper)"),
+        text(&bad)
+            .contains("--strategy nope: not a strategy instance (trend, mean_reversion, scalper)"),
         "{}",
         text(&bad)
     );

@@ -1,7 +1,11 @@
 //! `report.html`: one self-contained page (inline SVG charts drawn with
 //! plotters, inline CSS, no script, nothing fetched), so it opens offline
-//! and can be mailed as one file. Charts: the equity curve, the drawdown,
-//! and the regime timeline of each symbol.
+//! and can be mailed as one file: the figures beside buy-and-hold, the
+//! halts, the equity curve (with buy-and-hold), the drawdown, the regime
+//! timeline, each symbol's price with its trips' entries, exits, stops and
+//! targets (paged for long runs), the trade list, the vetoes by rule, the
+//! breakdowns and the effective configuration. Every time axis compresses
+//! the gaps in the data (`charts::TimeAxis`).
 
 use std::fmt::Write as _;
 
@@ -9,15 +13,12 @@ use autobot_engine::config::CoreConfig;
 use autobot_engine::regime::Regime;
 use plotters::prelude::*;
 
+use super::charts::{DrawResult, TimeAxis, WIDTH, X_DESC, draw_gaps, line_chart, price_chart};
 use super::metrics;
 use super::record::Recorder;
 use super::report::Report;
 use crate::position::format_utc;
 use crate::text::esc;
-
-const WIDTH: u32 = 960;
-/// Most points a line chart draws (the series is thinned evenly beyond).
-const MAX_POINTS: usize = 2000;
 
 fn regime_color(r: Regime) -> RGBColor {
     match r {
@@ -28,72 +29,30 @@ fn regime_color(r: Regime) -> RGBColor {
     }
 }
 
-/// Every k-th point and the last, at most [`MAX_POINTS`].
-fn thin(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let step = points.len().div_ceil(MAX_POINTS).max(1);
-    let mut out: Vec<(f64, f64)> = points.iter().step_by(step).copied().collect();
-    if let Some(&last) = points.last()
-        && out.last() != Some(&last)
-    {
-        out.push(last);
+fn state_color(s: autobot_engine::event::SystemState) -> RGBColor {
+    use autobot_engine::event::SystemState as S;
+    match s {
+        S::Running => RGBColor(220, 235, 220),
+        S::Degraded => RGBColor(240, 200, 120),
+        S::SafeMode => RGBColor(191, 135, 0),
+        S::Halted => RGBColor(207, 34, 46),
+        S::Stopped => RGBColor(90, 90, 90),
     }
-    out
 }
 
-fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    if lo > hi {
-        return (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.05).max(hi.abs() * 1e-6).max(1e-9);
-    (lo - pad, hi + pad)
-}
-
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-/// A line (or, with `fill`, an area down to zero) chart as SVG.
-fn line_chart(title: &str, y_desc: &str, points: &[(f64, f64)], fill: bool) -> DrawResult<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 280)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let x_end = points.last().map_or(1.0, |p| p.0).max(1e-9);
-        let (lo, hi) = bounds(points.iter().map(|p| p.1).chain(fill.then_some(0.0)));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..x_end, lo..hi)?;
-        chart
-            .configure_mesh()
-            .x_desc("hours from the start")
-            .y_desc(y_desc)
-            .draw()?;
-        let thinned = thin(points);
-        if fill {
-            let color = RGBColor(207, 34, 46);
-            chart.draw_series(AreaSeries::new(thinned, 0.0, color.mix(0.3)).border_style(color))?;
-        } else {
-            chart.draw_series(LineSeries::new(thinned, &RGBColor(9, 105, 218)))?;
-        }
-        root.present()?;
-    }
-    Ok(svg)
-}
-
-/// One row per symbol, coloured by regime over time.
-fn regime_chart(r: &Recorder, core: &CoreConfig, start_ms: u64, end_ms: u64) -> DrawResult<String> {
-    let rows = core.instruments.len().max(1);
+/// One row per symbol, coloured by regime over time, and a top row for
+/// the system state (a HALT in red).
+fn regime_chart(r: &Recorder, core: &CoreConfig, axis: &TimeAxis) -> DrawResult<String> {
+    let symbols = core.instruments.len();
+    let rows = symbols + 1;
     let mut svg = String::new();
     {
         let height = 90 + 40 * u32::try_from(rows).unwrap_or(1);
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE)?;
-        let hours = |ms: u64| ms.saturating_sub(start_ms) as f64 / 3.6e6;
-        let x_end = hours(end_ms).max(1e-9);
+        let x_end = axis.end();
         let mut chart = ChartBuilder::on(&root)
-            .caption("Regime timeline", ("sans-serif", 16))
+            .caption("Regime and system-state timeline", ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(36)
             .y_label_area_size(80)
@@ -109,19 +68,33 @@ fn regime_chart(r: &Recorder, core: &CoreConfig, start_ms: u64, end_ms: u64) -> 
             .y_labels(rows)
             .y_label_formatter(&|y| {
                 let k = y.floor() as usize;
-                names.get(k).cloned().unwrap_or_default()
+                names.get(k).cloned().unwrap_or_else(|| "system".into())
             })
-            .x_desc("hours from the start")
+            .x_desc(X_DESC)
             .draw()?;
         let mut bars = Vec::with_capacity(r.regimes.len());
         for (sym, regime, at, until) in r.regime_spans() {
             let y = f64::from(sym.0);
             bars.push(Rectangle::new(
-                [(hours(at), y + 0.15), (hours(until), y + 0.85)],
+                [(axis.x(at), y + 0.15), (axis.x(until), y + 0.85)],
                 regime_color(regime).filled(),
             ));
         }
         chart.draw_series(bars)?;
+        let end_ms = r.span.map_or(0, |s| s.1 / 1_000_000);
+        let start_ms = r.equity.first().map_or(0, |e| e.0);
+        let mut states = vec![(start_ms, autobot_engine::event::SystemState::Running)];
+        states.extend(r.states.iter().copied());
+        let y = symbols as f64;
+        chart.draw_series(states.iter().enumerate().map(|(k, &(at, st))| {
+            let until = states.get(k + 1).map_or(end_ms, |n| n.0);
+            Rectangle::new(
+                [(axis.x(at), y + 0.15), (axis.x(until), y + 0.85)],
+                state_color(st).filled(),
+            )
+        }))?;
+        // Over a gap there was no regime: the band covers it.
+        draw_gaps(&mut chart, &axis.gaps(), (0.0, x_end), (0.0, rows as f64))?;
         root.present()?;
     }
     Ok(svg)
@@ -182,16 +155,183 @@ fn halts(s: &mut String, report: &Report) {
     s.push_str("</table>\n");
 }
 
-/// The page. A chart that cannot be drawn is replaced by its error, so
-/// the figures still reach the reader.
-pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
+/// Round trips drawn per price chart; more make pages.
+const TRIPS_PER_PAGE: usize = 60;
+/// Pages drawn per symbol (the rest are in `round_trips.csv`).
+const MAX_PAGES: usize = 24;
+/// Rows of the trade list (the rest are in `round_trips.csv`).
+const MAX_TRIP_ROWS: usize = 500;
+
+/// The axis of the run, its data gaps compressed.
+fn axis_of(r: &Recorder) -> TimeAxis {
+    let start = r.equity.first().map_or(0, |e| e.0);
+    let end = r.span.map_or(start, |s| s.1 / 1_000_000);
+    TimeAxis::new((start, end), &r.data_gaps)
+}
+
+/// Buy-and-hold of the first symbol from the start equity: the series on
+/// the axis, and its return.
+fn buy_and_hold(r: &Recorder, axis: &TimeAxis) -> Option<(Vec<(f64, f64)>, f64)> {
+    let prices = r.prices.first()?;
+    let &(_, p0) = prices.first()?;
+    let start = r.equity.first()?.1.to_f64();
+    if p0 <= 0.0 {
+        return None;
+    }
+    let series = prices
+        .iter()
+        .map(|(t, p)| (axis.x(*t), start * p / p0))
+        .collect();
+    let last = prices.last()?.1;
+    Some((series, last / p0 - 1.0))
+}
+
+/// Each symbol's price with its trips, paged by [`TRIPS_PER_PAGE`].
+fn price_pages(s: &mut String, r: &Recorder, core: &CoreConfig, axis: &TimeAxis) {
+    let chart = |c: DrawResult<String>| {
+        c.unwrap_or_else(|e| format!("<p>chart not drawn: {}</p>", esc(&e.to_string())))
+    };
+    for (i, inst) in core.instruments.iter().enumerate() {
+        let Some(prices) = r.prices.get(i).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let trips: Vec<&super::record::Trip> = r
+            .trips
+            .iter()
+            .filter(|t| usize::from(t.symbol.0) == i)
+            .collect();
+        let name = inst.name.as_str();
+        let _ = writeln!(
+            s,
+            "<h2>{} price and trips</h2>\n<p>▲ entry (green long, red short) · ✕ exit (green: the trip made money) · red line: stop · green line: target</p>",
+            esc(name)
+        );
+        if trips.len() <= TRIPS_PER_PAGE {
+            s.push_str(&chart(price_chart(
+                name,
+                axis,
+                prices,
+                &trips,
+                (0.0, axis.end()),
+            )));
+            continue;
+        }
+        let pages = trips.chunks(TRIPS_PER_PAGE).collect::<Vec<_>>();
+        for (k, page) in pages.iter().take(MAX_PAGES).enumerate() {
+            let (a, b) = (
+                axis.x(page[0].opened_ms),
+                axis.x(page[page.len() - 1].closed_ms),
+            );
+            let pad = ((b - a) * 0.03).max(1e-3);
+            let _ = writeln!(
+                s,
+                "<details{}><summary>{} trips {}–{} ({} → {})</summary>",
+                if k == 0 { " open" } else { "" },
+                esc(name),
+                k * TRIPS_PER_PAGE + 1,
+                k * TRIPS_PER_PAGE + page.len(),
+                format_utc(page[0].opened_ms * 1_000_000),
+                format_utc(page[page.len() - 1].closed_ms * 1_000_000)
+            );
+            s.push_str(&chart(price_chart(
+                &format!("{name}, page {}", k + 1),
+                axis,
+                prices,
+                page,
+                (a - pad, b + pad),
+            )));
+            s.push_str("</details>\n");
+        }
+        if pages.len() > MAX_PAGES {
+            let _ = writeln!(
+                s,
+                "<p>{} more pages not drawn: every trip is in round_trips.csv.</p>",
+                pages.len() - MAX_PAGES
+            );
+        }
+    }
+}
+
+/// The round trips as a table.
+fn trade_list(s: &mut String, r: &Recorder, core: &CoreConfig) {
+    let _ = writeln!(
+        s,
+        "<h2>Trades ({} round trips)</h2>\n<table><tr><th>opened</th><th>closed</th><th>symbol</th><th>side</th><th>strategy</th><th>regime</th><th>entry</th><th>exit</th><th>stop</th><th>target</th><th>PnL</th><th>fees</th></tr>",
+        r.trips.len()
+    );
+    for t in r.trips.iter().take(MAX_TRIP_ROWS) {
+        let level =
+            |p: Option<autobot_engine::types::Price>| p.map_or("–".into(), |p| p.to_string());
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            format_utc(t.opened_ms * 1_000_000),
+            format_utc(t.closed_ms * 1_000_000),
+            esc(super::report::symbol_name(core, t.symbol)),
+            if t.side == autobot_engine::types::Side::Buy {
+                "long"
+            } else {
+                "short"
+            },
+            esc(&t.strategy.map_or_else(
+                || format!("{:?}", t.origin).to_lowercase(),
+                |i| super::report::strategy_name(i, &core.strategy.instances)
+            )),
+            t.regime.name(),
+            t.entry,
+            t.exit,
+            level(t.stop),
+            level(t.take),
+            t.pnl,
+            t.fees
+        );
+    }
+    s.push_str("</table>\n");
+    if r.trips.len() > MAX_TRIP_ROWS {
+        let _ = writeln!(
+            s,
+            "<p>The first {MAX_TRIP_ROWS} shown; all {} are in round_trips.csv.</p>",
+            r.trips.len()
+        );
+    }
+}
+
+/// Every rule that vetoed, with its level and count.
+fn veto_table(s: &mut String, report: &Report) {
+    let ranked = &report.core.vetoes_by_rule;
+    let total: u64 = ranked.iter().map(|(_, n)| n).sum();
+    let _ = writeln!(s, "<h2>Vetoes by rule ({total})</h2>");
+    if ranked.is_empty() {
+        s.push_str("<p>No order intent was vetoed.</p>\n");
+        return;
+    }
+    s.push_str("<table><tr><th>rule</th><th>level</th><th>vetoes</th><th>share</th></tr>\n");
+    for (rule, n) in ranked {
+        let level = autobot_engine::event::Rule::ALL
+            .iter()
+            .find(|r| format!("{r:?}") == *rule)
+            .map_or("–".to_string(), |r| r.level().to_string());
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{level}</td><td>{n}</td><td>{:.1}%</td></tr>",
+            esc(rule),
+            *n as f64 * 100.0 / total.max(1) as f64
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+/// The page, with the effective configuration `config` (TOML). A chart
+/// that cannot be drawn is replaced by its error, so the figures still
+/// reach the reader.
+pub fn page(report: &Report, r: &Recorder, core: &CoreConfig, config: &str) -> String {
     let start_ms = r.equity.first().map_or(0, |e| e.0);
     let end_ms = r.span.map_or(start_ms, |s| s.1 / 1_000_000);
-    let hours = |ms: u64| ms.saturating_sub(start_ms) as f64 / 3.6e6;
+    let axis = axis_of(r);
     let equity: Vec<(f64, f64)> = r
         .equity
         .iter()
-        .map(|(t, e)| (hours(*t), e.to_f64()))
+        .map(|(t, e)| (axis.x(*t), e.to_f64()))
         .collect();
     let values: Vec<f64> = equity.iter().map(|p| p.1).collect();
     let dd: Vec<(f64, f64)> = metrics::drawdowns(&values)
@@ -199,6 +339,7 @@ pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
         .zip(&equity)
         .map(|(d, p)| (p.0, -d * 100.0))
         .collect();
+    let hold = buy_and_hold(r, &axis);
     let chart = |c: DrawResult<String>| {
         c.unwrap_or_else(|e| format!("<p>chart not drawn: {}</p>", esc(&e.to_string())))
     };
@@ -208,18 +349,43 @@ pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>autobot backtest</title>\n\
          <style>body{{font-family:sans-serif;margin:2em;max-width:{WIDTH}px}}\
          table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
-         th{{background:#f4f4f4}}td:first-child{{text-align:left}}.k{{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em}}</style>\n\
+         th{{background:#f4f4f4}}td:first-child{{text-align:left}}.k{{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em}}\
+         pre{{background:#f6f8fa;padding:1em;overflow:auto}}</style>\n\
          </head><body>\n<h1>Backtest</h1>\n<p>{} · {} → {} · {} events</p>\n",
         esc(&report.data.symbols.join(", ")),
         format_utc(start_ms * 1_000_000),
         format_utc(end_ms * 1_000_000),
         report.data.events
     );
+    let gaps = axis.gaps();
+    if !gaps.is_empty() {
+        let list: Vec<String> = gaps
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} → {} ({})",
+                    format_utc(g.from_ms * 1_000_000),
+                    format_utc(g.to_ms * 1_000_000),
+                    g.label()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "<p>The data has {} gap(s), compressed and shaded on every chart: {}</p>",
+            gaps.len(),
+            esc(&list.join("; "))
+        );
+    }
     let pct = |x: f64| format!("{:.2}%", x * 100.0);
     let opt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2}"));
     let a = &report.account;
     let rows = [
         ("Total return", pct(report.total_return)),
+        (
+            "Buy and hold (first symbol)",
+            hold.as_ref().map_or("–".into(), |h| pct(h.1)),
+        ),
         ("PnL (USDT)", a.pnl.clone()),
         ("Realized", a.realized.clone()),
         ("Fees", a.fees.clone()),
@@ -242,14 +408,22 @@ pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
     }
     s.push_str("</table>\n");
     halts(&mut s, report);
-    s.push_str(&chart(line_chart("Equity (USDT)", "USDT", &equity, false)));
     s.push_str(&chart(line_chart(
-        "Drawdown (%)",
-        "% below the peak",
+        ("Equity (USDT)", "USDT"),
+        &axis,
+        &equity,
+        hold.as_ref()
+            .map(|h| ("buy and hold, first symbol", h.0.as_slice())),
+        false,
+    )));
+    s.push_str(&chart(line_chart(
+        ("Drawdown (%)", "% below the peak"),
+        &axis,
         &dd,
+        None,
         true,
     )));
-    s.push_str(&chart(regime_chart(r, core, start_ms, end_ms)));
+    s.push_str(&chart(regime_chart(r, core, &axis)));
     s.push_str("<p>");
     for g in Regime::ALL {
         let c = regime_color(g);
@@ -262,29 +436,49 @@ pub fn page(report: &Report, r: &Recorder, core: &CoreConfig) -> String {
             g.name()
         );
     }
+    for st in autobot_engine::event::SystemState::ALL {
+        let c = state_color(st);
+        let _ = write!(
+            s,
+            "<span class=\"k\" style=\"background:rgb({},{},{})\"></span>{}",
+            c.0,
+            c.1,
+            c.2,
+            autobot_engine::core::explain::state_name(st)
+        );
+    }
     s.push_str("</p>\n");
+    price_pages(&mut s, r, core, &axis);
+    trade_list(&mut s, r, core);
+    veto_table(&mut s, report);
     for (title, list) in [
         ("By strategy", &report.per_strategy),
         ("By regime at entry", &report.per_regime),
     ] {
         let _ = writeln!(
             s,
-            "<h2>{title}</h2>\n<table><tr><th>name</th><th>trips</th><th>win rate</th><th>profit factor</th><th>PnL</th><th>fees</th></tr>"
+            "<h2>{title}</h2>\n<table><tr><th>name</th><th>trips</th><th>win rate</th><th>profit factor</th><th>PnL</th><th>fees</th><th>share of the data</th></tr>"
         );
         for b in list.iter() {
             let _ = writeln!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&b.name),
                 b.trips.trades,
                 b.trips.win_rate.map_or("–".into(), pct),
                 opt(b.trips.profit_factor),
                 b.pnl,
-                b.fees
+                b.fees,
+                b.data_share.map_or("–".into(), pct)
             );
         }
         s.push_str("</table>\n");
     }
+    let _ = writeln!(
+        s,
+        "<h2>Configuration</h2>\n<details><summary>the effective configuration (also config.toml)</summary><pre>{}</pre></details>",
+        esc(config)
+    );
     s.push_str("</body></html>\n");
     s
 }

@@ -95,7 +95,8 @@ pub fn trip_stats(pnls: &[f64]) -> TripStats {
         trades: pnls.len() as u64,
         wins,
         win_rate: (!pnls.is_empty()).then(|| wins as f64 / pnls.len() as f64),
-        profit_factor: (lost > 0.0).then(|| won / lost),
+        // `+ 0.0`: a float sum of nothing is -0.0, which prints "-0.00".
+        profit_factor: (lost > 0.0).then(|| won / lost + 0.0),
     }
 }
 
@@ -158,5 +159,8 @@ mod tests {
         let none = trip_stats(&[]);
         assert_eq!((none.win_rate, none.profit_factor), (None, None));
         assert_eq!(trip_stats(&[1.0]).profit_factor, None, "no loss");
+        // Nothing won: 0, not -0 (which prints "-0.00").
+        let lost = trip_stats(&[-1.0, -2.0]).profit_factor.unwrap();
+        assert_eq!(format!("{lost:.2}"), "0.00");
     }
 }

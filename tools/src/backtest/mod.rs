@@ -13,6 +13,7 @@
 //!   order and a damaged or truncated archive are errors.
 
 pub mod capture;
+pub mod charts;
 pub mod exchange;
 pub mod generate;
 pub mod html;

@@ -1,7 +1,7 @@
 //! What a backtest can leave besides its report: a trace of every decision
 //! (`--trace`, `OUT/trace.txt` or `trace.jsonl`, the same text `autobot
 //! replay --trace` prints) and a journal of every input its core processed
-//! (`--keep-journal`, `OUT/journal` with `OUT/config.toml`): the data,
+//! (`--keep-journal`, `OUT/journal`, beside the report's `OUT/config.toml`): the data,
 //! the bar quotes and the simulated exchange's reports, so `autobot replay
 //! OUT` explains the backtest input by input, with the same trace.
 
@@ -72,9 +72,7 @@ pub fn observer(
                 &"already holds a journal",
             ));
         }
-        let config = out.join("config.toml");
-        std::fs::write(&config, run_cfg.to_toml())
-            .map_err(|e| setup(&config.display().to_string(), &e))?;
+        // config.toml beside it comes with the report (`output::write`).
         let (j, _) = Journaller::open(autobot_engine::runtime::appender_config(
             &run_cfg.journal,
             &dir,

@@ -9,8 +9,16 @@ use super::report::Report;
 use super::run::Backtest;
 
 /// Writes the report's files into `dir` (created if need be).
-pub fn write(dir: &Path, report: &Report, bt: &Backtest, core: &CoreConfig) -> std::io::Result<()> {
+pub fn write(
+    dir: &Path,
+    report: &Report,
+    (bt, core): (&Backtest, &CoreConfig),
+    cfg: &crate::config::AppConfig,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    // The configuration the core ran: the data's symbols only.
+    let config = super::run::effective_config(cfg, core).to_toml();
+    std::fs::write(dir.join("config.toml"), &config)?;
     std::fs::write(dir.join("report.json"), report.to_json())?;
     std::fs::write(
         dir.join("trades.csv"),
@@ -20,6 +28,6 @@ pub fn write(dir: &Path, report: &Report, bt: &Backtest, core: &CoreConfig) -> s
         dir.join("round_trips.csv"),
         super::report::trips_csv(&bt.recorder, core),
     )?;
-    let html = super::html::page(report, &bt.recorder, core);
+    let html = super::html::page(report, &bt.recorder, core, &config);
     std::fs::write(dir.join("report.html"), html)
 }

@@ -97,6 +97,14 @@ pub struct Trip {
     pub pnl: Money,
     /// Fees paid over it.
     pub fees: Money,
+    /// Average entry price after the opening fill.
+    pub entry: Price,
+    /// Price of the closing fill.
+    pub exit: Price,
+    /// The holder's stop and target right after the opening fill.
+    pub stop: Option<Price>,
+    /// See `stop`.
+    pub take: Option<Price>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -108,6 +116,9 @@ struct OpenTrip {
     opened_ms: u64,
     pnl: Money,
     fees: Money,
+    entry: Price,
+    stop: Option<Price>,
+    take: Option<Price>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -131,6 +142,18 @@ pub struct Recorder {
     pub trips: Vec<Trip>,
     /// (time ms, symbol, regime) at the start and at each change.
     pub regimes: Vec<(u64, SymbolId, Regime)>,
+    /// Market-data inputs seen in each regime (of their symbol), by
+    /// `Regime as usize`: regime shares by bars or ticks, which a gap in
+    /// the data does not inflate.
+    pub regime_inputs: [u64; 4],
+    /// Each symbol's price (mark, or mid) on the equity's sampling grid:
+    /// (time ms, price).
+    pub prices: Vec<Vec<(u64, f64)>>,
+    /// Pauses in the market data longer than an hour (or three bars): (last
+    /// time before, first time after), ms. The charts compress them.
+    pub data_gaps: Vec<(u64, u64)>,
+    last_data_ms: u64,
+    bar_ms: u64,
     /// Funding paid (negative) or received over the run.
     pub funding: Money,
     /// Nanoseconds of exchange time with some position held.
@@ -139,6 +162,8 @@ pub struct Recorder {
     pub span: Option<(u64, u64)>,
     /// Every HALT, in order.
     pub halts: Vec<Halt>,
+    /// (time ms, state) at each system-state change.
+    pub states: Vec<(u64, SystemState)>,
     held_since: Option<u64>,
     symbols: Vec<SymbolTrack>,
     /// Strategy of each recent strategy order.
@@ -164,10 +189,16 @@ impl Recorder {
             fills: Vec::with_capacity(4096),
             trips: Vec::with_capacity(1024),
             regimes: Vec::with_capacity(256),
+            regime_inputs: [0; 4],
+            prices: vec![Vec::with_capacity(4096); symbols],
+            data_gaps: Vec::new(),
+            last_data_ms: 0,
+            bar_ms: 0,
             funding: Money::ZERO,
             exposed_ns: 0,
             span: None,
             halts: Vec::new(),
+            states: Vec::new(),
             held_since: None,
             symbols: vec![SymbolTrack::default(); symbols],
             order_strategy: Vec::with_capacity(256),
@@ -208,6 +239,26 @@ impl Recorder {
         if t != 0 {
             self.advance(t, core);
         }
+        if matches!(
+            ev.body,
+            InputBody::BookTicker(_)
+                | InputBody::AggTrade(_)
+                | InputBody::Kline(_)
+                | InputBody::Depth(_)
+                | InputBody::MarkPrice(_)
+        ) {
+            if let InputBody::Kline(k) = ev.body {
+                self.bar_ms = self.bar_ms.max(u64::from(k.interval_secs) * 1000);
+            }
+            let gap = self.bar_ms.saturating_mul(3).max(3_600_000);
+            if self.last_data_ms != 0 && ms > self.last_data_ms.saturating_add(gap) {
+                self.data_gaps.push((self.last_data_ms, ms));
+            }
+            self.last_data_ms = self.last_data_ms.max(ms);
+            if let Some(track) = self.symbols.get(usize::from(ev.header.symbol.0)) {
+                self.regime_inputs[track.regime as usize] += 1;
+            }
+        }
         for o in outs {
             self.on_output(o, ms);
             if let OutputBody::StateChange(c) = o.body {
@@ -241,6 +292,7 @@ impl Recorder {
     /// A state change: a HALT begins (with what was open) or lifts.
     fn on_state(&mut self, c: StateChange, seq: u64, ms: u64, core: &Core) {
         let ms = ms.max(self.span.map_or(0, |s| s.1 / 1_000_000));
+        self.states.push((ms, c.to));
         if c.to == SystemState::Halted {
             let open = core
                 .instruments()
@@ -280,6 +332,7 @@ impl Recorder {
                     self.regimes.push((at, sym, Regime::default()));
                 }
                 self.equity.push((at, core.account().equity()));
+                self.sample_prices(at, core);
                 self.next_sample = (t / self.period_ns + 1) * self.period_ns;
             }
             Some(span) if t > span.1 => span.1 = t,
@@ -287,7 +340,17 @@ impl Recorder {
         }
         if t >= self.next_sample && self.next_sample != 0 {
             self.equity.push((t / 1_000_000, core.account().equity()));
+            self.sample_prices(t / 1_000_000, core);
             self.next_sample = (t / self.period_ns + 1) * self.period_ns;
+        }
+    }
+
+    fn sample_prices(&mut self, ms: u64, core: &Core) {
+        for (i, series) in self.prices.iter_mut().enumerate() {
+            let sym = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+            if let Some(p) = core.mark(sym) {
+                series.push((ms, p.to_f64()));
+            }
         }
     }
 
@@ -385,13 +448,21 @@ impl Recorder {
                 closed_ms: ms,
                 pnl: t.pnl,
                 fees: t.fees,
+                entry: t.entry,
+                exit: u.last_price,
+                stop: t.stop,
+                take: t.take,
             });
         }
         if now != 0 && (was == 0 || now.signum() != was.signum()) {
             // An opening fill's fee belongs to the new trip, unless the
             // fill also closed one (a flip), which took it already.
             let fee = if closed { Money::ZERO } else { u.fee };
+            let holding = core.holding(sym).unwrap_or_default();
             track.trip = Some(OpenTrip {
+                entry: pos.avg_entry().unwrap_or(u.last_price),
+                stop: holding.stop,
+                take: holding.take,
                 side: if now > 0 { Side::Buy } else { Side::Sell },
                 strategy,
                 origin: b.origin,

@@ -67,9 +67,10 @@ pub struct Breakdown {
     pub pnl: String,
     /// Fees of its trips, USDT.
     pub fees: String,
-    /// Share of the symbols' time spent in it (regimes only).
+    /// Share of the symbols' market-data inputs (bars or ticks) seen in it
+    /// (regimes only; by data, so a gap between data segments counts for none).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_share: Option<f64>,
+    pub data_share: Option<f64>,
     /// When the instance became warm on each symbol, and its warm-up
     /// (strategies only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -236,7 +237,7 @@ pub fn strategy_name(i: u8, instances: &[InstanceConfig]) -> String {
 fn breakdown<'a>(
     name: String,
     trips: impl Iterator<Item = &'a super::record::Trip>,
-    time_share: Option<f64>,
+    data_share: Option<f64>,
 ) -> Breakdown {
     let (mut pnls, mut pnl, mut fees) = (Vec::new(), Money::ZERO, Money::ZERO);
     for t in trips {
@@ -249,7 +250,7 @@ fn breakdown<'a>(
         trips: metrics::trip_stats(&pnls),
         pnl: pnl.to_string(),
         fees: fees.to_string(),
-        time_share,
+        data_share,
         warm: Vec::new(),
     }
 }
@@ -269,12 +270,11 @@ fn warm_of(bt: &Backtest, core: &CoreConfig, k: usize) -> Vec<Warm> {
         .collect()
 }
 
-/// Time spent in each regime, over every symbol, as shares.
+/// Each regime's share of the market-data inputs (bars, or ticks), over
+/// every symbol: by data, so a gap between data segments counts for none
+/// (by time, a 21-month gap counted for the regime it began in).
 fn regime_shares(r: &Recorder) -> [f64; 4] {
-    let mut spent = [0u64; 4];
-    for (_, regime, from, until) in r.regime_spans() {
-        spent[regime as usize] += until.saturating_sub(from);
-    }
+    let spent = r.regime_inputs;
     let total: u64 = spent.iter().sum();
     spent.map(|s| {
         if total == 0 {
@@ -569,6 +569,10 @@ pub fn trips_csv(r: &Recorder, core: &CoreConfig) -> String {
         "regime",
         "pnl",
         "fees",
+        "entry",
+        "exit",
+        "stop",
+        "target",
     ];
     let rows = r.trips.iter().map(|t| {
         let side = if t.side == autobot_engine::types::Side::Buy {
@@ -588,12 +592,16 @@ pub fn trips_csv(r: &Recorder, core: &CoreConfig) -> String {
             t.regime.name().to_string(),
             t.pnl.to_string(),
             t.fees.to_string(),
+            t.entry.to_string(),
+            t.exit.to_string(),
+            t.stop.map_or(String::new(), |p| p.to_string()),
+            t.take.map_or(String::new(), |p| p.to_string()),
         ]
     });
     crate::text::csv_text(&header, rows)
 }
 
-fn symbol_name(core: &CoreConfig, sym: SymbolId) -> &str {
+pub(crate) fn symbol_name(core: &CoreConfig, sym: SymbolId) -> &str {
     core.instruments
         .get(usize::from(sym.0))
         .map_or("?", |i| i.name.as_str())

@@ -265,6 +265,18 @@ pub struct Finished {
     pub elapsed: std::time::Duration,
 }
 
+/// `cfg` as the backtest's core ran it: only the instruments `core` has
+/// (the data's), in its order.
+pub fn effective_config(
+    cfg: &crate::config::AppConfig,
+    core: &CoreConfig,
+) -> crate::config::AppConfig {
+    let mut c = cfg.clone();
+    c.instruments
+        .retain(|i| core.instruments.iter().any(|k| k.name.as_str() == i.symbol));
+    c
+}
+
 /// The configuration restricted to `symbols` (the data's, in `SymbolId`
 /// order), which must be configured and in the configuration's order: a
 /// configured symbol without data would go stale and hold the core in

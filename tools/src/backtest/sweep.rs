@@ -336,7 +336,7 @@ fn run_point(
     let done = run_backtest(&point.config, data, window, false).map_err(failed)?;
     let rep = Report::new(&done.backtest, &done.core, &point.config.backtest);
     if let Some(dir) = out {
-        output::write(dir, &rep, &done.backtest, &done.core)
+        output::write(dir, &rep, (&done.backtest, &done.core), &point.config)
             .map_err(|e| SweepError::Write(format!("{}: {e}", dir.display())))?;
     }
     Ok(Outcome::of(&point.settings, window, &rep))

@@ -368,7 +368,7 @@ pub(crate) fn backtest(
         anyhow::bail!("writing what the backtest keeps: {e}");
     }
     let rep = report::Report::new(&done.backtest, &done.core, &cfg.backtest);
-    output::write(&out, &rep, &done.backtest, &done.core)
+    output::write(&out, &rep, (&done.backtest, &done.core), &cfg)
         .with_context(|| format!("writing the report into {}", out.display()))?;
     print!("{}", rep.summary());
     let secs = done.elapsed.as_secs_f64().max(1e-9);
