@@ -133,11 +133,16 @@ pub fn serve(
     };
     let (token, written) = crate::control::endpoint_token(&dir.join(TOKEN_FILE))?;
     let mut files: Vec<_> = written.into_iter().collect();
-    let reports = ["summary.txt", "latency/latency.html", "report.html"]
-        .iter()
-        .filter(|f| dir.join(f).is_file())
-        .map(|f| (f.to_string(), dir.join(f).display().to_string()))
-        .collect();
+    let reports = [
+        "summary.txt",
+        "latency/latency.html",
+        "report.html",
+        "analysis/analysis.html",
+    ]
+    .iter()
+    .filter(|f| dir.join(f).is_file())
+    .map(|f| (f.to_string(), dir.join(f).display().to_string()))
+    .collect();
     let live = crate::control::endpoint_config(&cfg, listen, token, dir)?;
     let server = ControlServer::start(
         ControlConfig {

@@ -1,6 +1,7 @@
 //! The pieces of the `autobot` command line that tests also drive: the whole
 //! configuration file, the deployment gate, the paper run, and its summary.
 
+pub mod analyze;
 pub mod backtest;
 pub mod calibrate;
 pub mod config;

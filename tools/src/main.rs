@@ -178,6 +178,23 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         doc: Option<PathBuf>,
     },
+    /// Judge every round trip of a run or a backtest (kept with
+    /// --keep-journal): MFE and MAE (bp and R), time in trade, exit reason,
+    /// regime and strategy at entry, fees over gross, and labels with their
+    /// rules (stopped then target, fee-dominated, against the trend, max
+    /// hold in profit, late entry); each vetoed strategy intent's
+    /// hypothetical outcome. Writes analysis.json, trips.csv, vetoed.csv and
+    /// analysis.html into DIR/analysis (or --out).
+    Analyze {
+        /// Run directory, or a backtest's --out kept with --keep-journal.
+        dir: PathBuf,
+        /// Output directory [default: DIR/analysis].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Use this configuration instead of DIR/config.toml.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Convert data files into a journal once, so backtests replay them at
     /// full speed: Binance aggTrades, bookTicker and klines CSVs and bar
     /// CSVs (plain, .gz or .zip; the format is read from the header), merged
@@ -558,6 +575,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             },
         ),
         Command::Import { files, out, config } => commands::import(files, out, config),
+        Command::Analyze { dir, out, config } => {
+            let a = autobot_tools::analyze::analyze(&dir, config.as_deref())?;
+            let to = out.unwrap_or_else(|| dir.join("analysis"));
+            let written = autobot_tools::analyze::write(&a, &to)?;
+            println!(
+                "{} round trips judged, {} labelled; {} vetoed intents ({} simulated, hypothetical PnL {:.2} USDT)",
+                a.trips.len(),
+                a.trips.iter().filter(|t| !t.labels.is_empty()).count(),
+                a.vetoed,
+                a.vetoed_simulated,
+                a.vetoed_hypothetical_pnl
+            );
+            for g in &a.by_label {
+                println!("  {:<22} {:>6} trips  PnL {:.2}", g.name, g.trips, g.pnl);
+            }
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+            Ok(())
+        }
         Command::Strategies {
             files,
             config,

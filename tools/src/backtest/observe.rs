@@ -46,8 +46,7 @@ pub fn observer(
     let setup = |what: &str, e: &dyn std::fmt::Display| BacktestError::Keep(format!("{what}: {e}"));
     std::fs::create_dir_all(out).map_err(|e| setup(&out.display().to_string(), &e))?;
     // The configuration as the backtest's core has it: the data's symbols.
-    let mut run_cfg = cfg.clone();
-    run_cfg.instruments.retain(|i| symbols.contains(&i.symbol));
+    let run_cfg = super::run::effective_config(cfg, symbols);
     let tracer = match &keep.trace {
         Some(opts) => {
             let t = opts

@@ -17,7 +17,12 @@ pub fn write(
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     // The configuration the core ran: the data's symbols only.
-    let config = super::run::effective_config(cfg, core).to_toml();
+    let symbols: Vec<String> = core
+        .instruments
+        .iter()
+        .map(|i| i.name.to_string())
+        .collect();
+    let config = super::run::effective_config(cfg, &symbols).to_toml();
     std::fs::write(dir.join("config.toml"), &config)?;
     std::fs::write(dir.join("report.json"), report.to_json())?;
     std::fs::write(

@@ -265,15 +265,35 @@ pub struct Finished {
     pub elapsed: std::time::Duration,
 }
 
-/// `cfg` as the backtest's core ran it: only the instruments `core` has
-/// (the data's), in its order.
+/// `cfg` as the backtest's core ran it: only the instruments of `symbols`
+/// (the data's), and the correlated groups among them. It loads again as
+/// it is (`config.toml` beside a report or a kept journal).
 pub fn effective_config(
     cfg: &crate::config::AppConfig,
-    core: &CoreConfig,
+    symbols: &[String],
 ) -> crate::config::AppConfig {
     let mut c = cfg.clone();
-    c.instruments
-        .retain(|i| core.instruments.iter().any(|k| k.name.as_str() == i.symbol));
+    let keep: Vec<bool> = c
+        .instruments
+        .iter()
+        .map(|i| symbols.contains(&i.symbol))
+        .collect();
+    c.instruments.retain(|i| symbols.contains(&i.symbol));
+    // The synthetic market's start prices go with their instruments (a
+    // listed symbol has none: it takes the first's, unused by a replay).
+    let prices = &mut c.market.start_prices;
+    if prices.len() == keep.len() {
+        let mut k = keep.iter();
+        prices.retain(|_| k.next().copied().unwrap_or(false));
+    }
+    if let Some(&first) = prices.first().or(cfg.market.start_prices.first()) {
+        prices.resize(c.instruments.len(), first);
+    }
+    let groups = &mut c.risk.portfolio.correlated;
+    for g in groups.iter_mut() {
+        g.retain(|s| symbols.contains(s));
+    }
+    groups.retain(|g| g.len() > 1);
     c
 }
 

@@ -1,0 +1,103 @@
+//! `autobot analyze` end to end on a backtest kept with `--keep-journal`:
+//! every round trip of the report is judged (same count, same PnL but for
+//! funding), each with its excursions and labels, the labels' rules are
+//! written down, the vetoed intents' outcomes are marked hypothetical, and
+//! the same journal gives the same analysis.
+
+use autobot_test_support::Scratch;
+
+mod common;
+use common::{autobot, text};
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "{}", text(o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn every_round_trip_of_a_backtest_is_judged_with_its_rules() {
+    let scratch = Scratch::new("analyze");
+    let data = scratch.path().join("data");
+    ok(&autobot()
+        .args(["generate", "--rows", "60000", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap());
+    let files: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let out = scratch.path().join("bt");
+    ok(&autobot()
+        .args(["backtest", "--keep-journal", "--out"])
+        .arg(&out)
+        .args(&files)
+        .output()
+        .unwrap());
+    let said = ok(&autobot().arg("analyze").arg(&out).output().unwrap());
+    assert!(said.contains("round trips judged"), "{said}");
+    let dir = out.join("analysis");
+    for f in ["analysis.json", "trips.csv", "vetoed.csv", "analysis.html"] {
+        assert!(dir.join(f).is_file(), "no {f}");
+    }
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let trips = a["trips"].as_array().unwrap();
+    assert_eq!(
+        trips.len() as u64,
+        r["round_trips"]["trades"].as_u64().unwrap()
+    );
+    assert!(!trips.is_empty());
+    // Net PnL of the trips: the report's round trips' (which add the
+    // funding paid while open) within the run's funding.
+    let net: f64 = trips.iter().map(|t| t["pnl"].as_f64().unwrap()).sum();
+    let csv = std::fs::read_to_string(out.join("round_trips.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "pnl").unwrap();
+    let want: f64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
+        .sum();
+    let funding: f64 = r["account"]["funding"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (net - want).abs() <= funding.abs() + 1e-6,
+        "{net} vs {want} (funding {funding})"
+    );
+    for t in trips {
+        assert!(t["mfe_bp"].as_f64().unwrap() >= 0.0 && t["mae_bp"].as_f64().unwrap() >= 0.0);
+        assert!(
+            t["exit_reason"].as_str().is_some_and(|s| !s.is_empty()),
+            "{t}"
+        );
+        assert!(t["strategy"].as_str().is_some_and(|s| !s.is_empty()), "{t}");
+    }
+    // Every label's rule is written down, in the JSON and on the page.
+    let html = std::fs::read_to_string(dir.join("analysis.html")).unwrap();
+    for (name, rule) in a["rules"].as_object().unwrap() {
+        assert!(html.contains(name.as_str()) && !rule.as_str().unwrap().is_empty());
+    }
+    assert!(html.contains("HYPOTHETICAL"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("trips.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        trips.len() + 1
+    );
+    // The same journal, the same analysis.
+    let again = scratch.path().join("again");
+    ok(&autobot()
+        .arg("analyze")
+        .arg(&out)
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("analysis.json")).unwrap(),
+        std::fs::read_to_string(again.join("analysis.json")).unwrap()
+    );
+}
