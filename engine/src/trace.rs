@@ -378,73 +378,78 @@ impl Tracer {
         }
     }
 
-    /// An output in words.
     fn text(&self, o: &OutputBody) -> String {
-        match o {
-            OutputBody::Signal(s) => format!(
-                "{} wants {:?} ({:?}, confidence {}) at {}; stop {}, target {}, size {}",
-                self.names.strategy(s.strategy),
-                s.stance,
-                s.reason,
-                s.confidence,
-                s.entry,
-                s.stop,
-                s.take,
-                s.qty
-            ),
-            OutputBody::Audit(a) => explain::audit_line(a, &self.names.symbol(a.symbol)),
-            OutputBody::NewOrder(n) => format!(
-                "new #{} {:?} {:?} {} {} at {}{}{}",
-                n.client_id.0,
-                n.side,
-                n.kind,
-                n.qty,
-                self.names.symbol(n.symbol),
-                if n.price.is_positive() {
-                    n.price.to_string()
-                } else {
-                    "market".into()
-                },
-                if n.reduce_only { ", reduce-only" } else { "" },
-                if n.post_only { ", post-only" } else { "" },
-            ),
-            OutputBody::Cancel(c) => format!("cancel #{}", c.client_id.0),
-            OutputBody::Alert(a) if !about_symbol(a.code) => {
-                format!("alert {:?}: {}", a.code, explain::alert_text(a))
-            }
-            OutputBody::Alert(a) => format!(
-                "alert {:?} on {}: {}",
-                a.code,
-                self.names.symbol(a.symbol),
-                explain::alert_text(a)
-            ),
-            OutputBody::StateChange(c) => format!(
-                "state {} -> {} ({:?})",
-                explain::state_name(c.from),
-                explain::state_name(c.to),
-                c.cause
-            ),
-            OutputBody::ModeChange(c) => format!(
-                "mode {} -> {} ({:?})",
-                explain::mode_name(c.from),
-                explain::mode_name(c.to),
-                c.cause
-            ),
-            OutputBody::Regime(r) => format!(
-                "regime {:?} -> {:?} (strength {}, volatility {} bps)",
-                r.from, r.to, r.strength, r.vol_bps
-            ),
-            OutputBody::Funding(f) => format!(
-                "funding {} USDT at rate {} on mark {}",
-                f.amount, f.rate, f.mark
-            ),
-            OutputBody::Weight(w) => format!(
-                "{} weight {} after {} losses",
-                self.names.strategy(w.strategy),
-                w.weight,
-                w.losses
-            ),
+        output_text(o, &self.names)
+    }
+}
+
+/// An output in words, with `names` for symbols and strategies: what the
+/// trace and the dashboard's decision log print.
+pub fn output_text(o: &OutputBody, names: &Names) -> String {
+    match o {
+        OutputBody::Signal(s) => format!(
+            "{} wants {:?} ({:?}, confidence {}) at {}; stop {}, target {}, size {}",
+            names.strategy(s.strategy),
+            s.stance,
+            s.reason,
+            s.confidence,
+            s.entry,
+            s.stop,
+            s.take,
+            s.qty
+        ),
+        OutputBody::Audit(a) => explain::audit_line(a, &names.symbol(a.symbol)),
+        OutputBody::NewOrder(n) => format!(
+            "new #{} {:?} {:?} {} {} at {}{}{}",
+            n.client_id.0,
+            n.side,
+            n.kind,
+            n.qty,
+            names.symbol(n.symbol),
+            if n.price.is_positive() {
+                n.price.to_string()
+            } else {
+                "market".into()
+            },
+            if n.reduce_only { ", reduce-only" } else { "" },
+            if n.post_only { ", post-only" } else { "" },
+        ),
+        OutputBody::Cancel(c) => format!("cancel #{}", c.client_id.0),
+        OutputBody::Alert(a) if !about_symbol(a.code) => {
+            format!("alert {:?}: {}", a.code, explain::alert_text(a))
         }
+        OutputBody::Alert(a) => format!(
+            "alert {:?} on {}: {}",
+            a.code,
+            names.symbol(a.symbol),
+            explain::alert_text(a)
+        ),
+        OutputBody::StateChange(c) => format!(
+            "state {} -> {} ({:?})",
+            explain::state_name(c.from),
+            explain::state_name(c.to),
+            c.cause
+        ),
+        OutputBody::ModeChange(c) => format!(
+            "mode {} -> {} ({:?})",
+            explain::mode_name(c.from),
+            explain::mode_name(c.to),
+            c.cause
+        ),
+        OutputBody::Regime(r) => format!(
+            "regime {:?} -> {:?} (strength {}, volatility {} bps)",
+            r.from, r.to, r.strength, r.vol_bps
+        ),
+        OutputBody::Funding(f) => format!(
+            "funding {} USDT at rate {} on mark {}",
+            f.amount, f.rate, f.mark
+        ),
+        OutputBody::Weight(w) => format!(
+            "{} weight {} after {} losses",
+            names.strategy(w.strategy),
+            w.weight,
+            w.losses
+        ),
     }
 }
 

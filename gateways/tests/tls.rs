@@ -11,7 +11,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use autobot_gateways::http::{
     Handled, Handler, Head, HttpServer, ListenError, Response, TlsError, TlsIdentity,
@@ -54,32 +53,14 @@ fn identity_files(dir: &Path, name: &str) -> (PathBuf, PathBuf, Vec<u8>) {
     (cert, key, made.cert.der().to_vec())
 }
 
-/// A client trusting `cert` as its only root, checking the name
-/// `localhost`.
-fn client(port: u16, cert: &[u8]) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls_pki_types::CertificateDer::from(cert.to_vec()))
-        .unwrap();
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let conn =
-        rustls::ClientConnection::new(Arc::new(cfg), "localhost".try_into().unwrap()).unwrap();
-    let socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    rustls::StreamOwned::new(conn, socket)
-}
+use autobot_test_support::tls::client;
 
 fn get(port: u16, cert: &[u8], path: &str) -> String {
-    let mut tls = client(port, cert);
-    write!(tls, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut out = Vec::new();
-    tls.read_to_end(&mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    autobot_test_support::tls::request(
+        port,
+        cert,
+        &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+    )
 }
 
 fn start(dir: &Path) -> (HttpServer, Vec<u8>) {

@@ -7,26 +7,12 @@
 use autobot_test_support::Scratch;
 
 mod common;
-use common::{autobot, text};
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}", text(o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{autobot, generated, ok, text};
 
 #[test]
 fn every_round_trip_of_a_backtest_is_judged_with_its_rules() {
     let scratch = Scratch::new("analyze");
-    let data = scratch.path().join("data");
-    ok(&autobot()
-        .args(["generate", "--rows", "60000", "--out"])
-        .arg(&data)
-        .output()
-        .unwrap());
-    let files: Vec<_> = std::fs::read_dir(&data)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let files = generated(&scratch.path().join("data"), 60000);
     let out = scratch.path().join("bt");
     ok(&autobot()
         .args(["backtest", "--keep-journal", "--out"])
@@ -87,6 +73,13 @@ fn every_round_trip_of_a_backtest_is_judged_with_its_rules() {
             .count(),
         trips.len() + 1
     );
+    // A report without --keep-journal is refused with what to do.
+    let bare = scratch.path().join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    std::fs::copy(out.join("report.json"), bare.join("report.json")).unwrap();
+    let o = autobot().arg("analyze").arg(&bare).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--keep-journal"), "{}", text(&o));
     // The same journal, the same analysis.
     let again = scratch.path().join("again");
     ok(&autobot()

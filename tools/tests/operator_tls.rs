@@ -9,7 +9,6 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use autobot_test_support::Scratch;
@@ -35,25 +34,7 @@ fn off_loopback(cfg: &Path, tls: &str) {
 
 /// One request over TLS trusting `cert` (checked by name: `localhost`).
 fn https(addr: SocketAddr, cert: &[u8], request: &str) -> String {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls_pki_types::CertificateDer::from(cert.to_vec()))
-        .unwrap();
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let conn =
-        rustls::ClientConnection::new(Arc::new(cfg), "localhost".try_into().unwrap()).unwrap();
-    let socket = TcpStream::connect(("127.0.0.1", addr.port())).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, socket);
-    tls.write_all(request.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    tls.read_to_end(&mut out).unwrap();
-    String::from_utf8_lossy(&out).into_owned()
+    autobot_test_support::tls::request(addr.port(), cert, request)
 }
 
 #[test]

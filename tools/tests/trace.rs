@@ -10,12 +10,7 @@ use std::path::Path;
 use autobot_test_support::Scratch;
 
 mod common;
-use common::{autobot, text};
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}", text(o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{autobot, generated, ok, text};
 
 /// The replay's trace: its stdout without the summary lines after it.
 fn replay_trace(dir: &Path, args: &[&str]) -> String {
@@ -39,16 +34,7 @@ fn replay_trace(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn a_backtest_trace_is_the_replay_trace_of_the_journal_it_kept() {
     let scratch = Scratch::new("trace");
-    let data = scratch.path().join("data");
-    ok(&autobot()
-        .args(["generate", "--rows", "40000", "--out"])
-        .arg(&data)
-        .output()
-        .unwrap());
-    let files: Vec<_> = std::fs::read_dir(&data)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let files = generated(&scratch.path().join("data"), 40000);
     let out = scratch.path().join("bt");
     ok(&autobot()
         .args(["backtest", "--trace", "--keep-journal", "--out"])

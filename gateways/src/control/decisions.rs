@@ -17,6 +17,7 @@
 //! The tap never waits for it: when the endpoint is behind, records are
 //! dropped there and counted, and the view says how many.
 
+use autobot_engine::trace::{Names, output_text};
 use autobot_engine::types::UnixNanos;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -111,8 +112,8 @@ pub(super) struct Decisions {
     /// first, with when they were taken: a fill can come before the audit
     /// of its order (two queues, two threads), so it waits for it a little.
     waiting: VecDeque<(InputEvent, std::time::Instant)>,
-    symbols: Vec<String>,
-    strategies: Vec<String>,
+    /// Symbols and strategy instances by number.
+    names: Names,
     audits: VecDeque<Row>,
     signals: VecDeque<Row>,
     orders: VecDeque<Row>,
@@ -156,8 +157,10 @@ impl Decisions {
             sent_by: VecDeque::new(),
             last_signal: vec![String::new(); symbols.len()],
             waiting: VecDeque::new(),
-            symbols,
-            strategies,
+            names: Names {
+                symbols,
+                strategies,
+            },
             audits: VecDeque::with_capacity(KEEP),
             signals: VecDeque::with_capacity(KEEP),
             orders: VecDeque::with_capacity(KEEP),
@@ -166,7 +169,8 @@ impl Decisions {
     }
 
     fn symbol(&self, id: u16) -> String {
-        self.symbols
+        self.names
+            .symbols
             .get(usize::from(id))
             .cloned()
             .unwrap_or_else(|| format!("#{id}"))
@@ -327,6 +331,7 @@ impl Decisions {
             }
             OutputBody::Signal(s) => {
                 let by = self
+                    .names
                     .strategies
                     .get(usize::from(s.strategy))
                     .cloned()
@@ -339,10 +344,7 @@ impl Decisions {
                     seq,
                     symbol: self.symbol(s.symbol.0),
                     what: format!("{:?}", s.stance).to_lowercase(),
-                    text: format!(
-                        "{by} wants {:?} ({:?}, confidence {}) at {}; stop {}, target {}, size {}",
-                        s.stance, s.reason, s.confidence, s.entry, s.stop, s.take, s.qty
-                    ),
+                    text: output_text(&ev.body, &self.names),
                     by,
                 };
                 push(&mut self.signals, row);
@@ -354,20 +356,7 @@ impl Decisions {
                     symbol: self.symbol(o.symbol.0),
                     what: "new".into(),
                     by: String::new(),
-                    text: format!(
-                        "#{} {:?} {:?} {} at {}{}{}",
-                        o.client_id.0,
-                        o.side,
-                        o.kind,
-                        o.qty,
-                        if o.price.is_positive() {
-                            o.price.to_string()
-                        } else {
-                            "market".into()
-                        },
-                        if o.reduce_only { ", reduce-only" } else { "" },
-                        if o.post_only { ", post-only" } else { "" },
-                    ),
+                    text: output_text(&ev.body, &self.names),
                 };
                 push(&mut self.orders, row);
             }
@@ -378,7 +367,7 @@ impl Decisions {
                     symbol: self.symbol(c.symbol.0),
                     what: "cancel".into(),
                     by: String::new(),
-                    text: format!("cancel #{}", c.client_id.0),
+                    text: output_text(&ev.body, &self.names),
                 };
                 push(&mut self.orders, row);
             }

@@ -500,6 +500,12 @@ fn groups(trips: &[TripRow], key: impl Fn(&TripRow) -> Vec<String>) -> Vec<Group
 /// Analyses the journal of `dir` (a run or a backtest kept with
 /// `--keep-journal`; `config` overrides its config.toml).
 pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
+    if !dir.join("journal").is_dir() && dir.join("report.json").is_file() {
+        anyhow::bail!(
+            "{} is a backtest report without its inputs: run the backtest again with --keep-journal",
+            dir.display()
+        );
+    }
     let (journal_dir, cfg, _) = crate::replay::locate(dir, config)?;
     let journal = crate::position::open_until(&journal_dir, None, &mut std::io::stderr())?;
     let core_cfg = cfg.core();

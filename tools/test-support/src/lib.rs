@@ -22,10 +22,13 @@
 //!
 //! [`receiver`]: a local HTTP receiver on loopback that records requests
 //! and answers them from a script of statuses (the notification tests).
+//!
+//! [`tls`]: a TLS client that trusts one certificate (the HTTPS tests).
 
 pub mod configs;
 pub mod receiver;
 mod scratch;
+pub mod tls;
 
 pub use scratch::Scratch;
 

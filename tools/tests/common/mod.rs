@@ -25,6 +25,28 @@ pub fn ctl(run: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A command's stdout, asserting it succeeded.
+pub fn ok(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "{}", text(o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The seeded synthetic market of `rows` book tickers as data files in
+/// `dir` (`autobot generate`).
+pub fn generated(dir: &Path, rows: u32) -> Vec<PathBuf> {
+    ok(&autobot()
+        .args(["generate", "--rows", &rows.to_string(), "--out"])
+        .arg(dir)
+        .output()
+        .unwrap());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
 /// A command's stdout and stderr together.
 pub fn text(o: &std::process::Output) -> String {
     format!(
