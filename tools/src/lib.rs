@@ -10,6 +10,7 @@ pub mod control_tls;
 pub mod doctor;
 pub mod drift;
 pub mod exchange;
+pub mod features_cmd;
 pub mod finished;
 pub mod gate;
 pub mod indicators;

@@ -178,6 +178,27 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         doc: Option<PathBuf>,
     },
+    /// Write the model feature vector (docs/ml.md) of every closed base bar
+    /// of some data, with forward-return labels, as CSV, and a manifest
+    /// naming every column, the feature list's version and hash
+    /// (FILE.manifest.json).
+    Features {
+        /// Data files (omit with --journal).
+        #[arg(value_name = "FILE", required_unless_present = "journal")]
+        files: Vec<PathBuf>,
+        /// An `autobot import` directory instead of files.
+        #[arg(long, value_name = "DIR", conflicts_with = "files")]
+        journal: Option<PathBuf>,
+        /// The CSV to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Label horizons in bars, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "5,15,60")]
+        horizons: Vec<u32>,
+        /// Configuration file (instruments, strategy.bar_secs) [default: config/backtest-1m.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Judge every round trip of a run or a backtest (kept with
     /// --keep-journal): MFE and MAE (bp and R), time in trade, exit reason,
     /// regime and strategy at entry, fees over gross, and labels with their
@@ -575,6 +596,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             },
         ),
         Command::Import { files, out, config } => commands::import(files, out, config),
+        Command::Features {
+            files,
+            journal,
+            out,
+            horizons,
+            config,
+        } => {
+            let config = config.unwrap_or_else(|| PathBuf::from("config/backtest-1m.toml"));
+            let cfg = autobot_tools::config::AppConfig::load(&config)?;
+            let data = journal.map_or(
+                autobot_tools::backtest::run::DataSource::Files(files),
+                autobot_tools::backtest::run::DataSource::Imported,
+            );
+            let m = autobot_tools::features_cmd::export(&cfg, &data, &out, &horizons)?;
+            println!(
+                "wrote {} rows of {} features (version {}, hash {}) to {} and {}",
+                m.rows,
+                autobot_engine::features::vector::N,
+                m.feature_version,
+                m.feature_hash,
+                out.display(),
+                autobot_tools::features_cmd::manifest_path(&out).display()
+            );
+            Ok(())
+        }
         Command::Analyze { dir, out, config } => {
             let a = autobot_tools::analyze::analyze(&dir, config.as_deref())?;
             let to = out.unwrap_or_else(|| dir.join("analysis"));

@@ -332,6 +332,17 @@ struct Opened {
     funding_files: Vec<PathBuf>,
 }
 
+/// The inputs of `data` in time order and its symbols (in `SymbolId`
+/// order): what a backtest reads, for other readers of the same data
+/// (`autobot features`).
+pub fn data_inputs(
+    cfg: &crate::config::AppConfig,
+    data: &DataSource,
+) -> Result<(Inputs, Vec<String>), BacktestError> {
+    let o = open_data(cfg, data)?;
+    Ok((o.inputs, o.symbols))
+}
+
 fn open_data(cfg: &crate::config::AppConfig, data: &DataSource) -> Result<Opened, BacktestError> {
     let configured: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
     Ok(match data {

@@ -29,4 +29,5 @@ pub mod series;
 pub mod set;
 pub mod smc;
 pub mod ta;
+pub mod vector;
 pub mod vwap_bands;

@@ -1,0 +1,183 @@
+//! `autobot features`: the model feature vectors (`features::vector`, the
+//! code the advisor will run) of every closed base bar of some data, with
+//! forward-return labels, as CSV and a manifest naming every column, the
+//! list's version and its hash.
+//!
+//! Bars are the data's klines of the base interval (`strategy.bar_secs[0]`),
+//! or candles built from its trades with the core's `Candles`. A label is
+//! left empty where the bar `h` ahead does not exist or a gap in the data
+//! lies between (a return across 21 months is no 5-bar return).
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use autobot_engine::event::{InputBody, Kline};
+use autobot_engine::features::candles::Candles;
+use autobot_engine::features::vector::{self, FeatureVector};
+use serde::Serialize;
+
+use crate::backtest::run::{DataSource, data_inputs};
+use crate::config::AppConfig;
+
+/// One column of the output.
+#[derive(Clone, Debug, Serialize)]
+pub struct Column {
+    /// Its header.
+    pub name: String,
+    /// What it is.
+    pub meaning: String,
+}
+
+/// What the CSV holds, beside it as `<FILE>.manifest.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// Version of the feature list.
+    pub feature_version: u32,
+    /// FNV-1a 64 of the version and the feature names, as 16 hex digits:
+    /// what a model's registry entry must name.
+    pub feature_hash: String,
+    /// Base bar, seconds.
+    pub bar_secs: u32,
+    /// Label horizons, bars.
+    pub horizons: Vec<u32>,
+    /// Every column, in order.
+    pub columns: Vec<Column>,
+    /// Rows written.
+    pub rows: u64,
+    /// Rows per symbol.
+    pub per_symbol: BTreeMap<String, u64>,
+    /// The data read.
+    pub source: Vec<String>,
+}
+
+struct Row {
+    close_ms: u64,
+    close: f64,
+    features: [f64; vector::N],
+}
+
+/// Writes the features of `data` to `out` (CSV) and its manifest.
+pub fn export(
+    cfg: &AppConfig,
+    data: &DataSource,
+    out: &Path,
+    horizons: &[u32],
+) -> anyhow::Result<Manifest> {
+    let bar_secs = cfg.strategy.bar_secs.first().copied().unwrap_or(60);
+    let (inputs, symbols) = data_inputs(cfg, data)?;
+    let n = symbols.len();
+    let mut vectors = vec![FeatureVector::new(); n];
+    let mut candles: Vec<Candles> = (0..n).map(|_| Candles::new(&[bar_secs])).collect();
+    let mut rows: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
+    inputs.for_each(|ev| {
+        let i = usize::from(ev.header.symbol.0);
+        if i >= n {
+            return ControlFlow::Continue(());
+        }
+        match ev.body {
+            InputBody::Kline(k) if k.interval_secs == bar_secs => {
+                take(&mut vectors[i], &mut rows[i], &k)
+            }
+            InputBody::AggTrade(t) => {
+                let mut closed = Vec::new();
+                candles[i].update(ev.header.exchange, &t, |_, k| closed.push(*k));
+                for k in closed {
+                    take(&mut vectors[i], &mut rows[i], &k);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    })?;
+    let mut columns = vec![
+        col("symbol", "the symbol"),
+        col("close_time", "the bar's close, UTC"),
+        col("close_ms", "the bar's close, Unix ms"),
+        col("close", "the bar's close price"),
+    ];
+    columns.extend(vector::FEATURES.iter().map(|(n, m)| col(n, m)));
+    for h in horizons {
+        columns.push(col(
+            &format!("fwd_ret_{h}"),
+            &format!(
+                "log return of the close {h} bars ahead (empty: no such bar, or a gap between)"
+            ),
+        ));
+    }
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    w.write_record(columns.iter().map(|c| c.name.as_str()))?;
+    let mut per_symbol = BTreeMap::new();
+    let mut total = 0u64;
+    let step = u64::from(bar_secs) * 1000;
+    for (i, series) in rows.iter().enumerate() {
+        for (k, r) in series.iter().enumerate() {
+            let mut rec = vec![
+                symbols[i].clone(),
+                crate::position::format_utc(r.close_ms * 1_000_000),
+                r.close_ms.to_string(),
+                r.close.to_string(),
+            ];
+            rec.extend(r.features.iter().map(|f| format!("{f:.10e}")));
+            for &h in horizons {
+                let ahead = series
+                    .get(k + h as usize)
+                    .filter(|a| a.close_ms - r.close_ms == u64::from(h) * step);
+                rec.push(ahead.map_or(String::new(), |a| {
+                    format!("{:.10e}", (a.close / r.close).ln())
+                }));
+            }
+            w.write_record(&rec)?;
+        }
+        per_symbol.insert(symbols[i].clone(), series.len() as u64);
+        total += series.len() as u64;
+    }
+    w.flush()?;
+    let manifest = Manifest {
+        feature_version: vector::FEATURE_VERSION,
+        feature_hash: format!("{:016x}", vector::hash()),
+        bar_secs,
+        horizons: horizons.to_vec(),
+        columns,
+        rows: total,
+        per_symbol,
+        source: match data {
+            DataSource::Files(f) => f.iter().map(|p| p.display().to_string()).collect(),
+            DataSource::Imported(d) => vec![d.display().to_string()],
+        },
+    };
+    let path = manifest_path(out);
+    let mut m =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    m.write_all(crate::backtest::report::pretty_json(&manifest).as_bytes())?;
+    Ok(manifest)
+}
+
+/// `<FILE>.manifest.json` beside `out`.
+pub fn manifest_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".manifest.json");
+    out.with_file_name(name)
+}
+
+/// Folds a closed base bar into a symbol's vector, keeping the row once
+/// the vector is warm.
+fn take(vector: &mut FeatureVector, rows: &mut Vec<Row>, k: &Kline) {
+    if let Some(f) = vector.on_bar(k) {
+        rows.push(Row {
+            close_ms: k.open_time.0 / 1_000_000 + u64::from(k.interval_secs) * 1000,
+            close: k.close.to_f64(),
+            features: f,
+        });
+    }
+}
+
+fn col(name: &str, meaning: &str) -> Column {
+    Column {
+        name: name.to_string(),
+        meaning: meaning.to_string(),
+    }
+}
