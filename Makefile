@@ -5,7 +5,7 @@ CARGO    ?= cargo
 CONFIG   ?= config/paper.toml
 ARGS     ?=
 
-.PHONY: run test bench lint fmt deps build clean help crash-test strategies
+.PHONY: run test bench lint fmt deps build clean help crash-test strategies model
 
 help:
 	@echo "make run    paper-trade on the synthetic market via the loopback exchange simulator (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   rustfmt check + clippy -D warnings + no module cycles + no I/O crate under autobot-core"
 	@echo "make strategies  each shipped strategy alone, walk-forward out of sample on ../shared/data's BTCUSDT 1m bars, against buy-and-hold; the table into docs/strategies.md"
 	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"
+	@echo "make model  the advisor's model: features of ../shared/data's BTCUSDT 1m bars, purged walk-forward, models/btc_1m_logreg.onnx + .json (docs/ml.md)"
 
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
@@ -31,6 +32,15 @@ test: deps
 BARS ?= ../shared/data/klines/BTCUSDT_perp_1m.csv
 strategies: build
 	./target/release/autobot strategies -c config/backtest-1m.toml --folds 4 --doc docs/strategies.md $(BARS)
+
+# Its own virtual environment with every package pinned (tools/ml/requirements.txt).
+ML_VENV ?= target/ml/venv
+model: build
+	@test -x $(ML_VENV)/bin/python || python3 -m venv $(ML_VENV)
+	$(ML_VENV)/bin/pip install -q -r tools/ml/requirements.txt
+	mkdir -p models target/ml
+	./target/release/autobot features $(BARS) --out target/ml/features.csv
+	$(ML_VENV)/bin/python tools/ml/train.py target/ml/features.csv target/ml/features.csv.manifest.json models btc_1m_logreg
 
 CRASH_ITERATIONS ?= 200
 crash-test: deps
