@@ -20,6 +20,7 @@
 //! `binance` and `paper` use neither `sim` nor each other
 //! (`.ci/module-cycles` holds that).
 
+pub mod advisor;
 pub mod binance;
 pub mod control;
 pub mod credentials;

@@ -4,8 +4,8 @@ A logistic regression (standardized features) predicting whether the close
 15 bars ahead is above the close now, validated by purged walk-forward:
 fold k trains on every row before its test window, less the rows whose
 label window reaches into it (the purge), and tests on the window. The
-final model is fitted on every labelled row and written as ONNX with a
-metadata file naming the feature list's hash, the label, the training
+final model is fitted on every labelled row and written as ONNX (plain operators, see
+`to_onnx`) with a metadata file naming the feature list's hash, the label, the training
 window, the out-of-sample metrics and the library versions.
 
 Usage: train.py FEATURES.csv MANIFEST.json OUT_DIR NAME
@@ -20,10 +20,8 @@ import sys
 import numpy as np
 import onnx
 import onnxruntime
-import skl2onnx
 import sklearn
-from skl2onnx import convert_sklearn
-from skl2onnx.common.data_types import FloatTensorType
+from onnx import TensorProto, helper, numpy_helper
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -48,6 +46,38 @@ def load(path, features):
 
 def model():
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+
+
+def to_onnx(fitted, n, name):
+    """The fitted pipeline as plain ONNX operators (Sub, Div, MatMul, Add,
+    Sigmoid), which every runtime has: the ai.onnx.ml LinearClassifier that
+    skl2onnx writes is not in tract, the Rust runtime the advisor uses."""
+    scaler, clf = fitted.steps[0][1], fitted.steps[1][1]
+    f32 = lambda a: np.asarray(a, dtype=np.float32)
+    inits = [
+        numpy_helper.from_array(f32(scaler.mean_).reshape(1, n), "mean"),
+        numpy_helper.from_array(f32(scaler.scale_).reshape(1, n), "scale"),
+        numpy_helper.from_array(f32(clf.coef_).reshape(n, 1), "weights"),
+        numpy_helper.from_array(f32(clf.intercept_).reshape(1, 1), "bias"),
+    ]
+    nodes = [
+        helper.make_node("Sub", ["features", "mean"], ["centred"]),
+        helper.make_node("Div", ["centred", "scale"], ["standard"]),
+        helper.make_node("MatMul", ["standard", "weights"], ["logit0"]),
+        helper.make_node("Add", ["logit0", "bias"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["probability"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, n])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, [None, 1])],
+        inits,
+    )
+    m = helper.make_model(graph, producer_name="autobot tools/ml/train.py", opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    return m
 
 
 def walk_forward(x, y, t, bar_ms):
@@ -85,16 +115,7 @@ def main():
     x, y, t = load(features_csv, features)
     folds = walk_forward(x, y, t, bar_ms)
     final = model().fit(x, y)
-    onx = convert_sklearn(
-        final,
-        initial_types=[("features", FloatTensorType([None, len(features)]))],
-        options={id(final.steps[-1][1]): {"zipmap": False}},
-        target_opset=17,
-    )
-    onx.producer_version = skl2onnx.__version__
-    # skl2onnx names the graph with a random uuid: the same data must give
-    # the same bytes.
-    onx.graph.name = name
+    onx = to_onnx(final, len(features), name)
     path = f"{out_dir}/{name}.onnx"
     data = onx.SerializeToString()
     with open(path, "wb") as f:
@@ -102,7 +123,7 @@ def main():
     # The ONNX file answers as the fitted model does.
     session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
     sample = x[:: max(1, len(x) // 1000)].astype(np.float32)
-    got = session.run(["probabilities"], {"features": sample})[0][:, 1]
+    got = session.run(["probability"], {"features": sample})[0][:, 0]
     want = final.predict_proba(sample.astype(np.float64))[:, 1]
     worst = float(np.abs(got - want).max())
     assert worst < 1e-4, f"ONNX and scikit-learn disagree by {worst}"
@@ -115,7 +136,7 @@ def main():
         "feature_hash": manifest["feature_hash"],
         "features": features,
         "input": {"name": "features", "shape": [None, len(features)], "type": "float32"},
-        "outputs": {"label": "predicted class (1: up)", "probabilities": "[P(down), P(up)]"},
+        "outputs": {"probability": "float32 [N, 1]: P(up)"},
         "label": f"{LABEL} > 0: the close {HORIZON} bars ahead above the close now",
         "horizon_bars": HORIZON,
         "bar_secs": manifest["bar_secs"],
@@ -134,11 +155,16 @@ def main():
             "mean_log_loss": mean("log_loss"),
         },
         "onnx_vs_sklearn_max_abs_diff": worst,
+        # What onnxruntime answers for an all-zero vector: another runtime
+        # (tract, in Rust) must answer the same.
+        "check": {
+            "input": "zeros",
+            "probability": float(session.run(["probability"], {"features": np.zeros((1, len(features)), np.float32)})[0][0, 0]),
+        },
         "versions": {
             "python": platform.python_version(),
             "numpy": np.__version__,
             "scikit-learn": sklearn.__version__,
-            "skl2onnx": skl2onnx.__version__,
             "onnx": onnx.__version__,
             "onnxruntime": onnxruntime.__version__,
         },
