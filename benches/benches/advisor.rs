@@ -54,8 +54,13 @@ fn main() {
     let began = Instant::now();
     for i in 0..n {
         let t = Instant::now();
-        black_box(model.predict(&vectors[i % vectors.len()]).expect("inference"));
-        hist.record(t.elapsed().as_nanos().max(1) as u64).expect("in bounds");
+        black_box(
+            model
+                .predict(&vectors[i % vectors.len()])
+                .expect("inference"),
+        );
+        hist.record(t.elapsed().as_nanos().max(1) as u64)
+            .expect("in bounds");
     }
     let per_sec = n as f64 / began.elapsed().as_secs_f64();
     // Baseline: the vector's update per bar, medians of 11 rounds.

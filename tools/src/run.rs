@@ -190,8 +190,18 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         signer,
         account,
     } = exchange_access(cfg, opts, on_exchange, &names)?;
-    // A channel without its secret refuses the run before it starts.
+    // A channel without its secret refuses the run before it starts; so
+    // does a model trained on other features (the stage that will feed
+    // them is not built yet: #31).
     let notify_channels = crate::notify::channels(cfg)?;
+    let models = cfg.advisor.load()?;
+    if !models.is_empty() {
+        let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
+        eprintln!(
+            "autobot: advisor models checked: {} (not consulted yet: docs/ml.md)",
+            names.join(", ")
+        );
+    }
     let run_dir = run_dir_for(cfg, opts)?;
     let core_cfg = cfg.core();
     // Before any thread stamps an event.

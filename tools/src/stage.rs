@@ -67,6 +67,9 @@ pub enum RunError {
     /// A notification channel is on without its secret.
     #[error(transparent)]
     Notify(#[from] crate::config::notify::NotifySetupError),
+    /// A model of the `[advisor]` registry was refused.
+    #[error("[advisor]: {0}")]
+    Advisor(#[from] autobot_gateways::advisor::ModelError),
     /// The instrument table could not be checked against the exchange.
     #[error("{0}")]
     Instruments(String),

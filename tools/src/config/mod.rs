@@ -1,5 +1,6 @@
 //! The whole configuration file: every section, composed and cross-checked.
 
+pub mod advisor;
 pub mod backtest;
 pub mod listing;
 pub mod notify;
@@ -416,6 +417,9 @@ pub struct AppConfig {
     /// `[notify]` (optional: stderr only when absent).
     #[serde(default)]
     pub notify: notify::NotifyConfig,
+    /// `[advisor]` (optional: no models when absent).
+    #[serde(default, skip_serializing_if = "advisor::AdvisorConfig::is_empty")]
+    pub advisor: advisor::AdvisorConfig,
 }
 
 impl Validate for AppConfig {
@@ -437,6 +441,7 @@ impl Validate for AppConfig {
         self.operator.validate("operator")?;
         self.backtest.validate("backtest")?;
         self.notify.validate("notify")?;
+        self.advisor.validate("advisor")?;
         let n = self.instruments.len();
         if self.market.start_prices.len() != n {
             return Err(RangeError::new(
