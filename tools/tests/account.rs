@@ -118,6 +118,20 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
     // A generous budget (it is polled, so it costs nothing when the book
     // is there): on a loaded 2-core CI machine 30 s once ran out.
     let deadline = Instant::now() + Duration::from_secs(120);
+    // Its market first, from its own counters (free): placing the order at
+    // every turn until a book exists spent the order-count limit on a slow
+    // start, and RateLimited then outlasted the budget (seen once on a
+    // loaded machine).
+    let feed = sim.handle();
+    while feed
+        .stats()
+        .items
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < 10
+    {
+        assert!(Instant::now() < deadline, "the simulator streamed nothing");
+        std::thread::yield_now();
+    }
     while let Err(e) = hand.place(&order(1, Side::Buy, OrderKind::Market, "0")) {
         assert!(
             Instant::now() < deadline,
