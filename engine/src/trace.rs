@@ -203,11 +203,7 @@ impl Tracer {
         };
         let second = time / 1_000_000_000;
         let now = skip_counts(core.stats());
-        let added: Vec<u64> = now
-            .iter()
-            .zip(self.skips_before)
-            .map(|(a, b)| a.saturating_sub(b))
-            .collect();
+        let added: [u64; 8] = std::array::from_fn(|k| now[k].saturating_sub(self.skips_before[k]));
         self.skips_before = now;
         if self.pending_second.is_some_and(|s| s != second) {
             self.flush(out);

@@ -111,7 +111,7 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         .unwrap();
     let mut child = run.take();
     // Ctrl-C: the run stops early and cleanly.
-    interrupt(&child);
+    common::interrupt(&child);
     let status = child.wait().unwrap();
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
@@ -171,13 +171,6 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
     }
 }
 
-/// Ctrl-C to a child (`autobot run` and `dashboard` stop cleanly on it).
-fn interrupt(child: &std::process::Child) {
-    let pid = child.id().to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(sent.success(), "kill -INT {pid}");
-}
-
 /// One HTTP/1.1 request over a fresh connection: status, head, body.
 fn http(addr: &str, request: &str) -> (u16, String, String) {
     use std::io::{Read as _, Write as _};
@@ -200,17 +193,7 @@ fn http(addr: &str, request: &str) -> (u16, String, String) {
 #[test]
 fn a_finished_run_is_shown_read_only() {
     let dir = Scratch::new("dashboard-finished");
-    let cfg = common::config(&dir);
-    let runs = dir.join("runs");
-    let o = common::autobot()
-        .args(["run", "--events", "30000", "--config"])
-        .arg(&cfg)
-        .arg("--run-dir")
-        .arg(&runs)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", common::text(&o));
-    let run_dir = common::run_dirs(&runs).pop().unwrap();
+    let run_dir = common::finished_run(&dir);
     let summary = std::fs::read_to_string(run_dir.join("summary.txt")).unwrap();
     let digest = summary
         .lines()
@@ -292,7 +275,7 @@ fn a_finished_run_is_shown_read_only() {
     assert!(body.contains("read-only"), "{body}");
 
     let child = guard.take();
-    interrupt(&child);
+    common::interrupt(&child);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(

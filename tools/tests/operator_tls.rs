@@ -144,12 +144,9 @@ fn off_loopback_the_endpoint_serves_https_and_ctl_reaches_it() {
         String::from_utf8_lossy(&got)
     );
 
-    let int = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(int.success());
-    let exit = child.take().wait().unwrap();
+    let mut child = child.take();
+    common::interrupt(&child);
+    let exit = child.wait().unwrap();
     assert!(exit.success(), "autobot run failed: {exit:?}");
     for f in ["control.addr", "control.token", "control.cert"] {
         assert!(!run.join(f).exists(), "{f} outlives the run");

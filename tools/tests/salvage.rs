@@ -12,7 +12,7 @@ use autobot_journal::Journal;
 use autobot_test_support::Scratch;
 
 mod common;
-use common::{autobot, config, text};
+use common::{autobot, text};
 
 fn run(args: &[&str], dirs: &[&Path]) -> std::process::Output {
     let mut c = autobot();
@@ -63,17 +63,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn a_journal_damaged_in_the_middle_is_read_up_to_the_damage_and_salvaged() {
     let scratch = Scratch::new("salvage-run");
     let base = scratch.path();
-    let cfg = config(base);
-    let runs = base.join("runs");
-    let o = autobot()
-        .args(["run", "--events", "30000", "--config"])
-        .arg(&cfg)
-        .arg("--run-dir")
-        .arg(&runs)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    let run_dir = common::run_dirs(&runs).pop().unwrap();
+    let run_dir = common::finished_run(base);
     let pristine = base.join("pristine");
     copy_dir(&run_dir, &pristine);
 

@@ -230,16 +230,20 @@ impl Gather {
         for v in self.pending.iter_mut().filter(|v| v.symbol == sym) {
             v.path.push((ms, p));
         }
-        let done: Vec<usize> = self
-            .pending
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.path.first().is_some_and(|f| ms > f.0 + HORIZON_MS))
-            .map(|(k, _)| k)
-            .collect();
-        for k in done.into_iter().rev() {
-            let v = self.pending.swap_remove(k);
-            self.settle(v);
+        // Past their horizon: settled (the rows are by index, so the
+        // pending list's order does not matter).
+        let mut k = 0;
+        while k < self.pending.len() {
+            if self.pending[k]
+                .path
+                .first()
+                .is_some_and(|f| ms > f.0 + HORIZON_MS)
+            {
+                let v = self.pending.swap_remove(k);
+                self.settle(v);
+            } else {
+                k += 1;
+            }
         }
     }
 

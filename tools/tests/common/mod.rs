@@ -25,6 +25,29 @@ pub fn ctl(run: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Ctrl-C to a child (`autobot run` and `dashboard` stop cleanly on it).
+pub fn interrupt(child: &Child) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success(), "kill -INT {pid}");
+}
+
+/// A finished `autobot run --events 30000` of [`config`] under `base`: its
+/// run directory.
+pub fn finished_run(base: &Path) -> PathBuf {
+    let cfg = config(base);
+    let runs = base.join("runs");
+    let o = autobot()
+        .args(["run", "--events", "30000", "--config"])
+        .arg(&cfg)
+        .arg("--run-dir")
+        .arg(&runs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    run_dirs(&runs).pop().unwrap()
+}
+
 /// A command's stdout, asserting it succeeded.
 pub fn ok(o: &std::process::Output) -> String {
     assert!(o.status.success(), "{}", text(o));
