@@ -21,6 +21,8 @@ pub struct Names {
     pub symbols: Vec<String>,
     /// Strategy instances, by number.
     pub strategies: Vec<String>,
+    /// The advisor's models, by registry index.
+    pub models: Vec<String>,
 }
 
 impl Names {
@@ -29,6 +31,13 @@ impl Names {
             .get(usize::from(id.0))
             .cloned()
             .unwrap_or_else(|| format!("#{}", id.0))
+    }
+
+    fn model(&self, i: u8) -> String {
+        self.models
+            .get(usize::from(i))
+            .cloned()
+            .unwrap_or_else(|| format!("#{i}"))
     }
 
     fn strategy(&self, i: u8) -> String {
@@ -56,11 +65,13 @@ pub enum Kind {
     Skipped,
     /// Funding and strategy weights.
     Other,
+    /// The advisor: feature vectors, predictions and what they did.
+    Advice,
 }
 
 impl Kind {
     /// Every kind, as `--kind` names them.
-    pub const ALL: [(Kind, &'static str); 7] = [
+    pub const ALL: [(Kind, &'static str); 8] = [
         (Kind::Signal, "signal"),
         (Kind::Audit, "audit"),
         (Kind::Order, "order"),
@@ -68,6 +79,7 @@ impl Kind {
         (Kind::State, "state"),
         (Kind::Skipped, "skipped"),
         (Kind::Other, "other"),
+        (Kind::Advice, "advice"),
     ];
 
     /// The kind's name.
@@ -121,6 +133,10 @@ struct Line {
     /// The output (or the fill) as recorded: decimals as decimal strings,
     /// ids as numbers.
     data: serde_json::Value,
+    /// The input's own line (a fill, a prediction), printed as the input
+    /// line in text.
+    #[serde(skip)]
+    own: bool,
 }
 
 /// Entries not taken, by reason, as `CoreStats` counts them.
@@ -216,7 +232,8 @@ impl Tracer {
             }
         }
         let fill = matches!(ev.body, InputBody::OrderUpdate(u) if u.last_qty.is_positive());
-        if outputs.is_empty() && !fill {
+        let prediction = matches!(ev.body, InputBody::Prediction(_));
+        if outputs.is_empty() && !fill && !prediction {
             return;
         }
         let input_symbol = self.names.symbol(ev.header.symbol);
@@ -231,8 +248,23 @@ impl Tracer {
                 kind: Kind::Fill.name(),
                 symbol: input_symbol.clone(),
                 strategy: String::new(),
-                text: input_text(&ev.body),
+                text: input_text(&ev.body, &self.names),
                 data: serde_json::to_value(ev.body).unwrap_or_default(),
+                own: true,
+            });
+        }
+        if prediction && self.wants(Kind::Advice, &input_symbol, "") {
+            lines.push(Line {
+                seq: ev.header.seq.0,
+                time: utc(time),
+                clock,
+                input: input_name,
+                kind: Kind::Advice.name(),
+                symbol: input_symbol.clone(),
+                strategy: String::new(),
+                text: input_text(&ev.body, &self.names),
+                data: serde_json::to_value(ev.body).unwrap_or_default(),
+                own: true,
             });
         }
         // The strategy behind each symbol's audits and orders in this input:
@@ -254,6 +286,7 @@ impl Tracer {
                 data: serde_json::to_value(o.body).unwrap_or_default(),
                 symbol,
                 strategy,
+                own: false,
             });
         }
         if lines.is_empty() {
@@ -275,10 +308,11 @@ impl Tracer {
                     out,
                     "#{} {when} {input_symbol} {}",
                     ev.header.seq.0,
-                    input_text(&ev.body)
+                    input_text(&ev.body, &self.names)
                 );
-                // A fill's own line is the input line above.
-                for l in lines.iter().filter(|l| l.kind != Kind::Fill.name()) {
+                // A fill's or a prediction's own line is the input line
+                // above.
+                for l in lines.iter().filter(|l| !l.own) {
                     let _ = writeln!(out, "    {:<7} {}", l.kind, l.text);
                 }
             }
@@ -318,6 +352,7 @@ impl Tracer {
                     strategy: String::new(),
                     text,
                     data: serde_json::Value::Null,
+                    own: false,
                 };
                 let _ = writeln!(out, "{}", serde_json::to_string(&l).unwrap_or_default());
             }
@@ -371,6 +406,12 @@ impl Tracer {
             OutputBody::Regime(r) => (Kind::State, Some(r.symbol), String::new()),
             OutputBody::Funding(f) => (Kind::Other, Some(f.symbol), String::new()),
             OutputBody::Weight(w) => (Kind::Other, None, self.names.strategy(w.strategy)),
+            OutputBody::Features { symbol, .. } => (Kind::Advice, Some(*symbol), String::new()),
+            OutputBody::Advice(a) => (
+                Kind::Advice,
+                Some(a.symbol),
+                self.names.strategy(a.strategy),
+            ),
         }
     }
 
@@ -446,7 +487,51 @@ pub fn output_text(o: &OutputBody, names: &Names) -> String {
             w.weight,
             w.losses
         ),
+        OutputBody::Features { part, bits, .. } => {
+            let first = usize::from(*part) * crate::event::FEATURES_PER_PART;
+            let mut s = format!("features for the advisor (part {}):", part + 1);
+            let names = crate::features::vector::FEATURES.iter().skip(first);
+            for ((name, _), b) in names.zip(bits) {
+                let _ = write!(s, " {name} {:.6}", f32::from_bits(*b));
+            }
+            s
+        }
+        OutputBody::Advice(a) => advice_text(a, names),
     }
+}
+
+/// A millionths value as a decimal with four places.
+fn millionths(v: u32) -> String {
+    format!("{:.4}", f64::from(v) / 1e6)
+}
+
+/// The advisor's audit record in words: both inputs of the fusion and
+/// what came of them.
+fn advice_text(a: &crate::event::Advice, names: &Names) -> String {
+    let who = format!(
+        "{} {:?} entry of {}",
+        names.strategy(a.strategy),
+        a.stance,
+        a.qty
+    );
+    if a.age == u32::MAX {
+        return format!(
+            "advisor on {who}: no fresh prediction of {}: {}",
+            names.model(a.model),
+            a.verdict.name()
+        );
+    }
+    format!(
+        "advisor on {who}: {} P(up) {} (confidence {}, features {} inputs back), strategy confidence {}; factor {}, fused {}: {}",
+        names.model(a.model),
+        millionths(a.score),
+        millionths(a.confidence),
+        a.age,
+        millionths(a.strategy_confidence),
+        millionths(a.factor),
+        millionths(a.fused),
+        a.verdict.name()
+    )
 }
 
 /// Whether an alert's symbol means something (a refused command's does
@@ -459,8 +544,8 @@ fn about_symbol(code: crate::event::AlertCode) -> bool {
     )
 }
 
-/// An input in words, decimals as decimals.
-pub fn input_text(b: &InputBody) -> String {
+/// An input in words, decimals as decimals, `names` for the models.
+pub fn input_text(b: &InputBody, names: &Names) -> String {
     match b {
         InputBody::BookTicker(t) => format!(
             "book bid {} x {} / ask {} x {}",
@@ -532,6 +617,14 @@ pub fn input_text(b: &InputBody) -> String {
         InputBody::Timer(_) => "timer".into(),
         InputBody::FeedStatus(f) => format!("feed {:?} {:?}", f.feed, f.health),
         InputBody::Funding(f) => format!("funding settled at rate {} on mark {}", f.rate, f.mark),
+        InputBody::Prediction(p) => format!(
+            "prediction of {}: P(up over {} bars) {} (confidence {}) from the features of #{}",
+            names.model(p.model),
+            p.horizon,
+            millionths(p.score),
+            millionths(p.confidence),
+            p.features_seq.0
+        ),
     }
 }
 

@@ -116,6 +116,12 @@ fn every_kind() -> Vec<InputBody> {
             mark: p("60002"),
             rate: Rate::parse("0.0002").unwrap(),
         }),
+        InputBody::Prediction(autobot_engine::event::Prediction::from_probability(
+            2,
+            15,
+            0.61,
+            autobot_engine::types::Seq(77),
+        )),
     ]
 }
 

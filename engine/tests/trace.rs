@@ -15,6 +15,7 @@ fn names() -> Names {
     Names {
         symbols: vec!["BTCUSDT".into(), "ETHUSDT".into()],
         strategies: vec!["trend".into()],
+        models: vec!["btc_1m_logreg".into()],
     }
 }
 

@@ -93,10 +93,20 @@ fn a_model_is_refused_with_the_reason() {
     // Missing.
     let e = Model::load(&entry(dir.join("none.onnx"))).unwrap_err();
     assert!(matches!(e, ModelError::Unreadable { .. }), "{e}");
+    // No horizon: a prediction could not say what it is about.
+    let vague = copy(
+        "vague",
+        serde_json::json!({"feature_hash": format!("{:016x}", vector::hash())}),
+    );
+    let e = Model::load(&entry(vague)).unwrap_err();
+    assert!(
+        matches!(e, ModelError::Metadata { .. }) && e.to_string().contains("horizon_bars"),
+        "{e}"
+    );
     // Not ONNX.
     let junk = copy(
         "junk",
-        serde_json::json!({"feature_hash": format!("{:016x}", vector::hash())}),
+        serde_json::json!({"feature_hash": format!("{:016x}", vector::hash()), "horizon_bars": 15}),
     );
     std::fs::write(&junk, b"not a model").unwrap();
     let e = Model::load(&entry(junk)).unwrap_err();

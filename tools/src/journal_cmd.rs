@@ -320,6 +320,8 @@ fn csv_row(ev: &InputEvent) -> Vec<String> {
             cols[1] = l.filled_qty.to_string();
             cols[6] = l.side.to_string();
         }
+        // The score as a probability in the price column.
+        InputBody::Prediction(p) => cols[0] = format!("{:.6}", f64::from(p.score) / 1e6),
         InputBody::Depth(_)
         | InputBody::AccountUpdate(_)
         | InputBody::Operator(_)

@@ -55,6 +55,8 @@ pub struct Sources {
         Arc<autobot_gateways::notify::NotifyStats>,
         Arc<std::sync::atomic::AtomicU64>,
     )>,
+    /// The advisor stage's counters and last scores (a run with models).
+    pub advisor: Option<Arc<autobot_gateways::advisor::AdvisorGauges>>,
 }
 
 const STATES: [(SystemState, &str); 5] = [
@@ -101,6 +103,7 @@ impl Collector for Scrape {
         account(&mut enc, &snap, src)?;
         counters(&mut enc, &snap, &src.gauges.read())?;
         notifications(&mut enc, src)?;
+        advisor(&mut enc, src)?;
         latency(&mut enc, src)
     }
 }
@@ -270,6 +273,57 @@ fn notifications(enc: &mut DescriptorEncoder<'_>, src: &Sources) -> Result<(), s
         counter(enc, name, help, v)?;
     }
     Ok(())
+}
+
+/// The advisor per model: its last score per symbol (a gauge per model,
+/// labelled), its predictions and failures.
+fn advisor(enc: &mut DescriptorEncoder<'_>, src: &Sources) -> Result<(), std::fmt::Error> {
+    let Some(g) = &src.advisor else {
+        return Ok(());
+    };
+    let name = |i: usize| src.symbols.get(i).map_or("?", String::as_str);
+    gauges(
+        enc,
+        "autobot_advisor_score",
+        "Each model's last prediction per symbol: P(up over its horizon).",
+        g.models.iter().flat_map(|m| {
+            m.scores.iter().enumerate().filter_map(move |(i, s)| {
+                let v = s.load(Ordering::Relaxed);
+                (v != u32::MAX).then(|| {
+                    (
+                        [("model", m.name.as_str()), ("symbol", name(i))],
+                        f64::from(v) / 1e6,
+                    )
+                })
+            })
+        }),
+    )?;
+    for (metric, help, read) in [
+        (
+            "autobot_advisor_predictions",
+            "Predictions the model made (each journaled as an input).",
+            (|m: &autobot_gateways::advisor::stage::ModelGauge| {
+                m.predictions.load(Ordering::Relaxed)
+            }) as fn(&autobot_gateways::advisor::stage::ModelGauge) -> u64,
+        ),
+        (
+            "autobot_advisor_failures",
+            "Feature vectors the model failed on (no prediction made).",
+            |m| m.failures.load(Ordering::Relaxed),
+        ),
+    ] {
+        let mut family = enc.encode_descriptor(metric, help, None, MetricType::Counter)?;
+        for m in &g.models {
+            ConstCounter::new(read(m))
+                .encode(family.encode_family(&[("model", m.name.as_str())])?)?;
+        }
+    }
+    counter(
+        enc,
+        "autobot_advisor_vectors",
+        "Feature vectors the advisor stage received whole.",
+        g.vectors.load(Ordering::Relaxed),
+    )
 }
 
 /// The core's counters, open orders and the pipeline's inputs, ring and

@@ -127,13 +127,20 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
             sink.0.clear();
         },
     )?;
-    if let Some(t) = tracer.as_mut() {
+    if let Some(t) = tracer.as_mut()
+        && write_err.is_none()
+    {
         text.clear();
         t.flush(&mut text);
-        out.write_all(text.as_bytes())?;
+        if let Err(e) = out.write_all(text.as_bytes()) {
+            write_err = Some(e);
+        }
     }
-    if let Some(e) = write_err {
-        return Err(e).context("writing the trace");
+    match write_err {
+        // The reader has gone (`| head`): what it wanted was written.
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(true),
+        Some(e) => return Err(e).context("writing the trace"),
+        None => {}
     }
     let secs = began.elapsed().as_secs_f64().max(1e-9);
     if let Some(s) = args.dump_state {
@@ -302,6 +309,7 @@ impl TraceOpts {
                 .map(|i| i.name.to_string())
                 .collect(),
             strategies: cfg.strategy.names(),
+            models: cfg.advisor.names(),
         };
         if let Some(s) = &self.symbol
             && !names.symbols.contains(s)

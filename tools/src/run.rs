@@ -75,6 +75,9 @@ pub struct RunOutcome {
     /// market data's span, without the journal's and core's start and the
     /// stop.
     pub market_elapsed: Duration,
+    /// The advisor stage's totals and its models' names (a run with
+    /// models).
+    pub advisor: Option<(autobot_gateways::advisor::StageStats, Vec<String>)>,
 }
 
 /// The configuration the run trades with: testnet and live need exchange
@@ -191,17 +194,17 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         account,
     } = exchange_access(cfg, opts, on_exchange, &names)?;
     // A channel without its secret refuses the run before it starts; so
-    // does a model trained on other features (the stage that will feed
-    // them is not built yet: #31).
+    // does a model trained on other features.
     let notify_channels = crate::notify::channels(cfg)?;
     let models = cfg.advisor.load()?;
-    if !models.is_empty() {
-        let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
+    let advisor = (!models.is_empty()).then(|| {
+        let listed: Vec<&str> = models.iter().map(|m| m.name()).collect();
         eprintln!(
-            "autobot: advisor models checked: {} (not consulted yet: docs/ml.md)",
-            names.join(", ")
+            "autobot: advisor models loaded and checked: {}",
+            listed.join(", ")
         );
-    }
+        autobot_gateways::advisor::Advisor::new(models, names.len())
+    });
     let run_dir = run_dir_for(cfg, opts)?;
     let core_cfg = cfg.core();
     // Before any thread stamps an event.
@@ -238,6 +241,22 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
 
     let mut control = started.publisher.clone();
     let operator_base = publish_start(&mut control, &started)?;
+    let advisor_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let advisor_gauges = advisor
+        .as_ref()
+        .map(autobot_gateways::advisor::Advisor::gauges);
+    let advisor_thread = match advisor {
+        Some(a) => Some(
+            autobot_gateways::advisor::stage::spawn(
+                a,
+                started.advice.rx,
+                started.publisher.clone(),
+                Arc::clone(&advisor_stop),
+            )
+            .map_err(|_| RunError::Gateway("advisor"))?,
+        ),
+        None => None,
+    };
     // Before any market data: the core starts from what the account holds.
     let ledger = crate::exchange::ledger_of(&started.open_orders);
     let reconciled = account
@@ -285,7 +304,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
             }),
         ),
     )?;
-    let sources = (&started.board, &started.gauges, &notify);
+    let sources = (&started.board, &started.gauges, &notify, advisor_gauges);
     let metrics = start_metrics(cfg, &run_dir, sources, &collector, &names)?;
     let market_pub = started.publisher.clone();
     let exec_pub = started.publisher.clone();
@@ -355,6 +374,10 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // before `Shutdown`: it is the last input, and the ring shuts down only
     // when every publisher is gone.
     let control_outcome = operator.finish();
+    // So must the advisor stage: predictions after this would find the
+    // core stopping anyway.
+    advisor_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let advisor_stats = advisor_thread.map(|t| t.join().unwrap_or_default());
     // If the pipeline halted the publish fails; join reports the cause.
     let _ = control.publish(runtime_command(OperatorAction::Shutdown));
     drop(control);
@@ -420,6 +443,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         metrics,
         elapsed: began.elapsed(),
         market_elapsed,
+        advisor: advisor_stats.map(|s| (s, cfg.advisor.names())),
     })
 }
 
@@ -447,12 +471,13 @@ type MetricSources<'a> = (
     &'a Arc<autobot_engine::runtime::StatusBoard>,
     &'a Arc<autobot_engine::runtime::PipelineGauges>,
     &'a crate::notify::NotifySide,
+    Option<Arc<autobot_gateways::advisor::AdvisorGauges>>,
 );
 
 fn start_metrics(
     cfg: &AppConfig,
     run_dir: &Path,
-    (board, gauges, notify): MetricSources<'_>,
+    (board, gauges, notify, advisor): MetricSources<'_>,
     collector: &crate::latency::collector::Collector,
     names: &[String],
 ) -> Result<Option<crate::metrics::MetricsServer>, RunError> {
@@ -465,6 +490,7 @@ fn start_metrics(
             notify: Some(notify.counters()),
             latency: collector.latest(),
             symbols: names.to_vec(),
+            advisor,
         },
     )
 }

@@ -206,6 +206,23 @@ fn market_and_exchange(s: &mut String, o: &RunOutcome) {
             "  metrics           http://{addr}/metrics: {scrapes} scrapes"
         );
     }
+    if let Some((st, models)) = &o.advisor {
+        let core = o.pipeline.core.core.advisor_stats();
+        let _ = writeln!(
+            s,
+            "  advisor           {}: {} feature vectors, {} predictions ({} model failures); the core kept {}, {} came late, {} refused; entries cut {}, refused {}, without fresh advice {}",
+            models.join(", "),
+            st.vectors,
+            st.predictions,
+            st.failures,
+            core.predictions,
+            core.superseded,
+            core.refused,
+            core.cut,
+            core.vetoed,
+            core.no_advice
+        );
+    }
     let n = &o.notifications;
     let _ = writeln!(
         s,

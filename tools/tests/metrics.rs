@@ -35,6 +35,7 @@ fn sources() -> Sources {
         latency: Arc::new(Mutex::new(summaries(&h))),
         symbols: vec!["BTCUSDT".into(), "ETHUSDT".into()],
         notify: Some((Arc::default(), Arc::default())),
+        advisor: None,
     }
 }
 

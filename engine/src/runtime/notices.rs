@@ -62,6 +62,15 @@ pub fn is_record(ev: &OutputEvent) -> bool {
     )
 }
 
+/// Outputs the advisor stage reads: the parts of each feature vector.
+pub fn is_features(ev: &OutputEvent) -> bool {
+    matches!(ev.body, OutputBody::Features { .. })
+}
+
+/// Feature outputs the advisor's queue holds before the tap drops new ones
+/// (two per symbol per closed bar).
+pub const ADVICE_QUEUE: usize = 8192;
+
 /// An output and the event time of the input that caused it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stamped {
@@ -111,40 +120,55 @@ impl Queue {
     }
 }
 
-/// Starts the tap thread over `reader`: the notices' end and the
-/// records' end; it ends when the output ring closes (after the core).
-/// `times`: where the core thread writes its event times.
+/// The tap's ends: notices for the notifier, records for the dashboard,
+/// feature vectors for the advisor stage.
+pub(crate) struct TapEnds {
+    pub notices: Notices,
+    pub records: Notices,
+    pub advice: Notices,
+}
+
+/// Starts the tap thread over `reader`; it ends when the output ring
+/// closes (after the core). `times`: where the core thread writes its
+/// event times.
 pub(crate) fn start(
     reader: OutputReader,
     times: Arc<EventTimes>,
-) -> std::io::Result<(Notices, Notices, JoinHandle<()>)> {
+) -> std::io::Result<(TapEnds, JoinHandle<()>)> {
     let (notices, notice_end) = Queue::new(NOTICE_QUEUE);
     let (records, record_end) = Queue::new(RECORD_QUEUE);
+    let (advice, advice_end) = Queue::new(ADVICE_QUEUE);
     let thread = std::thread::Builder::new()
         .name("autobot-notices".into())
-        .spawn(move || tap(reader, &times, &notices, &records))?;
-    Ok((notice_end, record_end, thread))
+        .spawn(move || tap(reader, &times, [&notices, &records, &advice]))?;
+    let ends = TapEnds {
+        notices: notice_end,
+        records: record_end,
+        advice: advice_end,
+    };
+    Ok((ends, thread))
 }
 
-fn tap(mut reader: OutputReader, times: &EventTimes, notices: &Queue, records: &Queue) {
+fn tap(mut reader: OutputReader, times: &EventTimes, queues: [&Queue; 3]) {
     // Copied out of the ring before waiting for a time: the core may be
     // waiting for room in the ring to emit the rest of that very input's
     // outputs, and writes its time only after them.
-    let mut taken: Vec<(bool, OutputEvent)> = Vec::with_capacity(TAP_BATCH as usize);
+    let mut taken: Vec<(usize, OutputEvent)> = Vec::with_capacity(TAP_BATCH as usize);
     loop {
         taken.clear();
         let got = reader.with_batch(TAP_BATCH, |events| {
             for ev in events {
                 if is_notice(ev) {
-                    taken.push((true, *ev));
+                    taken.push((0, *ev));
                 } else if is_record(ev) {
-                    taken.push((false, *ev));
+                    taken.push((1, *ev));
+                } else if is_features(ev) {
+                    taken.push((2, *ev));
                 }
             }
         });
-        for (notice, ev) in &taken {
-            let to = if *notice { notices } else { records };
-            to.offer(Stamped {
+        for (queue, ev) in &taken {
+            queues[*queue].offer(Stamped {
                 out: *ev,
                 at: times.wait_for(ev.cause, TIME_PATIENCE),
             });

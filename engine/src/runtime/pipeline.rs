@@ -151,6 +151,9 @@ pub struct Started {
     /// Veto audits, signals, orders and cancels for the dashboard's
     /// decision log (bounded the same way).
     pub records: super::notices::Notices,
+    /// The parts of each feature vector the core hands out, for the
+    /// advisor stage (bounded the same way; none without models).
+    pub advice: super::notices::Notices,
     /// Copies of the fills the gateways published, for the dashboard's
     /// trade history (bounded the same way).
     pub fills: super::notices::Fills,
@@ -337,7 +340,7 @@ pub fn start(
     // The notice tap reads beside the execution gateway (not after it).
     let (notice_poller, out_builder) = out_builder.new_event_poller();
     let times = super::notices::EventTimes::new();
-    let (notices, records, notice_thread) =
+    let (tap, notice_thread) =
         super::notices::start(notice_poller, Arc::clone(&times)).map_err(|e| {
             RuntimeError::Spawn {
                 thread: "notices",
@@ -446,8 +449,9 @@ pub fn start(
         publisher,
         board,
         outputs: out_poller,
-        notices,
-        records,
+        notices: tap.notices,
+        records: tap.records,
+        advice: tap.advice,
         fills,
         notify_fills,
         view,

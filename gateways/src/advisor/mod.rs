@@ -5,10 +5,14 @@
 //! entry expects, and its input is `[N, features]`; anything else is
 //! refused at load with a message saying which.
 //!
-//! What exists: loading, the refusals and inference. Not yet: the stage
-//! that feeds it the core's vectors and journals its predictions (#31).
+//! The stage that feeds the models the core's feature vectors and
+//! publishes their predictions as journaled inputs is `stage`.
 
 use std::path::{Path, PathBuf};
+
+pub mod stage;
+
+pub use stage::{Advisor, AdvisorGauges, StageStats};
 
 use autobot_engine::features::vector;
 use tract_onnx::prelude::*;
@@ -98,6 +102,8 @@ pub enum ModelError {
 /// A loaded, checked model.
 pub struct Model {
     name: String,
+    /// Bars ahead its label looks (the metadata's `horizon_bars`).
+    horizon: u16,
     plan: TypedRunnableModel<TypedModel>,
 }
 
@@ -150,6 +156,15 @@ impl Model {
                 });
             }
         }
+        let horizon = meta["horizon_bars"]
+            .as_u64()
+            .and_then(|h| u16::try_from(h).ok())
+            .filter(|h| *h > 0)
+            .ok_or_else(|| ModelError::Metadata {
+                name: name.clone(),
+                path: meta_path.clone(),
+                reason: "no horizon_bars (the label's bars ahead, 1 ..= 65535)".into(),
+            })?;
         let bytes = read(&entry.file)?;
         let not_onnx = |e: TractError| ModelError::NotOnnx {
             name: name.clone(),
@@ -180,7 +195,11 @@ impl Model {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(not_onnx)?;
-        Ok(Model { name, plan })
+        Ok(Model {
+            name,
+            horizon,
+            plan,
+        })
     }
 
     /// The model's name.
@@ -188,15 +207,25 @@ impl Model {
         &self.name
     }
 
+    /// Bars ahead the model's label looks.
+    pub fn horizon(&self) -> u16 {
+        self.horizon
+    }
+
+    /// The model's score for one feature vector as the core computed it
+    /// (`f64`, narrowed to the `f32` the model takes).
+    pub fn predict(&self, features: &[f64; vector::N]) -> Result<f32, ModelError> {
+        self.predict_f32(&features.map(|f| f as f32))
+    }
+
     /// The model's score for one feature vector: its first output's first
     /// value (for `make model`'s models, P(up)).
-    pub fn predict(&self, features: &[f64; vector::N]) -> Result<f32, ModelError> {
+    pub fn predict_f32(&self, features: &[f32; vector::N]) -> Result<f32, ModelError> {
         let fail = |e: TractError| ModelError::Inference {
             name: self.name.clone(),
             reason: format!("{e:#}"),
         };
-        let values: Vec<f32> = features.iter().map(|&f| f as f32).collect();
-        let input = Tensor::from_shape(&[1, vector::N], &values).map_err(fail)?;
+        let input = Tensor::from_shape(&[1, vector::N], features).map_err(fail)?;
         let out = self.plan.run(tvec!(input.into())).map_err(fail)?;
         let first = out.first().ok_or_else(|| ModelError::Inference {
             name: self.name.clone(),

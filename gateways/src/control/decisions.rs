@@ -160,6 +160,7 @@ impl Decisions {
             names: Names {
                 symbols,
                 strategies,
+                models: Vec::new(),
             },
             audits: VecDeque::with_capacity(KEEP),
             signals: VecDeque::with_capacity(KEEP),

@@ -115,6 +115,43 @@ pub struct CoreInfo {
     pub vetoes_by_rule: Vec<(String, u64)>,
     /// Share of event time in RUNNING, DEGRADED, SAFE_MODE, HALTED.
     pub time_in_state: [f64; 4],
+    /// What the advisor did (a run whose core handed out feature vectors
+    /// or read predictions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisor: Option<AdvisorInfo>,
+}
+
+/// The advisor's part of a backtest, as the core counted it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdvisorInfo {
+    /// Feature vectors the core handed out.
+    pub vectors: u64,
+    /// Predictions the core kept.
+    pub predictions: u64,
+    /// Predictions that came late (kept out).
+    pub late: u64,
+    /// Predictions refused (invalid, or about nothing handed out).
+    pub refused: u64,
+    /// Advised entries whose size was cut.
+    pub cut: u64,
+    /// Entries refused (gate, or cut below the minimum).
+    pub vetoed: u64,
+    /// Advised entries without a fresh prediction.
+    pub no_advice: u64,
+}
+
+impl AdvisorInfo {
+    fn of(a: &autobot_engine::core::AdvisorStats) -> Option<AdvisorInfo> {
+        (a.features > 0 || a.predictions > 0 || a.no_advice > 0).then_some(AdvisorInfo {
+            vectors: a.features,
+            predictions: a.predictions,
+            late: a.superseded,
+            refused: a.refused,
+            cut: a.cut,
+            vetoed: a.vetoed,
+            no_advice: a.no_advice,
+        })
+    }
 }
 
 /// A position open when the system halted.
@@ -393,6 +430,7 @@ impl Report {
                 digest: format!("{:016x}", bt.core.digest()),
                 vetoes_by_rule: crate::summary::ranked_vetoes(st),
                 time_in_state: st.state_shares(),
+                advisor: AdvisorInfo::of(bt.core.advisor_stats()),
             },
             halts: r.halts.iter().map(|h| halt_info(h, core)).collect(),
         }
@@ -460,6 +498,13 @@ impl Report {
             "  vetoes by rule {}",
             crate::summary::vetoes_by_rule(&self.core.vetoes_by_rule, 5)
         );
+        if let Some(a) = &self.core.advisor {
+            let _ = writeln!(
+                s,
+                "  advisor: {} feature vectors, {} predictions kept ({} late, {} refused); entries cut {}, refused {}, without fresh advice {}",
+                a.vectors, a.predictions, a.late, a.refused, a.cut, a.vetoed, a.no_advice
+            );
+        }
         let _ = writeln!(
             s,
             "  {}",

@@ -52,6 +52,9 @@ pub enum BacktestError {
     /// A trace or a journal to keep could not be set up.
     #[error("{0}")]
     Keep(String),
+    /// A model of the `[advisor]` registry did not load.
+    #[error(transparent)]
+    Advisor(#[from] autobot_gateways::advisor::ModelError),
 }
 
 /// Where the inputs come from.
@@ -160,7 +163,20 @@ pub struct Backtest {
     outs: Vec<OutputEvent>,
     reports: VecDeque<InputEvent>,
     observer: Option<Observer>,
+    /// The registry's models, run inline (`advise`).
+    advisor: Option<autobot_gateways::advisor::Advisor>,
+    /// Predictions made for the input just processed, fed next.
+    advice: Vec<InputEvent>,
+    /// The data's own sequence of recent data inputs and the number each
+    /// got here (`SEQ_MAP` slots by the data's sequence): a prediction
+    /// carried in the data names its features by the data's numbering.
+    seq_map: Vec<(u64, u64)>,
+    /// Predictions the data carried, dropped because models run inline.
+    pub data_predictions_dropped: u64,
 }
+
+/// Recent data inputs whose numbering a carried prediction can name.
+const SEQ_MAP: usize = 4096;
 
 impl Backtest {
     /// A backtest of `core` against an exchange with `paper`'s fees and
@@ -177,7 +193,27 @@ impl Backtest {
             outs: Vec::with_capacity(64),
             reports: VecDeque::with_capacity(256),
             observer: None,
+            advisor: None,
+            advice: Vec::with_capacity(8),
+            seq_map: vec![(u64::MAX, 0); SEQ_MAP],
+            data_predictions_dropped: 0,
         }
+    }
+
+    /// Runs `advisor`'s models inline: after each input, a prediction
+    /// about each feature vector the core handed out is fed to the core
+    /// before the next input, in event order, so the run is deterministic
+    /// (the live stage answers microseconds later; either way the
+    /// prediction is about that bar and first read at the next entry).
+    pub fn advise(&mut self, advisor: autobot_gateways::advisor::Advisor) {
+        self.advisor = Some(advisor);
+    }
+
+    /// The inline advisor's totals.
+    pub fn advisor_stats(&self) -> Option<autobot_gateways::advisor::StageStats> {
+        self.advisor
+            .as_ref()
+            .map(autobot_gateways::advisor::Advisor::stats)
     }
 
     /// Shows every input from here on to `observer`.
@@ -217,6 +253,20 @@ impl Backtest {
     }
 
     fn market(&mut self, ev: &mut InputEvent) {
+        if let autobot_engine::event::InputBody::Prediction(p) = &mut ev.body {
+            if self.advisor.is_some() {
+                self.data_predictions_dropped += 1;
+                return;
+            }
+            // The data's numbering to this run's (unknown: left as is, and
+            // the core refuses it as about features it never handed out).
+            let (from, to) = self.seq_map[(p.features_seq.0 as usize) % SEQ_MAP];
+            if from == p.features_seq.0 {
+                p.features_seq = Seq(to);
+            }
+        } else {
+            self.seq_map[(ev.header.seq.0 as usize) % SEQ_MAP] = (ev.header.seq.0, self.seq);
+        }
         let gap = self.exchange.observe_gap(ev);
         self.input(ev, gap);
         self.exchange.on_market(ev, &mut self.reports);
@@ -243,6 +293,25 @@ impl Backtest {
             self.exchange.on_output(o, ev.header.exchange, gap);
         }
         self.recorder.after(ev, before, &self.outs, &self.core);
+        if let Some(advisor) = self.advisor.as_mut() {
+            let (now, advice) = (self.core.now(), &mut self.advice);
+            for o in &self.outs {
+                advisor.on_output(o, |sym, p| {
+                    advice.push(autobot_gateways::advisor::stage::prediction_event(
+                        sym,
+                        p,
+                        now,
+                        autobot_engine::types::MonoNanos(0),
+                    ));
+                });
+            }
+            let mut made = std::mem::take(&mut self.advice);
+            for p in &mut made {
+                self.input(p, None);
+            }
+            made.clear();
+            self.advice = made;
+        }
     }
 }
 
@@ -476,6 +545,13 @@ pub fn run_observed(
     let mut bt = Backtest::new(&core, &cfg.paper, &cfg.backtest);
     if let Some(o) = observe(&symbols)? {
         bt.observe(o);
+    }
+    let models = cfg.advisor.load()?;
+    if !models.is_empty() {
+        bt.advise(autobot_gateways::advisor::Advisor::new(
+            models,
+            symbols.len(),
+        ));
     }
     for f in &funding_files {
         let sym = super::symbol_of(f, &symbols)?;

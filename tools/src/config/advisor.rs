@@ -32,6 +32,15 @@ pub struct AdvisorConfig {
 
 impl Validate for AdvisorConfig {
     fn validate(&self, at: &str) -> Result<(), RangeError> {
+        let most = autobot_engine::core::MAX_MODELS;
+        if self.models.len() > most {
+            return Err(RangeError::new(
+                at,
+                "models",
+                format!("{} models", self.models.len()),
+                format!("at most {most}"),
+            ));
+        }
         for (i, m) in self.models.iter().enumerate() {
             let key = |k: &str| format!("models[{i}].{k}");
             if m.name.trim().is_empty() {
@@ -63,6 +72,37 @@ impl AdvisorConfig {
     /// No model configured.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty()
+    }
+
+    /// The models' names, in registry order (a prediction's `model`
+    /// index).
+    pub fn names(&self) -> Vec<String> {
+        self.models.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// Every strategy instance's `advisor.model` is in the registry.
+    pub fn check_uses(
+        &self,
+        strategy: &autobot_engine::strategy::StrategyConfig,
+    ) -> Result<(), RangeError> {
+        let names = self.names();
+        for (i, inst) in strategy.instances.iter().enumerate() {
+            let Some(a) = &inst.advisor else { continue };
+            if a.mode != autobot_engine::strategy::AdvisorMode::Off && !names.contains(&a.model) {
+                let listed = if names.is_empty() {
+                    "a model of the [advisor] registry, which names none".to_string()
+                } else {
+                    format!("a model of the [advisor] registry ({})", names.join(", "))
+                };
+                return Err(RangeError::new(
+                    &format!("strategy.instances[{i}].advisor"),
+                    "model",
+                    &a.model,
+                    listed,
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Loads and checks every model of the registry.

@@ -442,6 +442,7 @@ impl Validate for AppConfig {
         self.backtest.validate("backtest")?;
         self.notify.validate("notify")?;
         self.advisor.validate("advisor")?;
+        self.advisor.check_uses(&self.strategy)?;
         let n = self.instruments.len();
         if self.market.start_prices.len() != n {
             return Err(RangeError::new(
@@ -534,6 +535,7 @@ impl AppConfig {
             maker_fee: self.paper.maker_fee,
             slippage_ticks: self.paper.slippage_ticks,
         };
+        core.models = self.advisor.names();
         core
     }
 }

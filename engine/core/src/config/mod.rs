@@ -526,6 +526,10 @@ pub struct CoreConfig {
     /// What a round trip costs: the fees and slippage entries are judged
     /// against (`min_edge`).
     pub costs: Costs,
+    /// The `[advisor]` registry's model names, in order: a prediction
+    /// names its model by index here. While it is empty the core emits
+    /// no feature vectors.
+    pub models: Vec<String>,
 }
 
 /// Trading costs as the core counts them for fee-aware entries: the fill
@@ -574,6 +578,7 @@ impl CoreConfig {
             account,
             dry_run,
             costs: Costs::default(),
+            models: Vec::new(),
         }
     }
 }

@@ -323,6 +323,12 @@ pub fn alert_text(a: &crate::event::Alert) -> String {
             "the exchange refused or expired the protective stop at {}",
             price(v)
         ),
+        C::AdvisorSilent => format!(
+            "strategy #{v} is gated by the advisor and has no fresh prediction: it opens nothing until one comes"
+        ),
+        C::BadPrediction => format!(
+            "a prediction of model #{v} was refused (unknown model, score outside 0..1, or features not handed out)"
+        ),
     }
 }
 

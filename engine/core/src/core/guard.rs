@@ -74,6 +74,7 @@ impl Core {
                 | InputBody::AccountUpdate(_)
                 | InputBody::Funding(_)
                 | InputBody::Operator(_)
+                | InputBody::Prediction(_)
         );
         let advance = match self.admit_time(seq, time, market, out) {
             Ok(advance) => advance,

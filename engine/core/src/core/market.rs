@@ -145,6 +145,26 @@ impl Core {
         self.watch(seq, sym, out);
     }
 
+    /// A model's prediction: kept for the advised strategies' next entry
+    /// (module `advisor`); one that cannot be about anything the core
+    /// handed out is refused, counted and alerted. Nothing else happens:
+    /// a prediction sends no order.
+    pub(super) fn on_prediction<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        sym: SymbolId,
+        p: &crate::event::Prediction,
+        out: &mut S,
+    ) {
+        match self.advisor.on_prediction(sym, p) {
+            Ok(()) | Err(super::advisor::Unkept::Superseded) => {}
+            Err(_) => {
+                self.stats.invalid_inputs += 1;
+                self.alert(seq, AlertCode::BadPrediction, sym, i64::from(p.model), out);
+            }
+        }
+    }
+
     /// A funding time settled at a known rate (funding-rate data, the
     /// backtest's exchange): paid at the event's price; the mark the
     /// position is valued at is not changed.

@@ -34,6 +34,7 @@
 //! - `balance = start + realized − fees + funding` (see `account`).
 
 mod account;
+mod advisor;
 mod allowed;
 mod approvals;
 mod clock;
@@ -64,6 +65,7 @@ mod watch;
 
 pub use crate::depth::{BookReject, TopOfBook};
 pub use account::Account;
+pub use advisor::{AdvisorStats, MAX_MODELS, fuse};
 pub use allowed::{Effect, Gate, gate, render_markdown as allowed_table, takes_new_risk};
 use approvals::Approvals;
 pub use approvals::{MAX_PENDING_APPROVALS, Pending};
@@ -324,6 +326,8 @@ pub struct Core {
     depth: Vec<DepthBook>,
     /// Features, regimes, strategy instances, weights and trip records.
     signals: Signals,
+    /// Feature vectors for the advisor, its predictions and its rule.
+    advisor: advisor::Advisor,
     orders: OrderTable,
     /// Orders parked for the operator (SemiAuto).
     approvals: Approvals,
@@ -392,6 +396,7 @@ impl Core {
                 .map(|_| DepthBook::new())
                 .collect(),
             signals: Signals::new(cfg),
+            advisor: advisor::Advisor::new(cfg),
             symbols,
             orders: OrderTable::with_capacity(cfg.risk.max_open_orders),
             approvals: Approvals::new(),
@@ -429,6 +434,7 @@ impl Core {
                 | InputBody::MarkPrice(_)
                 | InputBody::Depth(_)
                 | InputBody::Funding(_)
+                | InputBody::Prediction(_)
         );
         if needs_symbol && usize::from(sym.0) >= self.symbols.len() {
             self.stats.unknown_symbols += 1;
@@ -475,6 +481,7 @@ impl Core {
             InputBody::Depth(d) => self.on_depth(seq, sym, d, ev.header.exchange, out),
             InputBody::AccountUpdate(a) => self.on_account_update(seq, sym, a, out),
             InputBody::Funding(f) => self.on_funding(seq, sym, f, out),
+            InputBody::Prediction(p) => self.on_prediction(seq, sym, p, out),
             // Counted above; the liquidation flow arrives with a later issue.
             InputBody::Liquidation(_) | InputBody::Timer(_) => {}
         }
@@ -551,6 +558,17 @@ impl Core {
     /// Counters.
     pub fn stats(&self) -> &CoreStats {
         &self.stats
+    }
+
+    /// The advisor's counters.
+    pub fn advisor_stats(&self) -> &AdvisorStats {
+        &self.advisor.stats
+    }
+
+    /// The newest prediction of registry model `model` about `sym`:
+    /// (score, confidence, the features' input, the bar's event time).
+    pub fn prediction(&self, sym: SymbolId, model: u8) -> Option<(u32, u32, Seq, UnixNanos)> {
+        self.advisor.prediction(sym, model)
     }
 
     /// What the last operator command did: refused and why, the first veto

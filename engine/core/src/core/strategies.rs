@@ -86,6 +86,23 @@ fn covers_costs(
     expected * scale >= i128::from(min_edge.raw()) * cost
 }
 
+/// The price a market order of the proposal's side would take: the one
+/// the veto chain judges it at (a bar's close may lie under the ask, and
+/// an entry sized at it would exceed the position limit there); the
+/// proposal's own price without a book; zero without either.
+fn entry_price(s: &SymbolState, p: &Proposal) -> Price {
+    let side = if p.stance == Stance::Short {
+        crate::types::Side::Sell
+    } else {
+        crate::types::Side::Buy
+    };
+    match s.quote.book.taking_price(side) {
+        Some(taking) => taking,
+        None if p.entry.is_positive() => p.entry,
+        None => Price::ZERO,
+    }
+}
+
 impl SymbolState {
     fn held(&self) -> Stance {
         Stance::of(self.position.qty().raw())
@@ -177,6 +194,12 @@ impl Core {
         }
         if tf != 0 {
             return;
+        }
+        let now = self.clock.now();
+        if let Some(bits) = self.advisor.on_bar(sym, bar, seq, now) {
+            for part in crate::event::feature_parts(sym, &bits) {
+                self.emit(seq, part, out);
+            }
         }
         self.run_strategies(seq, sym, Some(bar), out);
         self.pursue_target(seq, sym, out);
@@ -289,12 +312,95 @@ impl Core {
             self.stats.signals_below_cost += 1;
             return;
         }
-        let target = p.stance.sign() * self.entry_size(&s, weight, p).raw();
-        if target == 0 {
+        let size = self.entry_size(&s, weight, p);
+        if size.is_zero() {
             self.stats.signals_too_small += 1;
             return;
         }
-        self.set_target(seq, sym, inst, p, target, out);
+        let Some(size) = self.advise(seq, (sym, k), p, &s, size, out) else {
+            // Refused: a turn of the instance's own position still closes
+            // it (the advisor never blocks an exit).
+            let mine = s.holder == inst || s.owner == inst;
+            if held != Stance::Flat && held != p.stance && mine && s.target != 0 {
+                self.set_target(seq, sym, inst, &Proposal::exit(p.reason, p.entry), 0, out);
+            }
+            return;
+        };
+        self.set_target(seq, sym, inst, p, p.stance.sign() * size.raw(), out);
+    }
+
+    /// The advisor's say over instance `k`'s entry of `size` (module
+    /// `advisor`): the size it leaves, recorded as an `Advice` output, or
+    /// `None` when it refuses the entry. Unadvised instances keep `size`.
+    fn advise<S: OutputSink>(
+        &mut self,
+        seq: Seq,
+        (sym, k): (SymbolId, usize),
+        p: &Proposal,
+        s: &SymbolState,
+        size: Qty,
+        out: &mut S,
+    ) -> Option<Qty> {
+        use crate::event::{Advice, AdviceVerdict, PPM};
+        let now = self.clock.now();
+        let Some(mut j) = self.advisor.judge(k, sym, p.stance, (seq, now)) else {
+            if self.advisor.mode(k) == crate::strategy::AdvisorMode::Off {
+                return Some(size);
+            }
+            // Refused before on the same prediction: not judged again.
+            self.stats.signals_repeated += 1;
+            return None;
+        };
+        let mut after = Qty::ZERO;
+        if !j.verdict.refuses() {
+            let cut = i128::from(size.raw()) * i128::from(j.factor) / i128::from(PPM);
+            after = Qty::from_raw(i64::try_from(cut).unwrap_or(0))
+                .round_to(s.instrument.step_size, Rounding::TowardZero)
+                .unwrap_or(Qty::ZERO);
+            let price = entry_price(s, p);
+            if after.is_zero() || after < super::portfolio::min_size(s, price) {
+                after = Qty::ZERO;
+                j.verdict = AdviceVerdict::CutToNothing;
+                self.advisor.remember_refusal(k, sym, p.stance, &j);
+            }
+        }
+        let strategy_confidence = u32::try_from(
+            i128::from(p.confidence.raw().max(0)) * i128::from(PPM)
+                / i128::from(crate::types::SCALE),
+        )
+        .unwrap_or(PPM)
+        .min(PPM);
+        let fused = u64::from(strategy_confidence) * u64::from(j.factor) / u64::from(PPM);
+        let advice = Advice {
+            qty: size,
+            score: j.score,
+            confidence: j.confidence,
+            strategy_confidence,
+            fused: fused as u32,
+            factor: j.factor,
+            age: j.age,
+            symbol: sym,
+            strategy: k as u8,
+            model: j.model,
+            verdict: j.verdict,
+            stance: p.stance,
+        };
+        self.emit(seq, OutputBody::Advice(advice), out);
+        match j.verdict {
+            AdviceVerdict::Cut => self.advisor.stats.cut += 1,
+            v if v.refuses() => self.advisor.stats.vetoed += 1,
+            _ => {}
+        }
+        if j.verdict == AdviceVerdict::NoAdviceVetoed && self.advisor.goes_silent(k) {
+            self.alert(
+                seq,
+                crate::event::AlertCode::AdvisorSilent,
+                sym,
+                k as i64,
+                out,
+            );
+        }
+        (!after.is_zero()).then_some(after)
     }
 
     /// An entry's size in risk terms: the notional that loses
@@ -312,19 +418,7 @@ impl Core {
     ) -> Qty {
         let l = &self.risk.limits;
         let scale = i128::from(crate::types::SCALE);
-        // The price a market order of this side would take: the one the
-        // veto chain judges it at (a bar's close may lie under the ask,
-        // and an entry sized at it would exceed the position limit there).
-        let side = if p.stance == Stance::Short {
-            crate::types::Side::Sell
-        } else {
-            crate::types::Side::Buy
-        };
-        let price = match s.quote.book.taking_price(side) {
-            Some(taking) => taking,
-            None if p.entry.is_positive() => p.entry,
-            None => Price::ZERO,
-        };
+        let price = entry_price(s, p);
         if !price.is_positive() {
             return Qty::ZERO;
         }

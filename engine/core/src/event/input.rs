@@ -31,6 +31,8 @@ pub enum Source {
     Timer = 4,
     /// The runtime itself (e.g. the shutdown command).
     Runtime = 5,
+    /// The machine-learning advisor stage (its predictions).
+    Advisor = 6,
 }
 }
 
@@ -439,6 +441,8 @@ pub enum InputBody {
     FeedStatus(FeedStatus),
     /// A funding time settled at a known rate.
     Funding(FundingSettled),
+    /// A model's prediction (the advisor stage).
+    Prediction(super::Prediction),
 }
 }
 
@@ -449,7 +453,7 @@ impl Default for InputBody {
 }
 
 /// Number of input event kinds (for per-kind counters).
-pub const INPUT_KINDS: usize = 13;
+pub const INPUT_KINDS: usize = 14;
 
 impl InputBody {
     /// Stable small index of the kind (counters, journal record kind).
@@ -468,6 +472,7 @@ impl InputBody {
             InputBody::Timer(_) => 10,
             InputBody::FeedStatus(_) => 11,
             InputBody::Funding(_) => 12,
+            InputBody::Prediction(_) => 13,
         }
     }
 
@@ -489,6 +494,7 @@ impl InputBody {
         "timer",
         "feed_status",
         "funding",
+        "prediction",
     ];
 }
 

@@ -43,11 +43,13 @@ macro_rules! wire {
 }
 pub(crate) use wire;
 
+mod advice;
 mod decision;
 mod input;
 mod output;
 mod report;
 
+pub use advice::*;
 pub use decision::*;
 pub use input::*;
 pub use output::*;

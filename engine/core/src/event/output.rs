@@ -136,6 +136,13 @@ pub enum AlertCode {
     /// core's own stop guards the position; the stop is placed again when
     /// the position changes.
     Unprotected = 21,
+    /// A strategy under `advisor = { mode = "gate" }` proposed an entry
+    /// with no fresh prediction: it opens nothing until one comes (value:
+    /// the strategy instance). Once until advice is fresh again.
+    AdvisorSilent = 22,
+    /// A prediction was refused: an unknown model, a score outside 0..=1,
+    /// or features the core did not hand out (value: the model index).
+    BadPrediction = 23,
 }
 }
 
@@ -555,6 +562,22 @@ pub enum OutputBody {
     Regime(RegimeChange),
     /// A strategy's weight adapted.
     Weight(WeightChange),
+    /// Part of a symbol's feature vector at a closed base bar, for the
+    /// advisor (emitted only while the `[advisor]` registry names a
+    /// model). The vector comes in `super::FEATURE_PARTS` consecutive
+    /// outputs with the same cause, in part order: whole, it would not
+    /// leave the output its cache line (`super::FeatureParts` joins them).
+    Features {
+        /// Instrument.
+        symbol: SymbolId,
+        /// Which part (0 ..).
+        part: u8,
+        /// Features `part × FEATURES_PER_PART ..` (`features::vector::FEATURES`
+        /// order) as `f32` bits; zeros past the last.
+        bits: [u32; super::FEATURES_PER_PART],
+    },
+    /// What the advisor did to an advised strategy's entry.
+    Advice(super::Advice),
 }
 }
 

@@ -21,7 +21,7 @@ use crate::event::Kline;
 pub const FEATURE_VERSION: u32 = 1;
 
 /// The features, in order, with what each is.
-pub const FEATURES: [(&str, &str); 11] = [
+pub const FEATURES: [(&str, &str); N] = [
     ("ret_1", "log return of the close over 1 bar"),
     ("ret_5", "log return of the close over 5 bars"),
     ("ret_15", "log return of the close over 15 bars"),
@@ -44,8 +44,8 @@ pub const FEATURES: [(&str, &str); 11] = [
     ),
 ];
 
-/// Number of features.
-pub const N: usize = FEATURES.len();
+/// Number of features (the events carry vectors of this length).
+pub const N: usize = crate::event::N;
 
 /// Bars before the first vector: the longest lookback (60 returns) + 1.
 pub const WARM_BARS: u64 = 61;
@@ -72,7 +72,7 @@ pub fn hash() -> u64 {
 }
 
 /// The feature state of one symbol.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct FeatureVector {
     closes: [f64; CLOSES],
     bars: u64,

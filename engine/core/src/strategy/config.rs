@@ -226,6 +226,9 @@ pub struct InstanceConfig {
     pub losing_streak: Option<u32>,
     /// Factor applied to the weight after such a streak, 0 < f < 1 (0.5).
     pub weight_shrink: Option<Rate>,
+    /// How much say the advisor's model has over the entries (none when
+    /// absent): `{ mode = "advise" | "gate", model = "<registry name>" }`.
+    pub advisor: Option<super::AdvisorUse>,
     /// Lowest weight, 0 < w <= 1 (0.25).
     pub weight_min: Option<Rate>,
     /// Weight regained by each winning round trip, up to 1 (0.25).
@@ -316,6 +319,7 @@ impl InstanceConfig {
             weight_shrink: None,
             weight_min: None,
             weight_recover: None,
+            advisor: None,
         }
     }
 
@@ -547,6 +551,9 @@ impl Validate for InstanceConfig {
             0,
             20,
         )?;
+        if let Some(a) = &self.advisor {
+            a.validate(at)?;
+        }
         let edge = self.min_edge();
         if edge.is_negative() || edge > ratio(100, 0) {
             return Err(RangeError::new(at, "min_edge", edge, "0 (off) ..= 100"));

@@ -20,11 +20,13 @@
 //! - Adaptation ([`Weight`]) is bounded by the config and changes only
 //!   at the end of a round trip.
 
+mod advised;
 mod config;
 mod cross;
 mod kinds;
 mod structure;
 
+pub use advised::{AdvisorMode, AdvisorUse};
 pub use config::{
     BarSource, Entry, Fade, InstanceConfig, MAX_INSTANCES, MakerFallback, Protect, StrategyConfig,
     StrategyKind,
