@@ -5,7 +5,7 @@ CARGO    ?= cargo
 CONFIG   ?= config/paper.toml
 ARGS     ?=
 
-.PHONY: run test bench lint fmt deps build clean help crash-test strategies model
+.PHONY: run test bench lint fmt deps build clean help crash-test strategies model walkforward
 
 help:
 	@echo "make run    paper-trade on the synthetic market via the loopback exchange simulator (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
@@ -15,6 +15,7 @@ help:
 	@echo "make strategies  each shipped strategy alone, walk-forward out of sample on ../shared/data's BTCUSDT 1m bars, against buy-and-hold; the table into docs/strategies.md"
 	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"
 	@echo "make model  the advisor's model: features of ../shared/data's BTCUSDT 1m bars, purged walk-forward, models/btc_1m_logreg.onnx + .json (docs/ml.md)"
+	@echo "make walkforward  the strategy set with and without the advisor, out of sample: a model per walk-forward fold (docs/ml.md)"
 
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
@@ -41,6 +42,11 @@ model: build
 	mkdir -p models target/ml
 	./target/release/autobot features $(BARS) --out target/ml/features.csv
 	$(ML_VENV)/bin/python tools/ml/train.py target/ml/features.csv target/ml/features.csv.manifest.json models btc_1m_logreg
+
+# The strategy set with and without the advisor, out of sample: one model
+# per walk-forward fold, each window backtested three ways (docs/ml.md).
+walkforward: model
+	$(ML_VENV)/bin/python tools/ml/walkforward.py target/ml/features.csv target/ml/features.csv.manifest.json $(BARS) config/backtest-1m.toml ./target/release/autobot target/ml/walkforward
 
 CRASH_ITERATIONS ?= 200
 crash-test: deps

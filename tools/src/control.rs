@@ -695,6 +695,7 @@ pub(crate) fn endpoint_config(
         token,
         symbols: cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
         strategies: cfg.strategy.names(),
+        models: cfg.advisor.names(),
         answer_within: Duration::from_secs(5),
         dashboard: DashboardInfo {
             daily_loss_limit: cfg.risk.max_daily_loss.to_string(),

@@ -277,7 +277,7 @@ pub struct TraceOpts {
     /// and orders that follow them).
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<String>,
-    /// Only these kinds: signal, audit, order, fill, state, skipped, other.
+    /// Only these kinds: signal, audit, order, fill, state, skipped, other, advice (predictions, feature vectors and what the advisor did).
     #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
     pub kind: Vec<String>,
 }

@@ -100,7 +100,7 @@ fn advised_config(base: &Path) -> std::path::PathBuf {
             "kind = \"scalper\"",
             "kind = \"scalper\"\nadvisor = { mode = \"advise\", model = \"btc\", weight = \"4\" }",
         );
-    assert_eq!(t.matches("advisor = {").count(), 2, "{t}");
+    assert_eq!(t.matches("\nadvisor = {").count(), 2, "{t}");
     t.push_str(&format!(
         "\n[advisor]\nmodels = [{{ name = \"btc\", file = \"{}\", feature_hash = \"{:016x}\" }}]\n",
         models.join("btc_1m_logreg.onnx").display(),
@@ -206,4 +206,30 @@ fn a_backtest_with_the_advisor_is_the_same_twice_and_replays_without_the_model()
         .unwrap();
     let said = common::ok(&replay);
     assert!(said.contains(&digest), "{said}");
+
+    // The analyzer names the advisor's verdict at each advised entry.
+    common::ok(
+        &autobot()
+            .arg("analyze")
+            .arg(base.join("b"))
+            .arg("--out")
+            .arg(base.join("analysis"))
+            .output()
+            .unwrap(),
+    );
+    let a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(base.join("analysis/analysis.json")).unwrap())
+            .unwrap();
+    let verdicts: Vec<&str> = a["by_advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        verdicts.iter().any(|v| *v == "kept" || *v == "cut"),
+        "{verdicts:?}"
+    );
+    let trips = std::fs::read_to_string(base.join("analysis/trips.csv")).unwrap();
+    assert!(trips.lines().any(|l| l.contains("P(up) 0.")), "{trips}");
 }

@@ -1,8 +1,9 @@
 //! The notice tap: a second reader of the output ring that hands the
 //! outputs a person should hear of (alerts, state and mode changes) to the
-//! notifier, and the decisions an operator reads on the dashboard (veto
-//! audits, strategy signals, orders and cancels) to its read model, each
-//! through its own bounded queue.
+//! notifier, the decisions an operator reads on the dashboard (veto
+//! audits, strategy signals and the advisor's records, orders and
+//! cancels) to its read model, and the feature vectors to the advisor
+//! stage, each through its own bounded queue.
 //!
 //! # Never slows the core
 //! The core's output ring waits for its slowest reader, so this one does
@@ -57,6 +58,7 @@ pub fn is_record(ev: &OutputEvent) -> bool {
         ev.body,
         OutputBody::Audit(_)
             | OutputBody::Signal(_)
+            | OutputBody::Advice(_)
             | OutputBody::NewOrder(_)
             | OutputBody::Cancel(_)
     )

@@ -1,5 +1,6 @@
 //! The dashboard's decision log: a read model of the core's veto audits,
-//! strategy signals, orders and cancels, fed by the output ring's tap
+//! strategy signals (with the advisor's records of what it did to them),
+//! orders and cancels, fed by the output ring's tap
 //! (`runtime::notices`, the records queue), and of the fills the gateways
 //! published (`runtime::notices::Fills`), drained on the endpoint's
 //! thread. It keeps the last [`KEEP`] of each, in words and in human units
@@ -146,7 +147,7 @@ impl Decisions {
     pub(super) fn new(
         (rx, fill_rx): (Option<Notices>, Option<Fills>),
         symbols: Vec<String>,
-        strategies: Vec<String>,
+        (strategies, models): (Vec<String>, Vec<String>),
     ) -> Self {
         Decisions {
             rx,
@@ -160,7 +161,7 @@ impl Decisions {
             names: Names {
                 symbols,
                 strategies,
-                models: Vec::new(),
+                models,
             },
             audits: VecDeque::with_capacity(KEEP),
             signals: VecDeque::with_capacity(KEEP),
@@ -350,6 +351,23 @@ impl Decisions {
                 };
                 push(&mut self.signals, row);
             }
+            // What the advisor did to an entry: beside the signals.
+            OutputBody::Advice(a) => {
+                let row = Row {
+                    t_ms,
+                    seq,
+                    symbol: self.symbol(a.symbol.0),
+                    what: format!("advisor: {}", a.verdict.name()),
+                    text: output_text(&ev.body, &self.names),
+                    by: self
+                        .names
+                        .strategies
+                        .get(usize::from(a.strategy))
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{}", a.strategy)),
+                };
+                push(&mut self.signals, row);
+            }
             OutputBody::NewOrder(o) => {
                 let row = Row {
                     t_ms,
@@ -403,5 +421,50 @@ impl Decisions {
                 .map_or(0, |r| r.dropped.load(Ordering::Relaxed)),
         };
         serde_json::to_string(&view).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use autobot_engine::event::{Advice, AdviceVerdict, Stance};
+    use autobot_engine::types::{MonoNanos, Qty, Seq, SymbolId};
+
+    #[test]
+    fn the_advisors_records_are_shown_beside_the_signals() {
+        let mut d = Decisions::new(
+            (None, None),
+            vec!["BTCUSDT".into()],
+            (vec!["trend".into()], vec!["btc_1m_logreg".into()]),
+        );
+        let advice = Advice {
+            qty: Qty::parse("0.010").unwrap(),
+            score: 310_000,
+            confidence: 380_000,
+            strategy_confidence: 520_000,
+            fused: 322_400,
+            factor: 620_000,
+            age: 2,
+            symbol: SymbolId(0),
+            strategy: 0,
+            model: 0,
+            verdict: AdviceVerdict::Cut,
+            stance: Stance::Long,
+        };
+        let ev = OutputEvent {
+            cause: Seq(7),
+            body: OutputBody::Advice(advice),
+            recv: MonoNanos(0),
+        };
+        d.take(&ev, UnixNanos(1_000_000_000));
+        let json: serde_json::Value = serde_json::from_str(&d.json()).unwrap();
+        let row = &json["signals"][0];
+        assert_eq!(row["what"], "advisor: cut");
+        assert_eq!(row["by"], "trend");
+        let text = row["text"].as_str().unwrap();
+        assert!(
+            text.contains("btc_1m_logreg P(up) 0.3100") && text.contains("factor 0.6200"),
+            "{text}"
+        );
     }
 }

@@ -74,6 +74,8 @@ pub struct ControlConfig {
     pub symbols: Vec<String>,
     /// Strategy instances' names, by instance number.
     pub strategies: Vec<String>,
+    /// The advisor's models, by registry index.
+    pub models: Vec<String>,
     /// Longest wait for the core to process a command before answering 202.
     pub answer_within: Duration,
     /// What the dashboard shows that the board does not hold.
@@ -154,7 +156,7 @@ impl ControlServer {
             decisions: decisions::Decisions::new(
                 (records, fills),
                 cfg.symbols.clone(),
-                cfg.strategies.clone(),
+                (cfg.strategies.clone(), cfg.models.clone()),
             ),
             cfg,
             inbox,

@@ -44,6 +44,10 @@ pub struct TripRow {
     pub strategy: String,
     /// Regime at entry.
     pub regime: String,
+    /// What the advisor said at entry (empty: the strategy is not
+    /// advised, or the entry was not a strategy's), e.g. `cut ×0.620,
+    /// P(up) 0.3100`.
+    pub advice: String,
     /// Opened and closed, UTC.
     pub opened: String,
     /// See `opened`.
@@ -119,6 +123,8 @@ pub struct Analysis {
     pub by_strategy: Vec<Group>,
     /// See `by_label`.
     pub by_regime: Vec<Group>,
+    /// By the advisor's verdict at entry (`not advised` when none).
+    pub by_advice: Vec<Group>,
     /// Vetoed intents: how many, how many simulated, and their
     /// hypothetical PnL (HYPOTHETICAL: not traded).
     pub vetoed: u64,
@@ -139,6 +145,7 @@ struct Open {
     entry: f64,
     strategy: String,
     regime: String,
+    advice: String,
     stop: Option<f64>,
     take: Option<f64>,
     realized0: Money,
@@ -172,6 +179,8 @@ struct LastSignal {
     stop: Option<f64>,
     take: Option<f64>,
     reason: String,
+    /// The advisor's record of the same input, in words.
+    advice: String,
 }
 
 /// Who an approved order is for: the exit reason it gives if it closes,
@@ -180,6 +189,7 @@ struct LastSignal {
 struct OrderBy {
     reason: String,
     strategy: String,
+    advice: String,
 }
 
 /// What the replay gathers.
@@ -193,6 +203,9 @@ struct Gather {
     qty: Vec<i64>,
     orders: BTreeMap<u64, OrderBy>,
     signal: Vec<Option<LastSignal>>,
+    /// Per symbol: the last advice record (its cause and strategy, in
+    /// words).
+    advice: Vec<(u64, u8, String)>,
     trips: Vec<TripRow>,
     /// Per trip: its target when it was stopped out, and the prices after.
     targets: Vec<Option<f64>>,
@@ -261,8 +274,19 @@ impl Gather {
     fn outputs(&mut self, ms: u64, core: &Core, outs: &[OutputEvent]) {
         for o in outs {
             match o.body {
+                OutputBody::Advice(a) => {
+                    if let Some(slot) = self.advice.get_mut(usize::from(a.symbol.0)) {
+                        *slot = (o.cause.0, a.strategy, advice_words(&a));
+                    }
+                }
                 OutputBody::Signal(s) => {
                     let f = |p: autobot_engine::types::Price| p.is_positive().then(|| p.to_f64());
+                    let advice = self
+                        .advice
+                        .get(usize::from(s.symbol.0))
+                        .filter(|(cause, by, _)| *cause == o.cause.0 && *by == s.strategy)
+                        .map(|(_, _, words)| words.clone())
+                        .unwrap_or_default();
                     if let Some(slot) = self.signal.get_mut(usize::from(s.symbol.0)) {
                         *slot = Some(LastSignal {
                             cause: o.cause.0,
@@ -270,6 +294,7 @@ impl Gather {
                             stop: f(s.stop),
                             take: f(s.take),
                             reason: format!("{:?}", s.reason),
+                            advice,
                         });
                     }
                 }
@@ -327,7 +352,18 @@ impl Gather {
                             (Origin::Strategy, Some(s)) => format!("Strategy ({})", s.reason),
                             (origin, _) => format!("{origin:?}"),
                         };
-                        self.orders.insert(a.id.0, OrderBy { reason, strategy });
+                        let advice = match (a.origin, &signal) {
+                            (Origin::Strategy, Some(s)) => s.advice.clone(),
+                            _ => String::new(),
+                        };
+                        self.orders.insert(
+                            a.id.0,
+                            OrderBy {
+                                reason,
+                                strategy,
+                                advice,
+                            },
+                        );
                     }
                 }
                 _ => {}
@@ -352,11 +388,12 @@ impl Gather {
             OrderBy {
                 reason: "Liquidation".into(),
                 strategy: String::new(),
+                advice: String::new(),
             }
         } else {
             self.orders.get(&u.client_id.0).cloned().unwrap_or_default()
         };
-        let (origin_name, strategy) = (by.reason, by.strategy);
+        let (origin_name, strategy, advice) = (by.reason, by.strategy, by.advice);
         if let Some(Some(o)) = self.open.get_mut(i) {
             o.fees += u.fee.to_f64();
         }
@@ -379,6 +416,7 @@ impl Gather {
                     strategy
                 },
                 regime: holding.regime.name().to_string(),
+                advice,
                 stop: f(holding.stop),
                 take: f(holding.take),
                 realized0: pos.realized(),
@@ -431,6 +469,7 @@ impl Gather {
             side: o.dir,
             strategy: o.strategy,
             regime: o.regime,
+            advice: o.advice,
             opened: utc(o.opened_ms),
             closed: utc(ms),
             minutes: ms.saturating_sub(o.opened_ms) as f64 / 60_000.0,
@@ -527,6 +566,7 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
         open: vec![None; n],
         qty: vec![0; n],
         signal: vec![None; n],
+        advice: vec![(u64::MAX, 0, String::new()); n],
         ..Gather::default()
     };
     let mut sink = Collect::default();
@@ -575,6 +615,16 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
         }),
         by_strategy: groups(&trips, |t| vec![t.strategy.clone()]),
         by_regime: groups(&trips, |t| vec![t.regime.clone()]),
+        by_advice: groups(&trips, |t| {
+            vec![
+                t.advice
+                    .split(" (")
+                    .next()
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("not advised")
+                    .to_string(),
+            ]
+        }),
         vetoed: g.vetoed,
         vetoed_simulated: simulated.len() as u64,
         vetoed_hypothetical_pnl: simulated
@@ -599,6 +649,7 @@ pub fn write(a: &Analysis, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
             "side",
             "strategy",
             "regime",
+            "advice",
             "opened",
             "closed",
             "minutes",
@@ -621,6 +672,7 @@ pub fn write(a: &Analysis, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 format!("{:?}", t.side).to_lowercase(),
                 t.strategy.clone(),
                 t.regime.clone(),
+                t.advice.clone(),
                 t.opened.clone(),
                 t.closed.clone(),
                 format!("{:.2}", t.minutes),
@@ -687,4 +739,18 @@ pub fn write(a: &Analysis, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// The advisor's record in a few words: the verdict, then the factor and
+/// the model's P(up) when it had a fresh prediction.
+fn advice_words(a: &autobot_engine::event::Advice) -> String {
+    if a.age == u32::MAX {
+        return a.verdict.name().to_string();
+    }
+    format!(
+        "{} (×{:.3}, P(up) {:.4})",
+        a.verdict.name(),
+        f64::from(a.factor) / 1e6,
+        f64::from(a.score) / 1e6
+    )
 }

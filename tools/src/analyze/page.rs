@@ -57,6 +57,9 @@ pub(super) fn page(a: &Analysis) -> String {
     table(&mut s, "By label", &a.by_label);
     table(&mut s, "By strategy at entry", &a.by_strategy);
     table(&mut s, "By regime at entry", &a.by_regime);
+    if a.by_advice.iter().any(|g| g.name != "not advised") {
+        table(&mut s, "By the advisor's verdict at entry", &a.by_advice);
+    }
     let _ = writeln!(
         s,
         "<h2 class=\"hyp\">Vetoed intents (HYPOTHETICAL)</h2>\n<p class=\"hyp\">{} strategy intents were vetoed; {} simulated: entered at the mark when vetoed, out at the signal's stop or target or after 4 h, taker fees both sides. Together they would have made {:.2} USDT. Nothing of this was traded.</p>",
@@ -93,18 +96,19 @@ pub(super) fn page(a: &Analysis) -> String {
     s.push_str("</table>\n");
     let _ = writeln!(
         s,
-        "<h2>Round trips</h2>\n<table><tr><th>opened</th><th>symbol</th><th>side</th><th>strategy</th><th>regime</th><th>minutes</th><th>exit reason</th><th>PnL</th><th>fees/gross</th><th>MFE bp (R)</th><th>MAE bp (R)</th><th>labels</th></tr>"
+        "<h2>Round trips</h2>\n<table><tr><th>opened</th><th>symbol</th><th>side</th><th>strategy</th><th>regime</th><th>advisor</th><th>minutes</th><th>exit reason</th><th>PnL</th><th>fees/gross</th><th>MFE bp (R)</th><th>MAE bp (R)</th><th>labels</th></tr>"
     );
     let r = |x: Option<f64>| x.map_or(String::new(), |v| format!(" ({v:.2}R)"));
     for t in a.trips.iter().take(MAX_ROWS) {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{:.1}{}</td><td>{:.1}{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{:.1}{}</td><td>{:.1}{}</td><td>{}</td></tr>",
             esc(&t.opened),
             esc(&t.symbol),
             t.side,
             esc(&t.strategy),
             esc(&t.regime),
+            esc(&t.advice),
             t.minutes,
             esc(&t.exit_reason),
             t.pnl,

@@ -660,6 +660,13 @@ impl Core {
         self.symbols.get(usize::from(sym.0)).map(|s| &s.position)
     }
 
+    /// The signed position the strategies want for a symbol (raw `Qty`):
+    /// what the core's orders pursue; the position itself while no
+    /// strategy wants a change.
+    pub fn target(&self, sym: SymbolId) -> Option<i64> {
+        self.symbols.get(usize::from(sym.0)).map(|s| s.target)
+    }
+
     /// Top of book of a symbol.
     pub fn book(&self, sym: SymbolId) -> Option<&TopOfBook> {
         self.symbols.get(usize::from(sym.0)).map(|s| &s.quote.book)
