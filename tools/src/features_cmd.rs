@@ -1,7 +1,9 @@
 //! `autobot features`: the model feature vectors (`features::vector`, the
-//! code the advisor will run) of every closed base bar of some data, with
-//! forward-return labels, as CSV and a manifest naming every column, the
-//! list's version and its hash.
+//! code the core hands the advisor) of every closed base bar of some data,
+//! with forward-return labels, as CSV or Parquet (by the output's
+//! extension) and a manifest naming every column, the list's version and
+//! its hash. The Parquet file carries the hash, the version and the bar in
+//! its own key-value metadata too, so it describes itself.
 //!
 //! Bars are the data's klines of the base interval (`strategy.bar_secs[0]`),
 //! or candles built from its trades with the core's `Candles`. A label is
@@ -59,7 +61,15 @@ struct Row {
     features: [f64; vector::N],
 }
 
-/// Writes the features of `data` to `out` (CSV) and its manifest.
+/// One output row: a symbol's bar and its labels.
+struct Labelled<'a> {
+    symbol: &'a str,
+    row: &'a Row,
+    labels: Vec<Option<f64>>,
+}
+
+/// Writes the features of `data` to `out` (Parquet when it ends in
+/// `.parquet`, else CSV) and its manifest.
 pub fn export(
     cfg: &AppConfig,
     data: &DataSource,
@@ -107,35 +117,37 @@ pub fn export(
             ),
         ));
     }
-    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    w.write_record(columns.iter().map(|c| c.name.as_str()))?;
     let mut per_symbol = BTreeMap::new();
-    let mut total = 0u64;
     let step = u64::from(bar_secs) * 1000;
+    let mut table = Vec::new();
     for (i, series) in rows.iter().enumerate() {
         for (k, r) in series.iter().enumerate() {
-            let mut rec = vec![
-                symbols[i].clone(),
-                crate::position::format_utc(r.close_ms * 1_000_000),
-                r.close_ms.to_string(),
-                r.close.to_string(),
-            ];
-            rec.extend(r.features.iter().map(|f| format!("{f:.10e}")));
-            for &h in horizons {
-                let ahead = series
-                    .get(k + h as usize)
-                    .filter(|a| a.close_ms - r.close_ms == u64::from(h) * step);
-                rec.push(ahead.map_or(String::new(), |a| {
-                    format!("{:.10e}", (a.close / r.close).ln())
-                }));
-            }
-            w.write_record(&rec)?;
+            let labels = horizons
+                .iter()
+                .map(|&h| {
+                    series
+                        .get(k + h as usize)
+                        .filter(|a| a.close_ms - r.close_ms == u64::from(h) * step)
+                        .map(|a| (a.close / r.close).ln())
+                })
+                .collect();
+            table.push(Labelled {
+                symbol: &symbols[i],
+                row: r,
+                labels,
+            });
         }
         per_symbol.insert(symbols[i].clone(), series.len() as u64);
-        total += series.len() as u64;
     }
-    w.flush()?;
+    let total = table.len() as u64;
+    let parquet = out.extension().is_some_and(|e| e == "parquet");
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    if parquet {
+        write_parquet(file, &columns, &table, bar_secs)
+            .with_context(|| format!("writing {}", out.display()))?;
+    } else {
+        write_csv(file, &columns, &table)?;
+    }
     let manifest = Manifest {
         feature_version: vector::FEATURE_VERSION,
         feature_hash: format!("{:016x}", vector::hash()),
@@ -180,4 +192,115 @@ fn col(name: &str, meaning: &str) -> Column {
         name: name.to_string(),
         meaning: meaning.to_string(),
     }
+}
+
+fn write_csv(
+    file: std::fs::File,
+    columns: &[Column],
+    table: &[Labelled<'_>],
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    w.write_record(columns.iter().map(|c| c.name.as_str()))?;
+    for t in table {
+        let r = t.row;
+        let mut rec = vec![
+            t.symbol.to_string(),
+            crate::position::format_utc(r.close_ms * 1_000_000),
+            r.close_ms.to_string(),
+            r.close.to_string(),
+        ];
+        rec.extend(r.features.iter().map(|f| format!("{f:.10e}")));
+        rec.extend(
+            t.labels
+                .iter()
+                .map(|l| l.map_or(String::new(), |v| format!("{v:.10e}"))),
+        );
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The same table as Parquet: `symbol` (string), `close_time` (timestamp
+/// ms, UTC), `close_ms` (int64), `close`, the features and the labels
+/// (float64, at full precision; a label without a bar ahead is null).
+/// Snappy-compressed; the schema's metadata names the feature hash,
+/// version and bar.
+fn write_parquet(
+    file: std::fs::File,
+    columns: &[Column],
+    table: &[Labelled<'_>],
+    bar_secs: u32,
+) -> anyhow::Result<()> {
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+
+    let close_ms: Vec<i64> = table
+        .iter()
+        .map(|t| i64::try_from(t.row.close_ms).unwrap_or(i64::MAX))
+        .collect();
+    let mut arrays: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            table.iter().map(|t| t.symbol),
+        )),
+        Arc::new(
+            arrow_array::TimestampMillisecondArray::from(close_ms.clone()).with_timezone("UTC"),
+        ),
+        Arc::new(Int64Array::from(close_ms)),
+        Arc::new(Float64Array::from_iter_values(
+            table.iter().map(|t| t.row.close),
+        )),
+    ];
+    for f in 0..vector::N {
+        arrays.push(Arc::new(Float64Array::from_iter_values(
+            table.iter().map(|t| t.row.features[f]),
+        )));
+    }
+    let labels = table.first().map_or(0, |t| t.labels.len());
+    for h in 0..labels {
+        arrays.push(Arc::new(Float64Array::from_iter(
+            table.iter().map(|t| t.labels[h]),
+        )));
+    }
+    let fields: Vec<Field> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (kind, nullable) = match i {
+                0 => (DataType::Utf8, false),
+                1 => (
+                    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                    false,
+                ),
+                2 => (DataType::Int64, false),
+                i if i < 4 + vector::N => (DataType::Float64, false),
+                _ => (DataType::Float64, true),
+            };
+            let meaning =
+                std::collections::HashMap::from([("meaning".to_string(), c.meaning.clone())]);
+            Field::new(&c.name, kind, nullable).with_metadata(meaning)
+        })
+        .collect();
+    let metadata = std::collections::HashMap::from([
+        (
+            "feature_hash".to_string(),
+            format!("{:016x}", vector::hash()),
+        ),
+        (
+            "feature_version".to_string(),
+            vector::FEATURE_VERSION.to_string(),
+        ),
+        ("bar_secs".to_string(), bar_secs.to_string()),
+    ]);
+    let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::io::BufWriter::new(file), schema, Some(props))?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(())
 }

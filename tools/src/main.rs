@@ -179,8 +179,8 @@ enum Command {
         doc: Option<PathBuf>,
     },
     /// Write the model feature vector (docs/ml.md) of every closed base bar
-    /// of some data, with forward-return labels, as CSV, and a manifest
-    /// naming every column, the feature list's version and hash
+    /// of some data, with forward-return labels, as CSV or Parquet, and a
+    /// manifest naming every column, the feature list's version and hash
     /// (FILE.manifest.json).
     Features {
         /// Data files (omit with --journal).
@@ -189,7 +189,7 @@ enum Command {
         /// An `autobot import` directory instead of files.
         #[arg(long, value_name = "DIR", conflicts_with = "files")]
         journal: Option<PathBuf>,
-        /// The CSV to write.
+        /// The file to write: Parquet when it ends in `.parquet`, else CSV.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// Label horizons in bars, comma-separated.

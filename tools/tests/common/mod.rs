@@ -227,3 +227,47 @@ pub fn refusals_are_passed_stops(journal: &[autobot_engine::event::InputEvent]) 
     }
     n
 }
+
+/// A Python interpreter with `packages` (pinned `name==version`) installed:
+/// a virtual environment under `target/test-python/`, made on first use so
+/// a clean machine needs no setup. Several test processes may race to make
+/// it; each builds in its own directory and the first rename wins.
+pub fn python_with(packages: &[&str]) -> PathBuf {
+    let root = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/test-python"
+    ));
+    let name: String = packages.join("+").replace(['=', '.'], "_");
+    let venv = root.join(&name);
+    let python = venv.join("bin/python");
+    if python.exists() {
+        return python;
+    }
+    std::fs::create_dir_all(root).unwrap();
+    let building = root.join(format!(".{name}.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&building)
+        .output()
+        .expect("python3 is needed to check exports with an independent reader");
+    assert!(made.status.success(), "python3 -m venv: {}", text(&made));
+    let pip = Command::new(building.join("bin/pip"))
+        .args(["install", "-q", "--disable-pip-version-check"])
+        .args(packages)
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "pip install {packages:?}: {}",
+        text(&pip)
+    );
+    // A venv's scripts name their own directory; the rename keeps
+    // `bin/python` (a symlink to the base interpreter) working, which is
+    // all the tests run.
+    if std::fs::rename(&building, &venv).is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    assert!(python.exists(), "no interpreter at {}", python.display());
+    python
+}
