@@ -11,7 +11,7 @@
 //! lies between (a return across 21 months is no 5-bar return).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::backtest::run::{DataSource, data_inputs};
 use crate::config::AppConfig;
+use crate::whole::WholeFile;
 
 /// One column of the output.
 #[derive(Clone, Debug, Serialize)]
@@ -141,13 +142,13 @@ pub fn export(
     }
     let total = table.len() as u64;
     let parquet = out.extension().is_some_and(|e| e == "parquet");
-    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut file = WholeFile::create(out).with_context(|| format!("creating {}", out.display()))?;
     if parquet {
-        write_parquet(file, &columns, &table, bar_secs)
-            .with_context(|| format!("writing {}", out.display()))?;
+        write_parquet(&mut file, &columns, &table, bar_secs)
     } else {
-        write_csv(file, &columns, &table)?;
+        write_csv(&mut file, &columns, &table)
     }
+    .with_context(|| format!("writing {}", out.display()))?;
     let manifest = Manifest {
         feature_version: vector::FEATURE_VERSION,
         feature_hash: format!("{:016x}", vector::hash()),
@@ -161,10 +162,12 @@ pub fn export(
             DataSource::Imported(d) => vec![d.display().to_string()],
         },
     };
+    // The manifest first: a table is never in place without its manifest.
     let path = manifest_path(out);
-    let mut m =
-        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    m.write_all(crate::backtest::report::pretty_json(&manifest).as_bytes())?;
+    crate::whole::write(&path, crate::backtest::report::pretty_json(&manifest))
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.finish()
+        .with_context(|| format!("writing {}", out.display()))?;
     Ok(manifest)
 }
 
@@ -194,12 +197,8 @@ fn col(name: &str, meaning: &str) -> Column {
     }
 }
 
-fn write_csv(
-    file: std::fs::File,
-    columns: &[Column],
-    table: &[Labelled<'_>],
-) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+fn write_csv(file: impl Write, columns: &[Column], table: &[Labelled<'_>]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(file);
     w.write_record(columns.iter().map(|c| c.name.as_str()))?;
     for t in table {
         let r = t.row;
@@ -227,7 +226,7 @@ fn write_csv(
 /// Snappy-compressed; the schema's metadata names the feature hash,
 /// version and bar.
 fn write_parquet(
-    file: std::fs::File,
+    file: impl Write + Send,
     columns: &[Column],
     table: &[Labelled<'_>],
     bar_secs: u32,

@@ -12,6 +12,12 @@
 //! then `ret_bps` (simple return) and `rvol20` (realized volatility of the
 //! last 20 returns, bp); a cell is empty while its indicator warms up.
 //!
+//! A gap (bars missing: the next bar opens more than one interval after
+//! the last, the interval being the smallest step between bars) is listed
+//! on the log, and by default every indicator warms up again after it, as
+//! the core's bars would: a value computed across 21 missing months is not
+//! a value. `bridge` reads straight across gaps, as TA-Lib does.
+//!
 //! The file is read whole and the series columns (ATR, returns, realized
 //! volatility) go through the bulk kernels of the chosen instruction set;
 //! the recurrences that cannot be split across lanes (EMA, RSI, MACD) run
@@ -42,7 +48,7 @@ pub enum IndicatorsError {
     #[error("line 1: expected the header '{BAR_HEADER}', found '{0}'")]
     Header(String),
     /// Reading or writing failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
@@ -53,6 +59,8 @@ pub struct Counts {
     pub bars: u64,
     /// Bars skipped as invalid.
     pub skipped: u64,
+    /// Gaps in the bars.
+    pub gaps: u64,
 }
 
 /// Why a bar was skipped.
@@ -90,13 +98,36 @@ struct Bars {
     close: Vec<f64>,
 }
 
+/// The segments of `time` (ascending): index ranges split at each gap of
+/// more than the smallest step.
+fn segments(time: &[i64]) -> Vec<std::ops::Range<usize>> {
+    let step = time
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0)
+        .min()
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..time.len() {
+        if time[i] - time[i - 1] > step {
+            out.push(start..i);
+            start = i;
+        }
+    }
+    out.push(start..time.len());
+    out
+}
+
 /// Computes the indicators of `input` into `out` with `kernels`; skipped
-/// bars are reported on `log`.
+/// bars and gaps are reported on `log`. With `bridge`, the indicators run
+/// straight across gaps instead of warming up again after each.
 pub fn run(
     input: impl BufRead,
     mut out: impl Write,
     mut log: impl Write,
     kernels: &Kernels,
+    bridge: bool,
 ) -> Result<Counts, IndicatorsError> {
     let mut lines = input.lines();
     let header = lines.next().transpose()?.unwrap_or_default();
@@ -133,29 +164,59 @@ pub fn run(
     }
     counts.bars = bars.time.len() as u64;
 
-    let atr = series::atr(kernels, &bars.high, &bars.low, &bars.close, 14);
-    let ret = series::returns_bps(kernels, &bars.close);
-    let rvol = series::realized_vol(kernels, &bars.close, RVOL_WINDOW);
+    let parts = segments(&bars.time);
+    counts.gaps = parts.len() as u64 - 1;
+    for w in parts.windows(2) {
+        let (last, next) = (bars.time[w[0].end - 1], bars.time[w[1].start]);
+        let at = |ms: i64| crate::position::format_utc(u64::try_from(ms).unwrap_or(0) * 1_000_000);
+        writeln!(
+            log,
+            "gap after the bar of {} to the bar of {}: {}",
+            at(last),
+            at(next),
+            if bridge {
+                "bridged (--bridge-gaps)"
+            } else {
+                "indicators warm up again"
+            }
+        )?;
+    }
+    let parts = if bridge {
+        std::iter::once(0..bars.time.len()).collect()
+    } else {
+        parts
+    };
     let mut csv = csv::Writer::from_writer(&mut out);
     let header = ["open_time"].into_iter();
     csv.write_record(header.chain(Standard::COLUMNS).chain(EXTRA_COLUMNS))
         .map_err(std::io::Error::from)?;
-    let mut set = Standard::new();
-    for i in 0..bars.time.len() {
-        let mut row = set.update(bars.high[i], bars.low[i], bars.close[i]);
-        // The incremental ATR is the reference the bulk one must equal.
-        debug_assert_eq!(
-            row[ATR_COLUMN].unwrap_or(f64::NAN).to_bits(),
-            atr[i].to_bits()
+    for part in parts {
+        let (high, low, close) = (
+            &bars.high[part.clone()],
+            &bars.low[part.clone()],
+            &bars.close[part.clone()],
         );
-        row[ATR_COLUMN] = Some(atr[i]).filter(|v| !v.is_nan());
-        let extra = [ret[i], rvol[i]].map(|v| Some(v).filter(|v| !v.is_nan()));
-        let values = row
-            .into_iter()
-            .chain(extra)
-            .map(|v| v.map(|x| x.to_string()).unwrap_or_default());
-        csv.write_record(std::iter::once(bars.time[i].to_string()).chain(values))
-            .map_err(std::io::Error::from)?;
+        let atr = series::atr(kernels, high, low, close, 14);
+        let ret = series::returns_bps(kernels, close);
+        let rvol = series::realized_vol(kernels, close, RVOL_WINDOW);
+        let mut set = Standard::new();
+        for i in 0..close.len() {
+            let mut row = set.update(high[i], low[i], close[i]);
+            // The incremental ATR is the reference the bulk one must equal.
+            debug_assert_eq!(
+                row[ATR_COLUMN].unwrap_or(f64::NAN).to_bits(),
+                atr[i].to_bits()
+            );
+            row[ATR_COLUMN] = Some(atr[i]).filter(|v| !v.is_nan());
+            let extra = [ret[i], rvol[i]].map(|v| Some(v).filter(|v| !v.is_nan()));
+            let values = row
+                .into_iter()
+                .chain(extra)
+                .map(|v| v.map(|x| x.to_string()).unwrap_or_default());
+            let time = bars.time[part.start + i].to_string();
+            csv.write_record(std::iter::once(time).chain(values))
+                .map_err(std::io::Error::from)?;
+        }
     }
     csv.flush()?;
     Ok(counts)

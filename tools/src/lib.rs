@@ -29,3 +29,4 @@ pub mod stage;
 pub mod strategies;
 pub mod summary;
 pub mod text;
+pub mod whole;

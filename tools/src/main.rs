@@ -95,6 +95,10 @@ enum Command {
         /// Every path writes the same bytes.
         #[arg(long, value_name = "PATH")]
         simd: Option<String>,
+        /// Read straight across gaps in the bars (as TA-Lib does) instead
+        /// of warming every indicator up again after each.
+        #[arg(long)]
+        bridge_gaps: bool,
     },
     /// Run the local exchange simulator: Binance USD-M's WebSocket streams
     /// and REST endpoints on loopback, streaming the seeded synthetic
@@ -515,7 +519,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::one_line(&e));
             ExitCode::from(1)
         }
     }
@@ -530,7 +534,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             input,
             out: path,
             simd,
-        } => commands::indicators(input, path, simd),
+            bridge_gaps,
+        } => commands::indicators(input, path, simd, bridge_gaps),
         Command::Dashboard { run_dir, listen } => commands::dashboard(&run_dir, listen, &mut out),
         Command::Replay(args) => {
             let ok = replay::run(&args, &mut out)?;

@@ -575,6 +575,7 @@ fn run_dir_for(cfg: &AppConfig, opts: &RunOptions) -> Result<PathBuf, RunError> 
     if let Some(dir) = &opts.resume {
         return Ok(dir.clone());
     }
+    check_capture(cfg)?;
     let run_dir = new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?;
     let path = run_dir.join("config.toml");
     std::fs::write(&path, cfg.to_toml()).map_err(|source| RunError::RunDir { path, source })?;
@@ -648,6 +649,23 @@ fn divergence_warning(d: autobot_engine::replay::Divergence) -> String {
          (this build or configuration decides differently; the state is the replay's)",
         d.at
     )
+}
+
+/// A simulator streaming a capture: its file opens and its first line
+/// reads, checked before the run directory exists, so a capture refused at
+/// once leaves no run behind (a line refused later ends a run that has
+/// journaled real inputs, which stays).
+fn check_capture(cfg: &AppConfig) -> Result<(), RunError> {
+    use autobot_gateways::sim::{SimError, feed::CaptureFeed};
+    let ex = &cfg.exchange;
+    if ex.endpoint != Endpoint::Simulator || ex.simulator_source == "synthetic" {
+        return Ok(());
+    }
+    let mut feed = CaptureFeed::open(Path::new(&ex.simulator_source), None)
+        .map_err(|e| RunError::Simulator(SimError::Feed(e)))?;
+    feed.next_item()
+        .map_err(|e| RunError::Simulator(SimError::Feed(e)))?;
+    Ok(())
 }
 
 /// Creates `<base>/<UTC date-time>-seed<seed>[-n]`.

@@ -133,6 +133,88 @@ fn the_real_bar_file_reads_whole_across_its_gaps() {
 }
 
 #[test]
+fn the_real_bar_file_lists_its_two_gaps_on_import() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/klines/BTCUSDT_perp_1m.csv");
+    let out = temp("gaps");
+    let input = SymbolFiles {
+        files: vec![path],
+        symbols: symbols(),
+    };
+    let report = import(&input, &shipped().journal, out.path()).unwrap();
+    let gaps = &report.manifest.files[0].gaps;
+    // segments.json: 2023-07-18 11:13 → 2023-08-17 11:11, 2025-05-04 15:33
+    // → 2025-06-24 10:31, 2025-07-06 00:00 → 2025-07-13 10:37.
+    let text: Vec<String> = gaps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "gap after the bar of 2023-08-17T11:11:00.000Z to the bar of 2025-05-04T15:33:00.000Z (901701 bars missing)",
+            "gap after the bar of 2025-06-24T10:31:00.000Z to the bar of 2025-07-06T00:00:00.000Z (16648 bars missing)",
+        ]
+    );
+    // import.toml keeps them.
+    let kept = std::fs::read_to_string(out.join("import.toml")).unwrap();
+    let m: autobot_tools::backtest::import::Manifest = toml::from_str(&kept).unwrap();
+    assert_eq!(&m.files[0].gaps, gaps);
+}
+
+#[test]
+fn a_book_ticker_file_with_event_time_out_of_order_imports_in_update_id_order() {
+    let dir = temp("event-time");
+    let header = "update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time\n";
+    // As real files have it: event_time a few ms after transaction_time,
+    // and the third row's earlier than the second's.
+    let rows = "100,42000.0,1.5,42000.1,2.0,1704067200000,1704067200004\n\
+                101,42000.1,1.0,42000.2,2.5,1704067200001,1704067200012\n\
+                102,42000.2,0.5,42000.3,1.0,1704067200002,1704067200009\n\
+                103,42000.3,0.7,42000.4,1.1,1704067200010,1704067200013\n";
+    let f = write(
+        &dir,
+        "BTCUSDT-bookTicker-2024-01-01.csv",
+        &format!("{header}{rows}"),
+    );
+    let all = events(std::slice::from_ref(&f)).unwrap();
+    let seen: Vec<(u64, u64)> = all
+        .iter()
+        .map(|e| {
+            let InputBody::BookTicker(t) = e.body else {
+                panic!("{e:?}")
+            };
+            (t.update_id, e.header.exchange.0 / 1_000_000)
+        })
+        .collect();
+    // File (update_id) order; the early row held at the row before's time.
+    assert_eq!(
+        seen,
+        [
+            (100, 1_704_067_200_004),
+            (101, 1_704_067_200_012),
+            (102, 1_704_067_200_012),
+            (103, 1_704_067_200_013),
+        ]
+    );
+    let out = temp("event-time-out");
+    let input = SymbolFiles {
+        files: vec![f],
+        symbols: symbols(),
+    };
+    let report = import(&input, &shipped().journal, out.path()).unwrap();
+    assert_eq!(report.manifest.files[0].held, 1);
+    // An update_id that runs backwards is still refused, by line.
+    let back = write(
+        &dir,
+        "BTCUSDT-bookTicker-back.csv",
+        &format!("{header}100,1,1,2,1,1000,1004\n99,1,1,2,1,1001,1005\n"),
+    );
+    let e = events(&[back]).unwrap_err().to_string();
+    assert!(
+        e.contains(":3: update_id 99 is lower than the row before (100)"),
+        "{e}"
+    );
+}
+
+#[test]
 fn headerless_klines_in_a_zip_and_a_gzip_read_like_plain_files() {
     let dir = temp("zip");
     let rows = "1704067200000,42000.1,42010,41990.5,42005,12.5,1704067259999,525000,300,6,252000,0\n\

@@ -54,6 +54,17 @@ pub struct ImportedFile {
     pub format: String,
     /// Its data rows.
     pub rows: u64,
+    /// bookTicker rows whose `event_time` ran backwards, stamped at the
+    /// row before's time (`rows` module docs).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub held: u64,
+    /// A bar or kline file's gaps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<super::rows::Gap>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// `import.toml`: what an imported journal holds.
@@ -148,6 +159,8 @@ pub fn import(
                 path: s.path().display().to_string(),
                 format: s.format_name().to_string(),
                 rows: s.rows(),
+                held: s.held(),
+                gaps: s.gaps().to_vec(),
             })
             .collect(),
     };

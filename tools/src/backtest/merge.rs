@@ -80,6 +80,22 @@ impl DataFile {
             DataFile::Capture(c) => c.rows(),
         }
     }
+
+    /// Rows stamped at the row before's time (`CsvSource::held`).
+    pub fn held(&self) -> u64 {
+        match self {
+            DataFile::Csv(c) => c.held(),
+            DataFile::Capture(_) => 0,
+        }
+    }
+
+    /// The gaps of a bar or kline file read so far.
+    pub fn gaps(&self) -> &[super::rows::Gap] {
+        match self {
+            DataFile::Csv(c) => c.gaps(),
+            DataFile::Capture(_) => &[],
+        }
+    }
 }
 
 /// Files and the symbols they may belong to.

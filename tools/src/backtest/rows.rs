@@ -20,8 +20,19 @@
 //!   it (a data hole, not a different interval).
 //!
 //! Times are milliseconds since the epoch. A row's time must not be
-//! earlier than the row before it. Every refusal names the file, the line
-//! and the column; nothing of a refused row is emitted.
+//! earlier than the row before it, with one exception: a bookTicker file
+//! is in the order of its own sequence, `update_id` (which must not
+//! decrease), and its `event_time` (when Binance pushed the update, a few
+//! ms after `transaction_time`) is not always in that order. Such a row is
+//! kept in file order and stamped at the row before's time (it cannot have
+//! reached a client earlier than the update before it on the same stream);
+//! the rows so held are counted ([`CsvSource::held`]).
+//!
+//! Bar and kline files list their gaps: a bar that opens more than one
+//! interval after the one before ([`CsvSource::gaps`]).
+//!
+//! Every refusal names the file, the line and the column; nothing of a
+//! refused row is emitted.
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -175,7 +186,37 @@ pub struct CsvSource {
     bar_ms: u64,
     /// Bars: the previous bar's open time (ms).
     bar_open: Option<u64>,
+    /// bookTicker: the previous row's `update_id`.
+    last_update: u64,
+    /// bookTicker rows stamped at the row before's time.
+    held: u64,
+    /// Bars and klines: the gaps seen so far.
+    gaps: Vec<Gap>,
     rows: u64,
+}
+
+/// A hole in a bar or kline file: bars missing between two that are there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Gap {
+    /// Open time (ms) of the last bar before the hole.
+    pub last_open_ms: u64,
+    /// Open time (ms) of the first bar after it.
+    pub next_open_ms: u64,
+    /// Bars missing.
+    pub missing: u64,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = |ms: u64| crate::position::format_utc(ms.saturating_mul(1_000_000));
+        write!(
+            f,
+            "gap after the bar of {} to the bar of {} ({} bars missing)",
+            at(self.last_open_ms),
+            at(self.next_open_ms),
+            self.missing
+        )
+    }
 }
 
 fn field<'r>(
@@ -303,6 +344,9 @@ impl CsvSource {
             last_line: 1,
             bar_ms,
             bar_open: None,
+            last_update: 0,
+            held: 0,
+            gaps: Vec::new(),
             rows: 0,
         })
     }
@@ -320,6 +364,17 @@ impl CsvSource {
     /// Data rows read so far.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// bookTicker rows whose `event_time` was earlier than the row
+    /// before's, stamped at that row's time.
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+
+    /// The gaps of a bar or kline file read so far.
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
     }
 
     /// The next row's event, `None` at the end of the file.
@@ -371,6 +426,23 @@ impl CsvSource {
                 )
             })?
             .map_err(|p| bad(&self.path, p))?;
+        let mut time_ms = time_ms;
+        if let InputBody::BookTicker(t) = &body {
+            if t.update_id < self.last_update {
+                return Err(bad(
+                    &self.path,
+                    format!(
+                        "update_id {} is lower than the row before ({}): a bookTicker file must be in update_id order",
+                        t.update_id, self.last_update
+                    ),
+                ));
+            }
+            self.last_update = t.update_id;
+            if time_ms < self.last_ms {
+                time_ms = self.last_ms;
+                self.held += 1;
+            }
+        }
         if time_ms < self.last_ms {
             return Err(bad(
                 &self.path,
@@ -431,9 +503,11 @@ impl CsvSource {
                 let close = ms(r, 6, "close_time")?;
                 let trades = u32::try_from(ms(r, 8, "count")?).map_err(|_| "count")?;
                 match close.checked_sub(open).map(|d| d + 1) {
-                    Some(len) if len >= 1000 && len.is_multiple_of(1000) => self
-                        .kline(open, len, trades)
-                        .map(|(t, k)| (t, InputBody::Kline(k))),
+                    Some(len) if len >= 1000 && len.is_multiple_of(1000) => {
+                        self.note_gap(open, len);
+                        self.kline(open, len, trades)
+                            .map(|(t, k)| (t, InputBody::Kline(k)))
+                    }
                     _ => Err(format!(
                         "close_time {close} does not end a whole-second bar opened at {open}"
                     )),
@@ -471,7 +545,7 @@ impl CsvSource {
                     .map_or(Some(len), |prev| open.checked_sub(prev));
                 match after {
                     Some(gap) if gap > 0 && gap.is_multiple_of(len) => {
-                        self.bar_open = Some(open);
+                        self.note_gap(open, len);
                         self.kline(open, len, 0)
                             .map(|(t, k)| (t, InputBody::Kline(k)))
                     }
@@ -481,6 +555,21 @@ impl CsvSource {
                 }
             }
         })
+    }
+
+    /// Records a gap when the bar opening at `open` (ms) of `len` ms is
+    /// more than one bar after the one before.
+    fn note_gap(&mut self, open: u64, len: u64) {
+        if let Some(prev) = self.bar_open
+            && open > prev.saturating_add(len)
+        {
+            self.gaps.push(Gap {
+                last_open_ms: prev,
+                next_open_ms: open,
+                missing: (open - prev) / len - 1,
+            });
+        }
+        self.bar_open = Some(open);
     }
 
     fn kline(&self, open_ms: u64, len_ms: u64, trades: u32) -> Result<(u64, Kline), String> {

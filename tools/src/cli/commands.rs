@@ -22,28 +22,31 @@ pub(crate) fn indicators(
     input: PathBuf,
     path: PathBuf,
     simd: Option<String>,
+    bridge: bool,
 ) -> anyhow::Result<()> {
     let (isa, source) = Isa::choose(simd.as_deref())?;
     let kernels = Kernels::new(isa).context("kernel path vanished after detection")?;
     eprintln!("kernels: {isa} ({source})");
     let file =
         std::fs::File::open(&input).with_context(|| format!("cannot open {}", input.display()))?;
-    let dest = std::fs::File::create(&path)
+    let mut w = autobot_tools::whole::WholeFile::create(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(dest);
     let counts = autobot_tools::indicators::run(
         std::io::BufReader::new(file),
         &mut w,
         std::io::stderr().lock(),
         &kernels,
+        bridge,
     )
     .with_context(|| input.display().to_string())?;
-    w.flush()?;
+    w.finish()
+        .with_context(|| format!("writing {}", path.display()))?;
     eprintln!(
-        "wrote indicators of {} bars to {} ({} skipped)",
+        "wrote indicators of {} bars to {} ({} skipped, {} gaps)",
         counts.bars,
         path.display(),
-        counts.skipped
+        counts.skipped,
+        counts.gaps
     );
     Ok(())
 }
@@ -399,6 +402,15 @@ pub(crate) fn import(
     let report = import(&input, &cfg.journal, &out)?;
     for f in &report.manifest.files {
         eprintln!("  {}  {} rows ({})", f.path, f.rows, f.format);
+        if f.held > 0 {
+            eprintln!(
+                "    {} rows with event_time before the row before's: kept in update_id order, stamped at that row's time",
+                f.held
+            );
+        }
+        for gap in &f.gaps {
+            eprintln!("    {gap}");
+        }
     }
     eprintln!(
         "imported {} events into {} in {:.2} s ({:.2} M rows/s)",

@@ -279,11 +279,7 @@ pub fn read_run(run_dir: &Path) -> Result<Vec<(Stage, Distribution)>, LatencyErr
 /// Writes `text` to `path` whole or not at all (a temporary file renamed
 /// over it), so a reader never sees half a page.
 pub fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    crate::whole::write(path, text)
 }
 
 /// The run directory a report path belongs to: the path itself, or its

@@ -12,9 +12,9 @@
 //! to `(Σv·d)²/Σv`, so the variance does not cancel catastrophically at
 //! BTC price levels. Once per lap the reference moves to the newest price
 //! and the sums are re-added from the window, so rounding error cannot
-//! accumulate past one window (Bollinger's running `Σx²`, which is never
-//! rebased, is the counter-example). Floats, as every indicator; the same
-//! operations in the same order on every CPU, so replay matches.
+//! accumulate past one window (`ta::Bollinger` does the same). Floats, as
+//! every indicator; the same operations in the same order on every CPU, so
+//! replay matches.
 
 use super::ta::Bands;
 
