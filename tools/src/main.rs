@@ -273,6 +273,17 @@ enum Command {
         /// Backtests run at once in a sweep [default: the CPUs available].
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+        /// Run only slice K of N of the --sweep grid (points i with
+        /// i mod N = K-1), for a sweep spread over machines: each slice
+        /// writes OUT/shard.json; `autobot sweep merge` joins them into the
+        /// sweep.json and sweep.csv of the whole grid (docs/backtest.md).
+        #[arg(
+            long,
+            value_name = "K/N",
+            requires = "sweep",
+            conflicts_with = "walk_forward"
+        )]
+        shard: Option<autobot_tools::backtest::shard::Shard>,
         /// Write every decision in words to OUT/trace.txt (or .jsonl with
         /// --format jsonl): the same trace `autobot replay --trace` prints.
         #[arg(long)]
@@ -285,6 +296,11 @@ enum Command {
         /// `autobot replay OUT` explains the backtest input by input.
         #[arg(long)]
         keep_journal: bool,
+    },
+    /// Sweeps spread over machines (`backtest --sweep … --shard K/N`).
+    Sweep {
+        #[command(subcommand)]
+        action: SweepAction,
     },
     /// Record market streams in the capture format (`<receive ns> <json>`
     /// lines, plus the REST depth snapshot of each diff-depth stream), so
@@ -439,6 +455,23 @@ struct Range {
 }
 
 #[derive(Debug, Subcommand)]
+enum SweepAction {
+    /// Join the slices of a sharded sweep (each DIR the --out of one
+    /// `backtest --sweep … --shard K/N`) into OUT/sweep.json and
+    /// OUT/sweep.csv, the same bytes the unsharded sweep writes, and copy
+    /// each point's report (pNNN/) into OUT. Refuses slices of different
+    /// grids, a slice twice or missing.
+    Merge {
+        /// The shards' directories.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where the merged sweep goes (may be one of the DIRs).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum JournalAction {
     /// Segments, input range, times, checkpoints, any torn tail.
     Inspect {
@@ -569,6 +602,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 },
         } => commands::report_latency(run_dir, other, html, journal, &mut out),
         Command::Journal { action } => commands::journal(action, &mut out),
+        Command::Sweep {
+            action: SweepAction::Merge { dirs, out: to },
+        } => cli::grid::merge(&dirs, &to, &mut out),
         Command::Ctl {
             run,
             addr,
@@ -599,12 +635,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             sweep,
             walk_forward,
             jobs,
+            shard,
             trace,
             trace_opts,
             keep_journal,
         } => commands::backtest(
             (files, journal, out, config),
-            (sweep, walk_forward, jobs),
+            (sweep, walk_forward, jobs, shard),
             autobot_tools::backtest::observe::Keep {
                 trace: trace.then_some(trace_opts),
                 journal: keep_journal,

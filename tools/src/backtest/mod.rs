@@ -27,6 +27,7 @@ pub mod report;
 pub mod rows;
 pub mod run;
 pub use crate::config::backtest as settings;
+pub mod shard;
 pub mod source;
 pub mod sweep;
 

@@ -450,7 +450,7 @@ fn open_data(cfg: &crate::config::AppConfig, data: &DataSource) -> Result<Opened
 }
 
 /// A span of exchange time, `from_ms` inclusive to `to_ms` exclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// First millisecond.
     pub from_ms: u64,

@@ -223,7 +223,7 @@ pub fn grid(path: &Path, axes: &[Axis]) -> Result<Vec<Point>, SweepError> {
 }
 
 /// The figures of one run that a grid compares.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// The point's settings.
     pub settings: Vec<(String, String)>,
@@ -350,8 +350,22 @@ pub fn sweep(
     threads: usize,
     out: &Path,
 ) -> Result<Vec<Outcome>, SweepError> {
-    parallel(points, threads, |i, p| {
-        run_point(p, data, None, Some(&out.join(format!("p{i:03}"))))
+    let all: Vec<usize> = (0..points.len()).collect();
+    sweep_points(points, &all, data, threads, out)
+}
+
+/// Runs the points of `indices` (a shard's slice) as [`sweep`] does; the
+/// outcomes in the order of `indices`, each report under its index in the
+/// whole grid.
+pub fn sweep_points(
+    points: &[Point],
+    indices: &[usize],
+    data: &DataSource,
+    threads: usize,
+    out: &Path,
+) -> Result<Vec<Outcome>, SweepError> {
+    parallel(indices, threads, |_, &i| {
+        run_point(&points[i], data, None, Some(&out.join(format!("p{i:03}"))))
     })
     .into_iter()
     .collect()
@@ -586,6 +600,13 @@ const HEAD: &str = "return   Sharpe    max DD  trades     win\n";
 
 /// The sweep for the terminal: one line per point, best Sharpe marked.
 pub fn sweep_table(outcomes: &[Outcome]) -> String {
+    let all: Vec<usize> = (0..outcomes.len()).collect();
+    points_table(&all, outcomes)
+}
+
+/// The table of some points (a shard's): `indices[j]` is the grid index
+/// of `outcomes[j]`; the best of these marked.
+pub fn points_table(indices: &[usize], outcomes: &[Outcome]) -> String {
     let best = (0..outcomes.len()).reduce(|b, i| {
         if outcomes[i].rank() > outcomes[b].rank() {
             i
@@ -594,8 +615,8 @@ pub fn sweep_table(outcomes: &[Outcome]) -> String {
         }
     });
     let mut s = format!("{:<44} {:>9} {HEAD}", "point", "");
-    for (i, o) in outcomes.iter().enumerate() {
-        let mark = if Some(i) == best { '*' } else { ' ' };
+    for (j, (i, o)) in indices.iter().zip(outcomes).enumerate() {
+        let mark = if Some(j) == best { '*' } else { ' ' };
         s.push_str(&row(&format!("{mark}p{i:03} {}", label(&o.settings)), o));
     }
     s.push_str("* best Sharpe (then return)\n");

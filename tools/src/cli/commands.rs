@@ -328,7 +328,12 @@ pub(crate) fn calibrate(
 /// `autobot backtest`.
 pub(crate) fn backtest(
     (files, journal, out, config): (Vec<PathBuf>, Option<PathBuf>, PathBuf, Option<PathBuf>),
-    (sweep, walk_forward, jobs): (Vec<String>, Option<u32>, Option<usize>),
+    (sweep, walk_forward, jobs, shard): (
+        Vec<String>,
+        Option<u32>,
+        Option<usize>,
+        Option<autobot_tools::backtest::shard::Shard>,
+    ),
     keep: autobot_tools::backtest::observe::Keep,
 ) -> anyhow::Result<()> {
     use autobot_tools::backtest::{observe, output, report, run};
@@ -355,7 +360,13 @@ pub(crate) fn backtest(
         let jobs = jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         });
-        return super::grid::backtest_grid(&config, &cfg, &data, &sweep, walk_forward, jobs, &out);
+        let grid = super::grid::Grid {
+            sweep: &sweep,
+            walk_forward,
+            shard,
+            jobs,
+        };
+        return super::grid::backtest_grid(&config, &cfg, &data, &grid, &out);
     }
     let mut failure = observe::Failure::default();
     let done = run::run_observed(&cfg, &data, (None, true), |symbols| {
