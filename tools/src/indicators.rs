@@ -2,7 +2,8 @@
 //! CSV, so users (and tests) can compare them with other tools.
 //!
 //! Input: the simple bar CSV `open_time,open,high,low,close,volume` (with
-//! that header; `../shared/data/klines/` uses it). A bar that is not
+//! that header; `../shared/data/klines/` uses it), or a freqtrade feather
+//! file of candles (`backtest::feather`, known by its `ARROW1` magic). A bar that is not
 //! numbers, or has a non-positive price, or `high < low`, or a close
 //! outside `[low, high]`, is skipped and counted (it never reaches an
 //! indicator); the first few are named on stderr.
@@ -47,6 +48,9 @@ pub enum IndicatorsError {
     /// The first line is not the bar header.
     #[error("line 1: expected the header '{BAR_HEADER}', found '{0}'")]
     Header(String),
+    /// A line is not text.
+    #[error("line {0}: not UTF-8 text; the input is a bar CSV or a freqtrade .feather file")]
+    NotText(usize),
     /// Reading or writing failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -91,11 +95,34 @@ fn check(fields: &[&str]) -> Result<(i64, f64, f64, f64), &'static str> {
 
 /// The bars kept, one column each.
 #[derive(Default)]
-struct Bars {
+pub struct Bars {
     time: Vec<i64>,
     high: Vec<f64>,
     low: Vec<f64>,
     close: Vec<f64>,
+}
+
+impl Bars {
+    /// The candles of a freqtrade feather file (`backtest::feather`),
+    /// checked as any data file's rows are.
+    pub fn of_feather(path: &std::path::Path) -> Result<Bars, crate::backtest::InputError> {
+        use autobot_engine::event::InputBody;
+        let mut src = crate::backtest::feather::FeatherSource::open(
+            path,
+            autobot_engine::types::SymbolId(0),
+        )?;
+        let mut bars = Bars::default();
+        while let Some(ev) = src.next_event()? {
+            if let InputBody::Kline(k) = ev.body {
+                bars.time
+                    .push(i64::try_from(k.open_time.0 / 1_000_000).unwrap_or(i64::MAX));
+                bars.high.push(k.high.to_f64());
+                bars.low.push(k.low.to_f64());
+                bars.close.push(k.close.to_f64());
+            }
+        }
+        Ok(bars)
+    }
 }
 
 /// The segments of `time` (ascending): index ranges split at each gap of
@@ -124,13 +151,34 @@ fn segments(time: &[i64]) -> Vec<std::ops::Range<usize>> {
 /// straight across gaps instead of warming up again after each.
 pub fn run(
     input: impl BufRead,
-    mut out: impl Write,
+    out: impl Write,
     mut log: impl Write,
     kernels: &Kernels,
     bridge: bool,
 ) -> Result<Counts, IndicatorsError> {
+    let (bars, skipped) = parse(input, &mut log)?;
+    let mut counts = compute(&bars, out, log, kernels, bridge)?;
+    counts.skipped = skipped;
+    Ok(counts)
+}
+
+/// The bars of a bar CSV, and how many were skipped (named on `log`).
+fn parse(input: impl BufRead, mut log: impl Write) -> Result<(Bars, u64), IndicatorsError> {
+    let text = |line: usize| {
+        move |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                IndicatorsError::NotText(line)
+            } else {
+                IndicatorsError::Io(e)
+            }
+        }
+    };
     let mut lines = input.lines();
-    let header = lines.next().transpose()?.unwrap_or_default();
+    let header = lines
+        .next()
+        .transpose()
+        .map_err(text(1))?
+        .unwrap_or_default();
     if header.trim() != BAR_HEADER {
         return Err(IndicatorsError::Header(
             header.trim().chars().take(80).collect(),
@@ -139,7 +187,7 @@ pub fn run(
     let mut bars = Bars::default();
     let mut counts = Counts::default();
     for (i, line) in lines.enumerate() {
-        let line = line?;
+        let line = line.map_err(text(i + 2))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -162,7 +210,21 @@ pub fn run(
     if counts.skipped > 0 {
         writeln!(log, "{} bars skipped in all", counts.skipped)?;
     }
-    counts.bars = bars.time.len() as u64;
+    Ok((bars, counts.skipped))
+}
+
+/// Computes the indicators of `bars` into `out`, as [`run`] does.
+pub fn compute(
+    bars: &Bars,
+    mut out: impl Write,
+    mut log: impl Write,
+    kernels: &Kernels,
+    bridge: bool,
+) -> Result<Counts, IndicatorsError> {
+    let mut counts = Counts {
+        bars: bars.time.len() as u64,
+        ..Counts::default()
+    };
 
     let parts = segments(&bars.time);
     counts.gaps = parts.len() as u64 - 1;

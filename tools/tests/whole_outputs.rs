@@ -41,7 +41,8 @@ fn indicators_on_a_binary_file_leave_no_output_and_say_why_once() {
         .output()
         .unwrap();
     let err = failed(&o);
-    assert_eq!(err.matches("valid UTF-8").count(), 1, "{err}");
+    assert_eq!(err.matches("line 2: not UTF-8 text").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
     assert_eq!(entries(d.path()), ["BTC_USDT_USDT-1m-futures.bin"]);
 }
 

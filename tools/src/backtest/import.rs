@@ -63,6 +63,13 @@ pub struct ImportedFile {
     pub gaps: Vec<super::rows::Gap>,
 }
 
+/// An imported file of this format (its name in `import.toml`) carries
+/// funding rates, so the simulated exchange must not model its own.
+pub fn holds_funding(format: &str) -> bool {
+    format == super::Format::FundingRate.name()
+        || format == super::feather::Kind::FundingRate.name()
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

@@ -15,6 +15,7 @@ use std::io::BufRead as _;
 use std::path::Path;
 
 use super::capture::{CaptureSource, looks_like_capture};
+use super::feather::{self, FeatherSource};
 use super::{CsvSource, InputError, symbol_of};
 
 /// One data file of any format.
@@ -23,6 +24,8 @@ pub enum DataFile {
     Csv(Box<CsvSource>),
     /// A capture.
     Capture(Box<CaptureSource>),
+    /// A freqtrade feather file.
+    Feather(Box<FeatherSource>),
 }
 
 impl DataFile {
@@ -34,6 +37,12 @@ impl DataFile {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
+        if head.starts_with(feather::MAGIC) {
+            drop(input);
+            return Ok(DataFile::Feather(Box::new(FeatherSource::open(
+                path, symbol,
+            )?)));
+        }
         if looks_like_capture(head) {
             return Ok(DataFile::Capture(Box::new(CaptureSource::new(
                 path, input, names, symbol,
@@ -49,6 +58,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => Ok(c.next_event()?.map(|e| (e.header.exchange.0, e))),
             DataFile::Capture(c) => c.next_event(),
+            DataFile::Feather(f) => Ok(f.next_event()?.map(|e| (e.header.exchange.0, e))),
         }
     }
 
@@ -57,12 +67,17 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.path(),
             DataFile::Capture(c) => c.path(),
+            DataFile::Feather(f) => f.path(),
         }
     }
 
     /// The file holds funding-rate rows.
     pub fn is_funding(&self) -> bool {
-        matches!(self, DataFile::Csv(c) if c.format() == super::Format::FundingRate)
+        match self {
+            DataFile::Csv(c) => c.format() == super::Format::FundingRate,
+            DataFile::Feather(f) => f.kind() == feather::Kind::FundingRate,
+            DataFile::Capture(_) => false,
+        }
     }
 
     /// Its format's name.
@@ -70,6 +85,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.format().name(),
             DataFile::Capture(_) => "capture",
+            DataFile::Feather(f) => f.kind().name(),
         }
     }
 
@@ -78,6 +94,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.rows(),
             DataFile::Capture(c) => c.rows(),
+            DataFile::Feather(f) => f.rows(),
         }
     }
 
@@ -85,7 +102,7 @@ impl DataFile {
     pub fn held(&self) -> u64 {
         match self {
             DataFile::Csv(c) => c.held(),
-            DataFile::Capture(_) => 0,
+            DataFile::Capture(_) | DataFile::Feather(_) => 0,
         }
     }
 
@@ -93,6 +110,7 @@ impl DataFile {
     pub fn gaps(&self) -> &[super::rows::Gap] {
         match self {
             DataFile::Csv(c) => c.gaps(),
+            DataFile::Feather(f) => f.gaps(),
             DataFile::Capture(_) => &[],
         }
     }

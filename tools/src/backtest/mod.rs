@@ -15,6 +15,7 @@
 pub mod capture;
 pub mod charts;
 pub mod exchange;
+pub mod feather;
 pub mod generate;
 pub mod html;
 pub mod import;
@@ -111,9 +112,16 @@ pub fn symbol_of(path: &Path, symbols: &[String]) -> Result<usize, InputError> {
         .map(|n| n.to_string_lossy().to_ascii_uppercase())
         .unwrap_or_default();
     let head = name.split(['-', '_', '.']).next().unwrap_or_default();
+    // freqtrade names a pair's file BASE_QUOTE_SETTLE-…: BTC_USDT_USDT is
+    // BTCUSDT.
+    let pair = feather::freqtrade_symbol(&name);
     symbols
         .iter()
         .position(|s| s.eq_ignore_ascii_case(head))
+        .or_else(|| {
+            let pair = pair.as_deref()?;
+            symbols.iter().position(|s| s.eq_ignore_ascii_case(pair))
+        })
         .ok_or_else(|| InputError::NoSymbol {
             path: path.to_path_buf(),
             known: symbols.join(", "),

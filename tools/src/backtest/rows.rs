@@ -168,7 +168,7 @@ impl Format {
 
 /// The largest funding rate a row may carry, raw (0.05: Binance caps
 /// rates well inside it; a larger one is a percentage or a wrong column).
-const MAX_FUNDING_RATE: i64 = 5_000_000;
+pub(crate) const MAX_FUNDING_RATE: i64 = 5_000_000;
 
 /// One data file being read.
 pub struct CsvSource {

@@ -436,7 +436,7 @@ fn open_data(cfg: &crate::config::AppConfig, data: &DataSource) -> Result<Opened
             let funding_files = manifest
                 .files
                 .iter()
-                .filter(|f| f.format == super::Format::FundingRate.name())
+                .filter(|f| super::import::holds_funding(&f.format))
                 .map(|f| PathBuf::from(&f.path))
                 .collect();
             Opened {

@@ -27,17 +27,32 @@ pub(crate) fn indicators(
     let (isa, source) = Isa::choose(simd.as_deref())?;
     let kernels = Kernels::new(isa).context("kernel path vanished after detection")?;
     eprintln!("kernels: {isa} ({source})");
-    let file =
+    let mut file =
         std::fs::File::open(&input).with_context(|| format!("cannot open {}", input.display()))?;
+    let mut magic = [0u8; 6];
+    let is_feather = std::io::Read::read(&mut file, &mut magic).is_ok_and(|n| n == magic.len())
+        && magic == *autobot_tools::backtest::feather::MAGIC;
+    std::io::Seek::rewind(&mut file).with_context(|| format!("reading {}", input.display()))?;
     let mut w = autobot_tools::whole::WholeFile::create(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    let counts = autobot_tools::indicators::run(
-        std::io::BufReader::new(file),
-        &mut w,
-        std::io::stderr().lock(),
-        &kernels,
-        bridge,
-    )
+    let counts = if is_feather {
+        let bars = autobot_tools::indicators::Bars::of_feather(&input)?;
+        autobot_tools::indicators::compute(
+            &bars,
+            &mut w,
+            std::io::stderr().lock(),
+            &kernels,
+            bridge,
+        )
+    } else {
+        autobot_tools::indicators::run(
+            std::io::BufReader::new(file),
+            &mut w,
+            std::io::stderr().lock(),
+            &kernels,
+            bridge,
+        )
+    }
     .with_context(|| input.display().to_string())?;
     w.finish()
         .with_context(|| format!("writing {}", path.display()))?;
