@@ -11,6 +11,7 @@ use autobot_engine::runtime::stamps::{
 use autobot_engine::runtime::{Checkpoint, KIND_DIGEST};
 use autobot_journal::{Journal, Record};
 
+use crate::parquet_table::{Kind, TableWriter};
 use crate::position::{Position, format_utc};
 use crate::text::group;
 
@@ -277,7 +278,31 @@ pub enum Format {
     Jsonl,
     /// Fixed columns; fields a kind lacks are empty.
     Csv,
+    /// The CSV's columns as a Parquet table (needs `--out`): times and
+    /// ids as integers, prices, quantities and fees as exact decimals, a
+    /// field a kind lacks null.
+    Parquet,
 }
+
+/// The Parquet types of [`CSV_HEADER`]'s columns.
+const PARQUET_KINDS: [Kind; 16] = [
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Int,
+    Kind::Text,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Decimal,
+];
 
 const CSV_HEADER: &str = "seq,recv_ns,exchange_ns,source,symbol,kind,price,qty,bid_price,bid_qty,ask_price,ask_qty,side,order_id,status,fee";
 
@@ -339,7 +364,25 @@ fn csv_row(ev: &InputEvent) -> Vec<String> {
     head.into_iter().chain(cols).collect()
 }
 
-/// Writes every input in the range as JSON lines or CSV.
+/// Calls `f` with the inputs of the journal in `dir` in the range.
+fn with_inputs<R>(
+    dir: &Path,
+    from: Option<Position>,
+    until: Option<Position>,
+    f: impl FnOnce(&mut dyn Iterator<Item = anyhow::Result<InputEvent>>) -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
+    let j = crate::position::open_until(&journal_dir(dir), until, &mut std::io::stderr())?;
+    let (from, until) = range(&j, from, until);
+    let mut events = j
+        .records_from(from)
+        .take_while(|r| r.meta.seq <= until)
+        .filter(|r| !r.meta.is_meta())
+        .map(|r| decode(&r));
+    f(&mut events)
+}
+
+/// Writes every input in the range as JSON lines or CSV ([`export_parquet`]
+/// writes Parquet).
 pub fn export(
     dir: &Path,
     format: Format,
@@ -347,34 +390,53 @@ pub fn export(
     until: Option<Position>,
     out: &mut dyn Write,
 ) -> anyhow::Result<u64> {
-    let j = crate::position::open_until(&journal_dir(dir), until, &mut std::io::stderr())?;
-    let (from, until) = range(&j, from, until);
-    let events = j
-        .records_from(from)
-        .take_while(|r| r.meta.seq <= until)
-        .filter(|r| !r.meta.is_meta())
-        .map(|r| decode(&r));
-    let mut n = 0;
-    match format {
-        Format::Jsonl => {
-            for ev in events {
-                serde_json::to_writer(&mut *out, &ev?).context("writing JSON")?;
-                writeln!(out)?;
-                n += 1;
+    with_inputs(dir, from, until, |events| {
+        let mut n = 0;
+        match format {
+            Format::Jsonl => {
+                for ev in events {
+                    serde_json::to_writer(&mut *out, &ev?).context("writing JSON")?;
+                    writeln!(out)?;
+                    n += 1;
+                }
+            }
+            Format::Csv => {
+                // Fields with commas or quotes are quoted (the `csv` crate).
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(CSV_HEADER.split(','))?;
+                for ev in events {
+                    csv.write_record(csv_row(&ev?))?;
+                    n += 1;
+                }
+                csv.flush()?;
+            }
+            Format::Parquet => {
+                anyhow::bail!(
+                    "--format parquet writes a binary file: give it with --out FILE.parquet"
+                )
             }
         }
-        Format::Csv => {
-            // Fields with commas or quotes are quoted (the `csv` crate).
-            let mut csv = csv::Writer::from_writer(out);
-            csv.write_record(CSV_HEADER.split(','))?;
-            for ev in events {
-                csv.write_record(csv_row(&ev?))?;
-                n += 1;
-            }
-            csv.flush()?;
+        Ok(n)
+    })
+}
+
+/// Writes every input in the range as a Parquet table: the CSV's columns
+/// ([`PARQUET_KINDS`]), the journal named in the schema's metadata.
+pub fn export_parquet(
+    dir: &Path,
+    from: Option<Position>,
+    until: Option<Position>,
+    out: impl Write + Send,
+) -> anyhow::Result<u64> {
+    with_inputs(dir, from, until, |events| {
+        let columns: Vec<(&str, Kind)> = CSV_HEADER.split(',').zip(PARQUET_KINDS).collect();
+        let meta = [("source", journal_dir(dir).display().to_string())];
+        let mut t = TableWriter::new(out, &columns, &meta)?;
+        for ev in events {
+            t.push(&csv_row(&ev?))?;
         }
-    }
-    Ok(n)
+        Ok(t.finish()?)
+    })
 }
 
 /// Copies the intact records of the journal in `dir` into `to` (see

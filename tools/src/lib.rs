@@ -22,6 +22,7 @@ pub mod market;
 pub mod metrics;
 pub mod notify;
 mod os;
+pub mod parquet_table;
 pub mod position;
 pub mod replay;
 pub mod run;

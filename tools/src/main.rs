@@ -242,8 +242,9 @@ enum Command {
     /// core that trades live, against a deterministic simulated exchange
     /// (latency, L2 fills, queue position, fees, funding, liquidation;
     /// docs/backtest.md). Data: files as `autobot import` reads them, or
-    /// an import directory (--journal). Writes report.json, trades.csv,
-    /// round_trips.csv and report.html into OUT; with --sweep, one such
+    /// an import directory (--journal). Writes report.json, trades,
+    /// round_trips and equity (.csv and .parquet) and report.html into
+    /// OUT; with --sweep, one such
     /// report per grid point (OUT/pNNN/) and sweep.json / sweep.csv; with
     /// --walk-forward, walk_forward.json and each fold's out-of-sample
     /// report (OUT/foldK/).

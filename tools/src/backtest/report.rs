@@ -5,6 +5,7 @@
 //! Amounts of money are exact decimal strings (USDT); ratios are floats.
 //! Nothing in the report depends on the wall clock.
 
+use crate::parquet_table::Kind;
 use std::fmt::Write as _;
 
 use autobot_engine::config::CoreConfig;
@@ -600,6 +601,47 @@ pub fn trades_csv(r: &Recorder, core: &CoreConfig) -> String {
         ]
     });
     crate::text::csv_text(&header, rows)
+}
+
+/// The Parquet types of `trades.csv`'s columns.
+pub const TRADES_KINDS: [Kind; 10] = [
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Decimal,
+];
+
+/// The Parquet types of `round_trips.csv`'s columns.
+pub const TRIPS_KINDS: [Kind; 13] = [
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+    Kind::Decimal,
+];
+
+/// The Parquet types of `equity.csv`'s columns.
+pub const EQUITY_KINDS: [Kind; 2] = [Kind::Int, Kind::Decimal];
+
+/// `equity.csv`: the equity on the report's sampling grid, then at the
+/// end (exchange time ms, USDT).
+pub fn equity_csv(r: &Recorder) -> String {
+    let rows = r.equity.iter().map(|(t, e)| [t.to_string(), e.to_string()]);
+    crate::text::csv_text(&["time_ms", "equity"], rows)
 }
 
 /// `round_trips.csv`: every closed round trip.

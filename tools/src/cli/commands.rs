@@ -192,21 +192,23 @@ pub(crate) fn journal(action: JournalAction, out: &mut impl Write) -> anyhow::Re
             format,
             out: file,
             range: Range { from, until },
-        } => {
-            let n = match file {
-                Some(path) => {
-                    let f = std::fs::File::create(&path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
-                    let mut w = std::io::BufWriter::new(f);
-                    let n = journal_cmd::export(&dir, format, from, until, &mut w)?;
-                    w.flush()?;
-                    eprintln!("wrote {n} inputs to {}", path.display());
-                    n
-                }
-                None => journal_cmd::export(&dir, format, from, until, out)?,
-            };
-            let _ = n;
-        }
+        } => match file {
+            Some(path) => {
+                let mut w = autobot_tools::whole::WholeFile::create(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                let n = if format == journal_cmd::Format::Parquet {
+                    journal_cmd::export_parquet(&dir, from, until, &mut w)?
+                } else {
+                    journal_cmd::export(&dir, format, from, until, &mut w)?
+                };
+                w.finish()
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote {n} inputs to {}", path.display());
+            }
+            None => {
+                journal_cmd::export(&dir, format, from, until, out)?;
+            }
+        },
     }
     out.flush()?;
     Ok(())
