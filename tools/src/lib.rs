@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod control_tls;
 pub mod doctor;
+pub mod download;
 pub mod drift;
 pub mod exchange;
 pub mod features_cmd;

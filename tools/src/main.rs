@@ -298,6 +298,47 @@ enum Command {
         #[arg(long)]
         keep_journal: bool,
     },
+    /// Download Binance's public USD-M futures data (data.binance.vision)
+    /// into OUT with the archive's own layout, each file checked against
+    /// the archive's SHA-256 .CHECKSUM (a mismatch is refused and fetched
+    /// again); resumable, JOBS at once. `autobot import` and `backtest`
+    /// take the zips as they are.
+    Download {
+        /// Symbols, comma-separated (BTCUSDT,ETHUSDT).
+        #[arg(long, value_delimiter = ',', required = true)]
+        symbols: Vec<String>,
+        /// Data kinds, comma-separated: aggTrades, bookTicker, trades,
+        /// klines:<interval>, markPriceKlines:<interval>, fundingRate
+        /// (monthly only), bookDepth, metrics (daily only).
+        #[arg(long, value_delimiter = ',', required = true)]
+        kinds: Vec<String>,
+        /// First day (YYYY-MM-DD) or month (YYYY-MM).
+        #[arg(long)]
+        from: String,
+        /// Last day or month, inclusive [default: --from].
+        #[arg(long)]
+        to: Option<String>,
+        /// Monthly files instead of daily ones.
+        #[arg(long)]
+        monthly: bool,
+        /// Where the archive's layout is written.
+        #[arg(long, value_name = "DIR", default_value = "data")]
+        out: PathBuf,
+        /// The archive.
+        #[arg(
+            long,
+            value_name = "URL",
+            default_value = "https://data.binance.vision"
+        )]
+        base_url: String,
+        /// Downloads at once (1 ..= 32).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+        jobs: u16,
+        /// Tries per file when a transfer fails or its checksum does not
+        /// match (1 ..= 10).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+        attempts: u32,
+    },
     /// Sweeps spread over machines (`backtest --sweep … --shard K/N`).
     Sweep {
         #[command(subcommand)]
@@ -606,6 +647,56 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep {
             action: SweepAction::Merge { dirs, out: to },
         } => cli::grid::merge(&dirs, &to, &mut out),
+        Command::Download {
+            symbols,
+            kinds,
+            from,
+            to,
+            monthly,
+            out: dir,
+            base_url,
+            jobs,
+            attempts,
+        } => {
+            use autobot_tools::download;
+            let kinds = kinds
+                .iter()
+                .map(|k| k.parse::<download::Kind>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let first = download::parse_date(&from, false)?;
+            let last = download::parse_date(to.as_deref().unwrap_or(&from), true)?;
+            let period = if monthly {
+                download::Period::Monthly
+            } else {
+                download::Period::Daily
+            };
+            let files = download::plan(&symbols, &kinds, (first, last), period)?;
+            eprintln!(
+                "{} files from {base_url} into {}",
+                files.len(),
+                dir.display()
+            );
+            let settings = download::Settings {
+                base_url,
+                out: dir.clone(),
+                jobs: usize::from(jobs),
+                attempts,
+            };
+            let s = download::run(&files, &settings)?;
+            for a in &s.absent {
+                eprintln!("  not in the archive: {a}");
+            }
+            println!(
+                "{} downloaded ({:.1} MB, {} continued, {} checksum mismatches refused and fetched again), {} already there, {} not in the archive",
+                s.fetched,
+                s.bytes as f64 / 1e6,
+                s.resumed,
+                s.mismatches,
+                s.present,
+                s.absent.len()
+            );
+            Ok(())
+        }
         Command::Ctl {
             run,
             addr,
