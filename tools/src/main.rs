@@ -302,7 +302,8 @@ enum Command {
     /// into OUT with the archive's own layout, each file checked against
     /// the archive's SHA-256 .CHECKSUM (a mismatch is refused and fetched
     /// again); resumable, JOBS at once. `autobot import` and `backtest`
-    /// take the zips as they are.
+    /// take the aggTrades, bookTicker, klines and fundingRate zips as
+    /// they are.
     Download {
         /// Symbols, comma-separated (BTCUSDT,ETHUSDT).
         #[arg(long, value_delimiter = ',', required = true)]
