@@ -16,6 +16,7 @@ use std::path::Path;
 
 use super::capture::{CaptureSource, looks_like_capture};
 use super::feather::{self, FeatherSource};
+use super::tardis::{self, TardisSource};
 use super::{CsvSource, InputError, symbol_of};
 
 /// One data file of any format.
@@ -26,6 +27,8 @@ pub enum DataFile {
     Capture(Box<CaptureSource>),
     /// A freqtrade feather file.
     Feather(Box<FeatherSource>),
+    /// A Tardis.dev CSV.
+    Tardis(Box<TardisSource>),
 }
 
 impl DataFile {
@@ -41,6 +44,16 @@ impl DataFile {
             drop(input);
             return Ok(DataFile::Feather(Box::new(FeatherSource::open(
                 path, symbol,
+            )?)));
+        }
+        let first_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+        if let Some(kind) = std::str::from_utf8(first_line)
+            .ok()
+            .and_then(tardis::Kind::of_header)
+        {
+            drop(input);
+            return Ok(DataFile::Tardis(Box::new(TardisSource::open(
+                path, kind, symbol,
             )?)));
         }
         if looks_like_capture(head) {
@@ -59,6 +72,7 @@ impl DataFile {
             DataFile::Csv(c) => Ok(c.next_event()?.map(|e| (e.header.exchange.0, e))),
             DataFile::Capture(c) => c.next_event(),
             DataFile::Feather(f) => Ok(f.next_event()?.map(|e| (e.header.exchange.0, e))),
+            DataFile::Tardis(t) => Ok(t.next_event()?.map(|e| (e.header.exchange.0, e))),
         }
     }
 
@@ -68,6 +82,7 @@ impl DataFile {
             DataFile::Csv(c) => c.path(),
             DataFile::Capture(c) => c.path(),
             DataFile::Feather(f) => f.path(),
+            DataFile::Tardis(t) => t.path(),
         }
     }
 
@@ -76,7 +91,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.format() == super::Format::FundingRate,
             DataFile::Feather(f) => f.kind() == feather::Kind::FundingRate,
-            DataFile::Capture(_) => false,
+            DataFile::Capture(_) | DataFile::Tardis(_) => false,
         }
     }
 
@@ -86,6 +101,7 @@ impl DataFile {
             DataFile::Csv(c) => c.format().name(),
             DataFile::Capture(_) => "capture",
             DataFile::Feather(f) => f.kind().name(),
+            DataFile::Tardis(t) => t.kind().name(),
         }
     }
 
@@ -95,6 +111,7 @@ impl DataFile {
             DataFile::Csv(c) => c.rows(),
             DataFile::Capture(c) => c.rows(),
             DataFile::Feather(f) => f.rows(),
+            DataFile::Tardis(t) => t.rows(),
         }
     }
 
@@ -102,6 +119,7 @@ impl DataFile {
     pub fn held(&self) -> u64 {
         match self {
             DataFile::Csv(c) => c.held(),
+            DataFile::Tardis(t) => t.held(),
             DataFile::Capture(_) | DataFile::Feather(_) => 0,
         }
     }
@@ -111,7 +129,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.gaps(),
             DataFile::Feather(f) => f.gaps(),
-            DataFile::Capture(_) => &[],
+            DataFile::Capture(_) | DataFile::Tardis(_) => &[],
         }
     }
 }

@@ -31,6 +31,7 @@ pub use crate::config::backtest as settings;
 pub mod shard;
 pub mod source;
 pub mod sweep;
+pub mod tardis;
 
 use std::path::{Path, PathBuf};
 
@@ -121,6 +122,11 @@ pub fn symbol_of(path: &Path, symbols: &[String]) -> Result<usize, InputError> {
         .or_else(|| {
             let pair = pair.as_deref()?;
             symbols.iter().position(|s| s.eq_ignore_ascii_case(pair))
+        })
+        // Tardis names the symbol last: binance-futures_trades_2024-01-01_BTCUSDT.csv.gz.
+        .or_else(|| {
+            name.split(['-', '_', '.'])
+                .find_map(|part| symbols.iter().position(|s| s.eq_ignore_ascii_case(part)))
         })
         .ok_or_else(|| InputError::NoSymbol {
             path: path.to_path_buf(),
