@@ -781,6 +781,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             for g in &a.by_label {
                 println!("  {:<22} {:>6} trips  PnL {:.2}", g.name, g.trips, g.pnl);
             }
+            if !a.gaps.is_empty() {
+                println!("{} gaps in the market data:", a.gaps.len());
+                for g in a.gaps.iter().take(10) {
+                    println!(
+                        "  {} {} → {} ({:.0} min)",
+                        g.symbol, g.from, g.to, g.minutes
+                    );
+                }
+            }
             for p in written {
                 println!("wrote {}", p.display());
             }

@@ -94,3 +94,49 @@ fn every_round_trip_of_a_backtest_is_judged_with_its_rules() {
         std::fs::read_to_string(again.join("analysis.json")).unwrap()
     );
 }
+
+#[test]
+fn gaps_in_the_bars_are_marked_by_the_analysis() {
+    let scratch = Scratch::new("analyze-gaps");
+    // The shared file's last 2,000 bars of its second segment and the
+    // first 1,000 of its third: one gap of 11 days between them.
+    let all = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/klines/BTCUSDT_perp_1m.csv"
+    ))
+    .unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    let seam = 1 + 43_199 + 73_139;
+    let mut text_ = format!("{}\n", lines[0]);
+    for l in &lines[seam - 2000..seam + 1000] {
+        text_.push_str(l);
+        text_.push('\n');
+    }
+    let bars = scratch.join("BTCUSDT_perp_1m.csv");
+    std::fs::write(&bars, text_).unwrap();
+    let out = scratch.join("bt");
+    ok(&autobot()
+        .args([
+            "backtest",
+            "-c",
+            "config/backtest-1m.toml",
+            "--keep-journal",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&bars)
+        .output()
+        .unwrap());
+    let said = ok(&autobot().arg("analyze").arg(&out).output().unwrap());
+    assert!(
+        said.contains("1 gaps in the market data:")
+            && said.contains("BTCUSDT 2025-06-24T10:31:59.999Z → 2025-07-06T00:00:59.999Z"),
+        "{said}"
+    );
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("analysis/analysis.json")).unwrap())
+            .unwrap();
+    assert_eq!(a["gaps"].as_array().unwrap().len(), 1, "{}", a["gaps"]);
+    let html = std::fs::read_to_string(out.join("analysis/analysis.html")).unwrap();
+    assert!(html.contains("Gaps in the market data"));
+}

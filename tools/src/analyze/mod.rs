@@ -110,11 +110,32 @@ pub struct Group {
     pub labelled: u64,
 }
 
+/// A hole in a symbol's market data: bars missing (a bar opening more
+/// than one interval after the last), or for tick data more than an hour
+/// without a market input (the HTML report's rule).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GapRow {
+    /// Symbol.
+    pub symbol: String,
+    /// The last market input before it, UTC.
+    pub from: String,
+    /// The first after it, UTC.
+    pub to: String,
+    /// Its length, minutes.
+    pub minutes: f64,
+}
+
+/// Tick data quieter than this is a gap.
+const TICK_GAP_MS: u64 = 3_600_000;
+
 /// The analysis.
 #[derive(Clone, Debug, Serialize)]
 pub struct Analysis {
     /// The journal analysed.
     pub journal: String,
+    /// Holes in the market data (trips across one are worth a second look:
+    /// indicators saw no prices there).
+    pub gaps: Vec<GapRow>,
     /// Every label's rule.
     pub rules: BTreeMap<&'static str, String>,
     /// By label, by strategy, by regime.
@@ -214,6 +235,10 @@ struct Gather {
     vetoes: Vec<VetoRow>,
     pending: Vec<Pending>,
     vetoed: u64,
+    /// Per symbol: the last market input's time (ms) and, for a bar, the
+    /// time its successor is due.
+    last_market: Vec<Option<(u64, Option<u64>)>>,
+    gaps: Vec<GapRow>,
 }
 
 fn utc(ms: u64) -> String {
@@ -221,6 +246,30 @@ fn utc(ms: u64) -> String {
 }
 
 impl Gather {
+    /// A market input of `sym` at `ms`; `next_bar` is when the bar after
+    /// it is due (for a bar), in ms.
+    fn market(&mut self, sym: SymbolId, ms: u64, next_bar: Option<u64>) {
+        let i = usize::from(sym.0);
+        let Some(slot) = self.last_market.get_mut(i) else {
+            return;
+        };
+        if let Some((last, due)) = *slot {
+            let gap = match due {
+                Some(due) => ms > due,
+                None => ms > last + TICK_GAP_MS,
+            };
+            if gap {
+                self.gaps.push(GapRow {
+                    symbol: self.names[i].clone(),
+                    from: utc(last),
+                    to: utc(ms),
+                    minutes: (ms - last) as f64 / 60_000.0,
+                });
+            }
+        }
+        *slot = Some((ms, next_bar));
+    }
+
     fn price(&mut self, sym: SymbolId, ms: u64, p: f64) {
         let i = usize::from(sym.0);
         if let Some(h) = self.history.get_mut(i) {
@@ -567,6 +616,7 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
         qty: vec![0; n],
         signal: vec![None; n],
         advice: vec![(u64::MAX, 0, String::new()); n],
+        last_market: vec![None; n],
         ..Gather::default()
     };
     let mut sink = Collect::default();
@@ -590,6 +640,13 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
                 | InputBody::MarkPrice(_)
                     if usize::from(sym.0) < n =>
                 {
+                    // A bar is known at its last millisecond; the next is
+                    // due one interval on.
+                    let next_bar = match ev.body {
+                        InputBody::Kline(k) => Some(ms + u64::from(k.interval_secs) * 1000),
+                        _ => None,
+                    };
+                    g.market(sym, ms, next_bar);
                     if let Some(p) = core.mark(sym) {
                         g.price(sym, ms, p.to_f64());
                     }
@@ -609,6 +666,7 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
         .collect();
     Ok(Analysis {
         journal: journal_dir.display().to_string(),
+        gaps: g.gaps,
         rules: Label::ALL.iter().map(|l| (l.name(), l.rule())).collect(),
         by_label: groups(&trips, |t| {
             t.labels.iter().map(|l| l.name().to_string()).collect()

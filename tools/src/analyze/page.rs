@@ -54,6 +54,24 @@ pub(super) fn page(a: &Analysis) -> String {
         );
     }
     s.push_str("</table>\n");
+    if !a.gaps.is_empty() {
+        s.push_str(
+            "<h2>Gaps in the market data</h2>\n<p>No prices reached the indicators here; \
+             a trip across one is worth a second look.</p>\n\
+             <table><tr><th>symbol</th><th>from</th><th>to</th><th>minutes</th></tr>\n",
+        );
+        for g in &a.gaps {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td></tr>",
+                esc(&g.symbol),
+                esc(&g.from),
+                esc(&g.to),
+                g.minutes
+            );
+        }
+        s.push_str("</table>\n");
+    }
     table(&mut s, "By label", &a.by_label);
     table(&mut s, "By strategy at entry", &a.by_strategy);
     table(&mut s, "By regime at entry", &a.by_regime);
