@@ -230,9 +230,14 @@ pub fn refusals_are_passed_stops(journal: &[autobot_engine::event::InputEvent]) 
 
 /// A Python interpreter with `packages` (pinned `name==version`) installed:
 /// a virtual environment under `target/test-python/`, made on first use so
-/// a clean machine needs no setup. Several test processes may race to make
-/// it; each builds in its own directory and the first rename wins.
+/// a clean machine needs no setup. Tests of one process (`cargo test`'s
+/// threads) take turns; several processes (nextest) may race, each
+/// building in its own directory, and the first rename wins.
 pub fn python_with(packages: &[&str]) -> PathBuf {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../target/test-python"
