@@ -59,6 +59,10 @@ enum Command {
         /// after a 10 s countdown that names what will trade.
         #[arg(long)]
         live: bool,
+        /// Keep the new run directory when the run fails before its market
+        /// starts (by default a failed start leaves nothing behind).
+        #[arg(long)]
+        keep_failed_start: bool,
     },
     /// Serve a finished run's dashboard, read-only: its journal is replayed
     /// to where the run ended (state, positions, equity curve, decisions).
@@ -302,8 +306,8 @@ enum Command {
     /// into OUT with the archive's own layout, each file checked against
     /// the archive's SHA-256 .CHECKSUM (a mismatch is refused and fetched
     /// again); resumable, JOBS at once. `autobot import` and `backtest`
-    /// take the aggTrades, bookTicker, klines and fundingRate zips as
-    /// they are.
+    /// take the aggTrades, trades, bookTicker, klines and fundingRate zips
+    /// as they are.
     Download {
         /// Symbols, comma-separated (BTCUSDT,ETHUSDT).
         #[arg(long, value_delimiter = ',', required = true)]
@@ -837,6 +841,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             events,
             resume,
             live,
-        } => commands::run(config, duration, seed, run_dir, events, resume, live),
+            keep_failed_start,
+        } => commands::run(
+            config,
+            duration,
+            seed,
+            run_dir,
+            events,
+            resume,
+            (live, keep_failed_start),
+        ),
     }
 }

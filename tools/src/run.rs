@@ -206,6 +206,9 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         autobot_gateways::advisor::Advisor::new(models, names.len())
     });
     let run_dir = run_dir_for(cfg, opts)?;
+    let mut fresh = FreshRunDir {
+        path: (opts.resume.is_none() && !opts.keep_failed_start).then(|| run_dir.clone()),
+    };
     let core_cfg = cfg.core();
     // Before any thread stamps an event.
     let clock = autobot_engine::runtime::clock::init();
@@ -345,6 +348,8 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         sim_api,
         latency: Some(Arc::clone(&started.latency)),
     })?;
+    // The market is running: from here the run directory is a run's.
+    fresh.path = None;
     let exchange_side = match (signer, outputs.take(), market.urls()) {
         (Some(signer), Some(outputs), Some((ws_url, rest_url))) => {
             Some(ExchangeSide::start(ExchangeStart {
@@ -666,6 +671,26 @@ fn check_capture(cfg: &AppConfig) -> Result<(), RunError> {
     feed.next_item()
         .map_err(|e| RunError::Simulator(SimError::Feed(e)))?;
     Ok(())
+}
+
+/// A new run directory that is removed, with a word on stderr, if the run
+/// fails before its market starts: nothing ran there but the start itself
+/// (`--keep-failed-start` keeps it; a resumed run's is never removed).
+struct FreshRunDir {
+    path: Option<PathBuf>,
+}
+
+impl Drop for FreshRunDir {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take()
+            && std::fs::remove_dir_all(&path).is_ok()
+        {
+            eprintln!(
+                "autobot: the run did not start; removed {} (--keep-failed-start keeps it)",
+                path.display()
+            );
+        }
+    }
 }
 
 /// Creates `<base>/<UTC date-time>-seed<seed>[-n]`.

@@ -30,6 +30,9 @@ pub struct RunOptions {
     /// API keys for exchange execution to a URL; `None` reads them from the
     /// environment or `AUTOBOT_KEY_FILE` (the CLI always does).
     pub credentials: Option<Credentials>,
+    /// Keep a new run directory when the run fails before its market
+    /// starts (by default it is removed: nothing ran there).
+    pub keep_failed_start: bool,
 }
 
 /// Why a run failed.

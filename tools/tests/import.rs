@@ -459,3 +459,37 @@ fn a_bar_journal_goes_stale_only_across_its_gaps() {
     let in_safe = core.stats().state_ns[S::SafeMode as usize];
     assert_eq!(in_safe, 0, "SAFE_MODE lasted {in_safe} ns of event time");
 }
+
+#[test]
+fn binance_trades_files_import_and_mark_price_klines_are_refused_by_name() {
+    let dir = temp("trades");
+    let rows =
+        "1,42000.1,0.010,420.001,1704067200000,true\n2,42000.2,0.020,840.004,1704067200005,false\n";
+    let with = write(
+        &dir,
+        "BTCUSDT-trades-2024-01-01.csv",
+        &format!("id,price,qty,quote_qty,time,is_buyer_maker\n{rows}"),
+    );
+    let without = write(&dir, "ETHUSDT-trades-2024-01-01.csv", rows);
+    let all = events(&[with, without]).unwrap();
+    assert_eq!(all.len(), 4);
+    let InputBody::AggTrade(t) = all[1].body else {
+        panic!("{:?}", all[1])
+    };
+    assert_eq!((t.trade_id, t.buyer_is_maker), (1, true));
+    assert_eq!(t.price.to_string(), "42000.1");
+    // The archive's mark-price klines are named like trade klines; their
+    // directory gives them away.
+    let marks = dir.join("markPriceKlines/BTCUSDT/1m");
+    std::fs::create_dir_all(&marks).unwrap();
+    let k = write(
+        &marks,
+        "BTCUSDT-1m-2024-01-01.csv",
+        "1704067200000,42000.1,42010,41990.5,42005,0,1704067259999,0,60,0,0,0\n",
+    );
+    let e = events(&[k]).unwrap_err().to_string();
+    assert!(
+        e.contains("a markPriceKlines file") && e.contains("its candles are not trades"),
+        "{e}"
+    );
+}

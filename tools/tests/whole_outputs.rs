@@ -91,3 +91,42 @@ fn a_capture_refused_at_its_first_line_leaves_no_run_directory() {
     assert_eq!(err.matches(why).count(), 1, "{err}");
     assert!(entries(&runs).is_empty(), "{:?}", entries(&runs));
 }
+
+#[test]
+fn a_run_that_fails_before_its_market_starts_leaves_no_run_directory() {
+    let d = Scratch::new("whole-start");
+    // The operator endpoint's port is taken: the start fails after the
+    // run directory was made.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let cfg = common::config(d.path());
+    let text_ = std::fs::read_to_string(&cfg).unwrap();
+    let at = text_.find("[operator]").unwrap();
+    let (head, tail) = text_.split_at(at);
+    let tail = tail.replacen(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"{addr}\""),
+        1,
+    );
+    std::fs::write(&cfg, format!("{head}{tail}")).unwrap();
+    let run = |extra: &[&str], runs: &std::path::Path| {
+        autobot()
+            .args(["run", "--events", "1000", "--config"])
+            .arg(&cfg)
+            .arg("--run-dir")
+            .arg(runs)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let runs = d.join("runs");
+    let o = run(&[], &runs);
+    let err = failed(&o);
+    assert!(err.contains("the run did not start; removed"), "{err}");
+    assert!(entries(&runs).is_empty(), "{:?}", entries(&runs));
+    // Asked to keep it, it stays.
+    let kept = d.join("kept");
+    failed(&run(&["--keep-failed-start"], &kept));
+    assert_eq!(entries(&kept).len(), 1, "{:?}", entries(&kept));
+    drop(taken);
+}

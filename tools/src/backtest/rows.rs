@@ -5,6 +5,8 @@
 //! when a file has none, as Binance's older files do not)
 //! - `aggTrades`: `agg_trade_id,price,quantity,first_trade_id,last_trade_id,
 //!   transact_time,is_buyer_maker` → an aggregate trade at `transact_time`.
+//! - `trades`: `id,price,qty,quote_qty,time,is_buyer_maker` → a trade at
+//!   `time` (carried as an aggregate trade of one).
 //! - `bookTicker`: `update_id,best_bid_price,best_bid_qty,best_ask_price,
 //!   best_ask_qty,transaction_time,event_time` → a book ticker at
 //!   `event_time`.
@@ -50,6 +52,8 @@ use super::InputError;
 pub enum Format {
     /// Binance `aggTrades`.
     AggTrades,
+    /// Binance `trades`.
+    Trades,
     /// Binance `bookTicker`.
     BookTicker,
     /// Binance `klines` (12 columns).
@@ -69,6 +73,7 @@ const AGG_TRADES: [&str; 7] = [
     "transact_time",
     "is_buyer_maker",
 ];
+const TRADES: [&str; 6] = ["id", "price", "qty", "quote_qty", "time", "is_buyer_maker"];
 const BOOK_TICKER: [&str; 7] = [
     "update_id",
     "best_bid_price",
@@ -97,7 +102,8 @@ const BARS: [&str; 6] = ["open_time", "open", "high", "low", "close", "volume"];
 
 /// What the detector accepts, for the refusal message.
 pub const EXPECTED: &str = "a Binance aggTrades CSV (agg_trade_id,price,quantity,first_trade_id,\
-last_trade_id,transact_time,is_buyer_maker), a bookTicker CSV (update_id,best_bid_price,\
+last_trade_id,transact_time,is_buyer_maker), a trades CSV (id,price,qty,quote_qty,time,\
+is_buyer_maker), a bookTicker CSV (update_id,best_bid_price,\
 best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time), a klines CSV (the 12 \
 official columns, with or without header), a fundingRate CSV (calc_time,funding_interval_hours,\
 last_funding_rate) or a bar CSV (open_time,open,high,low,close,volume)";
@@ -107,6 +113,7 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::AggTrades => "aggTrades",
+            Format::Trades => "trades",
             Format::BookTicker => "bookTicker",
             Format::Klines => "klines",
             Format::FundingRate => "fundingRate",
@@ -117,6 +124,7 @@ impl Format {
     fn columns(self) -> &'static [&'static str] {
         match self {
             Format::AggTrades => &AGG_TRADES,
+            Format::Trades => &TRADES,
             Format::BookTicker => &BOOK_TICKER,
             Format::Klines => &KLINES,
             Format::FundingRate => &FUNDING_RATE,
@@ -137,6 +145,7 @@ impl Format {
             .collect();
         [
             Format::AggTrades,
+            Format::Trades,
             Format::BookTicker,
             Format::Klines,
             Format::FundingRate,
@@ -159,6 +168,7 @@ impl Format {
             12 if all_numeric => Some(Format::Klines),
             7 if (0..6).all(numeric) && is_bool(6) => Some(Format::AggTrades),
             7 if all_numeric => Some(Format::BookTicker),
+            6 if (0..5).all(numeric) && is_bool(5) => Some(Format::Trades),
             6 if all_numeric => Some(Format::Bars),
             3 if all_numeric => Some(Format::FundingRate),
             _ => None,
@@ -277,6 +287,23 @@ fn nanos(ms: u64) -> Option<UnixNanos> {
 impl CsvSource {
     /// Opens `path` as `symbol`'s data, detecting its format.
     pub fn open(path: &Path, symbol: SymbolId) -> Result<CsvSource, InputError> {
+        // The archive names mark, index and premium klines like trade
+        // klines; only their directory tells them apart, and their candles
+        // are not trades.
+        let priced = path.components().find_map(|c| {
+            let dir = c.as_os_str().to_str()?;
+            ["markPriceKlines", "indexPriceKlines", "premiumIndexKlines"]
+                .contains(&dir)
+                .then_some(dir)
+        });
+        if let Some(kind) = priced {
+            return Err(InputError::Open {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "a {kind} file (it sits in the archive's {kind}/ directory): its candles are not trades, and import does not read them"
+                ),
+            });
+        }
         let input = super::source::open(path)?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -487,6 +514,20 @@ impl CsvSource {
                     buyer_is_maker: maker,
                 };
                 Ok((ms(r, 5, "transact_time")?, InputBody::AggTrade(t)))
+            }
+            Format::Trades => {
+                let maker = r
+                    .get(5)
+                    .map(<[u8]>::trim_ascii)
+                    .and_then(boolean)
+                    .ok_or("is_buyer_maker")?;
+                let t = Trade {
+                    trade_id: ms(r, 0, "id")?,
+                    price: price(r, 1, "price")?,
+                    qty: qty(r, 2, "qty")?,
+                    buyer_is_maker: maker,
+                };
+                Ok((ms(r, 4, "time")?, InputBody::AggTrade(t)))
             }
             Format::BookTicker => {
                 let t = BookTicker {

@@ -469,7 +469,7 @@ pub(crate) fn run(
     run_dir: Option<String>,
     events: Option<u64>,
     resume: Option<PathBuf>,
-    live: bool,
+    (live, keep_failed_start): (bool, bool),
 ) -> anyhow::Result<()> {
     let config = match (&resume, config) {
         (Some(dir), None) => dir.join("config.toml"),
@@ -509,6 +509,7 @@ pub(crate) fn run(
         resume,
         // The keys the gate checked, so the run signs with exactly those.
         credentials: cleared.credentials.clone(),
+        keep_failed_start,
     };
     eprintln!(
         "autobot: {} {} for {} on {}; Ctrl-C stops early",
