@@ -28,6 +28,7 @@ pub mod position;
 pub mod replay;
 pub mod run;
 pub mod stage;
+pub mod store;
 pub mod strategies;
 pub mod summary;
 pub mod text;

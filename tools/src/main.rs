@@ -344,6 +344,13 @@ enum Command {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
         attempts: u32,
     },
+    /// The trade store: a SQL read model of a run's journal (fills,
+    /// orders, cancels, decisions and vetoes, state changes, equity, round
+    /// trips) that a team can query (docs/backtest.md).
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Sweeps spread over machines (`backtest --sweep … --shard K/N`).
     Sweep {
         #[command(subcommand)]
@@ -502,6 +509,22 @@ struct Range {
 }
 
 #[derive(Debug, Subcommand)]
+enum StoreAction {
+    /// Rebuild RUN_DIR/store.sqlite (SQLite) from the run's journal (or a
+    /// backtest kept with --keep-journal): the same rows every time.
+    Rebuild {
+        /// Run directory.
+        dir: PathBuf,
+        /// Configuration [default: the run's config.toml].
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Write the store here instead.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum SweepAction {
     /// Join the slices of a sharded sweep (each DIR the --out of one
     /// `backtest --sweep … --shard K/N`) into OUT/sweep.json and
@@ -652,6 +675,29 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep {
             action: SweepAction::Merge { dirs, out: to },
         } => cli::grid::merge(&dirs, &to, &mut out),
+        Command::Store {
+            action:
+                StoreAction::Rebuild {
+                    dir,
+                    config,
+                    out: to,
+                },
+        } => {
+            let (path, c) = autobot_tools::store::rebuild(&dir, config.as_deref(), to.as_deref())?;
+            println!(
+                "rebuilt {} from {} inputs: {} fills, {} orders, {} cancels, {} decisions, {} state changes, {} equity points, {} round trips",
+                path.display(),
+                c.inputs,
+                c.fills,
+                c.orders,
+                c.cancels,
+                c.decisions,
+                c.state_changes,
+                c.equity,
+                c.round_trips
+            );
+            Ok(())
+        }
         Command::Download {
             symbols,
             kinds,
