@@ -732,7 +732,7 @@ pub(crate) fn endpoint_files(
         move |source| RunError::RunDir { path, source }
     };
     let addr_path = run_dir.join(ADDR_FILE);
-    std::fs::write(&addr_path, format!("{addr}\n")).map_err(fail(&addr_path))?;
+    crate::whole::write(&addr_path, format!("{addr}\n")).map_err(fail(&addr_path))?;
     let mut files = vec![addr_path];
     if let Some((cert, _)) = cfg.operator.tls_files() {
         let cert_path = run_dir.join(crate::control_tls::CERT_FILE);

@@ -165,7 +165,7 @@ pub fn serve(
     };
     // Its own address file: `control.addr` would say the run is running.
     let addr_path = dir.join(ADDR_FILE);
-    std::fs::write(&addr_path, format!("{}\n", server.addr()))
+    crate::whole::write(&addr_path, format!("{}\n", server.addr()))
         .with_context(|| format!("writing {}", addr_path.display()))?;
     files.push(addr_path);
     writeln!(

@@ -525,7 +525,7 @@ impl MetricsServer {
         };
         let mut server = MetricsServer::start(listen, sources)?;
         let path = run_dir.join(ADDR_FILE);
-        std::fs::write(&path, format!("{}\n", server.addr())).map_err(|source| {
+        crate::whole::write(&path, format!("{}\n", server.addr())).map_err(|source| {
             RunError::RunDir {
                 path: path.clone(),
                 source,

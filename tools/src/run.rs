@@ -583,7 +583,8 @@ fn run_dir_for(cfg: &AppConfig, opts: &RunOptions) -> Result<PathBuf, RunError> 
     check_capture(cfg)?;
     let run_dir = new_run_dir(Path::new(&cfg.run.run_dir), cfg.market.seed)?;
     let path = run_dir.join("config.toml");
-    std::fs::write(&path, cfg.to_toml()).map_err(|source| RunError::RunDir { path, source })?;
+    crate::whole::write(&path, cfg.to_toml())
+        .map_err(|source| RunError::RunDir { path, source })?;
     Ok(run_dir)
 }
 

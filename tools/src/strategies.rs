@@ -82,7 +82,7 @@ pub fn evaluate(
         let alone = out.join(name);
         std::fs::create_dir_all(&alone)?;
         let path = alone.join("config.toml");
-        std::fs::write(&path, only_instance(config, k)?)?;
+        crate::whole::write(&path, only_instance(config, k)?)?;
         let kind = cfg.strategy.instances[k].kind.name();
         let axes: Vec<Axis> = GRIDS
             .iter()
@@ -94,7 +94,7 @@ pub fn evaluate(
         let points = sweep::grid(&path, &axes)?;
         let wf = sweep::walk_forward(&points, data, &times, folds, jobs, &alone)?;
         let json = crate::backtest::report::pretty_json(&wf);
-        std::fs::write(alone.join("walk_forward.json"), json)?;
+        crate::whole::write(&alone.join("walk_forward.json"), json)?;
         let oos: Vec<&Outcome> = wf.folds.iter().map(|f| &f.result).collect();
         rows.push(row(name, &oos));
     }

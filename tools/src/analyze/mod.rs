@@ -793,7 +793,7 @@ pub fn write(a: &Analysis, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (name, text) in files {
         let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        crate::whole::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
     Ok(written)

@@ -172,7 +172,7 @@ pub fn import(
             .collect(),
     };
     let text = toml::to_string(&manifest).unwrap_or_default();
-    std::fs::write(out.join("import.toml"), text).map_err(|e| ImportError::Output {
+    crate::whole::write(&out.join("import.toml"), text).map_err(|e| ImportError::Output {
         dir: out.to_path_buf(),
         reason: e.to_string(),
     })?;

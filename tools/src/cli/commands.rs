@@ -306,7 +306,8 @@ pub(crate) fn strategies(
                 doc.display()
             );
         };
-        std::fs::write(doc, new).with_context(|| format!("writing {}", doc.display()))?;
+        autobot_tools::whole::write(doc, new)
+            .with_context(|| format!("writing {}", doc.display()))?;
         eprintln!("the table is in {}", doc.display());
     }
     Ok(())
@@ -532,7 +533,7 @@ pub(crate) fn run(
     let outcome = run_paper(&cfg, &opts)?;
     let text = autobot_tools::summary::render(&outcome, &cfg.market_description());
     print!("{text}");
-    std::fs::write(outcome.run_dir.join("summary.txt"), &text)
+    autobot_tools::whole::write(&outcome.run_dir.join("summary.txt"), &text)
         .context("cannot write summary.txt")?;
     Ok(())
 }
