@@ -3,6 +3,7 @@
 
 pub(crate) mod commands;
 pub mod ctl;
+pub mod data;
 pub mod grid;
 pub mod instruments;
 pub mod simexchange;
