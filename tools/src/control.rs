@@ -706,6 +706,7 @@ pub(crate) fn endpoint_config(
         },
         latency: None,
         history: Vec::new(),
+        store: crate::store::history_of(run_dir, &cfg.store.url, cfg.store.live),
     })
 }
 

@@ -164,7 +164,7 @@ pub fn export(
     };
     // The manifest first: a table is never in place without its manifest.
     let path = manifest_path(out);
-    crate::whole::write(&path, crate::backtest::report::pretty_json(&manifest))
+    crate::whole::write(&path, crate::whole::pretty_json(&manifest))
         .with_context(|| format!("writing {}", path.display()))?;
     file.finish()
         .with_context(|| format!("writing {}", out.display()))?;

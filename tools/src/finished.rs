@@ -152,6 +152,8 @@ pub fn serve(
                 ..live.dashboard.clone()
             },
             history: samples,
+            // Only a store that is there: this run is not being projected.
+            store: crate::store::history_of(dir, &cfg.store.url, false),
             ..live
         },
         None,

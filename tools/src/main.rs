@@ -475,17 +475,24 @@ struct Range {
 
 #[derive(Debug, Subcommand)]
 enum StoreAction {
-    /// Rebuild RUN_DIR/store.sqlite (SQLite) from the run's journal (or a
-    /// backtest kept with --keep-journal): the same rows every time.
+    /// Rebuild the run's store from its journal (or a backtest kept with
+    /// --keep-journal): the same rows every time, and the rows a live
+    /// store holds. Where the run's [store] url says: RUN_DIR/store.sqlite
+    /// by default.
     Rebuild {
         /// Run directory.
         dir: PathBuf,
         /// Configuration [default: the run's config.toml].
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Write the store here instead.
-        #[arg(long, value_name = "FILE")]
+        /// Write a SQLite store to this file instead.
+        #[arg(long, value_name = "FILE", conflicts_with = "url")]
         out: Option<PathBuf>,
+        /// Write to this PostgreSQL database instead
+        /// (postgres://USER@HOST:PORT/DATABASE; password from
+        /// AUTOBOT_STORE_PASSWORD), replacing the run's rows there.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
     },
 }
 
@@ -646,8 +653,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     dir,
                     config,
                     out: to,
+                    url,
                 },
-        } => cli::data::store_rebuild(&dir, config.as_deref(), to.as_deref()),
+        } => cli::data::store_rebuild(&dir, config.as_deref(), to.as_deref(), url.as_deref()),
         Command::Download(args) => cli::data::download(args),
         Command::Ctl {
             run,

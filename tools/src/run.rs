@@ -57,6 +57,8 @@ pub struct RunOutcome {
     pub recovery: autobot_journal::OpenReport,
     /// Inputs of the earlier run replayed into the core.
     pub restored: u64,
+    /// What the live trade store wrote (`[store] live`).
+    pub store: Option<crate::store::live::LiveOutcome>,
     /// The snapshot the core was restored from (file, sequence), if any.
     pub restored_from: Option<(PathBuf, autobot_engine::types::Seq)>,
     /// The snapshot written at the end of the run.
@@ -238,6 +240,12 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     // Whichever execution thread runs journals its order-sent stamps.
     let mut order_stamps = started.order_stamp_writer();
     let collector = start_collector(cfg, &started.latency, &run_dir)?;
+    let live_store = cfg
+        .store
+        .live
+        .then(|| crate::store::live::LiveStore::start(cfg, &run_dir))
+        .transpose()
+        .map_err(|e| RunError::Store(format!("{e:#}")))?;
     let restored = started.restore.replayed;
     let restored_from = started.restore.snapshot.clone();
     let restore_divergence = started.restore.divergence;
@@ -388,6 +396,13 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
     drop(control);
     let (paper_stats, exchange, execution_warnings) = join_execution(paper_thread, exchange_side)?;
     let mut pipeline = started.handle.join()?;
+    let store = live_store.map(|s| s.finish(pipeline.journal.next_seq));
+    if let Some(e) = store.as_ref().and_then(|s| s.error.as_ref()) {
+        pipeline.warnings.push(format!(
+            "the trade store stopped early ({e}): `autobot store rebuild {}` makes it whole",
+            run_dir.display()
+        ));
+    }
     let notifications = {
         let a = pipeline.core.core.account_view();
         notify.finish(format!(
@@ -449,6 +464,7 @@ pub fn run_paper(cfg: &AppConfig, opts: &RunOptions) -> Result<RunOutcome, RunEr
         elapsed: began.elapsed(),
         market_elapsed,
         advisor: advisor_stats.map(|s| (s, cfg.advisor.names())),
+        store,
     })
 }
 

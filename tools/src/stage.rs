@@ -46,6 +46,9 @@ pub enum RunError {
         /// OS error.
         source: std::io::Error,
     },
+    /// The trade store could not be opened.
+    #[error("trade store: {0}")]
+    Store(String),
     /// The pipeline failed.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),

@@ -93,7 +93,7 @@ pub fn evaluate(
             .collect::<Result<_, _>>()?;
         let points = sweep::grid(&path, &axes)?;
         let wf = sweep::walk_forward(&points, data, &times, folds, jobs, &alone)?;
-        let json = crate::backtest::report::pretty_json(&wf);
+        let json = crate::whole::pretty_json(&wf);
         crate::whole::write(&alone.join("walk_forward.json"), json)?;
         let oos: Vec<&Outcome> = wf.folds.iter().map(|f| &f.result).collect();
         rows.push(row(name, &oos));

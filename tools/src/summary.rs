@@ -234,6 +234,26 @@ fn market_and_exchange(s: &mut String, o: &RunOutcome) {
         n.coalesced,
         n.dropped
     );
+    if let Some(st) = &o.store {
+        let c = &st.counts;
+        let _ = writeln!(
+            s,
+            "  trade store       {}: {} rows ({} fills, {} orders, {} decisions, {} equity points, {} round trips) from {} inputs in {} commits; at most {} inputs behind{}",
+            st.store,
+            c.rows(),
+            c.fills,
+            c.orders,
+            c.decisions,
+            c.equity,
+            c.round_trips,
+            c.inputs,
+            st.commits,
+            st.behind_max,
+            st.error
+                .as_ref()
+                .map_or(String::new(), |e| format!("; STOPPED EARLY: {e}"))
+        );
+    }
 }
 
 /// Why strategy entries were not taken, most frequent first.

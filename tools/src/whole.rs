@@ -86,6 +86,14 @@ pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     f.finish()
 }
 
+/// `v` as pretty JSON with a final newline (every JSON file autobot
+/// writes).
+pub fn pretty_json(v: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,19 +212,7 @@ fn a_finished_run_is_shown_read_only() {
         .spawn()
         .unwrap();
     let mut guard = common::RunGuard(Some(child));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let addr = loop {
-        if let Ok(a) = std::fs::read_to_string(run_dir.join("dashboard.addr"))
-            && a.ends_with('\n')
-        {
-            break a.trim().to_string();
-        }
-        if let Some(status) = guard.0.as_mut().and_then(|c| c.try_wait().unwrap()) {
-            panic!("autobot dashboard ended {status}");
-        }
-        assert!(Instant::now() < deadline, "no dashboard.addr");
-        std::thread::yield_now();
-    };
+    let addr = common::addr_in(&run_dir.join("dashboard.addr"), &mut guard);
     let (status, _, _) = http(&addr, "GET /status HTTP/1.1\r\n\r\n");
     assert_eq!(status, 401, "the same login as a live run");
     let form = format!("token={token}");
@@ -267,6 +255,58 @@ fn a_finished_run_is_shown_read_only() {
     let history: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
     assert!(history.len() > 1, "an equity history from the replay");
     assert!(history.iter().all(|s| s["t"].as_u64().unwrap() > 0));
+    // The History view pages through the run's store: every fill once,
+    // newest first, three at a time.
+    let want: u64 = common::ok(
+        &Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM fills').fetchone()[0])",
+            ])
+            .arg(run_dir.join("store.sqlite"))
+            .output()
+            .unwrap(),
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    assert!(want > 3, "{want} fills");
+    let mut seqs = Vec::new();
+    let mut before = String::new();
+    loop {
+        let (status, _, body) = http(
+            &addr,
+            &format!("GET /store?table=fills&limit=3{before} HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"),
+        );
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["complete"], true, "{page}");
+        let at = page["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == "seq")
+            .unwrap();
+        seqs.extend(
+            page["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r[at].as_i64().unwrap()),
+        );
+        match page["next"].as_i64() {
+            Some(n) => before = format!("&before={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(seqs.len() as u64, want, "{seqs:?}");
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    let (status, _, body) = http(
+        &addr,
+        &format!("GET /store?table=users HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not a history table"), "{body}");
     let (status, _, body) = http(
         &addr,
         &format!("POST /kill HTTP/1.1\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n\r\n"),

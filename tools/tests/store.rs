@@ -1,7 +1,7 @@
-//! `autobot store rebuild`: a run's journal as a SQLite read model, read
-//! back by Python's own sqlite3 (an independent reader): its fills are the
-//! journal's fills, its round trips the backtest report's, and two
-//! rebuilds hold the same rows.
+//! The trade store in SQLite, read back by Python's own sqlite3 (an
+//! independent reader): the store a run keeps live holds the journal's
+//! fills, and a rebuild from the journal holds exactly its rows; a kept
+//! backtest's round trips are the report's. (PostgreSQL: `store_pg.rs`.)
 
 use std::path::Path;
 
@@ -25,10 +25,12 @@ if len(sys.argv) > 2:
             if row["kind"] == "order_update" and row["qty"] and decimal.Decimal(row["qty"]) > 0:
                 want_fills += 1
                 want_fees += decimal.Decimal(row["fee"])
-dump = "\n".join(sorted(l for l in db.iterdump() if not l.startswith("INSERT INTO \"meta\"")))
+dump = "\n".join(sorted(l for l in db.iterdump() if not l.startswith("INSERT INTO \"runs\"")))
+runs = [list(r) for r in db.execute("SELECT run, last_seq, inputs, live, complete FROM runs")]
 print(json.dumps({"tables": tables, "counts": counts, "fees": str(fees),
                   "want_fills": want_fills, "want_fees": str(want_fees),
-                  "version": db.execute("PRAGMA user_version").fetchone()[0], "dump": dump}))
+                  "version": db.execute("PRAGMA user_version").fetchone()[0], "dump": dump,
+                  "runs": runs}))
 "#;
 
 fn read(db: &Path, journal_csv: Option<&Path>) -> serde_json::Value {
@@ -50,14 +52,12 @@ fn rebuild(dir: &Path, out: Option<&Path>) -> String {
 }
 
 #[test]
-fn a_run_rebuilds_into_a_store_that_holds_its_journal_fills() {
+fn a_run_keeps_a_live_store_that_a_rebuild_reproduces_row_for_row() {
     let d = Scratch::new("store-run");
     let run = common::finished_run(d.path());
-    let said = rebuild(&run, None);
-    assert!(
-        said.contains("rebuilt") && said.contains("store.sqlite"),
-        "{said}"
-    );
+    // Kept current by the run itself ([store] live is the default).
+    let live = run.join("store.sqlite");
+    assert!(live.is_file(), "the run left no live store");
     let csv = d.join("inputs.csv");
     ok(&autobot()
         .args(["journal", "export", "--format", "csv", "--out"])
@@ -65,16 +65,16 @@ fn a_run_rebuilds_into_a_store_that_holds_its_journal_fills() {
         .arg(&run)
         .output()
         .unwrap());
-    let s = read(&run.join("store.sqlite"), Some(&csv));
-    assert_eq!(s["version"], 1);
+    let s = read(&live, Some(&csv));
+    assert_eq!(s["version"], 2);
     for t in [
         "cancels",
         "decisions",
         "equity",
         "fills",
-        "meta",
         "orders",
         "round_trips",
+        "runs",
         "state_changes",
     ] {
         assert!(
@@ -90,10 +90,30 @@ fn a_run_rebuilds_into_a_store_that_holds_its_journal_fills() {
     assert!(s["counts"]["orders"].as_u64().unwrap() > 0);
     assert!(s["counts"]["decisions"].as_u64().unwrap() > 0);
     assert!(s["counts"]["equity"].as_u64().unwrap() > 0);
-    // The same rows again.
+    // One run, followed live to its last input.
+    let runs = s["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let name = run.file_name().unwrap().to_str().unwrap();
+    assert_eq!(runs[0][0], name);
+    assert_eq!(
+        (runs[0][3].as_i64(), runs[0][4].as_i64()),
+        (Some(1), Some(1))
+    );
+
+    // A rebuild from the journal: the same rows, marked rebuilt.
     let again = d.join("again.sqlite");
-    rebuild(&run, Some(&again));
-    assert_eq!(read(&again, None)["dump"], s["dump"]);
+    let said = rebuild(&run, Some(&again));
+    assert!(
+        said.contains("rebuilt") && said.contains("again.sqlite"),
+        "{said}"
+    );
+    let r = read(&again, None);
+    assert_eq!(r["dump"], s["dump"]);
+    assert_eq!(r["runs"][0][1], runs[0][1]);
+    assert_eq!(r["runs"][0][3], 0);
+    // And in place, over the live store.
+    rebuild(&run, None);
+    assert_eq!(read(&live, None)["dump"], s["dump"]);
 }
 
 #[test]

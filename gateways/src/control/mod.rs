@@ -10,6 +10,8 @@
 //! (the token is never logged or echoed; refused paths are logged escaped,
 //! cut to 80 characters, at most once a second).
 //! - `GET /status`: the board as JSON, with the symbols' names.
+//! - `GET /store?table=T&before=K&limit=N`: a page of the run's trade
+//!   store (`history`).
 //! - `POST /kill` (`?flatten`: and close every position), `/reset`
 //!   (`?override=day-loss,drawdown`: also lift those halts),
 //!   `/flatten?symbol=S` (or `?all`),
@@ -40,6 +42,7 @@
 
 mod dashboard;
 mod decisions;
+pub mod history;
 mod inbox;
 mod signal;
 
@@ -86,6 +89,9 @@ pub struct ControlConfig {
     /// ms, equity, last sequence)` (empty for a live run, which samples
     /// its own).
     pub history: Vec<(u64, f64, u64)>,
+    /// The run's trade store, for the history views (`None`: the run
+    /// keeps none).
+    pub store: Option<history::HistorySource>,
 }
 
 /// Why the endpoint could not start.
@@ -386,6 +392,9 @@ impl Handler for Endpoint {
                 return Handled::Done(r);
             }
             None => {}
+        }
+        if head.method == "GET" && head.path() == "/store" {
+            return Handled::Done(history::answer(self.cfg.store.as_ref(), head.target));
         }
         if head.method == "GET" && head.path() == "/decisions" {
             self.decisions.drain();

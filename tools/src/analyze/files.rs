@@ -96,7 +96,7 @@ pub fn write(a: &Analysis, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         }),
     );
     let files = [
-        ("analysis.json", crate::backtest::report::pretty_json(a)),
+        ("analysis.json", crate::whole::pretty_json(a)),
         ("trips.csv", trips),
         ("vetoed.csv", vetoed),
         ("analysis.html", super::page::page(a)),

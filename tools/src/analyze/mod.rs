@@ -21,8 +21,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 
 use anyhow::Context as _;
+use autobot_engine::config::CoreConfig;
 use autobot_engine::core::Core;
-use autobot_engine::event::{InputBody, Origin, OutputBody, OutputEvent, Verdict};
+use autobot_engine::event::{InputBody, InputEvent, Origin, OutputBody, OutputEvent, Verdict};
 use autobot_engine::replay::{Collect, feed};
 use autobot_engine::types::{ClientOrderId, Money, Seq, Side, SymbolId};
 use serde::Serialize;
@@ -218,7 +219,7 @@ struct OrderBy {
 
 /// What the replay gathers.
 #[derive(Default)]
-struct Gather {
+pub(crate) struct Gather {
     names: Vec<String>,
     strategies: Vec<String>,
     fee: f64,
@@ -249,6 +250,65 @@ fn utc(ms: u64) -> String {
 }
 
 impl Gather {
+    /// Ready for the first input of a journal run with `cfg`.
+    pub(crate) fn new(cfg: &crate::config::AppConfig, core_cfg: &CoreConfig) -> Gather {
+        let n = core_cfg.instruments.len();
+        Gather {
+            names: core_cfg
+                .instruments
+                .iter()
+                .map(|i| i.name.to_string())
+                .collect(),
+            strategies: cfg.strategy.names(),
+            fee: cfg.paper.taker_fee.to_f64(),
+            history: vec![VecDeque::new(); n],
+            open: vec![None; n],
+            qty: vec![0; n],
+            signal: vec![None; n],
+            advice: vec![(u64::MAX, 0, String::new()); n],
+            last_market: vec![None; n],
+            ..Gather::default()
+        }
+    }
+
+    /// One replayed input, after `core` processed it into `outs`. A trip
+    /// that closes is pushed to `trips` whole (only its labels that need
+    /// prices after the exit wait for [`Gather::finish`]).
+    pub(crate) fn input(&mut self, ev: &InputEvent, core: &Core, outs: &[OutputEvent]) {
+        let n = self.names.len();
+        let ms = core.now().0 / 1_000_000;
+        self.outputs(ms, core, outs);
+        let sym = ev.header.symbol;
+        match ev.body {
+            InputBody::OrderUpdate(u) if u.last_qty.is_positive() && usize::from(sym.0) < n => {
+                self.fill(sym, &u, ms, core);
+            }
+            InputBody::BookTicker(_)
+            | InputBody::AggTrade(_)
+            | InputBody::Kline(_)
+            | InputBody::MarkPrice(_)
+                if usize::from(sym.0) < n =>
+            {
+                // A bar is known at its last millisecond; the next is
+                // due one interval on.
+                let next_bar = match ev.body {
+                    InputBody::Kline(k) => Some(ms + u64::from(k.interval_secs) * 1000),
+                    _ => None,
+                };
+                self.market(sym, ms, next_bar);
+                if let Some(p) = core.mark(sym) {
+                    self.price(sym, ms, p.to_f64());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The round trips closed so far.
+    pub(crate) fn trips(&self) -> &[TripRow] {
+        &self.trips
+    }
+
     /// A market input of `sym` at `ms`; `next_bar` is when the bar after
     /// it is due (for a bar), in ms.
     fn market(&mut self, sym: SymbolId, ms: u64, next_bar: Option<u64>) {
@@ -605,23 +665,7 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
     let journal = crate::position::open_until(&journal_dir, None, &mut std::io::stderr())?;
     let core_cfg = cfg.core();
     let mut core = Core::new(&core_cfg);
-    let n = core_cfg.instruments.len();
-    let mut g = Gather {
-        names: core_cfg
-            .instruments
-            .iter()
-            .map(|i| i.name.to_string())
-            .collect(),
-        strategies: cfg.strategy.names(),
-        fee: cfg.paper.taker_fee.to_f64(),
-        history: vec![VecDeque::new(); n],
-        open: vec![None; n],
-        qty: vec![0; n],
-        signal: vec![None; n],
-        advice: vec![(u64::MAX, 0, String::new()); n],
-        last_market: vec![None; n],
-        ..Gather::default()
-    };
+    let mut g = Gather::new(&cfg, &core_cfg);
     let mut sink = Collect::default();
     feed(
         &journal,
@@ -630,32 +674,7 @@ pub fn analyze(dir: &Path, config: Option<&Path>) -> anyhow::Result<Analysis> {
         None,
         &mut sink,
         |ev, core, sink| {
-            let ms = core.now().0 / 1_000_000;
-            g.outputs(ms, core, &sink.0);
-            let sym = ev.header.symbol;
-            match ev.body {
-                InputBody::OrderUpdate(u) if u.last_qty.is_positive() && usize::from(sym.0) < n => {
-                    g.fill(sym, &u, ms, core);
-                }
-                InputBody::BookTicker(_)
-                | InputBody::AggTrade(_)
-                | InputBody::Kline(_)
-                | InputBody::MarkPrice(_)
-                    if usize::from(sym.0) < n =>
-                {
-                    // A bar is known at its last millisecond; the next is
-                    // due one interval on.
-                    let next_bar = match ev.body {
-                        InputBody::Kline(k) => Some(ms + u64::from(k.interval_secs) * 1000),
-                        _ => None,
-                    };
-                    g.market(sym, ms, next_bar);
-                    if let Some(p) = core.mark(sym) {
-                        g.price(sym, ms, p.to_f64());
-                    }
-                }
-                _ => {}
-            }
+            g.input(ev, core, &sink.0);
             sink.0.clear();
         },
     )

@@ -323,12 +323,7 @@ fn regime_shares(r: &Recorder) -> [f64; 4] {
     })
 }
 
-/// `v` as pretty JSON with a final newline (the report's files).
-pub fn pretty_json(v: &impl Serialize) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
-}
+pub use crate::whole::pretty_json;
 
 impl Report {
     /// The report of a finished backtest.

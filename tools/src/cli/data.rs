@@ -88,11 +88,22 @@ pub fn download(a: DownloadArgs) -> anyhow::Result<()> {
 }
 
 /// `autobot store rebuild`.
-pub fn store_rebuild(dir: &Path, config: Option<&Path>, to: Option<&Path>) -> anyhow::Result<()> {
+pub fn store_rebuild(
+    dir: &Path,
+    config: Option<&Path>,
+    out: Option<&Path>,
+    url: Option<&str>,
+) -> anyhow::Result<()> {
+    use autobot_tools::store::Target;
+    let to = match (out, url) {
+        (Some(f), None) => Some(Target::Sqlite(f.to_path_buf())),
+        (None, Some(u)) => Some(Target::Postgres(u.to_string())),
+        _ => None,
+    };
     let (path, c) = autobot_tools::store::rebuild(dir, config, to)?;
     println!(
         "rebuilt {} from {} inputs: {} fills, {} orders, {} cancels, {} decisions, {} state changes, {} equity points, {} round trips",
-        path.display(),
+        path,
         c.inputs,
         c.fills,
         c.orders,

@@ -4,6 +4,7 @@ pub mod advisor;
 pub mod backtest;
 pub mod listing;
 pub mod notify;
+pub mod store;
 
 use std::path::Path;
 
@@ -420,6 +421,9 @@ pub struct AppConfig {
     /// `[advisor]` (optional: no models when absent).
     #[serde(default, skip_serializing_if = "advisor::AdvisorConfig::is_empty")]
     pub advisor: advisor::AdvisorConfig,
+    /// `[store]` (optional: SQLite in the run directory, kept live).
+    #[serde(default, skip_serializing_if = "store::StoreConfig::is_default")]
+    pub store: store::StoreConfig,
 }
 
 impl Validate for AppConfig {
@@ -442,6 +446,7 @@ impl Validate for AppConfig {
         self.backtest.validate("backtest")?;
         self.notify.validate("notify")?;
         self.advisor.validate("advisor")?;
+        self.store.validate("store")?;
         self.advisor.check_uses(&self.strategy)?;
         let n = self.instruments.len();
         if self.market.start_prices.len() != n {

@@ -173,6 +173,29 @@ try {
   await until("entries not taken", async () => (await page.$$("#not-taken-table tbody tr")).length > 0, 60);
   await shot("decisions");
 
+  step("history: the run's trade store, every fill and the decisions, paged");
+  await go("store");
+  // The live store is a commit (200 ms) behind the core: poll for the fills.
+  await until("fills in the store", async () => {
+    await page.click("#store-newest");
+    return (await page.$$("#store-rows tbody tr")).length >= 2;
+  }, 30);
+  const cols = await page.$$eval("#store-rows thead th", (ths) => ths.map((t) => t.textContent));
+  if (!cols.includes("price") || !cols.includes("fee") || cols.includes("run")) fail("store fill columns: " + cols.join(", "));
+  const storeStatus = await page.textContent("#store-status");
+  if (!/rows of fills · the store has every input up to \d+/.test(storeStatus)) fail("store status: " + storeStatus);
+  await page.selectOption("#store-table", "decisions");
+  await until("decisions in the store", async () => {
+    const c = await page.$$eval("#store-rows thead th", (ths) => ths.map((t) => t.textContent));
+    return c.includes("verdict") && (await page.$$("#store-rows tbody tr")).length > 0;
+  }, 30);
+  const bad = await page.evaluate(async () => {
+    const r = await fetch("/store?table=users", { credentials: "same-origin" });
+    return [r.status, (await r.json()).error];
+  });
+  if (bad[0] !== 400 || !bad[1].includes("not a history table")) fail("a bad table answered " + bad.join(" "));
+  await shot("history");
+
   step("latency per stage");
   await go("latency");
   await until("latency rows", async () => (await page.$$("#latency-table tbody tr")).length > 0, 30);

@@ -167,6 +167,24 @@ pub fn replays_to_the_same_digest(dir: &Path) {
 /// leave a long run behind it.
 pub struct RunGuard(pub Option<Child>);
 
+/// The address a child writes to `file` (a whole line), waiting for it
+/// (yielding) while the child runs; panics if the child ends first.
+pub fn addr_in(file: &Path, guard: &mut RunGuard) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(a) = std::fs::read_to_string(file)
+            && a.ends_with('\n')
+        {
+            return a.trim().to_string();
+        }
+        if let Some(status) = guard.0.as_mut().and_then(|c| c.try_wait().unwrap()) {
+            panic!("the child ended {status} before writing {}", file.display());
+        }
+        assert!(Instant::now() < deadline, "no {}", file.display());
+        std::thread::yield_now();
+    }
+}
+
 impl RunGuard {
     /// The child's pid.
     pub fn id(&self) -> u32 {

@@ -1,5 +1,6 @@
 // autobot's dashboard: one event stream (/events) of the status board,
-// the equity history once (/history), and the operator's commands as the
+// the equity history once (/history), pages of the run's trade store
+// (/store, the History view), and the operator's commands as the
 // same POST routes `autobot ctl` uses, sent with the session cookie and
 // its CSRF token. No framework, no CDN: this file is embedded in the binary.
 "use strict";
@@ -287,6 +288,31 @@ async function pollDecisions() {
   } catch (e) { /* next time */ }
   setTimeout(pollDecisions, 1000);
 }
+
+// --- history (the run's trade store, paged) --------------------------------
+async function loadStore(before) {
+  const table = $("store-table").value;
+  const q = "/store?table=" + encodeURIComponent(table) + "&limit=100" + (before === null ? "" : "&before=" + before);
+  try {
+    const r = await fetch(q, { credentials: "same-origin" });
+    const p = await r.json();
+    if (!r.ok) { text("store-status", p.error || ("HTTP " + r.status)); return; }
+    const head = document.querySelector("#store-rows thead tr");
+    head.replaceChildren(...p.columns.map((c) => { const th = document.createElement("th"); th.textContent = c; return th; }));
+    // Times in UTC, as the rest of the dashboard reads them.
+    const cell = (c, i) => (c === null ? "" : p.columns[i] === "time_ms" ? new Date(c).toISOString().replace("T", " ").slice(0, 23) : String(c));
+    document.querySelector("#store-rows tbody").replaceChildren(...p.rows.map((cells) => row(cells.map(cell))));
+    $("store-older").disabled = p.next === null;
+    $("store-older").dataset.before = p.next === null ? "" : String(p.next);
+    text("store-status", p.rows.length + " rows of " + table + " · the store has every input up to " +
+      (p.last_seq === null ? "–" : p.last_seq) + (p.complete ? " (the whole run)" : " (kept current as the run goes)"));
+  } catch (e) { text("store-status", "the store could not be read: " + e); }
+}
+$("store-table").addEventListener("change", () => loadStore(null));
+$("store-newest").addEventListener("click", () => loadStore(null));
+$("store-older").addEventListener("click", () => loadStore($("store-older").dataset.before || null));
+for (const a of document.querySelectorAll('nav a[data-view="store"]')) a.addEventListener("click", () => loadStore(null));
+if (location.hash === "#store") loadStore(null);
 
 // --- data ----------------------------------------------------------------
 async function start() {
