@@ -347,6 +347,11 @@ fn strategies_allocate_nothing_after_warm_up() {
     (reversion.period, reversion.atr) = (Some(8), Some(3));
     let mut ema = InstanceConfig::new(StrategyKind::EmaCross, &Regime::ALL);
     (ema.fast, ema.slow) = (Some(5), Some(20));
+    // Confirmed by MACD and RSI, and the structure trader in the cloud: so
+    // a gap's warm-up restart resets every kind of indicator.
+    trend.confirm = Some(true);
+    let mut smc = InstanceConfig::new(StrategyKind::Smc, &Regime::ALL);
+    smc.confirm = Some(true);
     cfg.strategy = StrategyConfig {
         bar_secs: vec![1, 5],
         regime_bar_secs: 1,
@@ -363,6 +368,7 @@ fn strategies_allocate_nothing_after_warm_up() {
             trend,
             reversion,
             ema,
+            smc,
         ],
         ..StrategyConfig::features()
     };
@@ -413,7 +419,10 @@ fn strategies_allocate_nothing_after_warm_up() {
                     ask_qty: Qty::parse(aq).unwrap(),
                 })
             };
-            let exch = UnixNanos(1_700_000_000_000_000_000 + i * 20_000_000);
+            // Two minutes without data at event 30000: a gap in the bars,
+            // after which every indicator warms up again.
+            let gap = if i >= 30_000 { 120_000_000_000 } else { 0 };
+            let exch = UnixNanos(1_700_000_000_000_000_000 + i * 20_000_000 + gap);
             let mut ev = autobot_engine::event::InputEvent::new(
                 Source::MarketData,
                 SymbolId(0),
@@ -435,5 +444,9 @@ fn strategies_allocate_nothing_after_warm_up() {
     let st = core.stats();
     assert!(st.signals > stats_before.signals + 20, "{st:#?}");
     assert!(st.regime_changes > stats_before.regime_changes, "{st:#?}");
-    assert_eq!(allocs, 0, "the strategy paths allocated {allocs} times");
+    assert!(st.gap_restarts > stats_before.gap_restarts, "{st:#?}");
+    assert_eq!(
+        allocs, 0,
+        "the strategy paths (and a gap's warm-up restart) allocated {allocs} times"
+    );
 }

@@ -103,16 +103,15 @@ pub struct Bars {
 }
 
 impl Bars {
-    /// The candles of a freqtrade feather file (`backtest::feather`),
-    /// checked as any data file's rows are.
-    pub fn of_feather(path: &std::path::Path) -> Result<Bars, crate::backtest::InputError> {
+    /// The candles of a columnar data file: a freqtrade feather file
+    /// (`backtest::feather`) or a NautilusTrader bar partition or file
+    /// (`backtest::nautilus`), checked as any data file's rows are.
+    pub fn of_columnar(path: &std::path::Path) -> Result<Bars, crate::backtest::InputError> {
         use autobot_engine::event::InputBody;
-        let mut src = crate::backtest::feather::FeatherSource::open(
-            path,
-            autobot_engine::types::SymbolId(0),
-        )?;
+        let mut src =
+            crate::backtest::DataFile::open(path, &[], autobot_engine::types::SymbolId(0))?;
         let mut bars = Bars::default();
-        while let Some(ev) = src.next_event()? {
+        while let Some((_, ev)) = src.next_event()? {
             if let InputBody::Kline(k) = ev.body {
                 bars.time
                     .push(i64::try_from(k.open_time.0 / 1_000_000).unwrap_or(i64::MAX));
@@ -120,6 +119,12 @@ impl Bars {
                 bars.low.push(k.low.to_f64());
                 bars.close.push(k.close.to_f64());
             }
+        }
+        if bars.time.is_empty() {
+            return Err(crate::backtest::InputError::Open {
+                path: path.to_path_buf(),
+                reason: format!("holds no bars ({})", src.format_name()),
+            });
         }
         Ok(bars)
     }

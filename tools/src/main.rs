@@ -83,7 +83,8 @@ enum Command {
     /// match the replay.
     Replay(ReplayArgs),
     /// Compute the indicators over a bar file (CSV with the header
-    /// open_time,open,high,low,close,volume) and write them as CSV: SMA 20,
+    /// open_time,open,high,low,close,volume, a freqtrade feather file or a
+    /// NautilusTrader bar partition) and write them as CSV: SMA 20,
     /// EMA 20, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14 (TA-Lib's
     /// conventions), returns and realized volatility (bp). Invalid bars are
     /// skipped and counted.
@@ -225,12 +226,14 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Convert data files into a journal once, so backtests replay them at
-    /// full speed: Binance aggTrades, bookTicker and klines CSVs and bar
-    /// CSVs (plain, .gz or .zip; the format is read from the header), merged
-    /// in time order. A file's symbol is the first part of its name
-    /// (BTCUSDT-aggTrades-2024-08-08.zip): a configured instrument, or a
-    /// USD-M perpetual the exchange's listing has (`autobot instruments`).
-    /// Writes OUT/journal and OUT/import.toml.
+    /// full speed: Binance aggTrades, trades, bookTicker, klines and
+    /// fundingRate CSVs and bar CSVs (plain, .gz or .zip; the format is
+    /// read from the header), Tardis CSVs, freqtrade feather files and
+    /// NautilusTrader Parquet catalogs (give the catalog's root), merged in
+    /// time order (docs/backtest.md). A file's symbol is the first part of
+    /// its name (BTCUSDT-aggTrades-2024-08-08.zip): a configured
+    /// instrument, or a USD-M perpetual the exchange's listing has
+    /// (`autobot instruments`). Writes OUT/journal and OUT/import.toml.
     Import {
         /// The data files.
         #[arg(required = true, value_name = "FILE")]

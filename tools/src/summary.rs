@@ -369,9 +369,13 @@ fn core_counts(s: &mut String, o: &RunOutcome) {
     let _ = writeln!(s, "  {}", time_in_state(st.state_shares()));
     let _ = writeln!(
         s,
-        "  strategies        {} signals, {} regime changes; entries not taken: {}",
+        "  strategies        {} signals, {} regime changes{}; entries not taken: {}",
         group(st.signals),
         group(st.regime_changes),
+        match st.gap_restarts {
+            0 => String::new(),
+            n => format!(", warm-up restarted after {n} gaps in the bars"),
+        },
         entries_not_taken(st)
     );
     strategy_lines(s, o);

@@ -173,6 +173,9 @@ fn the_bar_file_backtests_the_same_twice_and_as_an_imported_journal() {
     let html = read(base.join("a/report.html"));
     assert!(html.contains("The data has 2 gap(s)"), "gaps not named");
     assert!(html.contains("gap 20.6 months") && html.contains("gap 11.6 days"));
+    // Issue 32: and no indicator reads across them: each restarts every
+    // warm-up (the strategies', the regime's), with an alert.
+    assert_eq!(r["core"]["gap_restarts"], 2, "{}", r["core"]);
     let shares: Vec<f64> = r["per_regime"]
         .as_array()
         .unwrap()

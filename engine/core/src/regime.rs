@@ -177,6 +177,28 @@ impl RegimeDetector {
         self.current
     }
 
+    /// As new, after a gap in the bars: its indicators warm up again and
+    /// it reads RANGE (not knowing) until they are warm; the change to
+    /// RANGE, if it was in another regime.
+    pub fn reset(&mut self) -> Option<Change> {
+        self.fast.reset();
+        self.slow.reset();
+        self.atr.reset();
+        let from = self.current;
+        self.current = Regime::Range;
+        self.dwell = 0;
+        self.candidate = Regime::Range;
+        self.streak = 0;
+        self.strength = 0.0;
+        self.vol = 0.0;
+        (from != Regime::Range).then_some(Change {
+            from,
+            to: Regime::Range,
+            strength: Rate::ZERO,
+            vol_bps: Rate::ZERO,
+        })
+    }
+
     /// Feeds a closed bar; returns the change it caused, if any.
     pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<Change> {
         let fast = self.fast.update(close);

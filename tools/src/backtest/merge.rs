@@ -16,6 +16,7 @@ use std::path::Path;
 
 use super::capture::{CaptureSource, looks_like_capture};
 use super::feather::{self, FeatherSource};
+use super::nautilus::{self, NautilusSource};
 use super::tardis::{self, TardisSource};
 use super::{CsvSource, InputError, symbol_of};
 
@@ -29,17 +30,30 @@ pub enum DataFile {
     Feather(Box<FeatherSource>),
     /// A Tardis.dev CSV.
     Tardis(Box<TardisSource>),
+    /// A NautilusTrader catalog partition (or one of its Parquet files).
+    Nautilus(Box<NautilusSource>),
 }
 
 impl DataFile {
     /// Opens `path` for `symbol` (of `names`), detecting a capture from its
     /// first bytes and a CSV's format from its header.
     pub fn open(path: &Path, names: &[String], symbol: SymbolId) -> Result<DataFile, InputError> {
+        if path.is_dir() {
+            return Ok(DataFile::Nautilus(Box::new(NautilusSource::open(
+                path, symbol,
+            )?)));
+        }
         let mut input = super::source::open(path)?;
         let head = input.fill_buf().map_err(|e| InputError::Open {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
+        if head.starts_with(nautilus::MAGIC) {
+            drop(input);
+            return Ok(DataFile::Nautilus(Box::new(NautilusSource::open(
+                path, symbol,
+            )?)));
+        }
         if head.starts_with(feather::MAGIC) {
             drop(input);
             return Ok(DataFile::Feather(Box::new(FeatherSource::open(
@@ -73,6 +87,7 @@ impl DataFile {
             DataFile::Capture(c) => c.next_event(),
             DataFile::Feather(f) => Ok(f.next_event()?.map(|e| (e.header.exchange.0, e))),
             DataFile::Tardis(t) => Ok(t.next_event()?.map(|e| (e.header.exchange.0, e))),
+            DataFile::Nautilus(n) => Ok(n.next_event()?.map(|e| (e.header.exchange.0, e))),
         }
     }
 
@@ -83,6 +98,7 @@ impl DataFile {
             DataFile::Capture(c) => c.path(),
             DataFile::Feather(f) => f.path(),
             DataFile::Tardis(t) => t.path(),
+            DataFile::Nautilus(n) => n.path(),
         }
     }
 
@@ -91,7 +107,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.format() == super::Format::FundingRate,
             DataFile::Feather(f) => f.kind() == feather::Kind::FundingRate,
-            DataFile::Capture(_) | DataFile::Tardis(_) => false,
+            DataFile::Capture(_) | DataFile::Tardis(_) | DataFile::Nautilus(_) => false,
         }
     }
 
@@ -102,6 +118,7 @@ impl DataFile {
             DataFile::Capture(_) => "capture",
             DataFile::Feather(f) => f.kind().name(),
             DataFile::Tardis(t) => t.kind().name(),
+            DataFile::Nautilus(n) => n.kind().name(),
         }
     }
 
@@ -112,6 +129,7 @@ impl DataFile {
             DataFile::Capture(c) => c.rows(),
             DataFile::Feather(f) => f.rows(),
             DataFile::Tardis(t) => t.rows(),
+            DataFile::Nautilus(n) => n.rows(),
         }
     }
 
@@ -120,7 +138,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.held(),
             DataFile::Tardis(t) => t.held(),
-            DataFile::Capture(_) | DataFile::Feather(_) => 0,
+            DataFile::Capture(_) | DataFile::Feather(_) | DataFile::Nautilus(_) => 0,
         }
     }
 
@@ -129,6 +147,7 @@ impl DataFile {
         match self {
             DataFile::Csv(c) => c.gaps(),
             DataFile::Feather(f) => f.gaps(),
+            DataFile::Nautilus(n) => n.gaps(),
             DataFile::Capture(_) | DataFile::Tardis(_) => &[],
         }
     }
@@ -146,13 +165,15 @@ pub struct SymbolFiles {
 impl SymbolFiles {
     /// `files` with the configured symbols that they hold data for, in
     /// configuration order (each file's symbol is checked here).
+    /// A NautilusTrader catalog root stands for its partitions.
     pub fn of_data(files: &[PathBuf], configured: &[String]) -> Result<SymbolFiles, InputError> {
+        let files = nautilus::expand(files)?;
         let mut used = vec![false; configured.len()];
-        for f in files {
+        for f in &files {
             used[symbol_of(f, configured)?] = true;
         }
         Ok(SymbolFiles {
-            files: files.to_vec(),
+            files,
             symbols: configured
                 .iter()
                 .zip(used)

@@ -21,6 +21,7 @@ pub mod html;
 pub mod import;
 pub mod merge;
 pub mod metrics;
+pub mod nautilus;
 pub mod observe;
 pub mod output;
 pub mod record;
@@ -127,6 +128,13 @@ pub fn symbol_of(path: &Path, symbols: &[String]) -> Result<usize, InputError> {
         .or_else(|| {
             name.split(['-', '_', '.'])
                 .find_map(|part| symbols.iter().position(|s| s.eq_ignore_ascii_case(part)))
+        })
+        // A NautilusTrader catalog names it by directory:
+        // data/quote_tick/BTCUSDT-PERP.BINANCE/<time range>.parquet.
+        .or_else(|| {
+            let dir = path.parent()?.file_name()?.to_string_lossy().to_ascii_uppercase();
+            let head = dir.split(['-', '.']).next()?.to_string();
+            symbols.iter().position(|s| s.eq_ignore_ascii_case(&head))
         })
         .ok_or_else(|| InputError::NoSymbol {
             path: path.to_path_buf(),

@@ -106,6 +106,9 @@ pub struct CoreInfo {
     pub signals: u64,
     /// Regime changes.
     pub regime_changes: u64,
+    /// Gaps in the bars after which the indicators warmed up again
+    /// (`[strategy] gap_bars`).
+    pub gap_restarts: u64,
     /// System state at the end.
     pub state: String,
     /// Control mode at the end.
@@ -421,6 +424,7 @@ impl Report {
                 alerts: st.alerts,
                 signals: st.signals,
                 regime_changes: st.regime_changes,
+                gap_restarts: st.gap_restarts,
                 state: format!("{:?}", bt.core.state()),
                 mode: format!("{:?}", bt.core.mode()),
                 digest: format!("{:016x}", bt.core.digest()),

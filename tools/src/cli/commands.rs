@@ -30,13 +30,19 @@ pub(crate) fn indicators(
     let mut file =
         std::fs::File::open(&input).with_context(|| format!("cannot open {}", input.display()))?;
     let mut magic = [0u8; 6];
-    let is_feather = std::io::Read::read(&mut file, &mut magic).is_ok_and(|n| n == magic.len())
-        && magic == *autobot_tools::backtest::feather::MAGIC;
+    // freqtrade's feather files and NautilusTrader's catalogs (a bar
+    // partition, or one of its Parquet files).
+    let columnar = input.is_dir()
+        || std::io::Read::read(&mut file, &mut magic).is_ok_and(|n| {
+            n == magic.len()
+                && (magic.starts_with(autobot_tools::backtest::feather::MAGIC)
+                    || magic.starts_with(autobot_tools::backtest::nautilus::MAGIC))
+        });
     std::io::Seek::rewind(&mut file).with_context(|| format!("reading {}", input.display()))?;
     let mut w = autobot_tools::whole::WholeFile::create(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    let counts = if is_feather {
-        let bars = autobot_tools::indicators::Bars::of_feather(&input)?;
+    let counts = if columnar {
+        let bars = autobot_tools::indicators::Bars::of_columnar(&input)?;
         autobot_tools::indicators::compute(
             &bars,
             &mut w,

@@ -323,6 +323,9 @@ pub fn alert_text(a: &crate::event::Alert) -> String {
             "the exchange refused or expired the protective stop at {}",
             price(v)
         ),
+        C::DataGap => format!(
+            "{v} bars missing from the data: the indicators warm up again and the regime reads RANGE until they are warm"
+        ),
         C::AdvisorSilent => format!(
             "strategy #{v} is gated by the advisor and has no fresh prediction: it opens nothing until one comes"
         ),

@@ -172,6 +172,9 @@ pub struct CoreStats {
     pub signals_high_vol: u64,
     /// Regime changes.
     pub regime_changes: u64,
+    /// Gaps in a symbol's bars after which its indicators warmed up again
+    /// (`[strategy] gap_bars`).
+    pub gap_restarts: u64,
     /// Events naming a symbol that is not configured.
     pub unknown_symbols: u64,
     /// L2 book resyncs (gaps, bad levels, crossed books, torn diffs).
@@ -780,6 +783,8 @@ pub struct Holding {
     pub exchange_take: Option<Price>,
 }
 
+#[cfg(test)]
+mod gap_tests;
 #[cfg(test)]
 mod sizing_tests;
 #[cfg(test)]

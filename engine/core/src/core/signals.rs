@@ -84,6 +84,20 @@ pub(super) struct Signals {
     high_vol_size: Rate,
     /// Some instance fades the value area: only then is it computed.
     wants_value_area: bool,
+    /// Intervals between two base bars beyond which the indicators warm
+    /// up again (0: never).
+    gap_bars: u32,
+    /// Open time of each symbol's last base bar (0: none yet).
+    last_bar: Vec<UnixNanos>,
+}
+
+/// What a gap in a symbol's bars did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct GapRestart {
+    /// Bars due and missing.
+    pub(super) missing: u64,
+    /// The regime's change to RANGE, if it was elsewhere.
+    pub(super) change: Option<Change>,
 }
 
 impl Signals {
@@ -133,7 +147,42 @@ impl Signals {
                 .instances
                 .iter()
                 .any(|i| i.fade == Some(crate::strategy::Fade::ValueArea)),
+            gap_bars: sc.gap_bars,
+            last_bar: vec![UnixNanos(0); symbols],
         }
+    }
+
+    /// A base bar of `sym` is about to be read: when it opens more than
+    /// `gap_bars` intervals after the last one, every indicator of the
+    /// symbol (each instance's, the regime detector's, the realized
+    /// volatility's) starts its warm-up again, so none reads across the
+    /// gap. Allocation-free: buffers are emptied, not replaced.
+    pub(super) fn gap(&mut self, sym: SymbolId, bar: &Kline) -> Option<GapRestart> {
+        let i = usize::from(sym.0);
+        let last = self.last_bar.get_mut(i)?;
+        let prev = *last;
+        // A bar older than the last (never from a checked feed) opens no gap.
+        let since = bar.open_time.0.checked_sub(prev.0).filter(|&d| d > 0)?;
+        *last = bar.open_time;
+        let step = u64::from(bar.interval_secs).saturating_mul(1_000_000_000);
+        if self.gap_bars == 0 || prev.0 == 0 || step == 0 {
+            return None;
+        }
+        if since <= step.saturating_mul(u64::from(self.gap_bars)) {
+            return None;
+        }
+        for k in 0..self.instances() {
+            let at = k * self.symbols + i;
+            self.strategies[at].reset();
+            self.ready_at[at] = UnixNanos(0);
+        }
+        self.features[i].realized.reset();
+        self.higher[i] = None;
+        let change = self.regimes[i].reset();
+        Some(GapRestart {
+            missing: since / step - 1,
+            change,
+        })
     }
 
     /// The value area of `sym`'s volume profile (70% of the volume), when

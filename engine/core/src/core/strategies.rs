@@ -28,7 +28,7 @@ use super::{Core, OutputSink, SymbolState};
 use crate::config::Costs;
 use crate::event::{Kline, Origin, OutputBody, RegimeChange, Signal, SignalReason, Stance, Trade};
 use crate::features::flow::book_quantities;
-use crate::regime::Regime;
+use crate::regime::{Change, Regime};
 use crate::strategy::{Market, Proposal};
 use crate::types::{Money, Price, Qty, Rate, Rounding, Seq, SymbolId, UnixNanos};
 
@@ -140,6 +140,9 @@ impl Core {
             self.recount_stale(seq, out);
         }
         let closed = self.signals.on_trade(sym, exchange, t);
+        if let Some(base) = &closed[0] {
+            self.on_gap(seq, sym, base, out);
+        }
         for (tf, bar) in closed.iter().enumerate() {
             if let Some(bar) = bar {
                 self.on_bar(seq, sym, tf, bar, out);
@@ -161,6 +164,7 @@ impl Core {
         if !self.signals.is_base_kline(k) {
             return;
         }
+        self.on_gap(seq, sym, k, out);
         let higher = self.signals.fold_kline(sym, k);
         for (tf, closed) in higher.iter().enumerate() {
             for bar in closed.iter().flatten() {
@@ -168,6 +172,40 @@ impl Core {
             }
         }
         self.on_bar(seq, sym, 0, k, out);
+    }
+
+    /// Before a base bar is read: after a gap in the bars the symbol's
+    /// indicators warm up again (`Signals::gap`), the operator hears of it
+    /// and the regime reads RANGE until they are warm.
+    fn on_gap<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, bar: &Kline, out: &mut S) {
+        let Some(g) = self.signals.gap(sym, bar) else {
+            return;
+        };
+        self.stats.gap_restarts += 1;
+        self.alert(
+            seq,
+            crate::event::AlertCode::DataGap,
+            sym,
+            i64::try_from(g.missing).unwrap_or(i64::MAX),
+            out,
+        );
+        if let Some(ch) = g.change {
+            self.set_regime(seq, sym, ch, out);
+        }
+    }
+
+    /// The symbol's regime changed (`ch`): recorded and told.
+    fn set_regime<S: OutputSink>(&mut self, seq: Seq, sym: SymbolId, ch: Change, out: &mut S) {
+        self.symbols[usize::from(sym.0)].regime = ch.to;
+        self.stats.regime_changes += 1;
+        let change = RegimeChange {
+            symbol: sym,
+            from: ch.from,
+            to: ch.to,
+            strength: ch.strength,
+            vol_bps: ch.vol_bps,
+        };
+        self.emit(seq, OutputBody::Regime(change), out);
     }
 
     /// A bar closed on timeframe `tf`: the regime first, then the bar
@@ -181,16 +219,7 @@ impl Core {
         out: &mut S,
     ) {
         if let Some(ch) = self.signals.on_bar(sym, tf, bar) {
-            self.symbols[usize::from(sym.0)].regime = ch.to;
-            self.stats.regime_changes += 1;
-            let change = RegimeChange {
-                symbol: sym,
-                from: ch.from,
-                to: ch.to,
-                strength: ch.strength,
-                vol_bps: ch.vol_bps,
-            };
-            self.emit(seq, OutputBody::Regime(change), out);
+            self.set_regime(seq, sym, ch, out);
         }
         if tf != 0 {
             return;

@@ -143,6 +143,9 @@ pub enum AlertCode {
     /// A prediction was refused: an unknown model, a score outside 0..=1,
     /// or features the core did not hand out (value: the model index).
     BadPrediction = 23,
+    /// A gap in the symbol's bars longer than `[strategy] gap_bars`: its
+    /// indicators warm up again (value: the bars missing).
+    DataGap = 24,
 }
 }
 

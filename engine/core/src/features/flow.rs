@@ -227,6 +227,15 @@ impl RealizedVol {
         }
     }
 
+    /// As new: the warm-up starts again (no allocation).
+    pub fn reset(&mut self) {
+        self.squares.fill(0.0);
+        self.next = 0;
+        self.len = 0;
+        self.sum = 0.0;
+        self.last = 0.0;
+    }
+
     /// Feeds a close (> 0); returns the volatility once `n` returns are in.
     #[inline]
     pub fn update(&mut self, close: f64) -> Option<f64> {

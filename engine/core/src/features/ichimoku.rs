@@ -56,6 +56,10 @@ impl Extreme {
         }
     }
 
+    fn reset(&mut self) {
+        self.queue.clear();
+    }
+
     /// Bar `i`'s value in; the extreme of bars `i − n + 1 ..= i`.
     fn update(&mut self, i: u64, x: f64) -> f64 {
         let beaten = |q: f64| if self.highest { q <= x } else { q >= x };
@@ -98,6 +102,15 @@ impl Ichimoku {
             displacement: displacement.max(1),
             bars: 0,
         }
+    }
+
+    /// As new: the warm-up starts again (the queues keep their memory).
+    pub fn reset(&mut self) {
+        for e in self.highs.iter_mut().chain(self.lows.iter_mut()) {
+            e.reset();
+        }
+        self.ahead.clear();
+        self.bars = 0;
     }
 
     /// The conventional 9, 26, 52 and 26.

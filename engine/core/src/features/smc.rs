@@ -94,6 +94,14 @@ impl Smc {
     }
 
     /// The structure's direction: +1 bullish, −1 bearish, 0 none yet.
+    /// As new: the warm-up starts again (the ring keeps its memory).
+    pub fn reset(&mut self) {
+        self.bars.clear();
+        self.swing_high = None;
+        self.swing_low = None;
+        self.trend = 0;
+    }
+
     pub fn trend(&self) -> i8 {
         self.trend
     }

@@ -50,6 +50,13 @@ impl Window {
         self.buf.len()
     }
 
+    /// Empty again, as new (the buffer kept: no allocation).
+    fn reset(&mut self) {
+        self.buf.fill(0.0);
+        self.head = 0;
+        self.len = 0;
+    }
+
     fn is_full(&self) -> bool {
         self.len == self.buf.len()
     }
@@ -93,6 +100,11 @@ impl RunningSum {
         }
     }
 
+    fn reset(&mut self) {
+        self.window.reset();
+        self.sum = 0.0;
+    }
+
     /// The total of the last `n` values once there are `n`.
     fn update(&mut self, x: f64) -> Option<f64> {
         self.sum += x;
@@ -118,6 +130,11 @@ impl Sma {
         Sma {
             sum: RunningSum::new(n),
         }
+    }
+
+    /// As new: the warm-up starts again (no allocation).
+    pub fn reset(&mut self) {
+        self.sum.reset();
     }
 
     /// Adds `x`; the average once `n` values have been seen.
@@ -147,6 +164,11 @@ impl Ema {
             seed: 0.0,
             value: 0.0,
         }
+    }
+
+    /// As new: the warm-up starts again.
+    pub fn reset(&mut self) {
+        *self = Ema::new(self.n);
     }
 
     /// Starts from a given value (MACD seeds its fast EMA itself).
@@ -199,6 +221,11 @@ impl Rsi {
             gain: 0.0,
             loss: 0.0,
         }
+    }
+
+    /// As new: the warm-up starts again.
+    pub fn reset(&mut self) {
+        *self = Rsi::new(self.n);
     }
 
     fn value(&self) -> f64 {
@@ -291,6 +318,15 @@ impl Macd {
         }
     }
 
+    /// As new: the warm-up starts again (no allocation).
+    pub fn reset(&mut self) {
+        self.warm.reset();
+        // Its fast EMA is replaced by a seeded one once warm.
+        self.fast = Ema::new(self.fast_n);
+        self.slow.reset();
+        self.signal.reset();
+    }
+
     /// Adds a price.
     pub fn update(&mut self, x: f64) -> Option<MacdValue> {
         let started = self.warm.is_full();
@@ -373,6 +409,16 @@ impl Bollinger {
         }
     }
 
+    /// As new: the warm-up starts again (no allocation).
+    pub fn reset(&mut self) {
+        self.sma.reset();
+        self.window.reset();
+        self.since_rebase = 0;
+        self.reference = 0.0;
+        self.moment1 = 0.0;
+        self.moment2 = 0.0;
+    }
+
     /// Adds a value.
     pub fn update(&mut self, x: f64) -> Option<Bands> {
         let middle = self.sma.update(x);
@@ -439,6 +485,14 @@ impl Atr {
             seed: Sma::new(n),
             value: 0.0,
         }
+    }
+
+    /// As new: the warm-up starts again (no allocation).
+    pub fn reset(&mut self) {
+        self.seen = 0;
+        self.prev_close = 0.0;
+        self.seed.reset();
+        self.value = 0.0;
     }
 
     /// Adds a bar.

@@ -61,6 +61,18 @@ impl VwapBands {
         }
     }
 
+    /// As new: the warm-up starts again (no allocation).
+    pub fn reset(&mut self) {
+        self.ring.fill(Bar::default());
+        self.next = 0;
+        self.len = 0;
+        self.since_rebase = 0;
+        self.reference = 0.0;
+        self.volume = 0.0;
+        self.moment1 = 0.0;
+        self.moment2 = 0.0;
+    }
+
     /// Adds a bar; the bands once `n` bars are in and some of them traded.
     /// A bar with a non-finite or non-positive price, or a negative or
     /// non-finite volume, is ignored (the caller's input is checked

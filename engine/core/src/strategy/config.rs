@@ -137,6 +137,15 @@ pub enum StrategyKind {
 }
 
 impl StrategyKind {
+    /// Every kind.
+    pub const ALL: [StrategyKind; 5] = [
+        StrategyKind::EmaCross,
+        StrategyKind::Trend,
+        StrategyKind::MeanReversion,
+        StrategyKind::Scalper,
+        StrategyKind::Smc,
+    ];
+
     /// Name as written in configs.
     pub fn name(self) -> &'static str {
         match self {
@@ -602,8 +611,21 @@ pub struct StrategyConfig {
     /// default 0.5).
     #[serde(default = "half")]
     pub high_vol_size: Rate,
+    /// A base bar that opens more than this many intervals after the one
+    /// before (bars due and missing: a gap in the data) makes the symbol's
+    /// indicators (every strategy's, the regime detector's, the realized
+    /// volatility's) warm up again, and the regime read RANGE until they
+    /// are; 0 reads across gaps as TA-Lib does. 0 ..= 1000000, default 3
+    /// (bars built from trades skip intervals without trades: raise it for
+    /// second bars of a quiet symbol).
+    #[serde(default = "three")]
+    pub gap_bars: u32,
     /// The strategies (1 ..= 32).
     pub instances: Vec<InstanceConfig>,
+}
+
+fn three() -> u32 {
+    3
 }
 
 fn half() -> Rate {
@@ -638,6 +660,7 @@ impl StrategyConfig {
             profile_ticks: 10,
             regime: RegimeConfig::default(),
             high_vol_size: half(),
+            gap_bars: three(),
             instances: Vec::new(),
         }
     }
@@ -709,6 +732,7 @@ impl Validate for StrategyConfig {
         check_range(at, "book_levels", self.book_levels, 1, 1000)?;
         check_range(at, "profile_buckets", self.profile_buckets, 1, 100_000)?;
         check_range(at, "profile_ticks", self.profile_ticks, 1, 1_000_000)?;
+        check_range(at, "gap_bars", self.gap_bars, 0, 1_000_000)?;
         self.regime.validate(&format!("{at}.regime"))?;
         check_range(
             at,
@@ -740,61 +764,5 @@ impl Validate for StrategyConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_parameter_of_another_kind_is_refused_by_name() {
-        let mut c = InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range]);
-        c.fast = Some(3);
-        let e = c.validate("strategy.instances[0]").unwrap_err();
-        assert_eq!(e.key, "strategy.instances[0].fast");
-        assert!(
-            e.allowed.contains("not a parameter of kind = \"scalper\""),
-            "{}",
-            e.allowed
-        );
-    }
-
-    #[test]
-    fn defaults_are_valid_for_every_kind() {
-        for kind in [
-            StrategyKind::EmaCross,
-            StrategyKind::Trend,
-            StrategyKind::MeanReversion,
-            StrategyKind::Scalper,
-            StrategyKind::Smc,
-        ] {
-            InstanceConfig::new(kind, &[Regime::Bull])
-                .validate("s")
-                .unwrap();
-        }
-        let s = InstanceConfig::new(StrategyKind::Scalper, &[Regime::Range]);
-        assert_eq!((s.min_hold_secs(), s.max_hold_secs()), (5, 300));
-    }
-
-    #[test]
-    fn regime_bars_must_be_built() {
-        let mut c = StrategyConfig::ema_cross(2, 5);
-        c.regime_bar_secs = 30;
-        let e = c.validate("strategy").unwrap_err();
-        assert_eq!(e.key, "strategy.regime_bar_secs");
-    }
-
-    #[test]
-    fn with_klines_the_higher_timeframes_are_multiples_of_the_first() {
-        let mut c = StrategyConfig::ema_cross(2, 5);
-        c.bar_secs = vec![60, 90];
-        c.regime_bar_secs = 60;
-        assert!(
-            c.validate("strategy").is_ok(),
-            "from trades, any ascending set"
-        );
-        c.bars = BarSource::Klines;
-        let e = c.validate("strategy").unwrap_err();
-        assert_eq!(e.key, "strategy.bar_secs");
-        assert!(e.allowed.contains("multiples of the first (60)"), "{e:?}");
-        c.bar_secs = vec![60, 900];
-        assert!(c.validate("strategy").is_ok());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -31,6 +31,13 @@ impl EmaCross {
         }
     }
 
+    /// As new: the warm-up starts again.
+    pub fn reset(&mut self) {
+        self.fast.reset();
+        self.slow.reset();
+        self.above = None;
+    }
+
     /// Feeds one price; returns a cross if this price caused one.
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<Cross> {

@@ -79,6 +79,11 @@ impl Seen {
         Seen { seen: 0, needs }
     }
 
+    /// None seen again.
+    pub(super) fn reset(&mut self) {
+        self.seen = 0;
+    }
+
     /// One more; whether it is warm now.
     pub(super) fn step(&mut self) -> bool {
         self.seen = self.seen.saturating_add(1);
@@ -108,6 +113,11 @@ impl EmaFlip {
 }
 
 impl Strategy for EmaFlip {
+    fn reset(&mut self) {
+        self.cross.reset();
+        self.seen.reset();
+    }
+
     fn warmup(&self) -> Warmup {
         Warmup::Ticks(self.seen.needs)
     }
@@ -198,6 +208,18 @@ impl Trend {
 }
 
 impl Strategy for Trend {
+    fn reset(&mut self) {
+        self.fast.reset();
+        self.slow.reset();
+        self.atr.reset();
+        self.seen.reset();
+        self.leg = 0;
+        if let Some((macd, rsi)) = &mut self.confirm {
+            macd.reset();
+            rsi.reset();
+        }
+    }
+
     fn warmup(&self) -> Warmup {
         Warmup::Bars(self.seen.needs)
     }
@@ -318,6 +340,14 @@ impl MeanReversion {
 }
 
 impl Strategy for MeanReversion {
+    fn reset(&mut self) {
+        self.bands.reset();
+        self.vwap_bands.reset();
+        self.atr.reset();
+        self.seen.reset();
+        self.excursion = 0;
+    }
+
     fn warmup(&self) -> Warmup {
         Warmup::Bars(self.seen.needs)
     }
@@ -433,6 +463,10 @@ impl Scalper {
 }
 
 impl Strategy for Scalper {
+    fn reset(&mut self) {
+        self.seen.reset();
+    }
+
     fn warmup(&self) -> Warmup {
         Warmup::Ticks(self.seen.needs)
     }

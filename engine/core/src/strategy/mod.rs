@@ -143,6 +143,10 @@ pub trait Strategy {
     /// Its indicators are warm: it may propose. Before, it proposes
     /// nothing.
     fn is_ready(&self) -> bool;
+    /// As new: its indicators warm up again (after a gap in the data).
+    /// Allocation-free, like every update: buffers are emptied, not
+    /// replaced.
+    fn reset(&mut self);
 }
 
 /// What a strategy must see before it may trade.
@@ -251,6 +255,15 @@ impl Strategy for AnyStrategy {
             AnyStrategy::Smc(s) => s.is_ready(),
         }
     }
+    fn reset(&mut self) {
+        match self {
+            AnyStrategy::EmaFlip(s) => s.reset(),
+            AnyStrategy::Trend(s) => s.reset(),
+            AnyStrategy::MeanReversion(s) => s.reset(),
+            AnyStrategy::Scalper(s) => s.reset(),
+            AnyStrategy::Smc(s) => s.reset(),
+        }
+    }
 }
 
 /// An instance's settings the core applies, and its adapted weight.
@@ -338,6 +351,8 @@ impl Weight {
     }
 }
 
+#[cfg(test)]
+mod reset_tests;
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,14 @@ impl StructureTrader {
 }
 
 impl Strategy for StructureTrader {
+    fn reset(&mut self) {
+        self.smc.reset();
+        self.seen.reset();
+        if let Some(c) = &mut self.cloud {
+            c.reset();
+        }
+    }
+
     fn warmup(&self) -> Warmup {
         Warmup::Bars(self.seen.needs)
     }
