@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use autobot_journal::{Journal, Tailer};
 
-mod common;
-use common::{config, start_run};
+use crate::common::{config, start_run};
 
 #[test]
 fn a_journal_written_by_another_process_is_tailed_whole_and_in_order() {

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use autobot_engine::event::{InputBody, OperatorAction, Source};
 use autobot_engine::runtime::read_journal;
 
-mod common;
-use common::{RunGuard, autobot, config, ctl, text, wait_for_journal};
+use crate::common::{RunGuard, autobot, config, ctl, text, wait_for_journal};
 
 fn status(run: &Path) -> serde_json::Value {
     let o = ctl(run, &["--json", "status"]);

@@ -12,8 +12,7 @@ use autobot_engine::event::{DepthDiff, InputBody, InputEvent};
 use autobot_test_support::Scratch;
 use autobot_tools::backtest::{Merged, SymbolFiles};
 
-mod common;
-use common::{autobot, text};
+use crate::common::{autobot, text};
 
 fn gz(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, ok, text};
+use crate::common::{autobot, ok, text};
 
 const BARS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -47,7 +46,7 @@ print(n)
 "#;
 
 fn freqtrade_files(dir: &Path, rows: usize) -> [PathBuf; 3] {
-    let python = common::python_with(&["pyarrow==18.1.0"]);
+    let python = crate::common::python_with(&["pyarrow==18.1.0"]);
     let o = std::process::Command::new(python)
         .args(["-c", WRITE_FREQTRADE, BARS])
         .arg(dir)

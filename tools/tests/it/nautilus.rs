@@ -11,8 +11,7 @@ use std::process::Command;
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, ok, text};
+use crate::common::{autobot, ok, text};
 
 /// Writes a catalog (argv[1]) and prints what nautilus_trader reads back
 /// from it, as JSON. argv[2] == "fine": one quote priced at 9 decimals.
@@ -79,7 +78,7 @@ fn same(a: &str, b: &str) -> bool {
 
 #[test]
 fn a_nautilus_catalog_imports_exactly_and_backtests() {
-    let python = common::python_with(&["nautilus_trader==1.221.0"]);
+    let python = crate::common::python_with(&["nautilus_trader==1.221.0"]);
     let d = Scratch::new("nautilus");
     let catalog = d.join("catalog");
     let want = write(&python, &catalog, false);

@@ -11,8 +11,6 @@
 //! the dashboard's link), the kill switch and the run's stop arrive, and
 //! neither the webhook's secret URL nor the token is in the run's output.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,7 +30,7 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
     assert!(
         setup.status.success(),
         "the browser test's setup failed: {}",
-        common::text(&setup)
+        crate::common::text(&setup)
     );
 
     let dir = Scratch::new("dashboard");
@@ -59,7 +57,7 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
     let hook = autobot_test_support::receiver::Receiver::start(&[]);
     let hook_url = format!("http://{}/hook/secret-{}", hook.addr(), &token[..8]);
     let log = dir.join("run.log");
-    let child = common::autobot()
+    let child = crate::common::autobot()
         .args(["run", "--duration", "900", "--config"])
         .arg(&cfg)
         .arg("--run-dir")
@@ -70,12 +68,12 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let mut run = common::RunGuard(Some(child));
+    let mut run = crate::common::RunGuard(Some(child));
     let deadline = Instant::now() + Duration::from_secs(120);
     let addr = loop {
         let found = runs
             .is_dir()
-            .then(|| common::run_dirs(&runs))
+            .then(|| crate::common::run_dirs(&runs))
             .and_then(|d| {
                 d.into_iter()
                 .find_map(|r| std::fs::read_to_string(r.join("control.addr")).ok())
@@ -111,13 +109,13 @@ fn an_operator_drives_the_dashboard_in_a_real_browser() {
         .unwrap();
     let mut child = run.take();
     // Ctrl-C: the run stops early and cleanly.
-    common::interrupt(&child);
+    crate::common::interrupt(&child);
     let status = child.wait().unwrap();
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         drive.status.success(),
         "the browser steps failed:\n{}\n--- autobot run ---\n{stderr}",
-        common::text(&drive)
+        crate::common::text(&drive)
     );
     assert!(status.success(), "autobot run ended {status}: {stderr}");
     assert!(
@@ -193,7 +191,7 @@ fn http(addr: &str, request: &str) -> (u16, String, String) {
 #[test]
 fn a_finished_run_is_shown_read_only() {
     let dir = Scratch::new("dashboard-finished");
-    let run_dir = common::finished_run(&dir);
+    let run_dir = crate::common::finished_run(&dir);
     let summary = std::fs::read_to_string(run_dir.join("summary.txt")).unwrap();
     let digest = summary
         .lines()
@@ -203,7 +201,7 @@ fn a_finished_run_is_shown_read_only() {
         .to_string();
 
     let token = "finished-run-token";
-    let child = common::autobot()
+    let child = crate::common::autobot()
         .arg("dashboard")
         .arg(&run_dir)
         .env("AUTOBOT_CONTROL_TOKEN", token)
@@ -211,8 +209,8 @@ fn a_finished_run_is_shown_read_only() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut guard = common::RunGuard(Some(child));
-    let addr = common::addr_in(&run_dir.join("dashboard.addr"), &mut guard);
+    let mut guard = crate::common::RunGuard(Some(child));
+    let addr = crate::common::addr_in(&run_dir.join("dashboard.addr"), &mut guard);
     let (status, _, _) = http(&addr, "GET /status HTTP/1.1\r\n\r\n");
     assert_eq!(status, 401, "the same login as a live run");
     let form = format!("token={token}");
@@ -257,7 +255,7 @@ fn a_finished_run_is_shown_read_only() {
     assert!(history.iter().all(|s| s["t"].as_u64().unwrap() > 0));
     // The History view pages through the run's store: every fill once,
     // newest first, three at a time.
-    let want: u64 = common::ok(
+    let want: u64 = crate::common::ok(
         &Command::new("python3")
             .args([
                 "-c",
@@ -315,7 +313,7 @@ fn a_finished_run_is_shown_read_only() {
     assert!(body.contains("read-only"), "{body}");
 
     let child = guard.take();
-    common::interrupt(&child);
+    crate::common::interrupt(&child);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use autobot_journal::Journal;
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, text};
+use crate::common::{autobot, text};
 
 fn run(args: &[&str], dirs: &[&Path]) -> std::process::Output {
     let mut c = autobot();
@@ -63,7 +62,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn a_journal_damaged_in_the_middle_is_read_up_to_the_damage_and_salvaged() {
     let scratch = Scratch::new("salvage-run");
     let base = scratch.path();
-    let run_dir = common::finished_run(base);
+    let run_dir = crate::common::finished_run(base);
     let pristine = base.join("pristine");
     copy_dir(&run_dir, &pristine);
 

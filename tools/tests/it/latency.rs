@@ -2,11 +2,9 @@
 //! run beside it, and clear refusals of a directory without histograms, a
 //! file named after no stage and a corrupt file.
 
-mod common;
-
+use crate::common::autobot;
 use autobot_engine::runtime::latency::{Stage, StageHistograms};
 use autobot_test_support::Scratch;
-use common::autobot;
 
 fn run_dir(name: &str) -> Scratch {
     Scratch::new(&format!("latency-{name}"))

@@ -7,8 +7,6 @@
 //! fill over REST into the journal, so the core's position is the
 //! exchange's again, and the journal replays to the same digest.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -25,7 +23,7 @@ use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
 use autobot_test_support::Scratch;
 use autobot_tools::config::{AppConfig, Deployment, Endpoint, Execution};
 
-use common::{RunGuard, autobot, replays_to_the_same_digest, run_dirs};
+use crate::common::{RunGuard, autobot, replays_to_the_same_digest, run_dirs};
 
 const KEY: &str = "protect-test-key";
 const SECRET: &str = "protect-test-secret";

@@ -6,8 +6,7 @@
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, generated, ok, text};
+use crate::common::{autobot, generated, ok, text};
 
 #[test]
 fn every_round_trip_of_a_backtest_is_judged_with_its_rules() {

@@ -3,12 +3,10 @@
 //! twice gives the same bytes; an imported journal gives what the raw
 //! files give; refusals are clear.
 
-mod common;
-
 use autobot_test_support::Scratch;
 use std::path::{Path, PathBuf};
 
-use common::autobot;
+use crate::common::autobot;
 
 const BARS: &str = "../shared/data/klines/BTCUSDT_perp_1m.csv";
 const TICKS: &str = "../shared/data/ticks/btcusdt_20240808.gz";

@@ -5,8 +5,7 @@
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, text};
+use crate::common::{autobot, text};
 
 /// The stderr of a failed command, asserting exit code 1.
 fn failed(o: &std::process::Output) -> String {
@@ -72,7 +71,7 @@ fn a_capture_refused_at_its_first_line_leaves_no_run_directory() {
     let d = Scratch::new("whole-run");
     let capture = d.join("bad.cap");
     std::fs::write(&capture, "1000 {\"e\":\"bookTicker\"\nnot a line\n").unwrap();
-    let cfg = common::config(d.path());
+    let cfg = crate::common::config(d.path());
     let text = std::fs::read_to_string(&cfg).unwrap().replace(
         "simulator_source = \"synthetic\"",
         &format!("simulator_source = \"{}\"", capture.display()),
@@ -99,7 +98,7 @@ fn a_run_that_fails_before_its_market_starts_leaves_no_run_directory() {
     // run directory was made.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let cfg = common::config(d.path());
+    let cfg = crate::common::config(d.path());
     let text_ = std::fs::read_to_string(&cfg).unwrap();
     let at = text_.find("[operator]").unwrap();
     let (head, tail) = text_.split_at(at);

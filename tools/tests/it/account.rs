@@ -10,8 +10,6 @@
 //!   from there, and at the end its position equals the exchange's; the
 //!   journal replays to the same digest.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -228,7 +226,7 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
         x.exec,
         x.user
     );
-    common::replays_to_the_same_digest(&out.run_dir);
+    crate::common::replays_to_the_same_digest(&out.run_dir);
 }
 
 /// Periodic reconciliation: someone trades the account by hand while the
@@ -327,7 +325,7 @@ fn a_position_changed_behind_the_runs_back_is_found_and_holds_safe_mode() {
         [last.raw()],
         "alerted once, the exchange's balance"
     );
-    common::replays_to_the_same_digest(&out.run_dir);
+    crate::common::replays_to_the_same_digest(&out.run_dir);
 }
 
 /// The account's maintenance brackets (`GET /fapi/v1/leverageBracket`)

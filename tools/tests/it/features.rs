@@ -8,8 +8,7 @@ use std::path::Path;
 use autobot_engine::features::vector;
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, generated, ok};
+use crate::common::{autobot, generated, ok};
 
 const BARS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -129,7 +128,7 @@ fn the_parquet_export_reads_back_in_pyarrow_as_the_csv() {
     let mp = export(&[BARS], &parquet);
     assert_eq!(m["rows"], mp["rows"]);
     assert_eq!(m["columns"], mp["columns"]);
-    let python = common::python_with(&["pyarrow==18.1.0"]);
+    let python = crate::common::python_with(&["pyarrow==18.1.0"]);
     let o = std::process::Command::new(python)
         .args(["-c", READ_BACK])
         .arg(&parquet)

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use autobot_test_support::Scratch;
 use autobot_tools::config::AppConfig;
 
-mod common;
-use common::{config, ctl, start_run, text};
+use crate::common::{config, ctl, start_run, text};
 
 /// `cfg` with `[operator]` listening on every address, with `tls` lines.
 fn off_loopback(cfg: &Path, tls: &str) {
@@ -78,7 +77,7 @@ fn off_loopback_the_endpoint_serves_https_and_ctl_reaches_it() {
     );
 
     let (child, run) = start_run(&["--duration", "600"], &cfg, base);
-    let child = common::RunGuard(Some(child));
+    let child = crate::common::RunGuard(Some(child));
     let deadline = Instant::now() + Duration::from_secs(60);
     while !run.join("control.cert").exists() || !run.join("control.token").exists() {
         assert!(Instant::now() < deadline, "no HTTPS endpoint after 60 s");
@@ -145,7 +144,7 @@ fn off_loopback_the_endpoint_serves_https_and_ctl_reaches_it() {
     );
 
     let mut child = child.take();
-    common::interrupt(&child);
+    crate::common::interrupt(&child);
     let exit = child.wait().unwrap();
     assert!(exit.success(), "autobot run failed: {exit:?}");
     for f in ["control.addr", "control.token", "control.cert"] {

@@ -14,8 +14,7 @@ use autobot_engine::features::vector;
 use autobot_test_support::Scratch;
 use autobot_tools::config::AppConfig;
 
-mod common;
-use common::{autobot, config, text};
+use crate::common::{autobot, config, text};
 
 fn with_advisor(base: &Path, hash: &str) -> std::path::PathBuf {
     let cfg = config(base);
@@ -142,7 +141,7 @@ fn a_run_with_predictions_replays_to_its_digest_without_the_model() {
         .unwrap_or_else(|| panic!("{line}"));
     assert!(predictions >= 40, "{line}");
     assert!(line.contains("(0 model failures)"), "{line}");
-    let run = common::run_dirs(&runs).pop().unwrap();
+    let run = crate::common::run_dirs(&runs).pop().unwrap();
 
     remove_models(base);
     let replay = autobot()
@@ -159,7 +158,7 @@ fn a_run_with_predictions_replays_to_its_digest_without_the_model() {
         .arg(&run)
         .output()
         .unwrap();
-    let trace = common::ok(&trace);
+    let trace = crate::common::ok(&trace);
     let said = trace
         .matches("prediction of btc: P(up over 15 bars)")
         .count() as u64;
@@ -171,7 +170,7 @@ fn a_backtest_with_the_advisor_is_the_same_twice_and_replays_without_the_model()
     let scratch = Scratch::new("advisor-backtest");
     let base = scratch.path();
     let cfg = advised_config(base);
-    let data = common::generated(&base.join("data"), 120_000);
+    let data = crate::common::generated(&base.join("data"), 120_000);
     let run = |out: &str, keep: bool| {
         let mut c = autobot();
         c.args(["backtest", "--config"])
@@ -182,7 +181,7 @@ fn a_backtest_with_the_advisor_is_the_same_twice_and_replays_without_the_model()
             c.arg("--keep-journal");
         }
         let o = c.args(&data).output().unwrap();
-        common::ok(&o)
+        crate::common::ok(&o)
     };
     let first = run("a", false);
     run("b", true);
@@ -204,11 +203,11 @@ fn a_backtest_with_the_advisor_is_the_same_twice_and_replays_without_the_model()
         .arg(base.join("b"))
         .output()
         .unwrap();
-    let said = common::ok(&replay);
+    let said = crate::common::ok(&replay);
     assert!(said.contains(&digest), "{said}");
 
     // The analyzer names the advisor's verdict at each advised entry.
-    common::ok(
+    crate::common::ok(
         &autobot()
             .arg("analyze")
             .arg(base.join("b"))

@@ -9,8 +9,7 @@ use std::path::Path;
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, generated, ok, text};
+use crate::common::{autobot, generated, ok, text};
 
 /// The replay's trace: its stdout without the summary lines after it.
 fn replay_trace(dir: &Path, args: &[&str]) -> String {

@@ -4,12 +4,10 @@
 //! header is refused with the expected one named, and bad bars are skipped
 //! and counted without disturbing the others.
 
-mod common;
-
 use autobot_test_support::Scratch;
 
+use crate::common::autobot;
 use autobot_engine::features::ta::Standard;
-use common::autobot;
 
 fn dir(name: &str) -> Scratch {
     Scratch::new(&format!("ind-{name}"))
@@ -59,7 +57,9 @@ fn values_agree_with_ta_lib_and_bad_bars_are_skipped() {
     assert!(err.contains("line 1002: bar skipped: high < low"), "{err}");
     assert!(err.contains("(1 skipped, 0 gaps)"), "{err}");
     let ours = parse(&std::fs::read_to_string(d.join("values.csv")).unwrap());
-    let talib = parse(include_str!("../../engine/tests/data/talib_btcusdt_1m.csv"));
+    let talib = parse(include_str!(
+        "../../../engine/tests/data/talib_btcusdt_1m.csv"
+    ));
     assert_eq!(ours.len(), talib.len());
     for (i, (a, b)) in ours.iter().zip(&talib).enumerate() {
         for (k, (x, y)) in a.iter().zip(b).enumerate() {
@@ -206,14 +206,14 @@ fn bollinger_bands_stay_within_1e_12_of_ta_lib_over_the_whole_shared_file() {
         .arg(d.join("values.csv"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", common::text(&out));
-    let python = common::python_with(&["TA-Lib==0.8.2", "numpy==1.26.4"]);
+    assert!(out.status.success(), "{}", crate::common::text(&out));
+    let python = crate::common::python_with(&["TA-Lib==0.8.2", "numpy==1.26.4"]);
     let o = std::process::Command::new(python)
         .args(["-c", BOLLINGER_VS_TA_LIB, bars])
         .arg(d.join("values.csv"))
         .output()
         .unwrap();
-    let seen: serde_json::Value = serde_json::from_str(&common::ok(&o)).unwrap();
+    let seen: serde_json::Value = serde_json::from_str(&crate::common::ok(&o)).unwrap();
     // 127,056 bars, the first 19 warming up, three bands each.
     assert_eq!(seen["compared"], 3 * (127_056 - 19), "{seen}");
     for band in ["bb_upper", "bb_middle", "bb_lower"] {
@@ -236,7 +236,7 @@ fn gaps_are_listed_and_the_indicators_warm_up_again_after_each() {
             .args(extra)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", common::text(&out));
+        assert!(out.status.success(), "{}", crate::common::text(&out));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         let rows = parse(&std::fs::read_to_string(d.join(name)).unwrap());
         (err, rows)

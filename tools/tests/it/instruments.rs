@@ -4,8 +4,6 @@
 //! `autobot instruments --refresh` fetches; a symbol the listing lacks is
 //! refused with what to do.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use autobot_engine::types::{Price, Qty};
@@ -126,7 +124,7 @@ fn instruments_refresh_fetches_the_listing_and_shows_where_each_rule_comes_from(
     std::fs::remove_file(dir.join("exchange-info.json")).unwrap();
     assert!(AppConfig::load(&path).is_err(), "no listing yet");
 
-    let out = common::autobot()
+    let out = crate::common::autobot()
         .args(["instruments", "--refresh", "--url", &sim.rest_url(), "-c"])
         .arg(&path)
         .output()

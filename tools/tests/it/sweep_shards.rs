@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, ok, text};
+use crate::common::{autobot, ok, text};
 
 const AXES: [&str; 4] = [
     "--sweep",

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use autobot_engine::runtime::read_journal;
 
-mod common;
-use common::{autobot, config, ctl, start_run, text};
+use crate::common::{autobot, config, ctl, start_run, text};
 
 /// `ctl status` until it answers (the endpoint starts after the journal).
 fn wait_for_endpoint(run: &Path, child: &mut std::process::Child) {
@@ -72,7 +71,7 @@ fn an_operator_commands_a_running_engine_and_the_journal_keeps_it() {
     let (mut child, run) = start_run(&["--duration", "600"], &cfg, &runs);
     wait_for_endpoint(&run, &mut child);
     // Killed if the test fails before it stops the run itself.
-    let child = common::RunGuard(Some(child));
+    let child = crate::common::RunGuard(Some(child));
 
     // The token file is the owner's alone.
     use std::os::unix::fs::MetadataExt as _;

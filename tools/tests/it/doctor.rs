@@ -2,10 +2,8 @@
 //! this VM isolate no CPU) it says so and exits 3; against a tuned host's
 //! files with a CPU map that uses them it says ready and exits 0.
 
-mod common;
-
+use crate::common::autobot;
 use autobot_test_support::Scratch;
-use common::autobot;
 
 #[test]
 fn this_host_is_examined_and_the_exit_status_tells_a_script() {

@@ -13,8 +13,7 @@ use std::sync::{Arc, Mutex};
 use autobot_test_support::Scratch;
 use sha2::Digest as _;
 
-mod common;
-use common::{autobot, ok, text};
+use crate::common::{autobot, ok, text};
 
 /// What the archive holds and how it misbehaves.
 #[derive(Default)]

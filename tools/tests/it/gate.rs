@@ -3,14 +3,12 @@
 //! SIGINT) aborts. Nothing here reaches an exchange: every case stops at
 //! or before the gate, and the test checks no run directory was made.
 
-mod common;
-
 use autobot_test_support::Scratch;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::autobot;
+use crate::common::autobot;
 
 const SECRET: &str = "gate-test-secret-never-printed";
 

@@ -9,8 +9,6 @@
 //! - a stalled feed is reported stale (the core goes to SAFE_MODE) and
 //!   recovers when data flows again.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -67,7 +65,7 @@ fn disconnected_statuses(out: &RunOutcome) -> usize {
 }
 
 fn replays_to_the_same_digest(out: &RunOutcome) {
-    common::replays_to_the_same_digest(&out.run_dir);
+    crate::common::replays_to_the_same_digest(&out.run_dir);
 }
 
 #[test]
@@ -109,9 +107,9 @@ fn the_real_capture_replays_over_loopback_with_the_book_in_sync() {
     // are protective stops: cancelled (or expired) when the core closed
     // their positions first, refused when the price had already passed
     // them, or still guarding the position the run ended with.
-    let refused = common::refusals_are_passed_stops(&journal_inputs(&out));
+    let refused = crate::common::refusals_are_passed_stops(&journal_inputs(&out));
     assert_eq!(refused, st.rejects, "{st:?}");
-    let resting = common::only_guards_rest(core);
+    let resting = crate::common::only_guards_rest(core);
     assert!(
         st.fills + st.cancels + refused + resting >= st.orders,
         "every paper order filled: {st:?}"
@@ -137,7 +135,7 @@ fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
     // execution client also counts the cancels refused for stops that had
     // already ended.
     let journal = journal_inputs(&out);
-    let refused = common::refusals_are_passed_stops(&journal);
+    let refused = crate::common::refusals_are_passed_stops(&journal);
     assert_eq!(refused, st.rejects, "{st:?}");
     assert_eq!(x.exec.accepted + refused, st.orders, "{:?} {st:?}", x.exec);
     assert_eq!(x.exec.rejected, refused + st.cancel_rejects, "{:?}", x.exec);
@@ -155,7 +153,7 @@ fn the_real_capture_trades_through_signed_orders_and_the_user_stream() {
     use autobot_engine::event::OrderStatus;
     let filled = ended(OrderStatus::Filled);
     let unfilled = ended(OrderStatus::Cancelled) + ended(OrderStatus::Expired);
-    let resting = common::only_guards_rest(core);
+    let resting = crate::common::only_guards_rest(core);
     assert_eq!(
         filled + unfilled + refused + resting,
         st.orders,

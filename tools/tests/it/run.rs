@@ -2,8 +2,6 @@
 //! feeding fills back) for a bounded number of events; then the journal,
 //! fed to a fresh core without threads, must reproduce the digest.
 
-mod common;
-
 use autobot_test_support::Scratch;
 use std::path::Path;
 
@@ -64,12 +62,12 @@ fn check(layout: Layout, name: &str) {
         ended(OrderStatus::Cancelled),
         ended(OrderStatus::Expired),
     );
-    let refused = common::refusals_are_passed_stops(&journal);
+    let refused = crate::common::refusals_are_passed_stops(&journal);
     assert_eq!(filled, st.fills, "one fill per paper order: {st:?}");
     assert_eq!(refused, st.rejects, "{st:?}");
     // Nothing is left in flight after shutdown; what still rests is the
     // stop guarding a position the run ended with.
-    let resting = common::only_guards_rest(core);
+    let resting = crate::common::only_guards_rest(core);
     assert_eq!(
         filled + cancelled + expired + refused + resting,
         st.orders,

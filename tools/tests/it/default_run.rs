@@ -6,8 +6,6 @@
 //! and mean reversion never trading, an `ema_cross` that reversed within
 //! 3 ms with neither stop nor target, scalper stops hit within 9 ms.
 
-mod common;
-
 use std::path::Path;
 
 use autobot_test_support::Scratch;
@@ -85,23 +83,23 @@ fn the_shipped_configs_retire_ema_cross() {
 fn on_the_default_market_positions_outlive_the_noise() {
     let dir = autobot_test_support::Scratch::new("default-holds");
     let (data, out) = (dir.join("data"), dir.join("report"));
-    let o = common::autobot()
+    let o = crate::common::autobot()
         .args(["generate", "--rows", "400000", "--out"])
         .arg(&data)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", common::text(&o));
+    assert!(o.status.success(), "{}", crate::common::text(&o));
     let files: Vec<_> = std::fs::read_dir(&data)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    let o = common::autobot()
+    let o = crate::common::autobot()
         .args(["backtest", "-c", "config/paper.toml", "--out"])
         .arg(&out)
         .args(&files)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", common::text(&o));
+    assert!(o.status.success(), "{}", crate::common::text(&o));
     let trips = std::fs::read_to_string(out.join("round_trips.csv")).unwrap();
     let mut lines = trips.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -7,8 +7,7 @@ use std::path::Path;
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, ok};
+use crate::common::{autobot, ok};
 
 /// Every table's rows (sorted dump), the fills' count and fee sum, and
 /// the journal CSV's fills (OrderUpdate with a quantity) for comparison.
@@ -54,7 +53,7 @@ fn rebuild(dir: &Path, out: Option<&Path>) -> String {
 #[test]
 fn a_run_keeps_a_live_store_that_a_rebuild_reproduces_row_for_row() {
     let d = Scratch::new("store-run");
-    let run = common::finished_run(d.path());
+    let run = crate::common::finished_run(d.path());
     // Kept current by the run itself ([store] live is the default).
     let live = run.join("store.sqlite");
     assert!(live.is_file(), "the run left no live store");
@@ -119,7 +118,7 @@ fn a_run_keeps_a_live_store_that_a_rebuild_reproduces_row_for_row() {
 #[test]
 fn a_kept_backtest_rebuilds_with_the_reports_round_trips() {
     let d = Scratch::new("store-backtest");
-    let files = common::generated(&d.join("data"), 60_000);
+    let files = crate::common::generated(&d.join("data"), 60_000);
     let out = d.join("bt");
     ok(&autobot()
         .args(["backtest", "--keep-journal", "--out"])

@@ -11,8 +11,7 @@ use std::process::Command;
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, ok, text};
+use crate::common::{autobot, ok, text};
 
 const PASSWORD: &str = "store-test-secret";
 
@@ -152,8 +151,8 @@ fn dashboard_fills(run: &Path) -> u64 {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut guard = common::RunGuard(Some(child));
-    let addr = common::addr_in(&run.join("dashboard.addr"), &mut guard);
+    let mut guard = crate::common::RunGuard(Some(child));
+    let addr = crate::common::addr_in(&run.join("dashboard.addr"), &mut guard);
     let mut n = 0;
     let mut before = String::new();
     loop {
@@ -175,7 +174,7 @@ fn dashboard_fills(run: &Path) -> u64 {
         }
     }
     let child = guard.take();
-    common::interrupt(&child);
+    crate::common::interrupt(&child);
     assert!(child.wait_with_output().unwrap().status.success());
     n
 }
@@ -184,7 +183,7 @@ fn dashboard_fills(run: &Path) -> u64 {
 fn a_run_keeps_its_rows_in_postgres_as_a_rebuild_makes_them() {
     let server = Server::start();
     let d = Scratch::new("store-pg");
-    let cfg = common::config(d.path());
+    let cfg = crate::common::config(d.path());
     let shipped = std::fs::read_to_string(&cfg).unwrap();
     let text_cfg = shipped.replacen(
         "url = \"\"                  # \"\" = <run>/store.sqlite;",
@@ -208,7 +207,7 @@ fn a_run_keeps_its_rows_in_postgres_as_a_rebuild_makes_them() {
         "{said}"
     );
     assert!(!text(&o).contains(PASSWORD), "the password was printed");
-    let run = common::run_dirs(&runs).pop().unwrap();
+    let run = crate::common::run_dirs(&runs).pop().unwrap();
     let name = run.file_name().unwrap().to_str().unwrap().to_string();
     assert!(!run.join("store.sqlite").exists());
     assert_eq!(

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use autobot_test_support::Scratch;
 
-mod common;
-use common::{autobot, ok, text};
+use crate::common::{autobot, ok, text};
 
 /// For each `PARQUET CSV` pair: same columns, same rows, every cell equal
 /// (decimals exactly, as `Decimal`), nulls where the CSV is empty. Prints
@@ -42,7 +41,7 @@ print(json.dumps(seen))
 "#;
 
 fn compare(pairs: &[(PathBuf, PathBuf)]) -> serde_json::Value {
-    let python = common::python_with(&["pyarrow==18.1.0"]);
+    let python = crate::common::python_with(&["pyarrow==18.1.0"]);
     let mut c = std::process::Command::new(python);
     c.args(["-c", COMPARE]);
     for (p, csv) in pairs {
@@ -63,7 +62,7 @@ fn export(run: &Path, format: &str, out: &Path) {
 #[test]
 fn a_journal_exported_as_parquet_reads_back_as_its_csv() {
     let d = Scratch::new("parquet-journal");
-    let run = common::finished_run(d.path());
+    let run = crate::common::finished_run(d.path());
     let (pq, csv) = (d.join("inputs.parquet"), d.join("inputs.csv"));
     export(&run, "parquet", &pq);
     export(&run, "csv", &csv);
