@@ -11,13 +11,18 @@
 //!   and decoding plus the core with no exchange (its orders go nowhere),
 //!   so the ratios show where the time goes.
 //!
+//! - **from CSV**: events/s of `autobot backtest` straight from the CSV
+//!   (read, parse, merge, core, exchange), the journal path's ratio beside.
+//!
 //! Medians of several runs after a warm-up. One thread, not pinned.
-//! Targets (issue 7): ≥ 10 M events/s replayed, ≥ 3 M rows/s imported.
+//! Targets: issue 7, ≥ 10 M events/s replayed, ≥ 3 M rows/s imported;
+//! issue 33, ≥ 25 M events/s from a journal and ≥ 0.65 of the decode
+//! baseline, ≥ 8 M events/s from CSV and ≥ 0.35 of the journal path.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use autobot_benches::median;
+use autobot_benches::{median, target};
 use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::types::Seq;
 use autobot_journal::Journal;
@@ -110,6 +115,17 @@ fn main() {
     }
     let replay_rate = median(&mut replay);
 
+    // Straight from the CSV: parse and merge on the way.
+    let csv = DataSource::Files(input.files.clone());
+    let mut from_csv = Vec::new();
+    for run in 0..=RUNS {
+        let done = run_backtest(&cfg, &csv, None, false).expect("backtest from CSV");
+        if run > 0 {
+            from_csv.push(done.backtest.data_events as f64 / done.elapsed.as_secs_f64());
+        }
+    }
+    let csv_rate = median(&mut from_csv);
+
     // Baselines: decode only; decode + core.
     let mut dec = Vec::new();
     let mut with_core = Vec::new();
@@ -142,9 +158,34 @@ fn main() {
         core_rate / 1e6
     );
     println!(
-        "  ratios: replay / decode {:.2}, replay / core {:.2}; medians of {RUNS} runs",
+        "  backtest from CSV    {:>7.2} M events/s (parse + merge + replay)",
+        csv_rate / 1e6
+    );
+    println!(
+        "  ratios: replay / decode {:.2}, replay / core {:.2}, CSV / replay {:.2}; medians of {RUNS} runs",
         replay_rate / dec_rate,
-        replay_rate / core_rate
+        replay_rate / core_rate,
+        csv_rate / replay_rate
+    );
+    println!(
+        "{}",
+        target(
+            "backtest from a journal (issue 33)",
+            &[
+                ("M events/s", replay_rate / 1e6, 25.0),
+                ("of decode", replay_rate / dec_rate, 0.65)
+            ]
+        )
+    );
+    println!(
+        "{}",
+        target(
+            "backtest from CSV (issue 33)",
+            &[
+                ("M events/s", csv_rate / 1e6, 8.0),
+                ("of journal", csv_rate / replay_rate, 0.35)
+            ]
+        )
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

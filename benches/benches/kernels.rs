@@ -76,16 +76,30 @@ fn main() {
         "  {:<26} {:>10} {:>10} {:>10}   {:>8} {:>8}",
         "kernel (M points/s)", "scalar", "avx2", "avx512", "avx2/sc", "512/sc"
     );
+    // The machine's memory bandwidth in this run: a plain copy of one
+    // 8 MB series into another (read + write), the ceiling a 1 M-point
+    // kernel meets.
+    let copy_secs = {
+        let mut dst = vec![0.0; POINTS];
+        time(|| {
+            dst.copy_from_slice(black_box(&c));
+            black_box(&dst);
+        })
+    };
+    let machine_gbs = (POINTS * 16) as f64 / copy_secs / 1e9;
     type Bench<'a> = Box<dyn FnMut(&Kernels) -> f64 + 'a>;
-    let mut rows: Vec<(&str, usize, Bench<'_>)> = vec![
+    // (name, points, bytes moved per point (0: in L1), the run)
+    let mut rows: Vec<(&str, usize, usize, Bench<'_>)> = vec![
         (
             "true range, 1M",
             POINTS,
+            32,
             Box::new(|kn: &Kernels| time(|| kn.true_range(&h, &l, &c, &mut out))),
         ),
         (
             "returns (bp), 1M",
             POINTS - 1,
+            16,
             Box::new(|kn: &Kernels| {
                 let mut r = vec![0.0; POINTS - 1];
                 time(|| kn.returns_bps(&c, &mut r))
@@ -94,6 +108,7 @@ fn main() {
         (
             "imbalance, 1M",
             POINTS,
+            24,
             Box::new(|kn: &Kernels| {
                 let mut o = vec![0.0; POINTS];
                 time(|| kn.imbalance(&h, &l, &mut o))
@@ -102,6 +117,7 @@ fn main() {
         (
             "dot (Σ p·q), 1M",
             POINTS,
+            16,
             Box::new(|kn: &Kernels| {
                 time(|| {
                     black_box(kn.dot(black_box(&c), black_box(&h)));
@@ -111,6 +127,7 @@ fn main() {
         (
             "sum, 1M",
             POINTS,
+            8,
             Box::new(|kn: &Kernels| {
                 time(|| {
                     black_box(kn.sum(black_box(&c)));
@@ -120,6 +137,7 @@ fn main() {
         (
             "true range, 4K in L1 x256",
             4096 * 256,
+            0,
             Box::new(|kn: &Kernels| {
                 let mut o = vec![0.0; 4096];
                 time(|| {
@@ -133,6 +151,7 @@ fn main() {
         (
             "imbalance, 4K in L1 x256",
             4096 * 256,
+            0,
             Box::new(|kn: &Kernels| {
                 let mut o = vec![0.0; 4096];
                 time(|| {
@@ -146,6 +165,7 @@ fn main() {
         (
             "EMA step, 64 symbols",
             SYMBOLS * STEPS,
+            0,
             Box::new(|kn: &Kernels| {
                 let mut v = vec![30_000.0; SYMBOLS];
                 time(|| {
@@ -158,7 +178,8 @@ fn main() {
             }),
         ),
     ];
-    for (name, points, bench) in &mut rows {
+    let mut targets = Vec::new();
+    for (name, points, bytes, bench) in &mut rows {
         let mut rate = [f64::NAN; 3];
         for kn in &paths {
             let secs = bench(kn);
@@ -178,8 +199,24 @@ fn main() {
                 format!("{:.2}x", r / rate[0])
             }
         };
+        // The widest path's memory traffic against the machine's.
+        let widest = rate
+            .iter()
+            .rev()
+            .copied()
+            .find(|r| !r.is_nan())
+            .unwrap_or(f64::NAN);
+        let traffic = if *bytes > 0 {
+            format!(
+                "   {:.1} GB/s ({:.0}% of copy)",
+                widest * 1e6 * *bytes as f64 / 1e9,
+                widest * 1e6 * *bytes as f64 / 1e9 / machine_gbs * 100.0
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "  {:<26} {:>10} {:>10} {:>10}   {:>8} {:>8}",
+            "  {:<26} {:>10} {:>10} {:>10}   {:>8} {:>8}{traffic}",
             name,
             show(rate[0]),
             show(rate[1]),
@@ -187,5 +224,23 @@ fn main() {
             ratio(rate[1]),
             ratio(rate[2])
         );
+        let mut parts = Vec::new();
+        if !rate[1].is_nan() {
+            parts.push(("avx2 x scalar", rate[1] / rate[0], 2.0));
+        }
+        if !rate[2].is_nan() {
+            parts.push(("avx512 x scalar", rate[2] / rate[0], 3.0));
+        }
+        targets.push(autobot_benches::target(
+            &format!("{name} (issue 33)"),
+            &parts,
+        ));
+    }
+    println!("  memory bandwidth of this run (copy of an 8 MB series): {machine_gbs:.1} GB/s");
+    println!(
+        "targets of issue #33 (where the arithmetic allows: docs/indicators.md says which cannot):"
+    );
+    for t in targets {
+        println!("{t}");
     }
 }

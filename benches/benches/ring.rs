@@ -378,4 +378,23 @@ fn main() {
         mp_batch / baseline,
         verdict(mp_batch / baseline >= 1.5)
     );
+    println!("targets of issue #33:");
+    println!(
+        "{}",
+        autobot_benches::target(
+            "single-event publish (multi-producer) at least crossbeam's send",
+            &[("x crossbeam", mp_single / baseline, 1.0)]
+        )
+    );
+    let (p50, floor50) = (
+        mp.value_at_quantile(0.5) as f64,
+        floor.value_at_quantile(0.5).max(1) as f64,
+    );
+    println!(
+        "{}",
+        autobot_benches::target(
+            "handoff p50 within 1.1x the bare-atomic floor",
+            &[("floor / p50", floor50 / p50, 1.0 / 1.1)]
+        )
+    );
 }
