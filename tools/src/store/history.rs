@@ -140,6 +140,20 @@ impl Reader {
 
 impl History for Reader {
     fn page(&mut self, q: &Query) -> Result<Page, String> {
+        let page = self.read_page(q);
+        // A SQLite file is opened for each page (cheap): a rebuild renames
+        // a new file into place, which an open connection would never see.
+        // A server connection is kept, and made again after an error (a
+        // restarted server) rather than failing forever.
+        if page.is_err() || matches!(self.target, Target::Sqlite(_)) {
+            self.conn = None;
+        }
+        page
+    }
+}
+
+impl Reader {
+    fn read_page(&mut self, q: &Query) -> Result<Page, String> {
         let t = q.table;
         let key = if t == "equity" { "time_ms" } else { "seq" };
         let before = q.before.unwrap_or(i64::MAX);
@@ -273,6 +287,27 @@ mod tests {
             pages,
             vec![vec![5, 5, 5], vec![4], vec![3, 3], vec![2], vec![1]]
         );
+        // A rebuild places a new file (the live store's log, left behind
+        // by a killed run, is not replayed into it): the next page reads it.
+        let fresh = dir.join("fresh.sqlite");
+        let mut db = Sqlite::open(&fresh, false).unwrap();
+        db.begin().unwrap();
+        db.put("r1", &decision(42)).unwrap();
+        db.commit().unwrap();
+        drop(db);
+        assert!(
+            dir.join("store.sqlite-wal").exists(),
+            "the live store's log is open"
+        );
+        crate::store::place_sqlite(&fresh, &dir.join("store.sqlite")).unwrap();
+        let p = reader
+            .page(&Query {
+                table: "decisions",
+                before: None,
+                limit: 10,
+            })
+            .unwrap();
+        assert_eq!(p.rows.len(), 1, "{p:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

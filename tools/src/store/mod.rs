@@ -177,12 +177,30 @@ pub fn rebuild(
     drop(db);
     let name = match place {
         Some((tmp, dest)) => {
-            std::fs::rename(&tmp, &dest).with_context(|| format!("placing {}", dest.display()))?;
+            place_sqlite(&tmp, &dest)?;
             dest.display().to_string()
         }
         None => target_name(&target),
     };
     Ok((name, p.counts))
+}
+
+/// Renames a finished SQLite store `tmp` over `dest`. The old store's
+/// write-ahead log and shared-memory files go first: a live store that
+/// did not close cleanly (a killed run) leaves them, and SQLite would
+/// replay that log into the new file.
+pub fn place_sqlite(tmp: &Path, dest: &Path) -> anyhow::Result<()> {
+    for side in ["-wal", "-shm"] {
+        let mut p = dest.as_os_str().to_owned();
+        p.push(side);
+        match std::fs::remove_file(PathBuf::from(p)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing {}{side}", dest.display()));
+            }
+            _ => {}
+        }
+    }
+    std::fs::rename(tmp, dest).with_context(|| format!("placing {}", dest.display()))
 }
 
 /// A store's name for messages (never a password).
