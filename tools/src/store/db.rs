@@ -220,6 +220,21 @@ pub fn postgres_config(url: &str) -> anyhow::Result<(postgres::Config, String)> 
     Ok((cfg, name))
 }
 
+/// A connection to the store at `url` (password from [`PASSWORD_ENV`])
+/// and the store's name for messages.
+pub fn connect(url: &str) -> anyhow::Result<(postgres::Client, String)> {
+    let (mut cfg, name) = postgres_config(url)?;
+    if let Ok(pw) = std::env::var(PASSWORD_ENV) {
+        cfg.password(pw);
+    }
+    cfg.application_name("autobot");
+    cfg.connect_timeout(std::time::Duration::from_secs(10));
+    let client = cfg
+        .connect(postgres::NoTls)
+        .with_context(|| format!("connecting to the store {name}"))?;
+    Ok((client, name))
+}
+
 /// The schema version of a PostgreSQL store, in its own table.
 const PG_VERSION_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS autobot_schema (version BIGINT NOT NULL)";
@@ -231,15 +246,7 @@ impl Postgres {
     /// Connects to `url` (password from [`PASSWORD_ENV`]) and brings its
     /// schema to [`SCHEMA_VERSION`].
     pub fn open(url: &str) -> anyhow::Result<Postgres> {
-        let (mut cfg, name) = postgres_config(url)?;
-        if let Ok(pw) = std::env::var(PASSWORD_ENV) {
-            cfg.password(pw);
-        }
-        cfg.application_name("autobot");
-        cfg.connect_timeout(std::time::Duration::from_secs(10));
-        let mut client = cfg
-            .connect(postgres::NoTls)
-            .with_context(|| format!("connecting to the store {name}"))?;
+        let (mut client, name) = connect(url)?;
         migrate_postgres(&mut client).with_context(|| format!("store {name}"))?;
         let mut inserts = Vec::with_capacity(Table::ALL.len());
         for t in Table::ALL {

@@ -43,17 +43,9 @@ impl Reader {
                     )
                     .map_err(|e| format!("{}: {e}", p.display()))?,
                 ),
-                Target::Postgres(url) => {
-                    let (mut cfg, name) =
-                        super::db::postgres_config(url).map_err(|e| format!("{e:#}"))?;
-                    if let Ok(pw) = std::env::var(super::db::PASSWORD_ENV) {
-                        cfg.password(pw);
-                    }
-                    Conn::Postgres(Box::new(
-                        cfg.connect(postgres::NoTls)
-                            .map_err(|e| format!("{name}: {e}"))?,
-                    ))
-                }
+                Target::Postgres(url) => Conn::Postgres(Box::new(
+                    super::db::connect(url).map_err(|e| format!("{e:#}"))?.0,
+                )),
             };
             self.conn = Some(c);
         }
