@@ -14,7 +14,8 @@
 //! - **from CSV**: events/s of `autobot backtest` straight from the CSV
 //!   (read, parse, merge, core, exchange), the journal path's ratio beside.
 //!
-//! Medians of several runs after a warm-up. One thread, not pinned.
+//! Medians of several runs after a warm-up. The core on one thread, not
+//! pinned; data files are read ahead on a second (import and from CSV).
 //! Targets: issue 7, ≥ 10 M events/s replayed, ≥ 3 M rows/s imported;
 //! issue 33, ≥ 25 M events/s from a journal and ≥ 0.65 of the decode
 //! baseline, ≥ 8 M events/s from CSV and ≥ 0.35 of the journal path.
@@ -86,7 +87,7 @@ fn main() {
         symbols: vec!["BTCUSDT".into()],
     };
     println!(
-        "backtest throughput: config/bench-emaflip.toml, {ROWS} generated book-ticker rows, one thread"
+        "backtest throughput: config/bench-emaflip.toml, {ROWS} generated book-ticker rows, the core on one thread"
     );
 
     // Import: fresh directory each run; the first is a warm-up (page cache).

@@ -135,7 +135,7 @@ pub fn import(
     }
     // Every file is opened and its first row read before anything is
     // written, so a refused file leaves no half import.
-    let mut merged = Merged::open(input)?;
+    let merged = Merged::open(input)?;
     std::fs::create_dir_all(out).map_err(|e| ImportError::Output {
         dir: out.to_path_buf(),
         reason: e.to_string(),
@@ -148,7 +148,8 @@ pub fn import(
     appender.segment_size = appender.segment_size.min(IMPORT_SEGMENT_BYTES);
     let (mut journaller, _) = Journaller::open(appender).map_err(failed)?;
     let mut events = 0u64;
-    while let Some(mut ev) = merged.next_event()? {
+    let mut ahead = super::ahead::ReadAhead::start(merged)?;
+    while let Some(mut ev) = ahead.next_event()? {
         journaller.append(&mut ev).map_err(failed)?;
         events += 1;
         if events.is_multiple_of(4096) {
@@ -156,6 +157,7 @@ pub fn import(
         }
     }
     journaller.end_batch().map_err(failed)?;
+    let merged = ahead.finish()?;
     let manifest = Manifest {
         symbols: input.symbols.clone(),
         events,

@@ -12,6 +12,7 @@
 //!   expected; a bad row names its file, line and column; rows out of time
 //!   order and a damaged or truncated archive are errors.
 
+pub mod ahead;
 pub mod capture;
 pub mod charts;
 pub mod exchange;
@@ -85,6 +86,9 @@ pub enum InputError {
         /// The configured symbols.
         known: String,
     },
+    /// The thread that reads ahead could not be started.
+    #[error("cannot start the thread that reads the data files: {0}")]
+    Thread(String),
 }
 
 impl InputError {

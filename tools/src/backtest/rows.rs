@@ -256,14 +256,14 @@ fn ms(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<u64, &'stat
 }
 
 fn price(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<Price, &'static str> {
-    Price::parse(field(rec, i, name)?)
+    Price::parse_bytes(rec.get(i).ok_or(name)?)
         .ok()
         .filter(|p| p.is_positive())
         .ok_or(name)
 }
 
 fn qty(rec: &csv::ByteRecord, i: usize, name: &'static str) -> Result<Qty, &'static str> {
-    Qty::parse(field(rec, i, name)?)
+    Qty::parse_bytes(rec.get(i).ok_or(name)?)
         .ok()
         .filter(|q| !q.is_negative())
         .ok_or(name)

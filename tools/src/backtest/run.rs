@@ -1,5 +1,6 @@
 //! `autobot backtest`: the data through the same core that trades live,
-//! against the simulated exchange, on one thread.
+//! against the simulated exchange, on one thread (data files are read,
+//! parsed and merged ahead on a second: `ahead`).
 //!
 //! # Order of things at each input (see `exchange` for the fill model)
 //! 1. Requests and funding times due by the input's exchange time reach
@@ -103,8 +104,9 @@ impl Inputs {
         mut each: impl FnMut(&mut InputEvent) -> ControlFlow<()>,
     ) -> Result<(), BacktestError> {
         match self {
-            Inputs::Raw(mut merged) => {
-                while let Some(mut ev) = merged.next_event()? {
+            Inputs::Raw(merged) => {
+                let mut ahead = super::ahead::ReadAhead::start(*merged)?;
+                while let Some(mut ev) = ahead.next_event()? {
                     if each(&mut ev).is_break() {
                         break;
                     }

@@ -460,15 +460,14 @@ impl Validate for [InstrumentConfig] {
 pub fn instruments(list: &[InstrumentConfig]) -> Vec<Instrument> {
     list.iter()
         .enumerate()
-        .map(|(i, c)| Instrument {
-            id: SymbolId(i as u16),
-            name: SymbolName::new(&c.symbol).unwrap_or_default(),
-            tick_size: c.tick_size,
-            step_size: c.step_size,
-            min_notional: c.min_notional,
-            min_qty: c.min_qty,
-            max_qty: c.max_qty,
-            max_market_qty: c.max_market_qty,
+        .map(|(i, c)| {
+            Instrument::new(
+                SymbolId(i as u16),
+                SymbolName::new(&c.symbol).unwrap_or_default(),
+                (c.tick_size, c.step_size),
+                c.min_notional,
+                (c.min_qty, c.max_qty, c.max_market_qty),
+            )
         })
         .collect()
 }

@@ -33,7 +33,7 @@ use super::{Core, OutputSink, SymbolState};
 use crate::event::{AlertCode, BookTicker, InputBody, InputEvent, Kline, MarkPrice, Trade};
 use crate::features::candles;
 use crate::plausible::{Implausible, jumps, near};
-use crate::types::{Price, Qty, Seq, SymbolId, UnixNanos};
+use crate::types::{Price, Seq, SymbolId, UnixNanos};
 
 /// Why an input is not applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,10 +125,11 @@ impl Core {
             return Err(Refused::Crossed(t.bid_price.raw()));
         }
         let ins = s.instrument;
-        let on_grid = t.bid_price.is_multiple_of(ins.tick_size)
-            && t.ask_price.is_multiple_of(ins.tick_size)
-            && qty_on_grid(t.bid_qty, ins.step_size)
-            && qty_on_grid(t.ask_qty, ins.step_size);
+        // Zero quantities are on every grid: `Grid::holds(0)` is true.
+        let on_grid = ins.on_tick(t.bid_price)
+            && ins.on_tick(t.ask_price)
+            && ins.on_step(t.bid_qty)
+            && ins.on_step(t.ask_qty);
         if !on_grid {
             return Err(Refused::Implausible(Implausible::OffGrid));
         }
@@ -182,7 +183,7 @@ impl Core {
             return Err(Refused::Invalid(t.price.raw()));
         }
         let ins = s.instrument;
-        if !t.price.is_multiple_of(ins.tick_size) || !qty_on_grid(t.qty, ins.step_size) {
+        if !ins.on_tick(t.price) || !ins.on_step(t.qty) {
             return Err(Refused::Implausible(Implausible::OffGrid));
         }
         if t.qty > ins.max_qty {
@@ -245,10 +246,6 @@ impl Core {
 
 fn admit_kline(k: &Kline) -> Result<(), Refused> {
     candles::check(k).map_err(|_| Refused::Invalid(k.high.raw()))
-}
-
-fn qty_on_grid(q: Qty, step: Qty) -> bool {
-    q.is_zero() || q.is_multiple_of(step)
 }
 
 /// A price `p` against `reference`: within the band clears the remembered

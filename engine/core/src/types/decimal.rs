@@ -90,10 +90,25 @@ pub fn div_round(num: i128, den: i128, mode: Rounding) -> i128 {
     }
 }
 
+/// 10^(8 - k): the scale of a fraction of `k` digits.
+const FRACTION_SCALE: [u64; 9] = [
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
+
 /// One pass over the bytes in 64-bit arithmetic: every price of an import
-/// and of the market feed comes through here.
-fn parse_scaled(s: &str) -> Result<i64, DecimalError> {
-    let (neg, body) = match s.as_bytes() {
+/// and of the market feed comes through here. At most 19 integer digits
+/// cannot overflow a `u64` (10^19 - 1 < 2^64), so only longer integer
+/// parts take the checked loop.
+fn parse_scaled(s: &[u8]) -> Result<i64, DecimalError> {
+    let (neg, body) = match s {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
         all => (false, all),
@@ -111,28 +126,40 @@ fn parse_scaled(s: &str) -> Result<i64, DecimalError> {
     };
     let point = body.iter().position(|&b| b == b'.').unwrap_or(body.len());
     let mut int: u64 = 0;
-    for &b in &body[..point] {
-        let d = digit(b)?;
-        int = int
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(d))
-            .ok_or(DecimalError::Overflow)?;
+    if point <= 19 {
+        for &b in &body[..point] {
+            int = int * 10 + digit(b)?;
+        }
+    } else {
+        for &b in &body[..point] {
+            let d = digit(b)?;
+            int = int
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(d))
+                .ok_or(DecimalError::Overflow)?;
+        }
     }
     let mut frac: u64 = 0;
-    let mut frac_digits = 0u32;
+    let mut frac_digits = 0usize;
     for &b in body.get(point + 1..).unwrap_or_default() {
         let d = digit(b)?;
-        if frac_digits < SCALE_DIGITS {
+        if frac_digits < SCALE_DIGITS as usize {
             frac = frac * 10 + d;
             frac_digits += 1;
         } else if d != 0 {
             return Err(DecimalError::TooPrecise);
         }
     }
-    frac *= 10u64.pow(SCALE_DIGITS - frac_digits);
-    let total = i128::from(int) * i128::from(SCALE) + i128::from(frac);
-    let signed = if neg { -total } else { total };
-    i64::try_from(signed).map_err(|_| DecimalError::Overflow)
+    let total = int
+        .checked_mul(SCALE as u64)
+        .and_then(|v| v.checked_add(frac * FRACTION_SCALE[frac_digits]))
+        .ok_or(DecimalError::Overflow)?;
+    if neg {
+        0i64.checked_sub_unsigned(total)
+    } else {
+        i64::try_from(total).ok()
+    }
+    .ok_or(DecimalError::Overflow)
 }
 
 fn fmt_scaled(raw: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -204,7 +231,21 @@ macro_rules! scaled_decimal {
 
             /// Parses an exact decimal such as `"60000.10"`.
             pub fn parse(s: &str) -> Result<Self, DecimalError> {
-                parse_scaled(s.trim()).map(Self)
+                parse_scaled(s.trim().as_bytes()).map(Self)
+            }
+
+            /// [`Self::parse`] of bytes, as a data file holds them: the
+            /// common case (ASCII, no surrounding space but ASCII's) without
+            /// the UTF-8 check; anything else as text, to the same answer.
+            #[inline]
+            pub fn parse_bytes(b: &[u8]) -> Result<Self, DecimalError> {
+                match parse_scaled(b.trim_ascii()) {
+                    Ok(raw) => Ok(Self(raw)),
+                    Err(e) => match std::str::from_utf8(b) {
+                        Ok(text) => Self::parse(text),
+                        Err(_) => Err(e),
+                    },
+                }
             }
 
             /// `self + rhs`, `None` on overflow.
@@ -496,5 +537,71 @@ mod tests {
         // 4 bps taker fee
         let fee = n.mul_ratio(4, 10_000, Rounding::HalfEven).unwrap();
         assert_eq!(fee.to_string(), "0.02400004");
+    }
+
+    /// The parse as first written: i128 arithmetic, checked per digit.
+    fn reference(s: &str) -> Result<i64, DecimalError> {
+        let (neg, body) = match s.as_bytes() {
+            [b'-', rest @ ..] => (true, rest),
+            [b'+', rest @ ..] => (false, rest),
+            all => (false, all),
+        };
+        if body.is_empty() || body == b"." {
+            return Err(DecimalError::Empty);
+        }
+        let point = body.iter().position(|&b| b == b'.').unwrap_or(body.len());
+        let mut int: u64 = 0;
+        for &b in &body[..point] {
+            if !b.is_ascii_digit() {
+                return Err(DecimalError::InvalidChar);
+            }
+            int = int
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(b - b'0')))
+                .ok_or(DecimalError::Overflow)?;
+        }
+        let (mut frac, mut n) = (0u64, 0u32);
+        for &b in body.get(point + 1..).unwrap_or_default() {
+            if !b.is_ascii_digit() {
+                return Err(DecimalError::InvalidChar);
+            }
+            if n < SCALE_DIGITS {
+                frac = frac * 10 + u64::from(b - b'0');
+                n += 1;
+            } else if b != b'0' {
+                return Err(DecimalError::TooPrecise);
+            }
+        }
+        frac *= 10u64.pow(SCALE_DIGITS - n);
+        let total = i128::from(int) * i128::from(SCALE) + i128::from(frac);
+        i64::try_from(if neg { -total } else { total }).map_err(|_| DecimalError::Overflow)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn parse_agrees_with_the_reference(s in "[-+]?[0-9]{0,22}(\\.[0-9]{0,12})?[x ]?") {
+            proptest::prop_assert_eq!(Price::parse(&s).map(Price::raw), reference(s.trim()));
+            proptest::prop_assert_eq!(Price::parse_bytes(s.as_bytes()).map(Price::raw), reference(s.trim()));
+        }
+    }
+
+    #[test]
+    fn parse_bytes_takes_what_parse_takes() {
+        for s in [
+            "60000.10",
+            " 1.5 ",
+            "\u{a0}2\u{a0}",
+            "-0",
+            "9223372036.85477580",
+            "-92233720368.54775808",
+        ] {
+            assert_eq!(Price::parse_bytes(s.as_bytes()), Price::parse(s), "{s:?}");
+        }
+        assert_eq!(
+            Price::parse("-92233720368.54775808").map(Price::raw),
+            Ok(i64::MIN)
+        );
+        assert_eq!(Price::parse_bytes(b"1\xff"), Err(DecimalError::InvalidChar));
     }
 }

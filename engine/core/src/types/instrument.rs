@@ -1,7 +1,7 @@
 //! Instrument specifications: the per-symbol precision that prices and
 //! quantities are rounded to before anything reaches an exchange.
 
-use super::{Money, Price, Qty, Rounding, SymbolId};
+use super::{Grid, Money, Price, Qty, Rounding, SymbolId};
 
 /// Longest symbol name kept inline (Binance USD-M names are far shorter).
 pub const SYMBOL_LEN: usize = 16;
@@ -74,9 +74,49 @@ pub struct Instrument {
     pub max_qty: Qty,
     /// Largest market order quantity (`MARKET_LOT_SIZE.maxQty`).
     pub max_market_qty: Qty,
+    /// `tick_size`'s multiples (`Instrument::new` keeps the two in step).
+    pub tick_grid: Grid,
+    /// `step_size`'s multiples.
+    pub step_grid: Grid,
 }
 
 impl Instrument {
+    /// Rules with their grids derived.
+    pub const fn new(
+        id: SymbolId,
+        name: SymbolName,
+        (tick_size, step_size): (Price, Qty),
+        min_notional: Money,
+        (min_qty, max_qty, max_market_qty): (Qty, Qty, Qty),
+    ) -> Instrument {
+        Instrument {
+            id,
+            name,
+            tick_size,
+            step_size,
+            min_notional,
+            min_qty,
+            max_qty,
+            max_market_qty,
+            tick_grid: Grid::new(tick_size.raw()),
+            step_grid: Grid::new(step_size.raw()),
+        }
+    }
+
+    /// Whether `price` is on the tick grid.
+    #[inline]
+    pub fn on_tick(&self, price: Price) -> bool {
+        debug_assert_eq!(self.tick_grid, Grid::new(self.tick_size.raw()));
+        self.tick_grid.holds(price.raw())
+    }
+
+    /// Whether `qty` is on the step grid.
+    #[inline]
+    pub fn on_step(&self, qty: Qty) -> bool {
+        debug_assert_eq!(self.step_grid, Grid::new(self.step_size.raw()));
+        self.step_grid.holds(qty.raw())
+    }
+
     /// Rounds an order price to the tick so the order never crosses further
     /// than intended: bids down, asks up.
     pub fn round_price(&self, price: Price, side: super::Side) -> Option<Price> {

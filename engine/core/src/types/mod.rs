@@ -1,6 +1,7 @@
 //! Value types shared by every crate: exact decimals, ids, times, instruments.
 
 mod decimal;
+mod grid;
 mod ids;
 mod instrument;
 mod margin;
@@ -9,6 +10,7 @@ pub use decimal::{
     DecimalError, Money, Price, Qty, Rate, Rounding, SCALE, SCALE_DIGITS,
     div_round as div_round_i128,
 };
+pub use grid::Grid;
 pub use ids::{ClientOrderId, ExchangeOrderId, MonoNanos, Seq, Side, SymbolId, UnixNanos};
 pub use instrument::{Instrument, SYMBOL_LEN, SymbolName};
 pub use margin::{
