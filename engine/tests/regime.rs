@@ -1,6 +1,8 @@
 //! The regime detector on real bars: `../shared/data/klines/BTCUSDT_perp_1m.csv`
-//! (127 056 one-minute BTCUSDT perpetual bars, July–October 2023), with the
-//! default thresholds.
+//! (127 056 one-minute BTCUSDT perpetual bars in three stretches, as the
+//! file's `segments.json` lists them: 2023-07-18 → 2023-08-17,
+//! 2025-05-04 → 2025-06-24 and 2025-07-06 → 2025-07-13), with the default
+//! thresholds.
 //!
 //! Shows: no regime is shorter than the minimum dwell (no flicker), every
 //! regime occurs, and the share of time in each is reported (printed; run
@@ -21,6 +23,44 @@ fn bars() -> Vec<(f64, f64, f64)> {
             (f[2], f[3], f[4])
         })
         .collect()
+}
+
+/// The stretches the module docs name, from the bars' own open times: the
+/// first and last bar of each (UTC minutes, as `segments.json` has them).
+#[test]
+fn the_file_holds_the_stretches_the_docs_name() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/klines/BTCUSDT_perp_1m.csv"
+    );
+    let text = std::fs::read_to_string(path).expect("the shared klines file");
+    let minutes: Vec<u64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse::<u64>().unwrap() / 60_000)
+        .collect();
+    assert_eq!(minutes.len(), 127_056);
+    // Stretches split where more than a day is missing.
+    let mut stretches = vec![(minutes[0], minutes[0])];
+    for &m in &minutes[1..] {
+        let last = stretches.last_mut().unwrap();
+        if m > last.1 + 24 * 60 {
+            stretches.push((m, m));
+        } else {
+            last.1 = m;
+        }
+    }
+    // Unix minutes of 2023-07-18 11:13, 2023-08-17 11:11, 2025-05-04 15:33,
+    // 2025-06-24 10:31, 2025-07-06 00:00 and 2025-07-13 10:37 UTC.
+    let utc = |days: u64, h: u64, m: u64| days * 1440 + h * 60 + m;
+    assert_eq!(
+        stretches,
+        [
+            (utc(19_556, 11, 13), utc(19_586, 11, 11)),
+            (utc(20_212, 15, 33), utc(20_263, 10, 31)),
+            (utc(20_275, 0, 0), utc(20_282, 10, 37)),
+        ]
+    );
 }
 
 #[test]

@@ -3,10 +3,13 @@
 //!
 //! - DRY_RUN and PAPER pass; `--live` with them is refused (it would mean
 //!   the user believes they are about to trade real money).
-//! - TESTNET needs API keys.
+//! - TESTNET needs API keys, and `[exchange] execution = "exchange"` with
+//!   `endpoint = "url"` (an exchange to trade on).
 //! - LIVE needs a config whose `run.mode` is `live`, the `--live` flag, API
-//!   keys, and then a 10 s countdown that prints what is about to trade;
-//!   Ctrl-C during the countdown aborts before anything starts.
+//!   keys, the same `[exchange]` settings, and then a 10 s countdown that
+//!   prints what is about to trade; Ctrl-C during the countdown aborts
+//!   before anything starts. Every refusal of the config comes before the
+//!   countdown.
 //!
 //! The gate runs before a run directory, journal or thread exists, so a
 //! refusal leaves nothing behind.
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use autobot_gateways::credentials::{CredentialError, Credentials};
 
-use crate::config::{AppConfig, Deployment};
+use crate::config::{AppConfig, Deployment, Endpoint, Execution};
 
 /// Length of the LIVE countdown.
 pub const COUNTDOWN_SECS: u64 = 10;
@@ -48,6 +51,21 @@ pub enum GateRefusal {
         mode: &'static str,
         /// What is wrong with them.
         source: CredentialError,
+    },
+    /// Testnet or live with paper execution or without an exchange to
+    /// trade on: refused here, before any countdown.
+    #[error(
+        "run.mode = \"{mode}\" trades on an exchange, so {file} needs [exchange] execution = \"exchange\" and endpoint = \"url\"; it has execution = \"{execution}\" and endpoint = \"{endpoint}\""
+    )]
+    NeedsExchange {
+        /// The config file.
+        file: String,
+        /// Its deployment.
+        mode: &'static str,
+        /// Its `[exchange] execution`.
+        execution: &'static str,
+        /// Its `[exchange] endpoint`.
+        endpoint: &'static str,
     },
     /// Ctrl-C during the countdown.
     #[error("live start aborted during the countdown; nothing was started")]
@@ -95,6 +113,24 @@ pub fn check(
             })?)
         }
     };
+    // Every refusal the run would make of the config comes before the
+    // countdown: the operator must not count down to a refusal.
+    let (execution, endpoint) = (cfg.exchange.execution, cfg.exchange.endpoint);
+    if credentials.is_some() && (execution != Execution::Exchange || endpoint != Endpoint::Url) {
+        return Err(GateRefusal::NeedsExchange {
+            file: file.to_string(),
+            mode: mode.name(),
+            execution: match execution {
+                Execution::Paper => "paper",
+                Execution::Exchange => "exchange",
+            },
+            endpoint: match endpoint {
+                Endpoint::Simulator => "simulator",
+                Endpoint::Url => "url",
+                Endpoint::Direct => "direct",
+            },
+        });
+    }
     Ok(Cleared { mode, credentials })
 }
 
@@ -156,10 +192,16 @@ mod tests {
     use super::*;
     use autobot_gateways::credentials::{ENV_KEY, ENV_SECRET};
 
+    /// The shipped paper config in `mode`; testnet and live on an
+    /// exchange at a URL, as they must be.
     fn cfg(mode: Deployment) -> AppConfig {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/paper.toml");
         let mut cfg = AppConfig::load(std::path::Path::new(path)).unwrap();
         cfg.run.mode = mode;
+        if matches!(mode, Deployment::Testnet | Deployment::Live) {
+            cfg.exchange.execution = Execution::Exchange;
+            cfg.exchange.endpoint = Endpoint::Url;
+        }
         cfg
     }
 
@@ -213,6 +255,26 @@ mod tests {
         let text = announcement(&live, c.credentials.as_ref().unwrap());
         assert!(text.contains("BTCUSDT, ETHUSDT"), "{text}");
         assert!(!text.contains("secret"), "{text}");
+    }
+
+    #[test]
+    fn testnet_and_live_need_an_exchange_before_any_countdown() {
+        for (mode, flag) in [(Deployment::Testnet, false), (Deployment::Live, true)] {
+            let mut paper_fills = cfg(mode);
+            paper_fills.exchange.execution = Execution::Paper;
+            let e = check(&paper_fills, "f.toml", flag, keys).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "run.mode = \"{}\" trades on an exchange, so f.toml needs [exchange] execution = \"exchange\" and endpoint = \"url\"; it has execution = \"paper\" and endpoint = \"url\"",
+                    mode.name()
+                )
+            );
+            let mut simulated = cfg(mode);
+            simulated.exchange.endpoint = Endpoint::Simulator;
+            let e = check(&simulated, "f.toml", flag, keys).unwrap_err();
+            assert!(e.to_string().ends_with("endpoint = \"simulator\""), "{e}");
+        }
     }
 
     #[test]

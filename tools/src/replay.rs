@@ -169,7 +169,123 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         core.digest(),
         group(core.outputs())
     )?;
-    write_verdict(out, &report, args.verify)
+    let verdict = write_verdict(out, &report, args.verify)?;
+    if let Some(d) = report
+        .divergence
+        .filter(autobot_engine::replay::Divergence::exact)
+    {
+        side_by_side(args, &journal, &cfg, d, out)?;
+    }
+    Ok(verdict)
+}
+
+/// The outputs of the first divergent input, recorded and replayed. The
+/// journal keeps the outputs' digest, not the outputs: the recorded ones
+/// are made again by replaying under the run's own configuration, and
+/// shown only when that replay reaches the recorded digest at the input
+/// (so they are the ones the run emitted).
+fn side_by_side(
+    args: &ReplayArgs,
+    journal: &Journal,
+    cfg: &AppConfig,
+    d: autobot_engine::replay::Divergence,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let names = names_of(cfg);
+    let (input, replayed, _) = outputs_at(journal, cfg, d.at)?;
+    let what = input.map_or(String::new(), |ev| {
+        format!(
+            " ({} at {})",
+            autobot_engine::trace::input_text(&ev.body, &names),
+            autobot_engine::trace::utc(ev.header.exchange.0)
+        )
+    });
+    writeln!(out, "input {}{what}:", d.at)?;
+    let recorded = match args.config {
+        Some(_) => {
+            let (_, own, _) = locate(&args.dir, None)?;
+            let (_, outputs, state) = outputs_at(journal, &own, d.at)?;
+            (state == d.recorded).then_some(outputs)
+        }
+        None => None,
+    };
+    match recorded {
+        Some(outputs) => list(out, "recorded (the run's config.toml)", &outputs, &names)?,
+        None => writeln!(
+            out,
+            "  recorded: not in the journal (it keeps their digest), and the run's own \
+             configuration does not make them again"
+        )?,
+    }
+    let label = match &args.config {
+        Some(c) => format!("replayed ({})", c.display()),
+        None => "replayed".to_string(),
+    };
+    list(out, &label, &replayed, &names)
+}
+
+/// An input (if the journal holds it), the outputs it caused, and the
+/// core's digest and output count after it.
+type AtInput = (
+    Option<autobot_engine::event::InputEvent>,
+    Vec<autobot_engine::event::OutputEvent>,
+    (u64, u64),
+);
+
+/// The input `seq` of `journal`, the outputs it caused under `cfg`
+/// (replayed from the start), and the digest and output count after it.
+fn outputs_at(journal: &Journal, cfg: &AppConfig, seq: Seq) -> anyhow::Result<AtInput> {
+    let mut core = Core::new(&cfg.core());
+    let (mut input, mut outputs) = (None, Vec::new());
+    feed(
+        journal,
+        &mut core,
+        Seq(0),
+        Some(seq),
+        &mut Collect::default(),
+        |ev, _, sink| {
+            if ev.header.seq == seq {
+                input = Some(*ev);
+                outputs.clone_from(&sink.0);
+            }
+            sink.0.clear();
+        },
+    )?;
+    Ok((input, outputs, (core.digest(), core.outputs())))
+}
+
+fn list(
+    out: &mut dyn Write,
+    label: &str,
+    outputs: &[autobot_engine::event::OutputEvent],
+    names: &autobot_engine::trace::Names,
+) -> anyhow::Result<()> {
+    if outputs.is_empty() {
+        writeln!(out, "  {label}: no output")?;
+        return Ok(());
+    }
+    writeln!(out, "  {label}:")?;
+    for o in outputs {
+        writeln!(
+            out,
+            "    {}",
+            autobot_engine::trace::output_text(&o.body, names)
+        )?;
+    }
+    Ok(())
+}
+
+fn names_of(cfg: &AppConfig) -> autobot_engine::trace::Names {
+    autobot_engine::trace::Names {
+        symbols: cfg
+            .core()
+            .instruments
+            .iter()
+            .map(|i| i.name.to_string())
+            .collect(),
+        strategies: cfg.strategy.names(),
+        models: cfg.advisor.names(),
+    }
 }
 
 /// What `--verify` found, in words; `Ok(false)` when it must fail.
@@ -300,17 +416,8 @@ impl TraceOpts {
         cfg: &AppConfig,
         stats: &autobot_engine::core::CoreStats,
     ) -> anyhow::Result<autobot_engine::trace::Tracer> {
-        use autobot_engine::trace::{Filter, Format, Kind, Names, Tracer};
-        let names = Names {
-            symbols: cfg
-                .core()
-                .instruments
-                .iter()
-                .map(|i| i.name.to_string())
-                .collect(),
-            strategies: cfg.strategy.names(),
-            models: cfg.advisor.names(),
-        };
+        use autobot_engine::trace::{Filter, Format, Kind, Tracer};
+        let names = names_of(cfg);
         if let Some(s) = &self.symbol
             && !names.symbols.contains(s)
         {

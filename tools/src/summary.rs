@@ -6,6 +6,7 @@ use autobot_engine::core::CoreStats;
 use autobot_engine::event::InputBody;
 use autobot_engine::types::{Money, Rounding};
 
+use crate::config::Deployment;
 use crate::run::RunOutcome;
 use crate::text::group;
 
@@ -50,9 +51,9 @@ pub fn vetoes_by_rule(ranked: &[(String, u64)], top: usize) -> String {
 
 /// Renders the summary printed at the end of `autobot run` (and saved as
 /// `summary.txt` in the run directory).
-pub fn render(o: &RunOutcome, market: &str) -> String {
+pub fn render(o: &RunOutcome, mode: Deployment, market: &str) -> String {
     let mut s = String::new();
-    header(&mut s, o, market);
+    header(&mut s, o, mode, market);
     market_and_exchange(&mut s, o);
     core_counts(&mut s, o);
     positions(&mut s, o);
@@ -62,8 +63,14 @@ pub fn render(o: &RunOutcome, market: &str) -> String {
 }
 
 /// The title, the run directory, and what opening the journal restored or repaired.
-fn header(s: &mut String, o: &RunOutcome, market: &str) {
-    let _ = writeln!(s, "autobot paper run — {market}");
+fn header(s: &mut String, o: &RunOutcome, mode: Deployment, market: &str) {
+    let title = match mode {
+        Deployment::DryRun => "dry run (signals only)",
+        Deployment::Paper => "paper run",
+        Deployment::Testnet => "testnet run",
+        Deployment::Live => "LIVE run",
+    };
+    let _ = writeln!(s, "autobot {title} — {market}");
     let _ = writeln!(s, "  run directory     {}", o.run_dir.display());
     if o.restored > 0 || o.restored_from.is_some() {
         let from = o.restored_from.as_ref().map_or(String::new(), |(p, seq)| {

@@ -494,6 +494,10 @@ pub(crate) fn run(
     if let Some(s) = seed {
         cfg.market.seed = s;
     }
+    anyhow::ensure!(
+        events != Some(0),
+        "--events 0 would run nothing; allowed: 1 or more (leave it out to run for [run] duration_secs)"
+    );
     if let Some(r) = run_dir {
         cfg.run.run_dir = r;
     }
@@ -537,7 +541,7 @@ pub(crate) fn run(
         cfg.market_description()
     );
     let outcome = run_paper(&cfg, &opts)?;
-    let text = autobot_tools::summary::render(&outcome, &cfg.market_description());
+    let text = autobot_tools::summary::render(&outcome, cfg.run.mode, &cfg.market_description());
     print!("{text}");
     autobot_tools::whole::write(&outcome.run_dir.join("summary.txt"), &text)
         .context("cannot write summary.txt")?;

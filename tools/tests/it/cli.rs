@@ -32,6 +32,16 @@ fn missing_config_file() {
 }
 
 #[test]
+fn a_config_that_is_not_text_is_named_once() {
+    let dir = Scratch::new("cli-utf8");
+    let p = dir.join("binary.toml");
+    std::fs::write(&p, b"\xff\xfe[run]\n").unwrap();
+    let e = one_line_failure(&["run", "--config", p.to_str().unwrap()]);
+    assert!(e.contains("binary.toml: cannot read config"), "{e}");
+    assert_eq!(e.matches("valid UTF-8").count(), 1, "{e}");
+}
+
+#[test]
 fn config_error() {
     let dir = Scratch::new("cli");
     let p = dir.join("bad.toml");
@@ -64,4 +74,43 @@ fn help_reads_like_a_manual() {
     ] {
         assert!(help.contains(needle), "{needle} missing from help:\n{help}");
     }
+}
+
+#[test]
+fn zero_events_is_refused() {
+    let e = one_line_failure(&["run", "--events", "0"]);
+    assert!(e.contains("--events 0 would run nothing"), "{e}");
+    assert!(e.contains("allowed: 1 or more"), "{e}");
+}
+
+#[test]
+fn a_dry_run_calls_itself_a_dry_run() {
+    let dir = Scratch::new("dry-run");
+    let paper = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/paper.toml");
+    let text = std::fs::read_to_string(paper).unwrap().replacen(
+        "mode = \"paper\"",
+        "mode = \"dry-run\"",
+        1,
+    );
+    let config = dir.join("dry.toml");
+    std::fs::write(&config, text).unwrap();
+    let runs = dir.join("runs");
+    let out = autobot()
+        .args(["run", "--events", "3000", "--config"])
+        .arg(&config)
+        .arg("--run-dir")
+        .arg(&runs)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("dry run (signals only) of"), "{stderr}");
+    assert!(
+        stdout.starts_with("autobot dry run (signals only) — "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("paper run"), "{stdout}");
 }

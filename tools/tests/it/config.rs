@@ -137,7 +137,10 @@ fn missing_file_and_bad_syntax() {
     let (_, e) = load_err("syntax", "[run\nmode = 1");
     assert!(e.contains(":1: (syntax)"), "{e}");
     let (_, e) = load_err("missing-section", "[run]\nmode = \"paper\"\n");
-    assert!(e.contains("missing field"), "{e}");
+    assert!(
+        e.contains("run.duration_secs: missing; this key is required"),
+        "{e}"
+    );
 }
 
 /// A partial-book stream (`depth5/10/20`) sends whole top-N books, not
@@ -201,4 +204,62 @@ fn contracts_other_than_usd_m_perpetuals_are_refused_by_type() {
             "{symbol}: {e}"
         );
     }
+}
+
+/// Issue 34: a value of the wrong type names file, key, what was given and
+/// what the key allows (its own range, from its section's validation).
+#[test]
+fn a_wrong_type_says_what_was_given_and_what_is_allowed() {
+    let cases = [
+        (
+            "mode = \"paper\"",
+            "mode = 5",
+            "run.mode: 5 is not allowed; allowed: one of \"dry-run\", \"paper\", \"testnet\", \"live\"",
+        ),
+        (
+            "leverage = 3",
+            "leverage = -1",
+            "account.leverage: -1 is out of range; allowed: 1 ..= 125",
+        ),
+        (
+            "events_per_sec = 20000",
+            "events_per_sec = 99999999999",
+            "market.events_per_sec: 99999999999 is out of range; allowed: 1 ..= 10000000",
+        ),
+        (
+            "ring_size = 65536",
+            "ring_size = 1.5",
+            "engine.ring_size: 1.5 is not a whole number; allowed: a power of two in 64 ..= 16777216",
+        ),
+        (
+            "wait = \"yield\"",
+            "wait = 3",
+            "engine.wait: 3 is not allowed; allowed: one of \"busy-spin\", \"yield\"",
+        ),
+    ];
+    for (from, to, want) in cases {
+        let text = paper_toml().replacen(from, to, 1);
+        assert_ne!(text, paper_toml(), "{from} not in config/paper.toml");
+        let (p, e) = load_err("types", &text);
+        assert!(e.starts_with(&format!("{}:", p.display())), "{e}");
+        assert!(e.ends_with(want), "{to}: {e}");
+    }
+}
+
+#[test]
+fn an_empty_file_and_a_missing_key_are_named() {
+    let (p, e) = load_err("empty", "# nothing yet\n");
+    assert_eq!(
+        e,
+        format!(
+            "{}:1: run: the file is empty; this table is required (config/paper.toml has every key)",
+            p.display()
+        )
+    );
+    let text = paper_toml().replacen("duration_secs = 20", "", 1);
+    let (_, e) = load_err("missing", &text);
+    assert!(
+        e.ends_with("run.duration_secs: missing; this key is required"),
+        "{e}"
+    );
 }

@@ -44,7 +44,11 @@ fn the_default_run_trades_several_kinds_and_rarely_sits_in_safe_mode() {
         );
     }
 
-    let summary = autobot_tools::summary::render(&out, "the synthetic market");
+    let summary = autobot_tools::summary::render(
+        &out,
+        autobot_tools::config::Deployment::Paper,
+        "the synthetic market",
+    );
     assert!(summary.contains("entries not taken: "), "{summary}");
     for name in &out.strategies {
         let line = summary

@@ -24,6 +24,25 @@ fn config(base: &Path, mode: &str) -> PathBuf {
     path
 }
 
+/// [`config`] trading on an exchange at a URL (nothing listens there: the
+/// tests stop before any connection).
+fn exchange_config(base: &Path, mode: &str) -> PathBuf {
+    let path = config(base, mode);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut changed = text.clone();
+    for (from, to) in [
+        ("execution = \"paper\"", "execution = \"exchange\""),
+        ("endpoint = \"simulator\"", "endpoint = \"url\""),
+        ("ws_url = \"\"", "ws_url = \"ws://127.0.0.1:9\""),
+        ("rest_url = \"\"", "rest_url = \"http://127.0.0.1:9\""),
+    ] {
+        assert!(changed.contains(from), "{from}");
+        changed = changed.replacen(from, to, 1);
+    }
+    std::fs::write(&path, changed).unwrap();
+    path
+}
+
 fn base(name: &str) -> Scratch {
     Scratch::new(&format!("gate-{name}"))
 }
@@ -47,6 +66,12 @@ fn refused(out: &Output, base: &Path, expect: &str) {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(expect), "expected {expect:?} in: {err}");
     assert!(!err.contains(SECRET), "{err}");
+    // One cause, one sentence: no clause of the error line said twice.
+    let line = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    let clauses: Vec<&str> = line.split(": ").collect();
+    for (i, c) in clauses.iter().enumerate() {
+        assert!(!clauses[i + 1..].contains(c), "{c:?} said twice: {line}");
+    }
     assert!(
         !base.join("runs").exists(),
         "a refused run made a run directory"
@@ -109,17 +134,44 @@ fn live_needs_the_flag_and_keys_and_paper_refuses_the_flag() {
         .env("AUTOBOT_API_SECRET", SECRET)
         .output()
         .unwrap();
-    refused(
-        &out,
-        &dir,
-        "passed the deployment gate, but it needs [exchange] execution = \"exchange\" and endpoint = \"url\"",
+    refused(&out, &dir, "trades on an exchange, so");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs [exchange] execution = \"exchange\" and endpoint = \"url\"; it has execution = \"paper\" and endpoint = \"simulator\""),
+        "{err}"
     );
+}
+
+/// Issue 34: a live config that cannot trade is refused at once, never
+/// after the countdown, and nothing announces the synthetic market.
+#[test]
+fn a_live_config_on_paper_fills_is_refused_before_the_countdown() {
+    let dir = base("live-paper");
+    let live = config(&dir, "live");
+    let started = std::time::Instant::now();
+    let out = run(&dir, &live, &["--live"])
+        .env("AUTOBOT_API_KEY", "k")
+        .env("AUTOBOT_API_SECRET", SECRET)
+        .output()
+        .unwrap();
+    refused(&out, &dir, "run.mode = \"live\" trades on an exchange");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for never in [
+        "starting in",
+        "LIVE TRADING",
+        "synthetic market",
+        "simulator via",
+    ] {
+        assert!(!err.contains(never), "{never:?} in: {err}");
+    }
+    // The countdown is 10 s; the refusal comes before it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 #[test]
 fn the_live_countdown_names_what_will_trade_and_ctrl_c_aborts_it() {
     let dir = base("countdown");
-    let live = config(&dir, "live");
+    let live = exchange_config(&dir, "live");
     let mut child = run(&dir, &live, &["--live"])
         .env("AUTOBOT_API_KEY", "k")
         .env("AUTOBOT_API_SECRET", SECRET)
@@ -148,6 +200,7 @@ fn the_live_countdown_names_what_will_trade_and_ctrl_c_aborts_it() {
         assert!(banner.contains(expect), "expected {expect:?} in: {banner}");
     }
     assert!(!banner.contains(SECRET));
+    assert!(!banner.contains("synthetic"), "{banner}");
     let pid = child.id().to_string();
     let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
     assert!(sent.success());

@@ -98,7 +98,11 @@ fn check(layout: Layout, name: &str) {
     );
     // The summary names the vetoes by rule and the time in each state;
     // the shares are the core's event time, summing to 100%.
-    let summary = autobot_tools::summary::render(&out, "the synthetic market");
+    let summary = autobot_tools::summary::render(
+        &out,
+        autobot_tools::config::Deployment::Paper,
+        "the synthetic market",
+    );
     let line = summary
         .lines()
         .find(|l| l.trim_start().starts_with("time in state  RUNNING "))
@@ -270,6 +274,29 @@ fn check(layout: Layout, name: &str) {
             && text.contains(&format!("first divergent sequence: {first_divergent}\n")),
         "{text}"
     );
+    // Issue 34: that input's outputs, recorded and replayed, one under the
+    // other; they differ (the what-if decided differently there).
+    let at = text
+        .find(&format!("input {first_divergent} ("))
+        .unwrap_or_else(|| panic!("no side by side: {text}"));
+    let shown = &text[at..];
+    let recorded_at = shown
+        .find("  recorded (the run's config.toml)")
+        .unwrap_or_else(|| panic!("{shown}"));
+    let replayed_at = shown
+        .find("  replayed (")
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(recorded_at < replayed_at, "{shown}");
+    let recorded = &shown[recorded_at..replayed_at];
+    let replayed = &shown[replayed_at..];
+    let body = |part: &str| {
+        part.lines()
+            .skip(1)
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_ne!(body(recorded), body(replayed), "{shown}");
 
     // Resuming under a configuration that decides differently: the restore
     // (a full replay: the snapshot belongs to the old one) says where.

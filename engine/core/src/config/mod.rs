@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+mod explain;
 pub mod presets;
 mod risk;
 
@@ -98,12 +99,27 @@ pub fn parse_then<T: DeserializeOwned + Validate>(
         let key = e.path().to_string();
         let inner = e.into_inner();
         let reason = one_line(inner.message());
+        let reason = explain::type_error::<T>(text, inner.span(), &key, &reason).unwrap_or(reason);
         // Name the unknown field itself when the path stops at its parent
         // (serde_path_to_error includes it for tables but not at the root).
+        let parent = if key == "." { "" } else { key.as_str() };
+        if let Some(field) = missing_field_name(&reason) {
+            let reason = if text
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim().starts_with('#'))
+            {
+                "the file is empty; this table is required (config/paper.toml has every key)"
+            } else {
+                "missing; this key is required"
+            };
+            return invalid(
+                line_of(text, inner.span()),
+                join_key(parent, field),
+                reason.into(),
+            );
+        }
         let key = match unknown_field_name(&reason) {
-            Some(field) if !key.ends_with(field) => {
-                join_key(if key == "." { "" } else { &key }, field)
-            }
+            Some(field) if !key.ends_with(field) => join_key(parent, field),
             _ => key,
         };
         invalid(line_of(text, inner.span()), key, reason)
@@ -116,6 +132,11 @@ pub fn parse_then<T: DeserializeOwned + Validate>(
         allowed: r.allowed,
     })?;
     Ok(value)
+}
+
+fn missing_field_name(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("missing field `")?;
+    rest.split('`').next()
 }
 
 fn unknown_field_name(reason: &str) -> Option<&str> {
