@@ -209,6 +209,23 @@ fn risk_paths_allocate_nothing_after_warm_up() {
             UnixNanos(t),
             mark,
         ));
+        // A forced order into the liquidation window.
+        script.push(autobot_engine::event::InputEvent::new(
+            Source::MarketData,
+            SymbolId(round as u16 % 2),
+            MonoNanos(0),
+            UnixNanos(t),
+            InputBody::Liquidation(autobot_engine::event::Liquidation {
+                side: if round % 3 == 0 {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                },
+                price: Price::parse("60000").unwrap(),
+                avg_price: Price::parse("60000").unwrap(),
+                filled_qty: Qty::parse("0.5").unwrap(),
+            }),
+        ));
         let op = ops[(round as usize) % ops.len()];
         script.push(autobot_engine::event::InputEvent::new(
             Source::Operator,

@@ -86,6 +86,13 @@ impl Core {
             InputBody::AggTrade(t) => self.admit_trade(sym, t),
             InputBody::MarkPrice(m) => self.admit_mark(sym, m),
             InputBody::Kline(k) => admit_kline(k),
+            // A forced order with no fill or no price is none the exchange sends.
+            InputBody::Liquidation(l) if !l.filled_qty.is_positive() => {
+                Err(Refused::Invalid(l.filled_qty.raw()))
+            }
+            InputBody::Liquidation(l) if !l.avg_price.is_positive() => {
+                Err(Refused::Invalid(l.avg_price.raw()))
+            }
             _ => Ok(()),
         };
         match checked {

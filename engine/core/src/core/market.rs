@@ -49,6 +49,7 @@ impl Core {
         }
         let prices = self.symbols.iter().map(super::SymbolState::mark_or_mid);
         self.risk.on_time(t, prices);
+        self.signals.advance_liquidations(t);
         self.expire_approvals(seq, out);
         self.replace_resting(seq, out);
     }

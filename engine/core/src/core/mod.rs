@@ -438,6 +438,7 @@ impl Core {
                 | InputBody::Depth(_)
                 | InputBody::Funding(_)
                 | InputBody::Prediction(_)
+                | InputBody::Liquidation(_)
         );
         if needs_symbol && usize::from(sym.0) >= self.symbols.len() {
             self.stats.unknown_symbols += 1;
@@ -485,8 +486,8 @@ impl Core {
             InputBody::AccountUpdate(a) => self.on_account_update(seq, sym, a, out),
             InputBody::Funding(f) => self.on_funding(seq, sym, f, out),
             InputBody::Prediction(p) => self.on_prediction(seq, sym, p, out),
-            // Counted above; the liquidation flow arrives with a later issue.
-            InputBody::Liquidation(_) | InputBody::Timer(_) => {}
+            InputBody::Liquidation(l) => self.signals.on_liquidation(sym, ev.header.exchange, l),
+            InputBody::Timer(_) => {}
         }
     }
 
@@ -785,6 +786,8 @@ pub struct Holding {
 
 #[cfg(test)]
 mod gap_tests;
+#[cfg(test)]
+mod liquidation_tests;
 #[cfg(test)]
 mod sizing_tests;
 #[cfg(test)]

@@ -194,6 +194,28 @@ impl Signals {
             .flatten()
     }
 
+    /// A forced order of `sym` at `t` (admitted by `guard`): into the
+    /// symbol's liquidation window.
+    pub(super) fn on_liquidation(
+        &mut self,
+        sym: SymbolId,
+        t: UnixNanos,
+        l: &crate::event::Liquidation,
+    ) {
+        if let Some(f) = self.features.get_mut(usize::from(sym.0)) {
+            f.liquidations.add(t, l.side, l.avg_price, l.filled_qty);
+        }
+    }
+
+    /// Event time moved to `t`: every symbol's liquidation window ends
+    /// there (a compare per symbol unless a second boundary passed).
+    #[inline]
+    pub(super) fn advance_liquidations(&mut self, t: UnixNanos) {
+        for f in &mut self.features {
+            f.liquidations.advance(t);
+        }
+    }
+
     /// Entry size while HIGH_VOL, as a fraction (0: no entries).
     pub(super) fn high_vol_size(&self) -> Rate {
         self.high_vol_size

@@ -124,6 +124,7 @@ impl Core {
             held: s.held(),
             higher: self.signals.higher(sym),
             value_area: None,
+            liquidations: self.signals.features(sym).liquidations.sums(),
         }
     }
 

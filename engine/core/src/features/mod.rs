@@ -24,6 +24,7 @@ pub mod candles;
 pub mod flow;
 pub mod ichimoku;
 pub mod kernels;
+pub mod liquidations;
 pub mod profile;
 pub mod series;
 pub mod set;

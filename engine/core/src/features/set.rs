@@ -1,11 +1,12 @@
 //! The features the core keeps per symbol from the trade stream: candles
 //! on every configured timeframe, the trade window (VWAP, flow), the
 //! session's volume profile and the realized volatility of base-bar
-//! closes. The classic indicators live in the strategies and the regime
+//! closes; and from the forced-order stream, the liquidations by side. The classic indicators live in the strategies and the regime
 //! detector, which own their periods.
 
 use super::candles::Candles;
 use super::flow::{RealizedVol, TradeWindow};
+use super::liquidations::LiquidationFlow;
 use super::profile::VolumeProfile;
 use crate::event::{Kline, Trade};
 use crate::types::{Price, UnixNanos};
@@ -26,6 +27,8 @@ pub struct FeatureSet {
     pub profile: VolumeProfile,
     /// Realized volatility of the last [`REALIZED_BARS`] base-bar closes.
     pub realized: RealizedVol,
+    /// Liquidated notional by side over `liquidation_window_secs`.
+    pub liquidations: LiquidationFlow,
     /// UTC day of the profile.
     day: u64,
 }
@@ -33,11 +36,12 @@ pub struct FeatureSet {
 impl FeatureSet {
     /// All memory allocated here: candles of `bar_secs`, a window of
     /// `trade_window` trades, a volume profile of `profile_buckets` buckets
-    /// of `profile_ticks` ticks (`[strategy]` gives each;
-    /// `StrategyConfig::feature_set` reads them from there).
+    /// of `profile_ticks` ticks, liquidations over `liquidation_secs`
+    /// (`[strategy]` gives each; `StrategyConfig::feature_set` reads them
+    /// from there).
     pub fn new(
         bar_secs: &[u32],
-        trade_window: u32,
+        (trade_window, liquidation_secs): (u32, u32),
         profile_buckets: u32,
         profile_ticks: u32,
         tick: Price,
@@ -48,6 +52,7 @@ impl FeatureSet {
             trades: TradeWindow::new(trade_window as usize),
             profile: VolumeProfile::new(profile_buckets as usize, width),
             realized: RealizedVol::new(REALIZED_BARS),
+            liquidations: LiquidationFlow::new(liquidation_secs),
             day: 0,
         }
     }

@@ -620,12 +620,21 @@ pub struct StrategyConfig {
     /// second bars of a quiet symbol).
     #[serde(default = "three")]
     pub gap_bars: u32,
+    /// Seconds of event time over which the forced orders (`forceOrder`
+    /// stream) are summed by side for the strategies (1 ..= 86400,
+    /// default 60).
+    #[serde(default = "sixty")]
+    pub liquidation_window_secs: u32,
     /// The strategies (1 ..= 32).
     pub instances: Vec<InstanceConfig>,
 }
 
 fn three() -> u32 {
     3
+}
+
+fn sixty() -> u32 {
+    60
 }
 
 fn half() -> Rate {
@@ -661,6 +670,7 @@ impl StrategyConfig {
             regime: RegimeConfig::default(),
             high_vol_size: half(),
             gap_bars: three(),
+            liquidation_window_secs: sixty(),
             instances: Vec::new(),
         }
     }
@@ -686,7 +696,7 @@ impl StrategyConfig {
     pub fn feature_set(&self, tick: crate::types::Price) -> crate::features::set::FeatureSet {
         crate::features::set::FeatureSet::new(
             &self.bar_secs,
-            self.trade_window,
+            (self.trade_window, self.liquidation_window_secs),
             self.profile_buckets,
             self.profile_ticks,
             tick,
@@ -729,6 +739,13 @@ impl Validate for StrategyConfig {
             ));
         }
         check_range(at, "trade_window", self.trade_window, 1, 1_000_000)?;
+        check_range(
+            at,
+            "liquidation_window_secs",
+            self.liquidation_window_secs,
+            1,
+            86_400,
+        )?;
         check_range(at, "book_levels", self.book_levels, 1, 1000)?;
         check_range(at, "profile_buckets", self.profile_buckets, 1, 100_000)?;
         check_range(at, "profile_ticks", self.profile_ticks, 1, 1_000_000)?;

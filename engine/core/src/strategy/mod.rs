@@ -65,6 +65,9 @@ pub struct Market {
     /// The UTC day's volume-profile value area (70% of the volume) and
     /// point of control, on bars (none on book tickers, or without trades).
     pub value_area: Option<crate::features::profile::ValueArea>,
+    /// Notional the exchange liquidated on each side over
+    /// `[strategy] liquidation_window_secs` (with `forceOrder` streamed).
+    pub liquidations: crate::features::liquidations::LiquidationSums,
 }
 
 /// The derived figures are computed when a strategy asks for them: each is
