@@ -567,6 +567,40 @@ enum JournalAction {
     },
 }
 
+/// clap's refusal as one line: the reason with what it lists (the missing
+/// arguments), the subcommand's usage, and its help to read. clap prints
+/// them on separate lines, and a first line alone ("the following required
+/// arguments were not provided:") names nothing.
+fn clap_one_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let mut line = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    let listed: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if !listed.is_empty() {
+        line = format!("{} {}", line.trim_end(), listed.join(", "));
+    }
+    let usage = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .map(str::trim);
+    let command = usage.map_or("autobot".to_string(), |u| {
+        u.split_whitespace()
+            .take_while(|w| !w.starts_with(['-', '[', '<']))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    match usage {
+        Some(u) => format!("{line}; usage: {u} (see '{command} --help')"),
+        None => format!("{line} (see '{command} --help')"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -576,10 +610,7 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // One line: the reason, and where to look.
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{first} (see 'autobot --help')");
+            eprintln!("{}", clap_one_line(&e.render().to_string()));
             return ExitCode::from(2);
         }
     };

@@ -56,6 +56,11 @@ pub(crate) fn locate(
     dir: &Path,
     config: Option<&Path>,
 ) -> anyhow::Result<(PathBuf, AppConfig, Option<PathBuf>)> {
+    anyhow::ensure!(
+        dir.exists(),
+        "{}: no such directory; give a run directory (runs/<time>-seed<seed>) or a journal directory",
+        dir.display()
+    );
     let snapshots = dir.join("snapshots");
     let snapshots = snapshots.is_dir().then_some(snapshots);
     let journal = crate::text::journal_dir(dir);

@@ -84,8 +84,12 @@ pub(crate) fn loadtest(
 ) -> anyhow::Result<()> {
     let config = config.unwrap_or_else(|| PathBuf::from("config/bench-emaflip.toml"));
     let cfg = AppConfig::load(&config)?;
-    if !(secs > 0.0 && secs <= 3600.0) || rates.iter().any(|r| *r == 0 || *r > 10_000_000) {
-        anyhow::bail!("--secs must be in (0, 3600] and each rate in 1 ..= 10000000");
+    anyhow::ensure!(
+        secs > 0.0 && secs <= 3600.0,
+        "--secs {secs} is out of range; allowed: more than 0, up to 3600"
+    );
+    if let Some(r) = rates.iter().find(|r| **r == 0 || **r > 10_000_000) {
+        anyhow::bail!("--rates {r} is out of range; allowed: each rate 1 ..= 10000000 messages/s");
     }
     for rate in rates {
         let place = autobot_tools::loadtest::Placement { core, housekeeping };
@@ -262,6 +266,10 @@ pub(crate) fn generate(
     out: PathBuf,
     config: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        rows > 0,
+        "--rows 0 would write files with no rows; allowed: 1 or more"
+    );
     let mut cfg = AppConfig::load(&config.unwrap_or_else(|| PathBuf::from("config/paper.toml")))?;
     if let Some(s) = seed {
         cfg.market.seed = s;

@@ -114,3 +114,35 @@ fn a_dry_run_calls_itself_a_dry_run() {
     );
     assert!(!stdout.contains("paper run"), "{stdout}");
 }
+
+/// A missing argument is named, with the subcommand's usage and help.
+#[test]
+fn a_missing_argument_is_named_with_the_usage() {
+    let e = one_line_failure(&["backtest", "data.csv"]);
+    assert!(
+        e.contains("the following required arguments were not provided: --out <DIR>"),
+        "{e}"
+    );
+    assert!(e.contains("usage: autobot backtest"), "{e}");
+    assert!(e.contains("(see 'autobot backtest --help')"), "{e}");
+}
+
+#[test]
+fn zero_rows_to_generate_is_refused() {
+    let e = one_line_failure(&["generate", "--rows", "0", "--out", "/tmp/autobot-never"]);
+    assert!(e.contains("--rows 0"), "{e}");
+    assert!(!std::path::Path::new("/tmp/autobot-never").exists());
+}
+
+#[test]
+fn a_run_directory_that_does_not_exist_is_said_so() {
+    for sub in ["replay", "analyze", "dashboard"] {
+        let e = one_line_failure(&[sub, "/nonexistent/run"]);
+        assert!(
+            e.contains("/nonexistent/run: no such directory"),
+            "{sub}: {e}"
+        );
+    }
+    let e = one_line_failure(&["loadtest", "--rates", "0"]);
+    assert!(e.contains("--rates 0 is out of range"), "{e}");
+}
