@@ -70,6 +70,12 @@ pub struct RegimeConfig {
     pub confirm_bars: u32,
     /// Bars a regime lasts at least (1 ..= 100000).
     pub min_dwell_bars: u32,
+    /// Notional liquidated (both sides, USDT) over `[strategy]
+    /// liquidation_window_secs` at or above which a bar reads
+    /// HIGH_VOLATILITY: a liquidation cascade, before the ATR shows it
+    /// (needs the `forceOrder` stream; 0 = off, the default).
+    #[serde(default)]
+    pub liquidation_high_vol: crate::types::Money,
 }
 
 impl Default for RegimeConfig {
@@ -86,6 +92,7 @@ impl Default for RegimeConfig {
             vol_exit_bps: Rate::from_raw(800_000_000),
             confirm_bars: 3,
             min_dwell_bars: 15,
+            liquidation_high_vol: crate::types::Money::ZERO,
         }
     }
 }
@@ -98,6 +105,14 @@ impl crate::validate::Validate for RegimeConfig {
         check_range(at, "atr", self.atr, 1, 1000)?;
         check_range(at, "confirm_bars", self.confirm_bars, 1, 1000)?;
         check_range(at, "min_dwell_bars", self.min_dwell_bars, 1, 100_000)?;
+        if self.liquidation_high_vol.is_negative() {
+            return Err(RangeError::new(
+                at,
+                "liquidation_high_vol",
+                self.liquidation_high_vol,
+                "0 (off) or more",
+            ));
+        }
         if self.trend_exit.is_negative() || self.trend_exit >= self.trend_enter {
             let allowed = "0 <= trend_exit < trend_enter";
             return Err(RangeError::new(at, "trend_exit", self.trend_exit, allowed));
@@ -148,6 +163,10 @@ pub struct RegimeDetector {
     streak: u32,
     strength: f64,
     vol: f64,
+    /// `liquidation_high_vol`, raw (0: off).
+    liq_enter: i64,
+    /// Notional liquidated over the window at the last bar, raw.
+    liquidated: i64,
 }
 
 impl RegimeDetector {
@@ -169,7 +188,15 @@ impl RegimeDetector {
             streak: 0,
             strength: 0.0,
             vol: 0.0,
+            liq_enter: cfg.liquidation_high_vol.raw(),
+            liquidated: 0,
         }
+    }
+
+    /// The liquidations the next bar is read with (the symbol's window,
+    /// both sides).
+    pub fn see_liquidations(&mut self, sums: crate::features::liquidations::LiquidationSums) {
+        self.liquidated = sums.longs.raw().saturating_add(sums.shorts.raw());
     }
 
     /// The regime now.
@@ -191,6 +218,7 @@ impl RegimeDetector {
         self.streak = 0;
         self.strength = 0.0;
         self.vol = 0.0;
+        self.liquidated = 0;
         (from != Regime::Range).then_some(Change {
             from,
             to: Regime::Range,
@@ -242,7 +270,8 @@ impl RegimeDetector {
     fn read(&self) -> Regime {
         let now = self.current;
         let (s, v) = (self.strength, self.vol);
-        if v >= self.vol_enter || (now == Regime::HighVol && v >= self.vol_exit) {
+        let cascade = self.liq_enter > 0 && self.liquidated >= self.liq_enter;
+        if cascade || v >= self.vol_enter || (now == Regime::HighVol && v >= self.vol_exit) {
             Regime::HighVol
         } else if s >= self.trend_enter || (now == Regime::Bull && s >= self.trend_exit) {
             Regime::Bull
@@ -278,6 +307,7 @@ mod tests {
             trend_exit: Rate::from_raw(30_000_000),
             vol_enter_bps: Rate::from_raw(10_000_000_000),
             vol_exit_bps: Rate::from_raw(5_000_000_000),
+            liquidation_high_vol: crate::types::Money::ZERO,
         }
     }
 
@@ -339,5 +369,49 @@ mod tests {
             }
         }
         assert!(changes > 0, "the test must exercise changes");
+    }
+
+    #[test]
+    fn a_liquidation_cascade_reads_high_vol_when_configured() {
+        use crate::features::liquidations::LiquidationSums;
+        use crate::types::Money;
+        let burst = LiquidationSums {
+            longs: Money::parse("1500").unwrap(),
+            shorts: Money::parse("600").unwrap(),
+        };
+        let calm = |d: &mut RegimeDetector, sums: LiquidationSums, n: usize| {
+            (0..n)
+                .map(|_| {
+                    d.see_liquidations(sums);
+                    d.update(1000.5, 999.5, 1000.0);
+                    d.regime()
+                })
+                .collect::<Vec<_>>()
+        };
+        // Off (the default): liquidations change nothing.
+        let mut off = RegimeDetector::new(&cfg());
+        assert!(
+            calm(&mut off, burst, 20)
+                .iter()
+                .all(|r| *r == Regime::Range)
+        );
+        let mut on = RegimeDetector::new(&RegimeConfig {
+            liquidation_high_vol: Money::parse("2000").unwrap(),
+            ..cfg()
+        });
+        assert_eq!(
+            calm(&mut on, LiquidationSums::default(), 10).last(),
+            Some(&Regime::Range)
+        );
+        // 2 100 USDT liquidated over the window: HIGH_VOL once confirmed.
+        let got = calm(&mut on, burst, 3);
+        assert_eq!(got, [Regime::Range, Regime::HighVol, Regime::HighVol]);
+        // Calm again: back to RANGE after the dwell and the confirmation.
+        let after = calm(&mut on, LiquidationSums::default(), 8);
+        assert_eq!(after.last(), Some(&Regime::Range), "{after:?}");
+        assert!(
+            after[..3].iter().all(|r| *r == Regime::HighVol),
+            "{after:?}"
+        );
     }
 }

@@ -39,6 +39,7 @@ pub fn config(mut inst: InstanceConfig) -> CoreConfig {
             vol_exit_bps: r("400"),
             confirm_bars: 3,
             min_dwell_bars: 2,
+            ..RegimeConfig::default()
         },
         instances: vec![inst],
         ..StrategyConfig::features()

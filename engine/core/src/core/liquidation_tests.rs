@@ -113,3 +113,56 @@ fn a_forced_order_with_no_fill_or_an_unknown_symbol_is_refused() {
     assert_eq!(f.core.stats().unknown_symbols, 1);
     assert_eq!(f.seen(), LiquidationSums::default());
 }
+
+/// The regime detector reads the window at each bar: with
+/// `[strategy.regime] liquidation_high_vol` set, a cascade makes the
+/// symbol HIGH_VOL though its bars are calm.
+#[test]
+fn the_regime_reads_a_liquidation_cascade_as_high_vol() {
+    use crate::event::Kline;
+    use crate::regime::{Regime, RegimeConfig};
+    use crate::strategy::BarSource;
+    let mut sc = StrategyConfig::features();
+    sc.bars = BarSource::Klines;
+    sc.liquidation_window_secs = 120;
+    sc.regime = RegimeConfig {
+        fast: 2,
+        slow: 4,
+        atr: 2,
+        confirm_bars: 1,
+        min_dwell_bars: 1,
+        liquidation_high_vol: usdt("50000"),
+        ..RegimeConfig::default()
+    };
+    let mut f = Feed {
+        core: Core::new(&presets::core(&[presets::btcusdt()], sc)),
+        seq: 0,
+        outs: Vec::new(),
+    };
+    let bar = |f: &mut Feed, minute: u64| {
+        let p = |x: &str| Price::parse(x).unwrap();
+        let k = Kline {
+            open_time: UnixNanos(T0 + minute * 60 * SECOND),
+            interval_secs: 60,
+            trades: 10,
+            open: p("60000"),
+            high: p("60001"),
+            low: p("59999"),
+            close: p("60000"),
+            volume: Qty::ONE,
+        };
+        f.send(0, minute * 60 + 59, InputBody::Kline(k));
+        f.core.market_view(SymbolId(0)).regime
+    };
+    for m in 0..8 {
+        assert_eq!(bar(&mut f, m), Regime::Range, "minute {m}");
+    }
+    // 0.5 + 0.5 BTC liquidated at 60 000 within the window: 60 000 USDT.
+    f.liquidation(0, 8 * 60 + 10, Side::Sell, "0.5");
+    f.liquidation(0, 8 * 60 + 20, Side::Buy, "0.5");
+    assert_eq!(bar(&mut f, 8), Regime::HighVol);
+    // Two minutes later the window has emptied: calm again.
+    bar(&mut f, 9);
+    bar(&mut f, 10);
+    assert_eq!(bar(&mut f, 11), Regime::Range);
+}

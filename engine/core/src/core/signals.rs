@@ -280,6 +280,7 @@ impl Signals {
         let i = usize::from(sym.0);
         let change = if tf == usize::from(self.regime_tf) {
             let (h, l, c) = (bar.high.to_f64(), bar.low.to_f64(), bar.close.to_f64());
+            self.regimes[i].see_liquidations(self.features[i].liquidations.sums());
             self.regimes[i].update(h, l, c)
         } else {
             None
