@@ -33,6 +33,9 @@ static GLOBAL: autobot_test_support::Counting = autobot_test_support::Counting;
 const WARM: u64 = 5_000;
 /// Frames counted.
 const COUNTED: u64 = 50_000;
+/// Reallocations of the read buffer allowed over them (growth to a new
+/// backlog high-water mark, never one per message).
+const GROWTH: u64 = 8;
 
 #[derive(Default)]
 struct Seen {
@@ -154,9 +157,12 @@ fn the_gateway_loop_allocates_nothing_per_message() {
     // Real messages, parsed and published (not refused or ignored).
     assert!(stats.events >= WARM + COUNTED, "{stats:?}");
     assert_eq!(stats.refused.iter().sum::<u64>(), 0, "{stats:?}");
-    assert_eq!(
-        seen.allocations.load(Ordering::Relaxed),
-        0,
-        "allocations on the gateway thread over {COUNTED} messages"
+    // None per message. When the gateway falls behind the feed (a busy
+    // machine), tungstenite's read buffer may grow to hold the backlog: a
+    // reallocation at each new high-water mark, a handful at most.
+    let made = seen.allocations.load(Ordering::Relaxed);
+    assert!(
+        made <= GROWTH,
+        "{made} allocations on the gateway thread over {COUNTED} messages"
     );
 }

@@ -224,6 +224,9 @@ impl MarketStats {
 
 pub(crate) type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
+/// Bytes read from the socket at a time (see `connect_url`).
+const READ_CHUNK: usize = 16 * 1024;
+
 /// Per-symbol state.
 #[derive(Clone, Copy, Debug)]
 struct SymState {
@@ -302,9 +305,15 @@ pub(crate) fn connect_url(url: &str, poll: Duration) -> Result<Socket, String> {
     let _ = tcp.set_nodelay(true);
     tcp.set_read_timeout(Some(Duration::from_secs(5)))
         .map_err(|e| e.to_string())?;
+    // tungstenite zero-fills `read_buffer_size` bytes before every socket
+    // read (`FrameCodec::read_in`): at its 128 KiB default that memset was
+    // a quarter of the gateway's time in the 1 M msgs/s load test
+    // (docs/performance.md). 16 KiB still takes ~80 book tickers a read;
+    // larger frames grow the buffer as before.
     let ws_cfg = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
+        .max_frame_size(Some(MAX_MESSAGE))
+        .read_buffer_size(READ_CHUNK);
     let (ws, _) = tungstenite::client_tls_with_config(req, tcp, Some(ws_cfg), None)
         .map_err(|e| e.to_string())?;
     // After the handshake, the short timeout is the gateway's tick.
