@@ -69,6 +69,21 @@ fn decode(dir: &Path, core: Option<&mut Core>) -> (f64, u64) {
     (began.elapsed().as_secs_f64(), n)
 }
 
+/// Median events/s of whole backtests of `data` after a warm-up, and the
+/// fills of the last.
+fn backtest_rate(cfg: &AppConfig, data: &DataSource) -> (f64, u64) {
+    let mut rates = Vec::new();
+    let mut fills = 0;
+    for run in 0..=RUNS {
+        let done = run_backtest(cfg, data, None, false).expect("backtest");
+        fills = done.backtest.exchange.stats().fills;
+        if run > 0 {
+            rates.push(done.backtest.data_events as f64 / done.elapsed.as_secs_f64());
+        }
+    }
+    (median(&mut rates), fills)
+}
+
 fn main() {
     let cfg = config();
     let dir = base();
@@ -103,29 +118,10 @@ fn main() {
     let imported = dir.join("import-0");
     let import_rate = median(&mut rates);
 
-    // Replay through the whole backtest.
-    let data = DataSource::Imported(imported.clone());
-    let mut replay = Vec::new();
-    let mut fills = 0;
-    for run in 0..=RUNS {
-        let done = run_backtest(&cfg, &data, None, false).expect("backtest");
-        fills = done.backtest.exchange.stats().fills;
-        if run > 0 {
-            replay.push(done.backtest.data_events as f64 / done.elapsed.as_secs_f64());
-        }
-    }
-    let replay_rate = median(&mut replay);
-
-    // Straight from the CSV: parse and merge on the way.
-    let csv = DataSource::Files(input.files.clone());
-    let mut from_csv = Vec::new();
-    for run in 0..=RUNS {
-        let done = run_backtest(&cfg, &csv, None, false).expect("backtest from CSV");
-        if run > 0 {
-            from_csv.push(done.backtest.data_events as f64 / done.elapsed.as_secs_f64());
-        }
-    }
-    let csv_rate = median(&mut from_csv);
+    // Replay through the whole backtest; then straight from the CSV
+    // (parse and merge on the way).
+    let (replay_rate, fills) = backtest_rate(&cfg, &DataSource::Imported(imported.clone()));
+    let (csv_rate, _) = backtest_rate(&cfg, &DataSource::Files(input.files.clone()));
 
     // Baselines: decode only; decode + core.
     let mut dec = Vec::new();

@@ -20,7 +20,7 @@ use crate::types::Seq;
 /// Identifies the core configuration (and this build's state layout) a
 /// snapshot belongs to; a snapshot is only restored into the same.
 pub fn fingerprint(cfg: &CoreConfig) -> u64 {
-    let text = format!("core-state-v22 {cfg:?}");
+    let text = format!("core-state-v23 {cfg:?}");
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 

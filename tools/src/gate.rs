@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use autobot_gateways::credentials::{CredentialError, Credentials};
 
-use crate::config::{AppConfig, Deployment, Endpoint, Execution};
+use crate::config::{AppConfig, Deployment};
 
 /// Length of the LIVE countdown.
 pub const COUNTDOWN_SECS: u64 = 10;
@@ -115,20 +115,12 @@ pub fn check(
     };
     // Every refusal the run would make of the config comes before the
     // countdown: the operator must not count down to a refusal.
-    let (execution, endpoint) = (cfg.exchange.execution, cfg.exchange.endpoint);
-    if credentials.is_some() && (execution != Execution::Exchange || endpoint != Endpoint::Url) {
+    if credentials.is_some() && !cfg.trades_on_an_exchange() {
         return Err(GateRefusal::NeedsExchange {
             file: file.to_string(),
             mode: mode.name(),
-            execution: match execution {
-                Execution::Paper => "paper",
-                Execution::Exchange => "exchange",
-            },
-            endpoint: match endpoint {
-                Endpoint::Simulator => "simulator",
-                Endpoint::Url => "url",
-                Endpoint::Direct => "direct",
-            },
+            execution: cfg.exchange.execution.name(),
+            endpoint: cfg.exchange.endpoint.name(),
         });
     }
     Ok(Cleared { mode, credentials })
@@ -190,6 +182,7 @@ pub fn countdown(secs: u64, stop: &AtomicBool, out: &mut impl Write) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Endpoint, Execution};
     use autobot_gateways::credentials::{ENV_KEY, ENV_SECRET};
 
     /// The shipped paper config in `mode`; testnet and live on an

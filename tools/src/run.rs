@@ -92,9 +92,9 @@ fn trading_rules(
     on_exchange: bool,
 ) -> Result<(Option<AppConfig>, Vec<String>), RunError> {
     match cfg.run.mode {
-        Deployment::Testnet | Deployment::Live
-            if !on_exchange || cfg.exchange.endpoint != Endpoint::Url =>
-        {
+        // The gate refuses this before any countdown; a run started
+        // without the gate (a library caller) is refused here.
+        Deployment::Testnet | Deployment::Live if !cfg.trades_on_an_exchange() => {
             return Err(RunError::NoExchangeGateway(
                 cfg.run.mode.name(),
                 "it needs [exchange] execution = \"exchange\" and endpoint = \"url\"",

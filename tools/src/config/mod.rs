@@ -32,6 +32,27 @@ pub enum Deployment {
     Live,
 }
 
+impl Endpoint {
+    /// The name as the config spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Simulator => "simulator",
+            Endpoint::Url => "url",
+            Endpoint::Direct => "direct",
+        }
+    }
+}
+
+impl Execution {
+    /// The name as the config spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Execution::Paper => "paper",
+            Execution::Exchange => "exchange",
+        }
+    }
+}
+
 impl Deployment {
     /// The name as the config spells it.
     pub fn name(self) -> &'static str {
@@ -505,6 +526,12 @@ impl AppConfig {
     /// uses exactly what the run used).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Orders go to an exchange at a URL (`execution = "exchange"`,
+    /// `endpoint = "url"`): what testnet and live need.
+    pub fn trades_on_an_exchange(&self) -> bool {
+        self.exchange.execution == Execution::Exchange && self.exchange.endpoint == Endpoint::Url
     }
 
     /// What the run trades on, for people: the market and how it arrives.

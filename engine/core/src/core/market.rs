@@ -49,7 +49,10 @@ impl Core {
         }
         let prices = self.symbols.iter().map(super::SymbolState::mark_or_mid);
         self.risk.on_time(t, prices);
-        self.signals.advance_liquidations(t);
+        // The liquidation windows move in whole seconds.
+        if t.0 / 1_000_000_000 != before.0 / 1_000_000_000 {
+            self.signals.advance_liquidations(t);
+        }
         self.expire_approvals(seq, out);
         self.replace_resting(seq, out);
     }

@@ -33,8 +33,6 @@ pub struct LiquidationFlow {
     /// The newest second the window has reached (0: none yet).
     second: u64,
     sums: [i128; 2],
-    /// Liquidations folded in since the journal began.
-    seen: u64,
 }
 
 impl LiquidationFlow {
@@ -44,7 +42,6 @@ impl LiquidationFlow {
             buckets: vec![[0; 2]; secs.max(1) as usize],
             second: 0,
             sums: [0; 2],
-            seen: 0,
         }
     }
 
@@ -81,7 +78,6 @@ impl LiquidationFlow {
         let i = (s % self.window()) as usize;
         self.buckets[i][k] += notional;
         self.sums[k] += notional;
-        self.seen += 1;
     }
 
     /// The window's sums (as of the last `advance` or `add`).
@@ -91,11 +87,6 @@ impl LiquidationFlow {
             longs: money(self.sums[0]),
             shorts: money(self.sums[1]),
         }
-    }
-
-    /// Liquidations folded in since the journal began.
-    pub fn seen(&self) -> u64 {
-        self.seen
     }
 }
 
@@ -140,7 +131,6 @@ mod tests {
         // A jump far beyond the window empties it at once.
         f.advance(at(10_000.0));
         assert_eq!(f.sums(), LiquidationSums::default());
-        assert_eq!(f.seen(), 4, "the late one is not folded in");
     }
 
     proptest::proptest! {
