@@ -161,19 +161,16 @@ impl Credentials {
 
     /// Loads credentials from an owner-only key file.
     pub fn from_file(path: &Path) -> Result<Credentials, CredentialError> {
-        let unreadable = |e: std::io::Error| CredentialError::Unreadable {
-            path: path.to_path_buf(),
-            reason: e.kind().to_string(),
-        };
-        let meta = std::fs::metadata(path).map_err(unreadable)?;
-        let mode = crate::os::permission_bits(&meta);
-        if crate::os::shared(mode) {
-            return Err(CredentialError::Shared {
+        let text = crate::os::read_owner_only(path).map_err(|e| match e {
+            crate::os::OwnerOnly::Unreadable(reason) => CredentialError::Unreadable {
+                path: path.to_path_buf(),
+                reason,
+            },
+            crate::os::OwnerOnly::Shared(mode) => CredentialError::Shared {
                 path: path.to_path_buf(),
                 mode,
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(unreadable)?;
+            },
+        })?;
         let (mut key, mut secret) = (None, None);
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();

@@ -18,6 +18,25 @@ pub fn shared(mode: u32) -> bool {
     mode & 0o077 != 0
 }
 
+/// Why a file that must be its owner's alone was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerOnly {
+    /// It cannot be read (the I/O error's kind, never its content).
+    Unreadable(String),
+    /// Group or others may use it: its permission bits.
+    Shared(u32),
+}
+
+/// The text of `path` if only its owner may read it (key files).
+pub fn read_owner_only(path: &std::path::Path) -> Result<String, OwnerOnly> {
+    let unreadable = |e: std::io::Error| OwnerOnly::Unreadable(e.kind().to_string());
+    let mode = permission_bits(&std::fs::metadata(path).map_err(unreadable)?);
+    if shared(mode) {
+        return Err(OwnerOnly::Shared(mode));
+    }
+    std::fs::read_to_string(path).map_err(unreadable)
+}
+
 /// `n` bytes from the kernel's random source (`/dev/urandom`): tokens and
 /// session ids, never the core (which uses no randomness).
 pub fn random_bytes(n: usize) -> std::io::Result<Vec<u8>> {

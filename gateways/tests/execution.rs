@@ -49,7 +49,8 @@ fn start_with(secret: &str) -> SimExchange {
     // Stream the whole capture at once: the book it leaves is the one
     // orders match against.
     cfg.speed = 0.0;
-    cfg.api = Some(keys(secret));
+    let (key, secret) = keys(secret);
+    cfg.add_key(key, secret);
     let sim = SimExchange::start(cfg).unwrap();
     let h = sim.handle();
     let t = Instant::now();

@@ -27,6 +27,7 @@ pub mod parquet_table;
 pub mod position;
 pub mod replay;
 pub mod run;
+pub mod sim_accounts;
 pub mod stage;
 pub mod store;
 pub mod strategies;

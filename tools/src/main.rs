@@ -127,6 +127,12 @@ enum Command {
         /// REST listen address.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9080")]
         rest: std::net::SocketAddr,
+        /// The accounts: an owner-only TOML file of `[[accounts]]` tables
+        /// (`api_key`, `api_secret` (HMAC or Ed25519 PEM), optional `balance`
+        /// and `leverage`; docs/simexchange.md). Without it, one account from
+        /// AUTOBOT_API_KEY/AUTOBOT_API_SECRET or AUTOBOT_KEY_FILE, if set.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
     },
     /// Write the seeded synthetic market as Binance public-data CSVs:
     /// `<SYMBOL>-bookTicker-synthetic.csv` and `<SYMBOL>-aggTrades-synthetic.csv`
@@ -769,12 +775,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             speed,
             ws,
             rest,
+            keys,
         } => cli::simexchange::simexchange(
             &config.unwrap_or_else(|| PathBuf::from("config/paper.toml")),
             capture,
             speed,
-            ws,
-            rest,
+            (ws, rest),
+            keys.as_deref(),
         ),
         Command::Run {
             config,

@@ -215,9 +215,11 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
             };
             let mut sim_cfg = SimConfig::loopback(source, s.instruments.to_vec());
             sim_cfg.speed = speed;
-            sim_cfg.api.clone_from(&s.sim_api);
             sim_cfg.due_prefix = s.opts.load;
             sim_cfg.account = s.cfg.simulated_account();
+            if let Some((key, secret)) = &s.sim_api {
+                sim_cfg.add_key(key.clone(), secret.clone());
+            }
             let sim = SimExchange::start(sim_cfg).map_err(RunError::Simulator)?;
             let (w, r) = (sim.ws_url(), sim.rest_url());
             (Some(sim), w, r)

@@ -63,6 +63,7 @@ mod market;
 mod matching;
 pub mod order;
 pub mod report;
+mod view;
 
 use std::collections::VecDeque;
 
@@ -77,6 +78,7 @@ use market::Market;
 pub use matching::{fee_of, taker_price};
 pub use order::{Order, OrderType, Refusal, Request, Tif, Trigger, WorkingType};
 pub use report::{Execution, Report, ReportBody};
+pub use view::{AccountView, SymbolView};
 
 /// Where reports go.
 pub type Reports = VecDeque<Report>;

@@ -32,10 +32,12 @@
 
 pub mod due;
 pub mod feed;
+mod public;
 mod rest;
+pub mod tape;
 pub mod venue;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -93,10 +95,13 @@ pub struct SimConfig {
     /// Ping every connection this often (the exchange pings too; a client
     /// must answer).
     pub ping_every: Duration,
-    /// The API key and secret it accepts; `None` refuses every signed
-    /// request (-2015), as an exchange does for an unknown key.
-    pub api: Option<(Hidden, Hidden)>,
-    /// The simulated account.
+    /// The accounts it keeps, each with the API key and secret it accepts
+    /// for it (several at once: a signed request trades the account its
+    /// key names). None: every signed request is refused (-2015), as an
+    /// exchange does for an unknown key.
+    pub accounts: Vec<SimAccount>,
+    /// The fills and margin rules of the market model that answers the
+    /// public endpoints when no account is configured.
     pub account: AccountConfig,
     /// Load generator: prefix every stream frame with its intended send
     /// time (`due::DUE_PREFIX_LEN` bytes: 20 digits of `clock::mono_now` ns
@@ -121,12 +126,35 @@ impl SimConfig {
             rest_bind: any,
             start_on_first_client: true,
             ping_every: Duration::from_secs(30),
-            api: None,
+            accounts: Vec::new(),
             account: AccountConfig::default(),
             due_prefix: false,
             lockstep: false,
         }
     }
+
+    /// Adds an account with this key pair and [`SimConfig::account`]'s
+    /// wallet and rules (set those first).
+    pub fn add_key(&mut self, api_key: Hidden, secret: Hidden) {
+        self.accounts.push(SimAccount {
+            api_key,
+            secret,
+            account: self.account.clone(),
+        });
+    }
+}
+
+/// One simulated account: the key pair a client signs with and the
+/// account's wallet, leverage and fills.
+#[derive(Clone, Debug)]
+pub struct SimAccount {
+    /// The API key (`X-MBX-APIKEY`).
+    pub api_key: Hidden,
+    /// The HMAC secret, or the Ed25519 private key (PEM) the client signs
+    /// with.
+    pub secret: Hidden,
+    /// Wallet, leverage, fees and margin rules.
+    pub account: AccountConfig,
 }
 
 /// Why the simulator could not start.
@@ -143,6 +171,20 @@ pub enum SimError {
     /// The capture could not be opened.
     #[error(transparent)]
     Feed(#[from] FeedError),
+    /// An account's secret is not an HMAC secret or an Ed25519 private key.
+    #[error("account {index}: the secret is not an HMAC secret or an Ed25519 private key (PEM)")]
+    BadKey {
+        /// The account's place in the list (from 1).
+        index: usize,
+    },
+    /// Two accounts have the same API key.
+    #[error("accounts {first} and {second} have the same API key")]
+    DuplicateKey {
+        /// The earlier account (from 1).
+        first: usize,
+        /// The later one.
+        second: usize,
+    },
 }
 
 /// Counters of a running simulator.
@@ -177,21 +219,35 @@ struct Client {
     streams: BTreeSet<String>,
 }
 
+/// A user-data stream connection: its listen key and account.
+struct UserStream {
+    key: String,
+    account: usize,
+    ws: WebSocket<TcpStream>,
+}
+
 struct Shared {
     clients: Mutex<Vec<Client>>,
-    /// User-data stream connections, by listen key.
-    users: Mutex<Vec<(String, WebSocket<TcpStream>)>>,
-    listen_keys: Mutex<BTreeSet<String>>,
+    /// User-data stream connections.
+    users: Mutex<Vec<UserStream>>,
+    /// Live listen keys and the account each belongs to.
+    listen_keys: Mutex<BTreeMap<String, usize>>,
     /// User-data connections are refused (fault injection).
     user_outage: AtomicBool,
-    signer: Option<Signer>,
-    /// The exchange model and its Binance-shaped account.
-    venue: Mutex<Venue>,
+    /// Each account's signer (the index is the account's).
+    signers: Vec<Signer>,
+    /// One exchange model per account, each following the one market
+    /// (an account's orders do not move another's book); the first also
+    /// answers the public endpoints. Never empty.
+    venues: Vec<Mutex<Venue>>,
     /// Added to the exchange clock (fault injection).
     clock_skew_ms: AtomicI64,
     /// Signed requests still to refuse with -1003 (fault injection).
     throttle: AtomicU64,
     instruments: Vec<Instrument>,
+    /// Hours between fundings (the next funding time before the model
+    /// announced one).
+    funding_interval_hours: u32,
     stop: AtomicBool,
     finished: AtomicBool,
     /// Feed stalled until this instant (fault injection).
@@ -203,6 +259,14 @@ struct Shared {
     /// Feed items still allowed in lockstep (`None`: not in lockstep).
     permits: Mutex<Option<u64>>,
     permit_given: Condvar,
+}
+
+/// The exchange clock: the host's, moved by the injected skew.
+fn now_ms(shared: &Shared) -> u64 {
+    let host = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    host.saturating_add_signed(shared.clock_skew_ms.load(Ordering::Acquire))
 }
 
 /// Locks, recovering the data if a holder panicked (the simulator keeps
@@ -277,11 +341,15 @@ impl SimHandle {
     /// (`Venue::print_trade`): moves the last price through a resting stop
     /// while no client is there to watch. `false` for an unknown symbol.
     pub fn print_trade(&self, symbol: &str, price: Price, qty: Qty) -> bool {
-        let (known, events) = {
-            let mut venue = lock(&self.shared.venue);
-            (venue.print_trade(symbol, price, qty), venue.take_events())
-        };
-        send_user(&self.shared, &events);
+        let mut known = false;
+        for (account, venue) in self.shared.venues.iter().enumerate() {
+            let events = {
+                let mut venue = lock(venue);
+                known = venue.print_trade(symbol, price, qty);
+                venue.take_events()
+            };
+            send_user(&self.shared, account, &events);
+        }
         known
     }
 
@@ -316,12 +384,12 @@ impl SimHandle {
     /// Expires every listen key: each user stream gets `listenKeyExpired`
     /// (with `E` as a string, as the exchange has sent it) and is closed.
     pub fn expire_listen_keys(&self) {
-        let now = rest::now_ms(&self.shared);
+        let now = now_ms(&self.shared);
         // Forgotten before anyone is told, so the key a client creates on
         // hearing of the expiry is not forgotten with them.
         lock(&self.shared.listen_keys).clear();
         let mut users = lock(&self.shared.users);
-        for (key, mut ws) in users.drain(..) {
+        for UserStream { key, mut ws, .. } in users.drain(..) {
             // Binance sends this event's `E` as a string.
             let text = serde_json::json!({"e": "listenKeyExpired", "E": now.to_string(), "listenKey": key})
                 .to_string();
@@ -338,15 +406,15 @@ impl SimHandle {
     pub fn user_outage(&self, on: bool) {
         self.shared.user_outage.store(on, Ordering::Release);
         if on {
-            for (_, ws) in lock(&self.shared.users).drain(..) {
-                let _ = ws.get_ref().shutdown(std::net::Shutdown::Both);
+            for u in lock(&self.shared.users).drain(..) {
+                let _ = u.ws.get_ref().shutdown(std::net::Shutdown::Both);
             }
         }
     }
 
-    /// Fills the account has made.
+    /// Fills the accounts have made.
     pub fn fills(&self) -> u64 {
-        lock(&self.shared.venue).fills
+        self.shared.venues.iter().map(|v| lock(v).fills).sum()
     }
 
     /// User-data stream connections open now.
@@ -380,14 +448,39 @@ impl SimExchange {
             SimSource::Capture(path) => Feed::Capture(CaptureFeed::open(path, only.clone())?),
         };
         let speed = cfg.speed;
-        let mut venue = Venue::new(&cfg.account, &cfg.instruments);
+        let mut signers = Vec::with_capacity(cfg.accounts.len());
+        for (i, a) in cfg.accounts.iter().enumerate() {
+            if let Some(first) = cfg.accounts[..i]
+                .iter()
+                .position(|b| b.api_key == a.api_key)
+            {
+                return Err(SimError::DuplicateKey {
+                    first: first + 1,
+                    second: i + 1,
+                });
+            }
+            let signer = Signer::try_from_parts(a.api_key.clone(), &a.secret)
+                .map_err(|_| SimError::BadKey { index: i + 1 })?;
+            signers.push(signer);
+        }
+        let models: Vec<&AccountConfig> = if cfg.accounts.is_empty() {
+            vec![&cfg.account]
+        } else {
+            cfg.accounts.iter().map(|a| &a.account).collect()
+        };
+        let mut venues: Vec<Venue> = models
+            .iter()
+            .map(|a| Venue::new(a, &cfg.instruments))
+            .collect();
         if let SimSource::Capture(path) = &cfg.source {
             // The first snapshot of each symbol is served before the stream
             // reaches it (see `venue`).
             let mut scan = CaptureFeed::open(path, only)?;
             while let Some(item) = scan.next_item()? {
                 if let ItemKind::Snapshot(sym) = item.kind {
-                    venue.hold_snapshot(&sym, item.text);
+                    for venue in &mut venues {
+                        venue.hold_snapshot(&sym, item.text.clone());
+                    }
                 }
             }
         }
@@ -411,16 +504,14 @@ impl SimExchange {
         let shared = Arc::new(Shared {
             clients: Mutex::new(Vec::new()),
             users: Mutex::new(Vec::new()),
-            listen_keys: Mutex::new(BTreeSet::new()),
+            listen_keys: Mutex::new(BTreeMap::new()),
             user_outage: AtomicBool::new(false),
-            signer: cfg
-                .api
-                .as_ref()
-                .map(|(k, s)| Signer::from_parts(k.clone(), s)),
-            venue: Mutex::new(venue),
+            signers,
+            venues: venues.into_iter().map(Mutex::new).collect(),
             clock_skew_ms: AtomicI64::new(0),
             throttle: AtomicU64::new(0),
             instruments: cfg.instruments.clone(),
+            funding_interval_hours: models[0].rules.funding_interval_hours,
             stop: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             stall_until: Mutex::new(None),
@@ -523,10 +614,10 @@ fn accept(listener: &TcpListener, shared: &Shared) {
         let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
             let path = req.uri().path_and_query().map_or("", |p| p.as_str());
             if let Some(key) = path.strip_prefix("/ws/")
-                && lock(&shared.listen_keys).contains(key)
+                && let Some(&account) = lock(&shared.listen_keys).get(key)
                 && !shared.user_outage.load(Ordering::Acquire)
             {
-                user = Some(key.to_string());
+                user = Some((key.to_string(), account));
                 return Ok(resp);
             }
             match requested_streams(path) {
@@ -547,8 +638,8 @@ fn accept(listener: &TcpListener, shared: &Shared) {
             continue;
         };
         shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-        if let Some(key) = user {
-            lock(&shared.users).push((key, ws));
+        if let Some((key, account)) = user {
+            lock(&shared.users).push(UserStream { key, account, ws });
             continue;
         }
         let Some(streams) = streams else { continue };
@@ -636,7 +727,11 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
         }
         shared.stats.items.fetch_add(1, Ordering::Relaxed);
         match &item.kind {
-            ItemKind::Snapshot(sym) => lock(&shared.venue).on_snapshot(sym, &item.text),
+            ItemKind::Snapshot(sym) => {
+                for venue in &shared.venues {
+                    lock(venue).on_snapshot(sym, &item.text);
+                }
+            }
             ItemKind::Stream(name) => {
                 track(shared, &item.text, item.due_ns);
                 let injected = std::mem::take(&mut *lock(&shared.inject));
@@ -710,25 +805,32 @@ fn take_permit(shared: &Shared) -> bool {
 /// exchange model, then sends the user-data events it caused. A message
 /// the venue refuses as implausible changes nothing.
 fn track(shared: &Shared, text: &str, due_ns: u64) {
-    let events = {
-        let mut venue = lock(&shared.venue);
-        if !venue.on_stream(text, due_ns) {
-            shared.stats.implausible.fetch_add(1, Ordering::Relaxed);
-        }
-        venue.take_events()
-    };
-    send_user(shared, &events);
+    // Each account's model parses the message itself: the same input
+    // gives every model the same book (a handful of accounts at most).
+    for (account, venue) in shared.venues.iter().enumerate() {
+        let events = {
+            let mut venue = lock(venue);
+            if !venue.on_stream(text, due_ns) && account == 0 {
+                shared.stats.implausible.fetch_add(1, Ordering::Relaxed);
+            }
+            venue.take_events()
+        };
+        send_user(shared, account, &events);
+    }
 }
 
-/// Writes user-data events to every user stream (one account).
-fn send_user(shared: &Shared, events: &[String]) {
+/// Writes `account`'s user-data events to its user streams.
+fn send_user(shared: &Shared, account: usize, events: &[String]) {
     if events.is_empty() {
         return;
     }
     let mut users = lock(&shared.users);
-    users.retain_mut(|(_, ws)| {
+    users.retain_mut(|u| {
+        if u.account != account {
+            return true;
+        }
         events.iter().all(|e| {
-            let ok = ws.send(Message::text(e.as_str())).is_ok();
+            let ok = u.ws.send(Message::text(e.as_str())).is_ok();
             if ok {
                 shared.stats.user_events.fetch_add(1, Ordering::Relaxed);
             }

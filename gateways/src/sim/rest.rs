@@ -4,17 +4,23 @@
 //! only), and the signed trading endpoints (conditional orders at the Algo
 //! Order API, as on Binance since 2025-12).
 //!
+//! Parameters come from the query string and, for POST, PUT and DELETE,
+//! from an `application/x-www-form-urlencoded` body as well (a parameter in
+//! both: the query string's), values percent-decoded.
+//!
 //! A signed request is checked in Binance's order: the API key (-2015,
-//! HTTP 401), then `timestamp` against the exchange clock — older than
-//! `recvWindow` or more than 1 s ahead is -1021 — then the signature over
-//! everything before `&signature=` (-1022).
+//! HTTP 401) names the account, then `timestamp` against the exchange
+//! clock — older than `recvWindow` or more than 1 s ahead is -1021 — then
+//! the signature (-1022) over the query string and the body concatenated,
+//! as sent, without the `signature` parameter.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::venue::Refusal;
-use super::{Shared, lock, send_user};
+use super::{Shared, lock, now_ms, send_user};
 
 /// Request weight of each endpoint (Binance's figures for `limit` ≤ 1000).
 fn weight(path: &str, limit: usize, has_symbol: bool) -> u32 {
@@ -48,20 +54,65 @@ impl Weight {
     }
 }
 
-/// The exchange clock: the host's, moved by the injected skew.
-pub(super) fn now_ms(shared: &Shared) -> u64 {
-    let host = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    host.saturating_add_signed(shared.clock_skew_ms.load(Ordering::Acquire))
-}
-
 fn query<'a>(url: &'a str, key: &str) -> Option<&'a str> {
     let (_, q) = url.split_once('?')?;
     q.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
         (k == key).then_some(v)
     })
+}
+
+/// Largest request body read (Binance's batch orders stay far below).
+const MAX_BODY: u64 = 64 * 1024;
+
+/// `a=1&b=2` into decoded pairs; a name given twice keeps its first value.
+fn decode_params(text: &str, into: &mut BTreeMap<String, String>) {
+    let decode = |s: &str| {
+        let plus = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&plus)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    for kv in text.split('&').filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        into.entry(decode(k)).or_insert_with(|| decode(v));
+    }
+}
+
+/// A request's parameters: the query string's, then the body's (the query
+/// string wins a name given in both, as on Binance).
+fn params_of(query: &str, body: &str) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::new();
+    decode_params(query, &mut params);
+    decode_params(body, &mut params);
+    params
+}
+
+/// The parameters as the venue reads them.
+fn borrowed(params: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
+    params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// What a signed request's signature covers and the signature: the query
+/// string and the body concatenated as sent (Binance's `totalParams`),
+/// the `signature` parameter (the last of the part that carries it) left
+/// out. `None` without a signature.
+pub(super) fn signed_payload<'a>(query: &'a str, body: &'a str) -> Option<(String, &'a str)> {
+    use crate::binance::sign::split_signature;
+    let alone = |part: &'a str| part.strip_prefix("signature=").filter(|s| !s.contains('&'));
+    if let Some((p, sig)) = split_signature(body) {
+        return Some((format!("{query}{p}"), sig));
+    }
+    if let Some(sig) = alone(body) {
+        return Some((query.to_string(), sig));
+    }
+    if let Some((p, sig)) = split_signature(query) {
+        return Some((format!("{p}{body}"), sig));
+    }
+    alone(query).map(|sig| (body.to_string(), sig))
 }
 
 fn error(code: i32, msg: &str) -> String {
@@ -95,7 +146,7 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
         window: Instant::now(),
         used: 0,
     };
-    for rq in server.incoming_requests() {
+    for mut rq in server.incoming_requests() {
         if shared.stop.load(Ordering::Acquire) {
             return;
         }
@@ -109,17 +160,36 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
             .iter()
             .find(|h| h.field.equiv("X-MBX-APIKEY"))
             .map(|h| h.value.as_str().to_string());
+        let mut body = String::new();
+        if *rq.method() != tiny_http::Method::Get {
+            // A body that is not text reads as no parameters.
+            let _ = rq.as_reader().take(MAX_BODY).read_to_string(&mut body);
+        }
+        let call = Call {
+            method: rq.method().clone(),
+            path: &path,
+            query: url.split_once('?').map_or("", |(_, q)| q),
+            body: &body,
+            api_key: api_key.as_deref(),
+        };
         let answer: Answer = match rq.method() {
-            tiny_http::Method::Get if !is_signed(&path) => route(&path, &url, limit, shared).into(),
+            tiny_http::Method::Get if !is_signed(&path) => {
+                let params = params_of(call.query, "");
+                match super::public::route(&path, &params, shared) {
+                    Some(Ok(body)) => (200, body).into(),
+                    Some(Err(r)) => refusal(r).into(),
+                    None => (404, error(-1000, "unknown endpoint")).into(),
+                }
+            }
             tiny_http::Method::Post | tiny_http::Method::Put | tiny_http::Method::Delete
                 if path == "/fapi/v1/listenKey" =>
             {
-                listen_key(rq.method(), &url, api_key.as_deref(), shared).into()
+                listen_key(&call, shared).into()
             }
-            m if is_signed(&path) => signed(m, &path, &url, api_key.as_deref(), shared),
+            _ if is_signed(&path) => signed(&call, shared),
             _ => (405, error(-1000, "method not supported by the simulator")).into(),
         };
-        let has_symbol = query(&url, "symbol").is_some();
+        let has_symbol = params_of(call.query, call.body).contains_key("symbol");
         let used = used_weight.add(weight(&path, limit, has_symbol));
         shared.stats.rest_requests.fetch_add(1, Ordering::Relaxed);
         let mut resp =
@@ -140,75 +210,6 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
     }
 }
 
-fn route(path: &str, url: &str, limit: usize, shared: &Shared) -> (u16, String) {
-    match path {
-        "/fapi/v1/ping" => (200, "{}".into()),
-        "/fapi/v1/time" => (
-            200,
-            serde_json::json!({"serverTime": now_ms(shared)}).to_string(),
-        ),
-        "/fapi/v1/exchangeInfo" => (200, exchange_info(shared)),
-        "/fapi/v1/depth" => {
-            let Some(sym) = query(url, "symbol") else {
-                return (
-                    400,
-                    error(
-                        -1102,
-                        "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-                    ),
-                );
-            };
-            if !(5..=1000).contains(&limit) {
-                return (
-                    400,
-                    error(-1100, "Illegal characters found in parameter 'limit'."),
-                );
-            }
-            match lock(&shared.venue).depth_json(sym, limit) {
-                Err(r) => refusal(r),
-                Ok(Some(s)) => (200, s),
-                Ok(None) => (
-                    503,
-                    error(-1007, "Timeout waiting for response from backend server."),
-                ),
-            }
-        }
-        _ => (404, error(-1000, "unknown endpoint")),
-    }
-}
-
-fn exchange_info(shared: &Shared) -> String {
-    use serde_json::json;
-    let symbols: Vec<serde_json::Value> = shared
-        .instruments
-        .iter()
-        .map(|i| {
-            json!({
-                "symbol": i.name.as_str(), "pair": i.name.as_str(),
-                "contractType": "PERPETUAL", "status": "TRADING",
-                "quoteAsset": "USDT", "marginAsset": "USDT",
-                "filters": [
-                    {"filterType": "PRICE_FILTER", "tickSize": i.tick_size,
-                     "minPrice": i.tick_size, "maxPrice": "10000000"},
-                    {"filterType": "LOT_SIZE", "stepSize": i.step_size,
-                     "minQty": i.min_qty, "maxQty": i.max_qty},
-                    {"filterType": "MARKET_LOT_SIZE", "stepSize": i.step_size,
-                     "minQty": i.min_qty, "maxQty": i.max_market_qty},
-                    {"filterType": "MIN_NOTIONAL", "notional": i.min_notional},
-                ],
-            })
-        })
-        .collect();
-    json!({
-        "timezone": "UTC",
-        "serverTime": now_ms(shared),
-        "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
-                        "intervalNum": 1, "limit": 2400}],
-        "symbols": symbols,
-    })
-    .to_string()
-}
-
 fn is_signed(path: &str) -> bool {
     matches!(
         path,
@@ -216,44 +217,74 @@ fn is_signed(path: &str) -> bool {
             | "/fapi/v1/algoOrder"
             | "/fapi/v1/openAlgoOrders"
             | "/fapi/v1/openOrders"
+            | "/fapi/v1/allOpenOrders"
+            | "/fapi/v1/allOrders"
             | "/fapi/v1/userTrades"
+            | "/fapi/v2/positionRisk"
             | "/fapi/v3/positionRisk"
             | "/fapi/v1/leverageBracket"
+            | "/fapi/v1/leverage"
+            | "/fapi/v1/marginType"
+            | "/fapi/v1/commissionRate"
+            | "/fapi/v1/symbolConfig"
+            | "/fapi/v1/positionSide/dual"
+            | "/fapi/v1/multiAssetsMargin"
+            | "/fapi/v2/account"
             | "/fapi/v3/account"
+            | "/fapi/v2/balance"
+            | "/fapi/v3/balance"
+            | "/sapi/v1/capital/config/getall"
     )
 }
 
-/// `/fapi/v1/listenKey`: POST creates (or returns the live key), PUT
-/// keeps alive, DELETE closes.
-fn listen_key(
-    method: &tiny_http::Method,
-    url: &str,
-    api_key: Option<&str>,
-    shared: &Shared,
-) -> (u16, String) {
-    if !key_ok(api_key, shared) {
+/// One REST request as the handlers read it.
+struct Call<'a> {
+    method: tiny_http::Method,
+    path: &'a str,
+    /// The query string as sent (no `?`).
+    query: &'a str,
+    /// The form body as sent (empty for GET).
+    body: &'a str,
+    /// `X-MBX-APIKEY`.
+    api_key: Option<&'a str>,
+}
+
+/// `/fapi/v1/listenKey`: POST creates (or returns the account's live
+/// key), PUT keeps alive, DELETE closes. A key is its account's: a user
+/// stream on it carries that account's events.
+fn listen_key(call: &Call<'_>, shared: &Shared) -> (u16, String) {
+    let Some(account) = account_of(call.api_key, shared) else {
         shared.stats.auth_refused.fetch_add(1, Ordering::Relaxed);
         return refusal(BAD_KEY);
-    }
+    };
+    let params = params_of(call.query, call.body);
+    let given = params.get("listenKey").map(String::as_str);
     let mut keys = lock(&shared.listen_keys);
-    match method {
+    match call.method {
         tiny_http::Method::Post => {
-            let key = keys.iter().next().cloned().unwrap_or_else(|| {
-                // Unique per simulator run and per expiry.
+            let live = keys
+                .iter()
+                .find_map(|(k, a)| (*a == account).then(|| k.clone()));
+            let key = live.unwrap_or_else(|| {
+                // Unique per simulator run, account and expiry.
                 let n = shared.stats.rest_requests.load(Ordering::Relaxed);
-                format!("simkey{:016x}{n:08x}", now_ms(shared))
+                format!("simkey{:016x}{n:08x}{account:04x}", now_ms(shared))
             });
-            keys.insert(key.clone());
+            keys.insert(key.clone(), account);
             (200, serde_json::json!({"listenKey": key}).to_string())
         }
-        tiny_http::Method::Put => match query(url, "listenKey") {
-            Some(k) if keys.contains(k) => (200, "{}".into()),
-            _ => (400, error(-1125, "This listenKey does not exist.")),
-        },
-        _ => {
-            if let Some(k) = query(url, "listenKey") {
-                keys.remove(k);
+        tiny_http::Method::Put => {
+            let live = keys
+                .iter()
+                .any(|(k, a)| *a == account && given.is_none_or(|g| g == k));
+            if live {
+                (200, "{}".into())
+            } else {
+                (400, error(-1125, "This listenKey does not exist."))
             }
+        }
+        _ => {
+            keys.retain(|k, a| *a != account || given.is_some_and(|g| g != k));
             (200, "{}".into())
         }
     }
@@ -265,21 +296,18 @@ const BAD_KEY: Refusal = (
     "Invalid API-key, IP, or permissions for action.",
 );
 
-fn key_ok(api_key: Option<&str>, shared: &Shared) -> bool {
-    match (&shared.signer, api_key) {
-        (Some(s), Some(k)) => s.api_key().expose() == k,
-        _ => false,
-    }
+/// The account whose API key this is.
+fn account_of(api_key: Option<&str>, shared: &Shared) -> Option<usize> {
+    let k = api_key?;
+    shared
+        .signers
+        .iter()
+        .position(|s| s.api_key().expose() == k)
 }
 
 /// Checks a signed request, then serves it.
-fn signed(
-    method: &tiny_http::Method,
-    path: &str,
-    url: &str,
-    api_key: Option<&str>,
-    shared: &Shared,
-) -> Answer {
+fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
+    let (method, path) = (&call.method, call.path);
     if shared
         .throttle
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
@@ -295,16 +323,16 @@ fn signed(
             retry_after: Some(1),
         };
     }
-    let checked = check_signature(url, api_key, shared);
-    let params = match checked {
+    let (account, owned) = match check_signature(call, shared) {
         Ok(p) => p,
         Err(r) => {
             shared.stats.auth_refused.fetch_add(1, Ordering::Relaxed);
             return refusal(r).into();
         }
     };
+    let params = borrowed(&owned);
     let symbol = params.get("symbol").copied().unwrap_or_default();
-    let mut venue = lock(&shared.venue);
+    let mut venue = lock(&shared.venues[account]);
     // An order is named by our client id or by the exchange's id.
     let by_order_id = params
         .get("orderId")
@@ -338,48 +366,74 @@ fn signed(
         (tiny_http::Method::Delete, "/fapi/v1/algoOrder") => venue.cancel_algo(&params),
         (tiny_http::Method::Get, "/fapi/v1/algoOrder") => venue.query_algo(&params),
         (tiny_http::Method::Get, "/fapi/v1/openAlgoOrders") => Ok(venue.open_algo_orders()),
-        (tiny_http::Method::Get, "/fapi/v1/userTrades") => {
-            match params.get("orderId").and_then(|o| o.parse().ok()) {
-                Some(order) => Ok(venue.user_trades(symbol, order)),
-                None => Err((400, -1102, "The simulator needs orderId for userTrades.")),
-            }
+        (tiny_http::Method::Get, "/fapi/v1/userTrades") => venue.user_trades(&params),
+        (tiny_http::Method::Get, "/fapi/v1/allOrders") => venue.all_orders(&params),
+        (tiny_http::Method::Delete, "/fapi/v1/allOpenOrders") => venue.cancel_all(symbol),
+        (tiny_http::Method::Get, "/fapi/v3/positionRisk" | "/fapi/v2/positionRisk") => {
+            venue.positions_json(params.get("symbol").copied())
         }
-        (tiny_http::Method::Get, "/fapi/v3/positionRisk") => Ok(venue.positions_json()),
         (tiny_http::Method::Get, "/fapi/v1/leverageBracket") => {
             venue.leverage_brackets(params.get("symbol").copied())
         }
-        (tiny_http::Method::Get, "/fapi/v3/account") => Ok(venue.account_json()),
+        (tiny_http::Method::Get, "/fapi/v3/account" | "/fapi/v2/account") => {
+            Ok(venue.account_json())
+        }
+        (tiny_http::Method::Get, "/fapi/v3/balance" | "/fapi/v2/balance") => {
+            Ok(venue.balance_json())
+        }
+        (tiny_http::Method::Post, "/fapi/v1/leverage") => {
+            venue.set_leverage(symbol, params.get("leverage").copied())
+        }
+        (tiny_http::Method::Post, "/fapi/v1/marginType") => {
+            venue.set_margin_type(symbol, params.get("marginType").copied())
+        }
+        (tiny_http::Method::Get, "/fapi/v1/commissionRate") => venue.commission_rate(symbol),
+        (tiny_http::Method::Get, "/fapi/v1/symbolConfig") => {
+            venue.symbol_config(params.get("symbol").copied())
+        }
+        (tiny_http::Method::Get, "/fapi/v1/positionSide/dual") => {
+            Ok(r#"{"dualSidePosition":false}"#.to_string())
+        }
+        (tiny_http::Method::Post, "/fapi/v1/positionSide/dual") => {
+            match params.get("dualSidePosition").copied() {
+                Some("false") => Err((400, -4059, "No need to change position side.")),
+                Some("true") => Err((400, -4068, "The simulator keeps one-way mode only.")),
+                _ => Err((
+                    400,
+                    -1102,
+                    "Mandatory parameter 'dualSidePosition' was not sent, was empty/null, or malformed.",
+                )),
+            }
+        }
+        (tiny_http::Method::Get, "/fapi/v1/multiAssetsMargin") => {
+            Ok(r#"{"multiAssetsMargin":false}"#.to_string())
+        }
+        // ccxt asks the spot wallet's coins when it loads markets with a
+        // key: a futures-only exchange has none to list.
+        (tiny_http::Method::Get, "/sapi/v1/capital/config/getall") => Ok("[]".to_string()),
         _ => Err((405, -1000, "method not supported by the simulator")),
     };
     let events = venue.take_events();
     drop(venue);
-    send_user(shared, &events);
+    send_user(shared, account, &events);
     match result {
         Ok(body) => (200, body).into(),
         Err(r) => refusal(r).into(),
     }
 }
 
-/// The parameters of a signed request whose key, timestamp and signature
-/// hold.
-fn check_signature<'u>(
-    url: &'u str,
-    api_key: Option<&str>,
+/// The account and the parameters of a signed request whose key,
+/// timestamp and signature hold.
+fn check_signature(
+    call: &Call<'_>,
     shared: &Shared,
-) -> Result<BTreeMap<&'u str, &'u str>, Refusal> {
+) -> Result<(usize, BTreeMap<String, String>), Refusal> {
     const BAD_SIGNATURE: Refusal = (400, -1022, "Signature for this request is not valid.");
-    if !key_ok(api_key, shared) {
-        return Err(BAD_KEY);
-    }
-    let Some(signer) = &shared.signer else {
-        return Err(BAD_KEY);
-    };
-    let q = url.split_once('?').map_or("", |(_, q)| q);
-    let (payload, sig) = crate::binance::sign::split_signature(q).ok_or(BAD_SIGNATURE)?;
-    let params: BTreeMap<&str, &str> = payload
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
+    let account = account_of(call.api_key, shared).ok_or(BAD_KEY)?;
+    let signer = &shared.signers[account];
+    let (payload, sig) = signed_payload(call.query, call.body).ok_or(BAD_SIGNATURE)?;
+    let mut params = params_of(call.query, call.body);
+    params.remove("signature");
     let ts: u64 = params
         .get("timestamp")
         .and_then(|t| t.parse().ok())
@@ -404,5 +458,54 @@ fn check_signature<'u>(
     if !signer.verify(payload.as_bytes(), sig) {
         return Err(BAD_SIGNATURE);
     }
-    Ok(params)
+    Ok((account, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binance::sign::Signer;
+    use crate::credentials::Hidden;
+
+    /// Binance's worked example of a signature over a query string and a
+    /// body together (the REST API's SIGNED endpoint examples, "mixed query
+    /// string and request body"): the two are concatenated as sent.
+    #[test]
+    fn the_signature_covers_the_query_and_the_body_concatenated() {
+        let secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+        let signer = Signer::from_parts(Hidden::new("k".into()), &Hidden::new(secret.into()));
+        let sig = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77";
+        let query = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC";
+        let body =
+            format!("quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559&signature={sig}");
+        let (payload, got) = signed_payload(query, &body).unwrap();
+        assert_eq!(got, sig);
+        assert!(signer.verify(payload.as_bytes(), got));
+        // All in the body (ccxt's POST), all in the query (GET), or the
+        // signature alone in the query after a signed body.
+        let all = format!("{query}&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559");
+        let mut signed = all.clone();
+        signer.sign(&mut signed);
+        for (q, b) in [("", signed.as_str()), (signed.as_str(), "")] {
+            let (payload, got) = signed_payload(q, b).unwrap();
+            assert_eq!(payload, all);
+            assert!(signer.verify(payload.as_bytes(), got));
+        }
+        let tail = signed.rsplit_once('&').unwrap().1;
+        let (payload, _) = signed_payload(tail, &all).unwrap();
+        assert_eq!(payload, all);
+        assert_eq!(signed_payload("a=1", "b=2"), None, "no signature");
+    }
+
+    #[test]
+    fn parameters_come_decoded_from_both_parts_and_the_query_wins() {
+        let p = params_of(
+            "symbol=BTCUSDT&newClientOrderId=x%2Dab%3A1",
+            "symbol=ETHUSDT&note=a+b&price=100.5",
+        );
+        assert_eq!(p["symbol"], "BTCUSDT");
+        assert_eq!(p["newClientOrderId"], "x-ab:1");
+        assert_eq!(p["note"], "a b");
+        assert_eq!(p["price"], "100.5");
+    }
 }

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use autobot_engine::event::{InputBody, InputEvent, OrderStatus};
 use autobot_engine::plausible::{Candidate, FeedClock};
 use autobot_engine::types::{
-    Brackets, ClientOrderId, Instrument, Money, MonoNanos, Price, Qty, Rounding, Side, SymbolId,
+    Brackets, ClientOrderId, Instrument, Money, MonoNanos, Price, Qty, Side, SymbolId,
 };
 use autobot_exchange::{
     AccountRules, Exchange, Execution, FillConfig, Order, OrderType, ReportBody, Reports, Request,
@@ -204,6 +204,10 @@ pub struct Venue {
     triggered: BTreeSet<ClientOrderId>,
     /// Maintenance brackets by instrument (`/fapi/v1/leverageBracket`).
     brackets: Vec<Brackets>,
+    /// Recent trades and candles of the streamed market.
+    tape: super::tape::Tape,
+    /// When each order was placed (exchange ms), by exchange id.
+    placed_at: BTreeMap<u64, u64>,
     /// Fills made.
     pub fills: u64,
 }
@@ -229,6 +233,8 @@ impl Venue {
             algo: BTreeSet::new(),
             triggered: BTreeSet::new(),
             brackets: cfg.brackets.clone(),
+            tape: super::tape::Tape::new(names.len()),
+            placed_at: BTreeMap::new(),
             fills: 0,
         }
     }
@@ -236,6 +242,16 @@ impl Venue {
     /// The symbol named `name`.
     pub fn symbol(&self, name: &str) -> Option<SymbolId> {
         self.symbols.id(name)
+    }
+
+    /// The exchange model.
+    pub fn model(&self) -> &Exchange {
+        &self.model
+    }
+
+    /// The streamed market's recent trades and candles.
+    pub fn tape(&self) -> &super::tape::Tape {
+        &self.tape
     }
 
     fn name(&self, sym: SymbolId) -> &str {
@@ -338,6 +354,10 @@ impl Venue {
             // exchange charges), as in a backtest.
             while self.model.advance(ev.header.exchange, &mut self.out) {}
             self.model.on_market(&ev, &mut self.out);
+            if let InputBody::AggTrade(t) = &ev.body {
+                let ms = ev.header.exchange.0 / 1_000_000;
+                self.tape.on_trade(usize::from(ev.header.symbol.0), ms, t);
+            }
         }
         self.parsed.clear();
         self.render();
@@ -406,7 +426,7 @@ impl Venue {
             return Err(NOT_HERE);
         }
         let (order, id) = self.submit(p, false)?;
-        Ok(self.order_json(&order, id, OrderStatus::Accepted, Qty::ZERO))
+        Ok(self.placed_json(&order, id, params.get("newOrderRespType").copied()))
     }
 
     /// Places `p` in the model (`conditional`: as an algo order); the order
@@ -460,6 +480,7 @@ impl Venue {
             }
             _ => 0,
         };
+        self.placed_at.insert(id, self.now_ms());
         self.render();
         Ok((order, id))
     }
@@ -533,38 +554,6 @@ impl Venue {
         Value::Array(list).to_string()
     }
 
-    /// `GET /fapi/v1/userTrades?orderId=`: the order's fills, oldest first.
-    pub fn user_trades(&self, symbol: &str, order_id: u64) -> String {
-        let sym = self.symbol(symbol);
-        let list: Vec<Value> = self
-            .trades
-            .iter()
-            .filter(|t| Some(t.symbol) == sym && t.order_id == order_id)
-            .map(|t| {
-                let quote =
-                    Money::notional(t.price, t.qty, Rounding::HalfEven).unwrap_or(Money::ZERO);
-                json!({"buyer": t.side == Side::Buy, "commission": t.fee.to_string(),
-                       "commissionAsset": "USDT", "id": t.id, "maker": t.maker,
-                       "orderId": t.order_id, "price": t.price.to_string(),
-                       "qty": t.qty.to_string(), "quoteQty": quote.to_string(),
-                       "realizedPnl": t.realized.to_string(), "side": side_name(t.side),
-                       "positionSide": "BOTH", "symbol": self.name(t.symbol), "time": t.time_ms})
-            })
-            .collect();
-        Value::Array(list).to_string()
-    }
-
-    fn positions(&self) -> Vec<Value> {
-        (0..self.model.instruments().len())
-            .map(|i| {
-                let sym = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
-                let (qty, entry) = self.model.position(sym);
-                json!({"symbol": self.name(sym), "positionSide": "BOTH",
-                       "positionAmt": qty.to_string(), "entryPrice": entry.to_string()})
-            })
-            .collect()
-    }
-
     /// `GET /fapi/v1/leverageBracket` (of `symbol`, or all): the account's
     /// maintenance brackets as Binance gives them (numbers, not strings);
     /// a symbol with none configured lists none.
@@ -601,20 +590,6 @@ impl Venue {
             })
             .collect();
         Ok(Value::Array(list).to_string())
-    }
-
-    /// `GET /fapi/v3/positionRisk`.
-    pub fn positions_json(&self) -> String {
-        Value::Array(self.positions()).to_string()
-    }
-
-    /// `GET /fapi/v3/account` (the fields the engine reads).
-    pub fn account_json(&self) -> String {
-        let w = self.model.wallet().to_string();
-        json!({"totalWalletBalance": w, "availableBalance": w,
-               "assets": [{"asset": "USDT", "walletBalance": w}],
-               "positions": self.positions()})
-        .to_string()
     }
 
     /// Turns the model's reports into user-data events and records.
@@ -738,7 +713,15 @@ impl Venue {
     fn order_value(&self, o: &Order, id: u64, status: OrderStatus, filled: Qty) -> Value {
         let k = usize::try_from(o.client.0).unwrap_or(usize::MAX);
         let trigger = o.kind.trigger();
+        let (avg, quote) = self.fills_of(id);
         json!({"orderId": id, "symbol": self.name(o.symbol), "status": status_name(status),
+               "avgPrice": avg.to_string(), "cumQuote": quote.to_string(),
+               "time": self.placed_ms(id), "priceProtect": false, "priceMatch": "NONE",
+               "selfTradePreventionMode": "EXPIRE_TAKER", "goodTillDate": 0,
+               "workingType": match trigger.map(|t| t.working) {
+                   Some(WorkingType::Mark) => "MARK_PRICE",
+                   _ => "CONTRACT_PRICE",
+               },
                "clientOrderId": self.names.get(k).cloned().unwrap_or_default(),
                "price": o.price.to_string(), "origQty": o.qty.to_string(),
                "executedQty": filled.to_string(), "side": side_name(o.side),
@@ -788,6 +771,9 @@ fn status_name(s: OrderStatus) -> &'static str {
 
 #[path = "venue_algo.rs"]
 mod algo;
+
+#[path = "venue_account.rs"]
+mod account;
 
 #[cfg(test)]
 #[path = "venue_tests.rs"]

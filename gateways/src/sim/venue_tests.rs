@@ -104,7 +104,11 @@ fn a_market_order_walks_the_levels_acknowledges_first_and_pays_taker_fees() {
         v.account_json()
             .contains(r#""totalWalletBalance":"99999.9184""#)
     );
-    assert!(v.positions_json().contains(r#""entryPrice":"102""#));
+    assert!(
+        v.positions_json(None)
+            .unwrap()
+            .contains(r#""entryPrice":"102""#)
+    );
 }
 
 #[test]
@@ -158,7 +162,13 @@ fn a_crossing_limit_takes_then_rests_and_can_be_cancelled() {
             .unwrap()
             .contains(r#""executedQty":"0.5""#)
     );
-    let trades = v.user_trades("BTCUSDT", 1);
+    let trades = v
+        .user_trades(
+            &[("symbol", "BTCUSDT"), ("orderId", "1")]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
     assert!(
         trades.contains(r#""qty":"0.5""#) && trades.contains(r#""price":"101""#),
         "{trades}"
@@ -195,9 +205,11 @@ fn reduce_only_margin_and_duplicates_are_enforced() {
     v.place(&params(&reduce)).unwrap();
     // Cut to the 0.5 held: never a flip.
     assert!(
-        v.positions_json().contains(r#""positionAmt":"0""#),
+        v.positions_json(None)
+            .unwrap()
+            .contains(r#""positionAmt":"0""#),
         "{}",
-        v.positions_json()
+        v.positions_json(None).unwrap()
     );
     assert_eq!(
         v.place(&params(&market("BUY", "100000", "ab4")))
@@ -261,12 +273,27 @@ fn a_stop_market_close_position_is_an_algo_order_that_triggers_on_the_contract_p
     assert_eq!(k[2], ("ORDER_TRADE_UPDATE".into(), "FILLED".into()));
     assert_eq!(k[3], ("ALGO_UPDATE".into(), "FINISHED".into()));
     assert!(ev[2].contains(r#""c":"ab2""#) && ev[2].contains(r#""ot":"STOP_MARKET""#));
-    assert!(v.positions_json().contains(r#""positionAmt":"0""#));
+    assert!(
+        v.positions_json(None)
+            .unwrap()
+            .contains(r#""positionAmt":"0""#)
+    );
     let q: Value =
         serde_json::from_str(&v.query_algo(&params(&[("clientAlgoId", "ab2")])).unwrap()).unwrap();
     assert_eq!(q["algoStatus"], "FINISHED");
     let actual: u64 = q["actualOrderId"].as_str().unwrap().parse().unwrap();
-    assert!(v.user_trades("BTCUSDT", actual).contains(r#""qty":"0.5""#));
+    assert!(
+        v.user_trades(
+            &[
+                ("symbol", "BTCUSDT"),
+                ("orderId", actual.to_string().as_str())
+            ]
+            .into_iter()
+            .collect()
+        )
+        .unwrap()
+        .contains(r#""qty":"0.5""#)
+    );
     assert_eq!(v.open_algo_orders(), "[]");
 }
 

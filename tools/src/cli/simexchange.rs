@@ -12,8 +12,8 @@ pub fn simexchange(
     config: &std::path::Path,
     capture: Option<PathBuf>,
     speed: f64,
-    ws: std::net::SocketAddr,
-    rest: std::net::SocketAddr,
+    (ws, rest): (std::net::SocketAddr, std::net::SocketAddr),
+    keys: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
     anyhow::ensure!(
@@ -32,10 +32,24 @@ pub fn simexchange(
     };
     let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
     sim_cfg.speed = speed;
+    // A capture waits for its first client (so it misses nothing); the
+    // synthetic market runs from the start, as an exchange does.
+    sim_cfg.start_on_first_client = is_capture;
     sim_cfg.ws_bind = ws;
     sim_cfg.rest_bind = rest;
     sim_cfg.account = cfg.simulated_account();
+    sim_cfg.accounts =
+        autobot_tools::sim_accounts::load(keys, &sim_cfg.account, |v| std::env::var(v).ok())?;
+    let accounts = sim_cfg.accounts.len();
     let sim = SimExchange::start(sim_cfg)?;
+    if accounts == 0 {
+        eprintln!(
+            "simexchange: no accounts (--keys FILE, or AUTOBOT_API_KEY and AUTOBOT_API_SECRET): \
+             signed requests are refused (-2015)"
+        );
+    } else {
+        eprintln!("simexchange: {accounts} account(s)");
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))

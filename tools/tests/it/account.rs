@@ -69,9 +69,10 @@ fn account_sim_with(brackets: Vec<autobot_engine::types::Brackets>) -> SimExchan
         },
         probe.core().instruments[..1].to_vec(),
     );
-    sim_cfg.api = Some(keys());
     sim_cfg.start_on_first_client = false;
     sim_cfg.account.brackets = brackets;
+    let (key, secret) = keys();
+    sim_cfg.add_key(key, secret);
     SimExchange::start(sim_cfg).unwrap()
 }
 

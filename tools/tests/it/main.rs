@@ -11,6 +11,7 @@ mod advisor;
 mod analyze;
 mod backtest;
 mod cli;
+mod clients;
 mod config;
 mod control;
 mod dashboard;

@@ -93,8 +93,8 @@ impl Venue {
         sim_cfg.speed = 0.0;
         sim_cfg.lockstep = true;
         sim_cfg.ping_every = std::time::Duration::from_secs(3600);
-        sim_cfg.api = Some((Hidden::new(key.clone()), Hidden::new(secret.clone())));
         sim_cfg.account = cfg.simulated_account();
+        sim_cfg.add_key(Hidden::new(key.clone()), Hidden::new(secret.clone()));
         let sim = SimExchange::start(sim_cfg).unwrap();
         let names: Vec<String> = core
             .instruments

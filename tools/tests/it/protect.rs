@@ -44,7 +44,7 @@ fn sim() -> SimExchange {
         },
         probe.core().instruments[..1].to_vec(),
     );
-    cfg.api = Some((Hidden::new(KEY.into()), Hidden::new(SECRET.into())));
+    cfg.add_key(Hidden::new(KEY.into()), Hidden::new(SECRET.into()));
     cfg.start_on_first_client = false;
     SimExchange::start(cfg).unwrap()
 }

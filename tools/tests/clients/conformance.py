@@ -1,0 +1,244 @@
+"""Conformance of `autobot simexchange` with real Binance USD-M clients.
+
+Runs ccxt's `binanceusdm` and Binance's official `binance-futures-connector`
+against a simulator on loopback and checks the values they get back, not
+just that no error was raised. Started by tools/tests/it/clients.rs, which
+installs the pinned clients into a virtual environment and starts the
+simulator with two accounts (keys file): alice (25000 USDT, leverage 10)
+and bob (the config's 10000 USDT).
+
+    python conformance.py REST_URL
+
+Prints one line per case; exits non-zero on the first failure.
+"""
+
+import sys
+import time
+
+import ccxt
+from binance.um_futures import UMFutures
+from binance.error import ClientError
+
+REST = sys.argv[1]
+SYMBOL = "BTC/USDT:USDT"
+
+
+def ccxt_client(key, secret):
+    ex = ccxt.binanceusdm({
+        "apiKey": key,
+        "secret": secret,
+        "enableRateLimit": False,
+        "options": {"fetchMarkets": {"types": ["linear"]}},
+    })
+    for name, url in list(ex.urls["api"].items()):
+        for host in ("https://fapi.binance.com", "https://api.binance.com",
+                     "https://dapi.binance.com", "https://papi.binance.com",
+                     "https://eapi.binance.com"):
+            url = url.replace(host, REST)
+        ex.urls["api"][name] = url
+    return ex
+
+
+def case(name, f):
+    started = time.monotonic()
+    try:
+        f()
+    except Exception:
+        print(f"FAIL {name}")
+        raise
+    print(f"ok   {name} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+
+def close(a, b, rel=1e-9):
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1.0)
+
+
+alice = ccxt_client("alice", "alice-secret")
+bob = ccxt_client("bob", "bob-secret")
+state = {}
+
+
+def wait_for_market():
+    # The synthetic market streams from the simulator's start: wait until
+    # it has a book and a few candles' worth of trades.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        book = alice.fetch_order_book(SYMBOL, 5)
+        if book["bids"] and book["asks"] and alice.fetch_trades(SYMBOL, limit=5):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the simulator's market never started")
+
+
+def load_markets():
+    markets = alice.load_markets()
+    assert SYMBOL in markets, list(markets)
+    m = markets[SYMBOL]
+    assert (m["base"], m["quote"], m["settle"]) == ("BTC", "USDT", "USDT"), m
+    assert m["linear"] and m["swap"] and m["contract"], m
+    assert m["precision"]["price"] == 0.1 and m["precision"]["amount"] == 0.001, m["precision"]
+    assert m["limits"]["amount"]["min"] == 0.001, m["limits"]
+    assert m["limits"]["cost"]["min"] == 100, m["limits"]
+    for t in ("limit", "market"):
+        assert t in [x.lower() for x in m["info"]["orderTypes"]], m["info"]["orderTypes"]
+    assert "IOC" in m["info"]["timeInForce"] and "GTX" in m["info"]["timeInForce"]
+
+
+def order_book():
+    book = alice.fetch_order_book(SYMBOL, 5)
+    bids, asks = book["bids"], book["asks"]
+    assert bids and asks, book
+    assert bids[0][0] < asks[0][0], (bids[0], asks[0])
+    assert all(bids[i][0] > bids[i + 1][0] for i in range(len(bids) - 1)), bids
+    assert all(a[1] > 0 for a in asks), asks
+    state["mid"] = (bids[0][0] + asks[0][0]) / 2
+
+
+def ticker():
+    t = alice.fetch_ticker(SYMBOL)
+    assert t["last"] and close(t["last"], state["mid"], 0.01), (t["last"], state["mid"])
+    assert t["high"] >= t["low"] > 0, t
+    assert t["baseVolume"] > 0 and t["quoteVolume"] > t["baseVolume"], t
+    prices = alice.fetch_tickers([SYMBOL])
+    assert SYMBOL in prices
+
+
+def trades():
+    rows = alice.fetch_trades(SYMBOL, limit=20)
+    assert 0 < len(rows) <= 20, len(rows)
+    assert all(r["price"] > 0 and r["amount"] > 0 for r in rows), rows[:2]
+    times = [r["timestamp"] for r in rows]
+    assert times == sorted(times), "oldest first"
+
+
+def ohlcv():
+    candles = alice.fetch_ohlcv(SYMBOL, "1m", limit=5)
+    assert 0 < len(candles) <= 5, candles
+    for t, o, h, low, c, v in candles:
+        assert t % 60_000 == 0 and h >= max(o, c) and low <= min(o, c) and v > 0, (t, o, h, low, c, v)
+    assert [c[0] for c in candles] == sorted(c[0] for c in candles)
+
+
+def funding_rate():
+    f = alice.fetch_funding_rate(SYMBOL)
+    assert close(f["fundingRate"], 0.0001), f["fundingRate"]
+    assert f["markPrice"] > 0 and close(f["markPrice"], state["mid"], 0.01), f
+    assert f["fundingTimestamp"] % (8 * 3_600_000) == 0, f["fundingTimestamp"]
+
+
+def balance():
+    b = alice.fetch_balance()["USDT"]
+    assert (b["total"], b["free"], b["used"]) == (25000.0, 25000.0, 0.0), b
+    assert bob.fetch_balance()["USDT"]["total"] == 10000.0, "bob's own wallet"
+
+
+def leverage():
+    assert alice.fetch_leverage(SYMBOL)["longLeverage"] == 10, "from the keys file"
+    alice.set_leverage(5, SYMBOL)
+    assert alice.fetch_leverage(SYMBOL)["longLeverage"] == 5
+    assert bob.fetch_leverage(SYMBOL)["longLeverage"] == 3, "bob's is the config's"
+
+
+def market_order():
+    o = alice.create_order(SYMBOL, "market", "buy", 0.01)
+    assert o["status"] == "closed" and o["filled"] == 0.01, o
+    assert o["average"] and close(o["average"], state["mid"], 0.01), o["average"]
+    state["entry"] = o["average"]
+    state["market_id"] = o["id"]
+
+
+def positions():
+    p = [x for x in alice.fetch_positions([SYMBOL]) if x["contracts"]]
+    assert len(p) == 1, p
+    p = p[0]
+    assert p["side"] == "long" and p["contracts"] == 0.01, p
+    assert close(p["entryPrice"], state["entry"]), (p["entryPrice"], state["entry"])
+    assert p["markPrice"] > 0 and p["notional"] > 0, p
+    assert p["marginMode"] == "cross" and p["leverage"] == 5, p
+    assert p["liquidationPrice"] is None or p["liquidationPrice"] < p["entryPrice"], p
+    assert not [x for x in bob.fetch_positions([SYMBOL]) if x["contracts"]], "bob holds nothing"
+    b = alice.fetch_balance()["USDT"]
+    assert b["total"] < 25000.0 and b["used"] > 0, ("fees paid, margin used", b)
+
+
+def limit_orders_and_cancel_all():
+    below = round(state["mid"] * 0.97, 1)
+    a = alice.create_order(SYMBOL, "limit", "buy", 0.01, below)
+    b = alice.create_order(SYMBOL, "limit", "buy", 0.002, below, {"timeInForce": "GTX"})
+    assert a["status"] == "open" and a["price"] == below and a["filled"] == 0, a
+    ids = sorted(o["id"] for o in alice.fetch_open_orders(SYMBOL))
+    assert ids == sorted([a["id"], b["id"]]), ids
+    assert not bob.fetch_open_orders(SYMBOL), "bob's book is his own"
+    alice.cancel_order(b["id"], SYMBOL)
+    assert [o["id"] for o in alice.fetch_open_orders(SYMBOL)] == [a["id"]]
+    alice.cancel_all_orders(SYMBOL)
+    assert alice.fetch_open_orders(SYMBOL) == []
+    history = {o["id"]: o["status"] for o in alice.fetch_orders(SYMBOL)}
+    assert history[a["id"]] == "canceled" and history[state["market_id"]] == "closed", history
+
+
+def my_trades():
+    rows = alice.fetch_my_trades(SYMBOL)
+    mine = [r for r in rows if r["order"] == state["market_id"]]
+    assert len(mine) >= 1 and sum(r["amount"] for r in mine) == 0.01, rows
+    assert all(r["fee"]["currency"] == "USDT" and r["fee"]["cost"] > 0 for r in mine), mine
+    since = alice.fetch_my_trades(SYMBOL, since=mine[0]["timestamp"] + 1)
+    assert all(r["timestamp"] > mine[0]["timestamp"] for r in since)
+
+
+def connector():
+    um = UMFutures(key="bob", secret="bob-secret", base_url=REST)
+    assert abs(um.time()["serverTime"] - alice.milliseconds()) < 5_000
+    info = um.exchange_info()
+    btc = [s for s in info["symbols"] if s["symbol"] == "BTCUSDT"][0]
+    assert btc["baseAsset"] == "BTC" and btc["marginAsset"] == "USDT", btc
+    kinds = {f["filterType"] for f in btc["filters"]}
+    assert {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL", "PERCENT_PRICE"} <= kinds
+    assert float(um.mark_price("BTCUSDT")["markPrice"]) > 0
+    assert float(um.ticker_price("BTCUSDT")["price"]) > 0
+    depth = um.depth("BTCUSDT", limit=5)
+    assert float(depth["bids"][0][0]) < float(depth["asks"][0][0])
+    assert len(um.klines("BTCUSDT", "1m", limit=3)) > 0
+    # An order without newClientOrderId: the exchange names it.
+    o = um.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity=0.003,
+                     newOrderRespType="RESULT")
+    assert o["status"] == "FILLED" and o["executedQty"] == "0.003", o
+    assert o["clientOrderId"] and float(o["avgPrice"]) > 0, o
+    pos = [p for p in um.get_position_risk(symbol="BTCUSDT")]
+    assert float(pos[0]["positionAmt"]) == -0.003, pos
+    bal = [b for b in um.balance() if b["asset"] == "USDT"][0]
+    assert float(bal["balance"]) < 10000 and float(bal["availableBalance"]) > 0, bal
+    acct = um.account()
+    assert float(acct["totalWalletBalance"]) == float(bal["balance"]), acct
+    fills = um.get_account_trades(symbol="BTCUSDT")
+    assert [t["orderId"] for t in fills] == [o["orderId"]], fills
+    assert um.commission_rate(symbol="BTCUSDT")["takerCommissionRate"] == "0.0004"
+    assert um.get_position_mode()["dualSidePosition"] is False
+    try:
+        um.change_margin_type(symbol="BTCUSDT", marginType="CROSSED")
+        raise AssertionError("already cross")
+    except ClientError as e:
+        assert e.error_code == -4046, e
+    try:
+        UMFutures(key="bob", secret="wrong", base_url=REST).account()
+        raise AssertionError("a wrong secret is refused")
+    except ClientError as e:
+        assert e.error_code == -1022, e
+    assert um.new_listen_key()["listenKey"]
+
+
+case("wait for the market", wait_for_market)
+case("ccxt load_markets", load_markets)
+case("ccxt order book", order_book)
+case("ccxt ticker", ticker)
+case("ccxt trades", trades)
+case("ccxt OHLCV", ohlcv)
+case("ccxt funding rate", funding_rate)
+case("ccxt balance (two accounts)", balance)
+case("ccxt leverage", leverage)
+case("ccxt market order", market_order)
+case("ccxt positions", positions)
+case("ccxt limit orders, cancel, cancel-all, order history", limit_orders_and_cancel_all)
+case("ccxt my trades", my_trades)
+case("binance-futures-connector", connector)
+print("all cases passed")
