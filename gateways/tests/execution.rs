@@ -130,7 +130,9 @@ fn signed_orders_round_trip_and_a_bad_signature_is_refused() {
     );
 
     // A resting post-only bid far below the market: known, then cancelled.
-    c.place(&order(2, Side::Buy, OrderKind::Limit, "1000"))
+    // (3% below the mark: inside PERCENT_PRICE, as Binance requires).
+    let bid = h.resting_bid("BTCUSDT", 0.97).unwrap().to_string();
+    c.place(&order(2, Side::Buy, OrderKind::Limit, &bid))
         .unwrap();
     let resting = c.order(SymbolId(0), ClientOrderId(2)).unwrap().unwrap();
     assert_eq!(
@@ -433,7 +435,8 @@ fn reports_missed_during_a_user_stream_outage_are_recovered_over_rest() {
         ledger.placed(o.client_id);
     };
     place(order(1, Side::Buy, OrderKind::Market, "0"));
-    place(order(3, Side::Buy, OrderKind::Limit, "10000"));
+    let bid = h.resting_bid("BTCUSDT", 0.97).unwrap().to_string();
+    place(order(3, Side::Buy, OrderKind::Limit, &bid));
     // The ledger settles an order as its report is admitted, a moment before
     // the report is published and counted, so wait for the count itself:
     // the two recovered reports, order 1's NEW, TRADE and ACCOUNT_UPDATE,

@@ -133,6 +133,11 @@ enum Command {
         /// AUTOBOT_API_KEY/AUTOBOT_API_SECRET or AUTOBOT_KEY_FILE, if set.
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
+        /// Ping every WebSocket connection this often and drop one silent
+        /// for three of these (Binance: 180).
+        #[arg(long, value_name = "SECS", default_value_t = 180,
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        ping_secs: u64,
     },
     /// Write the seeded synthetic market as Binance public-data CSVs:
     /// `<SYMBOL>-bookTicker-synthetic.csv` and `<SYMBOL>-aggTrades-synthetic.csv`
@@ -776,12 +781,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ws,
             rest,
             keys,
+            ping_secs,
         } => cli::simexchange::simexchange(
             &config.unwrap_or_else(|| PathBuf::from("config/paper.toml")),
             capture,
             speed,
             (ws, rest),
-            keys.as_deref(),
+            (keys.as_deref(), ping_secs),
         ),
         Command::Run {
             config,

@@ -1,43 +1,48 @@
 //! `autobot simexchange`: a local exchange speaking Binance USD-M's
 //! protocol on loopback, so the engine's real gateways (sockets, parsing,
-//! sync, reconnects) run end to end without the internet.
+//! sync, reconnects) and other clients (ccxt, Binance's connector) run end
+//! to end without the internet (docs/simexchange.md).
 //!
-//! - WebSocket market data (tungstenite) on its own port: combined streams
-//!   (`/stream?streams=btcusdt@bookTicker/btcusdt@depth@0ms/…`), each
-//!   client served the streams it named, from one shared market timeline
-//!   (a reconnecting client joins the market where it is now, as on the
+//! - WebSocket (tungstenite) on its own port, every URL form Binance serves
+//!   with live subscriptions and keep-alive (`clients`), each client
+//!   served the streams it named from one shared market timeline (a
+//!   reconnecting client joins the market where it is now, as on the
 //!   exchange). The timeline is the seeded synthetic market or a capture
 //!   file replayed at a chosen speed ([`feed`]).
-//! - REST (tiny_http) on another port: `/fapi/v1/ping`, `/fapi/v1/time`,
-//!   `/fapi/v1/exchangeInfo` (from the instruments) and `/fapi/v1/depth`
-//!   (a snapshot the stream bridges, from the model's book), with the
-//!   `X-MBX-USED-WEIGHT-1M` header and Binance-shaped error bodies.
-//! - Signed trading (when given an API key and secret): new, cancel and
-//!   query order, positions and account, each checked like Binance checks
-//!   it (API key, `timestamp` within `recvWindow`, HMAC-SHA256 signature),
-//!   matched by the exchange model ([`venue`] adapts it) against the
-//!   streamed book; listen keys and a
-//!   user-data stream (`/ws/<listenKey>`) carrying `ORDER_TRADE_UPDATE`
-//!   and `ACCOUNT_UPDATE`.
+//! - REST (tiny_http) on another port: the public endpoints (`public`:
+//!   time, exchangeInfo, depth, tickers, premium index, candles, trades)
+//!   with the `X-MBX-USED-WEIGHT-1M` header and Binance-shaped error
+//!   bodies.
+//! - Signed trading for one or more accounts ([`SimAccount`]: a key pair,
+//!   a wallet, a leverage), each checked as Binance checks it (API key,
+//!   `timestamp` within `recvWindow`, the signature over query and body:
+//!   `rest`), filtered ([`filters`]) and matched by the account's own
+//!   exchange model ([`venue`] adapts it) against the streamed book; listen
+//!   keys and user-data streams carrying `ORDER_TRADE_UPDATE`,
+//!   `ACCOUNT_UPDATE` and `ALGO_UPDATE`.
 //! - Fault injection for tests ([`SimHandle`]): drop every connection,
 //!   stall the feed, inject raw messages, skew the exchange clock (so
 //!   signed requests meet -1021), throttle (-1003 with `Retry-After`),
-//!   expire listen keys.
+//!   expire listen keys, a user-stream outage.
 //!
 //! Threads: one accepting WebSocket clients (blocking accept and handshake;
 //! the simulator is not on the engine's hot path), one running the feed
 //! (paced, writes each message to its subscribers with a write timeout so
-//! a stuck client is dropped instead of stalling the market), one serving
+//! a stuck client is dropped instead of stalling the market), one reading
+//! the clients (requests, pings, closes) and pinging them, one serving
 //! REST.
 
+mod clients;
 pub mod due;
 pub mod feed;
+pub mod filters;
+mod handle;
 mod public;
 mod rest;
 pub mod tape;
 pub mod venue;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -46,7 +51,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use autobot_engine::runtime::clock::mono_now;
-use autobot_engine::types::{Instrument, Price, Qty};
+use autobot_engine::types::Instrument;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
@@ -55,6 +60,8 @@ use crate::credentials::Hidden;
 use crate::synthetic::SyntheticConfig;
 use feed::{CaptureFeed, Feed, FeedError, ItemKind, SyntheticFeed};
 use venue::{AccountConfig, Venue};
+
+pub use handle::SimHandle;
 
 /// What the simulator streams.
 #[derive(Clone, Debug)]
@@ -214,11 +221,6 @@ pub struct SimStats {
     pub implausible: AtomicU64,
 }
 
-struct Client {
-    ws: WebSocket<TcpStream>,
-    streams: BTreeSet<String>,
-}
-
 /// A user-data stream connection: its listen key and account.
 struct UserStream {
     key: String,
@@ -227,7 +229,7 @@ struct UserStream {
 }
 
 struct Shared {
-    clients: Mutex<Vec<Client>>,
+    clients: Mutex<Vec<clients::Client>>,
     /// User-data stream connections.
     users: Mutex<Vec<UserStream>>,
     /// Live listen keys and the account each belongs to.
@@ -282,150 +284,6 @@ pub struct SimExchange {
     shared: Arc<Shared>,
     rest: Arc<tiny_http::Server>,
     threads: Vec<JoinHandle<()>>,
-}
-
-/// Controls of a running simulator, for tests and the CLI.
-#[derive(Clone)]
-pub struct SimHandle {
-    shared: Arc<Shared>,
-}
-
-impl SimHandle {
-    /// Lockstep: lets the feed send `n` more items.
-    pub fn release(&self, n: u64) {
-        if let Some(p) = lock(&self.shared.permits).as_mut() {
-            *p += n;
-        }
-        self.shared.permit_given.notify_all();
-    }
-
-    /// Closes every client connection at once, mid-stream.
-    pub fn drop_connections(&self) {
-        let mut clients = lock(&self.shared.clients);
-        for c in clients.drain(..) {
-            let _ = c.ws.get_ref().shutdown(std::net::Shutdown::Both);
-            self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Writes the first part of a text frame (its header announces 200
-    /// payload bytes, 44 follow) to every client, then closes the
-    /// connection: a server that dies mid-frame. Between messages the
-    /// stream is at a frame boundary (each send is flushed under the lock),
-    /// so the client sees a well-formed prefix and then the end.
-    pub fn cut_mid_frame(&self) {
-        use std::io::Write as _;
-        let mut clients = lock(&self.shared.clients);
-        for mut c in clients.drain(..) {
-            let mut frame = vec![0x81, 126, 0, 200];
-            frame.extend_from_slice(br#"{"stream":"btcusdt@bookTicker","data":{"e":"#);
-            let tcp = c.ws.get_mut();
-            let _ = tcp.write_all(&frame).and_then(|()| tcp.flush());
-            let _ = tcp.shutdown(std::net::Shutdown::Both);
-            self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Stops streaming for `d` (connections stay open: a stalled feed).
-    pub fn stall(&self, d: Duration) {
-        *lock(&self.shared.stall_until) = Some(Instant::now() + d);
-    }
-
-    /// Sends `text` as is (malformed, oversized, for another symbol…) to
-    /// the subscribers of `stream`, before the next market message.
-    pub fn inject(&self, stream: &str, text: String) {
-        lock(&self.shared.inject).push((stream.to_string(), text));
-    }
-
-    /// A trade print at `price` on `symbol` that only the exchange sees
-    /// (`Venue::print_trade`): moves the last price through a resting stop
-    /// while no client is there to watch. `false` for an unknown symbol.
-    pub fn print_trade(&self, symbol: &str, price: Price, qty: Qty) -> bool {
-        let mut known = false;
-        for (account, venue) in self.shared.venues.iter().enumerate() {
-            let events = {
-                let mut venue = lock(venue);
-                known = venue.print_trade(symbol, price, qty);
-                venue.take_events()
-            };
-            send_user(&self.shared, account, &events);
-        }
-        known
-    }
-
-    /// `true` once a capture has been streamed to its end.
-    pub fn finished(&self) -> bool {
-        self.shared.finished.load(Ordering::Acquire)
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> &SimStats {
-        &self.shared.stats
-    }
-
-    /// Clients connected now.
-    pub fn clients(&self) -> usize {
-        lock(&self.shared.clients).len()
-    }
-
-    /// Moves the exchange clock by `ms` (negative: behind), so requests
-    /// stamped with the client's clock fall outside `recvWindow` until the
-    /// client resyncs from `/fapi/v1/time`.
-    pub fn skew_clock(&self, ms: i64) {
-        self.shared.clock_skew_ms.store(ms, Ordering::Release);
-    }
-
-    /// Refuses the next `n` signed requests with HTTP 429, -1003 and
-    /// `Retry-After: 1`.
-    pub fn throttle(&self, n: u64) {
-        self.shared.throttle.store(n, Ordering::Release);
-    }
-
-    /// Expires every listen key: each user stream gets `listenKeyExpired`
-    /// (with `E` as a string, as the exchange has sent it) and is closed.
-    pub fn expire_listen_keys(&self) {
-        let now = now_ms(&self.shared);
-        // Forgotten before anyone is told, so the key a client creates on
-        // hearing of the expiry is not forgotten with them.
-        lock(&self.shared.listen_keys).clear();
-        let mut users = lock(&self.shared.users);
-        for UserStream { key, mut ws, .. } in users.drain(..) {
-            // Binance sends this event's `E` as a string.
-            let text = serde_json::json!({"e": "listenKeyExpired", "E": now.to_string(), "listenKey": key})
-                .to_string();
-            let _ = ws.send(Message::text(text));
-            let _ = ws.close(None);
-            let _ = ws.flush();
-        }
-    }
-
-    /// Starts (`true`) or ends an outage of the user-data stream: every
-    /// user connection is closed and new ones are refused until it ends.
-    /// Reports of what happens meanwhile are lost, as on a real outage;
-    /// only REST queries can recover them.
-    pub fn user_outage(&self, on: bool) {
-        self.shared.user_outage.store(on, Ordering::Release);
-        if on {
-            for u in lock(&self.shared.users).drain(..) {
-                let _ = u.ws.get_ref().shutdown(std::net::Shutdown::Both);
-            }
-        }
-    }
-
-    /// Fills the accounts have made.
-    pub fn fills(&self) -> u64 {
-        self.shared.venues.iter().map(|v| lock(v).fills).sum()
-    }
-
-    /// User-data stream connections open now.
-    pub fn user_clients(&self) -> usize {
-        lock(&self.shared.users).len()
-    }
-
-    /// The error that ended the feed early, if any (a torn capture).
-    pub fn feed_error(&self) -> Option<String> {
-        lock(&self.shared.feed_error).clone()
-    }
 }
 
 impl SimExchange {
@@ -528,10 +386,13 @@ impl SimExchange {
         let pace = Pace {
             speed,
             wait_for_client: cfg.start_on_first_client,
-            ping_every: cfg.ping_every,
             due_prefix: cfg.due_prefix,
         };
         threads.push(spawn("autobot-sim-feed", move || stream(feed, &pace, &s)));
+        let (s, ping_every) = (Arc::clone(&shared), cfg.ping_every);
+        threads.push(spawn("autobot-sim-clients", move || {
+            clients::serve(&s, ping_every);
+        }));
         let (s, r) = (Arc::clone(&shared), Arc::clone(&rest));
         threads.push(spawn("autobot-sim-rest", move || rest::serve(&r, &s)));
         Ok(SimExchange {
@@ -585,18 +446,6 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
         .unwrap_or_else(|e| panic!("cannot start thread {name}: {e}"))
 }
 
-/// The streams a combined-stream path names: `/stream?streams=a/b/c`.
-pub fn requested_streams(path_and_query: &str) -> Option<BTreeSet<String>> {
-    let q = path_and_query.strip_prefix("/stream?")?;
-    let list = q.split('&').find_map(|kv| kv.strip_prefix("streams="))?;
-    let set: BTreeSet<String> = list
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    (!set.is_empty()).then_some(set)
-}
-
 // tungstenite's handshake callback type fixes the size of its error.
 #[allow(clippy::result_large_err)]
 fn accept(listener: &TcpListener, shared: &Shared) {
@@ -611,23 +460,29 @@ fn accept(listener: &TcpListener, shared: &Shared) {
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
         let mut streams = None;
         let mut user = None;
+        let live_key = |k: &str| lock(&shared.listen_keys).get(k).copied();
         let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
             let path = req.uri().path_and_query().map_or("", |p| p.as_str());
             if let Some(key) = path.strip_prefix("/ws/")
-                && let Some(&account) = lock(&shared.listen_keys).get(key)
-                && !shared.user_outage.load(Ordering::Acquire)
+                && let Some(account) = live_key(key)
             {
+                if shared.user_outage.load(Ordering::Acquire) {
+                    let mut e = ErrorResponse::new(Some("the user-data stream is down".into()));
+                    *e.status_mut() = tungstenite::http::StatusCode::SERVICE_UNAVAILABLE;
+                    return Err(e);
+                }
                 user = Some((key.to_string(), account));
                 return Ok(resp);
             }
-            match requested_streams(path) {
+            match clients::path_streams(path) {
                 Some(s) => {
                     streams = Some(s);
                     Ok(resp)
                 }
                 None => {
                     let mut e = ErrorResponse::new(Some(
-                        "expected /stream?streams=<stream>/<stream>… or /ws/<listenKey>".into(),
+                        "expected /stream?streams=<stream>/…, /stream, /ws/<stream>/…, /ws or /ws/<listenKey>"
+                            .into(),
                     ));
                     *e.status_mut() = tungstenite::http::StatusCode::NOT_FOUND;
                     Err(e)
@@ -642,8 +497,10 @@ fn accept(listener: &TcpListener, shared: &Shared) {
             lock(&shared.users).push(UserStream { key, account, ws });
             continue;
         }
-        let Some(streams) = streams else { continue };
-        lock(&shared.clients).push(Client { ws, streams });
+        let Some((framing, streams)) = streams else {
+            continue;
+        };
+        lock(&shared.clients).push(clients::Client::new(ws, streams, framing));
     }
 }
 
@@ -667,7 +524,6 @@ fn sleep_until(due: Instant, stop: &AtomicBool) {
 struct Pace {
     speed: f64,
     wait_for_client: bool,
-    ping_every: Duration,
     due_prefix: bool,
 }
 
@@ -675,7 +531,6 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     let Pace {
         speed,
         wait_for_client,
-        ping_every,
         due_prefix,
     } = *pace;
     while wait_for_client && lock(&shared.clients).is_empty() {
@@ -687,7 +542,6 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     let mut start = Instant::now();
     // The same instant on the clock the engine stamps with, for due times.
     let mut start_mono = mono_now().0;
-    let mut last_ping = Instant::now();
     let mut framed = String::with_capacity(1024);
     loop {
         if shared.stop.load(Ordering::Acquire) {
@@ -737,10 +591,7 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                 let injected = std::mem::take(&mut *lock(&shared.inject));
                 let mut clients = lock(&shared.clients);
                 for (stream, text) in &injected {
-                    clients.retain_mut(|c| {
-                        !c.streams.contains(stream)
-                            || c.ws.send(Message::text(text.as_str())).is_ok()
-                    });
+                    clients.retain_mut(|c| !c.streams.contains(stream) || c.send_envelope(text));
                 }
                 let text = if due_prefix {
                     due::frame(
@@ -752,24 +603,17 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                 } else {
                     item.text.as_str()
                 };
-                let ping = last_ping.elapsed() >= ping_every;
                 let before = clients.len();
                 clients.retain_mut(|c| {
-                    let mut ok = true;
-                    if ping {
-                        ok = c.ws.send(Message::Ping(Vec::new().into())).is_ok();
+                    if !c.streams.contains(name) {
+                        return true;
                     }
-                    if ok && c.streams.contains(name) {
-                        ok = c.ws.send(Message::text(text)).is_ok();
-                        if ok {
-                            shared.stats.sent.fetch_add(1, Ordering::Relaxed);
-                        }
+                    let ok = c.send_envelope(text);
+                    if ok {
+                        shared.stats.sent.fetch_add(1, Ordering::Relaxed);
                     }
                     ok
                 });
-                if ping {
-                    last_ping = Instant::now();
-                }
                 let gone = (before - clients.len()) as u64;
                 shared.stats.dropped.fetch_add(gone, Ordering::Relaxed);
             }
@@ -819,10 +663,34 @@ fn track(shared: &Shared, text: &str, due_ns: u64) {
     }
 }
 
-/// Writes `account`'s user-data events to its user streams.
+/// Writes `account`'s user-data events to its user streams, and to
+/// market-data connections subscribed to one of its listen keys (wrapped
+/// as that stream's messages when combined).
 fn send_user(shared: &Shared, account: usize, events: &[String]) {
-    if events.is_empty() {
+    // An outage loses what happens meanwhile (REST queries recover it).
+    if events.is_empty() || shared.user_outage.load(Ordering::Acquire) {
         return;
+    }
+    let keys: Vec<String> = lock(&shared.listen_keys)
+        .iter()
+        .filter(|(_, a)| **a == account)
+        .map(|(k, _)| k.clone())
+        .collect();
+    {
+        let mut clients = lock(&shared.clients);
+        clients.retain_mut(|c| {
+            let Some(key) = keys.iter().find(|k| c.streams.contains(*k)) else {
+                return true;
+            };
+            events.iter().all(|e| {
+                let wrapped = format!(r#"{{"stream":"{key}","data":{e}}}"#);
+                let ok = c.send_envelope(&wrapped);
+                if ok {
+                    shared.stats.user_events.fetch_add(1, Ordering::Relaxed);
+                }
+                ok
+            })
+        });
     }
     let mut users = lock(&shared.users);
     users.retain_mut(|u| {
@@ -837,18 +705,4 @@ fn send_user(shared: &Shared, account: usize, events: &[String]) {
             ok
         })
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn combined_stream_paths() {
-        let s = requested_streams("/stream?streams=btcusdt@bookTicker/btcusdt@depth@0ms").unwrap();
-        assert_eq!(s.len(), 2);
-        assert!(s.contains("btcusdt@depth@0ms"));
-        assert_eq!(requested_streams("/ws/btcusdt@trade"), None);
-        assert_eq!(requested_streams("/stream?streams="), None);
-    }
 }

@@ -343,6 +343,11 @@ fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
         (None, Some(c)) => c.as_str(),
         (None, None) => "",
     };
+    if let (tiny_http::Method::Post, "/fapi/v1/order" | "/fapi/v1/algoOrder") = (method, path)
+        && let Err((code, msg)) = venue.check_filters(&params)
+    {
+        return (400, error(code, &msg)).into();
+    }
     let result = match (method, path) {
         (tiny_http::Method::Post, "/fapi/v1/order") => {
             let ack = venue.place(&params);

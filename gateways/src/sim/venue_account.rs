@@ -165,6 +165,30 @@ impl Venue {
         )
     }
 
+    /// The symbol filters a new order (`/fapi/v1/order` or `algoOrder`
+    /// parameters) must pass (`filters`); an order that does not parse
+    /// passes here and is refused by the placement with its own code.
+    pub fn check_filters(
+        &self,
+        params: &BTreeMap<&str, &str>,
+    ) -> Result<(), super::super::filters::FilterRefusal> {
+        let mut p = params.clone();
+        if let Some(t) = params.get("triggerPrice").copied() {
+            p.entry("stopPrice").or_insert(t);
+        }
+        let Ok(order) = super::parse_order(&p) else {
+            return Ok(());
+        };
+        let Some(sym) = self.symbol(&order.symbol) else {
+            return Ok(());
+        };
+        let Some(ins) = self.model.instruments().get(usize::from(sym.0)) else {
+            return Ok(());
+        };
+        let mark = self.model.view(sym).and_then(|v| v.mark);
+        super::super::filters::check(&p, order.kind, (order.qty, order.price), ins, mark)
+    }
+
     /// `GET /fapi/v1/symbolConfig`: margin type and leverage of `symbol`,
     /// or of every symbol.
     pub fn symbol_config(&self, symbol: Option<&str>) -> Result<String, Refusal> {

@@ -13,7 +13,7 @@ pub fn simexchange(
     capture: Option<PathBuf>,
     speed: f64,
     (ws, rest): (std::net::SocketAddr, std::net::SocketAddr),
-    keys: Option<&std::path::Path>,
+    (keys, ping_secs): (Option<&std::path::Path>, u64),
 ) -> anyhow::Result<()> {
     use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
     anyhow::ensure!(
@@ -32,6 +32,7 @@ pub fn simexchange(
     };
     let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
     sim_cfg.speed = speed;
+    sim_cfg.ping_every = std::time::Duration::from_secs(ping_secs);
     // A capture waits for its first client (so it misses nothing); the
     // synthetic market runs from the start, as an exchange does.
     sim_cfg.start_on_first_client = is_capture;
@@ -55,7 +56,7 @@ pub fn simexchange(
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
         .context("cannot install the Ctrl-C handler")?;
     eprintln!(
-        "simexchange: streams {}/stream?streams=<symbol>@<stream>/…, REST {}; Ctrl-C stops",
+        "simexchange: streams {}/stream?streams=<symbol>@<stream>/… (or /ws/<stream>, /ws), REST {}; Ctrl-C stops",
         sim.ws_url(),
         sim.rest_url()
     );

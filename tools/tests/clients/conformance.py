@@ -7,19 +7,21 @@ installs the pinned clients into a virtual environment and starts the
 simulator with two accounts (keys file): alice (25000 USDT, leverage 10)
 and bob (the config's 10000 USDT).
 
-    python conformance.py REST_URL
+    python conformance.py REST_URL WS_URL PING_SECS
 
 Prints one line per case; exits non-zero on the first failure.
 """
 
+import json
 import sys
 import time
 
 import ccxt
+import websocket
 from binance.um_futures import UMFutures
 from binance.error import ClientError
 
-REST = sys.argv[1]
+REST, WS, PING_SECS = sys.argv[1], sys.argv[2], float(sys.argv[3])
 SYMBOL = "BTC/USDT:USDT"
 
 
@@ -227,6 +229,186 @@ def connector():
     assert um.new_listen_key()["listenKey"]
 
 
+def filters():
+    """Each symbol filter refuses as Binance does (the connector sends the
+    values as given; ccxt would round them first)."""
+    um = UMFutures(key="bob", secret="bob-secret", base_url=REST)
+    mark = float(um.mark_price("BTCUSDT")["markPrice"])
+    cases = [
+        ({"type": "MARKET", "quantity": "0.0015"}, -1111,
+         "Precision is over the maximum defined for this asset."),
+        ({"type": "MARKET", "quantity": "0.001"}, -4164,
+         "Order's notional must be no smaller than 100 (unless you choose reduce only)."),
+        ({"type": "MARKET", "quantity": "500"}, -4005, "Quantity greater than max quantity."),
+        ({"type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
+          "price": f"{mark:.2f}5"}, -1111, "Precision is over the maximum defined for this asset."),
+        ({"type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
+          "price": f"{round(mark * 0.9, 1)}"}, -4024, "Limit price can't be lower than "),
+        ({"type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
+          "price": f"{round(mark * 1.1, 1)}"}, -4016, "Limit price can't be higher than "),
+    ]
+    for params, code, msg in cases:
+        try:
+            um.new_order(symbol="BTCUSDT", side="BUY", **params)
+            raise AssertionError(f"accepted: {params}")
+        except ClientError as e:
+            assert e.status_code == 400 and e.error_code == code, (params, e.error_code, e.error_message)
+            assert e.error_message.startswith(msg), (params, e.error_message)
+    assert not um.get_orders(symbol="BTCUSDT"), "nothing refused rests"
+
+
+def ws_connect(path):
+    return websocket.create_connection(WS + path, timeout=10)
+
+
+def next_json(ws, want=lambda m: True, within=10.0):
+    """The next text frame (as JSON) for which `want` holds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        op, data = ws.recv_data(control_frame=True)
+        if op == websocket.ABNF.OPCODE_TEXT:
+            msg = json.loads(data)
+            if want(msg):
+                return msg
+    raise AssertionError("no such message in time")
+
+
+def ws_url_forms():
+    raw = ws_connect("/ws/btcusdt@aggTrade")
+    m = next_json(raw)
+    assert m["e"] == "aggTrade" and m["s"] == "BTCUSDT" and "stream" not in m, m
+    raw.close()
+    combined = ws_connect("/stream?streams=btcusdt@bookTicker")
+    m = next_json(combined)
+    assert m["stream"] == "btcusdt@bookTicker" and m["data"]["e"] == "bookTicker", m
+    assert float(m["data"]["b"]) < float(m["data"]["a"]), m
+    combined.close()
+
+
+def ws_live_subscribe():
+    ws = ws_connect("/ws")
+    ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 1}))
+    assert next_json(ws, lambda m: "id" in m) == {"result": None, "id": 1}
+    m = next_json(ws, lambda m: m.get("e") == "aggTrade")
+    assert float(m["p"]) > 0, m
+    ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 3}))
+    assert next_json(ws, lambda m: m.get("id") == 3)["result"] == ["btcusdt@aggTrade"]
+    ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 312}))
+    assert next_json(ws, lambda m: m.get("id") == 312) == {"result": None, "id": 312}
+    ws.settimeout(1.0)
+    try:
+        extra = ws.recv()
+        raise AssertionError(f"a message after UNSUBSCRIBE: {extra}")
+    except websocket.WebSocketTimeoutException:
+        pass
+    ws.settimeout(10)
+    ws.send(json.dumps({"method": "SUBSCRIBE", "params": "btcusdt@aggTrade", "id": 9}))
+    assert next_json(ws, lambda m: m.get("id") == 9)["error"]["code"] == 2
+    started = time.monotonic()
+    ws.close()
+    assert time.monotonic() - started < 2.5, "the close is echoed"
+
+
+def ws_kept_alive_by_pings():
+    # The simulator pings every PING_SECS and drops a connection silent for
+    # three of them; this client answers and pings itself, across five.
+    ws = ws_connect("/ws/btcusdt@bookTicker")
+    pongs = pings = 0
+    deadline = time.monotonic() + 5 * PING_SECS
+    next_ping = time.monotonic()
+    while time.monotonic() < deadline:
+        if time.monotonic() >= next_ping:
+            ws.ping(b"keep")
+            next_ping += PING_SECS / 2
+        op, data = ws.recv_data(control_frame=True)
+        if op == websocket.ABNF.OPCODE_PONG and data == b"keep":
+            pongs += 1
+        elif op == websocket.ABNF.OPCODE_PING:
+            pings += 1
+            ws.pong(data)
+    assert pongs >= 8, f"our pings answered: {pongs}"
+    assert pings >= 4, f"the server's pings: {pings}"
+    assert next_json(ws)["e"] == "bookTicker", "still streaming"
+    ws.close()
+
+
+def ws_silent_client_is_dropped():
+    # A connection that never reads answers no ping: it goes after three
+    # intervals (Binance drops one after ten minutes without a pong).
+    ws = ws_connect("/ws/btcusdt@bookTicker")
+    time.sleep(4.5 * PING_SECS)
+    ws.settimeout(2)
+    try:
+        while True:
+            op, _ = ws.recv_data(control_frame=True)
+            if op == websocket.ABNF.OPCODE_CLOSE:
+                break
+    except (websocket.WebSocketConnectionClosedException, ConnectionError, OSError):
+        pass
+    else:
+        pass
+    try:
+        for _ in range(100):
+            ws.recv()
+        raise AssertionError("still open after going silent")
+    except (websocket.WebSocketConnectionClosedException, websocket.WebSocketTimeoutException,
+            ConnectionError, OSError):
+        pass
+
+
+def user_stream():
+    um = UMFutures(key="bob", secret="bob-secret", base_url=REST)
+    key = um.new_listen_key()["listenKey"]
+    raw = ws_connect(f"/ws/{key}")
+    combined = ws_connect(f"/stream?streams={key}")
+    o = um.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.003,
+                     newClientOrderId="user-stream-1")
+    fill = next_json(raw, lambda m: m.get("e") == "ORDER_TRADE_UPDATE" and m["o"]["X"] == "FILLED")
+    assert fill["o"]["c"] == "user-stream-1" and fill["o"]["i"] == o["orderId"], fill
+    assert fill["o"]["z"] == "0.003" and float(fill["o"]["ap"]) > 0, fill
+    acct = next_json(raw, lambda m: m.get("e") == "ACCOUNT_UPDATE")
+    assert acct["a"]["B"][0]["a"] == "USDT", acct
+    wrapped = next_json(combined, lambda m: m.get("stream") == key and m["data"]["e"] == "ORDER_TRADE_UPDATE")
+    assert wrapped["data"]["o"]["c"] == "user-stream-1", wrapped
+    raw.close()
+    combined.close()
+    # Alice's stream hears nothing of Bob's orders.
+    um_alice = UMFutures(key="alice", secret="alice-secret", base_url=REST)
+    assert um_alice.new_listen_key()["listenKey"] != key
+
+
+def stop_that_triggers():
+    um = UMFutures(key="bob", secret="bob-secret", base_url=REST)
+    key = um.new_listen_key()["listenKey"]
+    stream = ws_connect(f"/ws/{key}")
+    # A buy stop a few ticks above the last trade: the random walk crosses
+    # it soon. The market moves meanwhile; a stop it already passed is
+    # refused (-2021), as Binance refuses it, and placed again.
+    tick = 0.1
+    for _ in range(20):
+        last = alice.fetch_ticker(SYMBOL)["last"]
+        try:
+            o = alice.create_order(SYMBOL, "STOP_MARKET", "buy", 0.002, None,
+                                   {"stopPrice": round(last + 3 * tick, 1)})
+            break
+        except ccxt.ExchangeError as e:
+            assert "-2021" in str(e), e
+    else:
+        raise AssertionError("every stop was refused")
+    assert o["id"], o
+    deadline = time.monotonic() + 60
+    filled = None
+    while time.monotonic() < deadline and filled is None:
+        for t in alice.fetch_my_trades(SYMBOL, limit=50):
+            if t["amount"] == 0.002 and t["side"] == "buy" and t["timestamp"] >= o["timestamp"] - 1:
+                filled = t
+        time.sleep(0.1)
+    assert filled is not None, "the stop never triggered"
+    # Triggered by a trade at or above the stop, it bought at the ask then.
+    assert filled["price"] >= round(last + 3 * tick, 1) - 1.0, (filled, last)
+    stream.close()
+
+
 case("wait for the market", wait_for_market)
 case("ccxt load_markets", load_markets)
 case("ccxt order book", order_book)
@@ -241,4 +423,11 @@ case("ccxt positions", positions)
 case("ccxt limit orders, cancel, cancel-all, order history", limit_orders_and_cancel_all)
 case("ccxt my trades", my_trades)
 case("binance-futures-connector", connector)
+case("filters (connector)", filters)
+case("WebSocket /ws/<stream> and /stream?streams=", ws_url_forms)
+case("WebSocket bare /ws with SUBSCRIBE, LIST_SUBSCRIPTIONS, UNSUBSCRIBE, close", ws_live_subscribe)
+case("WebSocket kept alive by client pings across five intervals", ws_kept_alive_by_pings)
+case("WebSocket silent client dropped", ws_silent_client_is_dropped)
+case("user-data stream (raw and combined)", user_stream)
+case("a stop that triggers (ccxt, Algo Order API)", stop_that_triggers)
 print("all cases passed")

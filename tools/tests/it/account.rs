@@ -138,7 +138,13 @@ fn a_live_run_adopts_the_accounts_position_and_refuses_or_cancels_foreign_orders
         );
         std::thread::yield_now();
     }
-    hand.place(&order(2, Side::Buy, OrderKind::Limit, "1000"))
+    // 3% below the mark: inside PERCENT_PRICE, as Binance requires.
+    let bid = sim
+        .handle()
+        .resting_bid("BTCUSDT", 0.97)
+        .unwrap()
+        .to_string();
+    hand.place(&order(2, Side::Buy, OrderKind::Limit, &bid))
         .unwrap();
     // And a stop guarding the position, at the Algo Order API (as another
     // run, killed, would leave it).

@@ -17,6 +17,10 @@ use crate::common::{RunGuard, autobot, python_with, text};
 /// The client versions the suite is pinned to.
 const CLIENTS: [&str; 2] = ["ccxt==4.5.90", "binance-futures-connector==4.2.0"];
 
+/// The simulator's ping interval for the suite (Binance: 180 s), so the
+/// keep-alive cases span several intervals in seconds.
+const PING_SECS: &str = "1";
+
 const KEYS: &str = r#"
 [[accounts]]
 api_key = "alice"
@@ -42,6 +46,7 @@ fn ccxt_and_the_official_connector_trade_against_the_simulator() {
         .args(["simexchange", "-c", "config/paper.toml", "--keys"])
         .arg(&keys)
         .args(["--ws", "127.0.0.1:0", "--rest", "127.0.0.1:0"])
+        .args(["--ping-secs", PING_SECS])
         .env_remove("AUTOBOT_API_KEY")
         .env_remove("AUTOBOT_API_SECRET")
         .stderr(Stdio::piped())
@@ -50,24 +55,28 @@ fn ccxt_and_the_official_connector_trade_against_the_simulator() {
     let stderr = child.stderr.take().unwrap();
     let _guard = RunGuard(Some(child));
     // The simulator names its ports on stderr once it listens.
-    let mut rest = None;
+    let mut urls = None;
     let mut said = String::new();
     for line in BufReader::new(stderr).lines() {
         let line = line.unwrap();
         said.push_str(&line);
         said.push('\n');
-        if let Some(at) = line.find("REST http://") {
-            let url = line[at + "REST ".len()..].split(';').next().unwrap();
-            rest = Some(url.trim().to_string());
+        if let (Some(w), Some(r)) = (line.find("streams ws://"), line.find("REST http://")) {
+            let ws = line[w + "streams ".len()..]
+                .split("/stream")
+                .next()
+                .unwrap();
+            let rest = line[r + "REST ".len()..].split(';').next().unwrap();
+            urls = Some((ws.trim().to_string(), rest.trim().to_string()));
             break;
         }
     }
-    let rest = rest.unwrap_or_else(|| panic!("the simulator did not start:\n{said}"));
+    let (ws, rest) = urls.unwrap_or_else(|| panic!("the simulator did not start:\n{said}"));
     assert!(said.contains("2 account(s)"), "{said}");
     let script = root.join("tools/tests/clients/conformance.py");
     let out = Command::new(&python)
         .arg(&script)
-        .arg(&rest)
+        .args([&rest, &ws, PING_SECS])
         .output()
         .unwrap();
     let report = text(&out);
