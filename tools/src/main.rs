@@ -117,8 +117,9 @@ enum Command {
         /// synthetic market.
         #[arg(long, value_name = "FILE")]
         capture: Option<PathBuf>,
-        /// Pace: 1 = as recorded (a capture) or `[market] events_per_sec`
-        /// (the synthetic market); 0 = as fast as clients read.
+        /// Pace: 1 = real time (a capture as recorded; the synthetic market
+        /// at its own rates, or at `[market] events_per_sec` with `--clock
+        /// wall`); 0 = as fast as clients read.
         #[arg(long, value_name = "X", default_value_t = 1.0)]
         speed: f64,
         /// WebSocket listen address.
@@ -138,6 +139,16 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 180,
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         ping_secs: u64,
+        /// Whose time the exchange keeps: `data` (every endpoint reports the
+        /// time of the market streamed; the synthetic market starts now) or
+        /// `wall` (serverTime and the recvWindow check read the host's clock).
+        #[arg(long, value_name = "CLOCK", default_value = "data")]
+        clock: SimClockArg,
+        /// Refuse requests over Binance's limits: 2400 weight a minute (429
+        /// -1003) and 300 new orders per 10 s or 1200 a minute per account
+        /// (429 -1015). Counted and reported in headers either way.
+        #[arg(long)]
+        rate_limits: bool,
     },
     /// Write the seeded synthetic market as Binance public-data CSVs:
     /// `<SYMBOL>-bookTicker-synthetic.csv` and `<SYMBOL>-aggTrades-synthetic.csv`
@@ -782,12 +793,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             rest,
             keys,
             ping_secs,
+            clock,
+            rate_limits,
         } => cli::simexchange::simexchange(
             &config.unwrap_or_else(|| PathBuf::from("config/paper.toml")),
             capture,
             speed,
             (ws, rest),
-            (keys.as_deref(), ping_secs),
+            cli::simexchange::Options {
+                keys: keys.as_deref(),
+                ping_secs,
+                data_clock: clock == SimClockArg::Data,
+                rate_limits,
+            },
         ),
         Command::Run {
             config,
@@ -808,4 +826,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             (live, keep_failed_start),
         ),
     }
+}
+
+/// `autobot simexchange --clock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum SimClockArg {
+    /// The time of the market streamed.
+    Data,
+    /// The host's clock.
+    Wall,
 }

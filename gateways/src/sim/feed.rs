@@ -85,9 +85,17 @@ pub struct SyntheticFeed {
     period_ns: u64,
     count: u64,
     max_items: Option<u64>,
+    /// Added to every exchange time (the market moved to start now).
+    shift_ns: u64,
 }
 
 impl SyntheticFeed {
+    /// Moves the market's times so that it starts at `start` (Unix ns)
+    /// instead of [`crate::synthetic::ORIGIN`]; the prices are the same.
+    pub fn start_at(&mut self, start: u64) {
+        self.shift_ns = start.saturating_sub(crate::synthetic::ORIGIN.0);
+    }
+
     /// The feed of `cfg` over `instruments`, after `skip` events, ending
     /// after `max_items` (never, if `None`).
     pub fn new(
@@ -115,6 +123,7 @@ impl SyntheticFeed {
             period_ns: 1_000_000_000 / u64::from(cfg.events_per_sec.max(1)),
             count: 0,
             max_items,
+            shift_ns: 0,
         }
     }
 
@@ -126,7 +135,7 @@ impl SyntheticFeed {
         let e = self.market.next_event();
         let sym = usize::from(e.symbol.0);
         let (name, streams) = (&self.names[sym], &self.streams[sym]);
-        let ms = e.exchange_time.0 / 1_000_000;
+        let ms = (e.exchange_time.0 + self.shift_ns) / 1_000_000;
         let json = match e.body {
             InputBody::BookTicker(t) => serde_json::to_string(&Envelope {
                 stream: &streams[0],

@@ -37,6 +37,7 @@ pub mod due;
 pub mod feed;
 pub mod filters;
 mod handle;
+mod limits;
 mod public;
 mod rest;
 pub mod tape;
@@ -62,6 +63,20 @@ use feed::{CaptureFeed, Feed, FeedError, ItemKind, SyntheticFeed};
 use venue::{AccountConfig, Venue};
 
 pub use handle::SimHandle;
+
+/// Whose time the exchange keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimClock {
+    /// The host's: `serverTime` and the `recvWindow` check read the wall
+    /// clock while market data, orders and fills carry the data's times
+    /// (the simulator inside `autobot run`, whose market runs faster than
+    /// real time).
+    Wall,
+    /// The data's: every endpoint reports, and the `recvWindow` check
+    /// reads, the time of the market streamed (the host's until the first
+    /// message).
+    Data,
+}
 
 /// What the simulator streams.
 #[derive(Clone, Debug)]
@@ -115,6 +130,14 @@ pub struct SimConfig {
     /// and a space), for a gateway that measures from it (`due::DueTime`).
     /// Never set for a Binance-shaped feed.
     pub due_prefix: bool,
+    /// Whose time the exchange keeps.
+    pub clock: SimClock,
+    /// Refuse requests over Binance's weight and order-count limits
+    /// (counted and reported in headers either way).
+    pub enforce_limits: bool,
+    /// The synthetic market starts now (its times moved from
+    /// [`crate::synthetic::ORIGIN`] to the simulator's start).
+    pub start_now: bool,
     /// Lockstep: the feed sends one item per permit given with
     /// [`SimHandle::release`], so a test can hold the market still while
     /// a client answers it (parity tests against the backtest).
@@ -136,6 +159,9 @@ impl SimConfig {
             accounts: Vec::new(),
             account: AccountConfig::default(),
             due_prefix: false,
+            clock: SimClock::Wall,
+            enforce_limits: false,
+            start_now: false,
             lockstep: false,
         }
     }
@@ -244,6 +270,14 @@ struct Shared {
     venues: Vec<Mutex<Venue>>,
     /// Added to the exchange clock (fault injection).
     clock_skew_ms: AtomicI64,
+    /// Whose time the exchange keeps.
+    clock: SimClock,
+    /// The time of the market streamed, ms (0 before the first message).
+    data_ms: AtomicU64,
+    /// Each account's new-order counts.
+    order_counts: Mutex<Vec<limits::OrderCount>>,
+    /// Refuse what is over a rate limit.
+    enforce_limits: bool,
     /// Signed requests still to refuse with -1003 (fault injection).
     throttle: AtomicU64,
     instruments: Vec<Instrument>,
@@ -263,12 +297,21 @@ struct Shared {
     permit_given: Condvar,
 }
 
-/// The exchange clock: the host's, moved by the injected skew.
-fn now_ms(shared: &Shared) -> u64 {
-    let host = std::time::SystemTime::now()
+/// The host's clock, ms.
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    host.saturating_add_signed(shared.clock_skew_ms.load(Ordering::Acquire))
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The exchange clock ([`SimClock`]), moved by the injected skew.
+fn now_ms(shared: &Shared) -> u64 {
+    let data = shared.data_ms.load(Ordering::Acquire);
+    let base = match shared.clock {
+        SimClock::Data if data != 0 => data,
+        _ => wall_ms(),
+    };
+    base.saturating_add_signed(shared.clock_skew_ms.load(Ordering::Acquire))
 }
 
 /// Locks, recovering the data if a holder panicked (the simulator keeps
@@ -297,12 +340,13 @@ impl SimExchange {
                 config,
                 skip,
                 max_items,
-            } => Feed::Synthetic(Box::new(SyntheticFeed::new(
-                config,
-                &cfg.instruments,
-                *skip,
-                *max_items,
-            ))),
+            } => {
+                let mut f = SyntheticFeed::new(config, &cfg.instruments, *skip, *max_items);
+                if cfg.start_now {
+                    f.start_at(wall_ms().saturating_mul(1_000_000));
+                }
+                Feed::Synthetic(Box::new(f))
+            }
             SimSource::Capture(path) => Feed::Capture(CaptureFeed::open(path, only.clone())?),
         };
         let speed = cfg.speed;
@@ -367,6 +411,10 @@ impl SimExchange {
             signers,
             venues: venues.into_iter().map(Mutex::new).collect(),
             clock_skew_ms: AtomicI64::new(0),
+            clock: cfg.clock,
+            data_ms: AtomicU64::new(0),
+            order_counts: Mutex::new(vec![limits::OrderCount::default(); cfg.accounts.len()]),
+            enforce_limits: cfg.enforce_limits,
             throttle: AtomicU64::new(0),
             instruments: cfg.instruments.clone(),
             funding_interval_hours: models[0].rules.funding_interval_hours,
@@ -656,6 +704,10 @@ fn track(shared: &Shared, text: &str, due_ns: u64) {
             let mut venue = lock(venue);
             if !venue.on_stream(text, due_ns) && account == 0 {
                 shared.stats.implausible.fetch_add(1, Ordering::Relaxed);
+            }
+            if account == 0 {
+                let t = venue.model().now().0 / 1_000_000;
+                shared.data_ms.fetch_max(t, Ordering::AcqRel);
             }
             venue.take_events()
         };

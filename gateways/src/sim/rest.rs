@@ -19,6 +19,7 @@ use std::io::Read as _;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::limits::{OverLimit, Window};
 use super::venue::Refusal;
 use super::{Shared, lock, now_ms, send_user};
 
@@ -34,23 +35,6 @@ fn weight(path: &str, limit: usize, has_symbol: bool) -> u32 {
         "/fapi/v3/positionRisk" | "/fapi/v3/account" | "/fapi/v1/userTrades" => 5,
         "/fapi/v1/openOrders" if !has_symbol => 40,
         _ => 1,
-    }
-}
-
-/// The used weight in the current minute.
-struct Weight {
-    window: Instant,
-    used: u32,
-}
-
-impl Weight {
-    fn add(&mut self, w: u32) -> u32 {
-        if self.window.elapsed() >= Duration::from_secs(60) {
-            self.window = Instant::now();
-            self.used = 0;
-        }
-        self.used += w;
-        self.used
     }
 }
 
@@ -128,6 +112,9 @@ struct Answer {
     status: u16,
     body: String,
     retry_after: Option<u32>,
+    /// The account's new orders in the last 10 s and minute (an order
+    /// request's answer).
+    order_counts: Option<(u32, u32)>,
 }
 
 impl From<(u16, String)> for Answer {
@@ -136,16 +123,23 @@ impl From<(u16, String)> for Answer {
             status,
             body,
             retry_after: None,
+            order_counts: None,
+        }
+    }
+}
+
+impl From<OverLimit> for Answer {
+    fn from((status, code, msg, retry): OverLimit) -> Answer {
+        Answer {
+            retry_after: Some(retry),
+            ..(status, error(code, msg)).into()
         }
     }
 }
 
 /// Answers requests until the server is unblocked.
 pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
-    let mut used_weight = Weight {
-        window: Instant::now(),
-        used: 0,
-    };
+    let mut used_weight = Window::new(Duration::from_secs(60));
     for mut rq in server.incoming_requests() {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -172,7 +166,16 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
             body: &body,
             api_key: api_key.as_deref(),
         };
+        let has_symbol = params_of(call.query, call.body).contains_key("symbol");
+        let now = Instant::now();
+        let used = used_weight.add(weight(&path, limit, has_symbol), now);
+        let over = super::limits::over_weight(used, shared.enforce_limits, &used_weight, now);
         let answer: Answer = match rq.method() {
+            _ if over.is_some() => {
+                shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                over.map(Answer::from)
+                    .unwrap_or_else(|| (500, String::new()).into())
+            }
             tiny_http::Method::Get if !is_signed(&path) => {
                 let params = params_of(call.query, "");
                 match super::public::route(&path, &params, shared) {
@@ -189,8 +192,6 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
             _ if is_signed(&path) => signed(&call, shared),
             _ => (405, error(-1000, "method not supported by the simulator")).into(),
         };
-        let has_symbol = params_of(call.query, call.body).contains_key("symbol");
-        let used = used_weight.add(weight(&path, limit, has_symbol));
         shared.stats.rest_requests.fetch_add(1, Ordering::Relaxed);
         let mut resp =
             tiny_http::Response::from_string(answer.body).with_status_code(answer.status);
@@ -200,6 +201,10 @@ pub(super) fn serve(server: &tiny_http::Server, shared: &Shared) {
         ];
         if let Some(s) = answer.retry_after {
             headers.push(("Retry-After", s.to_string()));
+        }
+        if let Some((ten, minute)) = answer.order_counts {
+            headers.push(("X-MBX-ORDER-COUNT-10S", ten.to_string()));
+            headers.push(("X-MBX-ORDER-COUNT-1M", minute.to_string()));
         }
         for (k, v) in headers {
             if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
@@ -315,12 +320,15 @@ fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
     {
         shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
         return Answer {
-            status: 429,
-            body: error(
-                -1003,
-                "Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute.",
-            ),
             retry_after: Some(1),
+            ..(
+                429,
+                error(
+                    -1003,
+                    "Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute.",
+                ),
+            )
+                .into()
         };
     }
     let (account, owned) = match check_signature(call, shared) {
@@ -332,6 +340,26 @@ fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
     };
     let params = borrowed(&owned);
     let symbol = params.get("symbol").copied().unwrap_or_default();
+    let placing = matches!(
+        (method, path),
+        (
+            tiny_http::Method::Post,
+            "/fapi/v1/order" | "/fapi/v1/algoOrder"
+        )
+    );
+    let mut order_counts = None;
+    if placing {
+        let (counts, over) =
+            lock(&shared.order_counts)[account].add(shared.enforce_limits, Instant::now());
+        if let Some(over) = over {
+            shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            return Answer {
+                order_counts: Some(counts),
+                ..over.into()
+            };
+        }
+        order_counts = Some(counts);
+    }
     let mut venue = lock(&shared.venues[account]);
     // An order is named by our client id or by the exchange's id.
     let by_order_id = params
@@ -343,10 +371,11 @@ fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
         (None, Some(c)) => c.as_str(),
         (None, None) => "",
     };
-    if let (tiny_http::Method::Post, "/fapi/v1/order" | "/fapi/v1/algoOrder") = (method, path)
-        && let Err((code, msg)) = venue.check_filters(&params)
-    {
-        return (400, error(code, &msg)).into();
+    if placing && let Err((code, msg)) = venue.check_filters(&params) {
+        return Answer {
+            order_counts,
+            ..(400, error(code, &msg)).into()
+        };
     }
     let result = match (method, path) {
         (tiny_http::Method::Post, "/fapi/v1/order") => {
@@ -421,9 +450,13 @@ fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
     let events = venue.take_events();
     drop(venue);
     send_user(shared, account, &events);
-    match result {
+    let answer: Answer = match result {
         Ok(body) => (200, body).into(),
         Err(r) => refusal(r).into(),
+    };
+    Answer {
+        order_counts,
+        ..answer
     }
 }
 

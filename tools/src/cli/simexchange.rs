@@ -7,20 +7,48 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 use autobot_tools::config::AppConfig;
 
+/// What `autobot simexchange` serves besides the market.
+pub struct Options<'a> {
+    /// `--keys`: the accounts' file.
+    pub keys: Option<&'a std::path::Path>,
+    /// `--ping-secs`.
+    pub ping_secs: u64,
+    /// `--clock data` (else wall).
+    pub data_clock: bool,
+    /// `--rate-limits`.
+    pub rate_limits: bool,
+}
+
 /// `autobot simexchange`.
 pub fn simexchange(
     config: &std::path::Path,
     capture: Option<PathBuf>,
     speed: f64,
     (ws, rest): (std::net::SocketAddr, std::net::SocketAddr),
-    (keys, ping_secs): (Option<&std::path::Path>, u64),
+    opts: Options<'_>,
 ) -> anyhow::Result<()> {
+    let Options {
+        keys,
+        ping_secs,
+        data_clock,
+        rate_limits,
+    } = opts;
     use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
     anyhow::ensure!(
         speed.is_finite() && (0.0..=1000.0).contains(&speed),
         "--speed {speed} is out of range; allowed: 0 ..= 1000"
     );
-    let cfg = AppConfig::load(config)?;
+    let mut cfg = AppConfig::load(config)?;
+    if data_clock {
+        // One clock: the synthetic market at its own rates (one market
+        // second per second), so the data's time keeps pace with a
+        // client's clock; `[market] events_per_sec` paces `autobot run`'s
+        // faster market.
+        let per_symbol = cfg.market.quotes_per_sec + cfg.market.trades_per_sec;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let real_time = (per_symbol * cfg.instruments.len() as f64).round().max(1.0) as u32;
+        cfg.market.events_per_sec = real_time;
+    }
     let is_capture = capture.is_some();
     let source = match capture {
         Some(path) => SimSource::Capture(path),
@@ -33,6 +61,11 @@ pub fn simexchange(
     let mut sim_cfg = SimConfig::loopback(source, cfg.core().instruments.to_vec());
     sim_cfg.speed = speed;
     sim_cfg.ping_every = std::time::Duration::from_secs(ping_secs);
+    sim_cfg.enforce_limits = rate_limits;
+    if data_clock {
+        sim_cfg.clock = autobot_gateways::sim::SimClock::Data;
+        sim_cfg.start_now = !is_capture;
+    }
     // A capture waits for its first client (so it misses nothing); the
     // synthetic market runs from the start, as an exchange does.
     sim_cfg.start_on_first_client = is_capture;
