@@ -228,6 +228,7 @@ pub(super) fn serve(shared: &Shared, ping_every: Duration) {
                 Err(()) => return false,
             };
             for r in replies {
+                shared.subscriptions.fetch_add(1, Ordering::AcqRel);
                 let reply = answer(&mut c.streams, &mut c.framing, &r);
                 if c.ws.send(Message::text(reply)).is_err() {
                     return false;

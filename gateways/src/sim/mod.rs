@@ -33,6 +33,7 @@
 //! REST.
 
 mod clients;
+mod derived;
 pub mod due;
 pub mod feed;
 pub mod filters;
@@ -51,6 +52,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use autobot_engine::event::InputEvent;
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::types::Instrument;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -274,6 +276,9 @@ struct Shared {
     clock: SimClock,
     /// The time of the market streamed, ms (0 before the first message).
     data_ms: AtomicU64,
+    /// Moves whenever a client's subscriptions may have changed (derived
+    /// streams recompute what is wanted then, not per message).
+    subscriptions: AtomicU64,
     /// Each account's new-order counts.
     order_counts: Mutex<Vec<limits::OrderCount>>,
     /// Refuse what is over a rate limit.
@@ -413,6 +418,7 @@ impl SimExchange {
             clock_skew_ms: AtomicI64::new(0),
             clock: cfg.clock,
             data_ms: AtomicU64::new(0),
+            subscriptions: AtomicU64::new(0),
             order_counts: Mutex::new(vec![limits::OrderCount::default(); cfg.accounts.len()]),
             enforce_limits: cfg.enforce_limits,
             throttle: AtomicU64::new(0),
@@ -549,6 +555,7 @@ fn accept(listener: &TcpListener, shared: &Shared) {
             continue;
         };
         lock(&shared.clients).push(clients::Client::new(ws, streams, framing));
+        shared.subscriptions.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -591,6 +598,8 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     // The same instant on the clock the engine stamps with, for due times.
     let mut start_mono = mono_now().0;
     let mut framed = String::with_capacity(1024);
+    let mut events: Vec<InputEvent> = Vec::with_capacity(16);
+    let mut derived = derived::Derived::new(&shared.instruments);
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -635,7 +644,7 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                 }
             }
             ItemKind::Stream(name) => {
-                track(shared, &item.text, item.due_ns);
+                track(shared, &item.text, item.due_ns, &mut events);
                 let injected = std::mem::take(&mut *lock(&shared.inject));
                 let mut clients = lock(&shared.clients);
                 for (stream, text) in &injected {
@@ -664,6 +673,8 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                 });
                 let gone = (before - clients.len()) as u64;
                 shared.stats.dropped.fetch_add(gone, Ordering::Relaxed);
+                drop(clients);
+                derived.on_item(shared, name, &events);
             }
         }
     }
@@ -696,9 +707,10 @@ fn take_permit(shared: &Shared) -> bool {
 /// Feeds a streamed message (due at `due_ns` of the feed) to the
 /// exchange model, then sends the user-data events it caused. A message
 /// the venue refuses as implausible changes nothing.
-fn track(shared: &Shared, text: &str, due_ns: u64) {
+fn track(shared: &Shared, text: &str, due_ns: u64, events: &mut Vec<InputEvent>) {
     // Each account's model parses the message itself: the same input
     // gives every model the same book (a handful of accounts at most).
+    events.clear();
     for (account, venue) in shared.venues.iter().enumerate() {
         let events = {
             let mut venue = lock(venue);
@@ -708,6 +720,7 @@ fn track(shared: &Shared, text: &str, due_ns: u64) {
             if account == 0 {
                 let t = venue.model().now().0 / 1_000_000;
                 shared.data_ms.fetch_max(t, Ordering::AcqRel);
+                events.extend_from_slice(venue.last_events());
             }
             venue.take_events()
         };

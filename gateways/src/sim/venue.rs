@@ -208,6 +208,8 @@ pub struct Venue {
     tape: super::tape::Tape,
     /// When each order was placed (exchange ms), by exchange id.
     placed_at: BTreeMap<u64, u64>,
+    /// The events of the last streamed message the model took.
+    last: Vec<InputEvent>,
     /// Fills made.
     pub fills: u64,
 }
@@ -235,6 +237,7 @@ impl Venue {
             brackets: cfg.brackets.clone(),
             tape: super::tape::Tape::new(names.len()),
             placed_at: BTreeMap::new(),
+            last: Vec::new(),
             fills: 0,
         }
     }
@@ -242,6 +245,12 @@ impl Venue {
     /// The symbol named `name`.
     pub fn symbol(&self, name: &str) -> Option<SymbolId> {
         self.symbols.id(name)
+    }
+
+    /// The events of the last streamed message the model took (none when
+    /// it was refused or did not parse).
+    pub fn last_events(&self) -> &[InputEvent] {
+        &self.last
     }
 
     /// The exchange model.
@@ -301,6 +310,7 @@ impl Venue {
     /// A streamed message due at `due_ns` of the feed's timeline; `false`
     /// when it was implausible and not adopted.
     pub fn on_stream(&mut self, text: &str, due_ns: u64) -> bool {
+        self.last.clear();
         self.scratch.clear();
         self.scratch.extend_from_slice(text.as_bytes());
         self.parsed.clear();
@@ -348,6 +358,8 @@ impl Venue {
     }
 
     fn feed(&mut self) {
+        self.last.clear();
+        self.last.extend_from_slice(&self.parsed);
         for k in 0..self.parsed.len() {
             let ev = self.parsed[k];
             // What falls due by this input's time first (funding the

@@ -326,6 +326,47 @@ def ws_live_subscribe():
     assert time.monotonic() - started < 2.5, "the close is echoed"
 
 
+def ws_every_stream_kind():
+    # The synthetic market streams tickers and aggregate trades; depth
+    # diffs and partial depth, trades, klines and the mark are made from
+    # them and the exchange model.
+    kinds = ["btcusdt@depth@100ms", "btcusdt@depth5", "btcusdt@trade",
+             "btcusdt@kline_1m", "btcusdt@markPrice@1s"]
+    ws = ws_connect("/stream")
+    ws.send(json.dumps({"method": "SUBSCRIBE", "params": kinds, "id": 7}))
+    assert next_json(ws, lambda m: m.get("id") == 7) == {"result": None, "id": 7}
+    seen = {}
+    diffs = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and (len(seen) < len(kinds) or len(diffs) < 5):
+        m = next_json(ws, lambda m: "stream" in m)
+        seen.setdefault(m["stream"], m["data"])
+        if m["stream"] == "btcusdt@depth@100ms":
+            diffs.append(m["data"])
+    assert set(seen) == set(kinds), sorted(seen)
+    for a, b in zip(diffs, diffs[1:]):
+        assert b["pu"] == a["u"] and b["U"] == a["u"] + 1, (a, b)
+    d = diffs[-1]
+    assert d["e"] == "depthUpdate" and d["b"] and d["a"], d
+    part = seen["btcusdt@depth5"]
+    assert float(part["b"][0][0]) < float(part["a"][0][0]), part
+    t = seen["btcusdt@trade"]
+    assert t["e"] == "trade" and float(t["p"]) > 0 and float(t["q"]) > 0, t
+    k = seen["btcusdt@kline_1m"]["k"]
+    assert k["i"] == "1m" and k["T"] - k["t"] == 59_999 and float(k["h"]) >= float(k["l"]), k
+    mp = seen["btcusdt@markPrice@1s"]
+    assert float(mp["p"]) > 0 and mp["T"] > mp["E"] and mp["r"] == "0.0001", mp
+    # The diffs bridge the REST snapshot, as a client syncing a book needs.
+    book = UMFutures(base_url=REST).depth("BTCUSDT", limit=5)
+    last = book["lastUpdateId"]
+    while True:
+        m = next_json(ws, lambda m: m.get("stream") == "btcusdt@depth@100ms")["data"]
+        if m["u"] > last:
+            assert m["U"] <= last + 1 <= m["u"], (last, m)
+            break
+    ws.close()
+
+
 def ws_kept_alive_by_pings():
     # The simulator pings every PING_SECS and drops a connection silent for
     # three of them; this client answers and pings itself, across five.
@@ -438,6 +479,7 @@ case("binance-futures-connector", connector)
 case("filters (connector)", filters)
 case("WebSocket /ws/<stream> and /stream?streams=", ws_url_forms)
 case("WebSocket bare /ws with SUBSCRIBE, LIST_SUBSCRIPTIONS, UNSUBSCRIBE, close", ws_live_subscribe)
+case("WebSocket every stream kind (depth, partial depth, trade, kline, markPrice)", ws_every_stream_kind)
 case("WebSocket kept alive by client pings across five intervals", ws_kept_alive_by_pings)
 case("WebSocket silent client dropped", ws_silent_client_is_dropped)
 case("user-data stream (raw and combined)", user_stream)
