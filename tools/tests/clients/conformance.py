@@ -205,6 +205,29 @@ def my_trades():
     assert all(r["timestamp"] > mine[0]["timestamp"] for r in since)
 
 
+def order_types():
+    book = alice.fetch_order_book(SYMBOL, 5)
+    bid, ask = book["bids"][0][0], book["asks"][0][0]
+    # IOC below the bid: nothing to take, the order expires unfilled.
+    o = alice.create_order(SYMBOL, "limit", "buy", 0.002, round(bid * 0.99, 1),
+                           {"timeInForce": "IOC"})
+    assert o["status"] == "expired" and o["filled"] == 0, o
+    # FOK through the ask, smaller than the best level: filled whole.
+    o = alice.create_order(SYMBOL, "limit", "buy", 0.002, round(ask * 1.01, 1),
+                           {"timeInForce": "FOK"})
+    assert o["status"] == "closed" and o["filled"] == 0.002, o
+    # Reduce-only: a sell reducing the long fills; a buy would add: -2022.
+    o = alice.create_order(SYMBOL, "market", "sell", 0.002, None, {"reduceOnly": True})
+    assert o["status"] == "closed" and o["filled"] == 0.002 and o["reduceOnly"], o
+    try:
+        alice.create_order(SYMBOL, "market", "buy", 0.002, None, {"reduceOnly": True})
+        raise AssertionError("a reduce-only order that adds was accepted")
+    except ccxt.ExchangeError as e:
+        assert "-2022" in str(e), e
+    held = [x for x in alice.fetch_positions([SYMBOL]) if x["contracts"]][0]
+    assert held["contracts"] == 0.01, held
+
+
 def connector():
     um = UMFutures(key="bob", secret="bob-secret", base_url=REST)
     assert abs(um.time()["serverTime"] - alice.milliseconds()) < 5_000
@@ -475,6 +498,7 @@ case("ccxt market order", market_order)
 case("ccxt positions", positions)
 case("ccxt limit orders, cancel, cancel-all, order history", limit_orders_and_cancel_all)
 case("ccxt my trades", my_trades)
+case("ccxt IOC, FOK, reduce-only", order_types)
 case("binance-futures-connector", connector)
 case("filters (connector)", filters)
 case("WebSocket /ws/<stream> and /stream?streams=", ws_url_forms)
