@@ -50,7 +50,7 @@ impl Exchange {
             return true;
         }
         let reference = match o.kind {
-            OrderType::Limit(_) => Some(o.price),
+            OrderType::Limit(_) | OrderType::Stop(..) | OrderType::TakeProfit(..) => Some(o.price),
             _ => self.taking_price(i, o.side),
         };
         let Some(reference) = reference else {

@@ -70,18 +70,31 @@ impl Exchange {
         } else if !self.margin_fits(i, &o) {
             return self.refuse(o.symbol, o.client, Asked::New, Refusal::MARGIN, out);
         }
+        self.execute(o, None, out);
+    }
+
+    /// Takes what `o` can from the book, then rests the rest of a GTC or
+    /// GTX limit and expires the rest of anything else. `id`: a triggered
+    /// conditional order's (it keeps it; a post-only one that would take
+    /// then expires), else a new order's, numbered here.
+    fn execute(&mut self, o: Order, id: Option<ExchangeOrderId>, out: &mut Reports) {
+        let i = usize::from(o.symbol.0);
         let taken = self.walk(i, o.side, o.qty, o.limit());
-        match o.kind {
-            OrderType::Limit(Tif::Gtx) if taken.is_positive() => {
+        match (o.kind, id) {
+            (OrderType::Limit(Tif::Gtx), None) if taken.is_positive() => {
                 return self.refuse(o.symbol, o.client, Asked::New, Refusal::POST_ONLY, out);
             }
-            OrderType::Limit(Tif::Fok) if taken < o.qty => {
-                let id = self.new_id();
+            (OrderType::Limit(Tif::Gtx), Some(id)) if taken.is_positive() => {
+                return self.expire(&o, id, Qty::ZERO, out);
+            }
+            (OrderType::Limit(Tif::Fok), _) if taken < o.qty => {
+                let id = id.unwrap_or_else(|| self.new_id());
                 return self.expire(&o, id, Qty::ZERO, out);
             }
             _ => {}
         }
-        let id = self.new_id();
+        let triggered = id.is_some();
+        let id = id.unwrap_or_else(|| self.new_id());
         let Some(cum) = self.take(&o, id, Qty::ZERO, out) else {
             return;
         };
@@ -98,7 +111,8 @@ impl Exchange {
                 } else {
                     None
                 };
-                if cum.is_zero() {
+                // A triggered order was acknowledged when it was placed.
+                if cum.is_zero() && !triggered {
                     self.status(&o, id, OrderStatus::Accepted, Qty::ZERO, out);
                 }
                 self.resting.push(Resting {
@@ -138,8 +152,8 @@ impl Exchange {
     /// Whether a conditional order's watched price has reached its stop.
     fn reached(&self, i: usize, o: &Order) -> bool {
         let (t, stop_loss) = match o.kind {
-            OrderType::StopMarket(t) => (t, true),
-            OrderType::TakeProfitMarket(t) => (t, false),
+            OrderType::StopMarket(t) | OrderType::Stop(t, _) => (t, true),
+            OrderType::TakeProfitMarket(t) | OrderType::TakeProfit(t, _) => (t, false),
             _ => return false,
         };
         let price = match t.working {
@@ -171,7 +185,8 @@ impl Exchange {
         }
     }
 
-    /// A triggered conditional order takes as a market order.
+    /// A triggered conditional order takes as a market order (the market
+    /// types) or becomes a limit at its price (`STOP`, `TAKE_PROFIT`).
     fn trigger(&mut self, s: Resting, out: &mut Reports) {
         let i = usize::from(s.order.symbol.0);
         let mut o = s.order;
@@ -182,6 +197,13 @@ impl Exchange {
             } else {
                 o.qty.min(cap)
             };
+        }
+        if let Some(limit @ OrderType::Limit(_)) = o.kind.triggered() {
+            if !o.qty.is_positive() {
+                return self.expire(&o, s.id, Qty::ZERO, out);
+            }
+            o.kind = limit;
+            return self.execute(o, Some(s.id), out);
         }
         if !o.qty.is_positive() || self.walk(i, o.side, o.qty, None).is_zero() {
             // Nothing left to close, or no book to take from.

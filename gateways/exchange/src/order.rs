@@ -52,13 +52,41 @@ pub enum OrderType {
     /// `TAKE_PROFIT_MARKET`: a market order once the watched price reaches
     /// the stop in the order's favour (a buy at or below, a sell at or above).
     TakeProfitMarket(Trigger),
+    /// `STOP`: a limit order at the order's price, with its time in force,
+    /// once the watched price reaches the stop as a `STOP_MARKET`'s does.
+    Stop(Trigger, Tif),
+    /// `TAKE_PROFIT`: a limit order at the order's price once the watched
+    /// price reaches the stop as a `TAKE_PROFIT_MARKET`'s does.
+    TakeProfit(Trigger, Tif),
 }
 
 impl OrderType {
     /// The trigger of a conditional order.
     pub fn trigger(&self) -> Option<Trigger> {
         match *self {
-            OrderType::StopMarket(t) | OrderType::TakeProfitMarket(t) => Some(t),
+            OrderType::StopMarket(t)
+            | OrderType::TakeProfitMarket(t)
+            | OrderType::Stop(t, _)
+            | OrderType::TakeProfit(t, _) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether the type trades at the order's price (a limit, or a
+    /// stop-limit once triggered).
+    pub fn has_limit_price(&self) -> bool {
+        matches!(
+            self,
+            OrderType::Limit(_) | OrderType::Stop(..) | OrderType::TakeProfit(..)
+        )
+    }
+
+    /// What a triggered conditional order becomes: a market order, or a
+    /// limit with its time in force (`None` for a type without a trigger).
+    pub fn triggered(&self) -> Option<OrderType> {
+        match *self {
+            OrderType::StopMarket(_) | OrderType::TakeProfitMarket(_) => Some(OrderType::Market),
+            OrderType::Stop(_, tif) | OrderType::TakeProfit(_, tif) => Some(OrderType::Limit(tif)),
             _ => None,
         }
     }
@@ -70,15 +98,22 @@ impl OrderType {
             OrderType::Limit(_) => "LIMIT",
             OrderType::StopMarket(_) => "STOP_MARKET",
             OrderType::TakeProfitMarket(_) => "TAKE_PROFIT_MARKET",
+            OrderType::Stop(..) => "STOP",
+            OrderType::TakeProfit(..) => "TAKE_PROFIT",
         }
     }
 
     /// Binance's name of the time in force (`GTC` for the types without one).
     pub fn tif_name(&self) -> &'static str {
         match self {
-            OrderType::Limit(Tif::Ioc) => "IOC",
-            OrderType::Limit(Tif::Fok) => "FOK",
-            OrderType::Limit(Tif::Gtx) => "GTX",
+            OrderType::Limit(tif) | OrderType::Stop(_, tif) | OrderType::TakeProfit(_, tif) => {
+                match tif {
+                    Tif::Gtc => "GTC",
+                    Tif::Ioc => "IOC",
+                    Tif::Fok => "FOK",
+                    Tif::Gtx => "GTX",
+                }
+            }
             _ => "GTC",
         }
     }

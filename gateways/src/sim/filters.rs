@@ -90,7 +90,7 @@ pub fn check(
     mark: Option<Price>,
 ) -> Result<(), FilterRefusal> {
     let get = |k: &str| params.get(k).copied().filter(|v| !v.is_empty());
-    if let (Some(text), OrderType::Limit(_)) = (get("price"), kind) {
+    if let (Some(text), true) = (get("price"), kind.has_limit_price()) {
         check_price(text, price, ins)?;
     }
     if let (Some(text), Some(t)) = (get("stopPrice").or(get("triggerPrice")), kind.trigger()) {
@@ -102,9 +102,10 @@ pub fn check(
         if decimals(text) > ins.step_size.decimals() {
             return Err(precision());
         }
-        let max = match kind {
-            OrderType::Limit(_) => ins.max_qty,
-            _ => ins.max_market_qty,
+        let max = if kind.has_limit_price() {
+            ins.max_qty
+        } else {
+            ins.max_market_qty
         };
         if qty < ins.min_qty {
             return Err((-4004, "Quantity less than min quantity.".into()));
@@ -129,9 +130,10 @@ pub fn check(
         }
     }
     let reduces = get("reduceOnly") == Some("true") || close_position;
-    let at = match kind {
-        OrderType::Limit(_) => Some(price),
-        _ => mark,
+    let at = if kind.has_limit_price() {
+        Some(price)
+    } else {
+        mark
     };
     if let Some(at) = at.filter(|_| !reduces) {
         let notional = Money::notional(at, qty, Rounding::HalfEven).unwrap_or(Money::MAX);

@@ -113,16 +113,22 @@ pub fn parse_order(params: &BTreeMap<&str, &str>) -> Result<OrderParams, Refusal
             close_position,
         })
     };
+    let tif = |given: Option<&str>| match given {
+        Some("GTC") => Ok(Tif::Gtc),
+        Some("IOC") => Ok(Tif::Ioc),
+        Some("FOK") => Ok(Tif::Fok),
+        Some("GTX") => Ok(Tif::Gtx),
+        _ => Err((400, -1115, "Invalid timeInForce.")),
+    };
     let kind = match (get("type").ok_or(MISSING)?, get("timeInForce")) {
         ("MARKET", _) => OrderType::Market,
-        ("LIMIT", Some("GTC")) => OrderType::Limit(Tif::Gtc),
-        ("LIMIT", Some("IOC")) => OrderType::Limit(Tif::Ioc),
-        ("LIMIT", Some("FOK")) => OrderType::Limit(Tif::Fok),
-        ("LIMIT", Some("GTX")) => OrderType::Limit(Tif::Gtx),
         ("LIMIT", None) => return Err(MISSING),
-        ("LIMIT", Some(_)) => return Err((400, -1115, "Invalid timeInForce.")),
+        ("LIMIT", t) => OrderType::Limit(tif(t)?),
         ("STOP_MARKET", _) => OrderType::StopMarket(trigger()?),
         ("TAKE_PROFIT_MARKET", _) => OrderType::TakeProfitMarket(trigger()?),
+        // The stop-limit types default to GTC, as Binance's do.
+        ("STOP", t) => OrderType::Stop(trigger()?, tif(t.or(Some("GTC")))?),
+        ("TAKE_PROFIT", t) => OrderType::TakeProfit(trigger()?, tif(t.or(Some("GTC")))?),
         _ => return Err((400, -1116, "Invalid orderType.")),
     };
     let qty = match get("quantity") {
@@ -132,12 +138,13 @@ pub fn parse_order(params: &BTreeMap<&str, &str>) -> Result<OrderParams, Refusal
             .filter(|q| q.is_positive())
             .ok_or((400, -1013, "Invalid quantity."))?,
     };
-    let price = match kind {
-        OrderType::Limit(_) => get("price")
+    let price = if kind.has_limit_price() {
+        get("price")
             .and_then(|p| Price::parse(p).ok())
             .filter(|p| p.is_positive())
-            .ok_or((400, -4014, "Price not increased by tick size."))?,
-        _ => Price::ZERO,
+            .ok_or((400, -4014, "Price not increased by tick size."))?
+    } else {
+        Price::ZERO
     };
     Ok(OrderParams {
         symbol: get("symbol").ok_or(MISSING)?.to_string(),

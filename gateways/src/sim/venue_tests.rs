@@ -396,3 +396,61 @@ fn funding_the_exchange_charges_falls_due_with_the_market_not_with_the_next_orde
         "funding at 08:00 is charged when the market passes it: {ev:?}"
     );
 }
+
+#[test]
+fn stop_limit_orders_trigger_into_limits_at_their_price() {
+    let mut v = venue();
+    v.place(&params(&market("BUY", "0.5", "ab1"))).unwrap();
+    let order = |kind, side, trigger, price, qty, id| {
+        vec![
+            ("algoType", "CONDITIONAL"),
+            ("type", kind),
+            ("side", side),
+            ("triggerPrice", trigger),
+            ("price", price),
+            ("quantity", qty),
+            ("clientAlgoId", id),
+        ]
+    };
+    // A STOP sell whose limit is under the bid: it takes once triggered.
+    v.place_algo(&params(&order(
+        "STOP", "SELL", "98.5", "98.5", "0.5", "ab2",
+    )))
+    .unwrap();
+    // A TAKE_PROFIT buy (triggers at or below 98.5) whose limit is under
+    // the ask: it rests once triggered.
+    v.place_algo(&params(&order(
+        "TAKE_PROFIT",
+        "BUY",
+        "98.5",
+        "98",
+        "0.2",
+        "ab3",
+    )))
+    .unwrap();
+    let missing_price = order("STOP", "SELL", "98.5", "", "0.5", "ab4");
+    assert_eq!(v.place_algo(&params(&missing_price)).unwrap_err().1, -4014);
+    v.take_events();
+    v.on_stream(&trade("98.6"), 0);
+    assert!(fills(&v.take_events()).is_empty(), "neither reached");
+    v.on_stream(&trade("98.5"), 0);
+    let ev = v.take_events();
+    assert_eq!(fills(&ev), [("99".into(), "0.5".into())], "{ev:?}");
+    let resting: Vec<_> = v.model().held().collect();
+    assert_eq!(resting.len(), 1, "the take-profit rests as a limit");
+    let (o, _, filled) = resting[0];
+    assert_eq!(
+        (o.kind.name(), o.price, o.qty, filled),
+        (
+            "LIMIT",
+            Price::parse("98").unwrap(),
+            Qty::parse("0.2").unwrap(),
+            Qty::ZERO
+        )
+    );
+    assert!(
+        v.positions_json(None)
+            .unwrap()
+            .contains(r#""positionAmt":"0""#)
+    );
+}

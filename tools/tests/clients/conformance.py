@@ -452,36 +452,50 @@ def user_stream():
     assert um_alice.new_listen_key()["listenKey"] != key
 
 
-def stop_that_triggers():
-    um = UMFutures(key="bob", secret="bob-secret", base_url=REST)
-    key = um.new_listen_key()["listenKey"]
-    stream = ws_connect(f"/ws/{key}")
-    # A buy stop a few ticks above the last trade: the random walk crosses
-    # it soon. The market moves meanwhile; a stop it already passed is
-    # refused (-2021), as Binance refuses it, and placed again.
+def place_conditional(kind, side, ticks, extra):
+    """A conditional order `ticks` ticks from the last trade (above for a
+    positive count); the market moves meanwhile, and a trigger it already
+    passed is refused (-2021), as Binance refuses it, and placed again."""
     tick = 0.1
     for _ in range(20):
         last = alice.fetch_ticker(SYMBOL)["last"]
+        stop = round(last + ticks * tick, 1)
+        params = dict(extra, stopPrice=stop)
+        price = params.pop("limit_offset", None)
         try:
-            o = alice.create_order(SYMBOL, "STOP_MARKET", "buy", 0.002, None,
-                                   {"stopPrice": round(last + 3 * tick, 1)})
-            break
+            o = alice.create_order(SYMBOL, kind, side, params.pop("amount", 0.002),
+                                   None if price is None else round(stop + price, 1), params)
+            return o, stop
         except ccxt.ExchangeError as e:
             assert "-2021" in str(e), e
-    else:
-        raise AssertionError("every stop was refused")
-    assert o["id"], o
+    raise AssertionError("every conditional order was refused")
+
+
+def wait_for_fill(side, amount, since):
     deadline = time.monotonic() + 60
-    filled = None
-    while time.monotonic() < deadline and filled is None:
+    while time.monotonic() < deadline:
         for t in alice.fetch_my_trades(SYMBOL, limit=50):
-            if t["amount"] == 0.002 and t["side"] == "buy" and t["timestamp"] >= o["timestamp"] - 1:
-                filled = t
+            if t["amount"] == amount and t["side"] == side and t["timestamp"] >= since:
+                return t
         time.sleep(0.1)
-    assert filled is not None, "the stop never triggered"
-    # Triggered by a trade at or above the stop, it bought at the ask then.
-    assert filled["price"] >= round(last + 3 * tick, 1) - 1.0, (filled, last)
-    stream.close()
+    raise AssertionError(f"no {side} {amount} fill: the order never triggered")
+
+
+def stops_that_trigger():
+    # STOP_MARKET: a buy stop a few ticks above the last trade; the random
+    # walk crosses it and it buys at the ask.
+    o, stop = place_conditional("STOP_MARKET", "buy", 3, {})
+    filled = wait_for_fill("buy", 0.002, o["timestamp"] - 1)
+    assert filled["price"] >= stop - 1.0, (filled, stop)
+    # STOP (stop-limit): triggered, a limit 10 USDT through the stop takes.
+    o, stop = place_conditional("STOP", "buy", 3, {"limit_offset": 10.0, "amount": 0.003})
+    filled = wait_for_fill("buy", 0.003, o["timestamp"] - 1)
+    assert stop - 1.0 <= filled["price"] <= stop + 10.0, (filled, stop)
+    # TAKE_PROFIT_MARKET closing the whole long above the market.
+    held = [x for x in alice.fetch_positions([SYMBOL]) if x["contracts"]][0]["contracts"]
+    o, stop = place_conditional("TAKE_PROFIT_MARKET", "sell", 3, {"closePosition": True})
+    wait_for_fill("sell", held, o["timestamp"] - 1)
+    assert not [x for x in alice.fetch_positions([SYMBOL]) if x["contracts"]], "closed"
 
 
 case("wait for the market", wait_for_market)
@@ -507,5 +521,6 @@ case("WebSocket every stream kind (depth, partial depth, trade, kline, markPrice
 case("WebSocket kept alive by client pings across five intervals", ws_kept_alive_by_pings)
 case("WebSocket silent client dropped", ws_silent_client_is_dropped)
 case("user-data stream (raw and combined)", user_stream)
-case("a stop that triggers (ccxt, Algo Order API)", stop_that_triggers)
+case("STOP_MARKET, STOP and TAKE_PROFIT_MARKET (closePosition) that trigger (ccxt, Algo Order API)",
+     stops_that_trigger)
 print("all cases passed")
