@@ -4,8 +4,9 @@ Runs ccxt's `binanceusdm` and Binance's official `binance-futures-connector`
 against a simulator on loopback and checks the values they get back, not
 just that no error was raised. Started by tools/tests/it/clients.rs, which
 installs the pinned clients into a virtual environment and starts the
-simulator with two accounts (keys file): alice (25000 USDT, leverage 10)
-and bob (the config's 10000 USDT).
+simulator with three accounts (keys file): alice (25000 USDT, leverage 10),
+bob (the config's 10000 USDT), both HMAC, and carol (5000 USDT) with an
+Ed25519 key.
 
     python conformance.py REST_URL WS_URL PING_SECS
 
@@ -22,6 +23,10 @@ from binance.um_futures import UMFutures
 from binance.error import ClientError
 
 REST, WS, PING_SECS = sys.argv[1], sys.argv[2], float(sys.argv[3])
+CAROL_PEM = """-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEINWF1O3HA6Cd0lYgQGdcz8rroPeKGVi2WYs/c8Nsjt59
+-----END PRIVATE KEY-----
+"""
 SYMBOL = "BTC/USDT:USDT"
 
 
@@ -226,6 +231,26 @@ def order_types():
         assert "-2022" in str(e), e
     held = [x for x in alice.fetch_positions([SYMBOL]) if x["contracts"]][0]
     assert held["contracts"] == 0.01, held
+
+
+def ed25519_account():
+    carol = ccxt_client("carol", CAROL_PEM)
+    assert carol.fetch_balance()["USDT"]["total"] == 5000.0
+    o = carol.create_order(SYMBOL, "market", "sell", 0.002)
+    assert o["status"] == "closed" and o["filled"] == 0.002, o
+    p = [x for x in carol.fetch_positions([SYMBOL]) if x["contracts"]]
+    assert len(p) == 1 and p[0]["side"] == "short", p
+    # The same request signed with another Ed25519 key is refused.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    other = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    try:
+        ccxt_client("carol", other).fetch_balance()
+        raise AssertionError("a signature by another key was accepted")
+    except ccxt.AuthenticationError as e:
+        assert "-1022" in str(e), e
 
 
 def connector():
@@ -513,6 +538,7 @@ case("ccxt positions", positions)
 case("ccxt limit orders, cancel, cancel-all, order history", limit_orders_and_cancel_all)
 case("ccxt my trades", my_trades)
 case("ccxt IOC, FOK, reduce-only", order_types)
+case("ccxt with an Ed25519 key", ed25519_account)
 case("binance-futures-connector", connector)
 case("filters (connector)", filters)
 case("WebSocket /ws/<stream> and /stream?streams=", ws_url_forms)

@@ -31,6 +31,17 @@ leverage = 10
 [[accounts]]
 api_key = "bob"
 api_secret = "bob-secret"
+
+# An Ed25519 key pair made for this test alone (the client signs with the
+# private key; the simulator verifies with the public one it derives).
+[[accounts]]
+api_key = "carol"
+api_secret = """
+-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEINWF1O3HA6Cd0lYgQGdcz8rroPeKGVi2WYs/c8Nsjt59
+-----END PRIVATE KEY-----
+"""
+balance = "5000"
 "#;
 
 #[test]
@@ -72,7 +83,7 @@ fn ccxt_and_the_official_connector_trade_against_the_simulator() {
         }
     }
     let (ws, rest) = urls.unwrap_or_else(|| panic!("the simulator did not start:\n{said}"));
-    assert!(said.contains("2 account(s)"), "{said}");
+    assert!(said.contains("3 account(s)"), "{said}");
     let script = root.join("tools/tests/clients/conformance.py");
     let out = Command::new(&python)
         .arg(&script)
