@@ -80,20 +80,19 @@ impl Exchange {
     fn execute(&mut self, o: Order, id: Option<ExchangeOrderId>, out: &mut Reports) {
         let i = usize::from(o.symbol.0);
         let taken = self.walk(i, o.side, o.qty, o.limit());
-        match (o.kind, id) {
-            (OrderType::Limit(Tif::Gtx), None) if taken.is_positive() => {
+        match (o.kind.tif(), id) {
+            (Some(Tif::Gtx), None) if taken.is_positive() => {
                 return self.refuse(o.symbol, o.client, Asked::New, Refusal::POST_ONLY, out);
             }
-            (OrderType::Limit(Tif::Gtx), Some(id)) if taken.is_positive() => {
+            (Some(Tif::Gtx), Some(id)) if taken.is_positive() => {
                 return self.expire(&o, id, Qty::ZERO, out);
             }
-            (OrderType::Limit(Tif::Fok), _) if taken < o.qty => {
+            (Some(Tif::Fok), _) if taken < o.qty => {
                 let id = id.unwrap_or_else(|| self.new_id());
                 return self.expire(&o, id, Qty::ZERO, out);
             }
             _ => {}
         }
-        let triggered = id.is_some();
         let id = id.unwrap_or_else(|| self.new_id());
         let Some(cum) = self.take(&o, id, Qty::ZERO, out) else {
             return;
@@ -101,8 +100,8 @@ impl Exchange {
         if cum == o.qty {
             return;
         }
-        match o.kind {
-            OrderType::Limit(Tif::Gtc | Tif::Gtx) => {
+        match o.kind.tif() {
+            Some(Tif::Gtc | Tif::Gtx) => {
                 self.stats.rested += 1;
                 let ahead = if cum.is_positive() {
                     Some(Qty::ZERO)
@@ -111,8 +110,9 @@ impl Exchange {
                 } else {
                     None
                 };
-                // A triggered order was acknowledged when it was placed.
-                if cum.is_zero() && !triggered {
+                // A triggered stop-limit resting untouched reports so (its
+                // second acknowledgement: the limit is on the book now).
+                if cum.is_zero() {
                     self.status(&o, id, OrderStatus::Accepted, Qty::ZERO, out);
                 }
                 self.resting.push(Resting {
@@ -198,11 +198,12 @@ impl Exchange {
                 o.qty.min(cap)
             };
         }
-        if let Some(limit @ OrderType::Limit(_)) = o.kind.triggered() {
+        // A stop-limit keeps its type (Binance's `ot`) and trades at its
+        // price with its time in force.
+        if o.kind.has_limit_price() {
             if !o.qty.is_positive() {
                 return self.expire(&o, s.id, Qty::ZERO, out);
             }
-            o.kind = limit;
             return self.execute(o, Some(s.id), out);
         }
         if !o.qty.is_positive() || self.walk(i, o.side, o.qty, None).is_zero() {

@@ -81,6 +81,14 @@ impl OrderType {
         )
     }
 
+    /// The time in force of a type that trades at the order's price.
+    pub fn tif(&self) -> Option<Tif> {
+        match *self {
+            OrderType::Limit(t) | OrderType::Stop(_, t) | OrderType::TakeProfit(_, t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// What a triggered conditional order becomes: a market order, or a
     /// limit with its time in force (`None` for a type without a trigger).
     pub fn triggered(&self) -> Option<OrderType> {
@@ -177,9 +185,9 @@ impl Order {
     }
 
     /// The limit an order takes up to (`None`: a market order, or a
-    /// triggered conditional one, takes at any price).
+    /// triggered stop-market or take-profit-market, takes at any price).
     pub fn limit(&self) -> Option<Price> {
-        matches!(self.kind, OrderType::Limit(_)).then_some(self.price)
+        self.kind.has_limit_price().then_some(self.price)
     }
 
     /// Reduce-only, or `closePosition`.

@@ -45,6 +45,10 @@ pub(super) const WEIGHT_LIMIT: u32 = 2400;
 pub(super) const ORDERS_PER_10S: u32 = 300;
 pub(super) const ORDERS_PER_MINUTE: u32 = 1200;
 
+/// MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS: open orders per symbol.
+pub(super) const MAX_NUM_ORDERS: usize = 200;
+pub(super) const MAX_NUM_ALGO_ORDERS: usize = 10;
+
 /// Answers a public GET; `None` when `path` is not a public endpoint.
 pub(super) fn route(
     path: &str,
@@ -330,8 +334,8 @@ pub(super) fn exchange_info(instruments: &[Instrument], now: u64) -> String {
                      "minQty": dec(i.min_qty), "maxQty": dec(i.max_qty)},
                     {"filterType": "MARKET_LOT_SIZE", "stepSize": dec(i.step_size),
                      "minQty": dec(i.min_qty), "maxQty": dec(i.max_market_qty)},
-                    {"filterType": "MAX_NUM_ORDERS", "limit": 200},
-                    {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
+                    {"filterType": "MAX_NUM_ORDERS", "limit": MAX_NUM_ORDERS},
+                    {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": MAX_NUM_ALGO_ORDERS},
                     {"filterType": "MIN_NOTIONAL", "notional": dec(i.min_notional)},
                     {"filterType": "PERCENT_PRICE", "multiplierUp": PERCENT_UP,
                      "multiplierDown": PERCENT_DOWN, "multiplierDecimal": "4"},

@@ -207,6 +207,8 @@ pub struct Venue {
     scratch: Vec<u8>,
     /// Orders placed at the Algo Order API (conditional orders).
     algo: BTreeSet<ClientOrderId>,
+    /// Those of them acknowledged (`ALGO_UPDATE` `NEW` sent).
+    acked: BTreeSet<ClientOrderId>,
     /// Those of them that have triggered.
     triggered: BTreeSet<ClientOrderId>,
     /// Maintenance brackets by instrument (`/fapi/v1/leverageBracket`).
@@ -240,6 +242,7 @@ impl Venue {
             parsed: Vec::new(),
             scratch: Vec::with_capacity(1 << 16),
             algo: BTreeSet::new(),
+            acked: BTreeSet::new(),
             triggered: BTreeSet::new(),
             brackets: cfg.brackets.clone(),
             tape: super::tape::Tape::new(names.len()),
@@ -696,7 +699,8 @@ impl Venue {
         let trigger = o.kind.trigger();
         let body = json!({"e": "ORDER_TRADE_UPDATE", "E": t, "T": t, "o": {
             "s": self.name(o.symbol), "c": self.client_name(e), "S": side_name(o.side),
-            "o": if e.is_fill() && trigger.is_some() { "MARKET" } else { o.kind.name() },
+            // A triggered conditional trades as what it became.
+            "o": o.kind.triggered().filter(|_| e.is_fill()).map_or(o.kind.name(), |k| k.name()),
             "f": o.kind.tif_name(), "q": o.qty.to_string(), "p": o.price.to_string(),
             "ap": e.last_price.to_string(),
             "sp": trigger.map_or(Price::ZERO, |t| t.stop).to_string(),

@@ -186,7 +186,26 @@ impl Venue {
             return Ok(());
         };
         let mark = self.model.view(sym).and_then(|v| v.mark);
-        super::super::filters::check(&p, order.kind, (order.qty, order.price), ins, mark)
+        super::super::filters::check(&p, order.kind, (order.qty, order.price), ins, mark)?;
+        // MAX_NUM_ALGO_ORDERS counts conditional orders not yet triggered,
+        // MAX_NUM_ORDERS the orders on the book.
+        let waiting = |c: &autobot_engine::types::ClientOrderId| {
+            self.algo.contains(c) && !self.triggered.contains(c)
+        };
+        let conditional = order.kind.trigger().is_some();
+        let open = self
+            .model
+            .held()
+            .filter(|(o, _, _)| o.symbol == sym && waiting(&o.client) == conditional)
+            .count();
+        use super::super::public::{MAX_NUM_ALGO_ORDERS, MAX_NUM_ORDERS};
+        match conditional {
+            true if open >= MAX_NUM_ALGO_ORDERS => {
+                Err((-4045, "Reach max stop order limit.".into()))
+            }
+            false if open >= MAX_NUM_ORDERS => Err((-2025, "Reach max open order limit.".into())),
+            _ => Ok(()),
+        }
     }
 
     /// `GET /fapi/v1/symbolConfig`: margin type and leverage of `symbol`,

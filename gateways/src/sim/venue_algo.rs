@@ -147,7 +147,7 @@ impl Venue {
         let c = e.order.client;
         if !self.triggered.contains(&c) {
             match e.status {
-                OrderStatus::Accepted => {
+                OrderStatus::Accepted if self.acked.insert(c) => {
                     self.algo_update(e, "NEW");
                     return false;
                 }
@@ -161,6 +161,10 @@ impl Venue {
             self.triggered.insert(c);
             self.algo_update(e, "TRIGGERED");
             self.trade_event(&super::ack_of(e));
+            // A stop-limit resting untouched: that acknowledgement is all.
+            if e.status == OrderStatus::Accepted {
+                return false;
+            }
         }
         true
     }

@@ -440,17 +440,114 @@ fn stop_limit_orders_trigger_into_limits_at_their_price() {
     assert_eq!(resting.len(), 1, "the take-profit rests as a limit");
     let (o, _, filled) = resting[0];
     assert_eq!(
-        (o.kind.name(), o.price, o.qty, filled),
+        (o.kind.name(), o.kind.tif_name(), o.price, o.qty, filled),
         (
-            "LIMIT",
+            "TAKE_PROFIT",
+            "GTC",
             Price::parse("98").unwrap(),
             Qty::parse("0.2").unwrap(),
             Qty::ZERO
         )
     );
+    // Both told as Binance tells them: the STOP triggered and filled
+    // ("o" LIMIT, "ot" STOP); the TAKE_PROFIT triggered and opened.
+    let updates: Vec<Value> = ev
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect();
+    let filled = updates
+        .iter()
+        .find(|u| u["o"]["X"] == "FILLED")
+        .expect("the stop's fill");
+    assert_eq!(
+        (&filled["o"]["o"], &filled["o"]["ot"]),
+        (&json!("LIMIT"), &json!("STOP"))
+    );
+    let algo: Vec<(&str, &str)> = updates
+        .iter()
+        .filter(|u| u["e"] == "ALGO_UPDATE")
+        .map(|u| {
+            (
+                u["o"]["caid"].as_str().unwrap(),
+                u["o"]["X"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        algo,
+        [
+            ("ab2", "TRIGGERED"),
+            ("ab2", "FINISHED"),
+            ("ab3", "TRIGGERED")
+        ],
+        "{ev:?}"
+    );
     assert!(
         v.positions_json(None)
             .unwrap()
             .contains(r#""positionAmt":"0""#)
+    );
+}
+
+/// Places `n` orders made by `order` through the filters, then finds the
+/// next refused with `refused`.
+fn up_to_limit(
+    v: &mut Venue,
+    n: usize,
+    order: impl Fn(usize) -> Vec<(&'static str, String)>,
+    place: fn(&mut Venue, &BTreeMap<&str, &str>) -> Result<String, Refusal>,
+    refused: (i32, &str),
+) {
+    for k in 0..=n {
+        let owned = order(k);
+        let mut p: BTreeMap<&str, &str> = owned.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        p.insert("symbol", "BTCUSDT");
+        let checked = v.check_filters(&p);
+        if k < n {
+            checked.unwrap();
+            place(v, &p).unwrap();
+        } else {
+            assert_eq!(checked.unwrap_err(), (refused.0, refused.1.to_string()));
+        }
+    }
+}
+
+#[test]
+fn open_order_limits_are_binances() {
+    let mut v = venue();
+    v.place(&params(&market("BUY", "1", "ab0"))).unwrap();
+    let stop = |k: usize| {
+        vec![
+            ("algoType", "CONDITIONAL".to_string()),
+            ("type", "STOP_MARKET".to_string()),
+            ("side", "SELL".to_string()),
+            ("triggerPrice", "90".to_string()),
+            ("quantity", "1.1".to_string()),
+            ("clientAlgoId", format!("s{k}")),
+        ]
+    };
+    up_to_limit(
+        &mut v,
+        10,
+        stop,
+        Venue::place_algo,
+        (-4045, "Reach max stop order limit."),
+    );
+    let bid = |k: usize| {
+        vec![
+            ("side", "BUY".to_string()),
+            ("type", "LIMIT".to_string()),
+            ("timeInForce", "GTC".to_string()),
+            ("quantity", "1.1".to_string()),
+            ("price", "98".to_string()),
+            ("newClientOrderId", format!("l{k}")),
+        ]
+    };
+    up_to_limit(
+        &mut v,
+        200,
+        bid,
+        Venue::place,
+        (-2025, "Reach max open order limit."),
     );
 }
