@@ -41,7 +41,7 @@ impl Exchange {
     /// Whether the available balance carries the initial margin of what
     /// `o` adds to the position (the part that reduces needs none).
     pub(crate) fn margin_fits(&self, i: usize, o: &Order) -> bool {
-        let lev = i64::from(self.rules.leverage);
+        let lev = i64::from(self.markets[i].leverage);
         if lev == 0 {
             return true;
         }

@@ -179,7 +179,13 @@ impl Exchange {
             rules: rules.clone(),
             instruments: instruments.to_vec(),
             brackets: brackets.to_vec(),
-            markets: instruments.iter().map(|_| Market::new()).collect(),
+            markets: instruments
+                .iter()
+                .map(|_| Market {
+                    leverage: rules.leverage,
+                    ..Market::new()
+                })
+                .collect(),
             wallet: rules.wallet,
             clock: UnixNanos(0),
             next_funding: UnixNanos(0),

@@ -31,6 +31,9 @@ pub(crate) struct Market {
     /// exchange announces none for the symbol.
     pub(crate) data_funding: bool,
     pub(crate) position: Position,
+    /// The symbol's leverage (initial margin = notional / leverage; 0:
+    /// no initial-margin check), the account's until set per symbol.
+    pub(crate) leverage: u32,
 }
 
 impl Market {
@@ -47,6 +50,7 @@ impl Market {
             data_marks: false,
             data_funding: false,
             position: Position::default(),
+            leverage: 0,
         }
     }
 

@@ -49,15 +49,20 @@ pub struct AccountView {
 }
 
 impl Exchange {
-    /// The account's leverage (initial margin = notional / leverage).
-    pub fn leverage(&self) -> u32 {
-        self.rules.leverage
+    /// The leverage of `sym` (initial margin = notional / leverage); the
+    /// account's for an unknown symbol.
+    pub fn leverage(&self, sym: SymbolId) -> u32 {
+        self.markets
+            .get(usize::from(sym.0))
+            .map_or(self.rules.leverage, |m| m.leverage)
     }
 
-    /// Sets the leverage of new positions (1 ..= 125; other values are the
-    /// caller's to refuse).
-    pub fn set_leverage(&mut self, leverage: u32) {
-        self.rules.leverage = leverage.clamp(1, 125);
+    /// Sets the leverage of `sym`'s new positions (1 ..= 125; other values
+    /// are the caller's to refuse), as Binance sets it: per symbol.
+    pub fn set_leverage(&mut self, sym: SymbolId, leverage: u32) {
+        if let Some(m) = self.markets.get_mut(usize::from(sym.0)) {
+            m.leverage = leverage.clamp(1, 125);
+        }
     }
 
     /// What the exchange shows of `sym`; `None` for an unknown symbol.
@@ -125,7 +130,6 @@ impl Exchange {
 
     /// The account's totals at the marks.
     pub fn account_view(&self) -> AccountView {
-        let lev = i64::from(self.rules.leverage.max(1));
         let mut v = AccountView {
             wallet: self.wallet,
             unrealized: Money::ZERO,
@@ -137,6 +141,7 @@ impl Exchange {
             let Some((u, notional, mm)) = self.exposure(i) else {
                 continue;
             };
+            let lev = i64::from(self.markets[i].leverage.max(1));
             let im = Money::from_raw(notional.raw().div_euclid(lev));
             v.unrealized = v.unrealized.checked_add(u).unwrap_or(v.unrealized);
             v.position_margin = v.position_margin.checked_add(im).unwrap_or(Money::MAX);

@@ -567,3 +567,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn leverage_is_per_symbol_and_bounds_the_initial_margin() {
+    let mut out = VecDeque::new();
+    let mut ex = default_exchange();
+    ex.on_market(&ticker(1, "100.0", "100.1", "100000"), &mut out);
+    assert_eq!(ex.leverage(SymbolId(0)), 20, "the account's to start with");
+    // At 1x, 100,000 USDT carries 999 × 100.1; at 20x the same order fits.
+    ex.set_leverage(SymbolId(0), 1);
+    send(
+        &mut ex,
+        2,
+        order(1, Side::Buy, OrderType::Market, "", "1000"),
+        &mut out,
+    );
+    assert_eq!(refused(&out), vec![(Asked::New, -2019)]);
+    ex.set_leverage(SymbolId(0), 20);
+    send(
+        &mut ex,
+        2,
+        order(2, Side::Buy, OrderType::Market, "", "1000"),
+        &mut out,
+    );
+    assert_eq!(ex.position(SymbolId(0)).0, q("1000"));
+    assert_eq!(
+        ex.account_view().position_margin,
+        autobot_engine::types::Money::parse("5002.5").unwrap(),
+        "1000 × the mid 100.05 / 20"
+    );
+}

@@ -64,7 +64,7 @@ impl Venue {
         } else {
             v.notional
         };
-        let lev = self.model.leverage();
+        let lev = self.model.leverage(sym);
         let im = Money::from_raw(v.notional.raw() / i64::from(lev.max(1)));
         json!({"symbol": self.name(sym), "positionSide": "BOTH",
                "positionAmt": qty.to_string(), "entryPrice": entry.to_string(),
@@ -145,8 +145,8 @@ impl Venue {
         .to_string()
     }
 
-    /// `POST /fapi/v1/leverage`. The model keeps one leverage for the
-    /// account: setting it for one symbol sets it for all.
+    /// `POST /fapi/v1/leverage`: the symbol's, as on Binance (the keys
+    /// file's or the config's leverage is every symbol's to start with).
     pub fn set_leverage(
         &mut self,
         symbol: &str,
@@ -157,7 +157,7 @@ impl Venue {
             .and_then(|l| l.parse::<u32>().ok())
             .filter(|l| (1..=125).contains(l))
             .ok_or((400, -4028, "Leverage is not valid."))?;
-        self.model.set_leverage(lev);
+        self.model.set_leverage(sym, lev);
         Ok(
             json!({"leverage": lev, "maxNotionalValue": self.max_notional(sym).to_string(),
                   "symbol": self.name(sym)})
@@ -217,7 +217,7 @@ impl Venue {
             .filter(|s| only.is_none_or(|o| o == *s))
             .map(|s| {
                 json!({"symbol": self.name(s), "marginType": "CROSSED", "isAutoAddMargin": "false",
-                       "leverage": self.model.leverage(),
+                       "leverage": self.model.leverage(s),
                        "maxNotionalValue": self.max_notional(s).to_string()})
             })
             .collect();

@@ -143,6 +143,7 @@ def leverage():
     assert alice.fetch_leverage(SYMBOL)["longLeverage"] == 10, "from the keys file"
     alice.set_leverage(5, SYMBOL)
     assert alice.fetch_leverage(SYMBOL)["longLeverage"] == 5
+    assert alice.fetch_leverage("ETH/USDT:USDT")["longLeverage"] == 10, "per symbol"
     assert bob.fetch_leverage(SYMBOL)["longLeverage"] == 3, "bob's is the config's"
 
 
