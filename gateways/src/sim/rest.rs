@@ -431,7 +431,8 @@ fn signed(call: &Call<'_>, shared: &Shared) -> Answer {
         (tiny_http::Method::Post, "/fapi/v1/positionSide/dual") => {
             match params.get("dualSidePosition").copied() {
                 Some("false") => Err((400, -4059, "No need to change position side.")),
-                Some("true") => Err((400, -4068, "The simulator keeps one-way mode only.")),
+                // -1000 (unknown): no Binance code means "not kept here".
+                Some("true") => Err((400, -1000, "The simulator keeps one-way mode only.")),
                 _ => Err((
                     400,
                     -1102,

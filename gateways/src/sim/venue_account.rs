@@ -229,7 +229,8 @@ impl Venue {
         self.symbol_id(symbol)?;
         match kind {
             Some("CROSSED") => Err((400, -4046, "No need to change margin type.")),
-            Some("ISOLATED") => Err((400, -4047, "The simulator keeps cross margin only.")),
+            // -1000 (unknown): no Binance code means "not kept here".
+            Some("ISOLATED") => Err((400, -1000, "The simulator keeps cross margin only.")),
             _ => Err((400, -1116, "Invalid marginType.")),
         }
     }

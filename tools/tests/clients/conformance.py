@@ -287,6 +287,13 @@ def connector():
         raise AssertionError("already cross")
     except ClientError as e:
         assert e.error_code == -4046, e
+    for call in (lambda: um.change_margin_type(symbol="BTCUSDT", marginType="ISOLATED"),
+                 lambda: um.change_position_mode(dualSidePosition="true")):
+        try:
+            call()
+            raise AssertionError("the simulator keeps cross margin and one-way mode")
+        except ClientError as e:
+            assert e.error_code == -1000 and "keeps" in e.error_message, e
     try:
         UMFutures(key="bob", secret="wrong", base_url=REST).account()
         raise AssertionError("a wrong secret is refused")
