@@ -138,7 +138,7 @@ pub(super) fn route(
             let rows: Vec<Value> = (v.funding.1.0 != 0)
                 .then(|| {
                     json!({"symbol": name(shared, s), "fundingRate": dec(v.funding.0),
-                           "fundingTime": v.funding.1.0 / 1_000_000 - funding_interval_ms(shared),
+                           "fundingTime": (v.funding.1.0 / 1_000_000).saturating_sub(funding_interval_ms(shared)),
                            "markPrice": dec(v.mark.unwrap_or(Price::ZERO))})
                 })
                 .into_iter()
