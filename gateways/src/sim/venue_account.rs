@@ -145,6 +145,44 @@ impl Venue {
         .to_string()
     }
 
+    /// `GET /fapi/v1/leverageBracket` (of `symbol`, or all): the account's
+    /// maintenance brackets as Binance gives them (numbers, not strings);
+    /// a symbol with none configured lists none.
+    pub fn leverage_brackets(&self, symbol: Option<&str>) -> Result<String, Refusal> {
+        let only = match symbol {
+            Some(s) => Some(self.symbol(s).ok_or((400, -1121, "Invalid symbol."))?),
+            None => None,
+        };
+        let list: Vec<Value> = (0..self.model.instruments().len())
+            .map(|i| SymbolId(u16::try_from(i).unwrap_or(u16::MAX)))
+            .filter(|sym| only.is_none_or(|o| o == *sym))
+            .map(|sym| {
+                let mut floor = Money::ZERO;
+                let tiers: Vec<Value> = self
+                    .brackets
+                    .get(usize::from(sym.0))
+                    .map_or(&[][..], |b| b.as_slice())
+                    .iter()
+                    .enumerate()
+                    .map(|(k, b)| {
+                        let number = |text: String| {
+                            serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
+                        };
+                        let v = json!({"bracket": k + 1, "initialLeverage": 125 / (k + 1),
+                            "notionalCap": number(b.cap.to_string()),
+                            "notionalFloor": number(floor.to_string()),
+                            "maintMarginRatio": number(b.mmr.to_string()),
+                            "cum": number(b.cum.to_string())});
+                        floor = b.cap;
+                        v
+                    })
+                    .collect();
+                json!({"symbol": self.name(sym), "notionalCoef": 1.0, "brackets": tiers})
+            })
+            .collect();
+        Ok(Value::Array(list).to_string())
+    }
+
     /// `POST /fapi/v1/leverage`: the symbol's, as on Binance (the keys
     /// file's or the config's leverage is every symbol's to start with).
     pub fn set_leverage(

@@ -1,6 +1,7 @@
 //! Pieces of the `autobot` command line (the binary's own modules, kept
 //! out of `main.rs` so each subcommand's handling reads on its own).
 
+pub(crate) mod actions;
 pub(crate) mod commands;
 pub mod ctl;
 pub mod data;
