@@ -264,6 +264,21 @@ fn headerless_klines_in_a_zip_and_a_gzip_read_like_plain_files() {
         e.contains("BTCUSDT-torn.csv.gz") && e.contains("ends early"),
         "{e}"
     );
+    // A refused row of a compressed file is named by its line in the text.
+    let bad = dir.join("BTCUSDT-bad-2024-01-01.csv.gz");
+    let mut g = flate2::write::GzEncoder::new(
+        std::fs::File::create(&bad).unwrap(),
+        flate2::Compression::default(),
+    );
+    let rows = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n\
+                1,100.5,0.1,1,1,1000,true\n2,100.6,0.1,2,2,1001,true\n3,x,0.1,3,3,1002,true\n";
+    std::io::Write::write_all(&mut g, rows.as_bytes()).unwrap();
+    g.finish().unwrap();
+    let e = events(&[bad]).unwrap_err().to_string();
+    assert!(
+        e.contains("BTCUSDT-bad-2024-01-01.csv.gz:4: column price"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -291,6 +306,23 @@ fn bad_files_are_refused_with_file_line_and_column() {
             "maker",
             "1,100.5,0.1,1,1,1000,maybe\n",
             ":2: column is_buyer_maker",
+        ),
+        // Lines are the file's lines: blank lines and CRLF endings count,
+        // and a quoted field over two lines ends on the second.
+        (
+            "blank",
+            "1,100.5,0.1,1,1,1000,true\n\n\n2,abc,0.1,2,2,1001,true\n",
+            ":5: column price is missing",
+        ),
+        (
+            "crlf",
+            "1,100.5,0.1,1,1,1000,true\r\n2,100.6,0.1,2,2,1001,true\r\n3,100.7,0.1,3,3,999,true\r\n",
+            ":4: time 999 is earlier than the row before (1001)",
+        ),
+        (
+            "quoted",
+            "1,100.5,0.1,1,1,1000,true\n2,\"100\n.6\",0.1,2,2,1001,true\n",
+            ":4: column price is missing",
         ),
     ];
     for (name, rows, want) in cases {
@@ -492,4 +524,31 @@ fn binance_trades_files_import_and_mark_price_klines_are_refused_by_name() {
         e.contains("a markPriceKlines file") && e.contains("its candles are not trades"),
         "{e}"
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Rows made of CSV's hard parts (quotes, CR, blank lines, stray bytes)
+    /// are read or refused, never a panic, and a refusal names a line of
+    /// the file.
+    #[test]
+    fn damaged_rows_are_refused_by_a_line_of_the_file(
+        body in proptest::collection::vec(
+            proptest::sample::select(b"0123456789,.\"\r\n -ax\xff".to_vec()),
+            0..300,
+        )
+    ) {
+        let dir = temp("damaged");
+        let mut text =
+            b"agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n"
+                .to_vec();
+        text.extend_from_slice(&body);
+        let p = dir.join("BTCUSDT-damaged.csv");
+        std::fs::write(&p, &text).unwrap();
+        let lines = text.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        if let Err(InputError::Row { line, .. }) = events(&[p]) {
+            proptest::prop_assert!((2..=lines).contains(&line), "line {line} of {lines}");
+        }
+    }
 }
