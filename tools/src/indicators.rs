@@ -111,7 +111,8 @@ impl Bars {
         let mut src =
             crate::backtest::DataFile::open(path, &[], autobot_engine::types::SymbolId(0))?;
         let mut bars = Bars::default();
-        while let Some((_, ev)) = src.next_event()? {
+        let mut ev = autobot_engine::event::InputEvent::default();
+        while src.next_into(&mut ev)?.is_some() {
             if let InputBody::Kline(k) = ev.body {
                 bars.time
                     .push(i64::try_from(k.open_time.0 / 1_000_000).unwrap_or(i64::MAX));

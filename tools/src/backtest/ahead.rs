@@ -51,17 +51,20 @@ impl ReadAhead {
             .name("read-ahead".into())
             .spawn(move || {
                 loop {
-                    let mut batch = empty_rx
-                        .try_recv()
-                        .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    // Spent batches come back at full length (the events
+                    // are overwritten in place, never dropped one by one).
+                    let mut batch = empty_rx.try_recv().unwrap_or_default();
+                    batch.resize(BATCH, InputEvent::default());
+                    let mut n = 0;
                     let mut stop = None;
-                    while stop.is_none() && batch.len() < BATCH {
-                        match merged.next_event() {
-                            Ok(Some(ev)) => batch.push(ev),
-                            Ok(None) => stop = Some(Ok(())),
+                    while stop.is_none() && n < BATCH {
+                        match merged.next_into(&mut batch[n]) {
+                            Ok(true) => n += 1,
+                            Ok(false) => stop = Some(Ok(())),
                             Err(e) => stop = Some(Err(e)),
                         }
                     }
+                    batch.truncate(n);
                     let last = stop.is_some();
                     // A send fails when the consumer stopped early: so do we.
                     if full_tx.send((batch, stop)).is_err() || last {
@@ -83,35 +86,42 @@ impl ReadAhead {
     /// The next event in time order, `None` after the last.
     #[inline]
     pub fn next_event(&mut self) -> Result<Option<InputEvent>, InputError> {
-        if let Some(&ev) = self.batch.get(self.at) {
-            self.at += 1;
-            return Ok(Some(ev));
-        }
-        self.refill()
+        Ok(self.next_mut()?.map(|ev| *ev))
     }
 
+    /// The next event where it lies in its batch (no copy), `None` after
+    /// the last.
+    #[inline]
+    pub fn next_mut(&mut self) -> Result<Option<&mut InputEvent>, InputError> {
+        if self.at >= self.batch.len() && !self.next_batch()? {
+            return Ok(None);
+        }
+        let at = self.at;
+        self.at += 1;
+        Ok(self.batch.get_mut(at))
+    }
+
+    /// Takes the next batch with events: `false` at the end.
     #[cold]
-    fn refill(&mut self) -> Result<Option<InputEvent>, InputError> {
+    fn next_batch(&mut self) -> Result<bool, InputError> {
         loop {
             if let Some(stopped) = self.stopped.take() {
                 // Once stopped, stays stopped: later calls see the end.
                 self.stopped = Some(Ok(()));
-                return stopped.map(|()| None);
+                return stopped.map(|()| false);
             }
             let Ok((batch, stop)) = self.full.recv() else {
                 // The reader is gone without saying why: it panicked.
                 return Err(InputError::Thread("the reading thread stopped".into()));
             };
             self.stopped = stop;
-            let mut spent = std::mem::replace(&mut self.batch, batch);
+            let spent = std::mem::replace(&mut self.batch, batch);
             // The spent buffer goes back for refilling; a full return
             // queue (the reader is done) just drops it.
-            spent.clear();
             let _ = self.empty.try_send(spent);
             self.at = 0;
-            if let Some(&ev) = self.batch.get(self.at) {
-                self.at += 1;
-                return Ok(Some(ev));
+            if !self.batch.is_empty() {
+                return Ok(true);
             }
         }
     }

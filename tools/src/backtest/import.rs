@@ -149,8 +149,8 @@ pub fn import(
     let (mut journaller, _) = Journaller::open(appender).map_err(failed)?;
     let mut events = 0u64;
     let mut ahead = super::ahead::ReadAhead::start(merged)?;
-    while let Some(mut ev) = ahead.next_event()? {
-        journaller.append(&mut ev).map_err(failed)?;
+    while let Some(ev) = ahead.next_mut()? {
+        journaller.append(ev).map_err(failed)?;
         events += 1;
         if events.is_multiple_of(4096) {
             journaller.end_batch().map_err(failed)?;

@@ -79,16 +79,23 @@ impl DataFile {
         Ok(DataFile::Csv(Box::new(CsvSource::open(path, symbol)?)))
     }
 
-    /// The next event and its merge key (its exchange time, except that a
-    /// capture's key never decreases).
-    pub fn next_event(&mut self) -> Result<Option<(u64, InputEvent)>, InputError> {
-        match self {
-            DataFile::Csv(c) => Ok(c.next_event()?.map(|e| (e.header.exchange.0, e))),
-            DataFile::Capture(c) => c.next_event(),
-            DataFile::Feather(f) => Ok(f.next_event()?.map(|e| (e.header.exchange.0, e))),
-            DataFile::Tardis(t) => Ok(t.next_event()?.map(|e| (e.header.exchange.0, e))),
-            DataFile::Nautilus(n) => Ok(n.next_event()?.map(|e| (e.header.exchange.0, e))),
+    /// The next event written into `out`, and its merge key (its exchange
+    /// time, except that a capture's key never decreases); `None` at the
+    /// end. A CSV row is parsed straight into `out` (see
+    /// [`CsvSource::next_into`](super::CsvSource::next_into)).
+    pub fn next_into(&mut self, out: &mut InputEvent) -> Result<Option<u64>, InputError> {
+        let (key, ev) = match self {
+            DataFile::Csv(c) => return Ok(c.next_into(out)?.then_some(out.header.exchange.0)),
+            DataFile::Capture(c) => c.next_event()?,
+            DataFile::Feather(f) => f.next_event()?.map(|e| (e.header.exchange.0, e)),
+            DataFile::Tardis(t) => t.next_event()?.map(|e| (e.header.exchange.0, e)),
+            DataFile::Nautilus(n) => n.next_event()?.map(|e| (e.header.exchange.0, e)),
         }
+        .unzip();
+        if let Some(ev) = ev {
+            *out = ev;
+        }
+        Ok(key)
     }
 
     /// The file.
@@ -189,7 +196,8 @@ pub struct Merged {
     sources: Vec<DataFile>,
     /// The next event of each source not yet ended, keyed by (time, file).
     heads: BinaryHeap<Reverse<(u64, usize)>>,
-    next: Vec<Option<InputEvent>>,
+    /// (A source that ended is no longer in `heads`; its slot is stale.)
+    next: Vec<InputEvent>,
     /// Each symbol's last price, for funding rows.
     last_price: Vec<Price>,
 }
@@ -236,7 +244,7 @@ impl Merged {
         }
         let mut m = Merged {
             heads: BinaryHeap::with_capacity(sources.len()),
-            next: vec![None; sources.len()],
+            next: vec![InputEvent::default(); sources.len()],
             last_price: vec![Price::ZERO; input.symbols.len()],
             sources,
         };
@@ -247,25 +255,29 @@ impl Merged {
     }
 
     fn refill(&mut self, i: usize) -> Result<(), InputError> {
-        let next = self.sources[i].next_event()?;
-        self.next[i] = next.map(|(key, ev)| {
+        if let Some(key) = self.sources[i].next_into(&mut self.next[i])? {
             self.heads.push(Reverse((key, i)));
-            ev
-        });
+        }
         Ok(())
     }
 
     /// The next event in time order, `None` when every file has ended.
     pub fn next_event(&mut self) -> Result<Option<InputEvent>, InputError> {
+        let mut ev = InputEvent::default();
+        Ok(self.next_into(&mut ev)?.then_some(ev))
+    }
+
+    /// The next event in time order written into `out`; `false` when every
+    /// file has ended. On an error `out` holds nothing to use.
+    pub fn next_into(&mut self, out: &mut InputEvent) -> Result<bool, InputError> {
         let Some(&Reverse((_, i))) = self.heads.peek() else {
-            return Ok(None);
+            return Ok(false);
         };
-        let mut ev = self.next[i].take();
+        *out = self.next[i];
         // The file's next row replaces its head in place (one sift, not a
         // pop and a push: this runs for every row).
-        match self.sources[i].next_event()? {
-            Some((key, next)) => {
-                self.next[i] = Some(next);
+        match self.sources[i].next_into(&mut self.next[i])? {
+            Some(key) => {
                 if let Some(mut head) = self.heads.peek_mut() {
                     *head = Reverse((key, i));
                 }
@@ -274,15 +286,13 @@ impl Merged {
                 self.heads.pop();
             }
         }
-        if let Some(e) = &mut ev
-            && let Some(last) = self.last_price.get_mut(usize::from(e.header.symbol.0))
-        {
-            match &mut e.body {
+        if let Some(last) = self.last_price.get_mut(usize::from(out.header.symbol.0)) {
+            match &mut out.body {
                 InputBody::Funding(f) => f.mark = *last,
                 body => *last = price_of(body).unwrap_or(*last),
             }
         }
-        Ok(ev)
+        Ok(true)
     }
 
     /// The sources, for their formats and row counts.

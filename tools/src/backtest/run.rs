@@ -106,8 +106,8 @@ impl Inputs {
         match self {
             Inputs::Raw(merged) => {
                 let mut ahead = super::ahead::ReadAhead::start(*merged)?;
-                while let Some(mut ev) = ahead.next_event()? {
-                    if each(&mut ev).is_break() {
+                while let Some(ev) = ahead.next_mut()? {
+                    if each(ev).is_break() {
                         break;
                     }
                 }
