@@ -81,14 +81,10 @@ impl CaptureSource {
             }
             self.line.clear();
             self.line_no += 1;
-            let n = self.input.read_until(b'\n', &mut self.line).map_err(|e| {
-                let problem = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "the file ends early (a truncated download?)".to_string()
-                } else {
-                    e.to_string()
-                };
-                self.row_error(problem)
-            })?;
+            let n = self
+                .input
+                .read_until(b'\n', &mut self.line)
+                .map_err(|e| self.row_error(super::read_problem(Some(&e), &e)))?;
             if n == 0 {
                 return Ok(None);
             }

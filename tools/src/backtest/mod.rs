@@ -95,18 +95,27 @@ impl InputError {
     /// A read error at `line` of `path` (a gzip that ends early, a damaged
     /// archive, bad UTF-8 in a quoted field).
     pub fn read(path: &Path, line: u64, e: &csv::Error) -> InputError {
-        let problem = match e.kind() {
-            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                "the file ends early (a truncated download?)".to_string()
-            }
-            csv::ErrorKind::Io(io) => io.to_string(),
-            _ => e.to_string(),
+        let io = match e.kind() {
+            csv::ErrorKind::Io(io) => Some(io),
+            _ => None,
         };
         InputError::Row {
             path: path.to_path_buf(),
             line,
-            problem,
+            problem: read_problem(io, e),
         }
+    }
+}
+
+/// What a reader's error says of its file: a gzip that ends early by that
+/// name, another I/O error as it reads, else the reader's own message.
+pub(crate) fn read_problem(io: Option<&std::io::Error>, e: &dyn std::fmt::Display) -> String {
+    match io {
+        Some(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends early (a truncated download?)".to_string()
+        }
+        Some(io) => io.to_string(),
+        None => e.to_string(),
     }
 }
 

@@ -56,17 +56,14 @@ type Record = simd_csv::ByteRecord;
 /// A read error (a gzip that ends early, a damaged archive) on the line
 /// holding byte `at`.
 fn read_error(path: &Path, at: u64, fallback: u64, e: &simd_csv::Error) -> InputError {
-    let problem = match e.kind() {
-        simd_csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "the file ends early (a truncated download?)".to_string()
-        }
-        simd_csv::ErrorKind::Io(io) => io.to_string(),
-        _ => e.to_string(),
+    let io = match e.kind() {
+        simd_csv::ErrorKind::Io(io) => Some(io),
+        _ => None,
     };
     InputError::Row {
         path: path.to_path_buf(),
         line: line_at(path, at.saturating_add(1), fallback),
-        problem,
+        problem: super::read_problem(io, e),
     }
 }
 
