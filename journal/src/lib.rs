@@ -29,6 +29,7 @@ mod salvage;
 mod scan;
 mod segment;
 mod snapshot;
+mod walk;
 
 pub use appender::{Appender, AppenderConfig, Durability};
 pub use error::JournalError;

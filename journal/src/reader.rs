@@ -14,11 +14,10 @@ use crate::error::JournalError;
 use crate::format::{
     RECORD_HEADER_LEN, RecordMeta, SEGMENT_HEADER_LEN, SegmentHeader, record_span,
 };
-use crate::scan::{SegmentScan, Slot, Strictness, Torn, parse, scan_segment};
-use crate::segment::{SegmentFile, list, map_read, read_header};
-
-/// Input records between two points of the sparse index.
-pub const INDEX_EVERY: u64 = 1024;
+use crate::scan::{SegmentScan, Slot, Strictness, Torn, parse};
+use crate::segment::{list, map_read, read_header};
+pub use crate::walk::{INDEX_EVERY, IndexPoint};
+use crate::walk::{Walk, walk_all};
 
 /// One validated segment.
 #[derive(Debug)]
@@ -32,19 +31,6 @@ pub struct SegmentView {
     /// Actual file length when shorter than the header's size.
     pub short: Option<u64>,
     map: Mmap,
-}
-
-/// A point of the sparse index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexPoint {
-    /// Input sequence of the record.
-    pub seq: u64,
-    /// Largest exchange time of any input up to this one (a monotone envelope).
-    pub time: u64,
-    /// Segment index.
-    pub segment: usize,
-    /// Offset in the segment.
-    pub offset: usize,
 }
 
 /// A record, borrowed from the mapping.
@@ -102,16 +88,16 @@ pub(crate) struct Opened {
     pub prepared: Vec<PathBuf>,
     /// Under [`Strictness::Prefix`]: where reading stopped.
     pub damage: Option<Damage>,
+    /// The sparse index of the inputs read.
+    pub index: Vec<IndexPoint>,
 }
 
 /// Validates the segments of `dir` in order. Shared by readers and recovery.
 /// Under [`Strictness::Prefix`], damage (in a record or a whole segment)
-/// ends the walk instead of failing it.
-pub(crate) fn open_segments(
-    dir: &Path,
-    strictness: Strictness,
-    mut on_input: impl FnMut(usize, &RecordMeta, usize),
-) -> Result<Opened, JournalError> {
+/// ends the walk instead of failing it. The segments' records are checked
+/// on several threads ([`walk_all`]); their order is checked here, so the
+/// first problem in file order is the one reported.
+pub(crate) fn open_segments(dir: &Path, strictness: Strictness) -> Result<Opened, JournalError> {
     let (files, others, prepared) = list(dir)?;
     if files.is_empty() {
         return Err(if others {
@@ -124,20 +110,20 @@ pub(crate) fn open_segments(
             }
         });
     }
-    let n = files.len();
-    let mut out: Vec<SegmentView> = Vec::with_capacity(n);
-    for (i, SegmentFile { path, first_seq }) in files.into_iter().enumerate() {
-        let next_seq = out.last().map_or(first_seq, |s| s.scan.next_seq);
-        let seg_path = path.clone();
-        let segment = open_segment(
-            (i, path, first_seq),
-            i + 1 == n,
-            out.last(),
-            strictness,
-            &mut on_input,
-        );
-        match (segment, strictness) {
-            (Ok(view), _) => {
+    let walks = walk_all(&files, strictness);
+    let mut out: Vec<SegmentView> = Vec::with_capacity(files.len());
+    let mut index = Vec::new();
+    // The largest exchange time of the inputs of the segments before.
+    let mut envelope = 0u64;
+    for (walked, file) in walks.into_iter().zip(files) {
+        let next_seq = out.last().map_or(file.first_seq, |s| s.scan.next_seq);
+        match (walked.and_then(|w| link(w, out.last())), strictness) {
+            (Ok((view, points, top)), _) => {
+                index.extend(points.into_iter().map(|p| IndexPoint {
+                    time: p.time.max(envelope),
+                    ..p
+                }));
+                envelope = envelope.max(top);
                 let damage = view.scan.damage.clone();
                 let (path, next) = (view.path.clone(), view.scan.next_seq);
                 out.push(view);
@@ -151,6 +137,7 @@ pub(crate) fn open_segments(
                             reason,
                             next_seq: next,
                         }),
+                        index,
                     });
                 }
             }
@@ -163,11 +150,12 @@ pub(crate) fn open_segments(
                     segments: out,
                     prepared,
                     damage: Some(Damage {
-                        path: seg_path,
+                        path: file.path,
                         offset,
                         reason: e.to_string(),
                         next_seq,
                     }),
+                    index,
                 });
             }
             (Err(e), Strictness::Whole) => return Err(e),
@@ -177,75 +165,60 @@ pub(crate) fn open_segments(
         segments: out,
         prepared,
         damage: None,
+        index,
     })
 }
 
-/// Opens and walks segment `i` (its file and the first sequence its name
-/// says) after `prev`.
-fn open_segment(
-    (i, path, first_seq): (usize, PathBuf, u64),
-    last: bool,
+/// Ties walked segment `w` to the one before it (`prev`): it begins where
+/// that one ended and its id follows; then its own length and records.
+/// The checks run in the order a walk on one thread made them.
+fn link(
+    w: Walk,
     prev: Option<&SegmentView>,
-    strictness: Strictness,
-    on_input: &mut impl FnMut(usize, &RecordMeta, usize),
-) -> Result<SegmentView, JournalError> {
-    {
-        let map = map_read(&path)?;
-        let header = read_header(&path, &map)?;
-        if header.first_seq != first_seq {
+) -> Result<(SegmentView, Vec<IndexPoint>, u64), JournalError> {
+    let Walk {
+        path,
+        header,
+        map,
+        short,
+        truncated,
+        scan,
+        points,
+        envelope,
+    } = w;
+    if let Some(prev) = prev {
+        if header.first_seq != prev.scan.next_seq {
+            return Err(JournalError::MissingSegment {
+                path,
+                expected_next: prev.scan.next_seq,
+                found: header.first_seq,
+            });
+        }
+        if header.segment_id != prev.header.segment_id + 1 {
             return Err(JournalError::BadSegment {
                 path,
-                reason: format!("header says first sequence {}", header.first_seq),
+                reason: format!(
+                    "segment id {} after {} (a segment is missing)",
+                    header.segment_id, prev.header.segment_id
+                ),
             });
         }
-        if let Some(prev) = prev {
-            if header.first_seq != prev.scan.next_seq {
-                return Err(JournalError::MissingSegment {
-                    path,
-                    expected_next: prev.scan.next_seq,
-                    found: header.first_seq,
-                });
-            }
-            if header.segment_id != prev.header.segment_id + 1 {
-                return Err(JournalError::BadSegment {
-                    path,
-                    reason: format!(
-                        "segment id {} after {} (a segment is missing)",
-                        header.segment_id, prev.header.segment_id
-                    ),
-                });
-            }
-        }
-        let len = map.len() as u64;
-        let short = (len < header.size).then_some(len);
-        if short.is_some() && !last {
-            return Err(JournalError::Truncated {
-                path,
-                len,
-                size: header.size,
-            });
-        }
-        let scan = scan_segment(
-            &path,
-            &map,
-            header.seed(),
-            (SEGMENT_HEADER_LEN, header.first_seq),
-            last,
-            strictness,
-            |m, off, _| {
-                if !m.is_meta() {
-                    on_input(i, m, off);
-                }
-            },
-        )?;
-        Ok(SegmentView {
-            path,
-            header,
-            scan,
-            short,
-            map,
-        })
     }
+    if truncated {
+        return Err(JournalError::Truncated {
+            path,
+            len: map.len() as u64,
+            size: header.size,
+        });
+    }
+    let view = SegmentView {
+        path,
+        header,
+        scan: scan?,
+        short,
+        map,
+    };
+    Ok((view, points, envelope))
 }
 
 impl Journal {
@@ -268,23 +241,11 @@ impl Journal {
     }
 
     fn open_with(dir: &Path, strictness: Strictness) -> Result<Journal, JournalError> {
-        let mut index = Vec::new();
-        let mut envelope = 0u64;
-        let opened = open_segments(dir, strictness, |seg, m, off| {
-            envelope = envelope.max(m.exchange);
-            if m.seq % INDEX_EVERY == 0 {
-                index.push(IndexPoint {
-                    seq: m.seq,
-                    time: envelope,
-                    segment: seg,
-                    offset: off,
-                });
-            }
-        })?;
+        let opened = open_segments(dir, strictness)?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             segments: opened.segments,
-            index,
+            index: opened.index,
             damage: opened.damage,
         })
     }

@@ -50,7 +50,7 @@ pub(crate) struct Recovered {
 }
 
 pub(crate) fn recover(dir: &Path) -> Result<Recovered, JournalError> {
-    let (segments, prepared) = match open_segments(dir, Strictness::Whole, |_, _, _| {}) {
+    let (segments, prepared) = match open_segments(dir, Strictness::Whole) {
         Ok(o) => (o.segments, o.prepared),
         Err(JournalError::Empty { .. }) => {
             let (_, _, prepared) = crate::segment::list(dir)?;

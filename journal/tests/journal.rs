@@ -386,3 +386,89 @@ fn refusals_name_the_file_and_modify_nothing() {
         Err(JournalError::Empty { .. })
     ));
 }
+
+/// A journal of many segments opens as one walk in file order would: the
+/// segments' records are checked on several threads (`walk`), but the
+/// sparse index's time envelope runs across segments, and of two damaged
+/// segments the first in file order is the one named.
+#[test]
+fn many_segments_open_as_one_walk_in_file_order() {
+    let dir = tmp("walk");
+    let (mut app, _) = Appender::open(cfg(&dir, Durability::None)).unwrap();
+    // Exchange times that jump back and forth: the index's envelope (the
+    // largest time so far) is not the record's own time.
+    // One early outlier holds the envelope up for every segment after its.
+    let time = |seq: u64| {
+        if seq == 300 {
+            5_000_000
+        } else {
+            1_000_000 + (seq * 7_919) % 50_000 + seq
+        }
+    };
+    for seq in 0..12_000 {
+        let m = RecordMeta {
+            exchange: time(seq),
+            ..meta(seq)
+        };
+        app.append(&m, &payload(seq, 100)).unwrap();
+    }
+    app.end_batch().unwrap();
+    drop(app);
+    let segs = segment_files(&dir);
+    assert!(segs.len() >= 8, "{} segments", segs.len());
+
+    let j = Journal::open(&dir).unwrap();
+    let mut want = Vec::new();
+    let mut envelope = 0;
+    for r in j.records() {
+        if r.meta.is_meta() {
+            continue;
+        }
+        envelope = u64::max(envelope, r.meta.exchange);
+        if r.meta.seq % autobot_journal::INDEX_EVERY == 0 {
+            want.push(autobot_journal::IndexPoint {
+                seq: r.meta.seq,
+                time: envelope,
+                segment: r.segment,
+                offset: r.offset,
+            });
+        }
+    }
+    assert_eq!(want.len(), 12);
+    assert_eq!(j.index(), &want[..]);
+    assert_eq!(j.next_seq(), 12_000);
+    // Seeking by time through the index finds what a scan finds.
+    for t in [time(10), time(5_000), time(9_999), 1_060_000] {
+        let scan = j
+            .records()
+            .find(|r| !r.meta.is_meta() && r.meta.exchange >= t)
+            .map_or(j.next_seq(), |r| r.meta.seq);
+        assert_eq!(j.seq_at_time(t), scan, "time {t}");
+    }
+    let second = (
+        j.segments()[2].header.first_seq,
+        j.segments()[2].path.clone(),
+    );
+    let sixth = j.segments()[6].path.clone();
+    drop(j);
+
+    // Damage in the third and the seventh segment: the third is named.
+    let flip = |seg: &Path, at: usize| {
+        let mut b = std::fs::read(seg).unwrap();
+        b[at] ^= 0x10;
+        std::fs::write(seg, &b).unwrap();
+    };
+    flip(&sixth, 4_096 + 200);
+    flip(&second.1, 4_096 + 200);
+    match Journal::open(&dir).unwrap_err() {
+        JournalError::Corrupt { path, .. } => assert_eq!(path, second.1),
+        e => panic!("{e}"),
+    }
+    let intact = Journal::open_intact(&dir).unwrap();
+    let damage = intact.damage().unwrap();
+    assert_eq!(damage.path, second.1);
+    assert!(damage.next_seq > second.0, "{damage}");
+    assert_eq!(intact.segments().len(), 3);
+    assert_eq!(intact.next_seq(), damage.next_seq);
+    assert!(intact.index().iter().all(|p| p.seq < damage.next_seq));
+}
