@@ -176,49 +176,39 @@ fn link(
     w: Walk,
     prev: Option<&SegmentView>,
 ) -> Result<(SegmentView, Vec<IndexPoint>, u64), JournalError> {
-    let Walk {
-        path,
-        header,
-        map,
-        short,
-        truncated,
-        scan,
-        points,
-        envelope,
-    } = w;
     if let Some(prev) = prev {
-        if header.first_seq != prev.scan.next_seq {
+        if w.header.first_seq != prev.scan.next_seq {
             return Err(JournalError::MissingSegment {
-                path,
+                path: w.path,
                 expected_next: prev.scan.next_seq,
-                found: header.first_seq,
+                found: w.header.first_seq,
             });
         }
-        if header.segment_id != prev.header.segment_id + 1 {
+        if w.header.segment_id != prev.header.segment_id + 1 {
             return Err(JournalError::BadSegment {
-                path,
+                path: w.path,
                 reason: format!(
                     "segment id {} after {} (a segment is missing)",
-                    header.segment_id, prev.header.segment_id
+                    w.header.segment_id, prev.header.segment_id
                 ),
             });
         }
     }
-    if truncated {
+    if w.truncated {
         return Err(JournalError::Truncated {
-            path,
-            len: map.len() as u64,
-            size: header.size,
+            path: w.path,
+            len: w.map.len() as u64,
+            size: w.header.size,
         });
     }
     let view = SegmentView {
-        path,
-        header,
-        scan: scan?,
-        short,
-        map,
+        path: w.path,
+        header: w.header,
+        scan: w.scan?,
+        short: w.short,
+        map: w.map,
     };
-    Ok((view, points, envelope))
+    Ok((view, w.points, w.envelope))
 }
 
 impl Journal {
