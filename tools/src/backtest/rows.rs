@@ -447,12 +447,6 @@ impl CsvSource {
         &self.gaps
     }
 
-    /// The next row's event, `None` at the end of the file.
-    pub fn next_event(&mut self) -> Result<Option<InputEvent>, InputError> {
-        let mut ev = InputEvent::default();
-        Ok(self.next_into(&mut ev)?.then_some(ev))
-    }
-
     /// The next row's event written into `out`; `false` at the end of the
     /// file. In place: an event moved out through the layers of `Result`
     /// and `Option` of a merge was copied at each (a profile's largest
