@@ -13,6 +13,8 @@
 //! - [`paper`]: paper execution: the exchange model (`autobot_exchange`)
 //!   fills the core's orders against the book the engine has seen, and the
 //!   reports go back into the input ring.
+//! - [`trust`]: the roots the exchange clients trust over TLS (public web
+//!   roots, or one CA file).
 //! - [`resync`]: book resyncs the core asks for, from execution to the
 //!   market gateway.
 //!
@@ -31,3 +33,4 @@ pub mod paper;
 pub mod resync;
 pub mod sim;
 pub mod synthetic;
+pub mod trust;

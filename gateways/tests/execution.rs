@@ -310,6 +310,7 @@ impl UserPipeline {
                 backoff_min: Duration::from_millis(20),
                 backoff_max: Duration::from_millis(200),
                 leverage: None,
+                trust: autobot_gateways::trust::Trust::public(),
             },
             Symbols::new(&["BTCUSDT"]),
         );

@@ -77,11 +77,12 @@ pub struct ExchangeSide {
 }
 
 /// The execution client's settings from the config.
-pub fn exec_config(cfg: &AppConfig, rest_url: &str) -> ExecConfig {
+pub fn exec_config(cfg: &AppConfig, rest_url: &str) -> Result<ExecConfig, RunError> {
     let mut c = ExecConfig::new(rest_url);
     c.recv_window_ms = cfg.exchange.recv_window_ms;
     c.weight_budget = cfg.exchange.weight_budget;
-    c
+    c.trust = cfg.exchange.trust()?;
+    Ok(c)
 }
 
 /// Everything the exchange side needs from the run.
@@ -116,7 +117,7 @@ impl ExchangeSide {
     /// Starts both threads.
     pub fn start(s: ExchangeStart<'_>) -> Result<ExchangeSide, RunError> {
         let ex = &s.cfg.exchange;
-        let exec_cfg = exec_config(s.cfg, &s.rest_url);
+        let exec_cfg = exec_config(s.cfg, &s.rest_url)?;
         let ledger = s.ledger;
         let user_cfg = UserStreamConfig {
             rest_url: s.rest_url.clone(),
@@ -128,6 +129,7 @@ impl ExchangeSide {
             backoff_min: Duration::from_millis(ex.backoff_min_ms),
             backoff_max: Duration::from_millis(ex.backoff_max_ms),
             leverage: Some(s.cfg.account.leverage),
+            trust: exec_cfg.trust.clone(),
         };
         let reconciler = match crate::drift::period(ex.reconcile_every_secs) {
             Some(every) => Some(
@@ -331,7 +333,7 @@ pub fn read_account(
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         RunError::Reconcile(format!("reading the account's {what} at {rest_url}: {e}"))
     };
-    let mut client = ExecClient::new(exec_config(cfg, rest_url), signer.clone(), names.to_vec());
+    let mut client = ExecClient::new(exec_config(cfg, rest_url)?, signer.clone(), names.to_vec());
     let mut open: Vec<OpenAtStart> = client
         .open_orders()
         .map_err(|e| fail("open orders", &e))?
@@ -483,7 +485,7 @@ pub fn adopt_exchange_brackets(
     use autobot_engine::config::BracketConfig;
     let rest_url = cfg.exchange.rest_url.clone();
     let names: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
-    let mut client = ExecClient::new(exec_config(cfg, &rest_url), signer.clone(), names);
+    let mut client = ExecClient::new(exec_config(cfg, &rest_url)?, signer.clone(), names);
     let mut warnings = Vec::new();
     for ins in &mut cfg.instruments {
         let tiers = client.leverage_brackets(&ins.symbol).map_err(|e| {
@@ -542,7 +544,8 @@ pub fn adopt_exchange_rules(
     use autobot_gateways::binance::exchange_info::parse_exchange_info;
     use autobot_gateways::binance::rest::RestClient;
     let fail = |why: String| RunError::Instruments(format!("exchangeInfo from {rest_url}: {why}"));
-    let mut rest = RestClient::new(rest_url, Duration::from_secs(10));
+    let trust = cfg.exchange.trust()?;
+    let mut rest = RestClient::with_trust(rest_url, Duration::from_secs(10), &trust);
     let mut body = rest
         .get("/fapi/v1/exchangeInfo", "")
         .map_err(|e| fail(e.to_string()))?

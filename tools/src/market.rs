@@ -235,6 +235,7 @@ fn sockets(s: &MarketStart<'_>) -> Result<Kind, RunError> {
         backoff_max: Duration::from_millis(ex.backoff_max_ms),
         time_window: Duration::from_secs(s.cfg.risk.guards.time_window_secs),
         max_update_jump: s.cfg.risk.guards.max_update_jump,
+        trust: ex.trust()?,
         ..MarketFeedConfig::public(
             ws_url.clone(),
             rest_url.clone(),

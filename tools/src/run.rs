@@ -586,6 +586,17 @@ fn no_market_data(
             .clone()
             .unwrap_or_else(|| "the synthetic market".into()),
         messages: market.gateway.as_ref().map_or(0, |g| g.messages),
+        connecting: market
+            .gateway
+            .as_ref()
+            .and_then(|g| {
+                let last = g.last_connect_error.as_ref()?;
+                Some(format!(
+                    "; {} connection attempts failed, the last: {last}",
+                    g.connect_failures
+                ))
+            })
+            .unwrap_or_default(),
         run_dir: run_dir.to_path_buf(),
     })
 }

@@ -67,6 +67,9 @@ pub enum RunError {
     /// The operator's endpoint's certificate or key could not be loaded.
     #[error("[operator]: {0}")]
     Tls(#[from] autobot_gateways::http::TlsError),
+    /// `[exchange] ca_file` (checked at load; read again at start).
+    #[error("[exchange]: {0}")]
+    Trust(#[from] autobot_gateways::trust::TrustError),
     /// The metrics endpoint could not start.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
@@ -90,8 +93,9 @@ pub enum RunError {
     Gateway(&'static str),
     /// The run ended without one market event for the configured symbols.
     #[error(
-        "no market data for {symbols} arrived from {source_name} ({messages} messages received): \
-         check the symbols, the streams and the capture; the run ({run_dir}) traded nothing"
+        "no market data for {symbols} arrived from {source_name} ({messages} messages \
+         received{connecting}): check the symbols, the streams and the capture; the run \
+         ({run_dir}) traded nothing"
     )]
     NoMarketData {
         /// The configured symbols.
@@ -100,6 +104,9 @@ pub enum RunError {
         source_name: String,
         /// Messages the gateway received (all refused or for other symbols).
         messages: u64,
+        /// `""`, or how many connection attempts failed and why the last
+        /// did.
+        connecting: String,
         /// The run's directory (its journal holds the start and the stop).
         run_dir: PathBuf,
     },

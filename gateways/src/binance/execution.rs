@@ -52,6 +52,7 @@ use super::sign::{
     stamp_only_query,
 };
 use crate::resync::ResyncRequests;
+use crate::trust::Trust;
 
 /// How to reach the exchange's order endpoints.
 #[derive(Clone, Debug)]
@@ -66,6 +67,8 @@ pub struct ExecConfig {
     pub backoff: Duration,
     /// Timeout of one request.
     pub timeout: Duration,
+    /// The roots `https://` is checked against.
+    pub trust: Trust,
 }
 
 impl ExecConfig {
@@ -78,6 +81,7 @@ impl ExecConfig {
             weight_budget: 2000,
             backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(10),
+            trust: Trust::public(),
         }
     }
 }
@@ -155,7 +159,7 @@ pub fn reject_reason(code: Option<i64>, action: ErrorAction) -> RejectReason {
 impl ExecClient {
     /// A client trading `names` (exchange symbols in `SymbolId` order).
     pub fn new(cfg: ExecConfig, signer: Signer, names: Vec<String>) -> ExecClient {
-        let rest = RestClient::new(&cfg.rest_url, cfg.timeout);
+        let rest = RestClient::with_trust(&cfg.rest_url, cfg.timeout, &cfg.trust);
         ExecClient {
             cfg,
             rest,

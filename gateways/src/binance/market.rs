@@ -46,6 +46,7 @@ use tungstenite::{Message, WebSocket};
 
 use super::parse::{ParseError, Parsed, Parser};
 use super::rest::{ErrorAction, RestClient, RestError};
+use crate::trust::Trust;
 
 /// Largest message accepted (Binance's largest stream messages are depth
 /// diffs of a few tens of KB); a larger one ends the connection.
@@ -84,6 +85,8 @@ pub struct MarketFeedConfig {
     /// Largest jump of a symbol's book-ticker update id before it needs a
     /// second ticker to confirm it.
     pub max_update_jump: u64,
+    /// The roots `wss://` and `https://` are checked against.
+    pub trust: Trust,
 }
 
 impl MarketFeedConfig {
@@ -128,6 +131,7 @@ impl MarketFeedConfig {
             poll: Duration::from_millis(10),
             time_window: Duration::from_secs(300),
             max_update_jump: 1_000_000_000,
+            trust: Trust::public(),
         }
     }
 
@@ -203,6 +207,9 @@ pub struct MarketStats {
     pub connects: u64,
     /// Connection attempts that failed.
     pub connect_failures: u64,
+    /// Why the latest of them failed (an untrusted certificate, a refused
+    /// port), for a run that ends without market data to name.
+    pub last_connect_error: Option<String>,
     /// Connections lost (closed, reset, dead, oversized frame).
     pub disconnects: u64,
     /// Snapshots published.
@@ -285,12 +292,12 @@ pub(crate) fn is_tick(e: &tungstenite::Error) -> bool {
 
 /// Opens the combined stream of `cfg`, with `cfg.poll` as the read timeout.
 pub(crate) fn connect(cfg: &MarketFeedConfig) -> Result<Socket, String> {
-    connect_url(&cfg.url(), cfg.poll)
+    connect_url(&cfg.url(), cfg.poll, &cfg.trust)
 }
 
 /// Opens a WebSocket to `url` whose reads time out after `poll` (the
-/// reading thread's tick).
-pub(crate) fn connect_url(url: &str, poll: Duration) -> Result<Socket, String> {
+/// reading thread's tick), a `wss://` one checked against `trust`.
+pub(crate) fn connect_url(url: &str, poll: Duration, trust: &Trust) -> Result<Socket, String> {
     let req = url.into_client_request().map_err(|e| e.to_string())?;
     let host = req.uri().host().ok_or("no host in ws_url")?.to_string();
     let tls = req.uri().scheme_str() == Some("wss");
@@ -314,7 +321,7 @@ pub(crate) fn connect_url(url: &str, poll: Duration) -> Result<Socket, String> {
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE))
         .read_buffer_size(READ_CHUNK);
-    let (ws, _) = tungstenite::client_tls_with_config(req, tcp, Some(ws_cfg), None)
+    let (ws, _) = tungstenite::client_tls_with_config(req, tcp, Some(ws_cfg), trust.ws_connector())
         .map_err(|e| e.to_string())?;
     // After the handshake, the short timeout is the gateway's tick.
     let tcp = match ws.get_ref() {
@@ -339,7 +346,7 @@ impl<C: FrameClock> MarketGateway<C> {
     /// A gateway whose frames `frames` stamps.
     pub fn with_clock(cfg: MarketFeedConfig, parser: Parser, frames: C) -> MarketGateway<C> {
         let now = mono_now();
-        let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
+        let rest = RestClient::with_trust(&cfg.rest_url, Duration::from_secs(10), &cfg.trust);
         let window = u64::try_from(cfg.time_window.as_nanos()).unwrap_or(u64::MAX);
         MarketGateway {
             clock: FeedClock::new(window),
@@ -390,6 +397,7 @@ impl<C: FrameClock> MarketGateway<C> {
                 Err(e) => {
                     self.stats.connect_failures += 1;
                     eprintln!("market gateway: connect failed: {e}");
+                    self.stats.last_connect_error = Some(e);
                     if !self.back_off(&mut attempt, stop) {
                         return Ended::Stopped;
                     }

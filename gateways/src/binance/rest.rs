@@ -12,6 +12,7 @@ use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::types::MonoNanos;
 
 use crate::credentials::Hidden;
+use crate::trust::Trust;
 
 /// Largest body read from one response (an exchangeInfo is ~1 MB).
 const MAX_BODY: u64 = 16 << 20;
@@ -126,7 +127,13 @@ impl RestClient {
     /// A client of `base` (`https://fapi.binance.com`, or a simulator's
     /// `http://127.0.0.1:port`), every request bounded by `timeout`.
     pub fn new(base: &str, timeout: Duration) -> RestClient {
+        RestClient::with_trust(base, timeout, &Trust::public())
+    }
+
+    /// A client of `base` whose `https://` is checked against `trust`.
+    pub fn with_trust(base: &str, timeout: Duration, trust: &Trust) -> RestClient {
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(trust.rest_tls())
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .max_idle_connections_per_host(4)

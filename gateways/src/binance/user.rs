@@ -27,6 +27,7 @@ use super::parse::Symbols;
 use super::reconcile::reconcile;
 use super::rest::{Method, RestClient, RestError};
 use crate::credentials::Hidden;
+use crate::trust::Trust;
 
 /// How often the stream looks for orders overdue a report.
 const OVERDUE_CHECK: Duration = Duration::from_secs(1);
@@ -59,6 +60,8 @@ pub struct UserStreamConfig {
     /// The leverage the config (and the margin model) assumes; a different
     /// one set at the exchange is warned about and counted.
     pub leverage: Option<u32>,
+    /// The roots `wss://` and `https://` are checked against.
+    pub trust: Trust,
 }
 
 /// Counters of the user-data stream (shared with the runtime's summary).
@@ -122,7 +125,7 @@ pub enum UserEnded {
 impl UserStream {
     /// A client of `cfg` for the engine's `symbols`.
     pub fn new(cfg: UserStreamConfig, symbols: Symbols) -> UserStream {
-        let rest = RestClient::new(&cfg.rest_url, Duration::from_secs(10));
+        let rest = RestClient::with_trust(&cfg.rest_url, Duration::from_secs(10), &cfg.trust);
         UserStream {
             cfg,
             symbols,
@@ -199,7 +202,7 @@ impl UserStream {
         }
         self.stats.listen_keys.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}/ws/{key}", self.cfg.ws_url.trim_end_matches('/'));
-        let ws = connect_url(&url, self.cfg.poll)?;
+        let ws = connect_url(&url, self.cfg.poll, &self.cfg.trust)?;
         self.stats.connects.fetch_add(1, Ordering::Relaxed);
         Ok((ws, key))
     }

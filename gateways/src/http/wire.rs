@@ -141,6 +141,12 @@ impl TlsIdentity {
             config: Arc::new(config),
         })
     }
+
+    /// The rustls server configuration (for a server other than
+    /// [`super::HttpServer`]: the simulator's WebSocket port).
+    pub(crate) fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        Arc::clone(&self.config)
+    }
 }
 
 /// One connection's transport.

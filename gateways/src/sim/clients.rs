@@ -20,13 +20,13 @@
 //! times a second, answers, and pings.
 
 use std::collections::BTreeSet;
-use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
+use super::transport::SimStream;
 use super::{Shared, lock};
 
 /// How messages are framed for a client.
@@ -40,7 +40,7 @@ pub enum Framing {
 
 /// A market-data (or combined user-data) connection.
 pub(super) struct Client {
-    pub(super) ws: WebSocket<TcpStream>,
+    pub(super) ws: WebSocket<SimStream>,
     pub(super) streams: BTreeSet<String>,
     pub(super) framing: Framing,
     /// When a frame last came from the client.
@@ -49,7 +49,7 @@ pub(super) struct Client {
 
 impl Client {
     pub(super) fn new(
-        ws: WebSocket<TcpStream>,
+        ws: WebSocket<SimStream>,
         streams: BTreeSet<String>,
         framing: Framing,
     ) -> Client {
@@ -175,7 +175,7 @@ pub fn answer(streams: &mut BTreeSet<String>, framing: &mut Framing, text: &str)
 /// Reads what `ws` has without blocking; `f` gets each text frame.
 /// `Ok(true)` when a frame came; `Err(())` when the connection is over
 /// (closed by the client — its close echoed — or failed).
-fn drain(ws: &mut WebSocket<TcpStream>, mut f: impl FnMut(&str)) -> Result<bool, ()> {
+fn drain(ws: &mut WebSocket<SimStream>, mut f: impl FnMut(&str)) -> Result<bool, ()> {
     if ws.get_mut().set_nonblocking(true).is_err() {
         return Err(());
     }

@@ -32,7 +32,7 @@ impl SimHandle {
     pub fn drop_connections(&self) {
         let mut clients = lock(&self.shared.clients);
         for c in clients.drain(..) {
-            let _ = c.ws.get_ref().shutdown(std::net::Shutdown::Both);
+            c.ws.get_ref().cut();
             self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -48,9 +48,9 @@ impl SimHandle {
         for mut c in clients.drain(..) {
             let mut frame = vec![0x81, 126, 0, 200];
             frame.extend_from_slice(br#"{"stream":"btcusdt@bookTicker","data":{"e":"#);
-            let tcp = c.ws.get_mut();
-            let _ = tcp.write_all(&frame).and_then(|()| tcp.flush());
-            let _ = tcp.shutdown(std::net::Shutdown::Both);
+            let wire = c.ws.get_mut();
+            let _ = wire.write_all(&frame).and_then(|()| wire.flush());
+            wire.cut();
             self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -136,7 +136,7 @@ impl SimHandle {
         self.shared.user_outage.store(on, Ordering::Release);
         if on {
             for u in lock(&self.shared.users).drain(..) {
-                let _ = u.ws.get_ref().shutdown(std::net::Shutdown::Both);
+                u.ws.get_ref().cut();
             }
         }
     }

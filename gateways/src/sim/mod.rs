@@ -42,6 +42,7 @@ mod limits;
 mod public;
 mod rest;
 pub mod tape;
+mod transport;
 pub mod venue;
 
 use std::collections::BTreeMap;
@@ -60,6 +61,7 @@ use tungstenite::{Message, WebSocket};
 
 use crate::binance::sign::Signer;
 use crate::credentials::Hidden;
+use crate::http::TlsIdentity;
 use crate::synthetic::SyntheticConfig;
 use feed::{CaptureFeed, Feed, FeedError, ItemKind, SyntheticFeed};
 use venue::{AccountConfig, Venue};
@@ -144,6 +146,9 @@ pub struct SimConfig {
     /// [`SimHandle::release`], so a test can hold the market still while
     /// a client answers it (parity tests against the backtest).
     pub lockstep: bool,
+    /// Serve the WebSocket port under TLS with this identity (`wss://`;
+    /// REST stays plain): the path testnet and live take, on loopback.
+    pub tls: Option<TlsIdentity>,
 }
 
 impl SimConfig {
@@ -165,6 +170,7 @@ impl SimConfig {
             enforce_limits: false,
             start_now: false,
             lockstep: false,
+            tls: None,
         }
     }
 
@@ -253,7 +259,7 @@ pub struct SimStats {
 struct UserStream {
     key: String,
     account: usize,
-    ws: WebSocket<TcpStream>,
+    ws: WebSocket<transport::SimStream>,
 }
 
 struct Shared {
@@ -328,6 +334,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A running simulator; dropping it stops every thread.
 pub struct SimExchange {
     ws_addr: SocketAddr,
+    ws_tls: bool,
     rest_addr: SocketAddr,
     shared: Arc<Shared>,
     rest: Arc<tiny_http::Server>,
@@ -435,7 +442,11 @@ impl SimExchange {
         });
         let mut threads = Vec::new();
         let s = Arc::clone(&shared);
-        threads.push(spawn("autobot-sim-accept", move || accept(&listener, &s)));
+        let tls = cfg.tls.as_ref().map(TlsIdentity::server_config);
+        let ws_tls = tls.is_some();
+        threads.push(spawn("autobot-sim-accept", move || {
+            accept(&listener, tls.as_ref(), &s);
+        }));
         let s = Arc::clone(&shared);
         let pace = Pace {
             speed,
@@ -451,6 +462,7 @@ impl SimExchange {
         threads.push(spawn("autobot-sim-rest", move || rest::serve(&r, &s)));
         Ok(SimExchange {
             ws_addr,
+            ws_tls,
             rest_addr,
             shared,
             rest,
@@ -458,9 +470,10 @@ impl SimExchange {
         })
     }
 
-    /// `ws://…` base of the market streams.
+    /// `ws://…` (`wss://…` under TLS) base of the market streams.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}", self.ws_addr)
+        let scheme = if self.ws_tls { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.ws_addr)
     }
 
     /// `http://…` base of the REST API.
@@ -502,7 +515,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
 
 // tungstenite's handshake callback type fixes the size of its error.
 #[allow(clippy::result_large_err)]
-fn accept(listener: &TcpListener, shared: &Shared) {
+fn accept(listener: &TcpListener, tls: Option<&Arc<rustls::ServerConfig>>, shared: &Shared) {
     for conn in listener.incoming() {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -512,6 +525,9 @@ fn accept(listener: &TcpListener, shared: &Shared) {
         // A client that stops reading is dropped rather than stalling all.
         let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let Ok(stream) = transport::SimStream::new(stream, tls) else {
+            continue;
+        };
         let mut streams = None;
         let mut user = None;
         let live_key = |k: &str| lock(&shared.listen_keys).get(k).copied();

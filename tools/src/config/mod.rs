@@ -14,6 +14,7 @@ use autobot_engine::config::{
 };
 use autobot_exchange::FillConfig;
 use autobot_gateways::synthetic::SyntheticConfig;
+use autobot_gateways::trust::{Trust, TrustError};
 use serde::Deserialize;
 
 /// Deployment (SPEC section 6). The gate (`crate::gate`) decides what each
@@ -172,6 +173,24 @@ pub struct ExchangeConfig {
     /// directory; refreshed by `autobot instruments --refresh`.
     #[serde(default = "default_listing")]
     pub listing: String,
+    /// A PEM file of CA certificates that `wss://` and `https://` are
+    /// checked against instead of the public web roots (a TLS-inspecting
+    /// proxy); relative to the config file's directory, made absolute at
+    /// load. `""`: the public roots.
+    #[serde(default)]
+    pub ca_file: String,
+}
+
+impl ExchangeConfig {
+    /// The roots the exchange clients trust (`ca_file`, else the public
+    /// web roots).
+    pub fn trust(&self) -> Result<Trust, TrustError> {
+        if self.ca_file.is_empty() {
+            Ok(Trust::public())
+        } else {
+            Trust::load(Path::new(&self.ca_file))
+        }
+    }
 }
 
 fn default_listing() -> String {
@@ -491,8 +510,23 @@ impl AppConfig {
         })?;
         cfg::parse_then(path, &text, |c: &mut AppConfig| {
             let listing = c.listing_path(path);
-            listing::complete(&mut c.instruments, &listing, path)
+            listing::complete(&mut c.instruments, &listing, path)?;
+            c.resolve_ca_file(path);
+            Ok(())
         })
+    }
+
+    /// Makes `[exchange] ca_file` absolute (relative to the directory of
+    /// the config at `path`), so the run directory's copy names the same
+    /// file. The file itself is read when a run connects to a URL (before
+    /// its run directory exists), not here: a replay of the run on another
+    /// host loads this config without it.
+    fn resolve_ca_file(&mut self, path: &Path) {
+        if !self.exchange.ca_file.is_empty() {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let file = dir.join(&self.exchange.ca_file);
+            self.exchange.ca_file = file.to_string_lossy().into_owned();
+        }
     }
 
     /// Where the listing (`[exchange] listing`) of the config at `path` is.

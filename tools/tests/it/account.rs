@@ -58,6 +58,14 @@ fn account_sim() -> SimExchange {
 
 /// [`account_sim`] whose account has these maintenance brackets.
 fn account_sim_with(brackets: Vec<autobot_engine::types::Brackets>) -> SimExchange {
+    account_sim_over(brackets, None)
+}
+
+/// [`account_sim_with`], its WebSocket port under TLS with `tls`.
+fn account_sim_over(
+    brackets: Vec<autobot_engine::types::Brackets>,
+    tls: Option<autobot_gateways::http::TlsIdentity>,
+) -> SimExchange {
     let probe =
         AppConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/paper.toml"))
             .unwrap();
@@ -71,6 +79,7 @@ fn account_sim_with(brackets: Vec<autobot_engine::types::Brackets>) -> SimExchan
     );
     sim_cfg.start_on_first_client = false;
     sim_cfg.account.brackets = brackets;
+    sim_cfg.tls = tls;
     let (key, secret) = keys();
     sim_cfg.add_key(key, secret);
     SimExchange::start(sim_cfg).unwrap()
@@ -379,5 +388,70 @@ fn the_accounts_maintenance_brackets_replace_the_configs() {
     assert!(
         w.contains("BTCUSDT: the exchange lists no maintenance brackets; the config's are kept"),
         "{w}"
+    );
+}
+
+/// Testnet's and live's path: the market and user-data streams over
+/// `wss://`, checked against `[exchange] ca_file` (the simulator's
+/// certificate is signed by a CA of the test's own, as a TLS-inspecting
+/// proxy's would be). The run trades over it; without the CA file the
+/// public roots refuse the simulator and the run says it got no market.
+#[test]
+fn a_live_run_streams_over_wss_trusting_the_ca_file() {
+    use autobot_test_support::tls::Authority;
+    let certs = Scratch::new("account-wss-certs");
+    let (ca, ca_file) = Authority::beside(certs.path());
+    let (crt, key) = ca.server(certs.path(), "sim");
+    let identity = autobot_gateways::http::TlsIdentity::load(&crt, &key).unwrap();
+    let sim = account_sim_over(Vec::new(), Some(identity));
+    assert!(sim.ws_url().starts_with("wss://"));
+
+    // A CA file that is not certificates stops the run before it starts.
+    let (mut cfg, _dir) = config(&sim, "wss-bad-ca");
+    let junk = certs.join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    cfg.exchange.ca_file = junk.to_str().unwrap().into();
+    let err = run_paper(&cfg, &options()).unwrap_err().to_string();
+    assert!(
+        err.starts_with("[exchange]: the CA file ") && err.contains("junk.pem"),
+        "{err}"
+    );
+    assert!(!Path::new(&cfg.run.run_dir).exists(), "no run directory");
+
+    let (mut cfg, _dir) = config(&sim, "wss");
+    cfg.exchange.ca_file = ca_file.to_str().unwrap().into();
+    let out = run_paper(&cfg, &options()).unwrap();
+    let g = out.market.gateway.as_ref().unwrap();
+    assert!(g.connects >= 1 && g.events > 0, "{g:?}");
+    assert_eq!(g.connect_failures, 0, "{g:?}");
+    let x = out.exchange.as_ref().unwrap();
+    let user = &x.user;
+    assert!(
+        user.connects.load(std::sync::atomic::Ordering::Relaxed) >= 1,
+        "{user:?}"
+    );
+    assert_eq!(
+        user.connect_failures
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "{user:?}"
+    );
+    crate::common::replays_to_the_same_digest(&out.run_dir);
+
+    // A fresh account (the run above may have left a stop of its own).
+    let (crt, key) = ca.server(certs.path(), "sim2");
+    let identity = autobot_gateways::http::TlsIdentity::load(&crt, &key).unwrap();
+    let sim = account_sim_over(Vec::new(), Some(identity));
+    let (mut cfg, _dir) = config(&sim, "wss-public-roots");
+    cfg.run.duration_secs = 1;
+    let err = run_paper(&cfg, &options()).unwrap_err().to_string();
+    assert!(err.contains("traded nothing"), "{err}");
+    assert!(
+        err.contains("connection attempts failed, the last: "),
+        "{err}"
+    );
+    assert!(
+        err.contains("invalid peer certificate: UnknownIssuer"),
+        "{err}"
     );
 }

@@ -263,3 +263,48 @@ fn an_empty_file_and_a_missing_key_are_named() {
         "{e}"
     );
 }
+
+#[test]
+fn a_ca_file_is_found_beside_the_config_and_a_bad_one_is_refused_by_its_reason() {
+    use autobot_test_support::Scratch;
+    use autobot_test_support::tls::Authority;
+    let dir = Scratch::new("cfg-ca-file");
+    let text = paper_toml().replacen(
+        "\nlisting = ",
+        "\nca_file = \"proxy-ca.pem\"   # the proxy's CA\nlisting = ",
+        1,
+    );
+    assert!(
+        text.contains("ca_file"),
+        "paper.toml has no [exchange] listing line"
+    );
+    let config = dir.join("run.toml");
+    std::fs::write(&config, &text).unwrap();
+    let ca_file = dir.join("proxy-ca.pem");
+    Authority::new("a proxy's CA").write_ca(&ca_file);
+
+    // Relative to the config's directory, made absolute for the run
+    // directory's copy of the config.
+    let cfg = AppConfig::load(&config).unwrap();
+    assert_eq!(Path::new(&cfg.exchange.ca_file), ca_file);
+    let trust = cfg.exchange.trust().unwrap();
+    assert_eq!(trust.ca_file(), Some(ca_file.as_path()));
+    assert!(cfg.to_toml().contains(&ca_file.display().to_string()));
+
+    // The config loads without the file (a replay on another host reads
+    // the run's copy); the roots are read when a run connects, and a file
+    // that is not certificates is refused then by its name and reason.
+    std::fs::write(
+        &ca_file,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let cfg = AppConfig::load(&config).unwrap();
+    let e = cfg.exchange.trust().unwrap_err().to_string();
+    assert!(e.contains("proxy-ca.pem"), "{e}");
+    assert!(e.contains("no CERTIFICATE block"), "{e}");
+    std::fs::remove_file(&ca_file).unwrap();
+    let cfg = AppConfig::load(&config).unwrap();
+    let e = cfg.exchange.trust().unwrap_err().to_string();
+    assert!(e.contains("cannot read the CA file"), "{e}");
+}
