@@ -10,7 +10,7 @@ ARGS     ?=
 help:
 	@echo "make run    paper-trade on the synthetic market via the loopback exchange simulator (CONFIG=$(CONFIG), ARGS='--duration 60 --seed 7')"
 	@echo "make test   every test of the workspace"
-	@echo "make bench  ring handoff (disruptor vs crossbeam), journal (append, replay, recovery), veto-chain, L2-book, feature, SIMD-kernel, message-parsing (simd-json vs serde_json), order-signing, backtest-throughput (config/bench-emaflip.toml) and load-generator (10k/100k/1M msgs/s, latency clock) benchmarks"
+	@echo "make bench  ring handoff (disruptor vs crossbeam), journal (append, replay, recovery), veto-chain, L2-book, feature, SIMD-kernel, message-parsing (simd-json vs serde_json), order-signing, backtest-throughput (config/bench-emaflip.toml), load-generator (10k/100k/1M msgs/s, latency clock) and gateway-allocation (ws:// and wss://) benchmarks"
 	@echo "make lint   rustfmt check + clippy -D warnings + no module cycles + no I/O crate under autobot-core"
 	@echo "make strategies  each shipped strategy alone, walk-forward out of sample on ../shared/data's BTCUSDT 1m bars, against buy-and-hold; the table into docs/strategies.md"
 	@echo "make crash-test  SIGKILL autobot run CRASH_ITERATIONS times (default 200), recover, verify"

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 use cli::Reported;
-use cli::actions::{SimClockArg, StoreAction, SweepAction};
+use cli::actions::{StoreAction, SweepAction};
 use cli::commands;
 use cli::ctl::CtlAction;
 
@@ -110,47 +110,7 @@ enum Command {
     /// and REST endpoints on loopback, streaming the seeded synthetic
     /// market of the config or a capture file, until Ctrl-C. A capture
     /// starts when the first client subscribes.
-    Simexchange {
-        /// Configuration file (instruments and [market]) [default: config/paper.toml].
-        #[arg(long, short, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Stream this capture (`<ns> <json>` lines, .gz ok) instead of the
-        /// synthetic market.
-        #[arg(long, value_name = "FILE")]
-        capture: Option<PathBuf>,
-        /// Pace: 1 = real time (a capture as recorded; the synthetic market
-        /// at its own rates, or at `[market] events_per_sec` with `--clock
-        /// wall`); 0 = as fast as clients read.
-        #[arg(long, value_name = "X", default_value_t = 1.0)]
-        speed: f64,
-        /// WebSocket listen address.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
-        ws: std::net::SocketAddr,
-        /// REST listen address.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9080")]
-        rest: std::net::SocketAddr,
-        /// The accounts: an owner-only TOML file of `[[accounts]]` tables
-        /// (`api_key`, `api_secret` (HMAC or Ed25519 PEM), optional `balance`
-        /// and `leverage`; docs/simexchange.md). Without it, one account from
-        /// AUTOBOT_API_KEY/AUTOBOT_API_SECRET or AUTOBOT_KEY_FILE, if set.
-        #[arg(long, value_name = "FILE")]
-        keys: Option<PathBuf>,
-        /// Ping every WebSocket connection this often and drop one silent
-        /// for three of these (Binance: 180).
-        #[arg(long, value_name = "SECS", default_value_t = 180,
-              value_parser = clap::value_parser!(u64).range(1..=3600))]
-        ping_secs: u64,
-        /// Whose time the exchange keeps: `data` (every endpoint reports the
-        /// time of the market streamed; the synthetic market starts now) or
-        /// `wall` (serverTime and the recvWindow check read the host's clock).
-        #[arg(long, value_name = "CLOCK", default_value = "data")]
-        clock: SimClockArg,
-        /// Refuse requests over Binance's limits: 2400 weight a minute (429
-        /// -1003) and 300 new orders per 10 s or 1200 a minute per account
-        /// (429 -1015). Counted and reported in headers either way.
-        #[arg(long)]
-        rate_limits: bool,
-    },
+    Simexchange(cli::simexchange::Args),
     /// Write the seeded synthetic market as Binance public-data CSVs:
     /// `<SYMBOL>-bookTicker-synthetic.csv` and `<SYMBOL>-aggTrades-synthetic.csv`
     /// per instrument of the config, so benchmarks, tests and other tools
@@ -377,6 +337,10 @@ enum Command {
         /// Stop after this many messages.
         #[arg(long, value_name = "N")]
         messages: Option<u64>,
+        /// Trust this PEM file's CA certificates instead of the public web
+        /// roots (a TLS-inspecting proxy; `[exchange] ca_file`).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
     },
     /// Operate a running `autobot run` through its control endpoint: status,
     /// kill switch, reset, control mode, SemiAuto approvals, flatten.
@@ -689,7 +653,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             rest,
             duration,
             messages,
-        } => commands::record(path, symbols, streams, ws, rest, duration, messages),
+            ca_file,
+        } => {
+            use autobot_gateways::binance::market::MarketFeedConfig;
+            let trust = match ca_file {
+                Some(file) => autobot_gateways::trust::Trust::load(&file)?,
+                None => autobot_gateways::trust::Trust::public(),
+            };
+            let feed = MarketFeedConfig {
+                trust,
+                ..MarketFeedConfig::public(ws, rest, symbols, streams)
+            };
+            commands::record(path, &feed, duration, messages)
+        }
         Command::Generate {
             rows,
             seed,
@@ -746,28 +722,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             seconds,
             config,
         } => commands::calibrate(&capture, &symbol, seconds, config, &mut out),
-        Command::Simexchange {
-            config,
-            capture,
-            speed,
-            ws,
-            rest,
-            keys,
-            ping_secs,
-            clock,
-            rate_limits,
-        } => cli::simexchange::simexchange(
-            &config.unwrap_or_else(|| PathBuf::from("config/paper.toml")),
-            capture,
-            speed,
-            (ws, rest),
-            cli::simexchange::Options {
-                keys: keys.as_deref(),
-                ping_secs,
-                data_clock: clock == SimClockArg::Data,
-                rate_limits,
-            },
-        ),
+        Command::Simexchange(args) => cli::simexchange::simexchange(args),
         Command::Run {
             config,
             duration,

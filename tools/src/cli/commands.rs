@@ -227,22 +227,17 @@ pub(crate) fn journal(action: JournalAction, out: &mut impl Write) -> anyhow::Re
 /// `autobot record`.
 pub(crate) fn record(
     path: PathBuf,
-    symbols: Vec<String>,
-    streams: Vec<String>,
-    ws: String,
-    rest: String,
+    feed: &autobot_gateways::binance::market::MarketFeedConfig,
     duration: Option<u64>,
     messages: Option<u64>,
 ) -> anyhow::Result<()> {
-    use autobot_gateways::binance::market::MarketFeedConfig;
-    let feed = MarketFeedConfig::public(ws, rest, symbols, streams);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
         .context("cannot install the Ctrl-C handler")?;
     eprintln!("record: {} → {}; Ctrl-C stops", feed.url(), path.display());
     let st = autobot_gateways::binance::record::record(
-        &feed,
+        feed,
         &path,
         duration.map(std::time::Duration::from_secs),
         messages,

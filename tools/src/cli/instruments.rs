@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use autobot_gateways::binance::exchange_info::parse_exchange_info;
 use autobot_gateways::binance::rest::RestClient;
+use autobot_gateways::trust::Trust;
 use autobot_tools::config::AppConfig;
 use autobot_tools::config::listing::RULE_KEYS as RULES;
 
@@ -30,8 +31,8 @@ fn listing_of(path: &Path, raw: &toml::Table) -> PathBuf {
 
 /// Fetches exchangeInfo from `url` and writes it to `to` (whole, after it
 /// parses); the number of symbols and of USD-M perpetuals trading.
-fn refresh(url: &str, to: &Path) -> anyhow::Result<(usize, usize)> {
-    let mut rest = RestClient::new(url, Duration::from_secs(20));
+fn refresh(url: &str, trust: &Trust, to: &Path) -> anyhow::Result<(usize, usize)> {
+    let mut rest = RestClient::with_trust(url, Duration::from_secs(20), trust);
     let body = rest
         .get("/fapi/v1/exchangeInfo", "")
         .with_context(|| format!("fetching exchangeInfo from {url}"))?
@@ -73,7 +74,18 @@ pub fn run(
                 .unwrap_or(BINANCE_REST)
                 .to_string()
         });
-        let (all, perpetuals) = refresh(&from, &listing)?;
+        // `[exchange] ca_file`, read from the raw TOML as the listing is
+        // (the config cannot load before its listing exists).
+        let trust = match raw
+            .get("exchange")
+            .and_then(|e| e.get("ca_file"))
+            .and_then(|f| f.as_str())
+            .filter(|f| !f.is_empty())
+        {
+            Some(file) => Trust::load(&path.parent().unwrap_or(Path::new(".")).join(file))?,
+            None => Trust::public(),
+        };
+        let (all, perpetuals) = refresh(&from, &trust, &listing)?;
         writeln!(
             out,
             "wrote {} from {from}: {all} symbols, {perpetuals} USD-M perpetuals trading",

@@ -7,38 +7,83 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 use autobot_tools::config::AppConfig;
 
-/// What `autobot simexchange` serves besides the market.
-pub struct Options<'a> {
-    /// `--keys`: the accounts' file.
-    pub keys: Option<&'a std::path::Path>,
-    /// `--ping-secs`.
-    pub ping_secs: u64,
-    /// `--clock data` (else wall).
-    pub data_clock: bool,
-    /// `--rate-limits`.
-    pub rate_limits: bool,
+use super::actions::SimClockArg;
+
+/// `autobot simexchange`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Configuration file (instruments and [market]) [default: config/paper.toml].
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Stream this capture (`<ns> <json>` lines, .gz ok) instead of the
+    /// synthetic market.
+    #[arg(long, value_name = "FILE")]
+    capture: Option<PathBuf>,
+    /// Pace: 1 = real time (a capture as recorded; the synthetic market
+    /// at its own rates, or at `[market] events_per_sec` with `--clock
+    /// wall`); 0 = as fast as clients read.
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    speed: f64,
+    /// WebSocket listen address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
+    ws: std::net::SocketAddr,
+    /// REST listen address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9080")]
+    rest: std::net::SocketAddr,
+    /// The accounts: an owner-only TOML file of `[[accounts]]` tables
+    /// (`api_key`, `api_secret` (HMAC or Ed25519 PEM), optional `balance`
+    /// and `leverage`; docs/simexchange.md). Without it, one account from
+    /// AUTOBOT_API_KEY/AUTOBOT_API_SECRET or AUTOBOT_KEY_FILE, if set.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
+    /// Ping every WebSocket connection this often and drop one silent
+    /// for three of these (Binance: 180).
+    #[arg(long, value_name = "SECS", default_value_t = 180,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    ping_secs: u64,
+    /// Whose time the exchange keeps: `data` (every endpoint reports the
+    /// time of the market streamed; the synthetic market starts now) or
+    /// `wall` (serverTime and the recvWindow check read the host's clock).
+    #[arg(long, value_name = "CLOCK", default_value = "data")]
+    clock: SimClockArg,
+    /// Refuse requests over Binance's limits: 2400 weight a minute (429
+    /// -1003) and 300 new orders per 10 s or 1200 a minute per account
+    /// (429 -1015). Counted and reported in headers either way.
+    #[arg(long)]
+    rate_limits: bool,
+    /// Serve the streams as `wss://` with this certificate (PEM chain;
+    /// with --tls-key), so clients' TLS path and `[exchange] ca_file` can
+    /// be tried on loopback. REST stays `http://`.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM, readable by its owner only).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// `autobot simexchange`.
-pub fn simexchange(
-    config: &std::path::Path,
-    capture: Option<PathBuf>,
-    speed: f64,
-    (ws, rest): (std::net::SocketAddr, std::net::SocketAddr),
-    opts: Options<'_>,
-) -> anyhow::Result<()> {
-    let Options {
+pub(crate) fn simexchange(args: Args) -> anyhow::Result<()> {
+    let Args {
+        config,
+        capture,
+        speed,
+        ws,
+        rest,
         keys,
         ping_secs,
-        data_clock,
+        clock,
         rate_limits,
-    } = opts;
+        tls_cert,
+        tls_key,
+    } = args;
+    let config = config.unwrap_or_else(|| PathBuf::from("config/paper.toml"));
+    let data_clock = clock == SimClockArg::Data;
     use autobot_gateways::sim::{SimConfig, SimExchange, SimSource};
     anyhow::ensure!(
         speed.is_finite() && (0.0..=1000.0).contains(&speed),
         "--speed {speed} is out of range; allowed: 0 ..= 1000"
     );
-    let mut cfg = AppConfig::load(config)?;
+    let mut cfg = AppConfig::load(&config)?;
     if data_clock {
         // One clock: the synthetic market at its own rates (one market
         // second per second), so the data's time keeps pace with a
@@ -72,8 +117,12 @@ pub fn simexchange(
     sim_cfg.ws_bind = ws;
     sim_cfg.rest_bind = rest;
     sim_cfg.account = cfg.simulated_account();
-    sim_cfg.accounts =
-        autobot_tools::sim_accounts::load(keys, &sim_cfg.account, |v| std::env::var(v).ok())?;
+    sim_cfg.accounts = autobot_tools::sim_accounts::load(keys.as_deref(), &sim_cfg.account, |v| {
+        std::env::var(v).ok()
+    })?;
+    if let (Some(cert), Some(key)) = (&tls_cert, &tls_key) {
+        sim_cfg.tls = Some(autobot_gateways::http::TlsIdentity::load(cert, key)?);
+    }
     let accounts = sim_cfg.accounts.len();
     let sim = SimExchange::start(sim_cfg)?;
     if accounts == 0 {

@@ -294,3 +294,45 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
     assert!(python.exists(), "no interpreter at {}", python.display());
     python
 }
+
+/// A started `autobot simexchange` and the endpoints it named.
+pub struct Simexchange {
+    /// Kills the simulator when dropped.
+    pub guard: RunGuard,
+    /// The streams' base (`ws://…` or `wss://…`).
+    pub ws: String,
+    /// The REST base (`http://…`).
+    pub rest: String,
+    /// What it said on stderr until then.
+    pub said: String,
+}
+
+/// Spawns `simexchange` (an `autobot simexchange …` command) and reads its
+/// stderr until it names its endpoints, which it does once it listens;
+/// panics with what it said if it ends first.
+pub fn start_simexchange(mut simexchange: Command) -> Simexchange {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = simexchange.stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let guard = RunGuard(Some(child));
+    let mut said = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if let (Some(w), Some(r)) = (line.find("streams ws"), line.find("REST http://")) {
+            let ws = line[w + "streams ".len()..]
+                .split("/stream")
+                .next()
+                .unwrap();
+            let rest = line[r + "REST ".len()..].split(';').next().unwrap();
+            return Simexchange {
+                guard,
+                ws: ws.trim().to_string(),
+                rest: rest.trim().to_string(),
+                said,
+            };
+        }
+    }
+    panic!("the simulator did not start:\n{said}")
+}

@@ -5,14 +5,13 @@
 //! loopback with a keys file of two accounts. Each case checks the values
 //! the client gets (docs/simexchange.md lists what is covered).
 
-use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use autobot_test_support::Scratch;
 
-use crate::common::{RunGuard, autobot, python_with, text};
+use crate::common::{autobot, python_with, start_simexchange, text};
 
 /// The client versions the suite is pinned to.
 const CLIENTS: [&str; 2] = ["ccxt==4.5.90", "binance-futures-connector==4.2.0"];
@@ -52,42 +51,22 @@ fn ccxt_and_the_official_connector_trade_against_the_simulator() {
     std::fs::write(&keys, KEYS).unwrap();
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = autobot()
+    let mut simexchange = autobot();
+    simexchange
         .current_dir(&root)
         .args(["simexchange", "-c", "config/paper.toml", "--keys"])
         .arg(&keys)
         .args(["--ws", "127.0.0.1:0", "--rest", "127.0.0.1:0"])
         .args(["--ping-secs", PING_SECS])
         .env_remove("AUTOBOT_API_KEY")
-        .env_remove("AUTOBOT_API_SECRET")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _guard = RunGuard(Some(child));
-    // The simulator names its ports on stderr once it listens.
-    let mut urls = None;
-    let mut said = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        said.push_str(&line);
-        said.push('\n');
-        if let (Some(w), Some(r)) = (line.find("streams ws://"), line.find("REST http://")) {
-            let ws = line[w + "streams ".len()..]
-                .split("/stream")
-                .next()
-                .unwrap();
-            let rest = line[r + "REST ".len()..].split(';').next().unwrap();
-            urls = Some((ws.trim().to_string(), rest.trim().to_string()));
-            break;
-        }
-    }
-    let (ws, rest) = urls.unwrap_or_else(|| panic!("the simulator did not start:\n{said}"));
+        .env_remove("AUTOBOT_API_SECRET");
+    let sim = start_simexchange(simexchange);
+    let (ws, rest, said) = (&sim.ws, &sim.rest, &sim.said);
     assert!(said.contains("3 account(s)"), "{said}");
     let script = root.join("tools/tests/clients/conformance.py");
     let out = Command::new(&python)
         .arg(&script)
-        .args([&rest, &ws, PING_SECS])
+        .args([rest, ws, PING_SECS])
         .output()
         .unwrap();
     let report = text(&out);

@@ -144,4 +144,21 @@ fn instruments_refresh_fetches_the_listing_and_shows_where_each_rule_comes_from(
     let cfg = AppConfig::load(&path).unwrap();
     assert_eq!(cfg.instruments[0].tick_size, full.instruments[0].tick_size);
     assert_eq!(cfg.instruments[0].min_qty, full.instruments[0].min_qty);
+
+    // `[exchange] ca_file` is what the fetch trusts (beside the config): a
+    // file that cannot be read stops it, named, before any request.
+    let mut proxied = one.clone();
+    proxied.exchange.ca_file = "proxy-ca.pem".into();
+    let path = config_of(&proxied.to_toml(), &dir, "BTCUSDT", &RULES);
+    let out = crate::common::autobot()
+        .args(["instruments", "--refresh", "--url", &sim.rest_url(), "-c"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said = crate::common::text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("cannot read the CA file") && said.contains("proxy-ca.pem"),
+        "{said}"
+    );
 }

@@ -37,6 +37,7 @@ mod parquet_exports;
 mod protect;
 mod run;
 mod salvage;
+mod simexchange_tls;
 mod sockets;
 mod store;
 mod store_pg;
