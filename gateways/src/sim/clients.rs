@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
-use super::transport::SimStream;
+use super::stream::SimStream;
 use super::{Shared, lock};
 
 /// How messages are framed for a client.

@@ -25,13 +25,15 @@
 //!   signed requests meet -1021), throttle (-1003 with `Retry-After`),
 //!   expire listen keys, a user-stream outage.
 //!
-//! Threads: one accepting WebSocket clients (blocking accept and handshake;
-//! the simulator is not on the engine's hot path), one running the feed
+//! Threads: one accepting WebSocket clients (`accept`: blocking accept
+//! and handshake, TLS's too; the simulator is not on the engine's hot
+//! path), one running the feed
 //! (paced, writes each message to its subscribers with a write timeout so
 //! a stuck client is dropped instead of stalling the market), one reading
 //! the clients (requests, pings, closes) and pinging them, one serving
 //! REST.
 
+mod accept;
 mod clients;
 mod derived;
 pub mod due;
@@ -41,8 +43,8 @@ mod handle;
 mod limits;
 mod public;
 mod rest;
+mod stream;
 pub mod tape;
-mod transport;
 pub mod venue;
 
 use std::collections::BTreeMap;
@@ -56,7 +58,6 @@ use std::time::{Duration, Instant};
 use autobot_engine::event::InputEvent;
 use autobot_engine::runtime::clock::mono_now;
 use autobot_engine::types::Instrument;
-use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
 use crate::binance::sign::Signer;
@@ -259,7 +260,7 @@ pub struct SimStats {
 struct UserStream {
     key: String,
     account: usize,
-    ws: WebSocket<transport::SimStream>,
+    ws: WebSocket<stream::SimStream>,
 }
 
 struct Shared {
@@ -445,7 +446,7 @@ impl SimExchange {
         let tls = cfg.tls.as_ref().map(TlsIdentity::server_config);
         let ws_tls = tls.is_some();
         threads.push(spawn("autobot-sim-accept", move || {
-            accept(&listener, tls.as_ref(), &s);
+            accept::accept(&listener, tls.as_ref(), &s);
         }));
         let s = Arc::clone(&shared);
         let pace = Pace {
@@ -511,68 +512,6 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
         .name(name.into())
         .spawn(f)
         .unwrap_or_else(|e| panic!("cannot start thread {name}: {e}"))
-}
-
-// tungstenite's handshake callback type fixes the size of its error.
-#[allow(clippy::result_large_err)]
-fn accept(listener: &TcpListener, tls: Option<&Arc<rustls::ServerConfig>>, shared: &Shared) {
-    for conn in listener.incoming() {
-        if shared.stop.load(Ordering::Acquire) {
-            return;
-        }
-        let Ok(stream) = conn else { continue };
-        let _ = stream.set_nodelay(true);
-        // A client that stops reading is dropped rather than stalling all.
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let Ok(stream) = transport::SimStream::new(stream, tls) else {
-            continue;
-        };
-        let mut streams = None;
-        let mut user = None;
-        let live_key = |k: &str| lock(&shared.listen_keys).get(k).copied();
-        let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-            let path = req.uri().path_and_query().map_or("", |p| p.as_str());
-            if let Some(key) = path.strip_prefix("/ws/")
-                && let Some(account) = live_key(key)
-            {
-                if shared.user_outage.load(Ordering::Acquire) {
-                    let mut e = ErrorResponse::new(Some("the user-data stream is down".into()));
-                    *e.status_mut() = tungstenite::http::StatusCode::SERVICE_UNAVAILABLE;
-                    return Err(e);
-                }
-                user = Some((key.to_string(), account));
-                return Ok(resp);
-            }
-            match clients::path_streams(path) {
-                Some(s) => {
-                    streams = Some(s);
-                    Ok(resp)
-                }
-                None => {
-                    let mut e = ErrorResponse::new(Some(
-                        "expected /stream?streams=<stream>/…, /stream, /ws/<stream>/…, /ws or /ws/<listenKey>"
-                            .into(),
-                    ));
-                    *e.status_mut() = tungstenite::http::StatusCode::NOT_FOUND;
-                    Err(e)
-                }
-            }
-        };
-        let Ok(ws) = tungstenite::accept_hdr(stream, callback) else {
-            continue;
-        };
-        shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-        if let Some((key, account)) = user {
-            lock(&shared.users).push(UserStream { key, account, ws });
-            continue;
-        }
-        let Some((framing, streams)) = streams else {
-            continue;
-        };
-        lock(&shared.clients).push(clients::Client::new(ws, streams, framing));
-        shared.subscriptions.fetch_add(1, Ordering::AcqRel);
-    }
 }
 
 /// Sleeps until `due` in short steps, so a stop is seen promptly.

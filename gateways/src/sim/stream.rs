@@ -1,6 +1,6 @@
-//! The simulator's WebSocket transport: plain TCP, or TLS when the
-//! simulator is given an identity ([`super::SimConfig::tls`]), so a
-//! client's `wss://` path — the one testnet and live use — runs end to end
+//! The byte stream of a simulator WebSocket connection: plain TCP, or TLS
+//! when the simulator is given an identity ([`super::SimConfig::tls`]), so
+//! a client's `wss://` path, the one testnet and live use, runs end to end
 //! on loopback against a certificate the test made.
 //!
 //! rustls's `StreamOwned` drives the handshake from the first read or
