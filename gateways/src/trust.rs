@@ -72,16 +72,10 @@ impl Trust {
             path: path.to_path_buf(),
             source,
         })?;
-        let not_pem = |reason: String| TrustError::NotPem {
+        let certs = certificates_in(&text).map_err(|reason| TrustError::NotPem {
             path: path.to_path_buf(),
             reason,
-        };
-        let certs = CertificateDer::pem_slice_iter(&text)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| not_pem(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(not_pem("no CERTIFICATE block in it".into()));
-        }
+        })?;
         let mut roots = rustls::RootCertStore::empty();
         for (i, cert) in certs.iter().enumerate() {
             roots.add(cert.clone()).map_err(|e| TrustError::Rejected {
@@ -138,6 +132,20 @@ impl Trust {
             }
         }
     }
+}
+
+/// The certificates of a PEM text, in order; why not, when it holds none
+/// or a block that does not decode (rustls's PEM error names the section,
+/// never its bytes). Shared with the server identity
+/// ([`crate::http::TlsIdentity`]).
+pub(crate) fn certificates_in(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("no CERTIFICATE block in it".into());
+    }
+    Ok(certs)
 }
 
 impl std::fmt::Debug for Trust {

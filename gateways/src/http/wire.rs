@@ -23,7 +23,7 @@ use std::sync::Arc;
 use mio::net::TcpStream;
 use rustls::ServerConnection;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::PrivateKeyDer;
 
 /// A server's TLS identity: its certificate chain and private key.
 #[derive(Clone)]
@@ -112,16 +112,8 @@ impl TlsIdentity {
             path: path.to_path_buf(),
             reason,
         };
-        let chain = CertificateDer::pem_slice_iter(&read("certificate", cert)?)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| not_pem("certificate", cert, e.to_string()))?;
-        if chain.is_empty() {
-            return Err(not_pem(
-                "certificate",
-                cert,
-                "no CERTIFICATE block in it".into(),
-            ));
-        }
+        let chain = crate::trust::certificates_in(&read("certificate", cert)?)
+            .map_err(|reason| not_pem("certificate", cert, reason))?;
         // rustls's PEM error names the section, never its bytes.
         let private = PrivateKeyDer::from_pem_slice(&read("key", key)?)
             .map_err(|e| not_pem("key", key, e.to_string()))?;
