@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use mio::net::TcpStream;
 use rustls::ServerConnection;
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject;
 
 /// A server's TLS identity: its certificate chain and private key.
 #[derive(Clone)]
