@@ -54,11 +54,13 @@ fn decode(dir: &Path, core: Option<&mut Core>) -> (f64, u64) {
     let mut n = 0u64;
     let mut sink = DiscardSink;
     let mut core = core;
+    // Decoded in place, as the backtest does (`input_into`).
+    let mut ev = autobot_engine::event::InputEvent::default();
     for rec in journal.records() {
         if rec.meta.is_meta() {
             continue;
         }
-        let mut ev = autobot_engine::event::input_from_bytes(rec.payload).expect("decode");
+        autobot_engine::event::input_into(rec.payload, &mut ev).expect("decode");
         ev.header.seq = Seq(n);
         n += 1;
         if let Some(c) = core.as_deref_mut() {

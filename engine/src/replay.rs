@@ -86,6 +86,7 @@ pub fn feed<S: OutputSink>(
     let has_checkpoints = journal.segments().iter().any(|s| s.scan.metas > 0);
     let mut verifier = Verifier::new(start, (core.digest(), core.outputs()), has_checkpoints);
     let last = until.map_or(u64::MAX, |u| u.0);
+    let mut ev = InputEvent::default();
     for rec in journal.records_from(start.0) {
         if rec.meta.is_meta() {
             match Checkpoint::from_record(&rec) {
@@ -103,7 +104,7 @@ pub fn feed<S: OutputSink>(
             }
             continue;
         }
-        let ev = crate::event::input_from_bytes(rec.payload).map_err(|e| ReplayError::Decode {
+        crate::event::input_into(rec.payload, &mut ev).map_err(|e| ReplayError::Decode {
             seq: rec.meta.seq,
             reason: e.0,
         })?;

@@ -113,17 +113,17 @@ impl Inputs {
                 }
             }
             Inputs::Journal { journal, dir } => {
+                let mut ev = InputEvent::default();
                 for rec in journal.records() {
                     if rec.meta.is_meta() {
                         continue;
                     }
-                    let mut ev =
-                        autobot_engine::event::input_from_bytes(rec.payload).map_err(|e| {
-                            BacktestError::Journal {
-                                dir: dir.clone(),
-                                reason: format!("input {}: {}", rec.meta.seq, e.0),
-                            }
-                        })?;
+                    autobot_engine::event::input_into(rec.payload, &mut ev).map_err(|e| {
+                        BacktestError::Journal {
+                            dir: dir.clone(),
+                            reason: format!("input {}: {}", rec.meta.seq, e.0),
+                        }
+                    })?;
                     if each(&mut ev).is_break() {
                         break;
                     }
