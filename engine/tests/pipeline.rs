@@ -21,11 +21,17 @@ fn run_dir(name: &str) -> Scratch {
 }
 
 fn check_layout(layout: Layout, name: &str) {
+    check(layout, WaitKind::Yield, name);
+}
+
+fn check(layout: Layout, wait: WaitKind, name: &str) {
     let dir = run_dir(name);
     let journal = dir.join("journal");
     let cfg = common::core_config();
+    let mut engine = common::engine_config(layout);
+    engine.wait = wait;
     let started = start(
-        &common::engine_config(layout),
+        &engine,
         &common::journal_config(),
         &cfg,
         &journal,
@@ -37,12 +43,15 @@ fn check_layout(layout: Layout, name: &str) {
 
     // Output consumer: drains the output ring and counts orders.
     let mut outputs = started.outputs;
+    let mut waiter = started.publisher.consumer_waiter();
     let drain = std::thread::spawn(move || {
         let mut n = 0u64;
-        let mut waiter = autobot_engine::runtime::Waiter::new(WaitKind::Yield);
         loop {
             match outputs.with_batch(u64::MAX, |evs| evs.count()) {
-                Ok(Some(k)) => n += k as u64,
+                Ok(Some(k)) => {
+                    n += k as u64;
+                    waiter.reset();
+                }
                 Ok(None) => waiter.idle(),
                 Err(_) => return n,
             }
@@ -55,6 +64,13 @@ fn check_layout(layout: Layout, name: &str) {
             std::thread::spawn(move || {
                 let mut i = 0;
                 while i < PER_PRODUCER {
+                    if wait == WaitKind::Park && i % 10_000 == 0 {
+                        // Until a consumer, out of work, is asleep: the
+                        // next publish must wake it.
+                        while publisher.sleepers() == 0 {
+                            std::thread::yield_now();
+                        }
+                    }
                     // Mix single and batch publication.
                     if i % 3 == 0 && i + 8 <= PER_PRODUCER {
                         let batch: Vec<_> =
@@ -175,4 +191,18 @@ fn dedicated_journaller_thread() {
 #[test]
 fn inline_journaling_on_the_core_thread() {
     check_layout(Layout::Inline, "inline");
+}
+
+// `wait = "park"`: the same stream with every consumer (the journaller,
+// the core, the output reader) sleeping on the doorbell whenever the
+// producers pause; a lost wake-up would show as a hang (the test's
+// timeout), a lost event as a failed count.
+#[test]
+fn dedicated_journaller_thread_parking() {
+    check(Layout::Dedicated, WaitKind::Park, "dedicated-park");
+}
+
+#[test]
+fn inline_journaling_parking() {
+    check(Layout::Inline, WaitKind::Park, "inline-park");
 }

@@ -437,11 +437,18 @@ fn numa(root: &Path, cpus: &[usize]) -> Finding {
 }
 
 fn wait_strategy(engine: &EngineConfig, cpus: &[usize]) -> Option<Finding> {
-    (engine.wait == WaitKind::Yield && !cpus.is_empty()).then(|| {
+    let what = match engine.wait {
+        WaitKind::BusySpin => return None,
+        WaitKind::Yield => "yield on pinned CPUs: each idle poll goes through the scheduler",
+        WaitKind::Park => {
+            "park on pinned CPUs: the first event after a quiet spell waits for a thread to wake"
+        }
+    };
+    (!cpus.is_empty()).then(|| {
         finding(
             "wait strategy",
             Level::Warn,
-            "yield on pinned CPUs: each idle poll goes through the scheduler".into(),
+            what.into(),
             Some("wait = \"busy-spin\" in [engine] once the pinned CPUs are isolated".into()),
         )
     })

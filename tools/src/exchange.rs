@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use autobot_engine::config::WaitKind;
 use autobot_engine::core::{OpenOrder, OrderState};
 use autobot_engine::event::OrderStatus;
-use autobot_engine::runtime::{InputPublisher, OutputReader, Waiter};
+use autobot_engine::runtime::{InputPublisher, OutputReader};
 use autobot_engine::types::Qty;
 use autobot_gateways::binance::execution::{self, ExecClient, ExecConfig, ExecStats};
 use autobot_gateways::binance::ledger::OrderLedger;
@@ -165,7 +165,7 @@ impl ExchangeSide {
             busy,
             halt,
             move || {
-                let waiter = Waiter::new(wait);
+                let waiter = exec_pub.consumer_waiter();
                 execution::run(
                     client,
                     outputs,

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use autobot_engine::event::{InputBody, InputEvent, OperatorAction, OperatorCommand, Source};
 use autobot_engine::runtime::clock::{mono_now, unix_now};
 use autobot_engine::runtime::{
-    InputPublisher, InputView, LatencyRecorder, OutputReader, PipelineReport, RuntimeError, Waiter,
-    start,
+    InputPublisher, InputView, LatencyRecorder, OutputReader, PipelineReport, RuntimeError, start,
 };
 use autobot_engine::types::{SymbolId, UnixNanos};
 use autobot_gateways::paper::{self, PaperExchange, PaperStats};
@@ -635,7 +634,7 @@ fn spawn_paper(
         busy,
         halt,
         move || {
-            let waiter = Waiter::new(wait);
+            let waiter = publisher.consumer_waiter();
             paper::run(exchange, outputs, view, publisher, waiter, &resync, latency)
         },
     )

@@ -50,3 +50,56 @@ pub(crate) fn lock_all_memory() -> Result<(), std::io::Error> {
         Err(std::io::Error::last_os_error())
     }
 }
+
+/// Sleeps while `word` holds `expected`, at most `timeout` (`FUTEX_WAIT`,
+/// process-private). Returns early when woken, when `word` no longer holds
+/// `expected`, or on a signal; `true` only when the timeout ran out. The
+/// caller re-checks what it waits for in every case.
+#[allow(unsafe_code)]
+pub(crate) fn futex_wait(
+    word: &std::sync::atomic::AtomicU32,
+    expected: u32,
+    timeout: std::time::Duration,
+) -> bool {
+    let ts = libc::timespec {
+        tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos()),
+    };
+    // SAFETY: `word` is a live, 4-byte aligned atomic for the whole call
+    // (borrowed); `ts` is a valid relative timeout that outlives it; the
+    // kernel only reads both. Failures (EAGAIN: the word moved, EINTR,
+    // ETIMEDOUT) need no handling beyond telling a timeout apart.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            &ts as *const libc::timespec,
+        )
+    };
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT)
+}
+
+/// Wakes every thread sleeping on `word` in [`futex_wait`].
+#[allow(unsafe_code)]
+pub(crate) fn futex_wake_all(word: &std::sync::atomic::AtomicU32) {
+    // SAFETY: `word` is a live, aligned atomic; FUTEX_WAKE only reads its
+    // address to find the sleepers and cannot fail for a valid one.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            i32::MAX,
+        );
+    }
+}
+
+/// The calling thread's kernel id (`gettid`), as `/proc/self/task/` names it.
+#[cfg(test)]
+#[allow(unsafe_code)]
+pub(crate) fn thread_id() -> i32 {
+    // SAFETY: gettid takes no arguments, touches no memory and cannot fail.
+    unsafe { libc::gettid() }
+}

@@ -46,7 +46,7 @@ use super::ring::{
     RingReader,
 };
 use super::stamps::{OrderStampReader, OrderStampWriter, UnclaimedWriter, order_stamp_ring};
-use super::wait::Waiter;
+use super::wait::{Doorbell, Waiter};
 use super::{InputFingerprint, affinity};
 use crate::config::{CoreConfig, EngineConfig, JournalConfig, Layout, WaitKind};
 use crate::core::Core;
@@ -333,6 +333,12 @@ pub fn start(
     let checkpoint_every = journal_cfg.checkpoint_every;
     let wait = engine.wait;
     let busy = wait == WaitKind::BusySpin;
+    // Parking waiters sleep on it; every producer and stage rings it.
+    let bell = (wait == WaitKind::Park).then(|| Arc::new(Doorbell::default()));
+    let waiter = |bell: &Option<Arc<Doorbell>>| match bell {
+        Some(b) => Waiter::parking(wait, Arc::clone(b)),
+        None => Waiter::new(wait),
+    };
 
     let (out_poller, out_builder) =
         build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
@@ -348,7 +354,7 @@ pub fn start(
             }
         })?;
     let output = OutputPublisher::new(
-        CorePublisher::new(out_builder.build(), wait, Arc::clone(&halt)),
+        CorePublisher::new(out_builder.build(), wait, Arc::clone(&halt), bell.clone()),
         times,
     );
     let builder = build_multi_producer(engine.ring_size, InputEvent::default, BusySpin);
@@ -366,7 +372,8 @@ pub fn start(
         next_seq,
         checkpoint_every,
         output,
-        wait,
+        waiter: waiter(&bell),
+        bell: bell.clone(),
         latency: latency.recorder(),
         gauges: Arc::clone(&gauges),
     };
@@ -393,11 +400,12 @@ pub fn start(
                 build_single_producer(META_RING_SIZE, CoreMeta::default, BusySpin)
                     .new_event_poller();
             let cp_publisher: MetaPublisher =
-                CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt));
+                CorePublisher::new(cp_builder.build(), wait, Arc::clone(&halt), bell.clone());
             let journal = JournalStage {
                 journal: journaller,
                 path: path.clone(),
-                wait,
+                waiter: waiter(&bell),
+                bell: bell.clone(),
                 latency: latency.recorder(),
                 gauges: Arc::clone(&gauges),
             };
@@ -427,7 +435,8 @@ pub fn start(
         Arc::clone(&halt),
         Arc::clone(&gauges),
         Some(fill_mirror),
-    );
+    )
+    .with_doorbell(bell);
     let mut handle = PipelineHandle {
         core: core_thread,
         journal: journal_thread,
@@ -558,7 +567,9 @@ fn spawn<T: Send + 'static>(
 struct JournalStage {
     journal: Journaller,
     path: PathBuf,
-    wait: WaitKind,
+    waiter: Waiter,
+    /// Rung after each batch journaled (the core may be asleep for it).
+    bell: Option<Arc<Doorbell>>,
     latency: LatencyRecorder,
     gauges: Arc<super::PipelineGauges>,
 }
@@ -573,11 +584,11 @@ fn journal_loop<R: RingReader<InputEvent>>(
     let JournalStage {
         mut journal,
         path,
-        wait,
+        mut waiter,
+        bell,
         mut latency,
         gauges,
     } = stage;
-    let mut waiter = Waiter::new(wait);
     let fail = |e: autobot_journal::JournalError| {
         halt.halt();
         RuntimeError::from(e)
@@ -606,6 +617,9 @@ fn journal_loop<R: RingReader<InputEvent>>(
         let idle = match batch {
             Ok(Some(r)) => {
                 r.map_err(fail)?;
+                if let Some(b) = &bell {
+                    b.ring();
+                }
                 false
             }
             Ok(None) => true,
@@ -667,7 +681,9 @@ struct CoreStage {
     next_seq: crate::types::Seq,
     checkpoint_every: u64,
     output: OutputPublisher,
-    wait: WaitKind,
+    waiter: Waiter,
+    /// Rung after each batch (the view's reader may be asleep for it).
+    bell: Option<Arc<Doorbell>>,
     /// The core thread's latency histograms.
     latency: LatencyRecorder,
     /// Where the core counts what it processed (and journaled, inline).
@@ -686,11 +702,11 @@ fn core_loop<R: RingReader<InputEvent>>(
         mut next_seq,
         checkpoint_every,
         mut output,
-        wait,
+        mut waiter,
+        bell,
         mut latency,
         gauges,
     } = stage;
-    let mut waiter = Waiter::new(wait);
     // Pre-allocated so the steady state allocates nothing.
     let mut batch: Vec<InputEvent> = Vec::with_capacity(MAX_BATCH as usize);
     let mut fingerprint = InputFingerprint::default();
@@ -767,6 +783,9 @@ fn core_loop<R: RingReader<InputEvent>>(
         match done {
             Ok(Some(r)) => {
                 r.map_err(fail)?;
+                if let Some(b) = &bell {
+                    b.ring();
+                }
                 waiter.reset();
             }
             Ok(None) => {

@@ -18,7 +18,7 @@ use disruptor::{
 };
 
 use super::clock::mono_now;
-use super::wait::Waiter;
+use super::wait::{Doorbell, Waiter};
 use crate::config::WaitKind;
 use crate::event::{InputEvent, OutputEvent};
 
@@ -102,6 +102,8 @@ pub struct InputPublisher {
     gauges: Arc<super::PipelineGauges>,
     /// Where fills go once published (the dashboard's trade history).
     fills: Option<FillMirror>,
+    /// Rung after each publish when consumers park (`wait = "park"`).
+    bell: Option<Arc<Doorbell>>,
 }
 
 /// A copy of every fill a gateway publishes, for the dashboard and the
@@ -154,6 +156,36 @@ impl InputPublisher {
             halt,
             gauges,
             fills,
+            bell: None,
+        }
+    }
+
+    /// Rings `bell` after every publish (its consumers park).
+    pub(crate) fn with_doorbell(mut self, bell: Option<Arc<Doorbell>>) -> Self {
+        self.bell = bell;
+        self
+    }
+
+    /// The idle strategy for a thread that consumes what this pipeline
+    /// publishes (an execution gateway reading the output ring): it parks
+    /// on the pipeline's doorbell when the configured wait parks.
+    pub fn consumer_waiter(&self) -> Waiter {
+        match &self.bell {
+            Some(b) => Waiter::parking(self.waiter.kind(), Arc::clone(b)),
+            None => Waiter::new(self.waiter.kind()),
+        }
+    }
+
+    /// Consumer threads asleep (or about to sleep) on the pipeline's
+    /// doorbell; always 0 unless the configured wait parks.
+    pub fn sleepers(&self) -> u32 {
+        self.bell.as_deref().map_or(0, Doorbell::sleepers)
+    }
+
+    #[inline]
+    fn ring(&self) {
+        if let Some(b) = &self.bell {
+            b.ring();
         }
     }
 
@@ -163,6 +195,7 @@ impl InputPublisher {
         stamp_published(&mut ev);
         loop {
             if self.producer.try_publish(|slot| *slot = ev).is_ok() {
+                self.ring();
                 self.gauges.published(1);
                 self.waiter.reset();
                 if let Some(m) = &self.fills {
@@ -185,6 +218,7 @@ impl InputPublisher {
         stamp_published(&mut ev);
         let ok = self.producer.try_publish(|slot| *slot = ev).is_ok();
         if ok {
+            self.ring();
             self.gauges.published(1);
             if let Some(m) = &self.fills {
                 m.offer(&ev);
@@ -222,6 +256,7 @@ impl InputPublisher {
                 }
             });
             if published.is_ok() {
+                self.ring();
                 self.gauges.published(events.len() as u64);
                 self.waiter.reset();
                 return Ok(());
@@ -252,17 +287,25 @@ pub(crate) struct CorePublisher<E, P = SingleProducer<E, SingleConsumerBarrier>>
     producer: P,
     waiter: Waiter,
     halt: Arc<HaltFlag>,
+    /// Rung after each publish when consumers park (`wait = "park"`).
+    bell: Option<Arc<Doorbell>>,
     /// Events dropped because the pipeline halted while the ring was full.
     pub(crate) dropped: u64,
     _event: std::marker::PhantomData<E>,
 }
 
 impl<E: Copy + Send + Sync, P: Producer<E>> CorePublisher<E, P> {
-    pub(crate) fn new(producer: P, wait: WaitKind, halt: Arc<HaltFlag>) -> Self {
+    pub(crate) fn new(
+        producer: P,
+        wait: WaitKind,
+        halt: Arc<HaltFlag>,
+        bell: Option<Arc<Doorbell>>,
+    ) -> Self {
         CorePublisher {
             producer,
             waiter: Waiter::new(wait),
             halt,
+            bell,
             dropped: 0,
             _event: std::marker::PhantomData,
         }
@@ -274,6 +317,9 @@ impl<E: Copy + Send + Sync, P: Producer<E>> CorePublisher<E, P> {
         let ev = *ev;
         loop {
             if self.producer.try_publish(|slot| *slot = ev).is_ok() {
+                if let Some(b) = &self.bell {
+                    b.ring();
+                }
                 self.waiter.reset();
                 return;
             }

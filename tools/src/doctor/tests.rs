@@ -229,3 +229,31 @@ fn a_spinning_thread_counts_the_gaps_it_sees() {
     assert_eq!(f.check, "scheduling jitter");
     assert!(f.found.contains("cpu0:"), "{}", f.found);
 }
+
+#[test]
+fn pinned_threads_that_yield_or_park_are_a_warning_naming_the_cost() {
+    let root = tuned("wait", &[]);
+    for (wait, says) in [
+        (WaitKind::Yield, "goes through the scheduler"),
+        (WaitKind::Park, "waits for a thread to wake"),
+    ] {
+        let e = EngineConfig {
+            wait,
+            ..engine(Some(2), Some(3), 0)
+        };
+        let f = examine(&root, &e, &ROOT);
+        assert_eq!(level(&f, "wait strategy"), Level::Warn, "{wait:?}");
+        let (text, _) = render(&f);
+        assert!(text.contains(says), "{text}");
+    }
+    // Unpinned, either is what a shared host should use: nothing to say.
+    let e = EngineConfig {
+        wait: WaitKind::Park,
+        ..engine(None, None, 0)
+    };
+    assert!(
+        examine(&root, &e, &ROOT)
+            .iter()
+            .all(|f| f.check != "wait strategy")
+    );
+}

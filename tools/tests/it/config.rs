@@ -234,7 +234,7 @@ fn a_wrong_type_says_what_was_given_and_what_is_allowed() {
         (
             "wait = \"yield\"",
             "wait = 3",
-            "engine.wait: 3 is not allowed; allowed: one of \"busy-spin\", \"yield\"",
+            "engine.wait: 3 is not allowed; allowed: one of \"busy-spin\", \"yield\", \"park\"",
         ),
     ];
     for (from, to, want) in cases {

@@ -162,8 +162,13 @@ pub enum WaitKind {
     /// Spin on the sequence: lowest latency, burns a whole core. Only for
     /// isolated cores.
     BusySpin,
-    /// Spin briefly, then `yield` the CPU: works on shared machines.
+    /// Spin briefly, then `yield` the CPU: works on shared machines, but
+    /// an idle thread still takes a CPU whenever nothing else wants it.
     Yield,
+    /// Spin briefly, yield for a short spell, then sleep until an event
+    /// arrives (a futex the producers ring): an idle engine uses no CPU,
+    /// and the first event after a quiet spell pays a wake-up.
+    Park,
 }
 
 /// Where the journal is written relative to the core.
