@@ -45,6 +45,8 @@ pub(super) struct Client {
     pub(super) framing: Framing,
     /// When a frame last came from the client.
     heard: Instant,
+    /// Frames written by [`Client::send_buffered`] and not yet flushed.
+    unflushed: u32,
 }
 
 impl Client {
@@ -58,7 +60,31 @@ impl Client {
             streams,
             framing,
             heard: Instant::now(),
+            unflushed: 0,
         }
+    }
+
+    /// Like [`Client::send_envelope`], but left in the connection's write
+    /// buffer until [`Client::flush`]: the feed thread writes what is due
+    /// together, one syscall (and one wake-up of the reader) for many
+    /// frames, as a busy exchange's TCP stream carries them.
+    pub(super) fn send_buffered(&mut self, envelope: &str) -> bool {
+        let text = match self.framing {
+            Framing::Combined => envelope,
+            Framing::Raw => payload(envelope),
+        };
+        self.unflushed += 1;
+        self.ws.write(Message::text(text)).is_ok()
+    }
+
+    /// Sends what [`Client::send_buffered`] left; `false` if the
+    /// connection failed.
+    pub(super) fn flush(&mut self) -> bool {
+        if self.unflushed == 0 {
+            return true;
+        }
+        self.unflushed = 0;
+        self.ws.flush().is_ok()
     }
 
     /// Sends `envelope` (a combined-stream message of `stream`) in this

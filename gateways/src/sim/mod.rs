@@ -555,21 +555,33 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
     let mut framed = String::with_capacity(1024);
     let mut events: Vec<InputEvent> = Vec::with_capacity(16);
     let mut derived = derived::Derived::new(&shared.instruments);
+    // Frames written since the last flush: flushed before the thread
+    // waits (for an item's time, a stall, a lockstep permit) and every
+    // FLUSH_EVERY frames when it runs behind.
+    let mut unflushed = 0u32;
     loop {
         if shared.stop.load(Ordering::Acquire) {
+            flush_clients(shared, &mut unflushed);
             return;
         }
         let stall = lock(&shared.stall_until).take();
         if let Some(until) = stall {
             let now = Instant::now();
             if until > now {
+                flush_clients(shared, &mut unflushed);
                 sleep_until(until, &shared.stop);
                 // The market resumes where it stopped, not with a burst.
                 start += until - now;
                 start_mono += u64::try_from((until - now).as_nanos()).unwrap_or(0);
             }
         }
+        if unflushed > 0 && lock(&shared.permits).is_some() {
+            // Lockstep: the reader may be waiting for these to release
+            // the next permit.
+            flush_clients(shared, &mut unflushed);
+        }
         if !take_permit(shared) {
+            flush_clients(shared, &mut unflushed);
             return;
         }
         let item = match feed.next_item() {
@@ -586,10 +598,18 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
         if speed > 0.0 {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let due = Duration::from_nanos((item.due_ns as f64 / speed) as u64);
+            if unflushed >= FLUSH_EVERY || Instant::now() < start + due {
+                flush_clients(shared, &mut unflushed);
+            }
             sleep_until(start + due, &shared.stop);
             due_mono = start_mono + u64::try_from(due.as_nanos()).unwrap_or(0);
-        } else if due_prefix {
-            due_mono = mono_now().0;
+        } else {
+            if unflushed >= FLUSH_EVERY {
+                flush_clients(shared, &mut unflushed);
+            }
+            if due_prefix {
+                due_mono = mono_now().0;
+            }
         }
         shared.stats.items.fetch_add(1, Ordering::Relaxed);
         match &item.kind {
@@ -620,12 +640,13 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
                     if !c.streams.contains(name) {
                         return true;
                     }
-                    let ok = c.send_envelope(text);
+                    let ok = c.send_buffered(text);
                     if ok {
                         shared.stats.sent.fetch_add(1, Ordering::Relaxed);
                     }
                     ok
                 });
+                unflushed += 1;
                 let gone = (before - clients.len()) as u64;
                 shared.stats.dropped.fetch_add(gone, Ordering::Relaxed);
                 drop(clients);
@@ -633,7 +654,27 @@ fn stream(mut feed: Feed, pace: &Pace, shared: &Shared) {
             }
         }
     }
+    flush_clients(shared, &mut unflushed);
     shared.finished.store(true, Ordering::Release);
+}
+
+/// Frames the feed thread writes before it flushes, when it runs behind
+/// its schedule (on schedule it flushes before each wait): at 1 M
+/// messages a second a flush every 64 µs or so.
+const FLUSH_EVERY: u32 = 64;
+
+/// Flushes every market-data connection's buffered frames, dropping the
+/// connections that fail (counted as the failed sends were).
+fn flush_clients(shared: &Shared, unflushed: &mut u32) {
+    if *unflushed == 0 {
+        return;
+    }
+    *unflushed = 0;
+    let mut clients = lock(&shared.clients);
+    let before = clients.len();
+    clients.retain_mut(clients::Client::flush);
+    let gone = (before - clients.len()) as u64;
+    shared.stats.dropped.fetch_add(gone, Ordering::Relaxed);
 }
 
 /// Lockstep: waits for a permit and takes it (`true` at once when not in
