@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use autobot_engine::config::{Layout, WaitKind};
-use autobot_engine::runtime::{RingReader, start};
 use autobot_test_support::Scratch;
 
 mod common;
@@ -32,26 +31,9 @@ fn idle_cost(wait: WaitKind, name: &str, window: Duration) -> Duration {
     let dir = Scratch::new(&format!("idle-cpu-{name}"));
     let mut engine = common::engine_config(Layout::Inline);
     engine.wait = wait;
-    let started = start(
-        &engine,
-        &common::journal_config(),
-        &common::core_config(),
-        &dir.join("journal"),
-        None,
-        false,
-    )
-    .unwrap();
-    let mut outputs = started.outputs;
-    let mut waiter = started.publisher.consumer_waiter();
-    let drain = std::thread::spawn(move || {
-        loop {
-            match outputs.with_batch(u64::MAX, |evs| evs.count()) {
-                Ok(Some(_)) => waiter.reset(),
-                Ok(None) => waiter.idle(),
-                Err(_) => return,
-            }
-        }
-    });
+    let started = common::start_fresh(&engine, dir.path());
+    let waiter = started.publisher.consumer_waiter();
+    let drain = common::drain_outputs(started.outputs, waiter);
     let mut publisher = started.publisher;
     let processed = |n: u64| {
         while started.board.snapshot().events < n {

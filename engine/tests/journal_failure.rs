@@ -6,7 +6,7 @@
 //! limit touches nothing else; it is restored before reading back).
 
 use autobot_engine::config::{Layout, WaitKind};
-use autobot_engine::runtime::{RuntimeError, start};
+use autobot_engine::runtime::RuntimeError;
 use autobot_test_support::Scratch;
 
 mod common;
@@ -30,27 +30,11 @@ fn set_nofile(soft: u64) -> u64 {
 fn check(layout: Layout, name: &str) {
     let dir = Scratch::new(&format!("jfail-{name}"));
     let engine = common::engine_config(layout);
-    let started = start(
-        &engine,
-        &common::journal_config(),
-        &common::core_config(),
-        &dir.join("journal"),
-        None,
-        false,
-    )
-    .unwrap();
-    let mut outputs = started.outputs;
-    let drain = std::thread::spawn(move || {
-        use autobot_engine::runtime::RingReader;
-        let mut w = autobot_engine::runtime::Waiter::new(WaitKind::Yield);
-        loop {
-            match outputs.with_batch(u64::MAX, |e| e.count()) {
-                Ok(Some(_)) => {}
-                Ok(None) => w.idle(),
-                Err(_) => return,
-            }
-        }
-    });
+    let started = common::start_fresh(&engine, dir.path());
+    let drain = common::drain_outputs(
+        started.outputs,
+        autobot_engine::runtime::Waiter::new(WaitKind::Yield),
+    );
     // Linux checks a new descriptor's number against the soft limit, so a
     // limit of 3 (stdin, stdout, stderr) fails every later open, whatever
     // holes the table has, while open descriptors keep working.

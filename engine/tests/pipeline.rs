@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use autobot_engine::config::{Layout, WaitKind};
 use autobot_engine::core::{Core, DiscardSink};
 use autobot_engine::event::InputBody;
-use autobot_engine::runtime::{InputFingerprint, RingReader, read_journal, start};
+use autobot_engine::runtime::{InputFingerprint, read_journal, start};
 
 mod common;
 
@@ -42,21 +42,8 @@ fn check(layout: Layout, wait: WaitKind, name: &str) {
     assert!(started.recovery.created);
 
     // Output consumer: drains the output ring and counts orders.
-    let mut outputs = started.outputs;
-    let mut waiter = started.publisher.consumer_waiter();
-    let drain = std::thread::spawn(move || {
-        let mut n = 0u64;
-        loop {
-            match outputs.with_batch(u64::MAX, |evs| evs.count()) {
-                Ok(Some(k)) => {
-                    n += k as u64;
-                    waiter.reset();
-                }
-                Ok(None) => waiter.idle(),
-                Err(_) => return n,
-            }
-        }
-    });
+    let waiter = started.publisher.consumer_waiter();
+    let drain = common::drain_outputs(started.outputs, waiter);
 
     let producers: Vec<_> = (0..PRODUCERS)
         .map(|p| {

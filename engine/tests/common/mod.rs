@@ -269,3 +269,42 @@ pub fn risk_config() -> CoreConfig {
     c.risk.max_position_notional = Money::parse("20000").unwrap();
     c
 }
+
+/// Reads the output ring on a thread of its own until it closes, as an
+/// execution gateway would, idling with `waiter`; the outputs read.
+pub fn drain_outputs(
+    mut outputs: autobot_engine::runtime::OutputReader,
+    mut waiter: autobot_engine::runtime::Waiter,
+) -> std::thread::JoinHandle<u64> {
+    use autobot_engine::runtime::RingReader;
+    std::thread::spawn(move || {
+        let mut n = 0u64;
+        loop {
+            match outputs.with_batch(u64::MAX, |evs| evs.count()) {
+                Ok(Some(k)) => {
+                    n += k as u64;
+                    waiter.reset();
+                }
+                Ok(None) => waiter.idle(),
+                Err(_) => return n,
+            }
+        }
+    })
+}
+
+/// A pipeline of `engine` over a fresh journal in `dir/journal`, with
+/// [`journal_config`] and [`core_config`], no snapshots and no view.
+pub fn start_fresh(
+    engine: &EngineConfig,
+    dir: &std::path::Path,
+) -> autobot_engine::runtime::Started {
+    autobot_engine::runtime::start(
+        engine,
+        &journal_config(),
+        &core_config(),
+        &dir.join("journal"),
+        None,
+        false,
+    )
+    .unwrap()
+}
