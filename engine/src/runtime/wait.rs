@@ -76,7 +76,7 @@ impl Doorbell {
 }
 
 /// Idle strategy of one thread.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Waiter {
     kind: WaitKind,
     idle_rounds: u32,
@@ -184,6 +184,20 @@ impl Waiter {
         self.idle_rounds = 0;
         if self.armed.is_some() {
             self.disarm();
+        }
+    }
+}
+
+/// A copy starts unarmed: an armed waiter's place among the sleepers is
+/// its own (each disarms once), not its copy's.
+impl Clone for Waiter {
+    fn clone(&self) -> Waiter {
+        Waiter {
+            kind: self.kind,
+            idle_rounds: self.idle_rounds,
+            bell: self.bell.clone(),
+            armed: None,
+            timeouts: 0,
         }
     }
 }
@@ -296,6 +310,20 @@ mod tests {
             "{}",
             bell.wakes()
         );
+    }
+
+    #[test]
+    fn a_copy_of_an_armed_waiter_is_not_counted_twice() {
+        let bell = Arc::new(Doorbell::default());
+        let mut w = Waiter::parking(WaitKind::Park, Arc::clone(&bell));
+        while bell.sleepers() == 0 {
+            w.idle();
+        }
+        let copy = w.clone();
+        drop(w);
+        assert_eq!(bell.sleepers(), 0);
+        drop(copy);
+        assert_eq!(bell.sleepers(), 0, "no second disarm");
     }
 
     #[test]
