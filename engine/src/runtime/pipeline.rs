@@ -36,22 +36,20 @@ use std::thread::JoinHandle;
 
 use disruptor::{BusySpin, build_multi_producer, build_single_producer};
 
-use super::clock::mono_now;
+mod stages;
+
 use super::journaller::{CoreMeta, Journaller, MetaPublisher, MetaReader};
-use super::latency::is_market_data;
 use super::meta_writer::{MetaSink, MetaWriter};
-use super::recorder::LatencyRecorder;
 use super::ring::{
-    Closed, CorePublisher, HaltFlag, InputPublisher, InputView, OutputPublisher, OutputReader,
-    RingReader,
+    CorePublisher, HaltFlag, InputPublisher, InputView, OutputPublisher, OutputReader, RingReader,
 };
 use super::stamps::{OrderStampReader, OrderStampWriter, UnclaimedWriter, order_stamp_ring};
 use super::wait::{Doorbell, Waiter};
 use super::{InputFingerprint, affinity};
 use crate::config::{CoreConfig, EngineConfig, JournalConfig, Layout, WaitKind};
 use crate::core::Core;
-use crate::event::{InputBody, InputEvent, OutputEvent};
-use crate::types::MonoNanos;
+use crate::event::{InputEvent, OutputEvent};
+use stages::{CoreStage, JournalStage, core_loop, journal_loop};
 
 /// Most events a stage takes per batch (bounds the latency of a batch).
 const MAX_BATCH: u64 = 256;
@@ -335,10 +333,6 @@ pub fn start(
     let busy = wait == WaitKind::BusySpin;
     // Parking waiters sleep on it; every producer and stage rings it.
     let bell = (wait == WaitKind::Park).then(|| Arc::new(Doorbell::default()));
-    let waiter = |bell: &Option<Arc<Doorbell>>| match bell {
-        Some(b) => Waiter::parking(wait, Arc::clone(b)),
-        None => Waiter::new(wait),
-    };
 
     let (out_poller, out_builder) =
         build_single_producer(engine.output_ring_size, OutputEvent::default, BusySpin)
@@ -372,7 +366,7 @@ pub fn start(
         next_seq,
         checkpoint_every,
         output,
-        waiter: waiter(&bell),
+        waiter: Waiter::parking(wait, bell.clone()),
         bell: bell.clone(),
         latency: latency.recorder(),
         gauges: Arc::clone(&gauges),
@@ -404,7 +398,7 @@ pub fn start(
             let journal = JournalStage {
                 journal: journaller,
                 path: path.clone(),
-                waiter: waiter(&bell),
+                waiter: Waiter::parking(wait, bell.clone()),
                 bell: bell.clone(),
                 latency: latency.recorder(),
                 gauges: Arc::clone(&gauges),
@@ -561,258 +555,4 @@ fn spawn<T: Send + 'static>(
             thread: name,
             source,
         })
-}
-
-/// The dedicated journaller and what its thread needs besides the rings.
-struct JournalStage {
-    journal: Journaller,
-    path: PathBuf,
-    waiter: Waiter,
-    /// Rung after each batch journaled (the core may be asleep for it).
-    bell: Option<Arc<Doorbell>>,
-    latency: LatencyRecorder,
-    gauges: Arc<super::PipelineGauges>,
-}
-
-fn journal_loop<R: RingReader<InputEvent>>(
-    mut reader: R,
-    mut checkpoints: MetaReader,
-    mut order_stamps: OrderStampReader,
-    stage: JournalStage,
-    halt: &HaltFlag,
-) -> Result<JournalReport, RuntimeError> {
-    let JournalStage {
-        mut journal,
-        path,
-        mut waiter,
-        bell,
-        mut latency,
-        gauges,
-    } = stage;
-    let fail = |e: autobot_journal::JournalError| {
-        halt.halt();
-        RuntimeError::from(e)
-    };
-    let mut append_checkpoints = |journal: &mut Journaller| {
-        checkpoints.with_batch(MAX_BATCH, |metas| {
-            for m in metas {
-                journal.core_meta(m)?;
-            }
-            Ok(())
-        })
-    };
-    loop {
-        let batch = reader.with_batch(MAX_BATCH, |events| {
-            let mut n = 0;
-            for ev in events {
-                let mut ev = *ev;
-                journal.append_stamped(&mut ev)?;
-                latency.stages().record_journal(&ev);
-                n += 1;
-            }
-            journal.end_batch()?;
-            gauges.journaled(n);
-            Ok(())
-        });
-        let idle = match batch {
-            Ok(Some(r)) => {
-                r.map_err(fail)?;
-                if let Some(b) = &bell {
-                    b.ring();
-                }
-                false
-            }
-            Ok(None) => true,
-            Err(Closed) => break,
-        };
-        // The meta ring closes only when the core thread ends, which
-        // the loop below waits for; here it is drained as it fills.
-        if let Ok(Some(r)) = append_checkpoints(&mut journal) {
-            r.map_err(fail)?;
-        }
-        order_stamps.drain(&mut journal).map_err(fail)?;
-        latency.tick(mono_now());
-        if idle {
-            waiter.idle();
-        } else {
-            waiter.reset();
-        }
-    }
-    latency.finish();
-    // The core finishes after this stage: take its checkpoints until it drops
-    // its end of the ring (after its final one).
-    loop {
-        match append_checkpoints(&mut journal) {
-            Ok(Some(r)) => {
-                r.map_err(fail)?;
-                waiter.reset();
-            }
-            Ok(None) if halt.is_halted() => break,
-            Ok(None) => waiter.idle(),
-            Err(Closed) => break,
-        }
-    }
-    // The execution thread ends after the core (the output ring closes
-    // with it): its last order stamps come now.
-    order_stamps
-        .drain_to_end(&mut journal, halt, &mut waiter)
-        .map_err(fail)?;
-    journal.end_batch().map_err(fail)?;
-    Ok(JournalReport::of(&journal, path))
-}
-
-impl JournalReport {
-    fn of(journal: &Journaller, path: PathBuf) -> JournalReport {
-        JournalReport {
-            path,
-            records: journal.records(),
-            bytes: journal.bytes(),
-            next_seq: journal.next_seq().0,
-            fingerprint: journal.fingerprint(),
-        }
-    }
-}
-
-/// The core and what its thread needs besides the ring.
-struct CoreStage {
-    core: Core,
-    /// Where the core thread copies the headline state after each batch.
-    board: Arc<super::StatusBoard>,
-    next_seq: crate::types::Seq,
-    checkpoint_every: u64,
-    output: OutputPublisher,
-    waiter: Waiter,
-    /// Rung after each batch (the view's reader may be asleep for it).
-    bell: Option<Arc<Doorbell>>,
-    /// The core thread's latency histograms.
-    latency: LatencyRecorder,
-    /// Where the core counts what it processed (and journaled, inline).
-    gauges: Arc<super::PipelineGauges>,
-}
-
-fn core_loop<R: RingReader<InputEvent>>(
-    mut reader: R,
-    stage: CoreStage,
-    checkpoints: &mut MetaWriter,
-    halt: &HaltFlag,
-) -> Result<CoreReport, RuntimeError> {
-    let CoreStage {
-        mut core,
-        board,
-        mut next_seq,
-        checkpoint_every,
-        mut output,
-        mut waiter,
-        bell,
-        mut latency,
-        gauges,
-    } = stage;
-    // Pre-allocated so the steady state allocates nothing.
-    let mut batch: Vec<InputEvent> = Vec::with_capacity(MAX_BATCH as usize);
-    let mut fingerprint = InputFingerprint::default();
-    let mut since_checkpoint = 0u64;
-    let mut last_command = super::CommandOutcome::default();
-    let fail = |e: autobot_journal::JournalError| {
-        halt.halt();
-        RuntimeError::from(e)
-    };
-    // A restored core has outputs of an earlier run that may have no
-    // checkpoint (it crashed before journaling them): mark the gap.
-    checkpoints.checkpoint(&core, false).map_err(fail)?;
-    loop {
-        let done = reader.with_batch(MAX_BATCH, |events| {
-            batch.clear();
-            for ev in events {
-                let mut ev = *ev;
-                ev.header.seq = next_seq;
-                next_seq = next_seq.next();
-                batch.push(ev);
-            }
-            // Inline layout: the whole batch is in the journal (and synced
-            // per policy) before the core acts on any of it.
-            if let Some(j) = checkpoints.journal() {
-                for ev in batch.iter_mut() {
-                    let counted = ev.header.seq;
-                    j.append_stamped(ev)?;
-                    debug_assert_eq!(ev.header.seq, counted, "core and journal sequences");
-                }
-                j.end_batch()?;
-                gauges.journaled(batch.len() as u64);
-            }
-            // One clock read per event: an event starts when the one before
-            // it in the batch is done (the bookkeeping between is the
-            // next event's, and small).
-            let mut start = mono_now();
-            for ev in &batch {
-                let outputs = core.outputs();
-                output.cause_recv = if is_market_data(&ev.body) {
-                    ev.header.recv
-                } else {
-                    MonoNanos(0)
-                };
-                if let InputBody::Operator(_) = ev.body {
-                    last_command =
-                        super::CommandOutcome::of(&mut core, |c| c.on_event(ev, &mut output));
-                } else {
-                    core.on_event(ev, &mut output);
-                }
-                let done = mono_now();
-                latency.stages().record_core(ev, start, done);
-                checkpoints.core_stamp(ev, start, done)?;
-                start = done;
-                // The digest moved: record it, so the digest after every
-                // input stays known (see `journaller`, Checkpoints).
-                if core.outputs() != outputs {
-                    output.caused(ev.header.seq, core.now());
-                    checkpoints.checkpoint(&core, true)?;
-                }
-                fingerprint.add(ev);
-                latency.stages().record_stamps(ev);
-            }
-            latency.tick(start);
-            checkpoints.tick(start)?;
-            board.publish(&core, &last_command);
-            gauges.processed(batch.len() as u64);
-            since_checkpoint += batch.len() as u64;
-            if since_checkpoint >= checkpoint_every {
-                since_checkpoint = 0;
-                checkpoints.checkpoint(&core, true)?;
-            }
-            Ok::<(), autobot_journal::JournalError>(())
-        });
-        match done {
-            Ok(Some(r)) => {
-                r.map_err(fail)?;
-                if let Some(b) = &bell {
-                    b.ring();
-                }
-                waiter.reset();
-            }
-            Ok(None) => {
-                if halt.is_halted() {
-                    // The journaller failed; its error is reported by join.
-                    break;
-                }
-                let now = mono_now();
-                latency.tick(now);
-                checkpoints.tick(now).map_err(fail)?;
-                waiter.idle();
-            }
-            Err(Closed) => break,
-        }
-    }
-    // Closes the output ring, so the execution thread can finish (and hand
-    // over its last order stamps).
-    let dropped_outputs = output.dropped();
-    drop(output);
-    if !halt.is_halted() {
-        checkpoints.checkpoint(&core, true).map_err(fail)?;
-        checkpoints.flush(halt, &mut waiter).map_err(fail)?;
-    }
-    latency.finish();
-    Ok(CoreReport {
-        core,
-        fingerprint,
-        dropped_outputs,
-    })
 }

@@ -170,10 +170,7 @@ impl InputPublisher {
     /// publishes (an execution gateway reading the output ring): it parks
     /// on the pipeline's doorbell when the configured wait parks.
     pub fn consumer_waiter(&self) -> Waiter {
-        match &self.bell {
-            Some(b) => Waiter::parking(self.waiter.kind(), Arc::clone(b)),
-            None => Waiter::new(self.waiter.kind()),
-        }
+        Waiter::parking(self.waiter.kind(), self.bell.clone())
     }
 
     /// Consumer threads asleep (or about to sleep) on the pipeline's
@@ -184,9 +181,7 @@ impl InputPublisher {
 
     #[inline]
     fn ring(&self) {
-        if let Some(b) = &self.bell {
-            b.ring();
-        }
+        Doorbell::ring_if(self.bell.as_deref());
     }
 
     /// Publishes one event, waiting while the ring is full.
@@ -317,9 +312,7 @@ impl<E: Copy + Send + Sync, P: Producer<E>> CorePublisher<E, P> {
         let ev = *ev;
         loop {
             if self.producer.try_publish(|slot| *slot = ev).is_ok() {
-                if let Some(b) = &self.bell {
-                    b.ring();
-                }
+                Doorbell::ring_if(self.bell.as_deref());
                 self.waiter.reset();
                 return;
             }

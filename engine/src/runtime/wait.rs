@@ -69,6 +69,14 @@ impl Doorbell {
         self.sleepers.load(Ordering::Relaxed)
     }
 
+    /// Rings `bell`, if the pipeline has one (its wait parks).
+    #[inline]
+    pub(crate) fn ring_if(bell: Option<&Doorbell>) {
+        if let Some(b) = bell {
+            b.ring();
+        }
+    }
+
     /// Rings that found a waiter asleep (or about to sleep).
     pub fn wakes(&self) -> u64 {
         self.wakes.load(Ordering::Relaxed)
@@ -103,10 +111,11 @@ impl Waiter {
     }
 
     /// A consumer's waiter: under [`WaitKind::Park`] it sleeps on `bell`
-    /// once a spell of spins and yields found nothing.
-    pub fn parking(kind: WaitKind, bell: Arc<Doorbell>) -> Waiter {
+    /// (the pipeline's, when its wait parks) once a spell of spins and
+    /// yields found nothing; without a bell it is [`Waiter::new`]'s.
+    pub fn parking(kind: WaitKind, bell: Option<Arc<Doorbell>>) -> Waiter {
         Waiter {
-            bell: Some(bell),
+            bell,
             ..Waiter::new(kind)
         }
     }
@@ -227,7 +236,7 @@ mod tests {
         let ready = Arc::new(AtomicBool::new(false));
         let (b, r) = (Arc::clone(&bell), Arc::clone(&ready));
         let waiter = std::thread::spawn(move || {
-            let mut w = Waiter::parking(WaitKind::Park, b);
+            let mut w = Waiter::parking(WaitKind::Park, Some(b));
             wait_for(&mut w, &r);
             w.timeouts
         });
@@ -273,7 +282,7 @@ mod tests {
         );
         let consumer = std::thread::spawn(move || {
             id.store(crate::runtime::os::thread_id(), Ordering::Release);
-            let mut w = Waiter::parking(WaitKind::Park, b);
+            let mut w = Waiter::parking(WaitKind::Park, Some(b));
             for i in 1..=rounds {
                 while t.load(Ordering::Acquire) < i {
                     w.idle();
@@ -315,7 +324,7 @@ mod tests {
     #[test]
     fn a_copy_of_an_armed_waiter_is_not_counted_twice() {
         let bell = Arc::new(Doorbell::default());
-        let mut w = Waiter::parking(WaitKind::Park, Arc::clone(&bell));
+        let mut w = Waiter::parking(WaitKind::Park, Some(Arc::clone(&bell)));
         while bell.sleepers() == 0 {
             w.idle();
         }
